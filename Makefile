@@ -1,0 +1,69 @@
+# bpfkit — the two commands a person needs: `make demo` and `make test`. Both run `setup` first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := demo
+
+UNAME     := $(shell uname -s)
+CLANG     ?= clang-19
+SYS_PKGS  := clang-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
+NODE_DIR  := $(shell node -p "require('path').dirname(require('path').dirname(process.execPath))")
+MULTIARCH := $(shell gcc -print-multiarch 2>/dev/null)
+BPF_SRCS  := $(wildcard bpf/*.bpf.c)
+BPF_OBJS  := $(patsubst bpf/%.bpf.c,build/bpf/%.bpf.o,$(BPF_SRCS))
+BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -D__TARGET_ARCH_x86 -Ibpf/include $(if $(MULTIARCH),-I/usr/include/$(MULTIARCH))
+TS_SRCS   := $(shell find src -name '*.ts' 2>/dev/null)
+NATIVE_SRCS := $(wildcard native/*.cc native/*.h) binding.gyp
+
+.PHONY: setup system-deps test demo bench difftest clean typecheck
+
+ifeq ($(UNAME),Linux)
+setup: system-deps node_modules/.package-lock.json build/Release/bpfkit.node dist/index.js $(BPF_OBJS)
+else
+setup: node_modules/.package-lock.json dist/index.js
+	@echo "bpfkit: $(UNAME) host: no BPF kernel here; the native addon and BPF objects are skipped, the emulator engine is used."
+endif
+
+# Installs the system packages only when one is missing, so a second `make setup` touches nothing.
+system-deps:
+	@missing=""; for p in $(SYS_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	if [ -z "$$missing" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "bpfkit: installing$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	else \
+	  echo "bpfkit: missing system packages:$$missing"; \
+	  echo "  install them with: sudo apt-get install$$missing"; exit 1; \
+	fi
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+# node-gyp gets this Node's own headers and never downloads any.
+build/Release/bpfkit.node: $(NATIVE_SRCS) node_modules/.package-lock.json
+	BPFKIT_STRICT_BUILD=1 node scripts/build-addon.mjs
+
+dist/index.js: $(TS_SRCS) tsconfig.json tsconfig.build.json node_modules/.package-lock.json
+	npx tsc -p tsconfig.build.json
+	@touch $@
+
+build/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/include/*.h) | system-deps
+	@mkdir -p build/bpf
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+typecheck: node_modules/.package-lock.json
+	npx tsc -p tsconfig.json --noEmit
+
+test: setup typecheck
+	npx vitest run
+
+demo: setup
+	node dist/examples/demo.js 2>/dev/null || node --experimental-strip-types examples/demo.ts
+
+bench: setup
+	node bench/run.mjs
+
+difftest: setup
+	BPFKIT_DIFF_OPS=1000000 npx vitest run test/diff
+
+clean:
+	rm -rf build dist

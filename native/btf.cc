@@ -1,0 +1,3 @@
+#include "init.h"
+
+void InitBtf(Napi::Env env, Napi::Object exports) {}

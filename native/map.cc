@@ -1,0 +1,3 @@
+#include "init.h"
+
+void InitMap(Napi::Env env, Napi::Object exports) {}

@@ -1,0 +1,3 @@
+#include "init.h"
+
+void InitObject(Napi::Env env, Napi::Object exports) {}

@@ -1,0 +1,3 @@
+#include "init.h"
+
+void InitProg(Napi::Env env, Napi::Object exports) {}

@@ -1,0 +1,72 @@
+import { errnoByCode, errnoCode, errnoDescription, type ErrnoCode } from './errno.js';
+
+export interface BpfErrorInfo {
+  /** What was being operated on: `map 'counts'`, `program 'xdp_count'`, a path. */
+  subject?: string;
+  /** Extra words after the errno description. */
+  detail?: string;
+  path?: string;
+}
+
+/**
+ * A bpf() failure (or the emulator's equivalent) in the shape of Node's SystemError:
+ * `code` ('EEXIST'), `errno` (negative Linux number), `syscall` ('BPF_MAP_UPDATE_ELEM').
+ */
+export class BpfError extends Error {
+  readonly code: string;
+  readonly errno: number;
+  readonly syscall: string;
+  readonly subject?: string;
+  readonly path?: string;
+
+  constructor(syscall: string, errno: number, info: BpfErrorInfo = {}) {
+    const n = -Math.abs(errno);
+    const code = errnoCode(n);
+    const where = info.subject ? ` on ${info.subject}` : '';
+    const detail = info.detail ? `: ${info.detail}` : '';
+    super(`${syscall}${where} failed: ${code} (${errnoDescription(n)})${detail}`);
+    this.name = 'BpfError';
+    this.code = code;
+    this.errno = n;
+    this.syscall = syscall;
+    if (info.subject !== undefined) this.subject = info.subject;
+    if (info.path !== undefined) this.path = info.path;
+  }
+}
+
+/** A program the verifier refused; `log` holds the kernel verifier's log for that program. */
+export class BpfVerifierError extends BpfError {
+  readonly log: string;
+  readonly program: string;
+
+  constructor(program: string, errno: number, log: string, info: BpfErrorInfo = {}) {
+    super('BPF_PROG_LOAD', errno, { subject: `program '${program}'`, detail: info.detail ?? lastMeaningfulLine(log), ...info });
+    this.name = 'BpfVerifierError';
+    this.log = log;
+    this.program = program;
+  }
+}
+
+/** The verifier ends its log with statistics ("processed N insns ..."); the reason is just above them. */
+export function lastMeaningfulLine(log: string): string {
+  const lines = log.split('\n').map((l) => l.trim()).filter(Boolean);
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const l = lines[i]!;
+    if (/^(processed \d+ insns|verification time|stack depth|-- END PROG LOAD LOG --|libbpf:)/.test(l)) continue;
+    return l;
+  }
+  return 'no verifier log';
+}
+
+export function isBpfError(e: unknown, code?: ErrnoCode | string): e is BpfError {
+  return e instanceof BpfError && (code === undefined || e.code === code);
+}
+
+/** Throws a BpfError when `rc` is a negative errno; returns it otherwise. */
+export function check(rc: number, syscall: string, info?: BpfErrorInfo): number {
+  if (rc < 0) throw new BpfError(syscall, rc, info);
+  return rc;
+}
+
+export const ENOENT = -errnoByCode.ENOENT;
+export const ENOSPC = -errnoByCode.ENOSPC;

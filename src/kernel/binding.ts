@@ -1,0 +1,72 @@
+// The native addon's surface (native/*.cc). It is thin and byte-level: Uint8Arrays in and out, 0 or
+// -errno back, and only TypeError/RangeError thrown, for malformed arguments.
+import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export interface NativeMapInfo {
+  type: number;
+  id: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+  name: string;
+  btfId: number;
+}
+
+/** An owned map fd with its sizes; the fd is closed by close() or when the object is collected. */
+export interface NativeMap {
+  readonly fd: number;
+  readonly closed: boolean;
+  lookup(key: Uint8Array, value: Uint8Array, flags: number): number;
+  update(key: Uint8Array, value: Uint8Array, flags: number): number;
+  delete(key: Uint8Array): number;
+  getNextKey(key: Uint8Array | null, next: Uint8Array): number;
+  lookupAndDelete(key: Uint8Array, value: Uint8Array, flags: number): number;
+  batch(op: number, inBatch: Uint8Array | null, outBatch: Uint8Array, keys: Uint8Array, values: Uint8Array, count: Uint32Array, elemFlags: number): number;
+  freeze(): number;
+  pin(path: string): number;
+  info(): NativeMapInfo | number;
+  close(): void;
+}
+
+export interface NativeMapStatic {
+  create(
+    type: number, keySize: number, valueSize: number, maxEntries: number, flags: number,
+    name: string, numaNode: number, btfFd: number, btfKeyTypeId: number, btfValueTypeId: number,
+  ): NativeMap | number;
+  openPinned(path: string): NativeMap | number;
+  openById(id: number): NativeMap | number;
+  /** Takes ownership of `fd` (dup'ed by the caller when it must stay open). */
+  fromFd(fd: number): NativeMap | number;
+}
+
+export interface Binding {
+  NativeMap: NativeMapStatic;
+  possibleCpus(): number;
+  /** BPF_BTF_LOAD: returns an fd or -errno; the kernel's BTF log is written into `log` when given. */
+  btfLoad(data: Uint8Array, log: Uint8Array | null): number;
+  closeFd(fd: number): void;
+  [more: string]: unknown;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+/** src/kernel and dist/kernel are both two levels below the package root. */
+export const addonPath = join(here, '..', '..', 'build', 'Release', 'bpfkit.node');
+
+let cached: Binding | Error | undefined;
+
+/** The addon, or the Error that explains why it cannot be loaded (never throws). */
+export function loadBinding(): Binding | Error {
+  if (cached) return cached;
+  if (process.platform !== 'linux') return (cached = new Error(`not Linux (${process.platform})`));
+  if (!existsSync(addonPath)) return (cached = new Error(`native addon not built (${addonPath} missing; run make setup)`));
+  try {
+    cached = createRequire(import.meta.url)(addonPath) as Binding;
+  } catch (e) {
+    cached = new Error(`native addon failed to load: ${(e as Error).message}`);
+  }
+  return cached;
+}
