@@ -6,6 +6,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitBtf(env, exports);
   InitObject(env, exports);
   InitProg(env, exports);
+  InitProbe(env, exports);
   return exports;
 }
 

@@ -1,0 +1,3 @@
+#include "init.h"
+
+void InitProbe(Napi::Env env, Napi::Object exports) {}
