@@ -56,11 +56,21 @@ typecheck: node_modules/.package-lock.json
 test: setup typecheck
 	npx vitest run
 
-demo: setup
-	node dist/examples/demo.js 2>/dev/null || node --experimental-strip-types examples/demo.ts
+# Examples and benches are TypeScript too, compiled beside the package into build/tools.
+TOOL_SRCS := $(wildcard examples/*.ts bench/*.ts)
+build/tools/.stamp: $(TS_SRCS) $(TOOL_SRCS) tsconfig.tools.json node_modules/.package-lock.json
+	npx tsc -p tsconfig.tools.json
+	@touch $@
 
-bench: setup
-	node bench/run.mjs
+demo: setup build/tools/.stamp
+	node build/tools/examples/demo.js
+
+build/bench/map_ops: bench/c/map_ops.c
+	@mkdir -p build/bench
+	gcc -O2 -Wall -o $@ $< $$(pkg-config --cflags --libs libbpf)
+
+bench: setup build/tools/.stamp build/bench/map_ops
+	node --expose-gc build/tools/bench/run.js
 
 difftest: setup
 	BPFKIT_DIFF_OPS=1000000 npx vitest run test/diff

@@ -6,6 +6,8 @@ export interface BpfErrorInfo {
   /** Extra words after the errno description. */
   detail?: string;
   path?: string;
+  /** Batch operations: how many elements were processed before the failure. */
+  processed?: number;
 }
 
 /**
@@ -18,6 +20,7 @@ export class BpfError extends Error {
   readonly syscall: string;
   readonly subject?: string;
   readonly path?: string;
+  readonly processed?: number;
 
   constructor(syscall: string, errno: number, info: BpfErrorInfo = {}) {
     const n = -Math.abs(errno);
@@ -31,6 +34,7 @@ export class BpfError extends Error {
     this.syscall = syscall;
     if (info.subject !== undefined) this.subject = info.subject;
     if (info.path !== undefined) this.path = info.path;
+    if (info.processed !== undefined) this.processed = info.processed;
   }
 }
 
