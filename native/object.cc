@@ -1,3 +1,308 @@
+// The object half of the addon: bpf_object__open_file, map/program listing, bpf_map__reuse_fd, load with
+// the verifier log captured per program, fd accessors and close. Kernel and libbpf failures come back as
+// -errno (never thrown); only malformed arguments throw TypeError/RangeError.
+#include "object.h"
+
+#include <bpf/bpf.h>
+#include <bpf/btf.h>
+#include <bpf/libbpf.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdarg>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <set>
+
+#include "addon_data.h"
+#include "args.h"
 #include "init.h"
 
-void InitObject(Napi::Env env, Napi::Object exports) {}
+namespace {
+
+// libbpf prints through one process-wide callback. Loads run on the JS thread of their environment, so
+// a thread_local sink gives each main thread / worker its own capture without locks. Outside a capture,
+// lines are dropped unless BPFKIT_LIBBPF_DEBUG is set: the caller gets them from libbpfLog() instead.
+thread_local std::string* captureSink = nullptr;
+
+int PrintToSink(enum libbpf_print_level level, const char* format, va_list args) {
+  if (level == LIBBPF_DEBUG) return 0;  // per-section chatter; warnings and info carry the reasons
+  char line[2048];
+  int n = vsnprintf(line, sizeof line, format, args);
+  if (n < 0) return 0;
+  if (captureSink != nullptr) {
+    captureSink->append(line);
+  } else if (std::getenv("BPFKIT_LIBBPF_DEBUG") != nullptr) {
+    std::fputs(line, stderr);
+  }
+  return n;
+}
+
+// RAII: route libbpf's lines into `sink` for the lifetime of the scope.
+class Capture {
+ public:
+  explicit Capture(std::string* sink) : previous_(captureSink) {
+    sink->clear();
+    captureSink = sink;
+  }
+  ~Capture() { captureSink = previous_; }
+
+ private:
+  std::string* previous_;
+};
+
+// The kernel keeps the tail of a too-long log (rotating mode, Linux 6.4+) and the failing instruction is
+// at the tail; 16 MiB is reserved, not touched, so unused space costs nothing.
+constexpr size_t kLogSize = 16u << 20;
+
+// Names of every struct/union reachable from a map value's BTF type (through typedefs, modifiers, arrays,
+// datasec variables). TypeScript looks for bpf_spin_lock / bpf_res_spin_lock in it to refuse lock-bearing
+// values in map types the kernel rejects, before libbpf turns that into a misleading message.
+void CollectStructNames(const struct btf* btf, __u32 id, int depth, std::set<std::string>* out) {
+  if (depth > 32 || id == 0) return;
+  const struct btf_type* t = btf__type_by_id(btf, id);
+  if (t == nullptr) return;
+  switch (btf_kind(t)) {
+    case BTF_KIND_TYPEDEF:
+    case BTF_KIND_VOLATILE:
+    case BTF_KIND_CONST:
+    case BTF_KIND_RESTRICT:
+    case BTF_KIND_TYPE_TAG:
+    case BTF_KIND_VAR:
+      CollectStructNames(btf, t->type, depth + 1, out);
+      return;
+    case BTF_KIND_ARRAY:
+      CollectStructNames(btf, btf_array(t)->type, depth + 1, out);
+      return;
+    case BTF_KIND_STRUCT:
+    case BTF_KIND_UNION: {
+      const char* name = btf__name_by_offset(btf, t->name_off);
+      if (name != nullptr && name[0] != '\0') out->insert(name);
+      const struct btf_member* m = btf_members(t);
+      for (__u16 i = 0; i < btf_vlen(t); i++) CollectStructNames(btf, m[i].type, depth + 1, out);
+      return;
+    }
+    case BTF_KIND_DATASEC: {
+      const struct btf_var_secinfo* v = btf_var_secinfos(t);
+      for (__u16 i = 0; i < btf_vlen(t); i++) CollectStructNames(btf, v[i].type, depth + 1, out);
+      return;
+    }
+    default:
+      return;
+  }
+}
+
+inline int NegErrno(int fallback) { return errno > 0 ? -errno : fallback; }
+
+}  // namespace
+
+void NativeObject::Init(Napi::Env env, Napi::Object exports) {
+  libbpf_set_print(PrintToSink);
+  Napi::Function cls = DefineClass(
+      env, "NativeObject",
+      {
+          InstanceMethod<&NativeObject::JS_open>("open"),
+          InstanceMethod<&NativeObject::JS_maps>("maps"),
+          InstanceMethod<&NativeObject::JS_programs>("programs"),
+          InstanceMethod<&NativeObject::JS_reuseMapFd>("reuseMapFd"),
+          InstanceMethod<&NativeObject::JS_load>("load"),
+          InstanceMethod<&NativeObject::JS_programLog>("programLog"),
+          InstanceMethod<&NativeObject::JS_libbpfLog>("libbpfLog"),
+          InstanceMethod<&NativeObject::JS_mapFd>("mapFd"),
+          InstanceMethod<&NativeObject::JS_programFd>("programFd"),
+          InstanceMethod<&NativeObject::JS_close>("close"),
+          InstanceAccessor<&NativeObject::JS_closed>("closed"),
+      });
+  GetAddonData(env)->nativeObject = Napi::Persistent(cls);
+  exports.Set("NativeObject", cls);
+}
+
+NativeObject::NativeObject(const Napi::CallbackInfo& info) : Napi::ObjectWrap<NativeObject>(info) {}
+
+NativeObject::~NativeObject() { Close(); }
+
+void NativeObject::Close() {
+  if (obj_ != nullptr) {
+    bpf_object__close(obj_);  // closes every map and program fd the object owns
+    obj_ = nullptr;
+  }
+}
+
+// open(path) → 0 | -errno. A missing file is -ENOENT; a non-ELF or malformed object is libbpf's errno
+// (usually -EINVAL or -LIBBPF_ERRNO__FORMAT), with libbpf's reason in libbpfLog().
+Napi::Value NativeObject::JS_open(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string path;
+  REQUIRE_ARG(args::Path(env, info[0], "path", &path));
+  if (obj_ != nullptr) return Napi::Number::New(env, -EBUSY);
+  Capture capture(&libbpfLog_);
+  errno = 0;
+  bpf_object* obj = bpf_object__open_file(path.c_str(), nullptr);
+  long err = libbpf_get_error(obj);
+  if (obj == nullptr || err != 0) return Napi::Number::New(env, err != 0 ? static_cast<double>(err) : NegErrno(-EINVAL));
+  obj_ = obj;
+  return Napi::Number::New(env, 0);
+}
+
+// maps() → [{ name, type, keySize, valueSize, maxEntries, flags, internal, valueStructs }] (definitions
+// as libbpf will create them, after any reuseMapFd).
+Napi::Value NativeObject::JS_maps(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array list = Napi::Array::New(env);
+  if (obj_ == nullptr) return list;
+  const struct btf* btf = bpf_object__btf(obj_);
+  uint32_t i = 0;
+  struct bpf_map* map;
+  bpf_object__for_each_map(map, obj_) {
+    Napi::Object m = Napi::Object::New(env);
+    m.Set("name", bpf_map__name(map));
+    m.Set("type", static_cast<double>(bpf_map__type(map)));
+    m.Set("keySize", static_cast<double>(bpf_map__key_size(map)));
+    m.Set("valueSize", static_cast<double>(bpf_map__value_size(map)));
+    m.Set("maxEntries", static_cast<double>(bpf_map__max_entries(map)));
+    m.Set("flags", static_cast<double>(bpf_map__map_flags(map)));
+    m.Set("internal", bpf_map__is_internal(map));
+    std::set<std::string> names;
+    if (btf != nullptr) CollectStructNames(btf, bpf_map__btf_value_type_id(map), 0, &names);
+    Napi::Array structs = Napi::Array::New(env, names.size());
+    uint32_t j = 0;
+    for (const std::string& n : names) structs.Set(j++, n);
+    m.Set("valueStructs", structs);
+    list.Set(i++, m);
+  }
+  return list;
+}
+
+// programs() → [{ name, section, type }] (type: enum bpf_prog_type).
+Napi::Value NativeObject::JS_programs(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Array list = Napi::Array::New(env);
+  if (obj_ == nullptr) return list;
+  uint32_t i = 0;
+  struct bpf_program* prog;
+  bpf_object__for_each_program(prog, obj_) {
+    Napi::Object p = Napi::Object::New(env);
+    p.Set("name", bpf_program__name(prog));
+    p.Set("section", bpf_program__section_name(prog));
+    p.Set("type", static_cast<double>(bpf_program__type(prog)));
+    list.Set(i++, p);
+  }
+  return list;
+}
+
+// reuseMapFd(name, fd) → 0 | -errno. libbpf dups the fd and takes the map's definition from it.
+Napi::Value NativeObject::JS_reuseMapFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name;
+  int32_t fd;
+  REQUIRE_ARG(args::String(env, info[0], "name", &name));
+  REQUIRE_ARG(args::I32(env, info[1], "fd", &fd));
+  if (fd < 0) return Napi::Number::New(env, -EBADF);
+  if (obj_ == nullptr) return Napi::Number::New(env, -EBADF);
+  if (loaded_) return Napi::Number::New(env, -EBUSY);
+  struct bpf_map* map = bpf_object__find_map_by_name(obj_, name.c_str());
+  if (map == nullptr) return Napi::Number::New(env, -ENOENT);
+  Capture capture(&libbpfLog_);
+  errno = 0;
+  int rc = bpf_map__reuse_fd(map, fd);
+  return Napi::Number::New(env, rc < 0 ? rc : 0);
+}
+
+// load() → 0 | -errno. Every program gets its own log buffer, so the failing program's verifier log is
+// available from programLog(name); libbpf's own lines are in libbpfLog().
+Napi::Value NativeObject::JS_load(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (obj_ == nullptr) return Napi::Number::New(env, -EBADF);
+  if (loaded_) return Napi::Number::New(env, -EBUSY);
+  std::vector<std::unique_ptr<char[]>> buffers;
+  programNames_.clear();
+  programLogs_.clear();
+  struct bpf_program* prog;
+  bpf_object__for_each_program(prog, obj_) {
+    // new char[] without () leaves the pages untouched until the kernel writes the log.
+    buffers.emplace_back(new char[kLogSize]);
+    buffers.back()[0] = '\0';
+    bpf_program__set_log_buf(prog, buffers.back().get(), kLogSize);
+    programNames_.emplace_back(bpf_program__name(prog));
+  }
+  int rc;
+  {
+    Capture capture(&libbpfLog_);
+    errno = 0;
+    rc = bpf_object__load(obj_);
+  }
+  size_t i = 0;
+  bpf_object__for_each_program(prog, obj_) {
+    programLogs_.emplace_back(buffers[i].get(), strnlen(buffers[i].get(), kLogSize));
+    bpf_program__set_log_buf(prog, nullptr, 0);  // the buffer dies with this scope
+    i++;
+  }
+  if (rc < 0) return Napi::Number::New(env, rc);
+  loaded_ = true;
+  return Napi::Number::New(env, 0);
+}
+
+// programLog(name) → the verifier log of that program's last load attempt ("" if none).
+Napi::Value NativeObject::JS_programLog(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name;
+  REQUIRE_ARG(args::String(env, info[0], "name", &name));
+  for (size_t i = 0; i < programNames_.size() && i < programLogs_.size(); i++) {
+    if (programNames_[i] == name) return Napi::String::New(env, programLogs_[i]);
+  }
+  return Napi::String::New(env, "");
+}
+
+Napi::Value NativeObject::JS_libbpfLog(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), libbpfLog_);
+}
+
+// mapFd(name) → the fd the object owns (valid until close) | -errno.
+Napi::Value NativeObject::JS_mapFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name;
+  REQUIRE_ARG(args::String(env, info[0], "name", &name));
+  if (obj_ == nullptr) return Napi::Number::New(env, -EBADF);
+  struct bpf_map* map = bpf_object__find_map_by_name(obj_, name.c_str());
+  if (map == nullptr) return Napi::Number::New(env, -ENOENT);
+  int fd = bpf_map__fd(map);
+  return Napi::Number::New(env, fd < 0 ? (fd == -1 ? -EBADF : fd) : fd);
+}
+
+// programFd(name) → the fd the object owns (valid until close) | -errno.
+Napi::Value NativeObject::JS_programFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name;
+  REQUIRE_ARG(args::String(env, info[0], "name", &name));
+  if (obj_ == nullptr) return Napi::Number::New(env, -EBADF);
+  struct bpf_program* prog = bpf_object__find_program_by_name(obj_, name.c_str());
+  if (prog == nullptr) return Napi::Number::New(env, -ENOENT);
+  int fd = bpf_program__fd(prog);
+  return Napi::Number::New(env, fd < 0 ? (fd == -1 ? -EBADF : fd) : fd);
+}
+
+Napi::Value NativeObject::JS_close(const Napi::CallbackInfo& info) {
+  Close();
+  return info.Env().Undefined();
+}
+
+Napi::Value NativeObject::JS_closed(const Napi::CallbackInfo& info) {
+  return Napi::Boolean::New(info.Env(), obj_ == nullptr);
+}
+
+// dupFd(fd) → a new close-on-exec fd for the same file | -errno, so a map can outlive its object.
+static Napi::Value JS_dupFd(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int32_t fd;
+  REQUIRE_ARG(args::I32(env, info[0], "fd", &fd));
+  if (fd < 0) return Napi::Number::New(env, -EBADF);
+  int dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+  return Napi::Number::New(env, dup < 0 ? -errno : dup);
+}
+
+void InitObject(Napi::Env env, Napi::Object exports) {
+  NativeObject::Init(env, exports);
+  exports.Set("dupFd", Napi::Function::New<JS_dupFd>(env, "dupFd"));
+}

@@ -18,6 +18,7 @@ export interface NativeMapInfo {
 
 /** An owned map fd with its sizes; the fd is closed by close() or when the object is collected. */
 export interface NativeMap {
+  /** -1 once closed. */
   readonly fd: number;
   readonly closed: boolean;
   lookup(key: Uint8Array, value: Uint8Array, flags: number): number;
@@ -39,14 +40,20 @@ export interface NativeMapStatic {
   ): NativeMap | number;
   openPinned(path: string): NativeMap | number;
   openById(id: number): NativeMap | number;
-  /** Takes ownership of `fd` (dup'ed by the caller when it must stay open). */
+  /**
+   * Takes ownership of `fd` on success (dup it first when it must stay open elsewhere). On failure
+   * (-errno; -EINVAL when `fd` is not a map) the caller still owns it.
+   */
   fromFd(fd: number): NativeMap | number;
 }
 
 export interface Binding {
   NativeMap: NativeMapStatic;
   possibleCpus(): number;
-  /** BPF_BTF_LOAD: returns an fd or -errno; the kernel's BTF log is written into `log` when given. */
+  /**
+   * BPF_BTF_LOAD: returns an fd or -errno. With `log` (128 bytes to 1 GiB), a failed load is retried with
+   * log_level 1 and the kernel's reason is written there, NUL-terminated (libbpf's bpf_btf_load contract).
+   */
   btfLoad(data: Uint8Array, log: Uint8Array | null): number;
   closeFd(fd: number): void;
   [more: string]: unknown;

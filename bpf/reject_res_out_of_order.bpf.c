@@ -1,0 +1,37 @@
+/* Verifier reject: res locks must be released in the reverse order of taking them (kernel/bpf/verifier.c,
+ * process_spin_lock: "bpf_res_spin_unlock cannot be out of order"). */
+#include "bpfkit.h"
+
+struct counter {
+	struct bpf_res_spin_lock lock;
+	__u64 count;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct counter);
+} pair SEC(".maps");
+
+SEC("tc")
+int res_out_of_order(struct __sk_buff *skb)
+{
+	__u32 k0 = 0, k1 = 1;
+	struct counter *a = bpf_map_lookup_elem(&pair, &k0);
+	struct counter *b = bpf_map_lookup_elem(&pair, &k1);
+
+	if (!a || !b)
+		return 1;
+	if (bpf_res_spin_lock(&a->lock))
+		return 2;
+	if (bpf_res_spin_lock(&b->lock)) {
+		bpf_res_spin_unlock(&a->lock);
+		return 3;
+	}
+	bpf_res_spin_unlock(&a->lock); /* a before b: out of order */
+	bpf_res_spin_unlock(&b->lock);
+	return 0;
+}
+
+char _license[] SEC("license") = "GPL";

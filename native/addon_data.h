@@ -1,0 +1,23 @@
+// Per-environment data of the addon. Every ObjectWrap constructor lives here rather than in a static
+// Napi::FunctionReference, because the addon may be loaded by several Node environments at once (the main
+// thread and worker_threads): a static would hold one environment's function and crash in the others.
+#pragma once
+#include <napi.h>
+
+struct AddonData {
+  Napi::FunctionReference nativeMap;     // native/map.cc
+  Napi::FunctionReference nativeObject;  // native/object.cc
+  Napi::FunctionReference nativeProgram; // native/prog.cc
+  Napi::FunctionReference spare[4];      // room for later classes without touching this struct's users
+};
+
+// Created on first use by whichever Init* runs first; freed by Node when the environment is torn down
+// (SetInstanceData's default finalizer deletes it).
+inline AddonData* GetAddonData(Napi::Env env) {
+  AddonData* data = env.GetInstanceData<AddonData>();
+  if (data == nullptr) {
+    data = new AddonData();
+    env.SetInstanceData<AddonData>(data);
+  }
+  return data;
+}

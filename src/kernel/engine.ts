@@ -1,0 +1,179 @@
+// The kernel engine: the Engine seam (src/engine.ts) over the native addon, i.e. real bpf() calls through
+// libbpf. It adds nothing to the kernel's answers: every method returns what the syscall returned.
+import type { BatchOpId } from '../constants.js';
+import type { Engine, MapAttrs, MapHandle, MapInfo } from '../engine.js';
+import { errnoByCode, errnoCode } from '../errno.js';
+import { loadBinding, type Binding, type NativeMap } from './binding.js';
+
+const EPERM = -errnoByCode.EPERM;
+const BPF_MAP_TYPE_ARRAY = 2;
+
+/** One kernel map fd. `info` is BPF_OBJ_GET_INFO_BY_FD as of opening; `queryInfo()` asks again. */
+export class KernelMapHandle implements MapHandle {
+  readonly info: MapInfo;
+  readonly #native: NativeMap;
+
+  constructor(native: NativeMap, info: MapInfo) {
+    this.#native = native;
+    this.info = info;
+  }
+
+  /** The map's fd (-1 once closed); owned by this handle. */
+  get fd(): number {
+    return this.#native.fd;
+  }
+
+  get closed(): boolean {
+    return this.#native.closed;
+  }
+
+  lookup(key: Uint8Array, value: Uint8Array, flags: number): number {
+    return this.#native.lookup(key, value, flags);
+  }
+
+  update(key: Uint8Array, value: Uint8Array, flags: number): number {
+    return this.#native.update(key, value, flags);
+  }
+
+  delete(key: Uint8Array): number {
+    return this.#native.delete(key);
+  }
+
+  getNextKey(key: Uint8Array | null, next: Uint8Array): number {
+    return this.#native.getNextKey(key, next);
+  }
+
+  lookupAndDelete(key: Uint8Array, value: Uint8Array, flags: number): number {
+    return this.#native.lookupAndDelete(key, value, flags);
+  }
+
+  batch(op: BatchOpId, inBatch: Uint8Array | null, outBatch: Uint8Array, keys: Uint8Array, values: Uint8Array, count: Uint32Array, elemFlags: number): number {
+    return this.#native.batch(op, inBatch, outBatch, keys, values, count, elemFlags);
+  }
+
+  freeze(): number {
+    return this.#native.freeze();
+  }
+
+  pin(path: string): number {
+    return this.#native.pin(path);
+  }
+
+  queryInfo(): MapInfo | number {
+    return this.#native.info();
+  }
+
+  close(): void {
+    this.#native.close();
+  }
+}
+
+/** Wraps a freshly opened NativeMap, closing it if its info cannot be read. */
+function handleFor(native: NativeMap | number): KernelMapHandle | number {
+  if (typeof native === 'number') return native;
+  const info = native.info();
+  if (typeof info === 'number') {
+    native.close();
+    return info;
+  }
+  return new KernelMapHandle(native, info);
+}
+
+export class KernelEngine implements Engine {
+  readonly kind = 'kernel' as const;
+  readonly #binding: Binding;
+  #cpus: number | undefined;
+
+  /** Use getKernelEngine(): it checks that the kernel engine can work here first. */
+  constructor(binding: Binding) {
+    this.#binding = binding;
+  }
+
+  possibleCpus(): number {
+    return (this.#cpus ??= this.#binding.possibleCpus());
+  }
+
+  createMap(attrs: MapAttrs): KernelMapHandle | number {
+    const { type, keySize, valueSize, maxEntries, flags, name, numaNode, btf } = attrs;
+    let btfFd = 0;
+    if (btf) {
+      btfFd = this.#binding.btfLoad(btf.data, null);
+      if (btfFd < 0) return btfFd;
+    }
+    try {
+      const native = this.#binding.NativeMap.create(
+        type, keySize, valueSize, maxEntries, flags, name, numaNode, btfFd,
+        btf ? btf.keyTypeId : 0, btf ? btf.valueTypeId : 0,
+      );
+      return handleFor(native);
+    } finally {
+      // The map holds its own reference to the BTF object (kernel/bpf/syscall.c map_create → btf_get_by_fd).
+      if (btfFd > 0) this.#binding.closeFd(btfFd);
+    }
+  }
+
+  /**
+   * BPF_BTF_LOAD with the kernel's log: returns the BTF fd (the caller closes it with closeFd) or -errno,
+   * and the log text (filled only when the load failed).
+   */
+  loadBtf(data: Uint8Array, logSize = 64 * 1024): { fd: number; log: string } {
+    const log = new Uint8Array(logSize);
+    const fd = this.#binding.btfLoad(data, log);
+    const end = log.indexOf(0);
+    return { fd, log: Buffer.from(log.buffer, log.byteOffset, end < 0 ? log.length : end).toString('utf8') };
+  }
+
+  closeFd(fd: number): void {
+    this.#binding.closeFd(fd);
+  }
+
+  openPinned(path: string): KernelMapHandle | number {
+    return handleFor(this.#binding.NativeMap.openPinned(path));
+  }
+
+  openMapById(id: number): KernelMapHandle | number {
+    return handleFor(this.#binding.NativeMap.openById(id));
+  }
+
+  /**
+   * Takes ownership of a map fd (e.g. a dup of a map fd a BPF object created): on success the handle
+   * closes it; on failure (-errno: not a map, bad fd) the caller still owns it.
+   */
+  adoptFd(fd: number): KernelMapHandle | number {
+    return handleFor(this.#binding.NativeMap.fromFd(fd));
+  }
+}
+
+let reasonsCache: string[] | undefined;
+let engine: KernelEngine | undefined;
+
+/**
+ * Why the kernel engine cannot work here; empty when it can. Checked once per process: the platform,
+ * the addon, and whether bpf() is permitted (by creating and closing a 1-entry ARRAY map).
+ */
+export function kernelUnavailableReasons(): string[] {
+  if (reasonsCache) return [...reasonsCache];
+  const reasons: string[] = [];
+  const binding = loadBinding();
+  if (process.platform !== 'linux') reasons.push(`not Linux (${process.platform})`);
+  if (binding instanceof Error) {
+    if (process.platform === 'linux') reasons.push(binding.message);
+  } else {
+    const probe = binding.NativeMap.create(BPF_MAP_TYPE_ARRAY, 4, 4, 1, 0, 'bpfkit_probe', 0, 0, 0, 0);
+    if (typeof probe === 'number') {
+      reasons.push(probe === EPERM ? 'bpf() not permitted: no CAP_BPF/root (EPERM)' : `bpf() map creation failed: ${errnoCode(probe)}`);
+    } else {
+      probe.close();
+    }
+  }
+  reasonsCache = reasons;
+  return [...reasons];
+}
+
+/** The process's kernel engine; throws one Error listing every reason when it cannot work here. */
+export function getKernelEngine(): KernelEngine {
+  if (engine) return engine;
+  const reasons = kernelUnavailableReasons();
+  if (reasons.length > 0) throw new Error(`bpfkit: the kernel engine is unavailable: ${reasons.join('; ')}`);
+  return (engine = new KernelEngine(loadBinding() as Binding));
+}

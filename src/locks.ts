@@ -1,0 +1,42 @@
+// Where a lock may live in a map value. The kernel refuses a misplaced lock with a bare errno (and libbpf,
+// seeing EOPNOTSUPP, retries without BTF and blames the missing BTF), so bpfkit checks first and names the rule.
+import { MapType } from './constants.js';
+import type { LockField } from './engine.js';
+import { errnoByCode } from './errno.js';
+
+export interface LockRuleViolation {
+  /** The errno the kernel gives for this violation (negative). */
+  errno: number;
+  rule: string;
+}
+
+const lockName = { spin: 'bpf_spin_lock', res: 'bpf_res_spin_lock' } as const;
+
+// kernel/bpf/syscall.c map_check_btf: spin and res locks are allowed in hash and array values (and local
+// storages, which bpfkit does not create).
+const lockMapTypes: ReadonlySet<number> = new Set([MapType.Hash, MapType.Array]);
+
+/**
+ * The rule a value's lock fields break in a map of `type`, or undefined. Checked in the kernel's order:
+ * the value's BTF is parsed (kernel/bpf/btf.c btf_parse_fields) before the map type is looked at.
+ */
+export function lockRuleViolation(type: number, locks: readonly LockField[]): LockRuleViolation | undefined {
+  if (locks.length === 0) return undefined;
+  const kinds = new Set(locks.map((l) => l.kind));
+  if (kinds.size > 1) {
+    // kernel/bpf/btf.c btf_parse_fields: a bpf_spin_lock and a bpf_res_spin_lock in one value → EINVAL.
+    return { errno: -errnoByCode.EINVAL, rule: 'a value may not hold both a bpf_spin_lock and a bpf_res_spin_lock' };
+  }
+  const name = lockName[locks[0]!.kind];
+  if (locks.length > 1) {
+    // kernel/bpf/btf.c btf_get_field_type: at most one lock of each kind per value, else E2BIG.
+    return { errno: -errnoByCode.E2BIG, rule: `a value may hold at most one ${name} (found ${locks.length})` };
+  }
+  if (!lockMapTypes.has(type)) {
+    return {
+      errno: -errnoByCode.EOPNOTSUPP,
+      rule: `a value holding a ${name} is allowed only in hash and array maps, not in LRU or per-CPU maps (kernel/bpf/syscall.c map_check_btf)`,
+    };
+  }
+  return undefined;
+}
