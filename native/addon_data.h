@@ -5,7 +5,6 @@
 #include <napi.h>
 
 struct AddonData {
-  Napi::FunctionReference nativeMap;     // native/map.cc
   Napi::FunctionReference nativeObject;  // native/object.cc
   Napi::FunctionReference nativeProgram; // native/prog.cc
   Napi::FunctionReference spare[4];      // room for later classes without touching this struct's users

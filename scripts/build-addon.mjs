@@ -25,8 +25,9 @@ if (!gyp) {
   console.error('bpfkit: node-gyp not found; the native addon was not built. The emulator engine still works.');
   process.exit(strict ? 1 : 0);
 }
-const r = spawnSync(process.execPath, [gyp, 'rebuild', `--nodedir=${nodedir}`], { stdio: 'inherit' });
-if (r.status !== 0) {
+// configure + build, not rebuild: rebuild wipes build/, where the BPF objects and tools also live.
+const run = (step) => spawnSync(process.execPath, [gyp, step, `--nodedir=${nodedir}`], { stdio: 'inherit' }).status === 0;
+if (!(run('configure') && run('build'))) {
   const msg = 'bpfkit: the native addon did not build (needs libbpf-dev, libelf-dev, pkg-config and g++; `make setup` installs them). The emulator engine still works.';
   console.error(msg);
   process.exit(strict ? 1 : 0);

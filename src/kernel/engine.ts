@@ -12,6 +12,8 @@ const BPF_MAP_TYPE_ARRAY = 2;
 export class KernelMapHandle implements MapHandle {
   readonly info: MapInfo;
   readonly #native: NativeMap;
+  // Mirrors the native state so the check before every operation costs no call into the addon.
+  #closed = false;
 
   constructor(native: NativeMap, info: MapInfo) {
     this.#native = native;
@@ -24,7 +26,7 @@ export class KernelMapHandle implements MapHandle {
   }
 
   get closed(): boolean {
-    return this.#native.closed;
+    return this.#closed;
   }
 
   lookup(key: Uint8Array, value: Uint8Array, flags: number): number {
@@ -64,6 +66,7 @@ export class KernelMapHandle implements MapHandle {
   }
 
   close(): void {
+    this.#closed = true;
     this.#native.close();
   }
 }

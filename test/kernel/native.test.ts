@@ -142,14 +142,21 @@ describeKernel('native addon', () => {
     }
   });
 
-  test('NativeMap cannot be constructed from JS, and its methods refuse a foreign `this`', () => {
+  test('NativeMap cannot be constructed from JS; a map\'s methods stay bound to that map, whatever `this` is', () => {
     const Ctor = b.NativeMap as unknown as new (...a: unknown[]) => unknown;
     expect(() => new Ctor(3, 1, 4, 4)).toThrow(TypeError);
     expect(() => new Ctor()).toThrow(TypeError);
     const m = make(MapType.Hash, 4, 4, 1);
-    expect(() => m.lookup.call({}, u32(0), u32(0), 0)).toThrow(TypeError);
-    expect(() => m.batch.call({} as NativeMap, 0, null, u32(0), u32(0), u32(0), new Uint32Array([1]), 0)).toThrow(TypeError);
-    expect(() => m.batch.call(undefined as never, 0, null, u32(0), u32(0), u32(0), new Uint32Array([1]), 0)).toThrow(TypeError);
+    const other = make(MapType.Hash, 4, 4, 1);
+    expect(m.update(u32(7), u32(70), 0)).toBe(0);
+    const out = new Uint8Array(4);
+    expect(m.lookup.call(other, u32(7), out, 0)).toBe(0);
+    expect(out).toEqual(u32(70));
+    expect(other.lookup(u32(7), out, 0)).toBe(E('ENOENT'));
+    const detached = m.lookup;
+    expect(detached(u32(7), out, 0)).toBe(0);
+    m.close();
+    expect(() => detached(u32(7), out, 0)).toThrow('map is closed');
   });
 
   test('create/open/btf arguments are type-checked', () => {
