@@ -1,0 +1,71 @@
+// ARRAY and PERCPU_ARRAY (kernel/bpf/arraymap.c): every index exists from creation, zeroed; nothing is
+// ever deleted. Values sit in one slab at index × stride.
+import { BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENOENT, clearLock, type MapShape } from './storage.js';
+
+export class ArrayTable {
+  readonly shape: MapShape;
+  readonly stride: number;
+  readonly #slot: number;
+  readonly #values: Uint8Array;
+
+  constructor(shape: MapShape) {
+    this.shape = shape;
+    this.#slot = (shape.valueSize + 7) & ~7;
+    this.stride = shape.percpu ? this.#slot * shape.ncpu : shape.valueSize;
+    this.#values = new Uint8Array(shape.maxEntries * this.stride);
+  }
+
+  #index(key: Uint8Array, off: number): number {
+    return (key[off]! | (key[off + 1]! << 8) | (key[off + 2]! << 16) | (key[off + 3]! << 24)) >>> 0;
+  }
+
+  lookup(key: Uint8Array, out: Uint8Array): number {
+    const i = this.#index(key, 0);
+    if (i >= this.shape.maxEntries) return ENOENT;
+    out.set(this.#values.subarray(i * this.stride, (i + 1) * this.stride));
+    clearLock(out, 0, this.shape.lockOffset);
+    return 0;
+  }
+
+  /** array_map_update_elem / bpf_percpu_array_update; `fromProgram` writes only `cpu`'s slot. */
+  update(key: Uint8Array, koff: number, value: Uint8Array, voff: number, flags: number, cpu: number, fromProgram: boolean): number {
+    const percpu = this.shape.percpu;
+    if ((percpu ? flags : flags & ~BPF_F_LOCK) > BPF_EXIST) return EINVAL;
+    const i = this.#index(key, koff);
+    if (i >= this.shape.maxEntries) return E2BIG;
+    if (flags & BPF_NOEXIST) return EEXIST; // every index always exists
+    if ((flags & BPF_F_LOCK) && this.shape.lockOffset < 0) return EINVAL;
+    const base = i * this.stride;
+    if (percpu && fromProgram) {
+      this.#values.set(value.subarray(0, this.shape.valueSize), base + cpu * this.#slot);
+      return 0;
+    }
+    const len = fromProgram ? this.shape.valueSize : this.stride;
+    this.#values.set(value.subarray(voff, voff + len), base);
+    clearLock(this.#values, base, this.shape.lockOffset);
+    return 0;
+  }
+
+  /** array_map_get_next_key: past the end (or no key) → index 0; the last index → ENOENT. */
+  getNextKey(key: Uint8Array | null, next: Uint8Array): number {
+    const i = key ? this.#index(key, 0) : 0xffffffff;
+    const max = this.shape.maxEntries;
+    let n: number;
+    if (i >= max) n = 0;
+    else if (i === max - 1) return ENOENT;
+    else n = i + 1;
+    next[0] = n & 0xff;
+    next[1] = (n >>> 8) & 0xff;
+    next[2] = (n >>> 16) & 0xff;
+    next[3] = n >>> 24;
+    return 0;
+  }
+
+  programLookup(key: Uint8Array, out: Uint8Array, cpu: number): number {
+    const i = this.#index(key, 0);
+    if (i >= this.shape.maxEntries) return ENOENT;
+    const base = i * this.stride + (this.shape.percpu ? cpu * this.#slot : 0);
+    out.set(this.#values.subarray(base, base + this.shape.valueSize));
+    return 0;
+  }
+}

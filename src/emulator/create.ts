@@ -1,0 +1,89 @@
+// BPF_MAP_CREATE's checks for the six emulated types, in the kernel's order (kernel/bpf/syscall.c
+// map_create, then hashtab.c htab_map_alloc_check/htab_map_alloc or arraymap.c array_map_alloc_check,
+// then the name, then map_check_btf for lock-bearing values).
+import { MapFlags, MapType } from '../constants.js';
+import type { MapAttrs } from '../engine.js';
+import { lockRuleViolation } from '../locks.js';
+import { E2BIG, EACCES, EINVAL, ENOTSUPP } from './storage.js';
+
+const ACCESS_MASK = MapFlags.Rdonly | MapFlags.Wronly | MapFlags.RdonlyProg | MapFlags.WronlyProg;
+// hashtab.c HTAB_CREATE_FLAG_MASK, arraymap.c ARRAY_CREATE_FLAG_MASK
+const HTAB_FLAGS = MapFlags.NoPrealloc | MapFlags.NoCommonLru | MapFlags.NumaNode | ACCESS_MASK | MapFlags.ZeroSeed;
+const ARRAY_FLAGS = MapFlags.NumaNode | MapFlags.Mmapable | ACCESS_MASK | MapFlags.PreserveElems | MapFlags.InnerMap;
+// include/linux/slab.h KMALLOC_MAX_SIZE on x86-64 (4 MiB), minus sizeof(struct htab_elem).
+const KMALLOC_MAX_SIZE = 1 << 22;
+const HTAB_ELEM_SIZE = 48;
+// mm/percpu: PCPU_MIN_UNIT_SIZE
+const PCPU_MIN_UNIT_SIZE = 32768;
+const NUMA_NODES = 1;
+
+const accessOk = (flags: number): boolean => !((flags & MapFlags.RdonlyProg) && (flags & MapFlags.WronlyProg));
+
+export interface CreatePlan {
+  /** max_entries as the kernel stores it (NO_COMMON_LRU rounds it to a multiple of the CPU count). */
+  maxEntries: number;
+}
+
+/** 0-or-errno for the attributes, and the map's effective max_entries. */
+export function checkCreate(attrs: MapAttrs, ncpu: number): CreatePlan | number {
+  const { type, keySize, valueSize, flags } = attrs;
+  // BTF is loaded before the map is created: two locks or two lock kinds fail there (kernel/bpf/btf.c).
+  const lockViolation = lockRuleViolation(MapType.Hash, attrs.locks ?? []);
+  if (lockViolation) return lockViolation.errno;
+  // bpf_get_file_flag
+  if ((flags & MapFlags.Rdonly) && (flags & MapFlags.Wronly)) return EINVAL;
+  if ((flags & MapFlags.NumaNode) && attrs.numaNode >= NUMA_NODES) return EINVAL;
+
+  const hash = type === MapType.Hash || type === MapType.PercpuHash || type === MapType.LruHash || type === MapType.LruPercpuHash;
+  const array = type === MapType.Array || type === MapType.PercpuArray;
+  if (!hash && !array) return EINVAL;
+  const percpu = type === MapType.PercpuHash || type === MapType.LruPercpuHash || type === MapType.PercpuArray;
+  const numa = (flags & MapFlags.NumaNode) !== 0;
+  let maxEntries = attrs.maxEntries;
+
+  if (hash) {
+    const lru = type === MapType.LruHash || type === MapType.LruPercpuHash;
+    const percpuLru = (flags & MapFlags.NoCommonLru) !== 0;
+    // htab_map_alloc_check. ZERO_SEED needs CAP_SYS_ADMIN: the emulated caller is root.
+    if ((flags & ~HTAB_FLAGS) !== 0 || !accessOk(flags)) return EINVAL;
+    if (!lru && percpuLru) return EINVAL;
+    if (lru && (flags & MapFlags.NoPrealloc)) return ENOTSUPP;
+    if (numa && (percpu || percpuLru)) return EINVAL;
+    if (maxEntries === 0 || keySize === 0 || valueSize === 0) return EINVAL;
+    if (keySize + valueSize >= KMALLOC_MAX_SIZE - HTAB_ELEM_SIZE) return E2BIG;
+    if (percpu && ((valueSize + 7) & ~7) > PCPU_MIN_UNIT_SIZE) return E2BIG;
+    // htab_map_alloc: each CPU's LRU list gets at least one element.
+    if (percpuLru) {
+      const up = Math.ceil(maxEntries / ncpu) * ncpu;
+      maxEntries = up <= 0xffffffff ? up : Math.floor(maxEntries / ncpu) * ncpu;
+    }
+    if (maxEntries > 2 ** 31) return E2BIG;
+    // n_buckets × sizeof(struct bucket) must fit in a u32.
+    if (2 ** Math.ceil(Math.log2(maxEntries)) > Math.floor(0xffffffff / 16)) return E2BIG;
+  } else {
+    // array_map_alloc_check
+    if (maxEntries === 0 || keySize !== 4 || valueSize === 0 || (flags & ~ARRAY_FLAGS) !== 0 || !accessOk(flags) || (percpu && numa)) {
+      return EINVAL;
+    }
+    if (type !== MapType.Array && (flags & (MapFlags.Mmapable | MapFlags.InnerMap))) return EINVAL;
+    if (flags & MapFlags.PreserveElems) return EINVAL;
+    if (valueSize > 0x7fffffff) return E2BIG;
+    if (percpu && ((valueSize + 7) & ~7) > PCPU_MIN_UNIT_SIZE) return E2BIG;
+  }
+
+  // bpf_obj_name_cpy: [A-Za-z0-9_.], NUL-terminated within 16 bytes.
+  const name = new TextEncoder().encode(attrs.name);
+  if (name.length > 15) return EINVAL;
+  for (const c of name) {
+    const ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 46;
+    if (!ok) return EINVAL;
+  }
+
+  // map_check_btf
+  if (attrs.locks && attrs.locks.length > 0) {
+    if (flags & (MapFlags.RdonlyProg | MapFlags.WronlyProg)) return EACCES;
+    const placement = lockRuleViolation(type, attrs.locks);
+    if (placement) return placement.errno;
+  }
+  return { maxEntries };
+}

@@ -1,0 +1,56 @@
+// What every emulated map shares: its attributes, the lock field rule for copies, and errno constants.
+import { errnoByCode } from '../errno.js';
+import type { LockField } from '../engine.js';
+
+export const EPERM = -errnoByCode.EPERM;
+export const ENOENT = -errnoByCode.ENOENT;
+export const E2BIG = -errnoByCode.E2BIG;
+export const ENOMEM = -errnoByCode.ENOMEM;
+export const EEXIST = -errnoByCode.EEXIST;
+export const EINVAL = -errnoByCode.EINVAL;
+export const ENOSPC = -errnoByCode.ENOSPC;
+export const EBUSY = -errnoByCode.EBUSY;
+export const EACCES = -errnoByCode.EACCES;
+export const EOPNOTSUPP = -errnoByCode.EOPNOTSUPP;
+export const ENOTSUPP = -errnoByCode.ENOTSUPP;
+
+export const BPF_ANY = 0;
+export const BPF_NOEXIST = 1;
+export const BPF_EXIST = 2;
+export const BPF_F_LOCK = 4;
+
+/** The shape of one emulated map, fixed at creation. */
+export interface MapShape {
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  ncpu: number;
+  percpu: boolean;
+  /** The lock word's offset in the value, or -1. Userspace never reads or writes it (it reads as 0). */
+  lockOffset: number;
+}
+
+export function lockOffsetOf(locks: readonly LockField[] | undefined): number {
+  return locks && locks.length > 0 ? locks[0]!.offset : -1;
+}
+
+/** check_flags() in kernel/bpf/hashtab.c: NOEXIST on a present key, EXIST on a missing one. */
+export function checkFlags(exists: boolean, flags: number): number {
+  const op = flags & ~BPF_F_LOCK;
+  if (exists && op === BPF_NOEXIST) return EEXIST;
+  if (!exists && op === BPF_EXIST) return ENOENT;
+  return 0;
+}
+
+/** A value stored or returned by the syscall: the lock word is never copied (kernel copy_map_value). */
+export function clearLock(buf: Uint8Array, offset: number, lockOffset: number): void {
+  if (lockOffset >= 0) buf.fill(0, offset + lockOffset, offset + lockOffset + 4);
+}
+
+/** Grows a typed array to at least `n` elements, keeping its contents. */
+export function grow<T extends Uint8Array | Int32Array | Uint32Array>(a: T, n: number): T {
+  if (a.length >= n) return a;
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a);
+  return b;
+}
