@@ -1,12 +1,10 @@
 // `make bench`: every benchmark, each printing ratios against baselines measured in the same run.
 import { runMapBench } from './maps.js';
 import { runMemoryBench } from './memory.js';
+import { runLockBench } from './locks.js';
+import { kernelUnavailableReasons } from '../src/kernel/engine.js';
 
 runMapBench();
 runMemoryBench();
-try {
-  const { runLockBench } = await import('./locks.js');
-  await runLockBench();
-} catch (e) {
-  console.log(`\nLocks bench not run: ${(e as Error).message}`);
-}
+if (kernelUnavailableReasons().length === 0) await runLockBench();
+else console.log(`\nLock bench not run: the kernel engine is unavailable (${kernelUnavailableReasons().join('; ')}).`);

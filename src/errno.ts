@@ -55,6 +55,7 @@ const descriptions: Partial<Record<ErrnoCode, string>> = {
   EPERM: 'operation not permitted',
   ENOENT: 'no such entry',
   E2BIG: 'argument list too long',
+  ENOEXEC: 'not an executable format',
   EBADF: 'bad file descriptor',
   ENOMEM: 'out of memory',
   EACCES: 'permission denied',

@@ -10,3 +10,7 @@ export { BpfMap, PerCpuMap, type BatchCursor, type BatchOptions, type BatchResul
 export { createMap, openMap, openPinned, type CreateMapOptions, type OpenMapOptions } from './open-map.js';
 export { Emulator } from './emulator/index.js';
 export { possibleCpus } from './possible-cpus.js';
+export {
+  openObject, BpfObject, BpfProgram, ProgramType, programTypeName,
+  type OpenObjectOptions, type ObjectMapInfo, type ObjectProgramInfo, type RunOptions, type RunResult,
+} from './object.js';
