@@ -32,7 +32,7 @@ if (engine.kind === 'kernel') {
   const { runLockDemo } = await import('./locks.js');
   await runLockDemo((line: string) => console.log(line));
 } else {
-  console.log('\nLocks: skipped — BPF programs need a BPF kernel (the emulator has no program runner yet).');
+  console.log('\nLocks: skipped — BPF programs need a BPF kernel (the emulator runs maps only, not programs).');
 }
 
 // 3. LRU eviction: insert 1..9 into an 8-entry LRU hash.

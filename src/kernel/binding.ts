@@ -2,8 +2,8 @@
 // -errno back, and only TypeError/RangeError thrown, for malformed arguments.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../package-root.js';
 
 export interface NativeMapInfo {
   type: number;
@@ -59,9 +59,8 @@ export interface Binding {
   [more: string]: unknown;
 }
 
-const here = dirname(fileURLToPath(import.meta.url));
-/** src/kernel and dist/kernel are both two levels below the package root. */
-export const addonPath = join(here, '..', '..', 'build', 'Release', 'bpfkit.node');
+/** build/Release/bpfkit.node in the package folder, whether this file runs from src/, dist/ or build/tools/. */
+export const addonPath = join(packageRoot(), 'build', 'Release', 'bpfkit.node');
 
 let cached: Binding | Error | undefined;
 
