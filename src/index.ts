@@ -14,3 +14,5 @@ export {
   openObject, BpfObject, BpfProgram, ProgramType, programTypeName,
   type OpenObjectOptions, type ObjectMapInfo, type ObjectProgramInfo, type RunOptions, type RunResult,
 } from './object.js';
+export { features } from './features.js';
+export { decodeBtf, BtfKind, type BtfType } from './btf/decode.js';

@@ -1,0 +1,53 @@
+// Reads raw BTF (include/uapi/linux/btf.h), e.g. /sys/kernel/btf/vmlinux: enough to list types by kind and
+// name. Every kind's trailing data has a fixed size, so one pass over the type section finds them all.
+const BTF_MAGIC = 0xeb9f;
+
+export const BtfKind = {
+  Int: 1, Ptr: 2, Array: 3, Struct: 4, Union: 5, Enum: 6, Fwd: 7, Typedef: 8, Volatile: 9, Const: 10,
+  Restrict: 11, Func: 12, FuncProto: 13, Var: 14, Datasec: 15, Float: 16, DeclTag: 17, TypeTag: 18, Enum64: 19,
+} as const;
+
+/** Bytes after the 12-byte struct btf_type, by kind (vlen = the type's member/param/value count). */
+function extraBytes(kind: number, vlen: number): number {
+  switch (kind) {
+    case BtfKind.Int: case BtfKind.Var: case BtfKind.DeclTag: return 4;
+    case BtfKind.Array: return 12;
+    case BtfKind.Struct: case BtfKind.Union: case BtfKind.Datasec: case BtfKind.Enum64: return 12 * vlen;
+    case BtfKind.Enum: case BtfKind.FuncProto: return 8 * vlen;
+    default: return 0;
+  }
+}
+
+export interface BtfType {
+  id: number;
+  kind: number;
+  name: string;
+}
+
+/** Every type of a BTF blob, in id order (id 0, void, is implicit). Throws on a malformed blob. */
+export function decodeBtf(data: Uint8Array): BtfType[] {
+  const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  if (data.length < 24 || view.getUint16(0, true) !== BTF_MAGIC) throw new Error('not little-endian BTF (bad magic)');
+  const hdrLen = view.getUint32(4, true);
+  const typeStart = hdrLen + view.getUint32(8, true);
+  const typeEnd = typeStart + view.getUint32(12, true);
+  const strStart = hdrLen + view.getUint32(16, true);
+  const strEnd = strStart + view.getUint32(20, true);
+  if (typeEnd > data.length || strEnd > data.length) throw new Error('BTF sections run past the end of the data');
+  const decoder = new TextDecoder();
+  const name = (off: number): string => {
+    if (off === 0) return '';
+    const start = strStart + off;
+    const end = data.indexOf(0, start);
+    return decoder.decode(data.subarray(start, end < 0 || end > strEnd ? strEnd : end));
+  };
+  const types: BtfType[] = [];
+  for (let off = typeStart, id = 1; off < typeEnd; id++) {
+    const nameOff = view.getUint32(off, true);
+    const info = view.getUint32(off + 4, true);
+    const kind = (info >>> 24) & 0x1f;
+    types.push({ id, kind, name: name(nameOff) });
+    off += 12 + extraBytes(kind, info & 0xffff);
+  }
+  return types;
+}

@@ -1,0 +1,66 @@
+// What the running kernel supports, asked of the kernel itself and cached per process. Off Linux, or
+// where bpf() is not permitted, every probe answers false (kernelRelease still answers).
+import { existsSync, readFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { mapTypeByName, type MapTypeName } from './constants.js';
+import { BtfKind, decodeBtf } from './btf/decode.js';
+import { getKernelEngine, kernelUnavailableReasons } from './kernel/engine.js';
+import { loadBinding } from './kernel/binding.js';
+import { ProgramType } from './object.js';
+
+const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
+const cache = new Map<string, boolean>();
+let vmlinuxFuncs: Set<string> | undefined;
+
+function cached(key: string, probe: () => boolean): boolean {
+  let v = cache.get(key);
+  if (v === undefined) cache.set(key, (v = probe()));
+  return v;
+}
+
+const kernelUsable = (): boolean => kernelUnavailableReasons().length === 0;
+
+export const features = {
+  /** uname -r */
+  kernelRelease(): string {
+    return release();
+  },
+
+  /** The kernel has BTF for itself (needed for kfuncs such as bpf_res_spin_lock). */
+  btf(): boolean {
+    return process.platform === 'linux' && existsSync(VMLINUX_BTF);
+  },
+
+  /** A map of this type can be created (a 1-entry map is created and closed). */
+  mapType(type: MapTypeName | number): boolean {
+    const id = typeof type === 'number' ? type : mapTypeByName[type];
+    if (id === undefined) throw new TypeError(`unknown map type '${String(type)}'`);
+    return cached(`map:${id}`, () => {
+      if (!kernelUsable()) return false;
+      const h = getKernelEngine().createMap({ type: id, keySize: 4, valueSize: 8, maxEntries: 1, flags: 0, name: '', numaNode: 0 });
+      if (typeof h === 'number') return false;
+      h.close();
+      return true;
+    });
+  },
+
+  /** A program of this type loads (libbpf_probe_bpf_prog_type). */
+  programType(type: keyof typeof ProgramType | number): boolean {
+    const id = typeof type === 'number' ? type : ProgramType[type];
+    if (id === undefined) throw new TypeError(`unknown program type '${String(type)}'`);
+    return cached(`prog:${id}`, () => {
+      const binding = loadBinding();
+      if (!kernelUsable() || binding instanceof Error) return false;
+      return (binding.probeProgramType as (t: number) => number)(id) === 1;
+    });
+  },
+
+  /** The kernel's BTF has a function of this name (kfuncs are listed there). */
+  kfunc(name: string): boolean {
+    if (!features.btf()) return false;
+    if (!vmlinuxFuncs) {
+      vmlinuxFuncs = new Set(decodeBtf(readFileSync(VMLINUX_BTF)).filter((t) => t.kind === BtfKind.Func).map((t) => t.name));
+    }
+    return vmlinuxFuncs.has(name);
+  },
+};

@@ -1,0 +1,45 @@
+import { readFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { expect, test } from 'vitest';
+import { mapBtf } from '../../src/btf/encode.js';
+import { BtfKind, decodeBtf, features, spinLock, struct, u32, u64 } from '../../src/index.js';
+import { describeKernel } from '../helpers/kernel.js';
+import { testRequiring } from '../helpers/require-kernel.js';
+
+describeKernel('feature probes', () => {
+  test('kernelRelease is uname -r', () => {
+    expect(features.kernelRelease()).toBe(release());
+  });
+
+  test('map types: the six bpfkit types exist; a type number the kernel does not know does not', () => {
+    for (const t of ['hash', 'array', 'percpu_hash', 'percpu_array', 'lru_hash', 'lru_percpu_hash'] as const) expect(features.mapType(t)).toBe(true);
+    expect(features.mapType(9999)).toBe(false);
+  });
+
+  test('program types: tc, xdp and syscall load; an unknown type does not', () => {
+    expect(features.programType('SchedCls')).toBe(true);
+    expect(features.programType('Xdp')).toBe(true);
+    expect(features.programType(9999)).toBe(false);
+  });
+
+  test('kfunc() reads vmlinux BTF and agrees with /proc/kallsyms', () => {
+    expect(features.btf()).toBe(true);
+    const kallsyms = readFileSync('/proc/kallsyms', 'utf8');
+    for (const name of ['bpf_res_spin_lock', 'bpf_obj_new_impl', 'bpf_dynptr_from_skb']) {
+      expect(features.kfunc(name)).toBe(new RegExp(`\\s${name}$`, 'm').test(kallsyms));
+    }
+    expect(features.kfunc('bpfkit_no_such_kfunc')).toBe(false);
+  });
+
+  test('the BTF decoder reads back what the encoder wrote for a lock-bearing value', () => {
+    const { data, valueTypeId } = mapBtf(u32, struct({ lock: spinLock, count: u64 }, { name: 'counter' }));
+    const types = decodeBtf(data);
+    expect(types.find((t) => t.id === valueTypeId)).toEqual({ id: valueTypeId, kind: BtfKind.Struct, name: 'counter' });
+    expect(types.filter((t) => t.kind === BtfKind.Struct).map((t) => t.name).sort()).toEqual(['bpf_spin_lock', 'counter']);
+    expect(() => decodeBtf(new Uint8Array(30))).toThrow(/magic/);
+  });
+});
+
+testRequiring('requireKernel runs a test only where the kfunc exists', { kfunc: 'bpf_res_spin_lock' }, () => {
+  expect(features.kfunc('bpf_res_spin_lock')).toBe(true);
+});
