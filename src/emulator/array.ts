@@ -1,6 +1,6 @@
 // ARRAY and PERCPU_ARRAY (kernel/bpf/arraymap.c): every index exists from creation, zeroed; nothing is
 // ever deleted. Values sit in one slab at index × stride.
-import { BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENOENT, clearLock, type MapShape } from './storage.js';
+import { BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENOENT, clearLock, copyBytes, type MapShape } from './storage.js';
 
 export class ArrayTable {
   readonly shape: MapShape;
@@ -22,7 +22,7 @@ export class ArrayTable {
   lookup(key: Uint8Array, out: Uint8Array): number {
     const i = this.#index(key, 0);
     if (i >= this.shape.maxEntries) return ENOENT;
-    out.set(this.#values.subarray(i * this.stride, (i + 1) * this.stride));
+    copyBytes(this.#values, i * this.stride, out, 0, this.stride);
     clearLock(out, 0, this.shape.lockOffset);
     return 0;
   }

@@ -4,7 +4,7 @@
 import { htabHash } from './jhash.js';
 import { BpfLru } from './lru.js';
 import {
-  BPF_EXIST, BPF_F_LOCK, E2BIG, EINVAL, ENOENT, ENOMEM, ENOSPC, checkFlags, clearLock, grow, type MapShape,
+  BPF_EXIST, BPF_F_LOCK, E2BIG, EINVAL, ENOENT, ENOMEM, ENOSPC, checkFlags, clearLock, copyBytes, grow, type MapShape,
 } from './storage.js';
 
 export interface HashOptions {
@@ -124,14 +124,14 @@ export class HashTable {
 
   #setKey(i: number, key: Uint8Array, off: number, hash: number): void {
     const ks = this.shape.keySize;
-    this.#keys.set(key.subarray(off, off + ks), i * ks);
+    copyBytes(key, off, this.#keys, i * ks, ks);
     this.#hashes[i] = hash;
   }
 
   /** Copies a syscall value into element i (all CPUs for per-CPU maps), leaving the lock word zero. */
   #writeAll(i: number, value: Uint8Array, off: number): void {
     const base = i * this.stride;
-    this.#values.set(value.subarray(off, off + this.stride), base);
+    copyBytes(value, off, this.#values, base, this.stride);
     clearLock(this.#values, base, this.shape.lockOffset);
   }
 
@@ -144,7 +144,7 @@ export class HashTable {
 
   #readAll(i: number, out: Uint8Array, off: number): void {
     const base = i * this.stride;
-    out.set(this.#values.subarray(base, base + this.stride), off);
+    copyBytes(this.#values, base, out, off, this.stride);
     clearLock(out, off, this.shape.lockOffset);
   }
 
@@ -286,7 +286,7 @@ export class HashTable {
 
   #copyKey(i: number, out: Uint8Array, off: number): void {
     const ks = this.shape.keySize;
-    out.set(this.#keys.subarray(i * ks, i * ks + ks), off);
+    copyBytes(this.#keys, i * ks, out, off, ks);
   }
 
   /**
@@ -302,6 +302,7 @@ export class HashTable {
     if (batch >= this.nBuckets) return ENOENT;
     let total = 0;
     let rc = 0;
+    const toFree: number[] = [];
     for (;;) {
       let n = 0;
       for (let i = this.#buckets[batch]!; i >= 0; i = this.#next[i]!) n++;
@@ -310,7 +311,7 @@ export class HashTable {
         break;
       }
       // LRU nodes are freed after the bucket, last copied first (the kernel chains them on batch_flink).
-      const toFree: number[] = [];
+      toFree.length = 0;
       for (let i = this.#buckets[batch]!; i >= 0; ) {
         const next = this.#next[i]!;
         this.#copyKey(i, keys, total * this.shape.keySize);

@@ -54,3 +54,12 @@ export function grow<T extends Uint8Array | Int32Array | Uint32Array>(a: T, n: n
   b.set(a);
   return b;
 }
+
+/** Copies n bytes; a plain loop for small values, where subarray() + set() would allocate per call. */
+export function copyBytes(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number, n: number): void {
+  if (n > 64) {
+    dst.set(src.subarray(srcOff, srcOff + n), dstOff);
+    return;
+  }
+  for (let i = 0; i < n; i++) dst[dstOff + i] = src[srcOff + i]!;
+}
