@@ -87,28 +87,30 @@ napi_value Int(napi_env env, int64_t n) {
   return v;
 }
 
+// The (key, value, flags) arguments of lookup, update and lookupAndDelete, checked against the map.
+struct KeyValueFlags {
+  args::Bytes key, value;
+  uint32_t flags = 0;
+  bool Read(napi_env env, const MapState* s, napi_value (&argv)[3]) {
+    return s && args::U8Exact(env, argv[0], "key", s->keySize, &key) &&
+           args::U8Exact(env, argv[1], "value", s->valueBufSize, &value) && args::U32(env, argv[2], "flags", &flags);
+  }
+};
+
 napi_value Lookup(napi_env env, napi_callback_info cbinfo) {
   napi_value argv[3];
   MapState* s = Bound(env, cbinfo, argv);
-  args::Bytes key, value;
-  uint32_t flags;
-  if (!s || !args::U8Exact(env, argv[0], "key", s->keySize, &key) ||
-      !args::U8Exact(env, argv[1], "value", s->valueBufSize, &value) || !args::U32(env, argv[2], "flags", &flags)) {
-    return nullptr;
-  }
-  return Int(env, Rc(bpf_map_lookup_elem_flags(s->fd, key.data, value.data, flags)));
+  KeyValueFlags a;
+  if (!a.Read(env, s, argv)) return nullptr;
+  return Int(env, Rc(bpf_map_lookup_elem_flags(s->fd, a.key.data, a.value.data, a.flags)));
 }
 
 napi_value Update(napi_env env, napi_callback_info cbinfo) {
   napi_value argv[3];
   MapState* s = Bound(env, cbinfo, argv);
-  args::Bytes key, value;
-  uint32_t flags;
-  if (!s || !args::U8Exact(env, argv[0], "key", s->keySize, &key) ||
-      !args::U8Exact(env, argv[1], "value", s->valueBufSize, &value) || !args::U32(env, argv[2], "flags", &flags)) {
-    return nullptr;
-  }
-  return Int(env, Rc(bpf_map_update_elem(s->fd, key.data, value.data, flags)));
+  KeyValueFlags a;
+  if (!a.Read(env, s, argv)) return nullptr;
+  return Int(env, Rc(bpf_map_update_elem(s->fd, a.key.data, a.value.data, a.flags)));
 }
 
 napi_value Delete(napi_env env, napi_callback_info cbinfo) {
@@ -132,13 +134,9 @@ napi_value GetNextKey(napi_env env, napi_callback_info cbinfo) {
 napi_value LookupAndDelete(napi_env env, napi_callback_info cbinfo) {
   napi_value argv[3];
   MapState* s = Bound(env, cbinfo, argv);
-  args::Bytes key, value;
-  uint32_t flags;
-  if (!s || !args::U8Exact(env, argv[0], "key", s->keySize, &key) ||
-      !args::U8Exact(env, argv[1], "value", s->valueBufSize, &value) || !args::U32(env, argv[2], "flags", &flags)) {
-    return nullptr;
-  }
-  return Int(env, Rc(bpf_map_lookup_and_delete_elem_flags(s->fd, key.data, value.data, flags)));
+  KeyValueFlags a;
+  if (!a.Read(env, s, argv)) return nullptr;
+  return Int(env, Rc(bpf_map_lookup_and_delete_elem_flags(s->fd, a.key.data, a.value.data, a.flags)));
 }
 
 // batch(op, inBatch|null, outBatch, keys, values, count: Uint32Array, elemFlags)
