@@ -10,7 +10,7 @@ import { checkCreate } from './create.js';
 import { HashTable } from './hash.js';
 import { lruTargetFree } from './lru.js';
 import {
-  BPF_F_LOCK, EBUSY, EEXIST, EINVAL, ENOENT, ENOTSUPP, EPERM, lockOffsetOf, type MapShape,
+  BPF_F_LOCK, EBUSY, EEXIST, EINVAL, ENOENT, ENOMEM, ENOTSUPP, EPERM, lockOffsetOf, type MapShape,
 } from './storage.js';
 
 export interface EmulatorOptions {
@@ -122,7 +122,7 @@ export class Emulator implements Engine {
         });
       }
     } catch (e) {
-      if (e instanceof RangeError) return -12; // ENOMEM: the slabs did not fit in this process
+      if (e instanceof RangeError) return ENOMEM; // the slabs did not fit in this process
       throw e;
     }
     const info: MapInfo = {
