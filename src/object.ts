@@ -1,5 +1,6 @@
 // BPF objects (an ELF of programs and maps, built by clang) and their programs, loaded through libbpf:
 // openObject() → BpfObject → typed maps (BpfMap) and runnable programs (BPF_PROG_TEST_RUN).
+import { statSync } from 'node:fs';
 import type { Codec } from './codec-types.js';
 import { MapType, mapTypeName } from './constants.js';
 import type { Engine } from './engine.js';
@@ -105,6 +106,8 @@ const lockMapTypes = new Set<number>([MapType.Hash, MapType.Array, 19 /* cgroup_
   28 /* inode_storage */, 29 /* task_storage */, 32 /* cgrp_storage */]);
 
 const EINVAL = -errnoByCode.EINVAL;
+const EINTR = -errnoByCode.EINTR;
+const ENOEXEC = -errnoByCode.ENOEXEC;
 const EBADF = -errnoByCode.EBADF;
 const ENOTSUPP = -errnoByCode.ENOTSUPP;
 const EOPNOTSUPP = -errnoByCode.EOPNOTSUPP;
@@ -125,6 +128,7 @@ export function openObject(path: string, options: OpenObjectOptions = {}): BpfOb
   const binding = loadObjectBinding();
   if (binding instanceof Error) throw new BpfError('BPF_PROG_LOAD', ENOTSUPP, { subject, path, detail: binding.message });
 
+  checkObjectFile(path, subject);
   const native = new binding.NativeObject();
   try {
     openNative(native, path, subject);
@@ -137,6 +141,22 @@ export function openObject(path: string, options: OpenObjectOptions = {}): BpfOb
     native.close();
     throw e;
   }
+}
+
+/**
+ * libbpf 1.1 leaks the fd it opened when the file is not an ELF it can read (a directory, say): only
+ * regular files reach it. The errno is what open(2)/read(2) would say.
+ */
+function checkObjectFile(path: string, subject: string): void {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'ENOENT';
+    throw new BpfError('bpf_object__open', -(errnoByCode[code as keyof typeof errnoByCode] ?? errnoByCode.ENOENT), { subject, path });
+  }
+  if (st.isDirectory()) throw new BpfError('bpf_object__open', -errnoByCode.EISDIR, { subject, path, detail: 'a directory is not a BPF object file' });
+  if (!st.isFile()) throw new BpfError('bpf_object__open', ENOEXEC, { subject, path, detail: 'not a regular file' });
 }
 
 function openNative(native: NativeObject, path: string, subject: string): void {
@@ -285,8 +305,16 @@ export class BpfObject {
     return prog;
   }
 
-  /** Unloads the object: its programs and the maps nobody else holds. Idempotent. */
+  /**
+   * Unloads the object: its programs and the maps nobody else holds. Runs in flight (runAsync) are
+   * interrupted first and reject with EINTR. Idempotent.
+   */
   close(): void {
+    if (this.#native.closed) return;
+    for (const name of Object.keys(this.programs)) {
+      const fd = this.#native.programFd(name);
+      if (fd >= 0) this.#binding.progTestRunCancel(fd);
+    }
     this.#native.close();
   }
 
@@ -327,37 +355,27 @@ export class BpfProgram {
 
   /** BPF_PROG_TEST_RUN on this thread (blocks it for the whole run). */
   run(options: RunOptions = {}): RunResult {
-    const call = this.#prepare(options);
-    if (call.userspaceRepeat > 0) {
-      const start = process.hrtime.bigint();
-      let rc = 0;
-      for (let i = 0; i < call.userspaceRepeat && rc === 0; i++) rc = this.#binding.progTestRun(...call.args);
-      return this.#finish(call, rc, Number(process.hrtime.bigint() - start) / call.userspaceRepeat);
-    }
+    const call = this.#prepare(options, false);
     return this.#finish(call, this.#binding.progTestRun(...call.args));
   }
 
   /**
    * BPF_PROG_TEST_RUN on a libuv threadpool thread, so several runs (from one process or from
-   * worker_threads) execute on several CPUs at once. Input buffers must not be changed until it settles.
+   * worker_threads) execute on several CPUs at once. The run owns copies of `data` and `ctx` and its own
+   * reference to the program: closing the object interrupts it (the promise rejects with EINTR) and it
+   * can never run another object's program. Each run in flight holds one threadpool thread (libuv's
+   * default is 4 per process: UV_THREADPOOL_SIZE).
    */
   async runAsync(options: RunOptions = {}): Promise<RunResult> {
-    const call = this.#prepare(options);
-    const once = () => new Promise<number>((resolve) => this.#binding.progTestRunAsync(...call.args, resolve));
-    if (call.userspaceRepeat > 0) {
-      const start = process.hrtime.bigint();
-      let rc = 0;
-      for (let i = 0; i < call.userspaceRepeat && rc === 0; i++) rc = await once();
-      return this.#finish(call, rc, Number(process.hrtime.bigint() - start) / call.userspaceRepeat);
-    }
-    return this.#finish(call, await once());
+    const call = this.#prepare(options, true);
+    return this.#finish(call, await this.#binding.progTestRunAsync(...call.args));
   }
 
-  #prepare(options: RunOptions): PreparedRun {
-    if (options === null || typeof options !== 'object') throw new TypeError('run options must be an object');
+  #prepare(options: RunOptions, owned: boolean): PreparedRun {
+    if (options === null || typeof options !== 'object') throw new TypeError(`run of program '${this.name}': options must be an object`);
     const { data, ctx, repeat = 0, cpu = 0, flags = 0, dataOutSize } = options;
-    if (data !== undefined && !(data instanceof Uint8Array)) throw new TypeError('data must be a Uint8Array');
-    if (ctx !== undefined && !(ctx instanceof Uint8Array)) throw new TypeError('ctx must be a Uint8Array');
+    if (data !== undefined && !(data instanceof Uint8Array)) throw new TypeError(`run of program '${this.name}': data must be a Uint8Array`);
+    if (ctx !== undefined && !(ctx instanceof Uint8Array)) throw new TypeError(`run of program '${this.name}': ctx must be a Uint8Array`);
     checkU32('repeat', repeat);
     checkU32('cpu', cpu);
     checkU32('flags', flags);
@@ -366,21 +384,28 @@ export class BpfProgram {
     const out = new Uint32Array(4);
     if (this.type === ProgramType.Syscall) {
       // net/bpf/test_run.c bpf_prog_test_run_syscall: data_in/data_out and repeat are EINVAL for syscall
-      // programs; repeat is honoured by looping here instead, and the kernel writes the context back
-      // into ctx_in, so it gets a copy.
+      // programs; repeat is honoured by looping the syscall instead, and the kernel writes the context
+      // back into ctx_in, so it gets a copy.
       if (data !== undefined) throw new TypeError(`program '${this.name}' is a SEC("syscall") program: it takes ctx, not data`);
       const ctxCopy = ctx ? ctx.slice() : null;
-      return { args: [fd, null, null, ctxCopy, null, 0, cpu, flags, out], out, ctxResult: ctxCopy, userspaceRepeat: repeat > 1 ? repeat : 0 };
+      return { args: [fd, null, null, ctxCopy, null, 0, cpu, flags, Math.max(1, repeat), out], out, ctxResult: ctxCopy };
     }
+    // An async run gets private copies: a caller's buffer could be transferred or detached while the
+    // kernel still reads it on the threadpool.
+    const dataIn = data && owned ? data.slice() : data;
+    const ctxIn = ctx && owned ? ctx.slice() : ctx;
     const dataOut = data ? new Uint8Array(dataOutSize ?? data.length + 4096) : null;
     const ctxOut = ctx ? new Uint8Array(ctx.length) : null;
-    return { args: [fd, data ?? null, dataOut, ctx ?? null, ctxOut, repeat, cpu, flags, out], out, dataOut, ctxResult: ctxOut, userspaceRepeat: 0 };
+    return { args: [fd, dataIn ?? null, dataOut, ctxIn ?? null, ctxOut, repeat, cpu, flags, 1, out], out, dataOut, ctxResult: ctxOut };
   }
 
-  #finish(call: PreparedRun, rc: number, measuredDuration?: number): RunResult {
-    if (rc < 0) throw new BpfError('BPF_PROG_TEST_RUN', rc, { subject: `program '${this.name}'` });
+  #finish(call: PreparedRun, rc: number): RunResult {
+    if (rc < 0) {
+      const interrupted = rc === EINTR && this.#native.closed;
+      throw new BpfError('BPF_PROG_TEST_RUN', rc, { subject: `program '${this.name}'`, detail: interrupted ? 'its object was closed while the run was in flight' : undefined });
+    }
     const [retval, duration, dataSize, ctxSize] = call.out;
-    const result: RunResult = { retval: retval! | 0, duration: measuredDuration ?? duration! };
+    const result: RunResult = { retval: retval! | 0, duration: duration! };
     if (call.dataOut) result.data = call.dataOut.subarray(0, Math.min(dataSize!, call.dataOut.length));
     if (call.ctxResult) result.ctx = this.type === ProgramType.Syscall ? call.ctxResult : call.ctxResult.subarray(0, Math.min(ctxSize!, call.ctxResult.length));
     return result;
@@ -394,8 +419,6 @@ interface PreparedRun {
   out: Uint32Array;
   dataOut?: Uint8Array | null;
   ctxResult: Uint8Array | null;
-  /** > 0: run once per iteration from userspace (syscall programs reject repeat). */
-  userspaceRepeat: number;
 }
 
 function checkU32(name: string, v: unknown): void {

@@ -45,16 +45,24 @@ export interface ObjectBinding {
   /** A new close-on-exec fd for the same file, or -errno. */
   dupFd(fd: number): number;
   closeFd(fd: number): void;
-  /** `out` receives [retval, duration, dataSizeOut, ctxSizeOut]. */
+  /**
+   * BPF_PROG_TEST_RUN `loops` times (1 = once; more for SEC("syscall") programs, which refuse the kernel's
+   * `repeat`). `out` receives [retval, duration, dataSizeOut, ctxSizeOut].
+   */
   progTestRun(
     progFd: number, data: Uint8Array | null, dataOut: Uint8Array | null, ctx: Uint8Array | null,
-    ctxOut: Uint8Array | null, repeat: number, cpu: number, flags: number, out: Uint32Array,
+    ctxOut: Uint8Array | null, repeat: number, cpu: number, flags: number, loops: number, out: Uint32Array,
   ): number;
+  /**
+   * The same on the libuv threadpool. The run holds its own dup of `progFd` and references to the buffers
+   * until it settles; pass buffers nobody else can detach.
+   */
   progTestRunAsync(
     progFd: number, data: Uint8Array | null, dataOut: Uint8Array | null, ctx: Uint8Array | null,
-    ctxOut: Uint8Array | null, repeat: number, cpu: number, flags: number, out: Uint32Array,
-    callback: (rc: number) => void,
-  ): void;
+    ctxOut: Uint8Array | null, repeat: number, cpu: number, flags: number, loops: number, out: Uint32Array,
+  ): Promise<number>;
+  /** Interrupts every async run started with `progFd` (they settle with -EINTR); returns how many. */
+  progTestRunCancel(progFd: number): number;
 }
 
 /** The object half of the addon, or the Error that explains why it is unavailable. */
@@ -62,7 +70,7 @@ export function loadObjectBinding(): ObjectBinding | Error {
   const binding = loadBinding();
   if (binding instanceof Error) return binding;
   const b = binding as unknown as Partial<ObjectBinding>;
-  if (typeof b.NativeObject !== 'function' || typeof b.progTestRun !== 'function' || typeof b.dupFd !== 'function') {
+  if (typeof b.NativeObject !== 'function' || typeof b.progTestRun !== 'function' || typeof b.dupFd !== 'function' || typeof b.progTestRunCancel !== 'function') {
     return new Error('the native addon has no BPF object support (rebuild it: make setup)');
   }
   return b as ObjectBinding;
