@@ -13,7 +13,7 @@ BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -D__TARGET_ARCH_x86 -Ibpf/include
 TS_SRCS   := $(shell find src -name '*.ts' 2>/dev/null)
 NATIVE_SRCS := $(wildcard native/*.cc native/*.h) binding.gyp
 
-.PHONY: setup system-deps test demo bench difftest clean typecheck
+.PHONY: setup system-deps test demo bench difftest clean typecheck fuzz
 
 ifeq ($(UNAME),Linux)
 setup: system-deps node_modules/.package-lock.json build/Release/bpfkit.node dist/index.js $(BPF_OBJS)
@@ -77,3 +77,6 @@ difftest: setup
 
 clean:
 	rm -rf build dist
+
+fuzz: setup
+	BPFKIT_FUZZ_CALLS=1000000 npx vitest run test/reliability/fuzz.test.ts

@@ -362,23 +362,38 @@ napi_value Create(napi_env env, napi_callback_info cbinfo) {
   return Wrap(env, static_cast<int>(fd), type, keySize, valueSize);
 }
 
+// The optional open flags (BPF_F_RDONLY / BPF_F_WRONLY) of openPinned and openById: absent → 0 (read-write).
+// The kernel checks them (EINVAL for other bits or both), so they pass through unchecked.
+bool OpenFlags(napi_env env, napi_value v, uint32_t* out) {
+  if (args::IsNullish(env, v)) {
+    *out = 0;
+    return true;
+  }
+  return args::U32(env, v, "flags", out);
+}
+
+// openPinned(path, flags?): BPF_OBJ_GET with file_flags.
 napi_value OpenPinned(napi_env env, napi_callback_info cbinfo) {
-  size_t argc = 1;
-  napi_value argv[1];
+  size_t argc = 2;
+  napi_value argv[2];
   napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr);
   std::string path;
-  if (!args::Path(env, argv[0], "path", &path)) return nullptr;
-  int fd = Rc(bpf_obj_get(path.c_str()));
+  uint32_t flags;
+  if (!args::Path(env, argv[0], "path", &path) || !OpenFlags(env, argv[1], &flags)) return nullptr;
+  LIBBPF_OPTS(bpf_obj_get_opts, opts, .file_flags = flags);
+  int fd = Rc(bpf_obj_get_opts(path.c_str(), &opts));
   return fd < 0 ? Int(env, fd) : WrapQueried(env, fd, true);
 }
 
+// openById(id, flags?): BPF_MAP_GET_FD_BY_ID with open_flags.
 napi_value OpenById(napi_env env, napi_callback_info cbinfo) {
-  size_t argc = 1;
-  napi_value argv[1];
+  size_t argc = 2;
+  napi_value argv[2];
   napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr);
-  uint32_t id;
-  if (!args::U32(env, argv[0], "id", &id)) return nullptr;
-  int fd = Rc(bpf_map_get_fd_by_id(id));
+  uint32_t id, flags;
+  if (!args::U32(env, argv[0], "id", &id) || !OpenFlags(env, argv[1], &flags)) return nullptr;
+  LIBBPF_OPTS(bpf_get_fd_by_id_opts, opts, .open_flags = flags);
+  int fd = Rc(bpf_map_get_fd_by_id_opts(id, &opts));
   return fd < 0 ? Int(env, fd) : WrapQueried(env, fd, true);
 }
 

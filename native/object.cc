@@ -107,6 +107,7 @@ void NativeObject::Init(Napi::Env env, Napi::Object exports) {
           InstanceMethod<&NativeObject::JS_maps>("maps"),
           InstanceMethod<&NativeObject::JS_programs>("programs"),
           InstanceMethod<&NativeObject::JS_reuseMapFd>("reuseMapFd"),
+          InstanceMethod<&NativeObject::JS_setAutoload>("setAutoload"),
           InstanceMethod<&NativeObject::JS_load>("load"),
           InstanceMethod<&NativeObject::JS_programLog>("programLog"),
           InstanceMethod<&NativeObject::JS_libbpfLog>("libbpfLog"),
@@ -175,7 +176,7 @@ Napi::Value NativeObject::JS_maps(const Napi::CallbackInfo& info) {
   return list;
 }
 
-// programs() → [{ name, section, type }] (type: enum bpf_prog_type).
+// programs() → [{ name, section, type, autoload }] (type: enum bpf_prog_type).
 Napi::Value NativeObject::JS_programs(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Array list = Napi::Array::New(env);
@@ -187,6 +188,7 @@ Napi::Value NativeObject::JS_programs(const Napi::CallbackInfo& info) {
     p.Set("name", bpf_program__name(prog));
     p.Set("section", bpf_program__section_name(prog));
     p.Set("type", static_cast<double>(bpf_program__type(prog)));
+    p.Set("autoload", bpf_program__autoload(prog));
     list.Set(i++, p);
   }
   return list;
@@ -207,6 +209,19 @@ Napi::Value NativeObject::JS_reuseMapFd(const Napi::CallbackInfo& info) {
   Capture capture(&libbpfLog_);
   errno = 0;
   int rc = bpf_map__reuse_fd(map, fd);
+  return Napi::Number::New(env, rc < 0 ? rc : 0);
+}
+
+// setAutoload(name, bool) → 0 | -errno (bpf_program__set_autoload: before load only).
+Napi::Value NativeObject::JS_setAutoload(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name;
+  REQUIRE_ARG(args::String(env, info[0], "name", &name));
+  if (obj_ == nullptr) return Napi::Number::New(env, -EBADF);
+  if (loaded_) return Napi::Number::New(env, -EBUSY);
+  struct bpf_program* prog = bpf_object__find_program_by_name(obj_, name.c_str());
+  if (prog == nullptr) return Napi::Number::New(env, -ENOENT);
+  int rc = bpf_program__set_autoload(prog, info[1].ToBoolean().Value());
   return Napi::Number::New(env, rc < 0 ? rc : 0);
 }
 

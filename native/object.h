@@ -22,6 +22,7 @@ class NativeObject : public Napi::ObjectWrap<NativeObject> {
   Napi::Value JS_maps(const Napi::CallbackInfo& info);
   Napi::Value JS_programs(const Napi::CallbackInfo& info);
   Napi::Value JS_reuseMapFd(const Napi::CallbackInfo& info);
+  Napi::Value JS_setAutoload(const Napi::CallbackInfo& info);
   Napi::Value JS_load(const Napi::CallbackInfo& info);
   Napi::Value JS_programLog(const Napi::CallbackInfo& info);
   Napi::Value JS_libbpfLog(const Napi::CallbackInfo& info);

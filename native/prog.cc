@@ -28,6 +28,7 @@
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <algorithm>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -319,6 +320,52 @@ Napi::Value TestRunAsync(const Napi::CallbackInfo& info) {
   return Napi::Value(env, promise);
 }
 
+// progLoad(type, insns, license, name, fdArray|null, expectedAttachType, progFlags, log) → prog fd | -errno.
+// BPF_PROG_LOAD of raw instructions; `fdArray` is the kernel's fd_array (ld_imm64 with BPF_PSEUDO_MAP_IDX
+// refers to its entries), `log` receives the verifier's log (libbpf retries with log_level 1 on failure).
+Napi::Value ProgLoad(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t type, attach;
+  args::Bytes insns, log;
+  std::string license, name;
+  if (!args::U32(env, info[0], "type", &type)) return env.Undefined();
+  if (!args::U8(env, info[1], "insns", &insns)) return env.Undefined();
+  if (insns.length == 0 || insns.length % 8 != 0) {
+    args::ThrowRange(env, "insns must be a non-empty multiple of 8 bytes, got " + std::to_string(insns.length));
+    return env.Undefined();
+  }
+  if (!args::String(env, info[2], "license", &license)) return env.Undefined();
+  if (!args::String(env, info[3], "name", &name)) return env.Undefined();
+  const int* fdArray = nullptr;
+  if (!args::IsNullish(env, info[4])) {
+    napi_typedarray_type t;
+    void* data;
+    size_t length;
+    if (napi_get_typedarray_info(env, info[4], &t, &length, &data, nullptr, nullptr) != napi_ok || t != napi_int32_array) {
+      args::ThrowType(env, "fdArray must be an Int32Array or null");
+      return env.Undefined();
+    }
+    fdArray = static_cast<const int*>(data);
+  }
+  uint32_t progFlags;
+  if (!args::U32(env, info[5], "expectedAttachType", &attach)) return env.Undefined();
+  if (!args::U32(env, info[6], "progFlags", &progFlags)) return env.Undefined();
+  if (!args::U8(env, info[7], "log", &log)) return env.Undefined();
+  LIBBPF_OPTS(bpf_prog_load_opts, opts);
+  opts.fd_array = fdArray;
+  opts.expected_attach_type = static_cast<enum bpf_attach_type>(attach);
+  opts.prog_flags = progFlags;
+  if (log.length > 0) {
+    log.data[0] = 0;
+    opts.log_buf = reinterpret_cast<char*>(log.data);
+    opts.log_size = static_cast<__u32>(std::min<size_t>(log.length, UINT32_MAX));
+  }
+  errno = 0;
+  int fd = bpf_prog_load(static_cast<enum bpf_prog_type>(type), name.empty() ? nullptr : name.c_str(),
+                         license.c_str(), reinterpret_cast<const struct bpf_insn*>(insns.data), insns.length / 8, &opts);
+  return Napi::Number::New(env, fd < 0 ? (fd == -1 && errno > 0 ? -errno : fd) : fd);
+}
+
 Napi::Value TestRunCancel(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   int32_t fd;
@@ -331,5 +378,6 @@ Napi::Value TestRunCancel(const Napi::CallbackInfo& info) {
 void InitProg(Napi::Env env, Napi::Object exports) {
   exports.Set("progTestRun", Napi::Function::New<prog::TestRun>(env, "progTestRun"));
   exports.Set("progTestRunAsync", Napi::Function::New<prog::TestRunAsync>(env, "progTestRunAsync"));
+  exports.Set("progLoad", Napi::Function::New<prog::ProgLoad>(env, "progLoad"));
   exports.Set("progTestRunCancel", Napi::Function::New<prog::TestRunCancel>(env, "progTestRunCancel"));
 }

@@ -6,4 +6,6 @@
 namespace prog {
 Napi::Value TestRun(const Napi::CallbackInfo& info);
 Napi::Value TestRunAsync(const Napi::CallbackInfo& info);
+Napi::Value TestRunCancel(const Napi::CallbackInfo& info);
+Napi::Value ProgLoad(const Napi::CallbackInfo& info);
 }  // namespace prog

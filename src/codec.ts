@@ -5,58 +5,53 @@
 // memcmp), and a stray padding byte would make two "equal" keys different.
 import type { Codec, CodecDesc, Infer, StructField } from './codec-types.js';
 import type { LockField } from './engine.js';
+import { codecFaults, describeValue } from './errors.js';
 
 // ---------------------------------------------------------------------------------------------
-// Internal protocol. Composite codecs validate the whole tree first (validate) and then write it
-// (write), so a bad field deep inside a struct leaves the caller's buffer untouched. A fault is a
-// plain record, not an Error, so a nested struct can prefix the field path before the top level
-// throws; nothing is allocated unless the value is bad.
+// Internal protocol. Composite codecs read and check the whole tree first (read, which touches each
+// field of the user's value once) and then write the clean copy (write), so a bad field deep inside a
+// struct leaves the caller's buffer untouched. A fault is a Fault record, not an Error, so a nested
+// struct can prefix the field path before the top level throws.
 
-interface Fault {
+/** A bad value: built only when a value is bad, so a good encode allocates nothing for it. */
+class Fault {
   range: boolean;
   message: string;
   /** `.a.b[2]` style path from the outermost codec, filled in while unwinding. */
-  path: string;
+  path = '';
+  constructor(range: boolean, message: string) {
+    this.range = range;
+    this.message = message;
+  }
 }
 
-const validateKey: unique symbol = Symbol('bpfkit.codec.validate');
+const readKey: unique symbol = Symbol('bpfkit.codec.read');
 const writeKey: unique symbol = Symbol('bpfkit.codec.write');
 
+/**
+ * Inputs are read once: `read` takes the user's value, reads every field of it exactly once, checks it,
+ * and returns either a Fault or a clean value (primitives, or arrays this module built) that `write`
+ * stores without reading the user's object again. A getter that answers differently on a second read
+ * therefore cannot slip an unchecked value past the check.
+ */
 interface Internal<T> extends Codec<T> {
-  [validateKey](value: unknown): Fault | undefined;
-  /** Writes a value that `validate` accepted. */
-  [writeKey](value: T, view: DataView, offset: number): void;
+  [readKey](value: unknown): unknown;
+  /** Writes a clean value that `read` returned. */
+  [writeKey](clean: unknown, view: DataView, offset: number): void;
 }
 
 function isInternal<T>(codec: Codec<T>): codec is Internal<T> {
-  return typeof (codec as Partial<Internal<T>>)[validateKey] === 'function';
+  return typeof (codec as Partial<Internal<T>>)[readKey] === 'function';
 }
 
 function toError(f: Fault): TypeError | RangeError {
   const message = f.path === '' ? f.message : `field ${f.path.startsWith('.') ? f.path.slice(1) : f.path}: ${f.message}`;
-  return f.range ? new RangeError(message) : new TypeError(message);
+  const e = f.range ? new RangeError(message) : new TypeError(message);
+  codecFaults.set(e, { path: f.path, message: f.message });
+  return e;
 }
 
-/** Short description of a bad value for messages: never dumps a whole object. */
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  switch (typeof value) {
-    case 'number':
-    case 'boolean':
-      return `${typeof value} ${String(value)}`;
-    case 'bigint':
-      return `bigint ${value}n`;
-    case 'string':
-      return value.length <= 20 ? `string ${JSON.stringify(value)}` : 'a string';
-    case 'object': {
-      const name = (value as object).constructor?.name;
-      return name && name !== 'Object' ? `a ${name}` : 'an object';
-    }
-    default:
-      return typeof value;
-  }
-}
+const describe = describeValue;
 
 function checkSpan(name: string, size: number, view: DataView, offset: number): void {
   if (!(offset >= 0 && offset + size <= view.byteLength) || !Number.isInteger(offset)) {
@@ -73,19 +68,19 @@ function checkSpan(name: string, size: number, view: DataView, offset: number): 
 type IntDesc = Extract<CodecDesc, { kind: 'int' }>;
 
 function numberFault(name: string, value: unknown, min: number, max: number): Fault {
-  if (typeof value !== 'number') return { range: false, message: `${name} expects a number, got ${describe(value)}`, path: '' };
-  if (Number.isNaN(value)) return { range: false, message: `${name} expects an integer, got NaN`, path: '' };
-  if (Number.isFinite(value) && !Number.isInteger(value)) return { range: true, message: `${name} not an integer: ${value}`, path: '' };
-  return { range: true, message: `${name} out of range: ${value} (${min} to ${max})`, path: '' };
+  if (typeof value !== 'number') return new Fault(false, `${name} expects a number, got ${describe(value)}`);
+  if (Number.isNaN(value)) return new Fault(false, `${name} expects an integer, got NaN`);
+  if (Number.isFinite(value) && !Number.isInteger(value)) return new Fault(true, `${name} not an integer: ${value}`);
+  return new Fault(true, `${name} out of range: ${value} (${min} to ${max})`);
 }
 
 function bigintFault(name: string, value: unknown, min: bigint, max: bigint): Fault {
   if (typeof value === 'number') {
     const hint = Number.isSafeInteger(value) ? ` (use a bigint: ${value}n)` : ' (use a bigint)';
-    return { range: false, message: `${name} expects a bigint, got number ${value}${hint}`, path: '' };
+    return new Fault(false, `${name} expects a bigint, got number ${value}${hint}`);
   }
-  if (typeof value !== 'bigint') return { range: false, message: `${name} expects a bigint, got ${describe(value)}`, path: '' };
-  return { range: true, message: `${name} out of range: ${value} (${min} to ${max})`, path: '' };
+  if (typeof value !== 'bigint') return new Fault(false, `${name} expects a bigint, got ${describe(value)}`);
+  return new Fault(true, `${name} out of range: ${value} (${min} to ${max})`);
 }
 
 function numberCodec(
@@ -107,8 +102,8 @@ function numberCodec(
       else throw toError(numberFault(name, value, min, max));
     },
     decode: read,
-    [validateKey]: (value: unknown) => (fits(value) ? undefined : numberFault(name, value, min, max)),
-    [writeKey]: (value: number, view: DataView, offset: number) => write(view, offset, value),
+    [readKey]: (value: unknown) => (fits(value) ? value : numberFault(name, value, min, max)),
+    [writeKey]: (value: unknown, view: DataView, offset: number) => write(view, offset, value as number),
   };
   return Object.freeze(codec);
 }
@@ -130,9 +125,9 @@ function bigintCodec(
       else throw toError(bigintFault(name, value, min, max));
     },
     decode: read,
-    [validateKey]: (value: unknown) =>
-      typeof value === 'bigint' && value >= min && value <= max ? undefined : bigintFault(name, value, min, max),
-    [writeKey]: (value: bigint, view: DataView, offset: number) => write(view, offset, value),
+    [readKey]: (value: unknown) =>
+      typeof value === 'bigint' && value >= min && value <= max ? value : bigintFault(name, value, min, max),
+    [writeKey]: (value: unknown, view: DataView, offset: number) => write(view, offset, value as bigint),
   };
   return Object.freeze(codec);
 }
@@ -174,7 +169,7 @@ export const be64: Codec<bigint> = bigintCodec('be64', intDesc(64, false, true),
 // mix-up with u8); any nonzero byte reads as true because BPF programs may store any nonzero value.
 
 function boolFault(value: unknown): Fault {
-  return { range: false, message: `bool expects a boolean, got ${describe(value)}`, path: '' };
+  return new Fault(false, `bool expects a boolean, got ${describe(value)}`);
 }
 
 export const bool: Codec<boolean> = Object.freeze<Internal<boolean>>({
@@ -187,8 +182,8 @@ export const bool: Codec<boolean> = Object.freeze<Internal<boolean>>({
     else throw toError(boolFault(value));
   },
   decode: (view: DataView, offset: number) => view.getUint8(offset) !== 0,
-  [validateKey]: (value: unknown) => (typeof value === 'boolean' ? undefined : boolFault(value)),
-  [writeKey]: (value: boolean, view: DataView, offset: number) => view.setUint8(offset, value ? 1 : 0),
+  [readKey]: (value: unknown) => (typeof value === 'boolean' ? value : boolFault(value)),
+  [writeKey]: (value: unknown, view: DataView, offset: number) => view.setUint8(offset, value ? 1 : 0),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -208,7 +203,7 @@ function lockCodec(lock: 'spin' | 'res'): LockCodec {
   const fault = (value: unknown): Fault | undefined =>
     value === undefined || value === 0
       ? undefined
-      : { range: typeof value === 'number', message: `${name} is owned by the kernel: omit it or pass 0, got ${describe(value)}`, path: '' };
+      : new Fault(typeof value === 'number', `${name} is owned by the kernel: omit it or pass 0, got ${describe(value)}`);
   const codec: Internal<0> & LockCodec = {
     size: 4,
     align: 4,
@@ -219,8 +214,8 @@ function lockCodec(lock: 'spin' | 'res'): LockCodec {
       view.setUint32(offset, 0, true);
     },
     decode: () => 0,
-    [validateKey]: fault,
-    [writeKey]: (_value: 0, view: DataView, offset: number) => view.setUint32(offset, 0, true),
+    [readKey]: (value: unknown) => fault(value) ?? 0,
+    [writeKey]: (_value: unknown, view: DataView, offset: number) => view.setUint32(offset, 0, true),
   };
   return Object.freeze(codec);
 }
@@ -246,8 +241,10 @@ export function bytes(length: number): Codec<Uint8Array> {
   const n = checkCount('bytes', length);
   const name = `bytes(${n})`;
   const fault = (value: unknown): Fault | undefined => {
-    if (!(value instanceof Uint8Array)) return { range: false, message: `${name} expects a Uint8Array, got ${describe(value)}`, path: '' };
-    if (value.length !== n) return { range: true, message: `${name} got ${value.length} bytes, expected ${n}`, path: '' };
+    if (!(value instanceof Uint8Array)) return new Fault(false, `${name} expects a Uint8Array, got ${describe(value)}`);
+    // The intrinsic length: a subclass or an object faking the prototype cannot answer with a getter.
+    const length = typedLength(value);
+    if (length !== n) return new Fault(true, `${name} got ${length < 0 ? 'a detached or fake Uint8Array' : `${length} bytes`}, expected ${n}`);
     return undefined;
   };
   // Callers check the span first (encode here, or the enclosing struct/array's encode).
@@ -273,10 +270,23 @@ export function bytes(length: number): Codec<Uint8Array> {
       else out.set(new Uint8Array(view.buffer, view.byteOffset + offset, n));
       return out;
     },
-    [validateKey]: fault,
-    [writeKey]: write,
+    // Inside a struct or array, later fields' getters run between this read and the write and could
+    // detach or rewrite the buffer: keep a copy.
+    [readKey]: (value: unknown) => fault(value) ?? (value as Uint8Array).slice(),
+    [writeKey]: write as Write,
   };
   return Object.freeze(codec);
+}
+
+const typedArrayLength = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Uint8Array.prototype), 'length')!.get!;
+
+/** A typed array's length from its internal slot (0 when detached); -1 for anything that only looks like one. */
+function typedLength(value: Uint8Array): number {
+  try {
+    return typedArrayLength.call(value) as number;
+  } catch {
+    return -1;
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -296,15 +306,16 @@ function checkCodec(what: string, codec: unknown): Codec<unknown> {
   return c as Codec<unknown>;
 }
 
-type Validate = (value: unknown) => Fault | undefined;
+type Read = (value: unknown) => unknown;
 type Write = (value: unknown, view: DataView, offset: number) => void;
 
-const validatedByEncode: Validate = () => undefined;
+/** A codec written elsewhere checks its value in its own encode, during the write pass. */
+const readByEncode: Read = (value) => value;
 
-/** A child's validate and write, resolved once when the parent is built (not per encode). */
-function partsOf(codec: Codec<unknown>): { validate: Validate; write: Write } {
-  if (isInternal(codec)) return { validate: codec[validateKey], write: codec[writeKey] };
-  return { validate: validatedByEncode, write: (value, view, offset) => codec.encode(value, view, offset) };
+/** A child's read and write, resolved once when the parent is built (not per encode). */
+function partsOf(codec: Codec<unknown>): { read: Read; write: Write } {
+  if (isInternal(codec)) return { read: codec[readKey], write: codec[writeKey] };
+  return { read: readByEncode, write: (value, view, offset) => codec.encode(value, view, offset) };
 }
 
 function describeCodec(codec: Codec<unknown>): string {
@@ -336,38 +347,43 @@ export function array<C extends Codec<any>>(element: C, length: number): Codec<I
   const name = `array(${describeCodec(el)}, ${n})`;
   const stride = el.size;
   const size = stride * n;
-  const { validate: validateElement, write: writeElement } = partsOf(el);
-  const validate = (value: unknown): Fault | undefined => {
-    if (!Array.isArray(value)) return { range: false, message: `${name} expects an array, got ${describe(value)}`, path: '' };
-    if (value.length !== n) return { range: true, message: `${name} got ${value.length} elements, expected ${n}`, path: '' };
+  const { read: readElement, write: writeElement } = partsOf(el);
+  // The user's array is read once: its length, then each element, into an array of clean values.
+  const read = (value: unknown): unknown => {
+    if (!Array.isArray(value)) return new Fault(false, `${name} expects an array, got ${describe(value)}`);
+    const length = value.length;
+    if (length !== n) return new Fault(true, `${name} got ${length} elements, expected ${n}`);
+    const clean = new Array<unknown>(n);
     for (let i = 0; i < n; i++) {
-      const f = validateElement(value[i]);
-      if (f !== undefined) {
-        f.path = `[${i}]${f.path}`;
-        return f;
+      const r = readElement(value[i]);
+      if (r instanceof Fault) {
+        r.path = `[${i}]${r.path}`;
+        return r;
       }
+      clean[i] = r;
     }
-    return undefined;
+    return clean;
   };
-  const write = (value: unknown[], view: DataView, offset: number): void => {
-    for (let i = 0; i < n; i++) writeElement(value[i], view, offset + i * stride);
+  const write = (clean: unknown, view: DataView, offset: number): void => {
+    const values = clean as unknown[];
+    for (let i = 0; i < n; i++) writeElement(values[i], view, offset + i * stride);
   };
   const codec: Internal<Infer<C>[]> = {
     size,
     align: el.align,
     desc: Object.freeze({ kind: 'array', element: el, length: n }),
     encode(value: Infer<C>[], view: DataView, offset: number): void {
-      const f = validate(value);
-      if (f !== undefined) throw toError(f);
+      const r = read(value);
+      if (r instanceof Fault) throw toError(r);
       checkSpan(name, size, view, offset);
-      write(value, view, offset);
+      write(r, view, offset);
     },
     decode(view: DataView, offset: number): Infer<C>[] {
       const out = new Array<Infer<C>>(n);
       for (let i = 0; i < n; i++) out[i] = el.decode(view, offset + i * stride) as Infer<C>;
       return out;
     },
-    [validateKey]: validate,
+    [readKey]: read,
     [writeKey]: write,
   };
   return Object.freeze(codec);
@@ -401,7 +417,7 @@ interface FieldPlan {
   offset: number;
   codec: Codec<unknown>;
   isLock: boolean;
-  validate: Validate;
+  read: Read;
   write: Write;
 }
 
@@ -437,46 +453,60 @@ export function struct<const F extends Fields>(fields: F, options: StructOptions
   const label = structName ? `struct ${structName}` : 'struct';
   const fieldCount = plan.length;
 
-  const validate = (value: unknown): Fault | undefined => {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      return { range: false, message: `${label} expects an object, got ${describe(value)}`, path: '' };
-    }
-    const record = value as Record<string, unknown>;
-    for (let i = 0; i < fieldCount; i++) {
-      const field = plan[i]!;
-      const v = record[field.name];
-      if (v === undefined && !field.isLock) {
-        return { range: false, message: `${label} is missing field '${field.name}'`, path: '' };
-      }
-      const f = field.validate(v);
-      if (f !== undefined) {
-        f.path = `.${field.name}${f.path}`;
-        return f;
-      }
-    }
-    // Unknown fields: for-in (not Object.keys) so a valid value allocates nothing. Values are
-    // usually built in declaration order, so comparing with the next expected name (a pointer
-    // compare for internalized strings) settles most keys without the dictionary lookup.
+  const notAnObject = (value: unknown): Fault => new Fault(false, `${label} expects an object, got ${describe(value)}`);
+  const missing = (i: number): Fault => new Fault(false, `${label} is missing field '${plan[i]!.name}'`);
+  const inField = (f: Fault, i: number): Fault => {
+    f.path = `.${plan[i]!.name}${f.path}`;
+    return f;
+  };
+  const unknownField = (key: string): Fault =>
+    new Fault(false, `${label} has no field '${key}' (fields: ${plan.map((p) => p.name).join(', ')})`);
+  // Unknown fields: for-in (not Object.keys) so a valid value allocates nothing. Values are usually
+  // built in declaration order, so comparing with the next expected name (a pointer compare for
+  // internalized strings) settles most keys without the dictionary lookup. It runs after every field
+  // was read, so nothing it triggers can change what was read.
+  const extraKey = (record: object): Fault | undefined => {
     let next = 0;
     for (const key in record) {
       if (next < fieldCount && key === plan[next]!.name) {
         next++;
         continue;
       }
-      if (known[key] !== true && Object.hasOwn(record, key)) {
-        return { range: false, message: `${label} has no field '${key}' (fields: ${plan.map((p) => p.name).join(', ')})`, path: '' };
-      }
+      if (known[key] !== true && Object.hasOwn(record, key)) return unknownField(key);
     }
     return undefined;
   };
-  const write = (value: Record<string, unknown>, view: DataView, at: number): void => {
+  /** Each field read once into `clean`; a Fault for the first bad one. */
+  const readInto = (value: unknown, clean: unknown[]): Fault | undefined => {
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return notAnObject(value);
+    const record = value as Record<string, unknown>;
     for (let i = 0; i < fieldCount; i++) {
       const field = plan[i]!;
-      field.write(value[field.name], view, at + field.offset);
+      const v = record[field.name];
+      if (v === undefined && !field.isLock) return missing(i);
+      const r = field.read(v);
+      if (r instanceof Fault) return inField(r, i);
+      clean[i] = r;
     }
+    return extraKey(record);
+  };
+  const read = (value: unknown): unknown => {
+    const clean = new Array<unknown>(fieldCount);
+    return readInto(value, clean) ?? clean;
+  };
+  const write = (clean: unknown, view: DataView, at: number): void => {
+    const values = clean as unknown[];
+    for (let i = 0; i < fieldCount; i++) plan[i]!.write(values[i], view, at + plan[i]!.offset);
     for (let h = 0; h < holes.length; h += 2) {
       for (let b = holes[h]!; b < holes[h + 1]!; b++) view.setUint8(at + b, 0);
     }
+  };
+  const encode = (value: unknown, view: DataView, at: number): void => {
+    const clean = new Array<unknown>(fieldCount);
+    const f = readInto(value, clean);
+    if (f !== undefined) throw toError(f);
+    checkSpan(label, size, view, at);
+    write(clean, view, at);
   };
   const decode = (view: DataView, at: number): Record<string, unknown> => {
     const out: Record<string, unknown> = {};
@@ -486,8 +516,9 @@ export function struct<const F extends Fields>(fields: F, options: StructOptions
     }
     return out;
   };
-  const fast = compileStruct(plan, holes, validate);
-  const validateFast = fast?.validate ?? validate;
+  const fast = compileStruct(plan, holes, { notAnObject, missing, inField, extraKey, Fault, toError, checkSpan, label, size });
+  const encodeFast = fast?.encode ?? encode;
+  const readFast = fast?.read ?? read;
   const writeFast = fast?.write ?? write;
   const decodeFast = fast?.decode ?? decode;
   const descFields: StructField[] = plan.map((p) => Object.freeze({ name: p.name, offset: p.offset, codec: p.codec }));
@@ -495,59 +526,84 @@ export function struct<const F extends Fields>(fields: F, options: StructOptions
     size,
     align,
     desc: Object.freeze({ kind: 'struct', ...(structName ? { name: structName } : {}), fields: Object.freeze(descFields) }),
-    encode(value: StructValue<F>, view: DataView, at: number): void {
-      const f = validateFast(value);
-      if (f !== undefined) throw toError(f);
-      checkSpan(label, size, view, at);
-      writeFast(value as Record<string, unknown>, view, at);
-    },
+    encode: encodeFast as (value: StructValue<F>, view: DataView, at: number) => void,
     decode: decodeFast as (view: DataView, at: number) => StructValue<F>,
-    [validateKey]: validateFast,
-    [writeKey]: writeFast as (value: StructValue<F>, view: DataView, offset: number) => void,
+    [readKey]: readFast,
+    [writeKey]: writeFast,
   };
   return Object.freeze(codec);
 }
 
+interface StructHelpers {
+  notAnObject(value: unknown): Fault;
+  missing(i: number): Fault;
+  inField(f: Fault, i: number): Fault;
+  extraKey(record: object): Fault | undefined;
+  Fault: typeof Fault;
+  toError(f: Fault): Error;
+  checkSpan(name: string, size: number, view: DataView, offset: number): void;
+  label: string;
+  size: number;
+}
+
 /**
- * The same validate/write/decode as straight-line code with literal property names. A loop over
+ * The same read/encode/write/decode as straight-line code with literal property names. A loop over
  * field names makes every `value[name]` a megamorphic keyed access (~25 ns each here); `value.a`
  * in a function of its own is monomorphic, and decode returns one object literal (one hidden
- * class, no transitions). Field names are C identifiers (checked above), so they are safe to
- * splice into source. Only the happy path is generated: any failure defers to the generic
- * `validate`, which builds the message. Returns undefined where code generation is disallowed
- * (node --disallow-code-generation-from-strings); the generic closures then do the work.
+ * class, no transitions). encode keeps the clean field values in locals, so a struct of scalars
+ * allocates nothing. Field names are C identifiers (checked above), so they are safe to splice into
+ * source. Returns undefined where code generation is disallowed (node
+ * --disallow-code-generation-from-strings); the generic closures then do the work.
  */
 function compileStruct(
   plan: readonly FieldPlan[],
   holes: readonly number[],
-  slowValidate: Validate,
-): { validate: Validate; write: Write; decode: (view: DataView, at: number) => Record<string, unknown> } | undefined {
-  const check: string[] = [];
-  const write: string[] = [];
+  h: StructHelpers,
+): { encode: Write; read: Read; write: Write; decode: (view: DataView, at: number) => Record<string, unknown> } | undefined {
+  const reads: string[] = [];
+  const writeLocals: string[] = [];
+  const writeArray: string[] = [];
   const decode: string[] = [];
   plan.forEach((f, i) => {
-    const read = `value.${f.name}`;
-    check.push(f.isLock ? `if (V[${i}](${read}) !== undefined) return slow(value);` : `if (${read} === undefined || V[${i}](${read}) !== undefined) return slow(value);`);
-    write.push(`W[${i}](${read}, view, at + ${f.offset});`);
+    reads.push(`const v${i} = value.${f.name};`);
+    if (!f.isLock) reads.push(`if (v${i} === undefined) return H.missing(${i});`);
+    reads.push(`const r${i} = R[${i}](v${i}); if (r${i} instanceof F) return H.inField(r${i}, ${i});`);
+    writeLocals.push(`W[${i}](r${i}, view, at + ${f.offset});`);
+    writeArray.push(`W[${i}](clean[${i}], view, at + ${f.offset});`);
     decode.push(`${f.name}: C[${i}].decode(view, at + ${f.offset})`);
   });
-  for (let h = 0; h < holes.length; h += 2) {
-    const [start, end] = [holes[h]!, holes[h + 1]!];
-    if (end - start <= 8) for (let b = start; b < end; b++) write.push(`view.setUint8(at + ${b}, 0);`);
-    else write.push(`for (let b = ${start}; b < ${end}; b++) view.setUint8(at + b, 0);`);
+  const zero: string[] = [];
+  for (let k = 0; k < holes.length; k += 2) {
+    const [start, end] = [holes[k]!, holes[k + 1]!];
+    if (end - start <= 8) for (let b = start; b < end; b++) zero.push(`view.setUint8(at + ${b}, 0);`);
+    else zero.push(`for (let b = ${start}; b < ${end}; b++) view.setUint8(at + b, 0);`);
   }
-  const names = plan.map((f) => `key !== '${f.name}'`);
+  const readBody = `
+        if (value === null || typeof value !== 'object' || Array.isArray(value)) return H.notAnObject(value);
+        ${reads.join('\n        ')}
+        const extra = H.extraKey(value);
+        if (extra !== undefined) return extra;`;
+  const list = plan.map((_f, i) => `r${i}`).join(', ');
   const source = `
     'use strict';
-    return {
-      validate(value) {
-        if (value === null || typeof value !== 'object' || Array.isArray(value)) return slow(value);
-        ${check.join('\n        ')}
-        for (const key in value) if (${names.length ? names.join(' && ') + ' && ' : ''}Object.hasOwn(value, key)) return slow(value);
+    const F = H.Fault;
+    function readAll(value, view, at) {${readBody}
+        H.checkSpan(H.label, H.size, view, at);
+        ${writeLocals.join('\n        ')}
+        ${zero.join('\n        ')}
         return undefined;
+    }
+    return {
+      encode(value, view, at) {
+        const f = readAll(value, view, at);
+        if (f !== undefined) throw H.toError(f);
       },
-      write(value, view, at) {
-        ${write.join('\n        ')}
+      read(value) {${readBody}
+        return [${list}];
+      },
+      write(clean, view, at) {
+        ${writeArray.join('\n        ')}
+        ${zero.join('\n        ')}
       },
       decode(view, at) {
         return { ${decode.join(', ')} };
@@ -555,8 +611,8 @@ function compileStruct(
     };`;
   try {
     // eslint-disable-next-line @typescript-eslint/no-implied-eval -- see the comment above
-    const make = new Function('slow', 'V', 'W', 'C', source) as (...args: unknown[]) => ReturnType<typeof compileStruct>;
-    return make(slowValidate, plan.map((f) => f.validate), plan.map((f) => f.write), plan.map((f) => f.codec));
+    const make = new Function('H', 'R', 'W', 'C', source) as (...args: unknown[]) => ReturnType<typeof compileStruct>;
+    return make(h, plan.map((f) => f.read), plan.map((f) => f.write), plan.map((f) => f.codec));
   } catch {
     return undefined;
   }

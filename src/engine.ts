@@ -84,8 +84,127 @@ export interface Engine {
   readonly kind: 'kernel' | 'emulator';
   possibleCpus(): number;
   createMap(attrs: MapAttrs): MapHandle | number;
-  openPinned(path: string): MapHandle | number;
-  openMapById(id: number): MapHandle | number;
+  /** `flags`: BPF_F_RDONLY / BPF_F_WRONLY for the new handle (BPF_OBJ_GET file_flags); default read-write. */
+  openPinned(path: string, flags?: number): MapHandle | number;
+  /** `flags`: BPF_F_RDONLY / BPF_F_WRONLY for the new handle (open_flags); default read-write. */
+  openMapById(id: number, flags?: number): MapHandle | number;
+  /** Opens a BPF ELF object (not yet loaded). Absent: this engine does not run programs. */
+  openObject?(path: string): ObjectHandle | ObjectFailure;
+  /** BPF_PROG_LOAD of raw instructions. Absent: this engine does not run programs. */
+  loadProgram?(spec: RawProgramSpec): RawProgramHandle | ObjectFailure;
+}
+
+// ---- objects and programs: the same shape as maps (0 | -errno, failures as data, no throwing) ----
+
+/** A map of an object, as it will be created (or was reused) at load. */
+export interface ObjectMapSpec {
+  name: string;
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+  /** A libbpf-internal map (.data, .bss, .rodata, .kconfig). */
+  internal: boolean;
+  /** The lock the value holds, found in the object's BTF. */
+  lock?: 'spin' | 'res';
+}
+
+/** A program of an object. */
+export interface ProgramSpec {
+  name: string;
+  /** The ELF section without libbpf's leading '?', e.g. 'tc', 'xdp', 'syscall'. */
+  section: string;
+  /** enum bpf_prog_type */
+  type: number;
+  /** False for SEC("?...") programs, which libbpf does not load by default. */
+  autoload: boolean;
+}
+
+/** Why an object (or one of its maps or programs) could not be opened or loaded. */
+export interface ObjectFailure {
+  /** Negative Linux errno. */
+  errno: number;
+  syscall: string;
+  map?: string;
+  program?: string;
+  /** The verifier's log, for a program the verifier (or the emulator's checker) refused. */
+  log?: string;
+  /** Words on what went wrong, e.g. libbpf's most specific line. */
+  detail?: string;
+}
+
+export function isObjectFailure(x: unknown): x is ObjectFailure {
+  return typeof x === 'object' && x !== null && typeof (x as ObjectFailure).errno === 'number' && typeof (x as ObjectFailure).syscall === 'string';
+}
+
+/**
+ * BPF_PROG_TEST_RUN's buffers. `dataOut` and `ctxOut` are written by the run; `out` receives
+ * [retval, duration (ns per run), dataSizeOut, ctxSizeOut]. SEC("syscall") programs take `ctx` and write
+ * it back into `ctxOut` (same length); engines repeat them themselves (the kernel refuses `repeat`).
+ */
+export interface TestRunArgs {
+  data: Uint8Array | null;
+  dataOut: Uint8Array | null;
+  ctx: Uint8Array | null;
+  ctxOut: Uint8Array | null;
+  repeat: number;
+  cpu: number;
+  flags: number;
+  out: Uint32Array;
+}
+
+/** One loaded program. Runs return 0 or -errno. */
+export interface ProgramHandle {
+  readonly name: string;
+  readonly type: number;
+  testRun(args: TestRunArgs): number;
+  /**
+   * The same off this thread. The run owns what it uses until it settles: the engine keeps the program
+   * alive for it, and the caller passes buffers nobody else can touch.
+   */
+  testRunAsync(args: TestRunArgs): Promise<number>;
+  /** The full 64-bit r0 of the last run, where the engine knows it (the emulator; the kernel reports 32 bits). */
+  lastR0?(): bigint;
+  /** Where the last run faulted (-EFAULT), where the engine checks at run time: instruction and C line. */
+  lastFault?(): string | undefined;
+}
+
+/** A program loaded from raw instructions: it is its own owner. */
+export interface RawProgramHandle extends ProgramHandle {
+  /** Unloads; runs in flight are interrupted. Idempotent. */
+  close(): void;
+  readonly closed: boolean;
+}
+
+/** One opened object: inspect, reuse maps, load, then hand out maps and programs. */
+export interface ObjectHandle {
+  maps(): readonly ObjectMapSpec[];
+  programs(): readonly ProgramSpec[];
+  /** Chooses whether a program loads (libbpf bpf_program__set_autoload); before load(). */
+  setAutoload(program: string, autoload: boolean): ObjectFailure | undefined;
+  /** The object's map `name` becomes `map` (libbpf bpf_map__reuse_fd); before load(). */
+  reuseMap(name: string, map: MapHandle): ObjectFailure | undefined;
+  load(): ObjectFailure | undefined;
+  /** A new handle on one of the loaded object's maps: it holds its own reference and outlives the object. */
+  mapHandle(name: string): MapHandle | number;
+  /** A loaded program (valid while the object is open); -ENOENT for one that was not loaded. */
+  program(name: string): ProgramHandle | number;
+  /** Unloads; runs in flight are interrupted (they settle with -EINTR). Idempotent. */
+  close(): void;
+  readonly closed: boolean;
+}
+
+/** A program given as instructions (BPF_PROG_LOAD). Map references use BPF_PSEUDO_MAP_IDX(_VALUE). */
+export interface RawProgramSpec {
+  type: number;
+  /** 8 bytes per instruction. */
+  insns: Uint8Array;
+  license: string;
+  name: string;
+  /** The maps that `ld_imm64` with src_reg 5/6 refer to by index (the kernel's fd_array). */
+  maps: readonly MapHandle[];
+  expectedAttachType?: number;
 }
 
 export function roundUp8(n: number): number {

@@ -74,3 +74,48 @@ export function check(rc: number, syscall: string, info?: BpfErrorInfo): number 
 
 export const ENOENT = -errnoByCode.ENOENT;
 export const ENOSPC = -errnoByCode.ENOSPC;
+
+/** Short description of a bad argument for messages: never dumps a whole object. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  switch (typeof value) {
+    case 'number':
+    case 'boolean':
+      return `${typeof value} ${String(value)}`;
+    case 'bigint':
+      return `bigint ${value}n`;
+    case 'string':
+      return value.length <= 20 ? `string ${JSON.stringify(value)}` : 'a string';
+    case 'object': {
+      let name: unknown;
+      try {
+        name = (value as object).constructor?.name;
+      } catch {
+        name = undefined; // a hostile getter or proxy: describe it without asking again
+      }
+      return typeof name === 'string' && name !== '' && name !== 'Object' ? `a ${name}` : 'an object';
+    }
+    default:
+      return typeof value;
+  }
+}
+
+/**
+ * Codec errors carry where in the value the fault lies (`.a.b[2]`) and the message without that path,
+ * so callers that know the operation can say "set on map 'x': value.count: u32 out of range: -1".
+ */
+export const codecFaults = new WeakMap<Error, { path: string; message: string }>();
+
+/**
+ * An error thrown while encoding `what` (key, value, keys[3], ...) for `operation`, restated with that
+ * context. TypeError and RangeError keep their class; anything else (a user codec's own error) becomes a
+ * TypeError whose cause is the original.
+ */
+export function inputError(operation: string, what: string, e: unknown): TypeError | RangeError {
+  const fault = e instanceof Error ? codecFaults.get(e) : undefined;
+  const text = fault
+    ? `${operation}: ${what}${fault.path}: ${fault.message}`
+    : `${operation}: ${what}: ${e instanceof Error ? e.message : String(e)}`;
+  return e instanceof RangeError ? new RangeError(text, { cause: e }) : new TypeError(text, { cause: e });
+}

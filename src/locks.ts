@@ -1,6 +1,6 @@
 // Where a lock may live in a map value. The kernel refuses a misplaced lock with a bare errno (and libbpf,
 // seeing EOPNOTSUPP, retries without BTF and blames the missing BTF), so bpfkit checks first and names the rule.
-import { MapType } from './constants.js';
+import { MapType, mapTypeName } from './constants.js';
 import type { LockField } from './engine.js';
 import { errnoByCode } from './errno.js';
 
@@ -12,9 +12,10 @@ export interface LockRuleViolation {
 
 const lockName = { spin: 'bpf_spin_lock', res: 'bpf_res_spin_lock' } as const;
 
-// kernel/bpf/syscall.c map_check_btf: spin and res locks are allowed in hash and array values (and local
-// storages, which bpfkit does not create).
-const lockMapTypes: ReadonlySet<number> = new Set([MapType.Hash, MapType.Array]);
+// kernel/bpf/syscall.c map_check_btf: spin and res locks are allowed in hash and array values and in the
+// local storages (cgroup_storage 19, sk_storage 24, inode_storage 28, task_storage 29, cgrp_storage 32),
+// which bpfkit does not create but objects may define.
+const lockMapTypes: ReadonlySet<number> = new Set([MapType.Hash, MapType.Array, 19, 24, 28, 29, 32]);
 
 /**
  * The rule a value's lock fields break in a map of `type`, or undefined. Checked in the kernel's order:
@@ -35,7 +36,7 @@ export function lockRuleViolation(type: number, locks: readonly LockField[]): Lo
   if (!lockMapTypes.has(type)) {
     return {
       errno: -errnoByCode.EOPNOTSUPP,
-      rule: `a value holding a ${name} is allowed only in hash and array maps, not in LRU or per-CPU maps (kernel/bpf/syscall.c map_check_btf)`,
+      rule: `a value holding a ${name} is allowed only in hash and array maps (and local storages), not in ${mapTypeName(type)} (kernel/bpf/syscall.c map_check_btf)`,
     };
   }
   return undefined;

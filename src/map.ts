@@ -3,7 +3,7 @@ import { lockFields } from './codec.js';
 import { BatchOp, type BatchOpId, type BpfCommand, UpdateFlags, isPerCpu, mapTypeName } from './constants.js';
 import type { Engine, MapHandle, MapInfo } from './engine.js';
 import { errnoByCode } from './errno.js';
-import { BpfError } from './errors.js';
+import { BpfError, describeValue, inputError } from './errors.js';
 import { perCpuCodec } from './percpu.js';
 
 const ENOENT = -errnoByCode.ENOENT;
@@ -48,6 +48,10 @@ const defaultBatchCount = 256;
  *
  * Every method encodes into buffers the handle owns, so a lookup or an update allocates nothing but
  * its result. Element methods are synchronous and a handle is not shared between threads.
+ *
+ * Arguments are checked before anything reaches the engine: a malformed one is a TypeError or
+ * RangeError whose message starts with the operation and the map ("updateBatch on map 'x': keys must
+ * be an array, got null"); the kernel's (or emulator's) refusals are BpfErrors.
  */
 export class BpfMap<K, V> {
   readonly name: string;
@@ -66,10 +70,13 @@ export class BpfMap<K, V> {
   readonly #valueView: DataView;
   readonly #next: Uint8Array;
   readonly #nextView: DataView;
-  // Batch buffers, grown when a call needs more.
+  // Batch buffers, grown when a call needs more (never past what the call's elements need: lookups
+  // are bounded by maxEntries, writes by the elements actually encoded), released by close().
   #batchKeys = new Uint8Array(0);
   #batchValues = new Uint8Array(0);
   readonly #count = new Uint32Array(1);
+  /** Cursors this handle issued, with its own copy of each token (the user's copy may be changed or detached). */
+  readonly #cursors = new WeakMap<object, Uint8Array>();
 
   /** Use createMap / openPinned / openMap / BpfObject.map; this wraps an open engine handle. */
   constructor(handle: MapHandle, engine: Engine, key: Codec<K>, value: Codec<V>, hasSpinLock: boolean) {
@@ -98,10 +105,15 @@ export class BpfMap<K, V> {
     return this.#handle.closed;
   }
 
-  /** The map's file descriptor (kernel engine only). */
+  /**
+   * The map's file descriptor (kernel engine only), owned by this handle: it is closed by close() (or
+   * when the handle is collected), after which the number may be reused by anything. To give the map to
+   * other code, pass this number to `openMap({ fd })`, which opens its own duplicate, rather than
+   * storing the number.
+   */
   get fd(): number {
     const fd = (this.#handle as { fd?: number }).fd;
-    if (fd === undefined) throw new TypeError(`${this.#subject} lives in the emulator and has no file descriptor`);
+    if (fd === undefined) throw new TypeError(`fd of ${this.#subject}: it lives in the emulator and has no file descriptor`);
     this.#open('BPF_OBJ_GET_INFO_BY_FD');
     return fd;
   }
@@ -111,11 +123,17 @@ export class BpfMap<K, V> {
     return this.#handle;
   }
 
+  /** "get on map 'x'": how argument errors begin. */
+  protected where(operation: string): string {
+    return `${operation} on ${this.#subject}`;
+  }
+
   /** The value, or undefined when the key is absent. */
   get(key: K, options?: LockOption): V | undefined {
     this.#open('BPF_MAP_LOOKUP_ELEM');
-    this.keyCodec.encode(key, this.#keyView, 0);
-    const rc = this.#handle.lookup(this.#key, this.#value, this.#lockFlag(options));
+    const flags = this.#lockFlag('get', options);
+    this.#encodeKey('get', key);
+    const rc = this.#handle.lookup(this.#key, this.#value, flags);
     if (rc === 0) return this.valueCodec.decode(this.#valueView, 0);
     if (rc === ENOENT) return undefined;
     throw this.#error('BPF_MAP_LOOKUP_ELEM', rc);
@@ -123,23 +141,23 @@ export class BpfMap<K, V> {
 
   /** Creates or replaces (BPF_ANY). */
   set(key: K, value: V, options?: LockOption): void {
-    this.#update(key, value, UpdateFlags.Any, options);
+    this.#update('set', key, value, UpdateFlags.Any, options);
   }
 
   /** Creates only (BPF_NOEXIST): throws EEXIST when the key is present. */
   insert(key: K, value: V, options?: LockOption): void {
-    this.#update(key, value, UpdateFlags.NoExist, options);
+    this.#update('insert', key, value, UpdateFlags.NoExist, options);
   }
 
   /** Replaces only (BPF_EXIST): throws ENOENT when the key is absent. */
   replace(key: K, value: V, options?: LockOption): void {
-    this.#update(key, value, UpdateFlags.Exist, options);
+    this.#update('replace', key, value, UpdateFlags.Exist, options);
   }
 
   /** True when the key was deleted, false when it was absent. */
   delete(key: K): boolean {
     this.#open('BPF_MAP_DELETE_ELEM');
-    this.keyCodec.encode(key, this.#keyView, 0);
+    this.#encodeKey('delete', key);
     const rc = this.#handle.delete(this.#key);
     if (rc === 0) return true;
     if (rc === ENOENT) return false;
@@ -149,8 +167,9 @@ export class BpfMap<K, V> {
   /** Removes the key and returns its value, or undefined when it was absent. */
   lookupAndDelete(key: K, options?: LockOption): V | undefined {
     this.#open('BPF_MAP_LOOKUP_AND_DELETE_ELEM');
-    this.keyCodec.encode(key, this.#keyView, 0);
-    const rc = this.#handle.lookupAndDelete(this.#key, this.#value, this.#lockFlag(options));
+    const flags = this.#lockFlag('lookupAndDelete', options);
+    this.#encodeKey('lookupAndDelete', key);
+    const rc = this.#handle.lookupAndDelete(this.#key, this.#value, flags);
     if (rc === 0) return this.valueCodec.decode(this.#valueView, 0);
     if (rc === ENOENT) return undefined;
     throw this.#error('BPF_MAP_LOOKUP_AND_DELETE_ELEM', rc);
@@ -167,7 +186,7 @@ export class BpfMap<K, V> {
     if (key === undefined) {
       rc = this.#handle.getNextKey(null, this.#next);
     } else {
-      this.keyCodec.encode(key, this.#keyView, 0);
+      this.#encodeKey('nextKey', key);
       rc = this.#handle.getNextKey(this.#key, this.#next);
     }
     if (rc === 0) return this.keyCodec.decode(this.#nextView, 0);
@@ -182,69 +201,112 @@ export class BpfMap<K, V> {
    * one inserted or deleted during it may or may not be. Where the kernel has no batch ops, the walk
    * falls back to get_next_key and is bounded (see #walkByNextKey).
    */
-  *entries(options?: LockOption): IterableIterator<[K, V]> {
-    for (const [keys, values] of this.#chunks(options)) {
-      for (let i = 0; i < keys.length; i++) yield [keys[i] as K, values[i] as V];
-    }
+  entries(options?: LockOption): IterableIterator<[K, V]> {
+    // Checked now, not at the first next(): a generator's body runs late.
+    const lock = this.#lockOption('entries', options);
+    return this.#entries(lock);
   }
 
-  *keys(): IterableIterator<K> {
-    for (const [keys] of this.#chunks()) yield* keys;
+  keys(): IterableIterator<K> {
+    return this.#keys();
   }
 
-  *values(options?: LockOption): IterableIterator<V> {
-    for (const [, values] of this.#chunks(options)) yield* values;
+  values(options?: LockOption): IterableIterator<V> {
+    const lock = this.#lockOption('values', options);
+    return this.#values(lock);
   }
 
   [Symbol.iterator](): IterableIterator<[K, V]> {
     return this.entries();
   }
 
-  /** One BPF_MAP_LOOKUP_BATCH step: up to `count` entries after `cursor`. */
+  *#entries(lock: LockOption | undefined): IterableIterator<[K, V]> {
+    for (const [keys, values] of this.#chunks(lock)) {
+      for (let i = 0; i < keys.length; i++) yield [keys[i] as K, values[i] as V];
+    }
+  }
+
+  *#keys(): IterableIterator<K> {
+    for (const [keys] of this.#chunks(undefined)) yield* keys;
+  }
+
+  *#values(lock: LockOption | undefined): IterableIterator<V> {
+    for (const [, values] of this.#chunks(lock)) yield* values;
+  }
+
+  /**
+   * One BPF_MAP_LOOKUP_BATCH step: up to `count` entries after `cursor`. A count above maxEntries asks
+   * for everything (the buffers are never larger than the map can fill).
+   */
   lookupBatch(options?: BatchOptions): BatchResult<K, V> {
-    return this.#readBatch(BatchOp.Lookup, 'BPF_MAP_LOOKUP_BATCH', options);
+    return this.#readBatch(BatchOp.Lookup, 'lookupBatch', 'BPF_MAP_LOOKUP_BATCH', options);
   }
 
   /** Like lookupBatch, removing what it returns (hash maps only; arrays answer ENOTSUPP). */
   lookupAndDeleteBatch(options?: BatchOptions): BatchResult<K, V> {
-    return this.#readBatch(BatchOp.LookupAndDelete, 'BPF_MAP_LOOKUP_AND_DELETE_BATCH', options);
+    return this.#readBatch(BatchOp.LookupAndDelete, 'lookupAndDeleteBatch', 'BPF_MAP_LOOKUP_AND_DELETE_BATCH', options);
   }
 
   /**
    * BPF_MAP_UPDATE_BATCH: writes keys[i] → values[i] in order and returns how many were written. The
    * kernel stops at the first failing element; the thrown BpfError's `processed` says how many were
-   * applied before it.
+   * applied before it (0 when the kernel refused the whole batch, e.g. EPERM on a frozen map).
    */
   updateBatch(keys: readonly K[], values: readonly V[], options?: LockOption): number {
+    const op = 'updateBatch';
     this.#open('BPF_MAP_UPDATE_BATCH');
-    if (keys.length !== values.length) {
-      throw new RangeError(`updateBatch needs as many values as keys (${keys.length} keys, ${values.length} values)`);
-    }
+    if (!Array.isArray(keys)) throw new TypeError(`${this.where(op)}: keys must be an array, got ${describeValue(keys)}`);
+    if (!Array.isArray(values)) throw new TypeError(`${this.where(op)}: values must be an array, got ${describeValue(values)}`);
+    // Each length and each element is read once.
     const n = keys.length;
-    this.#ensureBatch(n, true);
-    const kv = viewOf(this.#batchKeys);
-    const vv = viewOf(this.#batchValues);
+    const nv = values.length;
+    if (n !== nv) throw new RangeError(`${this.where(op)}: needs as many values as keys (${n} keys, ${nv} values)`);
+    const flags = this.#lockFlag(op, options);
+    const ks = this.keyCodec.size;
+    const vs = this.valueCodec.size;
+    let kv = viewOf(this.#batchKeys);
+    let vv = viewOf(this.#batchValues);
     for (let i = 0; i < n; i++) {
-      this.keyCodec.encode(keys[i] as K, kv, i * this.keyCodec.size);
-      this.valueCodec.encode(values[i] as V, vv, i * this.valueCodec.size);
+      // Grown as elements are encoded, so a huge or sparse array fails at its first bad element
+      // without first allocating room for all of it.
+      if ((i + 1) * ks > this.#batchKeys.length || (i + 1) * vs > this.#batchValues.length) {
+        this.#growBatch(Math.min(n, Math.max(64, i * 2)), true);
+        kv = viewOf(this.#batchKeys);
+        vv = viewOf(this.#batchValues);
+      }
+      this.#encode(op, `keys[${i}]`, this.keyCodec, keys[i], kv, i * ks);
+      this.#encode(op, `values[${i}]`, this.valueCodec, values[i], vv, i * vs);
     }
-    return this.#writeBatch(BatchOp.Update, 'BPF_MAP_UPDATE_BATCH', n, this.#lockFlag(options));
+    return this.#writeBatch(BatchOp.Update, 'BPF_MAP_UPDATE_BATCH', n, flags);
   }
 
-  /** BPF_MAP_DELETE_BATCH: deletes in order, stopping (ENOENT) at the first absent key. */
+  /**
+   * BPF_MAP_DELETE_BATCH: deletes in order, stopping (ENOENT) at the first absent key; the BpfError's
+   * `processed` says how many were deleted.
+   */
   deleteBatch(keys: readonly K[]): number {
+    const op = 'deleteBatch';
     this.#open('BPF_MAP_DELETE_BATCH');
+    if (!Array.isArray(keys)) throw new TypeError(`${this.where(op)}: keys must be an array, got ${describeValue(keys)}`);
     const n = keys.length;
-    this.#ensureBatch(n, false);
-    const kv = viewOf(this.#batchKeys);
-    for (let i = 0; i < n; i++) this.keyCodec.encode(keys[i] as K, kv, i * this.keyCodec.size);
+    const ks = this.keyCodec.size;
+    let kv = viewOf(this.#batchKeys);
+    for (let i = 0; i < n; i++) {
+      if ((i + 1) * ks > this.#batchKeys.length) {
+        this.#growBatch(Math.min(n, Math.max(64, i * 2)), false);
+        kv = viewOf(this.#batchKeys);
+      }
+      this.#encode(op, `keys[${i}]`, this.keyCodec, keys[i], kv, i * ks);
+    }
     return this.#writeBatch(BatchOp.Delete, 'BPF_MAP_DELETE_BATCH', n, 0);
   }
 
   /** Pins the map at a bpffs path (BPF_OBJ_PIN). */
   pin(path: string): void {
-    if (typeof path !== 'string' || path === '') throw new TypeError('pin path must be a non-empty string');
     this.#open('BPF_OBJ_PIN');
+    if (typeof path !== 'string' || path === '') throw new TypeError(`${this.where('pin')}: path must be a non-empty string, got ${describeValue(path)}`);
+    // The kernel reads a C string: an embedded NUL would silently shorten the path.
+    if (path.includes('\0')) throw new TypeError(`${this.where('pin')}: path must not contain NUL characters`);
     const rc = this.#handle.pin(path);
     if (rc < 0) throw new BpfError('BPF_OBJ_PIN', rc, { subject: this.#subject, path });
   }
@@ -267,23 +329,51 @@ export class BpfMap<K, V> {
   /** Releases the map's fd. Idempotent; later calls on the handle throw EBADF. */
   close(): void {
     this.#handle.close();
+    this.#batchKeys = new Uint8Array(0);
+    this.#batchValues = new Uint8Array(0);
   }
 
   [Symbol.dispose](): void {
     this.close();
   }
 
-  #update(key: K, value: V, flags: number, options: LockOption | undefined): void {
+  #update(op: string, key: K, value: V, flags: number, options: LockOption | undefined): void {
     this.#open('BPF_MAP_UPDATE_ELEM');
+    const lock = this.#lockFlag(op, options);
     // Both encodes come before the syscall: a bad key or value leaves the map as it was.
-    this.keyCodec.encode(key, this.#keyView, 0);
-    this.valueCodec.encode(value, this.#valueView, 0);
-    const rc = this.#handle.update(this.#key, this.#value, flags | this.#lockFlag(options));
+    this.#encodeKey(op, key);
+    this.#encode(op, 'value', this.valueCodec, value, this.#valueView, 0);
+    const rc = this.#handle.update(this.#key, this.#value, flags | lock);
     if (rc !== 0) throw this.#error('BPF_MAP_UPDATE_ELEM', rc);
   }
 
-  #lockFlag(options: LockOption | undefined): number {
-    const lock = options?.lock ?? this.#lockByDefault;
+  #encodeKey(op: string, key: K): void {
+    this.#encode(op, 'key', this.keyCodec, key, this.#keyView, 0);
+  }
+
+  #encode<T>(op: string, what: string, codec: Codec<T>, value: T, view: DataView, offset: number): void {
+    try {
+      codec.encode(value, view, offset);
+    } catch (e) {
+      throw inputError(this.where(op), what, e);
+    }
+  }
+
+  /** The per-call options object, read once: undefined, or `{ lock }` with lock a boolean or absent. */
+  #lockOption(op: string, options: unknown): LockOption | undefined {
+    if (options === undefined) return undefined;
+    if (options === null || typeof options !== 'object') {
+      throw new TypeError(`${this.where(op)}: options must be an object, got ${describeValue(options)}`);
+    }
+    const lock = (options as LockOption).lock;
+    if (lock !== undefined && typeof lock !== 'boolean') {
+      throw new TypeError(`${this.where(op)}: options.lock must be a boolean, got ${describeValue(lock)}`);
+    }
+    return lock === undefined ? undefined : { lock };
+  }
+
+  #lockFlag(op: string, options: unknown): number {
+    const lock = this.#lockOption(op, options)?.lock ?? this.#lockByDefault;
     return lock ? UpdateFlags.Lock : 0;
   }
 
@@ -296,11 +386,20 @@ export class BpfMap<K, V> {
     return new BpfError(syscall, rc, { subject: this.#subject, processed, detail: `${processed} element(s) processed before the failure` });
   }
 
-  #ensureBatch(n: number, withValues: boolean): void {
+  /** Room for `n` elements, keeping what the buffers hold. */
+  #growBatch(n: number, withValues: boolean): void {
     const k = n * this.keyCodec.size;
-    if (this.#batchKeys.length < k) this.#batchKeys = new Uint8Array(k);
+    if (this.#batchKeys.length < k) {
+      const keys = new Uint8Array(k);
+      keys.set(this.#batchKeys);
+      this.#batchKeys = keys;
+    }
     const v = withValues ? n * this.valueCodec.size : 0;
-    if (this.#batchValues.length < v) this.#batchValues = new Uint8Array(v);
+    if (this.#batchValues.length < v) {
+      const values = new Uint8Array(v);
+      values.set(this.#batchValues);
+      this.#batchValues = values;
+    }
   }
 
   #newToken(): Uint8Array {
@@ -308,25 +407,63 @@ export class BpfMap<K, V> {
     return new Uint8Array(Math.max(4, this.keyCodec.size));
   }
 
-  #readBatch(op: BatchOpId, syscall: BpfCommand, options: BatchOptions | undefined): BatchResult<K, V> {
+  /** The token of a cursor this handle issued; TypeError for anything else. */
+  #cursorToken(op: string, cursor: unknown): Uint8Array | null {
+    if (cursor === undefined) return null;
+    const token = cursor !== null && typeof cursor === 'object' ? this.#cursors.get(cursor) : undefined;
+    if (token === undefined) {
+      throw new TypeError(`${this.where(op)}: cursor must be a result.cursor this map's lookupBatch returned, got ${describeValue(cursor)}`);
+    }
+    const visible = (cursor as BatchCursor).token;
+    if (!(visible instanceof Uint8Array) || visible.byteLength !== token.byteLength) {
+      throw new TypeError(`${this.where(op)}: cursor's token was detached or replaced`);
+    }
+    return token;
+  }
+
+  #issueCursor(token: Uint8Array): BatchCursor {
+    const cursor = Object.freeze({ token: token.slice() });
+    this.#cursors.set(cursor, token);
+    return cursor;
+  }
+
+  #readBatch(op: BatchOpId, name: string, syscall: BpfCommand, options: unknown): BatchResult<K, V> {
     this.#open(syscall);
-    let want = options?.count ?? defaultBatchCount;
-    if (!Number.isInteger(want) || want < 1 || want > 0xffffffff) throw new RangeError(`batch count must be a positive integer, got ${want}`);
-    const inToken = options?.cursor?.token ?? null;
+    if (options !== undefined && (options === null || typeof options !== 'object')) {
+      throw new TypeError(`${this.where(name)}: options must be an object, got ${describeValue(options)}`);
+    }
+    // Every option is read once.
+    const o = options as BatchOptions | undefined;
+    const count = o?.count;
+    const cursor = o?.cursor;
+    let want: number;
+    if (count === undefined) {
+      want = defaultBatchCount;
+    } else if (typeof count !== 'number' || !Number.isInteger(count)) {
+      throw new TypeError(`${this.where(name)}: count must be an integer, got ${describeValue(count)}`);
+    } else if (count < 1 || count > 0xffffffff) {
+      throw new RangeError(`${this.where(name)}: count must be in [1, 4294967295], got ${count}`);
+    } else {
+      want = count;
+    }
+    // No call returns more than the map holds: the buffers are bounded by maxEntries.
+    const most = this.#info.maxEntries + 1;
+    want = Math.min(want, this.#info.maxEntries);
+    const inToken = this.#cursorToken(name, cursor);
+    const flags = this.#lockFlag(name, o);
     const outToken = this.#newToken();
-    const flags = this.#lockFlag(options);
     for (;;) {
-      this.#ensureBatch(want, true);
+      this.#growBatch(want, true);
       this.#count[0] = want;
       const rc = this.#handle.batch(op, inToken, outToken, this.#batchKeys, this.#batchValues, this.#count, flags);
       const got = this.#count[0]!;
       // A hash bucket larger than `want` cannot be split: the kernel answers ENOSPC having copied
       // nothing. Grow the chunk and ask again rather than fail.
-      if (rc === ENOSPC && got === 0 && want < this.#info.maxEntries + 1) {
-        want = Math.min(want * 2, this.#info.maxEntries + 1);
+      if (rc === ENOSPC && got === 0 && want < most) {
+        want = Math.min(want * 2, most);
         continue;
       }
-      if (rc !== 0 && rc !== ENOENT) throw this.#error(syscall, rc, got);
+      if (rc !== 0 && rc !== ENOENT) throw this.#error(syscall, rc, processedOf(want, got));
       const keys = new Array<K>(got);
       const values = new Array<V>(got);
       const kv = viewOf(this.#batchKeys);
@@ -335,18 +472,18 @@ export class BpfMap<K, V> {
         keys[i] = this.keyCodec.decode(kv, i * this.keyCodec.size);
         values[i] = this.valueCodec.decode(vv, i * this.valueCodec.size);
       }
-      return { keys, values, cursor: { token: outToken }, done: rc === ENOENT };
+      return { keys, values, cursor: this.#issueCursor(outToken), done: rc === ENOENT };
     }
   }
 
   #writeBatch(op: BatchOpId, syscall: BpfCommand, n: number, flags: number): number {
     this.#count[0] = n;
     const rc = this.#handle.batch(op, null, this.#newToken(), this.#batchKeys, this.#batchValues, this.#count, flags);
-    if (rc !== 0) throw this.#error(syscall, rc, this.#count[0]);
+    if (rc !== 0) throw this.#error(syscall, rc, processedOf(n, this.#count[0]!));
     return this.#count[0]!;
   }
 
-  *#chunks(options?: LockOption): Generator<[K[], V[]]> {
+  *#chunks(options: LockOption | undefined): Generator<[K[], V[]]> {
     this.#open('BPF_MAP_LOOKUP_BATCH');
     let cursor: BatchCursor | undefined;
     for (;;) {
@@ -401,11 +538,24 @@ export class PerCpuMap<K, V> extends BpfMap<K, V[]> {
 
   /** One CPU's value (the userspace counterpart of bpf_map_lookup_percpu_elem). */
   getPerCpu(key: K, cpu: number): V | undefined {
-    if (!Number.isInteger(cpu) || cpu < 0 || cpu >= this.cpus) {
-      throw new RangeError(`cpu must be an integer in [0, ${this.cpus}), got ${cpu}`);
+    if (typeof cpu !== 'number' || !Number.isInteger(cpu)) {
+      throw new TypeError(`${this.where('getPerCpu')}: cpu must be an integer, got ${describeValue(cpu)}`);
     }
+    if (cpu < 0 || cpu >= this.cpus) throw new RangeError(`${this.where('getPerCpu')}: cpu must be in [0, ${this.cpus}), got ${cpu}`);
     return this.get(key)?.[cpu];
   }
+}
+
+/**
+ * How many elements a failed batch processed. The kernel writes batch.count back only once the map's
+ * batch op has started (kernel/bpf/syscall.c: bpf_map_do_batch refuses EPERM/ENOTSUPP before calling
+ * it; generic_map_update_batch and htab's batch ops return EINVAL for bad flags before touching it), and
+ * libbpf copies attr.batch.count back either way, so a refused batch comes back with the count it asked
+ * for. An op that started and failed stops before its last element (the failing one is not counted),
+ * so on failure a count equal to the request means nothing was done.
+ */
+function processedOf(requested: number, out: number): number {
+  return out === requested ? 0 : out;
 }
 
 function batchUnsupported(e: BpfError): boolean {

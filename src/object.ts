@@ -1,21 +1,17 @@
-// BPF objects (an ELF of programs and maps, built by clang) and their programs, loaded through libbpf:
-// openObject() → BpfObject → typed maps (BpfMap) and runnable programs (BPF_PROG_TEST_RUN).
+// BPF objects (an ELF of programs and maps, built by clang) and their programs, on any engine through the
+// object seam (src/engine.ts ObjectHandle/ProgramHandle): openObject() → BpfObject → typed maps (BpfMap)
+// and runnable programs (BPF_PROG_TEST_RUN); loadProgram() for raw instructions.
 import { statSync } from 'node:fs';
 import type { Codec } from './codec-types.js';
-import { MapType, mapTypeName } from './constants.js';
-import type { Engine } from './engine.js';
+import { mapTypeName } from './constants.js';
+import {
+  isObjectFailure, type Engine, type ObjectFailure, type ObjectHandle, type ObjectMapSpec, type ProgramHandle,
+  type ProgramSpec, type TestRunArgs,
+} from './engine.js';
 import { resolveEngine, type EngineOption } from './engine-select.js';
 import { errnoByCode } from './errno.js';
 import { BpfError, BpfVerifierError } from './errors.js';
-import type { KernelEngine } from './kernel/engine.js';
-import {
-  libbpfErrno,
-  loadObjectBinding,
-  type NativeObject,
-  type NativeObjectMap,
-  type NativeObjectProgram,
-  type ObjectBinding,
-} from './kernel/object-engine.js';
+import { lockRuleViolation } from './locks.js';
 import { BpfMap, wrapMapHandle } from './map.js';
 
 /** enum bpf_prog_type (include/uapi/linux/bpf.h), the types a BpfProgram reports by name. */
@@ -44,8 +40,12 @@ export function programTypeName(type: number): string {
 }
 
 export interface OpenObjectOptions {
-  /** Only the kernel runs objects today; the emulator throws ENOTSUPP. */
   engine?: EngineOption;
+  /**
+   * The programs to load, by name (libbpf bpf_program__set_autoload). Default: every program except those
+   * in SEC("?...") sections.
+   */
+  programs?: readonly string[];
   /**
    * Maps of the object to replace by maps you already have (libbpf bpf_map__reuse_fd): the programs then
    * read and write your map, and the object creates no map of that name.
@@ -54,26 +54,14 @@ export interface OpenObjectOptions {
 }
 
 /** A map of the object, as created (or reused) at load. */
-export interface ObjectMapInfo {
-  name: string;
-  type: number;
+export interface ObjectMapInfo extends ObjectMapSpec {
   typeName: string;
-  keySize: number;
-  valueSize: number;
-  maxEntries: number;
-  flags: number;
-  /** A libbpf-internal map (.data, .bss, .rodata, .kconfig). */
-  internal: boolean;
-  /** The lock the value holds, found in the object's BTF. */
-  lock?: 'spin' | 'res';
 }
 
-export interface ObjectProgramInfo {
-  name: string;
-  /** The ELF section, e.g. 'tc', 'xdp', 'syscall'. */
-  section: string;
-  type: number;
+export interface ObjectProgramInfo extends ProgramSpec {
   typeName: string;
+  /** False for a program that was not loaded (SEC("?...") or `programs` left it out). */
+  loaded: boolean;
 }
 
 export interface RunOptions {
@@ -100,52 +88,65 @@ export interface RunResult {
   ctx?: Uint8Array;
 }
 
-// Lock-bearing values are allowed only in these map types (kernel/bpf/syscall.c map_check_btf:
-// BPF_SPIN_LOCK/BPF_RES_SPIN_LOCK fields → hash, array, cgroup/sk/inode/task storages).
-const lockMapTypes = new Set<number>([MapType.Hash, MapType.Array, 19 /* cgroup_storage */, 24 /* sk_storage */,
-  28 /* inode_storage */, 29 /* task_storage */, 32 /* cgrp_storage */]);
-
-const EINVAL = -errnoByCode.EINVAL;
-const EINTR = -errnoByCode.EINTR;
-const ENOEXEC = -errnoByCode.ENOEXEC;
 const EBADF = -errnoByCode.EBADF;
+const EINTR = -errnoByCode.EINTR;
+const EFAULT = -errnoByCode.EFAULT;
+const ENOEXEC = -errnoByCode.ENOEXEC;
 const ENOTSUPP = -errnoByCode.ENOTSUPP;
-const EOPNOTSUPP = -errnoByCode.EOPNOTSUPP;
 
 /**
- * Opens a BPF ELF object and loads it into the kernel: maps are created (or reused, see
- * `options.maps`), programs verified. A verifier rejection throws BpfVerifierError with the
- * program's log; anything else that fails throws BpfError. Close the object (or `using` it) to unload.
+ * Opens a BPF ELF object and loads it: maps are created (or reused, see `options.maps`), programs
+ * verified. A verifier rejection throws BpfVerifierError with the program's log; anything else that fails
+ * throws BpfError. Close the object (or `using` it) to unload.
  */
 export function openObject(path: string, options: OpenObjectOptions = {}): BpfObject {
-  if (typeof path !== 'string' || path === '') throw new TypeError(`path must be a non-empty string, got ${typeof path === 'string' ? "''" : typeof path}`);
-  if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+  if (typeof path !== 'string' || path === '') throw new TypeError(`openObject: path must be a non-empty string, got ${typeof path === 'string' ? "''" : typeof path}`);
+  if (options === null || typeof options !== 'object') throw new TypeError('openObject: options must be an object');
+  const { maps = {}, programs } = options;
+  if (maps === null || typeof maps !== 'object') throw new TypeError('openObject: options.maps must be an object of BpfMaps by name');
+  if (programs !== undefined && (!Array.isArray(programs) || programs.some((p) => typeof p !== 'string'))) {
+    throw new TypeError('openObject: options.programs must be an array of program names');
+  }
   const engine = resolveEngine(options.engine);
   const subject = `object '${path}'`;
-  if (engine.kind !== 'kernel' || typeof (engine as Partial<KernelEngine>).adoptFd !== 'function') {
-    throw new BpfError('BPF_PROG_LOAD', ENOTSUPP, { subject, path, detail: 'BPF objects and programs are not supported by the emulator yet; use the kernel engine' });
-  }
-  const binding = loadObjectBinding();
-  if (binding instanceof Error) throw new BpfError('BPF_PROG_LOAD', ENOTSUPP, { subject, path, detail: binding.message });
-
+  if (!engine.openObject) throw unsupported(engine, 'bpf_object__open', subject, path);
   checkObjectFile(path, subject);
-  const native = new binding.NativeObject();
+
+  const handle = engine.openObject(path);
+  if (isObjectFailure(handle)) throw failureError(handle, path);
   try {
-    openNative(native, path, subject);
-    reuseMaps(native, options.maps ?? {}, subject, path);
-    const maps = native.maps().map(mapInfo);
-    for (const m of maps) checkLockPlacement(m, path);
-    loadNative(native, path, subject);
-    return new BpfObject(path, native, binding, engine as KernelEngine, maps, native.programs().map(programInfo));
+    const specs = handle.programs();
+    if (specs.length === 0) throw new BpfError('bpf_object__open', -errnoByCode.EINVAL, { subject, path, detail: 'the object holds no BPF programs' });
+    if (programs !== undefined) choosePrograms(handle, specs, programs, path);
+    reuseMaps(handle, maps, path);
+    const mapInfos = handle.maps().map((m) => ({ ...m, typeName: mapTypeName(m.type) }));
+    for (const m of mapInfos) checkLockPlacement(m, path);
+    const failure = handle.load();
+    if (failure) throw failureError(failure, path);
+    const loaded = new Set(programs ?? specs.filter((p) => p.autoload).map((p) => p.name));
+    const programInfos = handle.programs().map((p) => ({ ...p, typeName: programTypeName(p.type), loaded: loaded.has(p.name) }));
+    return new BpfObject(path, handle, engine, mapInfos, programInfos);
   } catch (e) {
-    native.close();
+    handle.close();
     throw e;
   }
 }
 
+function unsupported(engine: Engine, syscall: string, subject: string, path?: string): BpfError {
+  return new BpfError(syscall, ENOTSUPP, { subject, path, detail: `the ${engine.kind} engine does not run BPF programs` });
+}
+
+/** A failure from the object seam as the error users see: BpfVerifierError when there is a verifier log. */
+function failureError(f: ObjectFailure, path?: string): BpfError {
+  if (f.program !== undefined && f.log !== undefined) return new BpfVerifierError(f.program, f.errno, f.log, path === undefined ? {} : { path });
+  const of = path === undefined ? '' : ` of object '${path}'`;
+  const subject = f.map !== undefined ? `map '${f.map}'${of}` : f.program !== undefined ? `program '${f.program}'${of}` : path === undefined ? undefined : `object '${path}'`;
+  return new BpfError(f.syscall, f.errno, { subject, path, detail: f.detail });
+}
+
 /**
  * libbpf 1.1 leaks the fd it opened when the file is not an ELF it can read (a directory, say): only
- * regular files reach it. The errno is what open(2)/read(2) would say.
+ * regular files reach an engine. The errno is what open(2)/read(2) would say.
  */
 function checkObjectFile(path: string, subject: string): void {
   let st;
@@ -159,147 +160,90 @@ function checkObjectFile(path: string, subject: string): void {
   if (!st.isFile()) throw new BpfError('bpf_object__open', ENOEXEC, { subject, path, detail: 'not a regular file' });
 }
 
-function openNative(native: NativeObject, path: string, subject: string): void {
-  const rc = native.open(path);
-  if (rc < 0) {
-    const { errno, what } = libbpfErrno(rc);
-    const reason = lastLibbpfLine(native.libbpfLog());
-    throw new BpfError('bpf_object__open', errno, { subject, path, detail: [what, reason].filter(Boolean).join(': ') || undefined });
+function choosePrograms(handle: ObjectHandle, specs: readonly ProgramSpec[], wanted: readonly string[], path: string): void {
+  const names = new Set(specs.map((p) => p.name));
+  for (const name of wanted) {
+    if (!names.has(name)) throw new RangeError(`openObject: object '${path}' has no program named '${name}' (it has: ${[...names].join(', ')})`);
   }
-  if (native.programs().length === 0) {
-    throw new BpfError('bpf_object__open', EINVAL, { subject, path, detail: 'the object holds no BPF programs' });
+  for (const p of specs) {
+    const failure = handle.setAutoload(p.name, wanted.includes(p.name));
+    if (failure) throw failureError(failure, path);
   }
 }
 
-function reuseMaps(native: NativeObject, maps: Readonly<Record<string, BpfMap<any, any>>>, subject: string, path: string): void {
-  if (maps === null || typeof maps !== 'object') throw new TypeError('options.maps must be an object of BpfMaps by name');
-  const names = new Set(native.maps().map((m) => m.name));
+function reuseMaps(handle: ObjectHandle, maps: Readonly<Record<string, BpfMap<any, any>>>, path: string): void {
+  const names = new Set(handle.maps().map((m) => m.name));
   for (const [name, map] of Object.entries(maps)) {
-    if (!(map instanceof BpfMap)) throw new TypeError(`options.maps.${name} must be a BpfMap`);
-    if (!names.has(name)) throw new RangeError(`${subject} has no map named '${name}' (it has: ${[...names].join(', ') || 'none'})`);
-    const rc = native.reuseMapFd(name, map.fd);
-    if (rc < 0) {
-      throw new BpfError('bpf_map__reuse_fd', libbpfErrno(rc).errno, { subject: `map '${name}' of ${subject}`, path, detail: lastLibbpfLine(native.libbpfLog()) });
-    }
+    if (!(map instanceof BpfMap)) throw new TypeError(`openObject: options.maps.${name} must be a BpfMap`);
+    if (!names.has(name)) throw new RangeError(`openObject: object '${path}' has no map named '${name}' (it has: ${[...names].join(', ') || 'none'})`);
+    const failure = handle.reuseMap(name, map.handle);
+    if (failure) throw failureError(failure, path);
   }
-}
-
-function mapInfo(m: NativeObjectMap): ObjectMapInfo {
-  const lock = m.valueStructs.includes('bpf_spin_lock') ? 'spin' : m.valueStructs.includes('bpf_res_spin_lock') ? 'res' : undefined;
-  const info: ObjectMapInfo = {
-    name: m.name, type: m.type, typeName: mapTypeName(m.type), keySize: m.keySize, valueSize: m.valueSize,
-    maxEntries: m.maxEntries, flags: m.flags, internal: m.internal,
-  };
-  if (lock) info.lock = lock;
-  return info;
-}
-
-function programInfo(p: NativeObjectProgram): ObjectProgramInfo {
-  return { name: p.name, section: p.section, type: p.type, typeName: programTypeName(p.type) };
 }
 
 /**
  * The kernel refuses a lock-bearing value in LRU and per-CPU maps (EOPNOTSUPP at BPF_MAP_CREATE); libbpf
  * then retries without BTF, and the verifier reports the misleading "map ... has to have BTF in order to
- * use bpf_spin_lock". Read from the object's BTF (native/object.cc collects the value's struct names),
- * the rule is checked here before anything is created.
+ * use bpf_spin_lock". Read from the object's BTF, the rule is checked here before anything is created.
  */
 function checkLockPlacement(m: ObjectMapInfo, path: string): void {
-  if (m.lock === undefined || lockMapTypes.has(m.type)) return;
-  const lockName = m.lock === 'spin' ? 'bpf_spin_lock' : 'bpf_res_spin_lock';
-  throw new BpfError('BPF_MAP_CREATE', EOPNOTSUPP, {
-    subject: `map '${m.name}' of object '${path}'`,
-    path,
-    detail: `a value holding a ${lockName} is allowed only in hash and array maps (and local storages), not in ${m.typeName} (kernel/bpf/syscall.c map_check_btf)`,
-  });
+  if (m.lock === undefined) return;
+  const violation = lockRuleViolation(m.type, [{ kind: m.lock, offset: 0 }]);
+  if (violation) throw new BpfError('BPF_MAP_CREATE', violation.errno, { subject: `map '${m.name}' of object '${path}'`, path, detail: violation.rule });
 }
 
-function loadNative(native: NativeObject, path: string, subject: string): void {
-  const rc = native.load();
-  if (rc >= 0) return;
-  const { errno, what } = libbpfErrno(rc);
-  const libbpfLog = native.libbpfLog();
-  // libbpf names the program it could not load ("prog 'x': failed to load: -22"); the verifier's log for
-  // that program is in its own buffer.
-  const failed = /prog '([^']+)': failed to load/.exec(libbpfLog)?.[1]
-    ?? native.programs().map((p) => p.name).find((name) => native.programLog(name) !== '');
-  if (failed !== undefined) {
-    const log = native.programLog(failed);
-    if (log !== '') throw new BpfVerifierError(failed, errno, log, { path });
-  }
-  const mapFailed = /map '([^']+)': failed to create/.exec(libbpfLog)?.[1];
-  throw new BpfError(mapFailed ? 'BPF_MAP_CREATE' : 'bpf_object__load', errno, {
-    subject: mapFailed ? `map '${mapFailed}' of ${subject}` : failed ? `program '${failed}' of ${subject}` : subject,
-    path,
-    detail: [what, lastLibbpfLine(libbpfLog)].filter(Boolean).join(': ') || undefined,
-  });
-}
-
-/** libbpf's most specific line: the first "failed"/"error" line, else its last line. */
-function lastLibbpfLine(log: string): string | undefined {
-  const lines = log.split('\n').map((l) => l.replace(/^libbpf: /, '').trim()).filter(Boolean);
-  return lines.find((l) => /fail|error|not|invalid|unsupported/i.test(l) && !/^failed to load object/.test(l)) ?? lines.at(-1);
-}
-
-/** A loaded BPF object. Maps obtained with map() have their own fds and outlive it. */
 export class BpfObject {
   readonly path: string;
   /** The object's maps by name (including libbpf-internal .data/.bss/.rodata maps). */
   readonly maps: Readonly<Record<string, ObjectMapInfo>>;
-  /** The object's programs by name. */
+  /** The object's programs by name (also those not loaded: see `loaded`). */
   readonly programs: Readonly<Record<string, ObjectProgramInfo>>;
   readonly engine: Engine;
-  readonly #native: NativeObject;
-  readonly #binding: ObjectBinding;
-  readonly #kernel: KernelEngine;
+  readonly #handle: ObjectHandle;
   readonly #programs = new Map<string, BpfProgram>();
 
   /** Use openObject(). */
-  constructor(path: string, native: NativeObject, binding: ObjectBinding, engine: KernelEngine, maps: ObjectMapInfo[], programs: ObjectProgramInfo[]) {
+  constructor(path: string, handle: ObjectHandle, engine: Engine, maps: ObjectMapInfo[], programs: ObjectProgramInfo[]) {
     this.path = path;
-    this.#native = native;
-    this.#binding = binding;
-    this.#kernel = engine;
+    this.#handle = handle;
     this.engine = engine;
     this.maps = Object.freeze(Object.fromEntries(maps.map((m) => [m.name, Object.freeze(m)])));
     this.programs = Object.freeze(Object.fromEntries(programs.map((p) => [p.name, Object.freeze(p)])));
   }
 
   get closed(): boolean {
-    return this.#native.closed;
+    return this.#handle.closed;
   }
 
   /**
    * A typed handle on one of the object's maps, checked against the map's real sizes. It holds its own
-   * fd (a dup), so it stays usable after the object is closed; close it separately.
+   * reference (on the kernel, a dup of the fd), so it stays usable after the object is closed; close it
+   * separately.
    */
   map<K, V>(name: string, codecs: { key: Codec<K>; value: Codec<V> }): BpfMap<K, V> {
     this.#checkOpen('BPF_OBJ_GET_INFO_BY_FD');
-    if (typeof name !== 'string') throw new TypeError('map name must be a string');
+    if (typeof name !== 'string') throw new TypeError(`map() of object '${this.path}': name must be a string`);
     if (!Object.hasOwn(this.maps, name)) throw new RangeError(`object '${this.path}' has no map named '${name}' (it has: ${Object.keys(this.maps).join(', ')})`);
-    if (codecs === null || typeof codecs !== 'object' || !codecs.key || !codecs.value) throw new TypeError('map() needs { key, value } codecs');
-    const subject = `map '${name}' of object '${this.path}'`;
-    const fd = this.#native.mapFd(name);
-    if (fd < 0) throw new BpfError('BPF_OBJ_GET_INFO_BY_FD', fd, { subject });
-    const dup = this.#binding.dupFd(fd);
-    if (dup < 0) throw new BpfError('BPF_OBJ_GET_INFO_BY_FD', dup, { subject, detail: 'dup of the map fd failed' });
-    const handle = this.#kernel.adoptFd(dup);
-    if (typeof handle === 'number') {
-      this.#binding.closeFd(dup);
-      throw new BpfError('BPF_OBJ_GET_INFO_BY_FD', handle, { subject });
-    }
-    return wrapMapHandle(handle, this.#kernel, codecs.key, codecs.value) as BpfMap<K, V>;
+    if (codecs === null || typeof codecs !== 'object' || !codecs.key || !codecs.value) throw new TypeError(`map() of object '${this.path}' needs { key, value } codecs`);
+    const handle = this.#handle.mapHandle(name);
+    if (typeof handle === 'number') throw new BpfError('BPF_OBJ_GET_INFO_BY_FD', handle, { subject: `map '${name}' of object '${this.path}'` });
+    return wrapMapHandle(handle, this.engine, codecs.key, codecs.value) as BpfMap<K, V>;
   }
 
-  /** One of the object's programs (valid while the object is open). */
+  /** One of the object's loaded programs (valid while the object is open). */
   program(name: string): BpfProgram {
     this.#checkOpen('BPF_PROG_TEST_RUN');
-    if (typeof name !== 'string') throw new TypeError('program name must be a string');
+    if (typeof name !== 'string') throw new TypeError(`program() of object '${this.path}': name must be a string`);
     const info = Object.hasOwn(this.programs, name) ? this.programs[name] : undefined;
     if (!info) throw new RangeError(`object '${this.path}' has no program named '${name}' (it has: ${Object.keys(this.programs).join(', ')})`);
+    if (!info.loaded) {
+      throw new BpfError('BPF_PROG_TEST_RUN', -errnoByCode.ENOENT, { subject: `program '${name}' of object '${this.path}'`, detail: 'the program was not loaded (SEC("?...") or left out of options.programs)' });
+    }
     let prog = this.#programs.get(name);
     if (!prog) {
-      prog = new BpfProgram(info, this.#native, this.#binding);
+      const handle = this.#handle.program(name);
+      if (typeof handle === 'number') throw new BpfError('BPF_PROG_TEST_RUN', handle, { subject: `program '${name}' of object '${this.path}'` });
+      prog = new BpfProgram(handle, info.section, () => this.#handle.closed);
       this.#programs.set(name, prog);
     }
     return prog;
@@ -310,12 +254,7 @@ export class BpfObject {
    * interrupted first and reject with EINTR. Idempotent.
    */
   close(): void {
-    if (this.#native.closed) return;
-    for (const name of Object.keys(this.programs)) {
-      const fd = this.#native.programFd(name);
-      if (fd >= 0) this.#binding.progTestRunCancel(fd);
-    }
-    this.#native.close();
+    this.#handle.close();
   }
 
   [Symbol.dispose](): void {
@@ -323,40 +262,97 @@ export class BpfObject {
   }
 
   #checkOpen(syscall: string): void {
-    if (this.#native.closed) throw new BpfError(syscall, EBADF, { subject: `object '${this.path}'`, detail: 'the object is closed' });
+    if (this.#handle.closed) throw new BpfError(syscall, EBADF, { subject: `object '${this.path}'`, detail: 'the object is closed' });
   }
 }
 
-/** One loaded program of a BpfObject. */
+export interface LoadProgramOptions {
+  /** enum bpf_prog_type (ProgramType.SchedCls, ...) or its name ('SchedCls'). */
+  type: number | keyof typeof ProgramType;
+  /** The instructions, 8 bytes each (struct bpf_insn, little-endian). */
+  insns: Uint8Array;
+  license?: string;
+  name?: string;
+  /** Maps that `ld_imm64` with src_reg BPF_PSEUDO_MAP_IDX (5) / BPF_PSEUDO_MAP_IDX_VALUE (6) name by index. */
+  maps?: readonly BpfMap<any, any>[];
+  engine?: EngineOption;
+}
+
+/**
+ * Loads a program from raw instructions (BPF_PROG_LOAD) on either engine. The program is its own owner:
+ * close it (or `using` it) to unload.
+ */
+export function loadProgram(options: LoadProgramOptions): BpfProgram {
+  if (options === null || typeof options !== 'object') throw new TypeError('loadProgram: options must be an object');
+  const { insns, license = 'GPL', name = '', maps = [] } = options;
+  const type = typeof options.type === 'string' && Object.hasOwn(ProgramType, options.type) ? ProgramType[options.type] : options.type;
+  if (typeof type !== 'number' || !Number.isInteger(type) || type < 0) throw new TypeError(`loadProgram: type must be a ProgramType, got ${String(options.type)}`);
+  if (!(insns instanceof Uint8Array)) throw new TypeError('loadProgram: insns must be a Uint8Array');
+  if (insns.length === 0 || insns.length % 8 !== 0) throw new RangeError(`loadProgram: insns must be a non-empty multiple of 8 bytes, got ${insns.length}`);
+  if (typeof license !== 'string') throw new TypeError('loadProgram: license must be a string');
+  if (typeof name !== 'string' || name.length > 15) throw new TypeError('loadProgram: name must be a string of at most 15 characters');
+  if (!Array.isArray(maps) || maps.some((m) => !(m instanceof BpfMap))) throw new TypeError('loadProgram: maps must be an array of BpfMaps');
+  const engine = resolveEngine(options.engine);
+  const subject = `program '${name}'`;
+  if (!engine.loadProgram) throw unsupported(engine, 'BPF_PROG_LOAD', subject);
+  const handle = engine.loadProgram({ type, insns: insns.slice(), license, name, maps: maps.map((m) => m.handle) });
+  if (isObjectFailure(handle)) throw failureError(handle);
+  return new BpfProgram(handle, '', () => handle.closed, () => handle.close());
+}
+
+/** One loaded program: of a BpfObject (valid while it is open), or from loadProgram (its own owner). */
 export class BpfProgram {
   readonly name: string;
   readonly section: string;
   readonly type: number;
   readonly typeName: string;
-  readonly #native: NativeObject;
-  readonly #binding: ObjectBinding;
+  readonly #handle: ProgramHandle;
+  readonly #closed: () => boolean;
+  readonly #close: (() => void) | undefined;
 
-  /** Use BpfObject.program(). */
-  constructor(info: ObjectProgramInfo, native: NativeObject, binding: ObjectBinding) {
-    this.name = info.name;
-    this.section = info.section;
-    this.type = info.type;
-    this.typeName = info.typeName;
-    this.#native = native;
-    this.#binding = binding;
+  /** Use BpfObject.program() or loadProgram(). */
+  constructor(handle: ProgramHandle, section: string, closed: () => boolean, close?: () => void) {
+    this.name = handle.name;
+    this.section = section;
+    this.type = handle.type;
+    this.typeName = programTypeName(handle.type);
+    this.#handle = handle;
+    this.#closed = closed;
+    this.#close = close;
   }
 
-  /** The program's fd, owned by its object (valid until the object is closed). */
+  /** The program's fd on the kernel engine, owned by its object (valid until the object is closed). */
   get fd(): number {
-    const fd = this.#native.closed ? EBADF : this.#native.programFd(this.name);
-    if (fd < 0) throw new BpfError('BPF_PROG_TEST_RUN', fd, { subject: `program '${this.name}'`, detail: this.#native.closed ? 'its object is closed' : undefined });
+    this.#checkOpen();
+    const fd = (this.#handle as { fd?: unknown }).fd;
+    if (typeof fd !== 'number') throw new TypeError(`program '${this.name}' lives in the ${this.#engineKind()} and has no file descriptor`);
+    if (fd < 0) throw new BpfError('BPF_PROG_TEST_RUN', fd, { subject: `program '${this.name}'` });
     return fd;
+  }
+
+  get closed(): boolean {
+    return this.#closed();
+  }
+
+  /** The full 64-bit r0 of the last run where the engine knows it (the emulator); undefined on the kernel. */
+  get lastR0(): bigint | undefined {
+    return this.#handle.lastR0?.();
+  }
+
+  /** Unloads a program from loadProgram(); a program of an object closes with its object. Idempotent. */
+  close(): void {
+    if (!this.#close) throw new TypeError(`program '${this.name}' belongs to an object: close the object`);
+    this.#close();
+  }
+
+  [Symbol.dispose](): void {
+    if (this.#close) this.#close();
   }
 
   /** BPF_PROG_TEST_RUN on this thread (blocks it for the whole run). */
   run(options: RunOptions = {}): RunResult {
     const call = this.#prepare(options, false);
-    return this.#finish(call, this.#binding.progTestRun(...call.args));
+    return this.#finish(call, this.#handle.testRun(call));
   }
 
   /**
@@ -368,60 +364,59 @@ export class BpfProgram {
    */
   async runAsync(options: RunOptions = {}): Promise<RunResult> {
     const call = this.#prepare(options, true);
-    return this.#finish(call, await this.#binding.progTestRunAsync(...call.args));
+    return this.#finish(call, await this.#handle.testRunAsync(call));
   }
 
-  #prepare(options: RunOptions, owned: boolean): PreparedRun {
-    if (options === null || typeof options !== 'object') throw new TypeError(`run of program '${this.name}': options must be an object`);
+  #prepare(options: RunOptions, owned: boolean): TestRunArgs {
+    const op = `run of program '${this.name}'`;
+    if (options === null || typeof options !== 'object') throw new TypeError(`${op}: options must be an object`);
     const { data, ctx, repeat = 0, cpu = 0, flags = 0, dataOutSize } = options;
-    if (data !== undefined && !(data instanceof Uint8Array)) throw new TypeError(`run of program '${this.name}': data must be a Uint8Array`);
-    if (ctx !== undefined && !(ctx instanceof Uint8Array)) throw new TypeError(`run of program '${this.name}': ctx must be a Uint8Array`);
-    checkU32('repeat', repeat);
-    checkU32('cpu', cpu);
-    checkU32('flags', flags);
-    if (dataOutSize !== undefined) checkU32('dataOutSize', dataOutSize);
-    const fd = this.fd;
-    const out = new Uint32Array(4);
-    if (this.type === ProgramType.Syscall) {
-      // net/bpf/test_run.c bpf_prog_test_run_syscall: data_in/data_out and repeat are EINVAL for syscall
-      // programs; repeat is honoured by looping the syscall instead, and the kernel writes the context
-      // back into ctx_in, so it gets a copy.
-      if (data !== undefined) throw new TypeError(`program '${this.name}' is a SEC("syscall") program: it takes ctx, not data`);
-      const ctxCopy = ctx ? ctx.slice() : null;
-      return { args: [fd, null, null, ctxCopy, null, 0, cpu, flags, Math.max(1, repeat), out], out, ctxResult: ctxCopy };
+    if (data !== undefined && !(data instanceof Uint8Array)) throw new TypeError(`${op}: data must be a Uint8Array`);
+    if (ctx !== undefined && !(ctx instanceof Uint8Array)) throw new TypeError(`${op}: ctx must be a Uint8Array`);
+    checkU32(op, 'repeat', repeat);
+    checkU32(op, 'cpu', cpu);
+    checkU32(op, 'flags', flags);
+    if (dataOutSize !== undefined) checkU32(op, 'dataOutSize', dataOutSize);
+    this.#checkOpen();
+    if (this.type === ProgramType.Syscall && data !== undefined) {
+      // net/bpf/test_run.c bpf_prog_test_run_syscall: data_in/data_out are EINVAL for syscall programs.
+      throw new TypeError(`program '${this.name}' is a SEC("syscall") program: it takes ctx, not data`);
     }
     // An async run gets private copies: a caller's buffer could be transferred or detached while the
-    // kernel still reads it on the threadpool.
-    const dataIn = data && owned ? data.slice() : data;
-    const ctxIn = ctx && owned ? ctx.slice() : ctx;
-    const dataOut = data ? new Uint8Array(dataOutSize ?? data.length + 4096) : null;
-    const ctxOut = ctx ? new Uint8Array(ctx.length) : null;
-    return { args: [fd, dataIn ?? null, dataOut, ctxIn ?? null, ctxOut, repeat, cpu, flags, 1, out], out, dataOut, ctxResult: ctxOut };
+    // run still reads it on another thread.
+    return {
+      data: data && owned ? data.slice() : data ?? null,
+      dataOut: data ? new Uint8Array(dataOutSize ?? data.length + 4096) : null,
+      ctx: ctx && owned ? ctx.slice() : ctx ?? null,
+      ctxOut: ctx ? new Uint8Array(ctx.length) : null,
+      repeat, cpu, flags,
+      out: new Uint32Array(4),
+    };
   }
 
-  #finish(call: PreparedRun, rc: number): RunResult {
+  #finish(call: TestRunArgs, rc: number): RunResult {
     if (rc < 0) {
-      const interrupted = rc === EINTR && this.#native.closed;
-      throw new BpfError('BPF_PROG_TEST_RUN', rc, { subject: `program '${this.name}'`, detail: interrupted ? 'its object was closed while the run was in flight' : undefined });
+      const interrupted = rc === EINTR && this.#closed();
+      const detail = interrupted ? 'its object was closed while the run was in flight' : rc === EFAULT ? this.#handle.lastFault?.() : undefined;
+      throw new BpfError('BPF_PROG_TEST_RUN', rc, { subject: `program '${this.name}'`, detail });
     }
     const [retval, duration, dataSize, ctxSize] = call.out;
     const result: RunResult = { retval: retval! | 0, duration: duration! };
     if (call.dataOut) result.data = call.dataOut.subarray(0, Math.min(dataSize!, call.dataOut.length));
-    if (call.ctxResult) result.ctx = this.type === ProgramType.Syscall ? call.ctxResult : call.ctxResult.subarray(0, Math.min(ctxSize!, call.ctxResult.length));
+    if (call.ctxOut) result.ctx = call.ctxOut.subarray(0, Math.min(ctxSize!, call.ctxOut.length));
     return result;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed()) throw new BpfError('BPF_PROG_TEST_RUN', EBADF, { subject: `program '${this.name}'`, detail: this.#close ? 'the program is closed' : 'its object is closed' });
+  }
+
+  #engineKind(): string {
+    return this.#handle.constructor.name.startsWith('Kernel') ? 'kernel' : 'emulator';
   }
 }
 
-type TestRunArgs = Parameters<ObjectBinding['progTestRun']>;
-
-interface PreparedRun {
-  args: TestRunArgs;
-  out: Uint32Array;
-  dataOut?: Uint8Array | null;
-  ctxResult: Uint8Array | null;
-}
-
-function checkU32(name: string, v: unknown): void {
-  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${name} must be an integer, got ${String(v)}`);
-  if (v < 0 || v > 0xffffffff) throw new RangeError(`${name} must be in [0, 2^32-1], got ${v}`);
+function checkU32(op: string, name: string, v: unknown): void {
+  if (typeof v !== 'number' || !Number.isInteger(v)) throw new TypeError(`${op}: ${name} must be an integer, got ${String(v)}`);
+  if (v < 0 || v > 0xffffffff) throw new RangeError(`${op}: ${name} must be in [0, 2^32-1], got ${v}`);
 }

@@ -1,12 +1,15 @@
 import type { Codec } from './codec-types.js';
 import { lockFields } from './codec.js';
 import { type MapTypeId, type MapTypeName, mapTypeByName } from './constants.js';
-import type { MapHandle } from './engine.js';
+import type { Engine, MapHandle } from './engine.js';
 import { resolveEngine, type EngineOption } from './engine-select.js';
-import { BpfError } from './errors.js';
+import { BpfError, describeValue } from './errors.js';
 import { mapBtf } from './btf/encode.js';
 import { lockRuleViolation } from './locks.js';
 import { BpfMap, PerCpuMap, wrapMapHandle } from './map.js';
+
+/** include/linux/numa.h NUMA_NO_NODE (-1) as the u32 bpf_attr.numa_node holds it. */
+const NUMA_NO_NODE = 0xffffffff;
 
 export type PerCpuTypeName = 'percpu_hash' | 'percpu_array' | 'lru_percpu_hash';
 
@@ -17,9 +20,12 @@ export interface CreateMapOptions<K, V> {
   maxEntries: number;
   /** MapFlags bits (BPF_F_NO_PREALLOC, BPF_F_NO_COMMON_LRU, BPF_F_ZERO_SEED, BPF_F_RDONLY, ...). */
   flags?: number;
-  /** At most 15 characters of [A-Za-z0-9_.] (the kernel's rule; it answers EINVAL otherwise). */
+  /**
+   * At most 15 characters of [A-Za-z0-9_.] (the kernel's rule; it answers EINVAL otherwise). A NUL is
+   * refused with a TypeError: the kernel would silently cut the name there.
+   */
   name?: string;
-  /** NUMA node for the map's memory, used with MapFlags.NumaNode. */
+  /** NUMA node for the map's memory, used with MapFlags.NumaNode; -1 (NUMA_NO_NODE) means any node. */
   numaNode?: number;
   engine?: EngineOption;
 }
@@ -28,24 +34,38 @@ export interface OpenMapOptions<K, V> {
   key: Codec<K>;
   value: Codec<V>;
   engine?: EngineOption;
+  /**
+   * Access for the new handle, as BPF_MAP_GET_FD_BY_ID's open_flags and BPF_OBJ_GET's file_flags:
+   * MapFlags.Rdonly or MapFlags.Wronly (default 0: read-write). Access is per handle (per fd), as in the
+   * kernel: a map created with MapFlags.Rdonly is read-only through the handle createMap returned, and
+   * read-write through one opened later without flags. Not for `{ fd }`, whose duplicate shares the
+   * original fd's access.
+   */
+  flags?: number;
 }
 
 /** Creates a map (BPF_MAP_CREATE). Per-CPU types give a PerCpuMap whose values are arrays. */
 export function createMap<K, V>(options: CreateMapOptions<K, V> & { type: PerCpuTypeName }): PerCpuMap<K, V>;
 export function createMap<K, V>(options: CreateMapOptions<K, V>): BpfMap<K, V>;
 export function createMap<K, V>(options: CreateMapOptions<K, V>): BpfMap<K, V> | PerCpuMap<K, V> {
-  if (options === null || typeof options !== 'object') throw new TypeError('createMap needs an options object');
-  const type = mapTypeId(options.type);
-  checkCodec('key', options.key);
-  checkCodec('value', options.value);
-  const maxEntries = u32Option('maxEntries', options.maxEntries);
-  const flags = u32Option('flags', options.flags ?? 0);
-  const numaNode = u32Option('numaNode', options.numaNode ?? 0);
-  const name = options.name ?? '';
-  if (typeof name !== 'string') throw new TypeError(`name must be a string, got ${typeof name}`);
-  const engine = resolveEngine(options.engine);
+  if (options === null || typeof options !== 'object') throw new TypeError(`createMap needs an options object, got ${describeValue(options)}`);
+  // Every option is read once.
+  const { type: typeOption, key, value, maxEntries: maxOption, flags: flagsOption, name: nameOption, numaNode: numaOption, engine: engineOption } = options;
+  const type = mapTypeId(typeOption);
+  checkCodec('createMap', 'key', key);
+  checkCodec('createMap', 'value', value);
+  const maxEntries = u32Option('createMap', 'maxEntries', maxOption);
+  const flags = u32Option('createMap', 'flags', flagsOption ?? 0);
+  // NUMA_NO_NODE (-1, include/linux/numa.h) is accepted by the kernel with BPF_F_NUMA_NODE: "any node".
+  const numaNode = numaOption === -1 ? NUMA_NO_NODE : u32Option('createMap', 'numaNode', numaOption ?? 0);
+  const name = nameOption ?? '';
+  if (typeof name !== 'string') throw new TypeError(`createMap: name must be a string, got ${describeValue(name)}`);
+  // The kernel copies map_name up to its first NUL (kernel/bpf/syscall.c bpf_obj_name_cpy), so 'a\0b'
+  // would silently become 'a'. Refuse it rather than create a map under another name.
+  if (name.includes('\0')) throw new TypeError(`createMap: name must not contain NUL characters, got ${JSON.stringify(name)}`);
+  const engine = resolveEngine(engineOption, 'createMap');
 
-  const locks = lockFields(options.value);
+  const locks = lockFields(value);
   if (locks.length > 0) {
     // Refuse before the syscall with the rule spelled out: the kernel's answer alone (EOPNOTSUPP,
     // E2BIG) does not say which rule, and libbpf's retry without BTF prints a misleading message.
@@ -56,78 +76,88 @@ export function createMap<K, V>(options: CreateMapOptions<K, V>): BpfMap<K, V> |
   }
   const handle = engine.createMap({
     type,
-    keySize: options.key.size,
-    valueSize: options.value.size,
+    keySize: key.size,
+    valueSize: value.size,
     maxEntries,
     flags,
     name,
     numaNode,
-    ...(locks.length > 0 ? { btf: mapBtf(options.key, options.value), locks } : {}),
+    ...(locks.length > 0 ? { btf: mapBtf(key, value), locks } : {}),
   });
   if (typeof handle === 'number') throw new BpfError('BPF_MAP_CREATE', handle, { subject: `map '${name}'` });
-  return wrapMapHandle(handle, engine, options.key, options.value);
+  return wrapMapHandle(handle, engine, key, value);
 }
 
 /** Opens a map pinned on bpffs (BPF_OBJ_GET); the codecs must match the map's real sizes. */
 export function openPinned<K, V>(path: string, options: OpenMapOptions<K, V>): BpfMap<K, V> | PerCpuMap<K, V> {
-  if (typeof path !== 'string' || path === '') throw new TypeError('path must be a non-empty string');
-  return openWith(options, 'BPF_OBJ_GET', (engine) => engine.openPinned(path), path);
+  if (typeof path !== 'string' || path === '') throw new TypeError(`openPinned: path must be a non-empty string, got ${describeValue(path)}`);
+  if (path.includes('\0')) throw new TypeError('openPinned: path must not contain NUL characters');
+  return openWith('openPinned', options, 'BPF_OBJ_GET', (engine, flags) => engine.openPinned(path, flags), path);
 }
 
 /**
- * Opens an existing map by id, pinned path or fd. An fd is taken over: the BpfMap closes it.
+ * Opens an existing map by id, pinned path or fd. `{ fd }` opens a duplicate of the fd (as dup(2)
+ * does): the new BpfMap owns and closes its duplicate, and the caller keeps owning `fd` (close it, or
+ * the BpfMap it came from, as before). Two handles never share one fd number, so closing one cannot
+ * let a later map reuse a number the other still writes to.
  */
 export function openMap<K, V>(
   where: { id: number } | { path: string } | { fd: number },
   options: OpenMapOptions<K, V>,
 ): BpfMap<K, V> | PerCpuMap<K, V> {
-  if (where === null || typeof where !== 'object') throw new TypeError('openMap needs { id }, { path } or { fd }');
+  if (where === null || typeof where !== 'object') throw new TypeError(`openMap needs { id }, { path } or { fd }, got ${describeValue(where)}`);
   if ('path' in where) return openPinned(where.path, options);
   if ('id' in where) {
-    const id = u32Option('id', where.id);
-    return openWith(options, 'BPF_MAP_GET_FD_BY_ID', (engine) => engine.openMapById(id));
+    const id = u32Option('openMap', 'id', where.id);
+    return openWith('openMap', options, 'BPF_MAP_GET_FD_BY_ID', (engine, flags) => engine.openMapById(id, flags));
   }
   if ('fd' in where) {
-    const fd = u32Option('fd', where.fd);
-    return openWith(options, 'BPF_OBJ_GET_INFO_BY_FD', (engine) => {
-      const adopt = (engine as { adoptFd?: (fd: number) => MapHandle | number }).adoptFd;
-      if (!adopt) throw new TypeError(`the ${engine.kind} engine has no file descriptors`);
-      return adopt.call(engine, fd);
+    const fd = where.fd;
+    if (typeof fd !== 'number' || !Number.isInteger(fd)) throw new TypeError(`openMap: fd must be an integer, got ${describeValue(fd)}`);
+    if (fd < 0 || fd > 0x7fffffff) throw new RangeError(`openMap: fd must be in [0, 2147483647], got ${fd}`);
+    return openWith('openMap', options, 'BPF_OBJ_GET_INFO_BY_FD', (engine, flags) => {
+      if (flags !== 0) throw new TypeError('openMap: flags do not apply to { fd } (the duplicate shares the fd\'s access)');
+      const open = (engine as { openFd?: (fd: number) => MapHandle | number }).openFd;
+      if (typeof open !== 'function') throw new TypeError(`openMap: the ${engine.kind} engine has no file descriptors`);
+      return open.call(engine, fd);
     });
   }
   throw new TypeError('openMap needs { id }, { path } or { fd }');
 }
 
 function openWith<K, V>(
+  operation: string,
   options: OpenMapOptions<K, V>,
   syscall: string,
-  open: (engine: ReturnType<typeof resolveEngine>) => MapHandle | number,
+  open: (engine: Engine, flags: number) => MapHandle | number,
   path?: string,
 ): BpfMap<K, V> | PerCpuMap<K, V> {
-  if (options === null || typeof options !== 'object') throw new TypeError('options { key, value } are required');
-  checkCodec('key', options.key);
-  checkCodec('value', options.value);
-  const engine = resolveEngine(options.engine);
-  const handle = open(engine);
+  if (options === null || typeof options !== 'object') throw new TypeError(`${operation}: options { key, value } are required, got ${describeValue(options)}`);
+  const { key, value, engine: engineOption, flags: flagsOption } = options;
+  checkCodec(operation, 'key', key);
+  checkCodec(operation, 'value', value);
+  const flags = u32Option(operation, 'flags', flagsOption ?? 0);
+  const engine = resolveEngine(engineOption, operation);
+  const handle = open(engine, flags);
   if (typeof handle === 'number') throw new BpfError(syscall, handle, path === undefined ? {} : { path, subject: path });
-  return wrapMapHandle(handle, engine, options.key, options.value);
+  return wrapMapHandle(handle, engine, key, value);
 }
 
 function mapTypeId(type: unknown): MapTypeId {
   if (typeof type === 'string' && Object.hasOwn(mapTypeByName, type)) return mapTypeByName[type as MapTypeName];
   if (typeof type === 'number' && Object.values(mapTypeByName).includes(type as MapTypeId)) return type as MapTypeId;
-  throw new TypeError(`unknown map type ${JSON.stringify(type)}; expected one of ${Object.keys(mapTypeByName).join(', ')}`);
+  throw new TypeError(`createMap: unknown map type ${typeof type === 'string' ? JSON.stringify(type) : describeValue(type)}; expected one of ${Object.keys(mapTypeByName).join(', ')}`);
 }
 
-function checkCodec(what: string, codec: unknown): void {
+function checkCodec(operation: string, what: string, codec: unknown): void {
   const c = codec as Codec<unknown> | undefined;
   if (!c || typeof c !== 'object' || typeof c.encode !== 'function' || typeof c.decode !== 'function' || !Number.isInteger(c.size)) {
-    throw new TypeError(`${what} must be a codec (u32, u64, struct({...}), bytes(n), ...)`);
+    throw new TypeError(`${operation}: ${what} must be a codec (u32, u64, struct({...}), bytes(n), ...), got ${describeValue(codec)}`);
   }
 }
 
-function u32Option(what: string, n: unknown): number {
-  if (typeof n !== 'number' || !Number.isInteger(n)) throw new TypeError(`${what} must be an integer, got ${String(n)}`);
-  if (n < 0 || n > 0xffffffff) throw new RangeError(`${what} must fit in a u32, got ${n}`);
+function u32Option(operation: string, what: string, n: unknown): number {
+  if (typeof n !== 'number' || !Number.isInteger(n)) throw new TypeError(`${operation}: ${what} must be an integer, got ${describeValue(n)}`);
+  if (n < 0 || n > 0xffffffff) throw new RangeError(`${operation}: ${what} must fit in a u32, got ${n}`);
   return n;
 }

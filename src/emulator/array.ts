@@ -62,10 +62,21 @@ export class ArrayTable {
   }
 
   programLookup(key: Uint8Array, out: Uint8Array, cpu: number): number {
-    const i = this.#index(key, 0);
-    if (i >= this.shape.maxEntries) return ENOENT;
-    const base = i * this.stride + (this.shape.percpu ? cpu * this.#slot : 0);
+    const base = this.programValueOffset(key, cpu);
+    if (base < 0) return ENOENT;
     out.set(this.#values.subarray(base, base + this.shape.valueSize));
     return 0;
+  }
+
+  /** A program's bpf_map_lookup_elem: the byte offset of `cpu`'s value in `values`, or -1. */
+  programValueOffset(key: Uint8Array, cpu: number): number {
+    const i = this.#index(key, 0);
+    if (i >= this.shape.maxEntries) return -1;
+    return i * this.stride + (this.shape.percpu ? cpu * this.#slot : 0);
+  }
+
+  /** The value slab (fixed for the map's life). */
+  get values(): Uint8Array {
+    return this.#values;
   }
 }

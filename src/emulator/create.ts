@@ -16,12 +16,16 @@ const HTAB_ELEM_SIZE = 48;
 // mm/percpu: PCPU_MIN_UNIT_SIZE
 const PCPU_MIN_UNIT_SIZE = 32768;
 const NUMA_NODES = 1;
+// include/linux/numa.h NUMA_NO_NODE (-1) as the u32 bpf_attr.numa_node carries it.
+const NUMA_NO_NODE = 0xffffffff;
 
 const accessOk = (flags: number): boolean => !((flags & MapFlags.RdonlyProg) && (flags & MapFlags.WronlyProg));
 
 export interface CreatePlan {
   /** max_entries as the kernel stores it (NO_COMMON_LRU rounds it to a multiple of the CPU count). */
   maxEntries: number;
+  /** map_name as the kernel stores it (up to the first NUL). */
+  name: string;
 }
 
 /** 0-or-errno for the attributes, and the map's effective max_entries. */
@@ -32,7 +36,8 @@ export function checkCreate(attrs: MapAttrs, ncpu: number): CreatePlan | number 
   if (lockViolation) return lockViolation.errno;
   // bpf_get_file_flag
   if ((flags & MapFlags.Rdonly) && (flags & MapFlags.Wronly)) return EINVAL;
-  if ((flags & MapFlags.NumaNode) && attrs.numaNode >= NUMA_NODES) return EINVAL;
+  // map_create: NUMA_NO_NODE (-1) means any node; any other node must exist and be online.
+  if ((flags & MapFlags.NumaNode) && attrs.numaNode !== NUMA_NO_NODE && attrs.numaNode >= NUMA_NODES) return EINVAL;
 
   const hash = type === MapType.Hash || type === MapType.PercpuHash || type === MapType.LruHash || type === MapType.LruPercpuHash;
   const array = type === MapType.Array || type === MapType.PercpuArray;
@@ -71,13 +76,19 @@ export function checkCreate(attrs: MapAttrs, ncpu: number): CreatePlan | number 
     if (percpu && ((valueSize + 7) & ~7) > PCPU_MIN_UNIT_SIZE) return E2BIG;
   }
 
-  // bpf_obj_name_cpy: [A-Za-z0-9_.], NUL-terminated within 16 bytes.
-  const name = new TextEncoder().encode(attrs.name);
-  if (name.length > 15) return EINVAL;
-  for (const c of name) {
+  // bpf_obj_name_cpy: the 16-byte map_name up to its first NUL, [A-Za-z0-9_.] only, and a NUL within
+  // the 16 bytes. The name stops at a NUL: 'a\0b' is the map 'a' (the kernel's answer; createMap refuses
+  // such names before they get here).
+  const bytes = new TextEncoder().encode(attrs.name);
+  const nul = bytes.indexOf(0);
+  const end = nul < 0 ? bytes.length : nul;
+  if (end > 15) return EINVAL;
+  for (let i = 0; i < end; i++) {
+    const c = bytes[i]!;
     const ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 46;
     if (!ok) return EINVAL;
   }
+  const name = new TextDecoder().decode(bytes.subarray(0, end));
 
   // map_check_btf
   if (attrs.locks && attrs.locks.length > 0) {
@@ -85,5 +96,5 @@ export function checkCreate(attrs: MapAttrs, ncpu: number): CreatePlan | number 
     const placement = lockRuleViolation(type, attrs.locks);
     if (placement) return placement.errno;
   }
-  return { maxEntries };
+  return { maxEntries, name };
 }

@@ -1,17 +1,29 @@
 // The emulator engine: the Engine seam (src/engine.ts) over maps kept in this process, answering as
 // Linux 6.18 answers. The syscall layer here does what kernel/bpf/syscall.c does before a map's own
 // code runs (flag masks, access modes, frozen maps, BPF_F_LOCK rules); hash.ts and array.ts do the rest.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { posix } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { BatchOp, MapFlags, MapType, type BatchOpId } from '../constants.js';
-import type { Engine, MapAttrs, MapHandle, MapInfo } from '../engine.js';
+import type { Engine, MapAttrs, MapHandle, MapInfo, ObjectFailure, ObjectHandle, RawProgramHandle, RawProgramSpec } from '../engine.js';
+import { loadEmulatorProgram, openEmulatorObject } from './object.js';
+import type { EmulatedTask } from './programs/helpers.js';
 import { ArrayTable } from './array.js';
 import { checkCreate } from './create.js';
 import { HashTable } from './hash.js';
 import { lruTargetFree } from './lru.js';
+import { errnoByCode } from '../errno.js';
 import {
-  BPF_F_LOCK, EBUSY, EEXIST, EINVAL, ENOENT, ENOMEM, ENOTSUPP, EPERM, lockOffsetOf, type MapShape,
+  BPF_F_LOCK, EACCES, EBUSY, EEXIST, EINVAL, ENOENT, ENOMEM, ENOTSUPP, EPERM, lockOffsetOf, type MapShape,
 } from './storage.js';
+
+const ENOTDIR = -errnoByCode.ENOTDIR;
+const ENAMETOOLONG = -errnoByCode.ENAMETOOLONG;
+// include/uapi/linux/limits.h: PATH_MAX counts the NUL; NAME_MAX is one path component.
+const PATH_MAX = 4096;
+const NAME_MAX = 255;
+/** kernel/bpf/syscall.c BPF_OBJ_FLAG_MASK: the open flags of BPF_OBJ_GET and BPF_MAP_GET_FD_BY_ID. */
+const OBJ_FLAG_MASK = MapFlags.Rdonly | MapFlags.Wronly;
 
 export interface EmulatorOptions {
   /** Per-CPU slots and LRU lists. Default: the kernel's possible CPUs on Linux, else availableParallelism(). */
@@ -20,8 +32,10 @@ export interface EmulatorOptions {
   currentCpu?: number;
   /** Kernel behaviour to emulate. Default '6.18' (the LRU free target changed in 6.16). */
   kernelVersion?: string;
-  /** Hash seed for maps without BPF_F_ZERO_SEED. Default: random per map, as in the kernel. */
+  /** Hash seed for maps without BPF_F_ZERO_SEED, and bpf_get_prandom_u32's seed. Default: random, as in the kernel. */
   seed?: number;
+  /** The task programs see through bpf_get_current_pid_tgid/uid_gid/comm. Default: this process. */
+  task?: Partial<EmulatedTask>;
 }
 
 /** What a BPF program sees of a map (the emulator's program runner and the differential tests use it). */
@@ -53,15 +67,23 @@ class EmulatedMap {
     this.shape = table.shape;
     this.spinLock = spinLock;
   }
+}
 
-  get canRead(): boolean {
-    return (this.info.flags & MapFlags.Wronly) === 0;
-  }
+/**
+ * What a handle may do (kernel/bpf/syscall.c): BPF_F_RDONLY / BPF_F_WRONLY restrict the fd they come
+ * with (map_create's fd, BPF_MAP_GET_FD_BY_ID's, BPF_OBJ_GET's); the map itself keeps neither bit.
+ */
+interface Access {
+  read: boolean;
+  write: boolean;
+}
 
-  /** map_get_sys_perms: RDONLY maps and frozen maps refuse syscall writes. */
-  get canWrite(): boolean {
-    return (this.info.flags & MapFlags.Rdonly) === 0 && !this.frozen;
-  }
+/** bpf_get_file_flag: RDONLY and WRONLY together are EINVAL. */
+function accessOf(flags: number): Access | number {
+  const rdonly = (flags & MapFlags.Rdonly) !== 0;
+  const wronly = (flags & MapFlags.Wronly) !== 0;
+  if (rdonly && wronly) return EINVAL;
+  return { read: !wronly, write: !rdonly };
 }
 
 export class Emulator implements Engine {
@@ -71,9 +93,17 @@ export class Emulator implements Engine {
   readonly #cpus: number;
   readonly #seed: number | undefined;
   readonly #maps = new Map<number, EmulatedMap>();
+  // The virtual bpffs: mount points, directories made inside them, and pins (absolute normalized paths).
+  readonly #mounts = new Set<string>(['/sys/fs/bpf']);
+  readonly #dirs = new Set<string>();
   readonly #pins = new Map<string, EmulatedMap>();
   #nextId = 1;
   #nextBtfId = 1;
+  #random: number;
+  /** bpf_trace_printk output of every program run on this emulator, oldest first (the kernel's trace_pipe). */
+  readonly traceLog: string[] = [];
+  /** The task programs run as (bpf_get_current_*). */
+  readonly task: EmulatedTask;
 
   constructor(options: EmulatorOptions = {}) {
     const cpus = options.possibleCpus ?? hostPossibleCpus();
@@ -88,6 +118,32 @@ export class Emulator implements Engine {
       throw new RangeError(`seed must be a u32, got ${options.seed}`);
     }
     this.#seed = options.seed;
+    this.#random = (options.seed ?? (Math.random() * 2 ** 32) >>> 0) || 0x9e3779b9;
+    this.task = {
+      pid: process.pid, tgid: process.pid, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, comm: 'node', ...options.task,
+    };
+  }
+
+  /** bpf_get_prandom_u32: a xorshift32 stream seeded from `seed` (deterministic when a seed is given). */
+  random(): number {
+    let x = this.#random;
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    return (this.#random = x >>> 0);
+  }
+
+  /** Where bpf_trace_printk lines go. */
+  trace(line: string): void {
+    this.traceLog.push(line);
+  }
+
+  openObject(path: string): ObjectHandle | ObjectFailure {
+    return openEmulatorObject(this, path);
+  }
+
+  loadProgram(spec: RawProgramSpec): RawProgramHandle | ObjectFailure {
+    return loadEmulatorProgram(this, spec);
   }
 
   possibleCpus(): number {
@@ -131,50 +187,137 @@ export class Emulator implements Engine {
       keySize: attrs.keySize,
       valueSize: attrs.valueSize,
       maxEntries: plan.maxEntries,
-      flags,
-      name: attrs.name,
+      // bpf_map_flags_retain_permanent: RDONLY/WRONLY describe the fd, not the map.
+      flags: flags & ~OBJ_FLAG_MASK,
+      name: plan.name,
       btfId: attrs.btf ? this.#nextBtfId++ : 0,
     };
     const map = new EmulatedMap(info, table, attrs.locks?.some((l) => l.kind === 'spin') ?? false);
     this.#maps.set(info.id, map);
-    return this.#handle(map);
+    return this.#handle(map, accessOf(flags) as Access);
   }
 
-  openPinned(path: string): EmulatorMapHandle | number {
-    const map = this.#pins.get(path);
-    return map ? this.#handle(map) : ENOENT;
+  /**
+   * BPF_OBJ_GET: the pin at `path` in the virtual bpffs, with `flags` (BPF_F_RDONLY / BPF_F_WRONLY)
+   * deciding the new handle's access; read-write by default.
+   */
+  openPinned(path: string, flags = 0): EmulatorMapHandle | number {
+    // bpf_obj_get: file_flags outside BPF_OBJ_FLAG_MASK, or both, are EINVAL before the path is looked up.
+    if (flags & ~OBJ_FLAG_MASK) return EINVAL;
+    const access = accessOf(flags);
+    if (typeof access === 'number') return access;
+    const at = this.#lookup(path);
+    if (typeof at === 'number') return at;
+    const node = this.#node(at.path);
+    if (node === 'pin') return at.trailingSlash ? ENOTDIR : this.#handle(this.#pins.get(at.path)!, access);
+    // bpf_obj_do_get: an inode that is not a bpf object (a directory, a host file) is EACCES.
+    return node === 'none' ? ENOENT : EACCES;
   }
 
-  openMapById(id: number): EmulatorMapHandle | number {
+  /** BPF_MAP_GET_FD_BY_ID with open_flags (BPF_F_RDONLY / BPF_F_WRONLY); read-write by default. */
+  openMapById(id: number, flags = 0): EmulatorMapHandle | number {
+    if (flags & ~OBJ_FLAG_MASK) return EINVAL;
+    const access = accessOf(flags);
+    if (typeof access === 'number') return access;
     const map = this.#maps.get(id);
-    return map ? this.#handle(map) : ENOENT;
+    return map ? this.#handle(map, access) : ENOENT;
+  }
+
+  /**
+   * The virtual bpffs. It starts with one bpf filesystem mounted at /sys/fs/bpf; `mountBpffs` adds
+   * more mount points, `mkdir` directories inside them. Pins live only here, never on the host; a path
+   * outside every virtual mount is answered from the host's filesystem as the kernel would answer it
+   * (EEXIST when it exists, ENOENT when its directory does not, EPERM otherwise: not a bpf filesystem).
+   */
+  mountBpffs(dir: string): number {
+    const at = this.#lookup(dir);
+    if (typeof at === 'number') return at;
+    this.#mounts.add(at.path);
+    return 0;
+  }
+
+  /** mkdir(2) inside the virtual bpffs: 0 or -errno (EEXIST, ENOENT, ENOTDIR, EPERM outside a bpffs). */
+  mkdir(path: string): number {
+    const at = this.#create(path);
+    if (typeof at === 'number') return at;
+    this.#dirs.add(at);
+    return 0;
   }
 
   /** Removes a pin (the virtual bpffs's unlink); the map goes away when nothing else refers to it. */
   unpin(path: string): number {
-    const map = this.#pins.get(path);
+    const at = this.#lookup(path);
+    if (typeof at === 'number') return at;
+    const map = this.#pins.get(at.path);
     if (!map) return ENOENT;
-    this.#pins.delete(path);
+    this.#pins.delete(at.path);
     this.#drop(map);
     return 0;
   }
 
-  /** BPF_OBJ_PIN into the virtual bpffs: absolute paths, one map per path. */
+  /** BPF_OBJ_PIN into the virtual bpffs (kernel/bpf/inode.c bpf_obj_do_pin). */
   pin(map: EmulatedMap, path: string): number {
-    if (!path.startsWith('/')) return EINVAL;
-    if (this.#pins.has(path)) return EEXIST;
-    this.#pins.set(path, map);
+    const at = this.#create(path);
+    if (typeof at === 'number') return at;
+    this.#pins.set(at, map);
     map.refs++;
     return 0;
+  }
+
+  /** The checks of user_path_create and then bpf_obj_do_pin's: the absolute path for a new entry, or -errno. */
+  #create(path: string): string | number {
+    const at = this.#lookup(path);
+    if (typeof at === 'number') return at;
+    if (at.path === '/' || this.#node(at.path) !== 'none') return EEXIST;
+    if (at.trailingSlash) return ENOENT;
+    // The parent is a directory (checked by #lookup); it must be on a bpf filesystem.
+    return this.#node(posix.dirname(at.path)) === 'dir' ? at.path : EPERM;
+  }
+
+  /**
+   * Path resolution as far as the last component: ENAMETOOLONG for a path of PATH_MAX bytes or a
+   * component over NAME_MAX, ENOENT/ENOTDIR when a directory on the way is missing or is not one.
+   * Relative paths start at the process's working directory. ".." is resolved by name.
+   */
+  #lookup(path: string): { path: string; trailingSlash: boolean } | number {
+    if (Buffer.byteLength(path) >= PATH_MAX) return ENAMETOOLONG;
+    if (path === '') return ENOENT;
+    const abs = posix.resolve(process.cwd(), path);
+    const parts = abs.split('/').filter(Boolean);
+    for (const part of parts) if (Buffer.byteLength(part) > NAME_MAX) return ENAMETOOLONG;
+    let dir = '';
+    for (let i = 0; i < parts.length - 1; i++) {
+      dir += `/${parts[i]}`;
+      const node = this.#node(dir);
+      if (node === 'none') return ENOENT;
+      if (node === 'pin' || node === 'host-file') return ENOTDIR;
+    }
+    return { path: abs, trailingSlash: path.length > 1 && path.endsWith('/') };
+  }
+
+  /** What an absolute, normalized path names: inside a virtual mount the model answers, outside it the host. */
+  #node(path: string): 'dir' | 'pin' | 'none' | 'host-dir' | 'host-file' {
+    if (this.#mounts.has(path) || this.#dirs.has(path)) return 'dir';
+    if (this.#pins.has(path)) return 'pin';
+    for (const m of this.#mounts) if (path.startsWith(m === '/' ? '/' : `${m}/`)) return 'none';
+    // A path some mount lies under (e.g. /sys/fs for /sys/fs/bpf) exists as a directory.
+    for (const m of this.#mounts) if (m.startsWith(`${path}/`) || path === '/') return 'host-dir';
+    let st;
+    try {
+      st = statSync(path, { throwIfNoEntry: false });
+    } catch {
+      st = undefined; // EACCES, ELOOP, ...: treated as absent
+    }
+    return st === undefined ? 'none' : st.isDirectory() ? 'host-dir' : 'host-file';
   }
 
   release(map: EmulatedMap): void {
     this.#drop(map);
   }
 
-  #handle(map: EmulatedMap): EmulatorMapHandle {
+  #handle(map: EmulatedMap, access: Access): EmulatorMapHandle {
     map.refs++;
-    return new EmulatorMapHandle(map, this);
+    return new EmulatorMapHandle(map, this, access);
   }
 
   #drop(map: EmulatedMap): void {
@@ -208,13 +351,23 @@ export class EmulatorMapHandle implements MapHandle {
   readonly program: ProgramSide;
   readonly #map: EmulatedMap;
   readonly #emulator: Emulator;
+  readonly #access: Access;
+  // The addon's buffer sizes for this map (native/map.cc Wrap): value buffers of per-CPU maps hold one
+  // round_up(value_size, 8) slot per possible CPU; batch tokens are a u32 bucket for hashes, a key for arrays.
+  readonly #keySize: number;
+  readonly #valueBufSize: number;
+  readonly #tokenSize: number;
   #closed = false;
 
-  constructor(map: EmulatedMap, emulator: Emulator) {
+  constructor(map: EmulatedMap, emulator: Emulator, access: Access) {
     this.#map = map;
     this.#emulator = emulator;
+    this.#access = access;
     this.info = { ...map.info };
     this.program = programSide(map);
+    this.#keySize = map.shape.keySize;
+    this.#valueBufSize = map.table.stride;
+    this.#tokenSize = map.table instanceof HashTable ? 4 : map.shape.keySize;
   }
 
   get closed(): boolean {
@@ -226,47 +379,71 @@ export class EmulatorMapHandle implements MapHandle {
     return this.#map.table;
   }
 
+  /** The map's layout (sizes, CPUs, per-CPU, lock offset), for the program side. */
+  get shape(): MapShape {
+    return this.#map.shape;
+  }
+
+  get #canRead(): boolean {
+    return this.#access.read;
+  }
+
+  /** map_get_sys_perms: this handle's access, and no syscall writes to a frozen map through any handle. */
+  get #canWrite(): boolean {
+    return this.#access.write && !this.#map.frozen;
+  }
+
   lookup(key: Uint8Array, value: Uint8Array, flags: number): number {
+    this.#keyValueFlags(key, value, flags);
     const m = this.#map;
     if (flags & ~BPF_F_LOCK) return EINVAL;
-    if (!m.canRead) return EPERM;
+    if (!this.#canRead) return EPERM;
     if ((flags & BPF_F_LOCK) && !m.spinLock) return EINVAL;
     return m.table.lookup(key, value);
   }
 
   update(key: Uint8Array, value: Uint8Array, flags: number): number {
+    this.#keyValueFlags(key, value, flags);
     const m = this.#map;
-    if (!m.canWrite) return EPERM;
+    if (!this.#canWrite) return EPERM;
     if ((flags & BPF_F_LOCK) && !m.spinLock) return EINVAL;
     return m.table.update(key, 0, value, 0, flags, this.#emulator.currentCpu, false);
   }
 
   delete(key: Uint8Array): number {
+    this.#bound();
+    args.u8Exact(key, 'key', this.#keySize);
     const m = this.#map;
-    if (!m.canWrite) return EPERM;
+    if (!this.#canWrite) return EPERM;
     return m.table instanceof HashTable ? m.table.delete(key, 0) : EINVAL;
   }
 
   getNextKey(key: Uint8Array | null, next: Uint8Array): number {
-    if (!this.#map.canRead) return EPERM;
-    return this.#map.table.getNextKey(key, next);
+    this.#bound();
+    if (key !== null && key !== undefined) args.u8Exact(key, 'key', this.#keySize);
+    args.u8Exact(next, 'next', this.#keySize);
+    if (!this.#canRead) return EPERM;
+    return this.#map.table.getNextKey(key ?? null, next);
   }
 
   lookupAndDelete(key: Uint8Array, value: Uint8Array, flags: number): number {
+    this.#keyValueFlags(key, value, flags);
     const m = this.#map;
     if (flags & ~BPF_F_LOCK) return EINVAL;
-    if (!m.canRead || !m.canWrite) return EPERM;
+    if (!this.#canRead || !this.#canWrite) return EPERM;
     if ((flags & BPF_F_LOCK) && !m.spinLock) return EINVAL;
     return m.table instanceof HashTable ? m.table.lookupAndDelete(key, value) : ENOTSUPP;
   }
 
   /** bpf_map_do_batch, then the map's batch op or the generic one (kernel/bpf/syscall.c). */
   batch(op: BatchOpId, inBatch: Uint8Array | null, outBatch: Uint8Array, keys: Uint8Array, values: Uint8Array, count: Uint32Array, elemFlags: number): number {
+    this.#batchArgs(op, inBatch, outBatch, keys, values, count, elemFlags);
+    inBatch ??= null;
     const m = this.#map;
     const reads = op === BatchOp.Lookup || op === BatchOp.LookupAndDelete;
     const writes = op !== BatchOp.Lookup;
-    if (reads && !m.canRead) return EPERM;
-    if (writes && !m.canWrite) return EPERM;
+    if (reads && !this.#canRead) return EPERM;
+    if (writes && !this.#canWrite) return EPERM;
     const table = m.table;
     const hash = table instanceof HashTable;
     if (!hash && (op === BatchOp.LookupAndDelete || op === BatchOp.Delete)) return ENOTSUPP;
@@ -276,6 +453,41 @@ export class EmulatorMapHandle implements MapHandle {
     return this.#genericWriteBatch(op === BatchOp.Delete, keys, values, count, elemFlags);
   }
 
+  /** The addon's checks (native/map.cc), in its order and with its messages. */
+  #keyValueFlags(key: Uint8Array, value: Uint8Array, flags: number): void {
+    this.#bound();
+    args.u8Exact(key, 'key', this.#keySize);
+    args.u8Exact(value, 'value', this.#valueBufSize);
+    args.u32(flags, 'flags');
+  }
+
+  #batchArgs(op: number, inBatch: unknown, outBatch: unknown, keys: unknown, values: unknown, count: unknown, elemFlags: unknown): void {
+    this.#bound();
+    args.u32(op, 'op');
+    if (op > 3) throw new RangeError(`op must be 0 (lookup), 1 (lookupAndDelete), 2 (update) or 3 (delete), got ${op}`);
+    if (!(count instanceof Uint32Array) || typedTag(count) !== 'Uint32Array') throw new TypeError('count must be a Uint32Array');
+    if (typedLength(count) < 1) throw new RangeError('count must have at least one element');
+    const n = count[0]!;
+    if (op === 0 || op === 1) {
+      const inLength = args.u8OrNull(inBatch, 'inBatch');
+      if (inLength >= 0 && inLength < this.#tokenSize) {
+        throw new RangeError(`inBatch must be at least ${this.#tokenSize} bytes, got ${inLength}`);
+      }
+      args.u8AtLeast(outBatch, 'outBatch', this.#tokenSize);
+    } else {
+      args.u8OrNull(inBatch, 'inBatch');
+      args.u8OrNull(outBatch, 'outBatch');
+    }
+    args.u8AtLeast(keys, 'keys', n * this.#keySize);
+    if (op === 3) args.u8OrNull(values, 'values');
+    else args.u8AtLeast(values, 'values', n * this.#valueBufSize);
+    args.u32(elemFlags, 'elemFlags');
+  }
+
+  /** The addon's Bound(): every method but close() on a closed handle is a TypeError. */
+  #bound(): void {
+    if (this.#closed) throw new TypeError('map is closed');
+  }
   /** generic_map_lookup_batch: get_next_key from the token key, count elements, token = last key copied. */
   #genericLookupBatch(inBatch: Uint8Array | null, outBatch: Uint8Array, keys: Uint8Array, values: Uint8Array, count: Uint32Array): number {
     const max = count[0]!;
@@ -322,19 +534,23 @@ export class EmulatorMapHandle implements MapHandle {
 
   /** map_freeze: not for maps with special fields (locks); twice → EPERM, as frozen maps lose write access. */
   freeze(): number {
+    this.#bound();
     const m = this.#map;
     if (m.shape.lockOffset >= 0) return ENOTSUPP;
-    if (!m.canWrite) return EPERM;
+    if (!this.#canWrite) return EPERM;
     if (m.frozen) return EBUSY;
     m.frozen = true;
     return 0;
   }
 
   pin(path: string): number {
+    this.#bound();
+    args.path(path, 'path');
     return this.#emulator.pin(this.#map, path);
   }
 
   queryInfo(): MapInfo {
+    this.#bound();
     return { ...this.#map.info };
   }
 
@@ -344,6 +560,7 @@ export class EmulatorMapHandle implements MapHandle {
     this.#emulator.release(this.#map);
   }
 }
+
 
 function programSide(map: EmulatedMap): ProgramSide {
   const { table, shape } = map;
@@ -355,3 +572,53 @@ function programSide(map: EmulatedMap): ProgramSide {
     lookupPercpu: (key, value, cpu) => (!shape.percpu || cpu >= ncpu ? ENOENT : table.programLookup(key, value, cpu)),
   };
 }
+
+// The addon's argument checks (native/args.h) with the same classes and messages, so a raw handle refuses
+// a malformed buffer on the emulator exactly as on the kernel instead of reading or writing past a slab.
+const typedArrayProto = Object.getPrototypeOf(Uint8Array.prototype) as object;
+const typedTagGetter = Object.getOwnPropertyDescriptor(typedArrayProto, Symbol.toStringTag)!.get!;
+const typedLengthGetter = Object.getOwnPropertyDescriptor(typedArrayProto, 'length')!.get!;
+
+/** The typed array kind from its internal slot ('Uint8Array' for Buffers too); undefined for anything else. */
+function typedTag(v: unknown): string | undefined {
+  return typedTagGetter.call(v) as string | undefined;
+}
+
+function typedLength(v: unknown): number {
+  return typedLengthGetter.call(v) as number;
+}
+
+/** std::to_string(double), as the addon prints numbers in its messages. */
+function cDouble(d: number): string {
+  if (!Number.isFinite(d)) return d > 0 ? 'inf' : '-inf';
+  return Math.abs(d) < 1e21 ? d.toFixed(6) : `${BigInt(d)}.000000`;
+}
+
+const args = {
+  u8(v: unknown, name: string): number {
+    if (typedTag(v) !== 'Uint8Array') throw new TypeError(`${name} must be a Uint8Array`);
+    return typedLength(v);
+  },
+  /** The length, or -1 for null/undefined. */
+  u8OrNull(v: unknown, name: string): number {
+    return v === null || v === undefined ? -1 : args.u8(v, name);
+  },
+  u8Exact(v: unknown, name: string, expected: number): void {
+    const n = args.u8(v, name);
+    if (n !== expected) throw new RangeError(`${name} must be ${expected} bytes, got ${n}`);
+  },
+  u8AtLeast(v: unknown, name: string, minimum: number): void {
+    const n = args.u8(v, name);
+    if (n < minimum) throw new RangeError(`${name} must be at least ${minimum} bytes, got ${n}`);
+  },
+  u32(v: unknown, name: string): void {
+    if (typeof v !== 'number') throw new TypeError(`${name} must be a number`);
+    if (Number.isNaN(v) || Math.trunc(v) !== v) throw new TypeError(`${name} must be an integer, got ${Number.isNaN(v) ? 'NaN' : cDouble(v)}`);
+    if (v < 0 || v > 4294967295) throw new RangeError(`${name} must be in [0, 4294967295], got ${cDouble(v)}`);
+  },
+  path(v: unknown, name: string): void {
+    if (typeof v !== 'string') throw new TypeError(`${name} must be a string`);
+    if (v === '') throw new TypeError(`${name} must be a non-empty string`);
+    if (v.includes('\0')) throw new TypeError(`${name} must not contain NUL characters`);
+  },
+};

@@ -339,12 +339,26 @@ export class HashTable {
 
   /** A program's bpf_map_lookup_elem (or bpf_map_lookup_percpu_elem with `cpu`): sets the LRU ref bit. */
   programLookup(key: Uint8Array, out: Uint8Array, cpu: number): number {
-    const i = this.#find(key, 0, htabHash(key, 0, this.shape.keySize, this.#seed));
-    if (i < 0) return ENOENT;
-    this.#lru?.setRef(i);
-    const base = i * this.stride + (this.shape.percpu ? cpu * this.#slot : 0);
+    const base = this.programValueOffset(key, cpu);
+    if (base < 0) return ENOENT;
     out.set(this.#values.subarray(base, base + this.shape.valueSize));
     return 0;
+  }
+
+  /**
+   * A program's bpf_map_lookup_elem as the kernel answers it: the address of the value in place (here its
+   * byte offset in `values`, which stays valid while the element lives), or -1. Sets the LRU ref bit.
+   */
+  programValueOffset(key: Uint8Array, cpu: number): number {
+    const i = this.#find(key, 0, htabHash(key, 0, this.shape.keySize, this.#seed));
+    if (i < 0) return -1;
+    this.#lru?.setRef(i);
+    return i * this.stride + (this.shape.percpu ? cpu * this.#slot : 0);
+  }
+
+  /** The value slab. A map without preallocation grows it by reallocation: fetch it on every access. */
+  get values(): Uint8Array {
+    return this.#values;
   }
 
   /** Every key and value, in iteration order (tests and the differential harness). */

@@ -38,8 +38,10 @@ export interface NativeMapStatic {
     type: number, keySize: number, valueSize: number, maxEntries: number, flags: number,
     name: string, numaNode: number, btfFd: number, btfKeyTypeId: number, btfValueTypeId: number,
   ): NativeMap | number;
-  openPinned(path: string): NativeMap | number;
-  openById(id: number): NativeMap | number;
+  /** BPF_OBJ_GET; `flags` (file_flags: BPF_F_RDONLY / BPF_F_WRONLY) default 0, read-write. */
+  openPinned(path: string, flags?: number): NativeMap | number;
+  /** BPF_MAP_GET_FD_BY_ID; `flags` (open_flags: BPF_F_RDONLY / BPF_F_WRONLY) default 0, read-write. */
+  openById(id: number, flags?: number): NativeMap | number;
   /**
    * Takes ownership of `fd` on success (dup it first when it must stay open elsewhere). On failure
    * (-errno; -EINVAL when `fd` is not a map) the caller still owns it.
@@ -56,6 +58,8 @@ export interface Binding {
    */
   btfLoad(data: Uint8Array, log: Uint8Array | null): number;
   closeFd(fd: number): void;
+  /** A new close-on-exec fd for the same file (native/object.cc), or -errno. */
+  dupFd(fd: number): number;
   [more: string]: unknown;
 }
 

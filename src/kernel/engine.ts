@@ -1,9 +1,12 @@
 // The kernel engine: the Engine seam (src/engine.ts) over the native addon, i.e. real bpf() calls through
 // libbpf. It adds nothing to the kernel's answers: every method returns what the syscall returned.
 import type { BatchOpId } from '../constants.js';
-import type { Engine, MapAttrs, MapHandle, MapInfo } from '../engine.js';
+import type {
+  Engine, MapAttrs, MapHandle, MapInfo, ObjectFailure, ObjectHandle, RawProgramHandle, RawProgramSpec,
+} from '../engine.js';
 import { errnoByCode, errnoCode } from '../errno.js';
 import { loadBinding, type Binding, type NativeMap } from './binding.js';
+import { loadKernelProgram, openKernelObject } from './object-engine.js';
 
 const EPERM = -errnoByCode.EPERM;
 const BPF_MAP_TYPE_ARRAY = 2;
@@ -130,12 +133,25 @@ export class KernelEngine implements Engine {
     this.#binding.closeFd(fd);
   }
 
-  openPinned(path: string): KernelMapHandle | number {
-    return handleFor(this.#binding.NativeMap.openPinned(path));
+  openPinned(path: string, flags = 0): KernelMapHandle | number {
+    return handleFor(this.#binding.NativeMap.openPinned(path, flags));
   }
 
-  openMapById(id: number): KernelMapHandle | number {
-    return handleFor(this.#binding.NativeMap.openById(id));
+  openMapById(id: number, flags = 0): KernelMapHandle | number {
+    return handleFor(this.#binding.NativeMap.openById(id, flags));
+  }
+
+  /**
+   * A handle on the map behind `fd` that owns a duplicate of it: the caller keeps owning `fd`. (dup(2)
+   * shares the open file, so the duplicate has `fd`'s access mode.) -EBADF for a closed fd, -EINVAL for
+   * an fd that is not a map.
+   */
+  openFd(fd: number): KernelMapHandle | number {
+    const dup = this.#binding.dupFd(fd);
+    if (dup < 0) return dup;
+    const handle = this.adoptFd(dup);
+    if (typeof handle === 'number') this.#binding.closeFd(dup);
+    return handle;
   }
 
   /**
@@ -144,6 +160,14 @@ export class KernelEngine implements Engine {
    */
   adoptFd(fd: number): KernelMapHandle | number {
     return handleFor(this.#binding.NativeMap.fromFd(fd));
+  }
+
+  openObject(path: string): ObjectHandle | ObjectFailure {
+    return openKernelObject(this, path);
+  }
+
+  loadProgram(spec: RawProgramSpec): RawProgramHandle | ObjectFailure {
+    return loadKernelProgram(spec);
   }
 }
 

@@ -6,8 +6,8 @@ import { describeEngines } from '../helpers/engines.js';
 describeEngines('pinning and opening', (engine, name) => {
   let fs: Bpffs;
   beforeAll(() => {
-    // The emulator's bpffs is virtual: any absolute path works and nothing touches the host.
-    fs = name === 'kernel' ? mountBpffs() : { dir: '/sys/fs/bpf/bpfkit-virtual', cleanup() {} };
+    // The emulator's bpffs is virtual (mounted at /sys/fs/bpf in each Emulator): nothing touches the host.
+    fs = name === 'kernel' ? mountBpffs() : { dir: '/sys/fs/bpf', cleanup() {} };
   });
   afterAll(() => fs.cleanup());
 

@@ -74,7 +74,7 @@ describeKernel('runs in flight own their program and their end', () => {
     const prog = obj.program('unlocked_inc');
     const data = packet([0xde, 0xad, 0xbe, 0xef]);
     const run = prog.runAsync({ data, repeat: 1000 });
-    structuredClone(data.buffer, { transfer: [data.buffer] }); // detaches the caller's copy
+    structuredClone(data.buffer, { transfer: [data.buffer as ArrayBuffer] }); // detaches the caller's copy
     expect(data.byteLength).toBe(0);
     const r = await run;
     expect(r.retval).toBe(0);

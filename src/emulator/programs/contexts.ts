@@ -1,0 +1,197 @@
+// What BPF_PROG_TEST_RUN builds for a program and returns from it (net/bpf/test_run.c), per program type:
+// the packet and context regions, their checks (the kernel's errnos for bad input), and what goes back.
+import { errnoByCode } from '../../errno.js';
+import { fixedBytes, ProgramFault, type Memory, type VirtualRegion } from './memory.js';
+
+const EINVAL = -errnoByCode.EINVAL;
+const ENOTSUPP = -errnoByCode.ENOTSUPP;
+
+/** enum bpf_prog_type values this file knows. */
+export const ProgType = { SocketFilter: 1, SchedCls: 3, SchedAct: 4, Xdp: 6, CgroupSkb: 8, Syscall: 31 } as const;
+
+const ETH_HLEN = 14;
+// net/bpf/test_run.c bpf_test_init: the packet must fit one page with the skb's headroom and tailroom
+// (PAGE_SIZE - NET_SKB_PAD - NET_IP_ALIGN - SKB_DATA_ALIGN(sizeof(struct skb_shared_info))) on x86-64.
+const SKB_MAX_DATA = 4096 - 64 - 0 - 320;
+// XDP: XDP_PACKET_HEADROOM before the data; the frame may not exceed a page with the shared info.
+const XDP_HEADROOM = 256;
+const XDP_MAX_DATA = 4096 - XDP_HEADROOM - 320;
+/** The loopback device test_run attaches packets to (its ifindex is 1 in every network namespace). */
+const LOOPBACK_IFINDEX = 1;
+
+export interface TestRunInput {
+  data: Uint8Array | null;
+  ctx: Uint8Array | null;
+}
+
+/** One prepared run: r1 for the program, and how to read the results back once it returned. */
+export interface PreparedContext {
+  r1: bigint;
+  /** The packet after the run (what data_out receives), or null. */
+  dataOut(): Uint8Array | null;
+  /** The context after the run (what ctx_out receives), or null. */
+  ctxOut(): Uint8Array | null;
+  /** The packet as skb helpers see it (bpf_skb_load_bytes): bytes from skb->data on. */
+  skbData?: Uint8Array;
+}
+
+/** Builds the run's regions in `memory` (as run regions), or returns the kernel's -errno for bad input. */
+export function prepareContext(type: number, input: TestRunInput, memory: Memory): PreparedContext | number {
+  switch (type) {
+    case ProgType.Syscall:
+      return syscallContext(input, memory);
+    case ProgType.SchedCls:
+    case ProgType.SchedAct:
+    case ProgType.CgroupSkb:
+    case ProgType.SocketFilter:
+      return skbContext(type, input, memory);
+    case ProgType.Xdp:
+      return xdpContext(input, memory);
+    default:
+      return ENOTSUPP; // test_run is not implemented for this type (as the kernel answers for most others)
+  }
+}
+
+// net/bpf/test_run.c bpf_prog_test_run_syscall: no data in or out, repeat refused; ctx_in is the program's
+// argument (at most U16_MAX bytes) and is copied back to the same buffer after the run.
+function syscallContext(input: TestRunInput, memory: Memory): PreparedContext | number {
+  if (input.data && input.data.length > 0) return EINVAL;
+  const ctx = input.ctx ? input.ctx.slice() : null;
+  if (ctx && ctx.length > 0xffff) return EINVAL;
+  const r1 = ctx && ctx.length > 0 ? memory.addRegion(fixedBytes('ctx', ctx), 'run') : 0n;
+  return { r1, dataOut: () => null, ctxOut: () => ctx };
+}
+
+// include/uapi/linux/bpf.h struct __sk_buff: field offsets.
+const Skb = {
+  len: 0, pkt_type: 4, mark: 8, queue_mapping: 12, protocol: 16, vlan_present: 20, vlan_tci: 24, vlan_proto: 28,
+  priority: 32, ingress_ifindex: 36, ifindex: 40, tc_index: 44, cb: 48, hash: 68, tc_classid: 72, data: 76,
+  data_end: 80, napi_id: 84, family: 88, data_meta: 140, tstamp: 152, wire_len: 160, gso_segs: 164,
+  gso_size: 176, hwtstamp: 184, size: 192,
+} as const;
+
+/**
+ * __sk_buff for tc (sched_cls/act), cgroup_skb and socket filters. test_run builds an skb on the loopback
+ * device: eth_type_trans() sets `protocol` and pulls the Ethernet header; tc programs (is_l2) see the
+ * packet from the Ethernet header, the others from the network header. `data`/`data_end` loads are
+ * rewritten by the verifier into packet pointers (convert_ctx_accesses), which is what the region returns.
+ */
+function skbContext(type: number, input: TestRunInput, memory: Memory): PreparedContext | number {
+  const data = input.data;
+  if (!data || data.length < ETH_HLEN || data.length > SKB_MAX_DATA) return EINVAL;
+  const isL2 = type === ProgType.SchedCls || type === ProgType.SchedAct;
+  const packet = data.slice();
+  const fields = new DataView(new ArrayBuffer(Skb.size));
+  if (input.ctx) {
+    // convert___skb_to_skb: a ctx_in may set mark, priority, ifindex, cb, tstamp, wire_len, gso_segs,
+    // gso_size, hwtstamp; every other byte must be zero (EINVAL).
+    const ctx = input.ctx;
+    if (ctx.length > Skb.size) return EINVAL;
+    const writable = [[Skb.mark, 4], [Skb.priority, 4], [Skb.ifindex, 4], [Skb.cb, 20], [Skb.tstamp, 8], [Skb.wire_len, 4], [Skb.gso_segs, 4], [Skb.gso_size, 4], [Skb.hwtstamp, 8]] as const;
+    for (let i = 0; i < ctx.length; i++) {
+      if (ctx[i] !== 0 && !writable.some(([off, n]) => i >= off && i < off + n)) return EINVAL;
+    }
+    new Uint8Array(fields.buffer).set(ctx);
+  }
+  const start = isL2 ? 0 : ETH_HLEN;
+  const packetPtr = memory.addRegion(fixedBytes('packet', packet), 'run');
+  fields.setUint32(Skb.len, packet.length - start, true);
+  // eth_type_trans: skb->protocol is the EtherType as it sits in the frame (big-endian), read as a u32.
+  fields.setUint32(Skb.protocol, packet[12]! | (packet[13]! << 8), true);
+  if (fields.getUint32(Skb.ifindex, true) === 0) fields.setUint32(Skb.ifindex, LOOPBACK_IFINDEX, true);
+  fields.setUint32(Skb.wire_len, fields.getUint32(Skb.wire_len, true) || packet.length, true);
+  fields.setUint32(Skb.gso_segs, fields.getUint32(Skb.gso_segs, true) || 1, true);
+  const dataPtr = packetPtr + BigInt(start);
+  const endPtr = packetPtr + BigInt(packet.length);
+  const readable = new Set<number>([Skb.len, Skb.pkt_type, Skb.mark, Skb.queue_mapping, Skb.protocol, Skb.vlan_present, Skb.vlan_tci,
+    Skb.vlan_proto, Skb.priority, Skb.ingress_ifindex, Skb.ifindex, Skb.tc_index, Skb.hash, Skb.tc_classid, Skb.napi_id,
+    Skb.wire_len, Skb.gso_segs, Skb.gso_size]);
+  const region: VirtualRegion = {
+    name: 'ctx (struct __sk_buff)',
+    size: Skb.size,
+    load(off, size) {
+      if (off === Skb.data || off === Skb.data_meta) return size === 4 ? dataPtr : fault(off);
+      if (off === Skb.data_end) return size === 4 ? endPtr : fault(off);
+      if (off >= Skb.cb && off + size <= Skb.cb + 20) return readLe(fields, off, size);
+      if (readable.has(off) && size <= 4) return readLe(fields, off, size);
+      if ((off === Skb.tstamp || off === Skb.hwtstamp) && size === 8) return fields.getBigUint64(off, true);
+      return fault(off);
+    },
+    store(off, size, value) {
+      // verifier.c sk_skb/tc_cls_act_is_valid_access: tc may write mark, priority, tc_index, cb[],
+      // tc_classid, queue_mapping, tstamp; the others only cb[] (and mark/priority for cgroup_skb).
+      const tcOnly = off === Skb.tc_index || off === Skb.tc_classid || off === Skb.queue_mapping;
+      const ok = (off >= Skb.cb && off + size <= Skb.cb + 20) || off === Skb.mark || off === Skb.priority || (isL2 && tcOnly);
+      if (ok && size <= 4) writeLe(fields, off, size, value);
+      else if (off === Skb.tstamp && size === 8 && isL2) fields.setBigUint64(off, value, true);
+      else fault(off, 'written');
+    },
+  };
+  const r1 = memory.addRegion(region, 'run');
+  return {
+    r1,
+    skbData: packet.subarray(start),
+    dataOut: () => packet,
+    ctxOut: () => {
+      if (!input.ctx) return null;
+      // convert_skb_to___skb: the fields a ctx_in may set come back, the rest reads as zero.
+      const out = new Uint8Array(Skb.size);
+      const view = new DataView(out.buffer);
+      for (const off of [Skb.mark, Skb.priority, Skb.ifindex, Skb.wire_len, Skb.gso_segs, Skb.gso_size]) view.setUint32(off, fields.getUint32(off, true), true);
+      out.set(new Uint8Array(fields.buffer, Skb.cb, 20), Skb.cb);
+      view.setBigUint64(Skb.tstamp, fields.getBigUint64(Skb.tstamp, true), true);
+      view.setBigUint64(Skb.hwtstamp, fields.getBigUint64(Skb.hwtstamp, true), true);
+      return out.subarray(0, input.ctx.length);
+    },
+  };
+}
+
+// include/uapi/linux/bpf.h struct xdp_md.
+const Xdp = { data: 0, data_end: 4, data_meta: 8, ingress_ifindex: 12, rx_queue_index: 16, egress_ifindex: 20, size: 24 } as const;
+
+// net/bpf/test_run.c bpf_prog_test_run_xdp: XDP_PACKET_HEADROOM before the packet, data_meta = data
+// (no metadata), the loopback device's first rx queue.
+function xdpContext(input: TestRunInput, memory: Memory): PreparedContext | number {
+  const data = input.data;
+  if (!data || data.length < ETH_HLEN || data.length > XDP_MAX_DATA) return EINVAL;
+  if (input.ctx && input.ctx.some((b) => b !== 0)) return EINVAL; // ctx fields need a real device here
+  const frame = new Uint8Array(XDP_HEADROOM + data.length);
+  frame.set(data, XDP_HEADROOM);
+  const framePtr = memory.addRegion(fixedBytes('packet', frame), 'run');
+  const dataPtr = framePtr + BigInt(XDP_HEADROOM);
+  const endPtr = dataPtr + BigInt(data.length);
+  const region: VirtualRegion = {
+    name: 'ctx (struct xdp_md)',
+    size: Xdp.size,
+    load(off, size) {
+      if (size !== 4) return fault(off);
+      if (off === Xdp.data || off === Xdp.data_meta) return dataPtr;
+      if (off === Xdp.data_end) return endPtr;
+      if (off === Xdp.ingress_ifindex) return BigInt(LOOPBACK_IFINDEX);
+      if (off === Xdp.rx_queue_index || off === Xdp.egress_ifindex) return 0n;
+      return fault(off);
+    },
+    store(off) {
+      fault(off, 'written');
+    },
+  };
+  const r1 = memory.addRegion(region, 'run');
+  return { r1, dataOut: () => frame.subarray(XDP_HEADROOM), ctxOut: () => (input.ctx ? new Uint8Array(input.ctx.length) : null) };
+}
+
+function fault(off: number, how = 'read'): never {
+  throw new ProgramFault(`context field at offset ${off} cannot be ${how} (the verifier refuses this access)`);
+}
+
+function readLe(view: DataView, off: number, size: number): bigint {
+  if (size === 1) return BigInt(view.getUint8(off));
+  if (size === 2) return BigInt(view.getUint16(off, true));
+  return BigInt(view.getUint32(off, true));
+}
+
+function writeLe(view: DataView, off: number, size: number, value: bigint): void {
+  const v = Number(value & 0xffffffffn);
+  if (size === 1) view.setUint8(off, v & 0xff);
+  else if (size === 2) view.setUint16(off, v & 0xffff, true);
+  else view.setUint32(off, v, true);
+}

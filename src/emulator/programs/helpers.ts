@@ -1,0 +1,198 @@
+// BPF helpers as the kernel implements them (kernel/bpf/helpers.c, kernel/trace/bpf_trace.c), over the
+// emulator's maps. Helper ids are enum bpf_func_id (include/uapi/linux/bpf.h). A helper returns r0 as an
+// unsigned 64-bit value; negative errnos are sign-extended as the kernel's `long` return is.
+import { errnoByCode } from '../../errno.js';
+import type { EmulatorMapHandle } from '../emulator.js';
+import type { Vm } from './interpreter.js';
+import { ProgramFault, type ByteRegion } from './memory.js';
+
+export const HelperId = {
+  MapLookupElem: 1, MapUpdateElem: 2, MapDeleteElem: 3, KtimeGetNs: 5, TracePrintk: 6, GetPrandomU32: 7,
+  GetSmpProcessorId: 8, GetCurrentPidTgid: 14, SkbLoadBytes: 26, GetCurrentUidGid: 15, GetCurrentComm: 16, SpinLock: 93,
+  SpinUnlock: 94, KtimeGetBootNs: 125, KtimeGetCoarseNs: 160, Loop: 181, MapLookupPercpuElem: 195,
+} as const;
+
+/** Names for messages (`helper bpf_xyz (#N) is not emulated`), for the ids programs commonly call. */
+const helperNames: Record<number, string> = {
+  1: 'map_lookup_elem', 2: 'map_update_elem', 3: 'map_delete_elem', 4: 'probe_read', 5: 'ktime_get_ns', 6: 'trace_printk',
+  7: 'get_prandom_u32', 8: 'get_smp_processor_id', 9: 'skb_store_bytes', 10: 'l3_csum_replace', 11: 'l4_csum_replace',
+  12: 'tail_call', 13: 'clone_redirect', 14: 'get_current_pid_tgid', 15: 'get_current_uid_gid', 16: 'get_current_comm',
+  23: 'redirect', 25: 'perf_event_output', 26: 'skb_load_bytes', 28: 'csum_diff', 44: 'xdp_adjust_head',
+  51: 'redirect_map', 93: 'spin_lock', 94: 'spin_unlock', 113: 'probe_read_kernel', 125: 'ktime_get_boot_ns',
+  130: 'ringbuf_output', 131: 'ringbuf_reserve', 160: 'ktime_get_coarse_ns', 164: 'for_each_map_elem',
+  181: 'loop', 195: 'map_lookup_percpu_elem',
+};
+
+export function helperName(id: number): string {
+  return `bpf_${helperNames[id] ?? `helper_${id}`}`;
+}
+
+export const emulatedHelpers: ReadonlySet<number> = new Set(Object.values(HelperId));
+
+/** The task a program's get_current_* helpers describe (configured on the Emulator). */
+export interface EmulatedTask {
+  pid: number;
+  tgid: number;
+  uid: number;
+  gid: number;
+  comm: string;
+}
+
+/** What helpers need from the run: its CPU, the task, a seeded random source, the trace log. */
+export interface HelperContext {
+  cpu: number;
+  task: EmulatedTask;
+  random(): number;
+  trace(line: string): void;
+  /** The run's packet from skb->data on, for skb programs. */
+  skbData?: Uint8Array;
+}
+
+const u64 = (n: number | bigint): bigint => BigInt.asUintN(64, BigInt(n));
+const EINVAL = u64(-errnoByCode.EINVAL);
+const E2BIG = u64(-errnoByCode.E2BIG);
+/** include/linux/bpf.h BPF_MAX_LOOPS: bpf_loop refuses more iterations (E2BIG). */
+const BPF_MAX_LOOPS = 8 * 1024 * 1024;
+
+/** Calls helper `id` with vm.regs[1..5]; throws ProgramFault for helpers the emulator does not have. */
+export function callHelper(id: number, vm: Vm, ctx: HelperContext): bigint {
+  const r = vm.regs;
+  const mem = vm.memory;
+  switch (id) {
+    case HelperId.MapLookupElem:
+    case HelperId.MapLookupPercpuElem: {
+      const map = mapOf(vm, r[1]!);
+      const key = mem.read(r[2]!, map.info.keySize);
+      let cpu = ctx.cpu;
+      if (id === HelperId.MapLookupPercpuElem) {
+        // kernel/bpf/hashtab.c htab_percpu_map_lookup_percpu_elem: a CPU past nr_cpu_ids → NULL.
+        const wanted = Number(r[3]! & 0xffffffffn);
+        if (!map.shape.percpu || wanted >= map.shape.ncpu) return 0n;
+        cpu = wanted;
+      }
+      return valuePointer(vm, map, key, cpu);
+    }
+    case HelperId.MapUpdateElem: {
+      const map = mapOf(vm, r[1]!);
+      const key = mem.read(r[2]!, map.info.keySize);
+      const value = mem.read(r[3]!, map.info.valueSize);
+      return u64(map.program.update(key, value, Number(r[4]! & 0xffffffffn), ctx.cpu));
+    }
+    case HelperId.MapDeleteElem: {
+      const map = mapOf(vm, r[1]!);
+      return u64(map.program.delete(mem.read(r[2]!, map.info.keySize), ctx.cpu));
+    }
+    case HelperId.KtimeGetNs:
+    case HelperId.KtimeGetBootNs:
+    case HelperId.KtimeGetCoarseNs:
+      return process.hrtime.bigint();
+    case HelperId.GetPrandomU32:
+      return BigInt(ctx.random() >>> 0);
+    case HelperId.GetSmpProcessorId:
+      return BigInt(ctx.cpu);
+    case HelperId.GetCurrentPidTgid:
+      return (BigInt(ctx.task.tgid) << 32n) | BigInt(ctx.task.pid);
+    case HelperId.GetCurrentUidGid:
+      return (BigInt(ctx.task.gid) << 32n) | BigInt(ctx.task.uid);
+    case HelperId.GetCurrentComm: {
+      // kernel/bpf/helpers.c bpf_get_current_comm: strscpy into size bytes, zero-padded.
+      const size = Number(r[2]! & 0xffffffffn);
+      const out = new Uint8Array(size);
+      out.set(new TextEncoder().encode(ctx.task.comm).subarray(0, Math.max(0, size - 1)));
+      mem.write(r[1]!, out);
+      return 0n;
+    }
+    case HelperId.TracePrintk: {
+      const size = Number(r[2]! & 0xffffffffn);
+      const fmt = mem.read(r[1]!, size);
+      const line = formatPrintk(fmt, [r[3]!, r[4]!, r[5]!]);
+      ctx.trace(line);
+      return BigInt(line.length + 1);
+    }
+    case HelperId.SkbLoadBytes: {
+      // net/core/filter.c bpf_skb_load_bytes: copies len bytes from skb->data + offset; out of range →
+      // the destination zeroed and -EFAULT.
+      const offset = Number(BigInt.asUintN(32, r[2]!));
+      const len = Number(r[4]! & 0xffffffffn);
+      const data = ctx.skbData;
+      if (!data) throw new ProgramFault('bpf_skb_load_bytes needs an skb context');
+      if (offset > 0x7fffffff || offset + len > data.length) {
+        mem.write(r[3]!, new Uint8Array(len));
+        return u64(-errnoByCode.EFAULT);
+      }
+      mem.write(r[3]!, data.subarray(offset, offset + len));
+      return 0n;
+    }
+    case HelperId.Loop:
+      return bpfLoop(vm);
+    case HelperId.SpinLock:
+    case HelperId.SpinUnlock: {
+      // One run at a time on this thread: the lock word only records ownership (taking a held lock
+      // would spin forever on the kernel; the verifier's rules make that unreachable).
+      const held = mem.load(r[1]!, 4);
+      if (id === HelperId.SpinLock && held !== 0n) throw new ProgramFault('bpf_spin_lock of a lock this CPU already holds (a deadlock on the kernel)');
+      if (id === HelperId.SpinUnlock && held === 0n) throw new ProgramFault('bpf_spin_unlock of a lock that is not held');
+      mem.store(r[1]!, 4, id === HelperId.SpinLock ? 1n : 0n);
+      return 0n;
+    }
+    default:
+      throw new ProgramFault(`helper ${helperName(id)} (#${id}) is not emulated`);
+  }
+}
+
+function mapOf(vm: Vm, ptr: bigint): EmulatorMapHandle {
+  return vm.memory.handleOf(ptr) as EmulatorMapHandle;
+}
+
+/** The value's address in place: writes through it change the map (a region over the map's slab). */
+function valuePointer(vm: Vm, map: EmulatorMapHandle, key: Uint8Array, cpu: number): bigint {
+  const table = map.table;
+  const offset = table.programValueOffset(key, cpu);
+  if (offset < 0) return 0n;
+  const region: ByteRegion = {
+    name: `map '${map.info.name}' value`,
+    size: map.info.valueSize,
+    writable: true,
+    bytes: () => table.values,
+    base: () => offset,
+  };
+  return vm.memory.addRegion(region, 'run');
+}
+
+// kernel/bpf/bpf_iter.c bpf_loop: flags must be 0, nr_loops ≤ BPF_MAX_LOOPS; the callback gets (i, ctx)
+// and a return of 1 stops early; returns the number of iterations done.
+function bpfLoop(vm: Vm): bigint {
+  const [, nr, fn, arg, flags] = vm.regs as [bigint, bigint, bigint, bigint, bigint];
+  if (flags !== 0n) return EINVAL;
+  const n = Number(nr & 0xffffffffn);
+  if (n > BPF_MAX_LOOPS) return E2BIG;
+  const entry = vm.memory.codeOf(fn).insn;
+  let i = 0;
+  while (i < n) {
+    const ret = vm.callFunction(entry, [BigInt(i), arg]);
+    i++;
+    if (ret === 1n) break;
+  }
+  return BigInt(i);
+}
+
+/** bpf_trace_printk's format: %d %i %u %x %ld %lld %llu %lx %llx %c %% (kernel/trace/bpf_trace.c). */
+function formatPrintk(fmt: Uint8Array, args: bigint[]): string {
+  const end = fmt.indexOf(0);
+  const text = new TextDecoder().decode(fmt.subarray(0, end < 0 ? fmt.length : end));
+  let next = 0;
+  return text.replace(/%(l{0,2})([diuxcp%])/g, (all, l: string, conv: string) => {
+    if (conv === '%') return '%';
+    const raw = args[next++] ?? 0n;
+    const bits = l.length > 0 ? 64 : 32;
+    switch (conv) {
+      case 'd': case 'i': return BigInt.asIntN(bits, raw).toString();
+      case 'u': return BigInt.asUintN(bits, raw).toString();
+      case 'x': return BigInt.asUintN(bits, raw).toString(16);
+      case 'p': return `0x${raw.toString(16)}`;
+      case 'c': return String.fromCharCode(Number(raw & 0xffn));
+      default: return all;
+    }
+  }).replace(/\n$/, '');
+}
+

@@ -1,0 +1,320 @@
+// The emulator's address space. A program sees 64-bit pointers; here a pointer is TAGGED:
+//   pointer = (regionId << 32) | offset        (offset: u32; region ids start at 1, so 0 is NULL)
+// so small integers never alias memory and every access can be bounds-checked against its region.
+// Pointer arithmetic stays plain 64-bit integer arithmetic on the tagged value. The verifier keeps a
+// pointer's offset within ±2^29 (BPF_MAX_VAR_OFF, kernel/bpf/verifier.c), so an offset word at or above
+// 2^31 is read as a NEGATIVE offset from the next region id (the borrow of `ptr - 8` on offset 0).
+//
+// All byte access goes through load/store/atomicRmw/atomicCmpxchg so a later change can swap the
+// read-modify-write bodies for `Atomics` over SharedArrayBuffer slabs without touching the interpreter.
+
+/** A program's runtime error: bad memory access, bad jump, unknown opcode, instruction limit. */
+export class ProgramFault extends Error {
+  /** The faulting instruction index; -1 until the interpreter fills it in. */
+  insn: number;
+  reason: string;
+  constructor(reason: string, insn = -1) {
+    super(insn >= 0 ? `${reason} (insn ${insn})` : reason);
+    this.name = 'ProgramFault';
+    this.reason = reason;
+    this.insn = insn;
+  }
+  /** Records where the fault happened, once: the innermost frame knows best. */
+  at(insn: number): this {
+    if (this.insn < 0) {
+      this.insn = insn;
+      this.message = `${this.reason} (insn ${insn})`;
+    }
+    return this;
+  }
+}
+
+/** Plain memory. bytes()/base() are asked on every access: a map's slab may be reallocated in between. */
+export interface ByteRegion {
+  /** Shown in faults: 'stack', 'packet', "map 'counts' value", 'global .bss'. */
+  name: string;
+  size: number;
+  writable: boolean;
+  /** The backing bytes (may be a view over a SharedArrayBuffer). */
+  bytes(): Uint8Array;
+  /** Where the region starts inside bytes(). */
+  base(): number;
+}
+
+/** Memory computed on access (the program context, e.g. struct __sk_buff): may throw a ProgramFault. */
+export interface VirtualRegion {
+  name: string;
+  size: number;
+  load(off: number, size: number): bigint;
+  store(off: number, size: number, value: bigint): void;
+}
+
+/** Not memory at all: an address the program may hold and pass to helpers (a map, a callback). */
+export interface HandleRegion {
+  name: string;
+  size: 0;
+  handle: unknown;
+}
+
+export type Region = ByteRegion | VirtualRegion | HandleRegion;
+export type Lifetime = 'static' | 'run';
+export type AtomicRmwOp = 'add' | 'and' | 'or' | 'xor' | 'xchg';
+export type AccessSize = 1 | 2 | 4 | 8;
+
+/** The handle of a code address (ld_imm64 with BPF_PSEUDO_FUNC): an instruction index of `owner`. */
+export class CodeAddress {
+  constructor(readonly owner: object, readonly insn: number) {}
+}
+
+/** A fixed byte region over `bytes` (stacks, test buffers, packets). */
+export function fixedBytes(name: string, bytes: Uint8Array, writable = true): ByteRegion {
+  return { name, size: bytes.length, writable, bytes: () => bytes, base: () => 0 };
+}
+
+/** How an entry's region is accessed, decided once at addRegion. */
+const Kind = { Bytes: 0, Virtual: 1, Handle: 2 } as const;
+type Kind = (typeof Kind)[keyof typeof Kind];
+
+interface Entry {
+  region: Region;
+  kind: Kind;
+  /** The buffer the cached view covers; a slab reallocation shows up as a different buffer. */
+  buffer: ArrayBufferLike | null;
+  view: DataView | null;
+}
+
+/** Run regions take ids from here up, so static ids (1, 2, …) stay stable across runs. */
+const RUN_BASE = 0x8000_0000;
+const OFFSET_MASK = 0xffff_ffffn;
+const NEGATIVE_FROM = 0x8000_0000;
+
+/** One DataView per backing buffer, shared by every region (and every Memory) over it. */
+const viewsByBuffer = new WeakMap<ArrayBufferLike, DataView>();
+function viewOf(buffer: ArrayBufferLike): DataView {
+  let view = viewsByBuffer.get(buffer);
+  if (view === undefined) {
+    view = new DataView(buffer);
+    viewsByBuffer.set(buffer, view);
+  }
+  return view;
+}
+
+const hex = (ptr: bigint): string => `0x${ptr.toString(16)}`;
+
+export class Memory {
+  /** Index = region id (slot 0 unused: NULL). */
+  private readonly statics: (Entry | undefined)[] = [undefined];
+  /** Index = region id - RUN_BASE. */
+  private readonly runs: (Entry | undefined)[] = [];
+  private readonly codePointers = new WeakMap<object, Map<number, bigint>>();
+  // The last access's decoded location (filled by locate(); read right after, never held).
+  private offset = 0;
+
+  /** Registers a region; returns its base pointer (offset 0). */
+  addRegion(region: Region, lifetime: Lifetime): bigint {
+    const kind = 'bytes' in region ? Kind.Bytes : 'load' in region ? Kind.Virtual : Kind.Handle;
+    const entry: Entry = { region, kind, buffer: null, view: null };
+    let id: number;
+    if (lifetime === 'static') {
+      id = this.statics.length;
+      if (id >= RUN_BASE) throw new RangeError('too many static regions');
+      this.statics.push(entry);
+    } else {
+      id = RUN_BASE + this.runs.length;
+      if (id > 0xffff_fffe) throw new RangeError('too many regions in one run');
+      this.runs.push(entry);
+    }
+    return BigInt(id) << 32n;
+  }
+
+  /** Forgets a region (e.g. a static one whose map was closed); its pointers fault from now on. */
+  removeRegion(ptr: bigint): void {
+    const id = Number(ptr >> 32n);
+    if (id >= RUN_BASE) this.runs[id - RUN_BASE] = undefined;
+    else if (id > 0) this.statics[id] = undefined;
+  }
+
+  /** A mark to release() back to: every run region added after it goes. */
+  mark(): number {
+    return this.runs.length;
+  }
+  release(mark: number): void {
+    this.runs.length = Math.min(this.runs.length, mark);
+  }
+  /** Drops every per-run region (stack frames, ctx, packet, map element values). */
+  resetRun(): void {
+    this.runs.length = 0;
+  }
+
+  /** The region a pointer falls in and its offset there, or undefined (NULL, scalar, freed, out of range). */
+  regionOf(ptr: bigint): { region: Region; offset: number } | undefined {
+    const entry = this.find(ptr);
+    if (entry === undefined || this.offset < 0 || this.offset > entry.region.size) return undefined;
+    return { region: entry.region, offset: this.offset };
+  }
+
+  /** The payload of a handle region (a map pointer from ld_imm64), for helpers. */
+  handleOf(ptr: bigint): unknown {
+    const entry = this.find(ptr);
+    if (entry === undefined || entry.kind !== Kind.Handle || this.offset !== 0) {
+      throw new ProgramFault(`${hex(ptr)} is not a handle pointer`);
+    }
+    return (entry.region as HandleRegion).handle;
+  }
+
+  /** The pointer of a code address (static, one per owner and instruction). */
+  codePointer(owner: object, insn: number): bigint {
+    let byInsn = this.codePointers.get(owner);
+    if (byInsn === undefined) this.codePointers.set(owner, (byInsn = new Map()));
+    let ptr = byInsn.get(insn);
+    if (ptr === undefined) {
+      ptr = this.addRegion({ name: `code @${insn}`, size: 0, handle: new CodeAddress(owner, insn) }, 'static');
+      byInsn.set(insn, ptr);
+    }
+    return ptr;
+  }
+
+  /** The code address behind a callback pointer, for helpers that call back (bpf_loop, ...). */
+  codeOf(ptr: bigint): CodeAddress {
+    const handle = this.regionOf(ptr) === undefined ? undefined : this.handleOf(ptr);
+    if (!(handle instanceof CodeAddress)) throw new ProgramFault(`${hex(ptr)} is not a code pointer`);
+    return handle;
+  }
+
+  /** Loads `size` bytes little-endian, zero-extended. */
+  load(ptr: bigint, size: AccessSize): bigint {
+    const entry = this.checked(ptr, size, 'read');
+    if (entry.kind === Kind.Virtual) {
+      return BigInt.asUintN(64, (entry.region as VirtualRegion).load(this.offset, size));
+    }
+    const view = this.viewAt(entry);
+    const at = this.offset;
+    switch (size) {
+      case 1: return BigInt(view.getUint8(at));
+      case 2: return BigInt(view.getUint16(at, true));
+      case 4: return BigInt(view.getUint32(at, true));
+      default: return view.getBigUint64(at, true);
+    }
+  }
+
+  /** Stores the low `size` bytes of value, little-endian. */
+  store(ptr: bigint, size: AccessSize, value: bigint): void {
+    const entry = this.checked(ptr, size, 'write');
+    if (entry.kind === Kind.Virtual) {
+      (entry.region as VirtualRegion).store(this.offset, size, BigInt.asUintN(size * 8, value));
+      return;
+    }
+    this.storeBytes(this.viewAt(entry), this.offset, size, value);
+  }
+
+  /** Read-modify-write (atomic add/and/or/xor/xchg) of 4 or 8 bytes; returns the old value. */
+  atomicRmw(op: AtomicRmwOp, ptr: bigint, size: 4 | 8, value: bigint): bigint {
+    const view = this.atomicView(ptr, size);
+    const at = this.offset;
+    const old = size === 4 ? BigInt(view.getUint32(at, true)) : view.getBigUint64(at, true);
+    let next: bigint;
+    switch (op) {
+      case 'add': next = old + value; break;
+      case 'and': next = old & value; break;
+      case 'or': next = old | value; break;
+      case 'xor': next = old ^ value; break;
+      default: next = value;
+    }
+    this.storeBytes(view, at, size, next);
+    return old;
+  }
+
+  /** Compare-and-exchange of 4 or 8 bytes: stores `desired` if memory equals `expected`; returns the old value. */
+  atomicCmpxchg(ptr: bigint, size: 4 | 8, expected: bigint, desired: bigint): bigint {
+    const view = this.atomicView(ptr, size);
+    const at = this.offset;
+    const old = size === 4 ? BigInt(view.getUint32(at, true)) : view.getBigUint64(at, true);
+    if (old === BigInt.asUintN(size * 8, expected)) this.storeBytes(view, at, size, desired);
+    return old;
+  }
+
+  /** A COPY of `len` bytes at ptr (helpers: keys, values, strings). */
+  read(ptr: bigint, len: number): Uint8Array {
+    return this.view(ptr, len, 'read').slice();
+  }
+
+  /**
+   * The bytes at ptr IN PLACE (a subarray of the backing store): valid until the region's slab is
+   * reallocated, so use it at once. Byte regions only.
+   */
+  view(ptr: bigint, len: number, access: 'read' | 'write' = 'read'): Uint8Array {
+    const entry = this.checked(ptr, len, access);
+    if (entry.kind !== Kind.Bytes) throw new ProgramFault(`${access} of ${len} bytes from ${entry.region.name}: not plain memory`);
+    const region = entry.region as ByteRegion;
+    const start = region.base() + this.offset;
+    return region.bytes().subarray(start, start + len);
+  }
+
+  write(ptr: bigint, bytes: Uint8Array): void {
+    this.view(ptr, bytes.length, 'write').set(bytes);
+  }
+
+  // ---- internals ----
+
+  /** Finds the region of ptr and leaves the (possibly negative) offset in this.offset. */
+  private find(ptr: bigint): Entry | undefined {
+    let id = Number(ptr >> 32n);
+    let offset = Number(ptr & OFFSET_MASK);
+    if (offset >= NEGATIVE_FROM) {
+      id += 1;
+      offset -= 0x1_0000_0000;
+    }
+    this.offset = offset;
+    if (id >= RUN_BASE) return this.runs[id - RUN_BASE];
+    return id > 0 ? this.statics[id] : undefined;
+  }
+
+  private checked(ptr: bigint, size: number, access: 'read' | 'write'): Entry {
+    const entry = this.find(ptr);
+    if (entry === undefined) {
+      const id = Number(ptr >> 32n);
+      throw new ProgramFault(id === 0
+        ? `invalid ${access} of ${size} bytes at ${hex(ptr)}: not a pointer (NULL or scalar)`
+        : `invalid ${access} of ${size} bytes at ${hex(ptr)}: no such region (freed or never mapped)`);
+    }
+    const region = entry.region;
+    if (entry.kind === Kind.Handle) throw new ProgramFault(`invalid ${access} of ${region.name}: not memory`);
+    const off = this.offset;
+    if (off < 0 || off + size > region.size) {
+      throw new ProgramFault(`invalid ${access} of ${size} bytes at offset ${off} of ${region.name} (size ${region.size})`);
+    }
+    if (access === 'write' && entry.kind === Kind.Bytes && !(region as ByteRegion).writable) {
+      throw new ProgramFault(`write into read-only ${region.name} at offset ${off}`);
+    }
+    return entry;
+  }
+
+  /** The DataView over a byte region's current buffer; moves this.offset to the absolute byte offset. */
+  private viewAt(entry: Entry): DataView {
+    const region = entry.region as ByteRegion;
+    const bytes = region.bytes();
+    if (bytes.buffer !== entry.buffer) {
+      entry.buffer = bytes.buffer;
+      entry.view = viewOf(bytes.buffer);
+    }
+    this.offset += bytes.byteOffset + region.base();
+    return entry.view!;
+  }
+
+  private atomicView(ptr: bigint, size: 4 | 8): DataView {
+    const entry = this.checked(ptr, size, 'write');
+    // kernel/bpf/verifier.c check_atomic: atomics only on plain memory (not ctx, not packet), aligned.
+    if (entry.kind !== Kind.Bytes) throw new ProgramFault(`atomic access to ${entry.region.name}: not plain memory`);
+    if (this.offset % size !== 0) throw new ProgramFault(`misaligned atomic access at offset ${this.offset} of ${entry.region.name}`);
+    return this.viewAt(entry);
+  }
+
+  private storeBytes(view: DataView, at: number, size: number, value: bigint): void {
+    switch (size) {
+      case 1: view.setUint8(at, Number(value & 0xffn)); break;
+      case 2: view.setUint16(at, Number(value & 0xffffn), true); break;
+      case 4: view.setUint32(at, Number(value & 0xffff_ffffn), true); break;
+      default: view.setBigUint64(at, BigInt.asUintN(64, value), true);
+    }
+  }
+}
