@@ -11,7 +11,7 @@ export { createMap, openMap, openPinned, type CreateMapOptions, type OpenMapOpti
 export { Emulator } from './emulator/index.js';
 export { possibleCpus } from './possible-cpus.js';
 export {
-  openObject, BpfObject, BpfProgram, ProgramType, programTypeName,
+  openObject, loadProgram, BpfObject, BpfProgram, ProgramType, programTypeName, type LoadProgramOptions,
   type OpenObjectOptions, type ObjectMapInfo, type ObjectProgramInfo, type RunOptions, type RunResult,
 } from './object.js';
 export { features } from './features.js';

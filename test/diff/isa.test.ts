@@ -1,0 +1,42 @@
+// The instruction set, kernel vs emulator: every case of test/emulator/isa-cases.ts is loaded with
+// loadProgram() as a SEC("syscall") program on both engines and run once. The kernel's retval (the low
+// 32 bits of r0) must equal the emulator's and the table's expectation; the emulator's full r0 must equal
+// the expectation (the "[hi]" twin of a case checks the kernel's upper 32 bits).
+import { expect, test } from 'vitest';
+import { Emulator, features, loadProgram, ProgramType } from '../../src/index.js';
+import { encodeInsns } from '../../src/emulator/programs/isa.js';
+import { getKernelEngine } from '../../src/kernel/engine.js';
+import { describeKernel } from '../helpers/kernel.js';
+import { isaCases } from '../emulator/isa-cases.js';
+
+const asI32 = (v: bigint) => Number(BigInt.asIntN(32, v));
+
+function versionAtLeast(release: string, wanted: string): boolean {
+  const [a = 0, b = 0] = release.split(/[.-]/).map(Number);
+  const [c = 0, d = 0] = wanted.split('.').map(Number);
+  return a > c || (a === c && b >= d);
+}
+
+describeKernel('the ISA: kernel and emulator agree on every case', () => {
+  const release = features.kernelRelease();
+  const emulator = new Emulator();
+  const runnable = isaCases.filter((c) => !c.since || versionAtLeast(release, c.since));
+  const tooNew = isaCases.length - runnable.length;
+  if (tooNew > 0) console.log(`skipped: ${tooNew} ISA cases need a kernel newer than ${release}`);
+
+  test(`${runnable.length} cases, each on both engines`, () => {
+    const mismatches: string[] = [];
+    for (const c of runnable) {
+      const insns = encodeInsns(c.insns);
+      using k = loadProgram({ type: ProgramType.Syscall, insns, name: 'isa', engine: getKernelEngine() });
+      using e = loadProgram({ type: ProgramType.Syscall, insns, name: 'isa', engine: emulator });
+      const kernel = k.run({}).retval;
+      const emu = e.run({}).retval;
+      if (kernel !== asI32(c.expect) || emu !== kernel || e.lastR0 !== c.expect) {
+        mismatches.push(`${c.name}: kernel ${kernel}, emulator ${emu} (r0 ${e.lastR0}), expected ${c.expect}${c.note ? ` — ${c.note}` : ''}`);
+      }
+    }
+    expect(mismatches).toEqual([]);
+    expect(runnable.length).toBeGreaterThan(200);
+  });
+});
