@@ -9,7 +9,7 @@ const engine = resolveEngine();
 const cpus = possibleCpus(engine);
 console.log(`bpfkit demo — engine: ${engine.kind}${engine.kind === 'kernel' ? ` (Linux ${release()})` : ''}, ${cpus} possible CPUs`);
 if (engine.kind === 'emulator') {
-  console.log(`No BPF kernel here (${kernelUnavailableReasons().join('; ')}): maps run on the emulator; programs and locks need the kernel.`);
+  console.log(`No BPF kernel here (${kernelUnavailableReasons().join("; ")}): maps and programs run on the emulator; concurrent lock runs need the kernel.`);
 }
 
 // 1. Every map type, typed keys and values.
