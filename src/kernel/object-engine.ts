@@ -9,15 +9,7 @@ import { loadBinding } from './binding.js';
 import type { KernelEngine } from './engine.js';
 
 /** A map definition as libbpf will create it (after any reuseMapFd). */
-export interface NativeObjectMap {
-  name: string;
-  type: number;
-  keySize: number;
-  valueSize: number;
-  maxEntries: number;
-  flags: number;
-  /** libbpf's internal maps (.data, .bss, .rodata, .kconfig). */
-  internal: boolean;
+export interface NativeObjectMap extends Omit<ObjectMapSpec, 'lock'> {
   /** Names of every struct reachable from the value's BTF type (bpf_spin_lock, bpf_res_spin_lock, ...). */
   valueStructs: string[];
 }

@@ -1,6 +1,7 @@
 // The emulator's program pipeline, as data: what the loader reads out of a `.bpf.o` (ParsedObject), and
 // what the execution core runs (Insn arrays + an ExecEnv). The loader never executes and the interpreter
 // never parses ELF: the object engine (src/emulator/object.ts) joins the two with the emulator's maps.
+import type { ObjectMapSpec } from '../../engine.js';
 
 /** One 8-byte eBPF instruction, decoded (RFC 9669 §3). ld_imm64 occupies two slots; the second is kept. */
 export interface Insn {
@@ -29,14 +30,9 @@ export type Reloc =
   };
 
 /** A map as the object defines it (BTF `.maps` or a global-data section). */
-export interface MapDef {
+export interface MapDef extends Omit<ObjectMapSpec, 'lock' | 'internal'> {
   /** As libbpf names it: the variable name for `.maps`; `<obj>.bss`, `<obj>.data`, `<obj>.rodata`, ... */
   name: string;
-  type: number;
-  keySize: number;
-  valueSize: number;
-  maxEntries: number;
-  flags: number;
   numaNode: number;
   /** LIBBPF_PIN_BY_NAME = 1 */
   pinning: number;
