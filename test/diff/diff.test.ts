@@ -16,6 +16,7 @@ const configs: { name: string; attrs: Omit<MapAttrs, 'numaNode' | 'name'>; progr
   { name: 'HASH NO_PREALLOC', attrs: { type: MapType.Hash, keySize: 4, valueSize: 12, maxEntries: 16, flags: MapFlags.ZeroSeed | MapFlags.NoPrealloc }, program: false },
   { name: 'HASH 6-byte keys (jhash)', attrs: { type: MapType.Hash, keySize: 6, valueSize: 8, maxEntries: 16, flags: MapFlags.ZeroSeed }, program: false },
   { name: 'HASH RDONLY', attrs: { type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 8, flags: MapFlags.ZeroSeed | MapFlags.Rdonly }, program: false },
+  { name: 'ARRAY WRONLY', attrs: { type: MapType.Array, keySize: 4, valueSize: 8, maxEntries: 8, flags: MapFlags.Wronly }, program: false },
   { name: 'PERCPU_HASH', attrs: { type: MapType.PercpuHash, keySize: 4, valueSize: 12, maxEntries: 16, flags: MapFlags.ZeroSeed }, program: false },
   { name: 'LRU_HASH', attrs: { type: MapType.LruHash, keySize: 4, valueSize: 8, maxEntries: 16, flags: MapFlags.ZeroSeed }, program: true },
   { name: 'LRU_HASH NO_COMMON_LRU', attrs: { type: MapType.LruHash, keySize: 4, valueSize: 8, maxEntries: 16, flags: MapFlags.ZeroSeed | MapFlags.NoCommonLru }, program: true },

@@ -1,7 +1,7 @@
 // Differential testing, kernel vs emulator, at the byte-level engine seam: a seeded trace of map
 // operations runs on both, and every return code, every returned byte and the map's full contents
 // (in iteration order, which ZERO_SEED makes deterministic) must be identical.
-import { BatchOp, MapType, type BatchOpId } from '../../src/constants.js';
+import { BatchOp, MapFlags, MapType, type BatchOpId } from '../../src/constants.js';
 import type { Engine, MapAttrs, MapHandle } from '../../src/engine.js';
 
 /** mulberry32: small, fast, and the same sequence everywhere for a seed. */
@@ -24,6 +24,8 @@ export type Op =
   | { op: 'nextKey'; key: number | null }
   | { op: 'batch'; kind: BatchOpId; count: number; keys: number[]; flags: number; fromCursor: boolean }
   | { op: 'programLookup'; key: number }
+  /** A new handle on the same map (BPF_MAP_GET_FD_BY_ID with open flags); later ops use it. */
+  | { op: 'reopen'; flags: number }
   | { op: 'contents' };
 
 export function opText(o: Op): string {
@@ -35,6 +37,7 @@ export function opText(o: Op): string {
     case 'nextKey': return `getNextKey(${o.key})`;
     case 'batch': return `batch(${['lookup', 'lookupAndDelete', 'update', 'delete'][o.kind]}, count ${o.count}, ${o.fromCursor ? 'from cursor' : 'from start'}, keys [${o.keys}], elem_flags ${o.flags})`;
     case 'programLookup': return `programLookup(${o.key})`;
+    case 'reopen': return `reopen(flags ${o.flags})`;
     case 'contents': return 'contents()';
   }
 }
@@ -57,6 +60,7 @@ export function generate(rand: () => number, n: number, maxEntries: number, with
       const count = Math.floor(rand() * (maxEntries + 2));
       ops.push({ op: 'batch', kind, count, keys: Array.from({ length: count }, key), flags: rand() < 0.9 ? 0 : flags(), fromCursor: rand() < 0.5 });
     } else if (r < 0.95 && withProgram) ops.push({ op: 'programLookup', key: key() });
+    else if (r < 0.965) ops.push({ op: 'reopen', flags: [0, 0, MapFlags.Rdonly, MapFlags.Wronly][Math.floor(rand() * 4)]! });
     else ops.push({ op: 'contents' });
   }
   return ops;
@@ -80,17 +84,34 @@ export function runTrace(attrs: MapAttrs, ops: Op[], a: Side, b: Side): { at: nu
     if (typeof hb !== 'number') hb.close();
     return { at: -1, left: `create → ${typeof ha === 'number' ? ha : 'ok'}`, right: `create → ${typeof hb === 'number' ? hb : 'ok'}` };
   }
+  const handles = [ha, hb];
+  const opened: MapHandle[] = [];
   try {
     const cursors: (Uint8Array | null)[] = [null, null];
     // Both sides have the same possible CPUs (the test makes sure), so one buffer size serves both.
     const vlen = isPerCpuType(attrs.type) ? ((attrs.valueSize + 7) & ~7) * a.engine.possibleCpus() : attrs.valueSize;
     for (let i = 0; i < ops.length; i++) {
-      const left = apply(ha, ops[i]!, attrs, vlen, a.programLookup, cursors, 0);
-      const right = apply(hb, ops[i]!, attrs, vlen, b.programLookup, cursors, 1);
+      const o = ops[i]!;
+      if (o.op === 'reopen') {
+        // Per-fd access (kernel/bpf/syscall.c): the new handle's mode comes from the open flags only.
+        const sides = [a, b].map((side, s) => {
+          const h = side.engine.openMapById(handles[s]!.info.id, o.flags);
+          if (typeof h === 'number') return String(h);
+          opened.push(h);
+          handles[s] = h;
+          const info = h.queryInfo();
+          return typeof info === 'number' ? `ok, info ${info}` : `ok, info.flags ${info.flags}`;
+        });
+        if (sides[0] !== sides[1]) return { at: i, left: sides[0]!, right: sides[1]! };
+        continue;
+      }
+      const left = apply(handles[0]!, o, attrs, vlen, a.programLookup, cursors, 0);
+      const right = apply(handles[1]!, o, attrs, vlen, b.programLookup, cursors, 1);
       if (left !== right) return { at: i, left, right };
     }
     return undefined;
   } finally {
+    for (const h of opened) h.close();
     ha.close();
     hb.close();
   }
@@ -157,6 +178,7 @@ function apply(h: MapHandle, o: Op, attrs: MapAttrs, ncpuBytes: number, programL
       return `${rc} n=${count[0]}`;
     }
     case 'programLookup': return programLookup ? String(programLookup(h, o.key)) : 'n/a';
+    case 'reopen': return 'n/a'; // runTrace handles it: it changes the handle
     case 'contents': return contents(h, ks, ncpuBytes);
   }
 }
