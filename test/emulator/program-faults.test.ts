@@ -1,0 +1,39 @@
+// What the emulator catches at run time that the kernel's verifier refuses at load: a bad access stops
+// the run with EFAULT naming the program and the instruction; an unemulated helper is refused at load.
+import { expect, test } from 'vitest';
+import { asm, encodeInsns } from '../../src/emulator/programs/isa.js';
+import { BpfError, Emulator, loadProgram, ProgramType } from '../../src/index.js';
+
+test('an out-of-bounds stack read is EFAULT naming the instruction', () => {
+  // r0 = *(u64 *)(r10 + 8): past the top of the 512-byte frame.
+  const insns = encodeInsns([asm.mov64Imm(0, 0), asm.ldx(8, 0, 10, 8), asm.exit()]);
+  using prog = loadProgram({ type: ProgramType.Syscall, insns, name: 'oob', engine: new Emulator() });
+  try {
+    prog.run({});
+    expect.unreachable();
+  } catch (e) {
+    expect(e).toBeInstanceOf(BpfError);
+    expect((e as BpfError).code).toBe('EFAULT');
+    expect((e as BpfError).message).toMatch(/program 'oob'.*at insn 1/);
+  }
+});
+
+test('a helper the emulator does not have is refused at load with its name', () => {
+  const insns = encodeInsns([asm.call(23), asm.mov64Imm(0, 0), asm.exit()]); // bpf_redirect
+  expect(() => loadProgram({ type: ProgramType.Syscall, insns, name: 'redir', engine: new Emulator() }))
+    .toThrowError(expect.objectContaining({ code: 'ENOTSUPP', message: expect.stringMatching(/helper bpf_redirect \(#23\) is not emulated/) }));
+});
+
+test('bpf_trace_printk lines go to the emulator\'s trace log', () => {
+  const emulator = new Emulator();
+  // "hi %d\0" on the stack, then trace_printk(fp-8, 6, 42)
+  const fmt = Buffer.from('hi %d\0\0\0');
+  const insns = encodeInsns([
+    ...asm.ldImm64(1, fmt.readBigUInt64LE(0)), asm.stx(8, 10, 1, -8),
+    asm.mov64Reg(1, 10), asm.alu64Imm(0, 1, -8), asm.mov64Imm(2, 6), asm.mov64Imm(3, 42), asm.call(6),
+    asm.mov64Imm(0, 0), asm.exit(),
+  ]);
+  using prog = loadProgram({ type: ProgramType.Syscall, insns, name: 'printk', engine: emulator });
+  prog.run({});
+  expect(emulator.traceLog).toEqual(['hi 42']);
+});
