@@ -170,8 +170,11 @@ class EmulatorProgram implements ProgramHandle {
       }
       const ctx = prepared.ctxOut();
       if (ctx && a.ctxOut) {
+        // bpf_ctx_finish: as for data, what fits is copied and a shorter buffer is ENOSPC (a syscall
+        // program's context is written back whole, to where it came from).
         a.ctxOut.set(ctx.subarray(0, a.ctxOut.length));
-        a.out[3] = syscall ? ctx.length : Math.min(ctx.length, a.ctxOut.length);
+        a.out[3] = ctx.length;
+        if (!syscall && ctx.length > a.ctxOut.length) rc = ENOSPC;
       }
       return rc;
     } catch (e) {

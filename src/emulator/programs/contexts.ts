@@ -70,6 +70,12 @@ const Skb = {
   gso_size: 176, hwtstamp: 184, size: 192,
 } as const;
 
+/** Sizes of the sk_buff members behind __sk_buff fields that are not u32 (net/core/filter.c bpf_convert_ctx_access). */
+const skbMemberSize: Record<number, number> = {
+  [Skb.pkt_type]: 1, [Skb.queue_mapping]: 2, [Skb.protocol]: 2, [Skb.vlan_tci]: 2, [Skb.vlan_proto]: 2,
+  [Skb.tc_index]: 2, [Skb.tc_classid]: 2, [Skb.gso_segs]: 2, [Skb.gso_size]: 2,
+};
+
 /**
  * __sk_buff for tc (sched_cls/act), cgroup_skb and socket filters. test_run builds an skb on the loopback
  * device: eth_type_trans() sets `protocol` and pulls the Ethernet header; tc programs (is_l2) see the
@@ -80,6 +86,10 @@ function skbContext(type: number, input: TestRunInput, memory: Memory): Prepared
   const data = input.data;
   if (!data || data.length < ETH_HLEN || data.length > SKB_MAX_DATA) return EINVAL;
   const isL2 = type === ProgType.SchedCls || type === ProgType.SchedAct;
+  // bpf_prog_test_run_skb: an IPv4 / IPv6 frame too short for its network header (20 / 40 bytes after
+  // the Ethernet header) is refused (EINVAL), as measured on 6.18.
+  const etherType = (data[12]! << 8) | data[13]!;
+  if ((etherType === 0x0800 && data.length < ETH_HLEN + 20) || (etherType === 0x86dd && data.length < ETH_HLEN + 40)) return EINVAL;
   const packet = data.slice();
   const fields = new DataView(new ArrayBuffer(Skb.size));
   if (input.ctx) {
@@ -96,11 +106,12 @@ function skbContext(type: number, input: TestRunInput, memory: Memory): Prepared
   const start = isL2 ? 0 : ETH_HLEN;
   const packetPtr = memory.addRegion(fixedBytes('packet', packet), 'run');
   fields.setUint32(Skb.len, packet.length - start, true);
-  // eth_type_trans: skb->protocol is the EtherType as it sits in the frame (big-endian), read as a u32.
-  fields.setUint32(Skb.protocol, packet[12]! | (packet[13]! << 8), true);
+  fields.setUint32(Skb.protocol, ethTypeTrans(packet), true);
+  fields.setUint32(Skb.pkt_type, pktType(packet), true);
   if (fields.getUint32(Skb.ifindex, true) === 0) fields.setUint32(Skb.ifindex, LOOPBACK_IFINDEX, true);
-  fields.setUint32(Skb.wire_len, fields.getUint32(Skb.wire_len, true) || packet.length, true);
-  fields.setUint32(Skb.gso_segs, fields.getUint32(Skb.gso_segs, true) || 1, true);
+  // convert___skb_to_skb (only with a ctx_in): qdisc_skb_cb(skb)->pkt_len = wire_len ?: skb->len. Without a
+  // ctx_in nothing sets it and wire_len reads 0; gso_segs is ctx_in's (0 by default), never defaulted.
+  if (input.ctx) fields.setUint32(Skb.wire_len, fields.getUint32(Skb.wire_len, true) || packet.length, true);
   const dataPtr = packetPtr + BigInt(start);
   const endPtr = packetPtr + BigInt(packet.length);
   const readable = new Set<number>([Skb.len, Skb.pkt_type, Skb.mark, Skb.queue_mapping, Skb.protocol, Skb.vlan_present, Skb.vlan_tci,
@@ -113,16 +124,32 @@ function skbContext(type: number, input: TestRunInput, memory: Memory): Prepared
       if (off === Skb.data || off === Skb.data_meta) return size === 4 ? dataPtr : fault(off);
       if (off === Skb.data_end) return size === 4 ? endPtr : fault(off);
       if (off >= Skb.cb && off + size <= Skb.cb + 20) return readLe(fields, off, size);
+      if (size < 4 && off % size === 0 && readable.has(off & ~3)) {
+        // bpf_ctx_narrow_access_ok: a 1- or 2-byte load of any naturally aligned part of the 4-byte field.
+        // verifier.c convert_ctx_accesses loads the sk_buff member (target_size bytes) and shifts/masks
+        // only when the load is narrower than that member: a load as wide as a u16 or u8 member returns
+        // the whole member wherever in the 4 bytes it points.
+        const base = off & ~3;
+        const value = readLe(fields, base, 4);
+        if (size >= (skbMemberSize[base] ?? 4)) return value;
+        return (value >> BigInt((off - base) * 8)) & ((1n << BigInt(size * 8)) - 1n);
+      }
       if (readable.has(off) && size <= 4) return readLe(fields, off, size);
       if ((off === Skb.tstamp || off === Skb.hwtstamp) && size === 8) return fields.getBigUint64(off, true);
       return fault(off);
     },
-    store(off, size, value) {
+    store(off, size, value, register) {
       // verifier.c sk_skb/tc_cls_act_is_valid_access: tc may write mark, priority, tc_index, cb[],
       // tc_classid, queue_mapping, tstamp; the others only cb[] (and mark/priority for cgroup_skb).
       const tcOnly = off === Skb.tc_index || off === Skb.tc_classid || off === Skb.queue_mapping;
       const ok = (off >= Skb.cb && off + size <= Skb.cb + 20) || off === Skb.mark || off === Skb.priority || (isL2 && tcOnly);
-      if (ok && size <= 4) writeLe(fields, off, size, value);
+      // net/core/filter.c bpf_convert_ctx_access: skb->tc_index and qdisc_skb_cb->tc_classid are u16
+      // (a half-word store); queue_mapping too, and the store is skipped when the whole source register
+      // is >= NO_QUEUE_MAPPING (0xffff, a 64-bit JGE).
+      if (ok && (off === Skb.tc_index || off === Skb.tc_classid)) fields.setUint32(off, Number(value & 0xffffn), true);
+      else if (ok && off === Skb.queue_mapping) {
+        if (register < 0xffffn) fields.setUint32(off, Number(register), true);
+      } else if (ok && size <= 4) writeLe(fields, off, size, value);
       else if (off === Skb.tstamp && size === 8 && isL2) fields.setBigUint64(off, value, true);
       else fault(off, 'written');
     },
@@ -141,7 +168,7 @@ function skbContext(type: number, input: TestRunInput, memory: Memory): Prepared
       out.set(new Uint8Array(fields.buffer, Skb.cb, 20), Skb.cb);
       view.setBigUint64(Skb.tstamp, fields.getBigUint64(Skb.tstamp, true), true);
       view.setBigUint64(Skb.hwtstamp, fields.getBigUint64(Skb.hwtstamp, true), true);
-      return out.subarray(0, input.ctx.length);
+      return out;
     },
   };
 }
@@ -176,7 +203,29 @@ function xdpContext(input: TestRunInput, memory: Memory): PreparedContext | numb
     },
   };
   const r1 = memory.addRegion(region, 'run');
-  return { r1, dataOut: () => frame.subarray(XDP_HEADROOM), ctxOut: () => (input.ctx ? new Uint8Array(input.ctx.length) : null) };
+  return { r1, dataOut: () => frame.subarray(XDP_HEADROOM), ctxOut: () => (input.ctx ? new Uint8Array(Xdp.size) : null) };
+}
+
+/**
+ * net/ethernet/eth.c eth_type_trans: skb->protocol (big-endian, read as a u32). An EtherType below
+ * ETH_P_802_3_MIN (0x0600) is a length: then a 0xFFFF service access point means raw 802.3
+ * (ETH_P_802_3 = 0x0001), anything else 802.2 (ETH_P_802_2 = 0x0004).
+ */
+function ethTypeTrans(packet: Uint8Array): number {
+  const proto = (packet[12]! << 8) | packet[13]!;
+  if (proto >= 0x0600) return packet[12]! | (packet[13]! << 8);
+  const sap = packet.length >= 16 ? (packet[14]! << 8) | packet[15]! : -1;
+  return sap === 0xffff ? 0x0100 : 0x0400;
+}
+
+/**
+ * eth_type_trans: pkt_type from the destination MAC against the loopback device, whose address and
+ * broadcast address are all zeros: the device's own address is PACKET_HOST (0), a multicast address
+ * (ff:ff:.. included, as it is not the device's broadcast) PACKET_MULTICAST (2), else PACKET_OTHERHOST (3).
+ */
+function pktType(packet: Uint8Array): number {
+  if (packet.subarray(0, 6).every((b) => b === 0)) return 0;
+  return packet[0]! & 1 ? 2 : 3;
 }
 
 function fault(off: number, how = 'read'): never {

@@ -50,6 +50,9 @@ export interface HelperContext {
 
 const u64 = (n: number | bigint): bigint => BigInt.asUintN(64, BigInt(n));
 const EINVAL = u64(-errnoByCode.EINVAL);
+/** include/uapi/linux/bpf.h: BPF_MAP_TYPE_HASH, and the update flag BPF_F_LOCK. */
+const BPF_MAP_TYPE_HASH = 1;
+const BPF_F_LOCK = 4;
 const E2BIG = u64(-errnoByCode.E2BIG);
 /** include/linux/bpf.h BPF_MAX_LOOPS: bpf_loop refuses more iterations (E2BIG). */
 const BPF_MAX_LOOPS = 8 * 1024 * 1024;
@@ -76,7 +79,15 @@ export function callHelper(id: number, vm: Vm, ctx: HelperContext): bigint {
       const map = mapOf(vm, r[1]!);
       const key = mem.read(r[2]!, map.info.keySize);
       const value = mem.read(r[3]!, map.info.valueSize);
-      return u64(map.program.update(key, value, Number(r[4]! & 0xffffffffn), ctx.cpu));
+      // BPF_CALL_4(bpf_map_update_elem, ..., u64, flags): every map's update refuses flags above
+      // BPF_EXIST (| BPF_F_LOCK), so a set high word is EINVAL, not truncated away.
+      if (r[4]! >> 32n !== 0n) return EINVAL;
+      const flags = Number(r[4]!);
+      // kernel/bpf/hashtab.c htab_map_update_elem: BPF_F_LOCK on a value without a lock is EINVAL (the
+      // syscall path checks this in map_update_elem; a program reaches the map's op directly). Per-CPU and
+      // LRU hashes refuse F_LOCK as an unknown flag, and the array checks it itself (after E2BIG/EEXIST).
+      if ((flags & BPF_F_LOCK) && map.info.type === BPF_MAP_TYPE_HASH && map.shape.lockOffset < 0) return EINVAL;
+      return u64(map.program.update(key, value, flags, ctx.cpu));
     }
     case HelperId.MapDeleteElem: {
       const map = mapOf(vm, r[1]!);

@@ -46,7 +46,8 @@ export interface VirtualRegion {
   name: string;
   size: number;
   load(off: number, size: number): bigint;
-  store(off: number, size: number, value: bigint): void;
+  /** `value` is the low `size` bytes; `register` the whole 64-bit source (ctx rewrites may test it). */
+  store(off: number, size: number, value: bigint, register: bigint): void;
 }
 
 /** Not memory at all: an address the program may hold and pass to helpers (a map, a callback). */
@@ -201,7 +202,7 @@ export class Memory {
   store(ptr: bigint, size: AccessSize, value: bigint): void {
     const entry = this.checked(ptr, size, 'write');
     if (entry.kind === Kind.Virtual) {
-      (entry.region as VirtualRegion).store(this.offset, size, BigInt.asUintN(size * 8, value));
+      (entry.region as VirtualRegion).store(this.offset, size, BigInt.asUintN(size * 8, value), BigInt.asUintN(64, value));
       return;
     }
     this.storeBytes(this.viewAt(entry), this.offset, size, value);
