@@ -325,7 +325,7 @@ export class BpfProgram {
   get fd(): number {
     this.#checkOpen();
     const fd = (this.#handle as { fd?: unknown }).fd;
-    if (typeof fd !== 'number') throw new TypeError(`program '${this.name}' lives in the ${this.#engineKind()} and has no file descriptor`);
+    if (typeof fd !== 'number') throw new TypeError(`program '${this.name}' has no file descriptor: its engine is not the kernel`);
     if (fd < 0) throw new BpfError('BPF_PROG_TEST_RUN', fd, { subject: `program '${this.name}'` });
     return fd;
   }
@@ -409,10 +409,6 @@ export class BpfProgram {
 
   #checkOpen(): void {
     if (this.#closed()) throw new BpfError('BPF_PROG_TEST_RUN', EBADF, { subject: `program '${this.name}'`, detail: this.#close ? 'the program is closed' : 'its object is closed' });
-  }
-
-  #engineKind(): string {
-    return this.#handle.constructor.name.startsWith('Kernel') ? 'kernel' : 'emulator';
   }
 }
 
