@@ -384,6 +384,12 @@ export class EmulatorMapHandle implements MapHandle {
     return this.#map.shape;
   }
 
+  /** The kind of lock the value holds (at shape.lockOffset), if any. */
+  get lockKind(): 'spin' | 'res' | undefined {
+    if (this.#map.shape.lockOffset < 0) return undefined;
+    return this.#map.spinLock ? 'spin' : 'res';
+  }
+
   get #canRead(): boolean {
     return this.#access.read;
   }

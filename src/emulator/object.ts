@@ -9,6 +9,7 @@ import type {
   TestRunArgs,
 } from '../engine.js';
 import { errnoByCode } from '../errno.js';
+import { checkProgram, type CheckedMap } from './checker/index.js';
 import { Emulator, EmulatorMapHandle } from './emulator.js';
 import { prepareContext } from './programs/contexts.js';
 import { callHelper, emulatedHelpers, helperName, type HelperContext } from './programs/helpers.js';
@@ -84,6 +85,17 @@ function link(
     }
   }
   return out;
+}
+
+/** What the load-time checker needs of a map. */
+function checkedHandle(map: EmulatorMapHandle): CheckedMap {
+  const { info, shape } = map;
+  const kind = map.lockKind;
+  return {
+    name: info.name, type: info.type, keySize: info.keySize, valueSize: info.valueSize, flags: info.flags,
+    hasBtf: info.btfId !== 0 || kind !== undefined,
+    locks: kind === undefined ? [] : [{ kind, offset: shape.lockOffset }],
+  };
 }
 
 const mapPointers = new WeakMap<Memory, Map<EmulatorMapHandle, { map: bigint; value?: bigint }>>();
@@ -235,8 +247,14 @@ export function loadEmulatorProgram(emulator: Emulator, spec: RawProgramSpec): R
     if (!(m instanceof EmulatorMapHandle) || m.closed) return { errno: EBADF, syscall: 'BPF_PROG_LOAD', program: spec.name, detail: `maps[${i}] is not an open map of this emulator` };
     maps.push(m);
   }
+  const decoded = decodeInsns(spec.insns);
+  const refused = checkProgram({
+    name: spec.name, type: spec.type, insns: decoded, relocs: [], functions: [],
+    mapOf: (ref) => (ref.index === undefined || !maps[ref.index] ? undefined : checkedHandle(maps[ref.index]!)),
+  });
+  if (refused) return { errno: refused.errno, syscall: 'BPF_PROG_LOAD', program: spec.name, log: refused.log };
   const memory = new Memory();
-  const insns = link(spec.name, decodeInsns(spec.insns), memory, (ref) => (ref.index === undefined ? undefined : maps[ref.index]), []);
+  const insns = link(spec.name, decoded, memory, (ref) => (ref.index === undefined ? undefined : maps[ref.index]), []);
   if (!Array.isArray(insns)) return insns;
   const linked: Linked = { exec: { insns, name: spec.name }, memory, lines: new Map() };
   return new EmulatorRawProgram(spec.name, spec.type, linked, emulator, { closed: false });
@@ -310,6 +328,18 @@ export class EmulatorObject implements ObjectHandle {
     const memory = new Memory();
     for (const p of this.#parsed.programs) {
       if (!this.#autoload.get(p.name)) continue;
+      const refused = checkProgram({
+        name: p.name, type: p.type, insns: p.insns, relocs: p.relocs, functions: p.functions,
+        mapOf: (ref) => {
+          const def = ref.name === undefined ? undefined : this.#parsed.maps.find((m) => m.name === ref.name);
+          const map = ref.name === undefined ? undefined : this.#maps.get(ref.name);
+          return def && map ? { ...checkedHandle(map), hasBtf: def.btfValueTypeId !== 0 } : undefined;
+        },
+      });
+      if (refused) {
+        this.#closeMaps();
+        return { errno: refused.errno, syscall: 'BPF_PROG_LOAD', program: p.name, log: refused.log };
+      }
       const insns = link(p.name, p.insns, memory, (ref) => (ref.name === undefined ? undefined : this.#maps.get(ref.name)), p.relocs);
       if (!Array.isArray(insns)) {
         this.#closeMaps();
