@@ -4,6 +4,7 @@
 import { expect, test } from 'vitest';
 import { bytes, Emulator, openObject, type BpfObject, type RunOptions } from '../../src/index.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
+import { EXECUTIONS, type Execution } from '../../src/emulator/programs/compiler.js';
 import { describeKernel } from '../helpers/kernel.js';
 import { fixture, packet } from '../kernel/bpf-fixtures.js';
 
@@ -16,6 +17,13 @@ interface Case {
 }
 
 const u32le = (n: number) => new Uint8Array(new Uint32Array([n]).buffer);
+const u32pair = (a: number, b: number) => new Uint8Array(new Uint32Array([a, b]).buffer);
+/** A __sk_buff ctx_in with mark 0x2a (offset 8), the only field core_skb reads that a ctx may set. */
+const skbCtx = () => {
+  const c = new Uint8Array(192);
+  c[8] = 0x2a;
+  return c;
+};
 const ipv4 = packet([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00, 0x45]);
 
 const cases: Case[] = [
@@ -29,6 +37,10 @@ const cases: Case[] = [
   { object: 'loader_features', program: 'sys_prog', runs: [{ ctx: new Uint8Array(8), repeat: 2 }] },
   { object: 'loader_features', program: 'optional_tc', programs: ['optional_tc'], runs: [{ data: packet() }] },
   { object: 'lru_touch', program: 'lru_touch', runs: [{ data: packet([1, 0, 0, 0]) }, { data: packet() }] },
+  // bpf_for_each_map_elem: hash order (ZERO_SEED), stopping early, arrays, per-CPU values, flags != 0.
+  { object: 'for_each', program: 'walk_maps', runs: [{ ctx: u32pair(9, 0) }, { ctx: u32pair(20, 5) }, { ctx: u32pair(3, 2) }] },
+  // CO-RE: __sk_buff read through a reordered local flavor; existence, size, offset and type relocations.
+  { object: 'core_skb', program: 'core_skb', runs: [{ data: packet() }, { data: ipv4, ctx: skbCtx() }] },
 ];
 
 /** Every map of the object as sorted [key, value] hex pairs. */
@@ -42,9 +54,9 @@ function dumpMaps(obj: BpfObject): Record<string, string[]> {
   return out;
 }
 
-function runAll(engine: 'kernel' | 'emulator', c: Case) {
+function runAll(engine: 'kernel' | Execution, c: Case) {
   using obj = openObject(fixture(c.object), {
-    engine: engine === 'kernel' ? getKernelEngine() : new Emulator({ seed: 1 }),
+    engine: engine === 'kernel' ? getKernelEngine() : new Emulator({ seed: 1, execution: engine }),
     ...(c.programs ? { programs: c.programs } : {}),
   });
   const prog = obj.program(c.program);
@@ -59,9 +71,12 @@ describeKernel('programs: the emulator answers as the kernel does', () => {
   for (const c of cases) {
     test(`${c.object}/${c.program}`, () => {
       const kernel = runAll('kernel', c);
-      const emulator = runAll('emulator', c);
-      expect(emulator.results).toEqual(kernel.results);
-      expect(emulator.maps).toEqual(kernel.maps);
+      // Both of the emulator's executions: the reference interpreter and the compiler.
+      for (const execution of EXECUTIONS) {
+        const emulator = runAll(execution, c);
+        expect(emulator.results, execution).toEqual(kernel.results);
+        expect(emulator.maps, execution).toEqual(kernel.maps);
+      }
       // Not vacuous: each case runs the program at least once and the object has maps to compare.
       expect(kernel.results.length).toBeGreaterThan(0);
       expect(Object.keys(kernel.maps).length).toBeGreaterThan(0);

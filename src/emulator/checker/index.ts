@@ -2,6 +2,8 @@
 // (kernel/bpf/verifier.c) would refuse, with the verifier's own messages, so a test written against the
 // kernel sees the same BpfVerifierError on the emulator. Each rule family lives in its own file here.
 import type { Insn, Reloc } from '../programs/types.js';
+import { checkStructure } from './structure.js';
+import { checkLocks } from './locks.js';
 
 /** A map as the checker sees it (an object's map definition, or a raw program's map by index). */
 export interface CheckedMap {
@@ -39,7 +41,7 @@ export interface CheckFailure {
 type Checker = (input: CheckInput) => CheckFailure | undefined;
 
 /** Rule families, in the order the kernel meets them (structure before data flow). */
-const checkers: Checker[] = [];
+const checkers: Checker[] = [checkStructure, checkLocks];
 
 export function checkProgram(input: CheckInput): CheckFailure | undefined {
   for (const check of checkers) {

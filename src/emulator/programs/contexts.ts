@@ -62,13 +62,59 @@ function syscallContext(input: TestRunInput, memory: Memory): PreparedContext | 
   return { r1, dataOut: () => null, ctxOut: () => ctx };
 }
 
-// include/uapi/linux/bpf.h struct __sk_buff: field offsets.
-const Skb = {
-  len: 0, pkt_type: 4, mark: 8, queue_mapping: 12, protocol: 16, vlan_present: 20, vlan_tci: 24, vlan_proto: 28,
-  priority: 32, ingress_ifindex: 36, ifindex: 40, tc_index: 44, cb: 48, hash: 68, tc_classid: 72, data: 76,
-  data_end: 80, napi_id: 84, family: 88, data_meta: 140, tstamp: 152, wire_len: 160, gso_segs: 164,
-  gso_size: 176, hwtstamp: 184, size: 192,
-} as const;
+/** A uapi context struct as the emulator knows it: the CO-RE target types (core.ts) and the offsets below. */
+export interface CtxStruct {
+  size: number;
+  members: readonly CtxMember[];
+}
+
+/** A member: scalars (`int`: size, signedness), arrays of them, or pointers the emulator does not model. */
+export interface CtxMember {
+  name: string;
+  offset: number;
+  size: number;
+  kind: 'int' | 'array' | 'ptr';
+  signed?: boolean;
+  /** Arrays: element size and count. */
+  elem?: { size: number; count: number };
+}
+
+const u32m = (name: string, offset: number): CtxMember => ({ name, offset, size: 4, kind: 'int' });
+const u64m = (name: string, offset: number): CtxMember => ({ name, offset, size: 8, kind: 'int' });
+const u32a = (name: string, offset: number, count: number): CtxMember => ({ name, offset, size: 4 * count, kind: 'array', elem: { size: 4, count } });
+
+/**
+ * include/uapi/linux/bpf.h, the context structs of the program types the emulator runs. `flow_keys` and
+ * `sk` are __bpf_md_ptr unions (anonymous in BTF) over pointers to objects the emulator does not have,
+ * so they are left out: CO-RE sees them as missing (bpf_core_field_exists() is 0 on the emulator).
+ */
+export const ctxStructs: Readonly<Record<string, CtxStruct>> = {
+  __sk_buff: {
+    size: 192,
+    members: [
+      u32m('len', 0), u32m('pkt_type', 4), u32m('mark', 8), u32m('queue_mapping', 12), u32m('protocol', 16),
+      u32m('vlan_present', 20), u32m('vlan_tci', 24), u32m('vlan_proto', 28), u32m('priority', 32),
+      u32m('ingress_ifindex', 36), u32m('ifindex', 40), u32m('tc_index', 44), u32a('cb', 48, 5), u32m('hash', 68),
+      u32m('tc_classid', 72), u32m('data', 76), u32m('data_end', 80), u32m('napi_id', 84), u32m('family', 88),
+      u32m('remote_ip4', 92), u32m('local_ip4', 96), u32a('remote_ip6', 100, 4), u32a('local_ip6', 116, 4),
+      u32m('remote_port', 132), u32m('local_port', 136), u32m('data_meta', 140), u64m('tstamp', 152),
+      u32m('wire_len', 160), u32m('gso_segs', 164), u32m('gso_size', 176),
+      { name: 'tstamp_type', offset: 180, size: 1, kind: 'int' }, u64m('hwtstamp', 184),
+    ],
+  },
+  xdp_md: {
+    size: 24,
+    members: [u32m('data', 0), u32m('data_end', 4), u32m('data_meta', 8), u32m('ingress_ifindex', 12), u32m('rx_queue_index', 16), u32m('egress_ifindex', 20)],
+  },
+};
+
+const offsetsOf = (s: CtxStruct): Record<string, number> & { size: number } =>
+  ({ ...Object.fromEntries(s.members.map((m) => [m.name, m.offset])), size: s.size }) as Record<string, number> & { size: number };
+
+// include/uapi/linux/bpf.h struct __sk_buff: field offsets (from ctxStructs, their one home).
+const Skb = offsetsOf(ctxStructs.__sk_buff!) as Record<'len' | 'pkt_type' | 'mark' | 'queue_mapping' | 'protocol' | 'vlan_present'
+  | 'vlan_tci' | 'vlan_proto' | 'priority' | 'ingress_ifindex' | 'ifindex' | 'tc_index' | 'cb' | 'hash' | 'tc_classid' | 'data'
+  | 'data_end' | 'napi_id' | 'family' | 'data_meta' | 'tstamp' | 'wire_len' | 'gso_segs' | 'gso_size' | 'hwtstamp' | 'size', number>;
 
 /** Sizes of the sk_buff members behind __sk_buff fields that are not u32 (net/core/filter.c bpf_convert_ctx_access). */
 const skbMemberSize: Record<number, number> = {
@@ -174,7 +220,7 @@ function skbContext(type: number, input: TestRunInput, memory: Memory): Prepared
 }
 
 // include/uapi/linux/bpf.h struct xdp_md.
-const Xdp = { data: 0, data_end: 4, data_meta: 8, ingress_ifindex: 12, rx_queue_index: 16, egress_ifindex: 20, size: 24 } as const;
+const Xdp = offsetsOf(ctxStructs.xdp_md!) as Record<'data' | 'data_end' | 'data_meta' | 'ingress_ifindex' | 'rx_queue_index' | 'egress_ifindex' | 'size', number>;
 
 // net/bpf/test_run.c bpf_prog_test_run_xdp: XDP_PACKET_HEADROOM before the packet, data_meta = data
 // (no metadata), the loopback device's first rx queue.

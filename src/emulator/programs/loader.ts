@@ -5,6 +5,8 @@
 import { Btf, BtfFuncLinkage, BtfKind, BtfVarLinkage, parseBtf, parseBtfExt, type BtfComposite, type BtfDatasec,
   type BtfVar } from '../../btf/types.js';
 import { ElfConst, ObjectFormatError, readElf, type ElfFile, type ElfSection, type ElfSymbol } from './elf.js';
+import { applyCoreRelocs } from './core.js';
+import { kcfgTypeOf, type ParsedExtern } from './externs.js';
 import type { Insn, MapDef, ParsedObject, ParsedProgram, Reloc } from './types.js';
 
 export { ObjectFormatError };
@@ -217,12 +219,8 @@ type RawRelocKind =
   | { type: 'externCall'; ext: Extern }
   | { type: 'externLd'; ext: Extern };
 
-interface Extern {
-  name: string;
-  kind: 'ksym' | 'kconfig';
-  /** kconfig: offset in the .kconfig map. */
-  offset: number;
-}
+/** An extern symbol: a variable (ParsedExtern) or a kfunc (`func`). */
+type Extern = ParsedExtern & { func: boolean };
 
 function decodeInsns(data: Uint8Array, fileName: string, what: string): Insn[] {
   if (data.length % 8 !== 0) throw new ObjectFormatError(`${what}: size ${data.length} is not a multiple of 8 (one instruction)`, fileName);
@@ -459,10 +457,11 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
           break;
         case 'externLd':
           if (k.ext.kind === 'kconfig') {
+            // RELO_EXTERN_LD of a kconfig variable: an address in the `.kconfig` map (bpf_object__relocate_data).
             insn.src = Bpf.PSEUDO_MAP_VALUE;
             insn.imm = 0;
             if (next) next.imm = k.ext.offset;
-            relocs.push({ kind: 'extern', insn: at, name: k.ext.name, externKind: 'kconfig', offset: k.ext.offset });
+            relocs.push({ kind: 'extern', insn: at, name: k.ext.name, externKind: 'kconfig', map: internalMapName(name, '.kconfig'), offset: k.ext.offset });
           } else {
             relocs.push({ kind: 'extern', insn: at, name: k.ext.name, externKind: 'ksym' });
           }
@@ -516,12 +515,23 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
     append(main);
     relink(main);
     const prog: ParsedProgram = { name: main.name, section, type, expectedAttachType, autoload, insns, relocs, lines, functions };
-    if (coreRelocs.length > 0) prog.coreRelocs = coreRelocs;
+    if (coreRelocs.length > 0) {
+      // libbpf bpf_object__relocate_core: CO-RE runs before the program is loaded; the emulator's
+      // target types are fixed (contexts.ts), so the loader can resolve them once, here.
+      prog.coreRelocs = coreRelocs;
+      const failure = applyCoreRelocs(insns, coreRelocs, btf!);
+      if (failure) fail(`program '${main.name}': ${failure}`);
+    }
     return prog;
   }
 
   const out: ParsedObject = { name, license, programs, maps };
   if (btfSec) out.btf = btfSec.data.slice();
+  const variables = [...externs.values()].filter((e) => !e.func).map(({ func: _func, ...e }) => {
+    delete (e as { align?: number }).align;
+    return e;
+  });
+  if (variables.length > 0) out.externs = variables;
   return out;
 }
 
@@ -571,8 +581,8 @@ function isExternSym(sym: ElfSymbol): boolean {
  * linkage, in DATASEC `.kconfig` or `.ksyms`. kconfig variables are laid out in a `.kconfig` map sorted
  * by alignment (descending), size (ascending) and name (cmp_externs).
  */
-function collectExterns(elf: ElfFile, btf: Btf | undefined, fail: (m: string) => never): Map<number, Extern & { size: number }> {
-  const out = new Map<number, Extern & { size: number; align: number }>();
+function collectExterns(elf: ElfFile, btf: Btf | undefined, fail: (m: string) => never): Map<number, Extern> {
+  const out = new Map<number, Extern & { align: number }>();
   const syms = elf.symbols.filter(isExternSym);
   if (syms.length === 0) return out;
   if (!btf) return fail(`extern '${syms[0]!.name}' needs BTF to be described`);
@@ -580,6 +590,7 @@ function collectExterns(elf: ElfFile, btf: Btf | undefined, fail: (m: string) =>
     const t = btf.types.find((x) => (x.kind === BtfKind.Var || x.kind === BtfKind.Func) && x.name === sym.name);
     if (!t) fail(`no BTF for extern '${sym.name}'`);
     const isVar = t!.kind === BtfKind.Var;
+    const weak = sym.bind === ElfConst.STB_WEAK;
     if (isVar && (t as BtfVar).linkage !== BtfVarLinkage.GlobalExtern) fail(`BTF var '${sym.name}' is not extern`);
     if (!isVar && (t as { linkage: number }).linkage !== BtfFuncLinkage.Extern) fail(`BTF func '${sym.name}' is not extern`);
     const sec = btf.types.find((x) => x.kind === BtfKind.Datasec && (x as BtfDatasec).vars.some((v) => v.type === t!.id)) as BtfDatasec | undefined;
@@ -587,9 +598,14 @@ function collectExterns(elf: ElfFile, btf: Btf | undefined, fail: (m: string) =>
     if (sec!.name === '.kconfig') {
       if (!isVar) fail(`extern function '${sym.name}' cannot be in .kconfig`);
       const typeId = (t as BtfVar).type;
-      out.set(sym.index, { name: sym.name, kind: 'kconfig', offset: 0, size: btf.sizeOf(typeId), align: btf.alignOf(typeId) });
+      const kcfg = kcfgTypeOf(btf, typeId);
+      // libbpf bpf_object__collect_externs: "extern (kcfg) '%s': type is unsupported"
+      if (kcfg.type === 'unknown') fail(`extern (kcfg) '${sym.name}': type is unsupported`);
+      out.set(sym.index, { name: sym.name, kind: 'kconfig', func: false, weak, offset: 0, size: btf.sizeOf(typeId), align: btf.alignOf(typeId), kcfg });
     } else if (sec!.name === '.ksyms') {
-      out.set(sym.index, { name: sym.name, kind: 'ksym', offset: 0, size: 0, align: 0 });
+      // A ksym function is a kfunc (linked by name); a variable is resolved against kernel symbols.
+      const typeless = isVar && (t as BtfVar).type === 0;
+      out.set(sym.index, { name: sym.name, kind: 'ksym', func: !isVar, weak, offset: 0, size: 0, align: 0, ...(isVar ? { typeless } : {}) });
     } else {
       fail(`extern '${sym.name}' is in unrecognized section '${sec!.name}'`);
     }

@@ -2,6 +2,7 @@
 // what the execution core runs (Insn arrays + an ExecEnv). The loader never executes and the interpreter
 // never parses ELF: the object engine (src/emulator/object.ts) joins the two with the emulator's maps.
 import type { ObjectMapSpec } from '../../engine.js';
+import type { ParsedExtern } from './externs.js';
 
 /** One 8-byte eBPF instruction, decoded (RFC 9669 §3). ld_imm64 occupies two slots; the second is kept. */
 export interface Insn {
@@ -27,6 +28,8 @@ export type Reloc =
     kind: 'extern'; insn: number; name: string; externKind: 'ksym' | 'kconfig';
     /** kconfig: the variable's byte offset in the `.kconfig` internal map (libbpf ext->kcfg.data_off). */
     offset?: number;
+    /** kconfig: that internal map's name (`<obj>.kconfig`). */
+    map?: string;
   };
 
 /** A map as the object defines it (BTF `.maps` or a global-data section). */
@@ -67,7 +70,7 @@ export interface ParsedProgram {
   lines: Map<number, { file: string; line: number; text: string }>;
   /** Subprogram entry indices within `insns` (bpf-to-bpf call targets), with their names. */
   functions: { name: string; start: number; global: boolean }[];
-  /** CO-RE relocations from .BTF.ext (recorded, not resolved), in linked instruction numbering. */
+  /** CO-RE relocations from .BTF.ext, in linked instruction numbering (already applied to `insns`, core.ts). */
   coreRelocs?: { insn: number; typeId: number; accessStr: string; kind: number }[];
 }
 
@@ -79,4 +82,6 @@ export interface ParsedObject {
   maps: MapDef[];
   /** The raw `.BTF` section, if any. */
   btf?: Uint8Array;
+  /** `__kconfig` / `__ksym` extern variables (not kfuncs), resolved at load (externs.ts). */
+  externs?: ParsedExtern[];
 }

@@ -1,0 +1,373 @@
+// The verifier's structural checks (kernel/bpf/verifier.c), in the order bpf_check runs them, with its
+// own messages: add_subprog_and_kfunc (call targets), check_subprogs (jumps, the last instruction),
+// resolve_pseudo_ldimm64 (ld_imm64 halves, LDX modes, the opcode table), check_cfg (unreachable code),
+// then the per-instruction rules do_check applies as it walks (reserved fields, helper ids and the
+// program type's helpers). Then the emulator's own limit: a helper it does not implement (ENOTSUPP).
+//
+// Structure is path-independent, so those checks are exact. do_check's rules only fire on instructions
+// the verifier walks, and it skips branches it proves dead (a constant compare, a CO-RE or .kconfig
+// value): a bad instruction there is accepted. So the emulator applies them only to instructions the
+// verifier must walk whatever it knows: those on every path from the entry to an exit (dominators of the
+// exit), in a subprogram the walk reaches the same way. Never reject a program the kernel accepts.
+import { errnoByCode } from '../../errno.js';
+import { CORE_POISON_HELPER, poisonedCoreRelo } from '../programs/core.js';
+import { emulatedHelpers } from '../programs/helpers.js';
+import { AluOp, CallKind, Class, JmpOp, Mode, PseudoLd, Size, Source } from '../programs/isa.js';
+import type { Insn } from '../programs/types.js';
+import { BPF_FUNC_MAX_ID, funcIdName, helperAvailability } from './helper-protos.js';
+import type { CheckFailure, CheckInput } from './index.js';
+
+const EINVAL = -errnoByCode.EINVAL;
+const E2BIG = -errnoByCode.E2BIG;
+const ENOTSUPP = -errnoByCode.ENOTSUPP;
+
+/** include/linux/bpf.h BPF_COMPLEXITY_LIMIT_INSNS: bpf_prog_load refuses longer programs (E2BIG, no log). */
+export const BPF_COMPLEXITY_LIMIT_INSNS = 1_000_000;
+
+const LD_IMM64 = Class.Ld | Size.DW | Mode.Imm;
+const CALL = Class.Jmp | JmpOp.Call;
+const EXIT = Class.Jmp | JmpOp.Exit;
+const JA = Class.Jmp | JmpOp.Ja;
+const GOTOL = Class.Jmp32 | JmpOp.Ja;
+const MAY_GOTO = Class.Jmp | JmpOp.Jcond;
+/** include/linux/filter.h BPF_ADDR_SPACE_CAST: the off of an arena address-space cast (a MOV64 X). */
+const BPF_ADDR_SPACE_CAST = 1;
+
+/**
+ * kernel/bpf/core.c bpf_opcode_in_insntable: the opcodes the kernel knows at all (128 of 256). Checked
+ * against this machine's kernel for every byte by test/emulator/structure-checks.test.ts.
+ */
+const knownOpcodes: ReadonlySet<number> = (() => {
+  const s = new Set<number>();
+  const alu = [AluOp.Add, AluOp.Sub, AluOp.Mul, AluOp.Div, AluOp.Or, AluOp.And, AluOp.Lsh, AluOp.Rsh, AluOp.Mod, AluOp.Xor, AluOp.Mov, AluOp.Arsh];
+  for (const cls of [Class.Alu, Class.Alu64]) {
+    for (const op of alu) for (const src of [Source.K, Source.X]) s.add(cls | op | src);
+    s.add(cls | AluOp.Neg);
+    s.add(cls | AluOp.End | Source.K);
+  }
+  s.add(Class.Alu | AluOp.End | Source.X); // to_be; ALU64 | END | X (0xdf) does not exist
+  const cond = [JmpOp.Jeq, JmpOp.Jgt, JmpOp.Jge, JmpOp.Jset, JmpOp.Jne, JmpOp.Jsgt, JmpOp.Jsge, JmpOp.Jlt, JmpOp.Jle, JmpOp.Jslt, JmpOp.Jsle];
+  for (const cls of [Class.Jmp, Class.Jmp32]) for (const op of cond) for (const src of [Source.K, Source.X]) s.add(cls | op | src);
+  for (const c of [JA, GOTOL, CALL, EXIT, MAY_GOTO, LD_IMM64]) s.add(c);
+  const sizes = [Size.B, Size.H, Size.W, Size.DW];
+  for (const size of sizes) {
+    s.add(Class.Ldx | size | Mode.Mem);
+    s.add(Class.St | size | Mode.Mem);
+    s.add(Class.Stx | size | Mode.Mem);
+    s.add(Class.Stx | size | Mode.Atomic); // B/H for load-acquire / store-release (6.15)
+  }
+  for (const size of [Size.B, Size.H, Size.W]) {
+    s.add(Class.Ldx | size | Mode.MemSx);
+    s.add(Class.Ld | size | Mode.Abs);
+    s.add(Class.Ld | size | Mode.Ind);
+  }
+  return s;
+})();
+
+const fail = (log: string, errno = EINVAL): CheckFailure => ({ errno, log: `${log}\n` });
+const hex2 = (n: number): string => n.toString(16).padStart(2, '0');
+const isJmpClass = (code: number): boolean => (code & 0x07) === Class.Jmp || (code & 0x07) === Class.Jmp32;
+const isPseudoCall = (i: Insn): boolean => i.code === CALL && i.src === CallKind.Local;
+const isPseudoFunc = (i: Insn): boolean => i.code === LD_IMM64 && i.src === PseudoLd.Func;
+
+export function checkStructure(input: CheckInput): CheckFailure | undefined {
+  const insns = input.insns;
+  const n = insns.length;
+  // kernel/bpf/syscall.c bpf_prog_load: insn_cnt 0 or above the limit is E2BIG before any verifier log.
+  if (n === 0 || n > BPF_COMPLEXITY_LIMIT_INSNS) return { errno: E2BIG, log: '' };
+  const starts = subprogStarts(insns);
+  if (typeof starts === 'string') return fail(starts);
+  return checkSubprogs(insns, starts) ?? resolvePseudoLdimm64(insns) ?? checkCfg(insns) ?? checkWalkedInsns(input, starts) ??
+    checkEmulatedHelpers(input.type, insns);
+}
+
+/** add_subprog_and_kfunc: subprogram entries are the targets of pseudo calls and BPF_PSEUDO_FUNC loads. */
+function subprogStarts(insns: readonly Insn[]): number[] | string {
+  const starts = new Set([0]);
+  for (let i = 0; i < insns.length; i++) {
+    const insn = insns[i]!;
+    if (!isPseudoCall(insn) && !isPseudoFunc(insn)) continue;
+    const target = i + insn.imm + 1;
+    // add_subprog: "call to invalid destination"
+    if (target < 0 || target >= insns.length) return 'call to invalid destination';
+    starts.add(target);
+  }
+  return [...starts].sort((a, b) => a - b);
+}
+
+function jumpTarget(insns: readonly Insn[], i: number): number {
+  const insn = insns[i]!;
+  return i + (insn.code === GOTOL ? insn.imm : insn.off) + 1;
+}
+
+/** check_subprogs: every jump stays inside its subprogram, and no subprogram falls into the next. */
+function checkSubprogs(insns: readonly Insn[], starts: readonly number[]): CheckFailure | undefined {
+  let sub = 0;
+  for (let i = 0; i < insns.length; i++) {
+    const start = starts[sub]!;
+    const end = starts[sub + 1] ?? insns.length;
+    const code = insns[i]!.code;
+    const op = code & 0xf0;
+    if (isJmpClass(code) && op !== JmpOp.Exit && op !== JmpOp.Call) {
+      const to = jumpTarget(insns, i);
+      if (to < start || to >= end) return fail(`jump out of range from insn ${i} to ${to}`);
+    }
+    if (i === end - 1) {
+      if (code !== EXIT && code !== JA && code !== GOTOL) return fail('last insn is not an exit or jmp');
+      sub++;
+    }
+  }
+  return undefined;
+}
+
+/** resolve_pseudo_ldimm64: LDX modes, both halves of every ld_imm64, then the opcode table. */
+function resolvePseudoLdimm64(insns: readonly Insn[]): CheckFailure | undefined {
+  for (let i = 0; i < insns.length; i++) {
+    const insn = insns[i]!;
+    const mode = insn.code & 0xe0;
+    if ((insn.code & 0x07) === Class.Ldx && ((mode !== Mode.Mem && mode !== Mode.MemSx) || insn.imm !== 0)) {
+      return fail('BPF_LDX uses reserved fields');
+    }
+    if (insn.code === LD_IMM64) {
+      const second = insns[i + 1];
+      if (!second || second.code !== 0 || second.dst !== 0 || second.src !== 0 || second.off !== 0) return fail('invalid bpf_ld_imm64 insn');
+      // BPF_PSEUDO_MAP_FD / MAP_IDX carry nothing in the second half; unknown kinds are refused.
+      const known = insn.src <= PseudoLd.MapIdxValue && !((insn.src === PseudoLd.MapFd || insn.src === PseudoLd.MapIdx) && second.imm !== 0);
+      if (!known) return fail('unrecognized bpf_ld_imm64 insn');
+      i++;
+      continue;
+    }
+    if (!knownOpcodes.has(insn.code)) return fail(`unknown opcode ${hex2(insn.code)}`);
+  }
+  return undefined;
+}
+
+/** The instructions control can go to from `i` (check_cfg's visit_insn), without calls into subprograms. */
+function successors(insns: readonly Insn[], i: number): number[] {
+  const insn = insns[i]!;
+  const code = insn.code;
+  if (code === LD_IMM64) return [i + 2];
+  if (!isJmpClass(code)) return [i + 1];
+  const op = code & 0xf0;
+  if (op === JmpOp.Exit) return [];
+  if (op === JmpOp.Call) return [i + 1];
+  if (code === JA || code === GOTOL) return [jumpTarget(insns, i)];
+  return [i + 1, jumpTarget(insns, i)];
+}
+
+/** check_cfg: every instruction is reachable from insn 0 (calls and callback loads reach subprograms). */
+function checkCfg(insns: readonly Insn[]): CheckFailure | undefined {
+  const n = insns.length;
+  const seen = new Uint8Array(n);
+  const stack = [0];
+  seen[0] = 1;
+  while (stack.length > 0) {
+    const i = stack.pop()!;
+    const next = successors(insns, i);
+    if (isPseudoCall(insns[i]!) || isPseudoFunc(insns[i]!)) next.push(i + insns[i]!.imm + 1);
+    for (const t of next) {
+      if (t >= 0 && t < n && !seen[t]) {
+        seen[t] = 1;
+        stack.push(t);
+      }
+    }
+  }
+  for (let i = 0; i < n; i++) {
+    if (!seen[i]) return fail(`unreachable insn ${i}`);
+    if (insns[i]!.code === LD_IMM64) {
+      if (seen[i + 1]) return fail(`jump into the middle of ldimm64 insn ${i}`);
+      i++;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * do_check's per-instruction rules, on the instructions every verification walk meets: the dominators
+ * of the exits of the main program, of every global function (verified on its own), and of every static
+ * subprogram called from such an instruction.
+ */
+function checkWalkedInsns(input: CheckInput, starts: readonly number[]): CheckFailure | undefined {
+  const insns = input.insns;
+  const ends = new Map(starts.map((s, k) => [s, starts[k + 1] ?? insns.length]));
+  const globals = input.functions.filter((f) => f.global && f.start !== 0 && ends.has(f.start)).map((f) => f.start);
+  const done = new Set<number>();
+  const visit = (start: number): CheckFailure | undefined => {
+    if (done.has(start)) return undefined;
+    done.add(start);
+    for (const i of mustWalk(insns, start, ends.get(start)!)) {
+      const failure = checkInsn(input, insns[i]!);
+      if (failure) return failure;
+      const insn = insns[i]!;
+      if (isPseudoCall(insn)) {
+        const inner = visit(i + insn.imm + 1);
+        if (inner) return inner;
+      }
+    }
+    return undefined;
+  };
+  for (const start of [0, ...globals]) {
+    const failure = visit(start);
+    if (failure) return failure;
+  }
+  return undefined;
+}
+
+/**
+ * The instructions on every path from `start` to an exit of the subprogram [start, end), in path order:
+ * the dominator chain of a virtual exit node (Cooper, Harvey & Kennedy's iterative dominators).
+ */
+function mustWalk(insns: readonly Insn[], start: number, end: number): number[] {
+  const size = end - start;
+  const sink = size; // local index of the virtual exit
+  const succ = (local: number): number[] => {
+    const i = start + local;
+    const code = insns[i]!.code;
+    if (code === EXIT) return [sink];
+    return successors(insns, i).map((t) => t - start).filter((t) => t >= 0 && t < size);
+  };
+  // Reverse postorder from the entry (iterative DFS).
+  const order: number[] = [];
+  const state = new Uint8Array(size + 1);
+  const stack: { node: number; next: number[] }[] = [{ node: 0, next: succ(0) }];
+  state[0] = 1;
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    const t = top.next.pop();
+    if (t === undefined) {
+      order.push(top.node);
+      stack.pop();
+      continue;
+    }
+    if (state[t]) continue;
+    state[t] = 1;
+    stack.push({ node: t, next: t === sink ? [] : succ(t) });
+  }
+  if (!state[sink]) return [];
+  order.reverse();
+  const rpo = new Int32Array(size + 1).fill(-1);
+  order.forEach((node, k) => (rpo[node] = k));
+  const preds: number[][] = Array.from({ length: size + 1 }, () => []);
+  for (const node of order) if (node !== sink) for (const t of succ(node)) preds[t]!.push(node);
+  const idom = new Int32Array(size + 1).fill(-1);
+  idom[0] = 0;
+  const intersect = (a: number, b: number): number => {
+    while (a !== b) {
+      while (rpo[a]! > rpo[b]!) a = idom[a]!;
+      while (rpo[b]! > rpo[a]!) b = idom[b]!;
+    }
+    return a;
+  };
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const node of order) {
+      if (node === 0) continue;
+      let dom = -1;
+      for (const p of preds[node]!) if (idom[p] !== -1) dom = dom === -1 ? p : intersect(p, dom);
+      if (dom !== -1 && idom[node] !== dom) {
+        idom[node] = dom;
+        changed = true;
+      }
+    }
+  }
+  const chain: number[] = [];
+  for (let node = idom[sink]!; ; node = idom[node]!) {
+    chain.push(start + node);
+    if (node === 0) break;
+  }
+  return chain.reverse();
+}
+
+/** One instruction as do_check meets it (do_check_insn, check_alu_op, check_cond_jmp_op, check_helper_call). */
+function checkInsn(input: CheckInput, insn: Insn): CheckFailure | undefined {
+  const { code, src, dst, off, imm } = insn;
+  const cls = code & 0x07;
+  const op = code & 0xf0;
+  const x = (code & Source.X) !== 0;
+  if (cls === Class.Alu || cls === Class.Alu64) return checkAlu(insn);
+  if (cls === Class.Stx && (code & 0xe0) === Mode.Mem && imm !== 0) return fail('BPF_STX uses reserved fields');
+  if (cls === Class.St && src !== 0) return fail('BPF_ST uses reserved fields');
+  if (cls !== Class.Jmp && cls !== Class.Jmp32) return undefined;
+  if (op === JmpOp.Call) {
+    // "BPF_CALL uses reserved fields": K only, off only for kfuncs, src a known call kind, no dst.
+    if (x || (src !== CallKind.Kfunc && off !== 0) || (src !== CallKind.Helper && src !== CallKind.Local && src !== CallKind.Kfunc) || dst !== 0 || cls === Class.Jmp32) {
+      return fail('BPF_CALL uses reserved fields');
+    }
+    if (src !== CallKind.Helper) return undefined;
+    // libbpf fixup_log_failed_core_relo rewrites the verifier's complaint about a poisoned CO-RE insn.
+    const core = imm === CORE_POISON_HELPER ? poisonedCoreRelo(insn) : undefined;
+    if (core) return fail(`failed to resolve CO-RE relocation ${core}`);
+    return checkHelperCall(input.type, imm);
+  }
+  if (op === JmpOp.Exit) {
+    if (x || imm !== 0 || src !== 0 || dst !== 0 || cls === Class.Jmp32) return fail('BPF_EXIT uses reserved fields');
+    return undefined;
+  }
+  if (op === JmpOp.Ja) {
+    if (x || src !== 0 || dst !== 0 || (cls === Class.Jmp && imm !== 0) || (cls === Class.Jmp32 && off !== 0)) return fail('BPF_JA uses reserved fields');
+    return undefined;
+  }
+  if (op === JmpOp.Jcond) return undefined;
+  // check_cond_jmp_op
+  if (x ? imm !== 0 : src !== 0) return fail('BPF_JMP/JMP32 uses reserved fields');
+  return undefined;
+}
+
+/** check_alu_op's field rules (6.18: signed div/mod in off 1, movsx in off 8/16/32, arena casts). */
+function checkAlu(insn: Insn): CheckFailure | undefined {
+  const { code, src, off, imm } = insn;
+  const op = code & 0xf0;
+  const alu64 = (code & 0x07) === Class.Alu64;
+  const x = (code & Source.X) !== 0;
+  if (op === AluOp.Neg) {
+    if (x || src !== 0 || off !== 0 || imm !== 0) return fail('BPF_NEG uses reserved fields');
+    return undefined;
+  }
+  if (op === AluOp.End) {
+    if (src !== 0 || off !== 0 || (imm !== 16 && imm !== 32 && imm !== 64) || (alu64 && x)) return fail('BPF_END uses reserved fields');
+    return undefined;
+  }
+  if (op === AluOp.Mov) {
+    if (!x) return src !== 0 || off !== 0 ? fail('BPF_MOV uses reserved fields') : undefined;
+    if (alu64 && off === BPF_ADDR_SPACE_CAST) return undefined; // arena casts: their own messages, not modelled
+    const offs = alu64 ? [0, 8, 16, 32] : [0, 8, 16];
+    return !offs.includes(off) || imm !== 0 ? fail('BPF_MOV uses reserved fields') : undefined;
+  }
+  const signedOk = op === AluOp.Div || op === AluOp.Mod;
+  if ((x ? imm !== 0 : src !== 0) || (off !== 0 && off !== 1) || (off === 1 && !signedOk)) return fail('BPF_ALU uses reserved fields');
+  if (x) return undefined;
+  if (signedOk && imm === 0) return fail('div by zero');
+  if ((op === AluOp.Lsh || op === AluOp.Rsh || op === AluOp.Arsh) && (imm < 0 || imm >= (alu64 ? 64 : 32))) return fail(`invalid shift ${imm}`);
+  return undefined;
+}
+
+/** check_helper_call, up to its argument checks: the id, the program type's get_func_proto, fixed refusals. */
+function checkHelperCall(type: number, id: number): CheckFailure | undefined {
+  if (id < 0 || id >= BPF_FUNC_MAX_ID) return fail(`invalid func ${funcIdName(id)}#${id}`);
+  const table = helperAvailability.get(type);
+  if (!table) return undefined; // a program type the emulator does not model: the kernel decides
+  if (!table.available.has(id)) return fail(`program of this type cannot use helper ${funcIdName(id)}#${id}`);
+  const refused = table.refused.get(id);
+  return refused === undefined ? undefined : fail(refused);
+}
+
+/**
+ * The emulator's own limit, after everything the kernel would say: a helper the kernel lets this program
+ * call but the emulator cannot run, anywhere in the program. A helper the kernel does not know, or does
+ * not give this program type, can only sit where the verifier proved it dead (else it was refused above):
+ * it is left for the run, which faults if it ever gets there.
+ */
+function checkEmulatedHelpers(type: number, insns: readonly Insn[]): CheckFailure | undefined {
+  const table = helperAvailability.get(type);
+  for (const insn of insns) {
+    if (insn.code !== CALL || insn.src !== CallKind.Helper || emulatedHelpers.has(insn.imm)) continue;
+    const kernelWouldRefuse = insn.imm < 0 || insn.imm >= BPF_FUNC_MAX_ID || (table !== undefined && !table.available.has(insn.imm));
+    if (!kernelWouldRefuse) {
+      return { errno: ENOTSUPP, log: `helper ${funcIdName(insn.imm)} (#${insn.imm}) is not emulated\n` };
+    }
+  }
+  return undefined;
+}
+
+/** For tests that assert the table against the kernel. */
+export { knownOpcodes };

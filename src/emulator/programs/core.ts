@@ -1,0 +1,211 @@
+// CO-RE relocations (.BTF.ext core_relo) resolved against the emulator's own types, as libbpf's
+// src/relo_core.c resolves them against the kernel's BTF: bpf_core_parse_spec walks the local access
+// string ("0:2:1": root index, member, array index ...), the target is the type of the same essential name
+// (the part before "___") in the emulator's table (contexts.ts ctxStructs: the uapi context structs), and
+// bpf_core_patch_insn writes the result into the instruction. What cannot be resolved is libbpf's
+// behaviour too: existence checks answer 0 and anything else poisons the instruction into
+// `call 0xbad2310` (bpf_core_poison_insn), which the verifier (and the emulator) report as
+// "invalid func unknown#195896080" if the program can reach it.
+import { BtfKind, type Btf, type BtfArray, type BtfComposite, type BtfInt, type BtfTypeInfo } from '../../btf/types.js';
+import { ctxStructs, type CtxMember, type CtxStruct } from './contexts.js';
+import { Class, Size } from './isa.js';
+import type { Insn, ParsedProgram } from './types.js';
+
+/** include/uapi/linux/bpf.h enum bpf_core_relo_kind */
+export const CoreReloKind = {
+  FieldByteOffset: 0, FieldByteSize: 1, FieldExists: 2, FieldSigned: 3, FieldLshiftU64: 4, FieldRshiftU64: 5,
+  TypeIdLocal: 6, TypeIdTarget: 7, TypeExists: 8, TypeSize: 9, EnumvalExists: 10, EnumvalValue: 11, TypeMatches: 12,
+} as const;
+
+/** relo_core.c bpf_core_poison_insn: 0xbad2310, "bad relo". */
+export const CORE_POISON_HELPER = 195896080;
+
+/** relo_core.c core_relo_kind_str, by enum bpf_core_relo_kind. */
+const kindStr = ['byte_off', 'byte_sz', 'field_exists', 'signed', 'lshift_u64', 'rshift_u64', 'local_type_id', 'target_type_id',
+  'type_exists', 'type_size', 'enumval_exists', 'enumval_value', 'type_matches'];
+
+/**
+ * Poisoned instructions and the relocation behind each, for the message libbpf puts in the verifier log
+ * when a program reaches one (libbpf.c fixup_log_failed_core_relo): keyed by the instruction object.
+ */
+const poisoned = new WeakMap<Insn, string>();
+
+/** libbpf's rewrite of "invalid func unknown#195896080" for a poisoned `insn`, or undefined. */
+export function poisonedCoreRelo(insn: Insn): string | undefined {
+  return poisoned.get(insn);
+}
+
+/** relo_core.c bpf_core_format_spec, of the local side. */
+function formatSpec(btf: Btf, relo: { typeId: number; accessStr: string; kind: number }): string {
+  const root = btf.type(relo.typeId);
+  const kindName = ({ [BtfKind.Struct]: 'struct', [BtfKind.Union]: 'union', [BtfKind.Enum]: 'enum', [BtfKind.Typedef]: 'typedef', [BtfKind.Int]: 'int' } as Record<number, string>)[root.kind] ?? 'type';
+  let out = `<${kindStr[relo.kind] ?? relo.kind}> [${relo.typeId}] ${kindName} ${'name' in root && root.name ? root.name : '<anon>'}`;
+  if (relo.kind > CoreReloKind.FieldRshiftU64) return out;
+  const access = relo.accessStr.split(':').map(Number);
+  let t = skipMods(btf, relo.typeId);
+  let typeId = relo.typeId;
+  let offset = access[0]! * btf.sizeOf(relo.typeId);
+  if (access[0]! > 0) out += `[${access[0]}]`;
+  for (const idx of access.slice(1)) {
+    if (t.kind === BtfKind.Struct || t.kind === BtfKind.Union) {
+      const m = (t as BtfComposite).members[idx]!;
+      out += m.name ? `.${m.name}` : `[${idx}]`;
+      offset += m.bitOffset / 8;
+      typeId = m.type;
+    } else {
+      out += `[${idx}]`;
+      typeId = (t as BtfArray).type;
+      offset += idx * btf.sizeOf(typeId);
+    }
+    t = skipMods(btf, typeId);
+  }
+  return `${out} (${relo.accessStr} @ offset ${offset})`;
+}
+
+/** What an access resolves to: a field (offset, size, signedness) or nothing in the target. */
+interface FieldSpec {
+  offset: number;
+  size: number;
+  signed: boolean;
+}
+
+/** libbpf bpf_core_essential_name_len: "task_struct___v2" is a flavor of "task_struct". */
+function essentialName(name: string): string {
+  const i = name.indexOf('___');
+  return i < 0 ? name : name.slice(0, i);
+}
+
+function skipMods(btf: Btf, id: number): BtfTypeInfo {
+  return btf.resolve(id);
+}
+
+/** The local side of a field access: byte offset and size in the object's own BTF. */
+function localField(btf: Btf, root: BtfTypeInfo, rootId: number, access: number[]): FieldSpec | string {
+  let offset = access[0]! * btf.sizeOf(rootId);
+  let t = root;
+  let typeId = rootId;
+  for (const idx of access.slice(1)) {
+    if (t.kind === BtfKind.Struct || t.kind === BtfKind.Union) {
+      const m = (t as BtfComposite).members[idx];
+      if (!m) return `member #${idx} of '${t.name}' does not exist`;
+      if (m.bitfieldSize !== 0) return `bitfield '${m.name}' is not supported`;
+      offset += m.bitOffset / 8;
+      typeId = m.type;
+    } else if (t.kind === BtfKind.Array) {
+      const a = t as BtfArray;
+      offset += idx * btf.sizeOf(a.type);
+      typeId = a.type;
+    } else {
+      return `access #${idx} into a ${t.kind === BtfKind.Int ? 'scalar' : 'non-composite'} type`;
+    }
+    t = skipMods(btf, typeId);
+  }
+  const signed = t.kind === BtfKind.Int && ((t as BtfInt).encoding & 1) !== 0;
+  return { offset, size: btf.sizeOf(typeId), signed };
+}
+
+/** The target side: the same path by member names in the emulator's struct, or undefined if it is missing. */
+function targetField(btf: Btf, root: BtfTypeInfo, target: CtxStruct, access: number[]): FieldSpec | undefined {
+  let offset = access[0]! * target.size;
+  let t = root;
+  let struct: CtxStruct | undefined = target;
+  let member: CtxMember | undefined;
+  for (const idx of access.slice(1)) {
+    if (t.kind === BtfKind.Struct || t.kind === BtfKind.Union) {
+      const local = (t as BtfComposite).members[idx]!;
+      // bpf_core_match_member: by name (the emulator's structs have no anonymous members to descend).
+      member = struct?.members.find((m) => m.name === local.name);
+      if (!member || member.kind === 'ptr') return undefined;
+      offset += member.offset;
+      struct = undefined;
+      t = skipMods(btf, local.type);
+    } else if (t.kind === BtfKind.Array) {
+      if (!member?.elem || idx >= member.elem.count) return undefined;
+      offset += idx * member.elem.size;
+      member = { name: `${member.name}[${idx}]`, offset, size: member.elem.size, kind: 'int' };
+      t = skipMods(btf, (t as BtfArray).type);
+    } else {
+      return undefined;
+    }
+  }
+  if (!member) return { offset, size: target.size, signed: false };
+  return { offset, size: member.size, signed: member.signed ?? false };
+}
+
+/** Resolves and patches every CO-RE relocation of a program in place; returns a reason on malformed input. */
+export function applyCoreRelocs(insns: Insn[], relocs: NonNullable<ParsedProgram['coreRelocs']>, btf: Btf): string | undefined {
+  for (const relo of relocs) {
+    const insn = insns[relo.insn];
+    if (!insn) return `CO-RE relocation at insn ${relo.insn} is outside the program`;
+    const local = skipMods(btf, relo.typeId);
+    const target = 'name' in local ? ctxStructs[essentialName(local.name)] : undefined;
+    const known = target !== undefined && (local.kind === BtfKind.Struct || local.kind === BtfKind.Union);
+    let value: number | undefined; // undefined: poison
+    let orig: FieldSpec | undefined;
+    let found: FieldSpec | undefined;
+    if (relo.kind <= CoreReloKind.FieldRshiftU64) {
+      const access = relo.accessStr.split(':').map(Number);
+      if (access.some((n) => !Number.isInteger(n) || n < 0)) return `CO-RE relocation at insn ${relo.insn}: bad access string '${relo.accessStr}'`;
+      const l = localField(btf, local, relo.typeId, access);
+      if (typeof l === 'string') return `CO-RE relocation at insn ${relo.insn}: ${l}`;
+      orig = l;
+      found = known ? targetField(btf, local, target!, access) : undefined;
+      // bpf_core_calc_field_relo
+      switch (relo.kind) {
+        case CoreReloKind.FieldExists: value = found ? 1 : 0; break;
+        case CoreReloKind.FieldByteOffset: value = found?.offset; break;
+        case CoreReloKind.FieldByteSize: value = found?.size; break;
+        case CoreReloKind.FieldSigned: value = found ? Number(found.signed) : undefined; break;
+        // non-bitfields on little-endian: the field sits in the low byte_sz bytes of the u64
+        case CoreReloKind.FieldLshiftU64: value = found ? 64 - found.size * 8 : undefined; break;
+        case CoreReloKind.FieldRshiftU64: value = found ? 64 - found.size * 8 : undefined; break;
+      }
+    } else {
+      // bpf_core_calc_type_relo / bpf_core_calc_enumval_relo: no kernel type ids and no enums here.
+      switch (relo.kind) {
+        case CoreReloKind.TypeIdLocal: value = relo.typeId; break;
+        case CoreReloKind.TypeExists: case CoreReloKind.TypeMatches: value = known ? 1 : 0; break;
+        case CoreReloKind.TypeSize: value = known ? target!.size : undefined; break;
+        case CoreReloKind.EnumvalExists: value = 0; break;
+        default: value = undefined; // TYPE_ID_TARGET (a vmlinux BTF id), ENUMVAL_VALUE
+      }
+    }
+    const failure = patchInsn(insns, relo.insn, value, orig, found);
+    if (failure) return failure;
+    if (value === undefined) poisoned.set(insn, formatSpec(btf, relo));
+  }
+  return undefined;
+}
+
+/** relo_core.c bpf_core_patch_insn */
+function patchInsn(insns: Insn[], at: number, value: number | undefined, orig: FieldSpec | undefined, found: FieldSpec | undefined): string | undefined {
+  const insn = insns[at]!;
+  const cls = insn.code & 0x07;
+  const isLdImm64 = insn.code === (Class.Ld | Size.DW);
+  if (value === undefined) {
+    // bpf_core_poison_insn (both halves of an ld_imm64, so the verifier does not see "unknown opcode 00")
+    const poison = (i: Insn): void => {
+      Object.assign(i, { code: Class.Jmp | 0x80, dst: 0, src: 0, off: 0, imm: CORE_POISON_HELPER });
+    };
+    if (isLdImm64 && insns[at + 1]) poison(insns[at + 1]!);
+    poison(insn);
+    return undefined;
+  }
+  if (cls === Class.Alu || cls === Class.Alu64) {
+    if (insn.code & 0x08) return `CO-RE relocation at insn ${at}: ALU with a register operand`;
+    insn.imm = value;
+  } else if (cls === Class.Ldx || cls === Class.St || cls === Class.Stx) {
+    insn.off = value;
+    // A target field of another size: an LDX loads the target's size (libbpf: "adjust memory size").
+    if (cls === Class.Ldx && orig && found && found.size !== orig.size && [1, 2, 4, 8].includes(found.size)) {
+      const sizeBits = found.size === 1 ? Size.B : found.size === 2 ? Size.H : found.size === 4 ? Size.W : Size.DW;
+      insn.code = (insn.code & ~0x18) | sizeBits;
+    }
+  } else if (isLdImm64 && insns[at + 1]) {
+    insn.imm = value;
+    insns[at + 1]!.imm = 0;
+  } else {
+    return `CO-RE relocation at insn ${at}: instruction 0x${insn.code.toString(16)} cannot be relocated`;
+  }
+  return undefined;
+}

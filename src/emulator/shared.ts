@@ -1,0 +1,57 @@
+// Memory every emulated CPU sees: map storage lives in SharedArrayBuffers so the main thread and the
+// worker threads that run programs (cpus.ts) read and change the same maps. Untouched pages of a
+// SharedArrayBuffer are never committed by the OS, so a map's slabs are allocated whole at creation
+// (as a preallocated kernel map is) without costing memory until elements are used.
+
+/** A zeroed Int32Array over its own SharedArrayBuffer. */
+export function sharedInt32(n: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(Math.max(1, n) * 4));
+}
+
+/** A zeroed byte array over its own SharedArrayBuffer, 8-byte aligned (values hold 64-bit atomics). */
+export function sharedBytes(n: number): Uint8Array {
+  return new Uint8Array(new SharedArrayBuffer(Math.max(8, (n + 7) & ~7)), 0, n);
+}
+
+/** Bytes before a value slab's first value: the slab's id (lock identity across threads, see cpu-locks.ts). */
+export const SLAB_HEADER = 8;
+let nextSlabId = 1;
+
+/**
+ * A map's value slab: n zeroed bytes, 8-byte aligned, behind a header holding an id unique in this
+ * process's main thread (slabs are only made there: workers attach to them), so a lock word is named by
+ * (slab id, byte offset) on every thread.
+ */
+export function sharedValueSlab(n: number): Uint8Array {
+  const buffer = new SharedArrayBuffer(SLAB_HEADER + Math.max(8, (n + 7) & ~7));
+  new Int32Array(buffer)[0] = nextSlabId++;
+  return new Uint8Array(buffer, SLAB_HEADER, n);
+}
+
+/** The views a table is made of, each over a SharedArrayBuffer: posted to a worker, they attach to the same memory. */
+export type SharedViews = Record<string, Int32Array | Uint32Array | Uint8Array | Uint16Array>;
+
+// A mutex in one Int32 word (Drepper, "Futexes are tricky": 0 free, 1 held, 2 held with waiters). It
+// stands in for the kernel's raw spinlocks around a map's structure (hashtab.c bucket locks, the LRU list
+// locks): held only inside one map operation, never across a program's instructions.
+const SPINS = 64;
+
+export function lockWord(word: Int32Array, index: number): void {
+  let c = Atomics.compareExchange(word, index, 0, 1);
+  if (c === 0) return;
+  for (let i = 0; i < SPINS; i++) {
+    if (Atomics.load(word, index) === 0 && (c = Atomics.compareExchange(word, index, 0, 1)) === 0) return;
+  }
+  if (c !== 2) c = Atomics.exchange(word, index, 2);
+  while (c !== 0) {
+    Atomics.wait(word, index, 2);
+    c = Atomics.exchange(word, index, 2);
+  }
+}
+
+export function unlockWord(word: Int32Array, index: number): void {
+  if (Atomics.sub(word, index, 1) !== 1) {
+    Atomics.store(word, index, 0);
+    Atomics.notify(word, index, 1);
+  }
+}
