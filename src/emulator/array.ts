@@ -1,30 +1,54 @@
 // ARRAY and PERCPU_ARRAY (kernel/bpf/arraymap.c): every index exists from creation, zeroed; nothing is
 // ever deleted. Values sit in one slab at index × stride.
-import { BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENOENT, clearLock, copyBytes, type MapShape } from './storage.js';
+import { roundUp8 } from '../engine.js';
+import { sharedValueSlab, whileLocked } from './shared.js';
+import { BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENOENT, clearLock, copyBytes, copyExceptLock, type MapShape } from './storage.js';
+
+/** An ArrayTable's shared memory: post it to a worker and attach there with `new ArrayTable(shape, state)`. */
+export interface ArrayState {
+  shape: MapShape;
+  values: Uint8Array;
+}
 
 export class ArrayTable {
   readonly shape: MapShape;
+  /** Bytes of one element's value as the syscall sees it: value_size, or round_up(value_size, 8) × ncpu. */
   readonly stride: number;
+  /** Bytes between two elements in the slab: arraymap.c elem_size = round_up(value_size, 8). */
+  readonly #elem: number;
   readonly #slot: number;
   readonly #values: Uint8Array;
+  /** The value slab's buffer as Int32 words: the lock words BPF_F_LOCK takes. */
+  readonly #words: Int32Array;
+  readonly state: ArrayState;
 
-  constructor(shape: MapShape) {
+  constructor(shape: MapShape, state?: ArrayState) {
     this.shape = shape;
-    this.#slot = (shape.valueSize + 7) & ~7;
+    this.#slot = roundUp8(shape.valueSize);
     this.stride = shape.percpu ? this.#slot * shape.ncpu : shape.valueSize;
-    this.#values = new Uint8Array(shape.maxEntries * this.stride);
+    this.#elem = roundUp8(this.stride);
+    this.#values = state?.values ?? sharedValueSlab(shape.maxEntries * this.#elem);
+    this.#words = new Int32Array(this.#values.buffer);
+    this.state = { shape, values: this.#values };
   }
 
   #index(key: Uint8Array, off: number): number {
     return (key[off]! | (key[off + 1]! << 8) | (key[off + 2]! << 16) | (key[off + 3]! << 24)) >>> 0;
   }
 
-  lookup(key: Uint8Array, out: Uint8Array): number {
+  /** `withValueLock`: BPF_F_LOCK, the copy taken under the value's bpf_spin_lock. */
+  lookup(key: Uint8Array, out: Uint8Array, withValueLock = false): number {
     const i = this.#index(key, 0);
     if (i >= this.shape.maxEntries) return ENOENT;
-    copyBytes(this.#values, i * this.stride, out, 0, this.stride);
+    const base = i * this.#elem;
+    if (withValueLock) this.#underValueLock(base, () => copyBytes(this.#values, base, out, 0, this.stride));
+    else copyBytes(this.#values, base, out, 0, this.stride);
     clearLock(out, 0, this.shape.lockOffset);
     return 0;
+  }
+
+  #underValueLock(base: number, copy: () => void): void {
+    whileLocked(this.#words, (this.#values.byteOffset + base + this.shape.lockOffset) >> 2, copy);
   }
 
   /** array_map_update_elem / bpf_percpu_array_update; `fromProgram` writes only `cpu`'s slot. */
@@ -35,14 +59,19 @@ export class ArrayTable {
     if (i >= this.shape.maxEntries) return E2BIG;
     if (flags & BPF_NOEXIST) return EEXIST; // every index always exists
     if ((flags & BPF_F_LOCK) && this.shape.lockOffset < 0) return EINVAL;
-    const base = i * this.stride;
+    const base = i * this.#elem;
     if (percpu && fromProgram) {
       this.#values.set(value.subarray(0, this.shape.valueSize), base + cpu * this.#slot);
       return 0;
     }
     const len = fromProgram ? this.shape.valueSize : this.stride;
-    this.#values.set(value.subarray(voff, voff + len), base);
-    clearLock(this.#values, base, this.shape.lockOffset);
+    if (flags & BPF_F_LOCK) {
+      // array_map_update_elem: copy_map_value_locked, in place under the value's lock.
+      this.#underValueLock(base, () => copyExceptLock(value, voff, this.#values, base, len, this.shape.lockOffset));
+      return 0;
+    }
+    // copy_map_value: every byte but the lock word, which a program on another CPU may be holding.
+    copyExceptLock(value, voff, this.#values, base, len, this.shape.lockOffset);
     return 0;
   }
 
@@ -72,7 +101,7 @@ export class ArrayTable {
   programValueOffset(key: Uint8Array, cpu: number): number {
     const i = this.#index(key, 0);
     if (i >= this.shape.maxEntries) return -1;
-    return i * this.stride + (this.shape.percpu ? cpu * this.#slot : 0);
+    return i * this.#elem + (this.shape.percpu ? cpu * this.#slot : 0);
   }
 
   /** The value slab (fixed for the map's life). */

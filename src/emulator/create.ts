@@ -2,7 +2,7 @@
 // map_create, then hashtab.c htab_map_alloc_check/htab_map_alloc or arraymap.c array_map_alloc_check,
 // then the name, then map_check_btf for lock-bearing values).
 import { MapFlags, MapType } from '../constants.js';
-import type { MapAttrs } from '../engine.js';
+import { roundUp8, type MapAttrs } from '../engine.js';
 import { lockRuleViolation } from '../locks.js';
 import { E2BIG, EACCES, EINVAL, ENOTSUPP } from './storage.js';
 
@@ -56,7 +56,7 @@ export function checkCreate(attrs: MapAttrs, ncpu: number): CreatePlan | number 
     if (numa && (percpu || percpuLru)) return EINVAL;
     if (maxEntries === 0 || keySize === 0 || valueSize === 0) return EINVAL;
     if (keySize + valueSize >= KMALLOC_MAX_SIZE - HTAB_ELEM_SIZE) return E2BIG;
-    if (percpu && ((valueSize + 7) & ~7) > PCPU_MIN_UNIT_SIZE) return E2BIG;
+    if (percpu && roundUp8(valueSize) > PCPU_MIN_UNIT_SIZE) return E2BIG;
     // htab_map_alloc: each CPU's LRU list gets at least one element.
     if (percpuLru) {
       const up = Math.ceil(maxEntries / ncpu) * ncpu;
@@ -73,7 +73,7 @@ export function checkCreate(attrs: MapAttrs, ncpu: number): CreatePlan | number 
     if (type !== MapType.Array && (flags & (MapFlags.Mmapable | MapFlags.InnerMap))) return EINVAL;
     if (flags & MapFlags.PreserveElems) return EINVAL;
     if (valueSize > 0x7fffffff) return E2BIG;
-    if (percpu && ((valueSize + 7) & ~7) > PCPU_MIN_UNIT_SIZE) return E2BIG;
+    if (percpu && roundUp8(valueSize) > PCPU_MIN_UNIT_SIZE) return E2BIG;
   }
 
   // bpf_obj_name_cpy: the 16-byte map_name up to its first NUL, [A-Za-z0-9_.] only, and a NUL within

@@ -7,12 +7,18 @@ import { availableParallelism } from 'node:os';
 import { BatchOp, MapFlags, MapType, type BatchOpId } from '../constants.js';
 import type { Engine, MapAttrs, MapHandle, MapInfo, ObjectFailure, ObjectHandle, RawProgramHandle, RawProgramSpec } from '../engine.js';
 import { loadEmulatorProgram, openEmulatorObject } from './object.js';
-import type { EmulatedTask } from './programs/helpers.js';
+import { CpuLocks, heldLockTables, RES_DEF_TIMEOUT_NS } from './cpu-locks.js';
+import { EmulatedCpus } from './cpus.js';
+import type { ProgramState } from './object.js';
+import { EXECUTIONS, type Execution } from './programs/compiler.js';
+import type { RunContext } from './programs/test-run.js';
+import { xorshift32, type EmulatedTask, type HelperContext } from './programs/helpers.js';
 import { ArrayTable } from './array.js';
 import { checkCreate } from './create.js';
 import { HashTable } from './hash.js';
 import { lruTargetFree } from './lru.js';
 import { errnoByCode } from '../errno.js';
+import { programSide, type ProgramMap, type ProgramSide } from './program-map.js';
 import {
   BPF_F_LOCK, EACCES, EBUSY, EEXIST, EINVAL, ENOENT, ENOMEM, ENOTSUPP, EPERM, lockOffsetOf, type MapShape,
 } from './storage.js';
@@ -36,18 +42,16 @@ export interface EmulatorOptions {
   seed?: number;
   /** The task programs see through bpf_get_current_pid_tgid/uid_gid/comm. Default: this process. */
   task?: Partial<EmulatedTask>;
-}
-
-/** What a BPF program sees of a map (the emulator's program runner and the differential tests use it). */
-export interface ProgramSide {
-  /** bpf_map_lookup_elem: copies `cpu`'s value (value_size bytes); sets the LRU ref bit. */
-  lookup(key: Uint8Array, value: Uint8Array, cpu: number): number;
-  /** bpf_map_update_elem: per-CPU maps write `cpu`'s slot, and a new element's other slots are zeroed. */
-  update(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): number;
-  /** bpf_map_delete_elem */
-  delete(key: Uint8Array, cpu: number): number;
-  /** bpf_map_lookup_percpu_elem */
-  lookupPercpu(key: Uint8Array, value: Uint8Array, cpu: number): number;
+  /**
+   * How long one bpf_res_spin_lock may wait before it fails with -ETIMEDOUT, in milliseconds. Default 250
+   * (the kernel's RES_DEF_TIMEOUT); shorter makes deadlock tests fast.
+   */
+  resLockTimeoutMs?: number;
+  /**
+   * How programs run: 'compiled' (to JavaScript, programs/compiler.ts) or 'interpreter' (the reference,
+   * programs/interpreter.ts); both have the same semantics. Default: BPFKIT_EXECUTION, else 'compiled'.
+   */
+  execution?: Execution;
 }
 
 type Table = HashTable | ArrayTable;
@@ -104,6 +108,15 @@ export class Emulator implements Engine {
   readonly traceLog: string[] = [];
   /** The task programs run as (bpf_get_current_*). */
   readonly task: EmulatedTask;
+  /** bpf_res_spin_lock's timeout in nanoseconds. */
+  readonly resLockTimeoutNs: number;
+  /** How this emulator runs programs (EmulatorOptions.execution). */
+  readonly execution: Execution;
+  /** rqspinlock's held-locks tables: one row per worker CPU, and one for this thread's synchronous runs. */
+  readonly #heldLocks: Int32Array;
+  /** The locks this thread's synchronous runs take (their own held-locks row: never a worker's). */
+  readonly mainCpuLocks: CpuLocks;
+  #workerCpus: EmulatedCpus | undefined;
 
   constructor(options: EmulatorOptions = {}) {
     const cpus = options.possibleCpus ?? hostPossibleCpus();
@@ -122,15 +135,41 @@ export class Emulator implements Engine {
     this.task = {
       pid: process.pid, tgid: process.pid, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, comm: 'node', ...options.task,
     };
+    const timeoutMs = options.resLockTimeoutMs ?? RES_DEF_TIMEOUT_NS / 1e6;
+    if (typeof timeoutMs !== 'number' || !(timeoutMs > 0) || timeoutMs > 3_600_000) throw new RangeError(`resLockTimeoutMs must be a number of milliseconds in (0, 3600000], got ${String(timeoutMs)}`);
+    this.resLockTimeoutNs = Math.round(timeoutMs * 1e6);
+    const execution = options.execution ?? (process.env.BPFKIT_EXECUTION || 'compiled');
+    if (!EXECUTIONS.includes(execution as Execution)) {
+      throw new TypeError(`execution must be 'interpreter' or 'compiled'${options.execution === undefined ? ' (from BPFKIT_EXECUTION)' : ''}, got ${JSON.stringify(execution)}`);
+    }
+    this.execution = execution as Execution;
+    this.#heldLocks = heldLockTables(cpus + 1);
+    this.mainCpuLocks = new CpuLocks(this.#heldLocks, cpus, this.resLockTimeoutNs);
+  }
+
+  /** What helpers see on this thread: the current CPU, the task, the seeded random stream, the trace log. */
+  helperContext(): HelperContext & RunContext {
+    return { execution: this.execution, cpu: this.currentCpu, task: this.task, random: () => this.random(), trace: (line) => this.trace(line), locks: this.mainCpuLocks };
+  }
+
+  /** The emulated CPUs that run programs asynchronously: one worker thread each, started on first use. */
+  get cpus(): EmulatedCpus {
+    this.#workerCpus ??= new EmulatedCpus({
+      cpus: this.possibleCpus(), heldLocks: this.#heldLocks, task: this.task, seed: this.#random, resLockTimeoutNs: this.resLockTimeoutNs,
+      execution: this.execution,
+      trace: (lines) => this.traceLog.push(...lines),
+    });
+    return this.#workerCpus;
+  }
+
+  /** A closed program: the worker CPUs drop their copies of it. */
+  forgetProgram(state: ProgramState): void {
+    this.#workerCpus?.forget(state);
   }
 
   /** bpf_get_prandom_u32: a xorshift32 stream seeded from `seed` (deterministic when a seed is given). */
   random(): number {
-    let x = this.#random;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    return (this.#random = x >>> 0);
+    return (this.#random = xorshift32(this.#random));
   }
 
   /** Where bpf_trace_printk lines go. */
@@ -346,7 +385,7 @@ function hostPossibleCpus(): number {
   return availableParallelism();
 }
 
-export class EmulatorMapHandle implements MapHandle {
+export class EmulatorMapHandle implements MapHandle, ProgramMap {
   readonly info: MapInfo;
   readonly program: ProgramSide;
   readonly #map: EmulatedMap;
@@ -364,7 +403,7 @@ export class EmulatorMapHandle implements MapHandle {
     this.#emulator = emulator;
     this.#access = access;
     this.info = { ...map.info };
-    this.program = programSide(map);
+    this.program = programSide(map.table);
     this.#keySize = map.shape.keySize;
     this.#valueBufSize = map.table.stride;
     this.#tokenSize = map.table instanceof HashTable ? 4 : map.shape.keySize;
@@ -405,7 +444,7 @@ export class EmulatorMapHandle implements MapHandle {
     if (flags & ~BPF_F_LOCK) return EINVAL;
     if (!this.#canRead) return EPERM;
     if ((flags & BPF_F_LOCK) && !m.spinLock) return EINVAL;
-    return m.table.lookup(key, value);
+    return m.table.lookup(key, value, (flags & BPF_F_LOCK) !== 0);
   }
 
   update(key: Uint8Array, value: Uint8Array, flags: number): number {
@@ -438,7 +477,7 @@ export class EmulatorMapHandle implements MapHandle {
     if (flags & ~BPF_F_LOCK) return EINVAL;
     if (!this.#canRead || !this.#canWrite) return EPERM;
     if ((flags & BPF_F_LOCK) && !m.spinLock) return EINVAL;
-    return m.table instanceof HashTable ? m.table.lookupAndDelete(key, value) : ENOTSUPP;
+    return m.table instanceof HashTable ? m.table.lookupAndDelete(key, value, (flags & BPF_F_LOCK) !== 0) : ENOTSUPP;
   }
 
   /** bpf_map_do_batch, then the map's batch op or the generic one (kernel/bpf/syscall.c). */
@@ -567,17 +606,6 @@ export class EmulatorMapHandle implements MapHandle {
   }
 }
 
-
-function programSide(map: EmulatedMap): ProgramSide {
-  const { table, shape } = map;
-  const ncpu = shape.ncpu;
-  return {
-    lookup: (key, value, cpu) => table.programLookup(key, value, cpu),
-    update: (key, value, flags, cpu) => table.update(key, 0, value, 0, flags, cpu, true),
-    delete: (key) => (table instanceof HashTable ? table.delete(key, 0) : EINVAL),
-    lookupPercpu: (key, value, cpu) => (!shape.percpu || cpu >= ncpu ? ENOENT : table.programLookup(key, value, cpu)),
-  };
-}
 
 // The addon's argument checks (native/args.h) with the same classes and messages, so a raw handle refuses
 // a malformed buffer on the emulator exactly as on the kernel instead of reading or writing past a slab.

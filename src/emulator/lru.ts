@@ -12,6 +12,8 @@ const FREE = 2;
 const LOCAL_FREE = 3;
 const LOCAL_PENDING = 4;
 
+import { sharedBytes, sharedInt32 } from './shared.js';
+
 const LOCAL_FREE_TARGET = 128;
 const PERCPU_FREE_TARGET = 4;
 
@@ -30,13 +32,40 @@ export interface LruOptions {
   targetFree: number;
 }
 
-/** One struct bpf_lru_list: its three list heads, the active/inactive counts and the rotation cursor. */
-interface LruList {
-  active: number;
-  inactive: number;
-  free: number;
-  counts: [number, number];
-  nextInactiveRotation: number;
+/** The LRU's memory, shared with every thread that attaches to the same map (see shared.ts). */
+export interface LruState {
+  next: Int32Array;
+  prev: Int32Array;
+  type: Uint8Array;
+  ref: Uint8Array;
+  cpu: Uint16Array;
+  /** Per list: the active and inactive counts and the rotation cursor. */
+  lists: Int32Array;
+  /** Common LRU: each CPU's next CPU to steal from. */
+  steal: Int32Array;
+}
+
+/** One struct bpf_lru_list: its three list heads (fixed), its counts and rotation cursor (shared). */
+class LruList {
+  readonly #st: Int32Array;
+  readonly #at: number;
+  constructor(readonly active: number, readonly inactive: number, readonly free: number, st: Int32Array, at: number) {
+    this.#st = st;
+    this.#at = at;
+  }
+  get nextInactiveRotation(): number {
+    return this.#st[this.#at + 2]!;
+  }
+  set nextInactiveRotation(node: number) {
+    this.#st[this.#at + 2] = node;
+  }
+  /** The count of ACTIVE or INACTIVE nodes. */
+  count(type: number): number {
+    return this.#st[this.#at + type]!;
+  }
+  addCount(type: number, delta: number): void {
+    this.#st[this.#at + type] = this.#st[this.#at + type]! + delta;
+  }
 }
 
 export class BpfLru {
@@ -46,6 +75,7 @@ export class BpfLru {
   readonly #nrScans: number;
   readonly #targetFree: number;
   readonly #evict: (node: number) => boolean;
+  readonly state: LruState;
   readonly #next: Int32Array;
   readonly #prev: Int32Array;
   readonly #type: Uint8Array;
@@ -56,38 +86,54 @@ export class BpfLru {
   /** Common LRU only: each CPU's local free and pending list heads, and its next CPU to steal from. */
   readonly #localFree: number[] = [];
   readonly #localPending: number[] = [];
-  readonly #nextSteal: number[] = [];
+  readonly #nextSteal: Int32Array;
 
-  /** evict(node) is htab_lru_map_delete_node: unlink that element from its bucket, true if it was there. */
-  constructor(opts: LruOptions, evict: (node: number) => boolean) {
+  /**
+   * evict(node) is htab_lru_map_delete_node: unlink that element from its bucket, true if it was there.
+   * Given `state` (another thread's LRU of the same map), attaches to it instead of making a new one.
+   */
+  constructor(opts: LruOptions, evict: (node: number) => boolean, state?: LruState) {
     this.#percpu = opts.percpu;
     this.#ncpu = opts.ncpu;
     this.#n = opts.nrElems;
     this.#targetFree = opts.targetFree;
     this.#nrScans = opts.percpu ? PERCPU_FREE_TARGET : LOCAL_FREE_TARGET;
     this.#evict = evict;
-    const heads = opts.percpu ? 3 * opts.ncpu : 3 + 2 * opts.ncpu;
-    this.#next = new Int32Array(this.#n + heads);
-    this.#prev = new Int32Array(this.#n + heads);
-    this.#type = new Uint8Array(this.#n);
-    this.#ref = new Uint8Array(this.#n);
-    this.#cpu = new Uint16Array(this.#n);
+    const nLists = opts.percpu ? opts.ncpu : 1;
+    const heads = 3 * nLists + (opts.percpu ? 0 : 2 * opts.ncpu);
+    this.state = state ?? {
+      next: sharedInt32(this.#n + heads),
+      prev: sharedInt32(this.#n + heads),
+      type: sharedBytes(this.#n),
+      ref: sharedBytes(this.#n),
+      cpu: new Uint16Array(sharedBytes(2 * this.#n).buffer, 0, this.#n),
+      lists: sharedInt32(3 * nLists),
+      steal: sharedInt32(opts.ncpu),
+    };
+    this.#next = this.state.next;
+    this.#prev = this.state.prev;
+    this.#type = this.state.type;
+    this.#ref = this.state.ref;
+    this.#cpu = this.state.cpu;
+    this.#nextSteal = this.state.steal;
     let h = this.#n;
     const head = (): number => {
-      this.#next[h] = this.#prev[h] = h;
+      if (!state) this.#next[h] = this.#prev[h] = h;
       return h++;
     };
-    for (let i = 0; i < (opts.percpu ? opts.ncpu : 1); i++) {
+    for (let i = 0; i < nLists; i++) {
       const active = head();
       const inactive = head();
+      const list = new LruList(active, inactive, head(), this.state.lists, 3 * i);
       // bpf_lru_list_init: the rotation cursor starts at the inactive list's head.
-      this.#lists.push({ active, inactive, free: head(), counts: [0, 0], nextInactiveRotation: inactive });
+      if (!state) list.nextInactiveRotation = inactive;
+      this.#lists.push(list);
     }
     if (!opts.percpu) {
       for (let c = 0; c < opts.ncpu; c++) {
         this.#localFree.push(head());
         this.#localPending.push(head());
-        this.#nextSteal.push(c);
+        if (!state) this.#nextSteal[c] = c;
       }
     }
   }
@@ -180,14 +226,14 @@ export class BpfLru {
   #moveToFree(l: LruList, node: number, freeList: number, freeType: number): void {
     if (node === l.nextInactiveRotation) l.nextInactiveRotation = this.#prev[node]!;
     const t = this.#type[node]!;
-    if (t < 2) l.counts[t as 0 | 1]--;
+    if (t < 2) l.addCount(t, -1);
     this.#type[node] = freeType;
     this.#listMove(node, freeList);
   }
 
   /** __bpf_lru_node_move_in: from a local list into the LRU list. */
   #moveIn(l: LruList, node: number, type: number): void {
-    if (type < 2) l.counts[type as 0 | 1]++;
+    if (type < 2) l.addCount(type, 1);
     this.#type[node] = type;
     this.#ref[node] = 0;
     this.#listMove(node, this.#headOf(l, type));
@@ -197,8 +243,8 @@ export class BpfLru {
   #move(l: LruList, node: number, type: number): void {
     const t = this.#type[node]!;
     if (t !== type) {
-      if (t < 2) l.counts[t as 0 | 1]--;
-      if (type < 2) l.counts[type as 0 | 1]++;
+      if (t < 2) l.addCount(t, -1);
+      if (type < 2) l.addCount(type, 1);
       this.#type[node] = type;
     }
     this.#ref[node] = 0;
@@ -273,7 +319,7 @@ export class BpfLru {
 
   /** __bpf_lru_list_rotate */
   #rotate(l: LruList): void {
-    if (l.counts[INACTIVE] < l.counts[ACTIVE]) this.#rotateActive(l);
+    if (l.count(INACTIVE) < l.count(ACTIVE)) this.#rotateActive(l);
     this.#rotateInactive(l);
   }
 

@@ -11,19 +11,19 @@ import type {
 import { errnoByCode } from '../errno.js';
 import { checkProgram, type CheckedMap } from './checker/index.js';
 import { Emulator, EmulatorMapHandle } from './emulator.js';
-import { prepareContext } from './programs/contexts.js';
-import { callHelper, emulatedHelpers, helperName, type HelperContext } from './programs/helpers.js';
-import { execute, type ExecEnv, type ExecProgram } from './programs/interpreter.js';
+import type { ProgramMap } from './program-map.js';
 import { decodeInsns } from './programs/isa.js';
-import { parseObject } from './programs/loader.js';
-import { Memory, ProgramFault } from './programs/memory.js';
+import { kfuncByName } from './programs/kfuncs.js';
+import { resolveExterns } from './programs/externs.js';
+import { internalMapName, parseObject } from './programs/loader.js';
+import { Memory } from './programs/memory.js';
+import { runTest, type LinkedProgram, type RunOutcome } from './programs/test-run.js';
 import type { Insn, MapDef, ParsedObject, ParsedProgram } from './programs/types.js';
+import { sharedInt32 } from './shared.js';
 
 const EINVAL = -errnoByCode.EINVAL;
 const EBADF = -errnoByCode.EBADF;
-const EFAULT = -errnoByCode.EFAULT;
 const ENOENT = -errnoByCode.ENOENT;
-const ENOSPC = -errnoByCode.ENOSPC;
 const ENOTSUPP = -errnoByCode.ENOTSUPP;
 const EBUSY = -errnoByCode.EBUSY;
 
@@ -31,18 +31,54 @@ const BPF_LD_IMM64 = 0x18;
 const BPF_CALL = 0x85;
 const PSEUDO = { MapFd: 1, MapValue: 2, KfuncCall: 2, MapIdx: 5, MapIdxValue: 6 } as const;
 const BPF_F_RDONLY_PROG = 0x80;
-const BPF_PROG_TYPE_SYSCALL = 31;
 
-/** What one program needs at run time, shared by every run of it. */
-interface Linked {
-  exec: ExecProgram;
-  memory: Memory;
+/** What a program is made of, kept so a worker CPU (cpus.ts) can link it again on its own thread. */
+export interface ProgramSource {
+  name: string;
+  type: number;
+  insns: Insn[];
+  relocs: ParsedProgram['relocs'];
+  functions: ParsedProgram['functions'];
   lines: ParsedProgram['lines'];
+  /** The maps it may refer to: by name (object programs) or by index (raw programs). */
+  maps: { name?: string; index?: number; map: ProgramMap }[];
+}
+
+/** A loaded program across threads: a key the worker CPUs cache it by, its source, its closed flag (shared). */
+export interface ProgramState {
+  key: number;
+  source: ProgramSource;
+  /** [0] becomes 1 when the program is closed: runs in flight stop between repeats with EINTR. */
+  cancel: Int32Array;
+}
+
+let nextProgramKey = 1;
+
+function programState(source: ProgramSource): ProgramState {
+  return { key: nextProgramKey++, source, cancel: sharedInt32(1) };
+}
+
+/** Links a program to this thread's view of its maps. */
+export function linkProgram(source: ProgramSource, mapOf: (ref: { name?: string; index?: number }) => ProgramMap | undefined): LinkedProgram | ObjectFailure {
+  const memory = new Memory();
+  const insns = link(source.name, source.insns, memory, mapOf, source.relocs);
+  if (!Array.isArray(insns)) return insns;
+  return { exec: { insns, name: source.name, functions: source.functions }, memory, lines: source.lines, type: source.type };
+}
+
+/** libbpf bpf_object__resolve_externs (before any map exists): the `.kconfig` map's bytes, or the failure. */
+function withKconfig(parsed: ParsedObject, kernelVersion: string): MapDef[] | ObjectFailure {
+  if (!parsed.externs) return parsed.maps;
+  const kconfigName = internalMapName(parsed.name, '.kconfig');
+  const kconfig = parsed.maps.find((m) => m.internal && m.name === kconfigName);
+  const bytes = resolveExterns(parsed.externs, kconfig?.valueSize ?? 0, kernelVersion);
+  if (!(bytes instanceof Uint8Array)) return { errno: bytes.errno, syscall: 'bpf_object__load', detail: bytes.detail };
+  return parsed.maps.map((m) => (m === kconfig ? { ...m, initial: bytes } : m));
 }
 
 /** Patches map references into tagged pointers and checks every call the program makes. */
 function link(
-  name: string, insns: Insn[], memory: Memory, mapOf: (ref: { name?: string; index?: number }) => EmulatorMapHandle | undefined,
+  name: string, insns: Insn[], memory: Memory, mapOf: (ref: { name?: string; index?: number }) => ProgramMap | undefined,
   relocs: ParsedProgram['relocs'],
 ): Insn[] | ObjectFailure {
   const out = insns.map((i) => ({ ...i }));
@@ -58,18 +94,21 @@ function link(
     const reloc = byInsn.get(i);
     if (insn.code === BPF_LD_IMM64) {
       if (i + 1 >= out.length) return fail(`ld_imm64 at insn ${i} has no second half`);
-      if (reloc?.kind === 'map' || reloc?.kind === 'mapValue' || insn.src === PSEUDO.MapIdx || insn.src === PSEUDO.MapIdxValue) {
-        const map = reloc && 'map' in reloc ? mapOf({ name: reloc.map }) : mapOf({ index: insn.imm });
+      // A __kconfig variable is an address in the `.kconfig` map, filled by resolveExterns (withKconfig).
+      const kconfig = reloc?.kind === 'extern' && reloc.externKind === 'kconfig' && reloc.map !== undefined;
+      if (reloc?.kind === 'map' || reloc?.kind === 'mapValue' || kconfig || insn.src === PSEUDO.MapIdx || insn.src === PSEUDO.MapIdxValue) {
+        const map = reloc && 'map' in reloc && reloc.map !== undefined ? mapOf({ name: reloc.map }) : mapOf({ index: insn.imm });
         if (!map) return fail(`insn ${i} refers to a map that does not exist`);
         if (reloc?.kind === 'map' || insn.src === PSEUDO.MapIdx) {
           setImm64(i, mapPointer(memory, map));
         } else {
-          const offset = reloc?.kind === 'mapValue' ? reloc.offset : out[i + 1]!.imm;
+          const offset = reloc?.kind === 'mapValue' || kconfig ? (reloc as { offset: number }).offset : out[i + 1]!.imm;
           if (map.info.type !== 2 || offset < 0 || offset >= map.info.valueSize) return fail(`insn ${i}: direct value access needs an array map and an offset inside its value`);
           setImm64(i, globalPointer(memory, map) + BigInt(offset));
         }
       } else if (reloc?.kind === 'extern') {
-        return fail(`extern ${reloc.name} (${reloc.externKind}) cannot be resolved by the emulator`, ENOTSUPP);
+        // A __ksym variable that got past resolveExterns is a weak one nobody has: libbpf's plain 0.
+        setImm64(i, 0n);
       } else if (insn.src === PSEUDO.MapFd || insn.src === PSEUDO.MapValue) {
         return fail(`insn ${i}: map fds do not exist on the emulator; refer to maps by index (BPF_PSEUDO_MAP_IDX)`, EBADF);
       }
@@ -77,10 +116,12 @@ function link(
       continue;
     }
     if (insn.code === BPF_CALL) {
-      if (insn.src === 0 && !emulatedHelpers.has(insn.imm)) return fail(`helper ${helperName(insn.imm)} (#${insn.imm}) is not emulated`, ENOTSUPP);
+      // Helpers the emulator lacks are refused by the load-time checker (checker/structure.ts).
       if (insn.src === PSEUDO.KfuncCall) {
-        const kfunc = reloc?.kind === 'kfunc' ? reloc.name : `#${insn.imm}`;
-        return fail(`kfunc ${kfunc} is not emulated yet`, ENOTSUPP);
+        // The kernel knows a kfunc by its vmlinux BTF id; the emulator by the extern's name (kfuncs.ts).
+        const id = reloc?.kind === 'kfunc' ? kfuncByName.get(reloc.name) : undefined;
+        if (id === undefined) return fail(`kfunc ${reloc?.kind === 'kfunc' ? reloc.name : `#${insn.imm}`} is not emulated`, ENOTSUPP);
+        insn.imm = id;
       }
     }
   }
@@ -98,9 +139,9 @@ function checkedHandle(map: EmulatorMapHandle): CheckedMap {
   };
 }
 
-const mapPointers = new WeakMap<Memory, Map<EmulatorMapHandle, { map: bigint; value?: bigint }>>();
+const mapPointers = new WeakMap<Memory, Map<ProgramMap, { map: bigint; value?: bigint }>>();
 
-function pointersOf(memory: Memory, map: EmulatorMapHandle): { map: bigint; value?: bigint } {
+function pointersOf(memory: Memory, map: ProgramMap): { map: bigint; value?: bigint } {
   let byMap = mapPointers.get(memory);
   if (!byMap) mapPointers.set(memory, (byMap = new Map()));
   let p = byMap.get(map);
@@ -108,12 +149,12 @@ function pointersOf(memory: Memory, map: EmulatorMapHandle): { map: bigint; valu
   return p;
 }
 
-function mapPointer(memory: Memory, map: EmulatorMapHandle): bigint {
+function mapPointer(memory: Memory, map: ProgramMap): bigint {
   return pointersOf(memory, map).map;
 }
 
 /** Global data: element 0 of a one-element array, addressed directly (BPF_PSEUDO_MAP_VALUE). */
-function globalPointer(memory: Memory, map: EmulatorMapHandle): bigint {
+function globalPointer(memory: Memory, map: ProgramMap): bigint {
   const p = pointersOf(memory, map);
   const table = map.table;
   p.value ??= memory.addRegion({
@@ -130,18 +171,22 @@ function globalPointer(memory: Memory, map: EmulatorMapHandle): bigint {
 class EmulatorProgram implements ProgramHandle {
   readonly name: string;
   readonly type: number;
-  readonly #linked: Linked;
+  readonly #linked: LinkedProgram;
   readonly #emulator: Emulator;
-  readonly #closed: () => boolean;
+  readonly #state: ProgramState;
   #r0 = 0n;
   #fault: string | undefined;
 
-  constructor(name: string, type: number, linked: Linked, emulator: Emulator, closed: () => boolean) {
-    this.name = name;
-    this.type = type;
+  constructor(linked: LinkedProgram, emulator: Emulator, state: ProgramState) {
+    this.name = linked.exec.name;
+    this.type = linked.type;
     this.#linked = linked;
     this.#emulator = emulator;
-    this.#closed = closed;
+    this.#state = state;
+  }
+
+  get #closed(): boolean {
+    return this.#state.cancel[0] !== 0;
   }
 
   lastR0(): bigint {
@@ -153,92 +198,49 @@ class EmulatorProgram implements ProgramHandle {
     return this.#fault;
   }
 
+  /** On this thread, as the emulator's current CPU. */
   testRun(a: TestRunArgs): number {
-    if (this.#closed()) return EBADF;
-    this.#fault = undefined;
-    const syscall = this.type === BPF_PROG_TYPE_SYSCALL;
-    // net/bpf/test_run.c: cpu and flags are refused (EINVAL) by the skb and syscall runners and need
-    // BPF_F_TEST_RUN_ON_CPU / live frames elsewhere, which the emulator does not model.
-    if (a.cpu !== 0 || a.flags !== 0) return EINVAL;
-    const memory = this.#linked.memory;
-    const mark = memory.mark();
-    try {
-      const prepared = prepareContext(this.type, { data: a.data, ctx: a.ctx }, memory);
-      if (typeof prepared === 'number') return prepared;
-      const runs = Math.max(1, a.repeat);
-      const env = this.#env(memory, prepared.skbData);
-      const start = process.hrtime.bigint();
-      for (let i = 0; i < runs; i++) this.#r0 = execute(this.#linked.exec, env, prepared.r1);
-      const duration = Number((process.hrtime.bigint() - start) / BigInt(runs));
-      a.out[0] = Number(this.#r0 & 0xffffffffn);
-      a.out[1] = Math.min(duration, 0xffffffff);
-      let rc = 0;
-      const data = prepared.dataOut();
-      if (data && a.dataOut) {
-        // bpf_test_finish: copy what fits, report the full size, ENOSPC when it did not fit.
-        a.dataOut.set(data.subarray(0, a.dataOut.length));
-        a.out[2] = data.length;
-        if (data.length > a.dataOut.length) rc = ENOSPC;
-      }
-      const ctx = prepared.ctxOut();
-      if (ctx && a.ctxOut) {
-        // bpf_ctx_finish: as for data, what fits is copied and a shorter buffer is ENOSPC (a syscall
-        // program's context is written back whole, to where it came from).
-        a.ctxOut.set(ctx.subarray(0, a.ctxOut.length));
-        a.out[3] = ctx.length;
-        if (!syscall && ctx.length > a.ctxOut.length) rc = ENOSPC;
-      }
-      return rc;
-    } catch (e) {
-      if (!(e instanceof ProgramFault)) throw e;
-      const line = this.#linked.lines.get(e.insn);
-      this.#fault = `${e.reason} at insn ${e.insn}${line ? ` (${line.file}:${line.line}: ${line.text.trim()})` : ''}`;
-      return EFAULT;
-    } finally {
-      memory.release(mark);
-    }
-  }
-
-  testRunAsync(a: TestRunArgs): Promise<number> {
-    // One thread for now: the run happens before the promise settles (worker CPUs come with the locks work).
-    return new Promise((resolve) => setImmediate(() => resolve(this.testRun(a))));
-  }
-
-  #env(memory: Memory, skbData: Uint8Array | undefined): ExecEnv {
+    if (this.#closed) return EBADF;
     const emu = this.#emulator;
-    const helpers: HelperContext = {
-      cpu: emu.currentCpu,
-      task: emu.task,
-      random: () => emu.random(),
-      trace: (line) => emu.trace(line),
-    };
-    if (skbData) helpers.skbData = skbData;
-    return {
-      memory,
-      callHelper: (id, vm) => callHelper(id, vm, helpers),
-      callKfunc: () => {
-        throw new ProgramFault('kfuncs are not emulated yet');
-      },
-    };
+    return this.#settle(runTest(this.#linked, emu.helperContext(), emu.mainCpuLocks, a));
+  }
+
+  /** On one of the emulator's worker CPUs (cpus.ts): runs overlap in time as on several kernel CPUs. */
+  async testRunAsync(a: TestRunArgs): Promise<number> {
+    if (this.#closed) return EBADF;
+    return this.#settle(await this.#emulator.cpus.run(this.#state, a));
+  }
+
+  #settle(outcome: RunOutcome): number {
+    this.#r0 = outcome.r0;
+    this.#fault = outcome.fault;
+    return outcome.rc;
   }
 }
 
 /** A program from raw instructions: its maps are the caller's (by index), and it owns nothing else. */
 class EmulatorRawProgram extends EmulatorProgram implements RawProgramHandle {
-  readonly #state: { closed: boolean };
+  readonly #state: ProgramState;
+  readonly #emulator: Emulator;
 
-  constructor(name: string, type: number, linked: Linked, emulator: Emulator, state: { closed: boolean }) {
-    super(name, type, linked, emulator, () => state.closed);
+  constructor(linked: LinkedProgram, emulator: Emulator, state: ProgramState) {
+    super(linked, emulator, state);
     this.#state = state;
+    this.#emulator = emulator;
   }
 
   get closed(): boolean {
-    return this.#state.closed;
+    return this.#state.cancel[0] !== 0;
   }
 
   close(): void {
-    this.#state.closed = true;
+    closeProgram(this.#emulator, this.#state);
   }
+}
+
+/** Marks a program closed (its runs in flight stop with EINTR) and lets the worker CPUs forget it. */
+function closeProgram(emulator: Emulator, state: ProgramState): void {
+  if (Atomics.exchange(state.cancel, 0, 1) === 0) emulator.forgetProgram(state);
 }
 
 export function loadEmulatorProgram(emulator: Emulator, spec: RawProgramSpec): RawProgramHandle | ObjectFailure {
@@ -253,11 +255,13 @@ export function loadEmulatorProgram(emulator: Emulator, spec: RawProgramSpec): R
     mapOf: (ref) => (ref.index === undefined || !maps[ref.index] ? undefined : checkedHandle(maps[ref.index]!)),
   });
   if (refused) return { errno: refused.errno, syscall: 'BPF_PROG_LOAD', program: spec.name, log: refused.log };
-  const memory = new Memory();
-  const insns = link(spec.name, decoded, memory, (ref) => (ref.index === undefined ? undefined : maps[ref.index]), []);
-  if (!Array.isArray(insns)) return insns;
-  const linked: Linked = { exec: { insns, name: spec.name }, memory, lines: new Map() };
-  return new EmulatorRawProgram(spec.name, spec.type, linked, emulator, { closed: false });
+  const source: ProgramSource = {
+    name: spec.name, type: spec.type, insns: decoded, relocs: [], functions: [], lines: new Map(),
+    maps: maps.map((map, index) => ({ index, map })),
+  };
+  const linked = linkProgram(source, (ref) => (ref.index === undefined ? undefined : maps[ref.index]));
+  if (!('exec' in linked)) return linked;
+  return new EmulatorRawProgram(linked, emulator, programState(source));
 }
 
 /** One `.bpf.o` on the emulator. */
@@ -268,6 +272,7 @@ export class EmulatorObject implements ObjectHandle {
   readonly #reused = new Map<string, EmulatorMapHandle>();
   readonly #maps = new Map<string, EmulatorMapHandle>();
   readonly #programs = new Map<string, EmulatorProgram>();
+  readonly #states: ProgramState[] = [];
   #loaded = false;
   #closed = false;
 
@@ -318,14 +323,16 @@ export class EmulatorObject implements ObjectHandle {
 
   load(): ObjectFailure | undefined {
     if (this.#loaded) return { errno: EBUSY, syscall: 'bpf_object__load' };
-    for (const def of this.#parsed.maps) {
+    const defs = withKconfig(this.#parsed, this.#emulator.kernelVersion);
+    if (!Array.isArray(defs)) return defs;
+    for (const def of defs) {
       const failure = this.#createMap(def);
       if (failure) {
         this.#closeMaps();
         return failure;
       }
     }
-    const memory = new Memory();
+    const maps = [...this.#maps].map(([name, map]) => ({ name, map }));
     for (const p of this.#parsed.programs) {
       if (!this.#autoload.get(p.name)) continue;
       const refused = checkProgram({
@@ -340,13 +347,15 @@ export class EmulatorObject implements ObjectHandle {
         this.#closeMaps();
         return { errno: refused.errno, syscall: 'BPF_PROG_LOAD', program: p.name, log: refused.log };
       }
-      const insns = link(p.name, p.insns, memory, (ref) => (ref.name === undefined ? undefined : this.#maps.get(ref.name)), p.relocs);
-      if (!Array.isArray(insns)) {
+      const source: ProgramSource = { name: p.name, type: p.type, insns: p.insns, relocs: p.relocs, functions: p.functions, lines: p.lines, maps };
+      const linked = linkProgram(source, (ref) => (ref.name === undefined ? undefined : this.#maps.get(ref.name)));
+      if (!('exec' in linked)) {
         this.#closeMaps();
-        return insns;
+        return linked;
       }
-      const linked: Linked = { exec: { insns, name: p.name, functions: p.functions }, memory, lines: p.lines };
-      this.#programs.set(p.name, new EmulatorProgram(p.name, p.type, linked, this.#emulator, () => this.#closed));
+      const state = programState(source);
+      this.#states.push(state);
+      this.#programs.set(p.name, new EmulatorProgram(linked, this.#emulator, state));
     }
     this.#loaded = true;
     return undefined;
@@ -384,9 +393,11 @@ export class EmulatorObject implements ObjectHandle {
     return this.#programs.get(name) ?? ENOENT;
   }
 
+  /** Unloads: runs in flight stop between repeats (EINTR), and the maps nobody else holds go. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    for (const state of this.#states) closeProgram(this.#emulator, state);
     this.#closeMaps();
   }
 

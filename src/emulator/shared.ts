@@ -2,6 +2,7 @@
 // worker threads that run programs (cpus.ts) read and change the same maps. Untouched pages of a
 // SharedArrayBuffer are never committed by the OS, so a map's slabs are allocated whole at creation
 // (as a preallocated kernel map is) without costing memory until elements are used.
+import { roundUp8 } from '../engine.js';
 
 /** A zeroed Int32Array over its own SharedArrayBuffer. */
 export function sharedInt32(n: number): Int32Array {
@@ -10,7 +11,7 @@ export function sharedInt32(n: number): Int32Array {
 
 /** A zeroed byte array over its own SharedArrayBuffer, 8-byte aligned (values hold 64-bit atomics). */
 export function sharedBytes(n: number): Uint8Array {
-  return new Uint8Array(new SharedArrayBuffer(Math.max(8, (n + 7) & ~7)), 0, n);
+  return new Uint8Array(new SharedArrayBuffer(Math.max(8, roundUp8(n))), 0, n);
 }
 
 /** Bytes before a value slab's first value: the slab's id (lock identity across threads, see cpu-locks.ts). */
@@ -23,7 +24,7 @@ let nextSlabId = 1;
  * (slab id, byte offset) on every thread.
  */
 export function sharedValueSlab(n: number): Uint8Array {
-  const buffer = new SharedArrayBuffer(SLAB_HEADER + Math.max(8, (n + 7) & ~7));
+  const buffer = new SharedArrayBuffer(SLAB_HEADER + Math.max(8, roundUp8(n)));
   new Int32Array(buffer)[0] = nextSlabId++;
   return new Uint8Array(buffer, SLAB_HEADER, n);
 }
@@ -53,5 +54,15 @@ export function unlockWord(word: Int32Array, index: number): void {
   if (Atomics.sub(word, index, 1) !== 1) {
     Atomics.store(word, index, 0);
     Atomics.notify(word, index, 1);
+  }
+}
+
+/** Runs `body` holding the lock word at `index` (BPF_F_LOCK copies under a value's bpf_spin_lock). */
+export function whileLocked(word: Int32Array, index: number, body: () => void): void {
+  lockWord(word, index);
+  try {
+    body();
+  } finally {
+    unlockWord(word, index);
   }
 }

@@ -11,10 +11,8 @@ export const EINVAL = -errnoByCode.EINVAL;
 export const ENOSPC = -errnoByCode.ENOSPC;
 export const EBUSY = -errnoByCode.EBUSY;
 export const EACCES = -errnoByCode.EACCES;
-export const EOPNOTSUPP = -errnoByCode.EOPNOTSUPP;
 export const ENOTSUPP = -errnoByCode.ENOTSUPP;
 
-export const BPF_ANY = 0;
 export const BPF_NOEXIST = 1;
 export const BPF_EXIST = 2;
 export const BPF_F_LOCK = 4;
@@ -47,12 +45,11 @@ export function clearLock(buf: Uint8Array, offset: number, lockOffset: number): 
   if (lockOffset >= 0) buf.fill(0, offset + lockOffset, offset + lockOffset + 4);
 }
 
-/** Grows a typed array to at least `n` elements, keeping its contents. */
-export function grow<T extends Uint8Array | Int32Array | Uint32Array>(a: T, n: number): T {
-  if (a.length >= n) return a;
-  const b = new (a.constructor as new (n: number) => T)(n);
-  b.set(a);
-  return b;
+/** Copies a value but its lock word (copy_map_value_locked: the destination's word is left as it is). */
+export function copyExceptLock(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number, n: number, lockOffset: number): void {
+  if (lockOffset < 0) return copyBytes(src, srcOff, dst, dstOff, n);
+  copyBytes(src, srcOff, dst, dstOff, lockOffset);
+  copyBytes(src, srcOff + lockOffset + 4, dst, dstOff + lockOffset + 4, n - lockOffset - 4);
 }
 
 /** Copies n bytes; a plain loop for small values, where subarray() + set() would allocate per call. */

@@ -54,7 +54,7 @@ export interface ObjectBinding {
     ctxOut: Uint8Array | null, repeat: number, cpu: number, flags: number, loops: number, out: Uint32Array,
   ): number;
   /**
-   * The same on the libuv threadpool. The run holds its own dup of `progFd` and references to the buffers
+   * The same on a thread of the run's own (native/prog.cc). The run holds its own dup of `progFd` and references to the buffers
    * until it settles; pass buffers nobody else can detach.
    */
   progTestRunAsync(

@@ -5,6 +5,7 @@
 import { expect, test } from 'vitest';
 import { Emulator, features, loadProgram, ProgramType } from '../../src/index.js';
 import { encodeInsns } from '../../src/emulator/programs/isa.js';
+import { EXECUTIONS } from '../../src/emulator/programs/compiler.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
 import { describeKernel } from '../helpers/kernel.js';
 import { isaCases } from '../emulator/isa-cases.js';
@@ -19,7 +20,8 @@ function versionAtLeast(release: string, wanted: string): boolean {
 
 describeKernel('the ISA: kernel and emulator agree on every case', () => {
   const release = features.kernelRelease();
-  const emulator = new Emulator();
+  // Both of the emulator's executions: the reference interpreter and the compiler.
+  const emulators = EXECUTIONS.map((execution) => new Emulator({ execution }));
   const runnable = isaCases.filter((c) => !c.since || versionAtLeast(release, c.since));
   const tooNew = isaCases.length - runnable.length;
   if (tooNew > 0) console.log(`skipped: ${tooNew} ISA cases need a kernel newer than ${release}`);
@@ -29,11 +31,13 @@ describeKernel('the ISA: kernel and emulator agree on every case', () => {
     for (const c of runnable) {
       const insns = encodeInsns(c.insns);
       using k = loadProgram({ type: ProgramType.Syscall, insns, name: 'isa', engine: getKernelEngine() });
-      using e = loadProgram({ type: ProgramType.Syscall, insns, name: 'isa', engine: emulator });
       const kernel = k.run({}).retval;
-      const emu = e.run({}).retval;
-      if (kernel !== asI32(c.expect) || emu !== kernel || e.lastR0 !== c.expect) {
-        mismatches.push(`${c.name}: kernel ${kernel}, emulator ${emu} (r0 ${e.lastR0}), expected ${c.expect}${c.note ? ` — ${c.note}` : ''}`);
+      for (const emulator of emulators) {
+        using e = loadProgram({ type: ProgramType.Syscall, insns, name: 'isa', engine: emulator });
+        const emu = e.run({}).retval;
+        if (kernel !== asI32(c.expect) || emu !== kernel || e.lastR0 !== c.expect) {
+          mismatches.push(`${c.name}: kernel ${kernel}, emulator (${emulator.execution}) ${emu} (r0 ${e.lastR0}), expected ${c.expect}${c.note ? ` — ${c.note}` : ''}`);
+        }
       }
     }
     expect(mismatches).toEqual([]);

@@ -9,6 +9,7 @@ import { encodeInsns } from '../../src/emulator/programs/isa.js';
 import type { Insn } from '../../src/emulator/programs/types.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
 import { loadProgram, type BpfProgram } from '../../src/object.js';
+import { EXECUTIONS, type Execution } from '../../src/emulator/programs/compiler.js';
 import { describeKernel } from '../helpers/kernel.js';
 import {
   ARRAY_ENTRIES, HASH_ENTRIES, Prng, RESULTS_SIZE, disassemble, generateProgram, minimise, type GeneratedProgram,
@@ -71,13 +72,17 @@ function runOn(engine: EngineOption, p: GeneratedProgram, insns: Insn[]): SideRe
   }
 }
 
-function both(p: GeneratedProgram, insns: Insn[], seed: number): { kernel: SideResult; emulator: SideResult } {
-  return { kernel: runOn(getKernelEngine(), p, insns), emulator: runOn(new Emulator({ seed }), p, insns) };
+/** One program on the kernel and on both of the emulator's executions (interpreter and compiler). */
+type Sides = { kernel: SideResult } & Record<Execution, SideResult>;
+
+function both(p: GeneratedProgram, insns: Insn[], seed: number): Sides {
+  const sides = { kernel: runOn(getKernelEngine(), p, insns) } as Sides;
+  for (const execution of EXECUTIONS) sides[execution] = runOn(new Emulator({ seed, execution }), p, insns);
+  return sides;
 }
 
 /** Which parts differ ('' when none, or when the kernel refused the program). */
-function signature(r: { kernel: SideResult; emulator: SideResult }): string {
-  const { kernel: k, emulator: e } = r;
+function signature1(k: SideResult, e: SideResult): string {
   if ('rejected' in k) return '';
   if ('rejected' in e) return 'emulator refused';
   const parts: string[] = [];
@@ -87,7 +92,14 @@ function signature(r: { kernel: SideResult; emulator: SideResult }): string {
   for (const m of Object.keys(k.maps)) if (JSON.stringify(k.maps[m]) !== JSON.stringify(e.maps[m])) parts.push(`map ${m}`);
   return parts.join(',');
 }
-const diverged = (r: { kernel: SideResult; emulator: SideResult }) => signature(r) !== '';
+/** The parts each execution gets wrong against the kernel ('' when none). */
+function signature(r: Sides): string {
+  return EXECUTIONS.map((execution) => {
+    const sig = signature1(r.kernel, r[execution]);
+    return sig === '' ? '' : `${execution}: ${sig}`;
+  }).filter((s) => s !== '').join('; ');
+}
+const diverged = (r: Sides) => signature(r) !== '';
 
 describeKernel('random programs: the emulator answers as the kernel does', () => {
   test(`${COUNT} seeded random programs`, () => {
@@ -136,13 +148,14 @@ describeKernel('random programs: the emulator answers as the kernel does', () =>
         `  array ${JSON.stringify(p.array.map(([k, v]) => [k, v.toString(16)]))} hash ${JSON.stringify(p.hash.map(([k, v]) => [k, v.toString(16)]))}`,
         `  differs in: ${sig}; minimised from ${p.insns.length} to ${small.length} insns:`,
         disassemble(small),
-        `  kernel:   ${JSON.stringify(again.kernel)}`,
-        `  emulator: ${JSON.stringify(again.emulator)}`,
+        `  kernel:      ${JSON.stringify(again.kernel)}`,
+        `  interpreter: ${JSON.stringify(again.interpreter)}`,
+        `  compiled:    ${JSON.stringify(again.compiled)}`,
       ].join('\n'));
     }
     for (const r of reports) console.log(r);
     const top = [...reasons.entries()].sort((a, b) => b[1] - a[1]).slice(0, 5).map(([m, n]) => `    ${n} × ${m}`).join('\n');
-    console.log(`random programs: seed ${SEED}: ${COUNT} generated (${(insnTotal / COUNT).toFixed(0)} insns avg), ${ran} run on both engines, ` +
+    console.log(`random programs: seed ${SEED}: ${COUNT} generated (${(insnTotal / COUNT).toFixed(0)} insns avg), ${ran} run on the kernel and both emulator executions, ` +
       `${rejected} rejected by the verifier (${((100 * rejected) / COUNT).toFixed(2)}%), ${divergences} divergences, ${((Date.now() - start) / 1000).toFixed(1)} s` +
       `\n  on the kernel: ${retvals.size} distinct retvals, ${seen.runErrors} runs refused (${[...errors].map(([c, n]) => `${n} ${c}`).join(', ') || 'none'}), ${seen.packetWritten} packets, ` +
       `${seen.ctxWritten} contexts (mark/cb), ${seen.arrayChanged} ARRAY and ${seen.hashChanged} HASH maps changed` +

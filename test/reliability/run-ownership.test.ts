@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { expect, test } from 'vitest';
 import { BpfError, openObject, u32, u64 } from '../../src/index.js';
 import { packageRoot } from '../../src/package-root.js';
+import { describeEngines } from '../helpers/engines.js';
 import { describeKernel } from '../helpers/kernel.js';
 import { fixture, packet } from '../kernel/bpf-fixtures.js';
 
@@ -28,17 +29,17 @@ async function rejection(p: Promise<unknown>): Promise<BpfError> {
   throw new Error('the run was not interrupted');
 }
 
-describeKernel('runs in flight own their program and their end', () => {
+describeEngines('runs in flight own their program and their end', (engine, name) => {
   test('closing an object interrupts its running and queued runs; a later object with the same fds is never run', async () => {
     const path = fixture('unlocked');
-    const a = openObject(path);
+    const a = openObject(path, { engine: engine() });
     const prog = a.program('unlocked_inc');
-    // More runs than libuv's threadpool (4) has threads: some run, some wait in the queue.
+    // More runs than there are CPUs to run them: some run, some wait in the queue.
     const runs = Array.from({ length: 6 }, () => prog.runAsync({ data: packet(), repeat: HUGE }));
     await new Promise((r) => setTimeout(r, 100));
     const started = Date.now();
     a.close();
-    using b = openObject(path);
+    using b = openObject(path, { engine: engine() });
     using counterB = b.map('counter', { key: u32, value: u64 });
     const errors = await Promise.all(runs.map(rejection));
     const elapsed = Date.now() - started;
@@ -49,19 +50,19 @@ describeKernel('runs in flight own their program and their end', () => {
     }
     // Nothing ran B's program: its counter is untouched.
     expect(counterB.get(0)).toBe(0n);
-    console.log(`6 runs interrupted ${elapsed} ms after close()`);
+    console.log(`${name}: 6 runs interrupted ${elapsed} ms after close()`);
     // A hang bound, not a timing claim: without interruption this takes minutes.
     expect(elapsed).toBeLessThan(10_000);
   });
 
   test('a SEC("syscall") run repeating in userspace stops at close() and never runs the next object', async () => {
     const path = fixture('syscall_counter');
-    const a = openObject(path);
+    const a = openObject(path, { engine: engine() });
     const ctx = new Uint8Array(new Uint32Array([1]).buffer);
     const run = a.program('add_to_total').runAsync({ ctx, repeat: HUGE });
     await new Promise((r) => setTimeout(r, 50));
     a.close();
-    using b = openObject(path);
+    using b = openObject(path, { engine: engine() });
     using totalB = b.map('total', { key: u32, value: u64 });
     const e = await rejection(run);
     expect(e.code).toBe('EINTR');
@@ -70,7 +71,7 @@ describeKernel('runs in flight own their program and their end', () => {
   });
 
   test('a run owns its packet: detaching the caller\'s buffer while it is queued changes nothing', async () => {
-    using obj = openObject(fixture('unlocked'));
+    using obj = openObject(fixture('unlocked'), { engine: engine() });
     const prog = obj.program('unlocked_inc');
     const data = packet([0xde, 0xad, 0xbe, 0xef]);
     const run = prog.runAsync({ data, repeat: 1000 });
@@ -82,6 +83,9 @@ describeKernel('runs in flight own their program and their end', () => {
     expect(r.data!.length).toBe(64);
   });
 
+});
+
+describeKernel('runs in flight end with their thread or process', () => {
   test('worker.terminate() during runAsync neither aborts the process nor waits for the run', () => {
     const r = child(`
       import { Worker } from 'node:worker_threads';

@@ -2,14 +2,15 @@
 // emulator's maps. Helper ids are enum bpf_func_id (include/uapi/linux/bpf.h). A helper returns r0 as an
 // unsigned 64-bit value; negative errnos are sign-extended as the kernel's `long` return is.
 import { errnoByCode } from '../../errno.js';
-import type { EmulatorMapHandle } from '../emulator.js';
+import type { CpuLocks } from '../cpu-locks.js';
+import type { ProgramMap } from '../program-map.js';
 import type { Vm } from './interpreter.js';
 import { ProgramFault, type ByteRegion } from './memory.js';
 
 export const HelperId = {
   MapLookupElem: 1, MapUpdateElem: 2, MapDeleteElem: 3, KtimeGetNs: 5, TracePrintk: 6, GetPrandomU32: 7,
   GetSmpProcessorId: 8, GetCurrentPidTgid: 14, SkbLoadBytes: 26, GetCurrentUidGid: 15, GetCurrentComm: 16, SpinLock: 93,
-  SpinUnlock: 94, KtimeGetBootNs: 125, KtimeGetCoarseNs: 160, Loop: 181, MapLookupPercpuElem: 195,
+  SpinUnlock: 94, KtimeGetBootNs: 125, KtimeGetCoarseNs: 160, ForEachMapElem: 164, Loop: 181, MapLookupPercpuElem: 195,
 } as const;
 
 /** Names for messages (`helper bpf_xyz (#N) is not emulated`), for the ids programs commonly call. */
@@ -46,6 +47,16 @@ export interface HelperContext {
   trace(line: string): void;
   /** The run's packet from skb->data on, for skb programs. */
   skbData?: Uint8Array;
+  /** The locks this emulated CPU holds (bpf_spin_lock, bpf_res_spin_lock). */
+  locks: CpuLocks;
+}
+
+/** bpf_get_prandom_u32's stream on the emulator: xorshift32 (deterministic from a seed). */
+export function xorshift32(x: number): number {
+  x ^= x << 13;
+  x ^= x >>> 17;
+  x ^= x << 5;
+  return x >>> 0;
 }
 
 const u64 = (n: number | bigint): bigint => BigInt.asUintN(64, BigInt(n));
@@ -136,27 +147,25 @@ export function callHelper(id: number, vm: Vm, ctx: HelperContext): bigint {
     }
     case HelperId.Loop:
       return bpfLoop(vm);
+    case HelperId.ForEachMapElem:
+      return forEachMapElem(vm, ctx.cpu);
     case HelperId.SpinLock:
-    case HelperId.SpinUnlock: {
-      // One run at a time on this thread: the lock word only records ownership (taking a held lock
-      // would spin forever on the kernel; the verifier's rules make that unreachable).
-      const held = mem.load(r[1]!, 4);
-      if (id === HelperId.SpinLock && held !== 0n) throw new ProgramFault('bpf_spin_lock of a lock this CPU already holds (a deadlock on the kernel)');
-      if (id === HelperId.SpinUnlock && held === 0n) throw new ProgramFault('bpf_spin_unlock of a lock that is not held');
-      mem.store(r[1]!, 4, id === HelperId.SpinLock ? 1n : 0n);
+      ctx.locks.spinLock(mem.view(r[1]!, 4, 'write'));
       return 0n;
-    }
+    case HelperId.SpinUnlock:
+      ctx.locks.spinUnlock(mem.view(r[1]!, 4, 'write'));
+      return 0n;
     default:
       throw new ProgramFault(`helper ${helperName(id)} (#${id}) is not emulated`);
   }
 }
 
-function mapOf(vm: Vm, ptr: bigint): EmulatorMapHandle {
-  return vm.memory.handleOf(ptr) as EmulatorMapHandle;
+function mapOf(vm: Vm, ptr: bigint): ProgramMap {
+  return vm.memory.handleOf(ptr) as ProgramMap;
 }
 
 /** The value's address in place: writes through it change the map (a region over the map's slab). */
-function valuePointer(vm: Vm, map: EmulatorMapHandle, key: Uint8Array, cpu: number): bigint {
+function valuePointer(vm: Vm, map: ProgramMap, key: Uint8Array, cpu: number): bigint {
   const table = map.table;
   const offset = table.programValueOffset(key, cpu);
   if (offset < 0) return 0n;
@@ -168,6 +177,37 @@ function valuePointer(vm: Vm, map: EmulatorMapHandle, key: Uint8Array, cpu: numb
     base: () => offset,
   };
   return vm.memory.addRegion(region, 'run');
+}
+
+// kernel/bpf/hashtab.c bpf_for_each_hash_elem, kernel/bpf/arraymap.c bpf_for_each_array_elem:
+// flags must be 0; callback(map, key, value, ctx) for each element, hash maps bucket by bucket and newest
+// first within a bucket (get_next_key's order), arrays by index; per-CPU maps hand this CPU's value.
+// The key is read-only to the callback (PTR_TO_MAP_KEY), the value writable in place. A non-zero return
+// stops; the result is the number of callbacks made. The keys are taken before the first callback, so an
+// element the callback deletes before the walk reaches it is skipped, and one it inserts is not visited
+// (the kernel's RCU walk may still see either). Looking the values up sets an LRU map's ref bit, which
+// the kernel's walk does not.
+function forEachMapElem(vm: Vm, cpu: number): bigint {
+  const [, mapPtr, fn, arg, flags] = vm.regs as [bigint, bigint, bigint, bigint, bigint];
+  if (flags !== 0n) return EINVAL;
+  const map = mapOf(vm, mapPtr);
+  const entry = vm.memory.codeOf(fn).insn;
+  const keySize = map.info.keySize;
+  const keys: Uint8Array[] = [];
+  for (let key: Uint8Array | null = null; ;) {
+    const next = new Uint8Array(keySize);
+    if (map.table.getNextKey(key, next) !== 0) break;
+    keys.push((key = next));
+  }
+  let visited = 0n;
+  for (const key of keys) {
+    const value = valuePointer(vm, map, key, cpu);
+    if (value === 0n) continue;
+    const keyRegion: ByteRegion = { name: `map '${map.info.name}' key`, size: keySize, writable: false, bytes: () => key, base: () => 0 };
+    visited++;
+    if (vm.callFunction(entry, [mapPtr, vm.memory.addRegion(keyRegion, 'run'), value, arg]) !== 0n) break;
+  }
+  return visited;
 }
 
 // kernel/bpf/bpf_iter.c bpf_loop: flags must be 0, nr_loops ≤ BPF_MAX_LOOPS; the callback gets (i, ctx)

@@ -100,6 +100,49 @@ function viewOf(buffer: ArrayBufferLike): DataView {
   return view;
 }
 
+const int32ByBuffer = new WeakMap<SharedArrayBuffer, Int32Array>();
+const int64ByBuffer = new WeakMap<SharedArrayBuffer, BigInt64Array>();
+function int32Of(buffer: SharedArrayBuffer): Int32Array {
+  let a = int32ByBuffer.get(buffer);
+  if (a === undefined) int32ByBuffer.set(buffer, (a = new Int32Array(buffer, 0, buffer.byteLength >> 2)));
+  return a;
+}
+function int64Of(buffer: SharedArrayBuffer): BigInt64Array {
+  let a = int64ByBuffer.get(buffer);
+  if (a === undefined) int64ByBuffer.set(buffer, (a = new BigInt64Array(buffer, 0, buffer.byteLength >> 3)));
+  return a;
+}
+
+/** An atomic read-modify-write on shared memory at byte `at` (aligned); returns the old value, unsigned. */
+function sharedRmw(op: AtomicRmwOp, buffer: SharedArrayBuffer, at: number, size: 4 | 8, value: bigint): bigint {
+  if (size === 4) {
+    const a = int32Of(buffer);
+    const i = at >> 2;
+    const v = Number(BigInt.asIntN(32, value));
+    let old: number;
+    switch (op) {
+      case 'add': old = Atomics.add(a, i, v); break;
+      case 'and': old = Atomics.and(a, i, v); break;
+      case 'or': old = Atomics.or(a, i, v); break;
+      case 'xor': old = Atomics.xor(a, i, v); break;
+      default: old = Atomics.exchange(a, i, v);
+    }
+    return BigInt(old >>> 0);
+  }
+  const a = int64Of(buffer);
+  const i = at >> 3;
+  const v = BigInt.asIntN(64, value);
+  let old: bigint;
+  switch (op) {
+    case 'add': old = Atomics.add(a, i, v); break;
+    case 'and': old = Atomics.and(a, i, v); break;
+    case 'or': old = Atomics.or(a, i, v); break;
+    case 'xor': old = Atomics.xor(a, i, v); break;
+    default: old = Atomics.exchange(a, i, v);
+  }
+  return BigInt.asUintN(64, old);
+}
+
 const hex = (ptr: bigint): string => `0x${ptr.toString(16)}`;
 
 export class Memory {
@@ -212,6 +255,8 @@ export class Memory {
   atomicRmw(op: AtomicRmwOp, ptr: bigint, size: 4 | 8, value: bigint): bigint {
     const view = this.atomicView(ptr, size);
     const at = this.offset;
+    // Map memory is shared with the other emulated CPUs: a real atomic there (BPF_ATOMIC is `lock`-prefixed).
+    if (view.buffer instanceof SharedArrayBuffer) return sharedRmw(op, view.buffer, at, size, value);
     const old = size === 4 ? BigInt(view.getUint32(at, true)) : view.getBigUint64(at, true);
     let next: bigint;
     switch (op) {
@@ -229,6 +274,13 @@ export class Memory {
   atomicCmpxchg(ptr: bigint, size: 4 | 8, expected: bigint, desired: bigint): bigint {
     const view = this.atomicView(ptr, size);
     const at = this.offset;
+    if (view.buffer instanceof SharedArrayBuffer) {
+      if (size === 4) {
+        const old = Atomics.compareExchange(int32Of(view.buffer), at >> 2, Number(BigInt.asIntN(32, expected)), Number(BigInt.asIntN(32, desired)));
+        return BigInt(old >>> 0);
+      }
+      return BigInt.asUintN(64, Atomics.compareExchange(int64Of(view.buffer), at >> 3, BigInt.asIntN(64, expected), BigInt.asIntN(64, desired)));
+    }
     const old = size === 4 ? BigInt(view.getUint32(at, true)) : view.getBigUint64(at, true);
     if (old === BigInt.asUintN(size * 8, expected)) this.storeBytes(view, at, size, desired);
     return old;

@@ -1,0 +1,54 @@
+// What a BPF program sees of a map (ARCHITECTURE.md: programs never go through BpfMap): its attributes and
+// its table, whose memory is shared (shared.ts). The main thread's maps and a worker CPU's attached copies
+// both have this shape, so helpers and the linker work the same on every emulated CPU.
+import type { MapInfo } from '../engine.js';
+import { ArrayTable, type ArrayState } from './array.js';
+import { HashTable, type HashState } from './hash.js';
+import { EINVAL, ENOENT, type MapShape } from './storage.js';
+
+/** The program-side map operations (bpf_map_*_elem from a program). */
+export interface ProgramSide {
+  /** bpf_map_lookup_elem: copies `cpu`'s value (value_size bytes); sets the LRU ref bit. */
+  lookup(key: Uint8Array, value: Uint8Array, cpu: number): number;
+  /** bpf_map_update_elem: per-CPU maps write `cpu`'s slot, and a new element's other slots are zeroed. */
+  update(key: Uint8Array, value: Uint8Array, flags: number, cpu: number): number;
+  /** bpf_map_delete_elem */
+  delete(key: Uint8Array, cpu: number): number;
+  /** bpf_map_lookup_percpu_elem */
+  lookupPercpu(key: Uint8Array, value: Uint8Array, cpu: number): number;
+}
+
+export interface ProgramMap {
+  readonly info: MapInfo;
+  readonly shape: MapShape;
+  readonly table: HashTable | ArrayTable;
+  readonly program: ProgramSide;
+}
+
+export function programSide(table: HashTable | ArrayTable): ProgramSide {
+  const shape = table.shape;
+  return {
+    lookup: (key, value, cpu) => table.programLookup(key, value, cpu),
+    update: (key, value, flags, cpu) => table.update(key, 0, value, 0, flags, cpu, true),
+    delete: (key) => (table instanceof HashTable ? table.delete(key, 0) : EINVAL),
+    lookupPercpu: (key, value, cpu) => (!shape.percpu || cpu >= shape.ncpu ? ENOENT : table.programLookup(key, value, cpu)),
+  };
+}
+
+/** A map as posted to a worker: attributes plus the table's shared memory. */
+export interface SharedMap {
+  info: MapInfo;
+  table: { kind: 'hash'; state: HashState } | { kind: 'array'; state: ArrayState };
+}
+
+export function shareMap(map: ProgramMap): SharedMap {
+  const t = map.table;
+  return { info: map.info, table: t instanceof HashTable ? { kind: 'hash', state: t.state } : { kind: 'array', state: t.state } };
+}
+
+/** The same map on this thread, over the same memory. */
+export function attachMap(shared: SharedMap): ProgramMap {
+  const t = shared.table;
+  const table = t.kind === 'hash' ? new HashTable(t.state.shape, t.state.opts, t.state) : new ArrayTable(t.state.shape, t.state);
+  return { info: shared.info, shape: table.shape, table, program: programSide(table) };
+}

@@ -1,0 +1,610 @@
+// The emulator's fast executor: translates a linked program into one JavaScript function (new Function),
+// once per ExecProgram, with the reference interpreter's semantics bit for bit (interpreter.ts is the
+// reference and cites the kernel for every rule; compiled-runtime.ts restates its arithmetic on pairs).
+//
+// Shape of the generated code:
+//  - registers are locals, each a pair of int32 words (h0/l0 … h10/l10): 64-bit add, sub, logic, shifts
+//    and compares run without BigInt; multiply and division go through small runtime functions;
+//  - control flow is a `switch (pc)` over basic blocks inside `for (;;)`: straight-line code falls through,
+//    a jump sets pc and continues. All instructions are one function; a bpf-to-bpf call (and a callback from
+//    bpf_loop & co) recurses into it with a new frame, as the interpreter's runFrame does;
+//  - the instruction limit is counted per block; when a block would cross it, a precise copy of that block
+//    runs instead and faults at the very instruction the interpreter would;
+//  - memory goes through FastMemory (typed views, same bounds, Memory's own path and messages for anything
+//    unusual), helpers and kfuncs through env.callHelper/callKfunc with a Vm whose regs and pc are those
+//    of the call.
+// Programs using registers above r10 run on the interpreter instead (its behaviour there is JavaScript's,
+// not the kernel's: the verifier refuses them), as do programs longer than MAX_COMPILED_INSNS.
+import {
+  AluOp, AtomicOp, BPF_MAX_LOOPS, CallKind, Class, JmpOp, MAX_BPF_STACK, MAX_CALL_FRAMES, Mode, PseudoLd, Size,
+  sizeBytes,
+} from './isa.js';
+import {
+  DEFAULT_INSN_LIMIT, execute, type ExecEnv, type ExecProgram, type Vm,
+} from './interpreter.js';
+import * as rt from './compiled-runtime.js';
+import { fixedBytes, Memory, ProgramFault } from './memory.js';
+import type { Insn } from './types.js';
+
+/** Longer programs stay on the interpreter: V8 does not optimise functions past ~60 KiB of bytecode anyway. */
+export const MAX_COMPILED_INSNS = 50_000;
+
+const LD_IMM64 = Class.Ld | Size.DW | Mode.Imm;
+const X = 0x08;
+
+/** Runs `program` like interpreter.ts execute(), compiled. */
+export function executeCompiled(program: ExecProgram, env: ExecEnv, r1: bigint): bigint {
+  const compiled = compile(program);
+  if (compiled === null) return execute(program, env, r1);
+  const vm = new CompiledVm(program, env, compiled);
+  const mark = env.memory.mark();
+  try {
+    return vm.run(r1);
+  } finally {
+    env.memory.release(mark);
+  }
+}
+
+// ---- the run-time side ----
+
+/** What one compiled program exports: its frame function, over the state of the run set by begin(). */
+interface CompiledCode {
+  /** Sets the run's state; faults and the limit count from here. */
+  begin(vm: CompiledVm, limit: number): void;
+  /** A new frame at `entry` with r1..r5 = the pairs; returns r0's low word, its high word in hiOut. */
+  frame(entry: number, a1h: number, a1l: number, a2h: number, a2l: number, a3h: number, a3l: number,
+    a4h: number, a4l: number, a5h: number, a5l: number): number;
+}
+
+interface Compiled {
+  factory: (rt: unknown) => CompiledCode;
+  /** Memory instructions: the inline-cache slots FastMemory keeps. */
+  slots: number;
+  /** Instance per thread: the generated function holds the current run's state. */
+  code?: CompiledCode;
+  fast?: rt.FastMemory;
+}
+
+/** Implements Vm for helpers: regs materialised as BigInts at each call, frames and stacks as the interpreter's. */
+class CompiledVm implements Vm {
+  regs: bigint[] = [];
+  pc = 0;
+  depth = 0;
+  readonly memory: Memory;
+  readonly fast: rt.FastMemory;
+  private readonly code: CompiledCode;
+  private readonly stacks: { hi: number; bytes: Uint8Array }[] = [];
+
+  constructor(readonly program: ExecProgram, readonly env: ExecEnv, compiled: Compiled) {
+    this.memory = env.memory;
+    compiled.code ??= compiled.factory(runtime);
+    compiled.fast ??= new rt.FastMemory(env.memory, compiled.slots);
+    compiled.fast.reset(env.memory);
+    this.fast = compiled.fast;
+    this.code = compiled.code;
+  }
+
+  run(r1: bigint): bigint {
+    this.code.begin(this, this.env.insnLimit ?? DEFAULT_INSN_LIMIT);
+    const lo = rt.split(BigInt.asUintN(64, r1));
+    const hi = rt.hiOut[0]!;
+    const r0lo = this.code.frame(0, hi, lo, 0, 0, 0, 0, 0, 0, 0, 0);
+    return rt.big(rt.hiOut[0]!, r0lo);
+  }
+
+  callFunction(entryIndex: number, args: readonly bigint[]): bigint {
+    if (!Number.isInteger(entryIndex) || entryIndex < 0 || entryIndex >= this.program.insns.length) {
+      throw new ProgramFault(`callback entry ${entryIndex} is outside the program`);
+    }
+    const w: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const lo = i < args.length ? rt.split(BigInt.asUintN(64, args[i]!)) : 0;
+      w.push(i < args.length ? rt.hiOut[0]! : 0, lo);
+    }
+    const lo = this.code.frame(entryIndex, w[0]!, w[1]!, w[2]!, w[3]!, w[4]!, w[5]!, w[6]!, w[7]!, w[8]!, w[9]!);
+    return rt.big(rt.hiOut[0]!, lo);
+  }
+
+  /** The high word of the frame pointer of a fresh 512-byte stack at `depth` (interpreter.ts framePointer). */
+  framePointer(depth: number): number {
+    let stack = this.stacks[depth];
+    if (stack === undefined) {
+      const bytes = new Uint8Array(MAX_BPF_STACK);
+      const ptr = this.memory.addRegion(fixedBytes(depth === 0 ? 'stack' : `stack of frame ${depth}`, bytes), 'run');
+      this.stacks[depth] = stack = { hi: Number(ptr >> 32n) | 0, bytes };
+    } else {
+      stack.bytes.fill(0);
+    }
+    return stack.hi;
+  }
+}
+
+/** r0..r10 of a frame as the interpreter's regs[] (what helpers read). */
+function regsOf(w: number[]): bigint[] {
+  const regs = new Array<bigint>(11);
+  for (let i = 0; i < 11; i++) regs[i] = rt.big(w[2 * i]!, w[2 * i + 1]!);
+  return regs;
+}
+
+/** A helper or kfunc call from compiled code: the Vm sees this frame's registers and the call's pc. */
+function callOut(vm: CompiledVm, insn: Insn, pc: number, w: number[]): number {
+  vm.pc = pc;
+  vm.regs = regsOf(w);
+  let r0: bigint;
+  try {
+    r0 = insn.src === CallKind.Helper ? vm.env.callHelper(insn.imm, vm) : vm.env.callKfunc(insn, vm);
+  } catch (e) {
+    throw rt.faultAt(e, pc);
+  }
+  return rt.split(BigInt.asUintN(64, r0));
+}
+
+/** BPF_PSEUDO_FUNC: the code address of insn `target` (verifier.c check_ld_imm), split. */
+function codePointer(vm: CompiledVm, target: number): number {
+  return rt.split(vm.memory.codePointer(vm.program, target));
+}
+
+function atomicOut(vm: CompiledVm, code: number, imm: number, dh: number, dl: number, sh: number, sl: number,
+  r0h: number, r0l: number, off: number, pc: number): number {
+  const v = rt.atomic(vm.memory, code, imm, rt.big(dh, dl), rt.big(sh, sl), rt.big(r0h, r0l), off, pc);
+  return v === undefined ? 0 : rt.split(v);
+}
+
+const runtime = {
+  ...rt, regsOf, callOut, codePointer, atomicOut, ProgramFault, MAX_CALL_FRAMES, BPF_MAX_LOOPS,
+};
+
+// ---- compilation ----
+
+const compiledByInsns = new WeakMap<Insn[], Compiled | null>();
+
+/** The compiled form of `program` (cached per instruction array), or null when it stays on the interpreter. */
+export function compile(program: ExecProgram): Compiled | null {
+  const insns = program.insns;
+  let compiled = compiledByInsns.get(insns);
+  if (compiled !== undefined) return compiled;
+  compiled = compilable(insns) ? generate(program) : null;
+  compiledByInsns.set(insns, compiled);
+  return compiled;
+}
+
+function compilable(insns: Insn[]): boolean {
+  if (insns.length > MAX_COMPILED_INSNS) return false;
+  for (let i = 0; i < insns.length; i++) {
+    const insn = insns[i]!;
+    const isLdImm64Tail = i > 0 && insns[i - 1]!.code === LD_IMM64;
+    // The tail of ld_imm64 still executes as an instruction if something jumps to it; its registers
+    // are only read then, so they must be real registers too.
+    if (insn.dst > 10 || insn.src > 10) {
+      if (isLdImm64Tail && insn.dst === 0 && insn.src === 0) continue;
+      return false;
+    }
+  }
+  return true;
+}
+
+const isTerminator = (code: number): boolean => {
+  const cls = code & 0x07;
+  return cls === Class.Jmp || cls === Class.Jmp32;
+};
+
+/** Where control may arrive other than by falling through: block starts. */
+function leadersOf(program: ExecProgram): Set<number> {
+  const insns = program.insns;
+  const n = insns.length;
+  const leaders = new Set<number>([0]);
+  for (const f of program.functions ?? []) if (f.start >= 0 && f.start < n) leaders.add(f.start);
+  const add = (t: number): void => {
+    if (t >= 0 && t < n) leaders.add(t);
+  };
+  for (let pc = 0; pc < n; pc++) {
+    const { code, src, off, imm } = insns[pc]!;
+    const cls = code & 0x07;
+    if (cls === Class.Jmp || cls === Class.Jmp32) {
+      const op = code & 0xf0;
+      add(pc + 1);
+      if (op === JmpOp.Call) {
+        if (src === CallKind.Local) add(pc + imm + 1);
+      } else if (cls === Class.Jmp32 && op === JmpOp.Ja) add(pc + 1 + imm);
+      else if (op !== JmpOp.Exit) add(pc + 1 + off);
+    } else if (code === LD_IMM64 && src === PseudoLd.Func) add(pc + imm + 1);
+  }
+  return leaders;
+}
+
+interface Block {
+  start: number;
+  /** Instruction indices executed in order (an ld_imm64 counts once). */
+  pcs: number[];
+  /** Where control falls to after the last instruction if it is not a terminator (may be n). */
+  next: number;
+}
+
+function blocksOf(program: ExecProgram, leaders: Set<number>): Block[] {
+  const insns = program.insns;
+  const n = insns.length;
+  const blocks: Block[] = [];
+  for (const start of [...leaders].sort((a, b) => a - b)) {
+    const pcs: number[] = [];
+    let pc = start;
+    let next = n;
+    for (;;) {
+      pcs.push(pc);
+      const code = insns[pc]!.code;
+      next = pc + (code === LD_IMM64 && pc + 1 < n ? 2 : 1);
+      // A terminator's fall-through (not-taken branch, return from a call) is its next slot.
+      if (isTerminator(code) || next >= n || leaders.has(next)) break;
+      pc = next;
+    }
+    blocks.push({ start, pcs, next });
+  }
+  return blocks;
+}
+
+/** Generates the program's JavaScript. */
+function generate(program: ExecProgram): Compiled {
+  const insns = program.insns;
+  const n = insns.length;
+  const blocks = blocksOf(program, leadersOf(program));
+  const slotOf = new Map<number, number>();
+  for (let pc = 0; pc < n; pc++) {
+    const cls = insns[pc]!.code & 0x07;
+    if (cls === Class.Ldx || cls === Class.St || cls === Class.Stx) slotOf.set(pc, slotOf.size);
+  }
+  const e = new Emitter(program, slotOf);
+  const out: string[] = [];
+  for (let b = 0; b < blocks.length; b++) {
+    const block = blocks[b]!;
+    const count = block.pcs.length;
+    out.push(`case ${block.start}:`);
+    out.push(`if (ex + ${count} > limit) { pc = ${n + block.start}; continue; } ex += ${count};`);
+    for (const pc of block.pcs) out.push(e.insn(pc));
+    // Falling out of the block (a not-taken branch, after a call, or straight-line code): into the next
+    // case when that is where control goes, else a jump. Unreachable after exit/ja, which is harmless.
+    const last = block.pcs[count - 1]!;
+    if (block.next >= n) out.push(`throw fault('fell off the end of the program', ${last});`);
+    else if (blocks[b + 1]?.start !== block.next) out.push(`pc = ${block.next}; continue;`);
+  }
+  // The precise copies: run the block up to the instruction the limit stops, then fault there.
+  for (const block of blocks) {
+    out.push(`case ${n + block.start}: { const k = limit - ex;`);
+    block.pcs.forEach((pc, j) => {
+      const limitFault = `throw fault('instruction limit reached (' + limit + ')', ${pc});`;
+      if (j === block.pcs.length - 1) out.push(limitFault);
+      else out.push(`if (k === ${j}) ${limitFault}`, e.insn(pc));
+    });
+    out.push('}');
+  }
+  const regs = Array.from({ length: 11 }, (_, i) => `h${i} = 0, l${i} = 0`).join(', ');
+  const source = `"use strict";
+const { hiOut, fault, unknownOpcode, faultAt, mul64, lsh64, rsh64, arsh64, div64, div32, bswap16, bswap32,
+  regsOf, callOut, codePointer, atomicOut, ProgramFault, MAX_CALL_FRAMES, BPF_MAX_LOOPS } = rt;
+let vm = null, M = null, limit = 0, ex = 0, depth = 0;
+function begin(v, lim) { vm = v; M = v.fast; limit = lim; ex = 0; depth = 0; }
+function frame(entry, a1h, a1l, a2h, a2l, a3h, a3l, a4h, a4l, a5h, a5l) {
+  if (depth >= MAX_CALL_FRAMES) throw new ProgramFault('call stack of ' + (depth + 1) + ' frames is too deep (MAX_CALL_FRAMES is ' + MAX_CALL_FRAMES + ')');
+  const fp = vm.framePointer(depth);
+  const callerRegs = vm.regs, callerPc = vm.pc;
+  depth++;
+  try {
+    return body(entry, fp, a1h, a1l, a2h, a2l, a3h, a3l, a4h, a4l, a5h, a5l);
+  } finally {
+    depth--;
+    vm.regs = callerRegs;
+    vm.pc = callerPc;
+  }
+}
+function local(target, pc, a1h, a1l, a2h, a2l, a3h, a3l, a4h, a4l, a5h, a5l) {
+  vm.pc = pc;
+  try {
+    return frame(target, a1h, a1l, a2h, a2l, a3h, a3l, a4h, a4l, a5h, a5l);
+  } catch (e) {
+    throw faultAt(e, pc);
+  }
+}
+function body(pc, fp, a1h, a1l, a2h, a2l, a3h, a3l, a4h, a4l, a5h, a5l) {
+  let ${regs};
+  h1 = a1h; l1 = a1l; h2 = a2h; l2 = a2l; h3 = a3h; l3 = a3l; h4 = a4h; l4 = a4l; h5 = a5h; l5 = a5l;
+  h10 = fp; l10 = ${MAX_BPF_STACK};
+  let mg = BPF_MAX_LOOPS, t = 0, u = 0;
+  for (;;) switch (pc) {
+${out.join('\n')}
+  default: throw new Error('compiled program ' + ${JSON.stringify(JSON.stringify(program.name))} + ': no block starts at insn ' + pc);
+  }
+}
+return { begin, frame };
+`;
+  // eslint-disable-next-line @typescript-eslint/no-implied-eval
+  const factory = new Function('rt', source) as (rt: unknown) => CompiledCode;
+  return { factory, slots: slotOf.size };
+}
+
+/** The JavaScript of single instructions, in the interpreter's order of checks. */
+class Emitter {
+  private readonly n: number;
+  constructor(private readonly program: ExecProgram, private readonly slotOf: Map<number, number>) {
+    this.n = program.insns.length;
+  }
+
+  insn(pc: number): string {
+    const insn = this.program.insns[pc]!;
+    const code = insn.code;
+    switch (code & 0x07) {
+      case Class.Alu64: return this.alu64(pc, insn);
+      case Class.Alu: return this.alu32(pc, insn);
+      case Class.Jmp: return this.jmp(pc, insn);
+      case Class.Jmp32: return this.jmp32(pc, insn);
+      case Class.Ldx: return this.ldx(pc, insn);
+      case Class.St: return this.st(pc, insn);
+      case Class.Stx: return this.stx(pc, insn);
+      default: return this.ld(pc, insn);
+    }
+  }
+
+  private unknown(pc: number, code: number): string {
+    return `throw unknownOpcode(${code}, ${pc});`;
+  }
+
+  /** The 64-bit operand: src register or imm sign-extended. */
+  private operand64(insn: Insn): [string, string] {
+    if (insn.code & X) return [`h${insn.src}`, `l${insn.src}`];
+    return [insn.imm < 0 ? '-1' : '0', `${insn.imm | 0}`];
+  }
+
+  /** The jump to `target` from `pc`, or the interpreter's out-of-range fault (reported at the jump). */
+  private goto(pc: number, target: number): string {
+    if (target < 0 || target >= this.n) {
+      return `throw fault(${JSON.stringify(target === this.n ? 'fell off the end of the program' : `jump out of range to insn ${target}`)}, ${pc});`;
+    }
+    return `{ pc = ${target}; continue; }`;
+  }
+
+  private alu64(pc: number, insn: Insn): string {
+    const { code, dst, off, imm } = insn;
+    const [bh, bl] = this.operand64(insn);
+    const h = `h${dst}`;
+    const l = `l${dst}`;
+    switch (code & 0xf0) {
+      case AluOp.Add: return `t = (${l} >>> 0) + (${bl} >>> 0); ${h} = (${h} + ${bh} + (t > 4294967295 ? 1 : 0)) | 0; ${l} = t | 0;`;
+      case AluOp.Sub: return `t = (${l} >>> 0) - (${bl} >>> 0); ${h} = (${h} - ${bh} - (t < 0 ? 1 : 0)) | 0; ${l} = t | 0;`;
+      case AluOp.Mul: return `${l} = mul64(${h}, ${l}, ${bh}, ${bl}); ${h} = hiOut[0];`;
+      case AluOp.Or: return `${h} |= ${bh}; ${l} |= ${bl};`;
+      case AluOp.And: return `${h} &= ${bh}; ${l} &= ${bl};`;
+      case AluOp.Xor: return `${h} ^= ${bh}; ${l} ^= ${bl};`;
+      case AluOp.Lsh: case AluOp.Rsh: case AluOp.Arsh:
+        return code & X ? this.shiftReg(code & 0xf0, h, l, bl) : this.shiftConst(code & 0xf0, h, l, imm & 63);
+      case AluOp.Neg: return `t = ${l}; ${l} = -t | 0; ${h} = (~${h} + (t === 0 ? 1 : 0)) | 0;`;
+      case AluOp.Div: case AluOp.Mod:
+        if (off !== 0 && off !== 1) break;
+        return `${l} = div64(${h}, ${l}, ${bh}, ${bl}, ${off === 1}, ${(code & 0xf0) === AluOp.Mod}); ${h} = hiOut[0];`;
+      case AluOp.Mov:
+        if (off === 0) return `${h} = ${bh}; ${l} = ${bl};`;
+        if (off === 8) return `${l} = (${bl} << 24) >> 24; ${h} = ${l} >> 31;`;
+        if (off === 16) return `${l} = (${bl} << 16) >> 16; ${h} = ${l} >> 31;`;
+        if (off === 32) return `${l} = ${bl} | 0; ${h} = ${l} >> 31;`;
+        break;
+      case AluOp.End:
+        if ((code & X) === 0) return this.bswap(pc, h, l, imm);
+        break;
+    }
+    return this.unknown(pc, code);
+  }
+
+  private shiftConst(op: number, h: string, l: string, s: number): string {
+    if (s === 0) return '';
+    if (op === AluOp.Lsh) {
+      return s < 32 ? `${h} = (${h} << ${s}) | (${l} >>> ${32 - s}); ${l} = ${l} << ${s};` : `${h} = ${l} << ${s - 32}; ${l} = 0;`;
+    }
+    if (op === AluOp.Rsh) {
+      return s < 32 ? `${l} = (${l} >>> ${s}) | (${h} << ${32 - s}); ${h} = (${h} >>> ${s}) | 0;` : `${l} = (${h} >>> ${s - 32}) | 0; ${h} = 0;`;
+    }
+    return s < 32 ? `${l} = (${l} >>> ${s}) | (${h} << ${32 - s}); ${h} = ${h} >> ${s};` : `${l} = ${h} >> ${s - 32}; ${h} = ${h} >> 31;`;
+  }
+
+  private shiftReg(op: number, h: string, l: string, amount: string): string {
+    const fn = op === AluOp.Lsh ? 'lsh64' : op === AluOp.Rsh ? 'rsh64' : 'arsh64';
+    return `${l} = ${fn}(${h}, ${l}, ${amount}); ${h} = hiOut[0];`;
+  }
+
+  /** Byte swap of the low `bits`, zero-extended (interpreter.ts bswap). */
+  private bswap(pc: number, h: string, l: string, bits: number): string {
+    switch (bits) {
+      case 16: return `${l} = bswap16(${l}); ${h} = 0;`;
+      case 32: return `${l} = bswap32(${l}); ${h} = 0;`;
+      case 64: return `t = bswap32(${h}); ${h} = bswap32(${l}); ${l} = t;`;
+    }
+    return `throw fault(${JSON.stringify(`invalid byte-swap width ${bits}`)}, ${pc});`;
+  }
+
+  private alu32(pc: number, insn: Insn): string {
+    const { code, dst, src, off, imm } = insn;
+    const h = `h${dst}`;
+    const l = `l${dst}`;
+    if ((code & 0xf0) === AluOp.End) {
+      if (code & X) return this.bswap(pc, h, l, imm);
+      if (imm === 16) return `${l} &= 0xffff; ${h} = 0;`;
+      if (imm === 32) return `${h} = 0;`;
+      if (imm === 64) return '';
+      return `throw fault(${JSON.stringify(`invalid byte-order width ${imm}`)}, ${pc});`;
+    }
+    const b = code & X ? `l${src}` : `${imm | 0}`;
+    // 32-bit results are zero-extended into the 64-bit register (core.c: DST = (u32) ...).
+    const set = (expr: string): string => `${l} = ${expr}; ${h} = 0;`;
+    switch (code & 0xf0) {
+      case AluOp.Add: return set(`(${l} + ${b}) | 0`);
+      case AluOp.Sub: return set(`(${l} - ${b}) | 0`);
+      case AluOp.Mul: return set(`Math.imul(${l}, ${b})`);
+      case AluOp.Or: return set(`${l} | ${b}`);
+      case AluOp.And: return set(`${l} & ${b}`);
+      case AluOp.Xor: return set(`${l} ^ ${b}`);
+      case AluOp.Lsh: return set(`${l} << (${b} & 31)`);
+      case AluOp.Rsh: return set(`(${l} >>> (${b} & 31)) | 0`);
+      case AluOp.Arsh: return set(`${l} >> (${b} & 31)`);
+      case AluOp.Neg: return set(`-${l} | 0`);
+      case AluOp.Div: case AluOp.Mod:
+        if (off !== 0 && off !== 1) break;
+        return set(`div32(${l}, ${b}, ${off === 1}, ${(code & 0xf0) === AluOp.Mod})`);
+      case AluOp.Mov:
+        if (off === 0) return set(b);
+        if (off === 8) return set(`(${b} << 24) >> 24`);
+        if (off === 16) return set(`(${b} << 16) >> 16`);
+        break;
+    }
+    return this.unknown(pc, code);
+  }
+
+  private jmp(pc: number, insn: Insn): string {
+    const { code, dst, src, off } = insn;
+    const op = code & 0xf0;
+    switch (op) {
+      case JmpOp.Exit:
+        if (code !== (Class.Jmp | JmpOp.Exit)) return this.unknown(pc, code);
+        return 'hiOut[0] = h0; return l0;';
+      case JmpOp.Call:
+        if (code !== (Class.Jmp | JmpOp.Call)) return this.unknown(pc, code);
+        return this.call(pc, insn);
+      case JmpOp.Ja:
+        if (code !== (Class.Jmp | JmpOp.Ja)) return this.unknown(pc, code);
+        return this.goto(pc, pc + 1 + off);
+      case JmpOp.Jcond:
+        // may_goto: falls through while the frame's budget lasts, then jumps (interpreter.ts).
+        if (code !== (Class.Jmp | JmpOp.Jcond) || src !== 0) return this.unknown(pc, code);
+        return `if (mg === 0) ${this.goto(pc, pc + 1 + off)} mg--;`;
+    }
+    const cond = this.compare64(op, dst, this.operand64(insn));
+    if (cond === null) return `throw fault(${JSON.stringify(`unknown jump op 0x${op.toString(16)}`)}, ${pc});`;
+    return `if (${cond}) ${this.goto(pc, pc + 1 + off)}`;
+  }
+
+  /** core.c COND_JMP on 64 bits, over pairs: the high words decide unless equal. */
+  private compare64(op: number, dst: number, [bh, bl]: [string, string]): string | null {
+    const ah = `h${dst}`;
+    const al = `l${dst}`;
+    const u = (s: string): string => `(${s} >>> 0)`;
+    const lex = (hiCmp: string, loCmp: string): string => `(${hiCmp} || (${ah} === ${bh} && ${loCmp}))`;
+    switch (op) {
+      case JmpOp.Jeq: return `${al} === ${bl} && ${ah} === ${bh}`;
+      case JmpOp.Jne: return `${al} !== ${bl} || ${ah} !== ${bh}`;
+      case JmpOp.Jgt: return lex(`${u(ah)} > ${u(bh)}`, `${u(al)} > ${u(bl)}`);
+      case JmpOp.Jge: return lex(`${u(ah)} > ${u(bh)}`, `${u(al)} >= ${u(bl)}`);
+      case JmpOp.Jlt: return lex(`${u(ah)} < ${u(bh)}`, `${u(al)} < ${u(bl)}`);
+      case JmpOp.Jle: return lex(`${u(ah)} < ${u(bh)}`, `${u(al)} <= ${u(bl)}`);
+      case JmpOp.Jset: return `((${ah} & ${bh}) | (${al} & ${bl})) !== 0`;
+      case JmpOp.Jsgt: return lex(`${ah} > ${bh}`, `${u(al)} > ${u(bl)}`);
+      case JmpOp.Jsge: return lex(`${ah} > ${bh}`, `${u(al)} >= ${u(bl)}`);
+      case JmpOp.Jslt: return lex(`${ah} < ${bh}`, `${u(al)} < ${u(bl)}`);
+      case JmpOp.Jsle: return lex(`${ah} < ${bh}`, `${u(al)} <= ${u(bl)}`);
+    }
+    return null;
+  }
+
+  private jmp32(pc: number, insn: Insn): string {
+    const { code, dst, src, off, imm } = insn;
+    const op = code & 0xf0;
+    if (op === JmpOp.Ja) {
+      // gotol: JMP32 | JA carries its offset in imm (core.c JMP32_JA).
+      if (code !== (Class.Jmp32 | JmpOp.Ja)) return this.unknown(pc, code);
+      return this.goto(pc, pc + 1 + imm);
+    }
+    const a = `l${dst}`;
+    const b = code & X ? `l${src}` : `${imm | 0}`;
+    const u = (s: string): string => `(${s} >>> 0)`;
+    let cond: string;
+    switch (op) {
+      case JmpOp.Jeq: cond = `${a} === ${b}`; break;
+      case JmpOp.Jne: cond = `${a} !== ${b}`; break;
+      case JmpOp.Jgt: cond = `${u(a)} > ${u(b)}`; break;
+      case JmpOp.Jge: cond = `${u(a)} >= ${u(b)}`; break;
+      case JmpOp.Jlt: cond = `${u(a)} < ${u(b)}`; break;
+      case JmpOp.Jle: cond = `${u(a)} <= ${u(b)}`; break;
+      case JmpOp.Jset: cond = `(${a} & ${b}) !== 0`; break;
+      case JmpOp.Jsgt: cond = `${a} > ${b}`; break;
+      case JmpOp.Jsge: cond = `${a} >= ${b}`; break;
+      case JmpOp.Jslt: cond = `${a} < ${b}`; break;
+      case JmpOp.Jsle: cond = `${a} <= ${b}`; break;
+      default: return this.unknown(pc, code);
+    }
+    return `if (${cond}) ${this.goto(pc, pc + 1 + off)}`;
+  }
+
+  /** BPF_JMP | BPF_CALL by src_reg; r1-r5 stay as they were (interpreter.ts call). */
+  private call(pc: number, insn: Insn): string {
+    const { src, imm } = insn;
+    const args = 'h1, l1, h2, l2, h3, l3, h4, l4, h5, l5';
+    if (src === CallKind.Helper || src === CallKind.Kfunc) {
+      const all = Array.from({ length: 11 }, (_, i) => `h${i}, l${i}`).join(', ');
+      return `l0 = callOut(vm, vm.program.insns[${pc}], ${pc}, [${all}]); h0 = hiOut[0];`;
+    }
+    if (src === CallKind.Local) {
+      const target = pc + imm + 1;
+      if (target < 0 || target >= this.n) return `throw fault(${JSON.stringify(`call to insn ${target}, outside the program`)}, ${pc});`;
+      return `l0 = local(${target}, ${pc}, ${args}); h0 = hiOut[0];`;
+    }
+    return `throw fault(${JSON.stringify(`call with unknown src_reg ${src}`)}, ${pc});`;
+  }
+
+  private slot(pc: number): number {
+    return this.slotOf.get(pc)!;
+  }
+
+  private ldx(pc: number, insn: Insn): string {
+    const { code, dst, src, off } = insn;
+    const size = sizeBytes(code);
+    const mode = code & 0xe0;
+    const load = `M.load(${this.slot(pc)}, h${src}, l${src}, ${off}, ${size}, ${pc})`;
+    if (mode === Mode.Mem) return `l${dst} = ${load}; h${dst} = hiOut[0];`;
+    if (mode === Mode.MemSx && size !== 8) {
+      const shift = 32 - size * 8;
+      return shift === 0 ? `l${dst} = ${load}; h${dst} = l${dst} >> 31;` : `l${dst} = (${load} << ${shift}) >> ${shift}; h${dst} = l${dst} >> 31;`;
+    }
+    // The interpreter loads before it looks at the mode: a bad address faults first.
+    return `${load}; ${this.unknown(pc, code)}`;
+  }
+
+  private st(pc: number, insn: Insn): string {
+    const { code, dst, off, imm } = insn;
+    if ((code & 0xe0) !== Mode.Mem) return this.unknown(pc, code);
+    return `M.store(${this.slot(pc)}, h${dst}, l${dst}, ${off}, ${sizeBytes(code)}, ${imm < 0 ? -1 : 0}, ${imm | 0}, ${pc});`;
+  }
+
+  private stx(pc: number, insn: Insn): string {
+    const { code, dst, src, off, imm } = insn;
+    const mode = code & 0xe0;
+    if (mode === Mode.Mem) {
+      return `M.store(${this.slot(pc)}, h${dst}, l${dst}, ${off}, ${sizeBytes(code)}, h${src}, l${src}, ${pc});`;
+    }
+    if (mode !== Mode.Atomic) return this.unknown(pc, code);
+    const call = `atomicOut(vm, ${code}, ${imm}, h${dst}, l${dst}, h${src}, l${src}, h0, l0, ${off}, ${pc})`;
+    // Which register the atomic writes (interpreter.ts atomic): decided by imm, known here.
+    let target: number | null = null;
+    if (imm === AtomicOp.LoadAcq) target = dst;
+    else if (imm === AtomicOp.Cmpxchg) target = 0;
+    else if (imm === AtomicOp.Xchg || (imm & AtomicOp.Fetch && imm !== AtomicOp.StoreRel)) target = src;
+    if (target === null) return `${call};`;
+    // Cmpxchg/xchg/fetch on sizes 1/2 or unknown ops throw inside atomicOut before anything is written.
+    return `t = ${call}; h${target} = hiOut[0]; l${target} = t;`;
+  }
+
+  private ld(pc: number, insn: Insn): string {
+    const { code, dst, src, imm } = insn;
+    if (code !== LD_IMM64) {
+      const mode = code & 0xe0;
+      return mode === Mode.Abs || mode === Mode.Ind
+        ? `throw fault('legacy LD_ABS/LD_IND is not supported', ${pc});`
+        : this.unknown(pc, code);
+    }
+    if (pc + 1 >= this.n) return `throw fault('ld_imm64 is missing its second half', ${pc});`;
+    if (src === PseudoLd.Func) return `l${dst} = codePointer(vm, ${pc + imm + 1}); h${dst} = hiOut[0];`;
+    const hi = this.program.insns[pc + 1]!.imm | 0;
+    return `h${dst} = ${hi}; l${dst} = ${imm | 0};`;
+  }
+}
+
+/** How the emulator runs programs: the reference interpreter, or compiled to JavaScript (the default). */
+export type Execution = 'interpreter' | 'compiled';
+export const EXECUTIONS: readonly Execution[] = ['interpreter', 'compiled'];
+
+/** The executor of an execution mode (both have interpreter.ts execute()'s signature and semantics). */
+export function executorOf(execution: Execution | undefined): (program: ExecProgram, env: ExecEnv, r1: bigint) => bigint {
+  return execution === 'interpreter' ? execute : executeCompiled;
+}

@@ -1,0 +1,43 @@
+// The kfuncs the emulator runs (called with BPF_PSEUDO_KFUNC_CALL). The kernel names a kfunc by its BTF
+// id in vmlinux; an object names it by extern (`extern int bpf_res_spin_lock(...) __ksym`), and the
+// emulator's linker (object.ts) replaces the call's imm with the id below.
+import type { HelperContext } from './helpers.js';
+import type { Vm } from './interpreter.js';
+import { ProgramFault } from './memory.js';
+import type { Insn } from './types.js';
+
+export const KfuncId = { ResSpinLock: 1, ResSpinUnlock: 2, ResSpinLockIrqsave: 3, ResSpinUnlockIrqrestore: 4 } as const;
+
+/** Emulated kfuncs by their kernel names (kernel/bpf/helpers.c BTF_KFUNCS_START(generic_btf_ids)). */
+export const kfuncByName: ReadonlyMap<string, number> = new Map([
+  ['bpf_res_spin_lock', KfuncId.ResSpinLock],
+  ['bpf_res_spin_unlock', KfuncId.ResSpinUnlock],
+  ['bpf_res_spin_lock_irqsave', KfuncId.ResSpinLockIrqsave],
+  ['bpf_res_spin_unlock_irqrestore', KfuncId.ResSpinUnlockIrqrestore],
+]);
+
+const u64 = (n: number): bigint => BigInt.asUintN(64, BigInt(n));
+
+/** Runs kfunc `insn.imm` (an id from kfuncByName) with vm.regs[1..5]; returns r0. */
+export function callKfunc(insn: Insn, vm: Vm, ctx: HelperContext): bigint {
+  const r = vm.regs;
+  const mem = vm.memory;
+  switch (insn.imm) {
+    case KfuncId.ResSpinLock:
+      return u64(ctx.locks.resLock(mem.view(r[1]!, 4, 'write')));
+    case KfuncId.ResSpinLockIrqsave: {
+      // bpf_res_spin_lock_irqsave(lock, unsigned long *flags): the saved interrupt state goes to *flags
+      // (a stack slot the verifier lets no one read); the emulator has no interrupts to save.
+      const rc = ctx.locks.resLock(mem.view(r[1]!, 4, 'write'));
+      if (rc === 0) mem.store(r[2]!, 8, 0n);
+      return u64(rc);
+    }
+    case KfuncId.ResSpinUnlock:
+    case KfuncId.ResSpinUnlockIrqrestore:
+      ctx.locks.resUnlock(mem.view(r[1]!, 4, 'write'));
+      return 0n;
+    default:
+      throw new ProgramFault(`kfunc #${insn.imm} is not emulated`);
+  }
+}
+

@@ -1,0 +1,106 @@
+// BPF_PROG_TEST_RUN on one emulated CPU: the context as net/bpf/test_run.c builds it, `repeat` runs, the
+// packet and context written back (bpf_test_finish / bpf_ctx_finish). The main thread's synchronous runs
+// and the worker CPUs' asynchronous ones (cpus.ts) both come through here.
+import type { TestRunArgs } from '../../engine.js';
+import { errnoByCode } from '../../errno.js';
+import type { CpuLocks } from '../cpu-locks.js';
+import { prepareContext } from './contexts.js';
+import { callHelper, type HelperContext } from './helpers.js';
+import { executorOf, type Execution } from './compiler.js';
+import type { ExecEnv, ExecProgram } from './interpreter.js';
+import { callKfunc } from './kfuncs.js';
+import { ProgramFault, type Memory } from './memory.js';
+import type { ParsedProgram } from './types.js';
+
+const EINVAL = -errnoByCode.EINVAL;
+const EFAULT = -errnoByCode.EFAULT;
+const EINTR = -errnoByCode.EINTR;
+const ENOSPC = -errnoByCode.ENOSPC;
+const BPF_PROG_TYPE_SYSCALL = 31;
+
+/** A program linked to its maps on one thread. */
+export interface LinkedProgram {
+  exec: ExecProgram;
+  memory: Memory;
+  lines: ParsedProgram['lines'];
+  type: number;
+}
+
+export interface RunOutcome {
+  /** 0 or -errno, as BPF_PROG_TEST_RUN returns. */
+  rc: number;
+  /** The last run's full r0. */
+  r0: bigint;
+  /** Where a faulting run stopped: the reason, the instruction and its C source line. */
+  fault?: string;
+}
+
+/** The environment a program's helpers and kfuncs run in on this CPU. */
+export function execEnv(memory: Memory, helpers: HelperContext): ExecEnv {
+  return {
+    memory,
+    callHelper: (id, vm) => callHelper(id, vm, helpers),
+    callKfunc: (insn, vm) => callKfunc(insn, vm, helpers),
+  };
+}
+
+/**
+ * Runs `program` as BPF_PROG_TEST_RUN does, filling `a.out` (retval, duration, data size, ctx size) and
+ * the out buffers. `cancelled` is asked between repeats: closing an object stops its runs with EINTR.
+ */
+/** What a run needs besides the program: the helpers' context and how to execute (compiled by default). */
+export type RunContext = Omit<HelperContext, 'skbData'> & { execution?: Execution };
+
+export function runTest(
+  program: LinkedProgram, helpers: RunContext, locks: CpuLocks, a: TestRunArgs, cancelled?: () => boolean,
+): RunOutcome {
+  const syscall = program.type === BPF_PROG_TYPE_SYSCALL;
+  // net/bpf/test_run.c: cpu and flags are refused (EINVAL) by the skb and syscall runners and need
+  // BPF_F_TEST_RUN_ON_CPU / live frames elsewhere, which the emulator does not model.
+  if (a.cpu !== 0 || a.flags !== 0) return { rc: EINVAL, r0: 0n };
+  const memory = program.memory;
+  const mark = memory.mark();
+  let r0 = 0n;
+  try {
+    const prepared = prepareContext(program.type, { data: a.data, ctx: a.ctx }, memory);
+    if (typeof prepared === 'number') return { rc: prepared, r0 };
+    const runs = Math.max(1, a.repeat);
+    const env = execEnv(memory, prepared.skbData ? { ...helpers, skbData: prepared.skbData } : helpers);
+    const execute = executorOf(helpers.execution);
+    const start = process.hrtime.bigint();
+    for (let i = 0; i < runs; i++) {
+      if (cancelled?.()) return { rc: EINTR, r0 };
+      r0 = execute(program.exec, env, prepared.r1);
+      // The verifier refuses programs that can exit holding a lock; one that got here anyway faults.
+      if (locks.held > 0) throw new ProgramFault('the program exited holding a lock');
+    }
+    const duration = Number((process.hrtime.bigint() - start) / BigInt(runs));
+    a.out[0] = Number(r0 & 0xffffffffn);
+    a.out[1] = Math.min(duration, 0xffffffff);
+    let rc = 0;
+    const data = prepared.dataOut();
+    if (data && a.dataOut) {
+      // bpf_test_finish: copy what fits, report the full size, ENOSPC when it did not fit.
+      a.dataOut.set(data.subarray(0, a.dataOut.length));
+      a.out[2] = data.length;
+      if (data.length > a.dataOut.length) rc = ENOSPC;
+    }
+    const ctx = prepared.ctxOut();
+    if (ctx && a.ctxOut) {
+      // bpf_ctx_finish: as for data, what fits is copied and a shorter buffer is ENOSPC (a syscall
+      // program's context is written back whole, to where it came from).
+      a.ctxOut.set(ctx.subarray(0, a.ctxOut.length));
+      a.out[3] = ctx.length;
+      if (!syscall && ctx.length > a.ctxOut.length) rc = ENOSPC;
+    }
+    return { rc, r0 };
+  } catch (e) {
+    if (!(e instanceof ProgramFault)) throw e;
+    // Whatever the faulting run held is released, so the other CPUs are not left spinning.
+    locks.releaseAll();
+    const line = program.lines.get(e.insn);
+    return { rc: EFAULT, r0, fault: `${e.reason}${e.insn >= 0 ? ` at insn ${e.insn}` : ''}${line ? ` (${line.file}:${line.line}: ${line.text.trim()})` : ''}` };
+  } finally {
+    memory.release(mark);
+  }
+}
