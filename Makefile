@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 UNAME     := $(shell uname -s)
 CLANG     ?= clang-19
-SYS_PKGS  := clang-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config
+SYS_PKGS  := clang-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config qemu-system-x86 busybox-static kmod xz-utils zstd
 NODE_DIR  := $(shell node -p "require('path').dirname(require('path').dirname(process.execPath))")
 MULTIARCH := $(shell gcc -print-multiarch 2>/dev/null)
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)
@@ -13,10 +13,10 @@ BPF_CFLAGS := -O2 -g -Wall -Werror -target bpf -D__TARGET_ARCH_x86 -Ibpf/include
 TS_SRCS   := $(shell find src -name '*.ts' 2>/dev/null)
 NATIVE_SRCS := $(wildcard native/*.cc native/*.h) binding.gyp
 
-.PHONY: setup system-deps test demo bench difftest clean typecheck fuzz
+.PHONY: setup system-deps test demo bench difftest clean typecheck fuzz matrix vm-kernel
 
 ifeq ($(UNAME),Linux)
-setup: system-deps node_modules/.package-lock.json build/Release/bpfkit.node dist/index.js $(BPF_OBJS)
+setup: system-deps node_modules/.package-lock.json build/Release/bpfkit.node dist/index.js $(BPF_OBJS) vm-kernel
 else
 setup: node_modules/.package-lock.json dist/index.js
 	@echo "bpfkit: $(UNAME) host: no BPF kernel here; the native addon and BPF objects are skipped, the emulator engine is used."
@@ -77,6 +77,14 @@ difftest: setup
 
 clean:
 	rm -rf build dist
+
+# The kernel the VM smoke test boots, fetched once into ~/.cache/bpfkit (a no-op when cached): tests never download.
+vm-kernel: dist/index.js
+	@node bin/bpfkit.mjs vm --kernel 6.1 --fetch >/dev/null || echo "bpfkit: could not prefetch the 6.1 kernel; the VM smoke test will skip"
+
+# bpfkit's kernel suites in VMs of other kernels (slow: TCG); prints kernel x suite.
+matrix: setup
+	node scripts/matrix.mjs
 
 fuzz: setup
 	BPFKIT_FUZZ_CALLS=1000000 npx vitest run test/reliability/fuzz.test.ts

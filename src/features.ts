@@ -20,10 +20,33 @@ function cached(key: string, probe: () => boolean): boolean {
 
 const kernelUsable = (): boolean => kernelUnavailableReasons().length === 0;
 
+/** '6.12.117+deb12-amd64' → [6, 12, 117]; a missing part is 0. */
+function parseKernelVersion(text: string): [number, number, number] {
+  const m = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(text);
+  if (!m) throw new RangeError(`features: '${text}' is not a kernel version (MAJOR.MINOR[.PATCH])`);
+  return [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
+}
+
 export const features = {
   /** uname -r */
   kernelRelease(): string {
     return release();
+  },
+
+  /**
+   * The running kernel's version, [major, minor, patch], parsed from uname -r (6.1.0-57-amd64 → [6, 1, 0]).
+   * For behaviour that changed between versions without a probe to ask (an errno, a verifier message).
+   */
+  kernelVersion(): readonly [number, number, number] {
+    return parseKernelVersion(release());
+  },
+
+  /** The running kernel is at least `version` ('6.12', '6.1.90'). */
+  kernelAtLeast(version: string): boolean {
+    const want = parseKernelVersion(version);
+    const have = features.kernelVersion();
+    for (let i = 0; i < 3; i++) if (have[i] !== want[i]) return have[i]! > want[i]!;
+    return true;
   },
 
   /** The kernel has BTF for itself (needed for kfuncs such as bpf_res_spin_lock). */

@@ -11,6 +11,15 @@ describeKernel('feature probes', () => {
     expect(features.kernelRelease()).toBe(release());
   });
 
+  test('kernelVersion is uname -r as numbers; kernelAtLeast compares against it', () => {
+    const [major, minor, patch] = features.kernelVersion();
+    expect(release().startsWith(`${major}.${minor}.${patch}`) || release().startsWith(`${major}.${minor}-`)).toBe(true);
+    expect(features.kernelAtLeast(`${major}.${minor}`)).toBe(true);
+    expect(features.kernelAtLeast(`${major}.${minor + 1}`)).toBe(false);
+    expect(features.kernelAtLeast(`${major - 1}.99.99`)).toBe(true);
+    expect(() => features.kernelAtLeast('six')).toThrow(RangeError);
+  });
+
   test('map types: the six bpfkit types exist; a type number the kernel does not know does not', () => {
     for (const t of ['hash', 'array', 'percpu_hash', 'percpu_array', 'lru_hash', 'lru_percpu_hash'] as const) expect(features.mapType(t)).toBe(true);
     expect(features.mapType(9999)).toBe(false);
