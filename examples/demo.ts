@@ -1,15 +1,14 @@
 // `make demo`: every map type on the kernel (or the emulator where there is no BPF kernel), typed
 // values written and read back; then the lock fixtures under real concurrency; then LRU eviction.
 import { release } from 'node:os';
-import { createMap, possibleCpus, resolveEngine, struct, u32, u64, type MapTypeName } from '../src/index.js';
-import { kernelUnavailableReasons } from '../src/kernel/engine.js';
+import { createMap, engineStatus, possibleCpus, resolveEngine, struct, u32, u64, type MapTypeName } from 'bpfkit';
 import { printTable } from './table.js';
 
 const engine = resolveEngine();
 const cpus = possibleCpus(engine);
 console.log(`bpfkit demo — engine: ${engine.kind}${engine.kind === 'kernel' ? ` (Linux ${release()})` : ''}, ${cpus} possible CPUs`);
 if (engine.kind === 'emulator') {
-  console.log(`No BPF kernel here (${kernelUnavailableReasons().join("; ")}): maps and programs run on the emulator; concurrent lock runs need the kernel.`);
+  console.log(`No BPF kernel here (${engineStatus().kernel.reasons.join('; ')}): maps and programs run on the emulator, its CPUs on worker threads.`);
 }
 
 // 1. Every map type, typed keys and values.
@@ -27,12 +26,11 @@ for (const type of ['hash', 'percpu_hash', 'lru_hash', 'lru_percpu_hash', 'array
 }
 printTable(['type', 'id', 'key/value bytes', 'entries', 'read back'], rows);
 
-// 2. The lock fixtures (issue 3): spin lock and res spin lock under two concurrent runners.
-if (engine.kind === 'kernel') {
+// 2. The lock fixtures: spin lock and res spin lock under two concurrent runners (kernel CPUs, or the
+// emulator's worker-thread CPUs).
+{
   const { runLockDemo } = await import('./locks.js');
-  await runLockDemo((line: string) => console.log(line));
-} else {
-  console.log('\nLocks: skipped — BPF programs need a BPF kernel (the emulator runs maps only, not programs).');
+  await runLockDemo((line: string) => console.log(line), engine);
 }
 
 // 3. LRU eviction: insert 1..9 into an 8-entry LRU hash.

@@ -1,8 +1,8 @@
 // The lock fixtures (bpf/spin_lock.bpf.c, res_spin_lock.bpf.c, unlocked.bpf.c) and a runner that drives
 // one of them from several CPUs at once with BPF_PROG_TEST_RUN, then reads the counter back. The demo, the
 // lock bench and the concurrency tests all use it, so they measure the same thing.
-import { bpfObjectPath } from '../src/package-root.js';
-import { bytes, openObject, u32, u64 } from '../src/index.js';
+import { bytes, openObject, u32, u64, type EngineOption } from 'bpfkit';
+import { fixture } from './fixtures.js';
 
 export interface LockVariant {
   name: string;
@@ -36,14 +36,14 @@ export interface LockRun {
 }
 
 /**
- * Runs `variant` from `runners` concurrent async test runs (libuv threadpool, one CPU each), each
+ * Runs `variant` from `runners` concurrent async test runs (runAsync: one thread each), each
  * `calls` × BPF_PROG_TEST_RUN with `repeat`. All runners are started before any finishes.
  */
-export async function runLockVariant(variant: LockVariant, runners: number, repeat: number, calls: number): Promise<LockRun> {
-  using obj = openObject(bpfObjectPath(variant.object));
+export async function runLockVariant(variant: LockVariant, runners: number, repeat: number, calls: number, engine?: EngineOption): Promise<LockRun> {
+  using obj = openObject(fixture(variant.object), engine === undefined ? {} : { engine });
   const prog = obj.program(variant.program);
   const info = obj.maps[variant.map]!;
-  const counter = obj.map(variant.map, { key: u32, value: bytes(info.valueSize) });
+  const counter = obj.map(variant.map, { key: u32, value: bytes(info.valueSize), perCpu: false });
   const data = new Uint8Array(64);
   const t0 = process.hrtime.bigint();
   await Promise.all(
@@ -56,7 +56,7 @@ export async function runLockVariant(variant: LockVariant, runners: number, repe
   const got = value ? new DataView(value.buffer, value.byteOffset).getBigUint64(info.valueSize - 8, true) : 0n;
   let failures = 0n;
   if ('stats' in obj.maps) {
-    const stats = obj.map('stats', { key: u32, value: u64 });
+    const stats = obj.map('stats', { key: u32, value: u64, perCpu: false });
     failures = (stats.get(0) ?? 0n) + (stats.get(1) ?? 0n) + (stats.get(2) ?? 0n);
   }
   const iterations = repeat * calls;

@@ -1,13 +1,19 @@
 // The `bpfkit` command: one verb per job (vm, ...). Each verb lives in its own module and returns an exit status.
+import { doctorMain } from './cli/doctor.js';
+import { mapMain } from './cli/map-dump.js';
 import { vmMain } from './vm/cli.js';
 
-const usage = 'usage: bpfkit <verb> [args]\n  vm [--kernel K] [--cpus N] [--memory SIZE] [--timeout S] -- COMMAND...   run COMMAND as root under another kernel\n';
+const usage = 'usage: bpfkit <verb> [args]\n  doctor                      can the kernel engine work here? (exit 0 yes, 1 no)\n  map dump PIN_PATH | --id N  every element of a kernel map, as bytes\n  vm [--kernel K] [--cpus N] [--memory SIZE] [--timeout S] -- COMMAND...   run COMMAND as root under another kernel\n';
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [verb, ...rest] = argv;
   switch (verb) {
     case 'vm':
       return vmMain(rest);
+    case 'doctor':
+      return doctorMain(rest);
+    case 'map':
+      return mapMain(rest);
     case undefined:
     case '-h':
     case '--help':

@@ -1,16 +1,57 @@
 // Values from include/uapi/linux/bpf.h. Plain `as const` objects, so they work as both values and types.
 
-export const MapType = {
+/**
+ * enum bpf_map_type, every type the kernel has (include/uapi/linux/bpf.h, through Linux 6.18): named in
+ * object listings, errors and `bpfkit map dump`, and probed by `features.mapType(id)`.
+ */
+export const KernelMapType = {
   Hash: 1,
   Array: 2,
+  ProgArray: 3,
+  PerfEventArray: 4,
   PercpuHash: 5,
   PercpuArray: 6,
+  StackTrace: 7,
+  CgroupArray: 8,
   LruHash: 9,
   LruPercpuHash: 10,
+  LpmTrie: 11,
+  ArrayOfMaps: 12,
+  HashOfMaps: 13,
+  Devmap: 14,
+  Sockmap: 15,
+  Cpumap: 16,
+  Xskmap: 17,
+  Sockhash: 18,
+  CgroupStorage: 19,
+  ReuseportSockarray: 20,
+  PercpuCgroupStorage: 21,
+  Queue: 22,
+  Stack: 23,
+  SkStorage: 24,
+  DevmapHash: 25,
+  StructOps: 26,
+  Ringbuf: 27,
+  InodeStorage: 28,
+  TaskStorage: 29,
+  BloomFilter: 30,
+  UserRingbuf: 31,
+  CgrpStorage: 32,
+  Arena: 33,
 } as const;
-export type MapTypeId = (typeof MapType)[keyof typeof MapType];
+export type KernelMapTypeId = (typeof KernelMapType)[keyof typeof KernelMapType];
 
-/** The names users write in `createMap({ type })`. */
+/** The map types bpfkit creates and types (createMap, BpfMap/PerCpuMap), on both engines. */
+export const MapType = {
+  Hash: KernelMapType.Hash,
+  Array: KernelMapType.Array,
+  PercpuHash: KernelMapType.PercpuHash,
+  PercpuArray: KernelMapType.PercpuArray,
+  LruHash: KernelMapType.LruHash,
+  LruPercpuHash: KernelMapType.LruPercpuHash,
+} as const;
+
+/** The names users write in `createMap({ type })`: the map types bpfkit creates, on both engines. */
 export const mapTypeByName = {
   hash: MapType.Hash,
   array: MapType.Array,
@@ -20,10 +61,20 @@ export const mapTypeByName = {
   lru_percpu_hash: MapType.LruPercpuHash,
 } as const;
 export type MapTypeName = keyof typeof mapTypeByName;
+/** The ids of the map types createMap accepts (mapTypeByName's values). */
+export type MapTypeId = (typeof mapTypeByName)[MapTypeName];
 
-export function mapTypeName(type: number): MapTypeName | `unknown(${number})` {
-  for (const [name, id] of Object.entries(mapTypeByName)) if (id === type) return name as MapTypeName;
+/**
+ * A map type's name as libbpf and bpftool print it (libbpf.c map_type_name: 'cgroup_storage', 'ringbuf'):
+ * BPF_MAP_TYPE_X lower-cased. `unknown(N)` for a type newer than this table.
+ */
+export function mapTypeName(type: number): string {
+  for (const [name, id] of Object.entries(KernelMapType)) if (id === type) return snakeCase(name);
   return `unknown(${type})`;
+}
+
+function snakeCase(pascal: string): string {
+  return pascal.replace(/(?<!^)([A-Z])/g, '_$1').toLowerCase();
 }
 
 export function isPerCpu(type: number): boolean {

@@ -8,6 +8,8 @@ export interface BpfErrorInfo {
   path?: string;
   /** Batch operations: how many elements were processed before the failure. */
   processed?: number;
+  /** The rule behind the errno, for people (src/hints.ts); appended to the message. */
+  hint?: string;
 }
 
 /**
@@ -21,13 +23,15 @@ export class BpfError extends Error {
   readonly subject?: string;
   readonly path?: string;
   readonly processed?: number;
+  readonly hint?: string;
 
   constructor(syscall: string, errno: number, info: BpfErrorInfo = {}) {
     const n = -Math.abs(errno);
     const code = errnoCode(n);
     const where = info.subject ? ` on ${info.subject}` : '';
     const detail = info.detail ? `: ${info.detail}` : '';
-    super(`${syscall}${where} failed: ${code} (${errnoDescription(n)})${detail}`);
+    const hint = info.hint ? ` (hint: ${info.hint})` : '';
+    super(`${syscall}${where} failed: ${code} (${errnoDescription(n)})${detail}${hint}`);
     this.name = 'BpfError';
     this.code = code;
     this.errno = n;
@@ -35,6 +39,7 @@ export class BpfError extends Error {
     if (info.subject !== undefined) this.subject = info.subject;
     if (info.path !== undefined) this.path = info.path;
     if (info.processed !== undefined) this.processed = info.processed;
+    if (info.hint !== undefined) this.hint = info.hint;
   }
 }
 
@@ -51,13 +56,20 @@ export class BpfVerifierError extends BpfError {
   }
 }
 
-/** The verifier ends its log with statistics ("processed N insns ..."); the reason is just above them. */
+/**
+ * The verifier ends its log with statistics ("processed N insns ..."); the reason is just above them. A
+ * reason may span lines: kernel/bpf/verifier.c check_func_call prints "global function calls are not
+ * allowed while holding a lock,\nuse static function instead", so a line ending in ',' is joined with the
+ * line after it.
+ */
 export function lastMeaningfulLine(log: string): string {
   const lines = log.split('\n').map((l) => l.trim()).filter(Boolean);
   for (let i = lines.length - 1; i >= 0; i--) {
     const l = lines[i]!;
     if (/^(processed \d+ insns|verification time|stack depth|-- END PROG LOAD LOG --|libbpf:)/.test(l)) continue;
-    return l;
+    let reason = l;
+    for (let j = i - 1; j >= 0 && lines[j]!.endsWith(','); j--) reason = `${lines[j]} ${reason}`;
+    return reason;
   }
   return 'no verifier log';
 }

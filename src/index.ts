@@ -1,9 +1,9 @@
 // bpfkit's public API: what users import. Internal modules are not re-exported.
 export * from './codec.js';
 export type { Codec, CodecDesc, Infer, StructField } from './codec-types.js';
-export { MapType, MapFlags, UpdateFlags, mapTypeByName, type MapTypeId, type MapTypeName } from './constants.js';
+export { MapType, KernelMapType, MapFlags, UpdateFlags, mapTypeByName, type MapTypeId, type MapTypeName } from './constants.js';
 export type { Engine, MapHandle, MapInfo, MapAttrs, LockField } from './engine.js';
-export { resolveEngine, type EngineOption } from './engine-select.js';
+export { resolveEngine, engineStatus, type EngineOption, type EngineStatus } from './engine-select.js';
 export { BpfError, BpfVerifierError, isBpfError } from './errors.js';
 export { errnoByCode, type ErrnoCode } from './errno.js';
 export { BpfMap, PerCpuMap, type BatchCursor, type BatchOptions, type BatchResult, type LockOption } from './map.js';

@@ -4,6 +4,7 @@ import { BatchOp, type BatchOpId, type BpfCommand, UpdateFlags, isPerCpu, mapTyp
 import type { Engine, MapHandle, MapInfo } from './engine.js';
 import { errnoByCode } from './errno.js';
 import { BpfError, describeValue, inputError } from './errors.js';
+import { hintFor } from './hints.js';
 import { perCpuCodec } from './percpu.js';
 
 const ENOENT = -errnoByCode.ENOENT;
@@ -308,7 +309,7 @@ export class BpfMap<K, V> {
     // The kernel reads a C string: an embedded NUL would silently shorten the path.
     if (path.includes('\0')) throw new TypeError(`${this.where('pin')}: path must not contain NUL characters`);
     const rc = this.#handle.pin(path);
-    if (rc < 0) throw new BpfError('BPF_OBJ_PIN', rc, { subject: this.#subject, path });
+    if (rc < 0) throw new BpfError('BPF_OBJ_PIN', rc, { subject: this.#subject, path, hint: hintFor({ syscall: 'BPF_OBJ_PIN', errno: rc, path }) });
   }
 
   /** Makes the map read-only for syscalls (BPF_MAP_FREEZE); programs may still write. */
@@ -382,8 +383,10 @@ export class BpfMap<K, V> {
   }
 
   #error(syscall: BpfCommand, rc: number, processed?: number): BpfError {
-    if (processed === undefined) return new BpfError(syscall, rc, { subject: this.#subject });
-    return new BpfError(syscall, rc, { subject: this.#subject, processed, detail: `${processed} element(s) processed before the failure` });
+    const { type, maxEntries } = this.#handle.info;
+    const hint = hintFor({ syscall, errno: rc, mapType: type, maxEntries });
+    if (processed === undefined) return new BpfError(syscall, rc, { subject: this.#subject, hint });
+    return new BpfError(syscall, rc, { subject: this.#subject, processed, detail: `${processed} element(s) processed before the failure`, hint });
   }
 
   /** Room for `n` elements, keeping what the buffers hold. */
@@ -566,12 +569,24 @@ function viewOf(bytes: Uint8Array): DataView {
   return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** Wraps an open engine handle, checking the codecs against the map's real sizes. */
+/**
+ * The handle an open of an existing map gives, by its `perCpu` option: `true` a PerCpuMap (values are
+ * per-CPU arrays), `false` a BpfMap; left out, either (narrow with `instanceof PerCpuMap`). The option
+ * is checked against the map's real type when it is opened.
+ */
+export type MapByPerCpu<P extends boolean | undefined, K, V> = [P] extends [true]
+  ? PerCpuMap<K, V>
+  : [P] extends [false]
+    ? BpfMap<K, V>
+    : BpfMap<K, V> | PerCpuMap<K, V>;
+
+/** Wraps an open engine handle, checking the codecs against the map's real sizes (and `perCpu`, when given). */
 export function wrapMapHandle<K, V>(
   handle: MapHandle,
   engine: Engine,
   key: Codec<K>,
   value: Codec<V>,
+  perCpu?: boolean,
 ): BpfMap<K, V> | PerCpuMap<K, V> {
   const { info } = handle;
   const subject = info.name ? `map '${info.name}'` : `map id ${info.id}`;
@@ -581,6 +596,14 @@ export function wrapMapHandle<K, V>(
   };
   if (key.size !== info.keySize) throw mismatch('key', key.size, info.keySize);
   if (value.size !== info.valueSize) throw mismatch('value', value.size, info.valueSize);
+  if (perCpu !== undefined && perCpu !== isPerCpu(info.type)) {
+    handle.close();
+    throw new TypeError(
+      perCpu
+        ? `perCpu: true, but ${subject} is a ${mapTypeName(info.type)} map: its values are not per-CPU`
+        : `perCpu: false, but ${subject} is a ${mapTypeName(info.type)} map: its values are per-CPU arrays (pass perCpu: true)`,
+    );
+  }
   if (isPerCpu(info.type)) return new PerCpuMap(handle, engine, key, value, engine.possibleCpus());
   const hasSpinLock = lockFields(value).some((l) => l.kind === 'spin');
   return new BpfMap(handle, engine, key, value, hasSpinLock);

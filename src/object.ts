@@ -8,11 +8,14 @@ import {
   isObjectFailure, type Engine, type ObjectFailure, type ObjectHandle, type ObjectMapSpec, type ProgramHandle,
   type ProgramSpec, type TestRunArgs,
 } from './engine.js';
-import { resolveEngine, type EngineOption } from './engine-select.js';
+import { resolveEngine, whyEmulator, type EngineOption } from './engine-select.js';
 import { errnoByCode } from './errno.js';
 import { BpfError, BpfVerifierError } from './errors.js';
+import { hintFor } from './hints.js';
+import { bytes, decodeFromBytes, encodeToBytes, u32 } from './codec.js';
+import { globalVariables, mapCodecsFromBtf } from './globals.js';
 import { lockRuleViolation } from './locks.js';
-import { BpfMap, wrapMapHandle } from './map.js';
+import { BpfMap, PerCpuMap, wrapMapHandle, type MapByPerCpu } from './map.js';
 
 /** enum bpf_prog_type (include/uapi/linux/bpf.h), the types a BpfProgram reports by name. */
 export const ProgramType = {
@@ -113,7 +116,7 @@ export function openObject(path: string, options: OpenObjectOptions = {}): BpfOb
   checkObjectFile(path, subject);
 
   const handle = engine.openObject(path);
-  if (isObjectFailure(handle)) throw failureError(handle, path);
+  if (isObjectFailure(handle)) throw failureError(handle, path, engine);
   try {
     const specs = handle.programs();
     if (specs.length === 0) throw new BpfError('bpf_object__open', -errnoByCode.EINVAL, { subject, path, detail: 'the object holds no BPF programs' });
@@ -122,7 +125,7 @@ export function openObject(path: string, options: OpenObjectOptions = {}): BpfOb
     const mapInfos = handle.maps().map((m) => ({ ...m, typeName: mapTypeName(m.type) }));
     for (const m of mapInfos) checkLockPlacement(m, path);
     const failure = handle.load();
-    if (failure) throw failureError(failure, path);
+    if (failure) throw failureError(failure, path, engine);
     const loaded = new Set(programs ?? specs.filter((p) => p.autoload).map((p) => p.name));
     const programInfos = handle.programs().map((p) => ({ ...p, typeName: programTypeName(p.type), loaded: loaded.has(p.name) }));
     return new BpfObject(path, handle, engine, mapInfos, programInfos);
@@ -133,15 +136,25 @@ export function openObject(path: string, options: OpenObjectOptions = {}): BpfOb
 }
 
 function unsupported(engine: Engine, syscall: string, subject: string, path?: string): BpfError {
-  return new BpfError(syscall, ENOTSUPP, { subject, path, detail: `the ${engine.kind} engine does not run BPF programs` });
+  return new BpfError(syscall, ENOTSUPP, { subject, path, detail: withEngineReason(`the ${engine.kind} engine does not run BPF programs`, engine) });
 }
 
-/** A failure from the object seam as the error users see: BpfVerifierError when there is a verifier log. */
-function failureError(f: ObjectFailure, path?: string): BpfError {
+/**
+ * A failure from the object seam as the error users see: BpfVerifierError when there is a verifier log.
+ * What the emulator does not support (ENOTSUPP/EOPNOTSUPP) also says why the emulator ran it.
+ */
+function failureError(f: ObjectFailure, path?: string, engine?: Engine): BpfError {
   if (f.program !== undefined && f.log !== undefined) return new BpfVerifierError(f.program, f.errno, f.log, path === undefined ? {} : { path });
   const of = path === undefined ? '' : ` of object '${path}'`;
   const subject = f.map !== undefined ? `map '${f.map}'${of}` : f.program !== undefined ? `program '${f.program}'${of}` : path === undefined ? undefined : `object '${path}'`;
-  return new BpfError(f.syscall, f.errno, { subject, path, detail: f.detail });
+  const unsupportedHere = engine !== undefined && (f.errno === ENOTSUPP || f.errno === -errnoByCode.EOPNOTSUPP);
+  return new BpfError(f.syscall, f.errno, { subject, path, detail: unsupportedHere ? withEngineReason(f.detail, engine) : f.detail });
+}
+
+function withEngineReason(detail: string | undefined, engine: Engine): string | undefined {
+  const why = whyEmulator(engine);
+  if (why === undefined) return detail;
+  return detail ? `${detail} (${why})` : why;
 }
 
 /**
@@ -201,6 +214,8 @@ export class BpfObject {
   readonly engine: Engine;
   readonly #handle: ObjectHandle;
   readonly #programs = new Map<string, BpfProgram>();
+  #globals: Record<string, unknown> | undefined;
+  readonly #globalMaps = new Map<string, BpfMap<number, Uint8Array>>();
 
   /** Use openObject(). */
   constructor(path: string, handle: ObjectHandle, engine: Engine, maps: ObjectMapInfo[], programs: ObjectProgramInfo[]) {
@@ -220,14 +235,25 @@ export class BpfObject {
    * reference (on the kernel, a dup of the fd), so it stays usable after the object is closed; close it
    * separately.
    */
-  map<K, V>(name: string, codecs: { key: Codec<K>; value: Codec<V> }): BpfMap<K, V> {
+  map<K, V, P extends boolean | undefined = undefined>(name: string, codecs: { key: Codec<K>; value: Codec<V>; perCpu?: P }): MapByPerCpu<P, K, V>;
+  /**
+   * Without codecs, they come from the object's BTF (the map's `__type(key, ...)`/`__type(value, ...)`):
+   * structs by field name, ints by size and signedness, arrays, the lock structs; what has no codec (a
+   * union, a bitfield) is a TypeError naming it. The values' static type is then `unknown`.
+   */
+  map<P extends boolean | undefined = undefined>(name: string, options?: { perCpu?: P }): MapByPerCpu<P, unknown, unknown>;
+  map<K, V>(name: string, codecs: { key?: Codec<K>; value?: Codec<V>; perCpu?: boolean } = {}): BpfMap<K, V> | PerCpuMap<K, V> {
     this.#checkOpen('BPF_OBJ_GET_INFO_BY_FD');
     if (typeof name !== 'string') throw new TypeError(`map() of object '${this.path}': name must be a string`);
     if (!Object.hasOwn(this.maps, name)) throw new RangeError(`object '${this.path}' has no map named '${name}' (it has: ${Object.keys(this.maps).join(', ')})`);
-    if (codecs === null || typeof codecs !== 'object' || !codecs.key || !codecs.value) throw new TypeError(`map() of object '${this.path}' needs { key, value } codecs`);
+    if (codecs === null || typeof codecs !== 'object') throw new TypeError(`map() of object '${this.path}': the second argument must be { key, value } codecs or { perCpu }`);
+    const { perCpu } = codecs;
+    if ((codecs.key === undefined) !== (codecs.value === undefined)) throw new TypeError(`map() of object '${this.path}' needs both { key, value } codecs, or neither (then they come from BTF)`);
+    const { key, value } = codecs.key && codecs.value ? { key: codecs.key, value: codecs.value } : (mapCodecsFromBtf(this.path, name) as { key: Codec<K>; value: Codec<V> });
+    if (perCpu !== undefined && typeof perCpu !== 'boolean') throw new TypeError(`map() of object '${this.path}': perCpu must be a boolean, got ${typeof perCpu}`);
     const handle = this.#handle.mapHandle(name);
     if (typeof handle === 'number') throw new BpfError('BPF_OBJ_GET_INFO_BY_FD', handle, { subject: `map '${name}' of object '${this.path}'` });
-    return wrapMapHandle(handle, this.engine, codecs.key, codecs.value) as BpfMap<K, V>;
+    return wrapMapHandle(handle, this.engine, key, value, perCpu);
   }
 
   /** One of the object's loaded programs (valid while the object is open). */
@@ -250,10 +276,59 @@ export class BpfObject {
   }
 
   /**
+   * The object's global variables by their C names (`.data`, `.bss`, `.rodata`, `.data.<name>`, typed from
+   * the BTF DATASECs): reading one looks its section's map up, assigning one writes it back (a `.rodata`
+   * variable is frozen after load: EPERM). What a program changed is read live. A variable whose type has no
+   * codec (a union, a bitfield) throws a TypeError naming it when used.
+   */
+  get globals(): Record<string, unknown> {
+    this.#checkOpen('BPF_MAP_LOOKUP_ELEM');
+    if (this.#globals) return this.#globals;
+    const internal = Object.values(this.maps).filter((m) => m.internal).map((m) => m.name);
+    const globals: Record<string, unknown> = Object.create(null);
+    for (const v of globalVariables(this.path, internal)) {
+      const codec = () => {
+        if (v.codec instanceof Error) throw v.codec;
+        return v.codec;
+      };
+      Object.defineProperty(globals, v.name, {
+        enumerable: true,
+        get: () => decodeFromBytes(codec(), this.#sectionBytes(v.map).subarray(v.offset, v.offset + v.size)),
+        set: (value: unknown) => {
+          const encoded = encodeToBytes(codec(), value);
+          const section = this.#sectionBytes(v.map);
+          section.set(encoded, v.offset);
+          this.#globalMap(v.map).set(0, section);
+        },
+      });
+    }
+    return (this.#globals = Object.freeze(globals));
+  }
+
+  #globalMap(name: string): BpfMap<number, Uint8Array> {
+    let m = this.#globalMaps.get(name);
+    if (!m) {
+      this.#checkOpen('BPF_MAP_LOOKUP_ELEM');
+      m = this.map(name, { key: u32, value: bytes(this.maps[name]!.valueSize), perCpu: false });
+      this.#globalMaps.set(name, m);
+    }
+    return m;
+  }
+
+  #sectionBytes(name: string): Uint8Array {
+    this.#checkOpen('BPF_MAP_LOOKUP_ELEM');
+    const value = this.#globalMap(name).get(0);
+    if (value === undefined) throw new BpfError('BPF_MAP_LOOKUP_ELEM', -errnoByCode.ENOENT, { subject: `map '${name}' of object '${this.path}'` });
+    return value;
+  }
+
+  /**
    * Unloads the object: its programs and the maps nobody else holds. Runs in flight (runAsync) are
    * interrupted first and reject with EINTR. Idempotent.
    */
   close(): void {
+    for (const m of this.#globalMaps.values()) m.close();
+    this.#globalMaps.clear();
     this.#handle.close();
   }
 
@@ -296,7 +371,7 @@ export function loadProgram(options: LoadProgramOptions): BpfProgram {
   const subject = `program '${name}'`;
   if (!engine.loadProgram) throw unsupported(engine, 'BPF_PROG_LOAD', subject);
   const handle = engine.loadProgram({ type, insns: insns.slice(), license, name, maps: maps.map((m) => m.handle) });
-  if (isObjectFailure(handle)) throw failureError(handle);
+  if (isObjectFailure(handle)) throw failureError(handle, undefined, engine);
   return new BpfProgram(handle, '', () => handle.closed, () => handle.close());
 }
 
@@ -356,11 +431,11 @@ export class BpfProgram {
   }
 
   /**
-   * BPF_PROG_TEST_RUN on a libuv threadpool thread, so several runs (from one process or from
-   * worker_threads) execute on several CPUs at once. The run owns copies of `data` and `ctx` and its own
-   * reference to the program: closing the object interrupts it (the promise rejects with EINTR) and it
-   * can never run another object's program. Each run in flight holds one threadpool thread (libuv's
-   * default is 4 per process: UV_THREADPOOL_SIZE).
+   * BPF_PROG_TEST_RUN on another thread, so several runs (from one process or from worker_threads)
+   * execute on several CPUs at once: on the kernel engine a thread of the run's own, on the emulator one
+   * of its worker-thread CPUs; never libuv's threadpool. The run owns copies of `data` and `ctx` and its
+   * own reference to the program: closing the object interrupts it (the promise rejects with EINTR) and it
+   * can never run another object's program.
    */
   async runAsync(options: RunOptions = {}): Promise<RunResult> {
     const call = this.#prepare(options, true);
@@ -398,7 +473,8 @@ export class BpfProgram {
     if (rc < 0) {
       const interrupted = rc === EINTR && this.#closed();
       const detail = interrupted ? 'its object was closed while the run was in flight' : rc === EFAULT ? this.#handle.lastFault?.() : undefined;
-      throw new BpfError('BPF_PROG_TEST_RUN', rc, { subject: `program '${this.name}'`, detail });
+      const hint = hintFor({ syscall: 'BPF_PROG_TEST_RUN', errno: rc, dataLength: call.data?.length });
+      throw new BpfError('BPF_PROG_TEST_RUN', rc, { subject: `program '${this.name}'`, detail, hint });
     }
     const [retval, duration, dataSize, ctxSize] = call.out;
     const result: RunResult = { retval: retval! | 0, duration: duration! };

@@ -1,20 +1,29 @@
 import type { Codec } from './codec-types.js';
 import { lockFields } from './codec.js';
-import { type MapTypeId, type MapTypeName, mapTypeByName } from './constants.js';
+import { MapType, type MapTypeId, type MapTypeName, mapTypeByName } from './constants.js';
 import type { Engine, MapHandle } from './engine.js';
-import { resolveEngine, type EngineOption } from './engine-select.js';
+import { resolveEngine, whyEmulator, type EngineOption } from './engine-select.js';
 import { BpfError, describeValue } from './errors.js';
+import { hintFor } from './hints.js';
 import { mapBtf } from './btf/encode.js';
 import { lockRuleViolation } from './locks.js';
-import { BpfMap, PerCpuMap, wrapMapHandle } from './map.js';
+import { BpfMap, PerCpuMap, wrapMapHandle, type MapByPerCpu } from './map.js';
 
 /** include/linux/numa.h NUMA_NO_NODE (-1) as the u32 bpf_attr.numa_node holds it. */
 const NUMA_NO_NODE = 0xffffffff;
 
 export type PerCpuTypeName = 'percpu_hash' | 'percpu_array' | 'lru_percpu_hash';
+/** The per-CPU map types, by name or number: their values are arrays with one value per possible CPU. */
+export type PerCpuMapType = PerCpuTypeName | typeof MapType.PercpuHash | typeof MapType.PercpuArray | typeof MapType.LruPercpuHash;
 
-export interface CreateMapOptions<K, V> {
-  type: MapTypeName | MapTypeId;
+/**
+ * What createMap returns for a map type: PerCpuMap for the per-CPU types, BpfMap for the others, and
+ * either (a union) when the type is only known as `MapTypeName`/`MapTypeId`.
+ */
+export type MapForType<T, K, V> = T extends PerCpuMapType ? PerCpuMap<K, V> : BpfMap<K, V>;
+
+export interface CreateMapOptions<K, V, T extends MapTypeName | MapTypeId = MapTypeName | MapTypeId> {
+  type: T;
   key: Codec<K>;
   value: Codec<V>;
   maxEntries: number;
@@ -30,9 +39,14 @@ export interface CreateMapOptions<K, V> {
   engine?: EngineOption;
 }
 
-export interface OpenMapOptions<K, V> {
+export interface OpenMapOptions<K, V, P extends boolean | undefined = boolean | undefined> {
   key: Codec<K>;
   value: Codec<V>;
+  /**
+   * Whether the map is per-CPU, checked when it is opened (a TypeError if not): `true` types the result
+   * as PerCpuMap, `false` as BpfMap. Left out, the result is either (narrow with `instanceof PerCpuMap`).
+   */
+  perCpu?: P;
   engine?: EngineOption;
   /**
    * Access for the new handle, as BPF_MAP_GET_FD_BY_ID's open_flags and BPF_OBJ_GET's file_flags:
@@ -44,9 +58,11 @@ export interface OpenMapOptions<K, V> {
   flags?: number;
 }
 
-/** Creates a map (BPF_MAP_CREATE). Per-CPU types give a PerCpuMap whose values are arrays. */
-export function createMap<K, V>(options: CreateMapOptions<K, V> & { type: PerCpuTypeName }): PerCpuMap<K, V>;
-export function createMap<K, V>(options: CreateMapOptions<K, V>): BpfMap<K, V>;
+/**
+ * Creates a map (BPF_MAP_CREATE). Per-CPU types give a PerCpuMap whose values are arrays (one signature,
+ * typed by `type`, so an editor offers every type name).
+ */
+export function createMap<K, V, T extends MapTypeName | MapTypeId>(options: CreateMapOptions<K, V, T>): MapForType<T, K, V>;
 export function createMap<K, V>(options: CreateMapOptions<K, V>): BpfMap<K, V> | PerCpuMap<K, V> {
   if (options === null || typeof options !== 'object') throw new TypeError(`createMap needs an options object, got ${describeValue(options)}`);
   // Every option is read once.
@@ -84,11 +100,14 @@ export function createMap<K, V>(options: CreateMapOptions<K, V>): BpfMap<K, V> |
     numaNode,
     ...(locks.length > 0 ? { btf: mapBtf(key, value), locks } : {}),
   });
-  if (typeof handle === 'number') throw new BpfError('BPF_MAP_CREATE', handle, { subject: `map '${name}'` });
+  if (typeof handle === 'number') {
+    throw new BpfError('BPF_MAP_CREATE', handle, { subject: `map '${name}'`, hint: hintFor({ syscall: 'BPF_MAP_CREATE', errno: handle, mapName: name }) });
+  }
   return wrapMapHandle(handle, engine, key, value);
 }
 
 /** Opens a map pinned on bpffs (BPF_OBJ_GET); the codecs must match the map's real sizes. */
+export function openPinned<K, V, P extends boolean | undefined = undefined>(path: string, options: OpenMapOptions<K, V, P>): MapByPerCpu<P, K, V>;
 export function openPinned<K, V>(path: string, options: OpenMapOptions<K, V>): BpfMap<K, V> | PerCpuMap<K, V> {
   if (typeof path !== 'string' || path === '') throw new TypeError(`openPinned: path must be a non-empty string, got ${describeValue(path)}`);
   if (path.includes('\0')) throw new TypeError('openPinned: path must not contain NUL characters');
@@ -101,6 +120,10 @@ export function openPinned<K, V>(path: string, options: OpenMapOptions<K, V>): B
  * the BpfMap it came from, as before). Two handles never share one fd number, so closing one cannot
  * let a later map reuse a number the other still writes to.
  */
+export function openMap<K, V, P extends boolean | undefined = undefined>(
+  where: { id: number } | { path: string } | { fd: number },
+  options: OpenMapOptions<K, V, P>,
+): MapByPerCpu<P, K, V>;
 export function openMap<K, V>(
   where: { id: number } | { path: string } | { fd: number },
   options: OpenMapOptions<K, V>,
@@ -118,7 +141,10 @@ export function openMap<K, V>(
     return openWith('openMap', options, 'BPF_OBJ_GET_INFO_BY_FD', (engine, flags) => {
       if (flags !== 0) throw new TypeError('openMap: flags do not apply to { fd } (the duplicate shares the fd\'s access)');
       const open = (engine as { openFd?: (fd: number) => MapHandle | number }).openFd;
-      if (typeof open !== 'function') throw new TypeError(`openMap: the ${engine.kind} engine has no file descriptors`);
+      if (typeof open !== 'function') {
+        const why = whyEmulator(engine);
+        throw new TypeError(`openMap: the ${engine.kind} engine has no file descriptors${why ? ` (${why})` : ''}`);
+      }
       return open.call(engine, fd);
     });
   }
@@ -133,14 +159,17 @@ function openWith<K, V>(
   path?: string,
 ): BpfMap<K, V> | PerCpuMap<K, V> {
   if (options === null || typeof options !== 'object') throw new TypeError(`${operation}: options { key, value } are required, got ${describeValue(options)}`);
-  const { key, value, engine: engineOption, flags: flagsOption } = options;
+  const { key, value, engine: engineOption, flags: flagsOption, perCpu } = options;
   checkCodec(operation, 'key', key);
   checkCodec(operation, 'value', value);
+  if (perCpu !== undefined && typeof perCpu !== 'boolean') throw new TypeError(`${operation}: perCpu must be a boolean, got ${describeValue(perCpu)}`);
   const flags = u32Option(operation, 'flags', flagsOption ?? 0);
   const engine = resolveEngine(engineOption, operation);
   const handle = open(engine, flags);
-  if (typeof handle === 'number') throw new BpfError(syscall, handle, path === undefined ? {} : { path, subject: path });
-  return wrapMapHandle(handle, engine, key, value);
+  if (typeof handle === 'number') {
+    throw new BpfError(syscall, handle, path === undefined ? {} : { path, subject: path, hint: hintFor({ syscall, errno: handle, path }) });
+  }
+  return wrapMapHandle(handle, engine, key, value, perCpu);
 }
 
 function mapTypeId(type: unknown): MapTypeId {

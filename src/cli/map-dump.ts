@@ -1,0 +1,61 @@
+// `bpfkit map dump PIN_PATH | --id N`: every element of a kernel map as bytes, as `bpftool map dump` prints
+// them (per-CPU maps: one value line per CPU).
+import { bytes } from '../codec.js';
+import { resolveEngine } from '../engine-select.js';
+import { BpfError } from '../errors.js';
+import { hintFor } from '../hints.js';
+import { mapTypeName } from '../constants.js';
+import { PerCpuMap, wrapMapHandle } from '../map.js';
+
+const usage = 'usage: bpfkit map dump PIN_PATH | --id N\n';
+
+const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
+
+/** The dump's text for a map pinned at `path` or with this `id`, on the kernel engine. */
+export function dumpMap(where: { path: string } | { id: number }): string {
+  const engine = resolveEngine('kernel', 'map dump');
+  const syscall = 'path' in where ? 'BPF_OBJ_GET' : 'BPF_MAP_GET_FD_BY_ID';
+  const handle = 'path' in where ? engine.openPinned(where.path) : engine.openMapById(where.id);
+  if (typeof handle === 'number') {
+    const path = 'path' in where ? where.path : undefined;
+    throw new BpfError(syscall, handle, { subject: path ?? `map id ${(where as { id: number }).id}`, path, hint: hintFor({ syscall, errno: handle, path }) });
+  }
+  const { info } = handle;
+  using map = wrapMapHandle(handle, engine, bytes(info.keySize), bytes(info.valueSize));
+  const lines = [`map ${info.id}: ${mapTypeName(info.type)} name ${info.name || '(none)'} key ${info.keySize}B value ${info.valueSize}B max_entries ${info.maxEntries}`];
+  let n = 0;
+  for (const [key, value] of map.entries()) {
+    n++;
+    if (map instanceof PerCpuMap) {
+      lines.push(`key: ${hex(key)}`);
+      (value as unknown as Uint8Array[]).forEach((v, cpu) => lines.push(`  value (CPU ${String(cpu).padStart(2, '0')}): ${hex(v)}`));
+    } else {
+      lines.push(`key: ${hex(key)}  value: ${hex(value as Uint8Array)}`);
+    }
+  }
+  lines.push(`Found ${n} element${n === 1 ? '' : 's'}`);
+  return lines.join('\n') + '\n';
+}
+
+/** `map` verb: `dump` is its one subcommand today. */
+export function mapMain(args: readonly string[]): number {
+  const [sub, ...rest] = args;
+  if (sub !== 'dump') {
+    process.stderr.write(`bpfkit map: unknown subcommand ${sub === undefined ? '(none)' : `'${sub}'`}\n${usage}`);
+    return 2;
+  }
+  let where: { path: string } | { id: number };
+  if (rest[0] === '--id' && rest.length === 2 && /^\d+$/.test(rest[1]!)) where = { id: Number(rest[1]) };
+  else if (rest.length === 1 && !rest[0]!.startsWith('-')) where = { path: rest[0]! };
+  else {
+    process.stderr.write(usage);
+    return 2;
+  }
+  try {
+    process.stdout.write(dumpMap(where));
+    return 0;
+  } catch (e) {
+    process.stderr.write(`bpfkit map dump: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,74 @@
+// The bpfkit command's doctor and map dump verbs, called through main() as bin/bpfkit.mjs calls it.
+import { afterEach, beforeEach, expect, test, vi } from 'vitest';
+import { main } from '../../src/cli.js';
+import { createMap, engineStatus, u32, u64 } from '../../src/index.js';
+import { mountBpffs } from '../helpers/bpffs.js';
+import { kernelSkipReason } from '../helpers/kernel.js';
+
+let out: ReturnType<typeof vi.spyOn>;
+let err: ReturnType<typeof vi.spyOn>;
+beforeEach(() => {
+  out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+});
+afterEach(() => {
+  out.mockRestore();
+  err.mockRestore();
+});
+const text = (spy: ReturnType<typeof vi.spyOn>): string => spy.mock.calls.map((c: unknown[]) => String(c[0])).join('');
+
+test('doctor prints a table of checks and exits 0 exactly when the kernel engine works', async () => {
+  const code = await main(['doctor']);
+  const table = text(out);
+  expect(code).toBe(engineStatus().kernel.available ? 0 : 1);
+  expect(table).toMatch(/^check\s+status\s+detail\n/);
+  for (const check of ['node', 'platform', 'native addon', 'kernel release', 'capabilities', 'bpf()', 'bpffs', 'BTF', 'default engine']) {
+    expect(table).toMatch(new RegExp(`^${check.replace(/[()]/g, '\\$&')}\\s+(ok|FAIL|warn|-)\\s`, 'm'));
+  }
+  expect(table).toContain(`default engine`);
+  if (engineStatus().kernel.available) {
+    expect(table).toMatch(/^map type lru_percpu_hash\s+ok/m);
+    expect(table).toMatch(/^default engine\s+ok\s+kernel \(/m);
+  }
+  expect(await main(['doctor', 'extra'])).toBe(2);
+});
+
+test('unknown verbs and malformed map arguments exit 2 with the usage', async () => {
+  expect(await main(['frobnicate'])).toBe(2);
+  expect(await main(['map'])).toBe(2);
+  expect(await main(['map', 'dump'])).toBe(2);
+  expect(await main(['map', 'dump', '--id', 'x'])).toBe(2);
+  expect(text(err)).toContain('usage: bpfkit map dump PIN_PATH | --id N');
+  expect(await main(['--help'])).toBe(0);
+  expect(text(out)).toContain('doctor');
+});
+
+const skip = kernelSkipReason();
+if (skip) console.log(`skipped: bpfkit map dump [kernel]: ${skip}`);
+test.skipIf(skip !== undefined)('map dump prints a pinned map and a map by id as bpftool does; a missing pin exits 1 with the hint', async () => {
+  const fs = mountBpffs();
+  try {
+    using counts = createMap({ type: 'hash', key: u32, value: u64, maxEntries: 4, name: 'dump_me', engine: 'kernel' });
+    counts.set(1, 0x2an);
+    counts.set(2, 7n);
+    counts.pin(`${fs.dir}/counts`);
+    expect(await main(['map', 'dump', `${fs.dir}/counts`])).toBe(0);
+    const dump = text(out);
+    expect(dump).toContain(`map ${counts.info.id}: hash name dump_me key 4B value 8B max_entries 4`);
+    expect(dump).toContain('key: 01 00 00 00  value: 2a 00 00 00 00 00 00 00');
+    expect(dump).toContain('key: 02 00 00 00  value: 07 00 00 00 00 00 00 00');
+    expect(dump).toContain('Found 2 elements');
+
+    using perCpu = createMap({ type: 'percpu_array', key: u32, value: u32, maxEntries: 1, engine: 'kernel' });
+    perCpu.set(0, Array.from({ length: perCpu.cpus }, (_, cpu) => cpu + 1));
+    out.mockClear();
+    expect(await main(['map', 'dump', '--id', String(perCpu.info.id)])).toBe(0);
+    expect(text(out)).toContain('key: 00 00 00 00\n  value (CPU 00): 01 00 00 00\n');
+    expect(text(out)).toContain('Found 1 element\n');
+
+    expect(await main(['map', 'dump', `${fs.dir}/missing`])).toBe(1);
+    expect(text(err)).toMatch(/BPF_OBJ_GET on .*missing failed: ENOENT .*mount -t bpf bpf/);
+  } finally {
+    fs.cleanup();
+  }
+});

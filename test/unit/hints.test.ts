@@ -1,0 +1,71 @@
+// Errors that help: the errnos beginners hit carry a hint naming the rule, on every engine, while errno,
+// code and syscall stay what the kernel answered.
+import { expect, test } from 'vitest';
+import { BpfError, createMap, openPinned, openObject, u32, u64, type Engine } from '../../src/index.js';
+import { bpfObjectPath } from '../../src/package-root.js';
+import { hintFor } from '../../src/hints.js';
+import { describeEngines } from '../helpers/engines.js';
+
+function caught(f: () => unknown): BpfError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof BpfError) return e;
+    throw e;
+  }
+  throw new Error('expected a BpfError');
+}
+
+describeEngines('errno hints', (engine: () => Engine) => {
+  test('E2BIG: a full hash map, an array index out of range', () => {
+    using full = createMap({ type: 'hash', key: u32, value: u64, maxEntries: 2, engine: engine() });
+    full.set(1, 1n);
+    full.set(2, 2n);
+    const e = caught(() => full.set(3, 3n));
+    expect([e.code, e.errno, e.syscall]).toEqual(['E2BIG', -7, 'BPF_MAP_UPDATE_ELEM']);
+    expect(e.message).toContain('hint: the map is full (max_entries 2');
+    using arr = createMap({ type: 'array', key: u32, value: u64, maxEntries: 4, engine: engine() });
+    const a = caught(() => arr.set(4, 1n));
+    expect(a.code).toBe('E2BIG');
+    expect(a.hint).toBe('array indexes are 0 to 3 (kernel/bpf/arraymap.c array_map_update_elem)');
+  });
+
+  test('EINVAL: deleting from an array; a bad map name', () => {
+    using arr = createMap({ type: 'array', key: u32, value: u64, maxEntries: 4, engine: engine() });
+    const e = caught(() => arr.delete(0));
+    expect([e.code, e.syscall]).toEqual(['EINVAL', 'BPF_MAP_DELETE_ELEM']);
+    expect(e.hint).toMatch(/^array elements always exist/);
+    const n = caught(() => createMap({ type: 'hash', key: u32, value: u64, maxEntries: 4, name: 'a-name-that-is-too-long', engine: engine() }));
+    expect([n.code, n.syscall]).toEqual(['EINVAL', 'BPF_MAP_CREATE']);
+    expect(n.hint).toContain('at most 15 characters of [A-Za-z0-9_.]');
+  });
+
+  test('EPERM: writing a frozen map', () => {
+    using m = createMap({ type: 'hash', key: u32, value: u64, maxEntries: 4, engine: engine() });
+    m.freeze();
+    const e = caught(() => m.set(1, 1n));
+    expect([e.code, e.syscall]).toEqual(['EPERM', 'BPF_MAP_UPDATE_ELEM']);
+    expect(e.hint).toContain('frozen');
+  });
+
+  test('ENOENT: opening a pin that does not exist names the path and bpffs', () => {
+    const path = '/sys/fs/bpf/bpfkit-no-such-pin';
+    const e = caught(() => openPinned(path, { key: u32, value: u64, engine: engine() }));
+    expect([e.code, e.syscall]).toEqual(['ENOENT', 'BPF_OBJ_GET']);
+    expect(e.message).toContain(path);
+    expect(e.hint).toContain('mount -t bpf bpf /sys/fs/bpf');
+  });
+
+  test('EINVAL: a test run with a packet shorter than an Ethernet header', () => {
+    using obj = openObject(bpfObjectPath('unlocked'), { engine: engine() });
+    const e = caught(() => obj.program('unlocked_inc').run({ data: new Uint8Array(8) }));
+    expect([e.code, e.syscall]).toEqual(['EINVAL', 'BPF_PROG_TEST_RUN']);
+    expect(e.hint).toContain('at least an Ethernet header, 14 bytes');
+  });
+});
+
+test('no hint where the errno says enough, and none for an LRU map (it evicts, never E2BIG)', () => {
+  expect(hintFor({ syscall: 'BPF_MAP_LOOKUP_ELEM', errno: -2 })).toBeUndefined();
+  expect(hintFor({ syscall: 'BPF_MAP_UPDATE_ELEM', errno: -7, mapType: 9, maxEntries: 4 })).toBeUndefined();
+  expect(hintFor({ syscall: 'BPF_MAP_CREATE', errno: -22, mapName: 'ok_name' })).toBeUndefined();
+});
