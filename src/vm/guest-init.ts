@@ -28,7 +28,8 @@ R=/newroot
 mount -t proc proc $R/proc && mount -t sysfs sysfs $R/sys && mount -t devtmpfs devtmpfs $R/dev || die "cannot mount proc, sys, dev in the root"
 mkdir -p $R/dev/pts $R/dev/shm
 mount -t devpts devpts $R/dev/pts; mount -t tmpfs tmpfs $R/dev/shm
-mount -t tmpfs -o mode=1777 tmpfs $R/tmp && mount -t tmpfs -o mode=0755 tmpfs $R/run || die "cannot mount /tmp, /run"
+# /tmp stays the overlay's (the host's /tmp, read-only below, writable above): a command may run from there.
+mount -t tmpfs -o mode=0755 tmpfs $R/run || die "cannot mount /run"
 mount -t bpf bpf $R/sys/fs/bpf || die "cannot mount bpffs"
 mount -t cgroup2 cgroup2 $R/sys/fs/cgroup || echo "bpfkit-init: no cgroup2"
 mount -t tracefs tracefs $R/sys/kernel/tracing || echo "bpfkit-init: no tracefs"
