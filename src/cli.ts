@@ -1,9 +1,10 @@
 // The `bpfkit` command: one verb per job (vm, ...). Each verb lives in its own module and returns an exit status.
 import { doctorMain } from './cli/doctor.js';
+import { genMain } from './cli/gen-types.js';
 import { mapMain } from './cli/map-dump.js';
 import { vmMain } from './vm/cli.js';
 
-const usage = 'usage: bpfkit <verb> [args]\n  doctor                      can the kernel engine work here? (exit 0 yes, 1 no)\n  map dump PIN_PATH | --id N  every element of a kernel map, as bytes\n  vm [--kernel K] [--cpus N] [--memory SIZE] [--timeout S] -- COMMAND...   run COMMAND as root under another kernel\n';
+const usage = 'usage: bpfkit <verb> [args]\n  doctor                      can the kernel engine work here? (exit 0 yes, 1 no)\n  map dump PIN_PATH | --id N  every element of a kernel map, as bytes\n  gen types OBJECT.bpf.o      TypeScript codecs for the object\'s maps and globals, from its BTF\n  vm [--kernel K] [--cpus N] [--memory SIZE] [--timeout S] -- COMMAND...   run COMMAND as root under another kernel\n';
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [verb, ...rest] = argv;
@@ -14,6 +15,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return doctorMain(rest);
     case 'map':
       return mapMain(rest);
+    case 'gen':
+      return genMain(rest);
     case undefined:
     case '-h':
     case '--help':

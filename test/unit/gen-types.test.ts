@@ -1,0 +1,57 @@
+// `bpfkit gen types`: the module it prints for an object compiles, and its codecs open the object's maps
+// and read what a program wrote (run as a user program importing 'bpfkit', on the emulator).
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import ts from 'typescript';
+import { expect, test } from 'vitest';
+import { generateTypes } from '../../src/cli/gen-types.js';
+import { main } from '../../src/cli.js';
+import { packageRoot } from '../../src/package-root.js';
+import { fixture } from '../kernel/bpf-fixtures.js';
+
+test('codecs for every BTF map and global, named structs declared once', () => {
+  const text = generateTypes(fixture('spin_lock'));
+  expect(text).toContain("export const counter = struct({ lock: spinLock, count: u64 }, { name: 'counter' });");
+  expect(text).toContain('export const array_counter = { key: u32, value: counter };');
+  expect(text.match(/export const counter =/g)).toHaveLength(1);
+  const globals = generateTypes(fixture('loader_features'));
+  expect(globals).toContain('export const locked = { key: u32, value: struct({ lock: spinLock, pad: u32, hits: array(u64, 2) }) };');
+  expect(globals).toContain("/** global 'custom_value' in .data.custom */\nexport const global_custom_value = u32;");
+});
+
+test('the generated module type-checks, and its codecs read what the program wrote', () => {
+  const dir = join(packageRoot(), 'build', 'gen-types');
+  mkdirSync(dir, { recursive: true });
+  const module = generateTypes(fixture('spin_lock'));
+  const use = [
+    "import { Emulator, openObject } from 'bpfkit';",
+    "import { array_counter, type counter } from './spin_lock.js';",
+    `using obj = openObject(${JSON.stringify(fixture('spin_lock'))}, { engine: new Emulator() });`,
+    "obj.program('spin_array').run({ data: new Uint8Array(64), repeat: 5 });",
+    "using map = obj.map('array_counter', { ...array_counter, perCpu: false });",
+    'const value: counter | undefined = map.get(0);',
+    'console.log(String(value?.count));',
+  ].join('\n');
+  writeFileSync(join(dir, 'spin_lock.ts'), module);
+  writeFileSync(join(dir, 'use.ts'), use);
+  // Type-check and run as a user's project would: 'bpfkit' through the package's own exports (dist/), which
+  // Node and TypeScript resolve by name from inside the package (build/ has no package.json of its own).
+  const program = ts.createProgram([join(dir, 'use.ts')], {
+    target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    lib: ['lib.es2023.d.ts', 'lib.esnext.disposable.d.ts'], types: ['node'], strict: true, noEmit: true, skipLibCheck: true,
+  });
+  const errors = ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'));
+  expect(errors).toEqual([]);
+  for (const name of ['spin_lock', 'use']) {
+    const js = ts.transpileModule(name === 'use' ? use : module, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+    writeFileSync(join(dir, `${name}.js`), js);
+  }
+  expect(execFileSync(process.execPath, [join(dir, 'use.js')], { cwd: dir, encoding: 'utf8' })).toBe('5\n');
+});
+
+test('usage errors exit 2; an object without BTF exits 1', async () => {
+  expect(await main(['gen'])).toBe(2);
+  expect(await main(['gen', 'types'])).toBe(2);
+  expect(await main(['gen', 'types', '/nonexistent.bpf.o'])).toBe(1);
+});
