@@ -70,9 +70,14 @@ interface Cpu {
   index: number;
   worker: Worker | undefined;
   job: Job | undefined;
+  /** Retires the idle worker (a process making many Emulators must not keep their threads forever). */
+  idle: NodeJS.Timeout | undefined;
   /** Program keys this worker has linked. */
   linked: Set<number>;
 }
+
+/** How long an idle emulated CPU keeps its thread: long enough for back-to-back runs to reuse it. */
+const IDLE_WORKER_MS = 2000;
 
 /** The compiled worker: beside this file in dist/ (or build/tools/), or dist/'s when running from src/. */
 function workerUrl(): URL {
@@ -88,7 +93,7 @@ export class EmulatedCpus {
 
   constructor(config: CpusConfig) {
     this.#config = config;
-    this.#cpus = Array.from({ length: config.cpus }, (_, index) => ({ index, worker: undefined, job: undefined, linked: new Set<number>() }));
+    this.#cpus = Array.from({ length: config.cpus }, (_, index) => ({ index, worker: undefined, job: undefined, idle: undefined, linked: new Set<number>() }));
   }
 
   /** Runs the program on the first idle CPU (or the first to become idle); fills `args` as testRun does. */
@@ -115,6 +120,7 @@ export class EmulatedCpus {
 
   #start(cpu: Cpu, job: Job): void {
     const worker = cpu.worker ?? this.#spawn(cpu);
+    clearTimeout(cpu.idle);
     cpu.job = job;
     const { state, args } = job;
     const request: RunRequest = {
@@ -160,7 +166,21 @@ export class EmulatedCpus {
       job.resolve(outcome);
     }
     if (this.#queue.length > 0) this.#start(cpu, this.#queue.shift()!);
-    else cpu.worker?.unref();
+    else this.#rest(cpu);
+  }
+
+  /** Idle: the worker no longer holds the process open, and goes away if nothing comes for a while. */
+  #rest(cpu: Cpu): void {
+    const worker = cpu.worker;
+    if (!worker) return;
+    worker.unref();
+    cpu.idle = setTimeout(() => {
+      if (cpu.job !== undefined || cpu.worker !== worker) return;
+      worker.removeAllListeners();
+      void worker.terminate();
+      cpu.worker = undefined;
+      cpu.linked.clear();
+    }, IDLE_WORKER_MS).unref();
   }
 
   #fail(cpu: Cpu, error: Error): void {
