@@ -4,18 +4,29 @@
 // word and leave the high word in `hiOut[0]`. Every rule here restates interpreter.ts, which cites the
 // kernel: the two must agree bit for bit, and the differential tests hold them to it.
 import { sizeBytes, AtomicOp } from './isa.js';
-import { Memory, ProgramFault, type AccessSize, type AtomicRmwOp, type ByteRegion } from './memory.js';
+import { int32Of, int64Of, Memory, ProgramFault, viewOf, type AccessSize, type AtomicRmwOp } from './memory.js';
 
 /** The high word of the last 64-bit result a runtime function returned. */
 export const hiOut = new Int32Array(1);
 
-/** The unsigned 64-bit BigInt of a register pair. */
-export const big = (h: number, l: number): bigint => (BigInt(h >>> 0) << 32n) | BigInt(l >>> 0);
+// BigInt <-> pair through one 8-byte buffer: a BigUint64Array store takes any BigInt modulo 2^64 without
+// allocating, and a load makes the one BigInt needed (shifts and masks would make three).
+const pairBuffer = new ArrayBuffer(8);
+const pairWords = new Int32Array(pairBuffer);
+const pairU64 = new BigUint64Array(pairBuffer);
 
-/** Splits an unsigned 64-bit BigInt: returns the low word, the high one in hiOut. */
+/** The unsigned 64-bit BigInt of a register pair. */
+export function big(h: number, l: number): bigint {
+  pairWords[0] = l;
+  pairWords[1] = h;
+  return pairU64[0]!;
+}
+
+/** Splits a 64-bit BigInt (taken modulo 2^64): returns the low word, the high one in hiOut. */
 export function split(v: bigint): number {
-  hiOut[0] = Number(v >> 32n);
-  return Number(v & 0xffff_ffffn) | 0;
+  pairU64[0] = v;
+  hiOut[0] = pairWords[1]!;
+  return pairWords[0]!;
 }
 
 /** Records the faulting instruction (first wins, as the interpreter's catch does) and returns the error. */
@@ -30,20 +41,6 @@ export const unknownOpcode = (code: number, pc: number): ProgramFault =>
   fault(`unknown opcode 0x${code.toString(16).padStart(2, '0')}`, pc);
 
 // ---- 64-bit arithmetic on pairs ----
-
-/** The low 64 bits of a * b (core.c ALU64_MUL). */
-export function mul64(ah: number, al: number, bh: number, bl: number): number {
-  // The 64-bit product of the low words from 16-bit halves (each partial product < 2^32, exact in a double),
-  // then the cross terms, which only reach the high word.
-  const a0 = al & 0xffff;
-  const a1 = al >>> 16;
-  const b0 = bl & 0xffff;
-  const b1 = bl >>> 16;
-  const p00 = a0 * b0;
-  const mid = a1 * b0 + a0 * b1 + (p00 >>> 16);
-  hiOut[0] = (a1 * b1 + Math.floor(mid / 65536) + Math.imul(ah, bl) + Math.imul(al, bh)) | 0;
-  return Math.imul(al, bl);
-}
 
 /** ALU64 shifts by a register (core.c masks the amount with 63). */
 export function lsh64(h: number, l: number, s: number): number {
@@ -115,67 +112,72 @@ export const bswap16 = (v: number): number => ((v & 0xff) << 8) | ((v >>> 8) & 0
 // ---- memory ----
 
 /**
- * Byte access for compiled code, with an inline cache per memory instruction: the region behind a
- * pointer's high word is looked up once per run (region ids are stable within a run: run regions are only
- * added until execute() returns), bytes()/base() are still asked on every access as memory.ts requires
- * (a map's slab may be reallocated). Anything unusual — NULL, a virtual (ctx) region, an offset outside
- * [0, 2^31), out of bounds, read-only — takes Memory's own path, so faults carry its exact messages.
+ * Byte access for compiled code that missed its inline cache (compiler.ts load/store), or that has none.
+ * An access inside a plain byte region is served here and described in `hit`/`hi`/`view`/`base`/`max`, which
+ * the generated code copies into the instruction's cache. A ctx region answers through its loadWords() when
+ * it has one. Anything else — NULL, offsets outside [0, 2^31) (negative ones from the next region id, see
+ * memory.ts), out of bounds, read-only, a ctx field without loadWords — takes Memory's own path, so faults
+ * carry its exact messages.
  */
+const REGION_CACHE = 8;
+
 export class FastMemory {
-  memory: Memory;
-  private readonly ids: Int32Array;
-  private readonly regions: (ByteRegion | null)[];
-  private readonly buffers: (ArrayBufferLike | null)[];
-  private readonly views: (DataView | null)[];
-  /** The view the last locate() resolved. */
-  private view: DataView = swapView;
+  /** Whether the last access was served from a byte region (then the fields below describe it). */
+  hit = false;
+  /** Its region id, the view over its buffer, where the region starts in it, the largest in-bounds offset. */
+  hi = 0;
+  view: DataView = swapView;
+  base = 0;
+  max = 0;
 
-  constructor(memory: Memory, slots: number) {
-    this.memory = memory;
-    this.ids = new Int32Array(slots);
-    this.regions = new Array<ByteRegion | null>(slots).fill(null);
-    this.buffers = new Array<ArrayBufferLike | null>(slots).fill(null);
-    this.views = new Array<DataView | null>(slots).fill(null);
-  }
+  // The regions behind the last ids seen, across runs (a run's stack, packet and map values come back
+  // under the same ids): direct-mapped by the id's low bits, valid while Memory's version is the one
+  // recorded and the id is live.
+  private readonly ids = new Int32Array(REGION_CACHE).fill(0);
+  private readonly versions = new Int32Array(REGION_CACHE).fill(-1);
+  private readonly views: DataView[] = new Array<DataView>(REGION_CACHE).fill(swapView);
+  private readonly bases = new Float64Array(REGION_CACHE);
+  private readonly sizes = new Float64Array(REGION_CACHE);
+  private readonly writable = new Uint8Array(REGION_CACHE);
 
-  /** Forgets every cached region: a new run (its run regions reuse the ids of the last one's). */
-  reset(memory: Memory): void {
-    this.memory = memory;
-    this.ids.fill(0);
-    this.regions.fill(null);
-  }
+  constructor(readonly memory: Memory) {}
 
-  /** The absolute byte index of an in-bounds access, or -1 for Memory's path. */
-  private locate(k: number, h: number, l: number, off: number, size: number, write: boolean): number {
-    const lo = (l >>> 0) + off;
-    const region = this.ids[k] === h ? this.regions[k]! : this.lookup(k, h);
-    // Offsets from 2^31 up are negative ones from the next region id (memory.ts): Memory's path.
-    if (region === null || lo < 0 || lo >= 0x8000_0000 || lo + size > region.size || (write && !region.writable)) return -1;
-    const bytes = region.bytes();
-    const buffer = bytes.buffer;
-    if (buffer !== this.buffers[k]) return this.refresh(k, buffer, bytes.byteOffset + region.base() + lo);
-    this.view = this.views[k]!;
-    return bytes.byteOffset + region.base() + lo;
-  }
-
-  private refresh(k: number, buffer: ArrayBufferLike, at: number): number {
-    this.buffers[k] = buffer;
-    this.view = this.views[k] = new DataView(buffer);
-    return at;
-  }
-
-  private lookup(k: number, h: number): ByteRegion | null {
-    const found = h === 0 ? undefined : this.memory.regionOf(BigInt(h >>> 0) << 32n);
-    const region = found !== undefined && 'bytes' in found.region ? found.region : null;
-    this.ids[k] = h;
-    this.regions[k] = region;
-    return region;
+  /** The absolute byte index in this.view of an in-bounds access, or -1 (then hit is false). */
+  private locate(h: number, l: number, off: number, size: number, write: boolean): number {
+    const at = (l >>> 0) + off;
+    const memory = this.memory;
+    const c = h & (REGION_CACHE - 1);
+    if (this.ids[c] !== h || this.versions[c] !== memory.version || !memory.isLive(h)) {
+      const region = h === 0 ? undefined : memory.byteRegionOf(h);
+      if (region === undefined) {
+        this.hit = false;
+        return -1;
+      }
+      // A byte region's bytes and base stay for its life (stacks, packets, map slabs).
+      const bytes = region.bytes();
+      this.ids[c] = h;
+      this.versions[c] = memory.version;
+      this.views[c] = viewOf(bytes.buffer);
+      this.bases[c] = bytes.byteOffset + region.base();
+      this.sizes[c] = region.size;
+      this.writable[c] = region.writable ? 1 : 0;
+    }
+    if (at < 0 || at >= 0x8000_0000 || at + size > this.sizes[c]! || (write && this.writable[c] === 0)) {
+      this.hit = false;
+      return -1;
+    }
+    this.hit = true;
+    this.hi = h;
+    this.view = this.views[c]!;
+    this.base = this.bases[c]!;
+    this.max = this.sizes[c]! - size;
+    return this.base + at;
   }
 
   /** Loads `size` bytes zero-extended: returns the low word, the high word in hiOut. */
-  load(k: number, h: number, l: number, off: number, size: AccessSize, pc: number): number {
-    const at = this.locate(k, h, l, off, size, false);
-    if (at < 0) return this.slowLoad(h, l, off, size, pc);
+  load(h: number, l: number, off: number, size: AccessSize, pc: number): number {
+    const at = this.locate(h, l, off, size, false);
+    if (at < 0) return this.otherLoad(h, l, off, size, pc);
     const view = this.view;
     switch (size) {
       case 1: hiOut[0] = 0; return view.getUint8(at);
@@ -188,8 +190,8 @@ export class FastMemory {
   }
 
   /** Stores the low `size` bytes of (vh, vl). */
-  store(k: number, h: number, l: number, off: number, size: AccessSize, vh: number, vl: number, pc: number): void {
-    const at = this.locate(k, h, l, off, size, true);
+  store(h: number, l: number, off: number, size: AccessSize, vh: number, vl: number, pc: number): void {
+    const at = this.locate(h, l, off, size, true);
     if (at < 0) {
       this.slowStore(h, l, off, size, vh, vl, pc);
       return;
@@ -203,6 +205,54 @@ export class FastMemory {
         view.setInt32(at, vl, true);
         view.setInt32(at + 4, vh, true);
     }
+  }
+
+  /**
+   * BPF_ATOMIC add (and fetch-add) of 4 or 8 bytes inside a byte region, aligned: returns the old value's
+   * low word (the high one in hiOut; a 4-byte old value zero-extended) with `hit` set. Anything else leaves
+   * `hit` clear and does nothing: atomic() then takes Memory's path, with its checks and messages. Shared
+   * map memory gets a real atomic (BPF_ATOMIC is `lock`-prefixed), as Memory.atomicRmw does.
+   */
+  atomicAdd(h: number, l: number, off: number, size: number, vh: number, vl: number): number {
+    const at = this.locate(h, l, off, size, true);
+    if (at < 0 || (size !== 4 && size !== 8) || (at - this.base) % size !== 0 || at % size !== 0) {
+      this.hit = false;
+      return 0;
+    }
+    const view = this.view;
+    const buffer = view.buffer;
+    if (size === 4) {
+      hiOut[0] = 0;
+      if (buffer instanceof SharedArrayBuffer) return Atomics.add(int32Of(buffer), at >> 2, vl);
+      const old = view.getInt32(at, true);
+      view.setInt32(at, (old + vl) | 0, true);
+      return old;
+    }
+    if (buffer instanceof SharedArrayBuffer) {
+      return split(Atomics.add(int64Of(buffer), at >> 3, big(vh, vl)));
+    }
+    const lo = view.getInt32(at, true);
+    const hi = view.getInt32(at + 4, true);
+    const sum = (lo >>> 0) + (vl >>> 0);
+    view.setInt32(at, sum | 0, true);
+    view.setInt32(at + 4, (hi + vh + (sum > 0xffff_ffff ? 1 : 0)) | 0, true);
+    hiOut[0] = hi;
+    return lo;
+  }
+
+  /** A ctx field through the region's loadWords(), or Memory's path. */
+  private otherLoad(h: number, l: number, off: number, size: AccessSize, pc: number): number {
+    const at = (l >>> 0) + off;
+    const ctx = at >= 0 && at < 0x8000_0000 ? this.memory.virtualRegionOf(h) : undefined;
+    if (ctx?.loadWords !== undefined && at + size <= ctx.size) {
+      try {
+        const lo = ctx.loadWords(at, size, hiOut);
+        if (lo !== undefined) return lo;
+      } catch (e) {
+        throw faultAt(e, pc);
+      }
+    }
+    return this.slowLoad(h, l, off, size, pc);
   }
 
   private slowLoad(h: number, l: number, off: number, size: AccessSize, pc: number): number {

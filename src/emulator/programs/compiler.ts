@@ -3,27 +3,30 @@
 // reference and cites the kernel for every rule; compiled-runtime.ts restates its arithmetic on pairs).
 //
 // Shape of the generated code:
-//  - registers are locals, each a pair of int32 words (h0/l0 … h10/l10): 64-bit add, sub, logic, shifts
-//    and compares run without BigInt; multiply and division go through small runtime functions;
+//  - registers are locals, each a pair of int32 words (h0/l0 … h10/l10): 64-bit add, sub, multiply, logic,
+//    shifts and compares run inline without BigInt; division goes through small runtime functions;
 //  - control flow is a `switch (pc)` over basic blocks inside `for (;;)`: straight-line code falls through,
 //    a jump sets pc and continues. All instructions are one function; a bpf-to-bpf call (and a callback from
 //    bpf_loop & co) recurses into it with a new frame, as the interpreter's runFrame does;
 //  - the instruction limit is counted per block; when a block would cross it, a precise copy of that block
 //    runs instead and faults at the very instruction the interpreter would;
-//  - memory goes through FastMemory (typed views, same bounds, Memory's own path and messages for anything
-//    unusual), helpers and kfuncs through env.callHelper/callKfunc with a Vm whose regs and pc are those
-//    of the call.
+//  - memory: each load/store has an inline cache in locals (the region id it last reached, its DataView,
+//    base and bound), filled by FastMemory on a miss; anything unusual takes Memory's own path and messages.
+//    Helpers and kfuncs go through env.callHelper/callKfunc with a Vm whose regs and pc are those of the
+//    call (bpf_map_lookup_elem through env.mapLookup, on words, when the environment has it);
+//  - the instruction budget is a local of each frame, handed back to the run around calls and at exit.
 // Programs using registers above r10 run on the interpreter instead (its behaviour there is JavaScript's,
 // not the kernel's: the verifier refuses them), as do programs longer than MAX_COMPILED_INSNS.
 import {
   AluOp, AtomicOp, BPF_MAX_LOOPS, CallKind, Class, JmpOp, MAX_BPF_STACK, MAX_CALL_FRAMES, Mode, PseudoLd, Size,
   sizeBytes,
 } from './isa.js';
+import { HelperId } from './helpers.js';
 import {
-  DEFAULT_INSN_LIMIT, execute, type ExecEnv, type ExecProgram, type Vm,
+  DEFAULT_INSN_LIMIT, execute, interpreterRunner, type ExecEnv, type ExecProgram, type Vm,
 } from './interpreter.js';
 import * as rt from './compiled-runtime.js';
-import { fixedBytes, Memory, ProgramFault } from './memory.js';
+import { fixedBytes, Memory, ProgramFault, type ByteRegion } from './memory.js';
 import type { Insn } from './types.js';
 
 /** Longer programs stay on the interpreter: V8 does not optimise functions past ~60 KiB of bytecode anyway. */
@@ -34,15 +37,18 @@ const X = 0x08;
 
 /** Runs `program` like interpreter.ts execute(), compiled. */
 export function executeCompiled(program: ExecProgram, env: ExecEnv, r1: bigint): bigint {
+  return compiledRunner(program, env)(r1);
+}
+
+/**
+ * A runner for many runs of `program` in `env` (BPF_PROG_TEST_RUN's repeat): what a run needs (the Vm,
+ * its stacks and their regions, the register arrays helpers see) is made once and reused by every run.
+ */
+export function compiledRunner(program: ExecProgram, env: ExecEnv): (r1: bigint) => bigint {
   const compiled = compile(program);
-  if (compiled === null) return execute(program, env, r1);
+  if (compiled === null) return interpreterRunner(program, env);
   const vm = new CompiledVm(program, env, compiled);
-  const mark = env.memory.mark();
-  try {
-    return vm.run(r1);
-  } finally {
-    env.memory.release(mark);
-  }
+  return (r1) => vm.runOnce(r1);
 }
 
 // ---- the run-time side ----
@@ -58,38 +64,50 @@ interface CompiledCode {
 
 interface Compiled {
   factory: (rt: unknown) => CompiledCode;
-  /** Memory instructions: the inline-cache slots FastMemory keeps. */
-  slots: number;
   /** Instance per thread: the generated function holds the current run's state. */
   code?: CompiledCode;
-  fast?: rt.FastMemory;
+}
+
+/** A stack frame's memory, made once per call depth and registered again (same entry) in every run. */
+interface Stack {
+  bytes: Uint8Array;
+  region: ByteRegion;
+  /** Its region id (a pointer's high word) in run `run`. */
+  hi: number;
+  run: number;
 }
 
 /** Implements Vm for helpers: regs materialised as BigInts at each call, frames and stacks as the interpreter's. */
 class CompiledVm implements Vm {
   regs: bigint[] = [];
   pc = 0;
-  depth = 0;
   readonly memory: Memory;
   readonly fast: rt.FastMemory;
   private readonly code: CompiledCode;
-  private readonly stacks: { hi: number; bytes: Uint8Array }[] = [];
+  private readonly stacks: Stack[] = [];
+  /** The registers helpers see, one array per call depth (a callback's helpers must not clobber its caller's). */
+  private readonly regsByDepth: bigint[][] = [];
+  private run = 0;
 
   constructor(readonly program: ExecProgram, readonly env: ExecEnv, compiled: Compiled) {
     this.memory = env.memory;
     compiled.code ??= compiled.factory(runtime);
-    compiled.fast ??= new rt.FastMemory(env.memory, compiled.slots);
-    compiled.fast.reset(env.memory);
-    this.fast = compiled.fast;
+    this.fast = new rt.FastMemory(env.memory);
     this.code = compiled.code;
   }
 
-  run(r1: bigint): bigint {
-    this.code.begin(this, this.env.insnLimit ?? DEFAULT_INSN_LIMIT);
-    const lo = rt.split(BigInt.asUintN(64, r1));
-    const hi = rt.hiOut[0]!;
-    const r0lo = this.code.frame(0, hi, lo, 0, 0, 0, 0, 0, 0, 0, 0);
-    return rt.big(rt.hiOut[0]!, r0lo);
+  /** One run: its stack frames and whatever its helpers add are run regions, released when it returns. */
+  runOnce(r1: bigint): bigint {
+    const mark = this.memory.mark();
+    this.run++;
+    try {
+      this.code.begin(this, this.env.insnLimit ?? DEFAULT_INSN_LIMIT);
+      const lo = rt.split(r1);
+      const r0lo = this.code.frame(0, rt.hiOut[0]!, lo, 0, 0, 0, 0, 0, 0, 0, 0);
+      return rt.big(rt.hiOut[0]!, r0lo);
+    } finally {
+      this.memory.release(mark);
+    }
   }
 
   callFunction(entryIndex: number, args: readonly bigint[]): bigint {
@@ -105,38 +123,81 @@ class CompiledVm implements Vm {
     return rt.big(rt.hiOut[0]!, lo);
   }
 
-  /** The high word of the frame pointer of a fresh 512-byte stack at `depth` (interpreter.ts framePointer). */
+  /** The high word of the frame pointer of a zeroed 512-byte stack at `depth` (interpreter.ts framePointer). */
   framePointer(depth: number): number {
     let stack = this.stacks[depth];
     if (stack === undefined) {
       const bytes = new Uint8Array(MAX_BPF_STACK);
-      const ptr = this.memory.addRegion(fixedBytes(depth === 0 ? 'stack' : `stack of frame ${depth}`, bytes), 'run');
-      this.stacks[depth] = stack = { hi: Number(ptr >> 32n) | 0, bytes };
+      const region = fixedBytes(depth === 0 ? 'stack' : `stack of frame ${depth}`, bytes);
+      this.stacks[depth] = stack = { bytes, region, hi: 0, run: 0 };
     } else {
       stack.bytes.fill(0);
     }
+    if (stack.run !== this.run) {
+      stack.hi = this.memory.addRunRegion(stack.region) | 0;
+      stack.run = this.run;
+    }
     return stack.hi;
+  }
+
+  /** The array a helper called at `depth` sees as vm.regs: r1..r`arity` from the pairs, the rest stale or 0. */
+  regsAt(depth: number): bigint[] {
+    return (this.regsByDepth[depth] ??= new Array<bigint>(11).fill(0n));
   }
 }
 
-/** r0..r10 of a frame as the interpreter's regs[] (what helpers read). */
-function regsOf(w: number[]): bigint[] {
-  const regs = new Array<bigint>(11);
-  for (let i = 0; i < 11; i++) regs[i] = rt.big(w[2 * i]!, w[2 * i + 1]!);
-  return regs;
-}
-
-/** A helper or kfunc call from compiled code: the Vm sees this frame's registers and the call's pc. */
-function callOut(vm: CompiledVm, insn: Insn, pc: number, w: number[]): number {
+/**
+ * A helper or kfunc call from compiled code: the Vm sees this frame's registers and the call's pc. Only the
+ * registers the helper reads become BigInts when the environment says which (ExecEnv.helperArity); the
+ * array is this depth's, reused.
+ */
+function callOut(vm: CompiledVm, pc: number, depth: number, h0: number, l0: number, h1: number, l1: number,
+  h2: number, l2: number, h3: number, l3: number, h4: number, l4: number, h5: number, l5: number, h6: number,
+  l6: number, h7: number, l7: number, h8: number, l8: number, h9: number, l9: number, h10: number, l10: number): number {
+  const insn = vm.program.insns[pc]!;
+  const regs = vm.regsAt(depth);
+  const arity = insn.src === CallKind.Helper ? vm.env.helperArity?.[insn.imm] ?? 6 : 6;
+  if (arity > 0) regs[1] = rt.big(h1, l1);
+  if (arity > 1) regs[2] = rt.big(h2, l2);
+  if (arity > 2) regs[3] = rt.big(h3, l3);
+  if (arity > 3) regs[4] = rt.big(h4, l4);
+  if (arity > 4) regs[5] = rt.big(h5, l5);
+  if (arity > 5) {
+    regs[0] = rt.big(h0, l0);
+    regs[6] = rt.big(h6, l6);
+    regs[7] = rt.big(h7, l7);
+    regs[8] = rt.big(h8, l8);
+    regs[9] = rt.big(h9, l9);
+    regs[10] = rt.big(h10, l10);
+  }
   vm.pc = pc;
-  vm.regs = regsOf(w);
+  vm.regs = regs;
   let r0: bigint;
   try {
     r0 = insn.src === CallKind.Helper ? vm.env.callHelper(insn.imm, vm) : vm.env.callKfunc(insn, vm);
   } catch (e) {
     throw rt.faultAt(e, pc);
   }
-  return rt.split(BigInt.asUintN(64, r0));
+  return rt.split(r0);
+}
+
+/**
+ * bpf_map_lookup_elem from compiled code, on words (helpers.ts mapLookup through env.mapLookup), as callOut
+ * returns r0. Environments without mapLookup take callOut.
+ */
+function lookupOut(vm: CompiledVm, pc: number, depth: number, h0: number, l0: number, h1: number, l1: number, h2: number,
+  l2: number, h3: number, l3: number, h4: number, l4: number, h5: number, l5: number, h6: number, l6: number, h7: number,
+  l7: number, h8: number, l8: number, h9: number, l9: number, h10: number, l10: number): number {
+  const lookup = vm.env.mapLookup;
+  if (lookup === undefined) {
+    return callOut(vm, pc, depth, h0, l0, h1, l1, h2, l2, h3, l3, h4, l4, h5, l5, h6, l6, h7, l7, h8, l8, h9, l9, h10, l10);
+  }
+  try {
+    rt.hiOut[0] = lookup(h1, l1, h2, l2);
+  } catch (e) {
+    throw rt.faultAt(e, pc);
+  }
+  return 0;
 }
 
 /** BPF_PSEUDO_FUNC: the code address of insn `target` (verifier.c check_ld_imm), split. */
@@ -146,12 +207,16 @@ function codePointer(vm: CompiledVm, target: number): number {
 
 function atomicOut(vm: CompiledVm, code: number, imm: number, dh: number, dl: number, sh: number, sl: number,
   r0h: number, r0l: number, off: number, pc: number): number {
+  if (imm === AtomicOp.Add || imm === (AtomicOp.Add | AtomicOp.Fetch)) {
+    const old = vm.fast.atomicAdd(dh, dl, off, sizeBytes(code), sh, sl);
+    if (vm.fast.hit) return old;
+  }
   const v = rt.atomic(vm.memory, code, imm, rt.big(dh, dl), rt.big(sh, sl), rt.big(r0h, r0l), off, pc);
   return v === undefined ? 0 : rt.split(v);
 }
 
 const runtime = {
-  ...rt, regsOf, callOut, codePointer, atomicOut, ProgramFault, MAX_CALL_FRAMES, BPF_MAX_LOOPS,
+  ...rt, callOut, lookupOut, codePointer, atomicOut, ProgramFault, MAX_CALL_FRAMES, BPF_MAX_LOOPS,
 };
 
 // ---- compilation ----
@@ -241,6 +306,12 @@ function blocksOf(program: ExecProgram, leaders: Set<number>): Block[] {
   return blocks;
 }
 
+/**
+ * Memory instructions up to this many get an inline cache in locals (region id, view, base, bound); a
+ * program with more calls FastMemory for each access (a function that large is past V8's optimiser anyway).
+ */
+const MAX_INLINE_CACHES = 256;
+
 /** Generates the program's JavaScript. */
 function generate(program: ExecProgram): Compiled {
   const insns = program.insns;
@@ -248,16 +319,18 @@ function generate(program: ExecProgram): Compiled {
   const blocks = blocksOf(program, leadersOf(program));
   const slotOf = new Map<number, number>();
   for (let pc = 0; pc < n; pc++) {
-    const cls = insns[pc]!.code & 0x07;
-    if (cls === Class.Ldx || cls === Class.St || cls === Class.Stx) slotOf.set(pc, slotOf.size);
+    const { code } = insns[pc]!;
+    const cls = code & 0x07;
+    if ((cls === Class.Ldx || cls === Class.St || cls === Class.Stx) && (code & 0xe0) !== Mode.Atomic) slotOf.set(pc, slotOf.size);
   }
-  const e = new Emitter(program, slotOf);
+  const caches = slotOf.size <= MAX_INLINE_CACHES ? slotOf.size : 0;
+  const e = new Emitter(program, caches > 0 ? slotOf : null);
   const out: string[] = [];
   for (let b = 0; b < blocks.length; b++) {
     const block = blocks[b]!;
     const count = block.pcs.length;
     out.push(`case ${block.start}:`);
-    out.push(`if (ex + ${count} > limit) { pc = ${n + block.start}; continue; } ex += ${count};`);
+    out.push(`if ((left -= ${count}) < 0) { left += ${count}; pc = ${n + block.start}; continue; }`);
     for (const pc of block.pcs) out.push(e.insn(pc));
     // Falling out of the block (a not-taken branch, after a call, or straight-line code): into the next
     // case when that is where control goes, else a jump. Unreachable after exit/ja, which is harmless.
@@ -267,7 +340,7 @@ function generate(program: ExecProgram): Compiled {
   }
   // The precise copies: run the block up to the instruction the limit stops, then fault there.
   for (const block of blocks) {
-    out.push(`case ${n + block.start}: { const k = limit - ex;`);
+    out.push(`case ${n + block.start}: { const k = left;`);
     block.pcs.forEach((pc, j) => {
       const limitFault = `throw fault('instruction limit reached (' + limit + ')', ${pc});`;
       if (j === block.pcs.length - 1) out.push(limitFault);
@@ -276,11 +349,15 @@ function generate(program: ExecProgram): Compiled {
     out.push('}');
   }
   const regs = Array.from({ length: 11 }, (_, i) => `h${i} = 0, l${i} = 0`).join(', ');
+  const cacheDecl = Array.from({ length: caches }, (_, k) => `, ic${k} = -1, iv${k} = DV, ib${k} = 0, im${k} = -1`).join('');
   const source = `"use strict";
-const { hiOut, fault, unknownOpcode, faultAt, mul64, lsh64, rsh64, arsh64, div64, div32, bswap16, bswap32,
-  regsOf, callOut, codePointer, atomicOut, ProgramFault, MAX_CALL_FRAMES, BPF_MAX_LOOPS } = rt;
-let vm = null, M = null, limit = 0, ex = 0, depth = 0;
-function begin(v, lim) { vm = v; M = v.fast; limit = lim; ex = 0; depth = 0; }
+const { hiOut, fault, unknownOpcode, faultAt, lsh64, rsh64, arsh64, div64, div32, bswap16, bswap32,
+  callOut, lookupOut, codePointer, atomicOut, ProgramFault, MAX_CALL_FRAMES, BPF_MAX_LOOPS } = rt;
+const imul = Math.imul, DV = new DataView(new ArrayBuffer(8));
+// The run's state. \`budget\` is the instructions left; a frame keeps it in a local (left) and hands it
+// back around everything that may run instructions of its own (calls, callbacks) and at exit.
+let vm = null, M = null, limit = 0, budget = 0, depth = 0;
+function begin(v, lim) { vm = v; M = v.fast; limit = lim; budget = lim; depth = 0; }
 function frame(entry, a1h, a1l, a2h, a2l, a3h, a3l, a4h, a4l, a5h, a5l) {
   if (depth >= MAX_CALL_FRAMES) throw new ProgramFault('call stack of ' + (depth + 1) + ' frames is too deep (MAX_CALL_FRAMES is ' + MAX_CALL_FRAMES + ')');
   const fp = vm.framePointer(depth);
@@ -306,7 +383,7 @@ function body(pc, fp, a1h, a1l, a2h, a2l, a3h, a3l, a4h, a4l, a5h, a5l) {
   let ${regs};
   h1 = a1h; l1 = a1l; h2 = a2h; l2 = a2l; h3 = a3h; l3 = a3l; h4 = a4h; l4 = a4l; h5 = a5h; l5 = a5l;
   h10 = fp; l10 = ${MAX_BPF_STACK};
-  let mg = BPF_MAX_LOOPS, t = 0, u = 0;
+  let mg = BPF_MAX_LOOPS, left = budget, t = 0, u = 0, c = 0, tv = 0, tw = 0, tq = 0${cacheDecl};
   for (;;) switch (pc) {
 ${out.join('\n')}
   default: throw new Error('compiled program ' + ${JSON.stringify(JSON.stringify(program.name))} + ': no block starts at insn ' + pc);
@@ -316,13 +393,14 @@ return { begin, frame };
 `;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const factory = new Function('rt', source) as (rt: unknown) => CompiledCode;
-  return { factory, slots: slotOf.size };
+  return { factory };
 }
 
 /** The JavaScript of single instructions, in the interpreter's order of checks. */
 class Emitter {
   private readonly n: number;
-  constructor(private readonly program: ExecProgram, private readonly slotOf: Map<number, number>) {
+  /** slotOf: each plain memory instruction's inline cache, or null when the program has too many. */
+  constructor(private readonly program: ExecProgram, private readonly slotOf: Map<number, number> | null) {
     this.n = program.insns.length;
   }
 
@@ -365,9 +443,10 @@ class Emitter {
     const h = `h${dst}`;
     const l = `l${dst}`;
     switch (code & 0xf0) {
-      case AluOp.Add: return `t = (${l} >>> 0) + (${bl} >>> 0); ${h} = (${h} + ${bh} + (t > 4294967295 ? 1 : 0)) | 0; ${l} = t | 0;`;
-      case AluOp.Sub: return `t = (${l} >>> 0) - (${bl} >>> 0); ${h} = (${h} - ${bh} - (t < 0 ? 1 : 0)) | 0; ${l} = t | 0;`;
-      case AluOp.Mul: return `${l} = mul64(${h}, ${l}, ${bh}, ${bl}); ${h} = hiOut[0];`;
+      // In int32 throughout: the carry is the low sum wrapping below an addend, the borrow b > a unsigned.
+      case AluOp.Add: return `c = (${l} + ${bl}) | 0; ${h} = (${h} + ${bh} + ((c >>> 0) < (${l} >>> 0) ? 1 : 0)) | 0; ${l} = c;`;
+      case AluOp.Sub: return `c = (${l} - ${bl}) | 0; ${h} = (${h} - ${bh} - ((${bl} >>> 0) > (${l} >>> 0) ? 1 : 0)) | 0; ${l} = c;`;
+      case AluOp.Mul: return this.mul64(h, l, bh, bl, insn);
       case AluOp.Or: return `${h} |= ${bh}; ${l} |= ${bl};`;
       case AluOp.And: return `${h} &= ${bh}; ${l} &= ${bl};`;
       case AluOp.Xor: return `${h} ^= ${bh}; ${l} ^= ${bl};`;
@@ -388,6 +467,21 @@ class Emitter {
         break;
     }
     return this.unknown(pc, code);
+  }
+
+  /**
+   * The low 64 bits of a * b (core.c ALU64_MUL) inline, in int32 operations where V8 has them: the high word
+   * of the low words' product from their 16-bit halves (a0*b0 >>> 16, then the middle sum, < 2^34, exact in
+   * a double), plus the cross terms, which only reach the high word. Every term is read before either word
+   * of the destination is written (dst may be src).
+   */
+  private mul64(h: string, l: string, bh: string, bl: string, insn: Insn): string {
+    const constant = (insn.code & X) === 0;
+    const b0 = constant ? `${insn.imm & 0xffff}` : 'tv';
+    const b1 = constant ? `${(insn.imm >>> 16) & 0xffff}` : 'tw';
+    const split = constant ? '' : `tv = ${bl} & 0xffff; tw = ${bl} >>> 16; `;
+    return `t = ${l} & 0xffff; u = ${l} >>> 16; ${split}tq = (imul(u, ${b0}) >>> 0) + (imul(t, ${b1}) >>> 0) + (imul(t, ${b0}) >>> 16); `
+      + `${h} = (imul(u, ${b1}) + ((tq / 65536) >>> 0) + imul(${h}, ${bl}) + imul(${l}, ${bh})) | 0; ${l} = imul(${l}, ${bl});`;
   }
 
   private shiftConst(op: number, h: string, l: string, s: number): string {
@@ -459,7 +553,7 @@ class Emitter {
     switch (op) {
       case JmpOp.Exit:
         if (code !== (Class.Jmp | JmpOp.Exit)) return this.unknown(pc, code);
-        return 'hiOut[0] = h0; return l0;';
+        return 'budget = left; hiOut[0] = h0; return l0;';
       case JmpOp.Call:
         if (code !== (Class.Jmp | JmpOp.Call)) return this.unknown(pc, code);
         return this.call(pc, insn);
@@ -527,52 +621,94 @@ class Emitter {
     return `if (${cond}) ${this.goto(pc, pc + 1 + off)}`;
   }
 
-  /** BPF_JMP | BPF_CALL by src_reg; r1-r5 stay as they were (interpreter.ts call). */
+  /**
+   * BPF_JMP | BPF_CALL by src_reg; r1-r5 stay as they were (interpreter.ts call). The frame's instruction
+   * budget goes back to the run around calls that may run instructions (callbacks, subprograms).
+   */
   private call(pc: number, insn: Insn): string {
     const { src, imm } = insn;
     const args = 'h1, l1, h2, l2, h3, l3, h4, l4, h5, l5';
+    const all = Array.from({ length: 11 }, (_, i) => `h${i}, l${i}`).join(', ');
+    if (src === CallKind.Helper && imm === HelperId.MapLookupElem) {
+      return `budget = left; l0 = lookupOut(vm, ${pc}, depth, ${all}); h0 = hiOut[0]; left = budget;`;
+    }
     if (src === CallKind.Helper || src === CallKind.Kfunc) {
-      const all = Array.from({ length: 11 }, (_, i) => `h${i}, l${i}`).join(', ');
-      return `l0 = callOut(vm, vm.program.insns[${pc}], ${pc}, [${all}]); h0 = hiOut[0];`;
+      return `budget = left; l0 = callOut(vm, ${pc}, depth, ${all}); h0 = hiOut[0]; left = budget;`;
     }
     if (src === CallKind.Local) {
       const target = pc + imm + 1;
       if (target < 0 || target >= this.n) return `throw fault(${JSON.stringify(`call to insn ${target}, outside the program`)}, ${pc});`;
-      return `l0 = local(${target}, ${pc}, ${args}); h0 = hiOut[0];`;
+      return `budget = left; l0 = local(${target}, ${pc}, ${args}); h0 = hiOut[0]; left = budget;`;
     }
     return `throw fault(${JSON.stringify(`call with unknown src_reg ${src}`)}, ${pc});`;
   }
 
-  private slot(pc: number): number {
-    return this.slotOf.get(pc)!;
+  /**
+   * A load of `size` bytes at (h, l) + off; `assign` turns the result's words into the code that writes
+   * them. With an inline cache: the access hits when the pointer's region is the one this instruction last
+   * reached and the offset is within [0, region size - size]. The cached view and base stay valid for the
+   * frame's life: a byte region's bytes never move (stacks, packets, map slabs fixed for the map's life),
+   * and run region ids are not reused before the run ends. Anything else goes to FastMemory, which refills
+   * the cache when the region is plain memory, or takes Memory's own path (same checks, same fault messages).
+   */
+  private load(pc: number, src: number, off: number, size: number, assign: (lo: string, hi: string) => string): string {
+    const call = `M.load(h${src}, l${src}, ${off}, ${size}, ${pc})`;
+    const k = this.slotOf?.get(pc);
+    if (k === undefined) return `t = ${call}; ${assign('t', 'hiOut[0]')}`;
+    const at = `ib${k} + t`;
+    let hit: string;
+    switch (size) {
+      case 1: hit = assign(`iv${k}.getUint8(${at})`, '0'); break;
+      case 2: hit = assign(`iv${k}.getUint16(${at}, true)`, '0'); break;
+      case 4: hit = assign(`iv${k}.getInt32(${at}, true)`, '0'); break;
+      default: hit = `u = iv${k}.getInt32(${at} + 4, true); ${assign(`iv${k}.getInt32(${at}, true)`, 'u')}`;
+    }
+    return `t = (l${src} >>> 0) + ${off}; if (h${src} === ic${k} && ${off < 0 ? 't >= 0 && ' : ''}t <= im${k}) { ${hit} } else { `
+      + `t = ${call}; ${assign('t', 'hiOut[0]')} if (M.hit) { ic${k} = M.hi; iv${k} = M.view; ib${k} = M.base; im${k} = M.max; } }`;
+  }
+
+  /** A store of the low `size` bytes of (vh, vl) at (h, l) + off; the inline cache as load()'s (writable regions only). */
+  private store(pc: number, dst: number, off: number, size: number, vh: string, vl: string): string {
+    const call = `M.store(h${dst}, l${dst}, ${off}, ${size}, ${vh}, ${vl}, ${pc});`;
+    const k = this.slotOf?.get(pc);
+    if (k === undefined) return call;
+    const at = `ib${k} + t`;
+    let hit: string;
+    switch (size) {
+      case 1: hit = `iv${k}.setUint8(${at}, ${vl});`; break;
+      case 2: hit = `iv${k}.setUint16(${at}, ${vl}, true);`; break;
+      case 4: hit = `iv${k}.setInt32(${at}, ${vl}, true);`; break;
+      default: hit = `iv${k}.setInt32(${at}, ${vl}, true); iv${k}.setInt32(${at} + 4, ${vh}, true);`;
+    }
+    return `t = (l${dst} >>> 0) + ${off}; if (h${dst} === ic${k} && ${off < 0 ? 't >= 0 && ' : ''}t <= im${k}) { ${hit} } else { `
+      + `${call} if (M.hit) { ic${k} = M.hi; iv${k} = M.view; ib${k} = M.base; im${k} = M.max; } }`;
   }
 
   private ldx(pc: number, insn: Insn): string {
     const { code, dst, src, off } = insn;
     const size = sizeBytes(code);
     const mode = code & 0xe0;
-    const load = `M.load(${this.slot(pc)}, h${src}, l${src}, ${off}, ${size}, ${pc})`;
-    if (mode === Mode.Mem) return `l${dst} = ${load}; h${dst} = hiOut[0];`;
+    if (mode === Mode.Mem) return this.load(pc, src, off, size, (lo, hi) => `l${dst} = ${lo}; h${dst} = ${hi};`);
     if (mode === Mode.MemSx && size !== 8) {
       const shift = 32 - size * 8;
-      return shift === 0 ? `l${dst} = ${load}; h${dst} = l${dst} >> 31;` : `l${dst} = (${load} << ${shift}) >> ${shift}; h${dst} = l${dst} >> 31;`;
+      return this.load(pc, src, off, size, (lo) => (shift === 0
+        ? `l${dst} = ${lo}; h${dst} = l${dst} >> 31;`
+        : `l${dst} = (${lo} << ${shift}) >> ${shift}; h${dst} = l${dst} >> 31;`));
     }
     // The interpreter loads before it looks at the mode: a bad address faults first.
-    return `${load}; ${this.unknown(pc, code)}`;
+    return `M.load(h${src}, l${src}, ${off}, ${size}, ${pc}); ${this.unknown(pc, code)}`;
   }
 
   private st(pc: number, insn: Insn): string {
     const { code, dst, off, imm } = insn;
     if ((code & 0xe0) !== Mode.Mem) return this.unknown(pc, code);
-    return `M.store(${this.slot(pc)}, h${dst}, l${dst}, ${off}, ${sizeBytes(code)}, ${imm < 0 ? -1 : 0}, ${imm | 0}, ${pc});`;
+    return this.store(pc, dst, off, sizeBytes(code), `${imm < 0 ? -1 : 0}`, `${imm | 0}`);
   }
 
   private stx(pc: number, insn: Insn): string {
     const { code, dst, src, off, imm } = insn;
     const mode = code & 0xe0;
-    if (mode === Mode.Mem) {
-      return `M.store(${this.slot(pc)}, h${dst}, l${dst}, ${off}, ${sizeBytes(code)}, h${src}, l${src}, ${pc});`;
-    }
+    if (mode === Mode.Mem) return this.store(pc, dst, off, sizeBytes(code), `h${src}`, `l${src}`);
     if (mode !== Mode.Atomic) return this.unknown(pc, code);
     const call = `atomicOut(vm, ${code}, ${imm}, h${dst}, l${dst}, h${src}, l${src}, h0, l0, ${off}, ${pc})`;
     // Which register the atomic writes (interpreter.ts atomic): decided by imm, known here.
@@ -607,4 +743,9 @@ export const EXECUTIONS: readonly Execution[] = ['interpreter', 'compiled'];
 /** The executor of an execution mode (both have interpreter.ts execute()'s signature and semantics). */
 export function executorOf(execution: Execution | undefined): (program: ExecProgram, env: ExecEnv, r1: bigint) => bigint {
   return execution === 'interpreter' ? execute : executeCompiled;
+}
+
+/** A runner for many runs of `program` in `env` in an execution mode (compiled by default). */
+export function runnerOf(execution: Execution | undefined, program: ExecProgram, env: ExecEnv): (r1: bigint) => bigint {
+  return execution === 'interpreter' ? interpreterRunner(program, env) : compiledRunner(program, env);
 }

@@ -1,10 +1,8 @@
 // What BPF_PROG_TEST_RUN builds for a program and returns from it (net/bpf/test_run.c), per program type:
 // the packet and context regions, their checks (the kernel's errnos for bad input), and what goes back.
-import { errnoByCode } from '../../errno.js';
+import { EINVAL, ENOTSUPP } from '../../errno.js';
 import { fixedBytes, ProgramFault, type Memory, type VirtualRegion } from './memory.js';
 
-const EINVAL = -errnoByCode.EINVAL;
-const ENOTSUPP = -errnoByCode.ENOTSUPP;
 
 /** enum bpf_prog_type values this file knows. */
 export const ProgType = { SocketFilter: 1, SchedCls: 3, SchedAct: 4, Xdp: 6, CgroupSkb: 8, Syscall: 31 } as const;
@@ -160,6 +158,8 @@ function skbContext(type: number, input: TestRunInput, memory: Memory): Prepared
   if (input.ctx) fields.setUint32(Skb.wire_len, fields.getUint32(Skb.wire_len, true) || packet.length, true);
   const dataPtr = packetPtr + BigInt(start);
   const endPtr = packetPtr + BigInt(packet.length);
+  const dataWords = wordsOf(dataPtr);
+  const endWords = wordsOf(endPtr);
   const readable = new Set<number>([Skb.len, Skb.pkt_type, Skb.mark, Skb.queue_mapping, Skb.protocol, Skb.vlan_present, Skb.vlan_tci,
     Skb.vlan_proto, Skb.priority, Skb.ingress_ifindex, Skb.ifindex, Skb.tc_index, Skb.hash, Skb.tc_classid, Skb.napi_id,
     Skb.wire_len, Skb.gso_segs, Skb.gso_size]);
@@ -199,6 +199,12 @@ function skbContext(type: number, input: TestRunInput, memory: Memory): Prepared
       else if (off === Skb.tstamp && size === 8 && isL2) fields.setBigUint64(off, value, true);
       else fault(off, 'written');
     },
+    // The packet pointers, as load() gives them (4-byte loads of data, data_meta, data_end), without BigInts.
+    loadWords(off, size, hi) {
+      if (size !== 4) return undefined;
+      if (off === Skb.data || off === Skb.data_meta) return pointerWords(dataWords, hi);
+      return off === Skb.data_end ? pointerWords(endWords, hi) : undefined;
+    },
   };
   const r1 = memory.addRegion(region, 'run');
   return {
@@ -233,6 +239,8 @@ function xdpContext(input: TestRunInput, memory: Memory): PreparedContext | numb
   const framePtr = memory.addRegion(fixedBytes('packet', frame), 'run');
   const dataPtr = framePtr + BigInt(XDP_HEADROOM);
   const endPtr = dataPtr + BigInt(data.length);
+  const dataWords = wordsOf(dataPtr);
+  const endWords = wordsOf(endPtr);
   const region: VirtualRegion = {
     name: 'ctx (struct xdp_md)',
     size: Xdp.size,
@@ -246,6 +254,15 @@ function xdpContext(input: TestRunInput, memory: Memory): PreparedContext | numb
     },
     store(off) {
       fault(off, 'written');
+    },
+    // What load() answers, without BigInts (the faults are load()'s).
+    loadWords(off, size, hi) {
+      if (size !== 4) return undefined;
+      if (off === Xdp.data || off === Xdp.data_meta) return pointerWords(dataWords, hi);
+      if (off === Xdp.data_end) return pointerWords(endWords, hi);
+      hi[0] = 0;
+      if (off === Xdp.ingress_ifindex) return LOOPBACK_IFINDEX;
+      return off === Xdp.rx_queue_index || off === Xdp.egress_ifindex ? 0 : undefined;
     },
   };
   const r1 = memory.addRegion(region, 'run');
@@ -272,6 +289,15 @@ function ethTypeTrans(packet: Uint8Array): number {
 function pktType(packet: Uint8Array): number {
   if (packet.subarray(0, 6).every((b) => b === 0)) return 0;
   return packet[0]! & 1 ? 2 : 3;
+}
+
+/** A 64-bit pointer as words (high, low), made once for VirtualRegion.loadWords. */
+const wordsOf = (ptr: bigint): readonly [number, number] => [Number(ptr >> 32n) | 0, Number(ptr & 0xffffffffn) | 0];
+
+/** loadWords()'s answer for a pointer: the low word returned, the high one in hi[0]. */
+function pointerWords(words: readonly [number, number], hi: Int32Array): number {
+  hi[0] = words[0];
+  return words[1];
 }
 
 function fault(off: number, how = 'read'): never {

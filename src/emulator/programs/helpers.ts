@@ -5,7 +5,7 @@ import { errnoByCode } from '../../errno.js';
 import type { CpuLocks } from '../cpu-locks.js';
 import type { ProgramMap } from '../program-map.js';
 import type { Vm } from './interpreter.js';
-import { ProgramFault, type ByteRegion } from './memory.js';
+import { ProgramFault, type ByteRegion, type Memory } from './memory.js';
 
 export const HelperId = {
   MapLookupElem: 1, MapUpdateElem: 2, MapDeleteElem: 3, KtimeGetNs: 5, TracePrintk: 6, GetPrandomU32: 7,
@@ -29,6 +29,18 @@ export function helperName(id: number): string {
 }
 
 export const emulatedHelpers: ReadonlySet<number> = new Set(Object.values(HelperId));
+
+/**
+ * How many of r1..r5 each emulated helper reads (its BPF_CALL_n, kernel/bpf/helpers.c & co): compiled code
+ * turns only those into BigInts for vm.regs. Helpers not listed get all five.
+ */
+export const helperArity: Readonly<Record<number, number>> = {
+  [HelperId.MapLookupElem]: 2, [HelperId.MapUpdateElem]: 4, [HelperId.MapDeleteElem]: 2, [HelperId.KtimeGetNs]: 0,
+  [HelperId.TracePrintk]: 5, [HelperId.GetPrandomU32]: 0, [HelperId.GetSmpProcessorId]: 0, [HelperId.GetCurrentPidTgid]: 0,
+  [HelperId.SkbLoadBytes]: 4, [HelperId.GetCurrentUidGid]: 0, [HelperId.GetCurrentComm]: 2, [HelperId.SpinLock]: 1,
+  [HelperId.SpinUnlock]: 1, [HelperId.KtimeGetBootNs]: 0, [HelperId.KtimeGetCoarseNs]: 0, [HelperId.ForEachMapElem]: 4,
+  [HelperId.Loop]: 4, [HelperId.MapLookupPercpuElem]: 3,
+};
 
 /** The task a program's get_current_* helpers describe (configured on the Emulator). */
 export interface EmulatedTask {
@@ -73,18 +85,17 @@ export function callHelper(id: number, vm: Vm, ctx: HelperContext): bigint {
   const r = vm.regs;
   const mem = vm.memory;
   switch (id) {
-    case HelperId.MapLookupElem:
+    case HelperId.MapLookupElem: {
+      const id = mapLookup(mem, ctx.cpu, Number(r[1]! >> 32n), Number(r[1]! & 0xffffffffn), Number(r[2]! >> 32n), Number(r[2]! & 0xffffffffn));
+      return BigInt(id) << 32n;
+    }
     case HelperId.MapLookupPercpuElem: {
       const map = mapOf(vm, r[1]!);
       const key = mem.read(r[2]!, map.info.keySize);
-      let cpu = ctx.cpu;
-      if (id === HelperId.MapLookupPercpuElem) {
-        // kernel/bpf/hashtab.c htab_percpu_map_lookup_percpu_elem: a CPU past nr_cpu_ids → NULL.
-        const wanted = Number(r[3]! & 0xffffffffn);
-        if (!map.shape.percpu || wanted >= map.shape.ncpu) return 0n;
-        cpu = wanted;
-      }
-      return valuePointer(vm, map, key, cpu);
+      // kernel/bpf/hashtab.c htab_percpu_map_lookup_percpu_elem: a CPU past nr_cpu_ids → NULL.
+      const wanted = Number(r[3]! & 0xffffffffn);
+      if (!map.shape.percpu || wanted >= map.shape.ncpu) return 0n;
+      return valuePointer(vm, map, key, wanted);
     }
     case HelperId.MapUpdateElem: {
       const map = mapOf(vm, r[1]!);
@@ -164,19 +175,42 @@ function mapOf(vm: Vm, ptr: bigint): ProgramMap {
   return vm.memory.handleOf(ptr) as ProgramMap;
 }
 
+/**
+ * bpf_map_lookup_elem on pointer words (what compiled code calls, and the interpreter through callHelper):
+ * the map behind (mapHi, mapLo), the key read in place at (keyHi, keyLo). Returns the value pointer's high
+ * word, unsigned (its low word is 0: the region is the value), or 0 for NULL. Allocates nothing once the
+ * element has been looked up before in an earlier run (valueRegion, Memory.addRunRegion).
+ */
+export function mapLookup(mem: Memory, cpu: number, mapHi: number, mapLo: number, keyHi: number, keyLo: number): number {
+  const map = mem.handleAt(mapHi, mapLo) as ProgramMap;
+  const key = mem.locate(keyHi, keyLo, map.info.keySize);
+  const offset = map.table.programValueOffset(key, cpu, mem.located);
+  return offset < 0 ? 0 : mem.addRunRegion(valueRegion(map, offset));
+}
+
 /** The value's address in place: writes through it change the map (a region over the map's slab). */
 function valuePointer(vm: Vm, map: ProgramMap, key: Uint8Array, cpu: number): bigint {
-  const table = map.table;
-  const offset = table.programValueOffset(key, cpu);
+  const offset = map.table.programValueOffset(key, cpu);
   if (offset < 0) return 0n;
-  const region: ByteRegion = {
-    name: `map '${map.info.name}' value`,
-    size: map.info.valueSize,
-    writable: true,
-    bytes: () => table.values,
-    base: () => offset,
-  };
-  return vm.memory.addRegion(region, 'run');
+  return vm.memory.addRegion(valueRegion(map, offset), 'run');
+}
+
+/** Value regions by map and slab offset: a region is a pure function of both (the slab is the map's for life). */
+const valueRegions = new WeakMap<ProgramMap['table'], Map<number, ByteRegion>>();
+/** Past this many distinct elements a map's regions are dropped and made anew (a bound, not a rule). */
+const MAX_CACHED_VALUE_REGIONS = 4096;
+
+function valueRegion(map: ProgramMap, offset: number): ByteRegion {
+  const table = map.table;
+  let byOffset = valueRegions.get(table);
+  if (byOffset === undefined) valueRegions.set(table, (byOffset = new Map()));
+  let region = byOffset.get(offset);
+  if (region === undefined) {
+    if (byOffset.size >= MAX_CACHED_VALUE_REGIONS) byOffset.clear();
+    region = { name: `map '${map.info.name}' value`, size: map.info.valueSize, writable: true, bytes: () => table.values, base: () => offset };
+    byOffset.set(offset, region);
+  }
+  return region;
 }
 
 // kernel/bpf/hashtab.c bpf_for_each_hash_elem, kernel/bpf/arraymap.c bpf_for_each_array_elem:

@@ -7,7 +7,7 @@ import {
   AluOp, AtomicOp, BPF_MAX_LOOPS, CallKind, Class, JmpOp, MAX_BPF_STACK, MAX_CALL_FRAMES, Mode, PseudoLd, Size,
   sizeBytes,
 } from './isa.js';
-import { fixedBytes, Memory, ProgramFault, type AccessSize, type AtomicRmwOp } from './memory.js';
+import { fixedBytes, Memory, ProgramFault, type AccessSize, type AtomicRmwOp, type ByteRegion } from './memory.js';
 import type { Insn } from './types.js';
 
 /** A program ready to run: ld_imm64 relocations already patched to plain 64-bit constants. */
@@ -26,6 +26,16 @@ export interface ExecEnv {
   callKfunc(insn: Insn, vm: Vm): bigint;
   /** Instructions one execute() may run before it faults; DEFAULT_INSN_LIMIT when absent. */
   insnLimit?: number;
+  /**
+   * Optional: bpf_map_lookup_elem on pointer words, without BigInts (helpers.ts mapLookup), for compiled
+   * code. Returns the value pointer's high word (its low word is 0), or 0 for NULL.
+   */
+  mapLookup?(mapHi: number, mapLo: number, keyHi: number, keyLo: number): number;
+  /**
+   * Optional: how many of r1..r5 each helper reads (helpers.ts helperArity), so compiled code makes only
+   * those BigInts. A helper not listed, and every helper when this is absent, sees all of r0..r10.
+   */
+  helperArity?: Readonly<Record<number, number>>;
 }
 
 /** What helpers see of a running program. */
@@ -48,14 +58,24 @@ export const DEFAULT_INSN_LIMIT = 100_000_000;
 
 /** Runs `program` from insn 0 with r1 = `r1` (usually the ctx pointer); returns r0 as unsigned 64 bits. */
 export function execute(program: ExecProgram, env: ExecEnv, r1: bigint): bigint {
+  return interpreterRunner(program, env)(r1);
+}
+
+/** execute() for many runs of `program` in `env` (BPF_PROG_TEST_RUN's repeat): one Machine, stacks reused. */
+export function interpreterRunner(program: ExecProgram, env: ExecEnv): (r1: bigint) => bigint {
   const machine = new Machine(program, env, decode(program.insns));
-  // Stack frames are run regions; anything the caller added before (ctx, packet) survives this run.
-  const mark = env.memory.mark();
-  try {
-    return runFrame(machine, 0, [r1]);
-  } finally {
-    env.memory.release(mark);
-  }
+  const args = [0n];
+  return (r1) => {
+    // Stack frames are run regions; anything the caller added before (ctx, packet) survives this run.
+    const mark = env.memory.mark();
+    machine.begin();
+    args[0] = r1;
+    try {
+      return runFrame(machine, 0, args);
+    } finally {
+      env.memory.release(mark);
+    }
+  };
 }
 
 /** For helpers implementing callbacks: runs a subprogram to its exit in a new frame. */
@@ -119,8 +139,9 @@ class Machine implements Vm {
   executed = 0;
   readonly memory: Memory;
   readonly limit: number;
-  /** One stack per call depth, reused by every frame at that depth during this run. */
-  private readonly stacks: { ptr: bigint; bytes: Uint8Array }[] = [];
+  /** One stack per call depth, reused by every frame at that depth; registered again (same entry) each run. */
+  private readonly stacks: { ptr: bigint; bytes: Uint8Array; region: ByteRegion; run: number }[] = [];
+  private run = 0;
 
   constructor(readonly program: ExecProgram, readonly env: ExecEnv, readonly code: Decoded) {
     this.memory = env.memory;
@@ -134,16 +155,27 @@ class Machine implements Vm {
     return runFrame(this, entryIndex, args);
   }
 
+  /** A new run: the instruction count starts again, the stacks are registered anew. */
+  begin(): void {
+    this.executed = 0;
+    this.depth = 0;
+    this.run++;
+  }
+
   /** The frame pointer (r10) of a fresh 512-byte stack at `depth`. */
   framePointer(depth: number): bigint {
     let stack = this.stacks[depth];
     if (stack === undefined) {
       const bytes = new Uint8Array(MAX_BPF_STACK);
-      const ptr = this.memory.addRegion(fixedBytes(depth === 0 ? 'stack' : `stack of frame ${depth}`, bytes), 'run');
-      this.stacks[depth] = stack = { ptr, bytes };
+      const region = fixedBytes(depth === 0 ? 'stack' : `stack of frame ${depth}`, bytes);
+      this.stacks[depth] = stack = { ptr: 0n, bytes, region, run: 0 };
     } else {
       // The kernel's stack holds garbage, which the verifier never lets a program read; zeros are deterministic.
       stack.bytes.fill(0);
+    }
+    if (stack.run !== this.run) {
+      stack.ptr = this.memory.addRegion(stack.region, 'run');
+      stack.run = this.run;
     }
     return stack.ptr + STACK_SIZE;
   }

@@ -48,6 +48,12 @@ export interface VirtualRegion {
   load(off: number, size: number): bigint;
   /** `value` is the low `size` bytes; `register` the whole 64-bit source (ctx rewrites may test it). */
   store(off: number, size: number, value: bigint, register: bigint): void;
+  /**
+   * Optional, for compiled code: load() without BigInts, for the loads that need no checks beyond the
+   * region's bounds (the ctx fields a program reads on every run). Returns the value's low word and puts
+   * its high word in hi[0], or returns undefined to have load() answer (and fault) instead.
+   */
+  loadWords?(off: number, size: number, hi: Int32Array): number | undefined;
 }
 
 /** Not memory at all: an address the program may hold and pass to helpers (a map, a callback). */
@@ -91,7 +97,7 @@ const NEGATIVE_FROM = 0x8000_0000;
 
 /** One DataView per backing buffer, shared by every region (and every Memory) over it. */
 const viewsByBuffer = new WeakMap<ArrayBufferLike, DataView>();
-function viewOf(buffer: ArrayBufferLike): DataView {
+export function viewOf(buffer: ArrayBufferLike): DataView {
   let view = viewsByBuffer.get(buffer);
   if (view === undefined) {
     view = new DataView(buffer);
@@ -102,12 +108,12 @@ function viewOf(buffer: ArrayBufferLike): DataView {
 
 const int32ByBuffer = new WeakMap<SharedArrayBuffer, Int32Array>();
 const int64ByBuffer = new WeakMap<SharedArrayBuffer, BigInt64Array>();
-function int32Of(buffer: SharedArrayBuffer): Int32Array {
+export function int32Of(buffer: SharedArrayBuffer): Int32Array {
   let a = int32ByBuffer.get(buffer);
   if (a === undefined) int32ByBuffer.set(buffer, (a = new Int32Array(buffer, 0, buffer.byteLength >> 2)));
   return a;
 }
-function int64Of(buffer: SharedArrayBuffer): BigInt64Array {
+export function int64Of(buffer: SharedArrayBuffer): BigInt64Array {
   let a = int64ByBuffer.get(buffer);
   if (a === undefined) int64ByBuffer.set(buffer, (a = new BigInt64Array(buffer, 0, buffer.byteLength >> 3)));
   return a;
@@ -144,50 +150,76 @@ function sharedRmw(op: AtomicRmwOp, buffer: SharedArrayBuffer, at: number, size:
 }
 
 const hex = (ptr: bigint): string => `0x${ptr.toString(16)}`;
+const wordsToPtr = (hi: number, lo: number): bigint => (BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0);
+const newEntry = (region: Region): Entry => ({
+  region, kind: 'bytes' in region ? Kind.Bytes : 'load' in region ? Kind.Virtual : Kind.Handle, buffer: null, view: null,
+});
 
 export class Memory {
   /** Index = region id (slot 0 unused: NULL). */
   private readonly statics: (Entry | undefined)[] = [undefined];
-  /** Index = region id - RUN_BASE. */
+  /**
+   * Index = region id - RUN_BASE; the first runCount are live. Entries past it are kept so that a run
+   * adding the same region at the same place as the last one (a stack, a map value) allocates nothing.
+   */
   private readonly runs: (Entry | undefined)[] = [];
+  private runCount = 0;
+  /**
+   * Bumped whenever an id comes to mean another region (a run entry replaced, a region removed): caches of
+   * id → region (compiled-runtime.ts FastMemory) are valid while it stays and the id is live (isLive).
+   */
+  version = 0;
   private readonly codePointers = new WeakMap<object, Map<number, bigint>>();
   // The last access's decoded location (filled by locate(); read right after, never held).
   private offset = 0;
 
   /** Registers a region; returns its base pointer (offset 0). */
   addRegion(region: Region, lifetime: Lifetime): bigint {
-    const kind = 'bytes' in region ? Kind.Bytes : 'load' in region ? Kind.Virtual : Kind.Handle;
-    const entry: Entry = { region, kind, buffer: null, view: null };
-    let id: number;
-    if (lifetime === 'static') {
-      id = this.statics.length;
-      if (id >= RUN_BASE) throw new RangeError('too many static regions');
-      this.statics.push(entry);
-    } else {
-      id = RUN_BASE + this.runs.length;
-      if (id > 0xffff_fffe) throw new RangeError('too many regions in one run');
-      this.runs.push(entry);
-    }
+    if (lifetime === 'run') return BigInt(this.addRunRegion(region)) << 32n;
+    const id = this.statics.length;
+    if (id >= RUN_BASE) throw new RangeError('too many static regions');
+    this.statics.push(newEntry(region));
     return BigInt(id) << 32n;
+  }
+
+  /** addRegion(region, 'run') as the region id (a pointer's high word, unsigned): no BigInt. */
+  addRunRegion(region: Region): number {
+    const index = this.runCount;
+    const id = RUN_BASE + index;
+    if (id > 0xffff_fffe) throw new RangeError('too many regions in one run');
+    // The same region where the last run had it (the loop of BPF_PROG_TEST_RUN repeat): reuse its entry.
+    if (this.runs[index]?.region !== region) {
+      if (this.runs[index] !== undefined) this.version++;
+      this.runs[index] = newEntry(region);
+    }
+    this.runCount = index + 1;
+    return id;
   }
 
   /** Forgets a region (e.g. a static one whose map was closed); its pointers fault from now on. */
   removeRegion(ptr: bigint): void {
     const id = Number(ptr >> 32n);
+    this.version++;
     if (id >= RUN_BASE) this.runs[id - RUN_BASE] = undefined;
     else if (id > 0) this.statics[id] = undefined;
   }
 
+  /** Whether region id `hi` (a pointer's high word, unsigned or int32) is a live run region, or a static id. */
+  isLive(hi: number): boolean {
+    const id = hi >>> 0;
+    return id < RUN_BASE || id - RUN_BASE < this.runCount;
+  }
+
   /** A mark to release() back to: every run region added after it goes. */
   mark(): number {
-    return this.runs.length;
+    return this.runCount;
   }
   release(mark: number): void {
-    this.runs.length = Math.min(this.runs.length, mark);
+    this.runCount = Math.min(this.runCount, mark);
   }
   /** Drops every per-run region (stack frames, ctx, packet, map element values). */
   resetRun(): void {
-    this.runs.length = 0;
+    this.runCount = 0;
   }
 
   /** The region a pointer falls in and its offset there, or undefined (NULL, scalar, freed, out of range). */
@@ -199,11 +231,31 @@ export class Memory {
 
   /** The payload of a handle region (a map pointer from ld_imm64), for helpers. */
   handleOf(ptr: bigint): unknown {
-    const entry = this.find(ptr);
+    return this.handleAt(Number(ptr >> 32n), Number(ptr & OFFSET_MASK));
+  }
+
+  /** handleOf() of the pointer whose words (unsigned or int32) are hi, lo. */
+  handleAt(hi: number, lo: number): unknown {
+    const entry = this.findWords(hi, lo);
     if (entry === undefined || entry.kind !== Kind.Handle || this.offset !== 0) {
-      throw new ProgramFault(`${hex(ptr)} is not a handle pointer`);
+      throw new ProgramFault(`${hex(wordsToPtr(hi, lo))} is not a handle pointer`);
     }
     return (entry.region as HandleRegion).handle;
+  }
+
+  /**
+   * The byte region of an id (a pointer's high word), for compiled code's inline caches; undefined for
+   * anything else (NULL, scalars, virtual and handle regions, freed ids).
+   */
+  byteRegionOf(hi: number): ByteRegion | undefined {
+    const entry = this.findWords(hi, 0);
+    return entry?.kind === Kind.Bytes ? (entry.region as ByteRegion) : undefined;
+  }
+
+  /** The virtual region of an id, or undefined (as byteRegionOf). */
+  virtualRegionOf(hi: number): VirtualRegion | undefined {
+    const entry = this.findWords(hi, 0);
+    return entry?.kind === Kind.Virtual ? (entry.region as VirtualRegion) : undefined;
   }
 
   /** The pointer of a code address (static, one per owner and instruction). */
@@ -286,6 +338,20 @@ export class Memory {
     return old;
   }
 
+  /**
+   * view() without allocating: the whole backing store of the `len` bytes at the pointer with words hi, lo;
+   * they start at `located`. Read them at once (as view()'s).
+   */
+  locate(hi: number, lo: number, len: number, access: 'read' | 'write' = 'read'): Uint8Array {
+    const entry = this.checkedWords(hi, lo, len, access);
+    if (entry.kind !== Kind.Bytes) throw new ProgramFault(`${access} of ${len} bytes from ${entry.region.name}: not plain memory`);
+    const region = entry.region as ByteRegion;
+    this.located = region.base() + this.offset;
+    return region.bytes();
+  }
+  /** Where locate()'s bytes start. */
+  located = 0;
+
   /** A COPY of `len` bytes at ptr (helpers: keys, values, strings). */
   read(ptr: bigint, len: number): Uint8Array {
     return this.view(ptr, len, 'read').slice();
@@ -311,21 +377,31 @@ export class Memory {
 
   /** Finds the region of ptr and leaves the (possibly negative) offset in this.offset. */
   private find(ptr: bigint): Entry | undefined {
-    let id = Number(ptr >> 32n);
-    let offset = Number(ptr & OFFSET_MASK);
+    return this.findWords(Number(ptr >> 32n), Number(ptr & OFFSET_MASK));
+  }
+
+  /** find() of the pointer with words hi, lo (each unsigned or int32). */
+  private findWords(hi: number, lo: number): Entry | undefined {
+    let id = hi >>> 0;
+    let offset = lo >>> 0;
     if (offset >= NEGATIVE_FROM) {
       id += 1;
       offset -= 0x1_0000_0000;
     }
     this.offset = offset;
-    if (id >= RUN_BASE) return this.runs[id - RUN_BASE];
+    if (id >= RUN_BASE) return id - RUN_BASE < this.runCount ? this.runs[id - RUN_BASE] : undefined;
     return id > 0 ? this.statics[id] : undefined;
   }
 
   private checked(ptr: bigint, size: number, access: 'read' | 'write'): Entry {
-    const entry = this.find(ptr);
+    return this.checkedWords(Number(ptr >> 32n), Number(ptr & OFFSET_MASK), size, access);
+  }
+
+  private checkedWords(hi: number, lo: number, size: number, access: 'read' | 'write'): Entry {
+    const entry = this.findWords(hi, lo);
     if (entry === undefined) {
-      const id = Number(ptr >> 32n);
+      const ptr = wordsToPtr(hi, lo);
+      const id = hi >>> 0;
       throw new ProgramFault(id === 0
         ? `invalid ${access} of ${size} bytes at ${hex(ptr)}: not a pointer (NULL or scalar)`
         : `invalid ${access} of ${size} bytes at ${hex(ptr)}: no such region (freed or never mapped)`);

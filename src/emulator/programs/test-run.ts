@@ -2,20 +2,16 @@
 // packet and context written back (bpf_test_finish / bpf_ctx_finish). The main thread's synchronous runs
 // and the worker CPUs' asynchronous ones (cpus.ts) both come through here.
 import type { TestRunArgs } from '../../engine.js';
-import { errnoByCode } from '../../errno.js';
+import { EFAULT, EINTR, EINVAL, ENOSPC } from '../../errno.js';
 import type { CpuLocks } from '../cpu-locks.js';
 import { prepareContext } from './contexts.js';
-import { callHelper, type HelperContext } from './helpers.js';
-import { executorOf, type Execution } from './compiler.js';
+import { callHelper, helperArity, mapLookup, type HelperContext } from './helpers.js';
+import { runnerOf, type Execution } from './compiler.js';
 import type { ExecEnv, ExecProgram } from './interpreter.js';
 import { callKfunc } from './kfuncs.js';
 import { ProgramFault, type Memory } from './memory.js';
 import type { ParsedProgram } from './types.js';
 
-const EINVAL = -errnoByCode.EINVAL;
-const EFAULT = -errnoByCode.EFAULT;
-const EINTR = -errnoByCode.EINTR;
-const ENOSPC = -errnoByCode.ENOSPC;
 const BPF_PROG_TYPE_SYSCALL = 31;
 
 /** A program linked to its maps on one thread. */
@@ -41,6 +37,8 @@ export function execEnv(memory: Memory, helpers: HelperContext): ExecEnv {
     memory,
     callHelper: (id, vm) => callHelper(id, vm, helpers),
     callKfunc: (insn, vm) => callKfunc(insn, vm, helpers),
+    helperArity,
+    mapLookup: (mapHi, mapLo, keyHi, keyLo) => mapLookup(memory, helpers.cpu, mapHi, mapLo, keyHi, keyLo),
   };
 }
 
@@ -66,11 +64,13 @@ export function runTest(
     if (typeof prepared === 'number') return { rc: prepared, r0 };
     const runs = Math.max(1, a.repeat);
     const env = execEnv(memory, prepared.skbData ? { ...helpers, skbData: prepared.skbData } : helpers);
-    const execute = executorOf(helpers.execution);
+    // Made once for all the runs: what a run needs that can be reused (the Vm, its stacks) is.
+    const run = runnerOf(helpers.execution, program.exec, env);
+    const r1 = prepared.r1;
     const start = process.hrtime.bigint();
     for (let i = 0; i < runs; i++) {
       if (cancelled?.()) return { rc: EINTR, r0 };
-      r0 = execute(program.exec, env, prepared.r1);
+      r0 = run(r1);
       // The verifier refuses programs that can exit holding a lock; one that got here anyway faults.
       if (locks.held > 0) throw new ProgramFault('the program exited holding a lock');
     }
