@@ -1,11 +1,11 @@
 // ns per increment of a shared counter from two CPUs at once: bpf_spin_lock vs bpf_res_spin_lock, HASH
 // vs ARRAY, against the unlocked control (which is faster and wrong: it loses updates).
-import { readFileSync } from 'node:fs';
+import { features } from '../src/features.js';
 import { lockVariants, runLockVariant } from '../examples/lock-variants.js';
 import { printTable } from '../examples/table.js';
 
 export async function runLockBench(): Promise<void> {
-  const res = /\sbpf_res_spin_lock$/m.test(readFileSync('/proc/kallsyms', 'utf8'));
+  const res = features.kfunc('bpf_res_spin_lock');
   const runs = lockVariants.filter((v) => v.lock !== 'res' || res);
   const rows: string[][] = [];
   let control = 0;

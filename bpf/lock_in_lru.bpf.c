@@ -1,18 +1,8 @@
 /* Refused before load by bpfkit: the kernel allows bpf_spin_lock only in HASH and ARRAY values (and local
  * storages; kernel/bpf/syscall.c map_check_btf), so an LRU map with a locked value cannot be created. */
-#include "bpfkit.h"
+#include "lock_fixture.h"
 
-struct counter {
-	struct bpf_spin_lock lock;
-	__u64 count;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 8);
-	__type(key, __u32);
-	__type(value, struct counter);
-} lru_counter SEC(".maps");
+COUNTER_MAP(lru_counter, BPF_MAP_TYPE_LRU_HASH, 8);
 
 SEC("tc")
 int lru_inc(struct __sk_buff *skb)

@@ -1,27 +1,13 @@
 /* Verifier reject: bpf_spin_lock on an address that is not the value's lock field (kernel/bpf/verifier.c,
  * process_spin_lock: "off 8 doesn't point to 'struct bpf_spin_lock' that is at 0"). */
-#include "bpfkit.h"
+#include "lock_fixture.h"
 
-struct counter {
-	struct bpf_spin_lock lock;
-	__u64 count;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct counter);
-} counter SEC(".maps");
+COUNTER_MAP(counter, BPF_MAP_TYPE_ARRAY, 1);
 
 SEC("tc")
 int lock_offset(struct __sk_buff *skb)
 {
-	__u32 key = 0;
-	struct counter *c = bpf_map_lookup_elem(&counter, &key);
-
-	if (!c)
-		return 1;
+	COUNTER_OR_RETURN(c, 1);
 	bpf_spin_lock((struct bpf_spin_lock *)&c->count); /* the counter, not the lock */
 	c->count++;
 	bpf_spin_unlock((struct bpf_spin_lock *)&c->count);

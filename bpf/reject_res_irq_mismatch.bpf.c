@@ -1,23 +1,14 @@
 /* Verifier reject: an irq flag saved by bpf_local_irq_save restored by bpf_res_spin_unlock_irqrestore
  * (kernel/bpf/verifier.c, unmark_stack_slot_irq_flag: "irq flag acquired by native kfuncs cannot be
  * restored with lock kfuncs"). Each flag must go back through the family of kfunc that saved it. */
-#include "bpfkit.h"
+#define LOCK_FIXTURE_RES
+#include "lock_fixture.h"
 
 /* kernel/bpf/helpers.c (Linux 6.14+); declared here as it is used by this fixture only. */
 extern void bpf_local_irq_save(unsigned long *flags__irq_flag) __ksym __weak;
 extern void bpf_local_irq_restore(unsigned long *flags__irq_flag) __ksym __weak;
 
-struct counter {
-	struct bpf_res_spin_lock lock;
-	__u64 count;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct counter);
-} counter SEC(".maps");
+COUNTER_MAP(counter, BPF_MAP_TYPE_ARRAY, 1);
 
 SEC("tc")
 int res_irq_mismatch(struct __sk_buff *skb)

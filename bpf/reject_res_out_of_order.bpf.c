@@ -1,18 +1,9 @@
 /* Verifier reject: res locks must be released in the reverse order of taking them (kernel/bpf/verifier.c,
  * process_spin_lock: "bpf_res_spin_unlock cannot be out of order"). */
-#include "bpfkit.h"
+#define LOCK_FIXTURE_RES
+#include "lock_fixture.h"
 
-struct counter {
-	struct bpf_res_spin_lock lock;
-	__u64 count;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__type(value, struct counter);
-} pair SEC(".maps");
+COUNTER_MAP(pair, BPF_MAP_TYPE_ARRAY, 2);
 
 SEC("tc")
 int res_out_of_order(struct __sk_buff *skb)

@@ -1,19 +1,9 @@
 /* Verifier reject: unlocking a bpf_spin_lock other than the one held (kernel/bpf/verifier.c,
  * process_spin_lock: "bpf_spin_unlock of different lock"). Each lookup is a distinct pointer to the
  * verifier, even of the same key. */
-#include "bpfkit.h"
+#include "lock_fixture.h"
 
-struct counter {
-	struct bpf_spin_lock lock;
-	__u64 count;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2);
-	__type(key, __u32);
-	__type(value, struct counter);
-} pair SEC(".maps");
+COUNTER_MAP(pair, BPF_MAP_TYPE_ARRAY, 2);
 
 SEC("tc")
 int unlock_different(struct __sk_buff *skb)

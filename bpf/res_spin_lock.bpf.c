@@ -1,33 +1,14 @@
 /* A counter incremented under bpf_res_spin_lock (Linux 6.15+) in a HASH, an ARRAY, and an ARRAY with the
  * irqsave variant. The lock can fail (-EDEADLK, -ETIMEDOUT); a failed run counts its errno in `stats`
  * and does not increment, so count + failures == runs. */
-#include "bpfkit.h"
+#define LOCK_FIXTURE_RES
+#include "lock_fixture.h"
 
-struct counter {
-	struct bpf_res_spin_lock lock;
-	__u64 count;
-};
+COUNTER_MAP(hash_counter, BPF_MAP_TYPE_HASH, 1);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct counter);
-} hash_counter SEC(".maps");
+COUNTER_MAP(array_counter, BPF_MAP_TYPE_ARRAY, 1);
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct counter);
-} array_counter SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct counter);
-} irq_counter SEC(".maps");
+COUNTER_MAP(irq_counter, BPF_MAP_TYPE_ARRAY, 1);
 
 /* Failures by errno: [0] EDEADLK, [1] ETIMEDOUT, [2] any other. */
 struct {

@@ -1,18 +1,8 @@
 /* A counter incremented under bpf_spin_lock, in a prealloc HASH, a BPF_F_NO_PREALLOC HASH and an ARRAY.
  * Each run adds 1 to key 0's count; concurrent test runs must never lose an increment. */
-#include "bpfkit.h"
+#include "lock_fixture.h"
 
-struct counter {
-	struct bpf_spin_lock lock;
-	__u64 count;
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct counter);
-} hash_counter SEC(".maps");
+COUNTER_MAP(hash_counter, BPF_MAP_TYPE_HASH, 1);
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -22,12 +12,7 @@ struct {
 	__type(value, struct counter);
 } hash_np_counter SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct counter);
-} array_counter SEC(".maps");
+COUNTER_MAP(array_counter, BPF_MAP_TYPE_ARRAY, 1);
 
 /* Hash maps start empty: the first run inserts key 0. BPF_NOEXIST makes a racing second insert fail
  * harmlessly (EEXIST) instead of replacing an element another CPU already counted in. */

@@ -1,19 +1,13 @@
 // The lock part of `make demo`: every lock fixture from two CPUs at once, the unlocked control losing
 // updates, then bpf_res_spin_lock's AA and ABBA deadlock detection.
-import { readFileSync } from 'node:fs';
-import { openObject, resolveEngine, u32, u64, type Engine } from 'bpfkit';
+import { features, openObject, resolveEngine, u32, u64, type Engine } from 'bpfkit';
 import { fixture } from './fixtures.js';
 import { lockVariants, runLockVariant } from './lock-variants.js';
 import { printTable } from './table.js';
 
-/** The emulator runs the res-lock kfuncs; a kernel has them from 6.15 (kallsyms lists every kfunc). */
+/** The emulator runs the res-lock kfuncs; a kernel has them from 6.15 (its BTF lists every kfunc). */
 function hasResLock(engine: Engine): boolean {
-  if (engine.kind !== 'kernel') return true;
-  try {
-    return /\sbpf_res_spin_lock$/m.test(readFileSync('/proc/kallsyms', 'utf8'));
-  } catch {
-    return false;
-  }
+  return engine.kind !== 'kernel' || features.kfunc('bpf_res_spin_lock');
 }
 
 export async function runLockDemo(print: (line: string) => void = console.log, engine: Engine = resolveEngine()): Promise<void> {

@@ -5,9 +5,8 @@
 #include <napi.h>
 
 struct AddonData {
-  Napi::FunctionReference nativeObject;  // native/object.cc
-  Napi::FunctionReference nativeProgram; // native/prog.cc
-  Napi::FunctionReference spare[4];      // room for later classes without touching this struct's users
+  // native/object.cc: NativeObject's constructor, held for as long as the environment lives.
+  Napi::FunctionReference nativeObject;
 };
 
 // Created on first use by whichever Init* runs first; freed by Node when the environment is torn down

@@ -18,6 +18,7 @@
 
 #include "addon_data.h"
 #include "args.h"
+#include "errno.h"
 #include "init.h"
 
 namespace {
@@ -94,7 +95,6 @@ void CollectStructNames(const struct btf* btf, __u32 id, int depth, std::set<std
   }
 }
 
-inline int NegErrno(int fallback) { return errno > 0 ? -errno : fallback; }
 
 }  // namespace
 
@@ -282,8 +282,7 @@ Napi::Value NativeObject::JS_mapFd(const Napi::CallbackInfo& info) {
   if (obj_ == nullptr) return Napi::Number::New(env, -EBADF);
   struct bpf_map* map = bpf_object__find_map_by_name(obj_, name.c_str());
   if (map == nullptr) return Napi::Number::New(env, -ENOENT);
-  int fd = bpf_map__fd(map);
-  return Napi::Number::New(env, fd < 0 ? (fd == -1 ? -EBADF : fd) : fd);
+  return Napi::Number::New(env, FdOrErrno(bpf_map__fd(map)));
 }
 
 // programFd(name) → the fd the object owns (valid until close) | -errno.
@@ -294,8 +293,7 @@ Napi::Value NativeObject::JS_programFd(const Napi::CallbackInfo& info) {
   if (obj_ == nullptr) return Napi::Number::New(env, -EBADF);
   struct bpf_program* prog = bpf_object__find_program_by_name(obj_, name.c_str());
   if (prog == nullptr) return Napi::Number::New(env, -ENOENT);
-  int fd = bpf_program__fd(prog);
-  return Napi::Number::New(env, fd < 0 ? (fd == -1 ? -EBADF : fd) : fd);
+  return Napi::Number::New(env, FdOrErrno(bpf_program__fd(prog)));
 }
 
 Napi::Value NativeObject::JS_close(const Napi::CallbackInfo& info) {
@@ -314,7 +312,7 @@ static Napi::Value JS_dupFd(const Napi::CallbackInfo& info) {
   REQUIRE_ARG(args::I32(env, info[0], "fd", &fd));
   if (fd < 0) return Napi::Number::New(env, -EBADF);
   int dup = fcntl(fd, F_DUPFD_CLOEXEC, 3);
-  return Napi::Number::New(env, dup < 0 ? -errno : dup);
+  return Napi::Number::New(env, Rc(dup));
 }
 
 void InitObject(Napi::Env env, Napi::Object exports) {

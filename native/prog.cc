@@ -36,6 +36,7 @@
 #include <thread>
 
 #include "args.h"
+#include "errno.h"
 #include "init.h"
 
 namespace {
@@ -124,7 +125,7 @@ RunResult Run(const RunArgs& a, int fd, const std::atomic<bool>* cancelled) {
     opts.flags = a.flags;
     errno = 0;
     int rc = bpf_prog_test_run_opts(fd, &opts);
-    r.rc = rc < 0 ? (rc == -1 && errno > 0 ? -errno : rc) : 0;
+    r.rc = rc < 0 ? Rc(rc) : 0;
     r.retval = opts.retval;
     r.duration = opts.duration;
     r.dataSizeOut = opts.data_size_out;
@@ -294,7 +295,7 @@ Napi::Value TestRunAsync(const Napi::CallbackInfo& info) {
   flight->ownFd = fcntl(run->args.progFd, F_DUPFD_CLOEXEC, 3);
   if (flight->ownFd < 0) {
     napi_value rc;
-    napi_create_int32(env, -errno, &rc);
+    napi_create_int32(env, Rc(flight->ownFd), &rc);
     napi_resolve_deferred(env, run->deferred, rc);
     return Napi::Value(env, promise);
   }
@@ -363,7 +364,7 @@ Napi::Value ProgLoad(const Napi::CallbackInfo& info) {
   errno = 0;
   int fd = bpf_prog_load(static_cast<enum bpf_prog_type>(type), name.empty() ? nullptr : name.c_str(),
                          license.c_str(), reinterpret_cast<const struct bpf_insn*>(insns.data), insns.length / 8, &opts);
-  return Napi::Number::New(env, fd < 0 ? (fd == -1 && errno > 0 ? -errno : fd) : fd);
+  return Napi::Number::New(env, Rc(fd));
 }
 
 Napi::Value TestRunCancel(const Napi::CallbackInfo& info) {

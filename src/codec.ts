@@ -293,7 +293,8 @@ function typedLength(value: Uint8Array): number {
 // Composite codecs accept codecs written elsewhere too (anything with the Codec shape). Those are
 // validated by their own encode, during the write pass.
 
-function checkCodec(what: string, codec: unknown): Codec<unknown> {
+/** `codec` has the Codec shape, or a TypeError starting with `what` ("createMap: key", "struct field 'b"). */
+export function checkCodec(what: string, codec: unknown): Codec<unknown> {
   const c = codec as Partial<Codec<unknown>> | null | undefined;
   if (
     c === null || typeof c !== 'object' ||

@@ -115,7 +115,7 @@ export const UpdateFlags = {
   Lock: 4,
 } as const;
 
-/** Names of bpf() commands, used as the `syscall` of a BpfError (Node's SystemError shape). */
+/** Names of bpf() commands, the usual `syscall` of a BpfError (Node's SystemError shape). */
 export type BpfCommand =
   | 'BPF_MAP_CREATE'
   | 'BPF_MAP_LOOKUP_ELEM'
@@ -134,9 +134,13 @@ export type BpfCommand =
   | 'BPF_MAP_GET_FD_BY_ID'
   | 'BPF_BTF_LOAD'
   | 'BPF_PROG_LOAD'
-  | 'BPF_PROG_TEST_RUN'
-  | 'bpf_object__open'
-  | 'bpf_object__load';
+  | 'BPF_PROG_TEST_RUN';
+
+/** libbpf calls that fail without a single bpf() command to name (they may issue several, or none). */
+export type LibbpfCall = 'bpf_object__open' | 'bpf_object__load' | 'bpf_map__reuse_fd' | 'bpf_program__set_autoload';
+
+/** What a BpfError's `syscall` names: a bpf() command, or the libbpf call that failed. */
+export type Syscall = BpfCommand | LibbpfCall;
 
 export const BatchOp = {
   Lookup: 0,

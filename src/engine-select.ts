@@ -3,8 +3,10 @@
 import { existsSync } from 'node:fs';
 import type { Engine } from './engine.js';
 import { getEmulator } from './emulator/index.js';
-import { describeValue } from './errors.js';
-import { addonPath, loadBinding } from './kernel/binding.js';
+import type { Syscall } from './constants.js';
+import { ENOTSUPP } from './errno.js';
+import { BpfError, describeValue } from './errors.js';
+import { addonPath, loadAddon } from './kernel/binding.js';
 import { getKernelEngine, kernelUnavailableReasons } from './kernel/engine.js';
 
 /** `engine:` on every constructor: a name, or an engine instance (e.g. `new Emulator({ possibleCpus: 4 })`). */
@@ -71,11 +73,38 @@ export function whyEmulator(engine: Engine): string | undefined {
   return `the emulator engine runs this because the kernel engine is unavailable: ${reasons.join('; ')}${remedyText(reasons)}`;
 }
 
+/** `detail`, then why this engine runs the operation when it is the emulator (`detail (why)`). */
+export function withEngineReason(detail: string | undefined, engine: Engine): string | undefined {
+  const why = whyEmulator(engine);
+  if (why === undefined) return detail;
+  return detail ? `${detail} (${why})` : why;
+}
+
+/**
+ * What `engine` cannot do, said one way everywhere: "the emulator engine has no file descriptors (the
+ * emulator engine runs this because ...)". Asked of a call (`syscall`), it is the call's failure: BpfError
+ * ENOTSUPP. Asked of an argument or accessor (`operation`, e.g. "fd of map 'x'"), nothing was attempted:
+ * a TypeError starting with the operation.
+ */
+export function unsupportedOn(engine: Engine, cannot: string, at: { syscall: Syscall; subject?: string; path?: string }): BpfError;
+export function unsupportedOn(engine: Engine, cannot: string, at: { operation: string }): TypeError;
+export function unsupportedOn(
+  engine: Engine,
+  cannot: string,
+  at: { syscall: Syscall; subject?: string; path?: string } | { operation: string },
+): BpfError | TypeError {
+  const detail = withEngineReason(`the ${engine.kind} engine ${cannot}`, engine)!;
+  if ('operation' in at) return new TypeError(`${at.operation}: ${detail}`);
+  const { syscall, ...info } = at;
+  return new BpfError(syscall, ENOTSUPP, { ...info, detail });
+}
+
 function byName(name: 'kernel' | 'emulator', askedBy: string): Engine {
   if (name === 'emulator') return getEmulator();
   const reasons = kernelReasons();
   if (reasons.length > 0) {
-    throw new Error(`bpfkit: the kernel engine is unavailable (${askedBy} asked for it): ${reasons.join('; ')}${remedyText(reasons)}`);
+    // A TypeError, as Node's ERR_FEATURE_UNAVAILABLE_ON_PLATFORM: the option names what this host lacks.
+    throw new TypeError(`bpfkit: the kernel engine is unavailable (${askedBy} asked for it): ${reasons.join('; ')}${remedyText(reasons)}`);
   }
   return getKernelEngine();
 }
@@ -130,7 +159,7 @@ export function setKernelProbeForTesting(p: KernelProbe | undefined): void {
 function kernelReasons(): string[] {
   const reasons = probe.reasons();
   if (probe !== realProbe || probe.platform !== 'linux' || probe.addonBuilt()) return reasons;
-  const bindingError = loadBinding();
+  const bindingError = loadAddon();
   const notBuilt = `the native addon is not built (${addonPath} is missing)`;
   return reasons.map((r) => (bindingError instanceof Error && r === bindingError.message ? notBuilt : r));
 }

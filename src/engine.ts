@@ -1,7 +1,7 @@
 // The engine seam: bytes in, bytes out, 0 or -errno. Everything above it (codecs, BpfMap, BpfError,
 // iteration, batching) is written once and shared by the kernel engine and the emulator, which is what
 // makes both throw identical errors and lets one conformance suite run against both.
-import type { BatchOpId } from './constants.js';
+import type { BatchOpId, Syscall } from './constants.js';
 
 /** A lock field inside a map value, found by the codec (offset in bytes from the value's start). */
 export interface LockField {
@@ -80,6 +80,35 @@ export interface MapHandle {
   readonly closed: boolean;
 }
 
+/** A map handle that is a file descriptor (the kernel engine's): what fd accessors and libbpf reuse need. */
+export interface FdMapHandle extends MapHandle {
+  /** The map's fd, owned by the handle (-1 once closed). */
+  readonly fd: number;
+}
+
+export function isFdMapHandle(handle: MapHandle): handle is FdMapHandle {
+  return typeof (handle as Partial<FdMapHandle>).fd === 'number';
+}
+
+/** A program handle that is a file descriptor (the kernel engine's); -EBADF once its owner closed it. */
+export interface FdProgramHandle extends ProgramHandle {
+  readonly fd: number;
+}
+
+export function isFdProgramHandle(handle: ProgramHandle): handle is FdProgramHandle {
+  return typeof (handle as Partial<FdProgramHandle>).fd === 'number';
+}
+
+/** An engine whose maps are file descriptors, so it can open one from an fd the user holds. */
+export interface FdEngine extends Engine {
+  /** A handle owning a duplicate of `fd` (the caller keeps `fd`); -errno when it is not a map. */
+  openFd(fd: number): FdMapHandle | number;
+}
+
+export function isFdEngine(engine: Engine): engine is FdEngine {
+  return typeof (engine as Partial<FdEngine>).openFd === 'function';
+}
+
 export interface Engine {
   readonly kind: 'kernel' | 'emulator';
   possibleCpus(): number;
@@ -125,7 +154,7 @@ export interface ProgramSpec {
 export interface ObjectFailure {
   /** Negative Linux errno. */
   errno: number;
-  syscall: string;
+  syscall: Syscall;
   map?: string;
   program?: string;
   /** The verifier's log, for a program the verifier (or the emulator's checker) refused. */

@@ -43,8 +43,37 @@ export const errnoByCode = {
 } as const;
 export type ErrnoCode = keyof typeof errnoByCode;
 
+// The negative errnos engines return and compare against (`rc === ENOENT`), each read from the table above.
+// Modules import these rather than restating `-errnoByCode.X` for themselves.
+export const EPERM = -errnoByCode.EPERM;
+export const ENOENT = -errnoByCode.ENOENT;
+export const ESRCH = -errnoByCode.ESRCH;
+export const EINTR = -errnoByCode.EINTR;
+export const E2BIG = -errnoByCode.E2BIG;
+export const ENOEXEC = -errnoByCode.ENOEXEC;
+export const EBADF = -errnoByCode.EBADF;
+export const ENOMEM = -errnoByCode.ENOMEM;
+export const EACCES = -errnoByCode.EACCES;
+export const EFAULT = -errnoByCode.EFAULT;
+export const EBUSY = -errnoByCode.EBUSY;
+export const EEXIST = -errnoByCode.EEXIST;
+export const ENOTDIR = -errnoByCode.ENOTDIR;
+export const EISDIR = -errnoByCode.EISDIR;
+export const EINVAL = -errnoByCode.EINVAL;
+export const ENOSPC = -errnoByCode.ENOSPC;
+export const EDEADLK = -errnoByCode.EDEADLK;
+export const ENAMETOOLONG = -errnoByCode.ENAMETOOLONG;
+export const EOPNOTSUPP = -errnoByCode.EOPNOTSUPP;
+export const ETIMEDOUT = -errnoByCode.ETIMEDOUT;
+export const ENOTSUPP = -errnoByCode.ENOTSUPP;
+
 const codeByErrno = new Map<number, ErrnoCode>();
 for (const [code, n] of Object.entries(errnoByCode)) codeByErrno.set(n, code as ErrnoCode);
+
+/** The negative errno of a Node error's `code` ('ENOENT' → -2); undefined for codes the table does not name. */
+export function errnoOfCode(code: string | undefined): number | undefined {
+  return code !== undefined && Object.hasOwn(errnoByCode, code) ? -errnoByCode[code as ErrnoCode] : undefined;
+}
 
 /** 'ENOENT' for 2 or -2; 'E<n>' for numbers the table does not name. */
 export function errnoCode(errno: number): string {

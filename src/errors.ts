@@ -1,4 +1,18 @@
-import { errnoByCode, errnoCode, errnoDescription, type ErrnoCode } from './errno.js';
+import type { Syscall } from './constants.js';
+import { errnoCode, errnoDescription, type ErrnoCode } from './errno.js';
+
+/**
+ * What an error is about, in the words every message uses: `map 'counts'` (`map id 7` when it has no
+ * name), `program 'xdp_count'`, `object 'x.bpf.o'`; a map or program of an object adds `of object '...'`.
+ */
+export function subjectOf(of: { map?: string; mapId?: number; program?: string; object?: string }): string {
+  const inObject = of.object === undefined ? '' : ` of object '${of.object}'`;
+  if (of.map !== undefined && (of.map !== '' || of.mapId === undefined)) return `map '${of.map}'${inObject}`;
+  if (of.mapId !== undefined) return `map id ${of.mapId}${inObject}`;
+  if (of.program !== undefined) return `program '${of.program}'${inObject}`;
+  if (of.object !== undefined) return `object '${of.object}'`;
+  throw new TypeError('subjectOf: needs a map, mapId, program or object');
+}
 
 export interface BpfErrorInfo {
   /** What was being operated on: `map 'counts'`, `program 'xdp_count'`, a path. */
@@ -19,13 +33,13 @@ export interface BpfErrorInfo {
 export class BpfError extends Error {
   readonly code: string;
   readonly errno: number;
-  readonly syscall: string;
+  readonly syscall: Syscall;
   readonly subject?: string;
   readonly path?: string;
   readonly processed?: number;
   readonly hint?: string;
 
-  constructor(syscall: string, errno: number, info: BpfErrorInfo = {}) {
+  constructor(syscall: Syscall, errno: number, info: BpfErrorInfo = {}) {
     const n = -Math.abs(errno);
     const code = errnoCode(n);
     const where = info.subject ? ` on ${info.subject}` : '';
@@ -49,7 +63,7 @@ export class BpfVerifierError extends BpfError {
   readonly program: string;
 
   constructor(program: string, errno: number, log: string, info: BpfErrorInfo = {}) {
-    super('BPF_PROG_LOAD', errno, { subject: `program '${program}'`, detail: info.detail ?? lastMeaningfulLine(log), ...info });
+    super('BPF_PROG_LOAD', errno, { subject: subjectOf({ program }), detail: info.detail ?? lastMeaningfulLine(log), ...info });
     this.name = 'BpfVerifierError';
     this.log = log;
     this.program = program;
@@ -78,14 +92,12 @@ export function isBpfError(e: unknown, code?: ErrnoCode | string): e is BpfError
   return e instanceof BpfError && (code === undefined || e.code === code);
 }
 
-/** Throws a BpfError when `rc` is a negative errno; returns it otherwise. */
-export function check(rc: number, syscall: string, info?: BpfErrorInfo): number {
-  if (rc < 0) throw new BpfError(syscall, rc, info);
-  return rc;
+/** An argument that must be a u32 (a count, flags, an id): TypeError when not an integer, RangeError out of range. */
+export function checkU32(operation: string, what: string, n: unknown): number {
+  if (typeof n !== 'number' || !Number.isInteger(n)) throw new TypeError(`${operation}: ${what} must be an integer, got ${describeValue(n)}`);
+  if (n < 0 || n > 0xffffffff) throw new RangeError(`${operation}: ${what} must fit in a u32, got ${n}`);
+  return n;
 }
-
-export const ENOENT = -errnoByCode.ENOENT;
-export const ENOSPC = -errnoByCode.ENOSPC;
 
 /** Short description of a bad argument for messages: never dumps a whole object. */
 export function describeValue(value: unknown): string {

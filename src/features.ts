@@ -5,8 +5,8 @@ import { release } from 'node:os';
 import { mapTypeByName, type MapTypeName } from './constants.js';
 import { BtfKind, decodeBtf } from './btf/decode.js';
 import { getKernelEngine, kernelUnavailableReasons } from './kernel/engine.js';
-import { loadBinding } from './kernel/binding.js';
-import { ProgramType } from './object.js';
+import { loadAddon } from './kernel/binding.js';
+import { ProgramType } from './program-type.js';
 
 const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
 const cache = new Map<string, boolean>();
@@ -49,6 +49,15 @@ export const features = {
     return true;
   },
 
+  /**
+   * The running kernel's 'MAJOR.MINOR', the form `new Emulator({ kernelVersion })` takes: an emulator built
+   * with it answers where versions differ as this kernel does (src/emulator/kernel-version.ts).
+   */
+  emulatorKernelVersion(): string {
+    const [major, minor] = features.kernelVersion();
+    return `${major}.${minor}`;
+  },
+
   /** The kernel has BTF for itself (needed for kfuncs such as bpf_res_spin_lock). */
   btf(): boolean {
     return process.platform === 'linux' && existsSync(VMLINUX_BTF);
@@ -72,9 +81,9 @@ export const features = {
     const id = typeof type === 'number' ? type : ProgramType[type];
     if (id === undefined) throw new TypeError(`unknown program type '${String(type)}'`);
     return cached(`prog:${id}`, () => {
-      const binding = loadBinding();
-      if (!kernelUsable() || binding instanceof Error) return false;
-      return (binding.probeProgramType as (t: number) => number)(id) === 1;
+      const addon = loadAddon();
+      if (!kernelUsable() || addon instanceof Error) return false;
+      return addon.probeProgramType(id) === 1;
     });
   },
 

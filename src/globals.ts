@@ -5,6 +5,7 @@ import type { Codec } from './codec-types.js';
 import { codecFromBtf } from './btf/codecs.js';
 import { BtfKind, BtfVarLinkage, parseBtf, type BtfComposite, type BtfDatasec, type BtfRef, type BtfVar } from './btf/types.js';
 import { readElf } from './emulator/programs/elf.js';
+import { subjectOf } from './errors.js';
 
 export interface GlobalVariable {
   name: string;
@@ -65,17 +66,17 @@ function mapOfSection(section: string, maps: readonly string[]): string | undefi
 export function mapCodecsFromBtf(path: string, mapName: string): { key: Codec<unknown>; value: Codec<unknown> } {
   const elf = readElf(new Uint8Array(readFileSync(path)), path);
   const btfSection = elf.sectionByName('.BTF');
-  if (!btfSection) throw new TypeError(`map '${mapName}': object '${path}' has no BTF (compile with clang -g): pass { key, value } codecs`);
+  if (!btfSection) throw new TypeError(`${subjectOf({ map: mapName })}: ${subjectOf({ object: path })} has no BTF (compile with clang -g): pass { key, value } codecs`);
   const btf = parseBtf(btfSection.data);
   const maps = btf.findByName('.maps', BtfKind.Datasec) as BtfDatasec | undefined;
   const variable = maps?.vars.map((v) => btf.type(v.type) as BtfVar).find((v) => v.kind === BtfKind.Var && v.name === mapName);
-  if (!variable) throw new TypeError(`map '${mapName}' of object '${path}' is not a BTF-defined map (global data has obj.globals): pass { key, value } codecs`);
+  if (!variable) throw new TypeError(`${subjectOf({ map: mapName, object: path })} is not a BTF-defined map (global data has obj.globals): pass { key, value } codecs`);
   const def = btf.resolve(variable.type) as BtfComposite;
   const member = (name: 'key' | 'value'): Codec<unknown> => {
     const m = def.members?.find((x) => x.name === name);
     const ptr = m && btf.type(m.type);
     if (!ptr || ptr.kind !== BtfKind.Ptr) {
-      throw new TypeError(`map '${mapName}' of object '${path}' gives no ${name} type (use __type(${name}, T), not __uint(${name}_size, N)): pass { key, value } codecs`);
+      throw new TypeError(`${subjectOf({ map: mapName, object: path })} gives no ${name} type (use __type(${name}, T), not __uint(${name}_size, N)): pass { key, value } codecs`);
     }
     return codecFromBtf(btf, (ptr as BtfRef).type, `map '${mapName}' ${name}`);
   };

@@ -1,11 +1,11 @@
 // Hints for the kernel errnos beginners hit, in one place: each names the rule behind the errno and where
 // the kernel applies it. A hint only adds words to a BpfError's message (and its `hint`); the errno, code
 // and syscall stay the kernel's.
-import { isArrayType, isHashType, isLru } from './constants.js';
+import { isArrayType, isHashType, isLru, type Syscall } from './constants.js';
 import { errnoCode } from './errno.js';
 
 export interface HintContext {
-  syscall: string;
+  syscall: Syscall;
   /** Negative errno, as engines return it. */
   errno: number;
   /** The map's type and size, for element operations. */

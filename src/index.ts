@@ -1,5 +1,8 @@
 // bpfkit's public API: what users import. Internal modules are not re-exported.
-export * from './codec.js';
+export {
+  u8, u16, u32, u64, i8, i16, i32, i64, be16, be32, be64, bool, bytes, array, struct, spinLock, resSpinLock,
+  lockFields, encodeToBytes, decodeFromBytes, type LockCodec, type StructOptions, type StructValue,
+} from './codec.js';
 export type { Codec, CodecDesc, Infer, StructField } from './codec-types.js';
 export { MapType, KernelMapType, MapFlags, UpdateFlags, mapTypeByName, type MapTypeId, type MapTypeName } from './constants.js';
 export type { Engine, MapHandle, MapInfo, MapAttrs, LockField } from './engine.js';
@@ -10,9 +13,8 @@ export { BpfMap, PerCpuMap, type BatchCursor, type BatchOptions, type BatchResul
 export { createMap, openMap, openPinned, type CreateMapOptions, type OpenMapOptions } from './open-map.js';
 export { Emulator } from './emulator/index.js';
 export { possibleCpus } from './possible-cpus.js';
-export {
-  openObject, loadProgram, BpfObject, BpfProgram, ProgramType, programTypeName, type LoadProgramOptions,
-  type OpenObjectOptions, type ObjectMapInfo, type ObjectProgramInfo, type RunOptions, type RunResult,
-} from './object.js';
+export { openObject, BpfObject, type OpenObjectOptions, type ObjectMapInfo, type ObjectProgramInfo } from './object.js';
+export { loadProgram, BpfProgram, type LoadProgramOptions, type RunOptions, type RunResult } from './program.js';
+export { ProgramType, programTypeName } from './program-type.js';
 export { features } from './features.js';
 export { decodeBtf, BtfKind, type BtfType } from './btf/decode.js';

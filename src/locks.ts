@@ -2,7 +2,7 @@
 // seeing EOPNOTSUPP, retries without BTF and blames the missing BTF), so bpfkit checks first and names the rule.
 import { MapType, mapTypeName } from './constants.js';
 import type { LockField } from './engine.js';
-import { errnoByCode } from './errno.js';
+import { E2BIG, EINVAL, EOPNOTSUPP } from './errno.js';
 
 export interface LockRuleViolation {
   /** The errno the kernel gives for this violation (negative). */
@@ -26,16 +26,16 @@ export function lockRuleViolation(type: number, locks: readonly LockField[]): Lo
   const kinds = new Set(locks.map((l) => l.kind));
   if (kinds.size > 1) {
     // kernel/bpf/btf.c btf_parse_fields: a bpf_spin_lock and a bpf_res_spin_lock in one value → EINVAL.
-    return { errno: -errnoByCode.EINVAL, rule: 'a value may not hold both a bpf_spin_lock and a bpf_res_spin_lock' };
+    return { errno: EINVAL, rule: 'a value may not hold both a bpf_spin_lock and a bpf_res_spin_lock' };
   }
   const name = lockName[locks[0]!.kind];
   if (locks.length > 1) {
     // kernel/bpf/btf.c btf_get_field_type: at most one lock of each kind per value, else E2BIG.
-    return { errno: -errnoByCode.E2BIG, rule: `a value may hold at most one ${name} (found ${locks.length})` };
+    return { errno: E2BIG, rule: `a value may hold at most one ${name} (found ${locks.length})` };
   }
   if (!lockMapTypes.has(type)) {
     return {
-      errno: -errnoByCode.EOPNOTSUPP,
+      errno: EOPNOTSUPP,
       rule: `a value holding a ${name} is allowed only in hash and array maps (and local storages), not in ${mapTypeName(type)} (kernel/bpf/syscall.c map_check_btf)`,
     };
   }

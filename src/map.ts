@@ -1,47 +1,15 @@
 import type { Codec } from './codec-types.js';
 import { lockFields } from './codec.js';
-import { BatchOp, type BatchOpId, type BpfCommand, UpdateFlags, isPerCpu, mapTypeName } from './constants.js';
-import type { Engine, MapHandle, MapInfo } from './engine.js';
-import { errnoByCode } from './errno.js';
-import { BpfError, describeValue, inputError } from './errors.js';
+import { BatchOp, type BpfCommand, UpdateFlags, isPerCpu, mapTypeName } from './constants.js';
+import { isFdMapHandle, type Engine, type MapHandle, type MapInfo } from './engine.js';
+import { unsupportedOn } from './engine-select.js';
+import { EBADF, ENOENT } from './errno.js';
+import { BpfError, describeValue, inputError, subjectOf } from './errors.js';
 import { hintFor } from './hints.js';
+import { MapWalker, viewOf, type BatchOptions, type BatchResult, type LockOption } from './map-walk.js';
 import { perCpuCodec } from './percpu.js';
 
-const ENOENT = -errnoByCode.ENOENT;
-const ENOSPC = -errnoByCode.ENOSPC;
-const EBADF = -errnoByCode.EBADF;
-
-/** Per-call options of element operations on maps whose value holds a `bpf_spin_lock`. */
-export interface LockOption {
-  /**
-   * Take the value's bpf_spin_lock around the copy (BPF_F_LOCK). Default: true when the value has a
-   * spinLock field, false otherwise. The kernel refuses BPF_F_LOCK (EINVAL) for any other value.
-   */
-  lock?: boolean;
-}
-
-/** Where a batch walk stands: opaque; pass `result.cursor` to the next call. */
-export interface BatchCursor {
-  readonly token: Uint8Array;
-}
-
-export interface BatchOptions extends LockOption {
-  /** Continue after this cursor; absent: from the start. */
-  cursor?: BatchCursor;
-  /** Most elements one call returns (default 256). Grown automatically when a hash bucket is bigger. */
-  count?: number;
-}
-
-export interface BatchResult<K, V> {
-  keys: K[];
-  values: V[];
-  /** Give it to the next call to continue. */
-  cursor: BatchCursor;
-  /** True when the walk reached the end of the map (keys/values may still hold a last chunk). */
-  done: boolean;
-}
-
-const defaultBatchCount = 256;
+export type { BatchCursor, BatchOptions, BatchResult, LockOption } from './map-walk.js';
 
 /**
  * A typed handle on one BPF map. `V` is the value as the map's users see it: for per-CPU maps, an
@@ -71,13 +39,7 @@ export class BpfMap<K, V> {
   readonly #valueView: DataView;
   readonly #next: Uint8Array;
   readonly #nextView: DataView;
-  // Batch buffers, grown when a call needs more (never past what the call's elements need: lookups
-  // are bounded by maxEntries, writes by the elements actually encoded), released by close().
-  #batchKeys = new Uint8Array(0);
-  #batchValues = new Uint8Array(0);
-  readonly #count = new Uint32Array(1);
-  /** Cursors this handle issued, with its own copy of each token (the user's copy may be changed or detached). */
-  readonly #cursors = new WeakMap<object, Uint8Array>();
+  readonly #walker: MapWalker<K, V>;
 
   /** Use createMap / openPinned / openMap / BpfObject.map; this wraps an open engine handle. */
   constructor(handle: MapHandle, engine: Engine, key: Codec<K>, value: Codec<V>, hasSpinLock: boolean) {
@@ -87,7 +49,7 @@ export class BpfMap<K, V> {
     this.keyCodec = key;
     this.valueCodec = value;
     this.name = handle.info.name;
-    this.#subject = this.name ? `map '${this.name}'` : `map id ${handle.info.id}`;
+    this.#subject = subjectOf({ map: this.name, mapId: handle.info.id });
     this.#lockByDefault = hasSpinLock;
     this.#key = new Uint8Array(key.size);
     this.#keyView = viewOf(this.#key);
@@ -95,6 +57,20 @@ export class BpfMap<K, V> {
     this.#valueView = viewOf(this.#value);
     this.#next = new Uint8Array(key.size);
     this.#nextView = viewOf(this.#next);
+    this.#walker = new MapWalker({
+      handle,
+      keyCodec: key,
+      valueCodec: value,
+      maxEntries: handle.info.maxEntries,
+      subject: this.#subject,
+      where: (op) => this.where(op),
+      open: (syscall) => this.#open(syscall),
+      error: (syscall, rc, processed) => this.#error(syscall, rc, processed),
+      lockFlag: (op, options) => this.#lockFlag(op, options),
+      encode: (op, what, codec, v, view, offset) => this.#encode(op, what, codec, v, view, offset),
+      get: (k, options) => this.get(k, options),
+      nextKey: (k) => (k === undefined ? this.nextKey() : this.nextKey(k)),
+    });
   }
 
   /** BPF_OBJ_GET_INFO_BY_FD as it was when the handle was opened. */
@@ -113,10 +89,10 @@ export class BpfMap<K, V> {
    * storing the number.
    */
   get fd(): number {
-    const fd = (this.#handle as { fd?: number }).fd;
-    if (fd === undefined) throw new TypeError(`fd of ${this.#subject}: it lives in the emulator and has no file descriptor`);
+    const handle = this.#handle;
+    if (!isFdMapHandle(handle)) throw unsupportedOn(this.engine, 'has no file descriptors', { operation: `fd of ${this.#subject}` });
     this.#open('BPF_OBJ_GET_INFO_BY_FD');
-    return fd;
+    return handle.fd;
   }
 
   /** The engine handle, for code that drives the byte-level seam directly (object loading, tests). */
@@ -200,7 +176,7 @@ export class BpfMap<K, V> {
    * index, so the walk visits each bucket once and always ends, however much other threads or
    * programs change the map meanwhile: an entry present for the whole walk is yielded exactly once;
    * one inserted or deleted during it may or may not be. Where the kernel has no batch ops, the walk
-   * falls back to get_next_key and is bounded (see #walkByNextKey).
+   * falls back to get_next_key and is bounded (src/map-walk.ts).
    */
   entries(options?: LockOption): IterableIterator<[K, V]> {
     // Checked now, not at the first next(): a generator's body runs late.
@@ -240,12 +216,12 @@ export class BpfMap<K, V> {
    * for everything (the buffers are never larger than the map can fill).
    */
   lookupBatch(options?: BatchOptions): BatchResult<K, V> {
-    return this.#readBatch(BatchOp.Lookup, 'lookupBatch', 'BPF_MAP_LOOKUP_BATCH', options);
+    return this.#walker.read(BatchOp.Lookup, 'lookupBatch', 'BPF_MAP_LOOKUP_BATCH', options);
   }
 
   /** Like lookupBatch, removing what it returns (hash maps only; arrays answer ENOTSUPP). */
   lookupAndDeleteBatch(options?: BatchOptions): BatchResult<K, V> {
-    return this.#readBatch(BatchOp.LookupAndDelete, 'lookupAndDeleteBatch', 'BPF_MAP_LOOKUP_AND_DELETE_BATCH', options);
+    return this.#walker.read(BatchOp.LookupAndDelete, 'lookupAndDeleteBatch', 'BPF_MAP_LOOKUP_AND_DELETE_BATCH', options);
   }
 
   /**
@@ -263,22 +239,7 @@ export class BpfMap<K, V> {
     const nv = values.length;
     if (n !== nv) throw new RangeError(`${this.where(op)}: needs as many values as keys (${n} keys, ${nv} values)`);
     const flags = this.#lockFlag(op, options);
-    const ks = this.keyCodec.size;
-    const vs = this.valueCodec.size;
-    let kv = viewOf(this.#batchKeys);
-    let vv = viewOf(this.#batchValues);
-    for (let i = 0; i < n; i++) {
-      // Grown as elements are encoded, so a huge or sparse array fails at its first bad element
-      // without first allocating room for all of it.
-      if ((i + 1) * ks > this.#batchKeys.length || (i + 1) * vs > this.#batchValues.length) {
-        this.#growBatch(Math.min(n, Math.max(64, i * 2)), true);
-        kv = viewOf(this.#batchKeys);
-        vv = viewOf(this.#batchValues);
-      }
-      this.#encode(op, `keys[${i}]`, this.keyCodec, keys[i], kv, i * ks);
-      this.#encode(op, `values[${i}]`, this.valueCodec, values[i], vv, i * vs);
-    }
-    return this.#writeBatch(BatchOp.Update, 'BPF_MAP_UPDATE_BATCH', n, flags);
+    return this.#walker.write(BatchOp.Update, op, 'BPF_MAP_UPDATE_BATCH', n, keys, values, flags);
   }
 
   /**
@@ -289,17 +250,7 @@ export class BpfMap<K, V> {
     const op = 'deleteBatch';
     this.#open('BPF_MAP_DELETE_BATCH');
     if (!Array.isArray(keys)) throw new TypeError(`${this.where(op)}: keys must be an array, got ${describeValue(keys)}`);
-    const n = keys.length;
-    const ks = this.keyCodec.size;
-    let kv = viewOf(this.#batchKeys);
-    for (let i = 0; i < n; i++) {
-      if ((i + 1) * ks > this.#batchKeys.length) {
-        this.#growBatch(Math.min(n, Math.max(64, i * 2)), false);
-        kv = viewOf(this.#batchKeys);
-      }
-      this.#encode(op, `keys[${i}]`, this.keyCodec, keys[i], kv, i * ks);
-    }
-    return this.#writeBatch(BatchOp.Delete, 'BPF_MAP_DELETE_BATCH', n, 0);
+    return this.#walker.write(BatchOp.Delete, op, 'BPF_MAP_DELETE_BATCH', keys.length, keys, undefined, 0);
   }
 
   /** Pins the map at a bpffs path (BPF_OBJ_PIN). */
@@ -330,8 +281,7 @@ export class BpfMap<K, V> {
   /** Releases the map's fd. Idempotent; later calls on the handle throw EBADF. */
   close(): void {
     this.#handle.close();
-    this.#batchKeys = new Uint8Array(0);
-    this.#batchValues = new Uint8Array(0);
+    this.#walker.release();
   }
 
   [Symbol.dispose](): void {
@@ -389,142 +339,8 @@ export class BpfMap<K, V> {
     return new BpfError(syscall, rc, { subject: this.#subject, processed, detail: `${processed} element(s) processed before the failure`, hint });
   }
 
-  /** Room for `n` elements, keeping what the buffers hold. */
-  #growBatch(n: number, withValues: boolean): void {
-    const k = n * this.keyCodec.size;
-    if (this.#batchKeys.length < k) {
-      const keys = new Uint8Array(k);
-      keys.set(this.#batchKeys);
-      this.#batchKeys = keys;
-    }
-    const v = withValues ? n * this.valueCodec.size : 0;
-    if (this.#batchValues.length < v) {
-      const values = new Uint8Array(v);
-      values.set(this.#batchValues);
-      this.#batchValues = values;
-    }
-  }
-
-  #newToken(): Uint8Array {
-    // Hash maps take a u32 bucket index, arrays a key (kernel/bpf/hashtab.c, syscall.c generic batch).
-    return new Uint8Array(Math.max(4, this.keyCodec.size));
-  }
-
-  /** The token of a cursor this handle issued; TypeError for anything else. */
-  #cursorToken(op: string, cursor: unknown): Uint8Array | null {
-    if (cursor === undefined) return null;
-    const token = cursor !== null && typeof cursor === 'object' ? this.#cursors.get(cursor) : undefined;
-    if (token === undefined) {
-      throw new TypeError(`${this.where(op)}: cursor must be a result.cursor this map's lookupBatch returned, got ${describeValue(cursor)}`);
-    }
-    const visible = (cursor as BatchCursor).token;
-    if (!(visible instanceof Uint8Array) || visible.byteLength !== token.byteLength) {
-      throw new TypeError(`${this.where(op)}: cursor's token was detached or replaced`);
-    }
-    return token;
-  }
-
-  #issueCursor(token: Uint8Array): BatchCursor {
-    const cursor = Object.freeze({ token: token.slice() });
-    this.#cursors.set(cursor, token);
-    return cursor;
-  }
-
-  #readBatch(op: BatchOpId, name: string, syscall: BpfCommand, options: unknown): BatchResult<K, V> {
-    this.#open(syscall);
-    if (options !== undefined && (options === null || typeof options !== 'object')) {
-      throw new TypeError(`${this.where(name)}: options must be an object, got ${describeValue(options)}`);
-    }
-    // Every option is read once.
-    const o = options as BatchOptions | undefined;
-    const count = o?.count;
-    const cursor = o?.cursor;
-    let want: number;
-    if (count === undefined) {
-      want = defaultBatchCount;
-    } else if (typeof count !== 'number' || !Number.isInteger(count)) {
-      throw new TypeError(`${this.where(name)}: count must be an integer, got ${describeValue(count)}`);
-    } else if (count < 1 || count > 0xffffffff) {
-      throw new RangeError(`${this.where(name)}: count must be in [1, 4294967295], got ${count}`);
-    } else {
-      want = count;
-    }
-    // No call returns more than the map holds: the buffers are bounded by maxEntries.
-    const most = this.#info.maxEntries + 1;
-    want = Math.min(want, this.#info.maxEntries);
-    const inToken = this.#cursorToken(name, cursor);
-    const flags = this.#lockFlag(name, o);
-    const outToken = this.#newToken();
-    for (;;) {
-      this.#growBatch(want, true);
-      this.#count[0] = want;
-      const rc = this.#handle.batch(op, inToken, outToken, this.#batchKeys, this.#batchValues, this.#count, flags);
-      const got = this.#count[0]!;
-      // A hash bucket larger than `want` cannot be split: the kernel answers ENOSPC having copied
-      // nothing. Grow the chunk and ask again rather than fail.
-      if (rc === ENOSPC && got === 0 && want < most) {
-        want = Math.min(want * 2, most);
-        continue;
-      }
-      if (rc !== 0 && rc !== ENOENT) throw this.#error(syscall, rc, processedOf(want, got));
-      const keys = new Array<K>(got);
-      const values = new Array<V>(got);
-      const kv = viewOf(this.#batchKeys);
-      const vv = viewOf(this.#batchValues);
-      for (let i = 0; i < got; i++) {
-        keys[i] = this.keyCodec.decode(kv, i * this.keyCodec.size);
-        values[i] = this.valueCodec.decode(vv, i * this.valueCodec.size);
-      }
-      return { keys, values, cursor: this.#issueCursor(outToken), done: rc === ENOENT };
-    }
-  }
-
-  #writeBatch(op: BatchOpId, syscall: BpfCommand, n: number, flags: number): number {
-    this.#count[0] = n;
-    const rc = this.#handle.batch(op, null, this.#newToken(), this.#batchKeys, this.#batchValues, this.#count, flags);
-    if (rc !== 0) throw this.#error(syscall, rc, processedOf(n, this.#count[0]!));
-    return this.#count[0]!;
-  }
-
-  *#chunks(options: LockOption | undefined): Generator<[K[], V[]]> {
-    this.#open('BPF_MAP_LOOKUP_BATCH');
-    let cursor: BatchCursor | undefined;
-    for (;;) {
-      let result: BatchResult<K, V>;
-      try {
-        result = this.lookupBatch({ ...options, ...(cursor ? { cursor } : {}) });
-      } catch (e) {
-        // Kernels before 5.6 (and map types without batch support) fall back to get_next_key.
-        if (cursor === undefined && e instanceof BpfError && batchUnsupported(e)) {
-          yield* this.#walkByNextKey(options);
-          return;
-        }
-        throw e;
-      }
-      if (result.keys.length > 0) yield [result.keys, result.values];
-      if (result.done) return;
-      cursor = result.cursor;
-    }
-  }
-
-  /**
-   * get_next_key restarts from the first key when the current key was deleted under it, so a walk
-   * racing with deletions could loop forever. Bound it as cilium/ebpf does: after maxEntries + 1
-   * steps without reaching the end the walk stops with an error instead of spinning.
-   */
-  *#walkByNextKey(options?: LockOption): Generator<[K[], V[]]> {
-    let key = this.nextKey();
-    for (let steps = 0; key !== undefined; steps++) {
-      if (steps > this.#info.maxEntries) {
-        throw new BpfError('BPF_MAP_GET_NEXT_KEY', -errnoByCode.EINTR, {
-          subject: this.#subject,
-          detail: 'iteration aborted: the map changed faster than it could be walked',
-        });
-      }
-      const value = this.get(key, options);
-      if (value !== undefined) yield [[key], [value]];
-      key = this.nextKey(key);
-    }
+  #chunks(options: LockOption | undefined): Generator<[K[], V[]]> {
+    return this.#walker.chunks(options, (o) => this.lookupBatch(o));
   }
 }
 
@@ -550,26 +366,6 @@ export class PerCpuMap<K, V> extends BpfMap<K, V[]> {
 }
 
 /**
- * How many elements a failed batch processed. The kernel writes batch.count back only once the map's
- * batch op has started (kernel/bpf/syscall.c: bpf_map_do_batch refuses EPERM/ENOTSUPP before calling
- * it; generic_map_update_batch and htab's batch ops return EINVAL for bad flags before touching it), and
- * libbpf copies attr.batch.count back either way, so a refused batch comes back with the count it asked
- * for. An op that started and failed stops before its last element (the failing one is not counted),
- * so on failure a count equal to the request means nothing was done.
- */
-function processedOf(requested: number, out: number): number {
-  return out === requested ? 0 : out;
-}
-
-function batchUnsupported(e: BpfError): boolean {
-  return e.code === 'EINVAL' || e.code === 'ENOTSUPP' || e.code === 'EOPNOTSUPP' || e.code === 'ENOSYS';
-}
-
-function viewOf(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-/**
  * The handle an open of an existing map gives, by its `perCpu` option: `true` a PerCpuMap (values are
  * per-CPU arrays), `false` a BpfMap; left out, either (narrow with `instanceof PerCpuMap`). The option
  * is checked against the map's real type when it is opened.
@@ -589,7 +385,7 @@ export function wrapMapHandle<K, V>(
   perCpu?: boolean,
 ): BpfMap<K, V> | PerCpuMap<K, V> {
   const { info } = handle;
-  const subject = info.name ? `map '${info.name}'` : `map id ${info.id}`;
+  const subject = subjectOf({ map: info.name, mapId: info.id });
   const mismatch = (what: string, codec: number, real: number) => {
     handle.close();
     return new TypeError(`${what} codec is ${codec} bytes but ${subject} (${mapTypeName(info.type)}) has ${what}_size ${real}`);

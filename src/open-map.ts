@@ -1,9 +1,9 @@
 import type { Codec } from './codec-types.js';
-import { lockFields } from './codec.js';
-import { MapType, type MapTypeId, type MapTypeName, mapTypeByName } from './constants.js';
-import type { Engine, MapHandle } from './engine.js';
-import { resolveEngine, whyEmulator, type EngineOption } from './engine-select.js';
-import { BpfError, describeValue } from './errors.js';
+import { checkCodec, lockFields } from './codec.js';
+import { MapType, type MapTypeId, type MapTypeName, type Syscall, mapTypeByName } from './constants.js';
+import { isFdEngine, type Engine, type MapHandle } from './engine.js';
+import { resolveEngine, unsupportedOn, type EngineOption } from './engine-select.js';
+import { BpfError, checkU32, describeValue, subjectOf } from './errors.js';
 import { hintFor } from './hints.js';
 import { mapBtf } from './btf/encode.js';
 import { lockRuleViolation } from './locks.js';
@@ -68,12 +68,12 @@ export function createMap<K, V>(options: CreateMapOptions<K, V>): BpfMap<K, V> |
   // Every option is read once.
   const { type: typeOption, key, value, maxEntries: maxOption, flags: flagsOption, name: nameOption, numaNode: numaOption, engine: engineOption } = options;
   const type = mapTypeId(typeOption);
-  checkCodec('createMap', 'key', key);
-  checkCodec('createMap', 'value', value);
-  const maxEntries = u32Option('createMap', 'maxEntries', maxOption);
-  const flags = u32Option('createMap', 'flags', flagsOption ?? 0);
+  checkCodec('createMap: key', key);
+  checkCodec('createMap: value', value);
+  const maxEntries = checkU32('createMap', 'maxEntries', maxOption);
+  const flags = checkU32('createMap', 'flags', flagsOption ?? 0);
   // NUMA_NO_NODE (-1, include/linux/numa.h) is accepted by the kernel with BPF_F_NUMA_NODE: "any node".
-  const numaNode = numaOption === -1 ? NUMA_NO_NODE : u32Option('createMap', 'numaNode', numaOption ?? 0);
+  const numaNode = numaOption === -1 ? NUMA_NO_NODE : checkU32('createMap', 'numaNode', numaOption ?? 0);
   const name = nameOption ?? '';
   if (typeof name !== 'string') throw new TypeError(`createMap: name must be a string, got ${describeValue(name)}`);
   // The kernel copies map_name up to its first NUL (kernel/bpf/syscall.c bpf_obj_name_cpy), so 'a\0b'
@@ -87,7 +87,7 @@ export function createMap<K, V>(options: CreateMapOptions<K, V>): BpfMap<K, V> |
     // E2BIG) does not say which rule, and libbpf's retry without BTF prints a misleading message.
     const violation = lockRuleViolation(type, locks);
     if (violation) {
-      throw new BpfError('BPF_MAP_CREATE', violation.errno, { subject: `map '${name}'`, detail: violation.rule });
+      throw new BpfError('BPF_MAP_CREATE', violation.errno, { subject: subjectOf({ map: name }), detail: violation.rule });
     }
   }
   const handle = engine.createMap({
@@ -101,7 +101,7 @@ export function createMap<K, V>(options: CreateMapOptions<K, V>): BpfMap<K, V> |
     ...(locks.length > 0 ? { btf: mapBtf(key, value), locks } : {}),
   });
   if (typeof handle === 'number') {
-    throw new BpfError('BPF_MAP_CREATE', handle, { subject: `map '${name}'`, hint: hintFor({ syscall: 'BPF_MAP_CREATE', errno: handle, mapName: name }) });
+    throw new BpfError('BPF_MAP_CREATE', handle, { subject: subjectOf({ map: name }), hint: hintFor({ syscall: 'BPF_MAP_CREATE', errno: handle, mapName: name }) });
   }
   return wrapMapHandle(handle, engine, key, value);
 }
@@ -131,7 +131,7 @@ export function openMap<K, V>(
   if (where === null || typeof where !== 'object') throw new TypeError(`openMap needs { id }, { path } or { fd }, got ${describeValue(where)}`);
   if ('path' in where) return openPinned(where.path, options);
   if ('id' in where) {
-    const id = u32Option('openMap', 'id', where.id);
+    const id = checkU32('openMap', 'id', where.id);
     return openWith('openMap', options, 'BPF_MAP_GET_FD_BY_ID', (engine, flags) => engine.openMapById(id, flags));
   }
   if ('fd' in where) {
@@ -140,12 +140,8 @@ export function openMap<K, V>(
     if (fd < 0 || fd > 0x7fffffff) throw new RangeError(`openMap: fd must be in [0, 2147483647], got ${fd}`);
     return openWith('openMap', options, 'BPF_OBJ_GET_INFO_BY_FD', (engine, flags) => {
       if (flags !== 0) throw new TypeError('openMap: flags do not apply to { fd } (the duplicate shares the fd\'s access)');
-      const open = (engine as { openFd?: (fd: number) => MapHandle | number }).openFd;
-      if (typeof open !== 'function') {
-        const why = whyEmulator(engine);
-        throw new TypeError(`openMap: the ${engine.kind} engine has no file descriptors${why ? ` (${why})` : ''}`);
-      }
-      return open.call(engine, fd);
+      if (!isFdEngine(engine)) throw unsupportedOn(engine, 'has no file descriptors', { operation: 'openMap' });
+      return engine.openFd(fd);
     });
   }
   throw new TypeError('openMap needs { id }, { path } or { fd }');
@@ -154,16 +150,16 @@ export function openMap<K, V>(
 function openWith<K, V>(
   operation: string,
   options: OpenMapOptions<K, V>,
-  syscall: string,
+  syscall: Syscall,
   open: (engine: Engine, flags: number) => MapHandle | number,
   path?: string,
 ): BpfMap<K, V> | PerCpuMap<K, V> {
   if (options === null || typeof options !== 'object') throw new TypeError(`${operation}: options { key, value } are required, got ${describeValue(options)}`);
   const { key, value, engine: engineOption, flags: flagsOption, perCpu } = options;
-  checkCodec(operation, 'key', key);
-  checkCodec(operation, 'value', value);
+  checkCodec(`${operation}: key`, key);
+  checkCodec(`${operation}: value`, value);
   if (perCpu !== undefined && typeof perCpu !== 'boolean') throw new TypeError(`${operation}: perCpu must be a boolean, got ${describeValue(perCpu)}`);
-  const flags = u32Option(operation, 'flags', flagsOption ?? 0);
+  const flags = checkU32(operation, 'flags', flagsOption ?? 0);
   const engine = resolveEngine(engineOption, operation);
   const handle = open(engine, flags);
   if (typeof handle === 'number') {
@@ -176,17 +172,4 @@ function mapTypeId(type: unknown): MapTypeId {
   if (typeof type === 'string' && Object.hasOwn(mapTypeByName, type)) return mapTypeByName[type as MapTypeName];
   if (typeof type === 'number' && Object.values(mapTypeByName).includes(type as MapTypeId)) return type as MapTypeId;
   throw new TypeError(`createMap: unknown map type ${typeof type === 'string' ? JSON.stringify(type) : describeValue(type)}; expected one of ${Object.keys(mapTypeByName).join(', ')}`);
-}
-
-function checkCodec(operation: string, what: string, codec: unknown): void {
-  const c = codec as Codec<unknown> | undefined;
-  if (!c || typeof c !== 'object' || typeof c.encode !== 'function' || typeof c.decode !== 'function' || !Number.isInteger(c.size)) {
-    throw new TypeError(`${operation}: ${what} must be a codec (u32, u64, struct({...}), bytes(n), ...), got ${describeValue(codec)}`);
-  }
-}
-
-function u32Option(operation: string, what: string, n: unknown): number {
-  if (typeof n !== 'number' || !Number.isInteger(n)) throw new TypeError(`${operation}: ${what} must be an integer, got ${describeValue(n)}`);
-  if (n < 0 || n > 0xffffffff) throw new RangeError(`${operation}: ${what} must fit in a u32, got ${n}`);
-  return n;
 }

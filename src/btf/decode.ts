@@ -27,13 +27,13 @@ export interface BtfType {
 /** Every type of a BTF blob, in id order (id 0, void, is implicit). Throws on a malformed blob. */
 export function decodeBtf(data: Uint8Array): BtfType[] {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  if (data.length < 24 || view.getUint16(0, true) !== BTF_MAGIC) throw new Error('not little-endian BTF (bad magic)');
+  if (data.length < 24 || view.getUint16(0, true) !== BTF_MAGIC) throw new TypeError('decodeBtf: not little-endian BTF (bad magic)');
   const hdrLen = view.getUint32(4, true);
   const typeStart = hdrLen + view.getUint32(8, true);
   const typeEnd = typeStart + view.getUint32(12, true);
   const strStart = hdrLen + view.getUint32(16, true);
   const strEnd = strStart + view.getUint32(20, true);
-  if (typeEnd > data.length || strEnd > data.length) throw new Error('BTF sections run past the end of the data');
+  if (typeEnd > data.length || strEnd > data.length) throw new RangeError('decodeBtf: BTF sections run past the end of the data');
   const decoder = new TextDecoder();
   const name = (off: number): string => {
     if (off === 0) return '';

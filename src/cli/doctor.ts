@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { engineStatus } from '../engine-select.js';
 import { features } from '../features.js';
-import { loadBinding } from '../kernel/binding.js';
+import { loadAddon } from '../kernel/binding.js';
 import { mapTypeByName, type MapTypeName } from '../constants.js';
 import { formatTable } from './table.js';
 
@@ -38,7 +38,7 @@ export function doctorRows(): Row[] {
   const major = Number(process.versions.node.split('.')[0]);
   rows.push(['node', major >= 20 ? 'ok' : 'FAIL', `${process.version}${major >= 20 ? '' : ' (bpfkit needs Node >= 20)'}`]);
   rows.push(['platform', linux ? 'ok' : 'FAIL', linux ? 'linux' : `${process.platform}: only the emulator engine runs here`]);
-  const binding = loadBinding();
+  const binding = loadAddon();
   rows.push(['native addon', binding instanceof Error ? 'FAIL' : 'ok', binding instanceof Error ? binding.message : 'loaded']);
   rows.push(['kernel release', linux ? 'ok' : '-', features.kernelRelease()]);
 

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { codecSource, identifier, type StructDecl } from '../codec-source.js';
 import { BtfKind, parseBtf, type BtfDatasec, type BtfVar } from '../btf/types.js';
 import { readElf } from '../emulator/programs/elf.js';
+import { subjectOf } from '../errors.js';
 import { globalVariables, mapCodecsFromBtf } from '../globals.js';
 
 const usage = 'usage: bpfkit gen types OBJECT.bpf.o\n';
@@ -12,7 +13,7 @@ const usage = 'usage: bpfkit gen types OBJECT.bpf.o\n';
 function btfMapNames(path: string): string[] {
   const elf = readElf(new Uint8Array(readFileSync(path)), path);
   const section = elf.sectionByName('.BTF');
-  if (!section) throw new TypeError(`object '${path}' has no BTF (compile it with clang -g)`);
+  if (!section) throw new TypeError(`${subjectOf({ object: path })} has no BTF (compile it with clang -g)`);
   const btf = parseBtf(section.data);
   const maps = btf.findByName('.maps', BtfKind.Datasec) as BtfDatasec | undefined;
   return (maps?.vars ?? []).map((v) => btf.type(v.type) as BtfVar).filter((v) => v.kind === BtfKind.Var).map((v) => v.name);

@@ -2,7 +2,7 @@
 // them (per-CPU maps: one value line per CPU).
 import { bytes } from '../codec.js';
 import { resolveEngine } from '../engine-select.js';
-import { BpfError } from '../errors.js';
+import { BpfError, subjectOf } from '../errors.js';
 import { hintFor } from '../hints.js';
 import { mapTypeName } from '../constants.js';
 import { PerCpuMap, wrapMapHandle } from '../map.js';
@@ -18,7 +18,7 @@ export function dumpMap(where: { path: string } | { id: number }): string {
   const handle = 'path' in where ? engine.openPinned(where.path) : engine.openMapById(where.id);
   if (typeof handle === 'number') {
     const path = 'path' in where ? where.path : undefined;
-    throw new BpfError(syscall, handle, { subject: path ?? `map id ${(where as { id: number }).id}`, path, hint: hintFor({ syscall, errno: handle, path }) });
+    throw new BpfError(syscall, handle, { subject: path ?? subjectOf({ mapId: (where as { id: number }).id }), path, hint: hintFor({ syscall, errno: handle, path }) });
   }
   const { info } = handle;
   using map = wrapMapHandle(handle, engine, bytes(info.keySize), bytes(info.valueSize));

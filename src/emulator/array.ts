@@ -2,7 +2,8 @@
 // ever deleted. Values sit in one slab at index × stride.
 import { roundUp8 } from '../engine.js';
 import { sharedValueSlab, whileLocked } from './shared.js';
-import { BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, E2BIG, EEXIST, EINVAL, ENOENT, clearLock, copyBytes, copyExceptLock, type MapShape } from './storage.js';
+import { E2BIG, EEXIST, EINVAL, ENOENT } from '../errno.js';
+import { BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, clearLock, copyBytes, copyExceptLock, type MapShape } from './storage.js';
 
 /** An ArrayTable's shared memory: post it to a worker and attach there with `new ArrayTable(shape, state)`. */
 export interface ArrayState {
@@ -90,16 +91,9 @@ export class ArrayTable {
     return 0;
   }
 
-  programLookup(key: Uint8Array, out: Uint8Array, cpu: number): number {
-    const base = this.programValueOffset(key, cpu);
-    if (base < 0) return ENOENT;
-    out.set(this.#values.subarray(base, base + this.shape.valueSize));
-    return 0;
-  }
-
-  /** A program's bpf_map_lookup_elem: the byte offset of `cpu`'s value in `values`, or -1. */
-  programValueOffset(key: Uint8Array, cpu: number): number {
-    const i = this.#index(key, 0);
+  /** A program's bpf_map_lookup_elem: the byte offset of `cpu`'s value in `values`, or -1 (key read in place at keyOffset). */
+  programValueOffset(key: Uint8Array, cpu: number, keyOffset = 0): number {
+    const i = this.#index(key, keyOffset);
     if (i >= this.shape.maxEntries) return -1;
     return i * this.#elem + (this.shape.percpu ? cpu * this.#slot : 0);
   }

@@ -5,12 +5,10 @@
 //
 // Word states (both kinds): 0 free, 1 held, 2 held with waiters (a waiter sleeps in Atomics.wait and the
 // unlock wakes it), so an uncontended lock/unlock is one compare-exchange and one exchange.
-import { errnoByCode } from '../errno.js';
+import { EDEADLK, ETIMEDOUT } from '../errno.js';
 import { ProgramFault } from './programs/memory.js';
 import { lockWord, unlockWord } from './shared.js';
 
-const EDEADLK = -errnoByCode.EDEADLK;
-const ETIMEDOUT = -errnoByCode.ETIMEDOUT;
 
 /** include/asm-generic/rqspinlock.h: RES_NR_HELD, the held-locks entries each CPU records. */
 export const RES_NR_HELD = 31;

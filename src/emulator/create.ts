@@ -1,10 +1,11 @@
 // BPF_MAP_CREATE's checks for the six emulated types, in the kernel's order (kernel/bpf/syscall.c
 // map_create, then hashtab.c htab_map_alloc_check/htab_map_alloc or arraymap.c array_map_alloc_check,
 // then the name, then map_check_btf for lock-bearing values).
-import { MapFlags, MapType } from '../constants.js';
+import { MapFlags, MapType, isArrayType, isHashType, isLru, isPerCpu } from '../constants.js';
 import { roundUp8, type MapAttrs } from '../engine.js';
 import { lockRuleViolation } from '../locks.js';
-import { E2BIG, EACCES, EINVAL, ENOTSUPP } from './storage.js';
+import { E2BIG, EACCES, EINVAL, ENOTSUPP, EOPNOTSUPP } from '../errno.js';
+import { lockInWrongMapErrno } from './kernel-version.js';
 
 const ACCESS_MASK = MapFlags.Rdonly | MapFlags.Wronly | MapFlags.RdonlyProg | MapFlags.WronlyProg;
 // hashtab.c HTAB_CREATE_FLAG_MASK, arraymap.c ARRAY_CREATE_FLAG_MASK
@@ -28,8 +29,8 @@ export interface CreatePlan {
   name: string;
 }
 
-/** 0-or-errno for the attributes, and the map's effective max_entries. */
-export function checkCreate(attrs: MapAttrs, ncpu: number): CreatePlan | number {
+/** 0-or-errno for the attributes, and the map's effective max_entries, as Linux `kernelVersion` answers. */
+export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18'): CreatePlan | number {
   const { type, keySize, valueSize, flags } = attrs;
   // BTF is loaded before the map is created: two locks or two lock kinds fail there (kernel/bpf/btf.c).
   const lockViolation = lockRuleViolation(MapType.Hash, attrs.locks ?? []);
@@ -39,15 +40,15 @@ export function checkCreate(attrs: MapAttrs, ncpu: number): CreatePlan | number 
   // map_create: NUMA_NO_NODE (-1) means any node; any other node must exist and be online.
   if ((flags & MapFlags.NumaNode) && attrs.numaNode !== NUMA_NO_NODE && attrs.numaNode >= NUMA_NODES) return EINVAL;
 
-  const hash = type === MapType.Hash || type === MapType.PercpuHash || type === MapType.LruHash || type === MapType.LruPercpuHash;
-  const array = type === MapType.Array || type === MapType.PercpuArray;
+  const hash = isHashType(type);
+  const array = isArrayType(type);
   if (!hash && !array) return EINVAL;
-  const percpu = type === MapType.PercpuHash || type === MapType.LruPercpuHash || type === MapType.PercpuArray;
+  const percpu = isPerCpu(type);
   const numa = (flags & MapFlags.NumaNode) !== 0;
   let maxEntries = attrs.maxEntries;
 
   if (hash) {
-    const lru = type === MapType.LruHash || type === MapType.LruPercpuHash;
+    const lru = isLru(type);
     const percpuLru = (flags & MapFlags.NoCommonLru) !== 0;
     // htab_map_alloc_check. ZERO_SEED needs CAP_SYS_ADMIN: the emulated caller is root.
     if ((flags & ~HTAB_FLAGS) !== 0 || !accessOk(flags)) return EINVAL;
@@ -94,7 +95,8 @@ export function checkCreate(attrs: MapAttrs, ncpu: number): CreatePlan | number 
   if (attrs.locks && attrs.locks.length > 0) {
     if (flags & (MapFlags.RdonlyProg | MapFlags.WronlyProg)) return EACCES;
     const placement = lockRuleViolation(type, attrs.locks);
-    if (placement) return placement.errno;
+    // A lock in a map type that may not hold one: its errno changed in 6.2.
+    if (placement) return placement.errno === EOPNOTSUPP ? lockInWrongMapErrno(kernelVersion) : placement.errno;
   }
   return { maxEntries, name };
 }

@@ -1,10 +1,11 @@
 // The emulator engine: the Engine seam (src/engine.ts) over maps kept in this process, answering as
 // Linux 6.18 answers. The syscall layer here does what kernel/bpf/syscall.c does before a map's own
 // code runs (flag masks, access modes, frozen maps, BPF_F_LOCK rules); hash.ts and array.ts do the rest.
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { posix } from 'node:path';
 import { availableParallelism } from 'node:os';
-import { BatchOp, MapFlags, MapType, type BatchOpId } from '../constants.js';
+import { hostPossibleCpus } from '../host-cpus.js';
+import { BatchOp, MapFlags, isArrayType, isLru, isPerCpu, type BatchOpId } from '../constants.js';
 import type { Engine, MapAttrs, MapHandle, MapInfo, ObjectFailure, ObjectHandle, RawProgramHandle, RawProgramSpec } from '../engine.js';
 import { loadEmulatorProgram, openEmulatorObject } from './object.js';
 import { CpuLocks, heldLockTables, RES_DEF_TIMEOUT_NS } from './cpu-locks.js';
@@ -17,14 +18,11 @@ import { ArrayTable } from './array.js';
 import { checkCreate } from './create.js';
 import { HashTable } from './hash.js';
 import { lruTargetFree } from './lru.js';
-import { errnoByCode } from '../errno.js';
+import { freezeChecksWriteAccess, parseKernelVersion } from './kernel-version.js';
+import { EACCES, EBUSY, EEXIST, EINVAL, ENAMETOOLONG, ENOENT, ENOMEM, ENOTDIR, ENOTSUPP, EPERM } from '../errno.js';
 import { programSide, type ProgramMap, type ProgramSide } from './program-map.js';
-import {
-  BPF_F_LOCK, EACCES, EBUSY, EEXIST, EINVAL, ENOENT, ENOMEM, ENOTSUPP, EPERM, lockOffsetOf, type MapShape,
-} from './storage.js';
+import { BPF_F_LOCK, lockOffsetOf, type MapShape } from './storage.js';
 
-const ENOTDIR = -errnoByCode.ENOTDIR;
-const ENAMETOOLONG = -errnoByCode.ENAMETOOLONG;
 // include/uapi/linux/limits.h: PATH_MAX counts the NUL; NAME_MAX is one path component.
 const PATH_MAX = 4096;
 const NAME_MAX = 255;
@@ -74,6 +72,15 @@ class EmulatedMap {
 }
 
 /**
+ * What a map handle asks of the emulator that made it: pinning its map into the virtual bpffs and dropping
+ * its reference. Handed to handles only, so neither is a public method taking the unexported EmulatedMap.
+ */
+interface MapRefs {
+  pin(map: EmulatedMap, path: string): number;
+  release(map: EmulatedMap): void;
+}
+
+/**
  * What a handle may do (kernel/bpf/syscall.c): BPF_F_RDONLY / BPF_F_WRONLY restrict the fd they come
  * with (map_create's fd, BPF_MAP_GET_FD_BY_ID's, BPF_OBJ_GET's); the map itself keeps neither bit.
  */
@@ -117,16 +124,17 @@ export class Emulator implements Engine {
   /** The locks this thread's synchronous runs take (their own held-locks row: never a worker's). */
   readonly mainCpuLocks: CpuLocks;
   #workerCpus: EmulatedCpus | undefined;
+  readonly #refs: MapRefs = { pin: (map, path) => this.#pin(map, path), release: (map) => this.#drop(map) };
 
   constructor(options: EmulatorOptions = {}) {
-    const cpus = options.possibleCpus ?? hostPossibleCpus();
+    const cpus = options.possibleCpus ?? hostPossibleCpus() ?? availableParallelism();
     if (!Number.isInteger(cpus) || cpus < 1 || cpus > 8192) throw new RangeError(`possibleCpus must be an integer in [1, 8192], got ${cpus}`);
     this.#cpus = cpus;
     const cpu = options.currentCpu ?? 0;
     if (!Number.isInteger(cpu) || cpu < 0 || cpu >= cpus) throw new RangeError(`currentCpu must be an integer in [0, ${cpus - 1}], got ${cpu}`);
     this.currentCpu = cpu;
     this.kernelVersion = options.kernelVersion ?? '6.18';
-    if (!/^\d+\.\d+$/.test(this.kernelVersion)) throw new TypeError(`kernelVersion must look like '6.18', got '${this.kernelVersion}'`);
+    parseKernelVersion(this.kernelVersion); // a TypeError unless it looks like '6.18'
     if (options.seed !== undefined && (!Number.isInteger(options.seed) || options.seed < 0 || options.seed > 0xffffffff)) {
       throw new RangeError(`seed must be a u32, got ${options.seed}`);
     }
@@ -190,10 +198,10 @@ export class Emulator implements Engine {
   }
 
   createMap(attrs: MapAttrs): EmulatorMapHandle | number {
-    const plan = checkCreate(attrs, this.#cpus);
+    const plan = checkCreate(attrs, this.#cpus, this.kernelVersion);
     if (typeof plan === 'number') return plan;
     const { type, flags } = attrs;
-    const percpu = type === MapType.PercpuHash || type === MapType.LruPercpuHash || type === MapType.PercpuArray;
+    const percpu = isPerCpu(type);
     const shape: MapShape = {
       keySize: attrs.keySize,
       valueSize: attrs.valueSize,
@@ -204,13 +212,12 @@ export class Emulator implements Engine {
     };
     let table: Table;
     try {
-      if (type === MapType.Array || type === MapType.PercpuArray) {
+      if (isArrayType(type)) {
         table = new ArrayTable(shape);
       } else {
-        const lru = type === MapType.LruHash || type === MapType.LruPercpuHash;
         const seed = flags & MapFlags.ZeroSeed ? 0 : (this.#seed ?? (Math.random() * 2 ** 32) >>> 0);
         table = new HashTable(shape, {
-          lru,
+          lru: isLru(type),
           percpuLru: (flags & MapFlags.NoCommonLru) !== 0,
           seed,
           targetFree: lruTargetFree(plan.maxEntries, this.#cpus, this.kernelVersion),
@@ -295,7 +302,7 @@ export class Emulator implements Engine {
   }
 
   /** BPF_OBJ_PIN into the virtual bpffs (kernel/bpf/inode.c bpf_obj_do_pin). */
-  pin(map: EmulatedMap, path: string): number {
+  #pin(map: EmulatedMap, path: string): number {
     const at = this.#create(path);
     if (typeof at === 'number') return at;
     this.#pins.set(at, map);
@@ -350,13 +357,9 @@ export class Emulator implements Engine {
     return st === undefined ? 'none' : st.isDirectory() ? 'host-dir' : 'host-file';
   }
 
-  release(map: EmulatedMap): void {
-    this.#drop(map);
-  }
-
   #handle(map: EmulatedMap, access: Access): EmulatorMapHandle {
     map.refs++;
-    return new EmulatorMapHandle(map, this, access);
+    return new EmulatorMapHandle(map, this, this.#refs, access);
   }
 
   #drop(map: EmulatedMap): void {
@@ -371,25 +374,12 @@ export function getEmulator(): Emulator {
   return (defaultEmulator ??= new Emulator());
 }
 
-function hostPossibleCpus(): number {
-  const path = '/sys/devices/system/cpu/possible';
-  if (process.platform === 'linux' && existsSync(path)) {
-    // "0-1" or "0,2-3": per-CPU buffers have one slot per possible CPU (for_each_possible_cpu).
-    let n = 0;
-    for (const part of readFileSync(path, 'utf8').trim().split(',')) {
-      const [a, b] = part.split('-').map(Number);
-      n += b === undefined ? 1 : b - a! + 1;
-    }
-    if (n > 0) return n;
-  }
-  return availableParallelism();
-}
-
 export class EmulatorMapHandle implements MapHandle, ProgramMap {
   readonly info: MapInfo;
   readonly program: ProgramSide;
   readonly #map: EmulatedMap;
   readonly #emulator: Emulator;
+  readonly #refs: MapRefs;
   readonly #access: Access;
   // The addon's buffer sizes for this map (native/map.cc Wrap): value buffers of per-CPU maps hold one
   // round_up(value_size, 8) slot per possible CPU; batch tokens are a u32 bucket for hashes, a key for arrays.
@@ -398,9 +388,10 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
   readonly #tokenSize: number;
   #closed = false;
 
-  constructor(map: EmulatedMap, emulator: Emulator, access: Access) {
+  constructor(map: EmulatedMap, emulator: Emulator, refs: MapRefs, access: Access) {
     this.#map = map;
     this.#emulator = emulator;
+    this.#refs = refs;
     this.#access = access;
     this.info = { ...map.info };
     this.program = programSide(map.table);
@@ -413,7 +404,7 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     return this.#closed;
   }
 
-  /** The emulated map's table, for tests that inspect storage (element order, counts). */
+  /** The emulated map's table: tests inspect storage through it (test/conformance/map-stress.test.ts). */
   get table(): HashTable | ArrayTable {
     return this.#map.table;
   }
@@ -577,12 +568,15 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     return rc;
   }
 
-  /** map_freeze: not for maps with special fields (locks); twice → EPERM, as frozen maps lose write access. */
+  /**
+   * map_freeze: not for maps with special fields (locks). Since 6.5 the fd needs write access, which a frozen
+   * map has lost (twice → EPERM); before, a second freeze was EBUSY (kernel-version.ts).
+   */
   freeze(): number {
     this.#bound();
     const m = this.#map;
     if (m.shape.lockOffset >= 0) return ENOTSUPP;
-    if (!this.#canWrite) return EPERM;
+    if (freezeChecksWriteAccess(this.#emulator.kernelVersion) && !this.#canWrite) return EPERM;
     if (m.frozen) return EBUSY;
     m.frozen = true;
     return 0;
@@ -591,7 +585,7 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
   pin(path: string): number {
     this.#bound();
     args.path(path, 'path');
-    return this.#emulator.pin(this.#map, path);
+    return this.#refs.pin(this.#map, path);
   }
 
   queryInfo(): MapInfo {
@@ -602,7 +596,7 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#emulator.release(this.#map);
+    this.#refs.release(this.#map);
   }
 }
 

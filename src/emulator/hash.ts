@@ -6,9 +6,8 @@
 import { roundUp8 } from '../engine.js';
 import { htabHash } from './jhash.js';
 import { BpfLru, type LruState } from './lru.js';
-import {
-  BPF_EXIST, BPF_F_LOCK, E2BIG, EINVAL, ENOENT, ENOMEM, ENOSPC, checkFlags, clearLock, copyBytes, copyExceptLock, type MapShape,
-} from './storage.js';
+import { E2BIG, EINVAL, ENOENT, ENOMEM, ENOSPC } from '../errno.js';
+import { BPF_EXIST, BPF_F_LOCK, checkFlags, clearLock, copyBytes, copyExceptLock, type MapShape } from './storage.js';
 import { lockWord, sharedBytes, sharedInt32, sharedValueSlab, unlockWord, whileLocked, type SharedViews } from './shared.js';
 
 export interface HashOptions {
@@ -489,31 +488,24 @@ export class HashTable {
 
   // ---- program side ----
 
-  /** A program's bpf_map_lookup_elem (or bpf_map_lookup_percpu_elem with `cpu`): sets the LRU ref bit. */
-  programLookup(key: Uint8Array, out: Uint8Array, cpu: number): number {
-    const base = this.programValueOffset(key, cpu);
-    if (base < 0) return ENOENT;
-    out.set(this.#values.subarray(base, base + this.shape.valueSize));
-    return 0;
-  }
-
   /**
    * A program's bpf_map_lookup_elem as the kernel answers it: the address of the value in place (here its
    * byte offset in `values`, which stays valid while the element lives), or -1. Sets the LRU ref bit.
+   * The key is keySize bytes of `key` from `keyOffset` (a program's stack, read in place: no copy).
    */
-  programValueOffset(key: Uint8Array, cpu: number): number {
-    const hash = htabHash(key, 0, this.shape.keySize, this.#seed);
+  programValueOffset(key: Uint8Array, cpu: number, keyOffset = 0): number {
+    const hash = htabHash(key, keyOffset, this.shape.keySize, this.#seed);
     let i = -1;
     let found = false;
     for (let t = 0; t < OPTIMISTIC_TRIES && !found; t++) {
       const seq = Atomics.load(this.#header, SEQ);
       if (seq & 1) continue;
-      i = this.#find(key, 0, hash);
+      i = this.#find(key, keyOffset, hash);
       found = Atomics.load(this.#header, SEQ) === seq;
     }
     if (!found) {
       lockWord(this.#header, LOCK);
-      i = this.#find(key, 0, hash);
+      i = this.#find(key, keyOffset, hash);
       unlockWord(this.#header, LOCK);
     }
     if (i < 0) return -1;

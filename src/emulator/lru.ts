@@ -13,14 +13,14 @@ const LOCAL_FREE = 3;
 const LOCAL_PENDING = 4;
 
 import { sharedBytes, sharedInt32 } from './shared.js';
+import { lruTargetFreeScales } from './kernel-version.js';
 
 const LOCAL_FREE_TARGET = 128;
 const PERCPU_FREE_TARGET = 4;
 
-/** lru->target_free. kernel/bpf/bpf_lru_list.c bpf_common_lru_populate: since 6.16 it scales with the map. */
+/** lru->target_free. kernel/bpf/bpf_lru_list.c bpf_common_lru_populate: it scales with the map since 6.16 (kernel-version.ts). */
 export function lruTargetFree(nrElems: number, ncpu: number, kernelVersion: string): number {
-  const [major = 0, minor = 0] = kernelVersion.split('.').map(Number);
-  if (major < 6 || (major === 6 && minor < 16)) return LOCAL_FREE_TARGET;
+  if (!lruTargetFreeScales(kernelVersion)) return LOCAL_FREE_TARGET;
   return Math.min(Math.max(Math.floor(Math.floor(nrElems / ncpu) / 2), 1), LOCAL_FREE_TARGET);
 }
 

@@ -8,7 +8,7 @@ import type {
   MapHandle, ObjectFailure, ObjectHandle, ObjectMapSpec, ProgramHandle, ProgramSpec, RawProgramHandle, RawProgramSpec,
   TestRunArgs,
 } from '../engine.js';
-import { errnoByCode } from '../errno.js';
+import { EBADF, EBUSY, EINVAL, ENOENT, ENOEXEC, ENOTSUPP, errnoOfCode } from '../errno.js';
 import { checkProgram, type CheckedMap } from './checker/index.js';
 import { Emulator, EmulatorMapHandle } from './emulator.js';
 import type { ProgramMap } from './program-map.js';
@@ -21,11 +21,6 @@ import { runTest, type LinkedProgram, type RunOutcome } from './programs/test-ru
 import type { Insn, MapDef, ParsedObject, ParsedProgram } from './programs/types.js';
 import { sharedInt32 } from './shared.js';
 
-const EINVAL = -errnoByCode.EINVAL;
-const EBADF = -errnoByCode.EBADF;
-const ENOENT = -errnoByCode.ENOENT;
-const ENOTSUPP = -errnoByCode.ENOTSUPP;
-const EBUSY = -errnoByCode.EBUSY;
 
 const BPF_LD_IMM64 = 0x18;
 const BPF_CALL = 0x85;
@@ -415,9 +410,9 @@ export function openEmulatorObject(emulator: Emulator, path: string): ObjectHand
   try {
     parsed = parseObject(readFileSync(path), basename(path));
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code && code in errnoByCode) return { errno: -errnoByCode[code as keyof typeof errnoByCode], syscall: 'bpf_object__open' };
-    return { errno: -errnoByCode.ENOEXEC, syscall: 'bpf_object__open', detail: (e as Error).message };
+    const errno = errnoOfCode((e as NodeJS.ErrnoException).code);
+    if (errno !== undefined) return { errno, syscall: 'bpf_object__open' };
+    return { errno: ENOEXEC, syscall: 'bpf_object__open', detail: (e as Error).message };
   }
   return new EmulatorObject(emulator, parsed);
 }

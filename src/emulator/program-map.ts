@@ -4,7 +4,8 @@
 import type { MapInfo } from '../engine.js';
 import { ArrayTable, type ArrayState } from './array.js';
 import { HashTable, type HashState } from './hash.js';
-import { EINVAL, ENOENT, type MapShape } from './storage.js';
+import { EINVAL, ENOENT } from '../errno.js';
+import { type MapShape } from './storage.js';
 
 /** The program-side map operations (bpf_map_*_elem from a program). */
 export interface ProgramSide {
@@ -25,13 +26,24 @@ export interface ProgramMap {
   readonly program: ProgramSide;
 }
 
+/**
+ * bpf_map_lookup_elem (or bpf_map_lookup_percpu_elem with `cpu`) as a copy: the value found in place by
+ * programValueOffset (which sets an LRU element's ref bit), copied out.
+ */
+function lookupCopy(table: HashTable | ArrayTable, key: Uint8Array, out: Uint8Array, cpu: number): number {
+  const base = table.programValueOffset(key, cpu);
+  if (base < 0) return ENOENT;
+  out.set(table.values.subarray(base, base + table.shape.valueSize));
+  return 0;
+}
+
 export function programSide(table: HashTable | ArrayTable): ProgramSide {
   const shape = table.shape;
   return {
-    lookup: (key, value, cpu) => table.programLookup(key, value, cpu),
+    lookup: (key, value, cpu) => lookupCopy(table, key, value, cpu),
     update: (key, value, flags, cpu) => table.update(key, 0, value, 0, flags, cpu, true),
     delete: (key) => (table instanceof HashTable ? table.delete(key, 0) : EINVAL),
-    lookupPercpu: (key, value, cpu) => (!shape.percpu || cpu >= shape.ncpu ? ENOENT : table.programLookup(key, value, cpu)),
+    lookupPercpu: (key, value, cpu) => (!shape.percpu || cpu >= shape.ncpu ? ENOENT : lookupCopy(table, key, value, cpu)),
   };
 }
 

@@ -1,21 +1,13 @@
-// What every emulated map shares: its attributes, the lock field rule for copies, and errno constants.
-import { errnoByCode } from '../errno.js';
+// What every emulated map shares: its attributes, the element flags' rule, and the lock field rule for copies.
+import { UpdateFlags } from '../constants.js';
+import { EEXIST, ENOENT } from '../errno.js';
 import type { LockField } from '../engine.js';
 
-export const EPERM = -errnoByCode.EPERM;
-export const ENOENT = -errnoByCode.ENOENT;
-export const E2BIG = -errnoByCode.E2BIG;
-export const ENOMEM = -errnoByCode.ENOMEM;
-export const EEXIST = -errnoByCode.EEXIST;
-export const EINVAL = -errnoByCode.EINVAL;
-export const ENOSPC = -errnoByCode.ENOSPC;
-export const EBUSY = -errnoByCode.EBUSY;
-export const EACCES = -errnoByCode.EACCES;
-export const ENOTSUPP = -errnoByCode.ENOTSUPP;
 
-export const BPF_NOEXIST = 1;
-export const BPF_EXIST = 2;
-export const BPF_F_LOCK = 4;
+// The uapi names of UpdateFlags (src/constants.ts), as the storage code compares them in hot paths.
+export const BPF_NOEXIST = UpdateFlags.NoExist;
+export const BPF_EXIST = UpdateFlags.Exist;
+export const BPF_F_LOCK = UpdateFlags.Lock;
 
 /** The shape of one emulated map, fixed at creation. */
 export interface MapShape {

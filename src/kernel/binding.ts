@@ -1,20 +1,11 @@
-// The native addon's surface (native/*.cc). It is thin and byte-level: Uint8Arrays in and out, 0 or
-// -errno back, and only TypeError/RangeError thrown, for malformed arguments.
+// The native addon's surface (native/*.cc), typed once as Addon and loaded once. It is thin and byte-level:
+// Uint8Arrays in and out, 0 or -errno back, and only TypeError/RangeError thrown, for malformed arguments.
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import type { MapInfo, ObjectMapSpec } from '../engine.js';
 import { packageRoot } from '../package-root.js';
 
-export interface NativeMapInfo {
-  type: number;
-  id: number;
-  keySize: number;
-  valueSize: number;
-  maxEntries: number;
-  flags: number;
-  name: string;
-  btfId: number;
-}
 
 /** An owned map fd with its sizes; the fd is closed by close() or when the object is collected. */
 export interface NativeMap {
@@ -29,7 +20,8 @@ export interface NativeMap {
   batch(op: number, inBatch: Uint8Array | null, outBatch: Uint8Array, keys: Uint8Array, values: Uint8Array, count: Uint32Array, elemFlags: number): number;
   freeze(): number;
   pin(path: string): number;
-  info(): NativeMapInfo | number;
+  /** struct bpf_map_info as native/map.cc reads it: the seam's MapInfo. */
+  info(): MapInfo | number;
   close(): void;
 }
 
@@ -49,7 +41,40 @@ export interface NativeMapStatic {
   fromFd(fd: number): NativeMap | number;
 }
 
-export interface Binding {
+/** A map definition as libbpf will create it (after any reuseMapFd). */
+export interface NativeObjectMap extends Omit<ObjectMapSpec, 'lock'> {
+  /** Names of every struct reachable from the value's BTF type (bpf_spin_lock, bpf_res_spin_lock, ...). */
+  valueStructs: string[];
+}
+
+export interface NativeObjectProgram {
+  name: string;
+  section: string;
+  /** enum bpf_prog_type */
+  type: number;
+  autoload: boolean;
+}
+
+/** One libbpf bpf_object. Owns every map and program fd until close() (or garbage collection). */
+export interface NativeObject {
+  open(path: string): number;
+  maps(): NativeObjectMap[];
+  programs(): NativeObjectProgram[];
+  reuseMapFd(name: string, fd: number): number;
+  setAutoload(name: string, autoload: boolean): number;
+  load(): number;
+  /** The verifier log of the program's last load attempt ('' when the kernel wrote none). */
+  programLog(name: string): string;
+  /** libbpf's own warning/info lines from the last open(), reuseMapFd() or load(). */
+  libbpfLog(): string;
+  mapFd(name: string): number;
+  programFd(name: string): number;
+  close(): void;
+  readonly closed: boolean;
+}
+
+/** The whole addon (native/*.cc): every function it exports, typed once. */
+export interface Addon {
   NativeMap: NativeMapStatic;
   possibleCpus(): number;
   /**
@@ -60,23 +85,56 @@ export interface Binding {
   closeFd(fd: number): void;
   /** A new close-on-exec fd for the same file (native/object.cc), or -errno. */
   dupFd(fd: number): number;
-  [more: string]: unknown;
+  /** libbpf_probe_bpf_prog_type (native/probe.cc): 1 supported, 0 not, -errno when the probe failed. */
+  probeProgramType(type: number): number;
+
+  NativeObject: new () => NativeObject;
+  /**
+   * BPF_PROG_TEST_RUN `loops` times (1 = once; more for SEC("syscall") programs, which refuse the kernel's
+   * `repeat`). `out` receives [retval, duration, dataSizeOut, ctxSizeOut].
+   */
+  progTestRun(
+    progFd: number, data: Uint8Array | null, dataOut: Uint8Array | null, ctx: Uint8Array | null,
+    ctxOut: Uint8Array | null, repeat: number, cpu: number, flags: number, loops: number, out: Uint32Array,
+  ): number;
+  /**
+   * The same on a thread of the run's own (native/prog.cc). The run holds its own dup of `progFd` and references to the buffers
+   * until it settles; pass buffers nobody else can detach.
+   */
+  progTestRunAsync(
+    progFd: number, data: Uint8Array | null, dataOut: Uint8Array | null, ctx: Uint8Array | null,
+    ctxOut: Uint8Array | null, repeat: number, cpu: number, flags: number, loops: number, out: Uint32Array,
+  ): Promise<number>;
+  /** BPF_PROG_LOAD of raw instructions: a program fd (the caller closes it) or -errno; `log` gets the verifier's log. */
+  progLoad(type: number, insns: Uint8Array, license: string, name: string, fdArray: Int32Array | null, expectedAttachType: number, progFlags: number, log: Uint8Array): number;
+  /** Interrupts every async run started with `progFd` (they settle with -EINTR); returns how many. */
+  progTestRunCancel(progFd: number): number;
 }
 
 /** build/Release/bpfkit.node in the package folder, whether this file runs from src/, dist/ or build/tools/. */
 export const addonPath = join(packageRoot(), 'build', 'Release', 'bpfkit.node');
 
-let cached: Binding | Error | undefined;
+let cached: Addon | Error | undefined;
 
-/** The addon, or the Error that explains why it cannot be loaded (never throws). */
-export function loadBinding(): Binding | Error {
+/** What every Addon has, checked at load: an addon built from older sources is refused as a whole. */
+const addonFunctions = [
+  'possibleCpus', 'btfLoad', 'closeFd', 'dupFd', 'probeProgramType', 'NativeObject', 'progTestRun', 'progTestRunAsync', 'progLoad',
+  'progTestRunCancel',
+] as const satisfies readonly (keyof Addon)[];
+
+/** The addon, loaded once per process, or the Error that explains why it cannot be loaded (never throws). */
+export function loadAddon(): Addon | Error {
   if (cached) return cached;
   if (process.platform !== 'linux') return (cached = new Error(`not Linux (${process.platform})`));
   if (!existsSync(addonPath)) return (cached = new Error(`native addon not built (${addonPath} missing; run make setup)`));
+  let addon: Partial<Record<keyof Addon, unknown>>;
   try {
-    cached = createRequire(import.meta.url)(addonPath) as Binding;
+    addon = createRequire(import.meta.url)(addonPath) as Partial<Record<keyof Addon, unknown>>;
   } catch (e) {
-    cached = new Error(`native addon failed to load: ${(e as Error).message}`);
+    return (cached = new Error(`native addon failed to load: ${(e as Error).message}`));
   }
-  return cached;
+  const missing: string[] = addonFunctions.filter((name) => typeof addon[name] !== 'function');
+  if (typeof addon.NativeMap !== 'object' || addon.NativeMap === null) missing.unshift('NativeMap');
+  if (missing.length > 0) return (cached = new Error(`native addon is out of date: it has no ${missing.join(', ')} (rebuild it: make setup)`));
+  return (cached = addon as Addon);
 }

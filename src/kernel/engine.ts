@@ -1,18 +1,16 @@
 // The kernel engine: the Engine seam (src/engine.ts) over the native addon, i.e. real bpf() calls through
 // libbpf. It adds nothing to the kernel's answers: every method returns what the syscall returned.
-import type { BatchOpId } from '../constants.js';
+import { MapType, type BatchOpId } from '../constants.js';
 import type {
-  Engine, MapAttrs, MapHandle, MapInfo, ObjectFailure, ObjectHandle, RawProgramHandle, RawProgramSpec,
+  FdEngine, FdMapHandle, MapAttrs, MapInfo, ObjectFailure, ObjectHandle, RawProgramHandle, RawProgramSpec,
 } from '../engine.js';
-import { errnoByCode, errnoCode } from '../errno.js';
-import { loadBinding, type Binding, type NativeMap } from './binding.js';
+import { EPERM, errnoCode } from '../errno.js';
+import { loadAddon, type Addon, type NativeMap } from './binding.js';
 import { loadKernelProgram, openKernelObject } from './object-engine.js';
 
-const EPERM = -errnoByCode.EPERM;
-const BPF_MAP_TYPE_ARRAY = 2;
 
 /** One kernel map fd. `info` is BPF_OBJ_GET_INFO_BY_FD as of opening; `queryInfo()` asks again. */
-export class KernelMapHandle implements MapHandle {
+export class KernelMapHandle implements FdMapHandle {
   readonly info: MapInfo;
   readonly #native: NativeMap;
   // Mirrors the native state so the check before every operation costs no call into the addon.
@@ -85,36 +83,36 @@ function handleFor(native: NativeMap | number): KernelMapHandle | number {
   return new KernelMapHandle(native, info);
 }
 
-export class KernelEngine implements Engine {
+export class KernelEngine implements FdEngine {
   readonly kind = 'kernel' as const;
-  readonly #binding: Binding;
+  readonly #addon: Addon;
   #cpus: number | undefined;
 
   /** Use getKernelEngine(): it checks that the kernel engine can work here first. */
-  constructor(binding: Binding) {
-    this.#binding = binding;
+  constructor(addon: Addon) {
+    this.#addon = addon;
   }
 
   possibleCpus(): number {
-    return (this.#cpus ??= this.#binding.possibleCpus());
+    return (this.#cpus ??= this.#addon.possibleCpus());
   }
 
   createMap(attrs: MapAttrs): KernelMapHandle | number {
     const { type, keySize, valueSize, maxEntries, flags, name, numaNode, btf } = attrs;
     let btfFd = 0;
     if (btf) {
-      btfFd = this.#binding.btfLoad(btf.data, null);
+      btfFd = this.#addon.btfLoad(btf.data, null);
       if (btfFd < 0) return btfFd;
     }
     try {
-      const native = this.#binding.NativeMap.create(
+      const native = this.#addon.NativeMap.create(
         type, keySize, valueSize, maxEntries, flags, name, numaNode, btfFd,
         btf ? btf.keyTypeId : 0, btf ? btf.valueTypeId : 0,
       );
       return handleFor(native);
     } finally {
       // The map holds its own reference to the BTF object (kernel/bpf/syscall.c map_create → btf_get_by_fd).
-      if (btfFd > 0) this.#binding.closeFd(btfFd);
+      if (btfFd > 0) this.#addon.closeFd(btfFd);
     }
   }
 
@@ -124,21 +122,21 @@ export class KernelEngine implements Engine {
    */
   loadBtf(data: Uint8Array, logSize = 64 * 1024): { fd: number; log: string } {
     const log = new Uint8Array(logSize);
-    const fd = this.#binding.btfLoad(data, log);
+    const fd = this.#addon.btfLoad(data, log);
     const end = log.indexOf(0);
     return { fd, log: Buffer.from(log.buffer, log.byteOffset, end < 0 ? log.length : end).toString('utf8') };
   }
 
   closeFd(fd: number): void {
-    this.#binding.closeFd(fd);
+    this.#addon.closeFd(fd);
   }
 
   openPinned(path: string, flags = 0): KernelMapHandle | number {
-    return handleFor(this.#binding.NativeMap.openPinned(path, flags));
+    return handleFor(this.#addon.NativeMap.openPinned(path, flags));
   }
 
   openMapById(id: number, flags = 0): KernelMapHandle | number {
-    return handleFor(this.#binding.NativeMap.openById(id, flags));
+    return handleFor(this.#addon.NativeMap.openById(id, flags));
   }
 
   /**
@@ -147,10 +145,10 @@ export class KernelEngine implements Engine {
    * an fd that is not a map.
    */
   openFd(fd: number): KernelMapHandle | number {
-    const dup = this.#binding.dupFd(fd);
+    const dup = this.#addon.dupFd(fd);
     if (dup < 0) return dup;
     const handle = this.adoptFd(dup);
-    if (typeof handle === 'number') this.#binding.closeFd(dup);
+    if (typeof handle === 'number') this.#addon.closeFd(dup);
     return handle;
   }
 
@@ -159,7 +157,7 @@ export class KernelEngine implements Engine {
    * closes it; on failure (-errno: not a map, bad fd) the caller still owns it.
    */
   adoptFd(fd: number): KernelMapHandle | number {
-    return handleFor(this.#binding.NativeMap.fromFd(fd));
+    return handleFor(this.#addon.NativeMap.fromFd(fd));
   }
 
   openObject(path: string): ObjectHandle | ObjectFailure {
@@ -181,12 +179,12 @@ let engine: KernelEngine | undefined;
 export function kernelUnavailableReasons(): string[] {
   if (reasonsCache) return [...reasonsCache];
   const reasons: string[] = [];
-  const binding = loadBinding();
+  const addon = loadAddon();
   if (process.platform !== 'linux') reasons.push(`not Linux (${process.platform})`);
-  if (binding instanceof Error) {
-    if (process.platform === 'linux') reasons.push(binding.message);
+  if (addon instanceof Error) {
+    if (process.platform === 'linux') reasons.push(addon.message);
   } else {
-    const probe = binding.NativeMap.create(BPF_MAP_TYPE_ARRAY, 4, 4, 1, 0, 'bpfkit_probe', 0, 0, 0, 0);
+    const probe = addon.NativeMap.create(MapType.Array, 4, 4, 1, 0, 'bpfkit_probe', 0, 0, 0, 0);
     if (typeof probe === 'number') {
       reasons.push(probe === EPERM ? 'bpf() not permitted: no CAP_BPF/root (EPERM)' : `bpf() map creation failed: ${errnoCode(probe)}`);
     } else {
@@ -197,10 +195,13 @@ export function kernelUnavailableReasons(): string[] {
   return [...reasons];
 }
 
-/** The process's kernel engine; throws one Error listing every reason when it cannot work here. */
+/**
+ * The process's kernel engine; throws one TypeError listing every reason when it cannot work here (as
+ * Node's ERR_FEATURE_UNAVAILABLE_ON_PLATFORM is a TypeError: the caller asked for what this host lacks).
+ */
 export function getKernelEngine(): KernelEngine {
   if (engine) return engine;
   const reasons = kernelUnavailableReasons();
-  if (reasons.length > 0) throw new Error(`bpfkit: the kernel engine is unavailable: ${reasons.join('; ')}`);
-  return (engine = new KernelEngine(loadBinding() as Binding));
+  if (reasons.length > 0) throw new TypeError(`bpfkit: the kernel engine is unavailable: ${reasons.join('; ')}`);
+  return (engine = new KernelEngine(loadAddon() as Addon));
 }

@@ -1,82 +1,14 @@
 // The kernel side of BPF objects and programs: the typed surface of native/object.cc and native/prog.cc,
 // and the object seam (src/engine.ts ObjectHandle/ProgramHandle) over it. libbpf's ways (its log, its
 // error codes, fd dup/adopt, the SEC("syscall") repeat workaround) stay in this file.
-import type {
-  MapHandle, ObjectFailure, ObjectHandle, ObjectMapSpec, ProgramHandle, ProgramSpec, RawProgramHandle, RawProgramSpec, TestRunArgs,
+import {
+  isFdMapHandle, type FdProgramHandle, type MapHandle, type ObjectFailure, type ObjectHandle, type ObjectMapSpec, type ProgramSpec,
+  type RawProgramHandle, type RawProgramSpec, type TestRunArgs,
 } from '../engine.js';
-import { errnoByCode } from '../errno.js';
-import { loadBinding } from './binding.js';
+import { ProgramType } from '../program-type.js';
+import { EBADF, EINVAL, ENOENT, ENOEXEC, ENOTSUPP } from '../errno.js';
+import { loadAddon, type Addon, type NativeObject, type NativeObjectMap } from './binding.js';
 import type { KernelEngine } from './engine.js';
-
-/** A map definition as libbpf will create it (after any reuseMapFd). */
-export interface NativeObjectMap extends Omit<ObjectMapSpec, 'lock'> {
-  /** Names of every struct reachable from the value's BTF type (bpf_spin_lock, bpf_res_spin_lock, ...). */
-  valueStructs: string[];
-}
-
-export interface NativeObjectProgram {
-  name: string;
-  section: string;
-  /** enum bpf_prog_type */
-  type: number;
-  autoload: boolean;
-}
-
-/** One libbpf bpf_object. Owns every map and program fd until close() (or garbage collection). */
-export interface NativeObject {
-  open(path: string): number;
-  maps(): NativeObjectMap[];
-  programs(): NativeObjectProgram[];
-  reuseMapFd(name: string, fd: number): number;
-  setAutoload(name: string, autoload: boolean): number;
-  load(): number;
-  /** The verifier log of the program's last load attempt ('' when the kernel wrote none). */
-  programLog(name: string): string;
-  /** libbpf's own warning/info lines from the last open(), reuseMapFd() or load(). */
-  libbpfLog(): string;
-  mapFd(name: string): number;
-  programFd(name: string): number;
-  close(): void;
-  readonly closed: boolean;
-}
-
-export interface ObjectBinding {
-  NativeObject: new () => NativeObject;
-  /** A new close-on-exec fd for the same file, or -errno. */
-  dupFd(fd: number): number;
-  closeFd(fd: number): void;
-  /**
-   * BPF_PROG_TEST_RUN `loops` times (1 = once; more for SEC("syscall") programs, which refuse the kernel's
-   * `repeat`). `out` receives [retval, duration, dataSizeOut, ctxSizeOut].
-   */
-  progTestRun(
-    progFd: number, data: Uint8Array | null, dataOut: Uint8Array | null, ctx: Uint8Array | null,
-    ctxOut: Uint8Array | null, repeat: number, cpu: number, flags: number, loops: number, out: Uint32Array,
-  ): number;
-  /**
-   * The same on a thread of the run's own (native/prog.cc). The run holds its own dup of `progFd` and references to the buffers
-   * until it settles; pass buffers nobody else can detach.
-   */
-  progTestRunAsync(
-    progFd: number, data: Uint8Array | null, dataOut: Uint8Array | null, ctx: Uint8Array | null,
-    ctxOut: Uint8Array | null, repeat: number, cpu: number, flags: number, loops: number, out: Uint32Array,
-  ): Promise<number>;
-  /** BPF_PROG_LOAD of raw instructions: a program fd (the caller closes it) or -errno; `log` gets the verifier's log. */
-  progLoad(type: number, insns: Uint8Array, license: string, name: string, fdArray: Int32Array | null, expectedAttachType: number, progFlags: number, log: Uint8Array): number;
-  /** Interrupts every async run started with `progFd` (they settle with -EINTR); returns how many. */
-  progTestRunCancel(progFd: number): number;
-}
-
-/** The object half of the addon, or the Error that explains why it is unavailable. */
-export function loadObjectBinding(): ObjectBinding | Error {
-  const binding = loadBinding();
-  if (binding instanceof Error) return binding;
-  const b = binding as unknown as Partial<ObjectBinding>;
-  if (typeof b.NativeObject !== 'function' || typeof b.progTestRun !== 'function' || typeof b.dupFd !== 'function' || typeof b.progTestRunCancel !== 'function' || typeof b.progLoad !== 'function') {
-    return new Error('the native addon has no BPF object support (rebuild it: make setup)');
-  }
-  return b as ObjectBinding;
-}
 
 /** libbpf's own error numbers (libbpf.h enum libbpf_errno), which are not Linux errnos. */
 const LIBBPF_ERRNO_BASE = 4000;
@@ -97,10 +29,6 @@ export function libbpfErrno(rc: number): { errno: number; what?: string } {
   return { errno: notElf ? ENOEXEC : EINVAL, what: `LIBBPF_ERRNO__${name}` };
 }
 
-const EINVAL = -errnoByCode.EINVAL;
-const EBADF = -errnoByCode.EBADF;
-const ENOEXEC = -errnoByCode.ENOEXEC;
-const BPF_PROG_TYPE_SYSCALL = 31;
 const BPF_F_SLEEPABLE = 1 << 4;
 
 /** libbpf's most specific line: the first "failed"/"error" line, else its last line. */
@@ -119,14 +47,14 @@ function lockOf(m: NativeObjectMap): 'spin' | 'res' | undefined {
 }
 
 /** A program fd's test runs. `fd` is owned elsewhere (the object, or a raw program handle). */
-class KernelProgramHandle implements ProgramHandle {
+class KernelProgramHandle implements FdProgramHandle {
   readonly name: string;
   readonly type: number;
-  readonly #binding: ObjectBinding;
+  readonly #addon: Addon;
   readonly #fd: () => number;
 
-  constructor(binding: ObjectBinding, name: string, type: number, fd: () => number) {
-    this.#binding = binding;
+  constructor(addon: Addon, name: string, type: number, fd: () => number) {
+    this.#addon = addon;
     this.name = name;
     this.type = type;
     this.#fd = fd;
@@ -138,22 +66,22 @@ class KernelProgramHandle implements ProgramHandle {
   }
 
   testRun(a: TestRunArgs): number {
-    return this.#done(a, this.#binding.progTestRun(...this.#args(a)));
+    return this.#done(a, this.#addon.progTestRun(...this.#args(a)));
   }
 
   async testRunAsync(a: TestRunArgs): Promise<number> {
-    return this.#done(a, await this.#binding.progTestRunAsync(...this.#args(a)));
+    return this.#done(a, await this.#addon.progTestRunAsync(...this.#args(a)));
   }
 
   /** A syscall program's context came back in place: all of it is the context out. */
   #done(a: TestRunArgs, rc: number): number {
-    if (rc === 0 && this.type === BPF_PROG_TYPE_SYSCALL && a.ctx) a.out[3] = a.ctx.length;
+    if (rc === 0 && this.type === ProgramType.Syscall && a.ctx) a.out[3] = a.ctx.length;
     return rc;
   }
 
-  #args(a: TestRunArgs): Parameters<ObjectBinding['progTestRun']> {
+  #args(a: TestRunArgs): Parameters<Addon['progTestRun']> {
     const fd = this.#fd();
-    if (this.type === BPF_PROG_TYPE_SYSCALL) {
+    if (this.type === ProgramType.Syscall) {
       // net/bpf/test_run.c bpf_prog_test_run_syscall: no data, no repeat, and the context is written back
       // into ctx_in: the run gets ctxOut (a copy of ctx) as its input, and repeats the syscall itself.
       if (a.ctx && a.ctxOut) a.ctxOut.set(a.ctx);
@@ -166,13 +94,13 @@ class KernelProgramHandle implements ProgramHandle {
 /** One libbpf bpf_object behind the object seam. */
 class KernelObjectHandle implements ObjectHandle {
   readonly #native: NativeObject;
-  readonly #binding: ObjectBinding;
+  readonly #addon: Addon;
   readonly #engine: KernelEngine;
   readonly #programs = new Map<string, KernelProgramHandle>();
 
-  constructor(native: NativeObject, binding: ObjectBinding, engine: KernelEngine) {
+  constructor(native: NativeObject, addon: Addon, engine: KernelEngine) {
     this.#native = native;
-    this.#binding = binding;
+    this.#addon = addon;
     this.#engine = engine;
   }
 
@@ -201,9 +129,8 @@ class KernelObjectHandle implements ObjectHandle {
   }
 
   reuseMap(name: string, map: MapHandle): ObjectFailure | undefined {
-    const fd = (map as { fd?: unknown }).fd;
-    if (typeof fd !== 'number') return { errno: EINVAL, syscall: 'bpf_map__reuse_fd', map: name, detail: 'the map is not a kernel map' };
-    const rc = this.#native.reuseMapFd(name, fd);
+    if (!isFdMapHandle(map)) return { errno: EINVAL, syscall: 'bpf_map__reuse_fd', map: name, detail: 'the map is not a kernel map' };
+    const rc = this.#native.reuseMapFd(name, map.fd);
     if (rc >= 0) return undefined;
     return { errno: libbpfErrno(rc).errno, syscall: 'bpf_map__reuse_fd', map: name, detail: libbpfReason(this.#native.libbpfLog()) };
   }
@@ -234,14 +161,14 @@ class KernelObjectHandle implements ObjectHandle {
     return this.#engine.openFd(fd);
   }
 
-  program(name: string): ProgramHandle | number {
+  program(name: string): FdProgramHandle | number {
     let handle = this.#programs.get(name);
     if (!handle) {
       const spec = this.#native.programs().find((p) => p.name === name);
-      if (!spec) return -errnoByCode.ENOENT;
+      if (!spec) return ENOENT;
       const fd = this.#native.programFd(name);
       if (fd < 0) return fd;
-      handle = new KernelProgramHandle(this.#binding, name, spec.type, () => (this.#native.closed ? EBADF : this.#native.programFd(name)));
+      handle = new KernelProgramHandle(this.#addon, name, spec.type, () => (this.#native.closed ? EBADF : this.#native.programFd(name)));
       this.#programs.set(name, handle);
     }
     return handle;
@@ -252,7 +179,7 @@ class KernelObjectHandle implements ObjectHandle {
     // Runs in flight hold their own dup of the program fd; interrupt them before the object goes.
     for (const p of this.#native.programs()) {
       const fd = this.#native.programFd(p.name);
-      if (fd >= 0) this.#binding.progTestRunCancel(fd);
+      if (fd >= 0) this.#addon.progTestRunCancel(fd);
     }
     this.#native.close();
   }
@@ -260,9 +187,9 @@ class KernelObjectHandle implements ObjectHandle {
 
 /** bpf_object__open_file through the addon. */
 export function openKernelObject(engine: KernelEngine, path: string): ObjectHandle | ObjectFailure {
-  const binding = loadObjectBinding();
-  if (binding instanceof Error) return { errno: -errnoByCode.ENOTSUPP, syscall: 'bpf_object__open', detail: binding.message };
-  const native = new binding.NativeObject();
+  const addon = loadAddon();
+  if (addon instanceof Error) return { errno: ENOTSUPP, syscall: 'bpf_object__open', detail: addon.message };
+  const native = new addon.NativeObject();
   const rc = native.open(path);
   if (rc < 0) {
     const { errno, what } = libbpfErrno(rc);
@@ -270,17 +197,17 @@ export function openKernelObject(engine: KernelEngine, path: string): ObjectHand
     native.close();
     return failure;
   }
-  return new KernelObjectHandle(native, binding, engine);
+  return new KernelObjectHandle(native, addon, engine);
 }
 
 /** A raw program loaded with BPF_PROG_LOAD; it owns its fd (closed with the handle). */
 class KernelRawProgram extends KernelProgramHandle implements RawProgramHandle {
-  readonly #binding: ObjectBinding;
+  readonly #addon: Addon;
   readonly #box: { fd: number };
 
-  constructor(binding: ObjectBinding, name: string, type: number, box: { fd: number }) {
-    super(binding, name, type, () => box.fd);
-    this.#binding = binding;
+  constructor(addon: Addon, name: string, type: number, box: { fd: number }) {
+    super(addon, name, type, () => box.fd);
+    this.#addon = addon;
     this.#box = box;
   }
 
@@ -290,26 +217,25 @@ class KernelRawProgram extends KernelProgramHandle implements RawProgramHandle {
 
   close(): void {
     if (this.#box.fd < 0) return;
-    this.#binding.progTestRunCancel(this.#box.fd);
-    this.#binding.closeFd(this.#box.fd);
+    this.#addon.progTestRunCancel(this.#box.fd);
+    this.#addon.closeFd(this.#box.fd);
     this.#box.fd = EBADF;
   }
 }
 
 /** BPF_PROG_LOAD of raw instructions; map references by index into `spec.maps` (fd_array). */
 export function loadKernelProgram(spec: RawProgramSpec): RawProgramHandle | ObjectFailure {
-  const binding = loadObjectBinding();
-  if (binding instanceof Error) return { errno: -errnoByCode.ENOTSUPP, syscall: 'BPF_PROG_LOAD', detail: binding.message };
+  const addon = loadAddon();
+  if (addon instanceof Error) return { errno: ENOTSUPP, syscall: 'BPF_PROG_LOAD', detail: addon.message };
   const fds = new Int32Array(spec.maps.length);
   for (const [i, m] of spec.maps.entries()) {
-    const fd = (m as { fd?: unknown }).fd;
-    if (typeof fd !== 'number') return { errno: EINVAL, syscall: 'BPF_PROG_LOAD', program: spec.name, detail: `maps[${i}] is not a kernel map` };
-    fds[i] = fd;
+    if (!isFdMapHandle(m)) return { errno: EINVAL, syscall: 'BPF_PROG_LOAD', program: spec.name, detail: `maps[${i}] is not a kernel map` };
+    fds[i] = m.fd;
   }
   const log = new Uint8Array(1 << 20);
   // kernel/bpf/syscall.c bpf_prog_load: SEC("syscall") programs must be sleepable (libbpf sets it too).
-  const progFlags = spec.type === BPF_PROG_TYPE_SYSCALL ? BPF_F_SLEEPABLE : 0;
-  const fd = binding.progLoad(spec.type, spec.insns, spec.license, spec.name, fds.length > 0 ? fds : null, spec.expectedAttachType ?? 0, progFlags, log);
+  const progFlags = spec.type === ProgramType.Syscall ? BPF_F_SLEEPABLE : 0;
+  const fd = addon.progLoad(spec.type, spec.insns, spec.license, spec.name, fds.length > 0 ? fds : null, spec.expectedAttachType ?? 0, progFlags, log);
   if (fd < 0) {
     const end = log.indexOf(0);
     const text = Buffer.from(log.buffer, 0, end < 0 ? log.length : end).toString('utf8');
@@ -317,5 +243,5 @@ export function loadKernelProgram(spec: RawProgramSpec): RawProgramHandle | Obje
     if (text !== '') failure.log = text;
     return failure;
   }
-  return new KernelRawProgram(binding, spec.name, spec.type, { fd });
+  return new KernelRawProgram(addon, spec.name, spec.type, { fd });
 }

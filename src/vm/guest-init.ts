@@ -3,6 +3,9 @@
 // tmpfs overlay on top so the guest can write (writes stay in guest memory), mounts the kernel
 // filesystems BPF work needs, runs the host-written run script as root in a chroot of that overlay,
 // and reports the exit status on a virtio serial port. It never exits (PID 1 exiting panics): it powers off.
+// 9p runs with cache=mmap, not cache=loose: loose caches sizes and pages with no coherence, so a host file
+// edited while the guest runs read back NUL-padded or cut (seen in the matrix: vitest "Invalid Character"
+// in files edited meanwhile); mmap reads through to the host and still lets the guest mmap (dlopen).
 
 /** virtio serial port names shared with qemu.ts. */
 export const PORTS = { stdout: 'bpfkit.stdout', stderr: 'bpfkit.stderr', status: 'bpfkit.status' } as const;
@@ -20,7 +23,7 @@ while read -r m; do insmod "/modules/$m" || die "insmod $m failed"; done < /modu
 RUN=
 for arg in $(cat /proc/cmdline); do case "$arg" in ${RUN_PARAM}=*) RUN="\${arg#${RUN_PARAM}=}";; esac; done
 [ -n "$RUN" ] || die "no ${RUN_PARAM}= on the kernel command line"
-mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=524288,cache=loose ${ROOT_TAG} /lower || die "cannot mount the host root over 9p"
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=524288,cache=mmap ${ROOT_TAG} /lower || die "cannot mount the host root over 9p"
 mount -t tmpfs -o mode=0755 tmpfs /rw && mkdir /rw/upper /rw/work || die "cannot mount the overlay's tmpfs"
 mount -t overlay -o lowerdir=/lower,upperdir=/rw/upper,workdir=/rw/work overlay /newroot || die "cannot mount the overlay root"
 cp "/newroot$RUN/run.sh" /rw/run.sh || die "cannot read $RUN/run.sh"

@@ -5,11 +5,12 @@ import { MapFlags, MapType } from '../../src/constants.js';
 import type { MapAttrs, MapHandle } from '../../src/engine.js';
 import { Emulator, type EmulatorMapHandle } from '../../src/emulator/index.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
-import { openMap, openObject, u32 as u32Codec, bytes, type BpfObject } from '../../src/index.js';
+import { features, openMap, openObject, u32 as u32Codec, bytes, type BpfObject } from '../../src/index.js';
 import { fixture } from '../kernel/bpf-fixtures.js';
 import { describeKernel } from '../helpers/kernel.js';
 import { pinToCpu0 } from '../helpers/pin-cpu.js';
 import { generate, minimize, opText, prng, runTrace, type Side } from './trace.js';
+import { u32Bytes as u32 } from '../helpers/bytes.js';
 
 const configs: { name: string; attrs: Omit<MapAttrs, 'numaNode' | 'name'>; program: boolean }[] = [
   { name: 'HASH', attrs: { type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 16, flags: MapFlags.ZeroSeed }, program: false },
@@ -43,7 +44,8 @@ describeKernel('differential: kernel vs emulator', () => {
     programs = kernelProgramLookup();
     kernel = { engine: k, programLookup: programs.lookup };
     emulator = {
-      engine: new Emulator({ possibleCpus: k.possibleCpus(), currentCpu: 0 }),
+      // The emulator answers as the kernel it is compared with (LRU target_free, freeze errnos: kernel-version.ts).
+      engine: new Emulator({ possibleCpus: k.possibleCpus(), currentCpu: 0, kernelVersion: features.emulatorKernelVersion() }),
       programLookup: (h: MapHandle, key: number) => (h as EmulatorMapHandle).program.lookup(u32(key), new Uint8Array(4096), 0) === 0 ? 1 : 0,
     };
   });
@@ -97,10 +99,6 @@ describeKernel('differential: kernel vs emulator', () => {
     }
   });
 });
-
-function u32(k: number): Uint8Array {
-  return new Uint8Array(new Uint32Array([k]).buffer);
-}
 
 /**
  * A program-side lookup on the kernel: bpf/lru_touch.bpf.c, loaded once per map under test with that map

@@ -21,7 +21,7 @@ function versionAtLeast(release: string, wanted: string): boolean {
 describeKernel('the ISA: kernel and emulator agree on every case', () => {
   const release = features.kernelRelease();
   // Both of the emulator's executions: the reference interpreter and the compiler.
-  const emulators = EXECUTIONS.map((execution) => new Emulator({ execution }));
+  const emulators = EXECUTIONS.map((execution) => new Emulator({ execution, kernelVersion: features.emulatorKernelVersion() }));
   const runnable = isaCases.filter((c) => !c.since || versionAtLeast(release, c.since));
   const tooNew = isaCases.length - runnable.length;
   if (tooNew > 0) console.log(`skipped: ${tooNew} ISA cases need a kernel newer than ${release}`);

@@ -2,7 +2,7 @@
 // the emulator with the same inputs, and the results must be identical: retval, packet out, ctx out,
 // and every map of the object afterwards.
 import { expect, test } from 'vitest';
-import { bytes, Emulator, openObject, type BpfObject, type RunOptions } from '../../src/index.js';
+import { bytes, Emulator, features, openObject, type BpfObject, type RunOptions } from '../../src/index.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
 import { EXECUTIONS, type Execution } from '../../src/emulator/programs/compiler.js';
 import { describeKernel } from '../helpers/kernel.js';
@@ -56,7 +56,7 @@ function dumpMaps(obj: BpfObject): Record<string, string[]> {
 
 function runAll(engine: 'kernel' | Execution, c: Case) {
   using obj = openObject(fixture(c.object), {
-    engine: engine === 'kernel' ? getKernelEngine() : new Emulator({ seed: 1, execution: engine }),
+    engine: engine === 'kernel' ? getKernelEngine() : new Emulator({ seed: 1, execution: engine, kernelVersion: features.emulatorKernelVersion() }),
     ...(c.programs ? { programs: c.programs } : {}),
   });
   const prog = obj.program(c.program);

@@ -5,6 +5,7 @@ import type { Engine } from '../../src/engine.js';
 import { Emulator } from '../../src/emulator/index.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
 import { kernelSkipReason } from './kernel.js';
+import { describeUnless } from './skip.js';
 
 export interface EngineCase {
   name: 'kernel' | 'emulator';
@@ -28,7 +29,6 @@ function cases(): EngineCase[] {
 /** describe.each over the engines, printing why an engine is skipped. */
 export function describeEngines(title: string, body: (engine: () => Engine, name: EngineCase['name']) => void): void {
   describe.each(cases())(`${title} [$name]`, (c) => {
-    if (c.skip) console.log(`skipped: ${title} [${c.name}]: ${c.skip}`);
-    describe.skipIf(c.skip !== undefined)('', () => body(c.engine, c.name));
+    describeUnless(c.skip, '', () => body(c.engine, c.name), `${title} [${c.name}]`);
   });
 }

@@ -1,7 +1,7 @@
 // Kernel tests run only where the kernel engine works; elsewhere they are skipped with the reason
 // printed, never passed.
-import { describe } from 'vitest';
 import { kernelUnavailableReasons } from '../../src/kernel/engine.js';
+import { describeUnless } from './skip.js';
 
 /** Why kernel tests cannot run here, or undefined when they can. */
 export function kernelSkipReason(): string | undefined {
@@ -12,7 +12,5 @@ export function kernelSkipReason(): string | undefined {
 
 /** describe() for tests that need the real kernel; prints `skipped: <name>: <reason>` when skipped. */
 export function describeKernel(name: string, fn: () => void): void {
-  const reason = kernelSkipReason();
-  if (reason !== undefined) console.log(`skipped: ${name}: ${reason}`);
-  describe.skipIf(reason !== undefined)(name, fn);
+  describeUnless(kernelSkipReason(), name, fn);
 }

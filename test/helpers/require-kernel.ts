@@ -1,9 +1,9 @@
 // Skips a test (with the reason printed) unless the running kernel has what it needs.
-import { describe, test } from 'vitest';
 import { features } from '../../src/features.js';
 import type { MapTypeName } from '../../src/constants.js';
-import type { ProgramType } from '../../src/object.js';
+import type { ProgramType } from '../../src/program-type.js';
 import { kernelSkipReason } from './kernel.js';
+import { describeUnless, testUnless } from './skip.js';
 
 export interface KernelRequirement {
   kfunc?: string;
@@ -22,13 +22,9 @@ export function requireKernel(req: KernelRequirement): string | undefined {
 }
 
 export function describeRequiring(name: string, req: KernelRequirement, fn: () => void): void {
-  const reason = requireKernel(req);
-  if (reason) console.log(`skipped: ${name}: ${reason}`);
-  describe.skipIf(reason !== undefined)(name, fn);
+  describeUnless(requireKernel(req), name, fn);
 }
 
 export function testRequiring(name: string, req: KernelRequirement, fn: () => void | Promise<void>): void {
-  const reason = requireKernel(req);
-  if (reason) console.log(`skipped: ${name}: ${reason}`);
-  test.skipIf(reason !== undefined)(name, fn);
+  testUnless(requireKernel(req), name, fn);
 }

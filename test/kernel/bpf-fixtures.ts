@@ -1,8 +1,9 @@
 // The BPF fixtures (bpf/*.bpf.c) as built objects. `node-gyp rebuild` wipes build/, so a test builds the
 // object it needs through the Makefile rule when it is missing or older than its source.
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { features } from '../../src/features.js';
 import { bpfObjectPath, packageRoot } from '../../src/package-root.js';
 
 /** The path of build/bpf/NAME.bpf.o, built if needed; throws with make's output when it cannot be built. */
@@ -17,14 +18,8 @@ export function fixture(name: string): string {
 
 /** Why res-lock tests cannot run here (the kfunc needs Linux 6.15+), or undefined when they can. */
 export function resLockSkipReason(): string | undefined {
-  try {
-    // kallsyms lists every kfunc the running kernel has; no BTF parsing needed for a yes/no.
-    return /\sbpf_res_spin_lock$/m.test(readFileSync('/proc/kallsyms', 'utf8'))
-      ? undefined
-      : 'kfunc bpf_res_spin_lock is missing (needs Linux 6.15+)';
-  } catch (e) {
-    return `cannot read /proc/kallsyms: ${(e as Error).message}`;
-  }
+  if (features.kfunc('bpf_res_spin_lock')) return undefined;
+  return features.btf() ? 'kfunc bpf_res_spin_lock is missing (needs Linux 6.15+)' : 'no kernel BTF (/sys/kernel/btf/vmlinux) to find kfunc bpf_res_spin_lock in';
 }
 
 /** A 64-byte packet: enough for tc (≥ 14 bytes, an Ethernet header) and xdp. */

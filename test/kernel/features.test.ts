@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { expect, test } from 'vitest';
 import { mapBtf } from '../../src/btf/encode.js';
-import { BtfKind, decodeBtf, features, spinLock, struct, u32, u64 } from '../../src/index.js';
+import { BtfKind, Emulator, decodeBtf, features, spinLock, struct, u32, u64 } from '../../src/index.js';
 import { describeKernel } from '../helpers/kernel.js';
 import { testRequiring } from '../helpers/require-kernel.js';
 
@@ -18,6 +18,12 @@ describeKernel('feature probes', () => {
     expect(features.kernelAtLeast(`${major}.${minor + 1}`)).toBe(false);
     expect(features.kernelAtLeast(`${major - 1}.99.99`)).toBe(true);
     expect(() => features.kernelAtLeast('six')).toThrow(RangeError);
+  });
+
+  test('emulatorKernelVersion is MAJOR.MINOR of uname -r, and an Emulator accepts it', () => {
+    const [major, minor] = features.kernelVersion();
+    expect(features.emulatorKernelVersion()).toBe(`${major}.${minor}`);
+    expect(new Emulator({ kernelVersion: features.emulatorKernelVersion() }).kernelVersion).toBe(`${major}.${minor}`);
   });
 
   test('map types: the six bpfkit types exist; a type number the kernel does not know does not', () => {

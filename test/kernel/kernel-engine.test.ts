@@ -8,10 +8,10 @@ import { errnoByCode } from '../../src/errno.js';
 import { features } from '../../src/features.js';
 import { getKernelEngine, KernelEngine, kernelUnavailableReasons, type KernelMapHandle } from '../../src/kernel/engine.js';
 import { mountBpffs, type Bpffs } from '../helpers/bpffs.js';
+import { u32Bytes as u32 } from '../helpers/bytes.js';
 import { describeKernel, kernelSkipReason } from '../helpers/kernel.js';
 
 const E = (code: keyof typeof errnoByCode): number => -errnoByCode[code];
-const u32 = (n: number): Uint8Array => new Uint8Array(new Uint32Array([n]).buffer);
 const fdCount = (): number => readdirSync('/proc/self/fd').length;
 
 /**

@@ -8,7 +8,7 @@
 // first violation found is the one the kernel reports. What the model does not know (packet pointers,
 // kfuncs it cannot name, callbacks) ends that path quietly: the checker may miss a violation there, but
 // never refuses a program the kernel accepts. Work is capped; a program too big to finish is accepted.
-import { errnoByCode } from '../../errno.js';
+import { EACCES, EINVAL } from '../../errno.js';
 import { ProgType } from '../programs/contexts.js';
 import { AluOp, Class, classOf, JmpOp, Mode, modeOf, opOf, sizeBytes, Source, srcOf } from '../programs/isa.js';
 import type { Insn } from '../programs/types.js';
@@ -49,8 +49,6 @@ const kfuncsAllowedLocked: ReadonlySet<string> = new Set([
   'bpf_res_spin_lock', 'bpf_res_spin_unlock', 'bpf_res_spin_lock_irqsave', 'bpf_res_spin_unlock_irqrestore',
 ]);
 
-const EINVAL = -errnoByCode.EINVAL;
-const EACCES = -errnoByCode.EACCES;
 
 /** A violation found on the current path. */
 class Refusal {

@@ -9,7 +9,7 @@
 // value): a bad instruction there is accepted. So the emulator applies them only to instructions the
 // verifier must walk whatever it knows: those on every path from the entry to an exit (dominators of the
 // exit), in a subprogram the walk reaches the same way. Never reject a program the kernel accepts.
-import { errnoByCode } from '../../errno.js';
+import { E2BIG, EINVAL, ENOTSUPP } from '../../errno.js';
 import { CORE_POISON_HELPER, poisonedCoreRelo } from '../programs/core.js';
 import { emulatedHelpers } from '../programs/helpers.js';
 import { AluOp, CallKind, Class, JmpOp, Mode, PseudoLd, Size, Source } from '../programs/isa.js';
@@ -17,9 +17,6 @@ import type { Insn } from '../programs/types.js';
 import { BPF_FUNC_MAX_ID, funcIdName, helperAvailability } from './helper-protos.js';
 import type { CheckFailure, CheckInput } from './index.js';
 
-const EINVAL = -errnoByCode.EINVAL;
-const E2BIG = -errnoByCode.E2BIG;
-const ENOTSUPP = -errnoByCode.ENOTSUPP;
 
 /** include/linux/bpf.h BPF_COMPLEXITY_LIMIT_INSNS: bpf_prog_load refuses longer programs (E2BIG, no log). */
 export const BPF_COMPLEXITY_LIMIT_INSNS = 1_000_000;

@@ -4,7 +4,7 @@
 // options below, and no kernel variables at all. Unresolved __weak externs read as zero; an unresolved
 // strong one fails the load with libbpf's message and errno. kfunc externs (`__ksym` functions) are the
 // kfunc linker's business, not this file's.
-import { errnoByCode } from '../../errno.js';
+import { EINVAL, ESRCH } from '../../errno.js';
 import { BtfIntEncoding, BtfKind, type Btf, type BtfArray, type BtfEnum, type BtfInt } from '../../btf/types.js';
 
 /** libbpf enum kcfg_type: how a kconfig extern's bytes are written. */
@@ -71,7 +71,6 @@ export interface ExternFailure {
 export function resolveExterns(externs: readonly ParsedExtern[], kconfigSize: number, kernelVersion: string): Uint8Array | ExternFailure {
   const data = new Uint8Array(kconfigSize);
   const view = new DataView(data.buffer);
-  const EINVAL = -errnoByCode.EINVAL;
   for (const ext of externs) {
     const kcfg = ext.kcfg ?? { type: 'unknown' as const, signed: false };
     if (ext.kind === 'ksym') {
@@ -79,7 +78,7 @@ export function resolveExterns(externs: readonly ParsedExtern[], kconfigSize: nu
       // The emulator has no kernel variables. A typed one fails in bpf_object__resolve_ksym_var_btf_id
       // (EINVAL, as this machine's libbpf answers); a typeless one is looked up in kallsyms and then
       // reported unresolved by the final pass of bpf_object__resolve_externs (ESRCH).
-      if (ext.typeless) return { errno: -errnoByCode.ESRCH, detail: `extern '${ext.name}' (strong): not resolved (the emulator has no kernel symbols)` };
+      if (ext.typeless) return { errno: ESRCH, detail: `extern '${ext.name}' (strong): not resolved (the emulator has no kernel symbols)` };
       return { errno: EINVAL, detail: `extern (var ksym) '${ext.name}': not found in kernel BTF (the emulator has no kernel symbols)` };
     }
     let value: bigint | undefined;
@@ -116,7 +115,7 @@ export function resolveExterns(externs: readonly ParsedExtern[], kconfigSize: nu
         return { errno: EINVAL, detail: `extern (kcfg) '${ext.name}': value '${tri}' implies bool, tristate, or char type` };
       }
     } else if (!ext.weak) {
-      return { errno: -errnoByCode.ESRCH, detail: `extern '${ext.name}' (strong): not resolved` };
+      return { errno: ESRCH, detail: `extern '${ext.name}' (strong): not resolved` };
     }
     // else: a weak extern the emulator cannot state stays 0 ("defaulting to zero")
   }

@@ -1,0 +1,89 @@
+// What changed between kernel versions, in one place: each rule says which version changed it and where in
+// the kernel's source the behaviour lives. The emulator (Emulator.kernelVersion) answers through these, and
+// kernel tests use them through `features.emulatorKernelVersion()`, so both sides agree on each version.
+//
+// Versions are 'MAJOR.MINOR' (the form Emulator's kernelVersion takes). A rule that was backported to a
+// stable series counts for the whole series when its newest stable release has it: that is what a
+// distribution kernel of the series runs (Debian's 6.12.117 has the LRU change below, its 6.1 does not).
+// Measured in bpfkit vm on Debian's 6.1.0-57 (6.1), 6.12.117, 7.2.13 and on this machine's 6.18.
+import { EACCES, EINVAL, ENOTSUPP, EOPNOTSUPP } from '../errno.js';
+
+/** '6.18' → [6, 18]. Throws a TypeError naming the expected form. */
+export function parseKernelVersion(version: string): readonly [number, number] {
+  const m = /^(\d+)\.(\d+)$/.exec(version);
+  if (!m) throw new TypeError(`kernelVersion must look like '6.18', got '${version}'`);
+  return [Number(m[1]), Number(m[2])];
+}
+
+/** `version` is `since` or newer. */
+export function versionAtLeast(version: string, since: string): boolean {
+  const [a, b] = parseKernelVersion(version);
+  const [c, d] = parseKernelVersion(since);
+  return a !== c ? a > c : b >= d;
+}
+
+/**
+ * BPF_MAP_FREEZE on a map that is already frozen. kernel/bpf/syscall.c map_freeze: since 6.5 ("bpf: drop
+ * unnecessary bpf_capable() check in BPF_MAP_FREEZE command") the fd must have write access, checked
+ * before `frozen`, and a frozen map's fds have none (map_get_sys_perms), so a second freeze is EPERM;
+ * before, `frozen` was checked first: EBUSY (measured: 6.1 EBUSY, 6.12 EPERM).
+ */
+export function freezeChecksWriteAccess(version: string): boolean {
+  return versionAtLeast(version, '6.5');
+}
+
+/**
+ * The errno for a lock in a map type that may not hold one (an LRU value with a bpf_spin_lock).
+ * kernel/bpf/syscall.c map_check_btf: ENOTSUPP (524) until the 6.2 btf_record rework, EOPNOTSUPP since
+ * (measured: 6.1 524, 6.12 and 6.18 EOPNOTSUPP).
+ */
+export function lockInWrongMapErrno(version: string): number {
+  return versionAtLeast(version, '6.2') ? EOPNOTSUPP : ENOTSUPP;
+}
+
+/**
+ * lru->target_free scales with the map (kernel/bpf/bpf_lru_list.c bpf_common_lru_populate, "bpf: Adjust
+ * free target to avoid global starvation of LRU map") since 6.16, backported to the 6.6 (6.6.99), 6.12 and
+ * 6.15 stable series; 6.1 keeps the fixed LOCAL_FREE_TARGET (measured: 6.1 fixed, 6.12.117 scaled).
+ */
+export function lruTargetFreeScales(version: string): boolean {
+  const [major, minor] = parseKernelVersion(version);
+  if (major === 6 && (minor === 6 || minor === 12 || minor === 15)) return true;
+  return versionAtLeast(version, '6.16');
+}
+
+/** A verifier refusal: the reason (the log's last line, or the last lines for a two-line message) and errno. */
+export interface Refusal {
+  reason: string;
+  errno: number;
+}
+
+/**
+ * A refusal as Linux 6.18 words it (what the emulator's checker says) → as `version` words it. Only the
+ * lock-rule refusals differ among the kernels measured; everything else passes through.
+ * - kernel/bpf/verifier.c check_reference_leak / process_bpf_exit_full: exiting with a bpf_spin_lock held
+ *   was "bpf_spin_unlock is missing" until the 6.14 lock/reference state consolidation (6.12: old).
+ * - check_func_call: a global function called with a lock held was refused as any call ("function calls
+ *   are not allowed while holding a lock") until 6.9 allowed static subprogs inside the lock (6.1: old,
+ *   6.12: new).
+ * - process_spin_lock: until the 6.2 btf_record rework check_func_arg turned every failure of it into
+ *   -EACCES, and two messages were shorter (6.1: EACCES, 6.12: EINVAL and today's words).
+ */
+export function refusalAt(version: string, r: Refusal): Refusal {
+  if (!versionAtLeast(version, '6.14') && /^BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region$/.test(r.reason)) {
+    return { reason: 'bpf_spin_unlock is missing', errno: r.errno };
+  }
+  if (!versionAtLeast(version, '6.9') && /^global function calls are not allowed while holding a lock,\nuse static function instead$/.test(r.reason)) {
+    return { reason: 'function calls are not allowed while holding a lock', errno: r.errno };
+  }
+  if (!versionAtLeast(version, '6.2') && r.errno === EINVAL) {
+    const noField = /^map '(.*)' has no valid bpf_spin_lock$/.exec(r.reason);
+    if (noField) return { reason: `map '${noField[1]}' doesn't have 'struct bpf_spin_lock'`, errno: EACCES };
+    const offset = /^(off -?\d+ doesn't point to 'struct bpf_spin_lock') that is at \d+$/.exec(r.reason);
+    if (offset) return { reason: offset[1]!, errno: EACCES };
+    if (/^(R\d+ doesn't have constant offset\. bpf_spin_lock has to be at the constant offset|bpf_spin_unlock of different lock|bpf_spin_unlock without taking a lock)$/.test(r.reason)) {
+      return { reason: r.reason, errno: EACCES };
+    }
+  }
+  return r;
+}

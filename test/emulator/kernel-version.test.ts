@@ -1,0 +1,86 @@
+// The emulator's per-version rules (src/emulator/kernel-version.ts) and the emulator answering through
+// them. The versions each rule names were measured in bpfkit vm: Debian's 6.1.0-57, 6.12.117, 7.2.13, and
+// this machine's 6.18 (test/kernel and test/conformance check the same expectations against each kernel).
+import { describe, expect, test } from 'vitest';
+import { MapFlags, MapType } from '../../src/constants.js';
+import type { MapAttrs } from '../../src/engine.js';
+import { Emulator } from '../../src/emulator/index.js';
+import { checkProgram, type CheckedMap } from '../../src/emulator/checker/index.js';
+import { asm, PseudoLd } from '../../src/emulator/programs/isa.js';
+import {
+  freezeChecksWriteAccess, lockInWrongMapErrno, lruTargetFreeScales, parseKernelVersion, refusalAt, versionAtLeast,
+} from '../../src/emulator/kernel-version.js';
+import { lruTargetFree } from '../../src/emulator/lru.js';
+import { EACCES, EBUSY, EINVAL, ENOTSUPP, EOPNOTSUPP, EPERM } from '../../src/errno.js';
+
+const attrs = (a: Partial<MapAttrs>): MapAttrs => ({ type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 4, flags: 0, name: '', numaNode: 0, ...a });
+
+describe('version rules', () => {
+  test('versions are MAJOR.MINOR; anything else is a TypeError naming the form', () => {
+    expect(parseKernelVersion('6.12')).toEqual([6, 12]);
+    for (const bad of ['6', '6.1.2', 'six', '', '6.x']) expect(() => parseKernelVersion(bad)).toThrow(/kernelVersion must look like '6.18'/);
+    expect(() => new Emulator({ kernelVersion: '6.1.90' })).toThrow(TypeError);
+    expect(versionAtLeast('6.9', '6.14')).toBe(false);
+    expect(versionAtLeast('6.14', '6.14')).toBe(true);
+    expect(versionAtLeast('7.0', '6.16')).toBe(true);
+  });
+
+  test('each rule flips at its version', () => {
+    expect([freezeChecksWriteAccess('6.4'), freezeChecksWriteAccess('6.5')]).toEqual([false, true]);
+    expect([lockInWrongMapErrno('6.1'), lockInWrongMapErrno('6.2')]).toEqual([ENOTSUPP, EOPNOTSUPP]);
+    // 6.16 upstream, and the stable series it was backported to.
+    expect(['6.1', '6.5', '6.6', '6.12', '6.13', '6.15', '6.16', '7.2'].map(lruTargetFreeScales)).toEqual([false, false, true, true, false, true, true, true]);
+    expect([lruTargetFree(4, 2, '6.1'), lruTargetFree(4, 2, '6.18')]).toEqual([128, 1]);
+  });
+
+  test('refusalAt rewords 6.18 refusals for older kernels, and passes the rest through', () => {
+    const exit = { reason: 'BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region', errno: EINVAL };
+    expect(refusalAt('6.12', exit)).toEqual({ reason: 'bpf_spin_unlock is missing', errno: EINVAL });
+    expect(refusalAt('6.14', exit)).toEqual(exit);
+    const global = { reason: 'global function calls are not allowed while holding a lock,\nuse static function instead', errno: EINVAL };
+    expect(refusalAt('6.8', global)).toEqual({ reason: 'function calls are not allowed while holding a lock', errno: EINVAL });
+    expect(refusalAt('6.9', global)).toEqual(global);
+    expect(refusalAt('6.1', { reason: "map 'counter' has no valid bpf_spin_lock", errno: EINVAL }))
+      .toEqual({ reason: "map 'counter' doesn't have 'struct bpf_spin_lock'", errno: EACCES });
+    expect(refusalAt('6.1', { reason: "off 8 doesn't point to 'struct bpf_spin_lock' that is at 0", errno: EINVAL }))
+      .toEqual({ reason: "off 8 doesn't point to 'struct bpf_spin_lock'", errno: EACCES });
+    expect(refusalAt('6.1', { reason: 'bpf_spin_unlock of different lock', errno: EINVAL })).toEqual({ reason: 'bpf_spin_unlock of different lock', errno: EACCES });
+    expect(refusalAt('6.2', { reason: 'bpf_spin_unlock of different lock', errno: EINVAL })).toEqual({ reason: 'bpf_spin_unlock of different lock', errno: EINVAL });
+    const other = { reason: 'function calls are not allowed while holding a lock', errno: EINVAL };
+    expect(refusalAt('6.1', other)).toEqual(other);
+  });
+});
+
+describe('the emulator answers as its kernelVersion', () => {
+  test('a second BPF_MAP_FREEZE: EBUSY on 6.1, EPERM on 6.18; before 6.5 a read-only fd may freeze', () => {
+    for (const [version, second] of [['6.1', EBUSY], ['6.18', EPERM]] as const) {
+      const h = new Emulator({ kernelVersion: version }).createMap(attrs({}));
+      if (typeof h === 'number') throw new Error(`createMap: ${h}`);
+      expect(h.freeze()).toBe(0);
+      expect(h.freeze()).toBe(second);
+      const ro = new Emulator({ kernelVersion: version }).createMap(attrs({ flags: MapFlags.Rdonly }));
+      if (typeof ro === 'number') throw new Error(`createMap: ${ro}`);
+      expect(ro.freeze()).toBe(version === '6.1' ? 0 : EPERM);
+    }
+  });
+
+  test('an LRU value with a bpf_spin_lock: ENOTSUPP (524) on 6.1, EOPNOTSUPP on 6.18', () => {
+    const lru = attrs({ type: MapType.LruHash, locks: [{ kind: 'spin', offset: 0 }] });
+    expect(new Emulator({ kernelVersion: '6.1' }).createMap(lru)).toBe(ENOTSUPP);
+    expect(new Emulator({ kernelVersion: '6.18' }).createMap(lru)).toBe(EOPNOTSUPP);
+  });
+
+  test('the checker words a refusal as the kernelVersion it is given', () => {
+    const map: CheckedMap = { name: 'lockmap', type: 2, keySize: 4, valueSize: 16, flags: 0, hasBtf: true, locks: [{ kind: 'spin', offset: 0 }] };
+    // r1 = &value + 8 (not the lock at 0), then bpf_spin_lock(r1).
+    const insns = [...asm.ldImm64(1, 8n << 32n, PseudoLd.MapIdxValue), asm.call(93), asm.mov64Imm(0, 0), asm.exit()];
+    const input = { name: 'raw', type: 3, insns, relocs: [], functions: [], mapOf: (ref: { index?: number }) => (ref.index === 0 ? map : undefined) };
+    const now = checkProgram(input);
+    expect(now?.errno).toBe(EINVAL);
+    expect(now?.log).toMatch(/\noff 8 doesn't point to 'struct bpf_spin_lock' that is at 0\n$/);
+    const then = checkProgram({ ...input, kernelVersion: '6.1' });
+    expect(then?.errno).toBe(EACCES);
+    expect(then?.log).toMatch(/\noff 8 doesn't point to 'struct bpf_spin_lock'\n$/);
+    expect(then?.log.split('\n')[0]).toBe(now?.log.split('\n')[0]); // the instruction line stays
+  });
+});
