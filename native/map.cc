@@ -288,6 +288,9 @@ napi_value Wrap(napi_env env, int fd, uint32_t type, uint32_t keySize, uint32_t 
     delete s;
     return nullptr;
   }
+  // What this addon will check buffers against, so the TypeScript layer never recomputes it.
+  SetNumber(env, obj, "valueBufferSize", static_cast<double>(s->valueBufSize));
+  SetNumber(env, obj, "tokenSize", s->tokenSize);
   static const struct {
     const char* name;
     napi_callback cb;

@@ -1,6 +1,7 @@
 // The engine seam: bytes in, bytes out, 0 or -errno. Everything above it (codecs, BpfMap, BpfError,
 // iteration, batching) is written once and shared by the kernel engine and the emulator, which is what
 // makes both throw identical errors and lets one conformance suite run against both.
+import type { MapLayout } from './map-layout.js';
 import type { BatchOpId, Syscall } from './constants.js';
 
 /** A lock field inside a map value, found by the codec (offset in bytes from the value's start). */
@@ -50,6 +51,8 @@ export interface MapInfo {
  */
 export interface MapHandle {
   readonly info: MapInfo;
+  /** The buffer sizes this engine's calls take (map-layout.ts), as the engine itself computes them. */
+  readonly layout: MapLayout;
   lookup(key: Uint8Array, value: Uint8Array, flags: number): number;
   update(key: Uint8Array, value: Uint8Array, flags: number): number;
   delete(key: Uint8Array): number;
@@ -234,8 +237,4 @@ export interface RawProgramSpec {
   /** The maps that `ld_imm64` with src_reg 5/6 refer to by index (the kernel's fd_array). */
   maps: readonly MapHandle[];
   expectedAttachType?: number;
-}
-
-export function roundUp8(n: number): number {
-  return (n + 7) & ~7;
 }

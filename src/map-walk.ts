@@ -224,8 +224,8 @@ export class MapWalker<K, V> {
   }
 
   #newToken(): Uint8Array {
-    // Hash maps take a u32 bucket index, arrays a key (kernel/bpf/hashtab.c, syscall.c generic batch).
-    return new Uint8Array(Math.max(4, this.#map.keyCodec.size));
+    // Hash maps take a u32 bucket index, arrays a key: the handle knows which (map-layout.ts).
+    return new Uint8Array(this.#map.handle.layout.tokenSize);
   }
 
   /** The token of a cursor this walker issued; TypeError for anything else. */

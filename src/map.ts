@@ -6,6 +6,7 @@ import { unsupportedOn } from './engine-select.js';
 import { EBADF, ENOENT } from './errno.js';
 import { BpfError, describeValue, inputError, subjectOf } from './errors.js';
 import { hintFor } from './hints.js';
+import { valueBufferSize } from './map-layout.js';
 import { MapWalker, viewOf, type BatchOptions, type BatchResult, type LockOption } from './map-walk.js';
 import { perCpuCodec } from './percpu.js';
 
@@ -399,6 +400,12 @@ export function wrapMapHandle<K, V>(
         ? `perCpu: true, but ${subject} is a ${mapTypeName(info.type)} map: its values are not per-CPU`
         : `perCpu: false, but ${subject} is a ${mapTypeName(info.type)} map: its values are per-CPU arrays (pass perCpu: true)`,
     );
+  }
+  // The engine's own buffer size (the addon's, on the kernel) must be what the codecs make.
+  const bufferSize = valueBufferSize(value.size, isPerCpu(info.type), engine.possibleCpus());
+  if (bufferSize !== handle.layout.valueBufferSize) {
+    handle.close();
+    throw new TypeError(`${subject}: the engine copies ${handle.layout.valueBufferSize}-byte values, the codecs make ${bufferSize} (possible CPUs: ${engine.possibleCpus()})`);
   }
   if (isPerCpu(info.type)) return new PerCpuMap(handle, engine, key, value, engine.possibleCpus());
   const hasSpinLock = lockFields(value).some((l) => l.kind === 'spin');

@@ -1,5 +1,5 @@
 import type { Codec } from './codec-types.js';
-import { roundUp8 } from './engine.js';
+import { roundUp8 } from './map-layout.js';
 
 /**
  * A per-CPU value as bpf() moves it across the syscall boundary: one slot per possible CPU, each

@@ -1,6 +1,6 @@
 // ARRAY and PERCPU_ARRAY (kernel/bpf/arraymap.c): every index exists from creation, zeroed; nothing is
 // ever deleted. Values sit in one slab at index × stride.
-import { roundUp8 } from '../engine.js';
+import { roundUp8, valueBufferSize } from '../map-layout.js';
 import { sharedValueSlab, whileLocked } from './shared.js';
 import { E2BIG, EEXIST, EINVAL, ENOENT } from '../errno.js';
 import { BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, clearLock, copyBytes, copyExceptLock, type MapShape } from './storage.js';
@@ -26,7 +26,7 @@ export class ArrayTable {
   constructor(shape: MapShape, state?: ArrayState) {
     this.shape = shape;
     this.#slot = roundUp8(shape.valueSize);
-    this.stride = shape.percpu ? this.#slot * shape.ncpu : shape.valueSize;
+    this.stride = valueBufferSize(shape.valueSize, shape.percpu, shape.ncpu);
     this.#elem = roundUp8(this.stride);
     this.#values = state?.values ?? sharedValueSlab(shape.maxEntries * this.#elem);
     this.#words = new Int32Array(this.#values.buffer);

@@ -2,7 +2,8 @@
 // map_create, then hashtab.c htab_map_alloc_check/htab_map_alloc or arraymap.c array_map_alloc_check,
 // then the name, then map_check_btf for lock-bearing values).
 import { MapFlags, MapType, isArrayType, isHashType, isLru, isPerCpu } from '../constants.js';
-import { roundUp8, type MapAttrs } from '../engine.js';
+import type { MapAttrs } from '../engine.js';
+import { roundUp8 } from '../map-layout.js';
 import { lockRuleViolation } from '../locks.js';
 import { E2BIG, EACCES, EINVAL, ENOTSUPP, EOPNOTSUPP } from '../errno.js';
 import { lockInWrongMapErrno } from './kernel-version.js';

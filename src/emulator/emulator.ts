@@ -18,8 +18,9 @@ import { ArrayTable } from './array.js';
 import { checkCreate } from './create.js';
 import { HashTable } from './hash.js';
 import { lruTargetFree } from './lru.js';
-import { freezeChecksWriteAccess, parseKernelVersion } from './kernel-version.js';
+import { freezeChecksWriteAccess, freezeRefusesLockMaps, parseKernelVersion } from './kernel-version.js';
 import { EACCES, EBUSY, EEXIST, EINVAL, ENAMETOOLONG, ENOENT, ENOMEM, ENOTDIR, ENOTSUPP, EPERM } from '../errno.js';
+import { mapLayout, type MapLayout } from '../map-layout.js';
 import { programSide, type ProgramMap, type ProgramSide } from './program-map.js';
 import { BPF_F_LOCK, lockOffsetOf, type MapShape } from './storage.js';
 
@@ -376,6 +377,7 @@ export function getEmulator(): Emulator {
 
 export class EmulatorMapHandle implements MapHandle, ProgramMap {
   readonly info: MapInfo;
+  readonly layout: MapLayout;
   readonly program: ProgramSide;
   readonly #map: EmulatedMap;
   readonly #emulator: Emulator;
@@ -396,8 +398,9 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     this.info = { ...map.info };
     this.program = programSide(map.table);
     this.#keySize = map.shape.keySize;
-    this.#valueBufSize = map.table.stride;
-    this.#tokenSize = map.table instanceof HashTable ? 4 : map.shape.keySize;
+    this.layout = mapLayout(map.info.type, map.shape.keySize, map.shape.valueSize, map.shape.ncpu);
+    this.#valueBufSize = this.layout.valueBufferSize;
+    this.#tokenSize = this.layout.tokenSize;
   }
 
   get closed(): boolean {
@@ -575,7 +578,7 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
   freeze(): number {
     this.#bound();
     const m = this.#map;
-    if (m.shape.lockOffset >= 0) return ENOTSUPP;
+    if (m.shape.lockOffset >= 0 && freezeRefusesLockMaps(this.#emulator.kernelVersion)) return ENOTSUPP;
     if (freezeChecksWriteAccess(this.#emulator.kernelVersion) && !this.#canWrite) return EPERM;
     if (m.frozen) return EBUSY;
     m.frozen = true;

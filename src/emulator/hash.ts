@@ -3,7 +3,7 @@
 // slabs addressed by index (so programs address a value in place). The slabs are SharedArrayBuffers every
 // emulated CPU attaches to (shared.ts); every operation holds the map's structure lock while it walks or
 // changes buckets and free lists (the kernel's bucket locks, coarser), never while a program runs.
-import { roundUp8 } from '../engine.js';
+import { roundUp8, valueBufferSize } from '../map-layout.js';
 import { htabHash } from './jhash.js';
 import { BpfLru, type LruState } from './lru.js';
 import { E2BIG, EINVAL, ENOENT, ENOMEM, ENOSPC } from '../errno.js';
@@ -78,7 +78,7 @@ export class HashTable {
   constructor(shape: MapShape, opts: HashOptions, state?: HashState) {
     this.shape = shape;
     this.#slot = roundUp8(shape.valueSize);
-    this.stride = shape.percpu ? this.#slot * shape.ncpu : shape.valueSize;
+    this.stride = valueBufferSize(shape.valueSize, shape.percpu, shape.ncpu);
     this.#elem = roundUp8(this.stride);
     this.nBuckets = roundUpPow2(shape.maxEntries);
     this.#mask = this.nBuckets - 1;

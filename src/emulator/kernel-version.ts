@@ -33,6 +33,14 @@ export function freezeChecksWriteAccess(version: string): boolean {
 }
 
 /**
+ * BPF_MAP_FREEZE of a map whose value holds a lock: ENOTSUPP since the 6.2 btf_record rework (map_freeze
+ * refuses any map with a record); 6.1 refused only timers and kptrs and froze it (measured: 6.1 froze it).
+ */
+export function freezeRefusesLockMaps(version: string): boolean {
+  return versionAtLeast(version, '6.2');
+}
+
+/**
  * The errno for a lock in a map type that may not hold one (an LRU value with a bpf_spin_lock).
  * kernel/bpf/syscall.c map_check_btf: ENOTSUPP (524) until the 6.2 btf_record rework, EOPNOTSUPP since
  * (measured: 6.1 524, 6.12 and 6.18 EOPNOTSUPP).

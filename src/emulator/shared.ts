@@ -2,7 +2,7 @@
 // worker threads that run programs (cpus.ts) read and change the same maps. Untouched pages of a
 // SharedArrayBuffer are never committed by the OS, so a map's slabs are allocated whole at creation
 // (as a preallocated kernel map is) without costing memory until elements are used.
-import { roundUp8 } from '../engine.js';
+import { roundUp8 } from '../map-layout.js';
 
 /** A zeroed Int32Array over its own SharedArrayBuffer. */
 export function sharedInt32(n: number): Int32Array {

@@ -11,6 +11,9 @@ import { packageRoot } from '../package-root.js';
 export interface NativeMap {
   /** -1 once closed. */
   readonly fd: number;
+  /** The value and batch-token buffer sizes the addon checks this map's calls against (map-layout.ts's rules). */
+  readonly valueBufferSize: number;
+  readonly tokenSize: number;
   readonly closed: boolean;
   lookup(key: Uint8Array, value: Uint8Array, flags: number): number;
   update(key: Uint8Array, value: Uint8Array, flags: number): number;

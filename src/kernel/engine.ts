@@ -1,5 +1,6 @@
 // The kernel engine: the Engine seam (src/engine.ts) over the native addon, i.e. real bpf() calls through
 // libbpf. It adds nothing to the kernel's answers: every method returns what the syscall returned.
+import type { MapLayout } from '../map-layout.js';
 import { MapType, type BatchOpId } from '../constants.js';
 import type {
   FdEngine, FdMapHandle, MapAttrs, MapInfo, ObjectFailure, ObjectHandle, RawProgramHandle, RawProgramSpec,
@@ -12,6 +13,8 @@ import { loadKernelProgram, openKernelObject } from './object-engine.js';
 /** One kernel map fd. `info` is BPF_OBJ_GET_INFO_BY_FD as of opening; `queryInfo()` asks again. */
 export class KernelMapHandle implements FdMapHandle {
   readonly info: MapInfo;
+  /** As the addon computed it for this map (native/map.cc Wrap). */
+  readonly layout: MapLayout;
   readonly #native: NativeMap;
   // Mirrors the native state so the check before every operation costs no call into the addon.
   #closed = false;
@@ -19,6 +22,7 @@ export class KernelMapHandle implements FdMapHandle {
   constructor(native: NativeMap, info: MapInfo) {
     this.#native = native;
     this.info = info;
+    this.layout = { valueBufferSize: native.valueBufferSize, tokenSize: native.tokenSize };
   }
 
   /** The map's fd (-1 once closed); owned by this handle. */

@@ -1,5 +1,6 @@
 import { afterEach, expect, test } from 'vitest';
-import { bytes, createMap, u32, u64, u16, type BpfMap } from '../../src/index.js';
+import { bytes, createMap, MapType, possibleCpus, u32, u64, u16, type BpfMap } from '../../src/index.js';
+import { mapLayout } from '../../src/map-layout.js';
 import { describeEngines } from '../helpers/engines.js';
 
 describeEngines('per-CPU maps', (engine) => {
@@ -41,5 +42,19 @@ describeEngines('per-CPU maps', (engine) => {
     expect(() => createMap({ type: 'percpu_hash', key: u32, value: bytes(32769), maxEntries: 1, engine: e })).toThrowError(
       expect.objectContaining({ code: 'E2BIG', syscall: 'BPF_MAP_CREATE' }),
     );
+  });
+});
+
+describeEngines('map layout: what each engine copies', (engine) => {
+  test('every map type reports the value and batch-token sizes map-layout.ts computes', () => {
+    const e = engine();
+    for (const [type, keySize] of [['hash', 12], ['percpu_hash', 4], ['lru_hash', 2], ['lru_percpu_hash', 8], ['array', 4], ['percpu_array', 4]] as const) {
+      const id = MapType[({ hash: 'Hash', percpu_hash: 'PercpuHash', lru_hash: 'LruHash', lru_percpu_hash: 'LruPercpuHash', array: 'Array', percpu_array: 'PercpuArray' } as const)[type]];
+      using map = createMap({ type, key: bytes(keySize), value: bytes(12), maxEntries: 4, engine: e });
+      const layout = map.handle.layout;
+      expect(layout, type).toEqual(mapLayout(id, keySize, 12, possibleCpus(e)));
+      expect(layout.valueBufferSize, type).toBe(type.includes('percpu') ? 16 * possibleCpus(e) : 12);
+      expect(layout.tokenSize, type).toBe(type.includes('array') ? keySize : 4);
+    }
   });
 });

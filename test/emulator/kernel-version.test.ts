@@ -8,7 +8,7 @@ import { Emulator } from '../../src/emulator/index.js';
 import { checkProgram, type CheckedMap } from '../../src/emulator/checker/index.js';
 import { asm, PseudoLd } from '../../src/emulator/programs/isa.js';
 import {
-  freezeChecksWriteAccess, lockInWrongMapErrno, lruTargetFreeScales, parseKernelVersion, refusalAt, versionAtLeast,
+  freezeChecksWriteAccess, freezeRefusesLockMaps, lockInWrongMapErrno, lruTargetFreeScales, parseKernelVersion, refusalAt, versionAtLeast,
 } from '../../src/emulator/kernel-version.js';
 import { lruTargetFree } from '../../src/emulator/lru.js';
 import { EACCES, EBUSY, EINVAL, ENOTSUPP, EOPNOTSUPP, EPERM } from '../../src/errno.js';
@@ -27,6 +27,7 @@ describe('version rules', () => {
 
   test('each rule flips at its version', () => {
     expect([freezeChecksWriteAccess('6.4'), freezeChecksWriteAccess('6.5')]).toEqual([false, true]);
+    expect([freezeRefusesLockMaps('6.1'), freezeRefusesLockMaps('6.2')]).toEqual([false, true]);
     expect([lockInWrongMapErrno('6.1'), lockInWrongMapErrno('6.2')]).toEqual([ENOTSUPP, EOPNOTSUPP]);
     // 6.16 upstream, and the stable series it was backported to.
     expect(['6.1', '6.5', '6.6', '6.12', '6.13', '6.15', '6.16', '7.2'].map(lruTargetFreeScales)).toEqual([false, false, true, true, false, true, true, true]);
@@ -61,6 +62,14 @@ describe('the emulator answers as its kernelVersion', () => {
       const ro = new Emulator({ kernelVersion: version }).createMap(attrs({ flags: MapFlags.Rdonly }));
       if (typeof ro === 'number') throw new Error(`createMap: ${ro}`);
       expect(ro.freeze()).toBe(version === '6.1' ? 0 : EPERM);
+    }
+  });
+
+  test('freezing a lock-bearing map: allowed on 6.1, ENOTSUPP on 6.18', () => {
+    for (const [version, rc] of [['6.1', 0], ['6.18', ENOTSUPP]] as const) {
+      const h = new Emulator({ kernelVersion: version }).createMap(attrs({ type: MapType.Array, valueSize: 16, locks: [{ kind: 'spin', offset: 0 }] }));
+      if (typeof h === 'number') throw new Error(`createMap: ${h}`);
+      expect(h.freeze()).toBe(rc);
     }
   });
 
