@@ -119,6 +119,9 @@ export class EmulatedCpus {
   }
 
   #start(cpu: Cpu, job: Job): void {
+    // A thread takes tens of milliseconds to start: start every CPU's at once, so runs issued together
+    // begin together (as on kernel CPUs) instead of the first finishing before the second thread is up.
+    if (cpu.worker === undefined) for (const other of this.#cpus) if (other.worker === undefined && other !== cpu) this.#rest(other, this.#spawn(other));
     const worker = cpu.worker ?? this.#spawn(cpu);
     clearTimeout(cpu.idle);
     cpu.job = job;
@@ -170,8 +173,7 @@ export class EmulatedCpus {
   }
 
   /** Idle: the worker no longer holds the process open, and goes away if nothing comes for a while. */
-  #rest(cpu: Cpu): void {
-    const worker = cpu.worker;
+  #rest(cpu: Cpu, worker = cpu.worker): void {
     if (!worker) return;
     worker.unref();
     cpu.idle = setTimeout(() => {
