@@ -298,6 +298,7 @@ test('the fuzzer catches a divergence (it can fail)', () => {
       }
       lie.update = () => 0; // claims success, stores nothing
       Object.defineProperty(lie, 'info', { get: () => handle.info });
+      Object.defineProperty(lie, 'layout', { get: () => handle.layout });
       Object.defineProperty(lie, 'closed', { get: () => handle.closed });
       return lie as never;
     },
