@@ -246,7 +246,7 @@ export function loadEmulatorProgram(emulator: Emulator, spec: RawProgramSpec): R
   }
   const decoded = decodeInsns(spec.insns);
   const refused = checkProgram({
-    name: spec.name, type: spec.type, insns: decoded, relocs: [], functions: [],
+    name: spec.name, type: spec.type, insns: decoded, relocs: [], functions: [], kernelVersion: emulator.kernelVersion,
     mapOf: (ref) => (ref.index === undefined || !maps[ref.index] ? undefined : checkedHandle(maps[ref.index]!)),
   });
   if (refused) return { errno: refused.errno, syscall: 'BPF_PROG_LOAD', program: spec.name, log: refused.log };
@@ -331,7 +331,7 @@ export class EmulatorObject implements ObjectHandle {
     for (const p of this.#parsed.programs) {
       if (!this.#autoload.get(p.name)) continue;
       const refused = checkProgram({
-        name: p.name, type: p.type, insns: p.insns, relocs: p.relocs, functions: p.functions,
+        name: p.name, type: p.type, insns: p.insns, relocs: p.relocs, functions: p.functions, kernelVersion: this.#emulator.kernelVersion,
         mapOf: (ref) => {
           const def = ref.name === undefined ? undefined : this.#parsed.maps.find((m) => m.name === ref.name);
           const map = ref.name === undefined ? undefined : this.#maps.get(ref.name);

@@ -5,6 +5,8 @@ import { describe, expect, test } from 'vitest';
 import { MapFlags, MapType } from '../../src/constants.js';
 import type { MapAttrs } from '../../src/engine.js';
 import { Emulator } from '../../src/emulator/index.js';
+import { openObject, type BpfVerifierError } from '../../src/index.js';
+import { fixture } from '../kernel/bpf-fixtures.js';
 import { checkProgram, type CheckedMap } from '../../src/emulator/checker/index.js';
 import { asm, PseudoLd } from '../../src/emulator/programs/isa.js';
 import {
@@ -92,4 +94,18 @@ describe('the emulator answers as its kernelVersion', () => {
     expect(then?.log).toMatch(/\noff 8 doesn't point to 'struct bpf_spin_lock'\n$/);
     expect(then?.log.split('\n')[0]).toBe(now?.log.split('\n')[0]); // the instruction line stays
   });
+});
+
+test('an Emulator at 6.12 refuses a reject fixture with that kernel\'s words', () => {
+  const path = fixture('reject_exit_locked');
+  const refusal = (kernelVersion: string): string => {
+    try {
+      openObject(path, { engine: new Emulator({ kernelVersion }) });
+    } catch (e) {
+      return (e as BpfVerifierError).message;
+    }
+    throw new Error('loaded');
+  };
+  expect(refusal('6.12')).toMatch(/bpf_spin_unlock is missing/);
+  expect(refusal('6.18')).toMatch(/cannot be used inside bpf_spin_lock-ed region/);
 });
