@@ -3,7 +3,7 @@
 import { roundUp8, valueBufferSize } from '../map-layout.js';
 import { sharedValueSlab, whileLocked } from './shared.js';
 import { E2BIG, EEXIST, EINVAL, ENOENT } from '../errno.js';
-import { BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, clearLock, copyBytes, copyExceptLock, type MapShape } from './storage.js';
+import { BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, clearLock, copyBytes, copyExceptLock, copyValueOut, type MapShape } from './storage.js';
 
 /** An ArrayTable's shared memory: post it to a worker and attach there with `new ArrayTable(shape, state)`. */
 export interface ArrayState {
@@ -43,7 +43,7 @@ export class ArrayTable {
     if (i >= this.shape.maxEntries) return ENOENT;
     const base = i * this.#elem;
     if (withValueLock) this.#underValueLock(base, () => copyBytes(this.#values, base, out, 0, this.stride));
-    else copyBytes(this.#values, base, out, 0, this.stride);
+    else copyValueOut(this.#values, base, out, 0, this.stride, this.shape);
     clearLock(out, 0, this.shape.lockOffset);
     return 0;
   }

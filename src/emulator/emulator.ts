@@ -18,7 +18,7 @@ import { ArrayTable } from './array.js';
 import { checkCreate } from './create.js';
 import { HashTable } from './hash.js';
 import { lruTargetFree } from './lru.js';
-import { freezeChecksWriteAccess, freezeRefusesLockMaps, parseKernelVersion } from './kernel-version.js';
+import { freezeChecksWriteAccess, freezeRefusesLockMaps, parseKernelVersion, percpuLookupCopiesPadding } from './kernel-version.js';
 import { EACCES, EBUSY, EEXIST, EINVAL, ENAMETOOLONG, ENOENT, ENOMEM, ENOTDIR, ENOTSUPP, EPERM } from '../errno.js';
 import { mapLayout, type MapLayout } from '../map-layout.js';
 import { programSide, type ProgramMap, type ProgramSide } from './program-map.js';
@@ -209,6 +209,7 @@ export class Emulator implements Engine {
       maxEntries: plan.maxEntries,
       ncpu: this.#cpus,
       percpu,
+      percpuPadding: percpuLookupCopiesPadding(this.kernelVersion),
       lockOffset: lockOffsetOf(attrs.locks),
     };
     let table: Table;

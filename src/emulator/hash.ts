@@ -8,7 +8,7 @@ import { roundUp8, valueBufferSize } from '../map-layout.js';
 import { htabHash } from './jhash.js';
 import { BpfLru, type LruState } from './lru.js';
 import { E2BIG, EINVAL, ENOENT, ENOMEM, ENOSPC } from '../errno.js';
-import { BPF_EXIST, BPF_F_LOCK, checkFlags, clearLock, copyBytes, copyExceptLock, type MapShape } from './storage.js';
+import { BPF_EXIST, BPF_F_LOCK, checkFlags, clearLock, copyBytes, copyExceptLock, copyValueOut, type MapShape } from './storage.js';
 import { lockWord, sharedBytes, sharedInt32, sharedValueSlab, unlockWord, whileLocked, type SharedViews } from './shared.js';
 
 export interface HashOptions {
@@ -296,7 +296,7 @@ export class HashTable {
   #readAll(i: number, out: Uint8Array, off: number, withValueLock = false): void {
     const base = i * this.#elem;
     if (withValueLock) this.#underValueLock(base, () => copyBytes(this.#values, base, out, off, this.stride));
-    else copyBytes(this.#values, base, out, off, this.stride);
+    else copyValueOut(this.#values, base, out, off, this.stride, this.shape);
     clearLock(out, off, this.shape.lockOffset);
   }
 

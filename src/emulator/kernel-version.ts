@@ -33,6 +33,16 @@ export function freezeChecksWriteAccess(version: string): boolean {
 }
 
 /**
+ * A per-CPU map's syscall lookup copies each CPU's whole round_up(value_size, 8) slot, padding included
+ * (hashtab.c bpf_percpu_hash_copy, arraymap.c bpf_percpu_array_copy with bpf_long_memcpy of the rounded
+ * size); newer kernels copy value_size bytes of each slot and leave the caller's padding bytes as they
+ * were. Bounded by measurement only: 6.18 copies the padding, 7.2 does not.
+ */
+export function percpuLookupCopiesPadding(version: string): boolean {
+  return !versionAtLeast(version, '7.2');
+}
+
+/**
  * BPF_MAP_FREEZE of a map whose value holds a lock: ENOTSUPP since the 6.2 btf_record rework (map_freeze
  * refuses any map with a record); 6.1 refused only timers and kptrs and froze it (measured: 6.1 froze it).
  */

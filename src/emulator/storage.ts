@@ -1,4 +1,5 @@
 // What every emulated map shares: its attributes, the element flags' rule, and the lock field rule for copies.
+import { roundUp8 } from '../map-layout.js';
 import { UpdateFlags } from '../constants.js';
 import { EEXIST, ENOENT } from '../errno.js';
 import type { LockField } from '../engine.js';
@@ -16,8 +17,20 @@ export interface MapShape {
   maxEntries: number;
   ncpu: number;
   percpu: boolean;
+  /**
+   * Per-CPU maps: the syscall's lookup copies each CPU's round_up(value_size, 8) slot whole, padding
+   * included (kernel-version.ts percpuLookupCopiesPadding); else only value_size bytes of each.
+   */
+  percpuPadding: boolean;
   /** The lock word's offset in the value, or -1. Userspace never reads or writes it (it reads as 0). */
   lockOffset: number;
+}
+
+/** A value out to a syscall caller: `n` bytes, or for per-CPU maps without padding, value_size of each slot. */
+export function copyValueOut(src: Uint8Array, base: number, out: Uint8Array, off: number, n: number, shape: MapShape): void {
+  if (!shape.percpu || shape.percpuPadding) return copyBytes(src, base, out, off, n);
+  const slot = roundUp8(shape.valueSize);
+  for (let cpu = 0; cpu < shape.ncpu; cpu++) copyBytes(src, base + cpu * slot, out, off + cpu * slot, shape.valueSize);
 }
 
 export function lockOffsetOf(locks: readonly LockField[] | undefined): number {

@@ -109,3 +109,16 @@ test('an Emulator at 6.12 refuses a reject fixture with that kernel\'s words', (
   expect(refusal('6.12')).toMatch(/bpf_spin_unlock is missing/);
   expect(refusal('6.18')).toMatch(/cannot be used inside bpf_spin_lock-ed region/);
 });
+
+test('a per-CPU lookup copies each slot\'s padding on 6.18, only value_size of it on 7.2', () => {
+  for (const [kernelVersion, padding] of [['6.18', 4], ['7.2', 0]] as const) {
+    const emulator = new Emulator({ kernelVersion, possibleCpus: 2 });
+    const h = emulator.createMap(attrs({ type: MapType.PercpuArray, valueSize: 12, maxEntries: 1 }));
+    if (typeof h === 'number') throw new Error(`create: ${h}`);
+    expect(h.update(new Uint8Array(4), new Uint8Array(32).fill(4), 0)).toBe(0);
+    const out = new Uint8Array(32);
+    expect(h.lookup(new Uint8Array(4), out, 0)).toBe(0);
+    expect([...out.subarray(8, 16)], kernelVersion).toEqual([4, 4, 4, 4, padding, padding, padding, padding]);
+    h.close();
+  }
+});
