@@ -1,0 +1,33 @@
+// The emulator's CPUs: runAsync runs on one worker thread per possible CPU, so runs issued together run on
+// different CPUs at once; bpf_get_smp_processor_id answers the run's CPU, and per-CPU maps use its slot.
+// A synchronous run runs on this thread as the Emulator's currentCpu.
+import { expect, test } from 'vitest';
+import { createMap, Emulator, loadProgram, ProgramType, u32, u64 } from '../../src/index.js';
+import { AtomicOp, asm, encodeInsns, JmpOp, PseudoLd } from '../../src/emulator/programs/isa.js';
+
+/** *percpu_array[0] += 1 on this CPU; returns bpf_get_smp_processor_id(). */
+const countOnThisCpu = encodeInsns([
+  asm.st(4, 10, -4, 0), // key = 0
+  ...asm.ldImm64(1, 0n, PseudoLd.MapIdx), // r1 = maps[0]
+  asm.mov64Reg(2, 10),
+  asm.alu64Imm(0x00, 2, -4), // r2 = fp - 4 (BPF_ADD)
+  asm.call(1), // bpf_map_lookup_elem
+  asm.jmpImm(JmpOp.Jeq, 0, 0, 2),
+  asm.mov64Imm(1, 1),
+  asm.atomic(8, AtomicOp.Add, 0, 1, 0),
+  asm.call(8), // bpf_get_smp_processor_id
+  asm.exit(),
+]);
+
+test('runs issued together run on different CPUs; each counts into its own per-CPU slot', async () => {
+  const emulator = new Emulator({ possibleCpus: 2, currentCpu: 1 });
+  using counts = createMap({ type: 'percpu_array', key: u32, value: u64, maxEntries: 1, engine: emulator });
+  using prog = loadProgram({ type: ProgramType.Syscall, insns: countOnThisCpu, maps: [counts], engine: emulator });
+  // Long enough that the second is issued while the first still runs: they must be on different CPUs.
+  const runs = await Promise.all([prog.runAsync({ ctx: new Uint8Array(8), repeat: 20_000 }), prog.runAsync({ ctx: new Uint8Array(8), repeat: 20_000 })]);
+  expect(runs.map((r) => r.retval).sort()).toEqual([0, 1]);
+  expect(counts.get(0)).toEqual([20_000n, 20_000n]);
+  // This thread runs as currentCpu.
+  expect(prog.run({ ctx: new Uint8Array(8) }).retval).toBe(1);
+  expect(counts.get(0)).toEqual([20_000n, 20_001n]);
+});
