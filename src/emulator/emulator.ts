@@ -18,7 +18,7 @@ import { ArrayTable } from './array.js';
 import { checkCreate } from './create.js';
 import { HashTable } from './hash.js';
 import { lruTargetFree } from './lru.js';
-import { freezeChecksWriteAccess, freezeRefusesLockMaps, parseKernelVersion, percpuLookupCopiesPadding } from './kernel-version.js';
+import { freezeChecksWriteAccess, freezeRefusesLockMaps, lookupChecksAccessFirst, parseKernelVersion, percpuLookupCopiesPadding } from './kernel-version.js';
 import { EACCES, EBUSY, EEXIST, EINVAL, ENAMETOOLONG, ENOENT, ENOMEM, ENOTDIR, ENOTSUPP, EPERM } from '../errno.js';
 import { mapLayout, type MapLayout } from '../map-layout.js';
 import { programSide, type ProgramMap, type ProgramSide } from './program-map.js';
@@ -436,6 +436,10 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
   lookup(key: Uint8Array, value: Uint8Array, flags: number): number {
     this.#keyValueFlags(key, value, flags);
     const m = this.#map;
+    // kernel/bpf/syscall.c map_lookup_elem: the fd's read access is checked before the flags on 7.2,
+    // after them on 6.18 and earlier (kernel-version.ts).
+    const accessFirst = lookupChecksAccessFirst(this.#emulator.kernelVersion);
+    if (accessFirst && !this.#canRead) return EPERM;
     if (flags & ~BPF_F_LOCK) return EINVAL;
     if (!this.#canRead) return EPERM;
     if ((flags & BPF_F_LOCK) && !m.spinLock) return EINVAL;

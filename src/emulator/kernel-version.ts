@@ -33,6 +33,15 @@ export function freezeChecksWriteAccess(version: string): boolean {
 }
 
 /**
+ * BPF_MAP_LOOKUP_ELEM on an fd without read access and with flags it refuses: EINVAL on 6.18 (flags are
+ * checked first in kernel/bpf/syscall.c map_lookup_elem), EPERM on 7.2 (the fd's access first). Bounded
+ * by measurement only (test/diff in bpfkit vm: 6.18 EINVAL, 7.2 EPERM).
+ */
+export function lookupChecksAccessFirst(version: string): boolean {
+  return versionAtLeast(version, '7.2');
+}
+
+/**
  * A per-CPU map's syscall lookup copies each CPU's whole round_up(value_size, 8) slot, padding included
  * (hashtab.c bpf_percpu_hash_copy, arraymap.c bpf_percpu_array_copy with bpf_long_memcpy of the rounded
  * size); newer kernels copy value_size bytes of each slot and leave the caller's padding bytes as they

@@ -33,8 +33,8 @@ export function sharedValueSlab(n: number): Uint8Array {
 export type SharedViews = Record<string, Int32Array | Uint32Array | Uint8Array | Uint16Array>;
 
 // A mutex in one Int32 word (Drepper, "Futexes are tricky": 0 free, 1 held, 2 held with waiters). It
-// stands in for the kernel's raw spinlocks around a map's structure (hashtab.c bucket locks, the LRU list
-// locks): held only inside one map operation, never across a program's instructions.
+// stands in for the kernel's raw spinlocks held inside one map operation (a hash map's free list and LRU
+// lists; the bucket locks are sequence locks in hash.ts) and for bpf_spin_lock (cpu-locks.ts).
 const SPINS = 64;
 
 export function lockWord(word: Int32Array, index: number): void {

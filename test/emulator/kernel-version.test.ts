@@ -122,3 +122,13 @@ test('a per-CPU lookup copies each slot\'s padding on 6.18, only value_size of i
     h.close();
   }
 });
+
+test('a lookup with bad flags on a write-only fd: EINVAL on 6.18, EPERM on 7.2', () => {
+  for (const [kernelVersion, errno] of [['6.18', -22], ['7.2', -1]] as const) {
+    const emulator = new Emulator({ kernelVersion });
+    const h = emulator.createMap(attrs({ flags: MapFlags.Wronly }));
+    if (typeof h === 'number') throw new Error(`create: ${h}`);
+    expect(h.lookup(new Uint8Array(4), new Uint8Array(8), 1), kernelVersion).toBe(errno);
+    h.close();
+  }
+});
