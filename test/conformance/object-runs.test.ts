@@ -1,6 +1,6 @@
 // BPF objects on every engine: open/load, typed maps of the object, map reuse, BPF_PROG_TEST_RUN (sync,
 // async, SEC("syscall")), and every way a load can fail. (Map reuse: objects.test.ts.)
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
@@ -55,7 +55,11 @@ describeEngines('BPF objects: open, run, reuse, fail', (engine) => {
     expect(() => openObject('/nonexistent/x.bpf.o', { engine: engine() })).toThrowError(expect.objectContaining({ code: 'ENOENT' }));
     const junk = join(tmpdir(), `bpfkit-junk-${process.pid}.o`);
     writeFileSync(junk, 'not an ELF file');
-    expect(() => openObject(junk, { engine: engine() })).toThrow(BpfError);
+    try {
+      expect(() => openObject(junk, { engine: engine() })).toThrow(BpfError);
+    } finally {
+      rmSync(junk, { force: true });
+    }
     const obj = openObject(fixture('unlocked'), { engine: engine() });
     obj.close();
     obj.close();

@@ -3,10 +3,10 @@
 // definitions, for objects the verifier or bpfkit refuses to load). Plus the ELF refusals, and the
 // loader_features fixture's linking (subprograms, callbacks, global data, '?' sections) checked by hand.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { afterAll, describe, expect, test } from 'vitest';
 import { openObject } from '../../src/index.js';
 import { packageRoot } from '../../src/package-root.js';
 import { parseBtf, parseBtfExt } from '../../src/btf/types.js';
@@ -295,9 +295,16 @@ describe('loader_features: linking as libbpf does', () => {
   });
 });
 
+/** Temporary object folders, removed when the file's tests end. */
+const tempDirs: string[] = [];
+afterAll(() => {
+  for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
+});
+
 /** Compiles C source (with bpfkit.h) into a temporary .bpf.o, as the Makefile would. */
 function compileTemp(name: string, source: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'bpfkit-loader-'));
+  tempDirs.push(dir);
   const src = join(dir, `${name}.bpf.c`);
   const obj = join(dir, `${name}.bpf.o`);
   writeFileSync(src, source);
