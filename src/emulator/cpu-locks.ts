@@ -6,7 +6,7 @@
 // Word states (both kinds): 0 free, 1 held, 2 held with waiters (a waiter sleeps in Atomics.wait and the
 // unlock wakes it), so an uncontended lock/unlock is one compare-exchange and one exchange.
 import { EDEADLK, ETIMEDOUT } from '../errno.js';
-import { ProgramFault } from './programs/memory.js';
+import { int32Of, ProgramFault } from './programs/memory.js';
 import { lockWord, unlockWord } from './shared.js';
 
 
@@ -19,17 +19,13 @@ const ABBA_CHECK_NS = 1_000_000;
 /** Int32 words per CPU in the held-locks tables: the count, then (slab, offset) per entry, padded. */
 const TABLE_STRIDE = 64;
 
-const wordsByBuffer = new WeakMap<ArrayBufferLike, Int32Array>();
-
 /** The Int32 view of a lock word's buffer; faults unless `lock` is 4 aligned bytes of a map value. */
 function wordsOf(lock: Uint8Array, what: string): Int32Array {
   const buffer = lock.buffer;
   if (!(buffer instanceof SharedArrayBuffer) || lock.byteOffset % 4 !== 0 || lock.length < 4) {
     throw new ProgramFault(`${what}: the lock is not a 4-byte aligned word of a map value`);
   }
-  let words = wordsByBuffer.get(buffer);
-  if (words === undefined) wordsByBuffer.set(buffer, (words = new Int32Array(buffer)));
-  return words;
+  return int32Of(buffer);
 }
 
 function unlockRes(words: Int32Array, index: number): void {
