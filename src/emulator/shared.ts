@@ -66,3 +66,26 @@ export function whileLocked(word: Int32Array, index: number, body: () => void): 
     unlockWord(word, index);
   }
 }
+
+/**
+ * Slabs are read and written a word at a time where the bytes allow it: a short byte loop costs more than
+ * the rest of a lookup in V8. The words are the host's byte order, so only where that is little-endian
+ * (as BPF maps' bytes are on x86-64 and arm64) is a word's low byte the first byte.
+ */
+export const WORDS_ARE_LE = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1;
+
+/** `n` bytes (a multiple of 4) from `words` at word `w` to `out` at `off`. Little-endian hosts only. */
+export function wordsOut(words: Int32Array, w: number, out: Uint8Array, off: number, n: number): void {
+  for (let j = 0; j < n; j += 4) {
+    const x = words[w++]!;
+    out[off + j] = x;
+    out[off + j + 1] = x >> 8;
+    out[off + j + 2] = x >> 16;
+    out[off + j + 3] = x >> 24;
+  }
+}
+
+/** `n` bytes (a multiple of 4) of `src` from `off` into `words` from word `w`. Little-endian hosts only. */
+export function wordsIn(src: Uint8Array, off: number, words: Int32Array, w: number, n: number): void {
+  for (let j = 0; j < n; j += 4) words[w++] = src[off + j]! | (src[off + j + 1]! << 8) | (src[off + j + 2]! << 16) | (src[off + j + 3]! << 24);
+}
