@@ -42,13 +42,29 @@ export function lookupChecksAccessFirst(version: string): boolean {
 }
 
 /**
- * A per-CPU map's syscall lookup copies each CPU's whole round_up(value_size, 8) slot, padding included
- * (hashtab.c bpf_percpu_hash_copy, arraymap.c bpf_percpu_array_copy with bpf_long_memcpy of the rounded
- * size); newer kernels copy value_size bytes of each slot and leave the caller's padding bytes as they
- * were. Bounded by measurement only: 6.18 copies the padding, 7.2 does not.
+ * A per-CPU map's syscall lookup returns the padding of each CPU's round_up(value_size, 8) slot as an
+ * update stored it: until 7.0 an update copied whole slots from the caller (copy_map_value_long), so the
+ * caller's padding bytes round-trip. Since 7.0 (the BPF_F_CPU series below: hashtab.c pcpu_copy_value,
+ * arraymap.c bpf_percpu_array_update use copy_map_value) an update stores value_size bytes of each slot, so
+ * a lookup's whole-slot copy returns zeros in the padding. Measured: 6.18 round-trips it; 7.2 returns zeros
+ * (a probe with 0xaa-filled lookup buffers in bpfkit vm).
  */
 export function percpuLookupCopiesPadding(version: string): boolean {
-  return !versionAtLeast(version, '7.2');
+  return !versionAtLeast(version, '7.0');
+}
+
+/**
+ * The element flags BPF_F_CPU (8, the CPU in the flags' upper 32 bits) and BPF_F_ALL_CPUS (16) on
+ * PERCPU_HASH, LRU_PERCPU_HASH and PERCPU_ARRAY: "bpf: Introduce BPF_F_CPU and BPF_F_ALL_CPUS flags for
+ * percpu maps" (Leon Hwang, v13 applied to bpf-next on 2026-01-07, so merged for 7.0). include/linux/bpf.h
+ * bpf_map_check_op_flags checks them (EINVAL on other maps or both together, ERANGE for a CPU that is not
+ * possible); lookup and lookup batch take BPF_F_CPU, update and update batch both, and with either the
+ * value buffer is one value_size value (kernel/bpf/syscall.c bpf_map_value_size). The same series let
+ * per-CPU updates take flags up to BPF_F_ALL_CPUS (hashtab.c htab_map_check_update_flags), so 3 is
+ * accepted there as BPF_ANY. Before, every such flag was EINVAL. Measured: 6.18 refuses them, 7.2 accepts.
+ */
+export function percpuCpuFlags(version: string): boolean {
+  return versionAtLeast(version, '7.0');
 }
 
 /**
@@ -77,6 +93,31 @@ export function lruTargetFreeScales(version: string): boolean {
   const [major, minor] = parseKernelVersion(version);
   if (major === 6 && (minor === 6 || minor === 12 || minor === 15)) return true;
   return versionAtLeast(version, '6.16');
+}
+
+/**
+ * A program's bpf_map_update_elem, bpf_map_delete_elem and bpf_for_each_map_elem leave their result in the
+ * low 32 bits of r0 with the upper 32 zero, so a negative errno reads as 0x00000000ffffffea, not -22.
+ * kernel/bpf/verifier.c do_misc_fixups (JIT, 64-bit) turns such a call into a direct call of the map's op
+ * (ops->map_update_elem, map_delete_elem, map_for_each_callback, also push/pop/peek/redirect), and those
+ * returned `int` until 6.4 ("bpf: return long from bpf_map_ops funcs", d7ba4cc900bf): the x86-64 op set
+ * only %eax. Since then they return `long`, sign-extended. Measured in bpfkit vm: 6.1 zero-extends (the
+ * for_each fixture's flags=1 EINVAL, a random program's array delete), 6.12 and 6.18 sign-extend. The
+ * kernel keeps the generic (sign-extending) helper at a call site that sees two different maps
+ * (bpf_map_ptr_poisoned); the emulator does not track that and treats every call site as inlined.
+ */
+export function mapOpResultIsInt(version: string): boolean {
+  return !versionAtLeast(version, '6.4');
+}
+
+/**
+ * The cpu v4 instructions: sign-extending loads (BPF_MEMSX) and moves (MOVSX), signed division and modulo
+ * (off 1), unconditional byte swaps (BPF_ALU64 | BPF_END) and 32-bit-offset jumps (gotol), merged together
+ * for 6.6 ("bpf: Support new sign-extension load insns" and its series, kernel/bpf/verifier.c). 6.1 refuses
+ * them (measured: test/diff's random programs in bpfkit vm). The emulator accepts them at every version.
+ */
+export function cpuV4Instructions(version: string): boolean {
+  return versionAtLeast(version, '6.6');
 }
 
 /** A verifier refusal: the reason (the log's last line, or the last lines for a two-line message) and errno. */

@@ -11,6 +11,7 @@ import type {
 import { EBADF, EBUSY, EINVAL, ENOENT, ENOEXEC, ENOTSUPP, errnoOfCode } from '../errno.js';
 import { checkProgram, type CheckedMap } from './checker/index.js';
 import { Emulator, EmulatorMapHandle } from './emulator.js';
+import { mapOpResultIsInt } from './kernel-version.js';
 import type { ProgramMap } from './program-map.js';
 import { decodeInsns } from './programs/isa.js';
 import { kfuncByName } from './programs/kfuncs.js';
@@ -37,6 +38,8 @@ export interface ProgramSource {
   lines: ParsedProgram['lines'];
   /** The maps it may refer to: by name (object programs) or by index (raw programs). */
   maps: { name?: string; index?: number; map: ProgramMap }[];
+  /** The Emulator's kernelVersion when it was loaded: the load-time rewrites follow it (linkProgram). */
+  kernelVersion: string;
 }
 
 /** A loaded program across threads: a key the worker CPUs cache it by, its source, its closed flag (shared). */
@@ -58,7 +61,8 @@ export function linkProgram(source: ProgramSource, mapOf: (ref: { name?: string;
   const memory = new Memory();
   const insns = link(source.name, source.insns, memory, mapOf, source.relocs);
   if (!Array.isArray(insns)) return insns;
-  return { exec: { insns, name: source.name, functions: source.functions }, memory, lines: source.lines, type: source.type };
+  const exec = { insns, name: source.name, functions: source.functions, mapOpResultIsInt: mapOpResultIsInt(source.kernelVersion) };
+  return { exec, memory, lines: source.lines, type: source.type };
 }
 
 /** libbpf bpf_object__resolve_externs (before any map exists): the `.kconfig` map's bytes, or the failure. */
@@ -252,7 +256,7 @@ export function loadEmulatorProgram(emulator: Emulator, spec: RawProgramSpec): R
   if (refused) return { errno: refused.errno, syscall: 'BPF_PROG_LOAD', program: spec.name, log: refused.log };
   const source: ProgramSource = {
     name: spec.name, type: spec.type, insns: decoded, relocs: [], functions: [], lines: new Map(),
-    maps: maps.map((map, index) => ({ index, map })),
+    maps: maps.map((map, index) => ({ index, map })), kernelVersion: emulator.kernelVersion,
   };
   const linked = linkProgram(source, (ref) => (ref.index === undefined ? undefined : maps[ref.index]));
   if (!('exec' in linked)) return linked;
@@ -342,7 +346,7 @@ export class EmulatorObject implements ObjectHandle {
         this.#closeMaps();
         return { errno: refused.errno, syscall: 'BPF_PROG_LOAD', program: p.name, log: refused.log };
       }
-      const source: ProgramSource = { name: p.name, type: p.type, insns: p.insns, relocs: p.relocs, functions: p.functions, lines: p.lines, maps };
+      const source: ProgramSource = { name: p.name, type: p.type, insns: p.insns, relocs: p.relocs, functions: p.functions, lines: p.lines, maps, kernelVersion: this.#emulator.kernelVersion };
       const linked = linkProgram(source, (ref) => (ref.name === undefined ? undefined : this.#maps.get(ref.name)));
       if (!('exec' in linked)) {
         this.#closeMaps();

@@ -95,10 +95,16 @@ interface Scope {
 export interface GeneratorOptions {
   /** Approximate number of body items. */
   items?: number;
+  /**
+   * Use the v4 instructions (sign-extending loads and moves, signed division, bswap): true by default; false
+   * for kernels before 6.6 (kernel-version.ts cpuV4Instructions), which refuse them. The same random choices
+   * are drawn either way, so a seed gives the same program shapes; v4 instructions become their plain forms.
+   */
+  isaV4?: boolean;
 }
 
 export function generateProgram(rng: Prng, options: GeneratorOptions = {}): GeneratedProgram {
-  return new Generator(rng).program(options.items ?? rng.range(8, 40));
+  return new Generator(rng, options.isaV4 ?? true).program(options.items ?? rng.range(8, 40));
 }
 
 class Generator {
@@ -107,9 +113,16 @@ class Generator {
   /** Stack bytes written on every path so far: offset from r10 (negative). */
   readonly written = new Set<number>();
   loops = 0;
+  readonly v4: boolean;
 
-  constructor(rng: Prng) {
+  constructor(rng: Prng, v4: boolean) {
     this.rng = rng;
+    this.v4 = v4;
+  }
+
+  /** A sign-extending load, or a plain one without v4 instructions. */
+  ldxsx(size: 1 | 2 | 4, dst: number, src: number, off: number): Insn {
+    return this.v4 ? asm.ldxsx(size, dst, src, off) : asm.ldx(size, dst, src, off);
   }
 
   program(items: number): GeneratedProgram {
@@ -221,14 +234,16 @@ class Generator {
     if (kind === 0) return is64 ? asm.neg64(dst) : asm.neg32(dst);
     if (kind === 1) {
       const src = rng.pick(ALU_REGS);
-      return is64 ? asm.movsx64(dst, src, rng.pick([8, 16, 32] as const)) : asm.movsx32(dst, src, rng.pick([8, 16] as const));
+      const mov = is64 ? asm.movsx64(dst, src, rng.pick([8, 16, 32] as const)) : asm.movsx32(dst, src, rng.pick([8, 16] as const));
+      return this.v4 ? mov : is64 ? asm.mov64Reg(dst, src) : asm.mov32Reg(dst, src);
     }
     if (kind === 2) {
       const bits = rng.pick([16, 32, 64] as const);
-      return rng.chance(0.4) ? asm.bswap(dst, bits) : asm.endian(dst, bits, rng.chance(0.5) ? 'be' : 'le');
+      if (rng.chance(0.4)) return this.v4 ? asm.bswap(dst, bits) : asm.endian(dst, bits, 'be');
+      return asm.endian(dst, bits, rng.chance(0.5) ? 'be' : 'le');
     }
     const op = rng.chance(0.25) ? rng.pick([AluOp.Div, AluOp.Mod]) : rng.pick(BIN_OPS);
-    const signed = (op === AluOp.Div || op === AluOp.Mod) && rng.chance(0.5) ? 1 : 0;
+    const signed = (op === AluOp.Div || op === AluOp.Mod) && rng.chance(0.5) && this.v4 ? 1 : 0;
     const shift = op === AluOp.Lsh || op === AluOp.Rsh || op === AluOp.Arsh;
     if (rng.chance(0.5)) {
       // Register source: any scalar (division by zero and oversized shifts are defined at run time).
@@ -329,7 +344,7 @@ class Generator {
     const off = this.readableSlot(size);
     if (off === undefined) return undefined;
     const dst = this.reg(scope);
-    return [size !== 8 && rng.chance(0.3) ? asm.ldxsx(size, dst, FP, off) : asm.ldx(size, dst, FP, off)];
+    return [size !== 8 && rng.chance(0.3) ? this.ldxsx(size, dst, FP, off) : asm.ldx(size, dst, FP, off)];
   }
 
   atomicOp(): number {
@@ -386,7 +401,7 @@ class Generator {
         const off = size * rng.int(8 / size);
         const k = rng.int(4);
         if (k === 0) body.push(asm.ldx(size, rng.pick(SAVED), 0, off));
-        else if (k === 1 && size !== 8) body.push(asm.ldxsx(size, rng.pick(SAVED), 0, off));
+        else if (k === 1 && size !== 8) body.push(this.ldxsx(size, rng.pick(SAVED), 0, off));
         else if (k === 2) body.push(asm.stx(size, 0, rng.pick(SAVED), off));
         else if (k === 3 && size >= 4) {
           const op = this.atomicOp();
@@ -441,7 +456,7 @@ class Generator {
       const k = rng.int(n - size + 1);
       const what = rng.int(5);
       if (what <= 1) body.push(asm.ldx(size, rng.pick(scalars), 2, k));
-      else if (what === 2 && size !== 8) body.push(asm.ldxsx(size, rng.pick(scalars), 2, k));
+      else if (what === 2 && size !== 8) body.push(this.ldxsx(size, rng.pick(scalars), 2, k));
       else if (what === 3) body.push(asm.stx(size, 2, rng.pick(scalars), k));
       else body.push(asm.st(size, 2, k, this.imm32()));
     }

@@ -8,9 +8,12 @@ import { Emulator } from '../../src/emulator/index.js';
 import { openObject, type BpfVerifierError } from '../../src/index.js';
 import { fixture } from '../kernel/bpf-fixtures.js';
 import { checkProgram, type CheckedMap } from '../../src/emulator/checker/index.js';
-import { asm, PseudoLd } from '../../src/emulator/programs/isa.js';
+import { AluOp, Class, Mode, asm, PseudoLd } from '../../src/emulator/programs/isa.js';
+import type { Insn } from '../../src/emulator/programs/types.js';
+import { generateProgram, Prng } from '../diff/random-programs.js';
 import {
-  freezeChecksWriteAccess, freezeRefusesLockMaps, lockInWrongMapErrno, lruTargetFreeScales, parseKernelVersion, refusalAt, versionAtLeast,
+  cpuV4Instructions, freezeChecksWriteAccess, freezeRefusesLockMaps, lockInWrongMapErrno, lruTargetFreeScales, parseKernelVersion, percpuCpuFlags,
+  percpuLookupCopiesPadding, refusalAt, versionAtLeast,
 } from '../../src/emulator/kernel-version.js';
 import { lruTargetFree } from '../../src/emulator/lru.js';
 import { EACCES, EBUSY, EINVAL, ENOTSUPP, EOPNOTSUPP, EPERM } from '../../src/errno.js';
@@ -31,6 +34,9 @@ describe('version rules', () => {
     expect([freezeChecksWriteAccess('6.4'), freezeChecksWriteAccess('6.5')]).toEqual([false, true]);
     expect([freezeRefusesLockMaps('6.1'), freezeRefusesLockMaps('6.2')]).toEqual([false, true]);
     expect([lockInWrongMapErrno('6.1'), lockInWrongMapErrno('6.2')]).toEqual([ENOTSUPP, EOPNOTSUPP]);
+    // The BPF_F_CPU series (7.0): the per-CPU element flags, and updates that no longer store slot padding.
+    expect(['6.18', '6.19', '7.0', '7.2'].map(percpuCpuFlags)).toEqual([false, false, true, true]);
+    expect(['6.18', '6.19', '7.0', '7.2'].map(percpuLookupCopiesPadding)).toEqual([true, true, false, false]);
     // 6.16 upstream, and the stable series it was backported to.
     expect(['6.1', '6.5', '6.6', '6.12', '6.13', '6.15', '6.16', '7.2'].map(lruTargetFreeScales)).toEqual([false, false, true, true, false, true, true, true]);
     expect([lruTargetFree(4, 2, '6.1'), lruTargetFree(4, 2, '6.18')]).toEqual([128, 1]);
@@ -110,13 +116,13 @@ test('an Emulator at 6.12 refuses a reject fixture with that kernel\'s words', (
   expect(refusal('6.18')).toMatch(/cannot be used inside bpf_spin_lock-ed region/);
 });
 
-test('a per-CPU lookup copies each slot\'s padding on 6.18, only value_size of it on 7.2', () => {
+test('a per-CPU lookup returns each slot\'s padding as stored on 6.18, zeros on 7.2', () => {
   for (const [kernelVersion, padding] of [['6.18', 4], ['7.2', 0]] as const) {
     const emulator = new Emulator({ kernelVersion, possibleCpus: 2 });
     const h = emulator.createMap(attrs({ type: MapType.PercpuArray, valueSize: 12, maxEntries: 1 }));
     if (typeof h === 'number') throw new Error(`create: ${h}`);
     expect(h.update(new Uint8Array(4), new Uint8Array(32).fill(4), 0)).toBe(0);
-    const out = new Uint8Array(32);
+    const out = new Uint8Array(32).fill(0xaa); // 7.2 writes the padding (zeros), it does not skip it
     expect(h.lookup(new Uint8Array(4), out, 0)).toBe(0);
     expect([...out.subarray(8, 16)], kernelVersion).toEqual([4, 4, 4, 4, padding, padding, padding, padding]);
     h.close();
@@ -131,4 +137,27 @@ test('a lookup with bad flags on a write-only fd: EINVAL on 6.18, EPERM on 7.2',
     expect(h.lookup(new Uint8Array(4), new Uint8Array(8), 1), kernelVersion).toBe(errno);
     h.close();
   }
+});
+
+test('programs for kernels before 6.6 keep to the instructions they have (test/diff random programs)', () => {
+  expect(['6.1', '6.5', '6.6', '6.18'].map(cpuV4Instructions)).toEqual([false, false, true, true]);
+  // A v4 instruction: BPF_MEMSX loads, MOVSX and signed DIV/MOD (off != 0 on ALU), BPF_ALU64 | BPF_END (bswap).
+  const isV4 = (i: Insn): boolean => {
+    const cls = i.code & 7;
+    if (cls === Class.Ldx) return (i.code & 0xe0) === Mode.MemSx;
+    if (cls === Class.Alu || cls === Class.Alu64) {
+      const op = i.code & 0xf0;
+      if (op === AluOp.End) return cls === Class.Alu64;
+      return (op === AluOp.Mov || op === AluOp.Div || op === AluOp.Mod) && i.off !== 0;
+    }
+    return false;
+  };
+  const count = (isaV4: boolean): number => {
+    const rng = new Prng(1);
+    let n = 0;
+    for (let p = 0; p < 300; p++) n += generateProgram(rng, { isaV4 }).insns.filter(isV4).length;
+    return n;
+  };
+  expect(count(true)).toBeGreaterThan(100); // the check finds them where they are
+  expect(count(false)).toBe(0);
 });

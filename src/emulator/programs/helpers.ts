@@ -1,6 +1,7 @@
 // BPF helpers as the kernel implements them (kernel/bpf/helpers.c, kernel/trace/bpf_trace.c), over the
 // emulator's maps. Helper ids are enum bpf_func_id (include/uapi/linux/bpf.h). A helper returns r0 as an
-// unsigned 64-bit value; negative errnos are sign-extended as the kernel's `long` return is.
+// unsigned 64-bit value; negative errnos are sign-extended as the kernel's `long` return is (before 6.4
+// the inlined map ops' `int` was not: mapOpResult).
 import { errnoByCode } from '../../errno.js';
 import type { CpuLocks } from '../cpu-locks.js';
 import type { ProgramMap } from '../program-map.js';
@@ -103,17 +104,17 @@ export function callHelper(id: number, vm: Vm, ctx: HelperContext): bigint {
       const value = mem.read(r[3]!, map.info.valueSize);
       // BPF_CALL_4(bpf_map_update_elem, ..., u64, flags): every map's update refuses flags above
       // BPF_EXIST (| BPF_F_LOCK), so a set high word is EINVAL, not truncated away.
-      if (r[4]! >> 32n !== 0n) return EINVAL;
+      if (r[4]! >> 32n !== 0n) return mapOpResult(vm, EINVAL);
       const flags = Number(r[4]!);
       // kernel/bpf/hashtab.c htab_map_update_elem: BPF_F_LOCK on a value without a lock is EINVAL (the
       // syscall path checks this in map_update_elem; a program reaches the map's op directly). Per-CPU and
       // LRU hashes refuse F_LOCK as an unknown flag, and the array checks it itself (after E2BIG/EEXIST).
-      if ((flags & BPF_F_LOCK) && map.info.type === BPF_MAP_TYPE_HASH && map.shape.lockOffset < 0) return EINVAL;
-      return u64(map.program.update(key, value, flags, ctx.cpu));
+      if ((flags & BPF_F_LOCK) && map.info.type === BPF_MAP_TYPE_HASH && map.shape.lockOffset < 0) return mapOpResult(vm, EINVAL);
+      return mapOpResult(vm, u64(map.program.update(key, value, flags, ctx.cpu)));
     }
     case HelperId.MapDeleteElem: {
       const map = mapOf(vm, r[1]!);
-      return u64(map.program.delete(mem.read(r[2]!, map.info.keySize), ctx.cpu));
+      return mapOpResult(vm, u64(map.program.delete(mem.read(r[2]!, map.info.keySize), ctx.cpu)));
     }
     case HelperId.KtimeGetNs:
     case HelperId.KtimeGetBootNs:
@@ -159,7 +160,7 @@ export function callHelper(id: number, vm: Vm, ctx: HelperContext): bigint {
     case HelperId.Loop:
       return bpfLoop(vm);
     case HelperId.ForEachMapElem:
-      return forEachMapElem(vm, ctx.cpu);
+      return mapOpResult(vm, forEachMapElem(vm, ctx.cpu));
     case HelperId.SpinLock:
       ctx.locks.spinLock(mem.view(r[1]!, 4, 'write'));
       return 0n;
@@ -169,6 +170,14 @@ export function callHelper(id: number, vm: Vm, ctx: HelperContext): bigint {
     default:
       throw new ProgramFault(`helper ${helperName(id)} (#${id}) is not emulated`);
   }
+}
+
+/**
+ * r0 after a call the verifier turned into a direct call of the map's op (do_misc_fixups): before 6.4 the
+ * op returned `int`, which leaves the upper 32 bits of r0 zero (kernel-version.ts mapOpResultIsInt).
+ */
+function mapOpResult(vm: Vm, r0: bigint): bigint {
+  return vm.program.mapOpResultIsInt ? r0 & 0xffffffffn : r0;
 }
 
 function mapOf(vm: Vm, ptr: bigint): ProgramMap {

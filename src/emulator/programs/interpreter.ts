@@ -16,6 +16,11 @@ export interface ExecProgram {
   /** Subprogram entries (kept for the compiler; the interpreter follows call offsets). */
   functions?: { start: number }[];
   name: string;
+  /**
+   * Loaded for a kernel whose inlined map ops return `int` (kernel-version.ts mapOpResultIsInt): helpers.ts
+   * zero-extends their 32-bit result into r0.
+   */
+  mapOpResultIsInt?: boolean;
 }
 
 export interface ExecEnv {
