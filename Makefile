@@ -69,7 +69,12 @@ build/bench/map_ops: bench/c/map_ops.c
 	@mkdir -p build/bench
 	gcc -O2 -Wall -o $@ $< $$(pkg-config --cflags --libs libbpf)
 
-bench: setup build/tools/.stamp build/bench/map_ops
+# The N-API floor (bench/c/napi_floor.c), against this Node's own headers as the addon is built.
+build/bench/napi_floor.node: bench/c/napi_floor.c
+	@mkdir -p build/bench
+	gcc -O2 -Wall -shared -fPIC -I$$(node -p "require('path').join(process.execPath, '../../include/node')") -o $@ $< $$(pkg-config --cflags --libs libbpf)
+
+bench: setup build/tools/.stamp build/bench/map_ops build/bench/napi_floor.node
 	node --expose-gc build/tools/bench/run.js
 
 difftest: setup

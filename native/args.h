@@ -98,6 +98,25 @@ inline bool U32(napi_env env, napi_value v, const char* name, uint32_t* out) {
   return true;
 }
 
+// Element flags: a u32 number, or a BigInt carrying the kernel's whole u64 (BPF_F_CPU's CPU in the upper 32
+// bits, Linux 7.0+). The emulator's handle (src/emulator/emulator.ts args.flags) answers with the same words.
+inline bool Flags(napi_env env, napi_value v, const char* name, uint64_t* out) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) == napi_ok && t == napi_bigint) {
+    bool lossless;
+    if (napi_get_value_bigint_uint64(env, v, out, &lossless) == napi_ok && lossless) return true;
+    napi_value str;
+    size_t len = 0;
+    char text[96] = "";
+    if (napi_coerce_to_string(env, v, &str) == napi_ok) napi_get_value_string_utf8(env, str, text, sizeof text, &len);
+    return ThrowRange(env, std::string(name) + " must be in [0, 18446744073709551615], got " + text);
+  }
+  uint32_t n;
+  if (!U32(env, v, name, &n)) return false;
+  *out = n;
+  return true;
+}
+
 inline bool I32(napi_env env, napi_value v, const char* name, int32_t* out) {
   int64_t n;
   if (!Int(env, v, name, -2147483648.0, 2147483647.0, &n)) return false;

@@ -51,6 +51,13 @@ bool IsMapFd(int fd) {
 
 }  // namespace
 
+void MapState::Unref(MapState* s) {
+  if (--s->refs == 0) {
+    s->CloseFd();
+    delete s;
+  }
+}
+
 void MapState::CloseFd() {
   if (!closed) {
     closed = true;
@@ -61,13 +68,7 @@ void MapState::CloseFd() {
 
 namespace {
 
-void Release(napi_env, void* data, void*) {
-  MapState* s = static_cast<MapState*>(data);
-  if (--s->refs == 0) {
-    s->CloseFd();
-    delete s;
-  }
-}
+void Release(napi_env, void* data, void*) { MapState::Unref(static_cast<MapState*>(data)); }
 
 // The map's state for a bound method, with up to N arguments (missing ones are undefined); nullptr with a
 // TypeError pending when the map is closed.
@@ -88,13 +89,47 @@ napi_value Int(napi_env env, int64_t n) {
   return v;
 }
 
-// The (key, value, flags) arguments of lookup, update and lookupAndDelete, checked against the map.
+// BPF_F_CPU and BPF_F_ALL_CPUS (Linux 7.0+): with either, a per-CPU map's value buffer is one value_size value
+// (kernel/bpf/syscall.c bpf_map_value_size). Older kernels refuse the flags; the buffer check lets them answer.
+constexpr uint32_t kCpuFlags = 8 | 16;
+
+// The low 32 bits of flags not yet checked (so possibly anything), as JavaScript's `flags & bits` reads them
+// (ToInt32 for numbers, the low word for BigInts): which size to check a value against comes before the flags'
+// own check, in the same order as the emulator's handle.
+uint32_t LowFlags(napi_env env, napi_value v) {
+  napi_valuetype t;
+  if (napi_typeof(env, v, &t) != napi_ok) return 0;
+  if (t == napi_number) {
+    int32_t n = 0;
+    napi_get_value_int32(env, v, &n);
+    return static_cast<uint32_t>(n);
+  }
+  if (t == napi_bigint) {
+    uint64_t n = 0;
+    bool lossless;
+    napi_get_value_bigint_uint64(env, v, &n, &lossless);
+    return static_cast<uint32_t>(n);
+  }
+  return 0;
+}
+
+// The (key, value, flags) arguments of lookup, update and lookupAndDelete, checked against the map. `cpuFlags`:
+// the command takes the per-CPU flags, so a value_size buffer is allowed with them.
 struct KeyValueFlags {
   args::Bytes key, value;
-  uint32_t flags = 0;
-  bool Read(napi_env env, const MapState* s, napi_value (&argv)[3]) {
-    return s && args::U8Exact(env, argv[0], "key", s->keySize, &key) &&
-           args::U8Exact(env, argv[1], "value", s->valueBufSize, &value) && args::U32(env, argv[2], "flags", &flags);
+  uint64_t flags = 0;
+  bool Read(napi_env env, const MapState* s, napi_value (&argv)[3], bool cpuFlags) {
+    if (!s || !args::U8Exact(env, argv[0], "key", s->keySize, &key)) return false;
+    if (cpuFlags && (LowFlags(env, argv[2]) & kCpuFlags) != 0 && s->valueBufSize != s->valueSize) {
+      if (!args::U8(env, argv[1], "value", &value)) return false;
+      if (value.length != s->valueBufSize && value.length != s->valueSize) {
+        return args::ThrowRange(env, "value must be " + std::to_string(s->valueBufSize) + " bytes (or " + std::to_string(s->valueSize) +
+                                         " with BPF_F_CPU or BPF_F_ALL_CPUS), got " + std::to_string(value.length));
+      }
+    } else if (!args::U8Exact(env, argv[1], "value", s->valueBufSize, &value)) {
+      return false;
+    }
+    return args::Flags(env, argv[2], "flags", &flags);
   }
 };
 
@@ -102,7 +137,7 @@ napi_value Lookup(napi_env env, napi_callback_info cbinfo) {
   napi_value argv[3];
   MapState* s = Bound(env, cbinfo, argv);
   KeyValueFlags a;
-  if (!a.Read(env, s, argv)) return nullptr;
+  if (!a.Read(env, s, argv, true)) return nullptr;
   return Int(env, Rc(bpf_map_lookup_elem_flags(s->fd, a.key.data, a.value.data, a.flags)));
 }
 
@@ -110,7 +145,7 @@ napi_value Update(napi_env env, napi_callback_info cbinfo) {
   napi_value argv[3];
   MapState* s = Bound(env, cbinfo, argv);
   KeyValueFlags a;
-  if (!a.Read(env, s, argv)) return nullptr;
+  if (!a.Read(env, s, argv, true)) return nullptr;
   return Int(env, Rc(bpf_map_update_elem(s->fd, a.key.data, a.value.data, a.flags)));
 }
 
@@ -136,7 +171,7 @@ napi_value LookupAndDelete(napi_env env, napi_callback_info cbinfo) {
   napi_value argv[3];
   MapState* s = Bound(env, cbinfo, argv);
   KeyValueFlags a;
-  if (!a.Read(env, s, argv)) return nullptr;
+  if (!a.Read(env, s, argv, false)) return nullptr;
   return Int(env, Rc(bpf_map_lookup_and_delete_elem_flags(s->fd, a.key.data, a.value.data, a.flags)));
 }
 
@@ -145,10 +180,13 @@ napi_value Batch(napi_env env, napi_callback_info cbinfo) {
   napi_value argv[7];
   MapState* s = Bound(env, cbinfo, argv);
   if (!s) return nullptr;
-  uint32_t op, elemFlags;
+  uint32_t op;
+  uint64_t elemFlags;
   if (!args::U32(env, argv[0], "op", &op)) return nullptr;
   if (op > 3) return args::ThrowRange(env, "op must be 0 (lookup), 1 (lookupAndDelete), 2 (update) or 3 (delete), got " + std::to_string(op)), nullptr;
   const bool lookup = op == 0 || op == 1;
+  // With a per-CPU flag a lookup or update batch's values are value_size each (bpf_map_value_size).
+  const bool oneValue = (op == 0 || op == 2) && (LowFlags(env, argv[6]) & kCpuFlags) != 0;
 
   napi_typedarray_type ctype;
   size_t clen;
@@ -174,10 +212,10 @@ napi_value Batch(napi_env env, napi_callback_info cbinfo) {
   if (!args::U8AtLeast(env, argv[3], "keys", n * s->keySize, &keys)) return nullptr;
   if (op == 3) {
     if (!args::U8OrNull(env, argv[4], "values", &values)) return nullptr;
-  } else if (!args::U8AtLeast(env, argv[4], "values", n * s->valueBufSize, &values)) {
+  } else if (!args::U8AtLeast(env, argv[4], "values", n * (oneValue ? s->valueSize : s->valueBufSize), &values)) {
     return nullptr;
   }
-  if (!args::U32(env, argv[6], "elemFlags", &elemFlags)) return nullptr;
+  if (!args::Flags(env, argv[6], "elemFlags", &elemFlags)) return nullptr;
 
   LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = elemFlags, .flags = 0);
   __u32 cnt = count[0];
@@ -192,6 +230,12 @@ napi_value Batch(napi_env env, napi_callback_info cbinfo) {
   // end with ENOENT and a non-zero count, and failed updates report how many were applied.
   count[0] = cnt;
   return Int(env, Rc(rc));
+}
+
+napi_value OpenScratchJs(napi_env env, napi_callback_info cbinfo) {
+  napi_value argv[1];
+  MapState* s = Bound(env, cbinfo, argv);
+  return s ? OpenScratch(env, s) : nullptr;
 }
 
 napi_value Freeze(napi_env env, napi_callback_info cbinfo) {
@@ -297,7 +341,7 @@ napi_value Wrap(napi_env env, int fd, uint32_t type, uint32_t keySize, uint32_t 
   } methods[] = {
       {"lookup", Lookup}, {"update", Update}, {"delete", Delete}, {"getNextKey", GetNextKey},
       {"lookupAndDelete", LookupAndDelete}, {"batch", Batch}, {"freeze", Freeze}, {"pin", Pin},
-      {"info", Info}, {"close", Close},
+      {"info", Info}, {"close", Close}, {"openScratch", OpenScratchJs},
   };
   for (const auto& m : methods) {
     napi_value fn;

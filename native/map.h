@@ -28,4 +28,9 @@ struct MapState {
   uint32_t refs = 0;
 
   void CloseFd();
+  // Drops one of `refs`; the last one closes the fd (if still open) and frees the state.
+  static void Unref(MapState* s);
 };
+
+// map_scratch.cc: NativeMap.openScratch(), element calls on buffers the addon owns.
+napi_value OpenScratch(napi_env env, MapState* s);

@@ -107,12 +107,18 @@ export const MapFlags = {
   InnerMap: 1 << 12,
 } as const;
 
-/** Element flags for update (and F_LOCK for lookup). */
+/**
+ * Element flags (include/uapi/linux/bpf.h BPF_ANY..BPF_F_ALL_CPUS): update takes all of them, lookup
+ * takes Lock and Cpu. Cpu and AllCpus are for per-CPU maps since Linux 7.0: with Cpu the flags' upper 32
+ * bits are the CPU, and either one makes the value buffer one value_size value instead of one slot per CPU.
+ */
 export const UpdateFlags = {
   Any: 0,
   NoExist: 1,
   Exist: 2,
   Lock: 4,
+  Cpu: 8,
+  AllCpus: 16,
 } as const;
 
 /** Names of bpf() commands, the usual `syscall` of a BpfError (Node's SystemError shape). */

@@ -2,6 +2,7 @@
 // iteration, batching) is written once and shared by the kernel engine and the emulator, which is what
 // makes both throw identical errors and lets one conformance suite run against both.
 import type { MapLayout } from './map-layout.js';
+import type { MapScratch } from './map-scratch.js';
 import type { BatchOpId, Syscall } from './constants.js';
 
 /** A lock field inside a map value, found by the codec (offset in bytes from the value's start). */
@@ -46,6 +47,12 @@ export interface MapInfo {
 }
 
 /**
+ * Element flags as the syscall takes them: a u32 number, or a bigint for the kernel's whole u64 (BPF_F_CPU's
+ * CPU in the upper 32 bits, Linux 7.0+).
+ */
+export type ElemFlags = number | bigint;
+
+/**
  * One open map. Buffers are exact: `key` is keySize bytes; `value` is valueSize bytes, or
  * roundUp(valueSize, 8) × possibleCpus for per-CPU maps. Every method returns 0 or -errno.
  */
@@ -53,12 +60,14 @@ export interface MapHandle {
   readonly info: MapInfo;
   /** The buffer sizes this engine's calls take (map-layout.ts), as the engine itself computes them. */
   readonly layout: MapLayout;
-  lookup(key: Uint8Array, value: Uint8Array, flags: number): number;
-  update(key: Uint8Array, value: Uint8Array, flags: number): number;
+  lookup(key: Uint8Array, value: Uint8Array, flags: ElemFlags): number;
+  update(key: Uint8Array, value: Uint8Array, flags: ElemFlags): number;
   delete(key: Uint8Array): number;
   /** `key` null (or absent from the map, for hash maps) gives the first key. */
   getNextKey(key: Uint8Array | null, next: Uint8Array): number;
-  lookupAndDelete(key: Uint8Array, value: Uint8Array, flags: number): number;
+  lookupAndDelete(key: Uint8Array, value: Uint8Array, flags: ElemFlags): number;
+  /** Element calls on buffers of their own, for the typed layer (map-scratch.ts); a new set per call. */
+  openScratch(): MapScratch;
   /**
    * The four BPF_MAP_*_BATCH commands. `inBatch` null starts from the beginning; the token is a u32
    * bucket index for hash maps and a key for arrays, so token buffers are max(4, keySize) bytes.
@@ -72,7 +81,7 @@ export interface MapHandle {
     keys: Uint8Array,
     values: Uint8Array,
     count: Uint32Array,
-    elemFlags: number,
+    elemFlags: ElemFlags,
   ): number;
   freeze(): number;
   pin(path: string): number;

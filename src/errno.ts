@@ -61,6 +61,7 @@ export const ENOTDIR = -errnoByCode.ENOTDIR;
 export const EISDIR = -errnoByCode.EISDIR;
 export const EINVAL = -errnoByCode.EINVAL;
 export const ENOSPC = -errnoByCode.ENOSPC;
+export const ERANGE = -errnoByCode.ERANGE;
 export const EDEADLK = -errnoByCode.EDEADLK;
 export const ENAMETOOLONG = -errnoByCode.ENAMETOOLONG;
 export const EOPNOTSUPP = -errnoByCode.EOPNOTSUPP;

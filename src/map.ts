@@ -8,6 +8,7 @@ import { BpfError, describeValue, inputError, subjectOf } from './errors.js';
 import { hintFor } from './hints.js';
 import { valueBufferSize } from './map-layout.js';
 import { MapWalker, viewOf, type BatchOptions, type BatchResult, type LockOption } from './map-walk.js';
+import type { MapScratch } from './map-scratch.js';
 import { perCpuCodec } from './percpu.js';
 
 export type { BatchCursor, BatchOptions, BatchResult, LockOption } from './map-walk.js';
@@ -33,12 +34,10 @@ export class BpfMap<K, V> {
   readonly #subject: string;
   readonly #lockByDefault: boolean;
 
-  // Scratch buffers reused by every element operation.
-  readonly #key: Uint8Array;
+  // Element calls on buffers this map alone holds (map-scratch.ts): encode into the views, call, decode.
+  readonly #scratch: MapScratch;
   readonly #keyView: DataView;
-  readonly #value: Uint8Array;
   readonly #valueView: DataView;
-  readonly #next: Uint8Array;
   readonly #nextView: DataView;
   readonly #walker: MapWalker<K, V>;
 
@@ -52,12 +51,10 @@ export class BpfMap<K, V> {
     this.name = handle.info.name;
     this.#subject = subjectOf({ map: this.name, mapId: handle.info.id });
     this.#lockByDefault = hasSpinLock;
-    this.#key = new Uint8Array(key.size);
-    this.#keyView = viewOf(this.#key);
-    this.#value = new Uint8Array(value.size);
-    this.#valueView = viewOf(this.#value);
-    this.#next = new Uint8Array(key.size);
-    this.#nextView = viewOf(this.#next);
+    this.#scratch = handle.openScratch();
+    this.#keyView = viewOf(this.#scratch.key);
+    this.#valueView = viewOf(this.#scratch.value);
+    this.#nextView = viewOf(this.#scratch.next);
     this.#walker = new MapWalker({
       handle,
       keyCodec: key,
@@ -111,7 +108,7 @@ export class BpfMap<K, V> {
     this.#open('BPF_MAP_LOOKUP_ELEM');
     const flags = this.#lockFlag('get', options);
     this.#encodeKey('get', key);
-    const rc = this.#handle.lookup(this.#key, this.#value, flags);
+    const rc = this.#scratch.lookup(flags);
     if (rc === 0) return this.valueCodec.decode(this.#valueView, 0);
     if (rc === ENOENT) return undefined;
     throw this.#error('BPF_MAP_LOOKUP_ELEM', rc);
@@ -136,7 +133,7 @@ export class BpfMap<K, V> {
   delete(key: K): boolean {
     this.#open('BPF_MAP_DELETE_ELEM');
     this.#encodeKey('delete', key);
-    const rc = this.#handle.delete(this.#key);
+    const rc = this.#scratch.delete();
     if (rc === 0) return true;
     if (rc === ENOENT) return false;
     throw this.#error('BPF_MAP_DELETE_ELEM', rc);
@@ -147,7 +144,7 @@ export class BpfMap<K, V> {
     this.#open('BPF_MAP_LOOKUP_AND_DELETE_ELEM');
     const flags = this.#lockFlag('lookupAndDelete', options);
     this.#encodeKey('lookupAndDelete', key);
-    const rc = this.#handle.lookupAndDelete(this.#key, this.#value, flags);
+    const rc = this.#scratch.lookupAndDelete(flags);
     if (rc === 0) return this.valueCodec.decode(this.#valueView, 0);
     if (rc === ENOENT) return undefined;
     throw this.#error('BPF_MAP_LOOKUP_AND_DELETE_ELEM', rc);
@@ -162,10 +159,10 @@ export class BpfMap<K, V> {
     this.#open('BPF_MAP_GET_NEXT_KEY');
     let rc: number;
     if (key === undefined) {
-      rc = this.#handle.getNextKey(null, this.#next);
+      rc = this.#scratch.getNextKey(false);
     } else {
       this.#encodeKey('nextKey', key);
-      rc = this.#handle.getNextKey(this.#key, this.#next);
+      rc = this.#scratch.getNextKey(true);
     }
     if (rc === 0) return this.keyCodec.decode(this.#nextView, 0);
     if (rc === ENOENT) return undefined;
@@ -295,7 +292,7 @@ export class BpfMap<K, V> {
     // Both encodes come before the syscall: a bad key or value leaves the map as it was.
     this.#encodeKey(op, key);
     this.#encode(op, 'value', this.valueCodec, value, this.#valueView, 0);
-    const rc = this.#handle.update(this.#key, this.#value, flags | lock);
+    const rc = this.#scratch.update(flags | lock);
     if (rc !== 0) throw this.#error('BPF_MAP_UPDATE_ELEM', rc);
   }
 

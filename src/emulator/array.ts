@@ -48,11 +48,22 @@ export class ArrayTable {
     return 0;
   }
 
+  /** bpf_percpu_array_copy with BPF_F_CPU (7.0+): `cpu`'s value_size bytes, to out at `off`. */
+  lookupCpu(key: Uint8Array, koff: number, out: Uint8Array, off: number, cpu: number): number {
+    const i = this.#index(key, koff);
+    if (i >= this.shape.maxEntries) return ENOENT;
+    copyBytes(this.#values, i * this.#elem + cpu * this.#slot, out, off, this.shape.valueSize);
+    return 0;
+  }
+
   #underValueLock(base: number, copy: () => void): void {
     whileLocked(this.#words, (this.#values.byteOffset + base + this.shape.lockOffset) >> 2, copy);
   }
 
-  /** array_map_update_elem / bpf_percpu_array_update; `fromProgram` writes only `cpu`'s slot. */
+  /**
+   * array_map_update_elem / bpf_percpu_array_update; `fromProgram` writes only `cpu`'s slot (value_size
+   * bytes from voff), as a syscall update with BPF_F_CPU does too.
+   */
   update(key: Uint8Array, koff: number, value: Uint8Array, voff: number, flags: number, cpu: number, fromProgram: boolean): number {
     const percpu = this.shape.percpu;
     if ((percpu ? flags : flags & ~BPF_F_LOCK) > BPF_EXIST) return EINVAL;
@@ -62,7 +73,7 @@ export class ArrayTable {
     if ((flags & BPF_F_LOCK) && this.shape.lockOffset < 0) return EINVAL;
     const base = i * this.#elem;
     if (percpu && fromProgram) {
-      this.#values.set(value.subarray(0, this.shape.valueSize), base + cpu * this.#slot);
+      copyBytes(value, voff, this.#values, base + cpu * this.#slot, this.shape.valueSize);
       return 0;
     }
     const len = fromProgram ? this.shape.valueSize : this.stride;

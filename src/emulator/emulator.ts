@@ -6,7 +6,7 @@ import { posix } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { hostPossibleCpus } from '../host-cpus.js';
 import { BatchOp, MapFlags, isArrayType, isLru, isPerCpu, type BatchOpId } from '../constants.js';
-import type { Engine, MapAttrs, MapHandle, MapInfo, ObjectFailure, ObjectHandle, RawProgramHandle, RawProgramSpec } from '../engine.js';
+import type { ElemFlags, Engine, MapAttrs, MapHandle, MapInfo, ObjectFailure, ObjectHandle, RawProgramHandle, RawProgramSpec } from '../engine.js';
 import { loadEmulatorProgram, openEmulatorObject } from './object.js';
 import { CpuLocks, heldLockTables, RES_DEF_TIMEOUT_NS } from './cpu-locks.js';
 import { EmulatedCpus } from './cpus.js';
@@ -18,11 +18,14 @@ import { ArrayTable } from './array.js';
 import { checkCreate } from './create.js';
 import { HashTable } from './hash.js';
 import { lruTargetFree } from './lru.js';
-import { freezeChecksWriteAccess, freezeRefusesLockMaps, lookupChecksAccessFirst, parseKernelVersion, percpuLookupCopiesPadding } from './kernel-version.js';
+import { freezeChecksWriteAccess, freezeRefusesLockMaps, lookupChecksAccessFirst, parseKernelVersion, percpuCpuFlags, percpuLookupCopiesPadding } from './kernel-version.js';
 import { EACCES, EBUSY, EEXIST, EINVAL, ENAMETOOLONG, ENOENT, ENOMEM, ENOTDIR, ENOTSUPP, EPERM } from '../errno.js';
-import { mapLayout, type MapLayout } from '../map-layout.js';
+import { mapLayout, roundUp8, type MapLayout } from '../map-layout.js';
+import type { MapScratch } from '../map-scratch.js';
 import { programSide, type ProgramMap, type ProgramSide } from './program-map.js';
-import { BPF_F_LOCK, lockOffsetOf, type MapShape } from './storage.js';
+import {
+  BPF_ANY, BPF_F_ALL_CPUS, BPF_F_CPU, BPF_F_LOCK, CPU_FLAGS, checkOpFlags, checkPercpuUpdateFlags, copyBytes, lockOffsetOf, type MapShape,
+} from './storage.js';
 
 // include/uapi/linux/limits.h: PATH_MAX counts the NUL; NAME_MAX is one path component.
 const PATH_MAX = 4096;
@@ -389,6 +392,12 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
   readonly #keySize: number;
   readonly #valueBufSize: number;
   readonly #tokenSize: number;
+  /** lookupChecksAccessFirst at this emulator's (fixed) kernel version: parsed once, not per lookup. */
+  readonly #lookupChecksAccessFirst: boolean;
+  /** percpuCpuFlags at this emulator's kernel version: BPF_F_CPU / BPF_F_ALL_CPUS are element flags. */
+  readonly #cpuFlags: boolean;
+  /** A whole per-CPU value, for a hash lookup of one CPU's (made on first use). */
+  #allCpus: Uint8Array | undefined;
   #closed = false;
 
   constructor(map: EmulatedMap, emulator: Emulator, refs: MapRefs, access: Access) {
@@ -402,6 +411,8 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     this.layout = mapLayout(map.info.type, map.shape.keySize, map.shape.valueSize, map.shape.ncpu);
     this.#valueBufSize = this.layout.valueBufferSize;
     this.#tokenSize = this.layout.tokenSize;
+    this.#lookupChecksAccessFirst = lookupChecksAccessFirst(emulator.kernelVersion);
+    this.#cpuFlags = percpuCpuFlags(emulator.kernelVersion);
   }
 
   get closed(): boolean {
@@ -433,30 +444,109 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     return this.#access.write && !this.#map.frozen;
   }
 
-  lookup(key: Uint8Array, value: Uint8Array, flags: number): number {
-    this.#keyValueFlags(key, value, flags);
-    const m = this.#map;
-    // kernel/bpf/syscall.c map_lookup_elem: the fd's read access is checked before the flags on 7.2,
-    // after them on 6.18 and earlier (kernel-version.ts).
-    const accessFirst = lookupChecksAccessFirst(this.#emulator.kernelVersion);
-    if (accessFirst && !this.#canRead) return EPERM;
-    if (flags & ~BPF_F_LOCK) return EINVAL;
-    if (!this.#canRead) return EPERM;
-    if ((flags & BPF_F_LOCK) && !m.spinLock) return EINVAL;
-    return m.table.lookup(key, value, (flags & BPF_F_LOCK) !== 0);
+  /**
+   * `flags` is a u32 number, or a bigint for the kernel's whole u64 (BPF_F_CPU's CPU in the upper 32 bits).
+   * With BPF_F_CPU (7.0+) only value_size bytes of `value` are written: that CPU's value.
+   */
+  lookup(key: Uint8Array, value: Uint8Array, flags: ElemFlags): number {
+    this.#keyValueFlags(key, value, flags, true);
+    return this.#lookup(key, value, flags);
   }
 
-  update(key: Uint8Array, value: Uint8Array, flags: number): number {
-    this.#keyValueFlags(key, value, flags);
+  #lookup(key: Uint8Array, value: Uint8Array, flags: ElemFlags): number {
     const m = this.#map;
+    const low = flagsLow(flags);
+    const cpu = flagsCpu(flags);
+    // kernel/bpf/syscall.c map_lookup_elem: the fd's read access is checked before the flags on 7.2,
+    // after them on 6.18 and earlier (kernel-version.ts).
+    if (this.#lookupChecksAccessFirst && !this.#canRead) return EPERM;
+    if (this.#cpuFlags) {
+      const rc = checkOpFlags(low, cpu, BPF_F_LOCK | BPF_F_CPU, m.spinLock, m.shape);
+      if (rc) return rc;
+      if (!this.#canRead) return EPERM;
+      if (low & BPF_F_CPU) return this.#lookupCpu(key, value, 0, cpu);
+    } else {
+      if (cpu !== 0 || (low & ~BPF_F_LOCK)) return EINVAL;
+      if (!this.#canRead) return EPERM;
+      if ((low & BPF_F_LOCK) && !m.spinLock) return EINVAL;
+    }
+    return m.table.lookup(key, value, (low & BPF_F_LOCK) !== 0);
+  }
+
+  /**
+   * `flags` as for lookup. With BPF_F_CPU (7.0+) `value`'s first value_size bytes go to that CPU only; with
+   * BPF_F_ALL_CPUS to every CPU.
+   */
+  update(key: Uint8Array, value: Uint8Array, flags: ElemFlags): number {
+    this.#keyValueFlags(key, value, flags, true);
+    return this.#update(key, value, flags);
+  }
+
+  #update(key: Uint8Array, value: Uint8Array, flags: ElemFlags): number {
+    const m = this.#map;
+    const low = flagsLow(flags);
+    const cpu = flagsCpu(flags);
     if (!this.#canWrite) return EPERM;
-    if ((flags & BPF_F_LOCK) && !m.spinLock) return EINVAL;
-    return m.table.update(key, 0, value, 0, flags, this.#emulator.currentCpu, false);
+    if (this.#cpuFlags) {
+      // kernel/bpf/syscall.c map_update_elem: bpf_map_check_op_flags(map, flags, ~0).
+      const rc = checkOpFlags(low, cpu, 0xffffffff, m.spinLock, m.shape);
+      if (rc) return rc;
+    } else {
+      if ((low & BPF_F_LOCK) && !m.spinLock) return EINVAL;
+      // Every map's update compares the whole u64 with BPF_EXIST first: upper bits are EINVAL.
+      if (cpu !== 0) return EINVAL;
+    }
+    return this.#updateElem(key, 0, value, 0, low, cpu);
+  }
+
+  /** The map's own update (kernel/bpf/syscall.c bpf_map_update_value), after the syscall's flag checks. */
+  #updateElem(key: Uint8Array, koff: number, value: Uint8Array, voff: number, low: number, cpu: number): number {
+    const table = this.#map.table;
+    const current = this.#emulator.currentCpu;
+    if (!this.#cpuFlags || !table.shape.percpu) return table.update(key, koff, value, voff, low, current, false);
+    const rc = checkPercpuUpdateFlags(low);
+    if (rc) return rc;
+    if (low & BPF_F_CPU) {
+      // pcpu_copy_value / bpf_percpu_array_update: that CPU's value in place; a new hash element's other
+      // CPUs read zero (measured on 7.2), as after a program's update, so the program-side write serves (its
+      // LRU node still taken on this syscall's CPU).
+      return table instanceof HashTable
+        ? table.update(key, koff, value.subarray(voff, voff + table.shape.valueSize), 0, BPF_ANY, cpu, true, current)
+        : table.update(key, koff, value, voff, BPF_ANY, cpu, true);
+    }
+    if (low & BPF_F_ALL_CPUS) return table.update(key, koff, this.#spread(value, voff), 0, BPF_ANY, current, false);
+    // hashtab.c check_flags compares the flags with BPF_NOEXIST and BPF_EXIST, bpf_percpu_array_update with
+    // BPF_NOEXIST: 3, now let through, is neither (measured on 7.2: accepted as BPF_ANY on all three maps).
+    return table.update(key, koff, value, voff, low === 3 ? BPF_ANY : low, current, false);
+  }
+
+  /** One value_size value in every CPU's slot of a whole per-CPU value (BPF_F_ALL_CPUS). */
+  #spread(value: Uint8Array, voff: number): Uint8Array {
+    const { valueSize, ncpu } = this.#map.shape;
+    const slot = roundUp8(valueSize);
+    const all = new Uint8Array(slot * ncpu);
+    for (let c = 0; c < ncpu; c++) copyBytes(value, voff, all, c * slot, valueSize);
+    return all;
+  }
+
+  /** bpf_percpu_hash_copy / bpf_percpu_array_copy with BPF_F_CPU: `cpu`'s value_size bytes, to out at `off`. */
+  #lookupCpu(key: Uint8Array, out: Uint8Array, off: number, cpu: number): number {
+    const table = this.#map.table;
+    if (table instanceof ArrayTable) return table.lookupCpu(key, 0, out, off, cpu);
+    const all = (this.#allCpus ??= new Uint8Array(table.stride));
+    const rc = table.lookup(key, all);
+    if (rc) return rc;
+    copyBytes(all, cpu * roundUp8(table.shape.valueSize), out, off, table.shape.valueSize);
+    return 0;
   }
 
   delete(key: Uint8Array): number {
     this.#bound();
     args.u8Exact(key, 'key', this.#keySize);
+    return this.#delete(key);
+  }
+
+  #delete(key: Uint8Array): number {
     const m = this.#map;
     if (!this.#canWrite) return EPERM;
     return m.table instanceof HashTable ? m.table.delete(key, 0) : EINVAL;
@@ -466,21 +556,61 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     this.#bound();
     if (key !== null && key !== undefined) args.u8Exact(key, 'key', this.#keySize);
     args.u8Exact(next, 'next', this.#keySize);
-    if (!this.#canRead) return EPERM;
-    return this.#map.table.getNextKey(key ?? null, next);
+    return this.#getNextKey(key ?? null, next);
   }
 
-  lookupAndDelete(key: Uint8Array, value: Uint8Array, flags: number): number {
-    this.#keyValueFlags(key, value, flags);
+  #getNextKey(key: Uint8Array | null, next: Uint8Array): number {
+    if (!this.#canRead) return EPERM;
+    return this.#map.table.getNextKey(key, next);
+  }
+
+  lookupAndDelete(key: Uint8Array, value: Uint8Array, flags: ElemFlags): number {
+    this.#keyValueFlags(key, value, flags, false);
+    return this.#lookupAndDelete(key, value, flags);
+  }
+
+  #lookupAndDelete(key: Uint8Array, value: Uint8Array, flags: ElemFlags): number {
     const m = this.#map;
-    if (flags & ~BPF_F_LOCK) return EINVAL;
+    // map_lookup_and_delete_elem: BPF_F_LOCK only, per-CPU flags included (bpf_map_value_size(map, 0)).
+    if (flagsCpu(flags) !== 0 || (flagsLow(flags) & ~BPF_F_LOCK)) return EINVAL;
+    flags = flagsLow(flags);
     if (!this.#canRead || !this.#canWrite) return EPERM;
     if ((flags & BPF_F_LOCK) && !m.spinLock) return EINVAL;
     return m.table instanceof HashTable ? m.table.lookupAndDelete(key, value, (flags & BPF_F_LOCK) !== 0) : ENOTSUPP;
   }
 
+  /**
+   * The typed layer's calls on buffers made here, of the right sizes: only the flags (and that the handle is
+   * open) are checked per call, as the addon's scratch calls check them (native/map_scratch.cc).
+   */
+  openScratch(): MapScratch {
+    this.#bound();
+    const key = new Uint8Array(this.#keySize);
+    const value = new Uint8Array(this.#valueBufSize);
+    const next = new Uint8Array(this.#keySize);
+    const flagsOf = (flags: number): number => {
+      this.#bound();
+      args.u32(flags, 'flags');
+      return flags;
+    };
+    return {
+      key,
+      value,
+      next,
+      lookup: (flags) => this.#lookup(key, value, flagsOf(flags)),
+      update: (flags) => this.#update(key, value, flagsOf(flags)),
+      delete: () => (this.#bound(), this.#delete(key)),
+      lookupAndDelete: (flags) => this.#lookupAndDelete(key, value, flagsOf(flags)),
+      getNextKey: (fromKey) => {
+        this.#bound();
+        if (typeof fromKey !== 'boolean') throw new TypeError('fromKey must be a boolean');
+        return this.#getNextKey(fromKey ? key : null, next);
+      },
+    };
+  }
+
   /** bpf_map_do_batch, then the map's batch op or the generic one (kernel/bpf/syscall.c). */
-  batch(op: BatchOpId, inBatch: Uint8Array | null, outBatch: Uint8Array, keys: Uint8Array, values: Uint8Array, count: Uint32Array, elemFlags: number): number {
+  batch(op: BatchOpId, inBatch: Uint8Array | null, outBatch: Uint8Array, keys: Uint8Array, values: Uint8Array, count: Uint32Array, elemFlags: ElemFlags): number {
     this.#batchArgs(op, inBatch, outBatch, keys, values, count, elemFlags);
     inBatch ??= null;
     const m = this.#map;
@@ -491,18 +621,51 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     const table = m.table;
     const hash = table instanceof HashTable;
     if (!hash && (op === BatchOp.LookupAndDelete || op === BatchOp.Delete)) return ENOTSUPP;
-    if ((elemFlags & ~BPF_F_LOCK) || ((elemFlags & BPF_F_LOCK) && !m.spinLock)) return EINVAL;
+    const low = flagsLow(elemFlags);
+    const cpu = flagsCpu(elemFlags);
+    if (this.#cpuFlags) {
+      // bpf_map_check_op_flags with what each op allows: a lookup takes BPF_F_CPU (hashtab.c
+      // __htab_map_lookup_and_delete_batch when not deleting, syscall.c generic_map_lookup_batch), an update
+      // both per-CPU flags (generic_map_update_batch), lookup-and-delete and delete BPF_F_LOCK only.
+      const allowed = op === BatchOp.Update ? BPF_F_LOCK | CPU_FLAGS : op === BatchOp.Lookup ? BPF_F_LOCK | BPF_F_CPU : BPF_F_LOCK;
+      const rc = checkOpFlags(low, cpu, allowed, m.spinLock, m.shape);
+      if (rc) return rc;
+    } else if (cpu !== 0 || (low & ~BPF_F_LOCK) || ((low & BPF_F_LOCK) && !m.spinLock)) {
+      return EINVAL;
+    }
+    const oneCpu = low & BPF_F_CPU ? cpu : -1;
+    if (reads && hash && oneCpu >= 0) return this.#hashLookupBatchCpu(table, inBatch, outBatch, keys, values, count, oneCpu);
     if (reads && hash) return table.lookupBatch(inBatch, outBatch, keys, values, count, op === BatchOp.LookupAndDelete);
-    if (reads) return this.#genericLookupBatch(inBatch, outBatch, keys, values, count);
-    return this.#genericWriteBatch(op === BatchOp.Delete, keys, values, count, elemFlags);
+    if (reads) return this.#genericLookupBatch(inBatch, outBatch, keys, values, count, oneCpu);
+    return this.#genericWriteBatch(op === BatchOp.Delete, keys, values, count, low, cpu);
   }
 
-  /** The addon's checks (native/map.cc), in its order and with its messages. */
-  #keyValueFlags(key: Uint8Array, value: Uint8Array, flags: number): void {
+  /**
+   * __htab_map_lookup_and_delete_batch with BPF_F_CPU: the same walk, each element's value that CPU's
+   * value_size bytes, back to back. The table's walk copies whole values into a buffer of our own first.
+   */
+  #hashLookupBatchCpu(table: HashTable, inBatch: Uint8Array | null, outBatch: Uint8Array, keys: Uint8Array, values: Uint8Array, count: Uint32Array, cpu: number): number {
+    const { valueSize, maxEntries, ncpu } = table.shape;
+    // No walk returns more elements than the table has (max_entries, plus the spares replacing updates take).
+    const all = new Uint8Array(Math.min(count[0]!, maxEntries + ncpu + 1) * table.stride);
+    const rc = table.lookupBatch(inBatch, outBatch, keys, all, count, false);
+    const at = cpu * roundUp8(valueSize);
+    for (let i = 0; i < count[0]!; i++) copyBytes(all, i * table.stride + at, values, i * valueSize, valueSize);
+    return rc;
+  }
+
+  /**
+   * The addon's checks (native/map.cc), in its order and with its messages. Where the op takes per-CPU
+   * flags (`cpuFlags`) and `flags` has one, `value` may also be one value_size value, what the kernel then
+   * reads or writes (a whole-layout buffer still does: the kernel uses its first value_size bytes).
+   */
+  #keyValueFlags(key: Uint8Array, value: Uint8Array, flags: ElemFlags, cpuFlags: boolean): void {
     this.#bound();
     args.u8Exact(key, 'key', this.#keySize);
-    args.u8Exact(value, 'value', this.#valueBufSize);
-    args.u32(flags, 'flags');
+    // Per-CPU maps only: elsewhere the two sizes are one, and the plain message names it.
+    if (cpuFlags && hasCpuFlag(flags) && this.#valueBufSize !== this.#map.shape.valueSize) args.u8OneOf(value, 'value', this.#valueBufSize, this.#map.shape.valueSize);
+    else args.u8Exact(value, 'value', this.#valueBufSize);
+    args.flags(flags, 'flags');
   }
 
   #batchArgs(op: number, inBatch: unknown, outBatch: unknown, keys: unknown, values: unknown, count: unknown, elemFlags: unknown): void {
@@ -523,9 +686,11 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
       args.u8OrNull(outBatch, 'outBatch');
     }
     args.u8AtLeast(keys, 'keys', n * this.#keySize);
+    // With a per-CPU flag a lookup or update batch's values are value_size each (bpf_map_value_size).
+    const oneValue = (op === 0 || op === 2) && hasCpuFlag(elemFlags);
     if (op === 3) args.u8OrNull(values, 'values');
-    else args.u8AtLeast(values, 'values', n * this.#valueBufSize);
-    args.u32(elemFlags, 'elemFlags');
+    else args.u8AtLeast(values, 'values', n * (oneValue ? this.#map.shape.valueSize : this.#valueBufSize));
+    args.flags(elemFlags, 'elemFlags');
   }
 
   /** The addon's Bound(): every method but close() on a closed handle is a TypeError. */
@@ -533,12 +698,13 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     if (this.#closed) throw new TypeError('map is closed');
   }
   /** generic_map_lookup_batch: get_next_key from the token key, count elements, token = last key copied. */
-  #genericLookupBatch(inBatch: Uint8Array | null, outBatch: Uint8Array, keys: Uint8Array, values: Uint8Array, count: Uint32Array): number {
+  #genericLookupBatch(inBatch: Uint8Array | null, outBatch: Uint8Array, keys: Uint8Array, values: Uint8Array, count: Uint32Array, cpu: number): number {
     const max = count[0]!;
     if (max === 0) return 0;
     const table = this.#map.table;
     const ks = table.shape.keySize;
-    const stride = table.stride;
+    // BPF_F_CPU (cpu >= 0): one value_size value per element.
+    const stride = cpu >= 0 ? table.shape.valueSize : table.stride;
     let prev: Uint8Array | null = inBatch ? inBatch.slice(0, ks) : null;
     let cp = 0;
     let rc = 0;
@@ -546,7 +712,7 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
       const key = keys.subarray(cp * ks, cp * ks + ks);
       rc = table.getNextKey(prev, key);
       if (rc) break;
-      rc = table.lookup(key, values.subarray(cp * stride, cp * stride + stride));
+      rc = cpu >= 0 ? this.#lookupCpu(key, values, cp * stride, cpu) : table.lookup(key, values.subarray(cp * stride, cp * stride + stride));
       if (rc) break;
       prev = key;
       cp++;
@@ -557,19 +723,18 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
   }
 
   /** generic_map_update_batch / generic_map_delete_batch: element by element, stopping at the first error. */
-  #genericWriteBatch(del: boolean, keys: Uint8Array, values: Uint8Array, count: Uint32Array, elemFlags: number): number {
+  #genericWriteBatch(del: boolean, keys: Uint8Array, values: Uint8Array, count: Uint32Array, low: number, cpu: number): number {
     const max = count[0]!;
     if (max === 0) return 0;
     const table = this.#map.table;
     const ks = table.shape.keySize;
-    const stride = table.stride;
-    const cpu = this.#emulator.currentCpu;
+    const stride = low & CPU_FLAGS ? table.shape.valueSize : table.stride;
     let cp = 0;
     let rc = 0;
     for (; cp < max; cp++) {
       rc = del
         ? (table as HashTable).delete(keys, cp * ks)
-        : table.update(keys, cp * ks, values, cp * stride, elemFlags, cpu, false);
+        : this.#updateElem(keys, cp * ks, values, cp * stride, low, cpu);
       if (rc) break;
     }
     count[0] = cp;
@@ -647,6 +812,17 @@ const args = {
     const n = args.u8(v, name);
     if (n < minimum) throw new RangeError(`${name} must be at least ${minimum} bytes, got ${n}`);
   },
+  /** `min` bytes, or (when different) `alt`. */
+  u8OneOf(v: unknown, name: string, min: number, alt: number): void {
+    const n = args.u8(v, name);
+    if (n === min || n === alt) return;
+    throw new RangeError(`${name} must be ${min} bytes (or ${alt} with BPF_F_CPU or BPF_F_ALL_CPUS), got ${n}`);
+  },
+  /** Element flags: a u32 number as the addon takes them, or a bigint carrying the kernel's whole u64. */
+  flags(v: unknown, name: string): void {
+    if (typeof v !== 'bigint') return args.u32(v, name);
+    if (v < 0n || v > 0xffffffffffffffffn) throw new RangeError(`${name} must be in [0, 18446744073709551615], got ${v}`);
+  },
   u32(v: unknown, name: string): void {
     if (typeof v !== 'number') throw new TypeError(`${name} must be a number`);
     if (Number.isNaN(v) || Math.trunc(v) !== v) throw new TypeError(`${name} must be an integer, got ${Number.isNaN(v) ? 'NaN' : cDouble(v)}`);
@@ -658,3 +834,18 @@ const args = {
     if (v.includes('\0')) throw new TypeError(`${name} must not contain NUL characters`);
   },
 };
+
+/** Flags (not yet checked, so possibly anything) that carry BPF_F_CPU or BPF_F_ALL_CPUS. */
+function hasCpuFlag(flags: unknown): boolean {
+  return (typeof flags === 'number' || typeof flags === 'bigint') && (flagsLow(flags) & CPU_FLAGS) !== 0;
+}
+
+/** The low 32 bits of element flags (the flag bits proper). */
+function flagsLow(flags: ElemFlags): number {
+  return typeof flags === 'bigint' ? Number(BigInt.asUintN(32, flags)) : flags;
+}
+
+/** The upper 32 bits of element flags: BPF_F_CPU's CPU (a u32 number has none). */
+function flagsCpu(flags: ElemFlags): number {
+  return typeof flags === 'bigint' ? Number(BigInt.asUintN(32, flags >> 32n)) : 0;
+}

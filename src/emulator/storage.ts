@@ -1,14 +1,19 @@
 // What every emulated map shares: its attributes, the element flags' rule, and the lock field rule for copies.
 import { roundUp8 } from '../map-layout.js';
 import { UpdateFlags } from '../constants.js';
-import { EEXIST, ENOENT } from '../errno.js';
+import { EEXIST, EINVAL, ENOENT, ERANGE } from '../errno.js';
 import type { LockField } from '../engine.js';
 
 
 // The uapi names of UpdateFlags (src/constants.ts), as the storage code compares them in hot paths.
+export const BPF_ANY = UpdateFlags.Any;
 export const BPF_NOEXIST = UpdateFlags.NoExist;
 export const BPF_EXIST = UpdateFlags.Exist;
 export const BPF_F_LOCK = UpdateFlags.Lock;
+export const BPF_F_CPU = UpdateFlags.Cpu;
+export const BPF_F_ALL_CPUS = UpdateFlags.AllCpus;
+/** Either per-CPU element flag: the op's value buffer is one value_size value (syscall.c bpf_map_value_size). */
+export const CPU_FLAGS = BPF_F_CPU | BPF_F_ALL_CPUS;
 
 /** The shape of one emulated map, fixed at creation. */
 export interface MapShape {
@@ -26,11 +31,46 @@ export interface MapShape {
   lockOffset: number;
 }
 
-/** A value out to a syscall caller: `n` bytes, or for per-CPU maps without padding, value_size of each slot. */
+/**
+ * A value out to a syscall caller: `n` bytes, or for per-CPU maps without padding, value_size of each slot
+ * and zeros for the slot's padding (since 7.0 an update never stores the padding, so the kernel's whole-slot
+ * copy returns zeros there).
+ */
 export function copyValueOut(src: Uint8Array, base: number, out: Uint8Array, off: number, n: number, shape: MapShape): void {
   if (!shape.percpu || shape.percpuPadding) return copyBytes(src, base, out, off, n);
   const slot = roundUp8(shape.valueSize);
-  for (let cpu = 0; cpu < shape.ncpu; cpu++) copyBytes(src, base + cpu * slot, out, off + cpu * slot, shape.valueSize);
+  for (let cpu = 0; cpu < shape.ncpu; cpu++) {
+    const at = off + cpu * slot;
+    copyBytes(src, base + cpu * slot, out, at, shape.valueSize);
+    out.fill(0, at + shape.valueSize, at + slot);
+  }
+}
+
+/**
+ * include/linux/bpf.h bpf_map_check_op_flags (7.0+), for element flags split into their low 32 bits and
+ * their upper 32 (BPF_F_CPU's CPU): low bits outside `allowed` are EINVAL; BPF_F_LOCK needs a bpf_spin_lock;
+ * upper bits only with BPF_F_CPU; BPF_F_CPU / BPF_F_ALL_CPUS only on per-CPU maps (bpf_map_supports_cpu_flags)
+ * and not both; a CPU at or past num_possible_cpus is ERANGE. In this order.
+ */
+export function checkOpFlags(low: number, cpu: number, allowed: number, spinLock: boolean, shape: MapShape): number {
+  if (low & ~allowed) return EINVAL;
+  if ((low & BPF_F_LOCK) && !spinLock) return EINVAL;
+  if (!(low & BPF_F_CPU) && cpu !== 0) return EINVAL;
+  if (low & CPU_FLAGS) {
+    if (!shape.percpu) return EINVAL;
+    if ((low & CPU_FLAGS) === CPU_FLAGS) return EINVAL;
+    if ((low & BPF_F_CPU) && cpu >= shape.ncpu) return ERANGE;
+  }
+  return 0;
+}
+
+/**
+ * A per-CPU map's own check of a syscall update's flags, after bpf_map_check_op_flags (7.0+: hashtab.c
+ * htab_map_check_update_flags with onallcpus, arraymap.c bpf_percpu_array_update): no BPF_F_LOCK, and no
+ * low bits above BPF_F_ALL_CPUS. Before 7.0 these maps refused everything above BPF_EXIST.
+ */
+export function checkPercpuUpdateFlags(low: number): number {
+  return (low & BPF_F_LOCK) || low > BPF_F_ALL_CPUS ? EINVAL : 0;
 }
 
 export function lockOffsetOf(locks: readonly LockField[] | undefined): number {

@@ -3,7 +3,8 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { MapInfo, ObjectMapSpec } from '../engine.js';
+import type { ElemFlags, MapInfo, ObjectMapSpec } from '../engine.js';
+import type { MapScratch } from '../map-scratch.js';
 import { packageRoot } from '../package-root.js';
 
 
@@ -15,12 +16,14 @@ export interface NativeMap {
   readonly valueBufferSize: number;
   readonly tokenSize: number;
   readonly closed: boolean;
-  lookup(key: Uint8Array, value: Uint8Array, flags: number): number;
-  update(key: Uint8Array, value: Uint8Array, flags: number): number;
+  lookup(key: Uint8Array, value: Uint8Array, flags: ElemFlags): number;
+  update(key: Uint8Array, value: Uint8Array, flags: ElemFlags): number;
   delete(key: Uint8Array): number;
   getNextKey(key: Uint8Array | null, next: Uint8Array): number;
-  lookupAndDelete(key: Uint8Array, value: Uint8Array, flags: number): number;
-  batch(op: number, inBatch: Uint8Array | null, outBatch: Uint8Array, keys: Uint8Array, values: Uint8Array, count: Uint32Array, elemFlags: number): number;
+  lookupAndDelete(key: Uint8Array, value: Uint8Array, flags: ElemFlags): number;
+  /** Element calls on addon-owned buffers (native/map_scratch.cc); -ENOTSUP where external buffers are refused. */
+  openScratch(): MapScratch | number;
+  batch(op: number, inBatch: Uint8Array | null, outBatch: Uint8Array, keys: Uint8Array, values: Uint8Array, count: Uint32Array, elemFlags: ElemFlags): number;
   freeze(): number;
   pin(path: string): number;
   /** struct bpf_map_info as native/map.cc reads it: the seam's MapInfo. */

@@ -3,9 +3,10 @@
 import type { MapLayout } from '../map-layout.js';
 import { MapType, type BatchOpId } from '../constants.js';
 import type {
-  FdEngine, FdMapHandle, MapAttrs, MapInfo, ObjectFailure, ObjectHandle, RawProgramHandle, RawProgramSpec,
+  ElemFlags, FdEngine, FdMapHandle, MapAttrs, MapInfo, ObjectFailure, ObjectHandle, RawProgramHandle, RawProgramSpec,
 } from '../engine.js';
 import { EPERM, errnoCode } from '../errno.js';
+import { scratchOver, type MapScratch } from '../map-scratch.js';
 import { loadAddon, type Addon, type NativeMap } from './binding.js';
 import { loadKernelProgram, openKernelObject } from './object-engine.js';
 
@@ -34,11 +35,11 @@ export class KernelMapHandle implements FdMapHandle {
     return this.#closed;
   }
 
-  lookup(key: Uint8Array, value: Uint8Array, flags: number): number {
+  lookup(key: Uint8Array, value: Uint8Array, flags: ElemFlags): number {
     return this.#native.lookup(key, value, flags);
   }
 
-  update(key: Uint8Array, value: Uint8Array, flags: number): number {
+  update(key: Uint8Array, value: Uint8Array, flags: ElemFlags): number {
     return this.#native.update(key, value, flags);
   }
 
@@ -50,11 +51,16 @@ export class KernelMapHandle implements FdMapHandle {
     return this.#native.getNextKey(key, next);
   }
 
-  lookupAndDelete(key: Uint8Array, value: Uint8Array, flags: number): number {
+  lookupAndDelete(key: Uint8Array, value: Uint8Array, flags: ElemFlags): number {
     return this.#native.lookupAndDelete(key, value, flags);
   }
 
-  batch(op: BatchOpId, inBatch: Uint8Array | null, outBatch: Uint8Array, keys: Uint8Array, values: Uint8Array, count: Uint32Array, elemFlags: number): number {
+  openScratch(): MapScratch {
+    const native = this.#native.openScratch();
+    return typeof native === 'number' ? scratchOver(this) : native;
+  }
+
+  batch(op: BatchOpId, inBatch: Uint8Array | null, outBatch: Uint8Array, keys: Uint8Array, values: Uint8Array, count: Uint32Array, elemFlags: ElemFlags): number {
     return this.#native.batch(op, inBatch, outBatch, keys, values, count, elemFlags);
   }
 

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { addonPath, loadAddon, type Addon, type NativeMap } from '../../src/kernel/binding.js';
 import { errnoByCode } from '../../src/errno.js';
 import { features } from '../../src/features.js';
-import { freezeChecksWriteAccess } from '../../src/emulator/kernel-version.js';
+import { freezeChecksWriteAccess, percpuCpuFlags } from '../../src/emulator/kernel-version.js';
 import { MapFlags, MapType, BatchOp, UpdateFlags } from '../../src/constants.js';
 import { describeKernel } from '../helpers/kernel.js';
 import { mountBpffs, type Bpffs } from '../helpers/bpffs.js';
@@ -81,7 +81,9 @@ describeKernel('native addon', () => {
       [() => m.update(k, v, -1), RangeError],
       [() => m.update(k, v, 2 ** 32), RangeError],
       [() => m.update(k, v, Infinity), RangeError],
-      [() => m.lookup(k, v, 0n as never), TypeError],
+      [() => m.lookup(k, v, -1n), RangeError],
+      [() => m.update(k, v, 2n ** 64n), RangeError],
+      [() => m.lookup(k, v, {} as never), TypeError],
       [() => m.delete(new Uint8Array(0)), RangeError],
       [() => m.getNextKey(new Uint8Array(2), new Uint8Array(4)), RangeError],
       [() => m.getNextKey(null, new Uint8Array(3)), RangeError],
@@ -96,6 +98,23 @@ describeKernel('native addon', () => {
     expect(m.lookup(k, out, 0)).toBe(0);
     expect([...out]).toEqual([...v]);
     expect(m.getNextKey(k, new Uint8Array(4))).toBe(E('ENOENT')); // still exactly one key
+    // Flags may be a bigint, the kernel's whole u64.
+    expect(m.lookup(k, out, 0n)).toBe(0);
+  });
+
+  test('BPF_F_CPU / BPF_F_ALL_CPUS take one value_size value on per-CPU maps, and reach the kernel', () => {
+    const m = make(MapType.PercpuArray, 4, 4, 2);
+    const one = new Uint8Array(4).fill(7);
+    const cpu0 = BigInt(UpdateFlags.Cpu); // CPU 0 in the upper 32 bits
+    // The kernel answers: 7.0+ takes the flags (kernel-version.ts percpuCpuFlags), older kernels refuse them.
+    const expected = percpuCpuFlags(features.emulatorKernelVersion()) ? 0 : E('EINVAL');
+    expect(m.update(u32(0), one, UpdateFlags.AllCpus)).toBe(expected);
+    expect(m.lookup(u32(0), one, cpu0)).toBe(expected);
+    expect(() => m.lookup(u32(0), new Uint8Array(5), cpu0)).toThrow(/value must be \d+ bytes \(or 4 with BPF_F_CPU or BPF_F_ALL_CPUS\), got 5/);
+    // Without them the buffer is one slot per possible CPU, as always.
+    expect(() => m.lookup(u32(0), one, 0)).toThrow(RangeError);
+    // lookupAndDelete takes no CPU flag: its buffer stays whole.
+    expect(() => m.lookupAndDelete(u32(0), one, UpdateFlags.Cpu)).toThrow(RangeError);
   });
 
   test('malformed batch arguments throw before the syscall', () => {
@@ -500,6 +519,65 @@ describeKernel('native addon', () => {
     expect(fdCount()).toBe(before + 10);
     for (const m of maps) m.close();
     expect(fdCount()).toBe(before);
+  });
+
+  test('openScratch: element calls on addon-owned buffers, with the same answers as the checked calls', () => {
+    const m = make(MapType.Hash, 4, 8, 4);
+    const sc = m.openScratch();
+    if (typeof sc === 'number') throw new Error(`openScratch failed: ${sc}`);
+    expect([sc.key.length, sc.value.length, sc.next.length]).toEqual([4, 8, 4]);
+    sc.key.set(u32(3));
+    sc.value.fill(5);
+    expect(sc.update(UpdateFlags.NoExist)).toBe(0);
+    expect(sc.update(UpdateFlags.NoExist)).toBe(E('EEXIST'));
+    const out = new Uint8Array(8);
+    expect(m.lookup(u32(3), out, 0)).toBe(0); // the checked call sees what the scratch call wrote
+    expect([...out]).toEqual(Array(8).fill(5));
+    sc.value.fill(0);
+    expect(sc.lookup(0)).toBe(0);
+    expect([...sc.value]).toEqual(Array(8).fill(5));
+    expect(sc.getNextKey(false)).toBe(0);
+    expect([...sc.next]).toEqual([...u32(3)]);
+    expect(sc.getNextKey(true)).toBe(E('ENOENT'));
+    expect(sc.lookupAndDelete(0)).toBe(0);
+    expect(sc.delete()).toBe(E('ENOENT'));
+    // Flags are checked as the other calls check them.
+    expect(() => sc.lookup(1.5)).toThrow(TypeError);
+    expect(() => sc.update(-1)).toThrow(RangeError);
+    expect(() => sc.getNextKey(1 as never)).toThrow(/fromKey must be a boolean/);
+    // Two scratch sets on one map are independent buffers.
+    const other = m.openScratch();
+    if (typeof other === 'number') throw new Error(`openScratch failed: ${other}`);
+    other.key.set(u32(9));
+    expect([...sc.key]).toEqual([...u32(3)]);
+    m.close();
+    expect(() => sc.lookup(0)).toThrow(/map is closed/);
+  });
+
+  test('scratch buffers outlive detaching, transfer and the map: no call writes freed memory (node --expose-gc child)', () => {
+    // Each round tries to detach a scratch buffer (structuredClone with transfer: Node copies an external
+    // ArrayBuffer rather than detach it), keeps calling, drops the map and collects: the addon's memory is
+    // freed only when the last user is gone, so the child exits cleanly.
+    const script = `
+      const b = require(${JSON.stringify(addonPath)});
+      let calls = 0;
+      for (let i = 0; i < 300; i++) {
+        const m = b.NativeMap.create(1, 4, 8, 4, 0, '', 0, 0, 0, 0);
+        const sc = m.openScratch();
+        const moved = structuredClone(sc.value.buffer, { transfer: [sc.value.buffer] });
+        if (moved.byteLength === 0) throw new Error('nothing transferred');
+        sc.value.fill(6);
+        if (sc.update(0) !== 0) throw new Error('update failed after transfer');
+        sc.value.fill(0);
+        if (sc.lookup(0) !== 0 || (sc.value.length > 0 && sc.value[7] !== 6)) throw new Error('lookup failed after transfer');
+        calls += 2;
+        if (i % 2) m.close();
+        if (i % 50 === 0) gc();
+      }
+      gc();
+      console.log(JSON.stringify({ calls }));`;
+    const out = JSON.parse(execFileSync(process.execPath, ['--expose-gc', '-e', script], { encoding: 'utf8' }));
+    expect(out.calls).toBe(600);
   });
 
   test('a NativeMap collected without close() releases its fd (node --expose-gc child)', () => {
