@@ -45,19 +45,23 @@ void Release(napi_env, void* data, void*) { Unref(static_cast<ScratchState*>(dat
 // The external ArrayBuffer's: `data` is the memory itself, the state comes as the hint.
 void ReleaseMemory(napi_env, void*, void* hint) { Unref(static_cast<ScratchState*>(hint)); }
 
-// The scratch state of a bound method and its optional u32 flags argument; nullptr with a TypeError pending
-// when the map is closed or the flags are not a u32.
-ScratchState* Bound(napi_env env, napi_callback_info cbinfo, uint32_t* flags) {
+// The scratch state of a bound method, its one argument in `arg` (undefined when missing); nullptr with a
+// TypeError pending when the map is closed.
+ScratchState* Bound(napi_env env, napi_callback_info cbinfo, napi_value* arg) {
   size_t argc = 1;
-  napi_value argv[1];
   void* data = nullptr;
-  if (napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, &data) != napi_ok) return nullptr;
+  if (napi_get_cb_info(env, cbinfo, &argc, arg, nullptr, &data) != napi_ok) return nullptr;
   ScratchState* s = static_cast<ScratchState*>(data);
   if (s == nullptr || s->magic != ScratchState::kMagic) return args::ThrowType(env, "not a map scratch method"), nullptr;
   if (s->map->closed) return args::ThrowType(env, "map is closed"), nullptr;
-  // One napi call: a number that is an integer in u32 range (args.h); missing arguments read as undefined.
-  if (flags != nullptr && !args::U32(env, argv[0], "flags", flags)) return nullptr;
   return s;
+}
+
+// Bound() for the methods taking u32 flags: one napi call checks them (an integer number in u32 range, args.h).
+ScratchState* BoundWithFlags(napi_env env, napi_callback_info cbinfo, uint32_t* flags) {
+  napi_value arg;
+  ScratchState* s = Bound(env, cbinfo, &arg);
+  return s && args::U32(env, arg, "flags", flags) ? s : nullptr;
 }
 
 napi_value Int(napi_env env, int n) {
@@ -68,38 +72,35 @@ napi_value Int(napi_env env, int n) {
 
 napi_value Lookup(napi_env env, napi_callback_info cbinfo) {
   uint32_t flags;
-  ScratchState* s = Bound(env, cbinfo, &flags);
+  ScratchState* s = BoundWithFlags(env, cbinfo, &flags);
   return s ? Int(env, Rc(bpf_map_lookup_elem_flags(s->map->fd, s->key, s->value, flags))) : nullptr;
 }
 
 napi_value Update(napi_env env, napi_callback_info cbinfo) {
   uint32_t flags;
-  ScratchState* s = Bound(env, cbinfo, &flags);
+  ScratchState* s = BoundWithFlags(env, cbinfo, &flags);
   return s ? Int(env, Rc(bpf_map_update_elem(s->map->fd, s->key, s->value, flags))) : nullptr;
 }
 
 napi_value LookupAndDelete(napi_env env, napi_callback_info cbinfo) {
   uint32_t flags;
-  ScratchState* s = Bound(env, cbinfo, &flags);
+  ScratchState* s = BoundWithFlags(env, cbinfo, &flags);
   return s ? Int(env, Rc(bpf_map_lookup_and_delete_elem_flags(s->map->fd, s->key, s->value, flags))) : nullptr;
 }
 
 napi_value Delete(napi_env env, napi_callback_info cbinfo) {
-  ScratchState* s = Bound(env, cbinfo, nullptr);
+  napi_value unused;
+  ScratchState* s = Bound(env, cbinfo, &unused);
   return s ? Int(env, Rc(bpf_map_delete_elem(s->map->fd, s->key))) : nullptr;
 }
 
 // getNextKey(fromKey): the key after the scratch key into the next buffer; fromKey false starts at the first.
 napi_value GetNextKey(napi_env env, napi_callback_info cbinfo) {
-  size_t argc = 1;
-  napi_value argv[1];
-  void* data = nullptr;
-  if (napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, &data) != napi_ok) return nullptr;
-  ScratchState* s = static_cast<ScratchState*>(data);
-  if (s == nullptr || s->magic != ScratchState::kMagic) return args::ThrowType(env, "not a map scratch method"), nullptr;
-  if (s->map->closed) return args::ThrowType(env, "map is closed"), nullptr;
+  napi_value arg;
+  ScratchState* s = Bound(env, cbinfo, &arg);
   bool fromKey;
-  if (argc < 1 || napi_get_value_bool(env, argv[0], &fromKey) != napi_ok) return args::ThrowType(env, "fromKey must be a boolean"), nullptr;
+  if (!s) return nullptr;
+  if (napi_get_value_bool(env, arg, &fromKey) != napi_ok) return args::ThrowType(env, "fromKey must be a boolean"), nullptr;
   return Int(env, Rc(bpf_map_get_next_key(s->map->fd, fromKey ? s->key : nullptr, s->next)));
 }
 

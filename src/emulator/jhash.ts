@@ -28,9 +28,13 @@ function jhashWord32(w: number, seed: number): number {
   return final((init + w) | 0, init, init);
 }
 
-/** jhash2(): `key` as little-endian u32 words (its length a multiple of 4), as on x86. */
+/**
+ * jhash2(): `key` as little-endian u32 words (its length a multiple of 4), as on x86. On a little-endian
+ * host it is jhash() of the same bytes: the same initial value (INITVAL + length + seed), the same 12-byte
+ * blocks, and a tail of whole words that jhash adds byte by byte into the same bits.
+ */
 export function jhash2(key: Uint8Array, offset: number, length: number, seed: number): number {
-  return jhash2of32(key, offset, length, seed) >>> 0;
+  return jhash32(key, offset, length, seed) >>> 0;
 }
 
 /** jhash(): any byte length. */
@@ -45,35 +49,7 @@ export function htabHash(key: Uint8Array, offset: number, length: number, seed: 
 
 /** htabHash as int32 (the bits the map stores and masks), for the hash map's hot paths. */
 export function htabHash32(key: Uint8Array, offset: number, length: number, seed: number): number {
-  if (length === 4) return jhashWord32(word(key, offset), seed);
-  return (length & 3) === 0 ? jhash2of32(key, offset, length, seed) : jhash32(key, offset, length, seed);
-}
-
-function jhash2of32(key: Uint8Array, offset: number, length: number, seed: number): number {
-  let n = length >>> 2;
-  let a = (INITVAL + (n << 2) + seed) | 0;
-  let b = a;
-  let c = a;
-  let i = offset;
-  while (n > 3) {
-    a = (a + word(key, i)) | 0;
-    b = (b + word(key, i + 4)) | 0;
-    c = (c + word(key, i + 8)) | 0;
-    // __jhash_mix
-    a = (a - c) | 0; a ^= rol(c, 4); c = (c + b) | 0;
-    b = (b - a) | 0; b ^= rol(a, 6); a = (a + c) | 0;
-    c = (c - b) | 0; c ^= rol(b, 8); b = (b + a) | 0;
-    a = (a - c) | 0; a ^= rol(c, 16); c = (c + b) | 0;
-    b = (b - a) | 0; b ^= rol(a, 19); a = (a + c) | 0;
-    c = (c - b) | 0; c ^= rol(b, 4); b = (b + a) | 0;
-    n -= 3;
-    i += 12;
-  }
-  if (n === 0) return c;
-  if (n === 3) c = (c + word(key, i + 8)) | 0;
-  if (n >= 2) b = (b + word(key, i + 4)) | 0;
-  a = (a + word(key, i)) | 0;
-  return final(a, b, c);
+  return length === 4 ? jhashWord32(word(key, offset), seed) : jhash32(key, offset, length, seed);
 }
 
 function jhash32(key: Uint8Array, offset: number, length: number, seed: number): number {
@@ -97,12 +73,17 @@ function jhash32(key: Uint8Array, offset: number, length: number, seed: number):
     i += 12;
   }
   if (n === 0) return c;
-  // The tail: byte j of the last block lands in a (0-3), b (4-7) or c (8-11), shifted by 8 × (j % 4).
-  for (let j = n - 1; j >= 0; j--) {
-    const v = key[i + j]! << ((j & 3) * 8);
-    if (j < 4) a = (a + v) | 0;
-    else if (j < 8) b = (b + v) | 0;
-    else c = (c + v) | 0;
-  }
+  // The tail, 1 to 12 bytes: little-endian words into a, b and c, a partial word's missing bytes zero.
+  a = (a + tailWord(key, i, n)) | 0;
+  b = (b + tailWord(key, i + 4, n - 4)) | 0;
+  c = (c + tailWord(key, i + 8, n - 8)) | 0;
   return final(a, b, c);
+}
+
+/** The little-endian word at `at` of which `left` bytes remain (none when left <= 0). */
+function tailWord(key: Uint8Array, at: number, left: number): number {
+  if (left >= 4) return word(key, at);
+  let w = 0;
+  for (let j = left - 1; j >= 0; j--) w |= key[at + j]! << (8 * j);
+  return w;
 }
