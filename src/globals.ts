@@ -5,6 +5,7 @@ import type { Codec } from './codec-types.js';
 import { codecFromBtf } from './btf/codecs.js';
 import { BtfKind, BtfVarLinkage, parseBtf, type BtfComposite, type BtfDatasec, type BtfRef, type BtfVar } from './btf/types.js';
 import { readElf } from './emulator/programs/elf.js';
+import { fixupDatasecs } from './emulator/programs/loader.js';
 import { subjectOf } from './errors.js';
 
 export interface GlobalVariable {
@@ -28,6 +29,10 @@ export function globalVariables(path: string, internalMaps: readonly string[]): 
   const btfSection = elf.sectionByName('.BTF');
   if (!btfSection) return [];
   const btf = parseBtf(btfSection.data);
+  // Variable offsets as libbpf places them (clang leaves them zero; the ELF symbols have them).
+  fixupDatasecs(btf, elf, (m) => {
+    throw new TypeError(`${path}: ${m}`);
+  });
   const out: GlobalVariable[] = [];
   for (const t of btf.types) {
     if (t.kind !== BtfKind.Datasec) continue;

@@ -34,6 +34,16 @@ describeEngines('BPF objects', (engine) => {
     expect(data.get(0)).toBe(7n);
   });
 
+  test('obj.globals places each variable at its symbol\'s offset, as libbpf does (clang leaves BTF offsets zero)', () => {
+    using obj = openObject(fixture('for_each'), { engine: engine() });
+    obj.program('walk_maps').run({ ctx: new Uint8Array(8) }); // no hash elements; every array slot visited
+    const g = obj.globals as { visited_hash: bigint; seen: number; visited_array: bigint; bad_flags: bigint; order: number[] };
+    expect([g.visited_hash, g.seen, g.visited_array]).toEqual([0n, 0, 6n]);
+    // bpf_for_each_map_elem(..., flags 1): EINVAL, zero-extended in r0 before 6.4 (kernel-version.ts mapOpResultIsInt).
+    expect([-22n, 4294967274n]).toContain(g.bad_flags);
+    expect(g.order).toHaveLength(32);
+  });
+
   test('maps: { name: map } makes the programs use your map', () => {
     const e = engine();
     using mine = createMap({ type: 'array', key: u32, value: u64, maxEntries: 1, name: 'mine', engine: e });

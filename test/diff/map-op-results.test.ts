@@ -22,4 +22,12 @@ describeKernel('inlined map helpers: r0 as the kernel leaves it', () => {
       expect(label(emulator), execution).toEqual(label(kernel));
     }
   });
+
+  test('a raw program taking a callback\'s address (no BTF func_info) is refused by both', async () => {
+    const words = async (engine: Parameters<typeof runMapOpProgram>[0]) =>
+      runMapOpProgram(engine, { forEach: true }).then(() => 'loaded', (e: Error) => e.message.split('\n').pop());
+    const kernel = await words(getKernelEngine());
+    expect(kernel).toMatch(/missing btf func_info/);
+    expect(await words(new Emulator({ kernelVersion: features.emulatorKernelVersion() }))).toBe(kernel);
+  });
 });

@@ -281,6 +281,9 @@ function checkInsn(input: CheckInput, insn: Insn): CheckFailure | undefined {
   const cls = code & 0x07;
   const op = code & 0xf0;
   const x = (code & Source.X) !== 0;
+  // check_ld_imm: a callback's address needs BTF func_info for the callback's prototype (raw programs
+  // have none: bpf_for_each_map_elem, bpf_loop and friends need an object with BTF).
+  if (isPseudoFunc(insn) && input.functions.length === 0) return fail('missing btf func_info');
   if (cls === Class.Alu || cls === Class.Alu64) return checkAlu(insn);
   if (cls === Class.Stx && (code & 0xe0) === Mode.Mem && imm !== 0) return fail('BPF_STX uses reserved fields');
   if (cls === Class.St && src !== 0) return fail('BPF_ST uses reserved fields');

@@ -542,7 +542,7 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
  * extern sections (.kconfig, .ksyms) are only sorted. The decoded Btf is fixed in place; the raw `.BTF`
  * bytes kept in ParsedObject.btf are not.
  */
-function fixupDatasecs(btf: Btf, elf: ElfFile, fail: (m: string) => never): void {
+export function fixupDatasecs(btf: Btf, elf: ElfFile, fail: (m: string) => never): void {
   for (const t of btf.types) {
     if (t.kind !== BtfKind.Datasec) continue;
     const sec = t as BtfDatasec;
