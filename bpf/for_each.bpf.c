@@ -103,4 +103,42 @@ int walk_maps(struct args *ctx)
 	return (int)(w.sum & 0x7fffffff);
 }
 
+/* An LRU walked half-way through filling it past full: the walk must not set the elements' ref bits
+ * (hashtab.c bpf_for_each_hash_elem reads them in place, no bpf_lru_node_set_ref), so which keys the later
+ * inserts evict shows whether it did. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8);
+	__type(key, __u32);
+	__type(value, __u64);
+} lru SEC(".maps");
+
+static long on_lru(struct bpf_map *map, __u32 *key, __u64 *value, struct walk *w)
+{
+	w->sum += *value;
+	w->n++;
+	return 0;
+}
+
+/* Keys 1..count go into the LRU; after key stop_at, one walk over it. Returns how many elements the walk saw. */
+SEC("syscall")
+int walk_lru(struct args *ctx)
+{
+	struct walk w = {};
+	__u32 count = ctx->count;
+	__u32 stop_at = ctx->stop_at;
+
+	for (int i = 1; i <= 32; i++) {
+		__u32 key = i;
+		__u64 v = i;
+
+		if (i > count)
+			break;
+		bpf_map_update_elem(&lru, &key, &v, BPF_ANY);
+		if (i == stop_at)
+			bpf_for_each_map_elem(&lru, on_lru, &w, 0);
+	}
+	return w.n;
+}
+
 char _license[] SEC("license") = "GPL";

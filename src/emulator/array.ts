@@ -103,7 +103,7 @@ export class ArrayTable {
   }
 
   /** A program's bpf_map_lookup_elem: the byte offset of `cpu`'s value in `values`, or -1 (key read in place at keyOffset). */
-  programValueOffset(key: Uint8Array, cpu: number, keyOffset = 0): number {
+  programValueOffset(key: Uint8Array, cpu: number, keyOffset = 0, _setRef = true): number {
     const i = this.#index(key, keyOffset);
     if (i >= this.shape.maxEntries) return -1;
     return i * this.#elem + (this.shape.percpu ? cpu * this.#slot : 0);

@@ -770,10 +770,11 @@ export class HashTable {
 
   /**
    * A program's bpf_map_lookup_elem as the kernel answers it: the address of the value in place (here its
-   * byte offset in `values`, which stays valid while the element lives), or -1. Sets the LRU ref bit.
+   * byte offset in `values`, which stays valid while the element lives), or -1. Sets the LRU ref bit unless
+   * `setRef` is false (bpf_for_each_map_elem's walk: hashtab.c bpf_for_each_hash_elem reads elements in place).
    * The key is keySize bytes of `key` from `keyOffset` (a program's stack, read in place: no copy).
    */
-  programValueOffset(key: Uint8Array, cpu: number, keyOffset = 0): number {
+  programValueOffset(key: Uint8Array, cpu: number, keyOffset = 0, setRef = true): number {
     const hash = htabHash32(key, keyOffset, this.shape.keySize, this.#seed);
     const b = hash & this.#mask;
     let i = -1;
@@ -791,7 +792,7 @@ export class HashTable {
     }
     if (i < 0) return -1;
     // RCU-like, as the kernel: the element may be deleted right after; its memory stays a value slot.
-    this.#lru?.setRef(i);
+    if (setRef) this.#lru?.setRef(i);
     return this.#valueOf(i) + (this.shape.percpu ? cpu * this.#slot : 0);
   }
 

@@ -39,6 +39,8 @@ const cases: Case[] = [
   { object: 'lru_touch', program: 'lru_touch', runs: [{ data: packet([1, 0, 0, 0]) }, { data: packet() }] },
   // bpf_for_each_map_elem: hash order (ZERO_SEED), stopping early, arrays, per-CPU values, flags != 0.
   { object: 'for_each', program: 'walk_maps', runs: [{ ctx: u32pair(9, 0) }, { ctx: u32pair(20, 5) }, { ctx: u32pair(3, 2) }] },
+  // ... and an LRU walked mid-fill: the walk sets no ref bits, which the later inserts' evictions show.
+  { object: 'for_each', program: 'walk_lru', runs: [{ ctx: u32pair(16, 8) }] },
   // CO-RE: __sk_buff read through a reordered local flavor; existence, size, offset and type relocations.
   { object: 'core_skb', program: 'core_skb', runs: [{ data: packet() }, { data: ipv4, ctx: skbCtx() }] },
 ];

@@ -197,9 +197,12 @@ export function mapLookup(mem: Memory, cpu: number, mapHi: number, mapLo: number
   return offset < 0 ? 0 : mem.addRunRegion(valueRegion(map, offset));
 }
 
-/** The value's address in place: writes through it change the map (a region over the map's slab). */
-function valuePointer(vm: Vm, map: ProgramMap, key: Uint8Array, cpu: number): bigint {
-  const offset = map.table.programValueOffset(key, cpu);
+/**
+ * The value's address in place (0: absent): writes through it change the map (a region over the map's slab).
+ * `setRef` as HashTable.programValueOffset.
+ */
+function valuePointer(vm: Vm, map: ProgramMap, key: Uint8Array, cpu: number, setRef = true): bigint {
+  const offset = map.table.programValueOffset(key, cpu, 0, setRef);
   if (offset < 0) return 0n;
   return vm.memory.addRegion(valueRegion(map, offset), 'run');
 }
@@ -244,7 +247,8 @@ function forEachMapElem(vm: Vm, cpu: number): bigint {
   }
   let visited = 0n;
   for (const key of keys) {
-    const value = valuePointer(vm, map, key, cpu);
+    // The kernel's walk reads each element in place: no LRU ref bit (hashtab.c bpf_for_each_hash_elem).
+    const value = valuePointer(vm, map, key, cpu, false);
     if (value === 0n) continue;
     const keyRegion: ByteRegion = { name: `map '${map.info.name}' key`, size: keySize, writable: false, bytes: () => key, base: () => 0 };
     visited++;
