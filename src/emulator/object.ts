@@ -9,7 +9,8 @@ import type {
   TestRunArgs,
 } from '../engine.js';
 import { EBADF, EBUSY, EINVAL, ENOENT, ENOEXEC, ENOTSUPP, errnoOfCode } from '../errno.js';
-import { checkProgram, type CheckedMap } from './checker/index.js';
+import { checkProgram, type CheckedMap, type CheckInput } from './checker/index.js';
+import { inlinedLoopCalls } from './checker/loop-inline.js';
 import { Emulator, EmulatorMapHandle } from './emulator.js';
 import { mapOpResultIsInt } from './kernel-version.js';
 import type { ProgramMap } from './program-map.js';
@@ -40,6 +41,8 @@ export interface ProgramSource {
   maps: { name?: string; index?: number; map: ProgramMap }[];
   /** The Emulator's kernelVersion when it was loaded: the load-time rewrites follow it (linkProgram). */
   kernelVersion: string;
+  /** The bpf_loop calls the verifier would inline, decided once at load (checker/loop-inline.ts). */
+  inlinedLoopCalls: number[];
 }
 
 /** A loaded program across threads: a key the worker CPUs cache it by, its source, its closed flag (shared). */
@@ -61,7 +64,10 @@ export function linkProgram(source: ProgramSource, mapOf: (ref: { name?: string;
   const memory = new Memory();
   const insns = link(source.name, source.insns, memory, mapOf, source.relocs);
   if (!Array.isArray(insns)) return insns;
-  const exec = { insns, name: source.name, functions: source.functions, mapOpResultIsInt: mapOpResultIsInt(source.kernelVersion) };
+  const exec = {
+    insns, name: source.name, functions: source.functions, mapOpResultIsInt: mapOpResultIsInt(source.kernelVersion),
+    inlinedLoopCalls: new Set(source.inlinedLoopCalls),
+  };
   return { exec, memory, lines: source.lines, type: source.type };
 }
 
@@ -249,14 +255,16 @@ export function loadEmulatorProgram(emulator: Emulator, spec: RawProgramSpec): R
     maps.push(m);
   }
   const decoded = decodeInsns(spec.insns);
-  const refused = checkProgram({
+  const checked: CheckInput = {
     name: spec.name, type: spec.type, insns: decoded, relocs: [], functions: [], kernelVersion: emulator.kernelVersion,
     mapOf: (ref) => (ref.index === undefined || !maps[ref.index] ? undefined : checkedHandle(maps[ref.index]!)),
-  });
+  };
+  const refused = checkProgram(checked);
   if (refused) return { errno: refused.errno, syscall: 'BPF_PROG_LOAD', program: spec.name, log: refused.log };
   const source: ProgramSource = {
     name: spec.name, type: spec.type, insns: decoded, relocs: [], functions: [], lines: new Map(),
     maps: maps.map((map, index) => ({ index, map })), kernelVersion: emulator.kernelVersion,
+    inlinedLoopCalls: inlinedLoopCalls(checked),
   };
   const linked = linkProgram(source, (ref) => (ref.index === undefined ? undefined : maps[ref.index]));
   if (!('exec' in linked)) return linked;
@@ -334,19 +342,23 @@ export class EmulatorObject implements ObjectHandle {
     const maps = [...this.#maps].map(([name, map]) => ({ name, map }));
     for (const p of this.#parsed.programs) {
       if (!this.#autoload.get(p.name)) continue;
-      const refused = checkProgram({
+      const checked: CheckInput = {
         name: p.name, type: p.type, insns: p.insns, relocs: p.relocs, functions: p.functions, kernelVersion: this.#emulator.kernelVersion,
         mapOf: (ref) => {
           const def = ref.name === undefined ? undefined : this.#parsed.maps.find((m) => m.name === ref.name);
           const map = ref.name === undefined ? undefined : this.#maps.get(ref.name);
           return def && map ? { ...checkedHandle(map), hasBtf: def.btfValueTypeId !== 0 } : undefined;
         },
-      });
+      };
+      const refused = checkProgram(checked);
       if (refused) {
         this.#closeMaps();
         return { errno: refused.errno, syscall: 'BPF_PROG_LOAD', program: p.name, log: refused.log };
       }
-      const source: ProgramSource = { name: p.name, type: p.type, insns: p.insns, relocs: p.relocs, functions: p.functions, lines: p.lines, maps, kernelVersion: this.#emulator.kernelVersion };
+      const source: ProgramSource = {
+        name: p.name, type: p.type, insns: p.insns, relocs: p.relocs, functions: p.functions, lines: p.lines, maps,
+        kernelVersion: this.#emulator.kernelVersion, inlinedLoopCalls: inlinedLoopCalls(checked),
+      };
       const linked = linkProgram(source, (ref) => (ref.name === undefined ? undefined : this.#maps.get(ref.name)));
       if (!('exec' in linked)) {
         this.#closeMaps();

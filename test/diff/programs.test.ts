@@ -25,6 +25,26 @@ const skbCtx = () => {
   return c;
 };
 const ipv4 = packet([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00, 0x45]);
+/** loop_results.bpf.c struct args: u64 nr_loops, u64 flags, u32 stop_at, u32 use_zero. */
+const loopArgs = (nrLoops: bigint, stopAt = 0, flags = 0n, useZero = 0) => {
+  const view = new DataView(new ArrayBuffer(24));
+  view.setBigUint64(0, nrLoops, true);
+  view.setBigUint64(8, flags, true);
+  view.setUint32(16, stopAt, true);
+  view.setUint32(20, useZero, true);
+  return new Uint8Array(view.buffer);
+};
+/**
+ * nr_loops around BPF_MAX_LOOPS (2^23) and with bits above 32 set, which an inlined bpf_loop and the helper
+ * answer differently (bpf/loop_results.bpf.c). The callback stops after 5 calls where the loop would be long.
+ */
+const loopRuns = (flags = 0n, useZero = 0): RunOptions[] => [
+  { ctx: loopArgs(3n, 0, flags, useZero) },
+  { ctx: loopArgs(0x80_0000n, 5, flags, useZero) },
+  { ctx: loopArgs(0x80_0001n, 5, flags, useZero) },
+  { ctx: loopArgs(0x1_0000_0003n, 0, flags, useZero) },
+  { ctx: loopArgs(0x1_0080_0001n, 5, flags, useZero) },
+];
 
 const cases: Case[] = [
   { object: 'unlocked', program: 'unlocked_inc', runs: [{ data: packet() }, { data: ipv4, repeat: 17 }] },
@@ -41,6 +61,11 @@ const cases: Case[] = [
   { object: 'for_each', program: 'walk_maps', runs: [{ ctx: u32pair(9, 0) }, { ctx: u32pair(20, 5) }, { ctx: u32pair(3, 2) }] },
   // ... and an LRU walked mid-fill: the walk sets no ref bits, which the later inserts' evictions show.
   { object: 'for_each', program: 'walk_lru', runs: [{ ctx: u32pair(16, 8) }] },
+  // bpf_loop inlined by the verifier (flags a known 0: full 64-bit nr_loops, E2BIG zero-extended) or called
+  // as the helper (flags unknown, or 0 on only some paths: u32 nr_loops, E2BIG sign-extended); flags 1: EINVAL.
+  { object: 'loop_results', program: 'loop_inlined', runs: loopRuns() },
+  { object: 'loop_results', program: 'loop_helper', runs: [...loopRuns(), { ctx: loopArgs(3n, 0, 1n) }] },
+  { object: 'loop_results', program: 'loop_mixed', runs: [...loopRuns(0n, 1).slice(0, 4), { ctx: loopArgs(0x1_0000_0003n, 0, 0n, 0) }] },
   // CO-RE: __sk_buff read through a reordered local flavor; existence, size, offset and type relocations.
   { object: 'core_skb', program: 'core_skb', runs: [{ data: packet() }, { data: ipv4, ctx: skbCtx() }] },
 ];

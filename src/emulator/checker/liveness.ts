@@ -11,13 +11,14 @@ const ARGS = 0b111110; // r1-r5
 const CALLER_SAVED = 0b111111; // r0-r5
 const bit = (r: number): number => 1 << r;
 
-interface Effect {
+/** What one instruction reads and writes (register bit masks) and where control goes next. */
+export interface Effect {
   uses: number;
   defs: number;
   next: number[];
 }
 
-function effectOf(insns: readonly Insn[], i: number): Effect {
+export function effectOf(insns: readonly Insn[], i: number): Effect {
   const insn = insns[i]!;
   const cls = classOf(insn.code);
   const fall = [i + 1];

@@ -84,6 +84,19 @@ export function checkLocks(input: CheckInput): CheckFailure | undefined {
   return checker.run();
 }
 
+/** Sees the registers of the current frame at every helper call the walk reaches, once per distinct state. */
+export type HelperCallObserver = (pc: number, helper: number, regs: readonly Value[]) => void;
+
+/**
+ * The same walk for another question (loop-inline.ts): reports each helper call it reaches. True when the
+ * walk saw every path of the main program and of the global functions it calls: no path left the model,
+ * the budget held, nothing was refused. Callback bodies (bpf_loop & co) are not walked either way.
+ */
+export function observeHelperCalls(input: CheckInput, observe: HelperCallObserver): boolean {
+  const walker = new Walker(prepare(input), observe);
+  return walker.run() === undefined && walker.complete;
+}
+
 function prepare(input: CheckInput): Program {
   const maps: CheckedMap[] = [];
   const mapIndex = (m: CheckedMap | undefined): number | undefined => {
@@ -149,9 +162,18 @@ class Walker {
   readonly #seen = new Map<number, Set<string>>();
   /** Global subprograms met by a call: verified on their own after the entry (kernel do_check_subprogs). */
   readonly #calledGlobals: number[] = [];
+  readonly #observe: HelperCallObserver | undefined;
+  /** A path ended outside the model, or the budget ran out: some paths were not seen. */
+  #partial = false;
 
-  constructor(p: Program) {
+  constructor(p: Program, observe?: HelperCallObserver) {
     this.#p = p;
+    this.#observe = observe;
+  }
+
+  /** Every path was walked (meaningful after run()). */
+  get complete(): boolean {
+    return !this.#partial;
   }
 
   run(): CheckFailure | undefined {
@@ -218,14 +240,20 @@ class Walker {
     while (pending.length > 0) {
       let { pc, state } = pending.pop()!;
       for (;;) {
-        if (++this.#processed > INSN_BUDGET) return false;
+        if (++this.#processed > INSN_BUDGET) {
+          this.#partial = true;
+          return false;
+        }
         if (pc < 0 || pc >= this.#p.insns.length) break; // the structural checker reports bad jumps
         if (this.#p.prune[pc] && this.#visited(pc, state)) break;
         let step: Step;
         try {
           step = this.#step(pc, state);
         } catch (e) {
-          if (e === OUT) break;
+          if (e === OUT) {
+            this.#partial = true;
+            break;
+          }
           throw e;
         }
         if (step === 'end') break;
@@ -542,6 +570,7 @@ class Walker {
 
   #callHelper(pc: number, id: number, s: State): Step {
     const regs = topFrame(s).regs;
+    this.#observe?.(pc, id, regs);
     let r0: Value = unknownScalar();
     switch (id) {
       case Helper.SpinLock:

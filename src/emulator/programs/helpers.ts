@@ -258,12 +258,17 @@ function forEachMapElem(vm: Vm, cpu: number): bigint {
 }
 
 // kernel/bpf/bpf_iter.c bpf_loop: flags must be 0, nr_loops ≤ BPF_MAX_LOOPS; the callback gets (i, ctx)
-// and a return of 1 stops early; returns the number of iterations done.
+// and a return of 1 stops early; returns the number of iterations done. A call the verifier inlines
+// (verifier.c inline_bpf_loop; which ones: checker/loop-inline.ts) runs other code: flags is known 0, the
+// full 64-bit r1 is compared with BPF_MAX_LOOPS, and -E2BIG is a 32-bit move, so zero-extended; the
+// helper takes a u32 nr_loops and returns -E2BIG sign-extended.
 function bpfLoop(vm: Vm): bigint {
   const [, nr, fn, arg, flags] = vm.regs as [bigint, bigint, bigint, bigint, bigint];
-  if (flags !== 0n) return EINVAL;
-  const n = Number(nr & 0xffffffffn);
-  if (n > BPF_MAX_LOOPS) return E2BIG;
+  const inlined = vm.program.inlinedLoopCalls?.has(vm.pc) === true;
+  if (!inlined && flags !== 0n) return EINVAL;
+  const limit = inlined ? nr : nr & 0xffffffffn;
+  if (limit > BigInt(BPF_MAX_LOOPS)) return inlined ? E2BIG & 0xffffffffn : E2BIG;
+  const n = Number(limit);
   const entry = vm.memory.codeOf(fn).insn;
   let i = 0;
   while (i < n) {

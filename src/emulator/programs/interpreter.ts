@@ -21,6 +21,11 @@ export interface ExecProgram {
    * zero-extends their 32-bit result into r0.
    */
   mapOpResultIsInt?: boolean;
+  /**
+   * The bpf_loop call instructions the kernel's verifier would inline (checker/loop-inline.ts): helpers.ts
+   * bpfLoop answers for those as the inlined loop does, and as the helper for every other call.
+   */
+  inlinedLoopCalls?: ReadonlySet<number>;
 }
 
 export interface ExecEnv {
