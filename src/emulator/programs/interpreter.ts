@@ -1,14 +1,18 @@
 // The reference interpreter: executes verified eBPF exactly as the kernel does. The arithmetic follows
 // kernel/bpf/core.c ___bpf_prog_run PLUS the rewrites the verifier applies before any program runs
 // (kernel/bpf/verifier.c do_misc_fixups: division by zero and by -1), because a loaded program never
-// executes the raw instruction. Registers are BigInts normalised to unsigned 64 bits; 32-bit ALU and JMP32
-// work on JS numbers. Memory is the tagged address space of memory.ts.
+// executes the raw instruction. Registers are pairs of int32 words (word-pairs.ts): the common instructions
+// run on them without allocating; the rest (signed division, movsx, byte swaps, atomics) run on BigInts
+// normalised to unsigned 64 bits, as alu64/alu32/endian/atomic below state the rules. Memory is the tagged
+// address space of memory.ts, reached on words for plain bytes (word-memory.ts).
 import {
   AluOp, AtomicOp, BPF_MAX_LOOPS, CallKind, Class, JmpOp, MAX_BPF_STACK, MAX_CALL_FRAMES, Mode, PseudoLd, Size,
   sizeBytes,
 } from './isa.js';
 import { fixedBytes, Memory, ProgramFault, type AccessSize, type AtomicRmwOp, type ByteRegion } from './memory.js';
 import type { Insn } from './types.js';
+import { WordMemory } from './word-memory.js';
+import { mulHigh64, pairToBig, splitBig, splitHi } from './word-pairs.js';
 
 /** A program ready to run: ld_imm64 relocations already patched to plain 64-bit constants. */
 export interface ExecProgram {
@@ -93,21 +97,34 @@ export function callFunction(vm: Vm, entryIndex: number, args: readonly bigint[]
   return vm.callFunction(entryIndex, args);
 }
 
-// ---- decoding: fields once into parallel arrays, so the dispatch loop allocates nothing to read them ----
+// ---- decoding: once per program, each instruction's fields into parallel typed arrays plus `op`, a small
+// number naming exactly what the instruction does, so the dispatch loop is one switch and allocates nothing ----
+
+/**
+ * op = kind << 4 | (code >> 4), the low nibble being the AluOp/JmpOp: kind 1 ALU64 K, 2 ALU64 X, 3 ALU K,
+ * 4 ALU X, 5 JMP K, 6 JMP X, 7 JMP32 K, 8 JMP32 X; then 0x90 LDX MEM, 0x91 LDX MEMSX, 0x92 ST MEM, 0x93 STX MEM,
+ * 0x94 ld_imm64 of a constant. GENERIC is everything else (byte swaps, signed division, movsx, atomics, code
+ * addresses, malformed instructions): bigStep() runs it on BigInts, as the arithmetic is written below.
+ */
+const GENERIC = 0;
+const OP_LDX = 0x90;
+const OP_LDX_SX = 0x91;
+const OP_ST = 0x92;
+const OP_STX = 0x93;
+const OP_LD_IMM64 = 0x94;
 
 interface Decoded {
   n: number;
+  op: Uint8Array;
   code: Uint8Array;
   dst: Uint8Array;
   src: Uint8Array;
   off: Int16Array;
   imm: Int32Array;
-  /** imm sign-extended to 64 bits (the K operand of ALU64/JMP and of ST DW), as unsigned. */
-  imm64: bigint[];
-  /** off as a BigInt, for address arithmetic. */
-  offBig: bigint[];
-  /** ld_imm64: imm | next.imm << 32. */
-  wide: bigint[];
+  /** ld_imm64: the next slot's imm (the constant's high word). */
+  imm2: Int32Array;
+  /** Loads and stores: the access size in bytes. */
+  size: Uint8Array;
 }
 
 const decodedByInsns = new WeakMap<Insn[], Decoded>();
@@ -117,8 +134,8 @@ function decode(insns: Insn[]): Decoded {
   if (cached !== undefined) return cached;
   const n = insns.length;
   const d: Decoded = {
-    n, code: new Uint8Array(n), dst: new Uint8Array(n), src: new Uint8Array(n), off: new Int16Array(n),
-    imm: new Int32Array(n), imm64: new Array<bigint>(n), offBig: new Array<bigint>(n), wide: new Array<bigint>(n),
+    n, op: new Uint8Array(n), code: new Uint8Array(n), dst: new Uint8Array(n), src: new Uint8Array(n),
+    off: new Int16Array(n), imm: new Int32Array(n), imm2: new Int32Array(n), size: new Uint8Array(n),
   };
   for (let i = 0; i < n; i++) {
     const insn = insns[i]!;
@@ -127,34 +144,93 @@ function decode(insns: Insn[]): Decoded {
     d.src[i] = insn.src;
     d.off[i] = insn.off;
     d.imm[i] = insn.imm;
-    d.imm64[i] = BigInt.asUintN(64, BigInt(insn.imm | 0));
-    d.offBig[i] = BigInt(insn.off);
-    d.wide[i] = insn.code === LD_IMM64 && i + 1 < n
-      ? BigInt(insn.imm >>> 0) | (BigInt(insns[i + 1]!.imm >>> 0) << 32n)
-      : 0n;
+    d.imm2[i] = insn.code === LD_IMM64 && i + 1 < n ? insns[i + 1]!.imm : 0;
+    d.size[i] = sizeBytes(insn.code);
+    d.op[i] = opOf(insn.code, insn.dst, insn.src, insn.off, i + 1 >= n);
   }
   decodedByInsns.set(insns, d);
   return d;
 }
 
+const LAST_REG = 10;
+
+/**
+ * The fast op of an instruction, or GENERIC. An instruction naming a register past r10 is GENERIC too
+ * (the verifier refuses it; bigStep behaves as this interpreter always has).
+ */
+function opOf(code: number, dst: number, src: number, off: number, isLast: boolean): number {
+  const x = (code & X) !== 0;
+  const op = code & 0xf0;
+  const regsOk = dst <= LAST_REG && (!x || src <= LAST_REG);
+  switch (code & 0x07) {
+    case Class.Alu64:
+    case Class.Alu: {
+      if (!regsOk || op === AluOp.End) return GENERIC;
+      // off selects signed DIV/MOD and MOVSX (cpu v4): BigInt path.
+      if ((op === AluOp.Div || op === AluOp.Mod || op === AluOp.Mov) && off !== 0) return GENERIC;
+      // NEG reads no source: the X form computes the same (alu64/alu32 below ignore b).
+      const kind = (code & 0x07) === Class.Alu64 ? (x && op !== AluOp.Neg ? 2 : 1) : (x && op !== AluOp.Neg ? 4 : 3);
+      return (kind << 4) | (op >> 4);
+    }
+    case Class.Jmp: {
+      if (op === JmpOp.Exit || op === JmpOp.Call || op === JmpOp.Ja) return x ? GENERIC : 0x50 | (op >> 4);
+      if (op === JmpOp.Jcond) return !x && src === 0 ? 0x5e : GENERIC;
+      if (op === 0xf0 || !regsOk) return GENERIC;
+      return ((x ? 6 : 5) << 4) | (op >> 4);
+    }
+    case Class.Jmp32: {
+      if (op === JmpOp.Ja) return x ? GENERIC : 0x70;
+      if (op === JmpOp.Call || op === JmpOp.Exit || op === JmpOp.Jcond || op === 0xf0 || !regsOk) return GENERIC;
+      return ((x ? 8 : 7) << 4) | (op >> 4);
+    }
+    case Class.Ldx: {
+      if (dst > LAST_REG || src > LAST_REG) return GENERIC;
+      const mode = code & 0xe0;
+      if (mode === Mode.Mem) return OP_LDX;
+      return mode === Mode.MemSx && sizeBytes(code) !== 8 ? OP_LDX_SX : GENERIC;
+    }
+    case Class.St:
+      return (code & 0xe0) === Mode.Mem && dst <= LAST_REG ? OP_ST : GENERIC;
+    case Class.Stx:
+      return (code & 0xe0) === Mode.Mem && dst <= LAST_REG && src <= LAST_REG ? OP_STX : GENERIC;
+    default:
+      return code === LD_IMM64 && !isLast && src !== PseudoLd.Func && dst <= LAST_REG ? OP_LD_IMM64 : GENERIC;
+  }
+}
+
 // ---- frames ----
 
 const LD_IMM64 = Class.Ld | Size.DW | Mode.Imm;
-const STACK_SIZE = BigInt(MAX_BPF_STACK);
+
+/** A frame's r0..r10 as int32 word pairs: r_i = (h[i], l[i]). */
+interface Frame {
+  h: Int32Array;
+  l: Int32Array;
+}
 
 class Machine implements Vm {
+  /** What helpers see as r0..r10: the calling frame's registers as BigInts, made at each call. */
   regs: bigint[] = [];
   pc = 0;
   depth = 0;
   executed = 0;
+  /** The high word of r0 of the frame that last returned (runFrame returns its low word). */
+  retHi = 0;
   readonly memory: Memory;
+  readonly words: WordMemory;
   readonly limit: number;
   /** One stack per call depth, reused by every frame at that depth; registered again (same entry) each run. */
-  private readonly stacks: { ptr: bigint; bytes: Uint8Array; region: ByteRegion; run: number }[] = [];
+  private readonly stacks: { id: number; bytes: Uint8Array; region: ByteRegion; run: number }[] = [];
+  /** Registers per call depth (frames at one depth never coexist), and the BigInt arrays helpers see. */
+  private readonly frames: Frame[] = [];
+  private readonly helperRegs: bigint[][] = [];
+  /** bigStep's registers. */
+  readonly scratch: bigint[] = new Array<bigint>(11).fill(0n);
   private run = 0;
 
   constructor(readonly program: ExecProgram, readonly env: ExecEnv, readonly code: Decoded) {
     this.memory = env.memory;
+    this.words = new WordMemory(env.memory);
     this.limit = env.insnLimit ?? DEFAULT_INSN_LIMIT;
   }
 
@@ -172,42 +248,69 @@ class Machine implements Vm {
     this.run++;
   }
 
-  /** The frame pointer (r10) of a fresh 512-byte stack at `depth`. */
-  framePointer(depth: number): bigint {
+  /**
+   * The registers of a new frame at the current depth: all zero but r10, the frame pointer of a fresh
+   * 512-byte stack. Faults past MAX_CALL_FRAMES (include/linux/bpf_verifier.h: the verifier refuses deeper
+   * call chains).
+   */
+  newFrame(): Frame {
+    const depth = this.depth;
+    if (depth >= MAX_CALL_FRAMES) {
+      throw new ProgramFault(`call stack of ${depth + 1} frames is too deep (MAX_CALL_FRAMES is ${MAX_CALL_FRAMES})`);
+    }
     let stack = this.stacks[depth];
     if (stack === undefined) {
       const bytes = new Uint8Array(MAX_BPF_STACK);
       const region = fixedBytes(depth === 0 ? 'stack' : `stack of frame ${depth}`, bytes);
-      this.stacks[depth] = stack = { ptr: 0n, bytes, region, run: 0 };
+      this.stacks[depth] = stack = { id: 0, bytes, region, run: 0 };
     } else {
       // The kernel's stack holds garbage, which the verifier never lets a program read; zeros are deterministic.
       stack.bytes.fill(0);
     }
     if (stack.run !== this.run) {
-      stack.ptr = this.memory.addRegion(stack.region, 'run');
+      stack.id = this.memory.addRunRegion(stack.region) | 0;
       stack.run = this.run;
     }
-    return stack.ptr + STACK_SIZE;
+    let frame = this.frames[depth];
+    if (frame === undefined) this.frames[depth] = frame = { h: new Int32Array(11), l: new Int32Array(11) };
+    else {
+      frame.h.fill(0);
+      frame.l.fill(0);
+    }
+    frame.h[10] = stack.id;
+    frame.l[10] = MAX_BPF_STACK;
+    return frame;
+  }
+
+  /** The registers of the frame at `depth` as BigInts, for a helper it calls (vm.regs). */
+  regsForHelper(depth: number, f: Frame): bigint[] {
+    const regs = (this.helperRegs[depth] ??= new Array<bigint>(11));
+    for (let i = 0; i <= LAST_REG; i++) regs[i] = pairToBig(f.h[i]!, f.l[i]!);
+    return regs;
   }
 }
 
 /**
- * A new frame: its own registers (so the caller's r6-r9 and r10 come back untouched, as the kernel's
- * interpreter gives every call its own regs[]: core.c __bpf_prog_run_args) and its own stack.
+ * A new frame with r1.. = args: its own registers (so the caller's r6-r9 and r10 come back untouched, as the
+ * kernel's interpreter gives every call its own regs[]: core.c __bpf_prog_run_args) and its own stack.
  */
 function runFrame(m: Machine, entry: number, args: readonly bigint[]): bigint {
-  // include/linux/bpf_verifier.h MAX_CALL_FRAMES: the verifier refuses deeper call chains.
-  if (m.depth >= MAX_CALL_FRAMES) {
-    throw new ProgramFault(`call stack of ${m.depth + 1} frames is too deep (MAX_CALL_FRAMES is ${MAX_CALL_FRAMES})`);
+  const f = m.newFrame();
+  for (let i = 0; i < 5 && i < args.length; i++) {
+    f.l[i + 1] = splitBig(args[i]!);
+    f.h[i + 1] = splitHi;
   }
-  const fp = m.framePointer(m.depth);
-  const regs = [0n, arg(args, 0), arg(args, 1), arg(args, 2), arg(args, 3), arg(args, 4), 0n, 0n, 0n, 0n, fp];
+  const lo = enter(m, f, entry);
+  return pairToBig(m.retHi, lo);
+}
+
+/** Runs frame `f` from `entry`; returns r0's low word (the high one in m.retHi). */
+function enter(m: Machine, f: Frame, entry: number): number {
   const callerRegs = m.regs;
   const callerPc = m.pc;
   m.depth++;
-  m.regs = regs;
   try {
-    return run(m, regs, entry);
+    return run(m, f, entry);
   } finally {
     m.depth--;
     m.regs = callerRegs;
@@ -215,20 +318,17 @@ function runFrame(m: Machine, entry: number, args: readonly bigint[]): bigint {
   }
 }
 
-const arg = (args: readonly bigint[], i: number): bigint => (i < args.length ? BigInt.asUintN(64, args[i]!) : 0n);
-
 // ---- the dispatch loop ----
 
 const X = 0x08;
-const MASK32 = 0xffff_ffffn;
-const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
-const s64 = (v: bigint): bigint => BigInt.asIntN(64, v);
-const low32 = (v: bigint): number => Number(v & MASK32);
+const TWO_32 = 0x1_0000_0000;
 
-function run(m: Machine, regs: bigint[], entry: number): bigint {
-  const d = m.code;
-  const { n, code: codes, dst: dsts, src: srcs } = d;
-  const memory = m.memory;
+function run(m: Machine, f: Frame, entry: number): number {
+  const { h, l } = f;
+  const { n, op: ops, dst: dsts, src: srcs, off: offs, imm: imms, imm2: imm2s, size: sizes } = m.code;
+  const mem = m.words;
+  const limit = m.limit;
+  let executed = m.executed;
   let pc = entry;
   let last = entry;
   // kernel/bpf/verifier.c do_misc_fixups seeds each frame's may_goto slot with BPF_MAX_LOOPS at entry.
@@ -242,131 +342,488 @@ function run(m: Machine, regs: bigint[], entry: number): bigint {
         throw new ProgramFault(pc === n ? 'fell off the end of the program' : `jump out of range to insn ${pc}`);
       }
       last = pc;
-      if (++m.executed > m.limit) throw new ProgramFault(`instruction limit reached (${m.limit})`);
-      const code = codes[pc]!;
+      if (++executed > limit) throw new ProgramFault(`instruction limit reached (${limit})`);
       const dst = dsts[pc]!;
-      switch (code & 0x07) {
-        case Class.Alu64: {
-          regs[dst] = alu64(code, regs[dst]!, code & X ? regs[srcs[pc]!]! : d.imm64[pc]!, d.off[pc]!, d.imm[pc]!);
+      // The cases restate alu64/alu32/compare64/compare32 below on word pairs (K: imm sign-extended, so its
+      // high word is imm >> 31). Every operand is read before the destination is written (src may be dst).
+      switch (ops[pc]) {
+        // ---- ALU64, K then X ----
+        case 0x10: { // add
+          const b = imms[pc]!;
+          const lo = (l[dst]! >>> 0) + (b >>> 0);
+          h[dst] = h[dst]! + (b >> 31) + (lo >= TWO_32 ? 1 : 0);
+          l[dst] = lo;
           pc++;
           continue;
         }
-        case Class.Alu: {
-          if ((code & 0xf0) === AluOp.End) {
-            regs[dst] = endian(code, regs[dst]!, d.imm[pc]!);
-          } else {
-            const b = code & X ? low32(regs[srcs[pc]!]!) : d.imm[pc]! >>> 0;
-            // 32-bit results are zero-extended into the 64-bit register (core.c: DST = (u32) ...).
-            regs[dst] = BigInt(alu32(code, low32(regs[dst]!), b, d.off[pc]!));
-          }
+        case 0x20: {
+          const s = srcs[pc]!;
+          const bh = h[s]!;
+          const lo = (l[dst]! >>> 0) + (l[s]! >>> 0);
+          h[dst] = h[dst]! + bh + (lo >= TWO_32 ? 1 : 0);
+          l[dst] = lo;
           pc++;
           continue;
         }
-        case Class.Jmp: {
-          const op = code & 0xf0;
-          if (op === JmpOp.Exit) {
-            if (code !== (Class.Jmp | JmpOp.Exit)) throw unknownOpcode(code);
-            return regs[0]!;
-          }
-          if (op === JmpOp.Call) {
-            if (code !== (Class.Jmp | JmpOp.Call)) throw unknownOpcode(code);
-            m.pc = pc;
-            regs[0] = call(m, regs, pc);
+        case 0x11: { // sub
+          const b = imms[pc]!;
+          const lo = (l[dst]! >>> 0) - (b >>> 0);
+          h[dst] = h[dst]! - (b >> 31) - (lo < 0 ? 1 : 0);
+          l[dst] = lo;
+          pc++;
+          continue;
+        }
+        case 0x21: {
+          const s = srcs[pc]!;
+          const bh = h[s]!;
+          const lo = (l[dst]! >>> 0) - (l[s]! >>> 0);
+          h[dst] = h[dst]! - bh - (lo < 0 ? 1 : 0);
+          l[dst] = lo;
+          pc++;
+          continue;
+        }
+        case 0x12: { // mul
+          const b = imms[pc]!;
+          const al = l[dst]!;
+          h[dst] = mulHigh64(h[dst]!, al, b >> 31, b);
+          l[dst] = Math.imul(al, b);
+          pc++;
+          continue;
+        }
+        case 0x22: {
+          const s = srcs[pc]!;
+          const al = l[dst]!;
+          const bl = l[s]!;
+          h[dst] = mulHigh64(h[dst]!, al, h[s]!, bl);
+          l[dst] = Math.imul(al, bl);
+          pc++;
+          continue;
+        }
+        case 0x13: // div (unsigned; signed ones are GENERIC)
+          div64(h, l, dst, imms[pc]! >> 31, imms[pc]!, false);
+          pc++;
+          continue;
+        case 0x23:
+          div64(h, l, dst, h[srcs[pc]!]!, l[srcs[pc]!]!, false);
+          pc++;
+          continue;
+        case 0x19: // mod
+          div64(h, l, dst, imms[pc]! >> 31, imms[pc]!, true);
+          pc++;
+          continue;
+        case 0x29:
+          div64(h, l, dst, h[srcs[pc]!]!, l[srcs[pc]!]!, true);
+          pc++;
+          continue;
+        case 0x14: // or
+          h[dst] = h[dst]! | (imms[pc]! >> 31);
+          l[dst] = l[dst]! | imms[pc]!;
+          pc++;
+          continue;
+        case 0x24:
+          h[dst] = h[dst]! | h[srcs[pc]!]!;
+          l[dst] = l[dst]! | l[srcs[pc]!]!;
+          pc++;
+          continue;
+        case 0x15: // and
+          h[dst] = h[dst]! & (imms[pc]! >> 31);
+          l[dst] = l[dst]! & imms[pc]!;
+          pc++;
+          continue;
+        case 0x25:
+          h[dst] = h[dst]! & h[srcs[pc]!]!;
+          l[dst] = l[dst]! & l[srcs[pc]!]!;
+          pc++;
+          continue;
+        case 0x1a: // xor
+          h[dst] = h[dst]! ^ (imms[pc]! >> 31);
+          l[dst] = l[dst]! ^ imms[pc]!;
+          pc++;
+          continue;
+        case 0x2a:
+          h[dst] = h[dst]! ^ h[srcs[pc]!]!;
+          l[dst] = l[dst]! ^ l[srcs[pc]!]!;
+          pc++;
+          continue;
+        // core.c masks register shift amounts (& 63); the verifier refuses constant ones >= 64.
+        case 0x16: // lsh
+          lsh64(h, l, dst, imms[pc]! & 63);
+          pc++;
+          continue;
+        case 0x26:
+          lsh64(h, l, dst, l[srcs[pc]!]! & 63);
+          pc++;
+          continue;
+        case 0x17: // rsh
+          rsh64(h, l, dst, imms[pc]! & 63);
+          pc++;
+          continue;
+        case 0x27:
+          rsh64(h, l, dst, l[srcs[pc]!]! & 63);
+          pc++;
+          continue;
+        case 0x1c: // arsh
+          arsh64(h, l, dst, imms[pc]! & 63);
+          pc++;
+          continue;
+        case 0x2c:
+          arsh64(h, l, dst, l[srcs[pc]!]! & 63);
+          pc++;
+          continue;
+        case 0x18: { // neg: -(hi, lo) = (~hi + (lo === 0), -lo)
+          const al = l[dst]!;
+          h[dst] = al === 0 ? -h[dst]! : ~h[dst]!;
+          l[dst] = -al;
+          pc++;
+          continue;
+        }
+        case 0x1b: // mov
+          h[dst] = imms[pc]! >> 31;
+          l[dst] = imms[pc]!;
+          pc++;
+          continue;
+        case 0x2b:
+          h[dst] = h[srcs[pc]!]!;
+          l[dst] = l[srcs[pc]!]!;
+          pc++;
+          continue;
+
+        // ---- ALU (32-bit), K then X: the result is zero-extended into the register (core.c: DST = (u32) ...) ----
+        case 0x30: l[dst] = l[dst]! + imms[pc]!; h[dst] = 0; pc++; continue;
+        case 0x40: l[dst] = l[dst]! + l[srcs[pc]!]!; h[dst] = 0; pc++; continue;
+        case 0x31: l[dst] = l[dst]! - imms[pc]!; h[dst] = 0; pc++; continue;
+        case 0x41: l[dst] = l[dst]! - l[srcs[pc]!]!; h[dst] = 0; pc++; continue;
+        case 0x32: l[dst] = Math.imul(l[dst]!, imms[pc]!); h[dst] = 0; pc++; continue;
+        case 0x42: l[dst] = Math.imul(l[dst]!, l[srcs[pc]!]!); h[dst] = 0; pc++; continue;
+        case 0x33: l[dst] = alu32(AluOp.Div, l[dst]! >>> 0, imms[pc]! >>> 0, 0); h[dst] = 0; pc++; continue;
+        case 0x43: l[dst] = alu32(AluOp.Div, l[dst]! >>> 0, l[srcs[pc]!]! >>> 0, 0); h[dst] = 0; pc++; continue;
+        case 0x39: l[dst] = alu32(AluOp.Mod, l[dst]! >>> 0, imms[pc]! >>> 0, 0); h[dst] = 0; pc++; continue;
+        case 0x49: l[dst] = alu32(AluOp.Mod, l[dst]! >>> 0, l[srcs[pc]!]! >>> 0, 0); h[dst] = 0; pc++; continue;
+        case 0x34: l[dst] = l[dst]! | imms[pc]!; h[dst] = 0; pc++; continue;
+        case 0x44: l[dst] = l[dst]! | l[srcs[pc]!]!; h[dst] = 0; pc++; continue;
+        case 0x35: l[dst] = l[dst]! & imms[pc]!; h[dst] = 0; pc++; continue;
+        case 0x45: l[dst] = l[dst]! & l[srcs[pc]!]!; h[dst] = 0; pc++; continue;
+        case 0x3a: l[dst] = l[dst]! ^ imms[pc]!; h[dst] = 0; pc++; continue;
+        case 0x4a: l[dst] = l[dst]! ^ l[srcs[pc]!]!; h[dst] = 0; pc++; continue;
+        // core.c masks register shift amounts with 31 for 32-bit shifts.
+        case 0x36: l[dst] = l[dst]! << (imms[pc]! & 31); h[dst] = 0; pc++; continue;
+        case 0x46: l[dst] = l[dst]! << (l[srcs[pc]!]! & 31); h[dst] = 0; pc++; continue;
+        case 0x37: l[dst] = l[dst]! >>> (imms[pc]! & 31); h[dst] = 0; pc++; continue;
+        case 0x47: l[dst] = l[dst]! >>> (l[srcs[pc]!]! & 31); h[dst] = 0; pc++; continue;
+        case 0x3c: l[dst] = l[dst]! >> (imms[pc]! & 31); h[dst] = 0; pc++; continue;
+        case 0x4c: l[dst] = l[dst]! >> (l[srcs[pc]!]! & 31); h[dst] = 0; pc++; continue;
+        case 0x38: l[dst] = -l[dst]!; h[dst] = 0; pc++; continue;
+        case 0x3b: l[dst] = imms[pc]!; h[dst] = 0; pc++; continue;
+        case 0x4b: l[dst] = l[srcs[pc]!]!; h[dst] = 0; pc++; continue;
+
+        // ---- JMP ----
+        case 0x50: // ja
+          pc += 1 + offs[pc]!;
+          continue;
+        case 0x59: // exit
+          m.executed = executed;
+          m.retHi = h[0]!;
+          return l[0]!;
+        case 0x58: { // call; r1-r5 are left as they were: the verifier marks them unreadable after a call.
+          m.pc = pc;
+          m.executed = executed;
+          l[0] = call(m, f, pc);
+          h[0] = m.retHi;
+          executed = m.executed;
+          pc++;
+          continue;
+        }
+        case 0x5e: // may_goto (src_reg BPF_MAY_GOTO = 0): falls through while the frame's budget lasts, then jumps.
+          if (mayGotoLeft === 0) pc += 1 + offs[pc]!;
+          else {
+            mayGotoLeft--;
             pc++;
-            continue;
           }
-          if (op === JmpOp.Ja) {
-            if (code !== (Class.Jmp | JmpOp.Ja)) throw unknownOpcode(code);
-            pc += 1 + d.off[pc]!;
-            continue;
-          }
-          if (op === JmpOp.Jcond) {
-            // may_goto (src_reg BPF_MAY_GOTO = 0): falls through while the frame's budget lasts, then jumps.
-            if (code !== (Class.Jmp | JmpOp.Jcond) || srcs[pc] !== 0) throw unknownOpcode(code);
-            if (mayGotoLeft === 0) pc += 1 + d.off[pc]!;
-            else {
-              mayGotoLeft--;
-              pc++;
-            }
-            continue;
-          }
-          const taken = compare64(op, regs[dst]!, code & X ? regs[srcs[pc]!]! : d.imm64[pc]!);
-          pc += taken ? 1 + d.off[pc]! : 1;
           continue;
-        }
-        case Class.Jmp32: {
-          const op = code & 0xf0;
-          if (op === JmpOp.Ja) {
-            // gotol: JMP32 | JA carries its offset in imm (core.c JMP32_JA: insn += insn->imm).
-            if (code !== (Class.Jmp32 | JmpOp.Ja)) throw unknownOpcode(code);
-            pc += 1 + d.imm[pc]!;
-            continue;
-          }
-          const b = code & X ? low32(regs[srcs[pc]!]!) : d.imm[pc]! >>> 0;
-          pc += compare32(code, op, low32(regs[dst]!), b) ? 1 + d.off[pc]! : 1;
+        // core.c COND_JMP on 64 bits: unsigned compares on the raw values, signed ones on (s64).
+        case 0x51: pc += eq64(h[dst]!, l[dst]!, imms[pc]! >> 31, imms[pc]!) ? 1 + offs[pc]! : 1; continue;
+        case 0x61: pc += eq64(h[dst]!, l[dst]!, h[srcs[pc]!]!, l[srcs[pc]!]!) ? 1 + offs[pc]! : 1; continue;
+        case 0x55: pc += eq64(h[dst]!, l[dst]!, imms[pc]! >> 31, imms[pc]!) ? 1 : 1 + offs[pc]!; continue;
+        case 0x65: pc += eq64(h[dst]!, l[dst]!, h[srcs[pc]!]!, l[srcs[pc]!]!) ? 1 : 1 + offs[pc]!; continue;
+        case 0x52: pc += gtU64(h[dst]!, l[dst]!, imms[pc]! >> 31, imms[pc]!) ? 1 + offs[pc]! : 1; continue;
+        case 0x62: pc += gtU64(h[dst]!, l[dst]!, h[srcs[pc]!]!, l[srcs[pc]!]!) ? 1 + offs[pc]! : 1; continue;
+        case 0x53: pc += gtU64(imms[pc]! >> 31, imms[pc]!, h[dst]!, l[dst]!) ? 1 : 1 + offs[pc]!; continue; // a >= b: !(b > a)
+        case 0x63: pc += gtU64(h[srcs[pc]!]!, l[srcs[pc]!]!, h[dst]!, l[dst]!) ? 1 : 1 + offs[pc]!; continue;
+        case 0x5a: pc += gtU64(imms[pc]! >> 31, imms[pc]!, h[dst]!, l[dst]!) ? 1 + offs[pc]! : 1; continue; // a < b: b > a
+        case 0x6a: pc += gtU64(h[srcs[pc]!]!, l[srcs[pc]!]!, h[dst]!, l[dst]!) ? 1 + offs[pc]! : 1; continue;
+        case 0x5b: pc += gtU64(h[dst]!, l[dst]!, imms[pc]! >> 31, imms[pc]!) ? 1 : 1 + offs[pc]!; continue; // a <= b: !(a > b)
+        case 0x6b: pc += gtU64(h[dst]!, l[dst]!, h[srcs[pc]!]!, l[srcs[pc]!]!) ? 1 : 1 + offs[pc]!; continue;
+        case 0x54: pc += ((h[dst]! & (imms[pc]! >> 31)) | (l[dst]! & imms[pc]!)) !== 0 ? 1 + offs[pc]! : 1; continue;
+        case 0x64: pc += ((h[dst]! & h[srcs[pc]!]!) | (l[dst]! & l[srcs[pc]!]!)) !== 0 ? 1 + offs[pc]! : 1; continue;
+        case 0x56: pc += gtS64(h[dst]!, l[dst]!, imms[pc]! >> 31, imms[pc]!) ? 1 + offs[pc]! : 1; continue;
+        case 0x66: pc += gtS64(h[dst]!, l[dst]!, h[srcs[pc]!]!, l[srcs[pc]!]!) ? 1 + offs[pc]! : 1; continue;
+        case 0x57: pc += gtS64(imms[pc]! >> 31, imms[pc]!, h[dst]!, l[dst]!) ? 1 : 1 + offs[pc]!; continue;
+        case 0x67: pc += gtS64(h[srcs[pc]!]!, l[srcs[pc]!]!, h[dst]!, l[dst]!) ? 1 : 1 + offs[pc]!; continue;
+        case 0x5c: pc += gtS64(imms[pc]! >> 31, imms[pc]!, h[dst]!, l[dst]!) ? 1 + offs[pc]! : 1; continue;
+        case 0x6c: pc += gtS64(h[srcs[pc]!]!, l[srcs[pc]!]!, h[dst]!, l[dst]!) ? 1 + offs[pc]! : 1; continue;
+        case 0x5d: pc += gtS64(h[dst]!, l[dst]!, imms[pc]! >> 31, imms[pc]!) ? 1 : 1 + offs[pc]!; continue;
+        case 0x6d: pc += gtS64(h[dst]!, l[dst]!, h[srcs[pc]!]!, l[srcs[pc]!]!) ? 1 : 1 + offs[pc]!; continue;
+
+        // ---- JMP32 (core.c COND_JMP on (u32) and (s32) of both operands) ----
+        case 0x70: // gotol: JMP32 | JA carries its offset in imm (core.c JMP32_JA: insn += insn->imm).
+          pc += 1 + imms[pc]!;
           continue;
-        }
-        case Class.Ldx: {
-          const mode = code & 0xe0;
-          const size = sizeBytes(code);
-          const value = memory.load(u64(regs[srcs[pc]!]! + d.offBig[pc]!), size);
-          if (mode === Mode.Mem) regs[dst] = value;
-          else if (mode === Mode.MemSx && size !== 8) regs[dst] = u64(BigInt.asIntN(size * 8, value));
-          else throw unknownOpcode(code);
+        case 0x71: pc += l[dst]! === imms[pc]! ? 1 + offs[pc]! : 1; continue;
+        case 0x81: pc += l[dst]! === l[srcs[pc]!]! ? 1 + offs[pc]! : 1; continue;
+        case 0x75: pc += l[dst]! !== imms[pc]! ? 1 + offs[pc]! : 1; continue;
+        case 0x85: pc += l[dst]! !== l[srcs[pc]!]! ? 1 + offs[pc]! : 1; continue;
+        case 0x72: pc += l[dst]! >>> 0 > imms[pc]! >>> 0 ? 1 + offs[pc]! : 1; continue;
+        case 0x82: pc += l[dst]! >>> 0 > l[srcs[pc]!]! >>> 0 ? 1 + offs[pc]! : 1; continue;
+        case 0x73: pc += l[dst]! >>> 0 >= imms[pc]! >>> 0 ? 1 + offs[pc]! : 1; continue;
+        case 0x83: pc += l[dst]! >>> 0 >= l[srcs[pc]!]! >>> 0 ? 1 + offs[pc]! : 1; continue;
+        case 0x7a: pc += l[dst]! >>> 0 < imms[pc]! >>> 0 ? 1 + offs[pc]! : 1; continue;
+        case 0x8a: pc += l[dst]! >>> 0 < l[srcs[pc]!]! >>> 0 ? 1 + offs[pc]! : 1; continue;
+        case 0x7b: pc += l[dst]! >>> 0 <= imms[pc]! >>> 0 ? 1 + offs[pc]! : 1; continue;
+        case 0x8b: pc += l[dst]! >>> 0 <= l[srcs[pc]!]! >>> 0 ? 1 + offs[pc]! : 1; continue;
+        case 0x74: pc += (l[dst]! & imms[pc]!) !== 0 ? 1 + offs[pc]! : 1; continue;
+        case 0x84: pc += (l[dst]! & l[srcs[pc]!]!) !== 0 ? 1 + offs[pc]! : 1; continue;
+        case 0x76: pc += l[dst]! > imms[pc]! ? 1 + offs[pc]! : 1; continue;
+        case 0x86: pc += l[dst]! > l[srcs[pc]!]! ? 1 + offs[pc]! : 1; continue;
+        case 0x77: pc += l[dst]! >= imms[pc]! ? 1 + offs[pc]! : 1; continue;
+        case 0x87: pc += l[dst]! >= l[srcs[pc]!]! ? 1 + offs[pc]! : 1; continue;
+        case 0x7c: pc += l[dst]! < imms[pc]! ? 1 + offs[pc]! : 1; continue;
+        case 0x8c: pc += l[dst]! < l[srcs[pc]!]! ? 1 + offs[pc]! : 1; continue;
+        case 0x7d: pc += l[dst]! <= imms[pc]! ? 1 + offs[pc]! : 1; continue;
+        case 0x8d: pc += l[dst]! <= l[srcs[pc]!]! ? 1 + offs[pc]! : 1; continue;
+
+        // ---- memory ----
+        case OP_LDX: {
+          const s = srcs[pc]!;
+          l[dst] = mem.load(h[s]!, l[s]!, offs[pc]!, sizes[pc]! as AccessSize);
+          h[dst] = mem.hi;
           pc++;
           continue;
         }
-        case Class.St: {
-          if ((code & 0xe0) !== Mode.Mem) throw unknownOpcode(code);
-          memory.store(u64(regs[dst]! + d.offBig[pc]!), sizeBytes(code), d.imm64[pc]!);
+        case OP_LDX_SX: {
+          // Sign-extends the loaded 1/2/4 bytes to 64 bits (core.c LDX_MEMSX).
+          const s = srcs[pc]!;
+          const size = sizes[pc]!;
+          const v = mem.load(h[s]!, l[s]!, offs[pc]!, size as AccessSize);
+          const lo = size === 1 ? (v << 24) >> 24 : size === 2 ? (v << 16) >> 16 : v | 0;
+          l[dst] = lo;
+          h[dst] = lo >> 31;
           pc++;
           continue;
         }
-        case Class.Stx: {
-          const mode = code & 0xe0;
-          if (mode === Mode.Mem) memory.store(u64(regs[dst]! + d.offBig[pc]!), sizeBytes(code), regs[srcs[pc]!]!);
-          else if (mode === Mode.Atomic) atomic(memory, regs, code, dst, srcs[pc]!, d.offBig[pc]!, d.imm[pc]!);
-          else throw unknownOpcode(code);
+        case OP_ST:
+          mem.store(h[dst]!, l[dst]!, offs[pc]!, sizes[pc]! as AccessSize, imms[pc]! >> 31, imms[pc]!);
+          pc++;
+          continue;
+        case OP_STX: {
+          const s = srcs[pc]!;
+          mem.store(h[dst]!, l[dst]!, offs[pc]!, sizes[pc]! as AccessSize, h[s]!, l[s]!);
           pc++;
           continue;
         }
-        default: {
-          // Class.Ld: only ld_imm64 survives the verifier (LD_ABS/LD_IND are refused at load here).
-          if (code !== LD_IMM64) {
-            throw new ProgramFault((code & 0xe0) === Mode.Abs || (code & 0xe0) === Mode.Ind
-              ? 'legacy LD_ABS/LD_IND is not supported'
-              : `unknown opcode 0x${code.toString(16).padStart(2, '0')}`);
-          }
-          if (pc + 1 >= n) throw new ProgramFault('ld_imm64 is missing its second half');
-          // BPF_PSEUDO_FUNC: the address of the subprogram at pc + imm + 1 (verifier.c check_ld_imm).
-          regs[dst] = srcs[pc] === PseudoLd.Func ? memory.codePointer(m.program, pc + d.imm[pc]! + 1) : d.wide[pc]!;
+        case OP_LD_IMM64: // imm | next.imm << 32
+          l[dst] = imms[pc]!;
+          h[dst] = imm2s[pc]!;
           pc += 2;
           continue;
-        }
+        default:
+          pc = slowStep(m, f, pc);
+          continue;
       }
     }
   } catch (e) {
+    m.executed = executed;
     if (e instanceof ProgramFault) e.at(last);
     throw e;
   }
 }
 
-function unknownOpcode(code: number): ProgramFault {
-  return new ProgramFault(`unknown opcode 0x${code.toString(16).padStart(2, '0')}`);
+// ---- word-pair arithmetic for the loop (each restates the BigInt rule of alu64/compare64 below) ----
+
+const eq64 = (ah: number, al: number, bh: number, bl: number): boolean => al === bl && ah === bh;
+/** Unsigned a > b. */
+const gtU64 = (ah: number, al: number, bh: number, bl: number): boolean =>
+  ah !== bh ? ah >>> 0 > bh >>> 0 : al >>> 0 > bl >>> 0;
+/** Signed a > b: the high words decide as s32, the low ones as u32. */
+const gtS64 = (ah: number, al: number, bh: number, bl: number): boolean =>
+  ah !== bh ? ah > bh : al >>> 0 > bl >>> 0;
+
+function lsh64(h: Int32Array, l: Int32Array, r: number, s: number): void {
+  if (s === 0) return;
+  const al = l[r]!;
+  if (s < 32) {
+    h[r] = (h[r]! << s) | (al >>> (32 - s));
+    l[r] = al << s;
+  } else {
+    h[r] = al << (s - 32);
+    l[r] = 0;
+  }
 }
 
-/** BPF_JMP | BPF_CALL by src_reg. r1-r5 are left as they were: the verifier marks them unreadable after a call. */
-function call(m: Machine, regs: bigint[], pc: number): bigint {
+function rsh64(h: Int32Array, l: Int32Array, r: number, s: number): void {
+  if (s === 0) return;
+  const ah = h[r]!;
+  if (s < 32) {
+    l[r] = (l[r]! >>> s) | (ah << (32 - s));
+    h[r] = ah >>> s;
+  } else {
+    l[r] = ah >>> (s - 32);
+    h[r] = 0;
+  }
+}
+
+function arsh64(h: Int32Array, l: Int32Array, r: number, s: number): void {
+  if (s === 0) return;
+  const ah = h[r]!;
+  if (s < 32) {
+    l[r] = (l[r]! >>> s) | (ah << (32 - s));
+    h[r] = ah >> s;
+  } else {
+    l[r] = ah >> (s - 32);
+    h[r] = ah >> 31;
+  }
+}
+
+/** Unsigned ALU64 DIV/MOD of register r by (bh, bl), with the verifier's rewrites (alu64 below). */
+function div64(h: Int32Array, l: Int32Array, r: number, bh: number, bl: number, mod: boolean): void {
+  const ah = h[r]!;
+  if ((ah | bh) === 0) {
+    // Both below 2^32: exact in doubles.
+    const a = l[r]! >>> 0;
+    const b = bl >>> 0;
+    l[r] = b === 0 ? (mod ? a : 0) : mod ? a % b : Math.floor(a / b);
+    return;
+  }
+  l[r] = splitBig(alu64(mod ? Class.Alu64 | AluOp.Mod : Class.Alu64 | AluOp.Div, pairToBig(ah, l[r]!), pairToBig(bh, bl), 0, 0));
+  h[r] = splitHi;
+}
+
+/** BPF_JMP | BPF_CALL by src_reg; returns r0's low word (the high one in m.retHi). */
+function call(m: Machine, f: Frame, pc: number): number {
   const d = m.code;
   const kind = d.src[pc]!;
-  if (kind === CallKind.Helper) return u64(m.env.callHelper(d.imm[pc]!, m));
-  if (kind === CallKind.Kfunc) return u64(m.env.callKfunc(m.program.insns[pc]!, m));
   if (kind === CallKind.Local) {
     const target = pc + d.imm[pc]! + 1;
     if (target < 0 || target >= d.n) throw new ProgramFault(`call to insn ${target}, outside the program`);
-    return runFrame(m, target, [regs[1]!, regs[2]!, regs[3]!, regs[4]!, regs[5]!]);
+    const callee = m.newFrame();
+    for (let i = 1; i <= 5; i++) {
+      callee.h[i] = f.h[i]!;
+      callee.l[i] = f.l[i]!;
+    }
+    return enter(m, callee, target);
   }
-  throw new ProgramFault(`call with unknown src_reg ${kind}`);
+  let r0: bigint;
+  if (kind === CallKind.Helper) {
+    m.regs = m.regsForHelper(m.depth, f);
+    r0 = m.env.callHelper(d.imm[pc]!, m);
+  } else if (kind === CallKind.Kfunc) {
+    m.regs = m.regsForHelper(m.depth, f);
+    r0 = m.env.callKfunc(m.program.insns[pc]!, m);
+  } else {
+    throw new ProgramFault(`call with unknown src_reg ${kind}`);
+  }
+  const lo = splitBig(r0);
+  m.retHi = splitHi;
+  return lo;
+}
+
+// ---- everything else, on BigInts ----
+
+/** Runs one GENERIC instruction on the frame's registers as BigInts; returns the next pc. */
+function slowStep(m: Machine, f: Frame, pc: number): number {
+  const regs = m.scratch;
+  for (let i = 0; i <= LAST_REG; i++) regs[i] = pairToBig(f.h[i]!, f.l[i]!);
+  const next = bigStep(m, regs, pc);
+  for (let i = 0; i <= LAST_REG; i++) {
+    f.l[i] = splitBig(regs[i]!);
+    f.h[i] = splitHi;
+  }
+  return next;
+}
+
+const MASK32 = 0xffff_ffffn;
+const u64 = (v: bigint): bigint => BigInt.asUintN(64, v);
+const s64 = (v: bigint): bigint => BigInt.asIntN(64, v);
+const low32 = (v: bigint): number => Number(v & MASK32);
+const imm64 = (imm: number): bigint => BigInt.asUintN(64, BigInt(imm | 0));
+
+/**
+ * One instruction the fast ops leave out, on BigInt registers: signed division, movsx, byte swaps, atomics,
+ * code addresses, and every malformed instruction (faulting as the loop's checks would).
+ */
+function bigStep(m: Machine, regs: bigint[], pc: number): number {
+  const d = m.code;
+  const code = d.code[pc]!;
+  const dst = d.dst[pc]!;
+  const src = d.src[pc]!;
+  const off = d.off[pc]!;
+  const imm = d.imm[pc]!;
+  const memory = m.memory;
+  switch (code & 0x07) {
+    case Class.Alu64:
+      regs[dst] = alu64(code, regs[dst]!, code & X ? regs[src]! : imm64(imm), off, imm);
+      return pc + 1;
+    case Class.Alu: {
+      if ((code & 0xf0) === AluOp.End) {
+        regs[dst] = endian(code, regs[dst]!, imm);
+      } else {
+        const b = code & X ? low32(regs[src]!) : imm >>> 0;
+        // 32-bit results are zero-extended into the 64-bit register (core.c: DST = (u32) ...).
+        regs[dst] = BigInt(alu32(code, low32(regs[dst]!), b, off));
+      }
+      return pc + 1;
+    }
+    case Class.Jmp: {
+      const op = code & 0xf0;
+      // Only malformed ones come here (decode gives the well-formed ones fast ops).
+      if (op === JmpOp.Exit || op === JmpOp.Call || op === JmpOp.Ja || op === JmpOp.Jcond) throw unknownOpcode(code);
+      return compare64(op, regs[dst]!, code & X ? regs[src]! : imm64(imm)) ? pc + 1 + off : pc + 1;
+    }
+    case Class.Jmp32: {
+      const op = code & 0xf0;
+      if (op === JmpOp.Ja) throw unknownOpcode(code);
+      const b = code & X ? low32(regs[src]!) : imm >>> 0;
+      return compare32(code, op, low32(regs[dst]!), b) ? pc + 1 + off : pc + 1;
+    }
+    case Class.Ldx: {
+      const mode = code & 0xe0;
+      const size = sizeBytes(code);
+      const value = memory.load(u64(regs[src]! + BigInt(off)), size);
+      if (mode === Mode.Mem) regs[dst] = value;
+      else if (mode === Mode.MemSx && size !== 8) regs[dst] = u64(BigInt.asIntN(size * 8, value));
+      else throw unknownOpcode(code);
+      return pc + 1;
+    }
+    case Class.St: {
+      if ((code & 0xe0) !== Mode.Mem) throw unknownOpcode(code);
+      memory.store(u64(regs[dst]! + BigInt(off)), sizeBytes(code), imm64(imm));
+      return pc + 1;
+    }
+    case Class.Stx: {
+      const mode = code & 0xe0;
+      if (mode === Mode.Mem) memory.store(u64(regs[dst]! + BigInt(off)), sizeBytes(code), regs[src]!);
+      else if (mode === Mode.Atomic) atomic(memory, regs, code, dst, src, BigInt(off), imm);
+      else throw unknownOpcode(code);
+      return pc + 1;
+    }
+    default: {
+      // Class.Ld: only ld_imm64 survives the verifier (LD_ABS/LD_IND are refused at load here).
+      if (code !== LD_IMM64) {
+        throw new ProgramFault((code & 0xe0) === Mode.Abs || (code & 0xe0) === Mode.Ind
+          ? 'legacy LD_ABS/LD_IND is not supported'
+          : `unknown opcode 0x${code.toString(16).padStart(2, '0')}`);
+      }
+      if (pc + 1 >= d.n) throw new ProgramFault('ld_imm64 is missing its second half');
+      // BPF_PSEUDO_FUNC: the address of the subprogram at pc + imm + 1 (verifier.c check_ld_imm).
+      regs[dst] = src === PseudoLd.Func
+        ? memory.codePointer(m.program, pc + imm + 1)
+        : BigInt(imm >>> 0) | (BigInt(d.imm2[pc]! >>> 0) << 32n);
+      return pc + 2;
+    }
+  }
+}
+
+function unknownOpcode(code: number): ProgramFault {
+  return new ProgramFault(`unknown opcode 0x${code.toString(16).padStart(2, '0')}`);
 }
 
 // ---- ALU ----
