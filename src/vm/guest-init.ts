@@ -45,6 +45,8 @@ i=0
 until OUT=$(port ${PORTS.stdout}) && ERR=$(port ${PORTS.stderr}) && STATUS=$(port ${PORTS.status}) && [ -c "$STATUS" ]; do
   i=$((i+1)); [ $i -gt 200 ] && die "the virtio serial ports did not appear"; sleep 0.05
 done
+# "started" first: a guest that dies before it was a failed boot, which the host may retry (run.ts).
+echo started >"$STATUS"
 chroot $R /bin/sh /run/bpfkit/run.sh </dev/null >"$OUT" 2>"$ERR"
 echo "exit=$?" >"$STATUS"
 poweroff -f

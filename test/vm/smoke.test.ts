@@ -1,6 +1,6 @@
 // The VM runner end to end (make test's one VM test): boot Debian's 6.1 kernel, run bpfkit in the guest
-// (a map and a spin-lock program, through the real 6.1 kernel), and check that exit statuses propagate
-// and that the guest's writes never reach the host. Skipped, with the reason printed, where QEMU or the
+// (a map and a spin-lock program, through the real 6.1 kernel), and check that exit statuses propagate,
+// that the guest's writes never reach the host, and that a failed boot is retried. Skipped, with the reason printed, where QEMU or the
 // cached kernel is missing (make setup installs QEMU and prefetches the kernel; tests never download).
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -76,5 +76,19 @@ describe.skipIf(reason !== undefined)(`bpfkit vm under Debian's ${KERNEL} kernel
     // ...which the host never sees.
     expect(readFileSync(file, 'utf8')).toBe('written by the host\n');
     expect(existsSync(join(hostDir, 'new'))).toBe(false);
+  });
+
+  test('a guest that dies before the command starts is booted again, at most 3 times in all; the command never ran', async () => {
+    // 20 MiB is too little to boot: every boot dies before the guest says "started".
+    const messages: string[] = [];
+    const r = await runInVm({
+      kernel: KERNEL, command: ['true'], cwd: packageRoot(), memory: '20M', timeoutSeconds: 60, offline: true,
+      progress: (m) => messages.push(m),
+    });
+    expect([r.exitCode, r.failure]).toEqual([125, 'guest-died']);
+    expect(messages.filter((m) => m.includes('booting again'))).toEqual([
+      expect.stringContaining('(2 of 3)'),
+      expect.stringContaining('(3 of 3)'),
+    ]);
   });
 });
