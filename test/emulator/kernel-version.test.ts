@@ -5,10 +5,10 @@ import { describe, expect, test } from 'vitest';
 import { MapFlags, MapType } from '../../src/constants.js';
 import type { MapAttrs } from '../../src/engine.js';
 import { Emulator } from '../../src/emulator/index.js';
-import { openObject, type BpfVerifierError } from '../../src/index.js';
+import { loadProgram, openObject, ProgramType, type BpfVerifierError } from '../../src/index.js';
 import { fixture } from '../kernel/bpf-fixtures.js';
 import { checkProgram, type CheckedMap } from '../../src/emulator/checker/index.js';
-import { AluOp, Class, Mode, asm, PseudoLd } from '../../src/emulator/programs/isa.js';
+import { AluOp, Class, Mode, asm, encodeInsns, PseudoLd } from '../../src/emulator/programs/isa.js';
 import type { Insn } from '../../src/emulator/programs/types.js';
 import { generateProgram, Prng } from '../diff/random-programs.js';
 import {
@@ -160,4 +160,27 @@ test('programs for kernels before 6.6 keep to the instructions they have (test/d
   };
   expect(count(true)).toBeGreaterThan(100); // the check finds them where they are
   expect(count(false)).toBe(0);
+});
+
+test('before 6.6 the emulator refuses the v4 instructions with the words 6.1 used (measured in bpfkit vm)', () => {
+  const pre = [asm.mov64Imm(0, 5), asm.mov64Imm(1, 3), asm.stx(8, 10, 0, -8)];
+  const refusal = (insn: Insn, kernelVersion: string): string => {
+    try {
+      using p = loadProgram({ type: ProgramType.Syscall, insns: encodeInsns([...pre, insn, asm.exit()]), engine: new Emulator({ kernelVersion }) });
+      return `retval ${p.run({ ctx: new Uint8Array(8) }).retval}`;
+    } catch (e) {
+      return (e as Error).message.split('\n').pop()!.replace(/^.*: /, '');
+    }
+  };
+  const cases: [Insn, string, string][] = [
+    [asm.ldxsx(4, 0, 10, -8), 'BPF_LDX uses reserved fields', 'retval 5'],
+    [asm.movsx64(0, 1, 8), 'BPF_MOV uses reserved fields', 'retval 3'],
+    [asm.alu64Reg(AluOp.Div, 0, 1, 1), 'BPF_ALU uses reserved fields', 'retval 1'],
+    [asm.bswap(0, 64), 'unknown opcode d7', 'retval 0'],
+  ];
+  for (const [insn, old, now] of cases) {
+    expect(refusal(insn, '6.1')).toBe(old);
+    expect(refusal(insn, '6.5')).toBe(old);
+    expect(refusal(insn, '6.6')).toBe(now);
+  }
 });

@@ -16,6 +16,7 @@ import { AluOp, CallKind, Class, JmpOp, Mode, PseudoLd, Size, Source } from '../
 import type { Insn } from '../programs/types.js';
 import { BPF_FUNC_MAX_ID, funcIdName, helperAvailability } from './helper-protos.js';
 import type { CheckFailure, CheckInput } from './index.js';
+import { cpuV4Instructions } from '../kernel-version.js';
 
 
 /** include/linux/bpf.h BPF_COMPLEXITY_LIMIT_INSNS: bpf_prog_load refuses longer programs (E2BIG, no log). */
@@ -27,6 +28,8 @@ const EXIT = Class.Jmp | JmpOp.Exit;
 const JA = Class.Jmp | JmpOp.Ja;
 const GOTOL = Class.Jmp32 | JmpOp.Ja;
 const MAY_GOTO = Class.Jmp | JmpOp.Jcond;
+/** BPF_ALU64 | BPF_END: the unconditional byte swap (v4). */
+const BSWAP = Class.Alu64 | AluOp.End;
 /** include/linux/filter.h BPF_ADDR_SPACE_CAST: the off of an arena address-space cast (a MOV64 X). */
 const BPF_ADDR_SPACE_CAST = 1;
 
@@ -74,7 +77,8 @@ export function checkStructure(input: CheckInput): CheckFailure | undefined {
   if (n === 0 || n > BPF_COMPLEXITY_LIMIT_INSNS) return { errno: E2BIG, log: '' };
   const starts = subprogStarts(insns);
   if (typeof starts === 'string') return fail(starts);
-  return checkSubprogs(insns, starts) ?? resolvePseudoLdimm64(insns) ?? checkCfg(insns) ?? checkWalkedInsns(input, starts) ??
+  const v4 = cpuV4Instructions(input.kernelVersion ?? '6.18');
+  return checkSubprogs(insns, starts) ?? resolvePseudoLdimm64(insns, v4) ?? checkCfg(insns) ?? checkWalkedInsns(input, starts, v4) ??
     checkEmulatedHelpers(input.type, insns);
 }
 
@@ -117,12 +121,16 @@ function checkSubprogs(insns: readonly Insn[], starts: readonly number[]): Check
   return undefined;
 }
 
-/** resolve_pseudo_ldimm64: LDX modes, both halves of every ld_imm64, then the opcode table. */
-function resolvePseudoLdimm64(insns: readonly Insn[]): CheckFailure | undefined {
+/**
+ * resolve_pseudo_ldimm64: LDX modes, both halves of every ld_imm64, then the opcode table. `v4`: the kernel
+ * has the cpu v4 instructions (kernel-version.ts cpuV4Instructions); before them BPF_MEMSX loads are reserved
+ * fields and the unconditional byte swap (BPF_ALU64 | BPF_END) an unknown opcode (measured on 6.1).
+ */
+function resolvePseudoLdimm64(insns: readonly Insn[], v4: boolean): CheckFailure | undefined {
   for (let i = 0; i < insns.length; i++) {
     const insn = insns[i]!;
     const mode = insn.code & 0xe0;
-    if ((insn.code & 0x07) === Class.Ldx && ((mode !== Mode.Mem && mode !== Mode.MemSx) || insn.imm !== 0)) {
+    if ((insn.code & 0x07) === Class.Ldx && ((mode !== Mode.Mem && (mode !== Mode.MemSx || !v4)) || insn.imm !== 0)) {
       return fail('BPF_LDX uses reserved fields');
     }
     if (insn.code === LD_IMM64) {
@@ -134,7 +142,7 @@ function resolvePseudoLdimm64(insns: readonly Insn[]): CheckFailure | undefined 
       i++;
       continue;
     }
-    if (!knownOpcodes.has(insn.code)) return fail(`unknown opcode ${hex2(insn.code)}`);
+    if (!knownOpcodes.has(insn.code) || (!v4 && insn.code === BSWAP)) return fail(`unknown opcode ${hex2(insn.code)}`);
   }
   return undefined;
 }
@@ -184,7 +192,7 @@ function checkCfg(insns: readonly Insn[]): CheckFailure | undefined {
  * of the exits of the main program, of every global function (verified on its own), and of every static
  * subprogram called from such an instruction.
  */
-function checkWalkedInsns(input: CheckInput, starts: readonly number[]): CheckFailure | undefined {
+function checkWalkedInsns(input: CheckInput, starts: readonly number[], v4: boolean): CheckFailure | undefined {
   const insns = input.insns;
   const ends = new Map(starts.map((s, k) => [s, starts[k + 1] ?? insns.length]));
   const globals = input.functions.filter((f) => f.global && f.start !== 0 && ends.has(f.start)).map((f) => f.start);
@@ -193,7 +201,7 @@ function checkWalkedInsns(input: CheckInput, starts: readonly number[]): CheckFa
     if (done.has(start)) return undefined;
     done.add(start);
     for (const i of mustWalk(insns, start, ends.get(start)!)) {
-      const failure = checkInsn(input, insns[i]!);
+      const failure = checkInsn(input, insns[i]!, v4);
       if (failure) return failure;
       const insn = insns[i]!;
       if (isPseudoCall(insn)) {
@@ -276,7 +284,7 @@ function mustWalk(insns: readonly Insn[], start: number, end: number): number[] 
 }
 
 /** One instruction as do_check meets it (do_check_insn, check_alu_op, check_cond_jmp_op, check_helper_call). */
-function checkInsn(input: CheckInput, insn: Insn): CheckFailure | undefined {
+function checkInsn(input: CheckInput, insn: Insn, v4: boolean): CheckFailure | undefined {
   const { code, src, dst, off, imm } = insn;
   const cls = code & 0x07;
   const op = code & 0xf0;
@@ -284,7 +292,7 @@ function checkInsn(input: CheckInput, insn: Insn): CheckFailure | undefined {
   // check_ld_imm: a callback's address needs BTF func_info for the callback's prototype (raw programs
   // have none: bpf_for_each_map_elem, bpf_loop and friends need an object with BTF).
   if (isPseudoFunc(insn) && input.functions.length === 0) return fail('missing btf func_info');
-  if (cls === Class.Alu || cls === Class.Alu64) return checkAlu(insn);
+  if (cls === Class.Alu || cls === Class.Alu64) return checkAlu(insn, v4);
   if (cls === Class.Stx && (code & 0xe0) === Mode.Mem && imm !== 0) return fail('BPF_STX uses reserved fields');
   if (cls === Class.St && src !== 0) return fail('BPF_ST uses reserved fields');
   if (cls !== Class.Jmp && cls !== Class.Jmp32) return undefined;
@@ -314,7 +322,8 @@ function checkInsn(input: CheckInput, insn: Insn): CheckFailure | undefined {
 }
 
 /** check_alu_op's field rules (6.18: signed div/mod in off 1, movsx in off 8/16/32, arena casts). */
-function checkAlu(insn: Insn): CheckFailure | undefined {
+/** check_alu_op's reserved fields; without the v4 instructions (`v4` false) off must be 0 everywhere (6.1). */
+function checkAlu(insn: Insn, v4: boolean): CheckFailure | undefined {
   const { code, src, off, imm } = insn;
   const op = code & 0xf0;
   const alu64 = (code & 0x07) === Class.Alu64;
@@ -330,10 +339,10 @@ function checkAlu(insn: Insn): CheckFailure | undefined {
   if (op === AluOp.Mov) {
     if (!x) return src !== 0 || off !== 0 ? fail('BPF_MOV uses reserved fields') : undefined;
     if (alu64 && off === BPF_ADDR_SPACE_CAST) return undefined; // arena casts: their own messages, not modelled
-    const offs = alu64 ? [0, 8, 16, 32] : [0, 8, 16];
+    const offs = !v4 ? [0] : alu64 ? [0, 8, 16, 32] : [0, 8, 16];
     return !offs.includes(off) || imm !== 0 ? fail('BPF_MOV uses reserved fields') : undefined;
   }
-  const signedOk = op === AluOp.Div || op === AluOp.Mod;
+  const signedOk = v4 && (op === AluOp.Div || op === AluOp.Mod);
   if ((x ? imm !== 0 : src !== 0) || (off !== 0 && off !== 1) || (off === 1 && !signedOk)) return fail('BPF_ALU uses reserved fields');
   if (x) return undefined;
   if (signedOk && imm === 0) return fail('div by zero');
