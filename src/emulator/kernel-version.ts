@@ -114,7 +114,9 @@ export function mapOpResultIsInt(version: string): boolean {
  * The cpu v4 instructions: sign-extending loads (BPF_MEMSX) and moves (MOVSX), signed division and modulo
  * (off 1), unconditional byte swaps (BPF_ALU64 | BPF_END) and 32-bit-offset jumps (gotol), merged together
  * for 6.6 ("bpf: Support new sign-extension load insns" and its series, kernel/bpf/verifier.c). 6.1 refuses
- * them (measured: test/diff's random programs in bpfkit vm). The emulator accepts them at every version.
+ * them, and the emulator's checker (checker/structure.ts) with 6.1's words: BPF_MEMSX loads and MOVSX / signed
+ * DIV/MOD are reserved fields, ALU64 | END an unknown opcode (measured: test/diff/v4-instructions.test.ts in
+ * bpfkit vm). gotol (JMP32 | JA) loaded on 6.1 too and is not refused.
  */
 export function cpuV4Instructions(version: string): boolean {
   return versionAtLeast(version, '6.6');
