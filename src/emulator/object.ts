@@ -14,7 +14,7 @@ import { inlinedLoopCalls } from './checker/loop-inline.js';
 import { Emulator, EmulatorMapHandle } from './emulator.js';
 import { mapOpResultIsInt } from './kernel-version.js';
 import type { ProgramMap } from './program-map.js';
-import { decodeInsns } from './programs/isa.js';
+import { decodeInsns, LD_IMM64 } from './programs/isa.js';
 import { kfuncByName } from './programs/kfuncs.js';
 import { resolveExterns } from './programs/externs.js';
 import { internalMapName, parseObject } from './programs/loader.js';
@@ -24,7 +24,6 @@ import type { Insn, MapDef, ParsedObject, ParsedProgram } from './programs/types
 import { sharedInt32 } from './shared.js';
 
 
-const BPF_LD_IMM64 = 0x18;
 const BPF_CALL = 0x85;
 const PSEUDO = { MapFd: 1, MapValue: 2, KfuncCall: 2, MapIdx: 5, MapIdxValue: 6 } as const;
 const BPF_F_RDONLY_PROG = 0x80;
@@ -97,7 +96,7 @@ function link(
   for (let i = 0; i < out.length; i++) {
     const insn = out[i]!;
     const reloc = byInsn.get(i);
-    if (insn.code === BPF_LD_IMM64) {
+    if (insn.code === LD_IMM64) {
       if (i + 1 >= out.length) return fail(`ld_imm64 at insn ${i} has no second half`);
       // A __kconfig variable is an address in the `.kconfig` map, filled by resolveExterns (withKconfig).
       const kconfig = reloc?.kind === 'extern' && reloc.externKind === 'kconfig' && reloc.map !== undefined;

@@ -3,10 +3,9 @@
 // ignoring registers that are never read again (kernel/bpf/verifier.c is_state_visited, liveness marks);
 // this is the same idea computed ahead of time by a backward data-flow pass, within each function (a
 // bpf-to-bpf call conservatively reads r1-r5 and clobbers r0-r5 at the call site).
-import { AluOp, Class, classOf, JmpOp, Mode, modeOf, opOf, Source, srcOf } from '../programs/isa.js';
+import { AluOp, Class, classOf, JmpOp, LD_IMM64, Mode, modeOf, opOf, Source, srcOf } from '../programs/isa.js';
 import type { Insn } from '../programs/types.js';
 
-const BPF_LD_IMM64 = Class.Ld | 0x18;
 const ARGS = 0b111110; // r1-r5
 const CALLER_SAVED = 0b111111; // r0-r5
 const bit = (r: number): number => 1 << r;
@@ -45,7 +44,7 @@ export function effectOf(insns: readonly Insn[], i: number): Effect {
       return { uses, defs, next: fall };
     }
     case Class.Ld:
-      if (insn.code === BPF_LD_IMM64) return { uses: 0, defs: bit(insn.dst), next: [i + 2] };
+      if (insn.code === LD_IMM64) return { uses: 0, defs: bit(insn.dst), next: [i + 2] };
       // LD_ABS / LD_IND read the skb in r6 (and src for IND), return in r0 and clobber r1-r5.
       return { uses: bit(6) | (modeOf(insn.code) === Mode.Ind ? bit(insn.src) : 0), defs: CALLER_SAVED, next: fall };
     case Class.Jmp:

@@ -10,7 +10,7 @@
 // never refuses a program the kernel accepts. Work is capped; a program too big to finish is accepted.
 import { EACCES, EINVAL } from '../../errno.js';
 import { ProgType } from '../programs/contexts.js';
-import { AluOp, Class, classOf, JmpOp, Mode, modeOf, opOf, sizeBytes, Source, srcOf } from '../programs/isa.js';
+import { AluOp, Class, classOf, JmpOp, LD_IMM64, Mode, modeOf, opOf, sizeBytes, Source, srcOf } from '../programs/isa.js';
 import type { Insn } from '../programs/types.js';
 import type { CheckedMap, CheckFailure, CheckInput } from './index.js';
 import { liveRegisters, prunePoints } from './liveness.js';
@@ -28,7 +28,6 @@ const INSN_BUDGET = 1_000_000;
 const MAX_CALL_FRAMES = 8;
 /** include/linux/err.h MAX_ERRNO: a failed res lock returns a value in [-MAX_ERRNO, -1]. */
 const MAX_ERRNO = 4095n;
-const BPF_LD_IMM64 = Class.Ld | 0x18;
 
 /** Helper ids (include/uapi/linux/bpf.h). */
 const Helper = { MapLookupElem: 1, TailCall: 12, GetLocalStorage: 81, SpinLock: 93, SpinUnlock: 94 } as const;
@@ -121,7 +120,7 @@ function prepare(input: CheckInput): Program {
   input.insns.forEach((insn, i) => {
     const reloc = relocs.get(i);
     if (reloc?.kind === 'kfunc') { kfuncs.set(i, reloc.name); return; }
-    if (insn.code !== BPF_LD_IMM64) return;
+    if (insn.code !== LD_IMM64) return;
     const hi = input.insns[i + 1]?.imm ?? 0;
     let v: Value;
     if (reloc?.kind === 'map') {
@@ -293,7 +292,7 @@ class Walker {
       case Class.Stx:
         return { next: pc + 1, state: this.#store(pc, insn, s) };
       case Class.Ld:
-        if (insn.code === BPF_LD_IMM64) return { next: pc + 2, state: this.#setReg(s, insn.dst, this.#p.loads.get(pc) ?? ANY) };
+        if (insn.code === LD_IMM64) return { next: pc + 2, state: this.#setReg(s, insn.dst, this.#p.loads.get(pc) ?? ANY) };
         return this.#ldAbs(pc, s);
       case Class.Jmp:
       case Class.Jmp32:

@@ -32,7 +32,8 @@
 // inline that the emulator answers as the helper. That errs only for nr_loops above 2^23 or with bits
 // above 32 set; the other way round (inlining a call the kernel leaves to the helper) would change the
 // result for the same inputs, and for flags other than 0 would even skip the helper's EINVAL.
-import { CallKind, Class, classOf, JmpOp, opOf } from '../programs/isa.js';
+import { HelperId } from '../programs/helpers.js';
+import { CallKind, Class, classOf, JmpOp, LD_IMM64, opOf, PseudoLd } from '../programs/isa.js';
 import type { Insn } from '../programs/types.js';
 import type { CheckInput } from './index.js';
 import type { Value } from './lock-state.js';
@@ -40,11 +41,6 @@ import { effectOf, type Effect } from './liveness.js';
 import { observeHelperCalls } from './locks.js';
 import { isConst } from './ranges.js';
 
-/** include/uapi/linux/bpf.h BPF_FUNC_loop. */
-const BPF_FUNC_LOOP = 181;
-const BPF_LD_IMM64 = Class.Ld | 0x18;
-/** ld_imm64 src_reg BPF_PSEUDO_FUNC: the address of a subprogram (a callback). */
-const BPF_PSEUDO_FUNC = 4;
 const FLAGS_REG = 4;
 const CALLBACK_REG = 2;
 /** The callback of a call: a subprogram's first instruction, or unknown. */
@@ -63,7 +59,7 @@ export function inlinedLoopCalls(input: CheckInput): number[] {
 }
 
 function isLoopCall(insn: Insn): boolean {
-  return insn.code === (Class.Jmp | JmpOp.Call) && insn.src === CallKind.Helper && insn.imm === BPF_FUNC_LOOP;
+  return insn.code === (Class.Jmp | JmpOp.Call) && insn.src === CallKind.Helper && insn.imm === HelperId.Loop;
 }
 
 interface ControlFlow {
@@ -93,7 +89,7 @@ function controlFlow(input: CheckInput): ControlFlow {
     real.push(i);
     effects[i] = effectOf(insns, i);
     const cls = classOf(insn.code);
-    if (insn.code === BPF_LD_IMM64 && insn.src === BPF_PSEUDO_FUNC) {
+    if (insn.code === LD_IMM64 && insn.src === PseudoLd.Func) {
       callbacks.add(i + 1 + insn.imm);
       entries.add(i + 1 + insn.imm);
     }
@@ -101,7 +97,7 @@ function controlFlow(input: CheckInput): ControlFlow {
       entries.add(i + 1 + insn.imm);
       callees.set(i, i + 1 + insn.imm);
     }
-    if (insn.code === BPF_LD_IMM64) i++;
+    if (insn.code === LD_IMM64) i++;
   }
   for (const i of real) for (const s of effects[i]!.next) if (s >= 0 && s < n) preds[s]!.push(i);
   return { real, effects, preds, entries, callbacks, callees };
@@ -143,12 +139,12 @@ function provenBySyntax(insns: readonly Insn[], cfg: ControlFlow, pc: number): b
 function setsZero(insns: readonly Insn[], i: number): boolean {
   const insn = insns[i]!;
   if (insn.code === (Class.Alu64 | 0xb0) || insn.code === (Class.Alu | 0xb0)) return insn.imm === 0 && insn.off === 0;
-  return insn.code === BPF_LD_IMM64 && insn.src === 0 && insn.imm === 0 && insns[i + 1]?.imm === 0;
+  return insn.code === LD_IMM64 && insn.src === 0 && insn.imm === 0 && insns[i + 1]?.imm === 0;
 }
 
 function callbackOf(insns: readonly Insn[], i: number): number {
   const insn = insns[i]!;
-  return insn.code === BPF_LD_IMM64 && insn.src === BPF_PSEUDO_FUNC ? i + 1 + insn.imm : UNKNOWN;
+  return insn.code === LD_IMM64 && insn.src === PseudoLd.Func ? i + 1 + insn.imm : UNKNOWN;
 }
 
 /** The calls among `sites` that the checker's walk proves inlined (proof 2 above). */
@@ -156,7 +152,7 @@ function provenByWalk(input: CheckInput, cfg: ControlFlow, sites: number[]): num
   const wanted = new Set(sites);
   const seen = new Map<number, { zero: boolean; callback: number }>();
   const complete = observeHelperCalls(input, (pc, helper, regs) => {
-    if (helper !== BPF_FUNC_LOOP || !wanted.has(pc)) return;
+    if (helper !== HelperId.Loop || !wanted.has(pc)) return;
     const zero = isKnownZero(regs[FLAGS_REG]!);
     const fn = regs[CALLBACK_REG]!;
     const callback = fn.k === 'func' ? fn.target : UNKNOWN;

@@ -12,7 +12,7 @@
 import { E2BIG, EINVAL, ENOTSUPP } from '../../errno.js';
 import { CORE_POISON_HELPER, poisonedCoreRelo } from '../programs/core.js';
 import { emulatedHelpers } from '../programs/helpers.js';
-import { AluOp, CallKind, Class, JmpOp, Mode, PseudoLd, Size, Source } from '../programs/isa.js';
+import { AluOp, CallKind, Class, JmpOp, LD_IMM64, Mode, PseudoLd, Size, Source } from '../programs/isa.js';
 import type { Insn } from '../programs/types.js';
 import { BPF_FUNC_MAX_ID, funcIdName, helperAvailability } from './helper-protos.js';
 import type { CheckFailure, CheckInput } from './index.js';
@@ -22,7 +22,6 @@ import { cpuV4Instructions } from '../kernel-version.js';
 /** include/linux/bpf.h BPF_COMPLEXITY_LIMIT_INSNS: bpf_prog_load refuses longer programs (E2BIG, no log). */
 export const BPF_COMPLEXITY_LIMIT_INSNS = 1_000_000;
 
-const LD_IMM64 = Class.Ld | Size.DW | Mode.Imm;
 const CALL = Class.Jmp | JmpOp.Call;
 const EXIT = Class.Jmp | JmpOp.Exit;
 const JA = Class.Jmp | JmpOp.Ja;

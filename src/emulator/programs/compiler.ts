@@ -18,7 +18,7 @@
 // Programs using registers above r10 run on the interpreter instead (its behaviour there is JavaScript's,
 // not the kernel's: the verifier refuses them), as do programs longer than MAX_COMPILED_INSNS.
 import {
-  AluOp, AtomicOp, BPF_MAX_LOOPS, CallKind, Class, JmpOp, MAX_BPF_STACK, MAX_CALL_FRAMES, Mode, PseudoLd, Size,
+  AluOp, AtomicOp, BPF_MAX_LOOPS, CallKind, Class, JmpOp, LD_IMM64, MAX_BPF_STACK, MAX_CALL_FRAMES, Mode, PseudoLd,
   sizeBytes,
 } from './isa.js';
 import { HelperId } from './helpers.js';
@@ -32,7 +32,6 @@ import type { Insn } from './types.js';
 /** Longer programs stay on the interpreter: V8 does not optimise functions past ~60 KiB of bytecode anyway. */
 export const MAX_COMPILED_INSNS = 50_000;
 
-const LD_IMM64 = Class.Ld | Size.DW | Mode.Imm;
 const X = 0x08;
 
 /** Runs `program` like interpreter.ts execute(), compiled. */

@@ -8,7 +8,7 @@
 // "invalid func unknown#195896080" if the program can reach it.
 import { BtfKind, type Btf, type BtfArray, type BtfComposite, type BtfInt, type BtfTypeInfo } from '../../btf/types.js';
 import { ctxStructs, type CtxMember, type CtxStruct } from './contexts.js';
-import { Class, Size } from './isa.js';
+import { Class, LD_IMM64, Size } from './isa.js';
 import type { Insn, ParsedProgram } from './types.js';
 
 /** include/uapi/linux/bpf.h enum bpf_core_relo_kind */
@@ -181,7 +181,7 @@ export function applyCoreRelocs(insns: Insn[], relocs: NonNullable<ParsedProgram
 function patchInsn(insns: Insn[], at: number, value: number | undefined, orig: FieldSpec | undefined, found: FieldSpec | undefined): string | undefined {
   const insn = insns[at]!;
   const cls = insn.code & 0x07;
-  const isLdImm64 = insn.code === (Class.Ld | Size.DW);
+  const isLdImm64 = insn.code === LD_IMM64;
   if (value === undefined) {
     // bpf_core_poison_insn (both halves of an ld_imm64, so the verifier does not see "unknown opcode 00")
     const poison = (i: Insn): void => {

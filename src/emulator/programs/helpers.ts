@@ -7,6 +7,7 @@ import type { CpuLocks } from '../cpu-locks.js';
 import type { ProgramMap } from '../program-map.js';
 import type { Vm } from './interpreter.js';
 import { ProgramFault, type ByteRegion, type Memory } from './memory.js';
+import { BPF_MAX_LOOPS } from './isa.js';
 
 export const HelperId = {
   MapLookupElem: 1, MapUpdateElem: 2, MapDeleteElem: 3, KtimeGetNs: 5, TracePrintk: 6, GetPrandomU32: 7,
@@ -78,8 +79,8 @@ const EINVAL = u64(-errnoByCode.EINVAL);
 const BPF_MAP_TYPE_HASH = 1;
 const BPF_F_LOCK = 4;
 const E2BIG = u64(-errnoByCode.E2BIG);
-/** include/linux/bpf.h BPF_MAX_LOOPS: bpf_loop refuses more iterations (E2BIG). */
-const BPF_MAX_LOOPS = 8 * 1024 * 1024;
+/** isa.ts BPF_MAX_LOOPS as a bigint: bpf_loop refuses more iterations (E2BIG). */
+const MAX_LOOPS = BigInt(BPF_MAX_LOOPS);
 
 /** Calls helper `id` with vm.regs[1..5]; throws ProgramFault for helpers the emulator does not have. */
 export function callHelper(id: number, vm: Vm, ctx: HelperContext): bigint {
@@ -267,7 +268,7 @@ function bpfLoop(vm: Vm): bigint {
   const inlined = vm.program.inlinedLoopCalls?.has(vm.pc) === true;
   if (!inlined && flags !== 0n) return EINVAL;
   const limit = inlined ? nr : nr & 0xffffffffn;
-  if (limit > BigInt(BPF_MAX_LOOPS)) return inlined ? E2BIG & 0xffffffffn : E2BIG;
+  if (limit > MAX_LOOPS) return inlined ? E2BIG & 0xffffffffn : E2BIG;
   const n = Number(limit);
   const entry = vm.memory.codeOf(fn).insn;
   let i = 0;

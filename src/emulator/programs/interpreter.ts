@@ -6,7 +6,7 @@
 // normalised to unsigned 64 bits, as alu64/alu32/endian/atomic below state the rules. Memory is the tagged
 // address space of memory.ts, reached on words for plain bytes (word-memory.ts).
 import {
-  AluOp, AtomicOp, BPF_MAX_LOOPS, CallKind, Class, JmpOp, MAX_BPF_STACK, MAX_CALL_FRAMES, Mode, PseudoLd, Size,
+  AluOp, AtomicOp, BPF_MAX_LOOPS, CallKind, Class, JmpOp, LD_IMM64, MAX_BPF_STACK, MAX_CALL_FRAMES, Mode, PseudoLd,
   sizeBytes,
 } from './isa.js';
 import { fixedBytes, Memory, ProgramFault, type AccessSize, type AtomicRmwOp, type ByteRegion } from './memory.js';
@@ -200,7 +200,6 @@ function opOf(code: number, dst: number, src: number, off: number, isLast: boole
 
 // ---- frames ----
 
-const LD_IMM64 = Class.Ld | Size.DW | Mode.Imm;
 
 /** A frame's r0..r10 as int32 word pairs: r_i = (h[i], l[i]). */
 interface Frame {

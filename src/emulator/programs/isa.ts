@@ -42,6 +42,8 @@ export const AtomicOp = {
 } as const;
 
 /** src_reg of ld_imm64 (include/uapi/linux/bpf.h BPF_PSEUDO_*). */
+/** BPF_LD | BPF_DW | BPF_IMM: the two-slot 64-bit constant load (ld_imm64), the one BPF_LD the verifier keeps. */
+export const LD_IMM64 = 0x18;
 export const PseudoLd = { MapFd: 1, MapValue: 2, BtfId: 3, Func: 4, MapIdx: 5, MapIdxValue: 6 } as const;
 /** src_reg of BPF_JMP | BPF_CALL. */
 export const CallKind = { Helper: 0, Local: 1, Kfunc: 2 } as const;
@@ -126,11 +128,11 @@ export const asm = {
   /** Two slots: dst = value (src_reg selects a pseudo source, e.g. PseudoLd.MapFd, left for the loader). */
   ldImm64: (dst: number, value: bigint, src = 0): [Insn, Insn] => {
     const v = BigInt.asUintN(64, value);
-    return [insn(Class.Ld | Size.DW | Mode.Imm, dst, src, 0, Number(BigInt.asIntN(32, v))),
+    return [insn(LD_IMM64, dst, src, 0, Number(BigInt.asIntN(32, v))),
       insn(0, 0, 0, 0, Number(BigInt.asIntN(32, v >> 32n)))];
   },
   /** ld_imm64 of a callback's address (BPF_PSEUDO_FUNC): the function starts at this insn + 1 + rel. */
-  ldFunc: (dst: number, rel: number): [Insn, Insn] => [insn(Class.Ld | Size.DW | Mode.Imm, dst, PseudoLd.Func, 0, rel), insn(0)],
+  ldFunc: (dst: number, rel: number): [Insn, Insn] => [insn(LD_IMM64, dst, PseudoLd.Func, 0, rel), insn(0)],
   ldx: (size: Bytes, dst: number, src: number, off: number) => insn(Class.Ldx | sizeField(size) | Mode.Mem, dst, src, off),
   /** Sign-extending load (v4 MEMSX), 1/2/4 bytes. */
   ldxsx: (size: 1 | 2 | 4, dst: number, src: number, off: number) => insn(Class.Ldx | sizeField(size) | Mode.MemSx, dst, src, off),
