@@ -1,6 +1,6 @@
 // ns per increment of a shared counter from two CPUs at once: bpf_spin_lock vs bpf_res_spin_lock, HASH
 // vs ARRAY, against the unlocked control (which is faster and wrong: it loses updates).
-import { features } from '../src/features.js';
+import { features } from '../src/kernel/features.js';
 import { lockVariants, runLockVariant } from '../examples/lock-variants.js';
 import { printTable } from '../examples/table.js';
 

@@ -10,7 +10,7 @@ import { Emulator, openObject, type Engine } from '../src/index.js';
 import { getKernelEngine, kernelUnavailableReasons } from '../src/kernel/engine.js';
 import { prepareContext } from '../src/emulator/programs/contexts.js';
 import { execute } from '../src/emulator/programs/interpreter.js';
-import { parseObject } from '../src/emulator/programs/loader.js';
+import { parseObject } from '../src/elf/object.js';
 import { Memory, ProgramFault } from '../src/emulator/programs/memory.js';
 import { fixture } from '../examples/fixtures.js';
 import { printTable } from '../examples/table.js';

@@ -1,4 +1,4 @@
-/* A fixture for the emulator's object loader (src/emulator/programs/loader.ts): every ELF shape the loader
+/* A fixture for the emulator's object loader (src/elf/object.ts): every ELF shape the loader
  * must link the way libbpf does. Global data in .data, .bss, .rodata and a custom .data.custom section; a
  * static subprogram and a global (__noinline) subprogram in .text; two programs in one section; a "?tc"
  * program (autoload off); bpf_loop with a callback (ld_imm64 BPF_PSEUDO_FUNC). No pinning: the kernel

@@ -1,11 +1,11 @@
 // Which engine runs an operation, and saying so: the default choice, the one-time notice when it falls to
 // the emulator on Linux, engineStatus(), and the "why not the kernel" words that errors carry.
 import { existsSync } from 'node:fs';
-import type { Engine } from './engine.js';
+import type { Engine } from './seam/engine.js';
 import { getEmulator } from './emulator/index.js';
-import type { Syscall } from './constants.js';
-import { ENOTSUPP } from './errno.js';
-import { BpfError, describeValue } from './errors.js';
+import type { Syscall } from './uapi/bpf.js';
+import { ENOTSUPP } from './uapi/errno.js';
+import { BpfError, describeValue } from './errors/errors.js';
 import { addonPath, loadAddon } from './kernel/binding.js';
 import { getKernelEngine, kernelUnavailableReasons } from './kernel/engine.js';
 
@@ -109,7 +109,7 @@ function byName(name: 'kernel' | 'emulator', askedBy: string): Engine {
   return getKernelEngine();
 }
 
-/** The Engine seam's shape (src/engine.ts), checked without calling anything. */
+/** The Engine seam's shape (src/seam/engine.ts), checked without calling anything. */
 function isEngine(e: object): e is Engine {
   const x = e as Partial<Record<keyof Engine, unknown>>;
   return (

@@ -2,19 +2,19 @@
 export {
   u8, u16, u32, u64, i8, i16, i32, i64, be16, be32, be64, bool, bytes, array, struct, spinLock, resSpinLock,
   lockFields, encodeToBytes, decodeFromBytes, type LockCodec, type StructOptions, type StructValue,
-} from './codec.js';
-export type { Codec, CodecDesc, Infer, StructField } from './codec-types.js';
-export { MapType, KernelMapType, MapFlags, UpdateFlags, mapTypeByName, type MapTypeId, type MapTypeName } from './constants.js';
-export type { Engine, MapHandle, MapInfo, MapAttrs, LockField } from './engine.js';
+} from './codec/codec.js';
+export type { Codec, CodecDesc, Infer, StructField } from './codec/types.js';
+export { MapType, KernelMapType, MapFlags, UpdateFlags, mapTypeByName, type MapTypeId, type MapTypeName } from './uapi/bpf.js';
+export type { Engine, MapHandle, MapInfo, MapAttrs, LockField } from './seam/engine.js';
 export { resolveEngine, engineStatus, type EngineOption, type EngineStatus } from './engine-select.js';
-export { BpfError, BpfVerifierError, isBpfError } from './errors.js';
-export { errnoByCode, type ErrnoCode } from './errno.js';
-export { BpfMap, PerCpuMap, type BatchCursor, type BatchOptions, type BatchResult, type LockOption } from './map.js';
-export { createMap, openMap, openPinned, type CreateMapOptions, type OpenMapOptions } from './open-map.js';
+export { BpfError, BpfVerifierError, isBpfError } from './errors/errors.js';
+export { errnoByCode, type ErrnoCode } from './uapi/errno.js';
+export { BpfMap, PerCpuMap, type BatchCursor, type BatchOptions, type BatchResult, type LockOption } from './map/map.js';
+export { createMap, openMap, openPinned, type CreateMapOptions, type OpenMapOptions } from './map/open.js';
 export { Emulator } from './emulator/index.js';
 export { possibleCpus } from './possible-cpus.js';
-export { openObject, BpfObject, type OpenObjectOptions, type ObjectMapInfo, type ObjectProgramInfo } from './object.js';
-export { loadProgram, BpfProgram, type LoadProgramOptions, type RunOptions, type RunResult } from './program.js';
-export { ProgramType, programTypeName } from './program-type.js';
-export { features } from './features.js';
+export { openObject, BpfObject, type OpenObjectOptions, type ObjectMapInfo, type ObjectProgramInfo } from './object/object.js';
+export { loadProgram, BpfProgram, type LoadProgramOptions, type RunOptions, type RunResult } from './object/program.js';
+export { ProgramType, programTypeName } from './uapi/program-type.js';
+export { features } from './kernel/features.js';
 export { decodeBtf, BtfKind, type BtfType } from './btf/decode.js';

@@ -1,8 +1,8 @@
 // Codecs derived from BTF: a C type as clang described it becomes the codec that reads and writes it
 // (ints by size and signedness, arrays, nested structs, the lock structs). What has no faithful codec
 // (unions, bitfields, pointers, floats, packed layouts) is refused with the type's path, never guessed.
-import type { Codec } from '../codec-types.js';
-import { array, bool, bytes, i16, i32, i64, i8, resSpinLock, spinLock, struct, u16, u32, u64, u8 } from '../codec.js';
+import type { Codec } from '../codec/types.js';
+import { array, bool, bytes, i16, i32, i64, i8, resSpinLock, spinLock, struct, u16, u32, u64, u8 } from '../codec/codec.js';
 import { BtfIntEncoding, BtfKind, kindName, type Btf, type BtfArray, type BtfComposite, type BtfEnum, type BtfInt } from './types.js';
 
 /** A type bpfkit has no codec for; `path` says where in the value (`.stats.hist[0]`). */

@@ -1,6 +1,9 @@
 // Reads raw BTF (include/uapi/linux/btf.h), e.g. /sys/kernel/btf/vmlinux: enough to list types by kind and
 // name. Every kind's trailing data has a fixed size, so one pass over the type section finds them all.
-const BTF_MAGIC = 0xeb9f;
+/** include/uapi/linux/btf.h BTF_MAGIC (little-endian). */
+export const BTF_MAGIC = 0xeb9f;
+/** sizeof(struct btf_header) as written since BTF began (hdr_len may be larger). */
+export const BTF_HEADER_LEN = 24;
 
 export const BtfKind = {
   Int: 1, Ptr: 2, Array: 3, Struct: 4, Union: 5, Enum: 6, Fwd: 7, Typedef: 8, Volatile: 9, Const: 10,
@@ -27,7 +30,7 @@ export interface BtfType {
 /** Every type of a BTF blob, in id order (id 0, void, is implicit). Throws on a malformed blob. */
 export function decodeBtf(data: Uint8Array): BtfType[] {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  if (data.length < 24 || view.getUint16(0, true) !== BTF_MAGIC) throw new TypeError('decodeBtf: not little-endian BTF (bad magic)');
+  if (data.length < BTF_HEADER_LEN || view.getUint16(0, true) !== BTF_MAGIC) throw new TypeError('decodeBtf: not little-endian BTF (bad magic)');
   const hdrLen = view.getUint32(4, true);
   const typeStart = hdrLen + view.getUint32(8, true);
   const typeEnd = typeStart + view.getUint32(12, true);

@@ -1,16 +1,11 @@
 // BTF for a map's key and value, generated from codecs (include/uapi/linux/btf.h). The kernel finds a
 // value's bpf_spin_lock / bpf_res_spin_lock only through BTF — by the struct's name — so lock-bearing maps
 // need it; building it here means no C compiler and no ELF file are involved.
-import type { Codec } from '../codec-types.js';
-import type { MapBtf } from '../engine.js';
+import type { Codec } from '../codec/types.js';
+import type { MapBtf } from '../seam/engine.js';
+import { BTF_HEADER_LEN as HEADER_LEN, BTF_MAGIC, BtfKind } from './decode.js';
+import { BtfIntEncoding } from './types.js';
 
-const BTF_MAGIC = 0xeb9f;
-const HEADER_LEN = 24;
-const KIND_INT = 1;
-const KIND_ARRAY = 3;
-const KIND_STRUCT = 4;
-const INT_SIGNED = 1;
-const INT_BOOL = 4;
 
 const lockStructName = { spin: 'bpf_spin_lock', res: 'bpf_res_spin_lock' } as const;
 
@@ -49,18 +44,18 @@ class BtfBuilder {
   }
 
   int(name: string, bytes: number, encoding: number): number {
-    return this.#type(`int:${name}`, () => [this.#str(name), KIND_INT << 24, bytes, (encoding << 24) | (bytes * 8)]);
+    return this.#type(`int:${name}`, () => [this.#str(name), BtfKind.Int << 24, bytes, (encoding << 24) | (bytes * 8)]);
   }
 
   array(element: number, length: number): number {
     const index = this.int('unsigned int', 4, 0);
-    return this.#type(`array:${element}:${length}`, () => [0, KIND_ARRAY << 24, 0, element, index, length]);
+    return this.#type(`array:${element}:${length}`, () => [0, BtfKind.Array << 24, 0, element, index, length]);
   }
 
   lock(kind: 'spin' | 'res'): number {
     const val = this.int('unsigned int', 4, 0);
     const name = lockStructName[kind];
-    return this.#type(`lock:${kind}`, () => [this.#str(name), (KIND_STRUCT << 24) | 1, 4, this.#str('val'), val, 0]);
+    return this.#type(`lock:${kind}`, () => [this.#str(name), (BtfKind.Struct << 24) | 1, 4, this.#str('val'), val, 0]);
   }
 
   codec(codec: Codec<unknown>): number {
@@ -77,10 +72,10 @@ class BtfBuilder {
       case 'int': {
         const bytes = d.bits / 8;
         const name = `${d.signed ? '__s' : '__u'}${d.bits}${d.bigEndian ? '_be' : ''}`;
-        return this.int(name, bytes, d.signed ? INT_SIGNED : 0);
+        return this.int(name, bytes, d.signed ? BtfIntEncoding.Signed : 0);
       }
       case 'bool':
-        return this.int('_Bool', 1, INT_BOOL);
+        return this.int('_Bool', 1, BtfIntEncoding.Bool);
       case 'bytes':
         return this.array(this.int('unsigned char', 1, 0), d.length);
       case 'array':
@@ -92,7 +87,7 @@ class BtfBuilder {
         const members = d.fields.map((f) => [this.#str(f.name), this.codec(f.codec), f.offset * 8]);
         const name = d.name ?? `bpfkit_anon_${++this.#anonymous}`;
         const id = this.#nextId++;
-        this.#types.push(this.#str(name), (KIND_STRUCT << 24) | d.fields.length, codec.size, ...members.flat());
+        this.#types.push(this.#str(name), (BtfKind.Struct << 24) | d.fields.length, codec.size, ...members.flat());
         return id;
       }
     }

@@ -1,11 +1,10 @@
 // A full BTF decoder (include/uapi/linux/btf.h): every kind with its trailing data, plus the questions the
 // emulator's loader asks of it — sizes (sizeOf), typedef/modifier stripping (resolve), and where the lock
-// fields of a map value are (findLocks). src/btf/decode.ts stays the cheap name/kind lister for features.ts.
-import { BtfKind } from './decode.js';
+// fields of a map value are (findLocks). src/btf/decode.ts stays the cheap name/kind lister for kernel/features.ts.
+import { BTF_HEADER_LEN, BTF_MAGIC, BtfKind } from './decode.js';
 
 export { BtfKind };
 
-const BTF_MAGIC = 0xeb9f;
 
 /** struct btf_type info bits. The 2026 uapi (libbpf commit "bpf: Extend BTF UAPI vlen, kinds to use unused
  * bits") widened vlen to bits 0-23 and kind to bits 24-30; older encoders left those bits zero, so the
@@ -276,10 +275,10 @@ function readCString(table: Uint8Array, offset: number): string {
 /** Decodes a raw BTF blob (the `.BTF` section, or /sys/kernel/btf/*). Throws BtfFormatError. */
 export function parseBtf(data: Uint8Array): Btf {
   const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  if (data.length < 24) throw new BtfFormatError(`BTF too short (${data.length} bytes)`);
+  if (data.length < BTF_HEADER_LEN) throw new BtfFormatError(`BTF too short (${data.length} bytes)`);
   if (view.getUint16(0, true) !== BTF_MAGIC) throw new BtfFormatError('not little-endian BTF (bad magic)');
   const hdrLen = view.getUint32(4, true);
-  if (hdrLen < 24 || hdrLen > data.length) throw new BtfFormatError(`bad BTF header length ${hdrLen}`);
+  if (hdrLen < BTF_HEADER_LEN || hdrLen > data.length) throw new BtfFormatError(`bad BTF header length ${hdrLen}`);
   const typeStart = hdrLen + view.getUint32(8, true);
   const typeEnd = typeStart + view.getUint32(12, true);
   const strStart = hdrLen + view.getUint32(16, true);

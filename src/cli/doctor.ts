@@ -2,9 +2,9 @@
 // the kernel engine works, 1 when it does not (the emulator still does).
 import { readFileSync } from 'node:fs';
 import { engineStatus } from '../engine-select.js';
-import { features } from '../features.js';
+import { features } from '../kernel/features.js';
 import { loadAddon } from '../kernel/binding.js';
-import { mapTypeByName, type MapTypeName } from '../constants.js';
+import { mapTypeByName, type MapTypeName } from '../uapi/bpf.js';
 import { formatTable } from './table.js';
 
 type Status = 'ok' | 'FAIL' | 'warn' | '-';

@@ -1,11 +1,11 @@
 // `bpfkit gen types OBJECT.bpf.o`: TypeScript codecs for every BTF-defined map and global variable of an
 // object, from its BTF, with their `Infer` types — what bpf2go or a libbpf skeleton gives, for bpfkit.
 import { readFileSync } from 'node:fs';
-import { codecSource, identifier, type StructDecl } from '../codec-source.js';
+import { codecSource, identifier, type StructDecl } from '../codec/source.js';
 import { BtfKind, parseBtf, type BtfDatasec, type BtfVar } from '../btf/types.js';
-import { readElf } from '../emulator/programs/elf.js';
-import { subjectOf } from '../errors.js';
-import { globalVariables, mapCodecsFromBtf } from '../globals.js';
+import { readElf } from '../elf/reader.js';
+import { subjectOf } from '../errors/errors.js';
+import { globalVariables, mapCodecsFromBtf } from '../object/globals.js';
 
 const usage = 'usage: bpfkit gen types OBJECT.bpf.o\n';
 

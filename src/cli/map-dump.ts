@@ -1,11 +1,11 @@
 // `bpfkit map dump PIN_PATH | --id N`: every element of a kernel map as bytes, as `bpftool map dump` prints
 // them (per-CPU maps: one value line per CPU).
-import { bytes } from '../codec.js';
+import { bytes } from '../codec/codec.js';
 import { resolveEngine } from '../engine-select.js';
-import { BpfError, subjectOf } from '../errors.js';
-import { hintFor } from '../hints.js';
-import { mapTypeName } from '../constants.js';
-import { PerCpuMap, wrapMapHandle } from '../map.js';
+import { BpfError, subjectOf } from '../errors/errors.js';
+import { hintFor } from '../errors/hints.js';
+import { mapTypeName } from '../uapi/bpf.js';
+import { PerCpuMap, wrapMapHandle } from '../map/map.js';
 
 const usage = 'usage: bpfkit map dump PIN_PATH | --id N\n';
 

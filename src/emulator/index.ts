@@ -1,4 +1,5 @@
 // The emulator engine: kernel-exact BPF maps in pure TypeScript (no native code, no Linux-only API).
-export { Emulator, EmulatorMapHandle, getEmulator, type EmulatorOptions } from './emulator.js';
-export type { ProgramSide } from './program-map.js';
-export { jhash, jhash2, htabHash } from './jhash.js';
+export { Emulator, getEmulator, type EmulatorOptions } from './emulator.js';
+export { EmulatorMapHandle } from './map-handle.js';
+export type { ProgramSide } from './maps/program-map.js';
+export { jhash, jhash2, htabHash } from './maps/jhash.js';

@@ -6,7 +6,7 @@
 // stable series counts for the whole series when its newest stable release has it: that is what a
 // distribution kernel of the series runs (Debian's 6.12.117 has the LRU change below, its 6.1 does not).
 // Measured in bpfkit vm on Debian's 6.1.0-57 (6.1), 6.12.117, 7.2.13 and on this machine's 6.18.
-import { EACCES, EINVAL, ENOTSUPP, EOPNOTSUPP } from '../errno.js';
+import { EACCES, EINVAL, ENOTSUPP, EOPNOTSUPP } from '../uapi/errno.js';
 
 /** '6.18' → [6, 18]. Throws a TypeError naming the expected form. */
 export function parseKernelVersion(version: string): readonly [number, number] {

@@ -1,73 +1,45 @@
-// The emulator's side of the object seam (src/engine.ts ObjectHandle/ProgramHandle): a `.bpf.o` parsed
-// in TypeScript (programs/loader.ts), its maps created through the emulator's map code (so every kernel
+// The emulator's side of the object seam (src/seam/engine.ts ObjectHandle/ProgramHandle): a `.bpf.o` parsed
+// in TypeScript (elf/object.ts), its maps created through the emulator's map code (so every kernel
 // rule applies), its programs linked to those maps and run by the interpreter with the contexts
 // BPF_PROG_TEST_RUN builds (programs/contexts.ts) and the kernel's helpers (programs/helpers.ts).
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type {
-  MapHandle, ObjectFailure, ObjectHandle, ObjectMapSpec, ProgramHandle, ProgramSpec, RawProgramHandle, RawProgramSpec,
+  MapAttrs, MapHandle, ObjectFailure, ObjectHandle, ObjectMapSpec, ProgramHandle, ProgramSpec, RawProgramHandle, RawProgramSpec,
   TestRunArgs,
-} from '../engine.js';
-import { EBADF, EBUSY, EINVAL, ENOENT, ENOEXEC, ENOTSUPP, errnoOfCode } from '../errno.js';
-import { checkProgram, type CheckedMap, type CheckInput } from './checker/index.js';
+} from '../seam/engine.js';
+import { EBADF, EBUSY, ENOENT, ENOEXEC, errnoOfCode } from '../uapi/errno.js';
+import { decodeInsns } from '../uapi/isa.js';
+import { internalMapName, parseObject } from '../elf/object.js';
+import { checkProgram } from './checker/index.js';
+import type { CheckedMap, CheckInput } from './checker/types.js';
 import { inlinedLoopCalls } from './checker/loop-inline.js';
-import { Emulator, EmulatorMapHandle } from './emulator.js';
-import { mapOpResultIsInt } from './kernel-version.js';
-import type { ProgramMap } from './program-map.js';
-import { decodeInsns, LD_IMM64 } from './programs/isa.js';
-import { kfuncByName } from './programs/kfuncs.js';
+import type { CpuLocks } from './cpus/spin-locks.js';
+import { linkProgram } from './link.js';
+import { EmulatorMapHandle } from './map-handle.js';
+import { programState, type ProgramSource, type ProgramState } from './program-state.js';
+import { applyCoreRelocs } from './programs/core.js';
 import { resolveExterns } from './programs/externs.js';
-import { internalMapName, parseObject } from './programs/loader.js';
-import { Memory } from './programs/memory.js';
-import { runTest, type LinkedProgram, type RunOutcome } from './programs/test-run.js';
-import type { Insn, MapDef, ParsedObject, ParsedProgram } from './programs/types.js';
-import { sharedInt32 } from './shared.js';
+import type { HelperContext } from './programs/helpers.js';
+import { runTest, type LinkedProgram, type RunContext, type RunOutcome } from './programs/test-run.js';
+import type { MapDef, ParsedObject } from '../elf/spec.js';
 
-
-const BPF_CALL = 0x85;
-const PSEUDO = { MapFd: 1, MapValue: 2, KfuncCall: 2, MapIdx: 5, MapIdxValue: 6 } as const;
-const BPF_F_RDONLY_PROG = 0x80;
-
-/** What a program is made of, kept so a worker CPU (cpus.ts) can link it again on its own thread. */
-export interface ProgramSource {
-  name: string;
-  type: number;
-  insns: Insn[];
-  relocs: ParsedProgram['relocs'];
-  functions: ParsedProgram['functions'];
-  lines: ParsedProgram['lines'];
-  /** The maps it may refer to: by name (object programs) or by index (raw programs). */
-  maps: { name?: string; index?: number; map: ProgramMap }[];
-  /** The Emulator's kernelVersion when it was loaded: the load-time rewrites follow it (linkProgram). */
-  kernelVersion: string;
-  /** The bpf_loop calls the verifier would inline, decided once at load (checker/loop-inline.ts). */
-  inlinedLoopCalls: number[];
-}
-
-/** A loaded program across threads: a key the worker CPUs cache it by, its source, its closed flag (shared). */
-export interface ProgramState {
-  key: number;
-  source: ProgramSource;
-  /** [0] becomes 1 when the program is closed: runs in flight stop between repeats with EINTR. */
-  cancel: Int32Array;
-}
-
-let nextProgramKey = 1;
-
-function programState(source: ProgramSource): ProgramState {
-  return { key: nextProgramKey++, source, cancel: sharedInt32(1) };
-}
-
-/** Links a program to this thread's view of its maps. */
-export function linkProgram(source: ProgramSource, mapOf: (ref: { name?: string; index?: number }) => ProgramMap | undefined): LinkedProgram | ObjectFailure {
-  const memory = new Memory();
-  const insns = link(source.name, source.insns, memory, mapOf, source.relocs);
-  if (!Array.isArray(insns)) return insns;
-  const exec = {
-    insns, name: source.name, functions: source.functions, mapOpResultIsInt: mapOpResultIsInt(source.kernelVersion),
-    inlinedLoopCalls: new Set(source.inlinedLoopCalls),
-  };
-  return { exec, memory, lines: source.lines, type: source.type };
+/**
+ * What objects and programs ask of the emulator that loads them (emulator.ts implements it): its kernel
+ * version, its maps, and its CPUs — this thread for synchronous runs, the emulated CPUs for the others.
+ */
+export interface ProgramHost {
+  readonly kernelVersion: string;
+  createMap(attrs: MapAttrs): EmulatorMapHandle | number;
+  openMapById(id: number): EmulatorMapHandle | number;
+  /** What helpers see on this thread (the current CPU, the task, the random stream, the trace log). */
+  helperContext(): HelperContext & RunContext;
+  /** The locks this thread's synchronous runs take. */
+  readonly mainCpuLocks: CpuLocks;
+  /** Runs on one of the emulated CPUs (cpus/cpus.ts). */
+  runOnCpu(state: ProgramState, args: TestRunArgs): Promise<RunOutcome>;
+  /** A closed program: the emulated CPUs drop their copies of it. */
+  forgetProgram(state: ProgramState): void;
 }
 
 /** libbpf bpf_object__resolve_externs (before any map exists): the `.kconfig` map's bytes, or the failure. */
@@ -78,58 +50,6 @@ function withKconfig(parsed: ParsedObject, kernelVersion: string): MapDef[] | Ob
   const bytes = resolveExterns(parsed.externs, kconfig?.valueSize ?? 0, kernelVersion);
   if (!(bytes instanceof Uint8Array)) return { errno: bytes.errno, syscall: 'bpf_object__load', detail: bytes.detail };
   return parsed.maps.map((m) => (m === kconfig ? { ...m, initial: bytes } : m));
-}
-
-/** Patches map references into tagged pointers and checks every call the program makes. */
-function link(
-  name: string, insns: Insn[], memory: Memory, mapOf: (ref: { name?: string; index?: number }) => ProgramMap | undefined,
-  relocs: ParsedProgram['relocs'],
-): Insn[] | ObjectFailure {
-  const out = insns.map((i) => ({ ...i }));
-  const fail = (detail: string, errno = EINVAL): ObjectFailure => ({ errno, syscall: 'BPF_PROG_LOAD', program: name, detail });
-  const setImm64 = (at: number, value: bigint): void => {
-    out[at]!.imm = Number(BigInt.asIntN(32, value & 0xffffffffn));
-    out[at + 1]!.imm = Number(BigInt.asIntN(32, value >> 32n));
-    out[at]!.src = 0;
-  };
-  const byInsn = new Map(relocs.map((r) => [r.insn, r]));
-  for (let i = 0; i < out.length; i++) {
-    const insn = out[i]!;
-    const reloc = byInsn.get(i);
-    if (insn.code === LD_IMM64) {
-      if (i + 1 >= out.length) return fail(`ld_imm64 at insn ${i} has no second half`);
-      // A __kconfig variable is an address in the `.kconfig` map, filled by resolveExterns (withKconfig).
-      const kconfig = reloc?.kind === 'extern' && reloc.externKind === 'kconfig' && reloc.map !== undefined;
-      if (reloc?.kind === 'map' || reloc?.kind === 'mapValue' || kconfig || insn.src === PSEUDO.MapIdx || insn.src === PSEUDO.MapIdxValue) {
-        const map = reloc && 'map' in reloc && reloc.map !== undefined ? mapOf({ name: reloc.map }) : mapOf({ index: insn.imm });
-        if (!map) return fail(`insn ${i} refers to a map that does not exist`);
-        if (reloc?.kind === 'map' || insn.src === PSEUDO.MapIdx) {
-          setImm64(i, mapPointer(memory, map));
-        } else {
-          const offset = reloc?.kind === 'mapValue' || kconfig ? (reloc as { offset: number }).offset : out[i + 1]!.imm;
-          if (map.info.type !== 2 || offset < 0 || offset >= map.info.valueSize) return fail(`insn ${i}: direct value access needs an array map and an offset inside its value`);
-          setImm64(i, globalPointer(memory, map) + BigInt(offset));
-        }
-      } else if (reloc?.kind === 'extern') {
-        // A __ksym variable that got past resolveExterns is a weak one nobody has: libbpf's plain 0.
-        setImm64(i, 0n);
-      } else if (insn.src === PSEUDO.MapFd || insn.src === PSEUDO.MapValue) {
-        return fail(`insn ${i}: map fds do not exist on the emulator; refer to maps by index (BPF_PSEUDO_MAP_IDX)`, EBADF);
-      }
-      i++;
-      continue;
-    }
-    if (insn.code === BPF_CALL) {
-      // Helpers the emulator lacks are refused by the load-time checker (checker/structure.ts).
-      if (insn.src === PSEUDO.KfuncCall) {
-        // The kernel knows a kfunc by its vmlinux BTF id; the emulator by the extern's name (kfuncs.ts).
-        const id = reloc?.kind === 'kfunc' ? kfuncByName.get(reloc.name) : undefined;
-        if (id === undefined) return fail(`kfunc ${reloc?.kind === 'kfunc' ? reloc.name : `#${insn.imm}`} is not emulated`, ENOTSUPP);
-        insn.imm = id;
-      }
-    }
-  }
-  return out;
 }
 
 /** What the load-time checker needs of a map. */
@@ -143,45 +63,17 @@ function checkedHandle(map: EmulatorMapHandle): CheckedMap {
   };
 }
 
-const mapPointers = new WeakMap<Memory, Map<ProgramMap, { map: bigint; value?: bigint }>>();
-
-function pointersOf(memory: Memory, map: ProgramMap): { map: bigint; value?: bigint } {
-  let byMap = mapPointers.get(memory);
-  if (!byMap) mapPointers.set(memory, (byMap = new Map()));
-  let p = byMap.get(map);
-  if (!p) byMap.set(map, (p = { map: memory.addRegion({ name: `map '${map.info.name}'`, size: 0, handle: map }, 'static') }));
-  return p;
-}
-
-function mapPointer(memory: Memory, map: ProgramMap): bigint {
-  return pointersOf(memory, map).map;
-}
-
-/** Global data: element 0 of a one-element array, addressed directly (BPF_PSEUDO_MAP_VALUE). */
-function globalPointer(memory: Memory, map: ProgramMap): bigint {
-  const p = pointersOf(memory, map);
-  const table = map.table;
-  p.value ??= memory.addRegion({
-    name: `map '${map.info.name}' value`,
-    size: map.info.valueSize,
-    writable: (map.info.flags & BPF_F_RDONLY_PROG) === 0,
-    bytes: () => table.values,
-    base: () => 0,
-  }, 'static');
-  return p.value;
-}
-
 /** One program of an emulated object (or a raw one). */
 class EmulatorProgram implements ProgramHandle {
   readonly name: string;
   readonly type: number;
   readonly #linked: LinkedProgram;
-  readonly #emulator: Emulator;
+  readonly #emulator: ProgramHost;
   readonly #state: ProgramState;
   #r0 = 0n;
   #fault: string | undefined;
 
-  constructor(linked: LinkedProgram, emulator: Emulator, state: ProgramState) {
+  constructor(linked: LinkedProgram, emulator: ProgramHost, state: ProgramState) {
     this.name = linked.exec.name;
     this.type = linked.type;
     this.#linked = linked;
@@ -209,10 +101,10 @@ class EmulatorProgram implements ProgramHandle {
     return this.#settle(runTest(this.#linked, emu.helperContext(), emu.mainCpuLocks, a));
   }
 
-  /** On one of the emulator's worker CPUs (cpus.ts): runs overlap in time as on several kernel CPUs. */
+  /** On one of the emulator's worker CPUs (cpus/cpus.ts): runs overlap in time as on several kernel CPUs. */
   async testRunAsync(a: TestRunArgs): Promise<number> {
     if (this.#closed) return EBADF;
-    return this.#settle(await this.#emulator.cpus.run(this.#state, a));
+    return this.#settle(await this.#emulator.runOnCpu(this.#state, a));
   }
 
   #settle(outcome: RunOutcome): number {
@@ -225,9 +117,9 @@ class EmulatorProgram implements ProgramHandle {
 /** A program from raw instructions: its maps are the caller's (by index), and it owns nothing else. */
 class EmulatorRawProgram extends EmulatorProgram implements RawProgramHandle {
   readonly #state: ProgramState;
-  readonly #emulator: Emulator;
+  readonly #emulator: ProgramHost;
 
-  constructor(linked: LinkedProgram, emulator: Emulator, state: ProgramState) {
+  constructor(linked: LinkedProgram, emulator: ProgramHost, state: ProgramState) {
     super(linked, emulator, state);
     this.#state = state;
     this.#emulator = emulator;
@@ -243,11 +135,11 @@ class EmulatorRawProgram extends EmulatorProgram implements RawProgramHandle {
 }
 
 /** Marks a program closed (its runs in flight stop with EINTR) and lets the worker CPUs forget it. */
-function closeProgram(emulator: Emulator, state: ProgramState): void {
+function closeProgram(emulator: ProgramHost, state: ProgramState): void {
   if (Atomics.exchange(state.cancel, 0, 1) === 0) emulator.forgetProgram(state);
 }
 
-export function loadEmulatorProgram(emulator: Emulator, spec: RawProgramSpec): RawProgramHandle | ObjectFailure {
+export function loadEmulatorProgram(emulator: ProgramHost, spec: RawProgramSpec): RawProgramHandle | ObjectFailure {
   const maps: EmulatorMapHandle[] = [];
   for (const [i, m] of spec.maps.entries()) {
     if (!(m instanceof EmulatorMapHandle) || m.closed) return { errno: EBADF, syscall: 'BPF_PROG_LOAD', program: spec.name, detail: `maps[${i}] is not an open map of this emulator` };
@@ -272,7 +164,7 @@ export function loadEmulatorProgram(emulator: Emulator, spec: RawProgramSpec): R
 
 /** One `.bpf.o` on the emulator. */
 export class EmulatorObject implements ObjectHandle {
-  readonly #emulator: Emulator;
+  readonly #emulator: ProgramHost;
   readonly #parsed: ParsedObject;
   readonly #autoload = new Map<string, boolean>();
   readonly #reused = new Map<string, EmulatorMapHandle>();
@@ -282,7 +174,7 @@ export class EmulatorObject implements ObjectHandle {
   #loaded = false;
   #closed = false;
 
-  constructor(emulator: Emulator, parsed: ParsedObject) {
+  constructor(emulator: ProgramHost, parsed: ParsedObject) {
     this.#emulator = emulator;
     this.#parsed = parsed;
     for (const p of parsed.programs) this.#autoload.set(p.name, p.autoload);
@@ -419,15 +311,23 @@ export class EmulatorObject implements ObjectHandle {
   }
 }
 
-/** Reads and parses the object; a file that is not a BPF ELF is ENOEXEC with the reason. */
-export function openEmulatorObject(emulator: Emulator, path: string): ObjectHandle | ObjectFailure {
+/**
+ * Reads and parses the object, then applies its CO-RE relocations against the emulator's types (libbpf
+ * bpf_object__relocate_core; programs/core.ts). A file that is not a BPF ELF is ENOEXEC with the reason.
+ */
+export function openEmulatorObject(emulator: ProgramHost, path: string): ObjectHandle | ObjectFailure {
+  const fileName = basename(path);
   let parsed: ParsedObject;
   try {
-    parsed = parseObject(readFileSync(path), basename(path));
+    parsed = parseObject(readFileSync(path), fileName);
   } catch (e) {
     const errno = errnoOfCode((e as NodeJS.ErrnoException).code);
     if (errno !== undefined) return { errno, syscall: 'bpf_object__open' };
     return { errno: ENOEXEC, syscall: 'bpf_object__open', detail: (e as Error).message };
+  }
+  for (const p of parsed.programs) {
+    const failure = p.coreRelocs && applyCoreRelocs(p.insns, p.coreRelocs, parsed.types!);
+    if (failure) return { errno: ENOEXEC, syscall: 'bpf_object__open', detail: `${fileName}: program '${p.name}': ${failure}` };
   }
   return new EmulatorObject(emulator, parsed);
 }

@@ -3,8 +3,7 @@
 import { createRequire } from 'node:module';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ElemFlags, MapInfo, ObjectMapSpec } from '../engine.js';
-import type { MapScratch } from '../map-scratch.js';
+import type { ElemFlags, MapInfo, MapScratch, ObjectMapSpec } from '../seam/engine.js';
 import { packageRoot } from '../package-root.js';
 
 

@@ -1,12 +1,12 @@
-// The kernel engine: the Engine seam (src/engine.ts) over the native addon, i.e. real bpf() calls through
+// The kernel engine: the Engine seam (src/seam/engine.ts) over the native addon, i.e. real bpf() calls through
 // libbpf. It adds nothing to the kernel's answers: every method returns what the syscall returned.
-import type { MapLayout } from '../map-layout.js';
-import { MapType, type BatchOpId } from '../constants.js';
+import type { MapLayout } from '../seam/map-layout.js';
+import { MapType, type BatchOpId } from '../uapi/bpf.js';
 import type {
-  ElemFlags, FdEngine, FdMapHandle, MapAttrs, MapInfo, ObjectFailure, ObjectHandle, RawProgramHandle, RawProgramSpec,
-} from '../engine.js';
-import { EPERM, errnoCode } from '../errno.js';
-import { scratchOver, type MapScratch } from '../map-scratch.js';
+  ElemFlags, FdEngine, FdMapHandle, MapAttrs, MapInfo, MapScratch, ObjectFailure, ObjectHandle, RawProgramHandle, RawProgramSpec,
+} from '../seam/engine.js';
+import { EPERM, errnoCode } from '../uapi/errno.js';
+import { scratchOver } from '../seam/map-scratch.js';
 import { loadAddon, type Addon, type NativeMap } from './binding.js';
 import { loadKernelProgram, openKernelObject } from './object-engine.js';
 

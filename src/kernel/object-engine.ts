@@ -1,14 +1,13 @@
 // The kernel side of BPF objects and programs: the typed surface of native/object.cc and native/prog.cc,
-// and the object seam (src/engine.ts ObjectHandle/ProgramHandle) over it. libbpf's ways (its log, its
+// and the object seam (src/seam/engine.ts ObjectHandle/ProgramHandle) over it. libbpf's ways (its log, its
 // error codes, fd dup/adopt, the SEC("syscall") repeat workaround) stay in this file.
 import {
-  isFdMapHandle, type FdProgramHandle, type MapHandle, type ObjectFailure, type ObjectHandle, type ObjectMapSpec, type ProgramSpec,
+  isFdMapHandle, type FdEngine, type FdProgramHandle, type MapHandle, type ObjectFailure, type ObjectHandle, type ObjectMapSpec, type ProgramSpec,
   type RawProgramHandle, type RawProgramSpec, type TestRunArgs,
-} from '../engine.js';
-import { ProgramType } from '../program-type.js';
-import { EBADF, EINVAL, ENOENT, ENOEXEC, ENOTSUPP } from '../errno.js';
+} from '../seam/engine.js';
+import { ProgramType } from '../uapi/program-type.js';
+import { EBADF, EINVAL, ENOENT, ENOEXEC, ENOTSUPP } from '../uapi/errno.js';
 import { loadAddon, type Addon, type NativeObject, type NativeObjectMap } from './binding.js';
-import type { KernelEngine } from './engine.js';
 
 /** libbpf's own error numbers (libbpf.h enum libbpf_errno), which are not Linux errnos. */
 const LIBBPF_ERRNO_BASE = 4000;
@@ -95,10 +94,10 @@ class KernelProgramHandle implements FdProgramHandle {
 class KernelObjectHandle implements ObjectHandle {
   readonly #native: NativeObject;
   readonly #addon: Addon;
-  readonly #engine: KernelEngine;
+  readonly #engine: FdEngine;
   readonly #programs = new Map<string, KernelProgramHandle>();
 
-  constructor(native: NativeObject, addon: Addon, engine: KernelEngine) {
+  constructor(native: NativeObject, addon: Addon, engine: FdEngine) {
     this.#native = native;
     this.#addon = addon;
     this.#engine = engine;
@@ -186,7 +185,7 @@ class KernelObjectHandle implements ObjectHandle {
 }
 
 /** bpf_object__open_file through the addon. */
-export function openKernelObject(engine: KernelEngine, path: string): ObjectHandle | ObjectFailure {
+export function openKernelObject(engine: FdEngine, path: string): ObjectHandle | ObjectFailure {
   const addon = loadAddon();
   if (addon instanceof Error) return { errno: ENOTSUPP, syscall: 'bpf_object__open', detail: addon.message };
   const native = new addon.NativeObject();

@@ -1,7 +1,7 @@
 // The verifier's lock rules on every engine: each bpf/reject_*.bpf.c fixture is refused at load with the
 // kernel's own message (the reason line of BpfVerifierError's log and message), the failing program's
 // name, and the kernel's errno. On the emulator the refusal comes from its static checker
-// (src/emulator/checker/locks.ts); the kernel run is the oracle that fixes each expectation.
+// (src/emulator/checker/lock-rules.ts); the kernel run is the oracle that fixes each expectation.
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';

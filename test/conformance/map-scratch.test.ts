@@ -1,8 +1,8 @@
-// MapHandle.openScratch (src/map-scratch.ts): the typed layer's element calls on buffers the calls own. Both
+// MapHandle.openScratch (src/seam/map-scratch.ts): the typed layer's element calls on buffers the calls own. Both
 // engines give the same answers as their checked byte-level calls, check the flags, and refuse a closed map.
 import { afterEach, expect, test } from 'vitest';
-import { UpdateFlags } from '../../src/constants.js';
-import { errnoByCode } from '../../src/errno.js';
+import { UpdateFlags } from '../../src/uapi/bpf.js';
+import { errnoByCode } from '../../src/uapi/errno.js';
 import { createMap, u32, u64, type BpfMap } from '../../src/index.js';
 import { describeEngines } from '../helpers/engines.js';
 import { u32Bytes } from '../helpers/bytes.js';

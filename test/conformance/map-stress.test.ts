@@ -5,7 +5,7 @@
 import { expect, test } from 'vitest';
 import { openObject, u32, u64 } from '../../src/index.js';
 import { Emulator, EmulatorMapHandle } from '../../src/emulator/index.js';
-import { HashTable } from '../../src/emulator/hash.js';
+import { HashTable } from '../../src/emulator/maps/hash.js';
 import { describeEngines } from '../helpers/engines.js';
 import { fixture, packet } from '../kernel/bpf-fixtures.js';
 

@@ -1,6 +1,6 @@
 // BPF objects through the object seam, on every engine: the same fixture, the same calls, the same answers.
 import { expect, test } from 'vitest';
-import { asm, encodeInsns } from '../../src/emulator/programs/isa.js';
+import { asm, encodeInsns } from '../../src/uapi/isa.js';
 import { BpfError, createMap, loadProgram, openObject, ProgramType, struct, u32, u64 } from '../../src/index.js';
 import { describeEngines } from '../helpers/engines.js';
 import { fixture, packet } from '../kernel/bpf-fixtures.js';

@@ -1,6 +1,6 @@
 import { afterEach, expect, test } from 'vitest';
 import { bytes, createMap, MapType, possibleCpus, u32, u64, u16, type BpfMap } from '../../src/index.js';
-import { mapLayout } from '../../src/map-layout.js';
+import { mapLayout } from '../../src/seam/map-layout.js';
 import { describeEngines } from '../helpers/engines.js';
 
 describeEngines('per-CPU maps', (engine) => {

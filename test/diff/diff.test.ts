@@ -1,8 +1,8 @@
 // Kernel vs emulator on random traces. `make test` runs ≥ 10^4 ops per map configuration;
 // `make difftest` (BPFKIT_DIFF_OPS=1000000) spreads 10^6 ops over the same configurations.
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { MapFlags, MapType } from '../../src/constants.js';
-import type { MapAttrs, MapHandle } from '../../src/engine.js';
+import { MapFlags, MapType } from '../../src/uapi/bpf.js';
+import type { MapAttrs, MapHandle } from '../../src/seam/engine.js';
 import { Emulator, type EmulatorMapHandle } from '../../src/emulator/index.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
 import { features, openMap, openObject, u32 as u32Codec, bytes, type BpfObject } from '../../src/index.js';

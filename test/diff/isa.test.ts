@@ -4,7 +4,7 @@
 // the expectation (the "[hi]" twin of a case checks the kernel's upper 32 bits).
 import { expect, test } from 'vitest';
 import { Emulator, features, loadProgram, ProgramType } from '../../src/index.js';
-import { encodeInsns } from '../../src/emulator/programs/isa.js';
+import { encodeInsns } from '../../src/uapi/isa.js';
 import { EXECUTIONS } from '../../src/emulator/programs/compiler.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
 import { describeKernel } from '../helpers/kernel.js';

@@ -5,7 +5,7 @@ import { expect, test } from 'vitest';
 import { Emulator, features } from '../../src/index.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
 import { EXECUTIONS } from '../../src/emulator/programs/compiler.js';
-import { EINVAL } from '../../src/errno.js';
+import { EINVAL } from '../../src/uapi/errno.js';
 import { describeKernel } from '../helpers/kernel.js';
 import { MAP_OP_CALLS, runMapOpProgram } from '../helpers/map-op-program.js';
 

@@ -5,10 +5,9 @@
 // (a number, or 'random').
 import { expect, test } from 'vitest';
 import { BpfVerifierError, Emulator, bytes, createMap, features, u32, type BpfMap, type EngineOption } from '../../src/index.js';
-import { encodeInsns } from '../../src/emulator/programs/isa.js';
-import type { Insn } from '../../src/emulator/programs/types.js';
+import { encodeInsns, type Insn } from '../../src/uapi/isa.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
-import { loadProgram, type BpfProgram } from '../../src/program.js';
+import { loadProgram, type BpfProgram } from '../../src/object/program.js';
 import { EXECUTIONS, type Execution } from '../../src/emulator/programs/compiler.js';
 import { cpuV4Instructions } from '../../src/emulator/kernel-version.js';
 import { describeKernel } from '../helpers/kernel.js';

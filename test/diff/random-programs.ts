@@ -5,8 +5,7 @@
 // Stack slots are read only where every path has written them; map values only behind a NULL check;
 // the packet only behind the canonical bounds check. The epilogue stores r0-r8 (64 bits each) into a
 // results ARRAY map and xor-folds them into r0, whose low 32 bits the kernel returns.
-import { AluOp, AtomicOp, JmpOp, PseudoLd, asm } from '../../src/emulator/programs/isa.js';
-import type { Insn } from '../../src/emulator/programs/types.js';
+import { AluOp, AtomicOp, JmpOp, PseudoLd, asm, type Insn } from '../../src/uapi/isa.js';
 
 /** mulberry32: small, fast, good enough for test generation. */
 export class Prng {

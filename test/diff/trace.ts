@@ -1,8 +1,8 @@
 // Differential testing, kernel vs emulator, at the byte-level engine seam: a seeded trace of map
 // operations runs on both, and every return code, every returned byte and the map's full contents
 // (in iteration order, which ZERO_SEED makes deterministic) must be identical.
-import { BatchOp, MapFlags, MapType, type BatchOpId } from '../../src/constants.js';
-import type { Engine, MapAttrs, MapHandle } from '../../src/engine.js';
+import { BatchOp, MapFlags, MapType, type BatchOpId } from '../../src/uapi/bpf.js';
+import type { Engine, MapAttrs, MapHandle } from '../../src/seam/engine.js';
 
 /** mulberry32: small, fast, and the same sequence everywhere for a seed. */
 export function prng(seed: number): () => number {

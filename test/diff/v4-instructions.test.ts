@@ -2,8 +2,7 @@
 // refuse it with the same words (before 6.6: kernel-version.ts cpuV4Instructions; measured on 6.1 in bpfkit vm).
 import { expect, test } from 'vitest';
 import { Emulator, features, loadProgram, ProgramType, type EngineOption } from '../../src/index.js';
-import { AluOp, asm, encodeInsns } from '../../src/emulator/programs/isa.js';
-import type { Insn } from '../../src/emulator/programs/types.js';
+import { AluOp, asm, encodeInsns, type Insn } from '../../src/uapi/isa.js';
 import { cpuV4Instructions } from '../../src/emulator/kernel-version.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
 import { describeKernel } from '../helpers/kernel.js';

@@ -5,11 +5,10 @@
 // checker/loop-inline.ts; test/diff/programs.test.ts checks the same fixture against the kernel itself.
 import { describe, expect, it } from 'vitest';
 import { inlinedLoopCalls } from '../../src/emulator/checker/loop-inline.js';
-import type { CheckInput } from '../../src/emulator/checker/index.js';
-import { ProgType } from '../../src/emulator/programs/contexts.js';
+import type { CheckInput } from '../../src/emulator/checker/types.js';
+import { KernelProgramType as ProgType } from '../../src/uapi/program-type.js';
 import { EXECUTIONS } from '../../src/emulator/programs/compiler.js';
-import { asm, JmpOp } from '../../src/emulator/programs/isa.js';
-import type { Insn } from '../../src/emulator/programs/types.js';
+import { asm, JmpOp, type Insn } from '../../src/uapi/isa.js';
 import { Emulator, openObject } from '../../src/index.js';
 import { fixture } from '../kernel/bpf-fixtures.js';
 
@@ -178,7 +177,7 @@ describe('bpf_loop by call site, on both executions (bpf/loop_results.bpf.c)', (
       });
     }
   }
-  it('on a worker CPU too (the decision travels with the program source to cpus.ts)', async () => {
+  it('on a worker CPU too (the decision travels with the program source to cpus/cpus.ts)', async () => {
     using obj = openObject(fixture('loop_results'), { engine: new Emulator({ seed: 1 }) });
     await obj.program('loop_inlined').runAsync({ ctx: loopArgs(0x1_0000_0003n) });
     await obj.program('loop_helper').runAsync({ ctx: loopArgs(0x1_0000_0003n) });

@@ -3,7 +3,7 @@
 // A synchronous run runs on this thread as the Emulator's currentCpu.
 import { expect, test } from 'vitest';
 import { createMap, Emulator, loadProgram, ProgramType, u32, u64 } from '../../src/index.js';
-import { AtomicOp, asm, encodeInsns, JmpOp, PseudoLd } from '../../src/emulator/programs/isa.js';
+import { AtomicOp, asm, encodeInsns, JmpOp, PseudoLd } from '../../src/uapi/isa.js';
 
 /** *percpu_array[0] += 1 on this CPU; returns bpf_get_smp_processor_id(). */
 const countOnThisCpu = encodeInsns([

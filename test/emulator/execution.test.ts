@@ -5,9 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Emulator } from '../../src/emulator/index.js';
 import { executeCompiled } from '../../src/emulator/programs/compiler.js';
 import { execute, type ExecEnv, type ExecProgram } from '../../src/emulator/programs/interpreter.js';
-import { AluOp, asm, JmpOp } from '../../src/emulator/programs/isa.js';
+import { AluOp, asm, JmpOp, type Insn } from '../../src/uapi/isa.js';
 import { Memory, ProgramFault } from '../../src/emulator/programs/memory.js';
-import type { Insn } from '../../src/emulator/programs/types.js';
 import { bytes, openObject, u32 } from '../../src/index.js';
 import { fixture, packet } from '../kernel/bpf-fixtures.js';
 

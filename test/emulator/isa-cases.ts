@@ -4,8 +4,7 @@
 // verifier accepts: r0 set before exit, no read of an unset register, stack read only after it was
 // written, aligned stack access, no helpers. `expect` is the full 64-bit r0; the kernel reports only its
 // low 32 bits as retval, so 64-bit results come as a pair of cases: "<name>" and "<name> [hi]" (r0 >> 32).
-import { AluOp, AtomicOp, JmpOp, asm } from '../../src/emulator/programs/isa.js';
-import type { Insn } from '../../src/emulator/programs/types.js';
+import { AluOp, AtomicOp, JmpOp, asm, type Insn } from '../../src/uapi/isa.js';
 
 export interface IsaCase {
   name: string;

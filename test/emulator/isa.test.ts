@@ -1,9 +1,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { AluOp, AtomicOp, JmpOp, asm, decodeInsns, encodeInsns } from '../../src/emulator/programs/isa.js';
+import { AluOp, AtomicOp, JmpOp, asm, decodeInsns, encodeInsns, type Insn } from '../../src/uapi/isa.js';
 import { DEFAULT_INSN_LIMIT, execute, type ExecEnv, type ExecProgram, type Vm } from '../../src/emulator/programs/interpreter.js';
 import { compile, executeCompiled } from '../../src/emulator/programs/compiler.js';
 import { Memory, ProgramFault, fixedBytes, type VirtualRegion } from '../../src/emulator/programs/memory.js';
-import type { Insn } from '../../src/emulator/programs/types.js';
 import { isaCases } from './isa-cases.js';
 
 const noCalls = (memory = new Memory(), extra: Partial<ExecEnv> = {}): ExecEnv => ({

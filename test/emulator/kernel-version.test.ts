@@ -2,21 +2,21 @@
 // them. The versions each rule names were measured in bpfkit vm: Debian's 6.1.0-57, 6.12.117, 7.2.13, and
 // this machine's 6.18 (test/kernel and test/conformance check the same expectations against each kernel).
 import { describe, expect, test } from 'vitest';
-import { MapFlags, MapType } from '../../src/constants.js';
-import type { MapAttrs } from '../../src/engine.js';
+import { MapFlags, MapType } from '../../src/uapi/bpf.js';
+import type { MapAttrs } from '../../src/seam/engine.js';
 import { Emulator } from '../../src/emulator/index.js';
 import { loadProgram, openObject, ProgramType, type BpfVerifierError } from '../../src/index.js';
 import { fixture } from '../kernel/bpf-fixtures.js';
-import { checkProgram, type CheckedMap } from '../../src/emulator/checker/index.js';
-import { AluOp, Class, Mode, asm, encodeInsns, PseudoLd } from '../../src/emulator/programs/isa.js';
-import type { Insn } from '../../src/emulator/programs/types.js';
+import { checkProgram } from '../../src/emulator/checker/index.js';
+import type { CheckedMap } from '../../src/emulator/checker/types.js';
+import { AluOp, Class, Mode, asm, encodeInsns, PseudoLd, type Insn } from '../../src/uapi/isa.js';
 import { generateProgram, Prng } from '../diff/random-programs.js';
 import {
   cpuV4Instructions, freezeChecksWriteAccess, freezeRefusesLockMaps, lockInWrongMapErrno, lruTargetFreeScales, parseKernelVersion, percpuCpuFlags,
   percpuLookupCopiesPadding, refusalAt, versionAtLeast,
 } from '../../src/emulator/kernel-version.js';
-import { lruTargetFree } from '../../src/emulator/lru.js';
-import { EACCES, EBUSY, EINVAL, ENOTSUPP, EOPNOTSUPP, EPERM } from '../../src/errno.js';
+import { lruTargetFree } from '../../src/emulator/maps/lru.js';
+import { EACCES, EBUSY, EINVAL, ENOTSUPP, EOPNOTSUPP, EPERM } from '../../src/uapi/errno.js';
 
 const attrs = (a: Partial<MapAttrs>): MapAttrs => ({ type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 4, flags: 0, name: '', numaNode: 0, ...a });
 

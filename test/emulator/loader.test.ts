@@ -10,9 +10,11 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { openObject } from '../../src/index.js';
 import { packageRoot } from '../../src/package-root.js';
 import { parseBtf, parseBtfExt } from '../../src/btf/types.js';
-import { ObjectFormatError, readElf } from '../../src/emulator/programs/elf.js';
-import { internalMapName, objectName, parseObject, sectionProgramType } from '../../src/emulator/programs/loader.js';
-import type { Insn, ParsedObject, ParsedProgram } from '../../src/emulator/programs/types.js';
+import { ObjectFormatError, readElf } from '../../src/elf/reader.js';
+import { internalMapName, objectName, parseObject } from '../../src/elf/object.js';
+import { sectionProgramType } from '../../src/elf/sections.js';
+import type { ParsedObject, ParsedProgram } from '../../src/elf/spec.js';
+import type { Insn } from '../../src/uapi/isa.js';
 import { fixture } from '../kernel/bpf-fixtures.js';
 import { describeKernel } from '../helpers/kernel.js';
 

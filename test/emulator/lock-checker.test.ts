@@ -1,15 +1,14 @@
-// The emulator's static lock checker (src/emulator/checker/locks.ts) on hand-written programs. Raw
+// The emulator's static lock checker (src/emulator/checker/lock-rules.ts over walk.ts) on hand-written programs. Raw
 // programs run through loadProgram on every engine, so the kernel's verifier decides each expectation;
 // the checker's own limits (pruning, the work cap) and every accepted fixture are checked directly.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { BpfVerifierError, createMap, loadProgram, openObject, resSpinLock, spinLock, struct, u32, u64, type BpfMap } from '../../src/index.js';
-import type { CheckedMap, CheckInput } from '../../src/emulator/checker/index.js';
-import { checkLocks } from '../../src/emulator/checker/locks.js';
-import { asm, AtomicOp, encodeInsns, JmpOp, PseudoLd } from '../../src/emulator/programs/isa.js';
-import { parseObject } from '../../src/emulator/programs/loader.js';
-import type { Insn } from '../../src/emulator/programs/types.js';
+import type { CheckedMap, CheckInput } from '../../src/emulator/checker/types.js';
+import { checkLocks } from '../../src/emulator/checker/lock-rules.js';
+import { asm, AtomicOp, encodeInsns, JmpOp, PseudoLd, type Insn } from '../../src/uapi/isa.js';
+import { parseObject } from '../../src/elf/object.js';
 import { packageRoot } from '../../src/package-root.js';
 import { describeEngines } from '../helpers/engines.js';
 import { kernelSkipReason } from '../helpers/kernel.js';

@@ -7,10 +7,10 @@ import { Emulator, openObject } from '../../src/index.js';
 import { fixture } from '../kernel/bpf-fixtures.js';
 import { mapOpResultIsInt } from '../../src/emulator/kernel-version.js';
 import { EXECUTIONS } from '../../src/emulator/programs/compiler.js';
-import { EEXIST, EINVAL, ENOENT } from '../../src/errno.js';
+import { EEXIST, EINVAL, ENOENT } from '../../src/uapi/errno.js';
 import { MAP_OP_CALLS, runMapOpProgram } from '../helpers/map-op-program.js';
 
-/** An errno (negative, from src/errno.ts) as r0 holds it: all 64 bits, or only the low 32. */
+/** An errno (negative, from src/uapi/errno.ts) as r0 holds it: all 64 bits, or only the low 32. */
 const r0 = (errno: number, int: boolean): bigint => BigInt.asUintN(int ? 32 : 64, BigInt(errno));
 const expected = (int: boolean): bigint[] => [r0(EINVAL, int), r0(ENOENT, int), 0n, r0(EEXIST, int)];
 const label = (values: bigint[]) => values.map((v, i) => `${MAP_OP_CALLS[i]}: 0x${v.toString(16)}`);

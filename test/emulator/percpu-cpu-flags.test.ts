@@ -4,11 +4,11 @@
 // the kernel block at the end checks the emulator against whichever kernel runs the file (this machine's 6.18
 // refuses them; run it in a 7.2 VM for acceptance), for the flags a u32 can carry (CPU 0).
 import { describe, expect, test } from 'vitest';
-import { BatchOp, MapFlags, MapType, UpdateFlags } from '../../src/constants.js';
-import type { MapAttrs, MapHandle } from '../../src/engine.js';
+import { BatchOp, MapFlags, MapType, UpdateFlags } from '../../src/uapi/bpf.js';
+import type { MapAttrs, MapHandle } from '../../src/seam/engine.js';
 import { Emulator, type EmulatorMapHandle } from '../../src/emulator/index.js';
-import { E2BIG, EEXIST, EINVAL, ENOENT, ENOTSUPP, ERANGE } from '../../src/errno.js';
-import { features } from '../../src/features.js';
+import { E2BIG, EEXIST, EINVAL, ENOENT, ENOTSUPP, ERANGE } from '../../src/uapi/errno.js';
+import { features } from '../../src/kernel/features.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
 import { describeKernel } from '../helpers/kernel.js';
 

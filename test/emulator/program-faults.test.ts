@@ -1,7 +1,7 @@
 // What the emulator catches at run time that the kernel's verifier refuses at load: a bad access stops
 // the run with EFAULT naming the program and the instruction; an unemulated helper is refused at load.
 import { expect, test } from 'vitest';
-import { asm, encodeInsns } from '../../src/emulator/programs/isa.js';
+import { asm, encodeInsns } from '../../src/uapi/isa.js';
 import { BpfError, Emulator, loadProgram, ProgramType } from '../../src/index.js';
 
 test('an out-of-bounds stack read is EFAULT naming the instruction', () => {

@@ -4,12 +4,11 @@
 // type's helpers) are compared entry by entry with this machine's kernel, and a seeded fuzz of single
 // random instructions checks that whatever the emulator refuses, the kernel refuses with the same words.
 import { expect, test } from 'vitest';
-import { BPF_FUNC_MAX_ID } from '../../src/emulator/checker/helper-protos.js';
-import { asm, encodeInsns } from '../../src/emulator/programs/isa.js';
-import type { Insn } from '../../src/emulator/programs/types.js';
-import type { Engine } from '../../src/engine.js';
+import { BPF_FUNC_MAX_ID } from '../../src/uapi/helpers.js';
+import { asm, encodeInsns, type Insn } from '../../src/uapi/isa.js';
+import type { Engine } from '../../src/seam/engine.js';
 import { BpfError, BpfVerifierError, Emulator, loadProgram, ProgramType } from '../../src/index.js';
-import { lastMeaningfulLine } from '../../src/errors.js';
+import { lastMeaningfulLine } from '../../src/errors/errors.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
 import { describeEngines } from '../helpers/engines.js';
 import { kernelSkipReason } from '../helpers/kernel.js';

@@ -1,7 +1,7 @@
 // One conformance suite, two engines: every test in test/conformance runs against each engine that
 // can run here. An engine that cannot is skipped with its reason printed, never passed.
 import { describe } from 'vitest';
-import type { Engine } from '../../src/engine.js';
+import type { Engine } from '../../src/seam/engine.js';
 import { Emulator } from '../../src/emulator/index.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
 import { kernelSkipReason } from './kernel.js';

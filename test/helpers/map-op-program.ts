@@ -3,10 +3,9 @@
 // bpf_for_each_map_elem, failing and succeeding. Before 6.4 those ops returned `int`, so the kernel leaves
 // a negative errno zero-extended in r0 (src/emulator/kernel-version.ts mapOpResultIsInt).
 import { bytes, createMap, loadProgram, ProgramType, u32, u64, type EngineOption } from '../../src/index.js';
-import { AluOp, asm, encodeInsns, PseudoLd } from '../../src/emulator/programs/isa.js';
-import type { Insn } from '../../src/emulator/programs/types.js';
-import { HelperId as Helper } from '../../src/emulator/programs/helpers.js';
-import { UpdateFlags } from '../../src/constants.js';
+import { AluOp, asm, encodeInsns, PseudoLd, type Insn } from '../../src/uapi/isa.js';
+import { HelperId as Helper } from '../../src/uapi/helpers.js';
+import { UpdateFlags } from '../../src/uapi/bpf.js';
 
 const ARRAY_ENTRIES = 4;
 

@@ -1,7 +1,7 @@
 // Skips a test (with the reason printed) unless the running kernel has what it needs.
-import { features } from '../../src/features.js';
-import type { MapTypeName } from '../../src/constants.js';
-import type { ProgramType } from '../../src/program-type.js';
+import { features } from '../../src/kernel/features.js';
+import type { MapTypeName } from '../../src/uapi/bpf.js';
+import type { ProgramType } from '../../src/uapi/program-type.js';
 import { kernelSkipReason } from './kernel.js';
 import { describeUnless, testUnless } from './skip.js';
 

@@ -3,7 +3,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { features } from '../../src/features.js';
+import { features } from '../../src/kernel/features.js';
 import { bpfObjectPath, packageRoot } from '../../src/package-root.js';
 
 /** The path of build/bpf/NAME.bpf.o, built if needed; throws with make's output when it cannot be built. */

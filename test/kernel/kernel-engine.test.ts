@@ -3,10 +3,10 @@ import { percpuLookupCopiesPadding } from '../../src/emulator/kernel-version.js'
 import { closeSync, openSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { BatchOp, MapFlags, MapType, UpdateFlags } from '../../src/constants.js';
-import type { MapAttrs, MapHandle } from '../../src/engine.js';
-import { errnoByCode } from '../../src/errno.js';
-import { features } from '../../src/features.js';
+import { BatchOp, MapFlags, MapType, UpdateFlags } from '../../src/uapi/bpf.js';
+import type { MapAttrs, MapHandle } from '../../src/seam/engine.js';
+import { errnoByCode } from '../../src/uapi/errno.js';
+import { features } from '../../src/kernel/features.js';
 import { getKernelEngine, KernelEngine, kernelUnavailableReasons, type KernelMapHandle } from '../../src/kernel/engine.js';
 import { mountBpffs, type Bpffs } from '../helpers/bpffs.js';
 import { u32Bytes as u32 } from '../helpers/bytes.js';

@@ -7,8 +7,8 @@
 // the seed (default: the time; printed, so a failure can be replayed).
 import { expect, test } from 'vitest';
 import { BpfError, createMap, struct, u32, u64, type BatchCursor, type BpfMap } from '../../src/index.js';
-import type { Engine } from '../../src/engine.js';
-import { scratchOver } from '../../src/map-scratch.js';
+import type { Engine } from '../../src/seam/engine.js';
+import { scratchOver } from '../../src/seam/map-scratch.js';
 import { prng } from '../diff/trace.js';
 import { describeEngines } from '../helpers/engines.js';
 

@@ -8,7 +8,7 @@ import {
   BpfError, Emulator, MapFlags, createMap, openMap, openPinned, resolveEngine, spinLock, struct, u32, u64, u8,
   type BpfMap,
 } from '../../src/index.js';
-import type { Engine, MapAttrs } from '../../src/engine.js';
+import type { Engine, MapAttrs } from '../../src/seam/engine.js';
 import { mountBpffs, type Bpffs } from '../helpers/bpffs.js';
 import { describeEngines } from '../helpers/engines.js';
 

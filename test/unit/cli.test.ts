@@ -1,6 +1,6 @@
 // The bpfkit command's doctor and map dump verbs, called through main() as bin/bpfkit.mjs calls it.
 import { afterEach, beforeEach, expect, test, vi } from 'vitest';
-import { main } from '../../src/cli.js';
+import { main } from '../../src/cli/main.js';
 import { createMap, engineStatus, u32, u64 } from '../../src/index.js';
 import { mountBpffs } from '../helpers/bpffs.js';
 import { kernelSkipReason } from '../helpers/kernel.js';

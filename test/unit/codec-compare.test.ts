@@ -1,7 +1,7 @@
 // codecDifference: a given codec against the layout BTF describes, field by field.
 import { expect, test } from 'vitest';
 import { array, bytes, Emulator, i32, i64, openObject, resSpinLock, spinLock, struct, u16, u32, u64 } from '../../src/index.js';
-import { codecDifference } from '../../src/codec-compare.js';
+import { codecDifference } from '../../src/codec/compare.js';
 import { fixture } from '../kernel/bpf-fixtures.js';
 
 const btf = struct({ lock: spinLock, count: u64, hist: array(u32, 4) }, { name: 'counter' });

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   array, be16, be32, be64, bool, bytes, i16, i32, i64, i8, resSpinLock, spinLock, struct, u16, u32, u64, u8,
-} from '../../src/codec.js';
-import type { Codec } from '../../src/codec-types.js';
+} from '../../src/codec/codec.js';
+import type { Codec } from '../../src/codec/types.js';
 
 const cStructs = `
 #include <stddef.h>

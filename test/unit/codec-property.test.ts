@@ -3,8 +3,8 @@ import { describe, expect, test } from 'vitest';
 import {
   array, be16, be32, be64, bool, bytes, decodeFromBytes, encodeToBytes, i16, i32, i64, i8, resSpinLock,
   spinLock, struct, u16, u32, u64, u8,
-} from '../../src/codec.js';
-import type { Codec } from '../../src/codec-types.js';
+} from '../../src/codec/codec.js';
+import type { Codec } from '../../src/codec/types.js';
 
 /** A codec together with an arbitrary of the values it encodes (decode must give them back). */
 interface Node {

@@ -2,8 +2,8 @@ import { describe, expect, expectTypeOf, test } from 'vitest';
 import {
   array, be16, be32, be64, bool, bytes, decodeFromBytes, encodeToBytes, i16, i32, i64, i8, lockFields,
   resSpinLock, spinLock, struct, u16, u32, u64, u8,
-} from '../../src/codec.js';
-import type { Codec, Infer } from '../../src/codec-types.js';
+} from '../../src/codec/codec.js';
+import type { Codec, Infer } from '../../src/codec/types.js';
 
 const enc = <T>(c: Codec<T>, v: T): number[] => [...encodeToBytes(c, v)];
 

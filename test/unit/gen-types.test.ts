@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import ts from 'typescript';
 import { expect, test } from 'vitest';
 import { generateTypes } from '../../src/cli/gen-types.js';
-import { main } from '../../src/cli.js';
+import { main } from '../../src/cli/main.js';
 import { packageRoot } from '../../src/package-root.js';
 import { fixture } from '../kernel/bpf-fixtures.js';
 

@@ -3,7 +3,7 @@
 import { expect, test } from 'vitest';
 import { BpfError, createMap, openPinned, openObject, u32, u64, type Engine } from '../../src/index.js';
 import { bpfObjectPath } from '../../src/package-root.js';
-import { hintFor } from '../../src/hints.js';
+import { hintFor } from '../../src/errors/hints.js';
 import { describeEngines } from '../helpers/engines.js';
 
 function caught(f: () => unknown): BpfError {

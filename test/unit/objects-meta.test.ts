@@ -2,8 +2,8 @@
 // BpfVerifierError.message also when the verifier prints it over two lines.
 import { expect, test } from 'vitest';
 import { BpfVerifierError, KernelMapType as MapType } from '../../src/index.js';
-import { mapTypeName } from '../../src/constants.js';
-import { lastMeaningfulLine } from '../../src/errors.js';
+import { mapTypeName } from '../../src/uapi/bpf.js';
+import { lastMeaningfulLine } from '../../src/errors/errors.js';
 import { openObject } from '../../src/index.js';
 import { bpfObjectPath } from '../../src/package-root.js';
 import { kernelSkipReason } from '../helpers/kernel.js';

@@ -3,8 +3,7 @@
 // ignoring registers that are never read again (kernel/bpf/verifier.c is_state_visited, liveness marks);
 // this is the same idea computed ahead of time by a backward data-flow pass, within each function (a
 // bpf-to-bpf call conservatively reads r1-r5 and clobbers r0-r5 at the call site).
-import { AluOp, Class, classOf, JmpOp, LD_IMM64, Mode, modeOf, opOf, Source, srcOf } from '../programs/isa.js';
-import type { Insn } from '../programs/types.js';
+import { AluOp, Class, classOf, JmpOp, LD_IMM64, Mode, modeOf, opOf, Source, srcOf, type Insn } from '../../uapi/isa.js';
 
 const ARGS = 0b111110; // r1-r5
 const CALLER_SAVED = 0b111111; // r0-r5

@@ -21,7 +21,7 @@
 //     `r4 = 0` (a MOV of the immediate 0, or ld_imm64 of 0) and every definition of r2 is ld_imm64 of one
 //     and the same callback (BPF_PSEUDO_FUNC). No path may reach the function's entry first (an argument's
 //     value is unknown here). This is what clang emits for a literal 0, anywhere, callbacks included.
-//  2. Path-sensitive: the lock checker's walk (locks.ts observeHelperCalls, the verifier's abstract state,
+//  2. Path-sensitive: the lock checker's walk (lock-rules.ts observeHelperCalls, the verifier's abstract state,
 //     cut down) saw every path of the program (none left its model, the budget held), reached the call,
 //     and on each visit r4 was the constant 0 and r2 the same callback. It does not walk callback bodies,
 //     so it decides nothing for a call a callback can reach. Its ranges are sound but not the kernel's
@@ -32,13 +32,12 @@
 // inline that the emulator answers as the helper. That errs only for nr_loops above 2^23 or with bits
 // above 32 set; the other way round (inlining a call the kernel leaves to the helper) would change the
 // result for the same inputs, and for flags other than 0 would even skip the helper's EINVAL.
-import { HelperId } from '../programs/helpers.js';
-import { CallKind, Class, classOf, JmpOp, LD_IMM64, opOf, PseudoLd } from '../programs/isa.js';
-import type { Insn } from '../programs/types.js';
-import type { CheckInput } from './index.js';
-import type { Value } from './lock-state.js';
+import { HelperId } from '../../uapi/helpers.js';
+import { CallKind, Class, classOf, JmpOp, LD_IMM64, opOf, PseudoLd, type Insn } from '../../uapi/isa.js';
+import type { CheckInput } from './types.js';
+import type { Value } from './state.js';
 import { effectOf, type Effect } from './liveness.js';
-import { observeHelperCalls } from './locks.js';
+import { observeHelperCalls } from './lock-rules.js';
 import { isConst } from './ranges.js';
 
 const FLAGS_REG = 4;

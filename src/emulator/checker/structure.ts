@@ -9,13 +9,13 @@
 // value): a bad instruction there is accepted. So the emulator applies them only to instructions the
 // verifier must walk whatever it knows: those on every path from the entry to an exit (dominators of the
 // exit), in a subprogram the walk reaches the same way. Never reject a program the kernel accepts.
-import { E2BIG, EINVAL, ENOTSUPP } from '../../errno.js';
+import { E2BIG, EINVAL, ENOTSUPP } from '../../uapi/errno.js';
 import { CORE_POISON_HELPER, poisonedCoreRelo } from '../programs/core.js';
 import { emulatedHelpers } from '../programs/helpers.js';
-import { AluOp, CallKind, Class, JmpOp, LD_IMM64, Mode, PseudoLd, Size, Source } from '../programs/isa.js';
-import type { Insn } from '../programs/types.js';
-import { BPF_FUNC_MAX_ID, funcIdName, helperAvailability } from './helper-protos.js';
-import type { CheckFailure, CheckInput } from './index.js';
+import { AluOp, BPF_ADDR_SPACE_CAST, CallKind, Class, JmpOp, LD_IMM64, Mode, PseudoLd, Size, Source, type Insn } from '../../uapi/isa.js';
+import { BPF_FUNC_MAX_ID, funcIdName } from '../../uapi/helpers.js';
+import { helperAvailability } from './helper-protos.js';
+import type { CheckFailure, CheckInput } from './types.js';
 import { cpuV4Instructions } from '../kernel-version.js';
 
 
@@ -29,8 +29,6 @@ const GOTOL = Class.Jmp32 | JmpOp.Ja;
 const MAY_GOTO = Class.Jmp | JmpOp.Jcond;
 /** BPF_ALU64 | BPF_END: the unconditional byte swap (v4). */
 const BSWAP = Class.Alu64 | AluOp.End;
-/** include/linux/filter.h BPF_ADDR_SPACE_CAST: the off of an arena address-space cast (a MOV64 X). */
-const BPF_ADDR_SPACE_CAST = 1;
 
 /**
  * kernel/bpf/core.c bpf_opcode_in_insntable: the opcodes the kernel knows at all (128 of 256). Checked

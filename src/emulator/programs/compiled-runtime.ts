@@ -3,14 +3,16 @@
 // on int32 pairs than on BigInt.asUintN(64, ...)). Functions that produce a 64-bit value return the low
 // word and leave the high word in `hiOut[0]`. Every rule here restates interpreter.ts, which cites the
 // kernel: the two must agree bit for bit, and the differential tests hold them to it.
-import { sizeBytes, AtomicOp } from './isa.js';
+import { sizeBytes, AtomicOp } from '../../uapi/isa.js';
 import { int32Of, int64Of, Memory, ProgramFault, viewOf, type AccessSize, type AtomicRmwOp } from './memory.js';
 
 /** The high word of the last 64-bit result a runtime function returned. */
 export const hiOut = new Int32Array(1);
 
 // BigInt <-> pair through one 8-byte buffer: a BigUint64Array store takes any BigInt modulo 2^64 without
-// allocating, and a load makes the one BigInt needed (shifts and masks would make three).
+// allocating, and a load makes the one BigInt needed (shifts and masks would make three). word-pairs.ts has
+// the same conversion for the interpreter, deliberately: the differential tests compare the two executions,
+// so they share no arithmetic.
 const pairBuffer = new ArrayBuffer(8);
 const pairWords = new Int32Array(pairBuffer);
 const pairU64 = new BigUint64Array(pairBuffer);

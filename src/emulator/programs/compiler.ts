@@ -19,20 +19,19 @@
 // not the kernel's: the verifier refuses them), as do programs longer than MAX_COMPILED_INSNS.
 import {
   AluOp, AtomicOp, BPF_MAX_LOOPS, CallKind, Class, JmpOp, LD_IMM64, MAX_BPF_STACK, MAX_CALL_FRAMES, Mode, PseudoLd,
-  sizeBytes,
-} from './isa.js';
-import { HelperId } from './helpers.js';
+  sizeBytes, Source, type Insn,
+} from '../../uapi/isa.js';
+import { HelperId } from '../../uapi/helpers.js';
 import {
   DEFAULT_INSN_LIMIT, execute, interpreterRunner, type ExecEnv, type ExecProgram, type Vm,
 } from './interpreter.js';
 import * as rt from './compiled-runtime.js';
 import { fixedBytes, Memory, ProgramFault, type ByteRegion } from './memory.js';
-import type { Insn } from './types.js';
 
 /** Longer programs stay on the interpreter: V8 does not optimise functions past ~60 KiB of bytecode anyway. */
 export const MAX_COMPILED_INSNS = 50_000;
 
-const X = 0x08;
+const X = Source.X;
 
 /** Runs `program` like interpreter.ts execute(), compiled. */
 export function executeCompiled(program: ExecProgram, env: ExecEnv, r1: bigint): bigint {

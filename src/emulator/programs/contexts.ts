@@ -1,13 +1,10 @@
 // What BPF_PROG_TEST_RUN builds for a program and returns from it (net/bpf/test_run.c), per program type:
 // the packet and context regions, their checks (the kernel's errnos for bad input), and what goes back.
-import { EINVAL, ENOTSUPP } from '../../errno.js';
+import { EINVAL, ENOTSUPP } from '../../uapi/errno.js';
+import { ETH_HLEN, EthType } from '../../uapi/net.js';
 import { fixedBytes, ProgramFault, type Memory, type VirtualRegion } from './memory.js';
+import { KernelProgramType as ProgType } from '../../uapi/program-type.js';
 
-
-/** enum bpf_prog_type values this file knows. */
-export const ProgType = { SocketFilter: 1, SchedCls: 3, SchedAct: 4, Xdp: 6, CgroupSkb: 8, Syscall: 31 } as const;
-
-const ETH_HLEN = 14;
 // net/bpf/test_run.c bpf_test_init: the packet must fit one page with the skb's headroom and tailroom
 // (PAGE_SIZE - NET_SKB_PAD - NET_IP_ALIGN - SKB_DATA_ALIGN(sizeof(struct skb_shared_info))) on x86-64.
 const SKB_MAX_DATA = 4096 - 64 - 0 - 320;
@@ -133,7 +130,7 @@ function skbContext(type: number, input: TestRunInput, memory: Memory): Prepared
   // bpf_prog_test_run_skb: an IPv4 / IPv6 frame too short for its network header (20 / 40 bytes after
   // the Ethernet header) is refused (EINVAL), as measured on 6.18.
   const etherType = (data[12]! << 8) | data[13]!;
-  if ((etherType === 0x0800 && data.length < ETH_HLEN + 20) || (etherType === 0x86dd && data.length < ETH_HLEN + 40)) return EINVAL;
+  if ((etherType === EthType.Ipv4 && data.length < ETH_HLEN + 20) || (etherType === EthType.Ipv6 && data.length < ETH_HLEN + 40)) return EINVAL;
   const packet = data.slice();
   const fields = new DataView(new ArrayBuffer(Skb.size));
   if (input.ctx) {

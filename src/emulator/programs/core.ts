@@ -8,8 +8,9 @@
 // "invalid func unknown#195896080" if the program can reach it.
 import { BtfKind, type Btf, type BtfArray, type BtfComposite, type BtfInt, type BtfTypeInfo } from '../../btf/types.js';
 import { ctxStructs, type CtxMember, type CtxStruct } from './contexts.js';
-import { Class, LD_IMM64, Size } from './isa.js';
-import type { Insn, ParsedProgram } from './types.js';
+import { Class, LD_IMM64, Size } from '../../uapi/isa.js';
+import type { ParsedProgram } from '../../elf/spec.js';
+import type { Insn } from '../../uapi/isa.js';
 
 /** include/uapi/linux/bpf.h enum bpf_core_relo_kind */
 export const CoreReloKind = {

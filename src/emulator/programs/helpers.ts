@@ -2,35 +2,14 @@
 // emulator's maps. Helper ids are enum bpf_func_id (include/uapi/linux/bpf.h). A helper returns r0 as an
 // unsigned 64-bit value; negative errnos are sign-extended as the kernel's `long` return is (before 6.4
 // the inlined map ops' `int` was not: mapOpResult).
-import { errnoByCode } from '../../errno.js';
-import type { CpuLocks } from '../cpu-locks.js';
-import type { ProgramMap } from '../program-map.js';
+import { errnoByCode } from '../../uapi/errno.js';
+import { MapType, UpdateFlags } from '../../uapi/bpf.js';
+import type { CpuLocks } from '../cpus/spin-locks.js';
+import type { ProgramMap } from '../maps/program-map.js';
 import type { Vm } from './interpreter.js';
 import { ProgramFault, type ByteRegion, type Memory } from './memory.js';
-import { BPF_MAX_LOOPS } from './isa.js';
-
-export const HelperId = {
-  MapLookupElem: 1, MapUpdateElem: 2, MapDeleteElem: 3, KtimeGetNs: 5, TracePrintk: 6, GetPrandomU32: 7,
-  GetSmpProcessorId: 8, GetCurrentPidTgid: 14, SkbLoadBytes: 26, GetCurrentUidGid: 15, GetCurrentComm: 16, SpinLock: 93,
-  SpinUnlock: 94, KtimeGetBootNs: 125, KtimeGetCoarseNs: 160, ForEachMapElem: 164, Loop: 181, MapLookupPercpuElem: 195,
-} as const;
-
-/** Names for messages (`helper bpf_xyz (#N) is not emulated`), for the ids programs commonly call. */
-const helperNames: Record<number, string> = {
-  1: 'map_lookup_elem', 2: 'map_update_elem', 3: 'map_delete_elem', 4: 'probe_read', 5: 'ktime_get_ns', 6: 'trace_printk',
-  7: 'get_prandom_u32', 8: 'get_smp_processor_id', 9: 'skb_store_bytes', 10: 'l3_csum_replace', 11: 'l4_csum_replace',
-  12: 'tail_call', 13: 'clone_redirect', 14: 'get_current_pid_tgid', 15: 'get_current_uid_gid', 16: 'get_current_comm',
-  23: 'redirect', 25: 'perf_event_output', 26: 'skb_load_bytes', 28: 'csum_diff', 44: 'xdp_adjust_head',
-  51: 'redirect_map', 93: 'spin_lock', 94: 'spin_unlock', 113: 'probe_read_kernel', 125: 'ktime_get_boot_ns',
-  130: 'ringbuf_output', 131: 'ringbuf_reserve', 160: 'ktime_get_coarse_ns', 164: 'for_each_map_elem',
-  181: 'loop', 195: 'map_lookup_percpu_elem',
-};
-
-export function helperName(id: number): string {
-  return `bpf_${helperNames[id] ?? `helper_${id}`}`;
-}
-
-export const emulatedHelpers: ReadonlySet<number> = new Set(Object.values(HelperId));
+import { BPF_MAX_LOOPS } from '../../uapi/isa.js';
+import { funcIdName, HelperId } from '../../uapi/helpers.js';
 
 /**
  * How many of r1..r5 each emulated helper reads (its BPF_CALL_n, kernel/bpf/helpers.c & co): compiled code
@@ -43,6 +22,9 @@ export const helperArity: Readonly<Record<number, number>> = {
   [HelperId.SpinUnlock]: 1, [HelperId.KtimeGetBootNs]: 0, [HelperId.KtimeGetCoarseNs]: 0, [HelperId.ForEachMapElem]: 4,
   [HelperId.Loop]: 4, [HelperId.MapLookupPercpuElem]: 3,
 };
+
+/** The helpers the emulator runs (the ones above). */
+export const emulatedHelpers: ReadonlySet<number> = new Set(Object.keys(helperArity).map(Number));
 
 /** The task a program's get_current_* helpers describe (configured on the Emulator). */
 export interface EmulatedTask {
@@ -75,9 +57,6 @@ export function xorshift32(x: number): number {
 
 const u64 = (n: number | bigint): bigint => BigInt.asUintN(64, BigInt(n));
 const EINVAL = u64(-errnoByCode.EINVAL);
-/** include/uapi/linux/bpf.h: BPF_MAP_TYPE_HASH, and the update flag BPF_F_LOCK. */
-const BPF_MAP_TYPE_HASH = 1;
-const BPF_F_LOCK = 4;
 const E2BIG = u64(-errnoByCode.E2BIG);
 /** isa.ts BPF_MAX_LOOPS as a bigint: bpf_loop refuses more iterations (E2BIG). */
 const MAX_LOOPS = BigInt(BPF_MAX_LOOPS);
@@ -110,7 +89,7 @@ export function callHelper(id: number, vm: Vm, ctx: HelperContext): bigint {
       // kernel/bpf/hashtab.c htab_map_update_elem: BPF_F_LOCK on a value without a lock is EINVAL (the
       // syscall path checks this in map_update_elem; a program reaches the map's op directly). Per-CPU and
       // LRU hashes refuse F_LOCK as an unknown flag, and the array checks it itself (after E2BIG/EEXIST).
-      if ((flags & BPF_F_LOCK) && map.info.type === BPF_MAP_TYPE_HASH && map.shape.lockOffset < 0) return mapOpResult(vm, EINVAL);
+      if ((flags & UpdateFlags.Lock) && map.info.type === MapType.Hash && map.shape.lockOffset < 0) return mapOpResult(vm, EINVAL);
       return mapOpResult(vm, u64(map.program.update(key, value, flags, ctx.cpu)));
     }
     case HelperId.MapDeleteElem: {
@@ -169,7 +148,7 @@ export function callHelper(id: number, vm: Vm, ctx: HelperContext): bigint {
       ctx.locks.spinUnlock(mem.view(r[1]!, 4, 'write'));
       return 0n;
     default:
-      throw new ProgramFault(`helper ${helperName(id)} (#${id}) is not emulated`);
+      throw new ProgramFault(`helper ${funcIdName(id)} (#${id}) is not emulated`);
   }
 }
 

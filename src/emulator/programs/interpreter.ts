@@ -7,10 +7,9 @@
 // address space of memory.ts, reached on words for plain bytes (word-memory.ts).
 import {
   AluOp, AtomicOp, BPF_MAX_LOOPS, CallKind, Class, JmpOp, LD_IMM64, MAX_BPF_STACK, MAX_CALL_FRAMES, Mode, PseudoLd,
-  sizeBytes,
-} from './isa.js';
+  sizeBytes, Source, type Insn,
+} from '../../uapi/isa.js';
 import { fixedBytes, Memory, ProgramFault, type AccessSize, type AtomicRmwOp, type ByteRegion } from './memory.js';
-import type { Insn } from './types.js';
 import { WordMemory } from './word-memory.js';
 import { mulHigh64, pairToBig, splitBig, splitHi } from './word-pairs.js';
 
@@ -319,7 +318,7 @@ function enter(m: Machine, f: Frame, entry: number): number {
 
 // ---- the dispatch loop ----
 
-const X = 0x08;
+const X = Source.X;
 const TWO_32 = 0x1_0000_0000;
 
 function run(m: Machine, f: Frame, entry: number): number {

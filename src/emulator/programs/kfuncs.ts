@@ -4,7 +4,7 @@
 import type { HelperContext } from './helpers.js';
 import type { Vm } from './interpreter.js';
 import { ProgramFault } from './memory.js';
-import type { Insn } from './types.js';
+import type { Insn } from '../../uapi/isa.js';
 
 export const KfuncId = { ResSpinLock: 1, ResSpinUnlock: 2, ResSpinLockIrqsave: 3, ResSpinUnlockIrqrestore: 4 } as const;
 

@@ -1,18 +1,18 @@
 // BPF_PROG_TEST_RUN on one emulated CPU: the context as net/bpf/test_run.c builds it, `repeat` runs, the
 // packet and context written back (bpf_test_finish / bpf_ctx_finish). The main thread's synchronous runs
-// and the worker CPUs' asynchronous ones (cpus.ts) both come through here.
-import type { TestRunArgs } from '../../engine.js';
-import { EFAULT, EINTR, EINVAL, ENOSPC } from '../../errno.js';
-import type { CpuLocks } from '../cpu-locks.js';
+// and the worker CPUs' asynchronous ones (cpus/cpus.ts) both come through here.
+import type { TestRunArgs } from '../../seam/engine.js';
+import { KernelProgramType } from '../../uapi/program-type.js';
+import { EFAULT, EINTR, EINVAL, ENOSPC } from '../../uapi/errno.js';
+import type { CpuLocks } from '../cpus/spin-locks.js';
 import { prepareContext } from './contexts.js';
 import { callHelper, helperArity, mapLookup, type HelperContext } from './helpers.js';
 import { runnerOf, type Execution } from './compiler.js';
 import type { ExecEnv, ExecProgram } from './interpreter.js';
 import { callKfunc } from './kfuncs.js';
 import { ProgramFault, type Memory } from './memory.js';
-import type { ParsedProgram } from './types.js';
+import type { ParsedProgram } from '../../elf/spec.js';
 
-const BPF_PROG_TYPE_SYSCALL = 31;
 
 /** A program linked to its maps on one thread. */
 export interface LinkedProgram {
@@ -52,7 +52,7 @@ export type RunContext = Omit<HelperContext, 'skbData'> & { execution?: Executio
 export function runTest(
   program: LinkedProgram, helpers: RunContext, locks: CpuLocks, a: TestRunArgs, cancelled?: () => boolean,
 ): RunOutcome {
-  const syscall = program.type === BPF_PROG_TYPE_SYSCALL;
+  const syscall = program.type === KernelProgramType.Syscall;
   // net/bpf/test_run.c: cpu and flags are refused (EINVAL) by the skb and syscall runners and need
   // BPF_F_TEST_RUN_ON_CPU / live frames elsewhere, which the emulator does not model.
   if (a.cpu !== 0 || a.flags !== 0) return { rc: EINVAL, r0: 0n };

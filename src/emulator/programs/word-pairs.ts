@@ -1,7 +1,8 @@
 // 64-bit values as pairs of int32 words (hi, lo), for the interpreter's registers: V8 runs int32 arithmetic
 // without allocating, where every BigInt result is a heap object (a 64-bit multiply/xor/shift loop on BigInts
 // spends most of its time allocating and collecting them). Written apart from compiled-runtime.ts on purpose:
-// the differential tests compare the interpreter with compiled code, so the two must not share arithmetic.
+// the differential tests compare the interpreter with compiled code, so the two must not share arithmetic
+// (compiled-runtime.ts big/split are this file's pairToBig/splitBig, written twice for that reason).
 
 // BigInt <-> pair through one 8-byte buffer: a BigUint64Array store takes any BigInt modulo 2^64 without
 // shifting or masking, a load makes the single BigInt asked for.

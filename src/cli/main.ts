@@ -1,0 +1,29 @@
+// The `bpfkit` command: one verb per job (vm, ...). Each verb lives in its own module and returns an exit status.
+import { doctorMain } from './doctor.js';
+import { genMain } from './gen-types.js';
+import { mapMain } from './map-dump.js';
+import { vmMain } from '../vm/cli.js';
+
+const usage = 'usage: bpfkit <verb> [args]\n  doctor                      can the kernel engine work here? (exit 0 yes, 1 no)\n  map dump PIN_PATH | --id N  every element of a kernel map, as bytes\n  gen types OBJECT.bpf.o      TypeScript codecs for the object\'s maps and globals, from its BTF\n  vm [--kernel K] [--cpus N] [--memory SIZE] [--timeout S] -- COMMAND...   run COMMAND as root under another kernel\n';
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [verb, ...rest] = argv;
+  switch (verb) {
+    case 'vm':
+      return vmMain(rest);
+    case 'doctor':
+      return doctorMain(rest);
+    case 'map':
+      return mapMain(rest);
+    case 'gen':
+      return genMain(rest);
+    case undefined:
+    case '-h':
+    case '--help':
+      process.stdout.write(usage);
+      return verb === undefined ? 2 : 0;
+    default:
+      process.stderr.write(`bpfkit: unknown verb '${verb}'\n${usage}`);
+      return 2;
+  }
+}

@@ -1,0 +1,557 @@
+// Reads a `.bpf.o` as clang writes it into a ParsedObject, the way libbpf's bpf_object__open does
+// (src/libbpf.c): programs by section and symbol, bpf-to-bpf subprograms appended and call offsets fixed
+// (bpf_object__reloc_code), BTF-defined `.maps`, global data as internal ARRAY maps, and relocations
+// recorded in each linked program's own instruction numbering. It parses only; nothing here executes.
+import { Btf, BtfFuncLinkage, BtfKind, BtfVarLinkage, parseBtf, parseBtfExt, type BtfComposite, type BtfDatasec,
+  type BtfVar } from '../btf/types.js';
+import { ElfConst, ObjectFormatError, readElf, type ElfFile, type ElfSection, type ElfSymbol } from './reader.js';
+import { kcfgTypeOf, type ParsedExtern } from './externs.js';
+import type { MapDef, ParsedObject, ParsedProgram, Reloc } from './spec.js';
+import { BPF_OBJ_NAME_LEN, MapFlags, MapType } from '../uapi/bpf.js';
+import { CallKind, Class, decodeInsns, JmpOp, LD_IMM64, PseudoLd, type Insn } from '../uapi/isa.js';
+import { sectionProgramType } from './sections.js';
+
+const CALL = Class.Jmp | JmpOp.Call;
+
+export { ObjectFormatError };
+
+/**
+ * libbpf's object name (src/libbpf.c bpf_object__new): the path's basename, cut at its first '.', kept to
+ * BPF_OBJ_NAME_LEN - 1 characters (libbpf_strlcpy into obj->name happens before the cut).
+ */
+export function objectName(fileName: string): string {
+  const base = fileName.slice(fileName.lastIndexOf('/') + 1).slice(0, BPF_OBJ_NAME_LEN - 1);
+  const dot = base.indexOf('.');
+  return dot < 0 ? base : base.slice(0, dot);
+}
+
+/**
+ * libbpf src/libbpf.c internal_map_name: `.data`, `.bss`, `.rodata` (one dot) get as much of the object
+ * name as fits in front of a suffix that is given at least 7 characters; custom `.data.foo`/`.rodata.foo`
+ * sections (a second dot) are named by the section alone. Both are cut to 15 characters, and characters
+ * the kernel refuses in names become '_'.
+ */
+export function internalMapName(objName: string, section: string): string {
+  const maxLen = BPF_OBJ_NAME_LEN - 1;
+  const sfxLen = Math.min(Math.max(7, section.length), maxLen);
+  const pfxLen = section.indexOf('.', 1) >= 0 ? 0 : Math.min(maxLen - sfxLen, objName.length);
+  const name = (objName.slice(0, pfxLen) + section.slice(0, sfxLen)).slice(0, maxLen);
+  return name.replace(/[^A-Za-z0-9_.]/g, '_');
+}
+
+/** A function of an executable section: a program, or a subprogram appended to the programs that call it. */
+interface Func {
+  name: string;
+  section: ElfSection;
+  /** First instruction, in the section's numbering. */
+  start: number;
+  count: number;
+  bind: number;
+  /** Decoded instructions, to be copied into every program that links this function. */
+  insns: Insn[];
+  /** Relocations in the function's own numbering (0 = its first instruction). */
+  relocs: { insn: number; sym: ElfSymbol; kind: RawRelocKind }[];
+}
+
+type RawRelocKind =
+  | { type: 'call' }
+  | { type: 'subprogAddr' }
+  | { type: 'map'; map: string }
+  | { type: 'data'; map: string }
+  | { type: 'externCall'; ext: Extern }
+  | { type: 'externLd'; ext: Extern };
+
+/** An extern symbol: a variable (ParsedExtern) or a kfunc (`func`). */
+type Extern = ParsedExtern & { func: boolean };
+
+/** A section's instructions (isa.ts decodeInsns), or why its size is not whole instructions. */
+function sectionInsns(data: Uint8Array, fileName: string, what: string): Insn[] {
+  if (data.length % 8 !== 0) throw new ObjectFormatError(`${what}: size ${data.length} is not a multiple of 8 (one instruction)`, fileName);
+  return decodeInsns(data);
+}
+
+/** Parses a BPF ELF object. Throws ObjectFormatError (or BtfFormatError) with what is wrong. */
+export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
+  const elf = readElf(bytes, fileName);
+  const fail = (msg: string): never => {
+    throw new ObjectFormatError(msg, fileName);
+  };
+  if (elf.symtabIndex === 0) fail("no symbol table (stripped object?); libbpf needs one to find programs");
+  const name = objectName(fileName);
+
+  const btfSec = elf.sectionByName('.BTF');
+  const btf = btfSec ? parseBtf(btfSec.data) : undefined;
+  const extSec = elf.sectionByName('.BTF.ext');
+  const btfExt = btf && extSec ? parseBtfExt(extSec.data, btf) : undefined;
+  if (btf) fixupDatasecs(btf, elf, fail);
+
+  // libbpf src/libbpf.c bpf_object__init_license: the `license` section, a NUL-terminated string.
+  const licSec = elf.sectionByName('license');
+  let license = '';
+  if (licSec) {
+    const end = licSec.data.indexOf(0);
+    license = new TextDecoder().decode(licSec.data.subarray(0, end < 0 ? licSec.data.length : end));
+  }
+
+  // libbpf src/libbpf.c bpf_object__elf_collect: how sections are classified. An empty .text is ignored
+  // (ignore_elf_section); every other non-empty SHF_EXECINSTR PROGBITS holds programs.
+  const textSec = elf.sections.find((s) => s.name === '.text' && s.type === ElfConst.SHT_PROGBITS && s.size > 0);
+  const execSections = elf.sections.filter((s) => s.type === ElfConst.SHT_PROGBITS && s.size > 0 && (s.flags & ElfConst.SHF_EXECINSTR) !== 0);
+  const mapsSec = elf.sectionByName('.maps');
+  const dataKind = new Map<number, 'data' | 'rodata' | 'bss'>();
+  for (const s of elf.sections) {
+    if (s.size === 0) continue; // bpf_object__init_global_data_maps: "Skip recognized sections with size 0"
+    const isExec = (s.flags & ElfConst.SHF_EXECINSTR) !== 0;
+    if (s.type === ElfConst.SHT_PROGBITS && !isExec) {
+      if (s.name === '.data' || s.name.startsWith('.data.')) dataKind.set(s.index, 'data');
+      else if (s.name === '.rodata' || s.name.startsWith('.rodata.')) dataKind.set(s.index, 'rodata');
+    } else if (s.type === ElfConst.SHT_NOBITS && (s.name === '.bss' || s.name.startsWith('.bss.'))) {
+      dataKind.set(s.index, 'bss');
+    }
+  }
+
+  // Maps, in libbpf's order (bpf_object__init_maps): `.maps` variables, global data by section index,
+  // then `.kconfig`.
+  const maps: MapDef[] = [];
+  const mapsByOffset = new Map<number, string>();
+  if (mapsSec) {
+    if (!btf) fail('section .maps needs BTF (a .BTF section) to describe its maps');
+    for (const m of parseBtfMaps(btf!, mapsSec, fail)) {
+      maps.push(m.def);
+      mapsByOffset.set(m.offset, m.def.name);
+    }
+  }
+  const dataMaps = new Map<number, string>();
+  for (const [index, kind] of dataKind) {
+    const s = elf.sections[index]!;
+    const def = globalDataMap(name, s, kind, btf);
+    maps.push(def);
+    dataMaps.set(index, def.name);
+  }
+
+  const externs = collectExterns(elf, btf, fail);
+  const kconfigSize = [...externs.values()].filter((e) => e.kind === 'kconfig').reduce((n, e) => Math.max(n, e.offset + e.size), 0);
+  if (kconfigSize > 0) {
+    // libbpf bpf_object__init_kconfig_map: an internal map sized to hold every kconfig extern, filled in
+    // at load from the running kernel's config (all zeros here).
+    const kName = internalMapName(name, '.kconfig');
+    const kDatasec = btf?.findByName('.kconfig', BtfKind.Datasec);
+    maps.push({
+      name: kName, type: MapType.Array, keySize: 4, valueSize: kconfigSize, maxEntries: 1,
+      // bpf_object__init_internal_map: RDONLY_PROG for .kconfig. bpf_object_open runs collect_externs
+      // before init_maps, and it rewrites the kconfig vars to GLOBAL_ALLOCATED, so map_is_mmapable finds
+      // non-static vars in the DATASEC and the map is MMAPABLE too.
+      flags: MapFlags.RdonlyProg | (kDatasec ? MapFlags.Mmapable : 0),
+      numaNode: 0, pinning: 0, locks: [], internal: true, initial: new Uint8Array(kconfigSize), readonly: true,
+      btfKeyTypeId: 0, btfValueTypeId: kDatasec?.id ?? 0,
+    });
+  }
+
+  // Functions: every STT_FUNC symbol of an executable section (libbpf bpf_object__add_programs).
+  const funcs: Func[] = [];
+  for (const s of execSections) {
+    const insns = sectionInsns(s.data, fileName, `section ${s.name}`);
+    const syms = elf.symbols.filter((y) => y.shndx === s.index && y.type === ElfConst.STT_FUNC).sort((a, b) => a.value - b.value);
+    for (const sym of syms) {
+      if (sym.value % 8 !== 0 || sym.size % 8 !== 0 || sym.size === 0 || sym.value + sym.size > s.size) {
+        fail(`section ${s.name}: function '${sym.name}' at offset ${sym.value}, size ${sym.size} is not whole instructions inside the section`);
+      }
+      if (s !== textSec && sym.bind === ElfConst.STB_LOCAL) {
+        fail(`section ${s.name}: program '${sym.name}' is static, which libbpf does not support (only .text may hold static functions)`);
+      }
+      const start = sym.value / 8;
+      const count = sym.size / 8;
+      funcs.push({ name: sym.name, section: s, start, count, bind: sym.bind, insns: insns.slice(start, start + count), relocs: [] });
+    }
+  }
+  const funcAt = (secIndex: number, insn: number): Func | undefined =>
+    funcs.find((f) => f.section.index === secIndex && insn >= f.start && insn < f.start + f.count);
+
+  // Relocations of executable sections (libbpf bpf_object__collect_prog_relos + bpf_program__record_reloc).
+  for (const rs of elf.sections) {
+    if (rs.type !== ElfConst.SHT_REL) continue;
+    const target = elf.sections[rs.info];
+    if (!target || !execSections.includes(target)) continue;
+    for (const rel of elf.relocations(rs)) {
+      if (rel.offset % 8 !== 0 || rel.offset >= target.size) fail(`${rs.name}: relocation at bad offset ${rel.offset}`);
+      const sym = elf.symbols[rel.symbol]!;
+      const secInsn = rel.offset / 8;
+      // No function holds it: libbpf skips it ("probably overridden weak function").
+      const fn = funcAt(target.index, secInsn);
+      if (!fn) continue;
+      const local = secInsn - fn.start;
+      const insn = fn.insns[local]!;
+      const where = `program '${fn.name}' insn ${local}`;
+      const kind = classifyReloc(insn, sym, where);
+      fn.relocs.push({ insn: local, sym, kind });
+    }
+  }
+
+  function classifyReloc(insn: Insn, sym: ElfSymbol, where: string): RawRelocKind {
+    const isCall = insn.code === CALL;
+    const isLd = insn.code === LD_IMM64;
+    const symName = sym.type === ElfConst.STT_SECTION && sym.name === '' ? elf.sections[sym.shndx]?.name ?? '?' : sym.name;
+    if (!isCall && !isLd) return fail(`${where}: relocation against '${symName}' on an instruction (code 0x${insn.code.toString(16)}) that is neither a call nor ld_imm64`);
+    if (isExternSym(sym)) {
+      const ext = externs.get(sym.index);
+      if (!ext) return fail(`${where}: extern '${sym.name}' has no BTF description (declare it __ksym or __kconfig)`);
+      return isCall ? { type: 'externCall', ext } : { type: 'externLd', ext };
+    }
+    if (isCall) {
+      if (insn.src !== CallKind.Local) return fail(`${where}: call relocation against '${symName}' without src_reg BPF_PSEUDO_CALL`);
+      // libbpf insists sub-programs live in .text.
+      if (!textSec || sym.shndx !== textSec.index) return fail(`${where}: call relocation against '${symName}' outside .text`);
+      if (sym.value % 8 !== 0) return fail(`${where}: call relocation against '${symName}' at unaligned offset ${sym.value}`);
+      return { type: 'call' };
+    }
+    if (sym.shndx === ElfConst.SHN_UNDEF || sym.shndx >= ElfConst.SHN_LORESERVE) {
+      return fail(`${where}: relocation against '${symName}' in special section 0x${sym.shndx.toString(16)} (an uninitialized global variable?)`);
+    }
+    if (textSec && sym.shndx === textSec.index && ((sym.bind === ElfConst.STB_LOCAL && sym.type === ElfConst.STT_SECTION)
+        || ((sym.bind === ElfConst.STB_GLOBAL || sym.bind === ElfConst.STB_WEAK) && sym.type === ElfConst.STT_FUNC))) {
+      if (sym.value % 8 !== 0 || insn.imm % 8 !== 0) return fail(`${where}: subprogram address relocation at unaligned offset ${sym.value}+${insn.imm}`);
+      return { type: 'subprogAddr' };
+    }
+    if (mapsSec && sym.shndx === mapsSec.index) {
+      const map = mapsByOffset.get(sym.value);
+      if (map === undefined) return fail(`${where}: no map at offset ${sym.value} of .maps for '${symName}'`);
+      return { type: 'map', map };
+    }
+    const data = dataMaps.get(sym.shndx);
+    if (data === undefined) return fail(`${where}: relocation against '${symName}' in section '${elf.sections[sym.shndx]?.name}', which is neither .maps nor global data`);
+    return { type: 'data', map: data };
+  }
+
+  // libbpf bpf_object__relocate: ld_imm64 of a subprogram becomes BPF_PSEUDO_FUNC before linking, so the
+  // linker recognizes it.
+  for (const f of funcs) for (const r of f.relocs) if (r.kind.type === 'subprogAddr') f.insns[r.insn]!.src = PseudoLd.Func;
+
+  const programs: ParsedProgram[] = [];
+  // Programs in libbpf's order (cmp_progs: by section index, then offset); .text functions are subprograms.
+  for (const main of funcs) {
+    if (main.section === textSec) continue;
+    programs.push(linkProgram(main));
+  }
+
+  function linkProgram(main: Func): ParsedProgram {
+    const rawSection = main.section.name;
+    const autoload = !rawSection.startsWith('?');
+    const section = autoload ? rawSection : rawSection.slice(1);
+    const { type, expectedAttachType } = sectionProgramType(section);
+    const insns: Insn[] = [];
+    const relocs: Reloc[] = [];
+    const lines = new Map<number, { file: string; line: number; text: string }>();
+    const functions: ParsedProgram['functions'] = [];
+    const coreRelocs: NonNullable<ParsedProgram['coreRelocs']> = [];
+    const placed = new Map<Func, number>();
+
+    // libbpf bpf_object__append_subprog_code: copy the function's code to the end, with its relocations,
+    // line info and CO-RE relocations moved by its new position.
+    const append = (f: Func): number => {
+      const at = insns.length;
+      placed.set(f, at);
+      for (const i of f.insns) insns.push({ ...i });
+      functions.push({ name: f.name, start: at, global: f.bind === ElfConst.STB_GLOBAL });
+      for (const l of btfExt?.lineInfo.get(f.section.name) ?? []) {
+        if (l.insn >= f.start && l.insn < f.start + f.count) lines.set(at + l.insn - f.start, { file: l.file, line: l.line, text: l.text });
+      }
+      for (const c of btfExt?.coreRelocs.get(f.section.name) ?? []) {
+        if (c.insn >= f.start && c.insn < f.start + f.count) coreRelocs.push({ insn: at + c.insn - f.start, typeId: c.typeId, accessStr: c.accessStr, kind: c.kind });
+      }
+      for (const r of f.relocs) applyReloc(at + r.insn, r);
+      return at;
+    };
+
+    // libbpf bpf_object__relocate_data, minus the file descriptors: the instruction is marked the way the
+    // kernel expects it (src_reg), and the Reloc says which map/kfunc/extern the engine must fill in.
+    const applyReloc = (at: number, r: Func['relocs'][number]): void => {
+      const insn = insns[at]!;
+      const next = insns[at + 1];
+      const k = r.kind;
+      switch (k.type) {
+        case 'map':
+          insn.src = PseudoLd.MapFd;
+          insn.imm = 0;
+          relocs.push({ kind: 'map', insn: at, map: k.map });
+          break;
+        case 'data': {
+          // RELO_DATA: sym_off = st_value; the address is insn.imm + st_value into the section (for a
+          // section symbol st_value is 0 and imm holds the variable's offset; for a variable symbol imm is 0).
+          const offset = insn.imm + r.sym.value;
+          if (!next) fail(`program '${main.name}': ld_imm64 at ${at} has no second half`);
+          insn.src = PseudoLd.MapValue;
+          insn.imm = 0;
+          next!.imm = offset;
+          relocs.push({ kind: 'mapValue', insn: at, map: k.map, offset });
+          break;
+        }
+        case 'externCall':
+          // RELO_EXTERN_CALL: the kernel wants BPF_PSEUDO_KFUNC_CALL and the kfunc's BTF id in imm.
+          insn.src = CallKind.Kfunc;
+          insn.imm = 0;
+          insn.off = 0;
+          relocs.push({ kind: 'kfunc', insn: at, name: k.ext.name });
+          break;
+        case 'externLd':
+          if (k.ext.kind === 'kconfig') {
+            // RELO_EXTERN_LD of a kconfig variable: an address in the `.kconfig` map (bpf_object__relocate_data).
+            insn.src = PseudoLd.MapValue;
+            insn.imm = 0;
+            if (next) next.imm = k.ext.offset;
+            relocs.push({ kind: 'extern', insn: at, name: k.ext.name, externKind: 'kconfig', map: internalMapName(name, '.kconfig'), offset: k.ext.offset });
+          } else {
+            relocs.push({ kind: 'extern', insn: at, name: k.ext.name, externKind: 'ksym' });
+          }
+          break;
+        case 'call': case 'subprogAddr':
+          break; // linked below
+      }
+    };
+
+    // libbpf bpf_object__reloc_code: walk the function's calls (and callback addresses), appending each
+    // called function the first time, recursively, then point the call at the copy.
+    const relink = (f: Func): void => {
+      const base = placed.get(f)!;
+      for (let i = 0; i < f.count; i++) {
+        const insn = insns[base + i]!;
+        const isSubCall = insn.code === CALL && insn.src === CallKind.Local && insn.dst === 0 && insn.off === 0;
+        const isPseudoFunc = insn.code === LD_IMM64 && insn.src === PseudoLd.Func;
+        if (!isSubCall && !isPseudoFunc) continue;
+        const r = f.relocs.find((x) => x.insn === i);
+        if (r && r.kind.type === 'externCall') continue; // kfunc: patched by relocation, not linked
+        let targetSec: number;
+        let targetInsn: number;
+        if (r && r.kind.type === 'call') {
+          // Global function: st_value is its offset, imm = -1. Static: the section symbol (st_value 0)
+          // and imm = its index - 1. Either way: st_value / 8 + imm + 1.
+          targetSec = r.sym.shndx;
+          targetInsn = r.sym.value / 8 + f.insns[i]!.imm + 1;
+        } else if (r && r.kind.type === 'subprogAddr') {
+          targetSec = r.sym.shndx;
+          targetInsn = (r.sym.value + f.insns[i]!.imm) / 8;
+        } else if (r) {
+          return fail(`program '${main.name}': unexpected relocation on call at insn ${i} of '${f.name}'`);
+        } else if (isPseudoFunc) {
+          return fail(`program '${main.name}': callback address at insn ${i} of '${f.name}' has no relocation`);
+        } else {
+          // A call within one section needs no relocation: imm is relative to the call itself.
+          targetSec = f.section.index;
+          targetInsn = f.start + i + insn.imm + 1;
+        }
+        const target = funcAt(targetSec, targetInsn);
+        if (!target) return fail(`program '${main.name}': call at insn ${i} of '${f.name}' targets instruction ${targetInsn} of section ${elf.sections[targetSec]?.name}, which is in no function`);
+        if (targetInsn !== target.start) return fail(`program '${main.name}': call at insn ${i} of '${f.name}' targets the middle of '${target.name}'`);
+        if (!placed.has(target)) {
+          append(target);
+          relink(target);
+        }
+        insns[base + i]!.imm = placed.get(target)! - (base + i) - 1;
+      }
+    };
+
+    append(main);
+    relink(main);
+    const prog: ParsedProgram = { name: main.name, section, type, expectedAttachType, autoload, insns, relocs, lines, functions };
+    // libbpf bpf_object__relocate_core: CO-RE is applied against a kernel's types, by the engine that
+    // loads the program (the emulator: emulator/programs/core.ts); the spec keeps the relocations.
+    if (coreRelocs.length > 0) prog.coreRelocs = coreRelocs;
+    return prog;
+  }
+
+  const out: ParsedObject = { name, license, programs, maps };
+  if (btfSec) out.btf = btfSec.data.slice();
+  if (btf) out.types = btf;
+  const variables = [...externs.values()].filter((e) => !e.func).map(({ func: _func, ...e }) => {
+    delete (e as { align?: number }).align;
+    return e;
+  });
+  if (variables.length > 0) out.externs = variables;
+  return out;
+}
+
+/**
+ * libbpf src/libbpf.c btf_fixup_datasec (bpf_object_fixup_btf, before maps are read): clang leaves
+ * DATASEC sizes and variable offsets zero, so they come from the ELF section size and each variable's
+ * global symbol; a hidden/internal symbol makes its VAR static; then the vars are sorted by offset. The
+ * extern sections (.kconfig, .ksyms) are only sorted. The decoded Btf is fixed in place; the raw `.BTF`
+ * bytes kept in ParsedObject.btf are not.
+ */
+export function fixupDatasecs(btf: Btf, elf: ElfFile, fail: (m: string) => never): void {
+  for (const t of btf.types) {
+    if (t.kind !== BtfKind.Datasec) continue;
+    const sec = t as BtfDatasec;
+    if (sec.name !== '.kconfig' && sec.name !== '.ksyms') {
+      let fixOffsets = false;
+      if (sec.size === 0) {
+        const elfSec = elf.sectionByName(sec.name);
+        if (!elfSec || elfSec.size === 0) continue; // libbpf: -ENOENT, tolerated for e.g. .rodata.str1.1
+        sec.size = elfSec.size;
+        fixOffsets = true;
+      }
+      for (const vsi of sec.vars) {
+        const v = btf.type(vsi.type);
+        if (v.kind !== BtfKind.Var) fail(`BTF DATASEC '${sec.name}' holds a non-VAR type ${vsi.type}`);
+        const variable = v as BtfVar;
+        if (variable.linkage === BtfVarLinkage.Static || variable.linkage === BtfVarLinkage.GlobalExtern) continue;
+        const sym = elf.symbols.find((y) => y.type === ElfConst.STT_OBJECT
+          && (y.bind === ElfConst.STB_GLOBAL || y.bind === ElfConst.STB_WEAK) && y.name === variable.name);
+        if (!sym) fail(`BTF DATASEC '${sec.name}': no ELF symbol for variable '${variable.name}'`);
+        if (fixOffsets) vsi.offset = sym!.value;
+        if (sym!.visibility === ElfConst.STV_HIDDEN || sym!.visibility === ElfConst.STV_INTERNAL) variable.linkage = BtfVarLinkage.Static;
+      }
+    }
+    sec.vars.sort((a, b) => a.offset - b.offset);
+  }
+}
+
+/** libbpf src/libbpf.c sym_is_extern: undefined, global or weak, no type. */
+function isExternSym(sym: ElfSymbol): boolean {
+  return sym.shndx === ElfConst.SHN_UNDEF && (sym.bind === ElfConst.STB_GLOBAL || sym.bind === ElfConst.STB_WEAK)
+    && sym.type === ElfConst.STT_NOTYPE && sym.name !== '';
+}
+
+/**
+ * libbpf src/libbpf.c bpf_object__collect_externs: each extern symbol is a BTF VAR or FUNC of extern
+ * linkage, in DATASEC `.kconfig` or `.ksyms`. kconfig variables are laid out in a `.kconfig` map sorted
+ * by alignment (descending), size (ascending) and name (cmp_externs).
+ */
+function collectExterns(elf: ElfFile, btf: Btf | undefined, fail: (m: string) => never): Map<number, Extern> {
+  const out = new Map<number, Extern & { align: number }>();
+  const syms = elf.symbols.filter(isExternSym);
+  if (syms.length === 0) return out;
+  if (!btf) return fail(`extern '${syms[0]!.name}' needs BTF to be described`);
+  for (const sym of syms) {
+    const t = btf.types.find((x) => (x.kind === BtfKind.Var || x.kind === BtfKind.Func) && x.name === sym.name);
+    if (!t) fail(`no BTF for extern '${sym.name}'`);
+    const isVar = t!.kind === BtfKind.Var;
+    const weak = sym.bind === ElfConst.STB_WEAK;
+    if (isVar && (t as BtfVar).linkage !== BtfVarLinkage.GlobalExtern) fail(`BTF var '${sym.name}' is not extern`);
+    if (!isVar && (t as { linkage: number }).linkage !== BtfFuncLinkage.Extern) fail(`BTF func '${sym.name}' is not extern`);
+    const sec = btf.types.find((x) => x.kind === BtfKind.Datasec && (x as BtfDatasec).vars.some((v) => v.type === t!.id)) as BtfDatasec | undefined;
+    if (!sec) fail(`extern '${sym.name}' is in no BTF DATASEC (.kconfig or .ksyms)`);
+    if (sec!.name === '.kconfig') {
+      if (!isVar) fail(`extern function '${sym.name}' cannot be in .kconfig`);
+      const typeId = (t as BtfVar).type;
+      const kcfg = kcfgTypeOf(btf, typeId);
+      // libbpf bpf_object__collect_externs: "extern (kcfg) '%s': type is unsupported"
+      if (kcfg.type === 'unknown') fail(`extern (kcfg) '${sym.name}': type is unsupported`);
+      out.set(sym.index, { name: sym.name, kind: 'kconfig', func: false, weak, offset: 0, size: btf.sizeOf(typeId), align: btf.alignOf(typeId), kcfg });
+    } else if (sec!.name === '.ksyms') {
+      // A ksym function is a kfunc (linked by name); a variable is resolved against kernel symbols.
+      const typeless = isVar && (t as BtfVar).type === 0;
+      out.set(sym.index, { name: sym.name, kind: 'ksym', func: !isVar, weak, offset: 0, size: 0, align: 0, ...(isVar ? { typeless } : {}) });
+    } else {
+      fail(`extern '${sym.name}' is in unrecognized section '${sec!.name}'`);
+    }
+  }
+  const kcfg = [...out.values()].filter((e) => e.kind === 'kconfig')
+    .sort((a, b) => b.align - a.align || a.size - b.size || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  let off = 0;
+  for (const e of kcfg) {
+    e.offset = Math.ceil(off / e.align) * e.align;
+    off = e.offset + e.size;
+  }
+  return out;
+}
+
+/**
+ * libbpf src/libbpf.c bpf_object__init_user_btf_maps / parse_btf_map_def: each VAR of DATASEC `.maps` is a
+ * struct whose members say what the map is. `__uint(name, N)` is `int (*name)[N]` (N = the array's
+ * nelems); `__type(name, T)` is `T *name` (size and BTF id of T).
+ */
+function parseBtfMaps(btf: Btf, mapsSec: ElfSection, fail: (m: string) => never): { offset: number; def: MapDef }[] {
+  const sec = btf.findByName('.maps', BtfKind.Datasec) as BtfDatasec | undefined;
+  if (!sec) return fail("DATASEC '.maps' not found in BTF");
+  const out: { offset: number; def: MapDef }[] = [];
+  for (const vi of sec.vars) {
+    const v = btf.type(vi.type);
+    if (v.kind !== BtfKind.Var) fail(`.maps entry ${vi.type} is ${v.kind}, not a VAR`);
+    const mapName = v.name;
+    if (mapName === '') fail('a map in .maps has no name');
+    if ((v as BtfVar).linkage !== BtfVarLinkage.GlobalAllocated) fail(`map '${mapName}': unsupported linkage ${(v as BtfVar).linkage} (maps must be global, not static or extern)`);
+    if (vi.offset + vi.size > mapsSec.size) fail(`map '${mapName}': BTF says it runs past the .maps section`);
+    const def = btf.resolve((v as BtfVar).type);
+    if (def.kind !== BtfKind.Struct) fail(`map '${mapName}': definition is not a struct`);
+    const m: MapDef = {
+      name: mapName, type: 0, keySize: 0, valueSize: 0, maxEntries: 0, flags: 0, numaNode: 0, pinning: 0, locks: [],
+      internal: false, btfKeyTypeId: 0, btfValueTypeId: 0,
+    };
+    const intField = (member: { name: string; type: number }): number => {
+      const p = btf.resolve(member.type);
+      if (p.kind !== BtfKind.Ptr) return fail(`map '${mapName}': attr '${member.name}': expected a pointer to an array`);
+      const arr = btf.type((p as { type: number }).type);
+      if (arr.kind !== BtfKind.Array) return fail(`map '${mapName}': attr '${member.name}': expected a pointer to an array`);
+      return (arr as { nelems: number }).nelems;
+    };
+    const typeField = (member: { name: string; type: number }): { size: number; id: number } => {
+      const p = btf.type(member.type);
+      if (p.kind !== BtfKind.Ptr) return fail(`map '${mapName}': ${member.name} spec is not a pointer`);
+      const id = (p as { type: number }).type;
+      return { size: btf.sizeOf(id), id };
+    };
+    const setSize = (field: 'keySize' | 'valueSize', size: number): void => {
+      if (m[field] !== 0 && m[field] !== size) fail(`map '${mapName}': conflicting ${field === 'keySize' ? 'key' : 'value'} size ${m[field]} != ${size}`);
+      m[field] = size;
+    };
+    const members = (def as BtfComposite).members;
+    members.forEach((member, i) => {
+      switch (member.name) {
+        case 'type': m.type = intField(member); break;
+        case 'max_entries': m.maxEntries = intField(member); break;
+        case 'map_flags': m.flags = intField(member); break;
+        case 'numa_node': m.numaNode = intField(member); break;
+        case 'key_size': setSize('keySize', intField(member)); break;
+        case 'value_size': setSize('valueSize', intField(member)); break;
+        case 'key': { const t = typeField(member); setSize('keySize', t.size); m.btfKeyTypeId = t.id; break; }
+        case 'value': { const t = typeField(member); setSize('valueSize', t.size); m.btfValueTypeId = t.id; break; }
+        case 'pinning': {
+          const p = intField(member);
+          if (p !== 0 && p !== 1) fail(`map '${mapName}': invalid pinning value ${p}`);
+          m.pinning = p;
+          break;
+        }
+        case 'values':
+          // Map-in-map / prog array: the value is a 4-byte fd or id; the inner definition is not parsed.
+          if (i !== members.length - 1) fail(`map '${mapName}': 'values' member should be last`);
+          setSize('valueSize', 4);
+          break;
+        default:
+          // parse_btf_map_def (strict mode, libbpf's default) refuses unknown attributes.
+          if (member.name !== 'map_extra') fail(`map '${mapName}': unknown attribute '${member.name}'`);
+      }
+    });
+    if (m.btfValueTypeId !== 0) m.locks = btf.findLocks(m.btfValueTypeId);
+    out.push({ offset: vi.offset, def: m });
+  }
+  return out;
+}
+
+/**
+ * libbpf src/libbpf.c bpf_object__init_internal_map: a one-element ARRAY whose value is the section.
+ * .rodata is BPF_F_RDONLY_PROG (and frozen after load); any non-static variable in the section's DATASEC
+ * makes it BPF_F_MMAPABLE (map_is_mmapable), found by name (map_fill_btf_type_info).
+ */
+function globalDataMap(objName: string, s: ElfSection, kind: 'data' | 'rodata' | 'bss', btf: Btf | undefined): MapDef {
+  const datasec = btf?.findByName(s.name, BtfKind.Datasec) as BtfDatasec | undefined;
+  const mmapable = datasec?.vars.some((v) => {
+    const t = btf!.type(v.type);
+    return t.kind === BtfKind.Var && (t as BtfVar).linkage !== BtfVarLinkage.Static;
+  }) ?? false;
+  const valueType = datasec?.id ?? 0;
+  return {
+    name: internalMapName(objName, s.name),
+    type: MapType.Array,
+    keySize: 4,
+    valueSize: s.size,
+    maxEntries: 1,
+    flags: (kind === 'rodata' ? MapFlags.RdonlyProg : 0) | (mmapable ? MapFlags.Mmapable : 0),
+    numaNode: 0,
+    pinning: 0,
+    locks: valueType !== 0 ? btf!.findLocks(valueType) : [],
+    internal: true,
+    initial: kind === 'bss' ? new Uint8Array(s.size) : s.data.slice(),
+    ...(kind === 'rodata' ? { readonly: true } : {}),
+    btfKeyTypeId: 0,
+    btfValueTypeId: valueType,
+  };
+}

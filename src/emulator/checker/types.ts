@@ -1,0 +1,38 @@
+// What the checker's rule families share: the program to check, the maps it names, and a refusal.
+import type { Reloc } from '../../elf/spec.js';
+import type { Insn } from '../../uapi/isa.js';
+
+/** A map as the checker sees it (an object's map definition, or a raw program's map by index). */
+export interface CheckedMap {
+  name: string;
+  type: number;
+  keySize: number;
+  valueSize: number;
+  flags: number;
+  /** The map was created with BTF for its value (lock fields need it). */
+  hasBtf: boolean;
+  /** bpf_spin_lock / bpf_res_spin_lock fields of the value. */
+  locks: readonly { kind: 'spin' | 'res'; offset: number }[];
+}
+
+/** One program to check: its instructions before linking (map references still symbolic). */
+export interface CheckInput {
+  name: string;
+  /** enum bpf_prog_type */
+  type: number;
+  insns: readonly Insn[];
+  /** Object programs: map/kfunc/extern relocations by instruction. Raw programs: none. */
+  relocs: readonly Reloc[];
+  /** Subprogram entries when known (object programs, from BTF func_info); raw programs: []. */
+  functions: readonly { name: string; start: number; global: boolean }[];
+  /** Resolves an ld_imm64 map reference: by name (object relocation) or by index (BPF_PSEUDO_MAP_IDX*). */
+  mapOf(ref: { name?: string; index?: number }): CheckedMap | undefined;
+  /** The kernel version whose words and errnos a refusal takes ('6.1'); default 6.18, the checker's own. */
+  kernelVersion?: string;
+}
+
+/** A refusal: the verifier's log (its last line is the reason) and the errno BPF_PROG_LOAD returns. */
+export interface CheckFailure {
+  errno: number;
+  log: string;
+}

@@ -1,0 +1,66 @@
+// One emulated CPU (cpus.ts): links the programs it is asked to run to its own views of the shared maps,
+// runs them with this CPU's number, random stream and held-locks row, and posts each outcome back.
+import { parentPort, workerData } from 'node:worker_threads';
+import type { TestRunArgs } from '../../seam/engine.js';
+import { CpuLocks } from './spin-locks.js';
+import type { RunReply, RunRequest, WorkerConfig } from './cpus.js';
+import { linkProgram } from '../link.js';
+import { attachMap, type ProgramMap } from '../maps/program-map.js';
+import { xorshift32, type HelperContext } from '../programs/helpers.js';
+import { runTest, type LinkedProgram, type RunContext } from '../programs/test-run.js';
+
+const config = workerData as WorkerConfig;
+const locks = new CpuLocks(config.heldLocks, config.cpu, config.resLockTimeoutNs);
+// Each CPU its own stream, as the kernel's per-CPU prandom state.
+let random = (config.seed ^ Math.imul(config.cpu + 1, 0x9e3779b9)) >>> 0 || 1;
+const trace: string[] = [];
+const helpers: HelperContext & RunContext = {
+  execution: config.execution,
+  cpu: config.cpu,
+  task: config.task,
+  random: () => (random = xorshift32(random)),
+  trace: (line) => trace.push(line),
+  locks,
+};
+const programs = new Map<number, LinkedProgram>();
+
+function linked(request: RunRequest): LinkedProgram | string {
+  const known = programs.get(request.key);
+  if (known) return known;
+  const source = request.source;
+  if (!source) return `program #${request.key} was never sent to this CPU`;
+  const maps = source.maps.map((m) => ({ ...m, map: attachMap(m.map) }));
+  const byName = new Map<string, ProgramMap>();
+  const byIndex = new Map<number, ProgramMap>();
+  for (const m of maps) {
+    if (m.name !== undefined) byName.set(m.name, m.map);
+    if (m.index !== undefined) byIndex.set(m.index, m.map);
+  }
+  const program = linkProgram({ ...source, maps }, (ref) => (ref.name !== undefined ? byName.get(ref.name) : byIndex.get(ref.index!)));
+  if (!('exec' in program)) return `program '${source.name}' did not link: ${program.detail ?? program.errno}`;
+  programs.set(request.key, program);
+  return program;
+}
+
+parentPort!.on('message', (message: RunRequest | { op: 'forget'; key: number }) => {
+  if (message.op === 'forget') {
+    programs.delete(message.key);
+    return;
+  }
+  const { args, cancel } = message;
+  const a: TestRunArgs = {
+    data: args.data, ctx: args.ctx, repeat: args.repeat, cpu: args.cpu, flags: args.flags, out: new Uint32Array(4),
+    dataOut: args.dataOutLength >= 0 ? new Uint8Array(args.dataOutLength) : null,
+    ctxOut: args.ctxOutLength >= 0 ? new Uint8Array(args.ctxOutLength) : null,
+  };
+  let reply: RunReply;
+  try {
+    const program = linked(message);
+    if (typeof program === 'string') throw new Error(program);
+    const outcome = runTest(program, helpers, locks, a, () => Atomics.load(cancel, 0) !== 0);
+    reply = { ...outcome, out: a.out, dataOut: a.dataOut, ctxOut: a.ctxOut, trace: trace.splice(0) };
+  } catch (e) {
+    reply = { rc: 0, r0: 0n, out: a.out, dataOut: null, ctxOut: null, trace: trace.splice(0), error: (e as Error).message };
+  }
+  parentPort!.postMessage(reply);
+});

@@ -1,0 +1,103 @@
+// BPF_MAP_CREATE's checks for the six emulated types, in the kernel's order (kernel/bpf/syscall.c
+// map_create, then hashtab.c htab_map_alloc_check/htab_map_alloc or arraymap.c array_map_alloc_check,
+// then the name, then map_check_btf for lock-bearing values).
+import { BPF_OBJ_NAME_LEN, MapFlags, MapType, isArrayType, isHashType, isLru, isPerCpu } from '../../uapi/bpf.js';
+import type { MapAttrs } from '../../seam/engine.js';
+import { roundUp8 } from '../../seam/map-layout.js';
+import { lockRuleViolation } from '../../seam/lock-placement.js';
+import { E2BIG, EACCES, EINVAL, ENOTSUPP, EOPNOTSUPP } from '../../uapi/errno.js';
+import { lockInWrongMapErrno } from '../kernel-version.js';
+
+const ACCESS_MASK = MapFlags.Rdonly | MapFlags.Wronly | MapFlags.RdonlyProg | MapFlags.WronlyProg;
+// hashtab.c HTAB_CREATE_FLAG_MASK, arraymap.c ARRAY_CREATE_FLAG_MASK
+const HTAB_FLAGS = MapFlags.NoPrealloc | MapFlags.NoCommonLru | MapFlags.NumaNode | ACCESS_MASK | MapFlags.ZeroSeed;
+const ARRAY_FLAGS = MapFlags.NumaNode | MapFlags.Mmapable | ACCESS_MASK | MapFlags.PreserveElems | MapFlags.InnerMap;
+// include/linux/slab.h KMALLOC_MAX_SIZE on x86-64 (4 MiB), minus sizeof(struct htab_elem).
+const KMALLOC_MAX_SIZE = 1 << 22;
+const HTAB_ELEM_SIZE = 48;
+// mm/percpu: PCPU_MIN_UNIT_SIZE
+const PCPU_MIN_UNIT_SIZE = 32768;
+const NUMA_NODES = 1;
+// include/linux/numa.h NUMA_NO_NODE (-1) as the u32 bpf_attr.numa_node carries it.
+const NUMA_NO_NODE = 0xffffffff;
+
+const accessOk = (flags: number): boolean => !((flags & MapFlags.RdonlyProg) && (flags & MapFlags.WronlyProg));
+
+export interface CreatePlan {
+  /** max_entries as the kernel stores it (NO_COMMON_LRU rounds it to a multiple of the CPU count). */
+  maxEntries: number;
+  /** map_name as the kernel stores it (up to the first NUL). */
+  name: string;
+}
+
+/** 0-or-errno for the attributes, and the map's effective max_entries, as Linux `kernelVersion` answers. */
+export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18'): CreatePlan | number {
+  const { type, keySize, valueSize, flags } = attrs;
+  // BTF is loaded before the map is created: two locks or two lock kinds fail there (kernel/bpf/btf.c).
+  const lockViolation = lockRuleViolation(MapType.Hash, attrs.locks ?? []);
+  if (lockViolation) return lockViolation.errno;
+  // bpf_get_file_flag
+  if ((flags & MapFlags.Rdonly) && (flags & MapFlags.Wronly)) return EINVAL;
+  // map_create: NUMA_NO_NODE (-1) means any node; any other node must exist and be online.
+  if ((flags & MapFlags.NumaNode) && attrs.numaNode !== NUMA_NO_NODE && attrs.numaNode >= NUMA_NODES) return EINVAL;
+
+  const hash = isHashType(type);
+  const array = isArrayType(type);
+  if (!hash && !array) return EINVAL;
+  const percpu = isPerCpu(type);
+  const numa = (flags & MapFlags.NumaNode) !== 0;
+  let maxEntries = attrs.maxEntries;
+
+  if (hash) {
+    const lru = isLru(type);
+    const percpuLru = (flags & MapFlags.NoCommonLru) !== 0;
+    // htab_map_alloc_check. ZERO_SEED needs CAP_SYS_ADMIN: the emulated caller is root.
+    if ((flags & ~HTAB_FLAGS) !== 0 || !accessOk(flags)) return EINVAL;
+    if (!lru && percpuLru) return EINVAL;
+    if (lru && (flags & MapFlags.NoPrealloc)) return ENOTSUPP;
+    if (numa && (percpu || percpuLru)) return EINVAL;
+    if (maxEntries === 0 || keySize === 0 || valueSize === 0) return EINVAL;
+    if (keySize + valueSize >= KMALLOC_MAX_SIZE - HTAB_ELEM_SIZE) return E2BIG;
+    if (percpu && roundUp8(valueSize) > PCPU_MIN_UNIT_SIZE) return E2BIG;
+    // htab_map_alloc: each CPU's LRU list gets at least one element.
+    if (percpuLru) {
+      const up = Math.ceil(maxEntries / ncpu) * ncpu;
+      maxEntries = up <= 0xffffffff ? up : Math.floor(maxEntries / ncpu) * ncpu;
+    }
+    if (maxEntries > 2 ** 31) return E2BIG;
+    // n_buckets × sizeof(struct bucket) must fit in a u32.
+    if (2 ** Math.ceil(Math.log2(maxEntries)) > Math.floor(0xffffffff / 16)) return E2BIG;
+  } else {
+    // array_map_alloc_check
+    if (maxEntries === 0 || keySize !== 4 || valueSize === 0 || (flags & ~ARRAY_FLAGS) !== 0 || !accessOk(flags) || (percpu && numa)) {
+      return EINVAL;
+    }
+    if (type !== MapType.Array && (flags & (MapFlags.Mmapable | MapFlags.InnerMap))) return EINVAL;
+    if (flags & MapFlags.PreserveElems) return EINVAL;
+    if (valueSize > 0x7fffffff) return E2BIG;
+    if (percpu && roundUp8(valueSize) > PCPU_MIN_UNIT_SIZE) return E2BIG;
+  }
+
+  // bpf_obj_name_cpy: the 16-byte map_name up to its first NUL, [A-Za-z0-9_.] only, and a NUL within
+  // the 16 bytes. The name stops at a NUL: 'a\0b' is the map 'a' (the kernel's answer; createMap refuses
+  // such names before they get here).
+  const bytes = new TextEncoder().encode(attrs.name);
+  const nul = bytes.indexOf(0);
+  const end = nul < 0 ? bytes.length : nul;
+  if (end > BPF_OBJ_NAME_LEN - 1) return EINVAL;
+  for (let i = 0; i < end; i++) {
+    const c = bytes[i]!;
+    const ok = (c >= 48 && c <= 57) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 46;
+    if (!ok) return EINVAL;
+  }
+  const name = new TextDecoder().decode(bytes.subarray(0, end));
+
+  // map_check_btf
+  if (attrs.locks && attrs.locks.length > 0) {
+    if (flags & (MapFlags.RdonlyProg | MapFlags.WronlyProg)) return EACCES;
+    const placement = lockRuleViolation(type, attrs.locks);
+    // A lock in a map type that may not hold one: its errno changed in 6.2.
+    if (placement) return placement.errno === EOPNOTSUPP ? lockInWrongMapErrno(kernelVersion) : placement.errno;
+  }
+  return { maxEntries, name };
+}

@@ -1,0 +1,36 @@
+// A loaded program as the threads that run it share it: its source (what a worker CPU links again on its
+// own thread, cpus/cpus.ts), a key the CPUs cache it by, and its closed flag in shared memory.
+import type { Insn } from '../uapi/isa.js';
+import type { ProgramMap } from './maps/program-map.js';
+import { sharedInt32 } from './maps/shared.js';
+import type { ParsedProgram } from '../elf/spec.js';
+
+/** What a program is made of, kept so a worker CPU (cpus/cpus.ts) can link it again on its own thread. */
+export interface ProgramSource {
+  name: string;
+  type: number;
+  insns: Insn[];
+  relocs: ParsedProgram['relocs'];
+  functions: ParsedProgram['functions'];
+  lines: ParsedProgram['lines'];
+  /** The maps it may refer to: by name (object programs) or by index (raw programs). */
+  maps: { name?: string; index?: number; map: ProgramMap }[];
+  /** The Emulator's kernelVersion when it was loaded: the load-time rewrites follow it (linkProgram). */
+  kernelVersion: string;
+  /** The bpf_loop calls the verifier would inline, decided once at load (checker/loop-inline.ts). */
+  inlinedLoopCalls: number[];
+}
+
+/** A loaded program across threads: a key the worker CPUs cache it by, its source, its closed flag (shared). */
+export interface ProgramState {
+  key: number;
+  source: ProgramSource;
+  /** [0] becomes 1 when the program is closed: runs in flight stop between repeats with EINTR. */
+  cancel: Int32Array;
+}
+
+let nextProgramKey = 1;
+
+export function programState(source: ProgramSource): ProgramState {
+  return { key: nextProgramKey++, source, cancel: sharedInt32(1) };
+}

@@ -1,0 +1,145 @@
+import type { Syscall } from '../uapi/bpf.js';
+import { errnoCode, errnoDescription, type ErrnoCode } from '../uapi/errno.js';
+
+/**
+ * What an error is about, in the words every message uses: `map 'counts'` (`map id 7` when it has no
+ * name), `program 'xdp_count'`, `object 'x.bpf.o'`; a map or program of an object adds `of object '...'`.
+ */
+export function subjectOf(of: { map?: string; mapId?: number; program?: string; object?: string }): string {
+  const inObject = of.object === undefined ? '' : ` of object '${of.object}'`;
+  if (of.map !== undefined && (of.map !== '' || of.mapId === undefined)) return `map '${of.map}'${inObject}`;
+  if (of.mapId !== undefined) return `map id ${of.mapId}${inObject}`;
+  if (of.program !== undefined) return `program '${of.program}'${inObject}`;
+  if (of.object !== undefined) return `object '${of.object}'`;
+  throw new TypeError('subjectOf: needs a map, mapId, program or object');
+}
+
+export interface BpfErrorInfo {
+  /** What was being operated on: `map 'counts'`, `program 'xdp_count'`, a path. */
+  subject?: string;
+  /** Extra words after the errno description. */
+  detail?: string;
+  path?: string;
+  /** Batch operations: how many elements were processed before the failure. */
+  processed?: number;
+  /** The rule behind the errno, for people (src/errors/hints.ts); appended to the message. */
+  hint?: string;
+}
+
+/**
+ * A bpf() failure (or the emulator's equivalent) in the shape of Node's SystemError:
+ * `code` ('EEXIST'), `errno` (negative Linux number), `syscall` ('BPF_MAP_UPDATE_ELEM').
+ */
+export class BpfError extends Error {
+  readonly code: string;
+  readonly errno: number;
+  readonly syscall: Syscall;
+  readonly subject?: string;
+  readonly path?: string;
+  readonly processed?: number;
+  readonly hint?: string;
+
+  constructor(syscall: Syscall, errno: number, info: BpfErrorInfo = {}) {
+    const n = -Math.abs(errno);
+    const code = errnoCode(n);
+    const where = info.subject ? ` on ${info.subject}` : '';
+    const detail = info.detail ? `: ${info.detail}` : '';
+    const hint = info.hint ? ` (hint: ${info.hint})` : '';
+    super(`${syscall}${where} failed: ${code} (${errnoDescription(n)})${detail}${hint}`);
+    this.name = 'BpfError';
+    this.code = code;
+    this.errno = n;
+    this.syscall = syscall;
+    if (info.subject !== undefined) this.subject = info.subject;
+    if (info.path !== undefined) this.path = info.path;
+    if (info.processed !== undefined) this.processed = info.processed;
+    if (info.hint !== undefined) this.hint = info.hint;
+  }
+}
+
+/** A program the verifier refused; `log` holds the kernel verifier's log for that program. */
+export class BpfVerifierError extends BpfError {
+  readonly log: string;
+  readonly program: string;
+
+  constructor(program: string, errno: number, log: string, info: BpfErrorInfo = {}) {
+    super('BPF_PROG_LOAD', errno, { subject: subjectOf({ program }), detail: info.detail ?? lastMeaningfulLine(log), ...info });
+    this.name = 'BpfVerifierError';
+    this.log = log;
+    this.program = program;
+  }
+}
+
+/**
+ * The verifier ends its log with statistics ("processed N insns ..."); the reason is just above them. A
+ * reason may span lines: kernel/bpf/verifier.c check_func_call prints "global function calls are not
+ * allowed while holding a lock,\nuse static function instead", so a line ending in ',' is joined with the
+ * line after it.
+ */
+export function lastMeaningfulLine(log: string): string {
+  const lines = log.split('\n').map((l) => l.trim()).filter(Boolean);
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const l = lines[i]!;
+    if (/^(processed \d+ insns|verification time|stack depth|-- END PROG LOAD LOG --|libbpf:)/.test(l)) continue;
+    let reason = l;
+    for (let j = i - 1; j >= 0 && lines[j]!.endsWith(','); j--) reason = `${lines[j]} ${reason}`;
+    return reason;
+  }
+  return 'no verifier log';
+}
+
+export function isBpfError(e: unknown, code?: ErrnoCode | string): e is BpfError {
+  return e instanceof BpfError && (code === undefined || e.code === code);
+}
+
+/** An argument that must be a u32 (a count, flags, an id): TypeError when not an integer, RangeError out of range. */
+export function checkU32(operation: string, what: string, n: unknown): number {
+  if (typeof n !== 'number' || !Number.isInteger(n)) throw new TypeError(`${operation}: ${what} must be an integer, got ${describeValue(n)}`);
+  if (n < 0 || n > 0xffffffff) throw new RangeError(`${operation}: ${what} must fit in a u32, got ${n}`);
+  return n;
+}
+
+/** Short description of a bad argument for messages: never dumps a whole object. */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  switch (typeof value) {
+    case 'number':
+    case 'boolean':
+      return `${typeof value} ${String(value)}`;
+    case 'bigint':
+      return `bigint ${value}n`;
+    case 'string':
+      return value.length <= 20 ? `string ${JSON.stringify(value)}` : 'a string';
+    case 'object': {
+      let name: unknown;
+      try {
+        name = (value as object).constructor?.name;
+      } catch {
+        name = undefined; // a hostile getter or proxy: describe it without asking again
+      }
+      return typeof name === 'string' && name !== '' && name !== 'Object' ? `a ${name}` : 'an object';
+    }
+    default:
+      return typeof value;
+  }
+}
+
+/**
+ * Codec errors carry where in the value the fault lies (`.a.b[2]`) and the message without that path,
+ * so callers that know the operation can say "set on map 'x': value.count: u32 out of range: -1".
+ */
+export const codecFaults = new WeakMap<Error, { path: string; message: string }>();
+
+/**
+ * An error thrown while encoding `what` (key, value, keys[3], ...) for `operation`, restated with that
+ * context. TypeError and RangeError keep their class; anything else (a user codec's own error) becomes a
+ * TypeError whose cause is the original.
+ */
+export function inputError(operation: string, what: string, e: unknown): TypeError | RangeError {
+  const fault = e instanceof Error ? codecFaults.get(e) : undefined;
+  const text = fault
+    ? `${operation}: ${what}${fault.path}: ${fault.message}`
+    : `${operation}: ${what}: ${e instanceof Error ? e.message : String(e)}`;
+  return e instanceof RangeError ? new RangeError(text, { cause: e }) : new TypeError(text, { cause: e });
+}

@@ -1,0 +1,62 @@
+// Hints for the kernel errnos beginners hit, in one place: each names the rule behind the errno and where
+// the kernel applies it. A hint only adds words to a BpfError's message (and its `hint`); the errno, code
+// and syscall stay the kernel's.
+import { ETH_HLEN } from '../uapi/net.js';
+import { BPF_OBJ_NAME_LEN, isArrayType, isHashType, isLru, type Syscall } from '../uapi/bpf.js';
+import { errnoCode } from '../uapi/errno.js';
+
+export interface HintContext {
+  syscall: Syscall;
+  /** Negative errno, as engines return it. */
+  errno: number;
+  /** The map's type and size, for element operations. */
+  mapType?: number;
+  maxEntries?: number;
+  /** The map name asked for at BPF_MAP_CREATE. */
+  mapName?: string;
+  /** The bpffs path of a pin or BPF_OBJ_GET. */
+  path?: string;
+  /** BPF_PROG_TEST_RUN: the packet's length, when one was given. */
+  dataLength?: number;
+}
+
+/** kernel/bpf/syscall.c bpf_obj_name_cpy: at most BPF_OBJ_NAME_LEN - 1 characters of [A-Za-z0-9_.]. */
+const validMapName = new RegExp(`^[A-Za-z0-9_.]{0,${BPF_OBJ_NAME_LEN - 1}}$`);
+
+const element = new Set(['BPF_MAP_UPDATE_ELEM', 'BPF_MAP_UPDATE_BATCH']);
+const writes = new Set(['BPF_MAP_UPDATE_ELEM', 'BPF_MAP_DELETE_ELEM', 'BPF_MAP_UPDATE_BATCH', 'BPF_MAP_DELETE_BATCH', 'BPF_MAP_LOOKUP_AND_DELETE_ELEM', 'BPF_MAP_LOOKUP_AND_DELETE_BATCH']);
+const reads = new Set(['BPF_MAP_LOOKUP_ELEM', 'BPF_MAP_GET_NEXT_KEY', 'BPF_MAP_LOOKUP_BATCH']);
+
+/** The hint for this failure, or undefined when the errno says enough on its own. */
+export function hintFor(c: HintContext): string | undefined {
+  const code = errnoCode(c.errno);
+  const { syscall } = c;
+  if ((syscall === 'BPF_OBJ_GET' || syscall === 'BPF_OBJ_PIN') && code === 'ENOENT') {
+    return `nothing at ${c.path ?? 'that path'}${syscall === 'BPF_OBJ_PIN' ? "'s directory" : ''}: pins live on a bpf filesystem; is one mounted there? (sudo mount -t bpf bpf /sys/fs/bpf)`;
+  }
+  if (syscall === 'BPF_OBJ_PIN' && code === 'EPERM') {
+    // kernel/bpf/inode.c bpf_obj_do_pin: the parent directory must be on a bpffs.
+    return `${c.path ?? 'the path'} is not on a bpf filesystem: pin under a mounted bpffs (sudo mount -t bpf bpf /sys/fs/bpf)`;
+  }
+  if (syscall === 'BPF_MAP_CREATE' && code === 'EINVAL' && c.mapName !== undefined && !validMapName.test(c.mapName)) {
+    return `map names are at most 15 characters of [A-Za-z0-9_.] (kernel/bpf/syscall.c bpf_obj_name_cpy); '${c.mapName}' is not`;
+  }
+  if (element.has(syscall) && code === 'E2BIG' && c.mapType !== undefined) {
+    if (isArrayType(c.mapType)) return `array indexes are 0 to ${c.maxEntries === undefined ? 'max_entries' : c.maxEntries - 1} (kernel/bpf/arraymap.c array_map_update_elem)`;
+    if (isHashType(c.mapType) && !isLru(c.mapType)) {
+      return `the map is full (max_entries ${c.maxEntries ?? '?'}; kernel/bpf/hashtab.c alloc_htab_elem): delete entries, create it bigger, or use an LRU map, which evicts`;
+    }
+  }
+  if (writes.has(syscall) && code === 'EPERM') {
+    // kernel/bpf/syscall.c map_update_elem/map_delete_elem: FMODE_CAN_WRITE and bpf_map_write_active.
+    return 'the map is frozen (freeze()), or this handle was opened read-only (MapFlags.Rdonly): syscall writes are refused';
+  }
+  if (reads.has(syscall) && code === 'EPERM') return 'this handle was opened write-only (MapFlags.Wronly): syscall reads are refused';
+  if (syscall === 'BPF_MAP_DELETE_ELEM' && code === 'EINVAL' && c.mapType !== undefined && isArrayType(c.mapType)) {
+    return 'array elements always exist and cannot be deleted (kernel/bpf/arraymap.c array_map_delete_elem): set the element to zero instead';
+  }
+  if (syscall === 'BPF_PROG_TEST_RUN' && code === 'EINVAL' && c.dataLength !== undefined && c.dataLength < ETH_HLEN) {
+    return `the packet is ${c.dataLength} bytes; skb programs (tc, socket filters, cgroup_skb) need at least an Ethernet header, ${ETH_HLEN} bytes (net/bpf/test_run.c bpf_prog_test_run_skb)`;
+  }
+  return undefined;
+}

@@ -1,0 +1,98 @@
+// What the running kernel supports, asked of the kernel itself and cached per process. Off Linux, or
+// where bpf() is not permitted, every probe answers false (kernelRelease still answers).
+import { existsSync, readFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { mapTypeByName, type MapTypeName } from '../uapi/bpf.js';
+import { BtfKind, decodeBtf } from '../btf/decode.js';
+import { getKernelEngine, kernelUnavailableReasons } from './engine.js';
+import { loadAddon } from './binding.js';
+import { ProgramType } from '../uapi/program-type.js';
+
+const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
+const cache = new Map<string, boolean>();
+let vmlinuxFuncs: Set<string> | undefined;
+
+function cached(key: string, probe: () => boolean): boolean {
+  let v = cache.get(key);
+  if (v === undefined) cache.set(key, (v = probe()));
+  return v;
+}
+
+const kernelUsable = (): boolean => kernelUnavailableReasons().length === 0;
+
+/** '6.12.117+deb12-amd64' → [6, 12, 117]; a missing part is 0. */
+function parseKernelVersion(text: string): [number, number, number] {
+  const m = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(text);
+  if (!m) throw new RangeError(`features: '${text}' is not a kernel version (MAJOR.MINOR[.PATCH])`);
+  return [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)];
+}
+
+export const features = {
+  /** uname -r */
+  kernelRelease(): string {
+    return release();
+  },
+
+  /**
+   * The running kernel's version, [major, minor, patch], parsed from uname -r (6.1.0-57-amd64 → [6, 1, 0]).
+   * For behaviour that changed between versions without a probe to ask (an errno, a verifier message).
+   */
+  kernelVersion(): readonly [number, number, number] {
+    return parseKernelVersion(release());
+  },
+
+  /** The running kernel is at least `version` ('6.12', '6.1.90'). */
+  kernelAtLeast(version: string): boolean {
+    const want = parseKernelVersion(version);
+    const have = features.kernelVersion();
+    for (let i = 0; i < 3; i++) if (have[i] !== want[i]) return have[i]! > want[i]!;
+    return true;
+  },
+
+  /**
+   * The running kernel's 'MAJOR.MINOR', the form `new Emulator({ kernelVersion })` takes: an emulator built
+   * with it answers where versions differ as this kernel does (src/emulator/kernel-version.ts).
+   */
+  emulatorKernelVersion(): string {
+    const [major, minor] = features.kernelVersion();
+    return `${major}.${minor}`;
+  },
+
+  /** The kernel has BTF for itself (needed for kfuncs such as bpf_res_spin_lock). */
+  btf(): boolean {
+    return process.platform === 'linux' && existsSync(VMLINUX_BTF);
+  },
+
+  /** A map of this type can be created (a 1-entry map is created and closed). */
+  mapType(type: MapTypeName | number): boolean {
+    const id = typeof type === 'number' ? type : mapTypeByName[type];
+    if (id === undefined) throw new TypeError(`unknown map type '${String(type)}'`);
+    return cached(`map:${id}`, () => {
+      if (!kernelUsable()) return false;
+      const h = getKernelEngine().createMap({ type: id, keySize: 4, valueSize: 8, maxEntries: 1, flags: 0, name: '', numaNode: 0 });
+      if (typeof h === 'number') return false;
+      h.close();
+      return true;
+    });
+  },
+
+  /** A program of this type loads (libbpf_probe_bpf_prog_type). */
+  programType(type: keyof typeof ProgramType | number): boolean {
+    const id = typeof type === 'number' ? type : ProgramType[type];
+    if (id === undefined) throw new TypeError(`unknown program type '${String(type)}'`);
+    return cached(`prog:${id}`, () => {
+      const addon = loadAddon();
+      if (!kernelUsable() || addon instanceof Error) return false;
+      return addon.probeProgramType(id) === 1;
+    });
+  },
+
+  /** The kernel's BTF has a function of this name (kfuncs are listed there). */
+  kfunc(name: string): boolean {
+    if (!features.btf()) return false;
+    if (!vmlinuxFuncs) {
+      vmlinuxFuncs = new Set(decodeBtf(readFileSync(VMLINUX_BTF)).filter((t) => t.kind === BtfKind.Func).map((t) => t.name));
+    }
+    return vmlinuxFuncs.has(name);
+  },
+};

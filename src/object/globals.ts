@@ -1,0 +1,89 @@
+// Global variables of a BPF object by their C names: the object's BTF DATASECs (.data, .bss, .rodata,
+// .data.<name>) say where each variable lives in which libbpf-internal array map, and what type it has.
+import { readFileSync } from 'node:fs';
+import type { Codec } from '../codec/types.js';
+import { codecFromBtf } from '../btf/codecs.js';
+import { BtfKind, BtfVarLinkage, parseBtf, type BtfComposite, type BtfDatasec, type BtfRef, type BtfVar } from '../btf/types.js';
+import { readElf } from '../elf/reader.js';
+import { fixupDatasecs } from '../elf/object.js';
+import { subjectOf } from '../errors/errors.js';
+
+export interface GlobalVariable {
+  name: string;
+  /** The ELF section ('.bss', '.data', '.rodata', '.data.custom'). */
+  section: string;
+  /** The object's internal map that holds the section (libbpf names it '<obj>.bss', or '.data.custom'). */
+  map: string;
+  offset: number;
+  size: number;
+  /** Its codec, or why there is none (a union, a bitfield, ...). */
+  codec: Codec<unknown> | Error;
+}
+
+/**
+ * The object's global variables (non-static ones, as bpftool's skeleton exposes them), each placed in the
+ * internal map of its section. `internalMaps` are the object's internal map names.
+ */
+export function globalVariables(path: string, internalMaps: readonly string[]): GlobalVariable[] {
+  const elf = readElf(new Uint8Array(readFileSync(path)), path);
+  const btfSection = elf.sectionByName('.BTF');
+  if (!btfSection) return [];
+  const btf = parseBtf(btfSection.data);
+  // Variable offsets as libbpf places them (clang leaves them zero; the ELF symbols have them).
+  fixupDatasecs(btf, elf, (m) => {
+    throw new TypeError(`${path}: ${m}`);
+  });
+  const out: GlobalVariable[] = [];
+  for (const t of btf.types) {
+    if (t.kind !== BtfKind.Datasec) continue;
+    const sec = t as BtfDatasec;
+    const map = mapOfSection(sec.name, internalMaps);
+    if (map === undefined) continue; // .kconfig, .ksyms, .maps: no data map
+    for (const v of sec.vars) {
+      const variable = btf.type(v.type) as BtfVar;
+      if (variable.kind !== BtfKind.Var || variable.linkage === BtfVarLinkage.Static) continue;
+      let codec: Codec<unknown> | Error;
+      try {
+        codec = codecFromBtf(btf, variable.type, variable.name);
+        if (codec.size !== v.size) codec = new TypeError(`${variable.name}: BTF says ${v.size} bytes, its type ${codec.size}`);
+      } catch (e) {
+        codec = e instanceof Error ? e : new TypeError(String(e));
+      }
+      out.push({ name: variable.name, section: sec.name, map, offset: v.offset, size: v.size, codec });
+    }
+  }
+  return out;
+}
+
+/**
+ * libbpf names a section's map '<object name>.<section>' for .data/.bss/.rodata (bpf_object__init_internal_map)
+ * and by the section itself for '.data.<name>'/'.rodata.<name>'; the longest matching suffix wins.
+ */
+function mapOfSection(section: string, maps: readonly string[]): string | undefined {
+  return maps.filter((m) => m === section || m.endsWith(section)).sort((a, b) => a.length - b.length)[0];
+}
+
+/**
+ * The key and value codecs of a BTF-defined map (`struct { __uint(type, ...); __type(key, K); __type(value, V); } name
+ * SEC(".maps")`): libbpf's `.maps` DATASEC holds one variable per map, a struct whose `key`/`value` members
+ * point to the key and value types (libbpf.c parse_btf_map_def).
+ */
+export function mapCodecsFromBtf(path: string, mapName: string): { key: Codec<unknown>; value: Codec<unknown> } {
+  const elf = readElf(new Uint8Array(readFileSync(path)), path);
+  const btfSection = elf.sectionByName('.BTF');
+  if (!btfSection) throw new TypeError(`${subjectOf({ map: mapName })}: ${subjectOf({ object: path })} has no BTF (compile with clang -g): pass { key, value } codecs`);
+  const btf = parseBtf(btfSection.data);
+  const maps = btf.findByName('.maps', BtfKind.Datasec) as BtfDatasec | undefined;
+  const variable = maps?.vars.map((v) => btf.type(v.type) as BtfVar).find((v) => v.kind === BtfKind.Var && v.name === mapName);
+  if (!variable) throw new TypeError(`${subjectOf({ map: mapName, object: path })} is not a BTF-defined map (global data has obj.globals): pass { key, value } codecs`);
+  const def = btf.resolve(variable.type) as BtfComposite;
+  const member = (name: 'key' | 'value'): Codec<unknown> => {
+    const m = def.members?.find((x) => x.name === name);
+    const ptr = m && btf.type(m.type);
+    if (!ptr || ptr.kind !== BtfKind.Ptr) {
+      throw new TypeError(`${subjectOf({ map: mapName, object: path })} gives no ${name} type (use __type(${name}, T), not __uint(${name}_size, N)): pass { key, value } codecs`);
+    }
+    return codecFromBtf(btf, (ptr as BtfRef).type, `map '${mapName}' ${name}`);
+  };
+  return { key: member('key'), value: member('value') };
+}

@@ -1,0 +1,282 @@
+// BPF objects (an ELF of programs and maps, built by clang) on any engine through the object seam
+// (src/seam/engine.ts ObjectHandle): the load pipeline of openObject() (checks, program choice, map reuse, lock
+// placement, load) and BpfObject, which hands out typed maps (BpfMap), programs (src/object/program.ts) and globals.
+import { statSync } from 'node:fs';
+import type { Codec } from '../codec/types.js';
+import { mapTypeName, type BpfCommand } from '../uapi/bpf.js';
+import { isObjectFailure, type Engine, type ObjectHandle, type ObjectMapSpec, type ProgramSpec } from '../seam/engine.js';
+import { resolveEngine, unsupportedOn, type EngineOption } from '../engine-select.js';
+import { EBADF, EINVAL, EISDIR, ENOENT, ENOEXEC, errnoOfCode } from '../uapi/errno.js';
+import { BpfError, subjectOf } from '../errors/errors.js';
+import { bytes, decodeFromBytes, encodeToBytes, u32 } from '../codec/codec.js';
+import { codecDifference } from '../codec/compare.js';
+import { globalVariables, mapCodecsFromBtf } from './globals.js';
+import { lockRuleViolation } from '../seam/lock-placement.js';
+import { BpfMap, PerCpuMap, wrapMapHandle, type MapByPerCpu } from '../map/map.js';
+import { failureError } from './failure.js';
+import { BpfProgram } from './program.js';
+import { programTypeName } from '../uapi/program-type.js';
+
+export interface OpenObjectOptions {
+  engine?: EngineOption;
+  /**
+   * The programs to load, by name (libbpf bpf_program__set_autoload). Default: every program except those
+   * in SEC("?...") sections.
+   */
+  programs?: readonly string[];
+  /**
+   * Maps of the object to replace by maps you already have (libbpf bpf_map__reuse_fd): the programs then
+   * read and write your map, and the object creates no map of that name.
+   */
+  maps?: Readonly<Record<string, BpfMap<any, any>>>;
+}
+
+/** A map of the object, as created (or reused) at load. */
+export interface ObjectMapInfo extends ObjectMapSpec {
+  typeName: string;
+}
+
+export interface ObjectProgramInfo extends ProgramSpec {
+  typeName: string;
+  /** False for a program that was not loaded (SEC("?...") or `programs` left it out). */
+  loaded: boolean;
+}
+
+/**
+ * Opens a BPF ELF object and loads it: maps are created (or reused, see `options.maps`), programs
+ * verified. A verifier rejection throws BpfVerifierError with the program's log; anything else that fails
+ * throws BpfError. Close the object (or `using` it) to unload.
+ */
+export function openObject(path: string, options: OpenObjectOptions = {}): BpfObject {
+  if (typeof path !== 'string' || path === '') throw new TypeError(`openObject: path must be a non-empty string, got ${typeof path === 'string' ? "''" : typeof path}`);
+  if (options === null || typeof options !== 'object') throw new TypeError('openObject: options must be an object');
+  const { maps = {}, programs } = options;
+  if (maps === null || typeof maps !== 'object') throw new TypeError('openObject: options.maps must be an object of BpfMaps by name');
+  if (programs !== undefined && (!Array.isArray(programs) || programs.some((p) => typeof p !== 'string'))) {
+    throw new TypeError('openObject: options.programs must be an array of program names');
+  }
+  const engine = resolveEngine(options.engine);
+  const subject = subjectOf({ object: path });
+  if (!engine.openObject) throw unsupportedOn(engine, 'does not run BPF programs', { syscall: 'bpf_object__open', subject, path });
+  checkObjectFile(path, subject);
+
+  const handle = engine.openObject(path);
+  if (isObjectFailure(handle)) throw failureError(handle, path, engine);
+  try {
+    const specs = handle.programs();
+    if (specs.length === 0) throw new BpfError('bpf_object__open', EINVAL, { subject, path, detail: 'the object holds no BPF programs' });
+    if (programs !== undefined) choosePrograms(handle, specs, programs, path);
+    reuseMaps(handle, maps, path);
+    const mapInfos = handle.maps().map((m) => ({ ...m, typeName: mapTypeName(m.type) }));
+    for (const m of mapInfos) checkLockPlacement(m, path);
+    const failure = handle.load();
+    if (failure) throw failureError(failure, path, engine);
+    const loaded = new Set(programs ?? specs.filter((p) => p.autoload).map((p) => p.name));
+    const programInfos = handle.programs().map((p) => ({ ...p, typeName: programTypeName(p.type), loaded: loaded.has(p.name) }));
+    return new BpfObject(path, handle, engine, mapInfos, programInfos);
+  } catch (e) {
+    handle.close();
+    throw e;
+  }
+}
+
+/**
+ * libbpf 1.1 leaks the fd it opened when the file is not an ELF it can read (a directory, say): only
+ * regular files reach an engine. The errno is what open(2)/read(2) would say.
+ */
+function checkObjectFile(path: string, subject: string): void {
+  let st;
+  try {
+    st = statSync(path);
+  } catch (e) {
+    throw new BpfError('bpf_object__open', errnoOfCode((e as NodeJS.ErrnoException).code) ?? ENOENT, { subject, path });
+  }
+  if (st.isDirectory()) throw new BpfError('bpf_object__open', EISDIR, { subject, path, detail: 'a directory is not a BPF object file' });
+  if (!st.isFile()) throw new BpfError('bpf_object__open', ENOEXEC, { subject, path, detail: 'not a regular file' });
+}
+
+function choosePrograms(handle: ObjectHandle, specs: readonly ProgramSpec[], wanted: readonly string[], path: string): void {
+  const names = new Set(specs.map((p) => p.name));
+  for (const name of wanted) {
+    if (!names.has(name)) throw new RangeError(`openObject: ${subjectOf({ object: path })} has no program named '${name}' (it has: ${[...names].join(', ')})`);
+  }
+  for (const p of specs) {
+    const failure = handle.setAutoload(p.name, wanted.includes(p.name));
+    if (failure) throw failureError(failure, path);
+  }
+}
+
+function reuseMaps(handle: ObjectHandle, maps: Readonly<Record<string, BpfMap<any, any>>>, path: string): void {
+  const names = new Set(handle.maps().map((m) => m.name));
+  for (const [name, map] of Object.entries(maps)) {
+    if (!(map instanceof BpfMap)) throw new TypeError(`openObject: options.maps.${name} must be a BpfMap`);
+    if (!names.has(name)) throw new RangeError(`openObject: ${subjectOf({ object: path })} has no map named '${name}' (it has: ${[...names].join(', ') || 'none'})`);
+    const failure = handle.reuseMap(name, map.handle);
+    if (failure) throw failureError(failure, path);
+  }
+}
+
+/**
+ * The kernel refuses a lock-bearing value in LRU and per-CPU maps (EOPNOTSUPP at BPF_MAP_CREATE); libbpf
+ * then retries without BTF, and the verifier reports the misleading "map ... has to have BTF in order to
+ * use bpf_spin_lock". Read from the object's BTF, the rule is checked here before anything is created.
+ */
+function checkLockPlacement(m: ObjectMapInfo, path: string): void {
+  if (m.lock === undefined) return;
+  const violation = lockRuleViolation(m.type, [{ kind: m.lock, offset: 0 }]);
+  if (violation) throw new BpfError('BPF_MAP_CREATE', violation.errno, { subject: subjectOf({ map: m.name, object: path }), path, detail: violation.rule });
+}
+
+export class BpfObject {
+  readonly path: string;
+  /** The object's maps by name (including libbpf-internal .data/.bss/.rodata maps). */
+  readonly maps: Readonly<Record<string, ObjectMapInfo>>;
+  /** The object's programs by name (also those not loaded: see `loaded`). */
+  readonly programs: Readonly<Record<string, ObjectProgramInfo>>;
+  readonly engine: Engine;
+  readonly #handle: ObjectHandle;
+  readonly #programs = new Map<string, BpfProgram>();
+  #globals: Record<string, unknown> | undefined;
+  readonly #globalMaps = new Map<string, BpfMap<number, Uint8Array>>();
+
+  /** Use openObject(). */
+  constructor(path: string, handle: ObjectHandle, engine: Engine, maps: ObjectMapInfo[], programs: ObjectProgramInfo[]) {
+    this.path = path;
+    this.#handle = handle;
+    this.engine = engine;
+    this.maps = Object.freeze(Object.fromEntries(maps.map((m) => [m.name, Object.freeze(m)])));
+    this.programs = Object.freeze(Object.fromEntries(programs.map((p) => [p.name, Object.freeze(p)])));
+  }
+
+  get closed(): boolean {
+    return this.#handle.closed;
+  }
+
+  /**
+   * A typed handle on one of the object's maps, checked against the map's real sizes. It holds its own
+   * reference (on the kernel, a dup of the fd), so it stays usable after the object is closed; close it
+   * separately.
+   */
+  map<K, V, P extends boolean | undefined = undefined>(name: string, codecs: { key: Codec<K>; value: Codec<V>; perCpu?: P }): MapByPerCpu<P, K, V>;
+  /**
+   * Without codecs, they come from the object's BTF (the map's `__type(key, ...)`/`__type(value, ...)`):
+   * structs by field name, ints by size and signedness, arrays, the lock structs; what has no codec (a
+   * union, a bitfield) is a TypeError naming it. The values' static type is then `unknown`.
+   */
+  map<P extends boolean | undefined = undefined>(name: string, options?: { perCpu?: P }): MapByPerCpu<P, unknown, unknown>;
+  map<K, V>(name: string, codecs: { key?: Codec<K>; value?: Codec<V>; perCpu?: boolean } = {}): BpfMap<K, V> | PerCpuMap<K, V> {
+    this.#checkOpen('BPF_OBJ_GET_INFO_BY_FD');
+    if (typeof name !== 'string') throw new TypeError(`map() of ${subjectOf({ object: this.path })}: name must be a string`);
+    if (!Object.hasOwn(this.maps, name)) throw new RangeError(`${subjectOf({ object: this.path })} has no map named '${name}' (it has: ${Object.keys(this.maps).join(', ')})`);
+    if (codecs === null || typeof codecs !== 'object') throw new TypeError(`map() of ${subjectOf({ object: this.path })}: the second argument must be { key, value } codecs or { perCpu }`);
+    const { perCpu } = codecs;
+    if ((codecs.key === undefined) !== (codecs.value === undefined)) throw new TypeError(`map() of ${subjectOf({ object: this.path })} needs both { key, value } codecs, or neither (then they come from BTF)`);
+    const given = codecs.key !== undefined && codecs.value !== undefined;
+    const { key, value } = given ? { key: codecs.key!, value: codecs.value! } : (mapCodecsFromBtf(this.path, name) as { key: Codec<K>; value: Codec<V> });
+    if (given) this.#checkAgainstBtf(name, key, value);
+    if (perCpu !== undefined && typeof perCpu !== 'boolean') throw new TypeError(`map() of ${subjectOf({ object: this.path })}: perCpu must be a boolean, got ${typeof perCpu}`);
+    const handle = this.#handle.mapHandle(name);
+    if (typeof handle === 'number') throw new BpfError('BPF_OBJ_GET_INFO_BY_FD', handle, { subject: subjectOf({ map: name, object: this.path }) });
+    return wrapMapHandle(handle, this.engine, key, value, perCpu);
+  }
+
+  /**
+   * Codecs checked field by field against the map's BTF (names, offsets, sizes, kinds), so two same-size
+   * fields swapped are a TypeError naming them instead of wrong values. A map whose BTF has no codec of its
+   * own (no BTF, a union, a bitfield) is checked by size only, where the handle is made.
+   */
+  #checkAgainstBtf(name: string, key: Codec<unknown>, value: Codec<unknown>): void {
+    let btf: { key: Codec<unknown>; value: Codec<unknown> };
+    try {
+      btf = mapCodecsFromBtf(this.path, name);
+    } catch {
+      return;
+    }
+    const difference = codecDifference(btf.key, key, 'key') ?? codecDifference(btf.value, value, 'value');
+    if (difference) throw new TypeError(`${subjectOf({ map: name, object: this.path })}: the codecs do not match the map's BTF: ${difference}`);
+  }
+
+  /** One of the object's loaded programs (valid while the object is open). */
+  program(name: string): BpfProgram {
+    this.#checkOpen('BPF_PROG_TEST_RUN');
+    if (typeof name !== 'string') throw new TypeError(`program() of ${subjectOf({ object: this.path })}: name must be a string`);
+    const info = Object.hasOwn(this.programs, name) ? this.programs[name] : undefined;
+    if (!info) throw new RangeError(`${subjectOf({ object: this.path })} has no program named '${name}' (it has: ${Object.keys(this.programs).join(', ')})`);
+    if (!info.loaded) {
+      throw new BpfError('BPF_PROG_TEST_RUN', ENOENT, { subject: subjectOf({ program: name, object: this.path }), detail: 'the program was not loaded (SEC("?...") or left out of options.programs)' });
+    }
+    let prog = this.#programs.get(name);
+    if (!prog) {
+      const handle = this.#handle.program(name);
+      if (typeof handle === 'number') throw new BpfError('BPF_PROG_TEST_RUN', handle, { subject: subjectOf({ program: name, object: this.path }) });
+      prog = new BpfProgram(handle, this.engine, info.section, () => this.#handle.closed);
+      this.#programs.set(name, prog);
+    }
+    return prog;
+  }
+
+  /**
+   * The object's global variables by their C names (`.data`, `.bss`, `.rodata`, `.data.<name>`, typed from
+   * the BTF DATASECs): reading one looks its section's map up, assigning one writes it back (a `.rodata`
+   * variable is frozen after load: EPERM). What a program changed is read live. A variable whose type has no
+   * codec (a union, a bitfield) throws a TypeError naming it when used.
+   */
+  get globals(): Record<string, unknown> {
+    this.#checkOpen('BPF_MAP_LOOKUP_ELEM');
+    if (this.#globals) return this.#globals;
+    const internal = Object.values(this.maps).filter((m) => m.internal).map((m) => m.name);
+    const globals: Record<string, unknown> = Object.create(null);
+    for (const v of globalVariables(this.path, internal)) {
+      const codec = () => {
+        if (v.codec instanceof Error) throw v.codec;
+        return v.codec;
+      };
+      Object.defineProperty(globals, v.name, {
+        enumerable: true,
+        get: () => decodeFromBytes(codec(), this.#sectionBytes(v.map).subarray(v.offset, v.offset + v.size)),
+        set: (value: unknown) => {
+          const encoded = encodeToBytes(codec(), value);
+          const section = this.#sectionBytes(v.map);
+          section.set(encoded, v.offset);
+          this.#globalMap(v.map).set(0, section);
+        },
+      });
+    }
+    return (this.#globals = Object.freeze(globals));
+  }
+
+  #globalMap(name: string): BpfMap<number, Uint8Array> {
+    let m = this.#globalMaps.get(name);
+    if (!m) {
+      this.#checkOpen('BPF_MAP_LOOKUP_ELEM');
+      m = this.map(name, { key: u32, value: bytes(this.maps[name]!.valueSize), perCpu: false });
+      this.#globalMaps.set(name, m);
+    }
+    return m;
+  }
+
+  #sectionBytes(name: string): Uint8Array {
+    this.#checkOpen('BPF_MAP_LOOKUP_ELEM');
+    const value = this.#globalMap(name).get(0);
+    if (value === undefined) throw new BpfError('BPF_MAP_LOOKUP_ELEM', ENOENT, { subject: subjectOf({ map: name, object: this.path }) });
+    return value;
+  }
+
+  /**
+   * Unloads the object: its programs and the maps nobody else holds. Runs in flight (runAsync) are
+   * interrupted first and reject with EINTR. Idempotent.
+   */
+  close(): void {
+    for (const m of this.#globalMaps.values()) m.close();
+    this.#globalMaps.clear();
+    this.#handle.close();
+  }
+
+  [Symbol.dispose](): void {
+    this.close();
+  }
+
+  #checkOpen(syscall: BpfCommand): void {
+    if (this.#handle.closed) throw new BpfError(syscall, EBADF, { subject: subjectOf({ object: this.path }), detail: 'the object is closed' });
+  }
+}

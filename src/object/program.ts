@@ -1,0 +1,183 @@
+// One loaded program (BpfProgram) and its test runs (BPF_PROG_TEST_RUN's buffers in and out), of a
+// BpfObject or from raw instructions (loadProgram), on any engine through the program seam.
+import { isFdProgramHandle, isObjectFailure, type Engine, type ProgramHandle, type TestRunArgs } from '../seam/engine.js';
+import { resolveEngine, unsupportedOn, type EngineOption } from '../engine-select.js';
+import { EBADF, EFAULT, EINTR } from '../uapi/errno.js';
+import { BpfError, checkU32, subjectOf } from '../errors/errors.js';
+import { hintFor } from '../errors/hints.js';
+import { BpfMap } from '../map/map.js';
+import { failureError } from './failure.js';
+import { ProgramType, programTypeName } from '../uapi/program-type.js';
+import { BPF_OBJ_NAME_LEN } from '../uapi/bpf.js';
+
+export interface RunOptions {
+  /** The packet (tc needs ≥ 14 bytes, an Ethernet header). Not accepted by SEC("syscall") programs. */
+  data?: Uint8Array;
+  /** The context (struct __sk_buff, xdp_md, or a syscall program's argument struct). */
+  ctx?: Uint8Array;
+  /** Run the program this many times in one syscall (0 and 1 both mean once); duration is the average. */
+  repeat?: number;
+  cpu?: number;
+  flags?: number;
+  /** Room for the packet the program leaves behind (default: input length + 4096). */
+  dataOutSize?: number;
+}
+
+export interface RunResult {
+  /** The program's return value, read as its C `int` (so -EDEADLK is -35). */
+  retval: number;
+  /** Average nanoseconds per run, as the kernel measured it (for syscall programs: measured here). */
+  duration: number;
+  /** The packet after the run (when data was given). */
+  data?: Uint8Array;
+  /** The context after the run (when ctx was given). */
+  ctx?: Uint8Array;
+}
+
+export interface LoadProgramOptions {
+  /** enum bpf_prog_type (ProgramType.SchedCls, ...) or its name ('SchedCls'). */
+  type: number | keyof typeof ProgramType;
+  /** The instructions, 8 bytes each (struct bpf_insn, little-endian). */
+  insns: Uint8Array;
+  license?: string;
+  name?: string;
+  /** Maps that `ld_imm64` with src_reg BPF_PSEUDO_MAP_IDX (5) / BPF_PSEUDO_MAP_IDX_VALUE (6) name by index. */
+  maps?: readonly BpfMap<any, any>[];
+  engine?: EngineOption;
+}
+
+/**
+ * Loads a program from raw instructions (BPF_PROG_LOAD) on either engine. The program is its own owner:
+ * close it (or `using` it) to unload.
+ */
+export function loadProgram(options: LoadProgramOptions): BpfProgram {
+  if (options === null || typeof options !== 'object') throw new TypeError('loadProgram: options must be an object');
+  const { insns, license = 'GPL', name = '', maps = [] } = options;
+  const type = typeof options.type === 'string' && Object.hasOwn(ProgramType, options.type) ? ProgramType[options.type] : options.type;
+  if (typeof type !== 'number' || !Number.isInteger(type) || type < 0) throw new TypeError(`loadProgram: type must be a ProgramType, got ${String(options.type)}`);
+  if (!(insns instanceof Uint8Array)) throw new TypeError('loadProgram: insns must be a Uint8Array');
+  if (insns.length === 0 || insns.length % 8 !== 0) throw new RangeError(`loadProgram: insns must be a non-empty multiple of 8 bytes, got ${insns.length}`);
+  if (typeof license !== 'string') throw new TypeError('loadProgram: license must be a string');
+  if (typeof name !== 'string' || name.length > BPF_OBJ_NAME_LEN - 1) throw new TypeError(`loadProgram: name must be a string of at most ${BPF_OBJ_NAME_LEN - 1} characters`);
+  if (!Array.isArray(maps) || maps.some((m) => !(m instanceof BpfMap))) throw new TypeError('loadProgram: maps must be an array of BpfMaps');
+  const engine = resolveEngine(options.engine);
+  if (!engine.loadProgram) throw unsupportedOn(engine, 'does not run BPF programs', { syscall: 'BPF_PROG_LOAD', subject: subjectOf({ program: name }) });
+  const handle = engine.loadProgram({ type, insns: insns.slice(), license, name, maps: maps.map((m) => m.handle) });
+  if (isObjectFailure(handle)) throw failureError(handle, undefined, engine);
+  return new BpfProgram(handle, engine, '', () => handle.closed, () => handle.close());
+}
+
+/** One loaded program: of a BpfObject (valid while it is open), or from loadProgram (its own owner). */
+export class BpfProgram {
+  readonly name: string;
+  readonly section: string;
+  readonly type: number;
+  readonly typeName: string;
+  readonly #handle: ProgramHandle;
+  readonly #engine: Engine;
+  readonly #closed: () => boolean;
+  readonly #close: (() => void) | undefined;
+
+  /** Use BpfObject.program() or loadProgram(). */
+  constructor(handle: ProgramHandle, engine: Engine, section: string, closed: () => boolean, close?: () => void) {
+    this.name = handle.name;
+    this.section = section;
+    this.type = handle.type;
+    this.typeName = programTypeName(handle.type);
+    this.#handle = handle;
+    this.#engine = engine;
+    this.#closed = closed;
+    this.#close = close;
+  }
+
+  /** The program's fd on the kernel engine, owned by its object (valid until the object is closed). */
+  get fd(): number {
+    this.#checkOpen();
+    const handle = this.#handle;
+    if (!isFdProgramHandle(handle)) throw unsupportedOn(this.#engine, 'has no file descriptors', { operation: `fd of ${subjectOf({ program: this.name })}` });
+    if (handle.fd < 0) throw new BpfError('BPF_PROG_TEST_RUN', handle.fd, { subject: subjectOf({ program: this.name }) });
+    return handle.fd;
+  }
+
+  get closed(): boolean {
+    return this.#closed();
+  }
+
+  /** The full 64-bit r0 of the last run where the engine knows it (the emulator); undefined on the kernel. */
+  get lastR0(): bigint | undefined {
+    return this.#handle.lastR0?.();
+  }
+
+  /** Unloads a program from loadProgram(); a program of an object closes with its object. Idempotent. */
+  close(): void {
+    if (!this.#close) throw new TypeError(`${subjectOf({ program: this.name })} belongs to an object: close the object`);
+    this.#close();
+  }
+
+  [Symbol.dispose](): void {
+    if (this.#close) this.#close();
+  }
+
+  /** BPF_PROG_TEST_RUN on this thread (blocks it for the whole run). */
+  run(options: RunOptions = {}): RunResult {
+    const call = this.#prepare(options, false);
+    return this.#finish(call, this.#handle.testRun(call));
+  }
+
+  /**
+   * BPF_PROG_TEST_RUN on another thread, so several runs (from one process or from worker_threads)
+   * execute on several CPUs at once: on the kernel engine a thread of the run's own, on the emulator one
+   * of its worker-thread CPUs; never libuv's threadpool. The run owns copies of `data` and `ctx` and its
+   * own reference to the program: closing the object interrupts it (the promise rejects with EINTR) and it
+   * can never run another object's program.
+   */
+  async runAsync(options: RunOptions = {}): Promise<RunResult> {
+    const call = this.#prepare(options, true);
+    return this.#finish(call, await this.#handle.testRunAsync(call));
+  }
+
+  #prepare(options: RunOptions, owned: boolean): TestRunArgs {
+    const op = `run of ${subjectOf({ program: this.name })}`;
+    if (options === null || typeof options !== 'object') throw new TypeError(`${op}: options must be an object`);
+    const { data, ctx, repeat = 0, cpu = 0, flags = 0, dataOutSize } = options;
+    if (data !== undefined && !(data instanceof Uint8Array)) throw new TypeError(`${op}: data must be a Uint8Array`);
+    if (ctx !== undefined && !(ctx instanceof Uint8Array)) throw new TypeError(`${op}: ctx must be a Uint8Array`);
+    checkU32(op, 'repeat', repeat);
+    checkU32(op, 'cpu', cpu);
+    checkU32(op, 'flags', flags);
+    if (dataOutSize !== undefined) checkU32(op, 'dataOutSize', dataOutSize);
+    this.#checkOpen();
+    if (this.type === ProgramType.Syscall && data !== undefined) {
+      // net/bpf/test_run.c bpf_prog_test_run_syscall: data_in/data_out are EINVAL for syscall programs.
+      throw new TypeError(`${subjectOf({ program: this.name })} is a SEC("syscall") program: it takes ctx, not data`);
+    }
+    // An async run gets private copies: a caller's buffer could be transferred or detached while the
+    // run still reads it on another thread.
+    return {
+      data: data && owned ? data.slice() : data ?? null,
+      dataOut: data ? new Uint8Array(dataOutSize ?? data.length + 4096) : null,
+      ctx: ctx && owned ? ctx.slice() : ctx ?? null,
+      ctxOut: ctx ? new Uint8Array(ctx.length) : null,
+      repeat, cpu, flags,
+      out: new Uint32Array(4),
+    };
+  }
+
+  #finish(call: TestRunArgs, rc: number): RunResult {
+    if (rc < 0) {
+      const interrupted = rc === EINTR && this.#closed();
+      const detail = interrupted ? 'its object was closed while the run was in flight' : rc === EFAULT ? this.#handle.lastFault?.() : undefined;
+      const hint = hintFor({ syscall: 'BPF_PROG_TEST_RUN', errno: rc, dataLength: call.data?.length });
+      throw new BpfError('BPF_PROG_TEST_RUN', rc, { subject: subjectOf({ program: this.name }), detail, hint });
+    }
+    const [retval, duration, dataSize, ctxSize] = call.out;
+    const result: RunResult = { retval: retval! | 0, duration: duration! };
+    if (call.dataOut) result.data = call.dataOut.subarray(0, Math.min(dataSize!, call.dataOut.length));
+    if (call.ctxOut) result.ctx = call.ctxOut.subarray(0, Math.min(ctxSize!, call.ctxOut.length));
+    return result;
+  }
+
+  #checkOpen(): void {
+    if (this.#closed()) throw new BpfError('BPF_PROG_TEST_RUN', EBADF, { subject: subjectOf({ program: this.name }), detail: this.#close ? 'the program is closed' : 'its object is closed' });
+  }
+}

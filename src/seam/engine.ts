@@ -1,0 +1,268 @@
+// The engine seam: bytes in, bytes out, 0 or -errno. Everything above it (codecs, BpfMap, BpfError,
+// iteration, batching) is written once and shared by the kernel engine and the emulator, which is what
+// makes both throw identical errors and lets one conformance suite run against both.
+import type { MapLayout } from './map-layout.js';
+import type { BatchOpId, Syscall } from '../uapi/bpf.js';
+
+/** A lock field inside a map value, found by the codec (offset in bytes from the value's start). */
+export interface LockField {
+  kind: 'spin' | 'res';
+  offset: number;
+}
+
+/** BTF for a map's key and value, as BPF_BTF_LOAD takes it (built in TypeScript by src/btf). */
+export interface MapBtf {
+  data: Uint8Array;
+  keyTypeId: number;
+  valueTypeId: number;
+}
+
+/** BPF_MAP_CREATE attributes, already checked for types (not for kernel rules: engines answer those). */
+export interface MapAttrs {
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+  /** Passed through unchecked: the kernel (or the emulator) rejects a bad name with EINVAL. */
+  name: string;
+  /** Only meaningful with BPF_F_NUMA_NODE. */
+  numaNode: number;
+  btf?: MapBtf;
+  /** Every lock field of the value (the emulator needs offsets; the kernel learns them from `btf`). */
+  locks?: readonly LockField[];
+}
+
+/** BPF_OBJ_GET_INFO_BY_FD for a map (struct bpf_map_info). */
+export interface MapInfo {
+  type: number;
+  id: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+  name: string;
+  btfId: number;
+}
+
+/**
+ * Element flags as the syscall takes them: a u32 number, or a bigint for the kernel's whole u64 (BPF_F_CPU's
+ * CPU in the upper 32 bits, Linux 7.0+).
+ */
+export type ElemFlags = number | bigint;
+
+/**
+ * Element operations on buffers owned by the operations themselves: the typed layer's hot path. BpfMap
+ * encodes a key into `key`, calls `lookup(flags)`, and decodes `value`; no buffer crosses the engine seam per
+ * call, so an engine need not check one (map-scratch.ts scratchOver builds one over any handle).
+ */
+export interface MapScratch {
+  /** keySize bytes: the key of lookup, update, delete, lookupAndDelete, and getNextKey(true). */
+  readonly key: Uint8Array;
+  /** The handle's layout.valueBufferSize bytes: what lookup reads into and update writes from. */
+  readonly value: Uint8Array;
+  /** keySize bytes: where getNextKey writes. */
+  readonly next: Uint8Array;
+  lookup(flags: number): number;
+  update(flags: number): number;
+  delete(): number;
+  lookupAndDelete(flags: number): number;
+  /** The key after `key` (fromKey) or the first key, into `next`. */
+  getNextKey(fromKey: boolean): number;
+}
+
+/**
+ * One open map. Buffers are exact: `key` is keySize bytes; `value` is valueSize bytes, or
+ * roundUp(valueSize, 8) × possibleCpus for per-CPU maps. Every method returns 0 or -errno.
+ */
+export interface MapHandle {
+  readonly info: MapInfo;
+  /** The buffer sizes this engine's calls take (map-layout.ts), as the engine itself computes them. */
+  readonly layout: MapLayout;
+  lookup(key: Uint8Array, value: Uint8Array, flags: ElemFlags): number;
+  update(key: Uint8Array, value: Uint8Array, flags: ElemFlags): number;
+  delete(key: Uint8Array): number;
+  /** `key` null (or absent from the map, for hash maps) gives the first key. */
+  getNextKey(key: Uint8Array | null, next: Uint8Array): number;
+  lookupAndDelete(key: Uint8Array, value: Uint8Array, flags: ElemFlags): number;
+  /** Element calls on buffers of their own, for the typed layer (map-scratch.ts); a new set per call. */
+  openScratch(): MapScratch;
+  /**
+   * The four BPF_MAP_*_BATCH commands. `inBatch` null starts from the beginning; the token is a u32
+   * bucket index for hash maps and a key for arrays, so token buffers are max(4, keySize) bytes.
+   * `count[0]` is the capacity on entry and the number of elements processed on return (also on error).
+   * `keys`/`values` hold count[0] elements back to back (`values` is empty for Delete).
+   */
+  batch(
+    op: BatchOpId,
+    inBatch: Uint8Array | null,
+    outBatch: Uint8Array,
+    keys: Uint8Array,
+    values: Uint8Array,
+    count: Uint32Array,
+    elemFlags: ElemFlags,
+  ): number;
+  freeze(): number;
+  pin(path: string): number;
+  /** Fresh BPF_OBJ_GET_INFO_BY_FD (or the emulator's view); -errno on failure. */
+  queryInfo(): MapInfo | number;
+  /** Idempotent. Further calls on a closed handle are the caller's bug (BpfMap checks first). */
+  close(): void;
+  readonly closed: boolean;
+}
+
+/** A map handle that is a file descriptor (the kernel engine's): what fd accessors and libbpf reuse need. */
+export interface FdMapHandle extends MapHandle {
+  /** The map's fd, owned by the handle (-1 once closed). */
+  readonly fd: number;
+}
+
+export function isFdMapHandle(handle: MapHandle): handle is FdMapHandle {
+  return typeof (handle as Partial<FdMapHandle>).fd === 'number';
+}
+
+/** A program handle that is a file descriptor (the kernel engine's); -EBADF once its owner closed it. */
+export interface FdProgramHandle extends ProgramHandle {
+  readonly fd: number;
+}
+
+export function isFdProgramHandle(handle: ProgramHandle): handle is FdProgramHandle {
+  return typeof (handle as Partial<FdProgramHandle>).fd === 'number';
+}
+
+/** An engine whose maps are file descriptors, so it can open one from an fd the user holds. */
+export interface FdEngine extends Engine {
+  /** A handle owning a duplicate of `fd` (the caller keeps `fd`); -errno when it is not a map. */
+  openFd(fd: number): FdMapHandle | number;
+}
+
+export function isFdEngine(engine: Engine): engine is FdEngine {
+  return typeof (engine as Partial<FdEngine>).openFd === 'function';
+}
+
+export interface Engine {
+  readonly kind: 'kernel' | 'emulator';
+  possibleCpus(): number;
+  createMap(attrs: MapAttrs): MapHandle | number;
+  /** `flags`: BPF_F_RDONLY / BPF_F_WRONLY for the new handle (BPF_OBJ_GET file_flags); default read-write. */
+  openPinned(path: string, flags?: number): MapHandle | number;
+  /** `flags`: BPF_F_RDONLY / BPF_F_WRONLY for the new handle (open_flags); default read-write. */
+  openMapById(id: number, flags?: number): MapHandle | number;
+  /** Opens a BPF ELF object (not yet loaded). Absent: this engine does not run programs. */
+  openObject?(path: string): ObjectHandle | ObjectFailure;
+  /** BPF_PROG_LOAD of raw instructions. Absent: this engine does not run programs. */
+  loadProgram?(spec: RawProgramSpec): RawProgramHandle | ObjectFailure;
+}
+
+// ---- objects and programs: the same shape as maps (0 | -errno, failures as data, no throwing) ----
+
+/** A map of an object, as it will be created (or was reused) at load. */
+export interface ObjectMapSpec {
+  name: string;
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags: number;
+  /** A libbpf-internal map (.data, .bss, .rodata, .kconfig). */
+  internal: boolean;
+  /** The lock the value holds, found in the object's BTF. */
+  lock?: 'spin' | 'res';
+}
+
+/** A program of an object. */
+export interface ProgramSpec {
+  name: string;
+  /** The ELF section without libbpf's leading '?', e.g. 'tc', 'xdp', 'syscall'. */
+  section: string;
+  /** enum bpf_prog_type */
+  type: number;
+  /** False for SEC("?...") programs, which libbpf does not load by default. */
+  autoload: boolean;
+}
+
+/** Why an object (or one of its maps or programs) could not be opened or loaded. */
+export interface ObjectFailure {
+  /** Negative Linux errno. */
+  errno: number;
+  syscall: Syscall;
+  map?: string;
+  program?: string;
+  /** The verifier's log, for a program the verifier (or the emulator's checker) refused. */
+  log?: string;
+  /** Words on what went wrong, e.g. libbpf's most specific line. */
+  detail?: string;
+}
+
+export function isObjectFailure(x: unknown): x is ObjectFailure {
+  return typeof x === 'object' && x !== null && typeof (x as ObjectFailure).errno === 'number' && typeof (x as ObjectFailure).syscall === 'string';
+}
+
+/**
+ * BPF_PROG_TEST_RUN's buffers. `dataOut` and `ctxOut` are written by the run; `out` receives
+ * [retval, duration (ns per run), dataSizeOut, ctxSizeOut]. SEC("syscall") programs take `ctx` and write
+ * it back into `ctxOut` (same length); engines repeat them themselves (the kernel refuses `repeat`).
+ */
+export interface TestRunArgs {
+  data: Uint8Array | null;
+  dataOut: Uint8Array | null;
+  ctx: Uint8Array | null;
+  ctxOut: Uint8Array | null;
+  repeat: number;
+  cpu: number;
+  flags: number;
+  out: Uint32Array;
+}
+
+/** One loaded program. Runs return 0 or -errno. */
+export interface ProgramHandle {
+  readonly name: string;
+  readonly type: number;
+  testRun(args: TestRunArgs): number;
+  /**
+   * The same off this thread. The run owns what it uses until it settles: the engine keeps the program
+   * alive for it, and the caller passes buffers nobody else can touch.
+   */
+  testRunAsync(args: TestRunArgs): Promise<number>;
+  /** The full 64-bit r0 of the last run, where the engine knows it (the emulator; the kernel reports 32 bits). */
+  lastR0?(): bigint;
+  /** Where the last run faulted (-EFAULT), where the engine checks at run time: instruction and C line. */
+  lastFault?(): string | undefined;
+}
+
+/** A program loaded from raw instructions: it is its own owner. */
+export interface RawProgramHandle extends ProgramHandle {
+  /** Unloads; runs in flight are interrupted. Idempotent. */
+  close(): void;
+  readonly closed: boolean;
+}
+
+/** One opened object: inspect, reuse maps, load, then hand out maps and programs. */
+export interface ObjectHandle {
+  maps(): readonly ObjectMapSpec[];
+  programs(): readonly ProgramSpec[];
+  /** Chooses whether a program loads (libbpf bpf_program__set_autoload); before load(). */
+  setAutoload(program: string, autoload: boolean): ObjectFailure | undefined;
+  /** The object's map `name` becomes `map` (libbpf bpf_map__reuse_fd); before load(). */
+  reuseMap(name: string, map: MapHandle): ObjectFailure | undefined;
+  load(): ObjectFailure | undefined;
+  /** A new handle on one of the loaded object's maps: it holds its own reference and outlives the object. */
+  mapHandle(name: string): MapHandle | number;
+  /** A loaded program (valid while the object is open); -ENOENT for one that was not loaded. */
+  program(name: string): ProgramHandle | number;
+  /** Unloads; runs in flight are interrupted (they settle with -EINTR). Idempotent. */
+  close(): void;
+  readonly closed: boolean;
+}
+
+/** A program given as instructions (BPF_PROG_LOAD). Map references use BPF_PSEUDO_MAP_IDX(_VALUE). */
+export interface RawProgramSpec {
+  type: number;
+  /** 8 bytes per instruction. */
+  insns: Uint8Array;
+  license: string;
+  name: string;
+  /** The maps that `ld_imm64` with src_reg 5/6 refer to by index (the kernel's fd_array). */
+  maps: readonly MapHandle[];
+  expectedAttachType?: number;
+}

@@ -1,0 +1,160 @@
+// Values from include/uapi/linux/bpf.h. Plain `as const` objects, so they work as both values and types.
+
+/**
+ * enum bpf_map_type, every type the kernel has (include/uapi/linux/bpf.h, through Linux 6.18): named in
+ * object listings, errors and `bpfkit map dump`, and probed by `features.mapType(id)`.
+ */
+export const KernelMapType = {
+  Hash: 1,
+  Array: 2,
+  ProgArray: 3,
+  PerfEventArray: 4,
+  PercpuHash: 5,
+  PercpuArray: 6,
+  StackTrace: 7,
+  CgroupArray: 8,
+  LruHash: 9,
+  LruPercpuHash: 10,
+  LpmTrie: 11,
+  ArrayOfMaps: 12,
+  HashOfMaps: 13,
+  Devmap: 14,
+  Sockmap: 15,
+  Cpumap: 16,
+  Xskmap: 17,
+  Sockhash: 18,
+  CgroupStorage: 19,
+  ReuseportSockarray: 20,
+  PercpuCgroupStorage: 21,
+  Queue: 22,
+  Stack: 23,
+  SkStorage: 24,
+  DevmapHash: 25,
+  StructOps: 26,
+  Ringbuf: 27,
+  InodeStorage: 28,
+  TaskStorage: 29,
+  BloomFilter: 30,
+  UserRingbuf: 31,
+  CgrpStorage: 32,
+  Arena: 33,
+} as const;
+export type KernelMapTypeId = (typeof KernelMapType)[keyof typeof KernelMapType];
+
+/** The map types bpfkit creates and types (createMap, BpfMap/PerCpuMap), on both engines. */
+export const MapType = {
+  Hash: KernelMapType.Hash,
+  Array: KernelMapType.Array,
+  PercpuHash: KernelMapType.PercpuHash,
+  PercpuArray: KernelMapType.PercpuArray,
+  LruHash: KernelMapType.LruHash,
+  LruPercpuHash: KernelMapType.LruPercpuHash,
+} as const;
+
+/** The names users write in `createMap({ type })`: the map types bpfkit creates, on both engines. */
+export const mapTypeByName = {
+  hash: MapType.Hash,
+  array: MapType.Array,
+  percpu_hash: MapType.PercpuHash,
+  percpu_array: MapType.PercpuArray,
+  lru_hash: MapType.LruHash,
+  lru_percpu_hash: MapType.LruPercpuHash,
+} as const;
+export type MapTypeName = keyof typeof mapTypeByName;
+/** The ids of the map types createMap accepts (mapTypeByName's values). */
+export type MapTypeId = (typeof mapTypeByName)[MapTypeName];
+
+/**
+ * A map type's name as libbpf and bpftool print it (libbpf.c map_type_name: 'cgroup_storage', 'ringbuf'):
+ * BPF_MAP_TYPE_X lower-cased. `unknown(N)` for a type newer than this table.
+ */
+export function mapTypeName(type: number): string {
+  for (const [name, id] of Object.entries(KernelMapType)) if (id === type) return snakeCase(name);
+  return `unknown(${type})`;
+}
+
+function snakeCase(pascal: string): string {
+  return pascal.replace(/(?<!^)([A-Z])/g, '_$1').toLowerCase();
+}
+
+export function isPerCpu(type: number): boolean {
+  return type === MapType.PercpuHash || type === MapType.PercpuArray || type === MapType.LruPercpuHash;
+}
+export function isHashType(type: number): boolean {
+  return type === MapType.Hash || type === MapType.PercpuHash || type === MapType.LruHash || type === MapType.LruPercpuHash;
+}
+export function isLru(type: number): boolean {
+  return type === MapType.LruHash || type === MapType.LruPercpuHash;
+}
+export function isArrayType(type: number): boolean {
+  return type === MapType.Array || type === MapType.PercpuArray;
+}
+
+/** BPF_OBJ_NAME_LEN: map and program names are at most 15 characters and a NUL. */
+export const BPF_OBJ_NAME_LEN = 16;
+
+/** BPF_MAP_CREATE map_flags. */
+export const MapFlags = {
+  NoPrealloc: 1 << 0,
+  NoCommonLru: 1 << 1,
+  NumaNode: 1 << 2,
+  Rdonly: 1 << 3,
+  Wronly: 1 << 4,
+  StackBuildId: 1 << 5,
+  ZeroSeed: 1 << 6,
+  RdonlyProg: 1 << 7,
+  WronlyProg: 1 << 8,
+  Clone: 1 << 9,
+  Mmapable: 1 << 10,
+  PreserveElems: 1 << 11,
+  InnerMap: 1 << 12,
+} as const;
+
+/**
+ * Element flags (include/uapi/linux/bpf.h BPF_ANY..BPF_F_ALL_CPUS): update takes all of them, lookup
+ * takes Lock and Cpu. Cpu and AllCpus are for per-CPU maps since Linux 7.0: with Cpu the flags' upper 32
+ * bits are the CPU, and either one makes the value buffer one value_size value instead of one slot per CPU.
+ */
+export const UpdateFlags = {
+  Any: 0,
+  NoExist: 1,
+  Exist: 2,
+  Lock: 4,
+  Cpu: 8,
+  AllCpus: 16,
+} as const;
+
+/** Names of bpf() commands, the usual `syscall` of a BpfError (Node's SystemError shape). */
+export type BpfCommand =
+  | 'BPF_MAP_CREATE'
+  | 'BPF_MAP_LOOKUP_ELEM'
+  | 'BPF_MAP_UPDATE_ELEM'
+  | 'BPF_MAP_DELETE_ELEM'
+  | 'BPF_MAP_GET_NEXT_KEY'
+  | 'BPF_MAP_LOOKUP_AND_DELETE_ELEM'
+  | 'BPF_MAP_LOOKUP_BATCH'
+  | 'BPF_MAP_LOOKUP_AND_DELETE_BATCH'
+  | 'BPF_MAP_UPDATE_BATCH'
+  | 'BPF_MAP_DELETE_BATCH'
+  | 'BPF_MAP_FREEZE'
+  | 'BPF_OBJ_PIN'
+  | 'BPF_OBJ_GET'
+  | 'BPF_OBJ_GET_INFO_BY_FD'
+  | 'BPF_MAP_GET_FD_BY_ID'
+  | 'BPF_BTF_LOAD'
+  | 'BPF_PROG_LOAD'
+  | 'BPF_PROG_TEST_RUN';
+
+/** libbpf calls that fail without a single bpf() command to name (they may issue several, or none). */
+export type LibbpfCall = 'bpf_object__open' | 'bpf_object__load' | 'bpf_map__reuse_fd' | 'bpf_program__set_autoload';
+
+/** What a BpfError's `syscall` names: a bpf() command, or the libbpf call that failed. */
+export type Syscall = BpfCommand | LibbpfCall;
+
+export const BatchOp = {
+  Lookup: 0,
+  LookupAndDelete: 1,
+  Update: 2,
+  Delete: 3,
+} as const;
+export type BatchOpId = (typeof BatchOp)[keyof typeof BatchOp];

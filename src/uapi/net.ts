@@ -1,0 +1,6 @@
+// Network constants from the uapi headers, for the packets BPF_PROG_TEST_RUN takes.
+
+/** include/uapi/linux/if_ether.h ETH_HLEN: the Ethernet header. */
+export const ETH_HLEN = 14;
+/** include/uapi/linux/if_ether.h: the EtherTypes the test runs look at. */
+export const EthType = { Ipv4: 0x0800, Ipv6: 0x86dd } as const;
