@@ -91,5 +91,6 @@ vm-kernel: dist/index.js
 matrix: setup
 	node scripts/matrix.mjs
 
+# Long fuzzing runs: 10^6 hostile API calls per engine, 10^6 hostile programs per execution (isolation).
 fuzz: setup
-	BPFKIT_FUZZ_CALLS=1000000 npx vitest run test/reliability/fuzz.test.ts
+	BPFKIT_FUZZ_CALLS=1000000 BPFKIT_ISOLATION_PROGRAMS=1000000 npx vitest run test/reliability/fuzz.test.ts test/reliability/isolation.test.ts

@@ -18,19 +18,23 @@ const CALL = Class.Jmp | JmpOp.Call;
 /** Links a program to this thread's view of its maps. */
 export function linkProgram(source: ProgramSource, mapOf: (ref: { name?: string; index?: number }) => ProgramMap | undefined): LinkedProgram | ObjectFailure {
   const memory = new Memory();
-  const insns = link(source.name, source.insns, memory, mapOf, source.relocs);
+  const pointerLoads = new Set<number>();
+  const insns = link(source.name, source.insns, memory, mapOf, source.relocs, pointerLoads);
   if (!Array.isArray(insns)) return insns;
   const exec = {
     insns, name: source.name, functions: source.functions, mapOpResultIsInt: mapOpResultIsInt(source.kernelVersion),
-    inlinedLoopCalls: new Set(source.inlinedLoopCalls),
+    inlinedLoopCalls: new Set(source.inlinedLoopCalls), pointerLoads,
   };
   return { exec, memory, lines: source.lines, type: source.type };
 }
 
-/** Patches map references into tagged pointers and checks every call the program makes. */
+/**
+ * Patches map references into pointers (recording in `pointerLoads` the ld_imm64 instructions that now load
+ * one: their value carries its region's tag, memory.ts) and checks every call the program makes.
+ */
 function link(
   name: string, insns: Insn[], memory: Memory, mapOf: (ref: { name?: string; index?: number }) => ProgramMap | undefined,
-  relocs: ParsedProgram['relocs'],
+  relocs: ParsedProgram['relocs'], pointerLoads: Set<number>,
 ): Insn[] | ObjectFailure {
   const out = insns.map((i) => ({ ...i }));
   const fail = (detail: string, errno = EINVAL): ObjectFailure => ({ errno, syscall: 'BPF_PROG_LOAD', program: name, detail });
@@ -50,6 +54,7 @@ function link(
       if (reloc?.kind === 'map' || reloc?.kind === 'mapValue' || kconfig || insn.src === PseudoLd.MapIdx || insn.src === PseudoLd.MapIdxValue) {
         const map = reloc && 'map' in reloc && reloc.map !== undefined ? mapOf({ name: reloc.map }) : mapOf({ index: insn.imm });
         if (!map) return fail(`insn ${i} refers to a map that does not exist`);
+        pointerLoads.add(i);
         if (reloc?.kind === 'map' || insn.src === PseudoLd.MapIdx) {
           setImm64(i, mapPointer(memory, map));
         } else {

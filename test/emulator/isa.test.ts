@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { AluOp, AtomicOp, JmpOp, asm, decodeInsns, encodeInsns, type Insn } from '../../src/uapi/isa.js';
 import { DEFAULT_INSN_LIMIT, execute, type ExecEnv, type ExecProgram, type Vm } from '../../src/emulator/programs/interpreter.js';
 import { compile, executeCompiled } from '../../src/emulator/programs/compiler.js';
-import { Memory, ProgramFault, fixedBytes, type VirtualRegion } from '../../src/emulator/programs/memory.js';
+import { Memory, ProgramFault, fixedBytes, regionTag, type VirtualRegion } from '../../src/emulator/programs/memory.js';
 import { isaCases } from './isa-cases.js';
 
 const noCalls = (memory = new Memory(), extra: Partial<ExecEnv> = {}): ExecEnv => ({
@@ -109,10 +109,10 @@ describe.each(executions)('$name execution', (execution) => {
       const env = noCalls(memory, {
         callHelper: (id, vm: Vm) => {
           expect(id).toBe(181);
-          const code = vm.memory.codeOf(vm.regs[2]!);
+          const code = vm.memory.codeOf(vm.tags[2]!, vm.regs[2]!);
           expect(code.owner).toBe(vm.program);
           let sum = 0n;
-          for (let i = 0n; i < vm.regs[1]!; i++) sum += vm.callFunction(code.insn, [i, vm.regs[3]!]);
+          for (let i = 0n; i < vm.regs[1]!; i++) sum += vm.callFunction(code.insn, [i, vm.regs[3]!], [0, vm.tags[3]!]);
           return sum;
         },
       });
@@ -191,21 +191,23 @@ describe.each(executions)('$name execution', (execution) => {
       let slab: Uint8Array = new Uint8Array(32);
       slab[20] = 7;
       const ptr = memory.addRegion({ name: "map 'm' value", size: 8, writable: true, bytes: () => slab, base: () => 16 }, 'run');
-      expect(memory.load(ptr + 4n, 1)).toBe(7n);
+      const tag = regionTag(ptr);
+      expect(memory.load(tag, ptr + 4n, 1)).toBe(7n);
       const bigger = new Uint8Array(new SharedArrayBuffer(64));
       bigger.set(slab);
       slab = bigger;
-      memory.store(ptr, 8, 0x0102030405060708n);
+      memory.store(tag, ptr, 8, 0x0102030405060708n);
       expect([...bigger.subarray(16, 24)]).toEqual([8, 7, 6, 5, 4, 3, 2, 1]);
-      expect(memory.read(ptr, 2)).toEqual(new Uint8Array([8, 7]));
+      expect(memory.read(tag, ptr, 2)).toEqual(new Uint8Array([8, 7]));
     });
     it('read() copies, view() does not, write() writes', () => {
       const memory = new Memory();
       const bytes = new Uint8Array(8);
       const ptr = memory.addRegion(fixedBytes('buf', bytes), 'static');
-      memory.write(ptr + 2n, new Uint8Array([1, 2]));
-      const copy = memory.read(ptr, 4);
-      memory.view(ptr, 4, 'write')[0] = 9;
+      const tag = regionTag(ptr);
+      memory.write(tag, ptr + 2n, new Uint8Array([1, 2]));
+      const copy = memory.read(tag, ptr, 4);
+      memory.view(tag, ptr, 4, 'write')[0] = 9;
       expect([...copy, bytes[0]]).toEqual([0, 0, 1, 2, 9]);
     });
     it('calls virtual regions and checks their bounds', () => {
@@ -225,10 +227,12 @@ describe.each(executions)('$name execution', (execution) => {
       const memory = new Memory();
       const map = { name: 'counts' };
       const ptr = memory.addRegion({ name: "map 'counts'", size: 0, handle: map }, 'static');
-      expect(memory.handleOf(ptr)).toBe(map);
-      expect(() => memory.handleOf(ptr + 8n)).toThrow(ProgramFault);
+      expect(memory.handleOf(regionTag(ptr), ptr)).toBe(map);
+      expect(() => memory.handleOf(regionTag(ptr), ptr + 8n)).toThrow(ProgramFault);
       const [lo, hi] = asm.ldImm64(2, ptr);
-      expect(faultOf([lo, hi, asm.ldx(8, 0, 2, 0), asm.exit()], noCalls(memory)).reason).toMatch(/map 'counts': not memory/);
+      // As the linker loads a map: a pointer constant, tagged with its region.
+      const program = { insns: [lo, hi, asm.ldx(8, 0, 2, 0), asm.exit()], name: 'test', pointerLoads: new Set([0]) };
+      expect(() => exec(program, noCalls(memory), 0n)).toThrow(/map 'counts': not memory/);
     });
     it('releases run regions but keeps static ones', () => {
       const memory = new Memory();
@@ -236,18 +240,20 @@ describe.each(executions)('$name execution', (execution) => {
       const mark = memory.mark();
       const gone = memory.addRegion(fixedBytes('run', new Uint8Array(4)), 'run');
       memory.release(mark);
-      expect(memory.regionOf(keep)?.region.name).toBe('static');
-      expect(memory.regionOf(gone)).toBeUndefined();
+      expect(memory.regionOf(regionTag(keep), keep)?.region.name).toBe('static');
+      expect(memory.regionOf(regionTag(gone), gone)).toBeUndefined();
       const again = memory.addRegion(fixedBytes('ctx', new Uint8Array(4)), 'run');
       memory.resetRun();
-      expect(() => memory.load(again, 4)).toThrow(/no such region/);
+      expect(() => memory.load(regionTag(again), again, 4)).toThrow(/no such region/);
     });
     it('execute() frees its stack frames when it returns', () => {
       const memory = new Memory();
       let fp = 0n;
-      const env = noCalls(memory, { callHelper: (_id, vm) => { fp = vm.regs[10]!; return 0n; } });
+      let tag = 0;
+      const env = noCalls(memory, { callHelper: (_id, vm) => { fp = vm.regs[10]!; tag = vm.tags[10]!; return 0n; } });
       run([asm.call(1), asm.exit()], env);
-      expect(memory.regionOf(fp - 8n)).toBeUndefined();
+      expect(tag).toBe(regionTag(fp));
+      expect(memory.regionOf(tag, fp - 8n)).toBeUndefined();
     });
   });
 

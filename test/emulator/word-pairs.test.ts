@@ -3,7 +3,7 @@
 // against Memory's own (same value, or the same fault message) around region edges, NULL, freed ids,
 // read-only bytes, the ctx's virtual regions, handles and the offset words memory.ts reads as negative.
 import { expect, test } from 'vitest';
-import { fixedBytes, Memory, ProgramFault, type AccessSize } from '../../src/emulator/programs/memory.js';
+import { fixedBytes, Memory, ProgramFault, regionTag, type AccessSize } from '../../src/emulator/programs/memory.js';
 import { WordMemory } from '../../src/emulator/programs/word-memory.js';
 import { mulHigh64, mulHighU32, pairToBig, splitBig, splitHi } from '../../src/emulator/programs/word-pairs.js';
 
@@ -92,6 +92,8 @@ test('WordMemory loads and stores as Memory does, fast path or not', () => {
   const deltas = [0n, 8n, -8n, 0x7fff_fff0n, 0x8000_0000n, 0xffff_fff8n];
   let compared = 0;
   for (const base of bases) {
+    // The register's tag: its base's region, whatever delta moved it (0 for the scalars 0 and 0x1234).
+    const tag = regionTag(base);
     for (const delta of deltas) {
       const ptr = BigInt.asUintN(64, base + delta);
       const lo = splitBig(ptr);
@@ -99,19 +101,19 @@ test('WordMemory loads and stores as Memory does, fast path or not', () => {
       for (const off of offsets) {
         for (const size of [1, 2, 4, 8] as AccessSize[]) {
           const addr = BigInt.asUintN(64, ptr + BigInt(off));
-          const want = outcome(() => memory.load(addr, size));
+          const want = outcome(() => memory.load(tag, addr, size));
           const got = outcome(() => {
-            const l = words.load(hi, lo, off, size);
+            const l = words.load(tag, hi, lo, off, size);
             return pairToBig(words.hi, l);
           });
           if (got !== want) expect.fail(`load ${size} at 0x${ptr.toString(16)}${off < 0 ? '' : '+'}${off}: ${String(got)}, want ${String(want)}`);
           // Stores: the same outcome, and the same bytes after it (checked by loading back through Memory).
           const v = 0x0102_0304_0506_0708n ^ BigInt(off & 0xff);
-          const wantStore = outcome(() => memory.store(addr, size, v));
-          const wantAfter = outcome(() => memory.load(addr, size));
-          outcome(() => memory.store(addr, size, 0n)); // faults again where the store did; otherwise resets the bytes
-          const gotStore = outcome(() => words.store(hi, lo, off, size, Number(BigInt.asIntN(32, v >> 32n)), Number(BigInt.asIntN(32, v))));
-          const gotAfter = outcome(() => memory.load(addr, size));
+          const wantStore = outcome(() => memory.store(tag, addr, size, v));
+          const wantAfter = outcome(() => memory.load(tag, addr, size));
+          outcome(() => memory.store(tag, addr, size, 0n)); // faults again where the store did; otherwise resets the bytes
+          const gotStore = outcome(() => words.store(tag, hi, lo, off, size, Number(BigInt.asIntN(32, v >> 32n)), Number(BigInt.asIntN(32, v)), 0));
+          const gotAfter = outcome(() => memory.load(tag, addr, size));
           if (gotStore !== wantStore || gotAfter !== wantAfter) {
             expect.fail(`store ${size} at 0x${ptr.toString(16)}${off < 0 ? '' : '+'}${off}: ${String(gotStore)} then ${String(gotAfter)}, want ${String(wantStore)} then ${String(wantAfter)}`);
           }
@@ -123,9 +125,9 @@ test('WordMemory loads and stores as Memory does, fast path or not', () => {
   expect(compared).toBe(bases.length * deltas.length * offsets.length * 4);
   // A store lands in the region's own bytes, little-endian, at base + offset.
   const stackLo = splitBig(stack);
-  words.store(splitHi, stackLo, 8, 8, 0x1122_3344, 0x5566_7788);
+  words.store(regionTag(stack), splitHi, stackLo, 8, 8, 0x1122_3344, 0x5566_7788, 0);
   expect([...stackBytes.subarray(8, 16)]).toEqual([0x88, 0x77, 0x66, 0x55, 0x44, 0x33, 0x22, 0x11]);
   const valueLo = splitBig(value);
-  words.store(splitHi, valueLo, 2, 2, 0, 0xbeef);
+  words.store(regionTag(value), splitHi, valueLo, 2, 2, 0, 0xbeef, 0);
   expect([...slab.subarray(42, 44)]).toEqual([0xef, 0xbe]);
 });

@@ -4,10 +4,12 @@
 // word and leave the high word in `hiOut[0]`. Every rule here restates interpreter.ts, which cites the
 // kernel: the two must agree bit for bit, and the differential tests hold them to it.
 import { sizeBytes, AtomicOp } from '../../uapi/isa.js';
-import { int32Of, int64Of, Memory, ProgramFault, viewOf, type AccessSize, type AtomicRmwOp } from './memory.js';
+import { int32Of, int64Of, Memory, ProgramFault, retag, viewOf, type AccessSize, type AtomicRmwOp } from './memory.js';
 
 /** The high word of the last 64-bit result a runtime function returned. */
 export const hiOut = new Int32Array(1);
+/** The tag (memory.ts) of r0 as the last frame returned it. */
+export const tagOut = new Int32Array(1);
 
 // BigInt <-> pair through one 8-byte buffer: a BigUint64Array store takes any BigInt modulo 2^64 without
 // allocating, and a load makes the one BigInt needed (shifts and masks would make three). word-pairs.ts has
@@ -115,11 +117,11 @@ export const bswap16 = (v: number): number => ((v & 0xff) << 8) | ((v >>> 8) & 0
 
 /**
  * Byte access for compiled code that missed its inline cache (compiler.ts load/store), or that has none.
- * An access inside a plain byte region is served here and described in `hit`/`hi`/`view`/`base`/`max`, which
- * the generated code copies into the instruction's cache. A ctx region answers through its loadWords() when
- * it has one. Anything else — NULL, offsets outside [0, 2^31) (negative ones from the next region id, see
- * memory.ts), out of bounds, read-only, a ctx field without loadWords — takes Memory's own path, so faults
- * carry its exact messages.
+ * An access through a pointer tagged `t` (memory.ts), at a non-negative offset inside the plain byte region
+ * `t` names, is served here and described in `hit`/`hi`/`view`/`base`/`max`/`tags`, which the generated
+ * code copies into the instruction's cache. A ctx region answers through its loadWords() when it has one.
+ * Anything else — scalars, offsets outside [0, 2^31), pointers that left their region, out of bounds,
+ * read-only, a ctx field without loadWords — takes Memory's own path, so faults carry its exact messages.
  */
 const REGION_CACHE = 8;
 
@@ -131,6 +133,10 @@ export class FastMemory {
   view: DataView = swapView;
   base = 0;
   max = 0;
+  /** Its spill tags (stacks), or null. */
+  tags: Int32Array | null = null;
+  /** The tag of the last load's value (a spilled pointer's, a ctx packet field's, else 0). */
+  tag = 0;
 
   // The regions behind the last ids seen, across runs (a run's stack, packet and map values come back
   // under the same ids): direct-mapped by the id's low bits, valid while Memory's version is the one
@@ -141,63 +147,74 @@ export class FastMemory {
   private readonly bases = new Float64Array(REGION_CACHE);
   private readonly sizes = new Float64Array(REGION_CACHE);
   private readonly writable = new Uint8Array(REGION_CACHE);
+  private readonly spills: (Int32Array | null)[] = new Array<Int32Array | null>(REGION_CACHE).fill(null);
 
   constructor(readonly memory: Memory) {}
 
   /** The absolute byte index in this.view of an in-bounds access, or -1 (then hit is false). */
-  private locate(h: number, l: number, off: number, size: number, write: boolean): number {
+  private locate(t: number, h: number, l: number, off: number, size: number, write: boolean): number {
     const at = (l >>> 0) + off;
     const memory = this.memory;
-    const c = h & (REGION_CACHE - 1);
-    if (this.ids[c] !== h || this.versions[c] !== memory.version || !memory.isLive(h)) {
-      const region = h === 0 ? undefined : memory.byteRegionOf(h);
+    const c = t & (REGION_CACHE - 1);
+    if (t === 0 || h !== t) {
+      this.hit = false;
+      return -1;
+    }
+    if (this.ids[c] !== t || this.versions[c] !== memory.version || !memory.isLive(t)) {
+      const region = memory.byteRegionOf(t);
       if (region === undefined) {
         this.hit = false;
         return -1;
       }
       // A byte region's bytes and base stay for its life (stacks, packets, map slabs).
       const bytes = region.bytes();
-      this.ids[c] = h;
+      this.ids[c] = t;
       this.versions[c] = memory.version;
       this.views[c] = viewOf(bytes.buffer);
       this.bases[c] = bytes.byteOffset + region.base();
       this.sizes[c] = region.size;
       this.writable[c] = region.writable ? 1 : 0;
+      this.spills[c] = region.tags ?? null;
     }
     if (at < 0 || at >= 0x8000_0000 || at + size > this.sizes[c]! || (write && this.writable[c] === 0)) {
       this.hit = false;
       return -1;
     }
     this.hit = true;
-    this.hi = h;
+    this.hi = t;
     this.view = this.views[c]!;
     this.base = this.bases[c]!;
     this.max = this.sizes[c]! - size;
+    this.tags = this.spills[c]!;
     return this.base + at;
   }
 
-  /** Loads `size` bytes zero-extended: returns the low word, the high word in hiOut. */
-  load(h: number, l: number, off: number, size: AccessSize, pc: number): number {
-    const at = this.locate(h, l, off, size, false);
-    if (at < 0) return this.otherLoad(h, l, off, size, pc);
+  /** Loads `size` bytes zero-extended: returns the low word, the high word in hiOut, the value's tag in `tag`. */
+  load(t: number, h: number, l: number, off: number, size: AccessSize, pc: number): number {
+    const at = this.locate(t, h, l, off, size, false);
+    if (at < 0) return this.otherLoad(t, h, l, off, size, pc);
     const view = this.view;
     switch (size) {
-      case 1: hiOut[0] = 0; return view.getUint8(at);
-      case 2: hiOut[0] = 0; return view.getUint16(at, true);
-      case 4: hiOut[0] = 0; return view.getInt32(at, true);
-      default:
+      case 1: hiOut[0] = 0; this.tag = 0; return view.getUint8(at);
+      case 2: hiOut[0] = 0; this.tag = 0; return view.getUint16(at, true);
+      case 4: hiOut[0] = 0; this.tag = 0; return view.getInt32(at, true);
+      default: {
+        const rel = at - this.base;
+        this.tag = this.tags !== null && (rel & 7) === 0 ? this.tags[rel >> 3]! : 0;
         hiOut[0] = view.getInt32(at + 4, true);
         return view.getInt32(at, true);
+      }
     }
   }
 
-  /** Stores the low `size` bytes of (vh, vl). */
-  store(h: number, l: number, off: number, size: AccessSize, vh: number, vl: number, pc: number): void {
-    const at = this.locate(h, l, off, size, true);
+  /** Stores the low `size` bytes of (vh, vl), whose tag is vt. */
+  store(t: number, h: number, l: number, off: number, size: AccessSize, vh: number, vl: number, vt: number, pc: number): void {
+    const at = this.locate(t, h, l, off, size, true);
     if (at < 0) {
-      this.slowStore(h, l, off, size, vh, vl, pc);
+      this.slowStore(t, h, l, off, size, vh, vl, vt, pc);
       return;
     }
+    if (this.tags !== null) retag(this.tags, at - this.base, size, vt);
     const view = this.view;
     switch (size) {
       case 1: view.setUint8(at, vl & 0xff); return;
@@ -215,12 +232,13 @@ export class FastMemory {
    * `hit` clear and does nothing: atomic() then takes Memory's path, with its checks and messages. Shared
    * map memory gets a real atomic (BPF_ATOMIC is `lock`-prefixed), as Memory.atomicRmw does.
    */
-  atomicAdd(h: number, l: number, off: number, size: number, vh: number, vl: number): number {
-    const at = this.locate(h, l, off, size, true);
+  atomicAdd(t: number, h: number, l: number, off: number, size: number, vh: number, vl: number): number {
+    const at = this.locate(t, h, l, off, size, true);
     if (at < 0 || (size !== 4 && size !== 8) || (at - this.base) % size !== 0 || at % size !== 0) {
       this.hit = false;
       return 0;
     }
+    if (this.tags !== null) retag(this.tags, at - this.base, size, 0);
     const view = this.view;
     const buffer = view.buffer;
     if (size === 4) {
@@ -243,31 +261,36 @@ export class FastMemory {
   }
 
   /** A ctx field through the region's loadWords(), or Memory's path. */
-  private otherLoad(h: number, l: number, off: number, size: AccessSize, pc: number): number {
+  private otherLoad(t: number, h: number, l: number, off: number, size: AccessSize, pc: number): number {
     const at = (l >>> 0) + off;
-    const ctx = at >= 0 && at < 0x8000_0000 ? this.memory.virtualRegionOf(h) : undefined;
+    const ctx = t !== 0 && h === t && at >= 0 && at < 0x8000_0000 ? this.memory.virtualRegionOf(t) : undefined;
     if (ctx?.loadWords !== undefined && at + size <= ctx.size) {
       try {
         const lo = ctx.loadWords(at, size, hiOut);
-        if (lo !== undefined) return lo;
+        if (lo !== undefined) {
+          this.tag = ctx.tagAt?.(at, size) ?? 0;
+          return lo;
+        }
       } catch (e) {
         throw faultAt(e, pc);
       }
     }
-    return this.slowLoad(h, l, off, size, pc);
+    return this.slowLoad(t, h, l, off, size, pc);
   }
 
-  private slowLoad(h: number, l: number, off: number, size: AccessSize, pc: number): number {
+  private slowLoad(t: number, h: number, l: number, off: number, size: AccessSize, pc: number): number {
     try {
-      return split(this.memory.load(BigInt.asUintN(64, big(h, l) + BigInt(off)), size));
+      const lo = split(this.memory.load(t, BigInt.asUintN(64, big(h, l) + BigInt(off)), size));
+      this.tag = this.memory.loadedTag;
+      return lo;
     } catch (e) {
       throw faultAt(e, pc);
     }
   }
 
-  private slowStore(h: number, l: number, off: number, size: AccessSize, vh: number, vl: number, pc: number): void {
+  private slowStore(t: number, h: number, l: number, off: number, size: AccessSize, vh: number, vl: number, vt: number, pc: number): void {
     try {
-      this.memory.store(BigInt.asUintN(64, big(h, l) + BigInt(off)), size, big(vh, vl));
+      this.memory.store(t, BigInt.asUintN(64, big(h, l) + BigInt(off)), size, big(vh, vl), vt);
     } catch (e) {
       throw faultAt(e, pc);
     }
@@ -280,24 +303,24 @@ const rmwOps: Record<number, AtomicRmwOp> = {
 
 /**
  * BPF_STX | BPF_ATOMIC exactly as interpreter.ts atomic() does it (through Memory, so shared map memory
- * gets real Atomics). `regs` holds r0, dst and src as BigInts; returns the value of the register the
- * instruction writes (r0 for cmpxchg, src for fetches, dst for load-acquire), or undefined.
+ * gets real Atomics). dstPtr and src come with their tags; returns the value of the register the
+ * instruction writes (r0 for cmpxchg, src for fetches, dst for load-acquire: always a scalar), or undefined.
  */
-export function atomic(memory: Memory, code: number, imm: number, dstPtr: bigint, src: bigint, r0: bigint, off: number, pc: number): bigint | undefined {
+export function atomic(memory: Memory, code: number, imm: number, dstTag: number, dstPtr: bigint, srcTag: number, src: bigint, r0: bigint, off: number, pc: number): bigint | undefined {
   try {
     const size: AccessSize = sizeBytes(code);
-    if (imm === AtomicOp.LoadAcq) return memory.load(BigInt.asUintN(64, src + BigInt(off)), size);
+    if (imm === AtomicOp.LoadAcq) return memory.load(srcTag, BigInt.asUintN(64, src + BigInt(off)), size);
     const addr = BigInt.asUintN(64, dstPtr + BigInt(off));
     if (imm === AtomicOp.StoreRel) {
-      memory.store(addr, size, src);
+      memory.store(dstTag, addr, size, src);
       return undefined;
     }
     if (size !== 4 && size !== 8) throw unknownOpcode(code, pc);
-    if (imm === AtomicOp.Cmpxchg) return memory.atomicCmpxchg(addr, size, r0, src);
-    if (imm === AtomicOp.Xchg) return memory.atomicRmw('xchg', addr, size, src);
+    if (imm === AtomicOp.Cmpxchg) return memory.atomicCmpxchg(dstTag, addr, size, r0, src);
+    if (imm === AtomicOp.Xchg) return memory.atomicRmw('xchg', dstTag, addr, size, src);
     const op = rmwOps[imm & ~AtomicOp.Fetch];
     if (op === undefined || (imm & ~0xf1) !== 0) throw new ProgramFault(`unknown atomic op 0x${imm.toString(16)}`);
-    const old = memory.atomicRmw(op, addr, size, src);
+    const old = memory.atomicRmw(op, dstTag, addr, size, src);
     return imm & AtomicOp.Fetch ? old : undefined;
   } catch (e) {
     throw faultAt(e, pc);

@@ -3,15 +3,17 @@
 // reference and cites the kernel for every rule; compiled-runtime.ts restates its arithmetic on pairs).
 //
 // Shape of the generated code:
-//  - registers are locals, each a pair of int32 words (h0/l0 … h10/l10): 64-bit add, sub, multiply, logic,
-//    shifts and compares run inline without BigInt; division goes through small runtime functions;
+//  - registers are locals, each a pair of int32 words (h0/l0 … h10/l10) and a tag (p0 … p10: the region it
+//    points into, 0 for a scalar; memory.ts): 64-bit add, sub, multiply, logic, shifts and compares run
+//    inline without BigInt; division goes through small runtime functions;
 //  - control flow is a `switch (pc)` over basic blocks inside `for (;;)`: straight-line code falls through,
 //    a jump sets pc and continues. All instructions are one function; a bpf-to-bpf call (and a callback from
 //    bpf_loop & co) recurses into it with a new frame, as the interpreter's runFrame does;
 //  - the instruction limit is counted per block; when a block would cross it, a precise copy of that block
 //    runs instead and faults at the very instruction the interpreter would;
 //  - memory: each load/store has an inline cache in locals (the region id it last reached, its DataView,
-//    base and bound), filled by FastMemory on a miss; anything unusual takes Memory's own path and messages.
+//    base, bound and spill tags), hit when the register's tag and high word are that id; filled by
+//    FastMemory on a miss; anything unusual takes Memory's own path and messages.
 //    Helpers and kfuncs go through env.callHelper/callKfunc with a Vm whose regs and pc are those of the
 //    call (bpf_map_lookup_elem through env.mapLookup, on words, when the environment has it);
 //  - the instruction budget is a local of each frame, handed back to the run around calls and at exit.
@@ -26,7 +28,7 @@ import {
   DEFAULT_INSN_LIMIT, execute, interpreterRunner, type ExecEnv, type ExecProgram, type Vm,
 } from './interpreter.js';
 import * as rt from './compiled-runtime.js';
-import { fixedBytes, Memory, ProgramFault, type ByteRegion } from './memory.js';
+import { clearSpills, Memory, ProgramFault, retag, stackBytes, type ByteRegion } from './memory.js';
 
 /** Longer programs stay on the interpreter: V8 does not optimise functions past ~60 KiB of bytecode anyway. */
 export const MAX_COMPILED_INSNS = 50_000;
@@ -55,9 +57,9 @@ export function compiledRunner(program: ExecProgram, env: ExecEnv): (r1: bigint)
 interface CompiledCode {
   /** Sets the run's state; faults and the limit count from here. */
   begin(vm: CompiledVm, limit: number): void;
-  /** A new frame at `entry` with r1..r5 = the pairs; returns r0's low word, its high word in hiOut. */
+  /** A new frame at `entry` with r1..r5 = the pairs, tagged; returns r0's low word, its high word in hiOut, its tag in tagOut. */
   frame(entry: number, a1h: number, a1l: number, a2h: number, a2l: number, a3h: number, a3l: number,
-    a4h: number, a4l: number, a5h: number, a5l: number): number;
+    a4h: number, a4l: number, a5h: number, a5l: number, a1p: number, a2p: number, a3p: number, a4p: number, a5p: number): number;
 }
 
 interface Compiled {
@@ -69,7 +71,7 @@ interface Compiled {
 /** A stack frame's memory, made once per call depth and registered again (same entry) in every run. */
 interface Stack {
   bytes: Uint8Array;
-  region: ByteRegion;
+  region: ByteRegion & { tags: Int32Array };
   /** Its region id (a pointer's high word) in run `run`. */
   hi: number;
   run: number;
@@ -78,6 +80,8 @@ interface Stack {
 /** Implements Vm for helpers: regs materialised as BigInts at each call, frames and stacks as the interpreter's. */
 class CompiledVm implements Vm {
   regs: bigint[] = [];
+  tags: Int32Array = new Int32Array(11);
+  r0Tag = 0;
   pc = 0;
   readonly memory: Memory;
   readonly fast: rt.FastMemory;
@@ -85,6 +89,7 @@ class CompiledVm implements Vm {
   private readonly stacks: Stack[] = [];
   /** The registers helpers see, one array per call depth (a callback's helpers must not clobber its caller's). */
   private readonly regsByDepth: bigint[][] = [];
+  private readonly tagsByDepth: Int32Array[] = [];
   private run = 0;
 
   constructor(readonly program: ExecProgram, readonly env: ExecEnv, compiled: Compiled) {
@@ -101,35 +106,40 @@ class CompiledVm implements Vm {
     try {
       this.code.begin(this, this.env.insnLimit ?? DEFAULT_INSN_LIMIT);
       const lo = rt.split(r1);
-      const r0lo = this.code.frame(0, rt.hiOut[0]!, lo, 0, 0, 0, 0, 0, 0, 0, 0);
+      // r1 is the ctx pointer the emulator made (or 0): its high word is its region, hence its tag.
+      const hi = rt.hiOut[0]!;
+      const r0lo = this.code.frame(0, hi, lo, 0, 0, 0, 0, 0, 0, 0, 0, hi, 0, 0, 0, 0);
       return rt.big(rt.hiOut[0]!, r0lo);
     } finally {
       this.memory.release(mark);
     }
   }
 
-  callFunction(entryIndex: number, args: readonly bigint[]): bigint {
+  callFunction(entryIndex: number, args: readonly bigint[], tags: readonly number[]): bigint {
     if (!Number.isInteger(entryIndex) || entryIndex < 0 || entryIndex >= this.program.insns.length) {
       throw new ProgramFault(`callback entry ${entryIndex} is outside the program`);
     }
     const w: number[] = [];
+    const p: number[] = [];
     for (let i = 0; i < 5; i++) {
       const lo = i < args.length ? rt.split(BigInt.asUintN(64, args[i]!)) : 0;
       w.push(i < args.length ? rt.hiOut[0]! : 0, lo);
+      p.push(i < args.length ? tags[i] ?? 0 : 0);
     }
-    const lo = this.code.frame(entryIndex, w[0]!, w[1]!, w[2]!, w[3]!, w[4]!, w[5]!, w[6]!, w[7]!, w[8]!, w[9]!);
+    const lo = this.code.frame(entryIndex, w[0]!, w[1]!, w[2]!, w[3]!, w[4]!, w[5]!, w[6]!, w[7]!, w[8]!, w[9]!, p[0]!, p[1]!, p[2]!, p[3]!, p[4]!);
     return rt.big(rt.hiOut[0]!, lo);
   }
 
-  /** The high word of the frame pointer of a zeroed 512-byte stack at `depth` (interpreter.ts framePointer). */
+  /** The high word (and tag) of the frame pointer of a zeroed 512-byte stack at `depth` (interpreter.ts newFrame). */
   framePointer(depth: number): number {
     let stack = this.stacks[depth];
     if (stack === undefined) {
       const bytes = new Uint8Array(MAX_BPF_STACK);
-      const region = fixedBytes(depth === 0 ? 'stack' : `stack of frame ${depth}`, bytes);
+      const region = stackBytes(depth === 0 ? 'stack' : `stack of frame ${depth}`, bytes) as ByteRegion & { tags: Int32Array };
       this.stacks[depth] = stack = { bytes, region, hi: 0, run: 0 };
     } else {
       stack.bytes.fill(0);
+      clearSpills(stack.region.tags);
     }
     if (stack.run !== this.run) {
       stack.hi = this.memory.addRunRegion(stack.region) | 0;
@@ -141,6 +151,11 @@ class CompiledVm implements Vm {
   /** The array a helper called at `depth` sees as vm.regs: r1..r`arity` from the pairs, the rest stale or 0. */
   regsAt(depth: number): bigint[] {
     return (this.regsByDepth[depth] ??= new Array<bigint>(11).fill(0n));
+  }
+
+  /** The array a helper called at `depth` sees as vm.tags, which compiled code fills before the call. */
+  tagsAt(depth: number): Int32Array {
+    return (this.tagsByDepth[depth] ??= new Int32Array(11));
   }
 }
 
@@ -170,6 +185,8 @@ function callOut(vm: CompiledVm, pc: number, depth: number, h0: number, l0: numb
   }
   vm.pc = pc;
   vm.regs = regs;
+  vm.tags = vm.tagsAt(depth);
+  vm.r0Tag = 0;
   let r0: bigint;
   try {
     r0 = insn.src === CallKind.Helper ? vm.env.callHelper(insn.imm, vm) : vm.env.callKfunc(insn, vm);
@@ -190,8 +207,11 @@ function lookupOut(vm: CompiledVm, pc: number, depth: number, h0: number, l0: nu
   if (lookup === undefined) {
     return callOut(vm, pc, depth, h0, l0, h1, l1, h2, l2, h3, l3, h4, l4, h5, l5, h6, l6, h7, l7, h8, l8, h9, l9, h10, l10);
   }
+  const tags = vm.tagsAt(depth);
   try {
-    rt.hiOut[0] = lookup(h1, l1, h2, l2);
+    // The value pointer the helper made: its high word is its region id, hence its tag (0: NULL).
+    rt.hiOut[0] = lookup(tags[1]!, h1, l1, tags[2]!, h2, l2);
+    vm.r0Tag = rt.hiOut[0]!; // as an int32, as every tag is
   } catch (e) {
     throw rt.faultAt(e, pc);
   }
@@ -203,18 +223,18 @@ function codePointer(vm: CompiledVm, target: number): number {
   return rt.split(vm.memory.codePointer(vm.program, target));
 }
 
-function atomicOut(vm: CompiledVm, code: number, imm: number, dh: number, dl: number, sh: number, sl: number,
+function atomicOut(vm: CompiledVm, code: number, imm: number, dp: number, dh: number, dl: number, sp: number, sh: number, sl: number,
   r0h: number, r0l: number, off: number, pc: number): number {
   if (imm === AtomicOp.Add || imm === (AtomicOp.Add | AtomicOp.Fetch)) {
-    const old = vm.fast.atomicAdd(dh, dl, off, sizeBytes(code), sh, sl);
+    const old = vm.fast.atomicAdd(dp, dh, dl, off, sizeBytes(code), sh, sl);
     if (vm.fast.hit) return old;
   }
-  const v = rt.atomic(vm.memory, code, imm, rt.big(dh, dl), rt.big(sh, sl), rt.big(r0h, r0l), off, pc);
+  const v = rt.atomic(vm.memory, code, imm, dp, rt.big(dh, dl), sp, rt.big(sh, sl), rt.big(r0h, r0l), off, pc);
   return v === undefined ? 0 : rt.split(v);
 }
 
 const runtime = {
-  ...rt, callOut, lookupOut, codePointer, atomicOut, ProgramFault, MAX_CALL_FRAMES, BPF_MAX_LOOPS,
+  ...rt, callOut, lookupOut, codePointer, atomicOut, retag, ProgramFault, MAX_CALL_FRAMES, BPF_MAX_LOOPS,
 };
 
 // ---- compilation ----
@@ -346,41 +366,44 @@ function generate(program: ExecProgram): Compiled {
     });
     out.push('}');
   }
-  const regs = Array.from({ length: 11 }, (_, i) => `h${i} = 0, l${i} = 0`).join(', ');
-  const cacheDecl = Array.from({ length: caches }, (_, k) => `, ic${k} = -1, iv${k} = DV, ib${k} = 0, im${k} = -1`).join('');
+  const regs = Array.from({ length: 11 }, (_, i) => `h${i} = 0, l${i} = 0, p${i} = 0`).join(', ');
+  const cacheDecl = Array.from({ length: caches }, (_, k) => `, ic${k} = 0, iv${k} = DV, ib${k} = 0, im${k} = -1, it${k} = null`).join('');
   const source = `"use strict";
-const { hiOut, fault, unknownOpcode, faultAt, lsh64, rsh64, arsh64, div64, div32, bswap16, bswap32,
-  callOut, lookupOut, codePointer, atomicOut, ProgramFault, MAX_CALL_FRAMES, BPF_MAX_LOOPS } = rt;
+const { hiOut, tagOut, fault, unknownOpcode, faultAt, lsh64, rsh64, arsh64, div64, div32, bswap16, bswap32,
+  callOut, lookupOut, codePointer, atomicOut, retag, ProgramFault, MAX_CALL_FRAMES, BPF_MAX_LOOPS } = rt;
 const imul = Math.imul, DV = new DataView(new ArrayBuffer(8));
 // The run's state. \`budget\` is the instructions left; a frame keeps it in a local (left) and hands it
 // back around everything that may run instructions of its own (calls, callbacks) and at exit.
 let vm = null, M = null, limit = 0, budget = 0, depth = 0;
 function begin(v, lim) { vm = v; M = v.fast; limit = lim; budget = lim; depth = 0; }
-function frame(entry, a1h, a1l, a2h, a2l, a3h, a3l, a4h, a4l, a5h, a5l) {
+function frame(entry, a1h, a1l, a2h, a2l, a3h, a3l, a4h, a4l, a5h, a5l, a1p, a2p, a3p, a4p, a5p) {
   if (depth >= MAX_CALL_FRAMES) throw new ProgramFault('call stack of ' + (depth + 1) + ' frames is too deep (MAX_CALL_FRAMES is ' + MAX_CALL_FRAMES + ')');
   const fp = vm.framePointer(depth);
-  const callerRegs = vm.regs, callerPc = vm.pc;
+  const callerRegs = vm.regs, callerTags = vm.tags, callerPc = vm.pc;
   depth++;
   try {
-    return body(entry, fp, a1h, a1l, a2h, a2l, a3h, a3l, a4h, a4l, a5h, a5l);
+    return body(entry, fp, a1h, a1l, a2h, a2l, a3h, a3l, a4h, a4l, a5h, a5l, a1p, a2p, a3p, a4p, a5p);
   } finally {
     depth--;
     vm.regs = callerRegs;
+    vm.tags = callerTags;
     vm.pc = callerPc;
   }
 }
-function local(target, pc, a1h, a1l, a2h, a2l, a3h, a3l, a4h, a4l, a5h, a5l) {
+function local(target, pc, a1h, a1l, a2h, a2l, a3h, a3l, a4h, a4l, a5h, a5l, a1p, a2p, a3p, a4p, a5p) {
   vm.pc = pc;
   try {
-    return frame(target, a1h, a1l, a2h, a2l, a3h, a3l, a4h, a4l, a5h, a5l);
+    return frame(target, a1h, a1l, a2h, a2l, a3h, a3l, a4h, a4l, a5h, a5l, a1p, a2p, a3p, a4p, a5p);
   } catch (e) {
     throw faultAt(e, pc);
   }
 }
-function body(pc, fp, a1h, a1l, a2h, a2l, a3h, a3l, a4h, a4l, a5h, a5l) {
+function body(pc, fp, a1h, a1l, a2h, a2l, a3h, a3l, a4h, a4l, a5h, a5l, a1p, a2p, a3p, a4p, a5p) {
   let ${regs};
   h1 = a1h; l1 = a1l; h2 = a2h; l2 = a2l; h3 = a3h; l3 = a3l; h4 = a4h; l4 = a4l; h5 = a5h; l5 = a5l;
-  h10 = fp; l10 = ${MAX_BPF_STACK};
+  p1 = a1p; p2 = a2p; p3 = a3p; p4 = a4p; p5 = a5p;
+  h10 = fp; l10 = ${MAX_BPF_STACK}; p10 = fp;
+  const tg = vm.tagsAt(depth);
   let mg = BPF_MAX_LOOPS, left = budget, t = 0, u = 0, c = 0, tv = 0, tw = 0, tq = 0${cacheDecl};
   for (;;) switch (pc) {
 ${out.join('\n')}
@@ -442,8 +465,8 @@ class Emitter {
     const l = `l${dst}`;
     switch (code & 0xf0) {
       // In int32 throughout: the carry is the low sum wrapping below an addend, the borrow b > a unsigned.
-      case AluOp.Add: return `c = (${l} + ${bl}) | 0; ${h} = (${h} + ${bh} + ((c >>> 0) < (${l} >>> 0) ? 1 : 0)) | 0; ${l} = c;`;
-      case AluOp.Sub: return `c = (${l} - ${bl}) | 0; ${h} = (${h} - ${bh} - ((${bl} >>> 0) > (${l} >>> 0) ? 1 : 0)) | 0; ${l} = c;`;
+      case AluOp.Add: return `${this.addTag(insn)}c = (${l} + ${bl}) | 0; ${h} = (${h} + ${bh} + ((c >>> 0) < (${l} >>> 0) ? 1 : 0)) | 0; ${l} = c;`;
+      case AluOp.Sub: return `${this.subTag(insn)}c = (${l} - ${bl}) | 0; ${h} = (${h} - ${bh} - ((${bl} >>> 0) > (${l} >>> 0) ? 1 : 0)) | 0; ${l} = c;`;
       case AluOp.Mul: return this.mul64(h, l, bh, bl, insn);
       case AluOp.Or: return `${h} |= ${bh}; ${l} |= ${bl};`;
       case AluOp.And: return `${h} &= ${bh}; ${l} &= ${bl};`;
@@ -454,17 +477,32 @@ class Emitter {
       case AluOp.Div: case AluOp.Mod:
         if (off !== 0 && off !== 1) break;
         return `${l} = div64(${h}, ${l}, ${bh}, ${bl}, ${off === 1}, ${(code & 0xf0) === AluOp.Mod}); ${h} = hiOut[0];`;
-      case AluOp.Mov:
-        if (off === 0) return `${h} = ${bh}; ${l} = ${bl};`;
-        if (off === 8) return `${l} = (${bl} << 24) >> 24; ${h} = ${l} >> 31;`;
-        if (off === 16) return `${l} = (${bl} << 16) >> 16; ${h} = ${l} >> 31;`;
-        if (off === 32) return `${l} = ${bl} | 0; ${h} = ${l} >> 31;`;
+      case AluOp.Mov: {
+        // A move copies the tag; movsx and a constant make a scalar.
+        const tag = off === 0 && code & X ? `p${insn.src}` : '0';
+        if (off === 0) return `${h} = ${bh}; ${l} = ${bl}; p${dst} = ${tag};`;
+        if (off === 8) return `${l} = (${bl} << 24) >> 24; ${h} = ${l} >> 31; p${dst} = 0;`;
+        if (off === 16) return `${l} = (${bl} << 16) >> 16; ${h} = ${l} >> 31; p${dst} = 0;`;
+        if (off === 32) return `${l} = ${bl} | 0; ${h} = ${l} >> 31; p${dst} = 0;`;
         break;
+      }
       case AluOp.End:
         if ((code & X) === 0) return this.bswap(pc, h, l, imm);
         break;
     }
     return this.unknown(pc, code);
+  }
+
+  /** ADD X's tag: scalar + pointer is a pointer, pointer + pointer a scalar (verifier.c adjust_reg_min_max_vals). */
+  private addTag(insn: Insn): string {
+    if ((insn.code & X) === 0) return '';
+    return `if (p${insn.src} !== 0) p${insn.dst} = p${insn.dst} !== 0 ? 0 : p${insn.src}; `;
+  }
+
+  /** SUB X's tag: pointer - pointer is a scalar, pointer - scalar stays a pointer. */
+  private subTag(insn: Insn): string {
+    if ((insn.code & X) === 0) return '';
+    return `if (p${insn.src} !== 0 && p${insn.dst} !== 0) p${insn.dst} = 0; `;
   }
 
   /**
@@ -536,10 +574,11 @@ class Emitter {
       case AluOp.Div: case AluOp.Mod:
         if (off !== 0 && off !== 1) break;
         return set(`div32(${l}, ${b}, ${off === 1}, ${(code & 0xf0) === AluOp.Mod})`);
+      // A 32-bit move of a pointer is its low half: a scalar (verifier.c check_alu_op, "partial copy").
       case AluOp.Mov:
-        if (off === 0) return set(b);
-        if (off === 8) return set(`(${b} << 24) >> 24`);
-        if (off === 16) return set(`(${b} << 16) >> 16`);
+        if (off === 0) return `${set(b)} p${dst} = 0;`;
+        if (off === 8) return `${set(`(${b} << 24) >> 24`)} p${dst} = 0;`;
+        if (off === 16) return `${set(`(${b} << 16) >> 16`)} p${dst} = 0;`;
         break;
     }
     return this.unknown(pc, code);
@@ -551,7 +590,7 @@ class Emitter {
     switch (op) {
       case JmpOp.Exit:
         if (code !== (Class.Jmp | JmpOp.Exit)) return this.unknown(pc, code);
-        return 'budget = left; hiOut[0] = h0; return l0;';
+        return 'budget = left; hiOut[0] = h0; tagOut[0] = p0; return l0;';
       case JmpOp.Call:
         if (code !== (Class.Jmp | JmpOp.Call)) return this.unknown(pc, code);
         return this.call(pc, insn);
@@ -625,18 +664,20 @@ class Emitter {
    */
   private call(pc: number, insn: Insn): string {
     const { src, imm } = insn;
-    const args = 'h1, l1, h2, l2, h3, l3, h4, l4, h5, l5';
+    const args = 'h1, l1, h2, l2, h3, l3, h4, l4, h5, l5, p1, p2, p3, p4, p5';
     const all = Array.from({ length: 11 }, (_, i) => `h${i}, l${i}`).join(', ');
+    // Helpers read their arguments' tags from vm.tags (this depth's array, tg), and leave r0's in vm.r0Tag.
+    const tags = Array.from({ length: 11 }, (_, i) => `tg[${i}] = p${i}; `).join('');
     if (src === CallKind.Helper && imm === HelperId.MapLookupElem) {
-      return `budget = left; l0 = lookupOut(vm, ${pc}, depth, ${all}); h0 = hiOut[0]; left = budget;`;
+      return `budget = left; ${tags}l0 = lookupOut(vm, ${pc}, depth, ${all}); h0 = hiOut[0]; p0 = vm.r0Tag; left = budget;`;
     }
     if (src === CallKind.Helper || src === CallKind.Kfunc) {
-      return `budget = left; l0 = callOut(vm, ${pc}, depth, ${all}); h0 = hiOut[0]; left = budget;`;
+      return `budget = left; ${tags}l0 = callOut(vm, ${pc}, depth, ${all}); h0 = hiOut[0]; p0 = vm.r0Tag; left = budget;`;
     }
     if (src === CallKind.Local) {
       const target = pc + imm + 1;
       if (target < 0 || target >= this.n) return `throw fault(${JSON.stringify(`call to insn ${target}, outside the program`)}, ${pc});`;
-      return `budget = left; l0 = local(${target}, ${pc}, ${args}); h0 = hiOut[0]; left = budget;`;
+      return `budget = left; l0 = local(${target}, ${pc}, ${args}); h0 = hiOut[0]; p0 = tagOut[0]; left = budget;`;
     }
     return `throw fault(${JSON.stringify(`call with unknown src_reg ${src}`)}, ${pc});`;
   }
@@ -649,25 +690,29 @@ class Emitter {
    * and run region ids are not reused before the run ends. Anything else goes to FastMemory, which refills
    * the cache when the region is plain memory, or takes Memory's own path (same checks, same fault messages).
    */
-  private load(pc: number, src: number, off: number, size: number, assign: (lo: string, hi: string) => string): string {
-    const call = `M.load(h${src}, l${src}, ${off}, ${size}, ${pc})`;
+  private load(pc: number, src: number, off: number, size: number, assign: (lo: string, hi: string, tag: string) => string): string {
+    const call = `M.load(p${src}, h${src}, l${src}, ${off}, ${size}, ${pc})`;
     const k = this.slotOf?.get(pc);
-    if (k === undefined) return `t = ${call}; ${assign('t', 'hiOut[0]')}`;
+    if (k === undefined) return `t = ${call}; ${assign('t', 'hiOut[0]', 'M.tag')}`;
     const at = `ib${k} + t`;
     let hit: string;
     switch (size) {
-      case 1: hit = assign(`iv${k}.getUint8(${at})`, '0'); break;
-      case 2: hit = assign(`iv${k}.getUint16(${at}, true)`, '0'); break;
-      case 4: hit = assign(`iv${k}.getInt32(${at}, true)`, '0'); break;
-      default: hit = `u = iv${k}.getInt32(${at} + 4, true); ${assign(`iv${k}.getInt32(${at}, true)`, 'u')}`;
+      case 1: hit = assign(`iv${k}.getUint8(${at})`, '0', '0'); break;
+      case 2: hit = assign(`iv${k}.getUint16(${at}, true)`, '0', '0'); break;
+      case 4: hit = assign(`iv${k}.getInt32(${at}, true)`, '0', '0'); break;
+      // A 64-bit aligned load from a stack gives back the tag of the pointer spilled there.
+      default: hit = `u = iv${k}.getInt32(${at} + 4, true); ${assign(`iv${k}.getInt32(${at}, true)`, 'u', `(it${k} === null || (t & 7) !== 0 ? 0 : it${k}[t >> 3])`)}`;
     }
-    return `t = (l${src} >>> 0) + ${off}; if (h${src} === ic${k} && ${off < 0 ? 't >= 0 && ' : ''}t <= im${k}) { ${hit} } else { `
-      + `t = ${call}; ${assign('t', 'hiOut[0]')} if (M.hit) { ic${k} = M.hi; iv${k} = M.view; ib${k} = M.base; im${k} = M.max; } }`;
+    return `t = (l${src} >>> 0) + ${off}; if (p${src} === ic${k} && h${src} === ic${k} && ${off < 0 ? 't >= 0 && ' : ''}t <= im${k}) { ${hit} } else { `
+      + `t = ${call}; ${assign('t', 'hiOut[0]', 'M.tag')} if (M.hit) { ic${k} = M.hi; iv${k} = M.view; ib${k} = M.base; im${k} = M.max; it${k} = M.tags; } }`;
   }
 
-  /** A store of the low `size` bytes of (vh, vl) at (h, l) + off; the inline cache as load()'s (writable regions only). */
-  private store(pc: number, dst: number, off: number, size: number, vh: string, vl: string): string {
-    const call = `M.store(h${dst}, l${dst}, ${off}, ${size}, ${vh}, ${vl}, ${pc});`;
+  /**
+   * A store of the low `size` bytes of (vh, vl), tagged vt, at (h, l) + off; the inline cache as load()'s
+   * (writable regions only). A store to a stack records or clears the spill tags it covers (memory.ts retag).
+   */
+  private store(pc: number, dst: number, off: number, size: number, vh: string, vl: string, vt: string): string {
+    const call = `M.store(p${dst}, h${dst}, l${dst}, ${off}, ${size}, ${vh}, ${vl}, ${vt}, ${pc});`;
     const k = this.slotOf?.get(pc);
     if (k === undefined) return call;
     const at = `ib${k} + t`;
@@ -678,37 +723,37 @@ class Emitter {
       case 4: hit = `iv${k}.setInt32(${at}, ${vl}, true);`; break;
       default: hit = `iv${k}.setInt32(${at}, ${vl}, true); iv${k}.setInt32(${at} + 4, ${vh}, true);`;
     }
-    return `t = (l${dst} >>> 0) + ${off}; if (h${dst} === ic${k} && ${off < 0 ? 't >= 0 && ' : ''}t <= im${k}) { ${hit} } else { `
-      + `${call} if (M.hit) { ic${k} = M.hi; iv${k} = M.view; ib${k} = M.base; im${k} = M.max; } }`;
+    return `t = (l${dst} >>> 0) + ${off}; if (p${dst} === ic${k} && h${dst} === ic${k} && ${off < 0 ? 't >= 0 && ' : ''}t <= im${k}) { if (it${k} !== null) retag(it${k}, t, ${size}, ${vt}); ${hit} } else { `
+      + `${call} if (M.hit) { ic${k} = M.hi; iv${k} = M.view; ib${k} = M.base; im${k} = M.max; it${k} = M.tags; } }`;
   }
 
   private ldx(pc: number, insn: Insn): string {
     const { code, dst, src, off } = insn;
     const size = sizeBytes(code);
     const mode = code & 0xe0;
-    if (mode === Mode.Mem) return this.load(pc, src, off, size, (lo, hi) => `l${dst} = ${lo}; h${dst} = ${hi};`);
+    if (mode === Mode.Mem) return this.load(pc, src, off, size, (lo, hi, tag) => `l${dst} = ${lo}; h${dst} = ${hi}; p${dst} = ${tag};`);
     if (mode === Mode.MemSx && size !== 8) {
       const shift = 32 - size * 8;
       return this.load(pc, src, off, size, (lo) => (shift === 0
-        ? `l${dst} = ${lo}; h${dst} = l${dst} >> 31;`
-        : `l${dst} = (${lo} << ${shift}) >> ${shift}; h${dst} = l${dst} >> 31;`));
+        ? `l${dst} = ${lo}; h${dst} = l${dst} >> 31; p${dst} = 0;`
+        : `l${dst} = (${lo} << ${shift}) >> ${shift}; h${dst} = l${dst} >> 31; p${dst} = 0;`));
     }
     // The interpreter loads before it looks at the mode: a bad address faults first.
-    return `M.load(h${src}, l${src}, ${off}, ${size}, ${pc}); ${this.unknown(pc, code)}`;
+    return `M.load(p${src}, h${src}, l${src}, ${off}, ${size}, ${pc}); ${this.unknown(pc, code)}`;
   }
 
   private st(pc: number, insn: Insn): string {
     const { code, dst, off, imm } = insn;
     if ((code & 0xe0) !== Mode.Mem) return this.unknown(pc, code);
-    return this.store(pc, dst, off, sizeBytes(code), `${imm < 0 ? -1 : 0}`, `${imm | 0}`);
+    return this.store(pc, dst, off, sizeBytes(code), `${imm < 0 ? -1 : 0}`, `${imm | 0}`, '0');
   }
 
   private stx(pc: number, insn: Insn): string {
     const { code, dst, src, off, imm } = insn;
     const mode = code & 0xe0;
-    if (mode === Mode.Mem) return this.store(pc, dst, off, sizeBytes(code), `h${src}`, `l${src}`);
+    if (mode === Mode.Mem) return this.store(pc, dst, off, sizeBytes(code), `h${src}`, `l${src}`, `p${src}`);
     if (mode !== Mode.Atomic) return this.unknown(pc, code);
-    const call = `atomicOut(vm, ${code}, ${imm}, h${dst}, l${dst}, h${src}, l${src}, h0, l0, ${off}, ${pc})`;
+    const call = `atomicOut(vm, ${code}, ${imm}, p${dst}, h${dst}, l${dst}, p${src}, h${src}, l${src}, h0, l0, ${off}, ${pc})`;
     // Which register the atomic writes (interpreter.ts atomic): decided by imm, known here.
     let target: number | null = null;
     if (imm === AtomicOp.LoadAcq) target = dst;
@@ -716,7 +761,8 @@ class Emitter {
     else if (imm === AtomicOp.Xchg || (imm & AtomicOp.Fetch && imm !== AtomicOp.StoreRel)) target = src;
     if (target === null) return `${call};`;
     // Cmpxchg/xchg/fetch on sizes 1/2 or unknown ops throw inside atomicOut before anything is written.
-    return `t = ${call}; h${target} = hiOut[0]; l${target} = t;`;
+    // What an atomic reads back is memory's bits: a scalar.
+    return `t = ${call}; h${target} = hiOut[0]; l${target} = t; p${target} = 0;`;
   }
 
   private ld(pc: number, insn: Insn): string {
@@ -728,9 +774,11 @@ class Emitter {
         : this.unknown(pc, code);
     }
     if (pc + 1 >= this.n) return `throw fault('ld_imm64 is missing its second half', ${pc});`;
-    if (src === PseudoLd.Func) return `l${dst} = codePointer(vm, ${pc + imm + 1}); h${dst} = hiOut[0];`;
+    if (src === PseudoLd.Func) return `l${dst} = codePointer(vm, ${pc + imm + 1}); h${dst} = hiOut[0]; p${dst} = h${dst};`;
     const hi = this.program.insns[pc + 1]!.imm | 0;
-    return `h${dst} = ${hi}; l${dst} = ${imm | 0};`;
+    // A pointer the linker made (a map, a global's value) is tagged with its region: its high word.
+    const tag = this.program.pointerLoads?.has(pc) === true ? hi : 0;
+    return `h${dst} = ${hi}; l${dst} = ${imm | 0}; p${dst} = ${tag};`;
   }
 }
 

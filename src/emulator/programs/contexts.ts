@@ -2,7 +2,7 @@
 // the packet and context regions, their checks (the kernel's errnos for bad input), and what goes back.
 import { EINVAL, ENOTSUPP } from '../../uapi/errno.js';
 import { ETH_HLEN, EthType } from '../../uapi/net.js';
-import { fixedBytes, ProgramFault, type Memory, type VirtualRegion } from './memory.js';
+import { fixedBytes, ProgramFault, regionTag, type Memory, type VirtualRegion } from './memory.js';
 import { KernelProgramType as ProgType } from '../../uapi/program-type.js';
 
 // net/bpf/test_run.c bpf_test_init: the packet must fit one page with the skb's headroom and tailroom
@@ -157,6 +157,7 @@ function skbContext(type: number, input: TestRunInput, memory: Memory): Prepared
   const endPtr = packetPtr + BigInt(packet.length);
   const dataWords = wordsOf(dataPtr);
   const endWords = wordsOf(endPtr);
+  const packetTag = regionTag(packetPtr);
   const readable = new Set<number>([Skb.len, Skb.pkt_type, Skb.mark, Skb.queue_mapping, Skb.protocol, Skb.vlan_present, Skb.vlan_tci,
     Skb.vlan_proto, Skb.priority, Skb.ingress_ifindex, Skb.ifindex, Skb.tc_index, Skb.hash, Skb.tc_classid, Skb.napi_id,
     Skb.wire_len, Skb.gso_segs, Skb.gso_size]);
@@ -202,6 +203,8 @@ function skbContext(type: number, input: TestRunInput, memory: Memory): Prepared
       if (off === Skb.data || off === Skb.data_meta) return pointerWords(dataWords, hi);
       return off === Skb.data_end ? pointerWords(endWords, hi) : undefined;
     },
+    // The packet pointers point into the packet (verifier.c convert_ctx_accesses makes them PTR_TO_PACKET*).
+    tagAt: (off, size) => (size === 4 && (off === Skb.data || off === Skb.data_meta || off === Skb.data_end) ? packetTag : 0),
   };
   const r1 = memory.addRegion(region, 'run');
   return {
@@ -238,6 +241,7 @@ function xdpContext(input: TestRunInput, memory: Memory): PreparedContext | numb
   const endPtr = dataPtr + BigInt(data.length);
   const dataWords = wordsOf(dataPtr);
   const endWords = wordsOf(endPtr);
+  const packetTag = regionTag(framePtr);
   const region: VirtualRegion = {
     name: 'ctx (struct xdp_md)',
     size: Xdp.size,
@@ -261,6 +265,7 @@ function xdpContext(input: TestRunInput, memory: Memory): PreparedContext | numb
       if (off === Xdp.ingress_ifindex) return LOOPBACK_IFINDEX;
       return off === Xdp.rx_queue_index || off === Xdp.egress_ifindex ? 0 : undefined;
     },
+    tagAt: (off, size) => (size === 4 && (off === Xdp.data || off === Xdp.data_meta || off === Xdp.data_end) ? packetTag : 0),
   };
   const r1 = memory.addRegion(region, 'run');
   return { r1, dataOut: () => frame.subarray(XDP_HEADROOM), ctxOut: () => (input.ctx ? new Uint8Array(Xdp.size) : null) };

@@ -7,7 +7,7 @@ import { MapType, UpdateFlags } from '../../uapi/bpf.js';
 import type { CpuLocks } from '../cpus/spin-locks.js';
 import type { ProgramMap } from '../maps/program-map.js';
 import type { Vm } from './interpreter.js';
-import { ProgramFault, type ByteRegion, type Memory } from './memory.js';
+import { ProgramFault, regionTag, type ByteRegion, type Memory } from './memory.js';
 import { BPF_MAX_LOOPS } from '../../uapi/isa.js';
 import { funcIdName, HelperId } from '../../uapi/helpers.js';
 
@@ -64,24 +64,28 @@ const MAX_LOOPS = BigInt(BPF_MAX_LOOPS);
 /** Calls helper `id` with vm.regs[1..5]; throws ProgramFault for helpers the emulator does not have. */
 export function callHelper(id: number, vm: Vm, ctx: HelperContext): bigint {
   const r = vm.regs;
+  const t = vm.tags;
   const mem = vm.memory;
   switch (id) {
     case HelperId.MapLookupElem: {
-      const id = mapLookup(mem, ctx.cpu, Number(r[1]! >> 32n), Number(r[1]! & 0xffffffffn), Number(r[2]! >> 32n), Number(r[2]! & 0xffffffffn));
+      const id = mapLookup(mem, ctx.cpu, t[1]!, Number(r[1]! >> 32n), Number(r[1]! & 0xffffffffn), t[2]!, Number(r[2]! >> 32n), Number(r[2]! & 0xffffffffn));
+      vm.r0Tag = id | 0;
       return BigInt(id) << 32n;
     }
     case HelperId.MapLookupPercpuElem: {
-      const map = mapOf(vm, r[1]!);
-      const key = mem.read(r[2]!, map.info.keySize);
+      const map = mapOf(vm, 1);
+      const key = mem.read(t[2]!, r[2]!, map.info.keySize);
       // kernel/bpf/hashtab.c htab_percpu_map_lookup_percpu_elem: a CPU past nr_cpu_ids → NULL.
       const wanted = Number(r[3]! & 0xffffffffn);
       if (!map.shape.percpu || wanted >= map.shape.ncpu) return 0n;
-      return valuePointer(vm, map, key, wanted);
+      const value = valuePointer(vm, map, key, wanted);
+      vm.r0Tag = regionTag(value);
+      return value;
     }
     case HelperId.MapUpdateElem: {
-      const map = mapOf(vm, r[1]!);
-      const key = mem.read(r[2]!, map.info.keySize);
-      const value = mem.read(r[3]!, map.info.valueSize);
+      const map = mapOf(vm, 1);
+      const key = mem.read(t[2]!, r[2]!, map.info.keySize);
+      const value = mem.read(t[3]!, r[3]!, map.info.valueSize);
       // BPF_CALL_4(bpf_map_update_elem, ..., u64, flags): every map's update refuses flags above
       // BPF_EXIST (| BPF_F_LOCK), so a set high word is EINVAL, not truncated away.
       if (r[4]! >> 32n !== 0n) return mapOpResult(vm, EINVAL);
@@ -93,8 +97,8 @@ export function callHelper(id: number, vm: Vm, ctx: HelperContext): bigint {
       return mapOpResult(vm, u64(map.program.update(key, value, flags, ctx.cpu)));
     }
     case HelperId.MapDeleteElem: {
-      const map = mapOf(vm, r[1]!);
-      return mapOpResult(vm, u64(map.program.delete(mem.read(r[2]!, map.info.keySize), ctx.cpu)));
+      const map = mapOf(vm, 1);
+      return mapOpResult(vm, u64(map.program.delete(mem.read(t[2]!, r[2]!, map.info.keySize), ctx.cpu)));
     }
     case HelperId.KtimeGetNs:
     case HelperId.KtimeGetBootNs:
@@ -113,12 +117,12 @@ export function callHelper(id: number, vm: Vm, ctx: HelperContext): bigint {
       const size = Number(r[2]! & 0xffffffffn);
       const out = new Uint8Array(size);
       out.set(new TextEncoder().encode(ctx.task.comm).subarray(0, Math.max(0, size - 1)));
-      mem.write(r[1]!, out);
+      mem.write(t[1]!, r[1]!, out);
       return 0n;
     }
     case HelperId.TracePrintk: {
       const size = Number(r[2]! & 0xffffffffn);
-      const fmt = mem.read(r[1]!, size);
+      const fmt = mem.read(t[1]!, r[1]!, size);
       const line = formatPrintk(fmt, [r[3]!, r[4]!, r[5]!]);
       ctx.trace(line);
       return BigInt(line.length + 1);
@@ -131,10 +135,10 @@ export function callHelper(id: number, vm: Vm, ctx: HelperContext): bigint {
       const data = ctx.skbData;
       if (!data) throw new ProgramFault('bpf_skb_load_bytes needs an skb context');
       if (offset > 0x7fffffff || offset + len > data.length) {
-        mem.write(r[3]!, new Uint8Array(len));
+        mem.write(t[3]!, r[3]!, new Uint8Array(len));
         return u64(-errnoByCode.EFAULT);
       }
-      mem.write(r[3]!, data.subarray(offset, offset + len));
+      mem.write(t[3]!, r[3]!, data.subarray(offset, offset + len));
       return 0n;
     }
     case HelperId.Loop:
@@ -142,10 +146,10 @@ export function callHelper(id: number, vm: Vm, ctx: HelperContext): bigint {
     case HelperId.ForEachMapElem:
       return mapOpResult(vm, forEachMapElem(vm, ctx.cpu));
     case HelperId.SpinLock:
-      ctx.locks.spinLock(mem.view(r[1]!, 4, 'write'));
+      ctx.locks.spinLock(mem.view(t[1]!, r[1]!, 4, 'write'));
       return 0n;
     case HelperId.SpinUnlock:
-      ctx.locks.spinUnlock(mem.view(r[1]!, 4, 'write'));
+      ctx.locks.spinUnlock(mem.view(t[1]!, r[1]!, 4, 'write'));
       return 0n;
     default:
       throw new ProgramFault(`helper ${funcIdName(id)} (#${id}) is not emulated`);
@@ -160,19 +164,21 @@ function mapOpResult(vm: Vm, r0: bigint): bigint {
   return vm.program.mapOpResultIsInt ? r0 & 0xffffffffn : r0;
 }
 
-function mapOf(vm: Vm, ptr: bigint): ProgramMap {
-  return vm.memory.handleOf(ptr) as ProgramMap;
+/** The map register `reg` points to (a map handle from ld_imm64). */
+function mapOf(vm: Vm, reg: number): ProgramMap {
+  return vm.memory.handleOf(vm.tags[reg]!, vm.regs[reg]!) as ProgramMap;
 }
 
 /**
- * bpf_map_lookup_elem on pointer words (what compiled code calls, and the interpreter through callHelper):
- * the map behind (mapHi, mapLo), the key read in place at (keyHi, keyLo). Returns the value pointer's high
- * word, unsigned (its low word is 0: the region is the value), or 0 for NULL. Allocates nothing once the
- * element has been looked up before in an earlier run (valueRegion, Memory.addRunRegion).
+ * bpf_map_lookup_elem on pointer words and tags (what compiled code calls, and the interpreter through
+ * callHelper): the map behind (mapHi, mapLo), the key read in place at (keyHi, keyLo). Returns the value
+ * pointer's high word, unsigned (its low word is 0: the region is the value), which is also its tag, or 0
+ * for NULL. Allocates nothing once the element has been looked up before in an earlier run (valueRegion,
+ * Memory.addRunRegion).
  */
-export function mapLookup(mem: Memory, cpu: number, mapHi: number, mapLo: number, keyHi: number, keyLo: number): number {
-  const map = mem.handleAt(mapHi, mapLo) as ProgramMap;
-  const key = mem.locate(keyHi, keyLo, map.info.keySize);
+export function mapLookup(mem: Memory, cpu: number, mapTag: number, mapHi: number, mapLo: number, keyTag: number, keyHi: number, keyLo: number): number {
+  const map = mem.handleAt(mapTag, mapHi, mapLo) as ProgramMap;
+  const key = mem.locate(keyTag, keyHi, keyLo, map.info.keySize);
   const offset = map.table.programValueOffset(key, cpu, mem.located);
   return offset < 0 ? 0 : mem.addRunRegion(valueRegion(map, offset));
 }
@@ -215,9 +221,10 @@ function valueRegion(map: ProgramMap, offset: number): ByteRegion {
 // the kernel's walk does not.
 function forEachMapElem(vm: Vm, cpu: number): bigint {
   const [, mapPtr, fn, arg, flags] = vm.regs as [bigint, bigint, bigint, bigint, bigint];
+  const [, mapTag, fnTag, argTag] = vm.tags as ArrayLike<number> as [number, number, number, number];
   if (flags !== 0n) return EINVAL;
-  const map = mapOf(vm, mapPtr);
-  const entry = vm.memory.codeOf(fn).insn;
+  const map = mapOf(vm, 1);
+  const entry = vm.memory.codeOf(fnTag, fn).insn;
   const keySize = map.info.keySize;
   const keys: Uint8Array[] = [];
   for (let key: Uint8Array | null = null; ;) {
@@ -232,7 +239,8 @@ function forEachMapElem(vm: Vm, cpu: number): bigint {
     if (value === 0n) continue;
     const keyRegion: ByteRegion = { name: `map '${map.info.name}' key`, size: keySize, writable: false, bytes: () => key, base: () => 0 };
     visited++;
-    if (vm.callFunction(entry, [mapPtr, vm.memory.addRegion(keyRegion, 'run'), value, arg]) !== 0n) break;
+    const keyPtr = vm.memory.addRegion(keyRegion, 'run');
+    if (vm.callFunction(entry, [mapPtr, keyPtr, value, arg], [mapTag, regionTag(keyPtr), regionTag(value), argTag]) !== 0n) break;
   }
   return visited;
 }
@@ -244,15 +252,17 @@ function forEachMapElem(vm: Vm, cpu: number): bigint {
 // helper takes a u32 nr_loops and returns -E2BIG sign-extended.
 function bpfLoop(vm: Vm): bigint {
   const [, nr, fn, arg, flags] = vm.regs as [bigint, bigint, bigint, bigint, bigint];
+  const [, , fnTag, argTag] = vm.tags as ArrayLike<number> as [number, number, number, number];
   const inlined = vm.program.inlinedLoopCalls?.has(vm.pc) === true;
   if (!inlined && flags !== 0n) return EINVAL;
   const limit = inlined ? nr : nr & 0xffffffffn;
   if (limit > MAX_LOOPS) return inlined ? E2BIG & 0xffffffffn : E2BIG;
   const n = Number(limit);
-  const entry = vm.memory.codeOf(fn).insn;
+  const entry = vm.memory.codeOf(fnTag, fn).insn;
+  const tags = [0, argTag];
   let i = 0;
   while (i < n) {
-    const ret = vm.callFunction(entry, [BigInt(i), arg]);
+    const ret = vm.callFunction(entry, [BigInt(i), arg], tags);
     i++;
     if (ret === 1n) break;
   }

@@ -4,12 +4,13 @@
 // executes the raw instruction. Registers are pairs of int32 words (word-pairs.ts): the common instructions
 // run on them without allocating; the rest (signed division, movsx, byte swaps, atomics) run on BigInts
 // normalised to unsigned 64 bits, as alu64/alu32/endian/atomic below state the rules. Memory is the tagged
-// address space of memory.ts, reached on words for plain bytes (word-memory.ts).
+// address space of memory.ts, reached on words for plain bytes (word-memory.ts). Every register carries a tag
+// beside its value (memory.ts): the region it points into, 0 for a scalar; only a tagged register reaches memory.
 import {
   AluOp, AtomicOp, BPF_MAX_LOOPS, CallKind, Class, JmpOp, LD_IMM64, MAX_BPF_STACK, MAX_CALL_FRAMES, Mode, PseudoLd,
   sizeBytes, Source, type Insn,
 } from '../../uapi/isa.js';
-import { fixedBytes, Memory, ProgramFault, type AccessSize, type AtomicRmwOp, type ByteRegion } from './memory.js';
+import { clearSpills, Memory, ProgramFault, regionTag, stackBytes, type AccessSize, type AtomicRmwOp, type ByteRegion } from './memory.js';
 import { WordMemory } from './word-memory.js';
 import { mulHigh64, pairToBig, splitBig, splitHi } from './word-pairs.js';
 
@@ -29,6 +30,11 @@ export interface ExecProgram {
    * bpfLoop answers for those as the inlined loop does, and as the helper for every other call.
    */
   inlinedLoopCalls?: ReadonlySet<number>;
+  /**
+   * The ld_imm64 instructions whose constant is a pointer the linker made (a map, a global's value): their
+   * value carries the tag of its region (memory.ts). Every other constant is a scalar.
+   */
+  pointerLoads?: ReadonlySet<number>;
 }
 
 export interface ExecEnv {
@@ -40,10 +46,10 @@ export interface ExecEnv {
   /** Instructions one execute() may run before it faults; DEFAULT_INSN_LIMIT when absent. */
   insnLimit?: number;
   /**
-   * Optional: bpf_map_lookup_elem on pointer words, without BigInts (helpers.ts mapLookup), for compiled
-   * code. Returns the value pointer's high word (its low word is 0), or 0 for NULL.
+   * Optional: bpf_map_lookup_elem on pointer words and tags, without BigInts (helpers.ts mapLookup), for
+   * compiled code. Returns the value pointer's high word (its low word is 0; it is also its tag), or 0 for NULL.
    */
-  mapLookup?(mapHi: number, mapLo: number, keyHi: number, keyLo: number): number;
+  mapLookup?(mapTag: number, mapHi: number, mapLo: number, keyTag: number, keyHi: number, keyLo: number): number;
   /**
    * Optional: how many of r1..r5 each helper reads (helpers.ts helperArity), so compiled code makes only
    * those BigInts. A helper not listed, and every helper when this is absent, sees all of r0..r10.
@@ -55,12 +61,22 @@ export interface ExecEnv {
 export interface Vm {
   /** The current frame's r0..r10. */
   readonly regs: bigint[];
+  /** Their tags (memory.ts): which region each points into, 0 for a scalar. */
+  readonly tags: ArrayLike<number>;
   readonly memory: Memory;
   readonly program: ExecProgram;
   /** The instruction being executed (the call, while a helper runs). */
   readonly pc: number;
-  /** Runs the subprogram at `entryIndex` in a new frame with r1.. = args; returns its r0 (bpf_loop & co). */
-  callFunction(entryIndex: number, args: readonly bigint[]): bigint;
+  /**
+   * A helper or kfunc that returns a pointer it made (a map value) sets its tag here, as an int32 like every
+   * tag (regionTag); 0 before each call.
+   */
+  r0Tag: number;
+  /**
+   * Runs the subprogram at `entryIndex` in a new frame with r1.. = args, tagged `tags` (a pointer the helper
+   * made itself: regionTag(pointer); one of the program's: its register's tag); returns its r0 (bpf_loop & co).
+   */
+  callFunction(entryIndex: number, args: readonly bigint[], tags: readonly number[]): bigint;
 }
 
 /**
@@ -69,22 +85,27 @@ export interface Vm {
  */
 export const DEFAULT_INSN_LIMIT = 100_000_000;
 
-/** Runs `program` from insn 0 with r1 = `r1` (usually the ctx pointer); returns r0 as unsigned 64 bits. */
+/**
+ * Runs `program` from insn 0 with r1 = `r1` (usually the ctx pointer, which the emulator made: its tag is
+ * its region's); returns r0 as unsigned 64 bits.
+ */
 export function execute(program: ExecProgram, env: ExecEnv, r1: bigint): bigint {
   return interpreterRunner(program, env)(r1);
 }
 
 /** execute() for many runs of `program` in `env` (BPF_PROG_TEST_RUN's repeat): one Machine, stacks reused. */
 export function interpreterRunner(program: ExecProgram, env: ExecEnv): (r1: bigint) => bigint {
-  const machine = new Machine(program, env, decode(program.insns));
+  const machine = new Machine(program, env, decode(program));
   const args = [0n];
+  const tags = [0];
   return (r1) => {
     // Stack frames are run regions; anything the caller added before (ctx, packet) survives this run.
     const mark = env.memory.mark();
     machine.begin();
     args[0] = r1;
+    tags[0] = regionTag(r1);
     try {
-      return runFrame(machine, 0, args);
+      return runFrame(machine, 0, args, tags);
     } finally {
       env.memory.release(mark);
     }
@@ -92,8 +113,8 @@ export function interpreterRunner(program: ExecProgram, env: ExecEnv): (r1: bigi
 }
 
 /** For helpers implementing callbacks: runs a subprogram to its exit in a new frame. */
-export function callFunction(vm: Vm, entryIndex: number, args: readonly bigint[]): bigint {
-  return vm.callFunction(entryIndex, args);
+export function callFunction(vm: Vm, entryIndex: number, args: readonly bigint[], tags: readonly number[]): bigint {
+  return vm.callFunction(entryIndex, args, tags);
 }
 
 // ---- decoding: once per program, each instruction's fields into parallel typed arrays plus `op`, a small
@@ -124,17 +145,20 @@ interface Decoded {
   imm2: Int32Array;
   /** Loads and stores: the access size in bytes. */
   size: Uint8Array;
+  /** ld_imm64: the constant's tag (its high word for a pointer the linker made, else 0). */
+  tag: Int32Array;
 }
 
 const decodedByInsns = new WeakMap<Insn[], Decoded>();
 
-function decode(insns: Insn[]): Decoded {
+function decode(program: ExecProgram): Decoded {
+  const insns = program.insns;
   const cached = decodedByInsns.get(insns);
   if (cached !== undefined) return cached;
   const n = insns.length;
   const d: Decoded = {
     n, op: new Uint8Array(n), code: new Uint8Array(n), dst: new Uint8Array(n), src: new Uint8Array(n),
-    off: new Int16Array(n), imm: new Int32Array(n), imm2: new Int32Array(n), size: new Uint8Array(n),
+    off: new Int16Array(n), imm: new Int32Array(n), imm2: new Int32Array(n), size: new Uint8Array(n), tag: new Int32Array(n),
   };
   for (let i = 0; i < n; i++) {
     const insn = insns[i]!;
@@ -144,6 +168,7 @@ function decode(insns: Insn[]): Decoded {
     d.off[i] = insn.off;
     d.imm[i] = insn.imm;
     d.imm2[i] = insn.code === LD_IMM64 && i + 1 < n ? insns[i + 1]!.imm : 0;
+    d.tag[i] = program.pointerLoads?.has(i) === true ? d.imm2[i]! : 0;
     d.size[i] = sizeBytes(insn.code);
     d.op[i] = opOf(insn.code, insn.dst, insn.src, insn.off, i + 1 >= n);
   }
@@ -200,30 +225,37 @@ function opOf(code: number, dst: number, src: number, off: number, isLast: boole
 // ---- frames ----
 
 
-/** A frame's r0..r10 as int32 word pairs: r_i = (h[i], l[i]). */
+/** A frame's r0..r10 as int32 word pairs: r_i = (h[i], l[i]), tagged t[i] (memory.ts). */
 interface Frame {
   h: Int32Array;
   l: Int32Array;
+  t: Int32Array;
 }
 
 class Machine implements Vm {
   /** What helpers see as r0..r10: the calling frame's registers as BigInts, made at each call. */
   regs: bigint[] = [];
+  r0Tag = 0;
+  /** And their tags. */
+  tags: Int32Array = new Int32Array(11);
   pc = 0;
   depth = 0;
   executed = 0;
-  /** The high word of r0 of the frame that last returned (runFrame returns its low word). */
+  /** The high word and the tag of r0 of the frame that last returned (runFrame returns its low word). */
   retHi = 0;
+  retTag = 0;
   readonly memory: Memory;
   readonly words: WordMemory;
   readonly limit: number;
   /** One stack per call depth, reused by every frame at that depth; registered again (same entry) each run. */
-  private readonly stacks: { id: number; bytes: Uint8Array; region: ByteRegion; run: number }[] = [];
+  private readonly stacks: { id: number; bytes: Uint8Array; region: ByteRegion & { tags: Int32Array }; run: number }[] = [];
   /** Registers per call depth (frames at one depth never coexist), and the BigInt arrays helpers see. */
   private readonly frames: Frame[] = [];
   private readonly helperRegs: bigint[][] = [];
+  private readonly helperTags: Int32Array[] = [];
   /** bigStep's registers. */
   readonly scratch: bigint[] = new Array<bigint>(11).fill(0n);
+
   private run = 0;
 
   constructor(readonly program: ExecProgram, readonly env: ExecEnv, readonly code: Decoded) {
@@ -232,11 +264,11 @@ class Machine implements Vm {
     this.limit = env.insnLimit ?? DEFAULT_INSN_LIMIT;
   }
 
-  callFunction(entryIndex: number, args: readonly bigint[]): bigint {
+  callFunction(entryIndex: number, args: readonly bigint[], tags: readonly number[]): bigint {
     if (!Number.isInteger(entryIndex) || entryIndex < 0 || entryIndex >= this.code.n) {
       throw new ProgramFault(`callback entry ${entryIndex} is outside the program`);
     }
-    return runFrame(this, entryIndex, args);
+    return runFrame(this, entryIndex, args, tags);
   }
 
   /** A new run: the instruction count starts again, the stacks are registered anew. */
@@ -259,32 +291,38 @@ class Machine implements Vm {
     let stack = this.stacks[depth];
     if (stack === undefined) {
       const bytes = new Uint8Array(MAX_BPF_STACK);
-      const region = fixedBytes(depth === 0 ? 'stack' : `stack of frame ${depth}`, bytes);
+      const region = stackBytes(depth === 0 ? 'stack' : `stack of frame ${depth}`, bytes) as ByteRegion & { tags: Int32Array };
       this.stacks[depth] = stack = { id: 0, bytes, region, run: 0 };
     } else {
       // The kernel's stack holds garbage, which the verifier never lets a program read; zeros are deterministic.
       stack.bytes.fill(0);
+      clearSpills(stack.region.tags);
     }
     if (stack.run !== this.run) {
       stack.id = this.memory.addRunRegion(stack.region) | 0;
       stack.run = this.run;
     }
     let frame = this.frames[depth];
-    if (frame === undefined) this.frames[depth] = frame = { h: new Int32Array(11), l: new Int32Array(11) };
+    if (frame === undefined) this.frames[depth] = frame = { h: new Int32Array(11), l: new Int32Array(11), t: new Int32Array(11) };
     else {
       frame.h.fill(0);
       frame.l.fill(0);
+      frame.t.fill(0);
     }
     frame.h[10] = stack.id;
     frame.l[10] = MAX_BPF_STACK;
+    frame.t[10] = stack.id;
     return frame;
   }
 
-  /** The registers of the frame at `depth` as BigInts, for a helper it calls (vm.regs). */
-  regsForHelper(depth: number, f: Frame): bigint[] {
+  /** The registers of the frame at `depth` as BigInts, and their tags, for a helper it calls (vm.regs, vm.tags). */
+  enterHelper(depth: number, f: Frame): void {
     const regs = (this.helperRegs[depth] ??= new Array<bigint>(11));
     for (let i = 0; i <= LAST_REG; i++) regs[i] = pairToBig(f.h[i]!, f.l[i]!);
-    return regs;
+    const tags = (this.helperTags[depth] ??= new Int32Array(11));
+    tags.set(f.t);
+    this.regs = regs;
+    this.tags = tags;
   }
 }
 
@@ -292,11 +330,12 @@ class Machine implements Vm {
  * A new frame with r1.. = args: its own registers (so the caller's r6-r9 and r10 come back untouched, as the
  * kernel's interpreter gives every call its own regs[]: core.c __bpf_prog_run_args) and its own stack.
  */
-function runFrame(m: Machine, entry: number, args: readonly bigint[]): bigint {
+function runFrame(m: Machine, entry: number, args: readonly bigint[], tags: readonly number[]): bigint {
   const f = m.newFrame();
   for (let i = 0; i < 5 && i < args.length; i++) {
     f.l[i + 1] = splitBig(args[i]!);
     f.h[i + 1] = splitHi;
+    f.t[i + 1] = tags[i] ?? 0;
   }
   const lo = enter(m, f, entry);
   return pairToBig(m.retHi, lo);
@@ -305,6 +344,7 @@ function runFrame(m: Machine, entry: number, args: readonly bigint[]): bigint {
 /** Runs frame `f` from `entry`; returns r0's low word (the high one in m.retHi). */
 function enter(m: Machine, f: Frame, entry: number): number {
   const callerRegs = m.regs;
+  const callerTags = m.tags;
   const callerPc = m.pc;
   m.depth++;
   try {
@@ -312,6 +352,7 @@ function enter(m: Machine, f: Frame, entry: number): number {
   } finally {
     m.depth--;
     m.regs = callerRegs;
+    m.tags = callerTags;
     m.pc = callerPc;
   }
 }
@@ -322,8 +363,8 @@ const X = Source.X;
 const TWO_32 = 0x1_0000_0000;
 
 function run(m: Machine, f: Frame, entry: number): number {
-  const { h, l } = f;
-  const { n, op: ops, dst: dsts, src: srcs, off: offs, imm: imms, imm2: imm2s, size: sizes } = m.code;
+  const { h, l, t } = f;
+  const { n, op: ops, dst: dsts, src: srcs, off: offs, imm: imms, imm2: imm2s, size: sizes, tag: tags } = m.code;
   const mem = m.words;
   const limit = m.limit;
   let executed = m.executed;
@@ -356,6 +397,8 @@ function run(m: Machine, f: Frame, entry: number): number {
         }
         case 0x20: {
           const s = srcs[pc]!;
+          // scalar + pointer is a pointer; pointer + pointer a scalar (verifier.c adjust_reg_min_max_vals).
+          if (t[s] !== 0) t[dst] = t[dst] !== 0 ? 0 : t[s]!;
           const bh = h[s]!;
           const lo = (l[dst]! >>> 0) + (l[s]! >>> 0);
           h[dst] = h[dst]! + bh + (lo >= TWO_32 ? 1 : 0);
@@ -373,6 +416,8 @@ function run(m: Machine, f: Frame, entry: number): number {
         }
         case 0x21: {
           const s = srcs[pc]!;
+          // pointer - pointer is a scalar; pointer - scalar stays a pointer.
+          if (t[s] !== 0 && t[dst] !== 0) t[dst] = 0;
           const bh = h[s]!;
           const lo = (l[dst]! >>> 0) - (l[s]! >>> 0);
           h[dst] = h[dst]! - bh - (lo < 0 ? 1 : 0);
@@ -478,11 +523,13 @@ function run(m: Machine, f: Frame, entry: number): number {
         case 0x1b: // mov
           h[dst] = imms[pc]! >> 31;
           l[dst] = imms[pc]!;
+          t[dst] = 0;
           pc++;
           continue;
         case 0x2b:
           h[dst] = h[srcs[pc]!]!;
           l[dst] = l[srcs[pc]!]!;
+          t[dst] = t[srcs[pc]!]!;
           pc++;
           continue;
 
@@ -511,8 +558,9 @@ function run(m: Machine, f: Frame, entry: number): number {
         case 0x3c: l[dst] = l[dst]! >> (imms[pc]! & 31); h[dst] = 0; pc++; continue;
         case 0x4c: l[dst] = l[dst]! >> (l[srcs[pc]!]! & 31); h[dst] = 0; pc++; continue;
         case 0x38: l[dst] = -l[dst]!; h[dst] = 0; pc++; continue;
-        case 0x3b: l[dst] = imms[pc]!; h[dst] = 0; pc++; continue;
-        case 0x4b: l[dst] = l[srcs[pc]!]!; h[dst] = 0; pc++; continue;
+        // A 32-bit move of a pointer is its low half: a scalar (verifier.c check_alu_op, "partial copy").
+        case 0x3b: l[dst] = imms[pc]!; h[dst] = 0; t[dst] = 0; pc++; continue;
+        case 0x4b: l[dst] = l[srcs[pc]!]!; h[dst] = 0; t[dst] = 0; pc++; continue;
 
         // ---- JMP ----
         case 0x50: // ja
@@ -521,12 +569,14 @@ function run(m: Machine, f: Frame, entry: number): number {
         case 0x59: // exit
           m.executed = executed;
           m.retHi = h[0]!;
+          m.retTag = t[0]!;
           return l[0]!;
         case 0x58: { // call; r1-r5 are left as they were: the verifier marks them unreadable after a call.
           m.pc = pc;
           m.executed = executed;
           l[0] = call(m, f, pc);
           h[0] = m.retHi;
+          t[0] = m.retTag;
           executed = m.executed;
           pc++;
           continue;
@@ -592,8 +642,9 @@ function run(m: Machine, f: Frame, entry: number): number {
         // ---- memory ----
         case OP_LDX: {
           const s = srcs[pc]!;
-          l[dst] = mem.load(h[s]!, l[s]!, offs[pc]!, sizes[pc]! as AccessSize);
+          l[dst] = mem.load(t[s]!, h[s]!, l[s]!, offs[pc]!, sizes[pc]! as AccessSize);
           h[dst] = mem.hi;
+          t[dst] = mem.tag;
           pc++;
           continue;
         }
@@ -601,26 +652,28 @@ function run(m: Machine, f: Frame, entry: number): number {
           // Sign-extends the loaded 1/2/4 bytes to 64 bits (core.c LDX_MEMSX).
           const s = srcs[pc]!;
           const size = sizes[pc]!;
-          const v = mem.load(h[s]!, l[s]!, offs[pc]!, size as AccessSize);
+          const v = mem.load(t[s]!, h[s]!, l[s]!, offs[pc]!, size as AccessSize);
           const lo = size === 1 ? (v << 24) >> 24 : size === 2 ? (v << 16) >> 16 : v | 0;
           l[dst] = lo;
           h[dst] = lo >> 31;
+          t[dst] = 0;
           pc++;
           continue;
         }
         case OP_ST:
-          mem.store(h[dst]!, l[dst]!, offs[pc]!, sizes[pc]! as AccessSize, imms[pc]! >> 31, imms[pc]!);
+          mem.store(t[dst]!, h[dst]!, l[dst]!, offs[pc]!, sizes[pc]! as AccessSize, imms[pc]! >> 31, imms[pc]!, 0);
           pc++;
           continue;
         case OP_STX: {
           const s = srcs[pc]!;
-          mem.store(h[dst]!, l[dst]!, offs[pc]!, sizes[pc]! as AccessSize, h[s]!, l[s]!);
+          mem.store(t[dst]!, h[dst]!, l[dst]!, offs[pc]!, sizes[pc]! as AccessSize, h[s]!, l[s]!, t[s]!);
           pc++;
           continue;
         }
         case OP_LD_IMM64: // imm | next.imm << 32
           l[dst] = imms[pc]!;
           h[dst] = imm2s[pc]!;
+          t[dst] = tags[pc]!;
           pc += 2;
           continue;
         default:
@@ -706,21 +759,24 @@ function call(m: Machine, f: Frame, pc: number): number {
     for (let i = 1; i <= 5; i++) {
       callee.h[i] = f.h[i]!;
       callee.l[i] = f.l[i]!;
+      callee.t[i] = f.t[i]!;
     }
     return enter(m, callee, target);
   }
   let r0: bigint;
+  m.r0Tag = 0;
   if (kind === CallKind.Helper) {
-    m.regs = m.regsForHelper(m.depth, f);
+    m.enterHelper(m.depth, f);
     r0 = m.env.callHelper(d.imm[pc]!, m);
   } else if (kind === CallKind.Kfunc) {
-    m.regs = m.regsForHelper(m.depth, f);
+    m.enterHelper(m.depth, f);
     r0 = m.env.callKfunc(m.program.insns[pc]!, m);
   } else {
     throw new ProgramFault(`call with unknown src_reg ${kind}`);
   }
   const lo = splitBig(r0);
   m.retHi = splitHi;
+  m.retTag = m.r0Tag;
   return lo;
 }
 
@@ -730,7 +786,7 @@ function call(m: Machine, f: Frame, pc: number): number {
 function slowStep(m: Machine, f: Frame, pc: number): number {
   const regs = m.scratch;
   for (let i = 0; i <= LAST_REG; i++) regs[i] = pairToBig(f.h[i]!, f.l[i]!);
-  const next = bigStep(m, regs, pc);
+  const next = bigStep(m, regs, f.t, pc);
   for (let i = 0; i <= LAST_REG; i++) {
     f.l[i] = splitBig(regs[i]!);
     f.h[i] = splitHi;
@@ -748,7 +804,7 @@ const imm64 = (imm: number): bigint => BigInt.asUintN(64, BigInt(imm | 0));
  * One instruction the fast ops leave out, on BigInt registers: signed division, movsx, byte swaps, atomics,
  * code addresses, and every malformed instruction (faulting as the loop's checks would).
  */
-function bigStep(m: Machine, regs: bigint[], pc: number): number {
+function bigStep(m: Machine, regs: bigint[], tags: Int32Array, pc: number): number {
   const d = m.code;
   const code = d.code[pc]!;
   const dst = d.dst[pc]!;
@@ -756,17 +812,29 @@ function bigStep(m: Machine, regs: bigint[], pc: number): number {
   const off = d.off[pc]!;
   const imm = d.imm[pc]!;
   const memory = m.memory;
-  switch (code & 0x07) {
-    case Class.Alu64:
-      regs[dst] = alu64(code, regs[dst]!, code & X ? regs[src]! : imm64(imm), off, imm);
+  // kernel/bpf/verifier.c check_reg_arg: "R%d is invalid" past r10 (MAX_BPF_REG); one that got here faults.
+  const x = (code & X) !== 0;
+  const cls = code & 0x07;
+  const readsSrc = x || cls === Class.Ldx || cls === Class.Stx;
+  if (dst > LAST_REG || (readsSrc && src > LAST_REG)) throw new ProgramFault(`R${dst > LAST_REG ? dst : src} is invalid`);
+  switch (cls) {
+    case Class.Alu64: {
+      const op = code & 0xf0;
+      regs[dst] = alu64(code, regs[dst]!, x ? regs[src]! : imm64(imm), off, imm);
+      // Tags as the fast ops keep them: moves copy (movsx makes a scalar), add/sub of a scalar keep it.
+      if (op === AluOp.Mov) tags[dst] = x && off === 0 ? tags[src]! : 0;
+      else if (op === AluOp.Add && x && tags[src] !== 0) tags[dst] = tags[dst] !== 0 ? 0 : tags[src]!;
+      else if (op === AluOp.Sub && x && tags[src] !== 0 && tags[dst] !== 0) tags[dst] = 0;
       return pc + 1;
+    }
     case Class.Alu: {
       if ((code & 0xf0) === AluOp.End) {
         regs[dst] = endian(code, regs[dst]!, imm);
       } else {
-        const b = code & X ? low32(regs[src]!) : imm >>> 0;
+        const b = x ? low32(regs[src]!) : imm >>> 0;
         // 32-bit results are zero-extended into the 64-bit register (core.c: DST = (u32) ...).
         regs[dst] = BigInt(alu32(code, low32(regs[dst]!), b, off));
+        if ((code & 0xf0) === AluOp.Mov) tags[dst] = 0;
       }
       return pc + 1;
     }
@@ -785,21 +853,22 @@ function bigStep(m: Machine, regs: bigint[], pc: number): number {
     case Class.Ldx: {
       const mode = code & 0xe0;
       const size = sizeBytes(code);
-      const value = memory.load(u64(regs[src]! + BigInt(off)), size);
+      const value = memory.load(tags[src]!, u64(regs[src]! + BigInt(off)), size);
       if (mode === Mode.Mem) regs[dst] = value;
       else if (mode === Mode.MemSx && size !== 8) regs[dst] = u64(BigInt.asIntN(size * 8, value));
       else throw unknownOpcode(code);
+      tags[dst] = mode === Mode.Mem ? memory.loadedTag : 0;
       return pc + 1;
     }
     case Class.St: {
       if ((code & 0xe0) !== Mode.Mem) throw unknownOpcode(code);
-      memory.store(u64(regs[dst]! + BigInt(off)), sizeBytes(code), imm64(imm));
+      memory.store(tags[dst]!, u64(regs[dst]! + BigInt(off)), sizeBytes(code), imm64(imm));
       return pc + 1;
     }
     case Class.Stx: {
       const mode = code & 0xe0;
-      if (mode === Mode.Mem) memory.store(u64(regs[dst]! + BigInt(off)), sizeBytes(code), regs[src]!);
-      else if (mode === Mode.Atomic) atomic(memory, regs, code, dst, src, BigInt(off), imm);
+      if (mode === Mode.Mem) memory.store(tags[dst]!, u64(regs[dst]! + BigInt(off)), sizeBytes(code), regs[src]!, tags[src]!);
+      else if (mode === Mode.Atomic) atomic(memory, regs, tags, code, dst, src, BigInt(off), imm);
       else throw unknownOpcode(code);
       return pc + 1;
     }
@@ -815,6 +884,7 @@ function bigStep(m: Machine, regs: bigint[], pc: number): number {
       regs[dst] = src === PseudoLd.Func
         ? memory.codePointer(m.program, pc + imm + 1)
         : BigInt(imm >>> 0) | (BigInt(d.imm2[pc]! >>> 0) << 32n);
+      tags[dst] = src === PseudoLd.Func ? regionTag(regs[dst]!) : d.tag[pc]!;
       return pc + 2;
     }
   }
@@ -1006,32 +1076,40 @@ const rmwOps: Record<number, AtomicRmwOp> = {
  * BPF_STX | BPF_ATOMIC. W-sized fetches zero-extend the old value into the register ((u32) atomic_fetch_*),
  * 32-bit cmpxchg compares the low half of r0 and zero-extends the old value into r0.
  */
-function atomic(memory: Memory, regs: bigint[], code: number, dst: number, src: number, off: bigint, imm: number): void {
+function atomic(memory: Memory, regs: bigint[], tags: Int32Array, code: number, dst: number, src: number, off: bigint, imm: number): void {
   const size: AccessSize = sizeBytes(code);
   if (imm === AtomicOp.LoadAcq) {
     // core.c: dst = smp_load_acquire(src + off), any size, zero-extended. One thread: a plain load.
-    regs[dst] = memory.load(u64(regs[src]! + off), size);
+    regs[dst] = memory.load(tags[src]!, u64(regs[src]! + off), size);
+    tags[dst] = 0;
     return;
   }
   const addr = u64(regs[dst]! + off);
+  const at = tags[dst]!;
   if (imm === AtomicOp.StoreRel) {
     // core.c: smp_store_release(dst + off, src), any size.
-    memory.store(addr, size, regs[src]!);
+    memory.store(at, addr, size, regs[src]!);
     return;
   }
   if (size !== 4 && size !== 8) throw unknownOpcode(code);
   const value = regs[src]!;
+  // What an atomic reads back is memory's bits: a scalar.
   if (imm === AtomicOp.Cmpxchg) {
-    regs[0] = memory.atomicCmpxchg(addr, size, regs[0]!, value);
+    regs[0] = memory.atomicCmpxchg(at, addr, size, regs[0]!, value);
+    tags[0] = 0;
     return;
   }
   if (imm === AtomicOp.Xchg) {
-    regs[src] = memory.atomicRmw('xchg', addr, size, value);
+    regs[src] = memory.atomicRmw('xchg', at, addr, size, value);
+    tags[src] = 0;
     return;
   }
   const op = rmwOps[imm & ~AtomicOp.Fetch];
   if (op === undefined || (imm & ~0xf1) !== 0) throw new ProgramFault(`unknown atomic op 0x${imm.toString(16)}`);
-  const old = memory.atomicRmw(op, addr, size, value);
-  if (imm & AtomicOp.Fetch) regs[src] = old;
+  const old = memory.atomicRmw(op, at, addr, size, value);
+  if (imm & AtomicOp.Fetch) {
+    regs[src] = old;
+    tags[src] = 0;
+  }
 }
 

@@ -21,20 +21,21 @@ const u64 = (n: number): bigint => BigInt.asUintN(64, BigInt(n));
 /** Runs kfunc `insn.imm` (an id from kfuncByName) with vm.regs[1..5]; returns r0. */
 export function callKfunc(insn: Insn, vm: Vm, ctx: HelperContext): bigint {
   const r = vm.regs;
+  const t = vm.tags;
   const mem = vm.memory;
   switch (insn.imm) {
     case KfuncId.ResSpinLock:
-      return u64(ctx.locks.resLock(mem.view(r[1]!, 4, 'write')));
+      return u64(ctx.locks.resLock(mem.view(t[1]!, r[1]!, 4, 'write')));
     case KfuncId.ResSpinLockIrqsave: {
       // bpf_res_spin_lock_irqsave(lock, unsigned long *flags): the saved interrupt state goes to *flags
       // (a stack slot the verifier lets no one read); the emulator has no interrupts to save.
-      const rc = ctx.locks.resLock(mem.view(r[1]!, 4, 'write'));
-      if (rc === 0) mem.store(r[2]!, 8, 0n);
+      const rc = ctx.locks.resLock(mem.view(t[1]!, r[1]!, 4, 'write'));
+      if (rc === 0) mem.store(t[2]!, r[2]!, 8, 0n);
       return u64(rc);
     }
     case KfuncId.ResSpinUnlock:
     case KfuncId.ResSpinUnlockIrqrestore:
-      ctx.locks.resUnlock(mem.view(r[1]!, 4, 'write'));
+      ctx.locks.resUnlock(mem.view(t[1]!, r[1]!, 4, 'write'));
       return 0n;
     default:
       throw new ProgramFault(`kfunc #${insn.imm} is not emulated`);

@@ -1,9 +1,13 @@
-// The emulator's address space. A program sees 64-bit pointers; here a pointer is TAGGED:
-//   pointer = (regionId << 32) | offset        (offset: u32; region ids start at 1, so 0 is NULL)
-// so small integers never alias memory and every access can be bounds-checked against its region.
-// Pointer arithmetic stays plain 64-bit integer arithmetic on the tagged value. The verifier keeps a
-// pointer's offset within ±2^29 (BPF_MAX_VAR_OFF, kernel/bpf/verifier.c), so an offset word at or above
-// 2^31 is read as a NEGATIVE offset from the next region id (the borrow of `ptr - 8` on offset 0).
+// The emulator's address space. A program sees 64-bit pointers; here a pointer's bits are
+//   pointer = (regionId << 32) | offset        (region ids start at 1, so 0 is NULL)
+// and every register also carries a TAG: the id of the region its value was derived from (0 for a scalar).
+// The tag, never the bits, decides which region an access may reach: an access through a register resolves
+// the full 64-bit pointer against the base of the tagged region, so arithmetic that moves a pointer out of
+// its region (by 2^32 or by anything else) reaches nothing, and a number that happens to look like a pointer
+// is a scalar (kernel/bpf/verifier.c: registers have types, and only pointer types may be dereferenced).
+// Tags come only from where the emulator makes pointers: ld_imm64 of a map or global, the ctx in r1, the
+// frame pointer, a helper returning one (bpf_map_lookup_elem), a context's packet fields, and a stack slot
+// a pointer was spilled to (ByteRegion.tags). Pointer arithmetic (add/sub of a scalar) keeps the tag.
 //
 // All byte access goes through load/store/atomicRmw/atomicCmpxchg so a later change can swap the
 // read-modify-write bodies for `Atomics` over SharedArrayBuffer slabs without touching the interpreter.
@@ -39,6 +43,12 @@ export interface ByteRegion {
   bytes(): Uint8Array;
   /** Where the region starts inside bytes(). */
   base(): number;
+  /**
+   * Stacks only: the tag of the pointer spilled in each 8-byte slot (0: none). A 64-bit aligned store of a
+   * pointer records its tag; any other write over a slot clears it; a 64-bit aligned load gives it back
+   * (kernel/bpf/verifier.c: a spilled register keeps its type until the slot is overwritten).
+   */
+  tags?: Int32Array;
 }
 
 /** Memory computed on access (the program context, e.g. struct __sk_buff): may throw a ProgramFault. */
@@ -54,6 +64,8 @@ export interface VirtualRegion {
    * its high word in hi[0], or returns undefined to have load() answer (and fault) instead.
    */
   loadWords?(off: number, size: number, hi: Int32Array): number | undefined;
+  /** The tag of what a load at `off` returns: the packet region's for the packet pointer fields, else 0. */
+  tagAt?(off: number, size: number): number;
 }
 
 /** Not memory at all: an address the program may hold and pass to helpers (a map, a callback). */
@@ -78,6 +90,42 @@ export function fixedBytes(name: string, bytes: Uint8Array, writable = true): By
   return { name, size: bytes.length, writable, bytes: () => bytes, base: () => 0 };
 }
 
+/**
+ * A stack: a fixed byte region that remembers the pointers spilled to it (ByteRegion.tags). The tags array
+ * has one more element than slots: non-zero once any pointer was spilled, so clearSpills() is free for the
+ * frames (most) that spill none.
+ */
+export function stackBytes(name: string, bytes: Uint8Array): ByteRegion {
+  return { name, size: bytes.length, writable: true, bytes: () => bytes, base: () => 0, tags: new Int32Array(Math.ceil(bytes.length / 8) + 1) };
+}
+
+/** Forgets a stack's spilled pointers (a new frame on it). */
+export function clearSpills(tags: Int32Array): void {
+  if (tags[tags.length - 1] !== 0) tags.fill(0);
+}
+
+/**
+ * The tag of a pointer the emulator made itself (addRegion, codePointer, a helper's result): its region id.
+ * Never for a program's value: a program's registers carry their tags.
+ */
+export function regionTag(ptr: bigint): number {
+  return Number(BigInt.asUintN(64, ptr) >> 32n) | 0;
+}
+
+/**
+ * What a write of `size` bytes at `off` does to a stack's spill tags: a 64-bit aligned store of a pointer
+ * records its tag, anything else clears the slots it touches.
+ */
+export function retag(tags: Int32Array, off: number, size: number, tag: number): void {
+  if (size === 8 && (off & 7) === 0) {
+    tags[off >> 3] = tag;
+    if (tag !== 0) tags[tags.length - 1] = 1;
+    return;
+  }
+  const last = (off + size - 1) >> 3;
+  for (let slot = off >> 3; slot <= last; slot++) tags[slot] = 0;
+}
+
 /** How an entry's region is accessed, decided once at addRegion. */
 const Kind = { Bytes: 0, Virtual: 1, Handle: 2 } as const;
 type Kind = (typeof Kind)[keyof typeof Kind];
@@ -93,7 +141,7 @@ interface Entry {
 /** Run regions take ids from here up, so static ids (1, 2, …) stay stable across runs. */
 const RUN_BASE = 0x8000_0000;
 const OFFSET_MASK = 0xffff_ffffn;
-const NEGATIVE_FROM = 0x8000_0000;
+const TWO_32 = 0x1_0000_0000;
 
 /** One DataView per backing buffer, shared by every region (and every Memory) over it. */
 const viewsByBuffer = new WeakMap<ArrayBufferLike, DataView>();
@@ -222,21 +270,21 @@ export class Memory {
     this.runCount = 0;
   }
 
-  /** The region a pointer falls in and its offset there, or undefined (NULL, scalar, freed, out of range). */
-  regionOf(ptr: bigint): { region: Region; offset: number } | undefined {
-    const entry = this.find(ptr);
-    if (entry === undefined || this.offset < 0 || this.offset > entry.region.size) return undefined;
+  /** The region a tagged pointer falls in and its offset there, or undefined (scalar, freed, out of range). */
+  regionOf(tag: number, ptr: bigint): { region: Region; offset: number } | undefined {
+    const entry = this.find(tag, ptr);
+    if (entry === undefined || !(this.offset >= 0 && this.offset <= entry.region.size)) return undefined;
     return { region: entry.region, offset: this.offset };
   }
 
   /** The payload of a handle region (a map pointer from ld_imm64), for helpers. */
-  handleOf(ptr: bigint): unknown {
-    return this.handleAt(Number(ptr >> 32n), Number(ptr & OFFSET_MASK));
+  handleOf(tag: number, ptr: bigint): unknown {
+    return this.handleAt(tag, Number(ptr >> 32n) | 0, Number(ptr & OFFSET_MASK) | 0);
   }
 
   /** handleOf() of the pointer whose words (unsigned or int32) are hi, lo. */
-  handleAt(hi: number, lo: number): unknown {
-    const entry = this.findWords(hi, lo);
+  handleAt(tag: number, hi: number, lo: number): unknown {
+    const entry = this.resolve(tag, hi, lo);
     if (entry === undefined || entry.kind !== Kind.Handle || this.offset !== 0) {
       throw new ProgramFault(`${hex(wordsToPtr(hi, lo))} is not a handle pointer`);
     }
@@ -244,21 +292,21 @@ export class Memory {
   }
 
   /**
-   * The byte region of an id (a pointer's high word), for compiled code's inline caches; undefined for
-   * anything else (NULL, scalars, virtual and handle regions, freed ids).
+   * The byte region of an id (a pointer's tag), for the executors' fast paths; undefined for anything else
+   * (0, virtual and handle regions, freed ids).
    */
-  byteRegionOf(hi: number): ByteRegion | undefined {
-    const entry = this.findWords(hi, 0);
+  byteRegionOf(id: number): ByteRegion | undefined {
+    const entry = this.entryOf(id);
     return entry?.kind === Kind.Bytes ? (entry.region as ByteRegion) : undefined;
   }
 
   /** The virtual region of an id, or undefined (as byteRegionOf). */
-  virtualRegionOf(hi: number): VirtualRegion | undefined {
-    const entry = this.findWords(hi, 0);
+  virtualRegionOf(id: number): VirtualRegion | undefined {
+    const entry = this.entryOf(id);
     return entry?.kind === Kind.Virtual ? (entry.region as VirtualRegion) : undefined;
   }
 
-  /** The pointer of a code address (static, one per owner and instruction). */
+  /** The pointer of a code address (static, one per owner and instruction); its tag is regionTag(pointer). */
   codePointer(owner: object, insn: number): bigint {
     let byInsn = this.codePointers.get(owner);
     if (byInsn === undefined) this.codePointers.set(owner, (byInsn = new Map()));
@@ -271,18 +319,27 @@ export class Memory {
   }
 
   /** The code address behind a callback pointer, for helpers that call back (bpf_loop, ...). */
-  codeOf(ptr: bigint): CodeAddress {
-    const handle = this.regionOf(ptr) === undefined ? undefined : this.handleOf(ptr);
+  codeOf(tag: number, ptr: bigint): CodeAddress {
+    const handle = this.regionOf(tag, ptr) === undefined ? undefined : this.handleOf(tag, ptr);
     if (!(handle instanceof CodeAddress)) throw new ProgramFault(`${hex(ptr)} is not a code pointer`);
     return handle;
   }
 
-  /** Loads `size` bytes little-endian, zero-extended. */
-  load(ptr: bigint, size: AccessSize): bigint {
-    const entry = this.checked(ptr, size, 'read');
+  /** The tag of what the last load() returned: a spilled pointer's, a ctx packet field's, else 0. */
+  loadedTag = 0;
+
+  /** Loads `size` bytes little-endian, zero-extended, through a pointer tagged `tag`. */
+  load(tag: number, ptr: bigint, size: AccessSize): bigint {
+    const entry = this.checked(tag, ptr, size, 'read');
+    const off = this.offset;
     if (entry.kind === Kind.Virtual) {
-      return BigInt.asUintN(64, (entry.region as VirtualRegion).load(this.offset, size));
+      const region = entry.region as VirtualRegion;
+      const value = BigInt.asUintN(64, region.load(off, size));
+      this.loadedTag = region.tagAt?.(off, size) ?? 0;
+      return value;
     }
+    const tags = (entry.region as ByteRegion).tags;
+    this.loadedTag = tags !== undefined && size === 8 && (off & 7) === 0 ? tags[off >> 3]! : 0;
     const view = this.viewAt(entry);
     const at = this.offset;
     switch (size) {
@@ -293,19 +350,21 @@ export class Memory {
     }
   }
 
-  /** Stores the low `size` bytes of value, little-endian. */
-  store(ptr: bigint, size: AccessSize, value: bigint): void {
-    const entry = this.checked(ptr, size, 'write');
+  /** Stores the low `size` bytes of value, little-endian; `valueTag` is the stored register's tag. */
+  store(tag: number, ptr: bigint, size: AccessSize, value: bigint, valueTag = 0): void {
+    const entry = this.checked(tag, ptr, size, 'write');
     if (entry.kind === Kind.Virtual) {
       (entry.region as VirtualRegion).store(this.offset, size, BigInt.asUintN(size * 8, value), BigInt.asUintN(64, value));
       return;
     }
+    const tags = (entry.region as ByteRegion).tags;
+    if (tags !== undefined) retag(tags, this.offset, size, valueTag);
     this.storeBytes(this.viewAt(entry), this.offset, size, value);
   }
 
   /** Read-modify-write (atomic add/and/or/xor/xchg) of 4 or 8 bytes; returns the old value. */
-  atomicRmw(op: AtomicRmwOp, ptr: bigint, size: 4 | 8, value: bigint): bigint {
-    const view = this.atomicView(ptr, size);
+  atomicRmw(op: AtomicRmwOp, tag: number, ptr: bigint, size: 4 | 8, value: bigint): bigint {
+    const view = this.atomicView(tag, ptr, size);
     const at = this.offset;
     // Map memory is shared with the other emulated CPUs: a real atomic there (BPF_ATOMIC is `lock`-prefixed).
     if (view.buffer instanceof SharedArrayBuffer) return sharedRmw(op, view.buffer, at, size, value);
@@ -323,8 +382,8 @@ export class Memory {
   }
 
   /** Compare-and-exchange of 4 or 8 bytes: stores `desired` if memory equals `expected`; returns the old value. */
-  atomicCmpxchg(ptr: bigint, size: 4 | 8, expected: bigint, desired: bigint): bigint {
-    const view = this.atomicView(ptr, size);
+  atomicCmpxchg(tag: number, ptr: bigint, size: 4 | 8, expected: bigint, desired: bigint): bigint {
+    const view = this.atomicView(tag, ptr, size);
     const at = this.offset;
     if (view.buffer instanceof SharedArrayBuffer) {
       if (size === 4) {
@@ -339,13 +398,14 @@ export class Memory {
   }
 
   /**
-   * view() without allocating: the whole backing store of the `len` bytes at the pointer with words hi, lo;
-   * they start at `located`. Read them at once (as view()'s).
+   * view() without allocating: the whole backing store of the `len` bytes at the pointer with words hi, lo
+   * tagged `tag`; they start at `located`. Read them at once (as view()'s).
    */
-  locate(hi: number, lo: number, len: number, access: 'read' | 'write' = 'read'): Uint8Array {
-    const entry = this.checkedWords(hi, lo, len, access);
+  locate(tag: number, hi: number, lo: number, len: number, access: 'read' | 'write' = 'read'): Uint8Array {
+    const entry = this.checkedWords(tag, hi, lo, len, access);
     if (entry.kind !== Kind.Bytes) throw new ProgramFault(`${access} of ${len} bytes from ${entry.region.name}: not plain memory`);
     const region = entry.region as ByteRegion;
+    if (access === 'write' && region.tags !== undefined) retag(region.tags, this.offset, len, 0);
     this.located = region.base() + this.offset;
     return region.bytes();
   }
@@ -353,64 +413,70 @@ export class Memory {
   located = 0;
 
   /** A COPY of `len` bytes at ptr (helpers: keys, values, strings). */
-  read(ptr: bigint, len: number): Uint8Array {
-    return this.view(ptr, len, 'read').slice();
+  read(tag: number, ptr: bigint, len: number): Uint8Array {
+    return this.view(tag, ptr, len, 'read').slice();
   }
 
   /**
    * The bytes at ptr IN PLACE (a subarray of the backing store): valid until the region's slab is
-   * reallocated, so use it at once. Byte regions only.
+   * reallocated, so use it at once. Byte regions only. A write view clears the stack slots it covers.
    */
-  view(ptr: bigint, len: number, access: 'read' | 'write' = 'read'): Uint8Array {
-    const entry = this.checked(ptr, len, access);
-    if (entry.kind !== Kind.Bytes) throw new ProgramFault(`${access} of ${len} bytes from ${entry.region.name}: not plain memory`);
-    const region = entry.region as ByteRegion;
-    const start = region.base() + this.offset;
-    return region.bytes().subarray(start, start + len);
+  view(tag: number, ptr: bigint, len: number, access: 'read' | 'write' = 'read'): Uint8Array {
+    const bytes = this.locate(tag, Number(ptr >> 32n) | 0, Number(ptr & OFFSET_MASK) | 0, len, access);
+    return bytes.subarray(this.located, this.located + len);
   }
 
-  write(ptr: bigint, bytes: Uint8Array): void {
-    this.view(ptr, bytes.length, 'write').set(bytes);
+  write(tag: number, ptr: bigint, bytes: Uint8Array): void {
+    this.view(tag, ptr, bytes.length, 'write').set(bytes);
   }
 
   // ---- internals ----
 
-  /** Finds the region of ptr and leaves the (possibly negative) offset in this.offset. */
-  private find(ptr: bigint): Entry | undefined {
-    return this.findWords(Number(ptr >> 32n), Number(ptr & OFFSET_MASK));
+  /** The entry of region `id` (live run regions and static ones), or undefined. */
+  private entryOf(id: number): Entry | undefined {
+    const u = id >>> 0;
+    if (u >= RUN_BASE) return u - RUN_BASE < this.runCount ? this.runs[u - RUN_BASE] : undefined;
+    return u > 0 ? this.statics[u] : undefined;
   }
 
-  /** find() of the pointer with words hi, lo (each unsigned or int32). */
-  private findWords(hi: number, lo: number): Entry | undefined {
-    let id = hi >>> 0;
-    let offset = lo >>> 0;
-    if (offset >= NEGATIVE_FROM) {
-      id += 1;
-      offset -= 0x1_0000_0000;
-    }
-    this.offset = offset;
-    if (id >= RUN_BASE) return id - RUN_BASE < this.runCount ? this.runs[id - RUN_BASE] : undefined;
-    return id > 0 ? this.statics[id] : undefined;
+  private find(tag: number, ptr: bigint): Entry | undefined {
+    return this.resolve(tag, Number(ptr >> 32n) | 0, Number(ptr & OFFSET_MASK) | 0);
   }
 
-  private checked(ptr: bigint, size: number, access: 'read' | 'write'): Entry {
-    return this.checkedWords(Number(ptr >> 32n), Number(ptr & OFFSET_MASK), size, access);
+  /**
+   * The region `tag` names, with the offset of the pointer (hi, lo) from its base in this.offset: the exact
+   * 64-bit difference when it is within ±2^32, NaN (out of bounds) beyond. Undefined for a scalar (tag 0)
+   * or a region that no longer exists.
+   */
+  private resolve(tag: number, hi: number, lo: number): Entry | undefined {
+    const id = tag >>> 0;
+    if (id === 0) return undefined;
+    const h = hi >>> 0;
+    if (h === id) this.offset = lo >>> 0;
+    else if (h === id - 1) this.offset = (lo >>> 0) - TWO_32;
+    else this.offset = Number.NaN;
+    return this.entryOf(id);
   }
 
-  private checkedWords(hi: number, lo: number, size: number, access: 'read' | 'write'): Entry {
-    const entry = this.findWords(hi, lo);
+  private checked(tag: number, ptr: bigint, size: number, access: 'read' | 'write'): Entry {
+    return this.checkedWords(tag, Number(ptr >> 32n) | 0, Number(ptr & OFFSET_MASK) | 0, size, access);
+  }
+
+  private checkedWords(tag: number, hi: number, lo: number, size: number, access: 'read' | 'write'): Entry {
+    const entry = this.resolve(tag, hi, lo);
     if (entry === undefined) {
       const ptr = wordsToPtr(hi, lo);
-      const id = hi >>> 0;
-      throw new ProgramFault(id === 0
+      throw new ProgramFault(tag === 0
         ? `invalid ${access} of ${size} bytes at ${hex(ptr)}: not a pointer (NULL or scalar)`
         : `invalid ${access} of ${size} bytes at ${hex(ptr)}: no such region (freed or never mapped)`);
     }
     const region = entry.region;
     if (entry.kind === Kind.Handle) throw new ProgramFault(`invalid ${access} of ${region.name}: not memory`);
     const off = this.offset;
-    if (off < 0 || off + size > region.size) {
-      throw new ProgramFault(`invalid ${access} of ${size} bytes at offset ${off} of ${region.name} (size ${region.size})`);
+    if (!(off >= 0 && off + size <= region.size)) {
+      // Beyond ±2^32 of its region the offset is told exactly: the pointer left the region it came from.
+      const at = Number.isNaN(off) ? BigInt.asIntN(64, wordsToPtr(hi, lo) - (BigInt(tag >>> 0) << 32n)).toString() : String(off);
+      throw new ProgramFault(`invalid ${access} of ${size} bytes at offset ${at} of ${region.name} (size ${region.size})`);
     }
     if (access === 'write' && entry.kind === Kind.Bytes && !(region as ByteRegion).writable) {
       throw new ProgramFault(`write into read-only ${region.name} at offset ${off}`);
@@ -430,11 +496,13 @@ export class Memory {
     return entry.view!;
   }
 
-  private atomicView(ptr: bigint, size: 4 | 8): DataView {
-    const entry = this.checked(ptr, size, 'write');
+  private atomicView(tag: number, ptr: bigint, size: 4 | 8): DataView {
+    const entry = this.checked(tag, ptr, size, 'write');
     // kernel/bpf/verifier.c check_atomic: atomics only on plain memory (not ctx, not packet), aligned.
     if (entry.kind !== Kind.Bytes) throw new ProgramFault(`atomic access to ${entry.region.name}: not plain memory`);
     if (this.offset % size !== 0) throw new ProgramFault(`misaligned atomic access at offset ${this.offset} of ${entry.region.name}`);
+    const tags = (entry.region as ByteRegion).tags;
+    if (tags !== undefined) retag(tags, this.offset, size, 0);
     return this.viewAt(entry);
   }
 

@@ -38,7 +38,7 @@ export function execEnv(memory: Memory, helpers: HelperContext): ExecEnv {
     callHelper: (id, vm) => callHelper(id, vm, helpers),
     callKfunc: (insn, vm) => callKfunc(insn, vm, helpers),
     helperArity,
-    mapLookup: (mapHi, mapLo, keyHi, keyLo) => mapLookup(memory, helpers.cpu, mapHi, mapLo, keyHi, keyLo),
+    mapLookup: (mapTag, mapHi, mapLo, keyTag, keyHi, keyLo) => mapLookup(memory, helpers.cpu, mapTag, mapHi, mapLo, keyTag, keyHi, keyLo),
   };
 }
 
