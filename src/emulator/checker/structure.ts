@@ -280,15 +280,59 @@ function mustWalk(insns: readonly Insn[], start: number, end: number): number[] 
   return chain.reverse();
 }
 
+/** include/linux/filter.h MAX_BPF_REG: r0..r10 (the kernel's internal AX is not addressable). */
+const MAX_BPF_REG = 11;
+
+/**
+ * The first register an instruction names that does not exist, in the order do_check's handlers check
+ * them (check_reg_arg: "R%d is invalid"): the source before the destination where both are read.
+ */
+export function invalidRegister(insn: Insn): number | undefined {
+  const { code, src, dst } = insn;
+  const cls = code & 0x07;
+  const op = code & 0xf0;
+  const x = (code & Source.X) !== 0;
+  const regs: number[] = [];
+  if (cls === Class.Alu || cls === Class.Alu64) {
+    if (x && op !== AluOp.End && op !== AluOp.Neg) regs.push(src);
+    regs.push(dst);
+  } else if (cls === Class.Ldx || cls === Class.Stx) {
+    regs.push(src, dst);
+  } else if (cls === Class.St || insn.code === LD_IMM64) {
+    regs.push(dst);
+  } else if ((cls === Class.Jmp || cls === Class.Jmp32) && op !== JmpOp.Call && op !== JmpOp.Exit && op !== JmpOp.Ja && op !== JmpOp.Jcond) {
+    if (x) regs.push(src);
+    regs.push(dst);
+  }
+  return regs.find((r) => r >= MAX_BPF_REG);
+}
+
 /** One instruction as do_check meets it (do_check_insn, check_alu_op, check_cond_jmp_op, check_helper_call). */
 function checkInsn(input: CheckInput, insn: Insn, v4: boolean): CheckFailure | undefined {
+  const { code, src, imm } = insn;
+  // check_ld_imm: a callback's address needs BTF func_info for the callback's prototype (raw programs
+  // have none: bpf_for_each_map_elem, bpf_loop and friends need an object with BTF).
+  if (isPseudoFunc(insn) && input.functions.length === 0) return fail('missing btf func_info');
+  const reserved = reservedFields(insn, v4);
+  if (reserved) return reserved;
+  // After the reserved fields, each handler checks its registers (check_reg_arg).
+  const bad = invalidRegister(insn);
+  if (bad !== undefined) return fail(`R${bad} is invalid`);
+  if (code === CALL && src === CallKind.Helper) {
+    // libbpf fixup_log_failed_core_relo rewrites the verifier's complaint about a poisoned CO-RE insn.
+    const core = imm === CORE_POISON_HELPER ? poisonedCoreRelo(insn) : undefined;
+    if (core) return fail(`failed to resolve CO-RE relocation ${core}`);
+    return checkHelperCall(input.type, imm);
+  }
+  return undefined;
+}
+
+/** The reserved-field rules of do_check's handlers (check_alu_op, check_cond_jmp_op, the BPF_CALL/EXIT/JA checks). */
+function reservedFields(insn: Insn, v4: boolean): CheckFailure | undefined {
   const { code, src, dst, off, imm } = insn;
   const cls = code & 0x07;
   const op = code & 0xf0;
   const x = (code & Source.X) !== 0;
-  // check_ld_imm: a callback's address needs BTF func_info for the callback's prototype (raw programs
-  // have none: bpf_for_each_map_elem, bpf_loop and friends need an object with BTF).
-  if (isPseudoFunc(insn) && input.functions.length === 0) return fail('missing btf func_info');
   if (cls === Class.Alu || cls === Class.Alu64) return checkAlu(insn, v4);
   if (cls === Class.Stx && (code & 0xe0) === Mode.Mem && imm !== 0) return fail('BPF_STX uses reserved fields');
   if (cls === Class.St && src !== 0) return fail('BPF_ST uses reserved fields');
@@ -298,11 +342,7 @@ function checkInsn(input: CheckInput, insn: Insn, v4: boolean): CheckFailure | u
     if (x || (src !== CallKind.Kfunc && off !== 0) || (src !== CallKind.Helper && src !== CallKind.Local && src !== CallKind.Kfunc) || dst !== 0 || cls === Class.Jmp32) {
       return fail('BPF_CALL uses reserved fields');
     }
-    if (src !== CallKind.Helper) return undefined;
-    // libbpf fixup_log_failed_core_relo rewrites the verifier's complaint about a poisoned CO-RE insn.
-    const core = imm === CORE_POISON_HELPER ? poisonedCoreRelo(insn) : undefined;
-    if (core) return fail(`failed to resolve CO-RE relocation ${core}`);
-    return checkHelperCall(input.type, imm);
+    return undefined;
   }
   if (op === JmpOp.Exit) {
     if (x || imm !== 0 || src !== 0 || dst !== 0 || cls === Class.Jmp32) return fail('BPF_EXIT uses reserved fields');

@@ -14,6 +14,7 @@ import { KernelProgramType as ProgType } from '../../uapi/program-type.js';
 import { AluOp, AtomicOp, CallKind, Class, classOf, JmpOp, LD_IMM64, MAX_CALL_FRAMES, Mode, modeOf, opOf, PseudoLd, sizeBytes, Source, srcOf, type Insn } from '../../uapi/isa.js';
 import type { CheckedMap, CheckFailure, CheckInput } from './types.js';
 import { liveRegisters, prunePoints } from './liveness.js';
+import { invalidRegister } from './structure.js';
 import { ANY, entryFrame, type Frame, mapValues, NONE, type Slot, type State, stateKey, topFrame, type Value, withFrame, withTopRegs } from './state.js';
 import {
   aluRange, constant, decide, isConst, loadedRange, low32, narrow, negRange, type Range, signExtend, unknown64, zext32,
@@ -226,6 +227,9 @@ export abstract class Walker {
 
   #step(pc: number, s: State): Step {
     const insn = this.p.insns[pc]!;
+    // check_reg_arg: a register past r10 (structure.ts refuses those every path meets; here, the others).
+    const bad = invalidRegister(insn);
+    if (bad !== undefined) throw new Refusal(pc, `R${bad} is invalid`, EINVAL);
     const cls = classOf(insn.code);
     switch (cls) {
       case Class.Alu:
