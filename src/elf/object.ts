@@ -73,6 +73,8 @@ function sectionInsns(data: Uint8Array, fileName: string, what: string): Insn[] 
 /** Parses a BPF ELF object. Throws ObjectFormatError (or BtfFormatError) with what is wrong. */
 export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
   const elf = readElf(bytes, fileName);
+  /** A section by index for messages: its name, or that there is no such section (a corrupt index). */
+  const sectionName = (index: number): string => elf.sections[index]?.name ?? `#${index} (no such section)`;
   const fail = (msg: string): never => {
     throw new ObjectFormatError(msg, fileName);
   };
@@ -190,7 +192,7 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
   function classifyReloc(insn: Insn, sym: ElfSymbol, where: string): RawRelocKind {
     const isCall = insn.code === CALL;
     const isLd = insn.code === LD_IMM64;
-    const symName = sym.type === ElfConst.STT_SECTION && sym.name === '' ? elf.sections[sym.shndx]?.name ?? '?' : sym.name;
+    const symName = sym.type === ElfConst.STT_SECTION && sym.name === '' ? sectionName(sym.shndx) : sym.name;
     if (!isCall && !isLd) return fail(`${where}: relocation against '${symName}' on an instruction (code 0x${insn.code.toString(16)}) that is neither a call nor ld_imm64`);
     if (isExternSym(sym)) {
       const ext = externs.get(sym.index);
@@ -218,7 +220,7 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
       return { type: 'map', map };
     }
     const data = dataMaps.get(sym.shndx);
-    if (data === undefined) return fail(`${where}: relocation against '${symName}' in section '${elf.sections[sym.shndx]?.name}', which is neither .maps nor global data`);
+    if (data === undefined) return fail(`${where}: relocation against '${symName}' in section ${sectionName(sym.shndx)}, which is neither .maps nor global data`);
     return { type: 'data', map: data };
   }
 
@@ -339,7 +341,7 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
           targetInsn = f.start + i + insn.imm + 1;
         }
         const target = funcAt(targetSec, targetInsn);
-        if (!target) return fail(`program '${main.name}': call at insn ${i} of '${f.name}' targets instruction ${targetInsn} of section ${elf.sections[targetSec]?.name}, which is in no function`);
+        if (!target) return fail(`program '${main.name}': call at insn ${i} of '${f.name}' targets instruction ${targetInsn} of section ${sectionName(targetSec)}, which is in no function`);
         if (targetInsn !== target.start) return fail(`program '${main.name}': call at insn ${i} of '${f.name}' targets the middle of '${target.name}'`);
         if (!placed.has(target)) {
           append(target);
@@ -351,7 +353,8 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
 
     append(main);
     relink(main);
-    const prog: ParsedProgram = { name: main.name, section, type, expectedAttachType, autoload, insns, relocs, lines, functions };
+    const funcInfo = (btfExt?.funcInfo.get(main.section.name)?.length ?? 0) > 0;
+    const prog: ParsedProgram = { name: main.name, section, type, expectedAttachType, autoload, insns, relocs, lines, funcInfo, functions };
     // libbpf bpf_object__relocate_core: CO-RE is applied against a kernel's types, by the engine that
     // loads the program (the emulator: emulator/programs/core.ts); the spec keeps the relocations.
     if (coreRelocs.length > 0) prog.coreRelocs = coreRelocs;

@@ -60,6 +60,8 @@ export interface ParsedProgram {
   relocs: Reloc[];
   /** Instruction index → C source line, from .BTF.ext line_info (sparse: only where the compiler put one). */
   lines: Map<number, { file: string; line: number; text: string }>;
+  /** The object has BTF func_info for the program (.BTF.ext), which libbpf passes to BPF_PROG_LOAD. */
+  funcInfo: boolean;
   /** Subprogram entry indices within `insns` (bpf-to-bpf call targets), with their names. */
   functions: { name: string; start: number; global: boolean }[];
   /** CO-RE relocations from .BTF.ext, in linked instruction numbering (already applied to `insns`, core.ts). */

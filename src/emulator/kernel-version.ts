@@ -122,6 +122,15 @@ export function cpuV4Instructions(version: string): boolean {
   return versionAtLeast(version, '6.6');
 }
 
+/**
+ * BPF_F_TOKEN_FD (1 << 16) in map_flags, 6.9 ("bpf: add BPF token support to BPF_MAP_CREATE command"):
+ * map_create clears it before the map type's flag checks and resolves map_token_fd after them; before 6.9
+ * it is an unknown flag, which each type refuses with its other flags (EINVAL).
+ */
+export function tokenFdFlag(version: string): boolean {
+  return versionAtLeast(version, '6.9');
+}
+
 /** A verifier refusal: the reason (the log's last line, or the last lines for a two-line message) and errno. */
 export interface Refusal {
   reason: string;

@@ -234,7 +234,7 @@ export class EmulatorObject implements ObjectHandle {
     for (const p of this.#parsed.programs) {
       if (!this.#autoload.get(p.name)) continue;
       const checked: CheckInput = {
-        name: p.name, type: p.type, insns: p.insns, relocs: p.relocs, functions: p.functions, kernelVersion: this.#emulator.kernelVersion,
+        name: p.name, type: p.type, insns: p.insns, relocs: p.relocs, functions: p.functions, funcInfo: p.funcInfo, kernelVersion: this.#emulator.kernelVersion,
         mapOf: (ref) => {
           const def = ref.name === undefined ? undefined : this.#parsed.maps.find((m) => m.name === ref.name);
           const map = ref.name === undefined ? undefined : this.#maps.get(ref.name);

@@ -99,6 +99,23 @@ export function checkU32(operation: string, what: string, n: unknown): number {
   return n;
 }
 
+/**
+ * A Uint8Array argument. One whose buffer was transferred or detached is refused by name (V8 would throw
+ * "Cannot perform ... on a detached ArrayBuffer" from deep inside): only a zero-length view can be, so the
+ * probe costs nothing for the others (Node 20 has no ArrayBuffer.prototype.detached).
+ */
+export function checkBytes(operation: string, what: string, v: unknown): Uint8Array {
+  if (!(v instanceof Uint8Array)) throw new TypeError(`${operation}: ${what} must be a Uint8Array, got ${describeValue(v)}`);
+  if (v.byteLength === 0) {
+    try {
+      new Uint8Array(v.buffer, 0, 0);
+    } catch {
+      throw new TypeError(`${operation}: ${what} is a Uint8Array over a detached (transferred) ArrayBuffer`);
+    }
+  }
+  return v;
+}
+
 /** Short description of a bad argument for messages: never dumps a whole object. */
 export function describeValue(value: unknown): string {
   if (value === null) return 'null';

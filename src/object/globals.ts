@@ -3,10 +3,11 @@
 import { readFileSync } from 'node:fs';
 import type { Codec } from '../codec/types.js';
 import { codecFromBtf } from '../btf/codecs.js';
-import { BtfKind, BtfVarLinkage, parseBtf, type BtfComposite, type BtfDatasec, type BtfRef, type BtfVar } from '../btf/types.js';
-import { readElf } from '../elf/reader.js';
+import { Btf, BtfFormatError, BtfKind, BtfVarLinkage, parseBtf, type BtfComposite, type BtfDatasec, type BtfRef, type BtfVar } from '../btf/types.js';
+import { ObjectFormatError, readElf, type ElfFile } from '../elf/reader.js';
 import { fixupDatasecs } from '../elf/object.js';
-import { subjectOf } from '../errors/errors.js';
+import { BpfError, subjectOf } from '../errors/errors.js';
+import { ENOEXEC } from '../uapi/errno.js';
 
 export interface GlobalVariable {
   name: string;
@@ -25,13 +26,15 @@ export interface GlobalVariable {
  * internal map of its section. `internalMaps` are the object's internal map names.
  */
 export function globalVariables(path: string, internalMaps: readonly string[]): GlobalVariable[] {
-  const elf = readElf(new Uint8Array(readFileSync(path)), path);
-  const btfSection = elf.sectionByName('.BTF');
-  if (!btfSection) return [];
-  const btf = parseBtf(btfSection.data);
+  return readingObject(path, () => objectGlobals(path, internalMaps));
+}
+
+function objectGlobals(path: string, internalMaps: readonly string[]): GlobalVariable[] {
+  const { elf, btf } = readObjectBtf(path);
+  if (!btf) return [];
   // Variable offsets as libbpf places them (clang leaves them zero; the ELF symbols have them).
   fixupDatasecs(btf, elf, (m) => {
-    throw new TypeError(`${path}: ${m}`);
+    throw new ObjectFormatError(m, path);
   });
   const out: GlobalVariable[] = [];
   for (const t of btf.types) {
@@ -69,10 +72,12 @@ function mapOfSection(section: string, maps: readonly string[]): string | undefi
  * point to the key and value types (libbpf.c parse_btf_map_def).
  */
 export function mapCodecsFromBtf(path: string, mapName: string): { key: Codec<unknown>; value: Codec<unknown> } {
-  const elf = readElf(new Uint8Array(readFileSync(path)), path);
-  const btfSection = elf.sectionByName('.BTF');
-  if (!btfSection) throw new TypeError(`${subjectOf({ map: mapName })}: ${subjectOf({ object: path })} has no BTF (compile with clang -g): pass { key, value } codecs`);
-  const btf = parseBtf(btfSection.data);
+  return readingObject(path, () => btfMapCodecs(path, mapName));
+}
+
+function btfMapCodecs(path: string, mapName: string): { key: Codec<unknown>; value: Codec<unknown> } {
+  const { btf } = readObjectBtf(path);
+  if (!btf) throw new TypeError(`${subjectOf({ map: mapName })}: ${subjectOf({ object: path })} has no BTF (compile with clang -g): pass { key, value } codecs`);
   const maps = btf.findByName('.maps', BtfKind.Datasec) as BtfDatasec | undefined;
   const variable = maps?.vars.map((v) => btf.type(v.type) as BtfVar).find((v) => v.kind === BtfKind.Var && v.name === mapName);
   if (!variable) throw new TypeError(`${subjectOf({ map: mapName, object: path })} is not a BTF-defined map (global data has obj.globals): pass { key, value } codecs`);
@@ -86,4 +91,24 @@ export function mapCodecsFromBtf(path: string, mapName: string): { key: Codec<un
     return codecFromBtf(btf, (ptr as BtfRef).type, `map '${mapName}' ${name}`);
   };
   return { key: member('key'), value: member('value') };
+}
+
+/** The object's ELF and decoded BTF (undefined without a .BTF section). */
+function readObjectBtf(path: string): { elf: ElfFile; btf: Btf | undefined } {
+  const elf = readElf(new Uint8Array(readFileSync(path)), path);
+  const section = elf.sectionByName('.BTF');
+  return { elf, btf: section ? parseBtf(section.data) : undefined };
+}
+
+/**
+ * An object libbpf opened that bpfkit's own parsers cannot read is a BpfError about the object, as a
+ * refusal at open would be (ENOEXEC), with the parser's words: never a parser's own error class.
+ */
+function readingObject<T>(path: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (!(e instanceof ObjectFormatError) && !(e instanceof BtfFormatError)) throw e;
+    throw new BpfError('bpf_object__open', ENOEXEC, { subject: subjectOf({ object: path }), path, detail: `bpfkit cannot read its BTF: ${e.message}` });
+  }
 }

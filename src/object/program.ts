@@ -3,7 +3,7 @@
 import { isFdProgramHandle, isObjectFailure, type Engine, type ProgramHandle, type TestRunArgs } from '../seam/engine.js';
 import { resolveEngine, unsupportedOn, type EngineOption } from '../engine-select.js';
 import { EBADF, EFAULT, EINTR } from '../uapi/errno.js';
-import { BpfError, checkU32, subjectOf } from '../errors/errors.js';
+import { BpfError, checkBytes, checkU32, subjectOf } from '../errors/errors.js';
 import { hintFor } from '../errors/hints.js';
 import { BpfMap } from '../map/map.js';
 import { failureError } from './failure.js';
@@ -55,7 +55,7 @@ export function loadProgram(options: LoadProgramOptions): BpfProgram {
   const { insns, license = 'GPL', name = '', maps = [] } = options;
   const type = typeof options.type === 'string' && Object.hasOwn(ProgramType, options.type) ? ProgramType[options.type] : options.type;
   if (typeof type !== 'number' || !Number.isInteger(type) || type < 0) throw new TypeError(`loadProgram: type must be a ProgramType, got ${String(options.type)}`);
-  if (!(insns instanceof Uint8Array)) throw new TypeError('loadProgram: insns must be a Uint8Array');
+  checkBytes('loadProgram', 'insns', insns);
   if (insns.length === 0 || insns.length % 8 !== 0) throw new RangeError(`loadProgram: insns must be a non-empty multiple of 8 bytes, got ${insns.length}`);
   if (typeof license !== 'string') throw new TypeError('loadProgram: license must be a string');
   if (typeof name !== 'string' || name.length > BPF_OBJ_NAME_LEN - 1) throw new TypeError(`loadProgram: name must be a string of at most ${BPF_OBJ_NAME_LEN - 1} characters`);
@@ -140,8 +140,8 @@ export class BpfProgram {
     const op = `run of ${subjectOf({ program: this.name })}`;
     if (options === null || typeof options !== 'object') throw new TypeError(`${op}: options must be an object`);
     const { data, ctx, repeat = 0, cpu = 0, flags = 0, dataOutSize } = options;
-    if (data !== undefined && !(data instanceof Uint8Array)) throw new TypeError(`${op}: data must be a Uint8Array`);
-    if (ctx !== undefined && !(ctx instanceof Uint8Array)) throw new TypeError(`${op}: ctx must be a Uint8Array`);
+    if (data !== undefined) checkBytes(op, 'data', data);
+    if (ctx !== undefined) checkBytes(op, 'ctx', ctx);
     checkU32(op, 'repeat', repeat);
     checkU32(op, 'cpu', cpu);
     checkU32(op, 'flags', flags);

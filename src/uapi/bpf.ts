@@ -108,6 +108,8 @@ export const MapFlags = {
   Mmapable: 1 << 10,
   PreserveElems: 1 << 11,
   InnerMap: 1 << 12,
+  /** map_token_fd holds a BPF token (6.9+); bpfkit never sets one, so the kernel looks at fd 0. */
+  TokenFd: 1 << 16,
 } as const;
 
 /**

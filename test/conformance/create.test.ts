@@ -1,9 +1,11 @@
 import { expect, test } from 'vitest';
-import { MapFlags, bytes, createMap, u32, u64, type MapTypeName } from '../../src/index.js';
+import { MapFlags, bytes, createMap, features, spinLock, struct, u16, u32, u64, type MapTypeName } from '../../src/index.js';
+import { tokenFdFlag } from '../../src/emulator/kernel-version.js';
+import type { Emulator } from '../../src/emulator/index.js';
 import { describeEngines } from '../helpers/engines.js';
 
 // The kernel's answers to BPF_MAP_CREATE (KERNEL-FACTS.md, Linux 6.18): both engines must give them.
-describeEngines('createMap errnos', (engine) => {
+describeEngines('createMap errnos', (engine, name) => {
   const attempt = (type: MapTypeName, opts: { key?: unknown; value?: unknown; maxEntries?: number; flags?: number; name?: string } = {}) => {
     try {
       createMap({
@@ -77,5 +79,22 @@ describeEngines('createMap errnos', (engine) => {
 
   test('a flag bit the kernel does not know is EINVAL', () => {
     for (const t of all) expect(attempt(t, { flags: 1 << 20 })).toBe('EINVAL');
+  });
+
+  test('BPF_F_TOKEN_FD with no token: the type\'s own checks come first (6.9+), then EINVAL', () => {
+    const version = name === 'kernel' ? features.emulatorKernelVersion() : (engine() as Emulator).kernelVersion;
+    const tooBig = bytes(4 << 20);
+    expect(attempt('hash', { flags: MapFlags.TokenFd })).toBe('EINVAL');
+    // map_create clears the flag before htab_map_alloc_check, which then refuses the size; before 6.9 the
+    // unknown flag is refused first.
+    expect(attempt('hash', { value: tooBig, maxEntries: 1, flags: MapFlags.TokenFd })).toBe(tokenFdFlag(version) ? 'E2BIG' : 'EINVAL');
+  });
+
+  test('an array with BTF takes only a 32-bit int key (arraymap.c array_map_check_btf)', () => {
+    // BTF goes to the kernel with lock-bearing values: a 4-byte struct key is refused, a u32 one is fine.
+    const value = struct({ lock: spinLock, n: u32 });
+    expect(attempt('array', { key: struct({ a: u16, b: u16 }), value })).toBe('EINVAL');
+    expect(attempt('array', { key: u32, value })).toBe('ok');
+    expect(attempt('hash', { key: struct({ a: u16, b: u16 }), value })).toBe('ok');
   });
 });

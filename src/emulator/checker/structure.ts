@@ -312,12 +312,9 @@ function checkInsn(input: CheckInput, insn: Insn, v4: boolean): CheckFailure | u
   const { code, src, imm } = insn;
   // check_ld_imm: a callback's address needs BTF func_info for the callback's prototype (raw programs
   // have none: bpf_for_each_map_elem, bpf_loop and friends need an object with BTF).
-  if (isPseudoFunc(insn) && input.functions.length === 0) return fail('missing btf func_info');
-  const reserved = reservedFields(insn, v4);
-  if (reserved) return reserved;
-  // After the reserved fields, each handler checks its registers (check_reg_arg).
-  const bad = invalidRegister(insn);
-  if (bad !== undefined) return fail(`R${bad} is invalid`);
+  if (isPseudoFunc(insn) && !(input.funcInfo ?? input.functions.length > 0)) return fail('missing btf func_info');
+  const fields = fieldRefusal(insn, v4);
+  if (fields) return fields;
   if (code === CALL && src === CallKind.Helper) {
     // libbpf fixup_log_failed_core_relo rewrites the verifier's complaint about a poisoned CO-RE insn.
     const core = imm === CORE_POISON_HELPER ? poisonedCoreRelo(insn) : undefined;
@@ -325,6 +322,17 @@ function checkInsn(input: CheckInput, insn: Insn, v4: boolean): CheckFailure | u
     return checkHelperCall(input.type, imm);
   }
   return undefined;
+}
+
+/**
+ * What do_check's handlers refuse in an instruction's own fields, in their order: reserved fields, then
+ * registers past r10 (check_reg_arg). For every instruction the verifier walks.
+ */
+export function fieldRefusal(insn: Insn, v4: boolean): CheckFailure | undefined {
+  const reserved = reservedFields(insn, v4);
+  if (reserved) return reserved;
+  const bad = invalidRegister(insn);
+  return bad === undefined ? undefined : fail(`R${bad} is invalid`);
 }
 
 /** The reserved-field rules of do_check's handlers (check_alu_op, check_cond_jmp_op, the BPF_CALL/EXIT/JA checks). */

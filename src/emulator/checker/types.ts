@@ -23,6 +23,11 @@ export interface CheckInput {
   insns: readonly Insn[];
   /** Object programs: map/kfunc/extern relocations by instruction. Raw programs: none. */
   relocs: readonly Reloc[];
+  /**
+   * The program comes with BTF func_info (object programs whose .BTF.ext has it, as libbpf passes it).
+   * Default: whether `functions` is non-empty (raw programs have neither).
+   */
+  funcInfo?: boolean;
   /** Subprogram entries when known (object programs, from BTF func_info); raw programs: []. */
   functions: readonly { name: string; start: number; global: boolean }[];
   /** Resolves an ld_imm64 map reference: by name (object relocation) or by index (BPF_PSEUDO_MAP_IDX*). */

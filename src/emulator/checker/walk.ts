@@ -14,7 +14,8 @@ import { KernelProgramType as ProgType } from '../../uapi/program-type.js';
 import { AluOp, AtomicOp, CallKind, Class, classOf, JmpOp, LD_IMM64, MAX_CALL_FRAMES, Mode, modeOf, opOf, PseudoLd, sizeBytes, Source, srcOf, type Insn } from '../../uapi/isa.js';
 import type { CheckedMap, CheckFailure, CheckInput } from './types.js';
 import { liveRegisters, prunePoints } from './liveness.js';
-import { invalidRegister } from './structure.js';
+import { fieldRefusal } from './structure.js';
+import { cpuV4Instructions } from '../kernel-version.js';
 import { ANY, entryFrame, type Frame, mapValues, NONE, type Slot, type State, stateKey, topFrame, type Value, withFrame, withTopRegs } from './state.js';
 import {
   aluRange, constant, decide, isConst, loadedRange, low32, narrow, negRange, type Range, signExtend, unknown64, zext32,
@@ -47,6 +48,8 @@ export interface Program {
   globals: Set<number>;
   live: Uint16Array;
   prune: Uint8Array;
+  /** The kernel version has the cpu v4 instructions (their fields are not reserved). */
+  v4: boolean;
 }
 
 export const scalar = (r: Range, id = 0): Value => ({ k: 'scalar', r, id });
@@ -109,7 +112,7 @@ export function prepare(input: CheckInput): Program {
   return {
     insns: input.insns, type: input.type, maps, loads, kfuncs,
     globals: new Set(input.functions.filter((f) => f.global && f.start !== 0).map((f) => f.start)),
-    live: liveRegisters(input.insns), prune: prunePoints(input.insns),
+    live: liveRegisters(input.insns), prune: prunePoints(input.insns), v4: cpuV4Instructions(input.kernelVersion ?? '6.18'),
   };
 }
 
@@ -227,9 +230,9 @@ export abstract class Walker {
 
   #step(pc: number, s: State): Step {
     const insn = this.p.insns[pc]!;
-    // check_reg_arg: a register past r10 (structure.ts refuses those every path meets; here, the others).
-    const bad = invalidRegister(insn);
-    if (bad !== undefined) throw new Refusal(pc, `R${bad} is invalid`, EINVAL);
+    // Reserved fields and registers past r10 (structure.ts refuses those every path meets; here, the others).
+    const fields = fieldRefusal(insn, this.p.v4);
+    if (fields) throw new Refusal(pc, fields.log.trim(), fields.errno);
     const cls = classOf(insn.code);
     switch (cls) {
       case Class.Alu:

@@ -6,7 +6,8 @@ import type { MapAttrs } from '../../seam/engine.js';
 import { roundUp8 } from '../../seam/map-layout.js';
 import { lockRuleViolation } from '../../seam/lock-placement.js';
 import { E2BIG, EACCES, EINVAL, ENOTSUPP, EOPNOTSUPP } from '../../uapi/errno.js';
-import { lockInWrongMapErrno } from '../kernel-version.js';
+import { lockInWrongMapErrno, tokenFdFlag } from '../kernel-version.js';
+import { BtfKind, parseBtf, type Btf, type BtfInt } from '../../btf/types.js';
 
 const ACCESS_MASK = MapFlags.Rdonly | MapFlags.Wronly | MapFlags.RdonlyProg | MapFlags.WronlyProg;
 // hashtab.c HTAB_CREATE_FLAG_MASK, arraymap.c ARRAY_CREATE_FLAG_MASK
@@ -32,7 +33,11 @@ export interface CreatePlan {
 
 /** 0-or-errno for the attributes, and the map's effective max_entries, as Linux `kernelVersion` answers. */
 export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18'): CreatePlan | number {
-  const { type, keySize, valueSize, flags } = attrs;
+  const { type, keySize, valueSize } = attrs;
+  // map_create takes BPF_F_TOKEN_FD out of the flags before any map type looks at them (6.9+), and
+  // resolves the token after the type's alloc check.
+  const token = tokenFdFlag(kernelVersion) && (attrs.flags & MapFlags.TokenFd) !== 0;
+  const flags = token ? attrs.flags & ~MapFlags.TokenFd : attrs.flags;
   // BTF is loaded before the map is created: two locks or two lock kinds fail there (kernel/bpf/btf.c).
   const lockViolation = lockRuleViolation(MapType.Hash, attrs.locks ?? []);
   if (lockViolation) return lockViolation.errno;
@@ -78,6 +83,9 @@ export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18
     if (percpu && roundUp8(valueSize) > PCPU_MIN_UNIT_SIZE) return E2BIG;
   }
 
+  // bpf_token_get_from_fd(attr->map_token_fd): bpfkit passes no token, and fd 0 is not one.
+  if (token) return EINVAL;
+
   // bpf_obj_name_cpy: the 16-byte map_name up to its first NUL, [A-Za-z0-9_.] only, and a NUL within
   // the 16 bytes. The name stops at a NUL: 'a\0b' is the map 'a' (the kernel's answer; createMap refuses
   // such names before they get here).
@@ -92,12 +100,45 @@ export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18
   }
   const name = new TextDecoder().decode(bytes.subarray(0, end));
 
-  // map_check_btf
+  // map_check_btf: the key and value types' sizes, the value's fields (locks), then the map type's own rule.
+  const btf = attrs.btf && attrs.btf.data.length > 0 ? decodedBtf(attrs.btf.data) : undefined;
+  if (btf === null) return EINVAL;
+  if (btf && attrs.btf) {
+    const sized = (id: number, size: number): boolean => {
+      try {
+        return btf.sizeOf(id) === size;
+      } catch {
+        return false; // btf_type_id_size: not a sized type
+      }
+    };
+    if (attrs.btf.keyTypeId !== 0 && !sized(attrs.btf.keyTypeId, keySize)) return EINVAL;
+    if (!sized(attrs.btf.valueTypeId, valueSize)) return EINVAL;
+  }
   if (attrs.locks && attrs.locks.length > 0) {
     if (flags & (MapFlags.RdonlyProg | MapFlags.WronlyProg)) return EACCES;
     const placement = lockRuleViolation(type, attrs.locks);
     // A lock in a map type that may not hold one: its errno changed in 6.2.
     if (placement) return placement.errno === EOPNOTSUPP ? lockInWrongMapErrno(kernelVersion) : placement.errno;
   }
+  if (btf && attrs.btf && array && !arrayKeyOk(btf, attrs.btf.keyTypeId, attrs.btf.valueTypeId, type, maxEntries)) return EINVAL;
   return { maxEntries, name };
+}
+
+/** BTF as BPF_BTF_LOAD took it, or null for BTF the kernel would have refused there. */
+function decodedBtf(data: Uint8Array): Btf | null {
+  try {
+    return parseBtf(data);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * kernel/bpf/arraymap.c array_map_check_btf: an array's key is a 32-bit int (the map's u32 index); no key
+ * type at all only for the global-data maps (one element, a DATASEC value).
+ */
+function arrayKeyOk(btf: Btf, keyTypeId: number, valueTypeId: number, type: number, maxEntries: number): boolean {
+  if (keyTypeId === 0) return type === MapType.Array && maxEntries === 1 && btf.resolve(valueTypeId).kind === BtfKind.Datasec;
+  const key = btf.resolve(keyTypeId);
+  return key.kind === BtfKind.Int && (key as BtfInt).bits === 32 && (key as BtfInt).offset === 0;
 }

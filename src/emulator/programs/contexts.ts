@@ -167,7 +167,8 @@ function skbContext(type: number, input: TestRunInput, memory: Memory): Prepared
     load(off, size) {
       if (off === Skb.data || off === Skb.data_meta) return size === 4 ? dataPtr : fault(off);
       if (off === Skb.data_end) return size === 4 ? endPtr : fault(off);
-      if (off >= Skb.cb && off + size <= Skb.cb + 20) return readLe(fields, off, size);
+      // net/core/filter.c bpf_skb_is_valid_access: cb[0..4] in any size, naturally aligned (off % size).
+      if (inCb(off, size)) return readLe(fields, off, size);
       if (size < 4 && off % size === 0 && readable.has(off & ~3)) {
         // bpf_ctx_narrow_access_ok: a 1- or 2-byte load of any naturally aligned part of the 4-byte field.
         // verifier.c convert_ctx_accesses loads the sk_buff member (target_size bytes) and shifts/masks
@@ -186,14 +187,14 @@ function skbContext(type: number, input: TestRunInput, memory: Memory): Prepared
       // verifier.c sk_skb/tc_cls_act_is_valid_access: tc may write mark, priority, tc_index, cb[],
       // tc_classid, queue_mapping, tstamp; the others only cb[] (and mark/priority for cgroup_skb).
       const tcOnly = off === Skb.tc_index || off === Skb.tc_classid || off === Skb.queue_mapping;
-      const ok = (off >= Skb.cb && off + size <= Skb.cb + 20) || off === Skb.mark || off === Skb.priority || (isL2 && tcOnly);
+      const ok = inCb(off, size) || off === Skb.mark || off === Skb.priority || (isL2 && tcOnly);
       // net/core/filter.c bpf_convert_ctx_access: skb->tc_index and qdisc_skb_cb->tc_classid are u16
       // (a half-word store); queue_mapping too, and the store is skipped when the whole source register
       // is >= NO_QUEUE_MAPPING (0xffff, a 64-bit JGE).
       if (ok && (off === Skb.tc_index || off === Skb.tc_classid)) fields.setUint32(off, Number(value & 0xffffn), true);
       else if (ok && off === Skb.queue_mapping) {
         if (register < 0xffffn) fields.setUint32(off, Number(register), true);
-      } else if (ok && size <= 4) writeLe(fields, off, size, value);
+      } else if (ok && (size <= 4 || inCb(off, size))) writeLe(fields, off, size, value);
       else if (off === Skb.tstamp && size === 8 && isL2) fields.setBigUint64(off, value, true);
       else fault(off, 'written');
     },
@@ -306,13 +307,23 @@ function fault(off: number, how = 'read'): never {
   throw new ProgramFault(`context field at offset ${off} cannot be ${how} (the verifier refuses this access)`);
 }
 
+/** Whether [off, off + size) is within __sk_buff's cb[5] and naturally aligned (bpf_skb_is_valid_access). */
+function inCb(off: number, size: number): boolean {
+  return off >= Skb.cb && off + size <= Skb.cb + 20 && off % size === 0;
+}
+
 function readLe(view: DataView, off: number, size: number): bigint {
   if (size === 1) return BigInt(view.getUint8(off));
   if (size === 2) return BigInt(view.getUint16(off, true));
+  if (size === 8) return view.getBigUint64(off, true);
   return BigInt(view.getUint32(off, true));
 }
 
 function writeLe(view: DataView, off: number, size: number, value: bigint): void {
+  if (size === 8) {
+    view.setBigUint64(off, BigInt.asUintN(64, value), true);
+    return;
+  }
   const v = Number(value & 0xffffffffn);
   if (size === 1) view.setUint8(off, v & 0xff);
   else if (size === 2) view.setUint16(off, v & 0xffff, true);
