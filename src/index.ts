@@ -11,7 +11,7 @@ export { BpfError, BpfVerifierError, isBpfError } from './errors/errors.js';
 export { errnoByCode, type ErrnoCode } from './uapi/errno.js';
 export { BpfMap, PerCpuMap, type BatchCursor, type BatchOptions, type BatchResult, type LockOption } from './map/map.js';
 export { createMap, openMap, openPinned, type CreateMapOptions, type OpenMapOptions } from './map/open.js';
-export { Emulator } from './emulator/index.js';
+export { Emulator, type EmulatorOptions, type EmulatorShare } from './emulator/index.js';
 export { possibleCpus } from './possible-cpus.js';
 export { openObject, BpfObject, type OpenObjectOptions, type ObjectMapInfo, type ObjectProgramInfo } from './object/object.js';
 export { loadProgram, BpfProgram, type LoadProgramOptions, type RunOptions, type RunResult } from './object/program.js';

@@ -5,9 +5,10 @@
 import { availableParallelism } from 'node:os';
 import { hostPossibleCpus } from '../host-cpus.js';
 import { MapFlags, isArrayType, isLru, isPerCpu } from '../uapi/bpf.js';
-import type { Engine, MapAttrs, MapInfo, ObjectFailure, ObjectHandle, RawProgramHandle, RawProgramSpec, TestRunArgs } from '../seam/engine.js';
-import { EINVAL, ENOENT, ENOMEM } from '../uapi/errno.js';
-import { VirtualBpffs } from './bpffs.js';
+import type { Engine, MapAttrs, ObjectFailure, ObjectHandle, RawProgramHandle, RawProgramSpec, TestRunArgs } from '../seam/engine.js';
+import { EINVAL, ENOMEM } from '../uapi/errno.js';
+import { MessageChannel } from 'node:worker_threads';
+import { answeredWord, LocalRegistry, RemoteRegistry, serveRegistry, type MapRegistry, type RegistryLink } from './registry.js';
 import { loadEmulatorProgram, openEmulatorObject, type ProgramHost } from './object.js';
 import type { ProgramState } from './program-state.js';
 import { CpuLocks, heldLockTables, RES_DEF_TIMEOUT_NS } from './cpus/spin-locks.js';
@@ -20,6 +21,7 @@ import { checkCreate } from './maps/create.js';
 import { HashTable } from './maps/hash.js';
 import { lruTargetFree } from './maps/lru.js';
 import { lockOffsetOf, type MapShape } from './maps/storage.js';
+import { sharedInt32, withSlabIds } from './maps/shared.js';
 import { parseKernelVersion, percpuLookupCopiesPadding } from './kernel-version.js';
 import { accessOf, EmulatedMap, EmulatorMapHandle, type Access, type MapOwner } from './map-handle.js';
 
@@ -49,16 +51,37 @@ export interface EmulatorOptions {
   execution?: Execution;
 }
 
+/** How many threads may use one Emulator: the one that made it and those that join it (held-locks rows). */
+const JOIN_SLOTS = 8;
+/** The option key that carries a share into the constructor (Emulator.join), kept off the public options. */
+const JOINED = Symbol('joined');
+
+/** What emulator.share() gives another thread (Emulator.join): structured-cloneable, its port transferable. */
+export interface EmulatorShare {
+  link: RegistryLink;
+  options: EmulatorOptions;
+  heldLocks: Int32Array;
+  slabIds: Int32Array;
+  joins: Int32Array;
+}
+
 export class Emulator implements Engine, ProgramHost {
   readonly kind = 'emulator' as const;
   readonly kernelVersion: string;
   currentCpu: number;
   readonly #cpus: number;
   readonly #seed: number | undefined;
-  readonly #maps = new Map<number, EmulatedMap>();
-  readonly #bpffs = new VirtualBpffs<EmulatedMap>();
-  #nextId = 1;
-  #nextBtfId = 1;
+  /** Its maps by id and its virtual bpffs: this thread's, or (joined) its owner's (registry.ts). */
+  readonly #registry: MapRegistry;
+  /** The registry itself on the thread that made this Emulator: what share() serves. */
+  readonly #local: LocalRegistry | undefined;
+  /** Where its maps' slab ids come from (maps/shared.ts): one counter for the owner and the joined threads. */
+  readonly #slabIds: Int32Array;
+  /** How many threads have joined (share() / join()): each has its own rows in the held-locks table. */
+  readonly #joins: Int32Array;
+  /** The first held-locks row of this thread's CPUs (0 for the owner). */
+  readonly #rowBase: number;
+  readonly #options: EmulatorOptions;
   #random: number;
   /** bpf_trace_printk output of every program run on this emulator, oldest first (the kernel's trace_pipe). */
   readonly traceLog: string[] = [];
@@ -77,6 +100,8 @@ export class Emulator implements Engine, ProgramHost {
   readonly #owner: MapOwner;
 
   constructor(options: EmulatorOptions = {}) {
+    this.#options = options;
+    const joined = (options as { [JOINED]?: EmulatorShare })[JOINED];
     const cpus = options.possibleCpus ?? hostPossibleCpus() ?? availableParallelism();
     if (!Number.isInteger(cpus) || cpus < 1 || cpus > 8192) throw new RangeError(`possibleCpus must be an integer in [1, 8192], got ${cpus}`);
     this.#cpus = cpus;
@@ -101,14 +126,65 @@ export class Emulator implements Engine, ProgramHost {
       throw new TypeError(`execution must be 'interpreter' or 'compiled'${options.execution === undefined ? ' (from BPFKIT_EXECUTION)' : ''}, got ${JSON.stringify(execution)}`);
     }
     this.execution = execution as Execution;
-    this.#heldLocks = heldLockTables(cpus + 1);
-    this.mainCpuLocks = new CpuLocks(this.#heldLocks, cpus, this.resLockTimeoutNs);
+    if (joined) {
+      // A joined thread: its own rows of the owner's held-locks table, the owner's registry and slab ids.
+      const slot = Atomics.add(joined.joins, 0, 1) + 1;
+      if (slot >= JOIN_SLOTS) throw new RangeError(`at most ${JOIN_SLOTS - 1} threads may join one Emulator`);
+      this.#heldLocks = joined.heldLocks;
+      this.#rowBase = slot * (cpus + 1);
+      this.#registry = new RemoteRegistry(joined.link);
+      this.#local = undefined;
+      this.#slabIds = joined.slabIds;
+      this.#joins = joined.joins;
+    } else {
+      this.#heldLocks = heldLockTables((cpus + 1) * JOIN_SLOTS);
+      this.#rowBase = 0;
+      this.#local = new LocalRegistry();
+      this.#registry = this.#local;
+      this.#slabIds = sharedInt32(1);
+      this.#joins = sharedInt32(1);
+    }
+    this.mainCpuLocks = new CpuLocks(this.#heldLocks, this.#rowBase + cpus, this.resLockTimeoutNs);
+    const registry = this.#registry;
     this.#owner = {
       kernelVersion: this.kernelVersion,
       currentCpu: () => this.currentCpu,
-      pin: (map, path) => this.#pin(map, path),
-      release: (map) => this.#drop(map),
+      pin: (map, path) => registry.pin(map, path),
+      release: (map) => registry.release(map),
     };
+  }
+
+  /**
+   * This Emulator for another thread of the process (a worker_thread of yours): `Emulator.join(share)` there
+   * gives an Emulator over the same maps, ids and virtual bpffs, as another process's fd table sees the same
+   * kernel. Post the share with its port in the transfer list:
+   * `new Worker(url, { workerData: share, transferList: [share.link.port] })`. This thread answers the other's
+   * lookups, pins and map registrations from its event loop: do not block it while the other uses maps.
+   */
+  share(): EmulatorShare {
+    if (!this.#local) throw new TypeError('share(): only the thread that made the Emulator can share it');
+    const { port1, port2 } = new MessageChannel();
+    const answered = answeredWord();
+    serveRegistry(this.#local, port1, answered);
+    const o = this.#options;
+    return {
+      link: { port: port2, answered },
+      options: {
+        possibleCpus: this.#cpus, kernelVersion: this.kernelVersion, task: this.task, resLockTimeoutMs: this.resLockTimeoutNs / 1e6,
+        execution: this.execution, ...(o.seed !== undefined ? { seed: o.seed } : {}),
+      },
+      heldLocks: this.#heldLocks,
+      slabIds: this.#slabIds,
+      joins: this.#joins,
+    };
+  }
+
+  /** The Emulator another thread shared (share()), on this thread. */
+  static join(share: EmulatorShare): Emulator {
+    if (share === null || typeof share !== 'object' || !(share.heldLocks instanceof Int32Array) || !share.link) {
+      throw new TypeError('Emulator.join: pass what emulator.share() returned, posted to this thread with its port');
+    }
+    return new Emulator({ ...share.options, [JOINED]: share } as EmulatorOptions);
   }
 
   /** What helpers see on this thread: the current CPU, the task, the seeded random stream, the trace log. */
@@ -119,7 +195,7 @@ export class Emulator implements Engine, ProgramHost {
   /** The emulated CPUs that run programs asynchronously: one worker thread each, started on first use. */
   get cpus(): EmulatedCpus {
     this.#workerCpus ??= new EmulatedCpus({
-      cpus: this.possibleCpus(), heldLocks: this.#heldLocks, task: this.task, seed: this.#random, resLockTimeoutNs: this.resLockTimeoutNs,
+      cpus: this.possibleCpus(), heldLocks: this.#heldLocks, rowBase: this.#rowBase, task: this.task, seed: this.#random, resLockTimeoutNs: this.resLockTimeoutNs,
       execution: this.execution,
       trace: (lines) => this.traceLog.push(...lines),
     });
@@ -174,34 +250,32 @@ export class Emulator implements Engine, ProgramHost {
     };
     let table: HashTable | ArrayTable;
     try {
-      if (isArrayType(type)) {
-        table = new ArrayTable(shape);
-      } else {
+      table = withSlabIds(this.#slabIds, () => {
+        if (isArrayType(type)) return new ArrayTable(shape);
         const seed = flags & MapFlags.ZeroSeed ? 0 : (this.#seed ?? (Math.random() * 2 ** 32) >>> 0);
-        table = new HashTable(shape, {
+        return new HashTable(shape, {
           lru: isLru(type),
           percpuLru: (flags & MapFlags.NoCommonLru) !== 0,
           seed,
           targetFree: lruTargetFree(plan.maxEntries, this.#cpus, this.kernelVersion),
         });
-      }
+      });
     } catch (e) {
       if (e instanceof RangeError) return ENOMEM; // the slabs did not fit in this process
       throw e;
     }
-    const info: MapInfo = {
+    const btfId = attrs.btf ? this.#registry.nextBtfId() : 0;
+    const map = this.#registry.add((id) => new EmulatedMap({
       type,
-      id: this.#nextId++,
+      id,
       keySize: attrs.keySize,
       valueSize: attrs.valueSize,
       maxEntries: plan.maxEntries,
       // bpf_map_flags_retain_permanent: RDONLY/WRONLY describe the fd, not the map.
       flags: flags & ~OBJ_FLAG_MASK,
       name: plan.name,
-      btfId: attrs.btf ? this.#nextBtfId++ : 0,
-    };
-    const map = new EmulatedMap(info, table, attrs.locks?.some((l) => l.kind === 'spin') ?? false);
-    this.#maps.set(info.id, map);
+      btfId,
+    }, table, attrs.locks?.some((l) => l.kind === 'spin') ?? false));
     return this.#handle(map, accessOf(flags) as Access);
   }
 
@@ -214,7 +288,7 @@ export class Emulator implements Engine, ProgramHost {
     if (flags & ~OBJ_FLAG_MASK) return EINVAL;
     const access = accessOf(flags);
     if (typeof access === 'number') return access;
-    const map = this.#bpffs.get(path);
+    const map = this.#registry.takePinned(path);
     return typeof map === 'number' ? map : this.#handle(map, access);
   }
 
@@ -223,42 +297,28 @@ export class Emulator implements Engine, ProgramHost {
     if (flags & ~OBJ_FLAG_MASK) return EINVAL;
     const access = accessOf(flags);
     if (typeof access === 'number') return access;
-    const map = this.#maps.get(id);
-    return map ? this.#handle(map, access) : ENOENT;
+    const map = this.#registry.take(id);
+    return typeof map === 'number' ? map : this.#handle(map, access);
   }
 
   /** Mounts a bpf filesystem at `dir` in the virtual bpffs (bpffs.ts): 0 or -errno. */
   mountBpffs(dir: string): number {
-    return this.#bpffs.mount(dir);
+    return this.#registry.mount(dir);
   }
 
   /** mkdir(2) inside the virtual bpffs: 0 or -errno (EEXIST, ENOENT, ENOTDIR, EPERM outside a bpffs). */
   mkdir(path: string): number {
-    return this.#bpffs.mkdir(path);
+    return this.#registry.mkdir(path);
   }
 
   /** Removes a pin (the virtual bpffs's unlink); the map goes away when nothing else refers to it. */
   unpin(path: string): number {
-    const map = this.#bpffs.unpin(path);
-    if (typeof map === 'number') return map;
-    this.#drop(map);
-    return 0;
+    return this.#registry.unpin(path);
   }
 
-  /** BPF_OBJ_PIN into the virtual bpffs: the pin holds a reference. */
-  #pin(map: EmulatedMap, path: string): number {
-    const rc = this.#bpffs.pin(path, map);
-    if (rc === 0) map.refs++;
-    return rc;
-  }
-
+  /** A handle holding the reference the registry just took for it. */
   #handle(map: EmulatedMap, access: Access): EmulatorMapHandle {
-    map.refs++;
     return new EmulatorMapHandle(map, this.#owner, access);
-  }
-
-  #drop(map: EmulatedMap): void {
-    if (--map.refs === 0) this.#maps.delete(map.info.id);
   }
 }
 

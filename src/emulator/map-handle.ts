@@ -14,23 +14,37 @@ import {
   BPF_ANY, BPF_F_ALL_CPUS, BPF_F_CPU, BPF_F_LOCK, CPU_FLAGS, checkOpFlags, checkPercpuUpdateFlags, copyBytes, type MapShape,
 } from './maps/storage.js';
 import { args, flagsCpu, flagsLow, hasCpuFlag, typedLength, typedTag } from './syscall-args.js';
+import { sharedInt32 } from './maps/shared.js';
 
 type Table = HashTable | ArrayTable;
 
-/** One emulated map; handles and pins refer to it, and it lives while any does. */
+/**
+ * One emulated map; handles and pins refer to it, and it lives while any does (registry.ts counts them).
+ * Threads that share the Emulator each have one of these over the same table memory and frozen word.
+ */
 export class EmulatedMap {
   readonly info: MapInfo;
   readonly table: Table;
   readonly shape: MapShape;
   readonly spinLock: boolean;
-  frozen = false;
+  /** [0] is 1 once BPF_MAP_FREEZE froze the map (shared: a freeze holds for every thread). */
+  readonly frozenCell: Int32Array;
   refs = 0;
 
-  constructor(info: MapInfo, table: Table, spinLock: boolean) {
+  constructor(info: MapInfo, table: Table, spinLock: boolean, frozenCell: Int32Array = sharedInt32(1)) {
     this.info = info;
     this.table = table;
     this.shape = table.shape;
     this.spinLock = spinLock;
+    this.frozenCell = frozenCell;
+  }
+
+  get frozen(): boolean {
+    return Atomics.load(this.frozenCell, 0) !== 0;
+  }
+
+  set frozen(frozen: boolean) {
+    Atomics.store(this.frozenCell, 0, frozen ? 1 : 0);
   }
 }
 

@@ -16,8 +16,10 @@ import type { Execution } from '../programs/compiler.js';
 
 export interface CpusConfig {
   cpus: number;
-  /** rqspinlock's held-locks tables (spin-locks.ts): worker i uses row i. */
+  /** rqspinlock's held-locks tables (spin-locks.ts): worker i uses row rowBase + i. */
   heldLocks: Int32Array;
+  /** This Emulator's first row (an Emulator joined from another thread has rows of its own). */
+  rowBase: number;
   task: EmulatedTask;
   /** Seeds each CPU's bpf_get_prandom_u32 stream. */
   seed: number;
@@ -32,6 +34,8 @@ export interface CpusConfig {
 export interface WorkerConfig {
   cpu: number;
   heldLocks: Int32Array;
+  /** Its row in heldLocks. */
+  lockRow: number;
   task: EmulatedTask;
   seed: number;
   resLockTimeoutNs: number;
@@ -145,7 +149,7 @@ export class EmulatedCpus {
 
   #spawn(cpu: Cpu): Worker {
     const c = this.#config;
-    const workerData: WorkerConfig = { cpu: cpu.index, heldLocks: c.heldLocks, task: c.task, seed: c.seed, resLockTimeoutNs: c.resLockTimeoutNs, execution: c.execution };
+    const workerData: WorkerConfig = { cpu: cpu.index, heldLocks: c.heldLocks, lockRow: c.rowBase + cpu.index, task: c.task, seed: c.seed, resLockTimeoutNs: c.resLockTimeoutNs, execution: c.execution };
     const worker = new Worker(workerUrl(), { workerData });
     worker.on('message', (reply: RunReply) => this.#finish(cpu, reply));
     worker.on('error', (e) => this.#fail(cpu, e));

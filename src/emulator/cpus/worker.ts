@@ -10,7 +10,7 @@ import { xorshift32, type HelperContext } from '../programs/helpers.js';
 import { runTest, type LinkedProgram, type RunContext } from '../programs/test-run.js';
 
 const config = workerData as WorkerConfig;
-const locks = new CpuLocks(config.heldLocks, config.cpu, config.resLockTimeoutNs);
+const locks = new CpuLocks(config.heldLocks, config.lockRow, config.resLockTimeoutNs);
 // Each CPU its own stream, as the kernel's per-CPU prandom state.
 let random = (config.seed ^ Math.imul(config.cpu + 1, 0x9e3779b9)) >>> 0 || 1;
 const trace: string[] = [];

@@ -53,7 +53,7 @@ export interface SharedMap {
   table: { kind: 'hash'; state: HashState } | { kind: 'array'; state: ArrayState };
 }
 
-export function shareMap(map: ProgramMap): SharedMap {
+export function shareMap(map: Pick<ProgramMap, 'info' | 'table'>): SharedMap {
   const t = map.table;
   return { info: map.info, table: t instanceof HashTable ? { kind: 'hash', state: t.state } : { kind: 'array', state: t.state } };
 }

@@ -16,16 +16,31 @@ export function sharedBytes(n: number): Uint8Array {
 
 /** Bytes before a value slab's first value: the slab's id (lock identity across threads, see spin-locks.ts). */
 export const SLAB_HEADER = 8;
-let nextSlabId = 1;
+/** Where slab ids come from: an Emulator's counter while it makes a map (withSlabIds), else this thread's. */
+let slabIds = sharedInt32(1);
 
 /**
- * A map's value slab: n zeroed bytes, 8-byte aligned, behind a header holding an id unique in this
- * process's main thread (slabs are only made there: workers attach to them), so a lock word is named by
- * (slab id, byte offset) on every thread.
+ * Runs `make` (a table's constructor) with slab ids drawn from `ids`: an Emulator's counter, shared with
+ * the threads that join it (Emulator.join), so every slab its maps have is named once across them.
+ */
+export function withSlabIds<T>(ids: Int32Array, make: () => T): T {
+  const before = slabIds;
+  slabIds = ids;
+  try {
+    return make();
+  } finally {
+    slabIds = before;
+  }
+}
+
+/**
+ * A map's value slab: n zeroed bytes, 8-byte aligned, behind a header holding an id unique among the
+ * threads that share its Emulator (withSlabIds), so a lock word is named by (slab id, byte offset) on
+ * every thread.
  */
 export function sharedValueSlab(n: number): Uint8Array {
   const buffer = new SharedArrayBuffer(SLAB_HEADER + Math.max(8, roundUp8(n)));
-  new Int32Array(buffer)[0] = nextSlabId++;
+  new Int32Array(buffer)[0] = Atomics.add(slabIds, 0, 1) + 1;
   return new Uint8Array(buffer, SLAB_HEADER, n);
 }
 
