@@ -95,19 +95,23 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
 
   // libbpf src/libbpf.c bpf_object__elf_collect: how sections are classified. An empty .text is ignored
   // (ignore_elf_section); every other non-empty SHF_EXECINSTR PROGBITS holds programs.
+  // A section's size is read only once its type and name make it one libbpf uses: reading a size that does
+  // not fit in 53 bits is an error (elf/reader.ts), and libbpf accepts such a size on a section it skips.
   const textSec = elf.sections.find((s) => s.name === '.text' && s.type === ElfConst.SHT_PROGBITS && s.size > 0);
-  const execSections = elf.sections.filter((s) => s.type === ElfConst.SHT_PROGBITS && s.size > 0 && (s.flags & ElfConst.SHF_EXECINSTR) !== 0);
+  const execSections = elf.sections.filter((s) => s.type === ElfConst.SHT_PROGBITS && (s.flags & ElfConst.SHF_EXECINSTR) !== 0 && s.size > 0);
   const mapsSec = elf.sectionByName('.maps');
   const dataKind = new Map<number, 'data' | 'rodata' | 'bss'>();
   for (const s of elf.sections) {
-    if (s.size === 0) continue; // bpf_object__init_global_data_maps: "Skip recognized sections with size 0"
     const isExec = (s.flags & ElfConst.SHF_EXECINSTR) !== 0;
+    let kind: 'data' | 'rodata' | 'bss' | undefined;
     if (s.type === ElfConst.SHT_PROGBITS && !isExec) {
-      if (s.name === '.data' || s.name.startsWith('.data.')) dataKind.set(s.index, 'data');
-      else if (s.name === '.rodata' || s.name.startsWith('.rodata.')) dataKind.set(s.index, 'rodata');
+      if (s.name === '.data' || s.name.startsWith('.data.')) kind = 'data';
+      else if (s.name === '.rodata' || s.name.startsWith('.rodata.')) kind = 'rodata';
     } else if (s.type === ElfConst.SHT_NOBITS && (s.name === '.bss' || s.name.startsWith('.bss.'))) {
-      dataKind.set(s.index, 'bss');
+      kind = 'bss';
     }
+    // bpf_object__init_global_data_maps: "Skip recognized sections with size 0"
+    if (kind !== undefined && s.size > 0) dataKind.set(s.index, kind);
   }
 
   // Maps, in libbpf's order (bpf_object__init_maps): `.maps` variables, global data by section index,
@@ -549,7 +553,8 @@ function globalDataMap(objName: string, s: ElfSection, kind: 'data' | 'rodata' |
     pinning: 0,
     locks: valueType !== 0 ? btf!.findLocks(valueType) : [],
     internal: true,
-    initial: kind === 'bss' ? new Uint8Array(s.size) : s.data.slice(),
+    // A .bss's data is already a fresh zero buffer (elf/reader.ts), refused there when it is absurdly large.
+    initial: kind === 'bss' ? s.data : s.data.slice(),
     ...(kind === 'rodata' ? { readonly: true } : {}),
     btfKeyTypeId: 0,
     btfValueTypeId: valueType,

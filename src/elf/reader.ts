@@ -64,20 +64,24 @@ export interface ElfSection {
   index: number;
   name: string;
   type: number;
+  /** sh_flags' low 32 bits, where every gABI flag lives (SHF_MASKOS and SHF_MASKPROC included). */
   flags: number;
   /** File offset of the contents (meaningless for SHT_NOBITS). */
   offset: number;
   size: number;
   link: number;
   info: number;
-  addralign: number;
   entsize: number;
-  /** The contents (a view into the file's bytes; zeros of `size` for SHT_NOBITS). */
+  /**
+   * The contents (a view into the file's bytes; zeros of `size` for SHT_NOBITS). Read on first use: a
+   * section libbpf never reads (DWARF) may lie past the end of the file, and only reading it fails.
+   */
   data: Uint8Array;
 }
 
 export interface ElfSymbol {
   index: number;
+  /** Read on first use, like every field libbpf may never look at (libelf's elf_strptr checks it then). */
   name: string;
   value: number;
   size: number;
@@ -107,12 +111,42 @@ export interface ElfFile {
   relocations(section: ElfSection): ElfRel[];
 }
 
+/** sizeof(Elf64_Ehdr), sizeof(Elf64_Shdr), sizeof(Elf64_Sym), sizeof(Elf64_Rel). */
 const EHDR_SIZE = 64;
 const SHDR_SIZE = 64;
 const SYM_SIZE = 24;
 const REL_SIZE = 16;
+/** e_ident[EI_VERSION] = EV_CURRENT: libelf's elf_begin accepts no other. */
+const EV_CURRENT = 1;
+/** e_machine EM_NONE: what old LLVM wrote for BPF; libbpf (bpf_object__elf_init) accepts it. */
+const EM_NONE = 0;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+/** The largest SHT_NOBITS section given zeros: an array map's value_size limit (INT_MAX, emulator/maps/create.ts). */
+const MAX_NOBITS = 0x7fffffffn;
+const decoder = new TextDecoder();
 
-/** Parses an ELF64 little-endian EM_BPF relocatable object; throws ObjectFormatError on anything else. */
+/**
+ * libbpf src/libbpf.c ignore_elf_section: the sections bpf_object__elf_collect never reads the contents of
+ * (string tables are read through elf_strptr, when a name is needed), so libelf never checks where they lie.
+ */
+function libbpfIgnores(type: number, size: bigint, name: string): boolean {
+  if (type === ElfConst.SHT_STRTAB || type === ElfConst.SHT_LLVM_ADDRSIG) return true;
+  if (type === ElfConst.SHT_PROGBITS && size === 0n && name === '.text') return true;
+  const dwarf = (n: string): boolean => n.startsWith('.debug_');
+  if (dwarf(name)) return true;
+  if (name.startsWith('.rel')) {
+    const target = name.slice('.rel'.length);
+    if (dwarf(target) || target === '.BTF' || target === '.BTF.ext') return true;
+  }
+  return false;
+}
+
+/**
+ * Parses an ELF64 little-endian EM_BPF relocatable object; throws ObjectFormatError on anything else. It
+ * refuses what libbpf/libelf refuse and accepts what they accept: every offset and count is checked against
+ * the file before it is used, 64-bit fields are compared as BigInts, and a field only becomes a number when it
+ * is read and fits in 53 bits (an unused huge field, e.g. a symbol libbpf never looks at, is no error).
+ */
 export function readElf(bytes: Uint8Array, fileName?: string): ElfFile {
   const fail = (msg: string): never => {
     throw new ObjectFormatError(msg, fileName);
@@ -124,64 +158,86 @@ export function readElf(bytes: Uint8Array, fileName?: string): ElfFile {
   // e_ident[EI_CLASS] = 2 (ELFCLASS64), e_ident[EI_DATA] = 1 (ELFDATA2LSB).
   if (bytes[4] !== 2) fail(`not a 64-bit ELF (EI_CLASS ${bytes[4]}; BPF objects are ELF64)`);
   if (bytes[5] !== 1) fail(`not a little-endian ELF (EI_DATA ${bytes[5]}; only little-endian BPF objects are supported)`);
+  if (bytes[6] !== EV_CURRENT) fail(`unknown ELF version (EI_VERSION ${bytes[6]}, expected ${EV_CURRENT})`);
   if (bytes.length < EHDR_SIZE) fail(`truncated ELF header (${bytes.length} bytes, need ${EHDR_SIZE})`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const u64 = (off: number): number => {
-    const v = view.getBigUint64(off, true);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail(`value at offset ${off} does not fit in 53 bits`);
-    return Number(v);
-  };
+  const fileLen = BigInt(bytes.length);
+  const u64 = (off: number): bigint => view.getBigUint64(off, true);
+  /** A 64-bit field as a number: exact, since the callers checked it against the file or the 53-bit range. */
+  const num = (v: bigint): number => Number(v);
   const eType = view.getUint16(16, true);
   const machine = view.getUint16(18, true);
-  if (machine !== ElfConst.EM_BPF) fail(`not a BPF object (e_machine ${machine}, expected EM_BPF ${ElfConst.EM_BPF})`);
+  if (machine !== ElfConst.EM_BPF && machine !== EM_NONE) fail(`not a BPF object (e_machine ${machine}, expected EM_BPF ${ElfConst.EM_BPF})`);
   if (eType !== ElfConst.ET_REL) fail(`not a relocatable object (e_type ${eType}, expected ET_REL 1)`);
-  const shoff = u64(40);
-  const shentsize = view.getUint16(58, true);
-  let shnum = view.getUint16(60, true);
+  // e_entry, e_phoff, e_flags, e_ehsize, e_phentsize, e_phnum: libbpf reads none of them. Neither libelf
+  // nor libbpf looks at e_shentsize either: libelf reads the table as Elf64_Shdr entries whatever it says.
+  const shoffBig = u64(40);
+  let shnumBig = BigInt(view.getUint16(60, true));
   let shstrndx = view.getUint16(62, true);
-  if (shoff === 0) fail('no section header table');
-  if (shentsize !== SHDR_SIZE) fail(`bad e_shentsize ${shentsize} (expected ${SHDR_SIZE})`);
-  if (shoff + SHDR_SIZE > bytes.length) fail(`truncated: section header table at ${shoff} is past the end (${bytes.length} bytes)`);
+  if (shoffBig === 0n) fail('no section header table');
+  if (shoffBig + BigInt(SHDR_SIZE) > fileLen) fail(`truncated: section header table at ${shoffBig} is past the end (${bytes.length} bytes)`);
+  const shoff = num(shoffBig);
   // gABI: with ≥ SHN_LORESERVE sections, the real count and string table index live in section 0.
-  if (shnum === 0) shnum = u64(shoff + 32);
+  if (shnumBig === 0n) shnumBig = u64(shoff + 32);
   if (shstrndx === 0xffff) shstrndx = view.getUint32(shoff + 40, true);
-  if (shoff + shnum * SHDR_SIZE > bytes.length) fail(`truncated: ${shnum} section headers at ${shoff} run past the end (${bytes.length} bytes)`);
-
-  const raw: Omit<ElfSection, 'name' | 'data'>[] = [];
-  const nameOffs: number[] = [];
-  for (let i = 0; i < shnum; i++) {
-    const h = shoff + i * SHDR_SIZE;
-    nameOffs.push(view.getUint32(h, true));
-    raw.push({
-      index: i,
-      type: view.getUint32(h + 4, true),
-      flags: u64(h + 8),
-      offset: u64(h + 24),
-      size: u64(h + 32),
-      link: view.getUint32(h + 40, true),
-      info: view.getUint32(h + 44, true),
-      addralign: u64(h + 48),
-      entsize: u64(h + 56),
-    });
-  }
-  const contents = (s: Omit<ElfSection, 'name' | 'data'>): Uint8Array => {
-    if (s.type === ElfConst.SHT_NOBITS || s.type === ElfConst.SHT_NULL) return new Uint8Array(s.type === ElfConst.SHT_NOBITS ? s.size : 0);
-    if (s.offset + s.size > bytes.length) fail(`truncated: section #${s.index} (${s.size} bytes at ${s.offset}) runs past the end (${bytes.length} bytes)`);
-    return bytes.subarray(s.offset, s.offset + s.size);
-  };
+  if (shoffBig + shnumBig * BigInt(SHDR_SIZE) > fileLen) fail(`truncated: ${shnumBig} section headers at ${shoff} run past the end (${bytes.length} bytes)`);
+  const shnum = num(shnumBig);
   if (shstrndx >= shnum) fail(`section name table index ${shstrndx} out of range (${shnum} sections)`);
-  const shstr = contents(raw[shstrndx]!);
-  const decoder = new TextDecoder();
-  const cstr = (table: Uint8Array, off: number, what: string): string => {
-    if (off >= table.length && !(off === 0 && table.length === 0)) fail(`${what}: string offset ${off} past its table (${table.length} bytes)`);
-    const end = table.indexOf(0, off);
-    return decoder.decode(table.subarray(off, end < 0 ? table.length : end));
+
+  /** A 64-bit field that must fit in 53 bits when it is read; reading it otherwise is the error. */
+  const exactField = (target: object, key: string, value: bigint, what: () => string): void => {
+    if (value <= MAX_SAFE) {
+      Object.defineProperty(target, key, { value: num(value), enumerable: true, writable: true });
+    } else {
+      Object.defineProperty(target, key, { enumerable: true, get: () => fail(`${what()}: ${value} does not fit in 53 bits`) });
+    }
   };
-  const sections: ElfSection[] = raw.map((s, i) => ({
-    ...s,
-    name: i === 0 ? '' : cstr(shstr, nameOffs[i]!, `section #${i} name`),
-    data: contents(s),
-  }));
+  /** Bytes [offset, offset + size) of the file, or why not (in BigInt: no rounding). */
+  const range = (offset: bigint, size: bigint, what: () => string): Uint8Array => {
+    if (offset + size > fileLen) fail(`truncated: ${what()} (${size} bytes at ${offset}) runs past the end (${bytes.length} bytes)`);
+    return bytes.subarray(num(offset), num(offset + size));
+  };
+
+  const headers = [...Array(shnum).keys()].map((i) => {
+    const h = shoff + i * SHDR_SIZE;
+    return { h, nameOff: view.getUint32(h, true), type: view.getUint32(h + 4, true), offset: u64(h + 24), size: u64(h + 32) };
+  });
+  const shstrHeader = headers[shstrndx]!;
+  // libelf elf_strptr: names come from an SHT_STRTAB section.
+  if (shstrHeader.type !== ElfConst.SHT_STRTAB) fail(`section name table #${shstrndx} is not a string table (sh_type ${shstrHeader.type})`);
+  const shstr = range(shstrHeader.offset, shstrHeader.size, () => `section name table #${shstrndx}`);
+  /** libelf elf_strptr: the offset inside the table, and a NUL before its end. */
+  const cstr = (table: Uint8Array, off: number, what: string): string => {
+    if (off === 0 && table.length === 0) return '';
+    if (off >= table.length) fail(`${what}: string offset ${off} past its table (${table.length} bytes)`);
+    const end = table.indexOf(0, off);
+    if (end < 0) fail(`${what}: the string at offset ${off} has no terminating NUL`);
+    return decoder.decode(table.subarray(off, end));
+  };
+
+  const sections: ElfSection[] = headers.map(({ h, nameOff, type, offset, size }, i) => {
+    const name = i === 0 ? '' : cstr(shstr, nameOff, `section #${i} name`);
+    const where = (): string => `section #${i} (${name})`;
+    const s = { index: i, name, type, flags: view.getUint32(h + 8, true), link: view.getUint32(h + 40, true), info: view.getUint32(h + 44, true) } as ElfSection;
+    exactField(s, 'offset', offset, () => `${where()} sh_offset`);
+    exactField(s, 'size', size, () => `${where()} sh_size`);
+    exactField(s, 'entsize', u64(h + 56), () => `${where()} sh_entsize`);
+    let data: Uint8Array | undefined;
+    const contents = (): Uint8Array => {
+      if (type === ElfConst.SHT_NULL) return new Uint8Array(0);
+      // libelf gives SHT_NOBITS no file bytes; zeros of its size, made when a caller asks (a .bss map's value).
+      if (type === ElfConst.SHT_NOBITS) {
+        if (size > MAX_NOBITS) fail(`${where()}: SHT_NOBITS size ${size} is more than bpfkit holds (${MAX_NOBITS} bytes)`);
+        return new Uint8Array(num(size));
+      }
+      return range(offset, size, where);
+    };
+    Object.defineProperty(s, 'data', { enumerable: true, get: () => (data ??= contents()) });
+    // libbpf bpf_object__elf_collect reads (elf_getdata) every section it does not ignore, and libelf refuses
+    // one that lies past the end of the file then; the ignored ones it never reads.
+    if (type !== ElfConst.SHT_NOBITS && !libbpfIgnores(type, size, name)) void s.data;
+    return s;
+  });
 
   // libbpf bpf_object__elf_collect: exactly one symbol table, its names in the section sh_link points to.
   const symtabs = sections.filter((s) => s.type === ElfConst.SHT_SYMTAB);
@@ -191,22 +247,31 @@ export function readElf(bytes: Uint8Array, fileName?: string): ElfFile {
   if (symtab) {
     if (symtab.entsize !== SYM_SIZE) fail(`bad symbol entry size ${symtab.entsize} (expected ${SYM_SIZE})`);
     if (symtab.link >= shnum) fail(`symbol string table index ${symtab.link} out of range`);
-    const strtab = sections[symtab.link]!.data;
-    const base = symtab.offset;
-    const count = Math.floor(symtab.size / SYM_SIZE);
+    const strtabSection = sections[symtab.link]!;
+    const table = symtab.data;
+    const tableView = new DataView(table.buffer, table.byteOffset, table.byteLength);
+    // The count comes from bytes that are in the file, so it is bounded by the file's size.
+    const count = Math.floor(table.length / SYM_SIZE);
     for (let i = 0; i < count; i++) {
-      const o = base + i * SYM_SIZE;
-      const info = bytes[o + 4]!;
-      symbols.push({
-        index: i,
-        name: cstr(strtab, view.getUint32(o, true), `symbol #${i} name`),
-        type: info & 0xf,
-        bind: info >>> 4,
-        visibility: bytes[o + 5]! & 0x3,
-        shndx: view.getUint16(o + 6, true),
-        value: u64(o + 8),
-        size: u64(o + 16),
+      const o = i * SYM_SIZE;
+      const info = table[o + 4]!;
+      const nameOff = tableView.getUint32(o, true);
+      const sym = { index: i, type: info & 0xf, bind: info >>> 4, visibility: table[o + 5]! & 0x3, shndx: tableView.getUint16(o + 6, true) } as ElfSymbol;
+      let name: string | undefined;
+      Object.defineProperty(sym, 'name', {
+        enumerable: true,
+        get: () => {
+          if (name === undefined) {
+            // libelf elf_strptr: only from an SHT_STRTAB section.
+            if (strtabSection.type !== ElfConst.SHT_STRTAB) fail(`symbol #${i} name: section #${symtab.link} is not a string table`);
+            name = cstr(strtabSection.data, nameOff, `symbol #${i} name`);
+          }
+          return name;
+        },
       });
+      exactField(sym, 'value', tableView.getBigUint64(o + 8, true), () => `symbol #${i} st_value`);
+      exactField(sym, 'size', tableView.getBigUint64(o + 16, true), () => `symbol #${i} st_size`);
+      symbols.push(sym);
     }
   }
 
@@ -223,16 +288,20 @@ export function readElf(bytes: Uint8Array, fileName?: string): ElfFile {
       if (section.type !== ElfConst.SHT_REL) fail(`section ${section.name} is not a relocation section (type ${section.type})`);
       // libbpf bpf_object__elf_collect: sh_entsize must be sizeof(Elf64_Rel).
       if (section.entsize !== REL_SIZE) fail(`section ${section.name}: bad relocation entry size ${section.entsize} (expected ${REL_SIZE})`);
+      const data = section.data;
+      const relView = new DataView(data.buffer, data.byteOffset, data.byteLength);
       const out: ElfRel[] = [];
-      const count = Math.floor(section.size / REL_SIZE);
+      const count = Math.floor(data.length / REL_SIZE);
       for (let i = 0; i < count; i++) {
-        const o = section.offset + i * REL_SIZE;
-        const offset = u64(o);
+        const o = i * REL_SIZE;
+        const offset = relView.getBigUint64(o, true);
         // r_info = (sym << 32) | type (ELF64_R_SYM / ELF64_R_TYPE).
-        const type = view.getUint32(o + 8, true);
-        const symbol = view.getUint32(o + 12, true);
+        const type = relView.getUint32(o + 8, true);
+        const symbol = relView.getUint32(o + 12, true);
         if (symbol >= symbols.length) fail(`section ${section.name}: relocation #${i} names symbol #${symbol}, but the table has ${symbols.length}`);
-        out.push({ offset, symbol, type });
+        // r_offset is checked against its target section by the caller; past 2^53 it is past any section.
+        if (offset > MAX_SAFE) fail(`section ${section.name}: relocation #${i} at offset ${offset}, past any section`);
+        out.push({ offset: num(offset), symbol, type });
       }
       return out;
     },
