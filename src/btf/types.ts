@@ -163,7 +163,7 @@ export class Btf {
   // Answers per struct/union/datasec id, so a type shared by many members (or by itself, twice) is walked
   // once: every walk below is linear in the BTF. They depend on neither DATASEC sizes nor offsets, which
   // fixupDatasecs (src/elf/object.ts) may change after parsing.
-  readonly #levels = new Map<number, number>();
+  readonly #heights = new Map<number, number>();
   readonly #walking = new Set<number>();
   readonly #aligns = new Map<number, number>();
   readonly #lockCounts = new Map<number, LockCounts>();
@@ -261,27 +261,29 @@ export class Btf {
    * Returns how many levels nest below `id`; memoized, so the check is linear in the BTF.
    */
   checkNesting(id: number): number {
-    return this.#nesting(id, 0, id);
+    return Math.max(0, this.#height(id, 0, id) - 1);
   }
 
-  #nesting(id: number, depth: number, root: number): number {
+  /** Containers (struct, union, datasec) on the longest by-value path down from `id`, itself included. */
+  #height(id: number, depth: number, root: number): number {
     const t = this.#follow(id, VALUE_CHAIN).type;
     if (!isContainer(t)) return 0;
-    let levels = this.#levels.get(t.id);
-    if (levels === undefined) {
+    let height = this.#heights.get(t.id);
+    if (height === undefined) {
       if (this.#walking.has(t.id)) throw new BtfFormatError(`BTF type ${t.id}: ${describe(t)} contains itself`);
       if (depth >= MAX_RESOLVE_DEPTH) throw tooDeep(root, t);
       this.#walking.add(t.id);
       try {
-        levels = 0;
-        for (const child of children(t)) levels = Math.max(levels, 1 + this.#nesting(child, depth + 1, root));
+        height = 1;
+        for (const child of children(t)) height = Math.max(height, 1 + this.#height(child, depth + 1, root));
       } finally {
         this.#walking.delete(t.id);
       }
-      this.#levels.set(t.id, levels);
+      this.#heights.set(t.id, height);
     }
-    if (depth + levels >= MAX_RESOLVE_DEPTH) throw tooDeep(root, t);
-    return levels;
+    // The deepest container below sits at depth + height - 1; the kernel stops at level MAX_RESOLVE_DEPTH.
+    if (depth + height > MAX_RESOLVE_DEPTH) throw tooDeep(root, t);
+    return height;
   }
 
   /** Alignment in bytes (libbpf src/btf.c btf__align_of): packed structs report 1. */
