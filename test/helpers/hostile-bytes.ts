@@ -1,6 +1,7 @@
 // Hand-made BTF and ELF bytes for the hostile-input tests: type records written word by word as
-// include/uapi/linux/btf.h lays them out (so a test can write what no compiler would), and a real fixture
-// object whose map value type is swapped for such types. Nothing binary is committed.
+// include/uapi/linux/btf.h lays them out (so a test can write what no compiler would), a real fixture
+// object whose map value type is swapped for such types, and whole ELF objects laid out section by section.
+// Nothing binary is committed.
 import { readElf } from '../../src/elf/reader.js';
 import { BtfKind, BTF_HEADER_LEN, BTF_MAGIC } from '../../src/btf/decode.js';
 
@@ -140,4 +141,63 @@ export function withMapValueType(elf: Uint8Array, mapName: string, build: (w: Bt
   const blob = w.bytes();
   new DataView(blob.buffer).setUint32(BTF_HEADER_LEN + offsets[valuePtr]! + 8, root, true);
   return withSection(elf, '.BTF', blob);
+}
+
+export interface ElfSectionSpec {
+  name: string;
+  type: number;
+  flags?: number;
+  data: Uint8Array;
+  link?: number;
+  info?: number;
+  entsize?: number;
+}
+
+/**
+ * A little-endian ELF64 EM_BPF relocatable object of these sections (indexes from 1; a .shstrtab is added
+ * last): the header, the contents 8-byte aligned, then the section header table.
+ */
+export function buildElf(sections: ElfSectionSpec[]): Uint8Array {
+  const names = [0];
+  const nameOf = (s: string): number => {
+    const off = names.length;
+    names.push(...new TextEncoder().encode(s), 0);
+    return off;
+  };
+  const all = [...sections.map((s) => ({ ...s, nameOff: nameOf(s.name) }))];
+  const shstrName = nameOf('.shstrtab');
+  all.push({ name: '.shstrtab', type: 3, data: Uint8Array.from(names), nameOff: shstrName });
+  const offsets: number[] = [];
+  let end = 64;
+  for (const s of all) {
+    end = Math.ceil(end / 8) * 8;
+    offsets.push(end);
+    end += s.type === 8 ? 0 : s.data.length;
+  }
+  const shoff = Math.ceil(end / 8) * 8;
+  const out = new Uint8Array(shoff + 64 * (all.length + 1));
+  const v = new DataView(out.buffer);
+  out.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]);
+  v.setUint16(16, 1, true); // ET_REL
+  v.setUint16(18, 247, true); // EM_BPF
+  v.setUint32(20, 1, true);
+  v.setBigUint64(40, BigInt(shoff), true);
+  v.setUint16(52, 64, true);
+  v.setUint16(58, 64, true);
+  v.setUint16(60, all.length + 1, true);
+  v.setUint16(62, all.length, true);
+  all.forEach((s, i) => {
+    if (s.type !== 8) out.set(s.data, offsets[i]!);
+    const h = shoff + 64 * (i + 1);
+    v.setUint32(h, s.nameOff, true);
+    v.setUint32(h + 4, s.type, true);
+    v.setBigUint64(h + 8, BigInt(s.flags ?? 0), true);
+    v.setBigUint64(h + 24, BigInt(offsets[i]!), true);
+    v.setBigUint64(h + 32, BigInt(s.data.length), true);
+    v.setUint32(h + 40, s.link ?? 0, true);
+    v.setUint32(h + 44, s.info ?? 0, true);
+    v.setBigUint64(h + 48, 8n, true);
+    v.setBigUint64(h + 56, BigInt(s.entsize ?? 0), true);
+  });
+  return out;
 }

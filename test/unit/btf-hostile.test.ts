@@ -1,10 +1,10 @@
 // Hostile BTF (issue: a malformed object never hangs, crashes or blows up memory in bpfkit's parsers). Each
-// blob is written record by record (test/helpers/hostile-btf.ts) and decoded in a child process with a
+// blob is written record by record (test/helpers/hostile-bytes.ts) and decoded in a child process with a
 // 256 MiB heap and a 10 s deadline (test/helpers/isolated.ts), so a regression fails here in seconds. Every
 // walk must answer in well under a second: a BtfFormatError naming the type and the problem, or the answer.
 import { describe, expect, test } from 'vitest';
 import { BtfKind } from '../../src/btf/decode.js';
-import { BtfWriter } from '../helpers/hostile-btf.js';
+import { BtfWriter } from '../helpers/hostile-bytes.js';
 import { runIsolated, type IsolatedResult } from '../helpers/isolated.js';
 
 /** Decodes `btf` in a child and evaluates `op` (a statement using `btf`, `codecFromBtf`, `parseBtfExt`, `ext`). */
