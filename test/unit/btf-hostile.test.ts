@@ -208,4 +208,14 @@ describe('counts and offsets checked before use', () => {
     v.setUint32(40, 0xffffffff, true); // num_info
     expectFormatError(onBtf(w.bytes(), 'return parseBtfExt(ext, btf);', ext), /func_info: section '' records \(4294967295 of 8 bytes\) run past their block/);
   });
+
+  test('decodeBtf (the kernel-BTF lister): a record past the type section is a RangeError, not a read past it', T, () => {
+    const w = new BtfWriter();
+    w.raw(0, BtfKind.Struct, 2, 8); // two members claimed, none present
+    const r = runIsolated(`
+      const { decodeBtf } = await import(dist + '/btf/decode.js');
+      return timed(() => decodeBtf(Uint8Array.from(Buffer.from(args.btf, 'base64'))));
+    `, { btf: Buffer.from(w.bytes()).toString('base64') });
+    expect(r.error).toMatchObject({ name: 'RangeError', message: 'decodeBtf: type 1 runs past the type section' });
+  });
 });
