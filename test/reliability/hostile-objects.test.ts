@@ -100,6 +100,26 @@ describe.skipIf(skip !== undefined)('hostile BTF in an object', () => {
     expectError(open(bytes, 'emulator'), 'E2BIG', /BPF_MAP_CREATE on map 'counter'/);
   });
 
+  test('bpfkit gen types on a value of 25 levels of structs with two members each: one visit per type', T, () => {
+    // 2^25 paths through 27 types: the codec and its printed source are built once per type.
+    const bytes = withValue((w) => {
+      const u32 = w.int('unsigned int', 4);
+      let inner = w.struct('s25', 4, [['l', w.struct('bpf_spin_lock', 4, [['val', u32, 0]]), 0]]);
+      for (let i = 24, size = 4; i >= 0; i--, size *= 2) inner = w.struct(`s${i}`, size * 2, [['a', inner, 0], ['b', inner, size * 8]]);
+      return inner;
+    });
+    const path = join(dir, `m${files++}.bpf.o`);
+    writeFileSync(path, bytes);
+    const r = runIsolated(`
+      const { generateTypes } = await import(dist + '/cli/gen-types.js');
+      return timed(() => generateTypes(args.path).split('\\n').filter((l) => l.startsWith('export const s')).length);
+    `, { path });
+    expect(r.died).toBeUndefined();
+    expect(r.error).toBeUndefined();
+    expect(r.value).toBe(26); // s0 .. s25, each declared once
+    expect(r.ms).toBeLessThan(2000);
+  });
+
   test('a value type behind 40 typedefs and modifiers: both engines refuse it', T, () => {
     const bytes = withValue((w) => {
       let id = w.int('long long unsigned int', 8);
