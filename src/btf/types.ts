@@ -1,6 +1,7 @@
 // A full BTF decoder (include/uapi/linux/btf.h): every kind with its trailing data, plus the questions the
 // emulator's loader asks of it — sizes (sizeOf), typedef/modifier stripping (resolve), and where the lock
 // fields of a map value are (findLocks). src/btf/decode.ts stays the cheap name/kind lister for kernel/features.ts.
+import type { LockField } from '../seam/engine.js';
 import { BTF_HEADER_LEN, BTF_MAGIC, BTF_TYPE_LEN, BtfKind, MAX_RESOLVE_DEPTH } from './decode.js';
 
 export { BtfKind };
@@ -138,9 +139,6 @@ const lockKinds = { bpf_spin_lock: 'spin', bpf_res_spin_lock: 'res' } as const;
 
 /** How many lock structs of each kind a type holds (saturating at 2^53, which no caller tells apart). */
 export interface LockCounts { spin: number; res: number }
-
-/** A lock field of a value: its kind and byte offset (seam/engine.ts LockField). */
-export interface BtfLock { kind: 'spin' | 'res'; offset: number }
 
 /**
  * How many locks of a kind findLocks lists: two are enough for the kernel's answer, since a value may hold
@@ -363,9 +361,9 @@ export class Btf {
    * btf_find_field walks them (kernel/bpf/btf.c btf_parse_fields). At most LOCKS_LISTED of each kind are
    * listed; lockCounts() counts them all.
    */
-  findLocks(id: number): BtfLock[] {
+  findLocks(id: number): LockField[] {
     this.checkNesting(id);
-    const out: BtfLock[] = [];
+    const out: LockField[] = [];
     const listed = { spin: 0, res: 0 };
     const wanted = (c: LockCounts): boolean => (c.spin > 0 && listed.spin < LOCKS_LISTED) || (c.res > 0 && listed.res < LOCKS_LISTED);
     const walk = (typeId: number, base: number): void => {
