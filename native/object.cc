@@ -10,11 +10,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <climits>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <deque>
 #include <set>
+#include <vector>
 
 #include "addon_data.h"
 #include "args.h"
@@ -61,40 +64,73 @@ constexpr size_t kLogSize = 16u << 20;
 // Names of every struct/union reachable from a map value's BTF type (through typedefs, modifiers, arrays,
 // datasec variables). TypeScript looks for bpf_spin_lock / bpf_res_spin_lock in it to refuse lock-bearing
 // values in map types the kernel rejects, before libbpf turns that into a misleading message.
-void CollectStructNames(const struct btf* btf, __u32 id, int depth, std::set<std::string>* out) {
-  if (depth > 32 || id == 0) return;
-  const struct btf_type* t = btf__type_by_id(btf, id);
-  if (t == nullptr) return;
-  switch (btf_kind(t)) {
-    case BTF_KIND_TYPEDEF:
-    case BTF_KIND_VOLATILE:
-    case BTF_KIND_CONST:
-    case BTF_KIND_RESTRICT:
-    case BTF_KIND_TYPE_TAG:
-    case BTF_KIND_VAR:
-      CollectStructNames(btf, t->type, depth + 1, out);
-      return;
-    case BTF_KIND_ARRAY:
-      CollectStructNames(btf, btf_array(t)->type, depth + 1, out);
-      return;
-    case BTF_KIND_STRUCT:
-    case BTF_KIND_UNION: {
-      const char* name = btf__name_by_offset(btf, t->name_off);
-      if (name != nullptr && name[0] != '\0') out->insert(name);
-      const struct btf_member* m = btf_members(t);
-      for (__u16 i = 0; i < btf_vlen(t); i++) CollectStructNames(btf, m[i].type, depth + 1, out);
-      return;
+//
+// The BTF is the object's, so it may be hostile; libbpf 1.1 checks record sizes but not what types refer
+// to. The walk visits each type once (a struct with two members of its own type, or one that contains
+// itself, costs one visit: no exponential or endless walk) and uses no recursion. Structs nested
+// kMaxResolveDepth levels deep are not looked into: kernel/bpf/btf.c btf_find_nested_struct stops there
+// (E2BIG), and src/btf/decode.ts MAX_RESOLVE_DEPTH is the same number for the emulator. It is a 0-1
+// breadth-first walk (a member is one level below its struct or datasec; a typedef, modifier, array or var
+// target is on the same level), so every type is reached at its least nesting level.
+constexpr int kMaxResolveDepth = 32;
+
+void CollectStructNames(const struct btf* btf, __u32 root, std::set<std::string>* out) {
+  const __u32 count = btf__type_cnt(btf);
+  if (root == 0 || root >= count) return;
+  std::vector<int> level(count, INT_MAX);
+  std::vector<bool> done(count, false);
+  std::deque<__u32> queue;
+  level[root] = 0;
+  queue.push_back(root);
+  while (!queue.empty()) {
+    const __u32 id = queue.front();
+    queue.pop_front();
+    if (done[id]) continue;
+    done[id] = true;
+    const struct btf_type* t = btf__type_by_id(btf, id);
+    if (t == nullptr) continue;
+    const int here = level[id];
+    auto reach = [&](__u32 next, int cost) {
+      if (next == 0 || next >= count || here + cost >= level[next]) return;
+      level[next] = here + cost;
+      if (cost == 0) {
+        queue.push_front(next);
+      } else {
+        queue.push_back(next);
+      }
+    };
+    switch (btf_kind(t)) {
+      case BTF_KIND_TYPEDEF:
+      case BTF_KIND_VOLATILE:
+      case BTF_KIND_CONST:
+      case BTF_KIND_RESTRICT:
+      case BTF_KIND_TYPE_TAG:
+      case BTF_KIND_VAR:
+        reach(t->type, 0);
+        break;
+      case BTF_KIND_ARRAY:
+        reach(btf_array(t)->type, 0);
+        break;
+      case BTF_KIND_STRUCT:
+      case BTF_KIND_UNION: {
+        const char* name = btf__name_by_offset(btf, t->name_off);
+        if (name != nullptr && name[0] != '\0') out->insert(name);
+        if (here + 1 >= kMaxResolveDepth) break;
+        const struct btf_member* m = btf_members(t);
+        for (__u16 i = 0; i < btf_vlen(t); i++) reach(m[i].type, 1);
+        break;
+      }
+      case BTF_KIND_DATASEC: {
+        if (here + 1 >= kMaxResolveDepth) break;
+        const struct btf_var_secinfo* v = btf_var_secinfos(t);
+        for (__u16 i = 0; i < btf_vlen(t); i++) reach(v[i].type, 1);
+        break;
+      }
+      default:
+        break;
     }
-    case BTF_KIND_DATASEC: {
-      const struct btf_var_secinfo* v = btf_var_secinfos(t);
-      for (__u16 i = 0; i < btf_vlen(t); i++) CollectStructNames(btf, v[i].type, depth + 1, out);
-      return;
-    }
-    default:
-      return;
   }
 }
-
 
 }  // namespace
 
@@ -166,7 +202,7 @@ Napi::Value NativeObject::JS_maps(const Napi::CallbackInfo& info) {
     m.Set("flags", static_cast<double>(bpf_map__map_flags(map)));
     m.Set("internal", bpf_map__is_internal(map));
     std::set<std::string> names;
-    if (btf != nullptr) CollectStructNames(btf, bpf_map__btf_value_type_id(map), 0, &names);
+    if (btf != nullptr) CollectStructNames(btf, bpf_map__btf_value_type_id(map), &names);
     Napi::Array structs = Napi::Array::New(env, names.size());
     uint32_t j = 0;
     for (const std::string& n : names) structs.Set(j++, n);

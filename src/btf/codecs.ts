@@ -3,7 +3,8 @@
 // (unions, bitfields, pointers, floats, packed layouts) is refused with the type's path, never guessed.
 import type { Codec } from '../codec/types.js';
 import { array, bool, bytes, i16, i32, i64, i8, resSpinLock, spinLock, struct, u16, u32, u64, u8 } from '../codec/codec.js';
-import { BtfIntEncoding, BtfKind, kindName, type Btf, type BtfArray, type BtfComposite, type BtfEnum, type BtfInt } from './types.js';
+import { BtfIntEncoding, BtfKind, kindName, type Btf, type BtfArray, type BtfComposite, type BtfEnum, type BtfInt,
+  type BtfTypeInfo } from './types.js';
 
 /** A type bpfkit has no codec for; `path` says where in the value (`.stats.hist[0]`). */
 export class BtfCodecError extends TypeError {
@@ -15,10 +16,27 @@ export class BtfCodecError extends TypeError {
 
 const ints: Record<string, Codec<number> | Codec<bigint>> = { u1: u8, s1: i8, u2: u16, s2: i16, u4: u32, s4: i32, u8: u64, s8: i64 };
 
-/** The codec for BTF type `id`; `path` names it in errors (a variable or map name). */
-export function codecFromBtf(btf: Btf, id: number, path: string, depth = 0): Codec<unknown> {
-  if (depth > 32) throw new BtfCodecError(path, 'type nesting deeper than 32 (a loop?)');
+/**
+ * The codec for BTF type `id`; `path` names it in errors (a variable or map name). The type is checked first
+ * (Btf.checkNesting: no struct inside itself, at most 32 levels), and a type met again is given the codec
+ * already built, so a struct whose members share one type costs one codec per type, not one per path.
+ */
+export function codecFromBtf(btf: Btf, id: number, path: string): Codec<unknown> {
+  btf.checkNesting(id);
+  return codecOf(btf, id, path, new Map());
+}
+
+function codecOf(btf: Btf, id: number, path: string, built: Map<number, Codec<unknown>>): Codec<unknown> {
   const t = btf.resolve(id);
+  let codec = built.get(t.id);
+  if (codec === undefined) {
+    codec = buildCodec(btf, t, path, built);
+    built.set(t.id, codec);
+  }
+  return codec;
+}
+
+function buildCodec(btf: Btf, t: BtfTypeInfo, path: string, built: Map<number, Codec<unknown>>): Codec<unknown> {
   switch (t.kind) {
     case BtfKind.Int: {
       const int = t as BtfInt;
@@ -41,7 +59,7 @@ export function codecFromBtf(btf: Btf, id: number, path: string, depth = 0): Cod
       // char buf[N]: bytes, the way C code treats it.
       if (element.kind === BtfKind.Int && (element as BtfInt).size === 1 && !((element as BtfInt).encoding & BtfIntEncoding.Bool)) return bytes(a.nelems) as Codec<unknown>;
       if (a.nelems === 0) throw new BtfCodecError(path, 'a zero-length array has no codec');
-      return array(codecFromBtf(btf, a.type, `${path}[]`, depth + 1), a.nelems) as Codec<unknown>;
+      return array(codecOf(btf, a.type, `${path}[]`, built), a.nelems) as Codec<unknown>;
     }
     case BtfKind.Struct: {
       const s = t as BtfComposite;
@@ -52,7 +70,8 @@ export function codecFromBtf(btf: Btf, id: number, path: string, depth = 0): Cod
         const at = `${path}.${m.name || '(anonymous)'}`;
         if (m.name === '') throw new BtfCodecError(at, `an anonymous member of struct '${s.name}' has no codec`);
         if (m.bitfieldSize !== 0) throw new BtfCodecError(at, `bitfield (${m.bitfieldSize} bits) has no codec`);
-        fields[m.name] = codecFromBtf(btf, m.type, at, depth + 1);
+        if (Object.hasOwn(fields, m.name)) throw new BtfCodecError(at, `struct '${s.name}' has two members of this name`);
+        fields[m.name] = codecOf(btf, m.type, at, built);
       }
       const codec = struct(fields, /^[A-Za-z_][A-Za-z0-9_]*$/.test(s.name) ? { name: s.name } : {});
       // The struct codec lays fields out by C's natural alignment; BTF has clang's real offsets.

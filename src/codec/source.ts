@@ -23,7 +23,18 @@ export function identifier(name: string): string {
  * The expression that builds `codec`. Named structs become references to a declaration appended to
  * `decls` (each name once, dependencies first); `used` collects the bpfkit exports the source needs.
  */
-export function codecSource(codec: Codec<unknown>, decls: StructDecl[], used: Set<string>): string {
+export function codecSource(codec: Codec<unknown>, decls: StructDecl[], used: Set<string>, seen = new Map<Codec<unknown>, string>()): string {
+  // A codec met again (btf/codecs.ts shares one codec among the members of a type) is printed once: a
+  // struct whose members share a type costs one visit per type, not one per path.
+  let source = seen.get(codec);
+  if (source === undefined) {
+    source = sourceOf(codec, decls, used, seen);
+    seen.set(codec, source);
+  }
+  return source;
+}
+
+function sourceOf(codec: Codec<unknown>, decls: StructDecl[], used: Set<string>, seen: Map<Codec<unknown>, string>): string {
   const d: CodecDesc = codec.desc;
   switch (d.kind) {
     case 'int': {
@@ -45,10 +56,10 @@ export function codecSource(codec: Codec<unknown>, decls: StructDecl[], used: Se
     }
     case 'array':
       used.add('array');
-      return `array(${codecSource(d.element, decls, used)}, ${d.length})`;
+      return `array(${codecSource(d.element, decls, used, seen)}, ${d.length})`;
     case 'struct': {
       used.add('struct');
-      const fields = d.fields.map((f) => `${/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(f.name) ? f.name : JSON.stringify(f.name)}: ${codecSource(f.codec, decls, used)}`);
+      const fields = d.fields.map((f) => `${/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(f.name) ? f.name : JSON.stringify(f.name)}: ${codecSource(f.codec, decls, used, seen)}`);
       const body = `struct({ ${fields.join(', ')} }${d.name ? `, { name: '${d.name}' }` : ''})`;
       if (!d.name) return body;
       const id = identifier(d.name);

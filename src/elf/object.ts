@@ -3,7 +3,7 @@
 // (bpf_object__reloc_code), BTF-defined `.maps`, global data as internal ARRAY maps, and relocations
 // recorded in each linked program's own instruction numbering. It parses only; nothing here executes.
 import { Btf, BtfFuncLinkage, BtfKind, BtfVarLinkage, parseBtf, parseBtfExt, type BtfComposite, type BtfDatasec,
-  type BtfVar } from '../btf/types.js';
+  type BtfExtCoreReloc, type BtfExtLine, type BtfTypeInfo, type BtfVar } from '../btf/types.js';
 import { ElfConst, ObjectFormatError, readElf, type ElfFile, type ElfSection, type ElfSymbol } from './reader.js';
 import { kcfgTypeOf, type ParsedExtern } from './externs.js';
 import type { MapDef, ParsedObject, ParsedProgram, Reloc } from './spec.js';
@@ -97,19 +97,23 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
 
   // libbpf src/libbpf.c bpf_object__elf_collect: how sections are classified. An empty .text is ignored
   // (ignore_elf_section); every other non-empty SHF_EXECINSTR PROGBITS holds programs.
+  // A section's size is read only once its type and name make it one libbpf uses: reading a size that does
+  // not fit in 53 bits is an error (elf/reader.ts), and libbpf accepts such a size on a section it skips.
   const textSec = elf.sections.find((s) => s.name === '.text' && s.type === ElfConst.SHT_PROGBITS && s.size > 0);
-  const execSections = elf.sections.filter((s) => s.type === ElfConst.SHT_PROGBITS && s.size > 0 && (s.flags & ElfConst.SHF_EXECINSTR) !== 0);
+  const execSections = elf.sections.filter((s) => s.type === ElfConst.SHT_PROGBITS && (s.flags & ElfConst.SHF_EXECINSTR) !== 0 && s.size > 0);
   const mapsSec = elf.sectionByName('.maps');
   const dataKind = new Map<number, 'data' | 'rodata' | 'bss'>();
   for (const s of elf.sections) {
-    if (s.size === 0) continue; // bpf_object__init_global_data_maps: "Skip recognized sections with size 0"
     const isExec = (s.flags & ElfConst.SHF_EXECINSTR) !== 0;
+    let kind: 'data' | 'rodata' | 'bss' | undefined;
     if (s.type === ElfConst.SHT_PROGBITS && !isExec) {
-      if (s.name === '.data' || s.name.startsWith('.data.')) dataKind.set(s.index, 'data');
-      else if (s.name === '.rodata' || s.name.startsWith('.rodata.')) dataKind.set(s.index, 'rodata');
+      if (s.name === '.data' || s.name.startsWith('.data.')) kind = 'data';
+      else if (s.name === '.rodata' || s.name.startsWith('.rodata.')) kind = 'rodata';
     } else if (s.type === ElfConst.SHT_NOBITS && (s.name === '.bss' || s.name.startsWith('.bss.'))) {
-      dataKind.set(s.index, 'bss');
+      kind = 'bss';
     }
+    // bpf_object__init_global_data_maps: "Skip recognized sections with size 0"
+    if (kind !== undefined && s.size > 0) dataKind.set(s.index, kind);
   }
 
   // Maps, in libbpf's order (bpf_object__init_maps): `.maps` variables, global data by section index,
@@ -149,11 +153,22 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
     });
   }
 
-  // Functions: every STT_FUNC symbol of an executable section (libbpf bpf_object__add_programs).
+  // Functions: every STT_FUNC symbol of an executable section (libbpf bpf_object__add_programs). Lookups
+  // below go through indexes built once (symbols by section, functions by start), never a scan per item,
+  // so a file of many symbols and relocations costs n log n, not n².
+  const funcSyms = new Map<number, ElfSymbol[]>();
+  for (const y of elf.symbols) {
+    if (y.type !== ElfConst.STT_FUNC) continue;
+    const list = funcSyms.get(y.shndx);
+    if (list) list.push(y);
+    else funcSyms.set(y.shndx, [y]);
+  }
   const funcs: Func[] = [];
+  const funcIndex = new Map<number, { funcs: Func[]; maxEnd: number[] }>();
   for (const s of execSections) {
     const insns = sectionInsns(s.data, fileName, `section ${s.name}`);
-    const syms = elf.symbols.filter((y) => y.shndx === s.index && y.type === ElfConst.STT_FUNC).sort((a, b) => a.value - b.value);
+    const syms = (funcSyms.get(s.index) ?? []).sort((a, b) => a.value - b.value);
+    const inSection: Func[] = [];
     for (const sym of syms) {
       if (sym.value % 8 !== 0 || sym.size % 8 !== 0 || sym.size === 0 || sym.value + sym.size > s.size) {
         fail(`section ${s.name}: function '${sym.name}' at offset ${sym.value}, size ${sym.size} is not whole instructions inside the section`);
@@ -163,17 +178,39 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
       }
       const start = sym.value / 8;
       const count = sym.size / 8;
-      funcs.push({ name: sym.name, section: s, start, count, bind: sym.bind, insns: insns.slice(start, start + count), relocs: [] });
+      const f: Func = { name: sym.name, section: s, start, count, bind: sym.bind, insns: insns.slice(start, start + count), relocs: [] };
+      funcs.push(f);
+      inSection.push(f);
     }
+    // maxEnd[j]: the furthest end among the section's first j + 1 functions (sorted by start).
+    let end = 0;
+    funcIndex.set(s.index, { funcs: inSection, maxEnd: inSection.map((f) => (end = Math.max(end, f.start + f.count))) });
   }
-  const funcAt = (secIndex: number, insn: number): Func | undefined =>
-    funcs.find((f) => f.section.index === secIndex && insn >= f.start && insn < f.start + f.count);
+  /**
+   * The first function (by start, as they were added) holding instruction `insn` of section `secIndex`.
+   * maxEnd only grows, so the first j with maxEnd[j] > insn is the first function ending past insn; it
+   * holds insn when it starts at or before it.
+   */
+  const funcAt = (secIndex: number, insn: number): Func | undefined => {
+    const index = funcIndex.get(secIndex);
+    if (!index) return undefined;
+    let lo = 0;
+    let hi = index.funcs.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (index.maxEnd[mid]! > insn) hi = mid;
+      else lo = mid + 1;
+    }
+    const f = index.funcs[lo];
+    return f && f.start <= insn ? f : undefined;
+  };
+  const execSet = new Set(execSections);
 
   // Relocations of executable sections (libbpf bpf_object__collect_prog_relos + bpf_program__record_reloc).
   for (const rs of elf.sections) {
     if (rs.type !== ElfConst.SHT_REL) continue;
     const target = elf.sections[rs.info];
-    if (!target || !execSections.includes(target)) continue;
+    if (!target || !execSet.has(target)) continue;
     for (const rel of elf.relocations(rs)) {
       if (rel.offset % 8 !== 0 || rel.offset >= target.size) fail(`${rs.name}: relocation at bad offset ${rel.offset}`);
       const sym = elf.symbols[rel.symbol]!;
@@ -228,6 +265,35 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
   // linker recognizes it.
   for (const f of funcs) for (const r of f.relocs) if (r.kind.type === 'subprogAddr') f.insns[r.insn]!.src = PseudoLd.Func;
 
+  // .BTF.ext records of a section sorted by instruction (stably: clang writes them sorted already), so a
+  // function's records are found by binary search instead of a scan of the section's list per function.
+  const sortedLines = new Map<string, BtfExtLine[]>();
+  const sortedCore = new Map<string, BtfExtCoreReloc[]>();
+  const inFunc = <T extends { insn: number }>(sorted: Map<string, T[]>, bySection: Map<string, T[]> | undefined, f: Func): T[] => {
+    let list = sorted.get(f.section.name);
+    if (!list) sorted.set(f.section.name, (list = [...(bySection?.get(f.section.name) ?? [])].sort((a, b) => a.insn - b.insn)));
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (list[mid]!.insn < f.start) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: T[] = [];
+    for (let i = lo; i < list.length && list[i]!.insn < f.start + f.count; i++) out.push(list[i]!);
+    return out;
+  };
+  // A function's first relocation at each of its instructions.
+  const relocIndex = new Map<Func, Map<number, Func['relocs'][number]>>();
+  const relocAt = (f: Func, insn: number): Func['relocs'][number] | undefined => {
+    let index = relocIndex.get(f);
+    if (!index) {
+      relocIndex.set(f, (index = new Map()));
+      for (const r of f.relocs) if (!index.has(r.insn)) index.set(r.insn, r);
+    }
+    return index.get(insn);
+  };
+
   const programs: ParsedProgram[] = [];
   // Programs in libbpf's order (cmp_progs: by section index, then offset); .text functions are subprograms.
   for (const main of funcs) {
@@ -254,12 +320,8 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
       placed.set(f, at);
       for (const i of f.insns) insns.push({ ...i });
       functions.push({ name: f.name, start: at, global: f.bind === ElfConst.STB_GLOBAL });
-      for (const l of btfExt?.lineInfo.get(f.section.name) ?? []) {
-        if (l.insn >= f.start && l.insn < f.start + f.count) lines.set(at + l.insn - f.start, { file: l.file, line: l.line, text: l.text });
-      }
-      for (const c of btfExt?.coreRelocs.get(f.section.name) ?? []) {
-        if (c.insn >= f.start && c.insn < f.start + f.count) coreRelocs.push({ insn: at + c.insn - f.start, typeId: c.typeId, accessStr: c.accessStr, kind: c.kind });
-      }
+      for (const l of inFunc(sortedLines, btfExt?.lineInfo, f)) lines.set(at + l.insn - f.start, { file: l.file, line: l.line, text: l.text });
+      for (const c of inFunc(sortedCore, btfExt?.coreRelocs, f)) coreRelocs.push({ insn: at + c.insn - f.start, typeId: c.typeId, accessStr: c.accessStr, kind: c.kind });
       for (const r of f.relocs) applyReloc(at + r.insn, r);
       return at;
     };
@@ -319,7 +381,7 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
         const isSubCall = insn.code === CALL && insn.src === CallKind.Local && insn.dst === 0 && insn.off === 0;
         const isPseudoFunc = insn.code === LD_IMM64 && insn.src === PseudoLd.Func;
         if (!isSubCall && !isPseudoFunc) continue;
-        const r = f.relocs.find((x) => x.insn === i);
+        const r = relocAt(f, i);
         if (r && r.kind.type === 'externCall') continue; // kfunc: patched by relocation, not linked
         let targetSec: number;
         let targetInsn: number;
@@ -380,6 +442,21 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
  * bytes kept in ParsedObject.btf are not.
  */
 export function fixupDatasecs(btf: Btf, elf: ElfFile, fail: (m: string) => never): void {
+  // The first global or weak STT_OBJECT symbol of a name (libbpf find_elf_var_sym). The table is scanned
+  // once, remembering what it passed, and never past the match: the names read are those libbpf reads.
+  const objects = new Map<string, ElfSymbol>();
+  let scanned = 0;
+  const objectSymbol = (name: string): ElfSymbol | undefined => {
+    const known = objects.get(name);
+    if (known) return known;
+    while (scanned < elf.symbols.length) {
+      const y = elf.symbols[scanned++]!;
+      if (y.type !== ElfConst.STT_OBJECT || (y.bind !== ElfConst.STB_GLOBAL && y.bind !== ElfConst.STB_WEAK)) continue;
+      if (!objects.has(y.name)) objects.set(y.name, y);
+      if (y.name === name) return y;
+    }
+    return undefined;
+  };
   for (const t of btf.types) {
     if (t.kind !== BtfKind.Datasec) continue;
     const sec = t as BtfDatasec;
@@ -396,8 +473,7 @@ export function fixupDatasecs(btf: Btf, elf: ElfFile, fail: (m: string) => never
         if (v.kind !== BtfKind.Var) fail(`BTF DATASEC '${sec.name}' holds a non-VAR type ${vsi.type}`);
         const variable = v as BtfVar;
         if (variable.linkage === BtfVarLinkage.Static || variable.linkage === BtfVarLinkage.GlobalExtern) continue;
-        const sym = elf.symbols.find((y) => y.type === ElfConst.STT_OBJECT
-          && (y.bind === ElfConst.STB_GLOBAL || y.bind === ElfConst.STB_WEAK) && y.name === variable.name);
+        const sym = objectSymbol(variable.name);
         if (!sym) fail(`BTF DATASEC '${sec.name}': no ELF symbol for variable '${variable.name}'`);
         if (fixOffsets) vsi.offset = sym!.value;
         if (sym!.visibility === ElfConst.STV_HIDDEN || sym!.visibility === ElfConst.STV_INTERNAL) variable.linkage = BtfVarLinkage.Static;
@@ -423,14 +499,21 @@ function collectExterns(elf: ElfFile, btf: Btf | undefined, fail: (m: string) =>
   const syms = elf.symbols.filter(isExternSym);
   if (syms.length === 0) return out;
   if (!btf) return fail(`extern '${syms[0]!.name}' needs BTF to be described`);
+  // The first VAR or FUNC of each name, and the first DATASEC holding each VAR/FUNC id, indexed once.
+  const byName = new Map<string, BtfTypeInfo>();
+  const datasecOf = new Map<number, BtfDatasec>();
+  for (const x of btf.types) {
+    if ((x.kind === BtfKind.Var || x.kind === BtfKind.Func) && !byName.has(x.name)) byName.set(x.name, x);
+    if (x.kind === BtfKind.Datasec) for (const v of (x as BtfDatasec).vars) if (!datasecOf.has(v.type)) datasecOf.set(v.type, x as BtfDatasec);
+  }
   for (const sym of syms) {
-    const t = btf.types.find((x) => (x.kind === BtfKind.Var || x.kind === BtfKind.Func) && x.name === sym.name);
+    const t = byName.get(sym.name);
     if (!t) fail(`no BTF for extern '${sym.name}'`);
     const isVar = t!.kind === BtfKind.Var;
     const weak = sym.bind === ElfConst.STB_WEAK;
     if (isVar && (t as BtfVar).linkage !== BtfVarLinkage.GlobalExtern) fail(`BTF var '${sym.name}' is not extern`);
     if (!isVar && (t as { linkage: number }).linkage !== BtfFuncLinkage.Extern) fail(`BTF func '${sym.name}' is not extern`);
-    const sec = btf.types.find((x) => x.kind === BtfKind.Datasec && (x as BtfDatasec).vars.some((v) => v.type === t!.id)) as BtfDatasec | undefined;
+    const sec = datasecOf.get(t!.id);
     if (!sec) fail(`extern '${sym.name}' is in no BTF DATASEC (.kconfig or .ksyms)`);
     if (sec!.name === '.kconfig') {
       if (!isVar) fail(`extern function '${sym.name}' cannot be in .kconfig`);
@@ -552,7 +635,8 @@ function globalDataMap(objName: string, s: ElfSection, kind: 'data' | 'rodata' |
     pinning: 0,
     locks: valueType !== 0 ? btf!.findLocks(valueType) : [],
     internal: true,
-    initial: kind === 'bss' ? new Uint8Array(s.size) : s.data.slice(),
+    // A .bss's data is already a fresh zero buffer (elf/reader.ts), refused there when it is absurdly large.
+    initial: kind === 'bss' ? s.data : s.data.slice(),
     ...(kind === 'rodata' ? { readonly: true } : {}),
     btfKeyTypeId: 0,
     btfValueTypeId: valueType,

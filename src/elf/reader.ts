@@ -64,20 +64,24 @@ export interface ElfSection {
   index: number;
   name: string;
   type: number;
+  /** sh_flags' low 32 bits, where every gABI flag lives (SHF_MASKOS and SHF_MASKPROC included). */
   flags: number;
   /** File offset of the contents (meaningless for SHT_NOBITS). */
   offset: number;
   size: number;
   link: number;
   info: number;
-  addralign: number;
   entsize: number;
-  /** The contents (a view into the file's bytes; zeros of `size` for SHT_NOBITS). */
+  /**
+   * The contents (a view into the file's bytes; zeros of `size` for SHT_NOBITS). Read on first use: a
+   * section libbpf never reads (DWARF) may lie past the end of the file, and only reading it fails.
+   */
   data: Uint8Array;
 }
 
 export interface ElfSymbol {
   index: number;
+  /** Read on first use, like every field libbpf may never look at (libelf's elf_strptr checks it then). */
   name: string;
   value: number;
   size: number;
@@ -107,12 +111,177 @@ export interface ElfFile {
   relocations(section: ElfSection): ElfRel[];
 }
 
+/** sizeof(Elf64_Ehdr), sizeof(Elf64_Shdr), sizeof(Elf64_Sym), sizeof(Elf64_Rel). */
 const EHDR_SIZE = 64;
 const SHDR_SIZE = 64;
 const SYM_SIZE = 24;
 const REL_SIZE = 16;
+/** e_ident[EI_VERSION] = EV_CURRENT: libelf's elf_begin accepts no other. */
+const EV_CURRENT = 1;
+/** e_machine EM_NONE: what old LLVM wrote for BPF; libbpf (bpf_object__elf_init) accepts it. */
+const EM_NONE = 0;
+/** The largest SHT_NOBITS section given zeros: an array map's value_size limit (INT_MAX, emulator/maps/create.ts). */
+const MAX_NOBITS = 0x7fffffff;
+const decoder = new TextDecoder();
 
-/** Parses an ELF64 little-endian EM_BPF relocatable object; throws ObjectFormatError on anything else. */
+/**
+ * libbpf src/libbpf.c ignore_elf_section: the sections bpf_object__elf_collect never reads the contents of
+ * (string tables are read through elf_strptr, when a name is needed), so libelf never checks where they lie.
+ */
+function libbpfIgnores(s: Section, name: string): boolean {
+  if (s.type === ElfConst.SHT_STRTAB || s.type === ElfConst.SHT_LLVM_ADDRSIG) return true;
+  if (s.type === ElfConst.SHT_PROGBITS && s.empty && name === '.text') return true;
+  const dwarf = (n: string): boolean => n.startsWith('.debug_');
+  if (dwarf(name)) return true;
+  if (name.startsWith('.rel')) {
+    const target = name.slice('.rel'.length);
+    if (dwarf(target) || target === '.BTF' || target === '.BTF.ext') return true;
+  }
+  return false;
+}
+
+/**
+ * The file's bytes and the checks every field read goes through. 64-bit fields are read as two u32 halves:
+ * a value up to 2^53 - 1 is an exact number, anything larger is refused when (and only when) it is used.
+ */
+class ElfBytes {
+  readonly view: DataView;
+
+  constructor(readonly bytes: Uint8Array, readonly fail: (msg: string) => never) {
+    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+
+  /** The u64 at `off`, or undefined when it does not fit in 53 bits. */
+  u64(off: number): number | undefined {
+    const high = this.view.getUint32(off + 4, true);
+    return high > 0x1fffff ? undefined : high * 2 ** 32 + this.view.getUint32(off, true);
+  }
+
+  /** The u64 at `off`, which its reader needs exactly. */
+  exact(off: number, what: () => string): number {
+    const v = this.u64(off);
+    return v ?? this.fail(`${what()}: ${this.view.getBigUint64(off, true)} does not fit in 53 bits`);
+  }
+
+  /** Bytes [offset, offset + size) of the file, or why not. */
+  range(offset: number | undefined, size: number | undefined, what: () => string, header: number): Uint8Array {
+    // Beyond 2^53 is beyond any file: the exact values only go into the message.
+    if (offset === undefined || size === undefined || offset + size > this.bytes.length) {
+      const v = this.view;
+      this.fail(`truncated: ${what()} (${v.getBigUint64(header + 32, true)} bytes at ${v.getBigUint64(header + 24, true)}) runs past the end (${this.bytes.length} bytes)`);
+    }
+    return this.bytes.subarray(offset!, offset! + size!);
+  }
+
+  /** libelf elf_strptr: the offset inside the table, and a NUL before its end. */
+  string(table: Uint8Array, off: number, what: () => string): string {
+    if (off === 0 && table.length === 0) return '';
+    if (off >= table.length) this.fail(`${what()}: string offset ${off} past its table (${table.length} bytes)`);
+    const end = table.indexOf(0, off);
+    if (end < 0) this.fail(`${what()}: the string at offset ${off} has no terminating NUL`);
+    return decoder.decode(table.subarray(off, end));
+  }
+}
+
+/** One section header; its contents are read on first use (a section libbpf never reads may lie anywhere). */
+class Section implements ElfSection {
+  readonly type: number;
+  readonly flags: number;
+  readonly link: number;
+  readonly info: number;
+  #data: Uint8Array | undefined;
+
+  constructor(readonly file: ElfBytes, readonly index: number, readonly name: string, readonly header: number) {
+    const v = file.view;
+    this.type = v.getUint32(header + 4, true);
+    // sh_flags' low half holds every gABI flag; the high half is never read.
+    this.flags = v.getUint32(header + 8, true);
+    this.link = v.getUint32(header + 40, true);
+    this.info = v.getUint32(header + 44, true);
+  }
+
+  get offset(): number {
+    return this.file.exact(this.header + 24, () => `${this.#where()} sh_offset`);
+  }
+
+  get size(): number {
+    return this.file.exact(this.header + 32, () => `${this.#where()} sh_size`);
+  }
+
+  get entsize(): number {
+    return this.file.exact(this.header + 56, () => `${this.#where()} sh_entsize`);
+  }
+
+  get data(): Uint8Array {
+    return (this.#data ??= this.#contents());
+  }
+
+  /** Whether the header says the section holds no bytes (without reading a size that may not fit). */
+  get empty(): boolean {
+    return this.file.view.getBigUint64(this.header + 32, true) === 0n;
+  }
+
+  #contents(): Uint8Array {
+    if (this.type === ElfConst.SHT_NULL) return new Uint8Array(0);
+    const size = this.file.u64(this.header + 32);
+    // libelf gives SHT_NOBITS no file bytes: zeros of its size, made when a caller asks (a .bss map's value).
+    if (this.type === ElfConst.SHT_NOBITS) {
+      if (size === undefined || size > MAX_NOBITS) this.file.fail(`${this.#where()}: SHT_NOBITS size ${this.file.view.getBigUint64(this.header + 32, true)} is more than bpfkit holds (${MAX_NOBITS} bytes)`);
+      return new Uint8Array(size!);
+    }
+    return this.file.range(this.file.u64(this.header + 24), size, () => this.#where(), this.header);
+  }
+
+  #where(): string {
+    return `section #${this.index} (${this.name})`;
+  }
+}
+
+/** One Elf64_Sym of the symbol table `table` (its bytes), its name read from `strtab` on first use. */
+class SymbolEntry implements ElfSymbol {
+  readonly type: number;
+  readonly bind: number;
+  readonly visibility: number;
+  readonly shndx: number;
+  #name: string | undefined;
+
+  constructor(readonly table: SymbolTable, readonly index: number) {
+    const o = index * SYM_SIZE;
+    const info = table.bytes[o + 4]!;
+    this.type = info & 0xf;
+    this.bind = info >>> 4;
+    this.visibility = table.bytes[o + 5]! & 0x3;
+    this.shndx = table.view.getUint16(o + 6, true);
+  }
+
+  get name(): string {
+    return (this.#name ??= this.table.name(this.index));
+  }
+
+  get value(): number {
+    return this.table.file.exact(this.table.at + this.index * SYM_SIZE + 8, () => `symbol #${this.index} st_value`);
+  }
+
+  get size(): number {
+    return this.table.file.exact(this.table.at + this.index * SYM_SIZE + 16, () => `symbol #${this.index} st_size`);
+  }
+}
+
+interface SymbolTable {
+  file: ElfBytes;
+  bytes: Uint8Array;
+  view: DataView;
+  /** The table's offset in the file. */
+  at: number;
+  name(index: number): string;
+}
+
+/**
+ * Parses an ELF64 little-endian EM_BPF relocatable object; throws ObjectFormatError on anything else. It
+ * refuses what libbpf/libelf refuse and accepts what they accept: every offset and count is checked against
+ * the file before it is used, and a 64-bit field becomes a number only when it is read and fits in 53 bits
+ * (an unused huge field, e.g. of a symbol libbpf never looks at, is no error).
+ */
 export function readElf(bytes: Uint8Array, fileName?: string): ElfFile {
   const fail = (msg: string): never => {
     throw new ObjectFormatError(msg, fileName);
@@ -124,64 +293,45 @@ export function readElf(bytes: Uint8Array, fileName?: string): ElfFile {
   // e_ident[EI_CLASS] = 2 (ELFCLASS64), e_ident[EI_DATA] = 1 (ELFDATA2LSB).
   if (bytes[4] !== 2) fail(`not a 64-bit ELF (EI_CLASS ${bytes[4]}; BPF objects are ELF64)`);
   if (bytes[5] !== 1) fail(`not a little-endian ELF (EI_DATA ${bytes[5]}; only little-endian BPF objects are supported)`);
+  if (bytes[6] !== EV_CURRENT) fail(`unknown ELF version (EI_VERSION ${bytes[6]}, expected ${EV_CURRENT})`);
   if (bytes.length < EHDR_SIZE) fail(`truncated ELF header (${bytes.length} bytes, need ${EHDR_SIZE})`);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const u64 = (off: number): number => {
-    const v = view.getBigUint64(off, true);
-    if (v > BigInt(Number.MAX_SAFE_INTEGER)) fail(`value at offset ${off} does not fit in 53 bits`);
-    return Number(v);
-  };
+  const file = new ElfBytes(bytes, fail);
+  const view = file.view;
   const eType = view.getUint16(16, true);
   const machine = view.getUint16(18, true);
-  if (machine !== ElfConst.EM_BPF) fail(`not a BPF object (e_machine ${machine}, expected EM_BPF ${ElfConst.EM_BPF})`);
+  if (machine !== ElfConst.EM_BPF && machine !== EM_NONE) fail(`not a BPF object (e_machine ${machine}, expected EM_BPF ${ElfConst.EM_BPF})`);
   if (eType !== ElfConst.ET_REL) fail(`not a relocatable object (e_type ${eType}, expected ET_REL 1)`);
-  const shoff = u64(40);
-  const shentsize = view.getUint16(58, true);
-  let shnum = view.getUint16(60, true);
-  let shstrndx = view.getUint16(62, true);
+  // e_entry, e_phoff, e_flags, e_ehsize, e_phentsize, e_phnum: libbpf reads none of them. Neither libelf
+  // nor libbpf looks at e_shentsize either: libelf reads the table as Elf64_Shdr entries whatever it says.
+  const shoff = file.u64(40);
   if (shoff === 0) fail('no section header table');
-  if (shentsize !== SHDR_SIZE) fail(`bad e_shentsize ${shentsize} (expected ${SHDR_SIZE})`);
-  if (shoff + SHDR_SIZE > bytes.length) fail(`truncated: section header table at ${shoff} is past the end (${bytes.length} bytes)`);
+  if (shoff === undefined || shoff + SHDR_SIZE > bytes.length) fail(`truncated: section header table at ${view.getBigUint64(40, true)} is past the end (${bytes.length} bytes)`);
   // gABI: with ≥ SHN_LORESERVE sections, the real count and string table index live in section 0.
-  if (shnum === 0) shnum = u64(shoff + 32);
-  if (shstrndx === 0xffff) shstrndx = view.getUint32(shoff + 40, true);
-  if (shoff + shnum * SHDR_SIZE > bytes.length) fail(`truncated: ${shnum} section headers at ${shoff} run past the end (${bytes.length} bytes)`);
-
-  const raw: Omit<ElfSection, 'name' | 'data'>[] = [];
-  const nameOffs: number[] = [];
-  for (let i = 0; i < shnum; i++) {
-    const h = shoff + i * SHDR_SIZE;
-    nameOffs.push(view.getUint32(h, true));
-    raw.push({
-      index: i,
-      type: view.getUint32(h + 4, true),
-      flags: u64(h + 8),
-      offset: u64(h + 24),
-      size: u64(h + 32),
-      link: view.getUint32(h + 40, true),
-      info: view.getUint32(h + 44, true),
-      addralign: u64(h + 48),
-      entsize: u64(h + 56),
-    });
+  let shnum: number | undefined = view.getUint16(60, true);
+  if (shnum === 0) shnum = file.u64(shoff! + 32);
+  let shstrndx = view.getUint16(62, true);
+  if (shstrndx === 0xffff) shstrndx = view.getUint32(shoff! + 40, true);
+  // Bounded by the file's size before anything is allocated for it.
+  if (shnum === undefined || shoff! + shnum * SHDR_SIZE > bytes.length) {
+    fail(`truncated: ${shnum ?? view.getBigUint64(shoff! + 32, true)} section headers at ${shoff} run past the end (${bytes.length} bytes)`);
   }
-  const contents = (s: Omit<ElfSection, 'name' | 'data'>): Uint8Array => {
-    if (s.type === ElfConst.SHT_NOBITS || s.type === ElfConst.SHT_NULL) return new Uint8Array(s.type === ElfConst.SHT_NOBITS ? s.size : 0);
-    if (s.offset + s.size > bytes.length) fail(`truncated: section #${s.index} (${s.size} bytes at ${s.offset}) runs past the end (${bytes.length} bytes)`);
-    return bytes.subarray(s.offset, s.offset + s.size);
-  };
-  if (shstrndx >= shnum) fail(`section name table index ${shstrndx} out of range (${shnum} sections)`);
-  const shstr = contents(raw[shstrndx]!);
-  const decoder = new TextDecoder();
-  const cstr = (table: Uint8Array, off: number, what: string): string => {
-    if (off >= table.length && !(off === 0 && table.length === 0)) fail(`${what}: string offset ${off} past its table (${table.length} bytes)`);
-    const end = table.indexOf(0, off);
-    return decoder.decode(table.subarray(off, end < 0 ? table.length : end));
-  };
-  const sections: ElfSection[] = raw.map((s, i) => ({
-    ...s,
-    name: i === 0 ? '' : cstr(shstr, nameOffs[i]!, `section #${i} name`),
-    data: contents(s),
-  }));
+  if (shstrndx >= shnum!) fail(`section name table index ${shstrndx} out of range (${shnum} sections)`);
+
+  const shstrHeader = shoff! + shstrndx * SHDR_SIZE;
+  // libelf elf_strptr: names come from an SHT_STRTAB section.
+  const shstrType = view.getUint32(shstrHeader + 4, true);
+  if (shstrType !== ElfConst.SHT_STRTAB) fail(`section name table #${shstrndx} is not a string table (sh_type ${shstrType})`);
+  const shstr = file.range(file.u64(shstrHeader + 24), file.u64(shstrHeader + 32), () => `section name table #${shstrndx}`, shstrHeader);
+  const sections: Section[] = [];
+  for (let i = 0; i < shnum!; i++) {
+    const header = shoff! + i * SHDR_SIZE;
+    const name = i === 0 ? '' : file.string(shstr, view.getUint32(header, true), () => `section #${i} name`);
+    const s = new Section(file, i, name, header);
+    // libbpf bpf_object__elf_collect reads (elf_getdata) every section it does not ignore, and libelf refuses
+    // one that lies past the end of the file then; the ignored ones it never reads.
+    if (s.type !== ElfConst.SHT_NOBITS && !libbpfIgnores(s, name)) void s.data;
+    sections.push(s);
+  }
 
   // libbpf bpf_object__elf_collect: exactly one symbol table, its names in the section sh_link points to.
   const symtabs = sections.filter((s) => s.type === ElfConst.SHT_SYMTAB);
@@ -190,24 +340,23 @@ export function readElf(bytes: Uint8Array, fileName?: string): ElfFile {
   const symbols: ElfSymbol[] = [];
   if (symtab) {
     if (symtab.entsize !== SYM_SIZE) fail(`bad symbol entry size ${symtab.entsize} (expected ${SYM_SIZE})`);
-    if (symtab.link >= shnum) fail(`symbol string table index ${symtab.link} out of range`);
-    const strtab = sections[symtab.link]!.data;
-    const base = symtab.offset;
-    const count = Math.floor(symtab.size / SYM_SIZE);
-    for (let i = 0; i < count; i++) {
-      const o = base + i * SYM_SIZE;
-      const info = bytes[o + 4]!;
-      symbols.push({
-        index: i,
-        name: cstr(strtab, view.getUint32(o, true), `symbol #${i} name`),
-        type: info & 0xf,
-        bind: info >>> 4,
-        visibility: bytes[o + 5]! & 0x3,
-        shndx: view.getUint16(o + 6, true),
-        value: u64(o + 8),
-        size: u64(o + 16),
-      });
-    }
+    if (symtab.link >= shnum!) fail(`symbol string table index ${symtab.link} out of range`);
+    const strtab = sections[symtab.link]!;
+    const data = symtab.data;
+    const table: SymbolTable = {
+      file,
+      bytes: data,
+      view: new DataView(data.buffer, data.byteOffset, data.byteLength),
+      at: symtab.offset,
+      name: (i) => {
+        // libelf elf_strptr: only from an SHT_STRTAB section.
+        if (strtab.type !== ElfConst.SHT_STRTAB) fail(`symbol #${i} name: section #${symtab.link} is not a string table`);
+        return file.string(strtab.data, table.view.getUint32(i * SYM_SIZE, true), () => `symbol #${i} name`);
+      },
+    };
+    // The count comes from bytes that are in the file, so it is bounded by the file's size.
+    const count = Math.floor(data.length / SYM_SIZE);
+    for (let i = 0; i < count; i++) symbols.push(new SymbolEntry(table, i));
   }
 
   const byName = new Map<string, ElfSection>();
@@ -223,16 +372,19 @@ export function readElf(bytes: Uint8Array, fileName?: string): ElfFile {
       if (section.type !== ElfConst.SHT_REL) fail(`section ${section.name} is not a relocation section (type ${section.type})`);
       // libbpf bpf_object__elf_collect: sh_entsize must be sizeof(Elf64_Rel).
       if (section.entsize !== REL_SIZE) fail(`section ${section.name}: bad relocation entry size ${section.entsize} (expected ${REL_SIZE})`);
+      const data = section.data;
+      const at = section.offset;
+      const relView = new DataView(data.buffer, data.byteOffset, data.byteLength);
       const out: ElfRel[] = [];
-      const count = Math.floor(section.size / REL_SIZE);
+      const count = Math.floor(data.length / REL_SIZE);
       for (let i = 0; i < count; i++) {
-        const o = section.offset + i * REL_SIZE;
-        const offset = u64(o);
+        const o = i * REL_SIZE;
         // r_info = (sym << 32) | type (ELF64_R_SYM / ELF64_R_TYPE).
-        const type = view.getUint32(o + 8, true);
-        const symbol = view.getUint32(o + 12, true);
+        const type = relView.getUint32(o + 8, true);
+        const symbol = relView.getUint32(o + 12, true);
         if (symbol >= symbols.length) fail(`section ${section.name}: relocation #${i} names symbol #${symbol}, but the table has ${symbols.length}`);
-        out.push({ offset, symbol, type });
+        // r_offset is checked against its target section by the caller; past 2^53 it is past any section.
+        out.push({ offset: file.exact(at + o, () => `section ${section.name}: relocation #${i} r_offset`), symbol, type });
       }
       return out;
     },

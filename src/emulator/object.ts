@@ -326,7 +326,13 @@ export function openEmulatorObject(emulator: ProgramHost, path: string): ObjectH
     return { errno: ENOEXEC, syscall: 'bpf_object__open', detail: (e as Error).message };
   }
   for (const p of parsed.programs) {
-    const failure = p.coreRelocs && applyCoreRelocs(p.insns, p.coreRelocs, parsed.types!);
+    let failure: string | undefined;
+    try {
+      failure = p.coreRelocs && applyCoreRelocs(p.insns, p.coreRelocs, parsed.types!);
+    } catch (e) {
+      // Malformed BTF met while relocating (a type that refers to itself, say): the same ENOEXEC as at parse.
+      failure = (e as Error).message;
+    }
     if (failure) return { errno: ENOEXEC, syscall: 'bpf_object__open', detail: `${fileName}: program '${p.name}': ${failure}` };
   }
   return new EmulatorObject(emulator, parsed);

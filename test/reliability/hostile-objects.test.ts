@@ -1,0 +1,216 @@
+// Mutated .bpf.o files (issue: a malformed object never hangs, crashes or blows up memory in bpfkit's own
+// parsers; every failure is a clear error). The bpf/unlocked.bpf.c fixture, with its map's value type
+// swapped for hand-written BTF (test/helpers/hostile-bytes.ts) or an ELF header field edited, is opened by
+// each engine in a child process with a 256 MiB heap and a 10 s deadline (test/helpers/isolated.ts). Where
+// libbpf opens a file the emulator opens it too, and where libbpf refuses one both refuse it.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, test } from 'vitest';
+import { BtfKind } from '../../src/btf/decode.js';
+import { fixture } from '../kernel/bpf-fixtures.js';
+import { buildElf, withMapValueType, sectionHeaderOffset, type BtfWriter } from '../helpers/hostile-bytes.js';
+import { runIsolated, type IsolatedResult } from '../helpers/isolated.js';
+import { kernelSkipReason } from '../helpers/kernel.js';
+
+let base: Uint8Array | undefined;
+let skip: string | undefined;
+try {
+  base = new Uint8Array(readFileSync(fixture('unlocked')));
+} catch (e) {
+  skip = `cannot build build/bpf/unlocked.bpf.o (run make setup): ${(e as Error).message.split('\n')[0]}`;
+}
+const kernelSkip = kernelSkipReason();
+for (const [what, reason] of [['hostile objects', skip], ['hostile objects [kernel]', kernelSkip]] as const) {
+  if (reason) console.log(`skipped: ${what}: ${reason}`);
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'bpfkit-hostile-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+let files = 0;
+
+type EngineName = 'kernel' | 'emulator';
+
+/** openObject(bytes) on `engine` in a child process: the map names, or the error. */
+function open(bytes: Uint8Array, engine: EngineName): IsolatedResult {
+  const path = join(dir, `m${files++}.bpf.o`);
+  writeFileSync(path, bytes);
+  return runIsolated(`
+    const { openObject } = await import(dist + '/index.js');
+    return timed(() => {
+      const o = openObject(args.path, { engine: args.engine });
+      const maps = Object.keys(o.maps);
+      o.close();
+      return maps;
+    });
+  `, { path, engine });
+}
+
+function edited(f: (v: DataView, b: Uint8Array) => void): Uint8Array {
+  const b = base!.slice();
+  f(new DataView(b.buffer), b);
+  return b;
+}
+
+const withValue = (build: (w: BtfWriter) => number): Uint8Array => withMapValueType(base!, 'counter', build);
+
+/** Finished in time, through an error with this code whose message matches. */
+function expectError(r: IsolatedResult, code: string, message?: RegExp): void {
+  expect(r.died).toBeUndefined();
+  expect(r.error).toMatchObject({ name: expect.stringMatching(/^Bpf/), code });
+  if (message) expect(r.error!.message).toMatch(message);
+  expect(r.ms).toBeLessThan(2000);
+}
+
+function expectOpens(r: IsolatedResult): void {
+  expect(r.died).toBeUndefined();
+  expect(r.error).toBeUndefined();
+  expect(r.value).toContain('counter');
+  expect(r.ms).toBeLessThan(2000);
+}
+
+const T = { timeout: 60_000 };
+const engines = (): EngineName[] => (kernelSkip ? ['emulator'] : ['kernel', 'emulator']);
+
+describe.skipIf(skip !== undefined)('hostile BTF in an object', () => {
+  test('a value type that is a CONST of itself: the emulator names the loop; libbpf refuses the size', T, () => {
+    const bytes = withValue((w) => w.ref(BtfKind.Const, w.nextId));
+    expectError(open(bytes, 'emulator'), 'ENOEXEC', /Const refers back to type \d+ \(a loop\)/);
+    if (!kernelSkip) expectError(open(bytes, 'kernel'), 'EINVAL'); // libbpf: can't determine value size
+  });
+
+  test('a value struct with two members of its own type: no exponential walk, here or in the addon', T, () => {
+    // libbpf opens it (btf__resolve_size reads the struct's size); the addon's CollectStructNames took
+    // 2^32 steps over it. The kernel refuses the BTF at load and libbpf goes on without it.
+    const bytes = withValue((w) => w.struct('loop', 8, [['a', w.nextId, 0], ['b', w.nextId, 0]]));
+    expectError(open(bytes, 'emulator'), 'ENOEXEC', /Struct 'loop' contains itself/);
+    if (!kernelSkip) {
+      const r = open(bytes, 'kernel');
+      expect(r.died).toBeUndefined();
+      expect(r.ms).toBeLessThan(2000);
+    }
+  });
+
+  test('a value holding an array of 2^26 lock structs: E2BIG at map creation, in milliseconds', T, () => {
+    const bytes = withValue((w) => {
+      const u32 = w.int('unsigned int', 4);
+      const lock = w.struct('bpf_spin_lock', 4, [['val', u32, 0]]);
+      return w.struct('value', 2 ** 28, [['locks', w.array(lock, 2 ** 26, u32), 0]]);
+    });
+    expectError(open(bytes, 'emulator'), 'E2BIG', /BPF_MAP_CREATE on map 'counter'/);
+  });
+
+  test('bpfkit gen types on a value of 25 levels of structs with two members each: one visit per type', T, () => {
+    // 2^25 paths through 27 types: the codec and its printed source are built once per type.
+    const bytes = withValue((w) => {
+      const u32 = w.int('unsigned int', 4);
+      let inner = w.struct('s25', 4, [['l', w.struct('bpf_spin_lock', 4, [['val', u32, 0]]), 0]]);
+      for (let i = 24, size = 4; i >= 0; i--, size *= 2) inner = w.struct(`s${i}`, size * 2, [['a', inner, 0], ['b', inner, size * 8]]);
+      return inner;
+    });
+    const path = join(dir, `m${files++}.bpf.o`);
+    writeFileSync(path, bytes);
+    const r = runIsolated(`
+      const { generateTypes } = await import(dist + '/cli/gen-types.js');
+      return timed(() => generateTypes(args.path).split('\\n').filter((l) => l.startsWith('export const s')).length);
+    `, { path });
+    expect(r.died).toBeUndefined();
+    expect(r.error).toBeUndefined();
+    expect(r.value).toBe(26); // s0 .. s25, each declared once
+    expect(r.ms).toBeLessThan(2000);
+  });
+
+  test('a value type behind 40 typedefs and modifiers: both engines refuse it', T, () => {
+    const bytes = withValue((w) => {
+      let id = w.int('long long unsigned int', 8);
+      for (let i = 0; i < 40; i++) id = w.ref(i % 2 ? BtfKind.Volatile : BtfKind.Typedef, id, i % 2 ? '' : `t${i}`);
+      return id;
+    });
+    expectError(open(bytes, 'emulator'), 'ENOEXEC', /more than 31 typedefs, modifiers or arrays in a row/);
+    if (!kernelSkip) expectError(open(bytes, 'kernel'), 'EINVAL'); // libbpf: can't determine value size
+  });
+});
+
+describe.skipIf(skip !== undefined)('ELF headers libbpf accepts, and those it refuses', () => {
+  test.each(engines())('e_shentsize 128 opens: libelf reads Elf64_Shdr entries whatever it says [%s]', (engine) => {
+    expectOpens(open(edited((v) => v.setUint16(58, 128, true)), engine));
+  }, 30_000);
+
+  test.each(engines())('huge 64-bit fields libbpf never reads open (e_entry, sh_addralign, a FILE symbol\'s st_value) [%s]', (engine) => {
+    const bytes = edited((v, b) => {
+      v.setBigUint64(24, 1n << 63n, true); // e_entry
+      v.setBigUint64(sectionHeaderOffset(b, '.text') + 48, 1n << 62n, true); // sh_addralign
+      const symtab = Number(v.getBigUint64(sectionHeaderOffset(b, '.symtab') + 24, true));
+      expect(b[symtab + 24 + 4]! & 0xf).toBe(4); // symbol #1 is STT_FILE
+      v.setBigUint64(symtab + 24 + 8, 1n << 62n, true); // its st_value
+    });
+    expectOpens(open(bytes, engine));
+  }, 30_000);
+
+  test.each(engines())('a truncated .debug_info opens: libbpf never reads DWARF (ignore_elf_section) [%s]', (engine) => {
+    const bytes = edited((v, b) => v.setBigUint64(sectionHeaderOffset(b, '.debug_info') + 24, BigInt(b.length - 4), true));
+    expectOpens(open(bytes, engine));
+  }, 30_000);
+
+  test.each(engines())('e_machine EM_NONE opens (old LLVM wrote it; bpf_object__elf_init accepts it) [%s]', (engine) => {
+    expectOpens(open(edited((v) => v.setUint16(18, 0, true)), engine));
+  }, 30_000);
+
+  test.each(engines())('a truncated .BTF and an unknown EI_VERSION are refused [%s]', (engine) => {
+    const btf = edited((v, b) => v.setBigUint64(sectionHeaderOffset(b, '.BTF') + 24, BigInt(b.length - 4), true));
+    expectError(open(btf, engine), 'ENOEXEC', engine === 'emulator' ? /truncated: section #\d+ \(\.BTF\)/ : undefined);
+    expectError(open(edited((_v, b) => (b[6] = 9)), engine), 'ENOEXEC', engine === 'emulator' ? /unknown ELF version/ : undefined);
+  }, 30_000);
+});
+
+describe('many functions, many relocations', () => {
+  test('50,000 relocated functions parse in linear time (no scan of the functions per relocation)', T, () => {
+    // .text: 50,000 global functions, each `ld_imm64 r1, .data; r0 = 0; exit` with its relocation; tc: one
+    // program. A relocation finds its function by binary search: about a second here on a loaded machine,
+    // where a scan of the functions per relocation took 7.7 s.
+    const n = 50_000;
+    const text = new Uint8Array(n * 32);
+    const names: number[] = [0];
+    const sym = (s: DataView, i: number, name: string, info: number, shndx: number, value: number, size: number): void => {
+      s.setUint32(i * 24, names.length, true);
+      names.push(...new TextEncoder().encode(name), 0);
+      s.setUint8(i * 24 + 4, info);
+      s.setUint16(i * 24 + 6, shndx, true);
+      s.setBigUint64(i * 24 + 8, BigInt(value), true);
+      s.setBigUint64(i * 24 + 16, BigInt(size), true);
+    };
+    const syms = new Uint8Array((n + 3) * 24);
+    const sv = new DataView(syms.buffer);
+    const rels = new Uint8Array(n * 16);
+    const rv = new DataView(rels.buffer);
+    names.push(0); // symbol #1's empty name
+    sv.setUint8(24 + 4, 3); // symbol #1: STT_SECTION of .data (section #3)
+    sv.setUint16(24 + 6, 3, true);
+    sym(sv, 2, 'prog', 0x12, 2, 0, 16); // STB_GLOBAL STT_FUNC in tc
+    for (let i = 0; i < n; i++) {
+      text.set([0x18, 0x01, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0], i * 32);
+      sym(sv, i + 3, `f${i}`, 0x12, 1, i * 32, 32);
+      rv.setBigUint64(i * 16, BigInt(i * 32), true);
+      rv.setUint32(i * 16 + 8, 1, true); // R_BPF_64_64
+      rv.setUint32(i * 16 + 12, 1, true); // symbol #1
+    }
+    const elf = buildElf([
+      { name: '.text', type: 1, flags: 6, data: text }, // #1 SHF_ALLOC | SHF_EXECINSTR
+      { name: 'tc', type: 1, flags: 6, data: Uint8Array.of(0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0) }, // #2
+      { name: '.data', type: 1, flags: 3, data: new Uint8Array(8) }, // #3
+      { name: '.rel.text', type: 9, data: rels, link: 6, info: 1, entsize: 16 }, // #4
+      { name: 'license', type: 1, flags: 3, data: new TextEncoder().encode('GPL\0') }, // #5
+      { name: '.symtab', type: 2, data: syms, link: 7, info: 2, entsize: 24 }, // #6
+      { name: '.strtab', type: 3, data: Uint8Array.from(names) }, // #7
+    ]);
+    const r = runIsolated(`
+      const { parseObject } = await import(dist + '/elf/object.js');
+      const bytes = Uint8Array.from(Buffer.from(args.elf, 'base64'));
+      return timed(() => parseObject(bytes, 'many.bpf.o').programs.map((p) => [p.name, p.insns.length]));
+    `, { elf: Buffer.from(elf).toString('base64') }, { heapMb: 512 });
+    expect(r.died).toBeUndefined();
+    expect(r.error).toBeUndefined();
+    expect(r.value).toEqual([['prog', 2]]);
+    expect(r.ms).toBeLessThan(3500);
+  });
+});
