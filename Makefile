@@ -91,6 +91,8 @@ vm-kernel: dist/index.js
 matrix: setup
 	node scripts/matrix.mjs
 
-# Long fuzzing runs: 10^6 hostile API calls per engine, 10^6 hostile programs per execution (isolation).
+# Long fuzzing runs: 10^6 hostile API calls per engine, 10^6 hostile programs per execution (isolation),
+# 10^4 mutated object files per engine.
 fuzz: setup
-	BPFKIT_FUZZ_CALLS=1000000 BPFKIT_ISOLATION_PROGRAMS=1000000 npx vitest run test/reliability/fuzz.test.ts test/reliability/isolation.test.ts
+	BPFKIT_FUZZ_CALLS=1000000 BPFKIT_ISOLATION_PROGRAMS=1000000 BPFKIT_OBJECT_FUZZ_MUTANTS=10000 \
+	  npx vitest run test/reliability/fuzz.test.ts test/reliability/isolation.test.ts test/reliability/object-fuzz.test.ts

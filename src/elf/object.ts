@@ -4,6 +4,7 @@
 // recorded in each linked program's own instruction numbering. It parses only; nothing here executes.
 import { Btf, BtfFuncLinkage, BtfKind, BtfVarLinkage, parseBtf, parseBtfExt, type BtfComposite, type BtfDatasec,
   type BtfExtCoreReloc, type BtfExtLine, type BtfTypeInfo, type BtfVar } from '../btf/types.js';
+import { checkBtfTypes } from '../btf/sanity.js';
 import { ElfConst, ObjectFormatError, readElf, type ElfFile, type ElfSection, type ElfSymbol } from './reader.js';
 import { kcfgTypeOf, type ParsedExtern } from './externs.js';
 import type { MapDef, ParsedObject, ParsedProgram, Reloc } from './spec.js';
@@ -83,6 +84,7 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
 
   const btfSec = elf.sectionByName('.BTF');
   const btf = btfSec ? parseBtf(btfSec.data) : undefined;
+  if (btf) checkBtfTypes(btf);
   const extSec = elf.sectionByName('.BTF.ext');
   const btfExt = btf && extSec ? parseBtfExt(extSec.data, btf) : undefined;
   if (btf) fixupDatasecs(btf, elf, fail);

@@ -72,6 +72,8 @@ export interface ElfSection {
   link: number;
   info: number;
   entsize: number;
+  /** Whether the header says the section holds no bytes (without reading a size that may not fit). */
+  empty: boolean;
   /**
    * The contents (a view into the file's bytes; zeros of `size` for SHT_NOBITS). Read on first use: a
    * section libbpf never reads (DWARF) may lie past the end of the file, and only reading it fails.
@@ -128,7 +130,7 @@ const decoder = new TextDecoder();
  * libbpf src/libbpf.c ignore_elf_section: the sections bpf_object__elf_collect never reads the contents of
  * (string tables are read through elf_strptr, when a name is needed), so libelf never checks where they lie.
  */
-function libbpfIgnores(s: Section, name: string): boolean {
+export function libbpfIgnores(s: ElfSection, name: string): boolean {
   if (s.type === ElfConst.SHT_STRTAB || s.type === ElfConst.SHT_LLVM_ADDRSIG) return true;
   if (s.type === ElfConst.SHT_PROGBITS && s.empty && name === '.text') return true;
   const dwarf = (n: string): boolean => n.startsWith('.debug_');

@@ -8,6 +8,7 @@ import {
 import { ProgramType } from '../uapi/program-type.js';
 import { EBADF, EINVAL, ENOENT, ENOEXEC, ENOTSUPP } from '../uapi/errno.js';
 import { loadAddon, type Addon, type NativeObject, type NativeObjectMap } from './binding.js';
+import { guardForLibbpf } from './libbpf-guard.js';
 
 /** libbpf's own error numbers (libbpf.h enum libbpf_errno), which are not Linux errnos. */
 const LIBBPF_ERRNO_BASE = 4000;
@@ -184,10 +185,12 @@ class KernelObjectHandle implements ObjectHandle {
   }
 }
 
-/** bpf_object__open_file through the addon. */
+/** bpf_object__open_file through the addon, once the file passed guardForLibbpf (libbpf-guard.ts). */
 export function openKernelObject(engine: FdEngine, path: string): ObjectHandle | ObjectFailure {
   const addon = loadAddon();
   if (addon instanceof Error) return { errno: ENOTSUPP, syscall: 'bpf_object__open', detail: addon.message };
+  const refused = guardForLibbpf(path);
+  if (refused) return refused;
   const native = new addon.NativeObject();
   const rc = native.open(path);
   if (rc < 0) {
