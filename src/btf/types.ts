@@ -182,6 +182,11 @@ export class Btf {
     return readCString(this.#strings, offset);
   }
 
+  /** The string at `offset`, or undefined past the string section (kernel btf.c btf_name_by_offset: NULL). */
+  stringAt(offset: number): string | undefined {
+    return offset < this.#strings.length || offset === 0 ? readCString(this.#strings, offset) : undefined;
+  }
+
   type(id: number): BtfTypeInfo {
     const t = this.types[id];
     if (!t) throw new BtfFormatError(`BTF type id ${id} out of range (${this.types.length - 1} types)`);
@@ -588,7 +593,11 @@ export function parseBtf(data: Uint8Array): Btf {
 
 /** One `.BTF.ext` record, with the ELF section it belongs to and its instruction index in that section. */
 export interface BtfExtFunc { insn: number; typeId: number }
-export interface BtfExtLine { insn: number; file: string; line: number; column: number; text: string }
+/**
+ * `file` and `text` are '' where their offsets lie past the string section: libbpf passes line_info on
+ * unread, and the kernel refuses it at BPF_PROG_LOAD (verifier.c check_btf_line), which `namesValid` tells.
+ */
+export interface BtfExtLine { insn: number; file: string; line: number; column: number; text: string; namesValid: boolean }
 export interface BtfExtCoreReloc { insn: number; typeId: number; accessStr: string; kind: number }
 
 export interface BtfExt {
@@ -596,6 +605,12 @@ export interface BtfExt {
   funcInfo: Map<string, BtfExtFunc[]>;
   lineInfo: Map<string, BtfExtLine[]>;
   coreRelocs: Map<string, BtfExtCoreReloc[]>;
+  /**
+   * The first block with a section name offset past the string section; its records under that name are
+   * left out. libbpf's btf_ext__new does not read the names: bpf_object__init_btf skips func_info and
+   * line_info records it cannot name, and bpf_object__relocate_core fails (EINVAL) on CO-RE ones.
+   */
+  badSectionName?: 'func_info' | 'line_info' | 'core_relo';
 }
 
 /**
@@ -612,7 +627,8 @@ export function parseBtfExt(data: Uint8Array, btf: Btf): BtfExt {
   const hdrLen = view.getUint32(4, true);
   if (hdrLen < 24 || hdrLen > data.length) throw new BtfFormatError(`.BTF.ext: bad header length ${hdrLen}`);
   const u32 = (o: number): number => view.getUint32(o, true);
-  const block = <T>(offField: number, what: string, minRec: number, rec: (o: number) => T): Map<string, T[]> => {
+  let badSectionName: BtfExt['badSectionName'];
+  const block = <T>(offField: number, what: 'func_info' | 'line_info' | 'core_relo', minRec: number, rec: (o: number) => T): Map<string, T[]> => {
     const out = new Map<string, T[]>();
     if (offField + 8 > hdrLen) return out; // an older header without this block
     const off = u32(offField);
@@ -629,27 +645,37 @@ export function parseBtfExt(data: Uint8Array, btf: Btf): BtfExt {
     if (len === 4) throw new BtfFormatError(`.BTF.ext: ${what} block has no records`);
     for (let p = start + 4; p < end;) {
       if (p + 8 > end) throw new BtfFormatError(`.BTF.ext: ${what}: truncated section header`);
-      const sec = btf.string(u32(p));
+      const sec = btf.stringAt(u32(p));
+      if (sec === undefined) badSectionName ??= what;
+      const named = sec === undefined ? `with a name at ${u32(p)}, past the strings,` : `'${sec}'`;
       const n = u32(p + 4);
       p += 8;
-      if (n === 0) throw new BtfFormatError(`.BTF.ext: ${what}: section '${sec}' has no records`);
+      if (n === 0) throw new BtfFormatError(`.BTF.ext: ${what}: section ${named} has no records`);
       // n * recSize can pass 2^53 and round, but only when it is far beyond `end` either way.
-      if (n * recSize > end - p) throw new BtfFormatError(`.BTF.ext: ${what}: section '${sec}' records (${n} of ${recSize} bytes) run past their block`);
+      if (n * recSize > end - p) throw new BtfFormatError(`.BTF.ext: ${what}: section ${named} records (${n} of ${recSize} bytes) run past their block`);
+      if (sec === undefined) {
+        p += n * recSize;
+        continue;
+      }
       let list = out.get(sec);
       if (!list) out.set(sec, (list = []));
       for (let i = 0; i < n; i++, p += recSize) list.push(rec(p));
     }
     return out;
   };
-  return {
+  const ext: BtfExt = {
     // struct bpf_func_info { insn_off; type_id; }
-    funcInfo: block(8, 'func_info', 8, (o) => ({ insn: u32(o) / 8, typeId: u32(o + 4) })),
+    // (libbpf divides func and line offsets by 8 and drops the rest; a CO-RE offset must be whole.)
+    funcInfo: block(8, 'func_info', 8, (o) => ({ insn: Math.floor(u32(o) / 8), typeId: u32(o + 4) })),
     // struct bpf_line_info { insn_off; file_name_off; line_off; line_col = line << 10 | col; }
-    lineInfo: block(16, 'line_info', 16, (o) => ({
-      insn: u32(o) / 8, file: btf.string(u32(o + 4)), text: btf.string(u32(o + 8)),
-      line: u32(o + 12) >>> 10, column: u32(o + 12) & 0x3ff,
-    })),
+    lineInfo: block(16, 'line_info', 16, (o) => {
+      const file = btf.stringAt(u32(o + 4));
+      const text = btf.stringAt(u32(o + 8));
+      return { insn: Math.floor(u32(o) / 8), file: file ?? '', text: text ?? '', line: u32(o + 12) >>> 10, column: u32(o + 12) & 0x3ff, namesValid: file !== undefined && text !== undefined };
+    }),
     // struct bpf_core_relo { insn_off; type_id; access_str_off; kind; }
-    coreRelocs: block(24, 'core_relo', 16, (o) => ({ insn: u32(o) / 8, typeId: u32(o + 4), accessStr: btf.string(u32(o + 8)), kind: u32(o + 12) })),
+    coreRelocs: block(24, 'core_relo', 16, (o) => ({ insn: u32(o) / 8, typeId: u32(o + 4), accessStr: btf.stringAt(u32(o + 8)) ?? '', kind: u32(o + 12) })),
   };
+  if (badSectionName) ext.badSectionName = badSectionName;
+  return ext;
 }

@@ -2,15 +2,17 @@
 // (src/libbpf.c): programs by section and symbol, bpf-to-bpf subprograms appended and call offsets fixed
 // (bpf_object__reloc_code), BTF-defined `.maps`, global data as internal ARRAY maps, and relocations
 // recorded in each linked program's own instruction numbering. It parses only; nothing here executes.
-import { Btf, BtfFuncLinkage, BtfKind, BtfVarLinkage, parseBtf, parseBtfExt, type BtfComposite, type BtfDatasec,
+import { Btf, BtfFormatError, BtfFuncLinkage, BtfKind, BtfVarLinkage, parseBtf, parseBtfExt, type BtfComposite, type BtfDatasec, type BtfExt,
   type BtfExtCoreReloc, type BtfExtLine, type BtfTypeInfo, type BtfVar } from '../btf/types.js';
 import { checkBtfTypes } from '../btf/sanity.js';
-import { ElfConst, ObjectFormatError, readElf, type ElfFile, type ElfSection, type ElfSymbol } from './reader.js';
+import { ElfConst, libbpfIgnores, ObjectFormatError, readElf, REL_SIZE, type ElfFile, type ElfSection, type ElfSymbol } from './reader.js';
 import { kcfgTypeOf, type ParsedExtern } from './externs.js';
 import type { MapDef, ParsedObject, ParsedProgram, Reloc } from './spec.js';
-import { BPF_OBJ_NAME_LEN, MapFlags, MapType } from '../uapi/bpf.js';
+import { BPF_OBJ_NAME_LEN, KernelMapType, MapFlags, MapType } from '../uapi/bpf.js';
 import { CallKind, Class, decodeInsns, JmpOp, LD_IMM64, PseudoLd, type Insn } from '../uapi/isa.js';
 import { sectionProgramType } from './sections.js';
+import { EINVAL, ENOENT, EOPNOTSUPP, ESRCH } from '../uapi/errno.js';
+import { RELOC_ERRNO } from '../uapi/libbpf.js';
 
 const CALL = Class.Jmp | JmpOp.Call;
 
@@ -65,29 +67,25 @@ type RawRelocKind =
 /** An extern symbol: a variable (ParsedExtern) or a kfunc (`func`). */
 type Extern = ParsedExtern & { func: boolean };
 
-/** A section's instructions (isa.ts decodeInsns), or why its size is not whole instructions. */
-function sectionInsns(data: Uint8Array, fileName: string, what: string): Insn[] {
-  if (data.length % 8 !== 0) throw new ObjectFormatError(`${what}: size ${data.length} is not a multiple of 8 (one instruction)`, fileName);
-  return decodeInsns(data);
-}
-
-/** Parses a BPF ELF object. Throws ObjectFormatError (or BtfFormatError) with what is wrong. */
+/**
+ * Parses a BPF ELF object in libbpf's order (bpf_object_open: bpf_object__elf_collect with the programs
+ * of each executable section and then the BTF, bpf_object__collect_externs, bpf_object_fixup_btf,
+ * bpf_object__init_maps, bpf_object__collect_relos), so the first fault found is the one libbpf reports.
+ * Throws ObjectFormatError with what is wrong and the errno libbpf answers.
+ */
 export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
   const elf = readElf(bytes, fileName);
   /** A section by index for messages: its name, or that there is no such section (a corrupt index). */
   const sectionName = (index: number): string => elf.sections[index]?.name ?? `#${index} (no such section)`;
-  const fail = (msg: string): never => {
-    throw new ObjectFormatError(msg, fileName);
+  const fail = (msg: string, errno?: number): never => {
+    throw new ObjectFormatError(msg, fileName, errno);
   };
-  if (elf.symtabIndex === 0) fail("no symbol table (stripped object?); libbpf needs one to find programs");
   const name = objectName(fileName);
-
+  // Checked first, as the kernel engine checks it before libbpf sees the file (kernel/libbpf-guard.ts), so
+  // both engines refuse BTF that does not parse, or would crash or hang libbpf, the same way (ENOEXEC).
   const btfSec = elf.sectionByName('.BTF');
-  const btf = btfSec ? parseBtf(btfSec.data) : undefined;
+  const btf = btfSec && parseBtf(btfSec.data);
   if (btf) checkBtfTypes(btf);
-  const extSec = elf.sectionByName('.BTF.ext');
-  const btfExt = btf && extSec ? parseBtfExt(extSec.data, btf) : undefined;
-  if (btf) fixupDatasecs(btf, elf, fail);
 
   // libbpf src/libbpf.c bpf_object__init_license: the `license` section, a NUL-terminated string.
   const licSec = elf.sectionByName('license');
@@ -118,12 +116,67 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
     if (kind !== undefined && s.size > 0) dataKind.set(s.index, kind);
   }
 
+  // Functions: every STT_FUNC symbol of an executable section (libbpf bpf_object__add_programs, section by
+  // section, symbols in table order). Lookups below go through indexes built once (symbols by section,
+  // functions by start), never a scan per item, so a file of many symbols and relocations costs n log n.
+  const funcSyms = new Map<number, ElfSymbol[]>();
+  for (const y of elf.symbols) {
+    if (y.type !== ElfConst.STT_FUNC) continue;
+    const list = funcSyms.get(y.shndx);
+    if (list) list.push(y);
+    else funcSyms.set(y.shndx, [y]);
+  }
+  const funcs: Func[] = [];
+  const funcIndex = new Map<number, { funcs: Func[]; maxEnd: number[] }>();
+  const execSet = new Set(execSections);
+  // bpf_object__elf_collect, section by section: the sections it knows by name, the relocation sections it
+  // keeps, and the programs of each executable section.
+  for (const s of elf.sections) {
+    if (s.index === 0 || libbpfIgnores(s, s.name)) continue;
+    // libelf gives an empty or SHT_NOBITS section no buffer: "invalid license section".
+    if (s.name === 'license' && (s.type === ElfConst.SHT_NOBITS || s.empty)) fail('the license section has no bytes');
+    else if (s.name === 'version' && s.size !== 4) fail(`the version section is ${s.size} bytes, not 4`);
+    else if (s.name === 'maps') fail("legacy map definitions in a 'maps' section are not supported (libbpf 1.0+)", EOPNOTSUPP);
+    else if ((s.name === '.BTF' || s.name === '.BTF.ext') && s.type !== ElfConst.SHT_PROGBITS) fail(`section ${s.name} is not SHT_PROGBITS (sh_type ${s.type})`);
+    else if (s.type === ElfConst.SHT_REL && (s.entsize !== REL_SIZE || s.info >= elf.sections.length)) {
+      fail(`section ${s.name}: relocation entries of ${s.entsize} bytes for section #${s.info}`);
+    }
+    if (!execSet.has(s)) continue;
+    // libbpf reads each program's own bytes: a section's tail that is not a whole instruction is no fault.
+    const insns = decodeInsns(s.data.subarray(0, s.data.length - (s.data.length % 8)));
+    const syms = funcSyms.get(s.index) ?? [];
+    for (const sym of syms) {
+      // bpf_object__add_programs, then bpf_object__init_prog.
+      if (sym.value + sym.size > s.size) fail(`section ${s.name}: program '${sym.name}' at offset ${sym.value} crosses the section's end`);
+      if (s !== textSec && sym.bind === ElfConst.STB_LOCAL) {
+        fail(`section ${s.name}: program '${sym.name}' is static, which libbpf does not support (only .text may hold static functions)`, EOPNOTSUPP);
+      }
+      if (sym.size === 0 || sym.size % 8 !== 0 || sym.value % 8 !== 0) {
+        fail(`section ${s.name}: program '${sym.name}' at offset ${sym.value}, size ${sym.size} is not whole instructions`, EINVAL);
+      }
+    }
+    const inSection: Func[] = [];
+    for (const sym of [...syms].sort((a, b) => a.value - b.value)) {
+      const start = sym.value / 8;
+      const count = sym.size / 8;
+      const f: Func = { name: sym.name, section: s, start, count, bind: sym.bind, insns: insns.slice(start, start + count), relocs: [] };
+      funcs.push(f);
+      inSection.push(f);
+    }
+    // maxEnd[j]: the furthest end among the section's first j + 1 functions (sorted by start).
+    let end = 0;
+    funcIndex.set(s.index, { funcs: inSection, maxEnd: inSection.map((f) => (end = Math.max(end, f.start + f.count))) });
+  }
+
+  const btfExt = initBtf(elf, btf, mapsSec !== undefined, fail);
+  const externs = collectExterns(elf, btf, fail);
+  if (btf) fixupDatasecs(btf, elf, fail);
+
   // Maps, in libbpf's order (bpf_object__init_maps): `.maps` variables, global data by section index,
   // then `.kconfig`.
   const maps: MapDef[] = [];
   const mapsByOffset = new Map<number, string>();
   if (mapsSec) {
-    if (!btf) fail('section .maps needs BTF (a .BTF section) to describe its maps');
     for (const m of parseBtfMaps(btf!, mapsSec, fail)) {
       maps.push(m.def);
       mapsByOffset.set(m.offset, m.def.name);
@@ -137,7 +190,6 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
     dataMaps.set(index, def.name);
   }
 
-  const externs = collectExterns(elf, btf, fail);
   const kconfigSize = [...externs.values()].filter((e) => e.kind === 'kconfig').reduce((n, e) => Math.max(n, e.offset + e.size), 0);
   if (kconfigSize > 0) {
     // libbpf bpf_object__init_kconfig_map: an internal map sized to hold every kconfig extern, filled in
@@ -155,39 +207,6 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
     });
   }
 
-  // Functions: every STT_FUNC symbol of an executable section (libbpf bpf_object__add_programs). Lookups
-  // below go through indexes built once (symbols by section, functions by start), never a scan per item,
-  // so a file of many symbols and relocations costs n log n, not n².
-  const funcSyms = new Map<number, ElfSymbol[]>();
-  for (const y of elf.symbols) {
-    if (y.type !== ElfConst.STT_FUNC) continue;
-    const list = funcSyms.get(y.shndx);
-    if (list) list.push(y);
-    else funcSyms.set(y.shndx, [y]);
-  }
-  const funcs: Func[] = [];
-  const funcIndex = new Map<number, { funcs: Func[]; maxEnd: number[] }>();
-  for (const s of execSections) {
-    const insns = sectionInsns(s.data, fileName, `section ${s.name}`);
-    const syms = (funcSyms.get(s.index) ?? []).sort((a, b) => a.value - b.value);
-    const inSection: Func[] = [];
-    for (const sym of syms) {
-      if (sym.value % 8 !== 0 || sym.size % 8 !== 0 || sym.size === 0 || sym.value + sym.size > s.size) {
-        fail(`section ${s.name}: function '${sym.name}' at offset ${sym.value}, size ${sym.size} is not whole instructions inside the section`);
-      }
-      if (s !== textSec && sym.bind === ElfConst.STB_LOCAL) {
-        fail(`section ${s.name}: program '${sym.name}' is static, which libbpf does not support (only .text may hold static functions)`);
-      }
-      const start = sym.value / 8;
-      const count = sym.size / 8;
-      const f: Func = { name: sym.name, section: s, start, count, bind: sym.bind, insns: insns.slice(start, start + count), relocs: [] };
-      funcs.push(f);
-      inSection.push(f);
-    }
-    // maxEnd[j]: the furthest end among the section's first j + 1 functions (sorted by start).
-    let end = 0;
-    funcIndex.set(s.index, { funcs: inSection, maxEnd: inSection.map((f) => (end = Math.max(end, f.start + f.count))) });
-  }
   /**
    * The first function (by start, as they were added) holding instruction `insn` of section `secIndex`.
    * maxEnd only grows, so the first j with maxEnd[j] > insn is the first function ending past insn; it
@@ -206,60 +225,66 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
     const f = index.funcs[lo];
     return f && f.start <= insn ? f : undefined;
   };
-  const execSet = new Set(execSections);
 
   // Relocations of executable sections (libbpf bpf_object__collect_prog_relos + bpf_program__record_reloc).
   for (const rs of elf.sections) {
-    if (rs.type !== ElfConst.SHT_REL) continue;
+    if (rs.type !== ElfConst.SHT_REL || libbpfIgnores(rs, rs.name)) continue;
+    // bpf_object__collect_prog_relos: the relocations of any executable section, whose bytes libelf reads.
     const target = elf.sections[rs.info];
-    if (!target || !execSet.has(target)) continue;
-    for (const rel of elf.relocations(rs)) {
-      if (rel.offset % 8 !== 0 || rel.offset >= target.size) fail(`${rs.name}: relocation at bad offset ${rel.offset}`);
-      const sym = elf.symbols[rel.symbol]!;
-      const secInsn = rel.offset / 8;
+    if (!target || (target.flags & ElfConst.SHF_EXECINSTR) === 0) continue;
+    void target.data;
+    elf.relocations(rs).forEach((rel, i) => {
+      const sym = elf.symbols[rel.symbol];
+      if (!sym) fail(`${rs.name}: relocation #${i} names symbol #${rel.symbol}, but the table has ${elf.symbols.length}`);
+      if (sym!.shndx >= elf.sections.length) fail(`${rs.name}: relocation #${i} names symbol #${rel.symbol} of section #${sym!.shndx}, which does not exist`);
+      const offset = rel.offset;
+      if (offset === undefined || offset % 8 !== 0 || offset >= target.size) fail(`${rs.name}: relocation #${i} at bad offset ${offset ?? 'past 2^53'}`);
+      const secInsn = offset! / 8;
       // No function holds it: libbpf skips it ("probably overridden weak function").
       const fn = funcAt(target.index, secInsn);
-      if (!fn) continue;
+      if (!fn) return;
       const local = secInsn - fn.start;
       const insn = fn.insns[local]!;
       const where = `program '${fn.name}' insn ${local}`;
-      const kind = classifyReloc(insn, sym, where);
-      fn.relocs.push({ insn: local, sym, kind });
-    }
+      const kind = classifyReloc(insn, sym!, where);
+      fn.relocs.push({ insn: local, sym: sym!, kind });
+    });
   }
 
+  /** libbpf bpf_program__record_reloc: every fault is LIBBPF_ERRNO__RELOC. */
   function classifyReloc(insn: Insn, sym: ElfSymbol, where: string): RawRelocKind {
+    const bad = (m: string): never => fail(m, RELOC_ERRNO);
     const isCall = insn.code === CALL;
     const isLd = insn.code === LD_IMM64;
-    const symName = sym.type === ElfConst.STT_SECTION && sym.name === '' ? sectionName(sym.shndx) : sym.name;
-    if (!isCall && !isLd) return fail(`${where}: relocation against '${symName}' on an instruction (code 0x${insn.code.toString(16)}) that is neither a call nor ld_imm64`);
+    const symName = relocSymbolName(sym, sectionName);
+    if (!isCall && !isLd) return bad(`${where}: relocation against '${symName}' on an instruction (code 0x${insn.code.toString(16)}) that is neither a call nor ld_imm64`);
     if (isExternSym(sym)) {
       const ext = externs.get(sym.index);
-      if (!ext) return fail(`${where}: extern '${sym.name}' has no BTF description (declare it __ksym or __kconfig)`);
+      if (!ext) return bad(`${where}: extern '${sym.name}' has no BTF description (declare it __ksym or __kconfig)`);
       return isCall ? { type: 'externCall', ext } : { type: 'externLd', ext };
     }
     if (isCall) {
-      if (insn.src !== CallKind.Local) return fail(`${where}: call relocation against '${symName}' without src_reg BPF_PSEUDO_CALL`);
+      if (insn.src !== CallKind.Local) return bad(`${where}: call relocation against '${symName}' without src_reg BPF_PSEUDO_CALL`);
       // libbpf insists sub-programs live in .text.
-      if (!textSec || sym.shndx !== textSec.index) return fail(`${where}: call relocation against '${symName}' outside .text`);
-      if (sym.value % 8 !== 0) return fail(`${where}: call relocation against '${symName}' at unaligned offset ${sym.value}`);
+      if (!textSec || sym.shndx !== textSec.index) return bad(`${where}: call relocation against '${symName}' outside .text`);
+      if (sym.value % 8 !== 0) return bad(`${where}: call relocation against '${symName}' at unaligned offset ${sym.value}`);
       return { type: 'call' };
     }
     if (sym.shndx === ElfConst.SHN_UNDEF || sym.shndx >= ElfConst.SHN_LORESERVE) {
-      return fail(`${where}: relocation against '${symName}' in special section 0x${sym.shndx.toString(16)} (an uninitialized global variable?)`);
+      return bad(`${where}: relocation against '${symName}' in special section 0x${sym.shndx.toString(16)} (an uninitialized global variable?)`);
     }
     if (textSec && sym.shndx === textSec.index && ((sym.bind === ElfConst.STB_LOCAL && sym.type === ElfConst.STT_SECTION)
         || ((sym.bind === ElfConst.STB_GLOBAL || sym.bind === ElfConst.STB_WEAK) && sym.type === ElfConst.STT_FUNC))) {
-      if (sym.value % 8 !== 0 || insn.imm % 8 !== 0) return fail(`${where}: subprogram address relocation at unaligned offset ${sym.value}+${insn.imm}`);
+      if (sym.value % 8 !== 0 || insn.imm % 8 !== 0) return bad(`${where}: subprogram address relocation at unaligned offset ${sym.value}+${insn.imm}`);
       return { type: 'subprogAddr' };
     }
     if (mapsSec && sym.shndx === mapsSec.index) {
       const map = mapsByOffset.get(sym.value);
-      if (map === undefined) return fail(`${where}: no map at offset ${sym.value} of .maps for '${symName}'`);
+      if (map === undefined) return bad(`${where}: no map at offset ${sym.value} of .maps for '${symName}'`);
       return { type: 'map', map };
     }
     const data = dataMaps.get(sym.shndx);
-    if (data === undefined) return fail(`${where}: relocation against '${symName}' in section ${sectionName(sym.shndx)}, which is neither .maps nor global data`);
+    if (data === undefined) return bad(`${where}: relocation against '${symName}' in section ${sectionName(sym.shndx)}, which is neither .maps nor global data`);
     return { type: 'data', map: data };
   }
 
@@ -311,6 +336,9 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
     const insns: Insn[] = [];
     const relocs: Reloc[] = [];
     const lines = new Map<number, { file: string; line: number; text: string }>();
+    let funcInfo: ParsedProgram['funcInfo'];
+    let lineInfo: ParsedProgram['lineInfo'];
+    let loadRefusal: string | undefined;
     const functions: ParsedProgram['functions'] = [];
     const coreRelocs: NonNullable<ParsedProgram['coreRelocs']> = [];
     const placed = new Map<Func, number>();
@@ -323,6 +351,16 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
       for (const i of f.insns) insns.push({ ...i });
       functions.push({ name: f.name, start: at, global: f.bind === ElfConst.STB_GLOBAL });
       for (const l of inFunc(sortedLines, btfExt?.lineInfo, f)) lines.set(at + l.insn - f.start, { file: l.file, line: l.line, text: l.text });
+      // libbpf reloc_prog_func_and_line_info: the main function's records or none at all; then each
+      // appended function's, which it must have once the main one had some.
+      const funcs = btfInfoOf(btfExt?.funcInfo, f, at);
+      if (f === main) funcInfo = funcs?.map(({ insn, typeId }) => ({ insn, typeId }));
+      else if (funcInfo && !funcs) loadRefusal ??= `prog '${f.name}': missing .BTF.ext function info`;
+      else if (funcInfo) funcInfo.push(...funcs!.map(({ insn, typeId }) => ({ insn, typeId })));
+      const lineRecords = btfInfoOf(btfExt?.lineInfo, f, at);
+      if (f === main) lineInfo = lineRecords?.map(({ insn, namesValid }) => ({ insn, namesValid }));
+      else if (lineInfo && !lineRecords) loadRefusal ??= `prog '${f.name}': missing .BTF.ext line info`;
+      else if (lineInfo) lineInfo.push(...lineRecords!.map(({ insn, namesValid }) => ({ insn, namesValid })));
       for (const c of inFunc(sortedCore, btfExt?.coreRelocs, f)) coreRelocs.push({ insn: at + c.insn - f.start, typeId: c.typeId, accessStr: c.accessStr, kind: c.kind });
       for (const r of f.relocs) applyReloc(at + r.insn, r);
       return at;
@@ -396,17 +434,17 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
           targetSec = r.sym.shndx;
           targetInsn = (r.sym.value + f.insns[i]!.imm) / 8;
         } else if (r) {
-          return fail(`program '${main.name}': unexpected relocation on call at insn ${i} of '${f.name}'`);
+          return fail(`program '${main.name}': unexpected relocation on call at insn ${i} of '${f.name}'`, RELOC_ERRNO);
         } else if (isPseudoFunc) {
-          return fail(`program '${main.name}': callback address at insn ${i} of '${f.name}' has no relocation`);
+          return fail(`program '${main.name}': callback address at insn ${i} of '${f.name}' has no relocation`, RELOC_ERRNO);
         } else {
           // A call within one section needs no relocation: imm is relative to the call itself.
           targetSec = f.section.index;
           targetInsn = f.start + i + insn.imm + 1;
         }
         const target = funcAt(targetSec, targetInsn);
-        if (!target) return fail(`program '${main.name}': call at insn ${i} of '${f.name}' targets instruction ${targetInsn} of section ${sectionName(targetSec)}, which is in no function`);
-        if (targetInsn !== target.start) return fail(`program '${main.name}': call at insn ${i} of '${f.name}' targets the middle of '${target.name}'`);
+        if (!target) return fail(`program '${main.name}': call at insn ${i} of '${f.name}' targets instruction ${targetInsn} of section ${sectionName(targetSec)}, which is in no function`, RELOC_ERRNO);
+        if (targetInsn !== target.start) return fail(`program '${main.name}': call at insn ${i} of '${f.name}' targets the middle of '${target.name}'`, RELOC_ERRNO);
         if (!placed.has(target)) {
           append(target);
           relink(target);
@@ -417,8 +455,10 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
 
     append(main);
     relink(main);
-    const funcInfo = (btfExt?.funcInfo.get(main.section.name)?.length ?? 0) > 0;
-    const prog: ParsedProgram = { name: main.name, section, type, expectedAttachType, autoload, insns, relocs, lines, funcInfo, functions };
+    const prog: ParsedProgram = { name: main.name, section, type, expectedAttachType, autoload, insns, relocs, lines, functions };
+    if (funcInfo) prog.funcInfo = funcInfo;
+    if (lineInfo) prog.lineInfo = lineInfo;
+    if (loadRefusal) prog.loadRefusal = loadRefusal;
     // libbpf bpf_object__relocate_core: CO-RE is applied against a kernel's types, by the engine that
     // loads the program (the emulator: emulator/programs/core.ts); the spec keeps the relocations.
     if (coreRelocs.length > 0) prog.coreRelocs = coreRelocs;
@@ -426,7 +466,10 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
   }
 
   const out: ParsedObject = { name, license, programs, maps };
-  if (btfSec) out.btf = btfSec.data.slice();
+  // libbpf bpf_object__init_btf skips func_info and line_info records under a name it cannot read;
+  // bpf_object__relocate_core fails on CO-RE records under one.
+  if (btfExt?.badSectionName === 'core_relo') out.loadRefusal = '.BTF.ext: a core_relo section name lies past the BTF strings';
+  if (btf) out.btf = elf.sectionByName('.BTF')!.data.slice();
   if (btf) out.types = btf;
   const variables = [...externs.values()].filter((e) => !e.func).map(({ func: _func, ...e }) => {
     delete (e as { align?: number }).align;
@@ -437,13 +480,51 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
 }
 
 /**
+ * libbpf src/libbpf.c adjust_prog_btf_ext_info: the records of function `f`'s section, in their order, from
+ * the first inside the function to the last before the first past it, renumbered for the function placed
+ * at `at`; undefined (libbpf: -ENOENT) when none is inside it.
+ */
+function btfInfoOf<T extends { insn: number }>(bySection: Map<string, T[]> | undefined, f: Func, at: number): T[] | undefined {
+  const records = bySection?.get(f.section.name);
+  if (!records) return undefined;
+  let first = -1;
+  let last = -1;
+  for (let i = 0; i < records.length; i++) {
+    const insn = records[i]!.insn;
+    if (insn < f.start) continue;
+    if (insn >= f.start + f.count) break;
+    if (first < 0) first = i;
+    last = i;
+  }
+  return first < 0 ? undefined : records.slice(first, last + 1).map((r) => ({ ...r, insn: r.insn - f.start + at }));
+}
+
+/**
+ * libbpf src/libbpf.c bpf_object__init_btf, for the `.BTF` parseObject has read: an object that needs BTF
+ * (libbpf_needs_btf: a `.maps` section; bpfkit has no struct_ops) and has none is ENOENT. A `.BTF.ext`
+ * whose layout does not parse is dropped ("Error loading ELF section") and the object opens without it,
+ * unless the object needs BTF: then opening fails with EINVAL.
+ */
+function initBtf(elf: ElfFile, btf: Btf | undefined, needed: boolean, fail: (m: string, errno?: number) => never): BtfExt | undefined {
+  if (!btf) return needed ? fail('section .maps needs BTF (a .BTF section) to describe its maps', ENOENT) : undefined;
+  const extSec = elf.sectionByName('.BTF.ext');
+  if (!extSec) return undefined;
+  try {
+    return parseBtfExt(extSec.data, btf);
+  } catch (e) {
+    if (!(e instanceof BtfFormatError)) throw e;
+    return needed ? fail(`BTF is required (.maps), but .BTF.ext is corrupted: ${e.message}`, EINVAL) : undefined;
+  }
+}
+
+/**
  * libbpf src/libbpf.c btf_fixup_datasec (bpf_object_fixup_btf, before maps are read): clang leaves
  * DATASEC sizes and variable offsets zero, so they come from the ELF section size and each variable's
  * global symbol; a hidden/internal symbol makes its VAR static; then the vars are sorted by offset. The
  * extern sections (.kconfig, .ksyms) are only sorted. The decoded Btf is fixed in place; the raw `.BTF`
  * bytes kept in ParsedObject.btf are not.
  */
-export function fixupDatasecs(btf: Btf, elf: ElfFile, fail: (m: string) => never): void {
+export function fixupDatasecs(btf: Btf, elf: ElfFile, fail: (m: string, errno?: number) => never): void {
   // The first global or weak STT_OBJECT symbol of a name (libbpf find_elf_var_sym). The table is scanned
   // once, remembering what it passed, and never past the match: the names read are those libbpf reads.
   const objects = new Map<string, ElfSymbol>();
@@ -454,8 +535,16 @@ export function fixupDatasecs(btf: Btf, elf: ElfFile, fail: (m: string) => never
     while (scanned < elf.symbols.length) {
       const y = elf.symbols[scanned++]!;
       if (y.type !== ElfConst.STT_OBJECT || (y.bind !== ElfConst.STB_GLOBAL && y.bind !== ElfConst.STB_WEAK)) continue;
-      if (!objects.has(y.name)) objects.set(y.name, y);
-      if (y.name === name) return y;
+      let yName: string;
+      try {
+        yName = y.name;
+      } catch (e) {
+        // find_elf_var_sym cannot read it (-EIO), and btf_fixup_datasec answers -ENOENT.
+        if (!(e instanceof ObjectFormatError)) throw e;
+        return fail(`BTF variable '${name}': an ELF symbol's name cannot be read`, ENOENT);
+      }
+      if (!objects.has(yName)) objects.set(yName, y);
+      if (yName === name) return y;
     }
     return undefined;
   };
@@ -466,17 +555,17 @@ export function fixupDatasecs(btf: Btf, elf: ElfFile, fail: (m: string) => never
       let fixOffsets = false;
       if (sec.size === 0) {
         const elfSec = elf.sectionByName(sec.name);
-        if (!elfSec || elfSec.size === 0) continue; // libbpf: -ENOENT, tolerated for e.g. .rodata.str1.1
-        sec.size = elfSec.size;
+        if (!elfSec || elfSec.size === 0) fail(`BTF DATASEC '${sec.name}' has no size, and no ELF section gives it one`, ENOENT);
+        sec.size = elfSec!.size;
         fixOffsets = true;
       }
       for (const vsi of sec.vars) {
         const v = btf.type(vsi.type);
-        if (v.kind !== BtfKind.Var) fail(`BTF DATASEC '${sec.name}' holds a non-VAR type ${vsi.type}`);
+        if (v.kind !== BtfKind.Var) fail(`BTF DATASEC '${sec.name}' holds a non-VAR type ${vsi.type}`, EINVAL);
         const variable = v as BtfVar;
         if (variable.linkage === BtfVarLinkage.Static || variable.linkage === BtfVarLinkage.GlobalExtern) continue;
         const sym = objectSymbol(variable.name);
-        if (!sym) fail(`BTF DATASEC '${sec.name}': no ELF symbol for variable '${variable.name}'`);
+        if (!sym) fail(`BTF DATASEC '${sec.name}': no ELF symbol for variable '${variable.name}'`, ENOENT);
         if (fixOffsets) vsi.offset = sym!.value;
         if (sym!.visibility === ElfConst.STV_HIDDEN || sym!.visibility === ElfConst.STV_INTERNAL) variable.linkage = BtfVarLinkage.Static;
       }
@@ -485,10 +574,31 @@ export function fixupDatasecs(btf: Btf, elf: ElfFile, fail: (m: string) => never
   }
 }
 
-/** libbpf src/libbpf.c sym_is_extern: undefined, global or weak, no type. */
+/**
+ * The name libbpf's bpf_object__collect_prog_relos gives a relocation's symbol: its section's for a
+ * nameless STT_SECTION symbol, and "<?" where the name cannot be read.
+ */
+function relocSymbolName(sym: ElfSymbol, sectionName: (index: number) => string): string {
+  try {
+    return sym.type === ElfConst.STT_SECTION && sym.name === '' ? sectionName(sym.shndx) : sym.name;
+  } catch (e) {
+    if (!(e instanceof ObjectFormatError)) throw e;
+    return '<?';
+  }
+}
+
+/**
+ * libbpf src/libbpf.c sym_is_extern (undefined, global or weak, no type), for a symbol whose name can be
+ * read and is not empty: bpf_object__collect_externs skips the others.
+ */
 function isExternSym(sym: ElfSymbol): boolean {
-  return sym.shndx === ElfConst.SHN_UNDEF && (sym.bind === ElfConst.STB_GLOBAL || sym.bind === ElfConst.STB_WEAK)
-    && sym.type === ElfConst.STT_NOTYPE && sym.name !== '';
+  if (sym.shndx !== ElfConst.SHN_UNDEF || (sym.bind !== ElfConst.STB_GLOBAL && sym.bind !== ElfConst.STB_WEAK) || sym.type !== ElfConst.STT_NOTYPE) return false;
+  try {
+    return sym.name !== '';
+  } catch (e) {
+    if (!(e instanceof ObjectFormatError)) throw e;
+    return false;
+  }
 }
 
 /**
@@ -496,11 +606,12 @@ function isExternSym(sym: ElfSymbol): boolean {
  * linkage, in DATASEC `.kconfig` or `.ksyms`. kconfig variables are laid out in a `.kconfig` map sorted
  * by alignment (descending), size (ascending) and name (cmp_externs).
  */
-function collectExterns(elf: ElfFile, btf: Btf | undefined, fail: (m: string) => never): Map<number, Extern> {
+function collectExterns(elf: ElfFile, btf: Btf | undefined, fail: (m: string, errno?: number) => never): Map<number, Extern> {
   const out = new Map<number, Extern & { align: number }>();
   const syms = elf.symbols.filter(isExternSym);
   if (syms.length === 0) return out;
-  if (!btf) return fail(`extern '${syms[0]!.name}' needs BTF to be described`);
+  // find_extern_btf_id: ESRCH without BTF, ENOENT for a name it lacks, EINVAL for one that is not extern.
+  if (!btf) return fail(`extern '${syms[0]!.name}' needs BTF to be described`, ESRCH);
   // The first VAR or FUNC of each name, and the first DATASEC holding each VAR/FUNC id, indexed once.
   const byName = new Map<string, BtfTypeInfo>();
   const datasecOf = new Map<number, BtfDatasec>();
@@ -508,28 +619,39 @@ function collectExterns(elf: ElfFile, btf: Btf | undefined, fail: (m: string) =>
     if ((x.kind === BtfKind.Var || x.kind === BtfKind.Func) && !byName.has(x.name)) byName.set(x.name, x);
     if (x.kind === BtfKind.Datasec) for (const v of (x as BtfDatasec).vars) if (!datasecOf.has(v.type)) datasecOf.set(v.type, x as BtfDatasec);
   }
+  const externSecs: BtfDatasec[] = [];
   for (const sym of syms) {
     const t = byName.get(sym.name);
-    if (!t) fail(`no BTF for extern '${sym.name}'`);
+    if (!t) fail(`no BTF for extern '${sym.name}'`, ENOENT);
     const isVar = t!.kind === BtfKind.Var;
     const weak = sym.bind === ElfConst.STB_WEAK;
-    if (isVar && (t as BtfVar).linkage !== BtfVarLinkage.GlobalExtern) fail(`BTF var '${sym.name}' is not extern`);
-    if (!isVar && (t as { linkage: number }).linkage !== BtfFuncLinkage.Extern) fail(`BTF func '${sym.name}' is not extern`);
+    if (isVar && (t as BtfVar).linkage !== BtfVarLinkage.GlobalExtern) fail(`BTF var '${sym.name}' is not extern`, EINVAL);
+    if (!isVar && (t as { linkage: number }).linkage !== BtfFuncLinkage.Extern) fail(`BTF func '${sym.name}' is not extern`, EINVAL);
     const sec = datasecOf.get(t!.id);
-    if (!sec) fail(`extern '${sym.name}' is in no BTF DATASEC (.kconfig or .ksyms)`);
+    if (!sec) fail(`extern '${sym.name}' is in no BTF DATASEC (.kconfig or .ksyms)`, ENOENT);
+    externSecs.push(sec!);
     if (sec!.name === '.kconfig') {
-      if (!isVar) fail(`extern function '${sym.name}' cannot be in .kconfig`);
+      if (!isVar) fail(`extern function '${sym.name}' cannot be in .kconfig`, EOPNOTSUPP);
       const typeId = (t as BtfVar).type;
       const kcfg = kcfgTypeOf(btf, typeId);
       // libbpf bpf_object__collect_externs: "extern (kcfg) '%s': type is unsupported"
-      if (kcfg.type === 'unknown') fail(`extern (kcfg) '${sym.name}': type is unsupported`);
+      if (kcfg.type === 'unknown') fail(`extern (kcfg) '${sym.name}': type is unsupported`, EOPNOTSUPP);
       out.set(sym.index, { name: sym.name, kind: 'kconfig', func: false, weak, offset: 0, size: btf.sizeOf(typeId), align: btf.alignOf(typeId), kcfg });
     } else if (sec!.name === '.ksyms') {
       // A ksym function is a kfunc (linked by name); a variable is resolved against kernel symbols.
       const typeless = isVar && (t as BtfVar).type === 0;
       out.set(sym.index, { name: sym.name, kind: 'ksym', func: !isVar, weak, offset: 0, size: 0, align: 0, ...(isVar ? { typeless } : {}) });
     } else {
-      fail(`extern '${sym.name}' is in unrecognized section '${sec!.name}'`);
+      fail(`extern '${sym.name}' is in unrecognized section '${sec!.name}'`, EOPNOTSUPP);
+    }
+  }
+  // Every VAR or FUNC of a DATASEC that holds an extern is one of the object's externs (libbpf: "failed to
+  // find extern definition for BTF ...", ESRCH).
+  const names = new Set([...out.values()].map((e) => e.name));
+  for (const sec of new Set(externSecs)) {
+    for (const v of sec.vars) {
+      const t = btf.type(v.type);
+      if (!names.has(t.name)) fail(`extern ${t.kind === BtfKind.Func ? 'function' : 'variable'} '${t.name}' of BTF DATASEC '${sec.name}' has no ELF symbol`, ESRCH);
     }
   }
   const kcfg = [...out.values()].filter((e) => e.kind === 'kconfig')
@@ -547,71 +669,93 @@ function collectExterns(elf: ElfFile, btf: Btf | undefined, fail: (m: string) =>
  * struct whose members say what the map is. `__uint(name, N)` is `int (*name)[N]` (N = the array's
  * nelems); `__type(name, T)` is `T *name` (size and BTF id of T).
  */
-function parseBtfMaps(btf: Btf, mapsSec: ElfSection, fail: (m: string) => never): { offset: number; def: MapDef }[] {
+function parseBtfMaps(btf: Btf, mapsSec: ElfSection, fail: (m: string, errno?: number) => never): { offset: number; def: MapDef }[] {
   const sec = btf.findByName('.maps', BtfKind.Datasec) as BtfDatasec | undefined;
-  if (!sec) return fail("DATASEC '.maps' not found in BTF");
+  if (!sec) return fail("DATASEC '.maps' not found in BTF", ENOENT);
   const out: { offset: number; def: MapDef }[] = [];
+  // bpf_object__init_user_btf_map, in its order; every fault is EINVAL but where said.
   for (const vi of sec.vars) {
     const v = btf.type(vi.type);
-    if (v.kind !== BtfKind.Var) fail(`.maps entry ${vi.type} is ${v.kind}, not a VAR`);
     const mapName = v.name;
-    if (mapName === '') fail('a map in .maps has no name');
-    if ((v as BtfVar).linkage !== BtfVarLinkage.GlobalAllocated) fail(`map '${mapName}': unsupported linkage ${(v as BtfVar).linkage} (maps must be global, not static or extern)`);
-    if (vi.offset + vi.size > mapsSec.size) fail(`map '${mapName}': BTF says it runs past the .maps section`);
+    if (mapName === '') fail('a map in .maps has no name', EINVAL);
+    if (vi.offset + vi.size > mapsSec.size) fail(`map '${mapName}': BTF says it runs past the .maps section`, EINVAL);
+    if (v.kind !== BtfKind.Var) fail(`.maps entry '${mapName}' is ${v.kind}, not a VAR`, EINVAL);
+    if ((v as BtfVar).linkage !== BtfVarLinkage.GlobalAllocated) {
+      fail(`map '${mapName}': unsupported linkage ${(v as BtfVar).linkage} (maps must be global, not static or extern)`, EOPNOTSUPP);
+    }
     const def = btf.resolve((v as BtfVar).type);
-    if (def.kind !== BtfKind.Struct) fail(`map '${mapName}': definition is not a struct`);
-    const m: MapDef = {
-      name: mapName, type: 0, keySize: 0, valueSize: 0, maxEntries: 0, flags: 0, numaNode: 0, pinning: 0, locks: [],
-      internal: false, btfKeyTypeId: 0, btfValueTypeId: 0,
-    };
-    const intField = (member: { name: string; type: number }): number => {
-      const p = btf.resolve(member.type);
-      if (p.kind !== BtfKind.Ptr) return fail(`map '${mapName}': attr '${member.name}': expected a pointer to an array`);
-      const arr = btf.type((p as { type: number }).type);
-      if (arr.kind !== BtfKind.Array) return fail(`map '${mapName}': attr '${member.name}': expected a pointer to an array`);
-      return (arr as { nelems: number }).nelems;
-    };
-    const typeField = (member: { name: string; type: number }): { size: number; id: number } => {
-      const p = btf.type(member.type);
-      if (p.kind !== BtfKind.Ptr) return fail(`map '${mapName}': ${member.name} spec is not a pointer`);
-      const id = (p as { type: number }).type;
-      return { size: btf.sizeOf(id), id };
-    };
-    const setSize = (field: 'keySize' | 'valueSize', size: number): void => {
-      if (m[field] !== 0 && m[field] !== size) fail(`map '${mapName}': conflicting ${field === 'keySize' ? 'key' : 'value'} size ${m[field]} != ${size}`);
-      m[field] = size;
-    };
-    const members = (def as BtfComposite).members;
-    members.forEach((member, i) => {
-      switch (member.name) {
-        case 'type': m.type = intField(member); break;
-        case 'max_entries': m.maxEntries = intField(member); break;
-        case 'map_flags': m.flags = intField(member); break;
-        case 'numa_node': m.numaNode = intField(member); break;
-        case 'key_size': setSize('keySize', intField(member)); break;
-        case 'value_size': setSize('valueSize', intField(member)); break;
-        case 'key': { const t = typeField(member); setSize('keySize', t.size); m.btfKeyTypeId = t.id; break; }
-        case 'value': { const t = typeField(member); setSize('valueSize', t.size); m.btfValueTypeId = t.id; break; }
-        case 'pinning': {
-          const p = intField(member);
-          if (p !== 0 && p !== 1) fail(`map '${mapName}': invalid pinning value ${p}`);
-          m.pinning = p;
-          break;
-        }
-        case 'values':
-          // Map-in-map / prog array: the value is a 4-byte fd or id; the inner definition is not parsed.
-          if (i !== members.length - 1) fail(`map '${mapName}': 'values' member should be last`);
-          setSize('valueSize', 4);
-          break;
-        default:
-          // parse_btf_map_def (strict mode, libbpf's default) refuses unknown attributes.
-          if (member.name !== 'map_extra') fail(`map '${mapName}': unknown attribute '${member.name}'`);
-      }
-    });
-    if (m.btfValueTypeId !== 0) m.locks = btf.findLocks(m.btfValueTypeId);
-    out.push({ offset: vi.offset, def: m });
+    if (def.kind !== BtfKind.Struct) fail(`map '${mapName}': definition is not a struct`, EINVAL);
+    if ((def as BtfComposite).size > vi.size) fail(`map '${mapName}': definition of ${(def as BtfComposite).size} bytes is larger than its variable (${vi.size})`, EINVAL);
+    out.push({ offset: vi.offset, def: parseMapDef(btf, mapName, def as BtfComposite, fail) });
   }
   return out;
+}
+
+/**
+ * libbpf src/libbpf.c parse_btf_map_def: the members of a map's definition struct. `__uint(name, N)` is
+ * `int (*name)[N]` (N = the array's nelems); `__type(name, T)` is `T *name` (size and BTF id of T). Every
+ * fault is EINVAL but where said; the inner definition of a map-in-map is checked for its shape only.
+ */
+function parseMapDef(btf: Btf, mapName: string, def: BtfComposite, fail: (m: string, errno?: number) => never): MapDef {
+  const m: MapDef = {
+    name: mapName, type: 0, keySize: 0, valueSize: 0, maxEntries: 0, flags: 0, numaNode: 0, pinning: 0, locks: [],
+    internal: false, btfKeyTypeId: 0, btfValueTypeId: 0,
+  };
+  const intField = (member: { name: string; type: number }): number => {
+    const p = btf.resolve(member.type);
+    if (p.kind !== BtfKind.Ptr) return fail(`map '${mapName}': attr '${member.name}': expected a pointer to an array`, EINVAL);
+    const arr = btf.type((p as { type: number }).type);
+    if (arr.kind !== BtfKind.Array) return fail(`map '${mapName}': attr '${member.name}': expected a pointer to an array`, EINVAL);
+    return (arr as { nelems: number }).nelems;
+  };
+  const typeField = (member: { name: string; type: number }): { size: number; id: number } => {
+    const p = btf.type(member.type);
+    if (p.kind !== BtfKind.Ptr) return fail(`map '${mapName}': ${member.name} spec is not a pointer`, EINVAL);
+    const id = (p as { type: number }).type;
+    return { size: btf.sizeOf(id), id };
+  };
+  const setSize = (field: 'keySize' | 'valueSize', size: number): void => {
+    if (m[field] !== 0 && m[field] !== size) fail(`map '${mapName}': conflicting ${field === 'keySize' ? 'key' : 'value'} size ${m[field]} != ${size}`, EINVAL);
+    m[field] = size;
+  };
+  def.members.forEach((member, i) => {
+    switch (member.name) {
+      case 'type': m.type = intField(member); break;
+      case 'max_entries': m.maxEntries = intField(member); break;
+      case 'map_flags': m.flags = intField(member); break;
+      case 'numa_node': m.numaNode = intField(member); break;
+      case 'key_size': setSize('keySize', intField(member)); break;
+      case 'value_size': setSize('valueSize', intField(member)); break;
+      case 'key': { const t = typeField(member); setSize('keySize', t.size); m.btfKeyTypeId = t.id; break; }
+      case 'value': { const t = typeField(member); setSize('valueSize', t.size); m.btfValueTypeId = t.id; break; }
+      case 'pinning': {
+        const p = intField(member);
+        if (p !== 0 && p !== 1) fail(`map '${mapName}': invalid pinning value ${p}`, EINVAL);
+        m.pinning = p;
+        break;
+      }
+      case 'values': {
+        // Map-in-map / prog array: the value is a 4-byte fd or id, described by a zero-sized array of pointers.
+        const mapInMap = m.type === KernelMapType.ArrayOfMaps || m.type === KernelMapType.HashOfMaps;
+        if (i !== def.members.length - 1) fail(`map '${mapName}': 'values' member should be last`, EINVAL);
+        if (!mapInMap && m.type !== KernelMapType.ProgArray) fail(`map '${mapName}': 'values' needs a map-in-map or a prog array`, EOPNOTSUPP);
+        setSize('valueSize', 4);
+        const arr = btf.type(member.type);
+        if (arr.kind !== BtfKind.Array || (arr as { nelems: number }).nelems !== 0) fail(`map '${mapName}': 'values' is not a zero-sized array`, EINVAL);
+        const ptr = btf.resolve((arr as { type: number }).type);
+        if (ptr.kind !== BtfKind.Ptr) fail(`map '${mapName}': 'values' is not an array of pointers`, EINVAL);
+        const inner = btf.resolve((ptr as { type: number }).type);
+        if (inner.kind !== (mapInMap ? BtfKind.Struct : BtfKind.FuncProto)) fail(`map '${mapName}': 'values' points to a ${inner.kind}`, EINVAL);
+        break;
+      }
+      default:
+        // strict mode (libbpf's default) refuses unknown attributes.
+        if (member.name !== 'map_extra') fail(`map '${mapName}': unknown attribute '${member.name}'`, EOPNOTSUPP);
+    }
+  });
+  if (m.type === 0) fail(`map '${mapName}': map type isn't specified`, EINVAL);
+  if (m.btfValueTypeId !== 0) m.locks = btf.findLocks(m.btfValueTypeId);
+  return m;
 }
 
 /**

@@ -2,16 +2,23 @@
 // It knows section headers, section names, the symbol table and SHT_REL relocations — what libbpf's
 // bpf_object__elf_init / bpf_object__elf_collect (src/libbpf.c) read through libelf — and nothing else.
 // Layouts are the System V gABI's (include/uapi/linux/elf.h: Elf64_Ehdr, Elf64_Shdr, Elf64_Sym, Elf64_Rel).
+import { ENOENT, ENOEXEC } from '../uapi/errno.js';
 
 /** Thrown for bytes that are not a BPF relocatable object this reader understands. */
 export class ObjectFormatError extends Error {
   /** The file the bytes came from, when known. */
   readonly fileName: string | undefined;
+  /**
+   * The errno libbpf's bpf_object__open answers for the same fault: ENOEXEC for its LIBBPF_ERRNO__FORMAT
+   * and LIBBPF_ERRNO__RELOC (what the kernel engine reports them as), else its own (EINVAL, ENOENT, ...).
+   */
+  readonly errno: number;
 
-  constructor(message: string, fileName?: string) {
+  constructor(message: string, fileName?: string, errno: number = ENOEXEC) {
     super(fileName === undefined ? message : `${fileName}: ${message}`);
     this.name = 'ObjectFormatError';
     this.fileName = fileName;
+    this.errno = errno;
   }
 }
 
@@ -31,6 +38,7 @@ export const ElfConst = {
   SHF_WRITE: 0x1,
   SHF_ALLOC: 0x2,
   SHF_EXECINSTR: 0x4,
+  SHF_COMPRESSED: 0x800,
   SHN_UNDEF: 0,
   SHN_LORESERVE: 0xff00,
   SHN_ABS: 0xfff1,
@@ -97,16 +105,17 @@ export interface ElfSymbol {
 }
 
 export interface ElfRel {
-  offset: number;
+  /** r_offset; undefined past 2^53 (past any section). */
+  offset: number | undefined;
   symbol: number;
   type: number;
 }
 
 export interface ElfFile {
   sections: ElfSection[];
-  /** The one SHT_SYMTAB's symbols, index 0 (the null symbol) included; empty when there is none. */
+  /** The one SHT_SYMTAB's symbols (a file without one is refused), index 0 (the null symbol) included. */
   symbols: ElfSymbol[];
-  /** Index of the SHT_SYMTAB section (0 when none). */
+  /** Index of the SHT_SYMTAB section. */
   symtabIndex: number;
   sectionByName(name: string): ElfSection | undefined;
   /** SHT_REL entries of a relocation section. */
@@ -117,7 +126,7 @@ export interface ElfFile {
 const EHDR_SIZE = 64;
 const SHDR_SIZE = 64;
 const SYM_SIZE = 24;
-const REL_SIZE = 16;
+export const REL_SIZE = 16;
 /** e_ident[EI_VERSION] = EV_CURRENT: libelf's elf_begin accepts no other. */
 const EV_CURRENT = 1;
 /** e_machine EM_NONE: what old LLVM wrote for BPF; libbpf (bpf_object__elf_init) accepts it. */
@@ -125,6 +134,12 @@ const EM_NONE = 0;
 /** The largest SHT_NOBITS section given zeros: an array map's value_size limit (INT_MAX, emulator/maps/create.ts). */
 const MAX_NOBITS = 0x7fffffff;
 const decoder = new TextDecoder();
+/**
+ * libelf's elf_getdata converts a section of these types as an array of fixed-size entries and refuses
+ * ("invalid data") one whose size is not whole entries (measured on libelf 0.188 through libbpf: SYMTAB,
+ * RELA, DYNAMIC, REL, DYNSYM, INIT/FINI/PREINIT_ARRAY; the 4-byte HASH, GROUP and SYMTAB_SHNDX alike).
+ */
+const ENTRY_SIZES: Readonly<Record<number, number>> = { 2: 24, 4: 24, 5: 4, 6: 16, 9: 16, 11: 24, 14: 8, 15: 8, 16: 8, 17: 4, 18: 4 };
 
 /**
  * libbpf src/libbpf.c ignore_elf_section: the sections bpf_object__elf_collect never reads the contents of
@@ -224,14 +239,18 @@ class Section implements ElfSection {
   }
 
   #contents(): Uint8Array {
-    if (this.type === ElfConst.SHT_NULL) return new Uint8Array(0);
+    // libelf checks where a section lies only when it has bytes to read.
+    if (this.type === ElfConst.SHT_NULL || this.empty) return new Uint8Array(0);
     const size = this.file.u64(this.header + 32);
     // libelf gives SHT_NOBITS no file bytes: zeros of its size, made when a caller asks (a .bss map's value).
     if (this.type === ElfConst.SHT_NOBITS) {
       if (size === undefined || size > MAX_NOBITS) this.file.fail(`${this.#where()}: SHT_NOBITS size ${this.file.view.getBigUint64(this.header + 32, true)} is more than bpfkit holds (${MAX_NOBITS} bytes)`);
       return new Uint8Array(size!);
     }
-    return this.file.range(this.file.u64(this.header + 24), size, () => this.#where(), this.header);
+    const bytes = this.file.range(this.file.u64(this.header + 24), size, () => this.#where(), this.header);
+    const entry = ENTRY_SIZES[this.type];
+    if (entry !== undefined && bytes.length % entry !== 0) this.file.fail(`${this.#where()}: invalid data (${bytes.length} bytes of ${entry}-byte entries for sh_type ${this.type})`);
+    return bytes;
   }
 
   #where(): string {
@@ -285,8 +304,8 @@ interface SymbolTable {
  * (an unused huge field, e.g. of a symbol libbpf never looks at, is no error).
  */
 export function readElf(bytes: Uint8Array, fileName?: string): ElfFile {
-  const fail = (msg: string): never => {
-    throw new ObjectFormatError(msg, fileName);
+  const fail = (msg: string, errno?: number): never => {
+    throw new ObjectFormatError(msg, fileName, errno);
   };
   if (!(bytes instanceof Uint8Array)) throw new TypeError('ELF bytes must be a Uint8Array');
   if (bytes.length < 16 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46) {
@@ -320,10 +339,21 @@ export function readElf(bytes: Uint8Array, fileName?: string): ElfFile {
   if (shstrndx >= shnum!) fail(`section name table index ${shstrndx} out of range (${shnum} sections)`);
 
   const shstrHeader = shoff! + shstrndx * SHDR_SIZE;
-  // libelf elf_strptr: names come from an SHT_STRTAB section.
+  // libbpf bpf_object__elf_init: the names' bytes are in the file (elf_rawdata); then bpf_object__elf_collect
+  // looks for the one symbol table before it reads any name (ENOENT without one).
+  // libelf reads no bytes of an SHT_NOBITS or empty section, wherever it says it lies.
   const shstrType = view.getUint32(shstrHeader + 4, true);
+  const shstrEmpty = shstrType === ElfConst.SHT_NOBITS || view.getBigUint64(shstrHeader + 32, true) === 0n;
+  const shstr = shstrEmpty ? new Uint8Array(0) : file.range(file.u64(shstrHeader + 24), file.u64(shstrHeader + 32), () => `section name table #${shstrndx}`, shstrHeader);
+  let symtabs = 0;
+  // Section 0 is no section (elf_nextscn starts at 1), whatever its header holds.
+  for (let i = 1; i < shnum!; i++) if (view.getUint32(shoff! + i * SHDR_SIZE + 4, true) === ElfConst.SHT_SYMTAB) symtabs++;
+  if (symtabs > 1) fail('multiple symbol tables');
+  if (symtabs === 0) fail('no symbol table (stripped object?); libbpf needs one to find programs', ENOENT);
+  // libelf elf_strptr: names come from an SHT_STRTAB section, decompressed first if it is SHF_COMPRESSED
+  // (which clang never writes for BPF, and bpfkit does not decompress).
   if (shstrType !== ElfConst.SHT_STRTAB) fail(`section name table #${shstrndx} is not a string table (sh_type ${shstrType})`);
-  const shstr = file.range(file.u64(shstrHeader + 24), file.u64(shstrHeader + 32), () => `section name table #${shstrndx}`, shstrHeader);
+  if (view.getUint32(shstrHeader + 8, true) & ElfConst.SHF_COMPRESSED) fail(`section name table #${shstrndx} is compressed`);
   const sections: Section[] = [];
   for (let i = 0; i < shnum!; i++) {
     const header = shoff! + i * SHDR_SIZE;
@@ -335,14 +365,13 @@ export function readElf(bytes: Uint8Array, fileName?: string): ElfFile {
     sections.push(s);
   }
 
-  // libbpf bpf_object__elf_collect: exactly one symbol table, its names in the section sh_link points to.
-  const symtabs = sections.filter((s) => s.type === ElfConst.SHT_SYMTAB);
-  if (symtabs.length > 1) fail('multiple symbol tables');
-  const symtab = symtabs[0];
+  // The symbol table's names are in the section sh_link points to.
+  const symtab = sections.find((s) => s.index > 0 && s.type === ElfConst.SHT_SYMTAB)!;
   const symbols: ElfSymbol[] = [];
-  if (symtab) {
+  {
     if (symtab.entsize !== SYM_SIZE) fail(`bad symbol entry size ${symtab.entsize} (expected ${SYM_SIZE})`);
-    if (symtab.link >= shnum!) fail(`symbol string table index ${symtab.link} out of range`);
+    // libbpf bpf_object__elf_collect: "symbol strings section missing or invalid".
+    if (symtab.link === 0 || symtab.link >= shnum!) fail(`symbol string table index ${symtab.link} out of range`);
     const strtab = sections[symtab.link]!;
     const data = symtab.data;
     const table: SymbolTable = {
@@ -353,6 +382,7 @@ export function readElf(bytes: Uint8Array, fileName?: string): ElfFile {
       name: (i) => {
         // libelf elf_strptr: only from an SHT_STRTAB section.
         if (strtab.type !== ElfConst.SHT_STRTAB) fail(`symbol #${i} name: section #${symtab.link} is not a string table`);
+        if (strtab.flags & ElfConst.SHF_COMPRESSED) fail(`symbol #${i} name: section #${symtab.link} is compressed`);
         return file.string(strtab.data, table.view.getUint32(i * SYM_SIZE, true), () => `symbol #${i} name`);
       },
     };
@@ -367,7 +397,7 @@ export function readElf(bytes: Uint8Array, fileName?: string): ElfFile {
   return {
     sections,
     symbols,
-    symtabIndex: symtab?.index ?? 0,
+    symtabIndex: symtab.index,
     sectionByName: (name) => byName.get(name),
     relocations(section) {
       if (section.type === ElfConst.SHT_RELA) fail(`section ${section.name}: SHT_RELA relocations are not used by BPF objects`);
@@ -384,9 +414,8 @@ export function readElf(bytes: Uint8Array, fileName?: string): ElfFile {
         // r_info = (sym << 32) | type (ELF64_R_SYM / ELF64_R_TYPE).
         const type = relView.getUint32(o + 8, true);
         const symbol = relView.getUint32(o + 12, true);
-        if (symbol >= symbols.length) fail(`section ${section.name}: relocation #${i} names symbol #${symbol}, but the table has ${symbols.length}`);
-        // r_offset is checked against its target section by the caller; past 2^53 it is past any section.
-        out.push({ offset: file.exact(at + o, () => `section ${section.name}: relocation #${i} r_offset`), symbol, type });
+        // The symbol index and r_offset are checked by the caller, relocation by relocation, as libbpf does.
+        out.push({ offset: file.u64(at + o), symbol, type });
       }
       return out;
     },

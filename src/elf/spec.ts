@@ -60,8 +60,15 @@ export interface ParsedProgram {
   relocs: Reloc[];
   /** Instruction index → C source line, from .BTF.ext line_info (sparse: only where the compiler put one). */
   lines: Map<number, { file: string; line: number; text: string }>;
-  /** The object has BTF func_info for the program (.BTF.ext), which libbpf passes to BPF_PROG_LOAD. */
-  funcInfo: boolean;
+  /**
+   * The BTF func_info libbpf passes to BPF_PROG_LOAD (bpf_func_info: instruction in `insns`, FUNC type
+   * id), none when the main function has no records in .BTF.ext (reloc_prog_func_and_line_info).
+   */
+  funcInfo?: { insn: number; typeId: number }[];
+  /** The line_info libbpf passes likewise: instruction, and whether its file and line strings exist. */
+  lineInfo?: { insn: number; namesValid: boolean }[];
+  /** Why libbpf's bpf_object__load fails (ENOENT) when it links this program: a function without records. */
+  loadRefusal?: string;
   /** Subprogram entry indices within `insns` (bpf-to-bpf call targets), with their names. */
   functions: { name: string; start: number; global: boolean }[];
   /** CO-RE relocations from .BTF.ext, in linked instruction numbering (already applied to `insns`, core.ts). */
@@ -80,4 +87,6 @@ export interface ParsedObject {
   types?: Btf;
   /** `__kconfig` / `__ksym` extern variables (not kfuncs), resolved at load (externs.ts). */
   externs?: ParsedExtern[];
+  /** Why libbpf's bpf_object__load fails (EINVAL) once the maps exist, before any program is loaded. */
+  loadRefusal?: string;
 }

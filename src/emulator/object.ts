@@ -8,9 +8,10 @@ import type {
   MapAttrs, MapHandle, ObjectFailure, ObjectHandle, ObjectMapSpec, ProgramHandle, ProgramSpec, RawProgramHandle, RawProgramSpec,
   TestRunArgs,
 } from '../seam/engine.js';
-import { EBADF, EBUSY, ENOENT, ENOEXEC, errnoOfCode } from '../uapi/errno.js';
+import { EBADF, EBUSY, EINVAL, ENOENT, ENOEXEC, errnoOfCode } from '../uapi/errno.js';
 import { decodeInsns } from '../uapi/isa.js';
-import { internalMapName, parseObject } from '../elf/object.js';
+import { internalMapName, ObjectFormatError, parseObject } from '../elf/object.js';
+import { checkBtfInfo } from './checker/btf-info.js';
 import { checkProgram } from './checker/index.js';
 import type { CheckedMap, CheckInput } from './checker/types.js';
 import { inlinedLoopCalls } from './checker/loop-inline.js';
@@ -230,11 +231,24 @@ export class EmulatorObject implements ObjectHandle {
         return failure;
       }
     }
+    const relocated = this.#relocate();
+    if (relocated) {
+      this.#closeMaps();
+      return relocated;
+    }
     const maps = [...this.#maps].map(([name, map]) => ({ name, map }));
     for (const p of this.#parsed.programs) {
       if (!this.#autoload.get(p.name)) continue;
+      // kernel/bpf/verifier.c check_btf_info, before the program is walked: it also decides which
+      // subprograms are global (by their FUNC's linkage; without func_info, none).
+      const btfInfo = this.#parsed.types && checkBtfInfo(p.insns, p.functions.map((f) => f.start), { btf: this.#parsed.types, funcs: p.funcInfo, lines: p.lineInfo });
+      if (btfInfo && 'errno' in btfInfo) {
+        this.#closeMaps();
+        return { errno: btfInfo.errno, syscall: 'BPF_PROG_LOAD', program: p.name, log: btfInfo.log };
+      }
+      const functions = p.functions.map((f, i) => ({ ...f, global: btfInfo?.global[i] ?? false }));
       const checked: CheckInput = {
-        name: p.name, type: p.type, insns: p.insns, relocs: p.relocs, functions: p.functions, funcInfo: p.funcInfo, kernelVersion: this.#emulator.kernelVersion,
+        name: p.name, type: p.type, insns: p.insns, relocs: p.relocs, functions, funcInfo: p.funcInfo !== undefined, kernelVersion: this.#emulator.kernelVersion,
         mapOf: (ref) => {
           const def = ref.name === undefined ? undefined : this.#parsed.maps.find((m) => m.name === ref.name);
           const map = ref.name === undefined ? undefined : this.#maps.get(ref.name);
@@ -247,7 +261,7 @@ export class EmulatorObject implements ObjectHandle {
         return { errno: refused.errno, syscall: 'BPF_PROG_LOAD', program: p.name, log: refused.log };
       }
       const source: ProgramSource = {
-        name: p.name, type: p.type, insns: p.insns, relocs: p.relocs, functions: p.functions, lines: p.lines, maps,
+        name: p.name, type: p.type, insns: p.insns, relocs: p.relocs, functions, lines: p.lines, maps,
         kernelVersion: this.#emulator.kernelVersion, inlinedLoopCalls: inlinedLoopCalls(checked),
       };
       const linked = linkProgram(source, (ref) => (ref.name === undefined ? undefined : this.#maps.get(ref.name)));
@@ -303,6 +317,30 @@ export class EmulatorObject implements ObjectHandle {
     this.#closeMaps();
   }
 
+  /**
+   * libbpf bpf_object__relocate, once the maps exist: CO-RE relocations applied against the emulator's
+   * types (programs/core.ts), where a relocation it cannot apply fails the load (EINVAL); then each
+   * program to load linked with its func and line info (parseObject did it, and kept what failed: ENOENT).
+   */
+  #relocate(): ObjectFailure | undefined {
+    const { loadRefusal, programs, types } = this.#parsed;
+    if (loadRefusal) return { errno: EINVAL, syscall: 'bpf_object__load', detail: loadRefusal };
+    for (const p of programs) {
+      if (!this.#autoload.get(p.name)) continue; // "no need to apply CO-RE relocation if the program is not going to be loaded"
+      let failure: string | undefined;
+      try {
+        failure = p.coreRelocs && applyCoreRelocs(p.insns, p.coreRelocs, types!);
+      } catch (e) {
+        // Malformed BTF met while relocating (a type that refers to itself, say).
+        failure = (e as Error).message;
+      }
+      if (failure) return { errno: EINVAL, syscall: 'bpf_object__load', program: p.name, detail: `failed to perform CO-RE relocations: ${failure}` };
+    }
+    const unlinked = programs.find((p) => this.#autoload.get(p.name) && p.loadRefusal);
+    if (unlinked) return { errno: ENOENT, syscall: 'bpf_object__load', program: unlinked.name, detail: unlinked.loadRefusal };
+    return undefined;
+  }
+
   #closeMaps(): void {
     for (const m of this.#maps.values()) m.close();
     for (const m of this.#reused.values()) m.close();
@@ -311,29 +349,15 @@ export class EmulatorObject implements ObjectHandle {
   }
 }
 
-/**
- * Reads and parses the object, then applies its CO-RE relocations against the emulator's types (libbpf
- * bpf_object__relocate_core; programs/core.ts). A file that is not a BPF ELF is ENOEXEC with the reason.
- */
+/** Reads and parses the object. A file that is not a BPF ELF is refused with the errno libbpf gives. */
 export function openEmulatorObject(emulator: ProgramHost, path: string): ObjectHandle | ObjectFailure {
-  const fileName = basename(path);
   let parsed: ParsedObject;
   try {
-    parsed = parseObject(readFileSync(path), fileName);
+    parsed = parseObject(readFileSync(path), basename(path));
   } catch (e) {
     const errno = errnoOfCode((e as NodeJS.ErrnoException).code);
     if (errno !== undefined) return { errno, syscall: 'bpf_object__open' };
-    return { errno: ENOEXEC, syscall: 'bpf_object__open', detail: (e as Error).message };
-  }
-  for (const p of parsed.programs) {
-    let failure: string | undefined;
-    try {
-      failure = p.coreRelocs && applyCoreRelocs(p.insns, p.coreRelocs, parsed.types!);
-    } catch (e) {
-      // Malformed BTF met while relocating (a type that refers to itself, say): the same ENOEXEC as at parse.
-      failure = (e as Error).message;
-    }
-    if (failure) return { errno: ENOEXEC, syscall: 'bpf_object__open', detail: `${fileName}: program '${p.name}': ${failure}` };
+    return { errno: e instanceof ObjectFormatError ? e.errno : ENOEXEC, syscall: 'bpf_object__open', detail: (e as Error).message };
   }
   return new EmulatorObject(emulator, parsed);
 }

@@ -6,28 +6,10 @@ import {
   type RawProgramHandle, type RawProgramSpec, type TestRunArgs,
 } from '../seam/engine.js';
 import { ProgramType } from '../uapi/program-type.js';
-import { EBADF, EINVAL, ENOENT, ENOEXEC, ENOTSUPP } from '../uapi/errno.js';
+import { EBADF, EINVAL, ENOENT, ENOTSUPP } from '../uapi/errno.js';
 import { loadAddon, type Addon, type NativeObject, type NativeObjectMap } from './binding.js';
 import { guardForLibbpf } from './libbpf-guard.js';
-
-/** libbpf's own error numbers (libbpf.h enum libbpf_errno), which are not Linux errnos. */
-const LIBBPF_ERRNO_BASE = 4000;
-const libbpfErrnoNames = [
-  'LIBELF', 'FORMAT', 'KVERSION', 'ENDIAN', 'INTERNAL', 'RELOC', 'LOAD', 'VERIFY', 'PROG2BIG', 'KVER',
-  'PROG_TYPE', 'WRNGPID', 'INVSEQ', 'NLPARSE',
-] as const;
-
-/**
- * A libbpf return code as a Linux errno plus words for what libbpf meant. libbpf's own codes
- * (-4000…-4013) become -ENOEXEC for "not a usable ELF" (LIBELF, FORMAT, ENDIAN) and -EINVAL otherwise.
- */
-export function libbpfErrno(rc: number): { errno: number; what?: string } {
-  const n = -rc;
-  if (n < LIBBPF_ERRNO_BASE || n >= LIBBPF_ERRNO_BASE + libbpfErrnoNames.length) return { errno: rc };
-  const name = libbpfErrnoNames[n - LIBBPF_ERRNO_BASE]!;
-  const notElf = name === 'LIBELF' || name === 'FORMAT' || name === 'ENDIAN';
-  return { errno: notElf ? ENOEXEC : EINVAL, what: `LIBBPF_ERRNO__${name}` };
-}
+import { libbpfErrno } from '../uapi/libbpf.js';
 
 const BPF_F_SLEEPABLE = 1 << 4;
 

@@ -45,6 +45,7 @@ export function mutate(seed: Uint8Array, rng: Prng): Uint8Array {
       case 3: { // the ELF header: section table offset, count, entry size, string table index
         const field = rng.pick([[40, 8], [58, 2], [60, 2], [62, 2], [16, 2], [18, 2], [6, 1]] as const);
         const v = rng.pick(EDGES);
+        if (field[0] + field[1] > out.length) break; // truncated by an earlier edit
         if (field[1] === 8) view().setBigUint64(field[0], BigInt(v), true);
         else if (field[1] === 2) view().setUint16(field[0], v & 0xffff, true);
         else out[field[0]] = v & 0xff;

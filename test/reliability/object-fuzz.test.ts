@@ -1,9 +1,10 @@
 // The object fuzzer (issue 19): seeded mutations of every built fixture (elf-mutator.ts), each opened and
-// loaded on both engines in a child process that the test restarts when it dies. Counted: crashes (the
-// child killed by a signal), hangs (no answer before the deadline), unclear errors (anything but a
-// BpfError, or a message that is V8's), and where the engines answer differently (printed, not failed:
-// the emulator refuses broken BTF that libbpf may drop and go on without). BPFKIT_OBJECT_FUZZ_MUTANTS sets
-// the mutants (default 1000; `make fuzz` runs 10^4), BPFKIT_OBJECT_FUZZ_SEED the seed (default: the time).
+// loaded on both engines in a child process that the test restarts when it dies. Counted and failed on:
+// crashes (the child killed by a signal), hangs (no answer before the deadline), unclear errors (anything
+// but a BpfError, or a message that is V8's). Counted and printed by kind, with the mutants' numbers: where
+// the engines answer differently (ok against an error, or two errnos; the README says what remains).
+// BPFKIT_OBJECT_FUZZ_MUTANTS sets the mutants (default 1000; `make fuzz` runs 10^4),
+// BPFKIT_OBJECT_FUZZ_SEED the seed (default: the time).
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +23,9 @@ const V8_INTERNAL = /Cannot read propert|Invalid typed array length|detached Arr
 
 const dir = mkdtempSync(join(tmpdir(), 'bpfkit-objfuzz-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** What an engine answered, for comparing the engines: ok, or the errno's name. */
+const answer = (o: Outcome): string => (o.outcome === 'error' ? o.code ?? o.name : o.outcome);
 
 type Outcome = { outcome: 'ok' } | { outcome: 'error'; name: string; code?: string; message: string } | { outcome: 'crash'; signal: string } | { outcome: 'hang' };
 
@@ -86,6 +90,7 @@ test.skipIf(seeds.length === 0)(`${MUTANTS} mutated objects (seed ${SEED}) on ${
   const bad: string[] = [];
   const tally: Record<string, Record<string, number>> = {};
   let divergent = 0;
+  const divergences: Record<string, number[]> = {};
   try {
     for (let i = 0; i < MUTANTS; i++) {
       const path = join(dir, `m${i}.bpf.o`);
@@ -99,12 +104,22 @@ test.skipIf(seeds.length === 0)(`${MUTANTS} mutated objects (seed ${SEED}) on ${
         const unclear = o.outcome === 'error' && (o.name !== 'BpfError' && o.name !== 'BpfVerifierError' || V8_INTERNAL.test(o.message));
         if (o.outcome === 'crash' || o.outcome === 'hang' || unclear) bad.push(`mutant ${i} on ${r.engine}: ${JSON.stringify(o)}`);
       }
-      if (outcomes.length === 2 && outcomes[0]!.outcome !== outcomes[1]!.outcome) divergent++;
+      if (outcomes.length === 2) {
+        const [emulator, kernel] = outcomes.map(answer);
+        if (emulator !== kernel) {
+          const key = `kernel ${kernel}, emulator ${emulator}`;
+          divergent++;
+          (divergences[key] ??= []).push(i);
+        }
+      }
       if (bad.length >= 10) break;
     }
   } finally {
     for (const r of runners) r.stop();
   }
   console.log(`object fuzz, seed ${SEED} (BPFKIT_OBJECT_FUZZ_SEED reproduces): ${MUTANTS} mutants; ${JSON.stringify(tally)}; engines answered differently on ${divergent}`);
+  for (const [key, mutants] of Object.entries(divergences).sort((a, b) => b[1].length - a[1].length)) {
+    console.log(`  ${key}: ${mutants.length} (mutants ${mutants.slice(0, 5).join(', ')}${mutants.length > 5 ? ', ...' : ''})`);
+  }
   expect(bad).toEqual([]);
 }, Math.max(600_000, MUTANTS * 200));
