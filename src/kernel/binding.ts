@@ -111,7 +111,7 @@ export interface Addon {
     ctxOut: Uint8Array | null, repeat: number, cpu: number, flags: number, loops: number, out: Uint32Array,
   ): Promise<number>;
   /** BPF_PROG_LOAD of raw instructions: a program fd (the caller closes it) or -errno; `log` gets the verifier's log. */
-  progLoad(type: number, insns: Uint8Array, license: string, name: string, fdArray: Int32Array | null, expectedAttachType: number, progFlags: number, log: Uint8Array): number;
+  progLoad(type: number, insns: Uint8Array, license: string, name: string, fdArray: Int32Array | null, expectedAttachType: number, progFlags: number, log: Uint8Array, logLevel?: number): number;
   /** Interrupts every async run started with `progFd` (they settle with -EINTR); returns how many. */
   progTestRunCancel(progFd: number): number;
 }

@@ -49,6 +49,22 @@ describeKernel('native addon', () => {
     for (const m of open) m.close();
   });
 
+  test('progLoad: a log at the level asked for, on success too; without a level, no log on success', () => {
+    const insns = new Uint8Array([0xb7, 0, 0, 0, 0, 0, 0, 0, 0x95, 0, 0, 0, 0, 0, 0, 0]); // r0 = 0; exit
+    const log = new Uint8Array(1 << 16);
+    const text = (): string => new TextDecoder().decode(log.subarray(0, log.indexOf(0)));
+    let fd = b.progLoad(1, insns, 'GPL', 'lvl2', null, 0, 0, log, 2);
+    expect(fd).toBeGreaterThanOrEqual(0);
+    b.closeFd(fd);
+    expect(text()).toMatch(/0: \(b7\) r0 = 0 +; R0=0\n/); // level 2: the state after each instruction
+    expect(text()).toMatch(/processed 2 insns/);
+    fd = b.progLoad(1, insns, 'GPL', 'lvl0', null, 0, 0, log);
+    expect(fd).toBeGreaterThanOrEqual(0);
+    b.closeFd(fd);
+    expect(text()).toBe('');
+    expect(() => b.progLoad(1, insns, 'GPL', 'x', null, 0, 0, log, -1)).toThrow(/logLevel/);
+  });
+
   test('possibleCpus matches /sys/devices/system/cpu/possible', () => {
     const text = execFileSync('cat', ['/sys/devices/system/cpu/possible'], { encoding: 'utf8' }).trim();
     const n = text.split(',').reduce((acc, r) => {
