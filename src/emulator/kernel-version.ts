@@ -166,3 +166,56 @@ export function refusalAt(version: string, r: Refusal): Refusal {
   }
   return r;
 }
+
+/**
+ * BTF_KIND_TYPE_TAG and BTF_KIND_DECL_TAG records may set kind_flag (the tag is then an attribute) since 6.15:
+ * "bpf: allow kind_flag for BTF type and decl tags" (bpf-next, February 2025) dropped the "Invalid btf_info
+ * kind_flag" refusal from kernel/bpf/btf.c btf_ref_type_check_meta (type tags only) and
+ * btf_decl_tag_check_meta, and made btf_find_kptr ignore a type tag with kind_flag. Measured: 6.18 accepts.
+ */
+export function btfTagKindFlag(version: string): boolean {
+  return versionAtLeast(version, '6.15');
+}
+
+/**
+ * BPF_BTF_LOAD parses the special fields of structs (kernel/bpf/btf.c btf_parse_struct_metas: bpf_spin_lock,
+ * bpf_list_head/node, bpf_rb_root/node, bpf_refcount, kptrs) and refuses BTF whose fields it cannot parse,
+ * since 6.2 ("bpf: Introduce allocated objects support" with the bpf_list_head series). 6.1 parses fields
+ * only when a map is created with the BTF.
+ */
+export function btfStructMetas(version: string): boolean {
+  return versionAtLeast(version, '6.2');
+}
+
+/**
+ * kernel/bpf/btf.c btf_find_kptr knows the "uptr" type tag (BPF_UPTR, for task storage) since 6.13 ("bpf:
+ * Support __uptr type tag in BTF"), and ignores a tag the caller's field mask does not ask for; before, any
+ * tag but kptr, kptr_untrusted and percpu_kptr on a pointer member was EINVAL.
+ */
+export function btfUptrTag(version: string): boolean {
+  return versionAtLeast(version, '6.13');
+}
+
+/**
+ * kernel/bpf/btf.c btf_parse_fields knows bpf_res_spin_lock since 6.15 (the rqspinlock series, "bpf: Introduce
+ * BPF_RES_SPIN_LOCK"): a struct with both a bpf_spin_lock and a bpf_res_spin_lock is EINVAL at BPF_BTF_LOAD
+ * (measured on 6.18), and either lock may guard a bpf_list_head/bpf_rb_root.
+ */
+export function btfResSpinLock(version: string): boolean {
+  return versionAtLeast(version, '6.15');
+}
+
+/**
+ * Three hardenings of kernel/bpf/btf.c's struct metas (btf_parse_struct_metas at BPF_BTF_LOAD), which come
+ * together in the sources read: the unique special fields (bpf_spin_lock, bpf_res_spin_lock) are counted per
+ * record, nested structs included (one seen_mask through btf_find_field), not per struct; bpf_refcount is
+ * unique too (E2BIG); and ownership is checked by btf_check_ownership_depth (no chain deeper than
+ * BTF_MAX_OWNERSHIP_DEPTH 8, no cycle: ELOOP) instead of btf_check_and_fixup_fields's "a type that is both a
+ * graph root and a graph node owns no graph root". Debian's 6.12 has them (its linux-source 6.12.118);
+ * 6.18.44 does not (measured: nested duplicate bpf_res_spin_locks and two bpf_refcounts are accepted, a
+ * root-and-node type owning a root is ELOOP). Newer kernels: assumed to have them from 7.0 on, not measured.
+ */
+export function btfStructMetasStrict(version: string): boolean {
+  const [major, minor] = parseKernelVersion(version);
+  return (major === 6 && minor === 12) || versionAtLeast(version, '7.0');
+}
