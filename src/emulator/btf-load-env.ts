@@ -1,6 +1,7 @@
 // The first half of BPF_BTF_LOAD's model (btf-load.ts has the rest): kernel/bpf/btf.c's verifier
 // environment over the raw bytes (records, strings, the log) and the checks that need no other type:
-// btf_parse_hdr, btf_parse_str_sec and btf_check_all_metas with each kind's check_meta.
+// btf_parse_hdr, btf_parse_str_sec, btf_parse_layout_sec (7.x) and btf_check_all_metas with each kind's
+// check_meta.
 //
 // Types are handled as the kernel handles pointers: a type is its record's byte offset in the data, VOID
 // (-1) is the kernel's btf_void and NULL (-2) a missing type.
@@ -11,12 +12,12 @@
 // ENOSPC (finalize_log), which is not modelled.
 import { BTF_HEADER_LEN, BTF_MAGIC, BtfKind as K } from '../btf/decode.js';
 import { errnoByCode } from '../uapi/errno.js';
-import { btfTagKindFlag } from './kernel-version.js';
+import { btfDatasecPrintableNames, btfLayoutSection, btfTagKindFlag, btfWideInfo } from './kernel-version.js';
 
 const { EINVAL, E2BIG, ENOTSUPP } = errnoByCode;
 
 /** include/uapi/linux/btf.h */
-export const BTF_MAX_TYPE = 0xfffff;
+const BTF_MAX_TYPE = 0xfffff;
 const BTF_MAX_NAME_OFFSET = 0xffffff;
 const BTF_INFO_MASK = 0x9f00ffff;
 const BTF_INT_MASK = 0x0fffffff;
@@ -53,7 +54,10 @@ function binary(bytes: Uint8Array): string {
 }
 const utf8 = new TextDecoder();
 /** A line of the log as a reader of the log sees it: UTF-8 decoded, trimmed. */
-export function logLineText(line: string): string {
+function logLineText(line: string): string {
+  let ascii = true;
+  for (let i = 0; i < line.length && ascii; i++) ascii = line.charCodeAt(i) < 0x80;
+  if (ascii) return line.trim(); // decoding would change nothing
   const bytes = new Uint8Array(line.length);
   for (let i = 0; i < line.length; i++) bytes[i] = line.charCodeAt(i);
   return utf8.decode(bytes).trim();
@@ -87,6 +91,33 @@ class LastLine {
   }
 }
 
+/**
+ * lib/sort.c sort_r, the kernel's heapsort (bottom-up sift, two largest extracted per round), element for
+ * element: btf_check_sec_info's comparator is no total order, so only the same algorithm sorts the same way.
+ */
+function sortR<T>(a: T[], cmp: (x: T, y: T) => number): void {
+  const swap = (i: number, j: number): void => { [a[i], a[j]] = [a[j]!, a[i]!]; };
+  const parent = (i: number): number => (i - 1) >> 1;
+  let n = a.length, at = n >> 1, shift = 0;
+  if (!at) return;
+  for (;;) {
+    if (at) at -= 1 << shift;
+    else if (n > 3) {
+      swap(0, --n);
+      shift = cmp(a[1]!, a[2]!) <= 0 ? 1 : 0;
+      at = 1 << shift;
+      swap(at, --n);
+    } else break;
+    let b = at, c = 0, d = 0;
+    for (; (c = 2 * b + 1), (d = c + 1) < n;) b = cmp(a[c]!, a[d]!) > 0 ? c : d;
+    if (d === n) b = c;
+    while (b !== at && cmp(a[at]!, a[b]!) >= 0) b = parent(b);
+    for (c = b; b !== at;) swap((b = parent(b)), c);
+  }
+  swap(0, --n);
+  if (n === 2 && cmp(a[0]!, a[1]!) > 0) swap(0, 1);
+}
+
 export interface Member { nameOff: number; type: number; offset: number }
 export interface Vertex { t: number; id: number; next: number }
 /** env->resolve_mode */
@@ -96,8 +127,11 @@ export const enum Mode { Tbd, Ptr, StructOrArray }
 export class BtfEnv {
   readonly view: DataView;
   readonly log = new LastLine();
-  // The header as btf_parse_hdr copied it: min(hdr_len, 24) bytes over zeros.
-  hdrLen = 0; typeOff = 0; typeLen = 0; strOff = 0; strLen = 0;
+  // The header as btf_parse_hdr copied it: min(hdr_len, sizeof(struct btf_header)) bytes over zeros.
+  hdrLen = 0; typeOff = 0; typeLen = 0; strOff = 0; strLen = 0; layoutOff = 0; layoutLen = 0;
+  /** kernel-version.ts btfWideInfo, btfLayoutSection */
+  readonly wide: boolean;
+  readonly layout: boolean;
   strStart = 0;
   /** Record offset by type id; id 0 is void. */
   readonly types: number[] = [VOID];
@@ -112,13 +146,15 @@ export class BtfEnv {
 
   constructor(readonly data: Uint8Array, readonly version: string) {
     this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    this.wide = btfWideInfo(version);
+    this.layout = btfLayoutSection(version);
   }
 
   // --- records (include/linux/btf.h accessors) ---
   u32(off: number): number { return this.view.getUint32(off, true); }
   info(t: number): number { return t < 0 ? 0 : this.u32(t + 4); }
-  kind(t: number): number { return (this.info(t) >>> 24) & 0x1f; }
-  vlen(t: number): number { return this.info(t) & 0xffff; }
+  kind(t: number): number { return (this.info(t) >>> 24) & (this.wide ? 0x7f : 0x1f); }
+  vlen(t: number): number { return this.info(t) & (this.wide ? 0xffffff : 0xffff); }
   kflag(t: number): boolean { return this.info(t) >>> 31 === 1; }
   nameOff(t: number): number { return t < 0 ? 0 : this.u32(t); }
   /** The size/type word. */
@@ -175,8 +211,9 @@ export class BtfEnv {
     for (; d[p] && p < limit; p++) if (!ok(d[p]!, false)) return false;
     return !d[p];
   }
-  /** btf_name_valid_section: non-empty, printable, at most KSYM_NAME_LEN bytes. */
+  /** btf_name_valid_section: non-empty, printable, at most KSYM_NAME_LEN bytes (btfDatasecPrintableNames). */
   validSection(off: number): boolean {
+    if (!btfDatasecPrintableNames(this.version)) return this.validIdentifier(off);
     const s = this.strStart + off, limit = s + KSYM_NAME_LEN, d = this.data;
     if (!d[s]) return false;
     let p = s;
@@ -244,30 +281,34 @@ export class BtfEnv {
 
   // --- btf_parse_hdr, btf_check_sec_info ---
   parseHdr(): number {
-    const size = this.data.length;
+    const size = this.data.length, hdrSize = this.layout ? 32 : BTF_HEADER_LEN;
     if (size < 8) return this.fail('hdr_len not found', EINVAL);
     const hdrLen = this.u32(4);
     if (size < hdrLen) return this.fail('btf_header not found', EINVAL);
-    for (let i = BTF_HEADER_LEN; i < hdrLen; i++) if (this.data[i]) return this.fail('Unsupported btf_header', E2BIG);
-    const hdr = new Uint8Array(BTF_HEADER_LEN);
-    hdr.set(this.data.subarray(0, Math.min(hdrLen, BTF_HEADER_LEN)));
+    for (let i = hdrSize; i < hdrLen; i++) if (this.data[i]) return this.fail('Unsupported btf_header', E2BIG);
+    const hdr = new Uint8Array(hdrSize);
+    hdr.set(this.data.subarray(0, Math.min(hdrLen, hdrSize)));
     const h = new DataView(hdr.buffer);
     const magic = h.getUint16(0, true), version = hdr[2]!, flags = hdr[3]!;
     [this.hdrLen, this.typeOff, this.typeLen, this.strOff, this.strLen] = [4, 8, 12, 16, 20].map((o) => h.getUint32(o, true)) as [number, number, number, number, number];
+    if (this.layout) [this.layoutOff, this.layoutLen] = [h.getUint32(24, true), h.getUint32(28, true)];
+    // btf_verifier_log_hdr
     this.say(`magic: 0x${magic.toString(16)}\nversion: ${version}\nflags: 0x${flags.toString(16)}\nhdr_len: ${this.hdrLen}\n`);
     this.say(`type_off: ${this.typeOff}\ntype_len: ${this.typeLen}\nstr_off: ${this.strOff}\nstr_len: ${this.strLen}\n`);
+    if (this.layout && this.hdrLen >= 32 && size >= this.hdrLen) this.say(`layout_off: ${this.layoutOff}\nlayout_len: ${this.layoutLen}\n`);
     this.say(`btf_total_size: ${size}\n`);
     if (magic !== BTF_MAGIC) return this.fail('Invalid magic', EINVAL);
     if (version !== BTF_VERSION) return this.fail('Unsupported version', ENOTSUPP);
     if (flags) return this.fail('Unsupported flags', ENOTSUPP);
     if (size === this.hdrLen) return this.fail('No data', EINVAL);
-    // btf_check_sec_info: the two sections sorted by btf_sec_info_cmp ((int) differences of offset, then
-    // length) with lib/sort.c, which for two elements keeps them only if the first compares below the second.
-    const type = [this.typeOff, this.typeLen], str = [this.strOff, this.strLen];
-    const cmp = ((type[0]! - str[0]!) | 0) || ((type[1]! - str[1]!) | 0);
+    // btf_check_sec_info: the sections sorted by btf_sec_info_cmp ((int) differences of offset, then length,
+    // not a total order) with lib/sort.c, then laid end to end after the header.
+    const secs = [[this.typeOff, this.typeLen], [this.strOff, this.strLen]];
+    if (this.layout && this.hdrLen >= 32 && this.layoutLen) secs.push([this.layoutOff, this.layoutLen]);
+    sortR(secs, (x, y) => ((x[0]! - y[0]!) | 0) || ((x[1]! - y[1]!) | 0));
     const expected = size - this.hdrLen;
     let total = 0;
-    for (const [off, len] of cmp < 0 ? [type, str] : [str, type]) {
+    for (const [off, len] of secs) {
       if (expected < off!) return this.fail('Invalid section offset', EINVAL);
       if (total < off!) return this.fail('Unsupported section found', EINVAL);
       if (total > off!) return this.fail('Section overlap found', EINVAL);
@@ -283,13 +324,24 @@ export class BtfEnv {
     return -errno;
   }
 
-  /** btf_parse_str_sec */
+  /** btf_parse_str_sec (with a layout header, btfLayoutSection, the strings need not come last) */
   parseStrSec(): number {
     const start = this.hdrLen + this.strOff, end = start + this.strLen;
-    if (end !== this.data.length) return this.fail('String section is not at the end', EINVAL);
+    const last = !this.layout || this.hdrLen < 32;
+    if (last && end !== this.data.length) return this.fail('String section is not at the end', EINVAL);
     this.strStart = start;
     if (!this.strLen || this.strLen - 1 > BTF_MAX_NAME_OFFSET || this.data[end - 1]) return this.fail('Invalid string section', EINVAL);
     if (this.data[start]) return this.fail('Invalid string section', EINVAL);
+    return 0;
+  }
+
+  /** btf_parse_layout_sec (btfLayoutSection): the kinds' layout, which the checks do not use otherwise. */
+  parseLayoutSec(): number {
+    if (!this.layout || this.hdrLen < 32 || this.layoutLen === 0) return 0;
+    if (this.layoutOff & 3) return this.fail('Unaligned layout_off', EINVAL);
+    if (this.layoutLen < 4) return this.fail('Layout section is too small', EINVAL);
+    if (this.layoutLen % 4) return this.fail('layout_len is not multiple of 4', EINVAL);
+    if (this.hdrLen + this.layoutOff + this.layoutLen > this.data.length) return this.fail('Layout section is too big', EINVAL);
     return 0;
   }
 
@@ -316,7 +368,7 @@ export class BtfEnv {
     if (metaLeft < 12) return this.fail(`[${id}] meta_left:${metaLeft} meta_needed:12`, EINVAL);
     metaLeft -= 12;
     const info = this.info(t);
-    if (info & ~BTF_INFO_MASK) return this.fail(`[${id}] Invalid btf_info:${(info >>> 0).toString(16)}`, EINVAL);
+    if (!this.wide && info & ~BTF_INFO_MASK) return this.fail(`[${id}] Invalid btf_info:${(info >>> 0).toString(16)}`, EINVAL);
     const kind = this.kind(t);
     if (kind > K.Enum64 || kind === 0) return this.fail(`[${id}] Invalid kind:${kind}`, EINVAL);
     if (!this.nameOffsetValid(this.nameOff(t))) return this.fail(`[${id}] Invalid name_offset:${this.nameOff(t)}`, EINVAL);

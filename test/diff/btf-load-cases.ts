@@ -2,7 +2,10 @@
 // one blob per refusal of kernel/bpf/btf.c btf_parse with the errno and reason the kernel gives (measured on
 // 6.18; a case whose answer changed between versions says so through src/emulator/kernel-version.ts).
 import { BtfKind as K } from '../../src/btf/decode.js';
-import { btfResSpinLock, btfStructMetas, btfStructMetasStrict, btfTagKindFlag } from '../../src/emulator/kernel-version.js';
+import {
+  btfDatasecPrintableNames, btfKptrTagWalk, btfLayoutSection, btfResSpinLock, btfStructMetas, btfStructMetasStrict, btfTagKindFlag,
+  btfTypeTagsAnywhere, btfWideInfo,
+} from '../../src/emulator/kernel-version.js';
 import { errnoByCode } from '../../src/uapi/errno.js';
 import { Btf, btf, KFLAG, longerHeader, patchWords } from '../helpers/btf-blobs.js';
 
@@ -111,6 +114,10 @@ const cases: BtfCase[] = [];
 function accept(name: string, blob: Uint8Array, since?: (version: string) => boolean, before?: { errno: number; reason: string }): void {
   cases.push({ name, blob, expect: (v) => (!since || since(v) ? undefined : before) });
 }
+/** What the kernel answers depends on its version beyond accept/refuse. */
+function answer(name: string, blob: Uint8Array, expect: BtfCase['expect']): void {
+  cases.push({ name, blob, expect });
+}
 /** Refused with `errno` and `reason` (on kernels where `when` holds, accepted on the others). */
 function refuse(name: string, errno: number, reason: string | undefined, blob: Uint8Array, when?: (version: string) => boolean): void {
   cases.push({ name, blob, expect: (v) => (!when || when(v) ? { errno, reason } : undefined) });
@@ -137,9 +144,12 @@ const INT = (w: Btf): number => w.int('int', 4, true);
 // btf_parse_hdr, btf_check_sec_info
 const base = btf(lockValue);
 const [typeLen, strLen] = [new DataView(base.buffer).getUint32(12, true), new DataView(base.buffer).getUint32(20, true)];
+refuse('over 16 MiB (BTF_MAX_SIZE: nothing logged)', E2BIG, '', (() => { const b = new Uint8Array((16 << 20) + 1); b.set(base); return b; })());
 refuse('shorter than hdr_len', EINVAL, 'hdr_len not found', base.slice(0, 6));
 refuse('hdr_len past the end', EINVAL, 'btf_header not found', patchWords(base, { 4: base.length + 1 }));
-refuse('unknown header bytes set', E2BIG, 'Unsupported btf_header', longerHeader(base, Uint8Array.of(0, 0, 1, 0)));
+refuse('unknown header bytes set', E2BIG, 'Unsupported btf_header', longerHeader(base, Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0)));
+refuse('a 28-byte header (layout_off only, on 7.x)', E2BIG, 'Unsupported btf_header', longerHeader(base, Uint8Array.of(0, 0, 1, 0)),
+  (v) => !btfLayoutSection(v));
 refuse('big-endian magic', EINVAL, 'Invalid magic', Uint8Array.from(base, (b, i) => (i === 0 ? 0xeb : i === 1 ? 0x9f : b)));
 refuse('version 2', ENOTSUPP, 'Unsupported version', Uint8Array.from(base, (b, i) => (i === 2 ? 2 : b)));
 refuse('flags', ENOTSUPP, 'Unsupported flags', Uint8Array.from(base, (b, i) => (i === 3 ? 1 : b)));
@@ -156,6 +166,34 @@ refuse('strings before types', EINVAL, 'String section is not at the end', (() =
   const out = new Uint8Array([...base.subarray(0, 24), ...strs, ...new Uint8Array(pad), ...types]);
   return patchWords(out, { 8: strLen + pad, 16: 0, 20: strLen + pad });
 })());
+// btf_parse_layout_sec, btf_check_sec_info with a layout section (7.x; before, its header bytes are unknown)
+const withLayout = (layout: number[], strLast = true): Uint8Array => {
+  // header (32), types, [strings, layout] or [layout, strings]
+  // (strings padded with NULs to 4 bytes, so that a layout section after them is aligned)
+  const types = base.subarray(24, 24 + typeLen), strs = [...base.subarray(24 + typeLen), ...new Uint8Array((4 - (strLen % 4)) % 4)];
+  const lay = new Uint8Array(layout.length);
+  lay.set(layout);
+  const body = strLast ? [...types, ...lay, ...strs] : [...types, ...strs, ...lay];
+  const out = new Uint8Array([...base.subarray(0, 24), ...new Uint8Array(8), ...body]);
+  const layoutOff = strLast ? typeLen : typeLen + strs.length;
+  return patchWords(out, { 4: 32, 8: 0, 12: typeLen, 16: strLast ? typeLen + layout.length : typeLen, 20: strs.length, 24: layoutOff, 28: layout.length });
+};
+const before7 = { errno: E2BIG, reason: 'Unsupported btf_header' };
+answer('a layout section', withLayout([0, 0, 0, 0, 4, 0, 0, 0]), (v) => (btfLayoutSection(v) ? undefined : before7));
+answer('a layout section after the strings', withLayout([0, 0, 0, 0], false), (v) => (btfLayoutSection(v) ? undefined : before7));
+answer('a layout section of 6 bytes', withLayout([0, 0, 0, 0, 0, 0]), (v) => (btfLayoutSection(v) ? { errno: EINVAL, reason: 'layout_len is not multiple of 4' } : before7));
+answer('a layout section of 2 bytes', withLayout([0, 0]), (v) => (btfLayoutSection(v) ? { errno: EINVAL, reason: 'Layout section is too small' } : before7));
+answer('a layout section not 4-aligned', (() => {
+  // the type section 2 bytes short, the layout section right after it
+  const b = withLayout([0, 0, 0, 0]);
+  const out = new Uint8Array([...b.subarray(0, 32 + typeLen - 2), ...b.subarray(32 + typeLen)]);
+  return patchWords(out, { 12: typeLen - 2, 16: typeLen + 2, 24: typeLen - 2 });
+})(), (v) => (btfLayoutSection(v) ? { errno: EINVAL, reason: 'Unaligned layout_off' } : before7));
+answer('strings not last without a layout section', (() => {
+  const b = withLayout([0, 0, 0, 0], false);
+  return patchWords(b, { 28: 0 });
+})(), (v) => (btfLayoutSection(v) ? { errno: EINVAL, reason: 'Unsupported section found' } : before7));
+
 // btf_parse_str_sec, btf_parse_type_sec
 refuse('strings not starting with NUL', EINVAL, 'Invalid string section', Uint8Array.from(base, (b, i) => (i === 24 + typeLen ? 0x41 : b)));
 refuse('strings not ending with NUL', EINVAL, 'Invalid string section', Uint8Array.from(base, (b, i) => (i === base.length - 1 ? 0x41 : b)));
@@ -167,7 +205,12 @@ refuse('a record cut short', EINVAL, '[2] meta_left:8 meta_needed:12', (() => {
   const b = one((w) => { INT(w); INT(w); });
   return patchWords(Uint8Array.of(...b.subarray(0, 24 + 24), ...b.subarray(24 + 32)), { 12: 24, 16: 24 });
 })());
-refuse('unknown info bits', EINVAL, '[1] Invalid btf_info:1010000', one((w) => w.raw(w.str('int'), K.Int, 0x10000, 4, 32)));
+answer('info bits 16..23 (reserved, or vlen on 7.x)', one((w) => w.raw(w.str('int'), K.Int, 0x10000, 4, 32)), (v) => ({
+  errno: EINVAL, reason: btfWideInfo(v) ? '[1] INT int size=4 bits_offset=0 nr_bits=32 encoding=(none) vlen != 0' : '[1] Invalid btf_info:1010000',
+}));
+answer('info bits 29..30 (reserved, or kind on 7.x)', one((w) => w.raw(w.str('int'), 0x21, 0, 4, 32)), (v) => ({
+  errno: EINVAL, reason: btfWideInfo(v) ? '[1] Invalid kind:33' : '[1] Invalid btf_info:21000000',
+}));
 refuse('kind 0', EINVAL, '[1] Invalid kind:0', one((w) => w.raw(0, 0, 0, 0)));
 refuse('kind 20', EINVAL, '[1] Invalid kind:20', one((w) => w.raw(0, 20, 0, 0)));
 refuse('name offset past the strings', EINVAL, '[1] Invalid name_offset:4096', one((w) => w.raw(4096, K.Int, 0, 4, 32)));
@@ -231,7 +274,11 @@ refuse('VAR: not an identifier', EINVAL, '[2] VAR a-b type_id=1 linkage=1 Invali
 // btf_datasec_check_meta, btf_float_check_meta, btf_decl_tag_check_meta
 refuse('DATASEC: size 0 (as clang writes it)', EINVAL, '[3] DATASEC .data size=0 vlen=1 size == 0', one((w) => w.datasec('.data', 0, [[w.variable('v', INT(w)), 0, 4]])));
 refuse('DATASEC: not printable', EINVAL, '[3] DATASEC a\tb size=4 vlen=1 Invalid name', one((w) => w.datasec('a\tb', 4, [[w.variable('v', INT(w)), 0, 4]])));
-refuse('DATASEC: Latin-1 name (printable in the kernel)', EINVAL, 'type_id=2 offset=2 size=4 Invalid offset+size', one((w) => w.datasec('.d\u00e9', 4, [[w.variable('v', INT(w)), 2, 4]])));
+answer('DATASEC: Latin-1 name (printable in the kernel, no identifier)', one((w) => w.datasec('.d\u00e9', 4, [[w.variable('v', INT(w)), 2, 4]])), (v) => ({
+  errno: EINVAL, reason: btfDatasecPrintableNames(v) ? 'type_id=2 offset=2 size=4 Invalid offset+size' : '[3] DATASEC .d\u00e9 size=4 vlen=1 Invalid name',
+}));
+refuse('DATASEC: a name with a colon (printable, no identifier)', EINVAL, '[3] DATASEC a:b size=4 vlen=1 Invalid name', one((w) => w.datasec('a:b', 4, [[w.variable('v', INT(w)), 0, 4]])),
+  (v) => !btfDatasecPrintableNames(v));
 refuse('DATASEC: overlapping variables', EINVAL, 'type_id=2 offset=2 size=4 Invalid offset', one((w) => { const v = w.variable('v', INT(w)); w.datasec('.data', 8, [[v, 0, 4], [v, 2, 4]]); }));
 refuse('DATASEC: a variable of size 0', EINVAL, 'type_id=2 offset=0 size=0 Invalid size', one((w) => w.datasec('.data', 8, [[w.variable('v', INT(w)), 0, 0]])));
 refuse('DATASEC: a variable of void', EINVAL, 'type_id=0 offset=0 size=4 Invalid type_id', one((w) => w.datasec('.data', 8, [[0, 0, 4]])));
@@ -252,6 +299,7 @@ refuse('STRUCT: kind_flag bitfield of a pointer', EINVAL, 'p type_id=2 bitfield_
 refuse('STRUCT: kind_flag member of a bitfield int', EINVAL, 'x type_id=1 bitfield_size=0 bits_offset=0 Invalid member base type', one((w) => w.strct('s', 4, [['x', w.int('i', 4, false, 3), 0]], true)));
 refuse('STRUCT: kind_flag bitfield wider than its int', EINVAL, 'x type_id=1 bitfield_size=9 bits_offset=0 Invalid member bitfield_size', one((w) => w.strct('s', 4, [['x', w.int('c', 1), 9 << 24]], true)));
 refuse('STRUCT: a typedef of a struct past the end (logged as the struct)', EINVAL, 'x type_id=1 bits_offset=0 Member exceeds struct_size', one((w) => { const big = w.strct('big', 8, []); w.strct('s', 4, [['x', w.typedef('t', big), 0]]); }));
+refuse('STRUCT: a 128-bit int one bit in', EINVAL, 'x type_id=1 bits_offset=1 nr_copy_bits exceeds 128', one((w) => w.strct('s', 32, [['x', w.int('i', 16, false, 128), 1]])));
 refuse('STRUCT: a misaligned float', EINVAL, 'f type_id=1 bits_offset=32 Member is not properly aligned', one((w) => w.strct('s', 16, [['f', w.float('double', 8), 32]])));
 refuse('STRUCT: a 33-bit enum bitfield', EINVAL, 'e type_id=1 bitfield_size=33 bits_offset=0 Invalid member bitfield_size', one((w) => w.strct('s', 8, [['e', w.enum64('e', 8, [['A', 1n]]), 33 << 24]], true)));
 refuse('ARRAY: indexed by a pointer', EINVAL, '[3] ARRAY (anon) type_id=1 index_type_id=2 nr_elems=2 Invalid index', one((w) => { const i = INT(w); w.arr(i, w.ptr(i), 2); }));
@@ -271,7 +319,8 @@ refuse('DECL_TAG: on an INT', EINVAL, '[2] DECL_TAG t type=1 component_idx=-1 In
 refuse('DECL_TAG: a component of a VAR', EINVAL, '[3] DECL_TAG t type=2 component_idx=0 Invalid component_idx', one((w) => w.declTag('t', w.variable('v', INT(w)), 0)));
 refuse('DECL_TAG: past the last member', EINVAL, '[3] DECL_TAG t type=2 component_idx=1 Invalid component_idx', one((w) => w.declTag('t', w.strct('s', 4, [['x', INT(w), 0]]), 1)));
 // btf_check_type_tags
-refuse('TYPE_TAG: after a CONST', EINVAL, "Type tags don't precede modifiers", one((w) => w.ptr(w.const_(w.typeTag('user', INT(w))))));
+refuse('TYPE_TAG: after a CONST', EINVAL, "Type tags don't precede modifiers", one((w) => w.ptr(w.const_(w.typeTag('user', INT(w))))),
+  (v) => !btfTypeTagsAnywhere(v));
 // btf_parse_struct_metas (6.2+): nothing logged, so the reason is the last record's dump.
 // (The bpf_res_spin_lock first: the other order reaches a WARN_ON_ONCE in btf_parse_fields on 6.18.)
 refuse('a bpf_res_spin_lock and a bpf_spin_lock', EINVAL, 'NEGATIVE val=-5', one((w) => {
@@ -296,10 +345,14 @@ refuse('a bpf_list_head of a missing struct', ENOENT, undefined, one((w) => {
 refuse('a kptr with an unknown tag', EINVAL, undefined, one((w) => {
   const obj = w.strct('obj', 8, []);
   w.strct('holder', 16, [['lock', spinLock(w), 0], ['p', w.ptr(w.typeTag('kptr_or_not', obj)), 64]]);
+}), (v) => btfStructMetas(v) && !btfKptrTagWalk(v));
+refuse('a kptr with two kptr tags', EINVAL, 'p type_id=6 bits_offset=64', one((w) => {
+  const obj = w.strct('obj', 8, []);
+  w.strct('holder', 16, [['lock', spinLock(w), 0], ['p', w.ptr(w.typeTag('kptr', w.typeTag('percpu_kptr', obj))), 64]]);
 }), btfStructMetas);
 refuse('a referenced kptr to a kernel struct without a destructor', ENOENT, 'p type_id=5 bits_offset=64', one((w) => {
-  const skb = w.strct('sk_buff', 8, []);
-  w.strct('holder', 16, [['lock', spinLock(w), 0], ['p', w.ptr(w.typeTag('kptr', skb)), 64]]);
+  const inode = w.strct('inode', 8, []);
+  w.strct('holder', 16, [['lock', spinLock(w), 0], ['p', w.ptr(w.typeTag('kptr', inode)), 64]]);
 }), btfStructMetas);
 cases.push({
   name: 'nested bpf_res_spin_locks and a bpf_spin_lock (unique per struct, or per record: btfStructMetasStrict)',
