@@ -3,9 +3,10 @@
 // parsed (btf_parse_fields) and their ownership checked; a failure refuses the BTF with nothing logged, so
 // the reason is the last line check_meta wrote. btf-load.ts calls it.
 //
-// Approximated: btf_parse_kptr looks a kptr's pointee up by name in the running kernel's vmlinux and module
-// BTF, and a kernel type held as a referenced kptr needs a registered destructor (else ENOENT). The model
-// knows a few kernel structs (KERNEL_STRUCTS) and treats every other pointee as a program type.
+// The running kernel matters here: btf_parse_kptr looks a kptr's pointee up by name in vmlinux and module BTF,
+// and a kernel struct held as a referenced kptr needs a registered destructor (else ENOENT). The caller may
+// say which structs the kernel has (KernelStructs); by default the model knows a few (builtinKernelStructs)
+// and treats every other pointee as a program type.
 import { BtfKind as K, MAX_RESOLVE_DEPTH } from '../btf/decode.js';
 import { errnoByCode } from '../uapi/errno.js';
 import { NULL, type BtfEnv } from './btf-load-env.js';
@@ -43,20 +44,43 @@ const KPTR_TAGS = new Map([['kptr_untrusted', F.KptrUnref], ['kptr', F.KptrRef],
 const IGNORE = 0;
 
 /**
- * Structs of vmlinux that btf_parse_kptr finds by name (bpf_find_btf_id), true for those with a destructor
- * kfunc registered (register_btf_id_dtor_kfuncs: kernel/bpf/helpers.c, cpumask.c, crypto.c), which alone may
- * be referenced kptrs. Measured on 6.18: `kptr` to sk_buff, node or bpf_list_node is ENOENT, to task_struct,
- * cgroup, bpf_cpumask or bpf_crypto_ctx accepted, and `kptr_untrusted`/`percpu_kptr` to any of them accepted.
- * sk_buff has a destructor where the BPF qdisc is built in (net/sched/bpf_qdisc.c, 6.16+, CONFIG_NET_SCH_BPF):
- * Debian's 7.2 has it (measured), this machine's 6.18 not; modelled from 7.0 on.
+ * Whether the running kernel has a struct of this name in vmlinux or module BTF (bpf_find_btf_id): undefined
+ * when not, else whether a destructor kfunc is registered for it.
  */
-const KERNEL_STRUCTS = new Map<string, (version: string) => boolean>([
-  ...['task_struct', 'cgroup', 'bpf_cpumask', 'bpf_crypto_ctx'].map((n): [string, () => boolean] => [n, () => true]),
-  ['sk_buff', (v) => versionAtLeast(v, '7.0')],
-  ...['bpf_spin_lock', 'bpf_res_spin_lock', 'bpf_list_head', 'bpf_list_node', 'bpf_rb_root', 'bpf_rb_node', 'bpf_refcount',
-    'bpf_timer', 'bpf_wq', 'bpf_task_work', 'bpf_dynptr', 'sock', 'file', 'inode', 'mm_struct', 'cpumask', 'net_device',
-    'node'].map((n): [string, () => boolean] => [n, () => false]),
+export type KernelStructs = (name: string) => boolean | undefined;
+
+/**
+ * Structs of vmlinux that btf_parse_kptr finds by name (bpf_find_btf_id), the version whose BTF has them,
+ * and whether a destructor kfunc is registered for them (register_btf_id_dtor_kfuncs: kernel/bpf/helpers.c,
+ * cpumask.c, crypto.c), which alone may be referenced kptrs. Measured on 6.18: `kptr` to sk_buff, node or
+ * bpf_list_node is ENOENT, to task_struct, cgroup, bpf_cpumask or bpf_crypto_ctx accepted, and
+ * `kptr_untrusted`/`percpu_kptr` to any of them accepted; test/diff/btf-load.test.ts checks each entry against
+ * the running kernel. sk_buff has a destructor where the BPF qdisc is built in (net/sched/bpf_qdisc.c, 6.16+,
+ * CONFIG_NET_SCH_BPF): Debian's 7.2 has it (measured), this machine's 6.18 not; modelled from 7.0 on.
+ */
+const KERNEL_STRUCTS = new Map<string, { since: string; dtor?: (version: string) => boolean }>([
+  ['task_struct', { since: '6.1', dtor: () => true }], ['cgroup', { since: '6.1', dtor: () => true }],
+  ['bpf_cpumask', { since: '6.3', dtor: () => true }], ['bpf_crypto_ctx', { since: '6.10', dtor: () => true }],
+  ['sk_buff', { since: '6.1', dtor: (v) => versionAtLeast(v, '7.0') }],
+  ['bpf_spin_lock', { since: '6.1' }], ['bpf_timer', { since: '6.1' }], ['bpf_dynptr', { since: '6.1' }],
+  ['bpf_list_head', { since: '6.2' }], ['bpf_list_node', { since: '6.2' }], ['bpf_rb_root', { since: '6.3' }],
+  ['bpf_rb_node', { since: '6.3' }], ['bpf_refcount', { since: '6.4' }], ['bpf_wq', { since: '6.10' }],
+  ['bpf_res_spin_lock', { since: '6.15' }], ['bpf_task_work', { since: '6.18' }],
+  ...['sock', 'file', 'inode', 'mm_struct', 'cpumask', 'net_device', 'node'].map((n): [string, { since: string }] => [n, { since: '6.1' }]),
 ]);
+
+/** The names of the kernel structs the model knows by default on `version`. */
+export function builtinKernelStructNames(version: string): string[] {
+  return [...KERNEL_STRUCTS].filter(([, s]) => versionAtLeast(version, s.since)).map(([n]) => n);
+}
+
+/** The kernel structs the model knows by default (KERNEL_STRUCTS), as `version` has them. */
+export function builtinKernelStructs(version: string): KernelStructs {
+  return (name) => {
+    const s = KERNEL_STRUCTS.get(name);
+    return s && versionAtLeast(version, s.since) ? s.dtor?.(version) ?? false : undefined;
+  };
+}
 
 interface FieldInfo { type: number; off: number; kptrId?: number; kernel?: boolean; valueId?: number; nodeName?: string }
 interface Meta { id: number; fields: FieldInfo[]; mask: number }
@@ -64,7 +88,7 @@ interface Meta { id: number; fields: FieldInfo[]; mask: number }
 class StructMetas {
   readonly infos: FieldInfo[] = [];
   readonly strict: boolean;
-  constructor(readonly e: BtfEnv) {
+  constructor(readonly e: BtfEnv, readonly kernelStructs: KernelStructs) {
     this.strict = btfStructMetasStrict(e.version);
   }
 
@@ -159,8 +183,8 @@ class StructMetas {
         const err = this.graphRoot(f, f.type === F.ListHead ? 'bpf_list_node' : 'bpf_rb_node');
         if (err) return err;
       } else if (f.type & KPTR) { // btf_parse_kptr
-        const dtor = KERNEL_STRUCTS.get(this.nameOf(this.e.byId(f.kptrId!)));
-        if (dtor && !dtor(this.e.version) && f.type === F.KptrRef) return -ENOENT;
+        const dtor = this.kernelStructs(this.nameOf(this.e.byId(f.kptrId!)));
+        if (dtor === false && f.type === F.KptrRef) return -ENOENT;
         f.kernel = dtor !== undefined;
       }
     }
@@ -339,7 +363,7 @@ class StructMetas {
 }
 
 /** btf_parse_struct_metas with btf_check_and_fixup_fields and the ownership checks: 0 or -errno. */
-export function parseStructMetas(e: BtfEnv): number {
-  return new StructMetas(e).parse();
+export function parseStructMetas(e: BtfEnv, kernelStructs: KernelStructs): number {
+  return new StructMetas(e, kernelStructs).parse();
 }
 

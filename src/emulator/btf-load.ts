@@ -11,7 +11,9 @@
 import { BtfKind as K, MAX_RESOLVE_DEPTH } from '../btf/decode.js';
 import { errnoByCode } from '../uapi/errno.js';
 import { BtfEnv, Mode, NULL, VOID, type Member, type Vertex } from './btf-load-env.js';
-import { parseStructMetas } from './btf-load-fields.js';
+import { builtinKernelStructs, parseStructMetas, type KernelStructs } from './btf-load-fields.js';
+
+export type { KernelStructs } from './btf-load-fields.js';
 import { btfStructMetas, btfTypeTagsAnywhere, parseKernelVersion } from './kernel-version.js';
 
 const { EINVAL, E2BIG, ELOOP, EEXIST } = errnoByCode;
@@ -22,14 +24,17 @@ const BTF_MAX_SIZE = 16 * 1024 * 1024;
 /**
  * What kernel/bpf/btf.c btf_parse() (BPF_BTF_LOAD) answers for these bytes on `version` ('6.18' form):
  * undefined when it accepts them, else the errno (positive, e.g. EINVAL) and the verifier-log line the
- * kernel writes last (the reason; '' when it writes none), UTF-8 decoded and trimmed.
+ * kernel writes last (the reason; '' when it writes none), UTF-8 decoded and trimmed. `kernelStructs` says
+ * which structs the kernel's own BTF has (only kptrs to them depend on it); by default a few well-known ones.
  */
-export function btfLoadRefusal(data: Uint8Array, version: string): { errno: number; reason: string } | undefined {
+export function btfLoadRefusal(
+  data: Uint8Array, version: string, kernelStructs: KernelStructs = builtinKernelStructs(version),
+): { errno: number; reason: string } | undefined {
   parseKernelVersion(version);
   if (data.length > BTF_MAX_SIZE) return { errno: E2BIG, reason: '' };
   const e = new BtfEnv(data, version);
   const err = e.parseHdr() || e.parseStrSec() || e.parseLayoutSec() || e.checkAllMetas() || checkAllTypes(e) || checkTypeTags(e)
-    || (btfStructMetas(version) ? parseStructMetas(e) : 0);
+    || (btfStructMetas(version) ? parseStructMetas(e, kernelStructs) : 0);
   return err === 0 ? undefined : { errno: -err, reason: e.log.text };
 }
 

@@ -1,6 +1,8 @@
 // BTF blobs for the BPF_BTF_LOAD differential test (test/diff/btf-load.test.ts): records written with
 // BtfWriter (hostile-bytes.ts) for each kind, the .BTF of a fixture object raw or with the fixups libbpf
 // makes before loading it, and a seeded mutator. Nothing binary is committed.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { readElf } from '../../src/elf/reader.js';
 import { BTF_HEADER_LEN, BtfKind as K } from '../../src/btf/decode.js';
 import { BtfWriter } from './hostile-bytes.js';
@@ -105,6 +107,33 @@ export function layout(b: Uint8Array): Layout {
     off += 12 + extraBytes((info >>> 24) & 0x1f, info & 0xffff);
   }
   return { hdrLen, typeStart, typeEnd, strStart, strEnd, records };
+}
+
+/**
+ * The names of the structs in the running kernel's BTF: /sys/kernel/btf/vmlinux and the modules' split BTF
+ * (whose name offsets below the base's string length are the base's), what bpf_find_btf_id searches.
+ */
+export function kernelStructNames(dir = '/sys/kernel/btf'): Set<string> {
+  const names = new Set<string>();
+  const read = (b: Uint8Array, base?: { strings: Uint8Array }): Uint8Array => {
+    const hdrLen = u32(b, 4), typeStart = hdrLen + u32(b, 8), typeEnd = typeStart + u32(b, 12);
+    const strings = b.subarray(hdrLen + u32(b, 16), hdrLen + u32(b, 16) + u32(b, 20));
+    const name = (off: number): string => {
+      const [s, o] = base && off < base.strings.length ? [base.strings, off] : [strings, off - (base ? base.strings.length : 0)];
+      return new TextDecoder().decode(s.subarray(o, s.indexOf(0, o)));
+    };
+    for (let off = typeStart; off + 12 <= typeEnd;) {
+      const info = u32(b, off + 4), kind = (info >>> 24) & 0x7f;
+      if (kind === K.Struct) names.add(name(u32(b, off)));
+      off += 12 + extraBytes(kind, info & 0xffffff);
+    }
+    return strings;
+  };
+  const vmlinux = join(dir, 'vmlinux');
+  if (!existsSync(vmlinux)) return names;
+  const strings = read(new Uint8Array(readFileSync(vmlinux)));
+  for (const f of readdirSync(dir)) if (f !== 'vmlinux') read(new Uint8Array(readFileSync(join(dir, f))), { strings });
+  return names;
 }
 
 /** A fixture's .BTF as clang wrote it. */
