@@ -166,3 +166,111 @@ export function refusalAt(version: string, r: Refusal): Refusal {
   }
   return r;
 }
+
+/**
+ * BTF_KIND_TYPE_TAG and BTF_KIND_DECL_TAG records may set kind_flag (the tag is then an attribute) since 6.15:
+ * "bpf: allow kind_flag for BTF type and decl tags" (bpf-next, February 2025) dropped the "Invalid btf_info
+ * kind_flag" refusal from kernel/bpf/btf.c btf_ref_type_check_meta (type tags only) and
+ * btf_decl_tag_check_meta, and made btf_find_kptr ignore a type tag with kind_flag. Measured: 6.18 accepts.
+ */
+export function btfTagKindFlag(version: string): boolean {
+  return versionAtLeast(version, '6.15');
+}
+
+/**
+ * BPF_BTF_LOAD parses the special fields of structs (kernel/bpf/btf.c btf_parse_struct_metas: bpf_spin_lock,
+ * bpf_list_head/node, bpf_rb_root/node, bpf_refcount, kptrs) and refuses BTF whose fields it cannot parse,
+ * since 6.2 ("bpf: Introduce allocated objects support" with the bpf_list_head series). 6.1 parses fields
+ * only when a map is created with the BTF.
+ */
+export function btfStructMetas(version: string): boolean {
+  return versionAtLeast(version, '6.2');
+}
+
+/**
+ * kernel/bpf/btf.c btf_find_kptr knows the "uptr" type tag (BPF_UPTR, for task storage) since 6.13 ("bpf:
+ * Support __uptr type tag in BTF"), and ignores a tag the caller's field mask does not ask for; before, any
+ * tag but kptr, kptr_untrusted and percpu_kptr on a pointer member was EINVAL.
+ */
+export function btfUptrTag(version: string): boolean {
+  return versionAtLeast(version, '6.13');
+}
+
+/**
+ * kernel/bpf/btf.c btf_parse_fields knows bpf_res_spin_lock since 6.15 (the rqspinlock series, "bpf: Introduce
+ * BPF_RES_SPIN_LOCK"): a struct with both a bpf_spin_lock and a bpf_res_spin_lock is EINVAL at BPF_BTF_LOAD
+ * (measured on 6.18), and either lock may guard a bpf_list_head/bpf_rb_root.
+ */
+export function btfResSpinLock(version: string): boolean {
+  return versionAtLeast(version, '6.15');
+}
+
+/**
+ * Three hardenings of kernel/bpf/btf.c's struct metas (btf_parse_struct_metas at BPF_BTF_LOAD), which come
+ * together in the sources read: the unique special fields (bpf_spin_lock, bpf_res_spin_lock) are counted per
+ * record, nested structs included (one seen_mask through btf_find_field), not per struct; bpf_refcount is
+ * unique too (E2BIG); and ownership is checked by btf_check_ownership_depth (no chain deeper than
+ * BTF_MAX_OWNERSHIP_DEPTH 8, no cycle: ELOOP) instead of btf_check_and_fixup_fields's "a type that is both a
+ * graph root and a graph node owns no graph root". Debian's 6.12 (6.12.118, its source and measured) and
+ * 7.2 (7.2.13, its source and measured) have them; 6.18.44 does not (measured: nested duplicate
+ * bpf_res_spin_locks and two bpf_refcounts are accepted, a root-and-node type owning a root is ELOOP). They
+ * reached 6.12 as stable backports; when 6.18's stable series gets them is not known, nor which 7.x first
+ * had them (modelled from 7.0 on).
+ */
+export function btfStructMetasStrict(version: string): boolean {
+  const [major, minor] = parseKernelVersion(version);
+  return (major === 6 && minor === 12) || versionAtLeast(version, '7.0');
+}
+
+/**
+ * A DATASEC's name may hold any printable character (kernel/bpf/btf.c btf_name_valid_section: isprint, at
+ * most KSYM_NAME_LEN); before, it had to be an identifier like any other name (letters, digits, '_', '.').
+ * Read in the sources: Debian's 6.1.192 has the identifier rule (and measured: 6.1 refuses ".dé" and
+ * "a\tb" alike as "Invalid name"), 6.12.118 the printable one. The commit ("bpf: Allow any printable
+ * characters in BTF DATASEC names") is believed to be 6.7's; no supported version lies between.
+ */
+export function btfDatasecPrintableNames(version: string): boolean {
+  return versionAtLeast(version, '6.7');
+}
+
+// The BTF format grew in 7.x: Debian's 7.2.13 source (include/uapi/linux/btf.h, kernel/bpf/btf.c) has the
+// four rules below and 6.18.44 (this machine) none of them. Where between 6.19 and 7.2 each arrived is not
+// established; no supported version lies between, so they are modelled from 7.0 on.
+
+/**
+ * struct btf_type's info word: 7 bits of kind (BTF_INFO_KIND) and 24 bits of vlen (BTF_INFO_VLEN,
+ * BTF_MAX_VLEN 0xffffff), and no reserved bits: btf_check_meta no longer refuses "Invalid btf_info" (before:
+ * BTF_INFO_MASK 0x9f00ffff, a 5-bit kind and a 16-bit vlen). Measured on 7.2: info 0x01800000 is an INT
+ * with "vlen != 0", 0x4e000000 "Invalid kind:78".
+ */
+export function btfWideInfo(version: string): boolean {
+  return versionAtLeast(version, '7.0');
+}
+
+/**
+ * struct btf_header has layout_off/layout_len (32 bytes): btf_parse_hdr copies 32 bytes and refuses only
+ * non-zero bytes past them, btf_check_sec_info counts the layout section when hdr_len is 32 or more and
+ * layout_len is not 0, btf_parse_layout_sec checks it (aligned, a multiple of struct btf_layout's 4 bytes,
+ * inside the data), and with such a header btf_parse_str_sec no longer needs the strings at the end.
+ */
+export function btfLayoutSection(version: string): boolean {
+  return versionAtLeast(version, '7.0');
+}
+
+/**
+ * btf_check_type_tags ("Type tags don't precede modifiers") gave way to btf_check_modifier_chain_length,
+ * which only bounds modifier chains: a type tag may follow a CONST (measured on 7.2: accepted).
+ */
+export function btfTypeTagsAnywhere(version: string): boolean {
+  return versionAtLeast(version, '7.0');
+}
+
+/**
+ * btf_find_kptr walks every modifier between the pointer and its pointee (btf_type_tag_walk): the kptr tags
+ * (kptr, kptr_untrusted, percpu_kptr, uptr) may sit anywhere on it, other type tags are ignored (before:
+ * EINVAL), two different kptr tags are EINVAL, and no kptr tag makes it no kptr. Before, the pointee itself
+ * had to be the tag, with no second type tag after it.
+ */
+export function btfKptrTagWalk(version: string): boolean {
+  return versionAtLeast(version, '7.0');
+}

@@ -12,7 +12,8 @@ import type { CheckedMap } from '../../src/emulator/checker/types.js';
 import { AluOp, Class, Mode, asm, encodeInsns, PseudoLd, type Insn } from '../../src/uapi/isa.js';
 import { generateProgram, Prng } from '../diff/random-programs.js';
 import {
-  cpuV4Instructions, freezeChecksWriteAccess, freezeRefusesLockMaps, lockInWrongMapErrno, lruTargetFreeScales, parseKernelVersion, percpuCpuFlags,
+  btfDatasecPrintableNames, btfKptrTagWalk, btfLayoutSection, btfResSpinLock, btfStructMetas, btfStructMetasStrict, btfTagKindFlag,
+  btfTypeTagsAnywhere, btfUptrTag, btfWideInfo, cpuV4Instructions, freezeChecksWriteAccess, freezeRefusesLockMaps, lockInWrongMapErrno, lruTargetFreeScales, parseKernelVersion, percpuCpuFlags,
   percpuLookupCopiesPadding, refusalAt, versionAtLeast,
 } from '../../src/emulator/kernel-version.js';
 import { lruTargetFree } from '../../src/emulator/maps/lru.js';
@@ -40,6 +41,18 @@ describe('version rules', () => {
     // 6.16 upstream, and the stable series it was backported to.
     expect(['6.1', '6.5', '6.6', '6.12', '6.13', '6.15', '6.16', '7.2'].map(lruTargetFreeScales)).toEqual([false, false, true, true, false, true, true, true]);
     expect([lruTargetFree(4, 2, '6.1'), lruTargetFree(4, 2, '6.18')]).toEqual([128, 1]);
+    // BPF_BTF_LOAD (src/emulator/btf-load.ts): the supported versions 6.1, 6.12, 6.18, 7.2 and the boundaries.
+    const btf = ['6.1', '6.2', '6.7', '6.12', '6.13', '6.15', '6.18', '7.0', '7.2'];
+    expect(btf.map(btfStructMetas)).toEqual([false, true, true, true, true, true, true, true, true]);
+    expect(btf.map(btfDatasecPrintableNames)).toEqual([false, false, true, true, true, true, true, true, true]);
+    expect(btf.map(btfUptrTag)).toEqual([false, false, false, false, true, true, true, true, true]);
+    expect(btf.map(btfTagKindFlag)).toEqual([false, false, false, false, false, true, true, true, true]);
+    expect(btf.map(btfResSpinLock)).toEqual([false, false, false, false, false, true, true, true, true]);
+    // Debian's 6.12 has the struct metas hardening as stable backports, this machine's 6.18.44 not yet.
+    expect(btf.map(btfStructMetasStrict)).toEqual([false, false, false, true, false, false, false, true, true]);
+    for (const rule of [btfWideInfo, btfLayoutSection, btfTypeTagsAnywhere, btfKptrTagWalk]) {
+      expect(btf.map(rule)).toEqual([false, false, false, false, false, false, false, true, true]);
+    }
   });
 
   test('refusalAt rewords 6.18 refusals for older kernels, and passes the rest through', () => {
