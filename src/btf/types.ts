@@ -124,6 +124,9 @@ export class BtfFormatError extends Error {
   }
 }
 
+/** A struct or union that holds itself by value: BPF_BTF_LOAD refuses such BTF (btf.c btf_resolve). */
+export class BtfLoopError extends BtfFormatError {}
+
 const MODIFIERS: ReadonlySet<number> = new Set([BtfKind.Typedef, BtfKind.Volatile, BtfKind.Const, BtfKind.Restrict, BtfKind.TypeTag]);
 /** What libbpf's btf__resolve_size steps through on its way to a sized type (arrays multiply). */
 const SIZE_CHAIN: ReadonlySet<number> = new Set([...MODIFIERS, BtfKind.Var, BtfKind.DeclTag, BtfKind.Array]);
@@ -273,7 +276,7 @@ export class Btf {
     if (!isContainer(t)) return 0;
     let height = this.#heights.get(t.id);
     if (height === undefined) {
-      if (this.#walking.has(t.id)) throw new BtfFormatError(`BTF type ${t.id}: ${describe(t)} contains itself`);
+      if (this.#walking.has(t.id)) throw new BtfLoopError(`BTF type ${t.id}: ${describe(t)} contains itself`);
       if (depth >= MAX_RESOLVE_DEPTH) throw tooDeep(root, t);
       this.#walking.add(t.id);
       try {

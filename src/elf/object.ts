@@ -2,15 +2,17 @@
 // (src/libbpf.c): programs by section and symbol, bpf-to-bpf subprograms appended and call offsets fixed
 // (bpf_object__reloc_code), BTF-defined `.maps`, global data as internal ARRAY maps, and relocations
 // recorded in each linked program's own instruction numbering. It parses only; nothing here executes.
-import { Btf, BtfFormatError, BtfFuncLinkage, BtfKind, BtfVarLinkage, parseBtf, parseBtfExt, type BtfComposite, type BtfDatasec, type BtfExt,
+import { Btf, BtfFormatError, BtfLoopError, BtfFuncLinkage, BtfKind, BtfVarLinkage, parseBtf, parseBtfExt, type BtfComposite, type BtfDatasec, type BtfExt,
   type BtfExtCoreReloc, type BtfExtLine, type BtfTypeInfo, type BtfVar } from '../btf/types.js';
 import { checkBtfTypes } from '../btf/sanity.js';
 import { ElfConst, libbpfIgnores, ObjectFormatError, readElf, REL_SIZE, type ElfFile, type ElfSection, type ElfSymbol } from './reader.js';
 import { kcfgTypeOf, type ParsedExtern } from './externs.js';
+import type { LockField } from '../seam/engine.js';
 import type { MapDef, ParsedObject, ParsedProgram, Reloc } from './spec.js';
 import { BPF_OBJ_NAME_LEN, KernelMapType, MapFlags, MapType } from '../uapi/bpf.js';
 import { CallKind, Class, decodeInsns, JmpOp, LD_IMM64, PseudoLd, type Insn } from '../uapi/isa.js';
 import { sectionProgramType } from './sections.js';
+import { libbpfLoadedBtf } from './libbpf-btf.js';
 import { EINVAL, ENOENT, EOPNOTSUPP, ESRCH } from '../uapi/errno.js';
 import { RELOC_ERRNO } from '../uapi/libbpf.js';
 
@@ -171,6 +173,7 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
   const btfExt = initBtf(elf, btf, mapsSec !== undefined, fail);
   const externs = collectExterns(elf, btf, fail);
   if (btf) fixupDatasecs(btf, elf, fail);
+  if (btf) markHiddenFunctionsStatic(btf, elf);
 
   // Maps, in libbpf's order (bpf_object__init_maps): `.maps` variables, global data by section index,
   // then `.kconfig`.
@@ -469,7 +472,11 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
   // libbpf bpf_object__init_btf skips func_info and line_info records under a name it cannot read;
   // bpf_object__relocate_core fails on CO-RE records under one.
   if (btfExt?.badSectionName === 'core_relo') out.loadRefusal = '.BTF.ext: a core_relo section name lies past the BTF strings';
-  if (btf) out.btf = elf.sectionByName('.BTF')!.data.slice();
+  if (btf) {
+    out.btf = elf.sectionByName('.BTF')!.data.slice();
+    const kconfigOffsets = new Map([...externs.values()].filter((e) => e.kind === 'kconfig').map((e) => [e.name, e.offset]));
+    out.kernelBtf = libbpfLoadedBtf(elf, out.btf, kconfigOffsets);
+  }
   if (btf) out.types = btf;
   const variables = [...externs.values()].filter((e) => !e.func).map(({ func: _func, ...e }) => {
     delete (e as { align?: number }).align;
@@ -584,6 +591,21 @@ function relocSymbolName(sym: ElfSymbol, sectionName: (index: number) => string)
   } catch (e) {
     if (!(e instanceof ObjectFormatError)) throw e;
     return '<?';
+  }
+}
+
+/**
+ * libbpf bpf_object__add_programs marks a global .text function with hidden visibility mark_btf_static, and
+ * bpf_object__sanitize_and_load_btf then gives its FUNC static linkage: the kernel verifies it with its
+ * callers, not on its own.
+ */
+function markHiddenFunctionsStatic(btf: Btf, elf: ElfFile): void {
+  for (const s of elf.symbols) {
+    if (s.type !== ElfConst.STT_FUNC || s.bind === ElfConst.STB_LOCAL) continue;
+    if (s.visibility !== ElfConst.STV_HIDDEN && s.visibility !== ElfConst.STV_INTERNAL) continue;
+    if (elf.sections[s.shndx]?.name !== '.text') continue;
+    const f = btf.findByName(s.name, BtfKind.Func) as { linkage: number } | undefined;
+    if (f && f.linkage === BtfFuncLinkage.Global) f.linkage = BtfFuncLinkage.Static;
   }
 }
 
@@ -754,8 +776,21 @@ function parseMapDef(btf: Btf, mapName: string, def: BtfComposite, fail: (m: str
     }
   });
   if (m.type === 0) fail(`map '${mapName}': map type isn't specified`, EINVAL);
-  if (m.btfValueTypeId !== 0) m.locks = btf.findLocks(m.btfValueTypeId);
+  if (m.btfValueTypeId !== 0) m.locks = locksOf(btf, m.btfValueTypeId);
   return m;
+}
+
+/**
+ * The lock fields the kernel will find in a map's value. libbpf does not look for them; a value that holds
+ * itself makes BPF_BTF_LOAD refuse the object's BTF, and libbpf then creates the map without BTF: no locks.
+ */
+function locksOf(btf: Btf, valueTypeId: number): LockField[] {
+  try {
+    return btf.findLocks(valueTypeId);
+  } catch (e) {
+    if (e instanceof BtfLoopError) return [];
+    throw e;
+  }
 }
 
 /**

@@ -83,6 +83,8 @@ export interface ParsedObject {
   maps: MapDef[];
   /** The raw `.BTF` section, if any. */
   btf?: Uint8Array;
+  /** The BTF libbpf hands BPF_BTF_LOAD (libbpf-btf.ts), when the object has BTF. */
+  kernelBtf?: Uint8Array;
   /** `.BTF` decoded, with libbpf's DATASEC fixups applied (fixupDatasecs). */
   types?: Btf;
   /** `__kconfig` / `__ksym` extern variables (not kfuncs), resolved at load (externs.ts). */

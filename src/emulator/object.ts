@@ -12,6 +12,7 @@ import { EBADF, EBUSY, EINVAL, ENOENT, ENOEXEC, errnoOfCode } from '../uapi/errn
 import { decodeInsns } from '../uapi/isa.js';
 import { internalMapName, ObjectFormatError, parseObject } from '../elf/object.js';
 import { checkBtfInfo } from './checker/btf-info.js';
+import { btfLoadRefusal } from './btf-load.js';
 import { checkProgram } from './checker/index.js';
 import type { CheckedMap, CheckInput } from './checker/types.js';
 import { inlinedLoopCalls } from './checker/loop-inline.js';
@@ -167,6 +168,8 @@ export function loadEmulatorProgram(emulator: ProgramHost, spec: RawProgramSpec)
 export class EmulatorObject implements ObjectHandle {
   readonly #emulator: ProgramHost;
   readonly #parsed: ParsedObject;
+  /** The kernel would refuse the object's BTF, so libbpf loads without it. */
+  #withoutBtf = false;
   readonly #autoload = new Map<string, boolean>();
   readonly #reused = new Map<string, EmulatorMapHandle>();
   readonly #maps = new Map<string, EmulatorMapHandle>();
@@ -224,8 +227,12 @@ export class EmulatorObject implements ObjectHandle {
     if (this.#loaded) return { errno: EBUSY, syscall: 'bpf_object__load' };
     const defs = withKconfig(this.#parsed, this.#emulator.kernelVersion);
     if (!Array.isArray(defs)) return defs;
+    // libbpf bpf_object__sanitize_and_load_btf: BTF the kernel refuses is "optional, ignoring" — maps are
+    // created and programs loaded without it (emulator/btf-load.ts answers as BPF_BTF_LOAD).
+    const kernelBtf = this.#parsed.kernelBtf;
+    this.#withoutBtf = kernelBtf !== undefined && btfLoadRefusal(kernelBtf, this.#emulator.kernelVersion) !== undefined;
     for (const def of defs) {
-      const failure = this.#createMap(def);
+      const failure = this.#createMap(this.#withoutBtf ? { ...def, locks: [], btfKeyTypeId: 0, btfValueTypeId: 0 } : def);
       if (failure) {
         this.#closeMaps();
         return failure;
@@ -241,18 +248,20 @@ export class EmulatorObject implements ObjectHandle {
       if (!this.#autoload.get(p.name)) continue;
       // kernel/bpf/verifier.c check_btf_info, before the program is walked: it also decides which
       // subprograms are global (by their FUNC's linkage; without func_info, none).
-      const btfInfo = this.#parsed.types && checkBtfInfo(p.insns, p.functions.map((f) => f.start), { btf: this.#parsed.types, funcs: p.funcInfo, lines: p.lineInfo });
+      const types = this.#withoutBtf ? undefined : this.#parsed.types;
+      const btfInfo = types && checkBtfInfo(p.insns, p.functions.map((f) => f.start), { btf: types, funcs: p.funcInfo, lines: p.lineInfo });
       if (btfInfo && 'errno' in btfInfo) {
         this.#closeMaps();
         return { errno: btfInfo.errno, syscall: 'BPF_PROG_LOAD', program: p.name, log: btfInfo.log };
       }
       const functions = p.functions.map((f, i) => ({ ...f, global: btfInfo?.global[i] ?? false }));
       const checked: CheckInput = {
-        name: p.name, type: p.type, insns: p.insns, relocs: p.relocs, functions, funcInfo: p.funcInfo !== undefined, kernelVersion: this.#emulator.kernelVersion,
+        name: p.name, type: p.type, insns: p.insns, relocs: p.relocs, functions, funcInfo: types !== undefined && p.funcInfo !== undefined,
+        kernelVersion: this.#emulator.kernelVersion,
         mapOf: (ref) => {
           const def = ref.name === undefined ? undefined : this.#parsed.maps.find((m) => m.name === ref.name);
           const map = ref.name === undefined ? undefined : this.#maps.get(ref.name);
-          return def && map ? { ...checkedHandle(map), hasBtf: def.btfValueTypeId !== 0 } : undefined;
+          return def && map ? { ...checkedHandle(map), hasBtf: !this.#withoutBtf && def.btfValueTypeId !== 0 } : undefined;
         },
       };
       const refused = checkProgram(checked);

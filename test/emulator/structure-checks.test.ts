@@ -64,6 +64,7 @@ const refused: { name: string; insns: Insn[]; type?: number; code: string; reaso
   { name: 'a conditional jump with an immediate and a src_reg', insns: [asm.mov64Imm(0, 0), asm.raw(0x15, 0, 1, 0, 0), asm.exit()], code: 'EINVAL', reason: 'BPF_JMP/JMP32 uses reserved fields' },
   { name: 'ST with a src_reg', insns: [asm.raw(0x7a, 10, 1, -8, 0), ...ret0], code: 'EINVAL', reason: 'BPF_ST uses reserved fields' },
   { name: 'STX with an immediate', insns: [asm.raw(0x7b, 10, 1, -8, 1), ...ret0], code: 'EINVAL', reason: 'BPF_STX uses reserved fields' },
+  { name: 'ld_imm64 with an off', insns: [{ ...asm.ldImm64(0, 1n)[0], off: 1 }, asm.ldImm64(0, 1n)[1], asm.exit()], code: 'EINVAL', reason: 'BPF_LD_IMM64 uses reserved fields' },
   { name: 'a bad helper after a branch both paths take', insns: [asm.mov64Imm(0, 0), asm.jmpImm(0x10, 1, 0, 1), asm.mov64Imm(0, 1), asm.call(23), asm.exit()], code: 'EINVAL', reason: 'program of this type cannot use helper bpf_redirect#23' },
   { name: 'a bad helper in a called subprogram', insns: [asm.callLocal(1), asm.exit(), asm.call(23), ...ret0], code: 'EINVAL', reason: 'program of this type cannot use helper bpf_redirect#23' },
 ];

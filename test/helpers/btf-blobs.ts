@@ -3,6 +3,7 @@
 // makes before loading it, and a seeded mutator. Nothing binary is committed.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { btfExtraBytes, btfLayout, libbpfLoadedBtf, type BtfLayout } from '../../src/elf/libbpf-btf.js';
 import { readElf } from '../../src/elf/reader.js';
 import { BTF_HEADER_LEN, BtfKind as K } from '../../src/btf/decode.js';
 import { BtfWriter } from './hostile-bytes.js';
@@ -81,33 +82,10 @@ export function longerHeader(blob: Uint8Array, extra: Uint8Array): Uint8Array {
 }
 
 /** Bytes after a record's 12, by kind (include/uapi/linux/btf.h). */
-function extraBytes(kind: number, vlen: number): number {
-  switch (kind) {
-    case K.Int: case K.Var: case K.DeclTag: return 4;
-    case K.Array: return 12;
-    case K.Struct: case K.Union: case K.Datasec: case K.Enum64: return 12 * vlen;
-    case K.Enum: case K.FuncProto: return 8 * vlen;
-    default: return 0;
-  }
-}
-
-export interface Layout { hdrLen: number; typeStart: number; typeEnd: number; strStart: number; strEnd: number; records: number[] }
+export type Layout = BtfLayout;
 
 /** Where a blob's sections and records are, as far as they can be walked (no checks beyond staying in bounds). */
-export function layout(b: Uint8Array): Layout {
-  const len = b.length;
-  const word = (off: number): number => (off + 4 <= len ? u32(b, off) : 0);
-  const hdrLen = word(4);
-  const typeStart = hdrLen + word(8), typeEnd = Math.min(len, typeStart + word(12));
-  const strStart = hdrLen + word(16), strEnd = Math.min(len, strStart + word(20));
-  const records: number[] = [];
-  for (let off = typeStart; off + 12 <= typeEnd && records.length < 100_000;) {
-    records.push(off);
-    const info = u32(b, off + 4);
-    off += 12 + extraBytes((info >>> 24) & 0x1f, info & 0xffff);
-  }
-  return { hdrLen, typeStart, typeEnd, strStart, strEnd, records };
-}
+export const layout = btfLayout;
 
 /**
  * The names of the structs in the running kernel's BTF: /sys/kernel/btf/vmlinux and the modules' split BTF
@@ -125,7 +103,7 @@ export function kernelStructNames(dir = '/sys/kernel/btf'): Set<string> {
     for (let off = typeStart; off + 12 <= typeEnd;) {
       const info = u32(b, off + 4), kind = (info >>> 24) & 0x7f;
       if (kind === K.Struct) names.add(name(u32(b, off)));
-      off += 12 + extraBytes(kind, info & 0xffffff);
+      off += 12 + btfExtraBytes(kind, info & 0xffffff);
     }
     return strings;
   };
@@ -143,46 +121,9 @@ export function rawBtf(elf: Uint8Array): Uint8Array {
   return s.data.slice();
 }
 
-/**
- * A fixture's .BTF with the fixups libbpf 1.1 makes before BPF_BTF_LOAD (src/libbpf.c btf_fixup_datasec,
- * bpf_object__collect_externs): a DATASEC's size and its variables' offsets come from the ELF section and
- * symbols (hidden symbols make their VAR static), the variables are sorted by offset, and extern FUNCs
- * become global. Extern VARs (.kconfig, .ksyms) are left alone: libbpf rewrites those into new types.
- */
+/** A fixture's .BTF with the fixups libbpf 1.1 makes before BPF_BTF_LOAD (src/elf/libbpf-btf.ts). */
 export function libbpfFixedBtf(elfBytes: Uint8Array): Uint8Array {
-  const elf = readElf(elfBytes);
-  const b = rawBtf(elfBytes);
-  const l = layout(b);
-  const str = (off: number): string => new TextDecoder().decode(b.subarray(l.strStart + off, b.indexOf(0, l.strStart + off)));
-  const symbols = new Map<string, { value: number; hidden: boolean }>();
-  for (const s of elf.symbols) {
-    if (s.type === 1 /* STT_OBJECT */ && (s.bind === 1 || s.bind === 2) && !symbols.has(s.name)) {
-      symbols.set(s.name, { value: s.value, hidden: s.visibility === 1 || s.visibility === 2 });
-    }
-  }
-  for (const off of l.records) {
-    const info = u32(b, off + 4), kind = (info >>> 24) & 0x1f, vlen = info & 0xffff;
-    if (kind === K.Func && vlen === 2) setU32(b, off + 4, (info & ~0xffff) | 1);
-    if (kind !== K.Datasec) continue;
-    const name = str(u32(b, off));
-    if (name === '.kconfig' || name === '.ksyms') continue;
-    const section = elf.sectionByName(name);
-    const fix = u32(b, off + 8) === 0 && !!section && section.size > 0;
-    if (fix) setU32(b, off + 8, section!.size);
-    const vars: number[][] = [];
-    for (let i = 0; i < vlen; i++) {
-      const at = off + 12 + 12 * i;
-      const v = l.records[u32(b, at) - 1];
-      if (v !== undefined && ((u32(b, v + 4) >>> 24) & 0x1f) === K.Var && u32(b, v + 12) === 1) {
-        const sym = symbols.get(str(u32(b, v)));
-        if (sym && fix) setU32(b, at + 4, sym.value);
-        if (sym?.hidden) setU32(b, v + 12, 0);
-      }
-      vars.push([u32(b, at), u32(b, at + 4), u32(b, at + 8)]);
-    }
-    vars.sort((x, y) => x[1]! - y[1]!).forEach((vsi, i) => vsi.forEach((w, j) => setU32(b, off + 12 + 12 * i + 4 * j, w)));
-  }
-  return b;
+  return libbpfLoadedBtf(readElf(elfBytes), rawBtf(elfBytes));
 }
 
 /** A seeded mutant of `base`: one to three byte-level edits, most of them aimed at the type records. */

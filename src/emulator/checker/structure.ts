@@ -344,6 +344,8 @@ function reservedFields(insn: Insn, v4: boolean): CheckFailure | undefined {
   if (cls === Class.Alu || cls === Class.Alu64) return checkAlu(insn, v4);
   if (cls === Class.Stx && (code & 0xe0) === Mode.Mem && imm !== 0) return fail('BPF_STX uses reserved fields');
   if (cls === Class.St && src !== 0) return fail('BPF_ST uses reserved fields');
+  // check_ld_imm (resolve_pseudo_ldimm64 has already checked the opcode and the second half).
+  if (code === LD_IMM64 && off !== 0) return fail('BPF_LD_IMM64 uses reserved fields');
   if (cls !== Class.Jmp && cls !== Class.Jmp32) return undefined;
   if (op === JmpOp.Call) {
     // "BPF_CALL uses reserved fields": K only, off only for kfuncs, src a known call kind, no dst.
