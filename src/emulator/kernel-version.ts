@@ -7,6 +7,7 @@
 // distribution kernel of the series runs (Debian's 6.12.117 has the LRU change below, its 6.1 does not).
 // Measured in bpfkit vm on Debian's 6.1.0-57 (6.1), 6.12.117, 7.2.13 and on this machine's 6.18.
 import { EACCES, EINVAL, ENOTSUPP, EOPNOTSUPP } from '../uapi/errno.js';
+import { BPF_FUNC_MAX_ID } from '../uapi/helpers.js';
 
 /** '6.18' → [6, 18]. Throws a TypeError naming the expected form. */
 export function parseKernelVersion(version: string): readonly [number, number] {
@@ -135,11 +136,23 @@ export function tokenFdFlag(version: string): boolean {
  * The verifier log's instruction printer (kernel/bpf/disasm.c print_bpf_insn) learnt the cpu v4 forms with
  * them in 6.6: "r1 = (s8)r2" (movsx), "s/=" and "s%=" (off 1), "*(s8 *)" loads (BPF_MEMSX), "bswap16"
  * (BPF_ALU64 | BPF_END) and "gotol pc+N" (BPF_JMP32 | BPF_JA). Before, a movsx or signed division printed
- * as the plain operation (and was refused after it: reserved fields), and JMP32 | JA fell through to the
- * conditional form ("if w0 jmp 0x0 goto pc+N").
+ * as the plain operation (and was refused after it: reserved fields), a BPF_MEMSX load as "BUG_ldx_91", an
+ * ALU64 | END as "BUG_alu64_d7" (both without the "(code)" prefix; 6.1's bpf_opcode_in_insntable refuses
+ * both before do_check prints), and JMP32 | JA fell through to the conditional form ("if w0 jmp 0x0 goto
+ * pc+N").
  */
 export function disasmCpuV4(version: string): boolean {
   return cpuV4Instructions(version);
+}
+
+/**
+ * __BPF_FUNC_MAX_ID, the end of the helper table (func_id_str, and check_helper_call's "invalid func"):
+ * 212 since 6.2 added bpf_cgrp_storage_get (210) and bpf_cgrp_storage_delete (211), the last helpers (the
+ * list is frozen since); 210 on 6.1, whose last is bpf_user_ringbuf_drain (209). The printer writes
+ * "unknown" for an id past it.
+ */
+export function helperIdLimit(version: string): number {
+  return versionAtLeast(version, '6.2') ? BPF_FUNC_MAX_ID : 210;
 }
 
 /**

@@ -7,14 +7,14 @@
 // The printer is written from the C (format by format, printf's conventions spelled out: %+d, 0x%x of a
 // u32, "(null)" for a missing table entry) and checked line by line against this machine's kernel
 // (test/diff/disasm.test.ts). What changed between kernels is in kernel-version.ts (disasm*).
-import { funcIdName, BPF_FUNC_MAX_ID } from '../../uapi/helpers.js';
+import { funcIdName } from '../../uapi/helpers.js';
 import {
   AluOp, AtomicOp, BPF_ADDR_SPACE_CAST, CallKind, Class, classOf, Endian, JmpOp, LD_IMM64, Mode, modeOf, opOf,
   PseudoLd, Size, sizeOf, Source, srcOf, type Insn,
 } from '../../uapi/isa.js';
 import {
   disasmAddrSpaceCast, disasmCpuV4, disasmGotox, disasmLoadAcquire, disasmMayGoto, disasmPercpuAddr,
-  liveRegsSccColumn,
+  helperIdLimit, liveRegsSccColumn,
 } from '../kernel-version.js';
 
 /** How the log prints what depends on the loaded program rather than on the instruction's bytes. */
@@ -102,6 +102,8 @@ export function formatInsn(insn: Insn, opts: DisasmOptions = {}): string {
   switch (cls) {
     case Class.Alu:
     case Class.Alu64:
+      // Before the cpu v4 forms an ALU64 | END was a printer bug, written without the "(code)" prefix.
+      if (cls === Class.Alu64 && opOf(code) === AluOp.End && !disasmCpuV4(version)) return `BUG_alu64_${hex2(code)}`;
       return `${c} ${formatAlu(insn, cls === Class.Alu64, version)}`;
     case Class.Stx:
       return formatStx(insn, c, version);
@@ -130,8 +132,8 @@ function formatAlu(insn: Insn, is64: boolean, version: string): string {
   const op = opOf(insn.code);
   const v4 = disasmCpuV4(version);
   if (op === AluOp.End) {
-    // print_bpf_bswap_insn (v4) / print_bpf_end_insn: "le"/"be" only from the ALU class, always r.
-    if (is64 && v4) return `r${insn.dst} = bswap${insn.imm} r${insn.dst}`;
+    // print_bpf_bswap_insn (ALU64, v4) / print_bpf_end_insn (ALU): always r.
+    if (is64) return `r${insn.dst} = bswap${insn.imm} r${insn.dst}`;
     return `r${insn.dst} = ${srcOf(insn.code) === Endian.ToBe ? 'be' : 'le'}${insn.imm} r${insn.dst}`;
   }
   if (op === AluOp.Neg) return `${r}${insn.dst} = -${r}${insn.dst}`;
@@ -198,7 +200,7 @@ function formatJmp(insn: Insn, c: string, is32: boolean, opts: DisasmOptions, ve
   const op = opOf(code);
   if (op === JmpOp.Call) {
     if (insn.src === CallKind.Local) return `${c} call pc${signed(insn.imm)}`;
-    return `${c} call ${callName(insn, opts)}#${insn.imm}`;
+    return `${c} call ${callName(insn, opts, version)}#${insn.imm}`;
   }
   if (code === (Class.Jmp | JmpOp.Ja)) return `${c} goto pc${signed(insn.off)}`;
   if (code === (Class.Jmp | JmpOp.Ja | Source.X) && disasmGotox(version)) return `${c} gotox r${insn.dst}`;
@@ -212,8 +214,8 @@ function formatJmp(insn: Insn, c: string, is32: boolean, opts: DisasmOptions, ve
 
 // disasm.c __func_get_name for a call that is not bpf-to-bpf: the helper table for src_reg 0, then the
 // verifier's cb_call (kfuncs), then "kernel-function" for a kfunc and "unknown" for anything else.
-function callName(insn: Insn, opts: DisasmOptions): string {
-  if (insn.src === CallKind.Helper && insn.imm >= 0 && insn.imm < BPF_FUNC_MAX_ID) return funcIdName(insn.imm);
+function callName(insn: Insn, opts: DisasmOptions, version: string): string {
+  if (insn.src === CallKind.Helper && insn.imm >= 0 && insn.imm < helperIdLimit(version)) return funcIdName(insn.imm);
   if (insn.src === CallKind.Kfunc) return opts.kfuncName?.(insn) ?? 'kernel-function';
   return 'unknown';
 }
