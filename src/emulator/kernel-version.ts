@@ -204,9 +204,6 @@ export function disasmGotox(version: string): boolean {
  * Since 6.17 ("bpf: compute SCCs in program control flow graph") each line starts with the instruction's
  * strongly connected component, "%3d " inside a loop and four spaces outside (measured on 6.18).
  */
-export function liveRegsListing(version: string): boolean {
-  return versionAtLeast(version, '6.15');
-}
 export function liveRegsSccColumn(version: string): boolean {
   return versionAtLeast(version, '6.17');
 }

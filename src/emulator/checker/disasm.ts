@@ -73,7 +73,6 @@ const ldsxStrings = ['s32', 's16', 's8', NULL_STR] as const;
 const atomicAluStrings: Readonly<Record<number, string>> = {
   [AtomicOp.Add]: 'add', [AtomicOp.And]: 'and', [AtomicOp.Or]: 'or', [AtomicOp.Xor]: 'xor',
 };
-const classStrings = ['ld', 'ldx', 'st', 'stx', 'alu', 'jmp', 'jmp32', 'alu64'] as const;
 
 /** C's "%02x" of a u8. */
 const hex2 = (n: number): string => (n & 0xff).toString(16).padStart(2, '0');
@@ -327,6 +326,3 @@ export function findLineRecord(records: readonly LineRecord[], pc: number): Line
   }
   return records[lo];
 }
-
-/** disasm.c bpf_class_string, for callers that name a class as the kernel does ("BPF_ALU64"'s "alu64"). */
-export const bpfClassString = (code: number): string => classStrings[classOf(code)]!;
