@@ -7,6 +7,7 @@
 // distribution kernel of the series runs (Debian's 6.12.117 has the LRU change below, its 6.1 does not).
 // Measured in bpfkit vm on Debian's 6.1.0-57 (6.1), 6.12.117, 7.2.13 and on this machine's 6.18.
 import { EACCES, EINVAL, ENOTSUPP, EOPNOTSUPP } from '../uapi/errno.js';
+import { BPF_FUNC_MAX_ID } from '../uapi/helpers.js';
 
 /** '6.18' → [6, 18]. Throws a TypeError naming the expected form. */
 export function parseKernelVersion(version: string): readonly [number, number] {
@@ -129,6 +130,82 @@ export function cpuV4Instructions(version: string): boolean {
  */
 export function tokenFdFlag(version: string): boolean {
   return versionAtLeast(version, '6.9');
+}
+
+/**
+ * The verifier log's instruction printer (kernel/bpf/disasm.c print_bpf_insn) learnt the cpu v4 forms with
+ * them in 6.6: "r1 = (s8)r2" (movsx), "s/=" and "s%=" (off 1), "*(s8 *)" loads (BPF_MEMSX), "bswap16"
+ * (BPF_ALU64 | BPF_END) and "gotol pc+N" (BPF_JMP32 | BPF_JA). Before, a movsx or signed division printed
+ * as the plain operation (and was refused after it: reserved fields), a BPF_MEMSX load as "BUG_ldx_91", an
+ * ALU64 | END as "BUG_alu64_d7" (both without the "(code)" prefix; 6.1's bpf_opcode_in_insntable refuses
+ * both before do_check prints), and JMP32 | JA fell through to the conditional form ("if w0 jmp 0x0 goto
+ * pc+N").
+ */
+export function disasmCpuV4(version: string): boolean {
+  return cpuV4Instructions(version);
+}
+
+/**
+ * __BPF_FUNC_MAX_ID, the end of the helper table (func_id_str, and check_helper_call's "invalid func"):
+ * 212 since 6.2 added bpf_cgrp_storage_get (210) and bpf_cgrp_storage_delete (211), the last helpers (the
+ * list is frozen since); 210 on 6.1, whose last is bpf_user_ringbuf_drain (209). The printer writes
+ * "unknown" for an id past it.
+ */
+export function helperIdLimit(version: string): number {
+  return versionAtLeast(version, '6.2') ? BPF_FUNC_MAX_ID : 210;
+}
+
+/**
+ * "may_goto pc+N" (BPF_JMP | BPF_JCOND, src_reg BPF_MAY_GOTO) and "r1 = addr_space_cast(r2, 0, 1)"
+ * (BPF_ALU64 | BPF_MOV | BPF_X, off BPF_ADDR_SPACE_CAST) came in 6.9 with the instructions ("bpf: Introduce
+ * may_goto instruction", "bpf: Introduce bpf_arena"). Before, BPF_JCOND was an unknown opcode (never
+ * printed) and the cast printed as "r1 = r2".
+ */
+export function disasmMayGoto(version: string): boolean {
+  return versionAtLeast(version, '6.9');
+}
+export function disasmAddrSpaceCast(version: string): boolean {
+  return versionAtLeast(version, '6.9');
+}
+
+/**
+ * "r1 = &(void __percpu *)(r2)": the verifier's internal per-CPU address move (BPF_ALU64 | BPF_MOV | BPF_X,
+ * off BPF_ADDR_PERCPU -1), 6.10 ("bpf: add special internal-only MOV instruction to resolve per-CPU
+ * addrs"). A user's such instruction prints so and is refused after it (BPF_MOV uses reserved fields;
+ * measured on 6.18). Before, it printed as "r1 = r2".
+ */
+export function disasmPercpuAddr(version: string): boolean {
+  return versionAtLeast(version, '6.10');
+}
+
+/**
+ * "r1 = load_acquire((u64 *)(r2 +0))" and "store_release((u64 *)(r1 +0), r2)": BPF_ATOMIC with imm
+ * BPF_LOAD_ACQ / BPF_STORE_REL, 6.15 ("bpf: Introduce load-acquire and store-release instructions").
+ * Before, the printer did not know the imm and wrote "BUG_db" (no "(code)" prefix; measured on 6.18 for
+ * any other unknown atomic imm), then check_atomic refused it. Measured on 6.18: printed.
+ */
+export function disasmLoadAcquire(version: string): boolean {
+  return versionAtLeast(version, '6.15');
+}
+
+/**
+ * "gotox r1": BPF_JMP | BPF_JA | BPF_X, the indirect jump through an instruction-array map ("bpf: add support
+ * for indirect jumps", in 7.2's disasm.c). 6.18 refuses the opcode before printing ("unknown opcode 0d",
+ * measured), and its printer would write the conditional form "if r1 jmp r0 goto pc+N". The series merged
+ * for 6.19; bounded here by 6.18 (absent, measured) and 7.2 (present in the source).
+ */
+export function disasmGotox(version: string): boolean {
+  return versionAtLeast(version, '6.19');
+}
+
+/**
+ * At log_level 2 the verifier lists every instruction with the registers live before it ("Live regs before
+ * insn:", compute_live_registers, 6.15: "bpf: simple DFA-based live registers analysis"; measured on 6.18).
+ * Since 6.17 ("bpf: compute SCCs in program control flow graph") each line starts with the instruction's
+ * strongly connected component, "%3d " inside a loop and four spaces outside (measured on 6.18).
+ */
+export function liveRegsSccColumn(version: string): boolean {
+  return versionAtLeast(version, '6.17');
 }
 
 /** A verifier refusal: the reason (the log's last line, or the last lines for a two-line message) and errno. */

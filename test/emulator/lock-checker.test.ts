@@ -253,7 +253,7 @@ describe('the lock checker alone', () => {
 
   test('the log ends with the reason, after the instruction it refers to', () => {
     const failure = checkLocks(rawInput([...valuePtr(1), asm.call(SPIN_UNLOCK), ...ret0()], lockMap));
-    expect(failure).toEqual({ errno: -22, log: '2: (85) call #94\nbpf_spin_unlock without taking a lock\n' });
+    expect(failure).toEqual({ errno: -22, log: '2: (85) call bpf_spin_unlock#94\nbpf_spin_unlock without taking a lock\n' });
   });
 });
 

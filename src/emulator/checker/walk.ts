@@ -16,6 +16,7 @@ import type { CheckedMap, CheckFailure, CheckInput } from './types.js';
 import { liveRegisters, prunePoints } from './liveness.js';
 import { fieldRefusal } from './structure.js';
 import { cpuV4Instructions } from '../kernel-version.js';
+import { formatProgramInsnLine } from './disasm.js';
 import { ANY, entryFrame, type Frame, mapValues, NONE, type Slot, type State, stateKey, topFrame, type Value, withFrame, withTopRegs } from './state.js';
 import {
   aluRange, constant, decide, isConst, loadedRange, low32, narrow, negRange, type Range, signExtend, unknown64, zext32,
@@ -50,6 +51,8 @@ export interface Program {
   prune: Uint8Array;
   /** The kernel version has the cpu v4 instructions (their fields are not reserved). */
   v4: boolean;
+  /** The kernel whose words the log takes ('6.18' unless the input names one). */
+  kernelVersion: string;
 }
 
 export const scalar = (r: Range, id = 0): Value => ({ k: 'scalar', r, id });
@@ -113,6 +116,7 @@ export function prepare(input: CheckInput): Program {
     insns: input.insns, type: input.type, maps, loads, kfuncs,
     globals: new Set(input.functions.filter((f) => f.global && f.start !== 0).map((f) => f.start)),
     live: liveRegisters(input.insns), prune: prunePoints(input.insns), v4: cpuV4Instructions(input.kernelVersion ?? '6.18'),
+    kernelVersion: input.kernelVersion ?? '6.18',
   };
 }
 
@@ -587,18 +591,13 @@ export function writeStack(s: State, base: Value & { k: 'stack' }, off: number, 
   return withFrame(s, base.frame, { ...frame, stack });
 }
 
-/** The instruction line of the log, in the kernel's "N: (code) ..." shape. */
+/**
+ * The instruction line of the log ("N: (code) ..."): disasm.ts, as do_check prints it. A kfunc prints with
+ * the name the object gave it; an ld_imm64 of a map with the value it encodes (the emulator has no kernel
+ * addresses to print).
+ */
 export function describeInsn(p: Program, pc: number): string {
-  const insn = p.insns[pc];
-  if (!insn) return `${pc}:`;
-  const code = insn.code.toString(16).padStart(2, '0');
-  const cls = classOf(insn.code);
-  if ((cls === Class.Jmp || cls === Class.Jmp32) && opOf(insn.code) === JmpOp.Call) {
-    if (insn.src === CallKind.Kfunc) return `${pc}: (${code}) call ${p.kfuncs.get(pc) ?? 'kernel-function'}#${insn.imm}`;
-    if (insn.src === CallKind.Local) return `${pc}: (${code}) call pc${insn.imm >= 0 ? '+' : ''}${insn.imm}`;
-    return `${pc}: (${code}) call #${insn.imm}`;
-  }
-  if ((cls === Class.Jmp || cls === Class.Jmp32) && opOf(insn.code) === JmpOp.Exit) return `${pc}: (${code}) exit`;
-  return `${pc}: (${code}) r${insn.dst} r${insn.src} off=${insn.off} imm=${insn.imm}`;
+  if (!p.insns[pc]) return `${pc}:`;
+  return formatProgramInsnLine(p.insns, pc, { kernelVersion: p.kernelVersion, kfuncName: () => p.kfuncs.get(pc) });
 }
 
