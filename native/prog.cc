@@ -321,10 +321,11 @@ Napi::Value TestRunAsync(const Napi::CallbackInfo& info) {
   return Napi::Value(env, promise);
 }
 
-// progLoad(type, insns, license, name, fdArray|null, expectedAttachType, progFlags, log, logLevel?) → prog
-// fd | -errno. BPF_PROG_LOAD of raw instructions; `fdArray` is the kernel's fd_array (ld_imm64 with
+// progLoad(type, insns, license, name, fdArray|null, expectedAttachType, progFlags, log, logLevel?,
+// attachBtfId?) → prog fd | -errno. BPF_PROG_LOAD of raw instructions; `fdArray` is the kernel's fd_array (ld_imm64 with
 // BPF_PSEUDO_MAP_IDX refers to its entries), `log` receives the verifier's log: at `logLevel` (1, 2, with
-// BPF_LOG_STATS 4) when given, else only on failure (libbpf retries with log_level 1).
+// BPF_LOG_STATS 4) when given, else only on failure (libbpf retries with log_level 1). `attachBtfId`: a type
+// id in vmlinux BTF (fentry/fexit/tp_btf/iter/lsm programs name their target by it).
 Napi::Value ProgLoad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t type, attach;
@@ -355,11 +356,14 @@ Napi::Value ProgLoad(const Napi::CallbackInfo& info) {
   if (!args::U8(env, info[7], "log", &log)) return env.Undefined();
   uint32_t logLevel = 0;
   if (!args::IsNullish(env, info[8]) && !args::U32(env, info[8], "logLevel", &logLevel)) return env.Undefined();
+  uint32_t attachBtfId = 0;
+  if (!args::IsNullish(env, info[9]) && !args::U32(env, info[9], "attachBtfId", &attachBtfId)) return env.Undefined();
   LIBBPF_OPTS(bpf_prog_load_opts, opts);
   opts.log_level = logLevel;
   opts.fd_array = fdArray;
   opts.expected_attach_type = static_cast<enum bpf_attach_type>(attach);
   opts.prog_flags = progFlags;
+  opts.attach_btf_id = attachBtfId;
   if (log.length > 0) {
     log.data[0] = 0;
     opts.log_buf = reinterpret_cast<char*>(log.data);

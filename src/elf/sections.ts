@@ -2,7 +2,7 @@
 // type and expected attach type an object's `SEC("...")` gives its programs.
 import { AttachType as A, KernelProgramType as P } from '../uapi/program-type.js';
 
-interface SectionDef {
+export interface SectionDef {
   pattern: string;
   progType: number;
   attachType: number;
@@ -134,6 +134,11 @@ const SECTION_DEFS: readonly SectionDef[] = [
   sec('sk_lookup', P.SkLookup, A.SkLookup),
   sec('netfilter', P.Netfilter, A.Netfilter),
 ];
+
+/** libbpf's section table, in its order (for tests that cover every program type an object can have). */
+export function sectionDefs(): readonly SectionDef[] {
+  return SECTION_DEFS;
+}
 
 /** Program type and expected attach type for a section name ('?' already stripped); zeros when unknown. */
 export function sectionProgramType(section: string): { type: number; expectedAttachType: number } {

@@ -208,6 +208,111 @@ export function liveRegsSccColumn(version: string): boolean {
   return versionAtLeast(version, '6.17');
 }
 
+// --- Helper prototypes and availability (emulator/checker/helper-protos). The bounds below come from two source
+// trees (Debian's 6.12.118 and 7.2) and this machine's 6.18; where a change falls between two of those, the
+// first release that can have it is used and the comment says so.
+
+/**
+ * The tracing helpers' move into bpf_base_func_proto (kernel/bpf/helpers.c; "bpf: Allow some trace helpers for
+ * all prog types"): get_current_uid_gid for every program; current_task_under_cgroup, get_cgroup_classid (the
+ * current task's) and task_storage_get/delete with CAP_BPF; get_current_comm, copy_from_user(_task),
+ * perf_event_read(_value), send_signal(_thread), get_task_stack, get_branch_snapshot, find_vma with
+ * CAP_PERFMON. kernel/bpf/cgroup.c cgroup_current_func_proto and 6.12's long bpf_tracing_func_proto went with
+ * it (task storage's _recur protos too). 6.12: old (source); 6.18: new (measured: a socket filter may call
+ * bpf_get_current_comm). 6.16 from upstream history, not measured here.
+ */
+export function helpersInBaseFuncProto(version: string): boolean {
+  return versionAtLeast(version, '6.16');
+}
+
+/**
+ * bpf_get_netns_cookie in socket filters and tc (net/core/filter.c sk_filter_func_proto, tc_cls_act_func_proto).
+ * 6.12: absent (source); 6.18: present (measured). 6.15 from upstream history, not measured here.
+ */
+export function netnsCookieInSkFilterAndTc(version: string): boolean {
+  return versionAtLeast(version, '6.15');
+}
+
+/**
+ * bpf_setsockopt / bpf_getsockopt in BPF_CGROUP_INET_SOCK_CREATE programs (sock_filter_func_proto's
+ * bpf_sock_create_*sockopt_proto). 6.18: absent (measured); 7.2: present (source); 6.19 is the first that can.
+ */
+export function sockCreateSockopt(version: string): boolean {
+  return versionAtLeast(version, '6.19');
+}
+
+/**
+ * bpf_get_func_arg / bpf_get_func_arg_cnt in tp_btf programs (tracing_prog_func_proto's BPF_TRACE_RAW_TP case).
+ * 6.18: absent (measured); 7.2: present (source); 6.19 is the first that can.
+ */
+export function getFuncArgInRawTp(version: string): boolean {
+  return versionAtLeast(version, '6.19');
+}
+
+/**
+ * compatible_reg_types' mem_types (ARG_PTR_TO_MEM, _MAP_KEY, _MAP_VALUE) accepting PTR_TO_CTX
+ * (kernel/bpf/verifier.c). 6.18: not (measured: `R1 type=ctx expected=fp, ..., trusted_ptr_`); 7.2: yes
+ * (source); 6.19 is the first that can.
+ */
+export function memTypesTakeCtx(version: string): boolean {
+  return versionAtLeast(version, '6.19');
+}
+
+/**
+ * kptr_xchg_dest_types' non-owning entries (PTR_TO_BTF_ID | MEM_ALLOC | NON_OWN_REF, and | MEM_RCU). 6.18:
+ * not (measured: `expected=map_value, ptr_`); 7.2: yes (source); 6.19 is the first that can.
+ */
+export function kptrXchgDestNonOwning(version: string): boolean {
+  return versionAtLeast(version, '6.19');
+}
+
+/**
+ * The prototype flags 7.2 has and 6.12.118 lacks (helper-protos/protos.ts protoBefore613: MEM_WRITE on
+ * written buffers, MEM_RDONLY on read ones, dynptr_* taking any dynptr). Not measured on 6.18 (the printed
+ * register lists do not show flags); 6.13 is the first release that can have them, and 6.18 is taken to.
+ */
+export function helperProtoFlags613(version: string): boolean {
+  return versionAtLeast(version, '6.13');
+}
+
+/**
+ * Two fixes that Debian's 6.12.118 and 7.2's sources have and this machine's 6.18.44 does not (measured):
+ * lwt_seg6local_func_proto returning NULL for bpf_skb_pull_data, and sock_addr_func_proto leaving
+ * BPF_CGROUP_UNIX_GETPEERNAME / _GETSOCKNAME out of bpf_setsockopt / bpf_getsockopt. Taken as fixed through
+ * 6.12 (its stable series, as Debian ships it) and from 6.19 on; 6.13 to 6.18 answer as 6.18.44 does (a
+ * later 6.18 stable release may have them too).
+ */
+export function stableSockoptAndPullDataFixes(version: string): boolean {
+  return !versionAtLeast(version, '6.13') || versionAtLeast(version, '6.19');
+}
+
+/**
+ * bpf_loop's first argument (nr_loops) as ARG_SCALAR, so a pointer is refused (kernel/bpf/bpf_iter.c
+ * bpf_loop_proto): Debian's 6.12.118 and 7.2's sources have it; this machine's 6.18.44 takes ARG_ANYTHING
+ * (measured: a context pointer passes R1). Bounded as stableSockoptAndPullDataFixes is.
+ */
+export function loopCountIsScalar(version: string): boolean {
+  return !versionAtLeast(version, '6.13') || versionAtLeast(version, '6.19');
+}
+
+/**
+ * check_helper_call's refusal of a might_sleep helper outside a sleepable context: "helper call might sleep
+ * in a non-sleepable prog" before the argument checks through 6.18 (measured); 7.2 says "sleepable helper
+ * %s#%d in non-sleepable prog" after check_func_proto (source). 6.19 is the first that can.
+ */
+export function sleepableHelperNamesHelper(version: string): boolean {
+  return versionAtLeast(version, '6.19');
+}
+
+/**
+ * check_get_func_ip's wording for a tracing program without a trampoline: "supported only for
+ * fentry/fexit/fsession/fmod_ret programs" once fsession programs exist (7.2, source), "fentry/fexit/fmod_ret"
+ * before (6.12, source; 6.18, measured with tp_btf and iter programs). 6.19 is the first that can.
+ */
+export function getFuncIpNamesFsession(version: string): boolean {
+  return versionAtLeast(version, '6.19');
+}
+
 /** A verifier refusal: the reason (the log's last line, or the last lines for a two-line message) and errno. */
 export interface Refusal {
   reason: string;

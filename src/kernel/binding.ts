@@ -110,8 +110,11 @@ export interface Addon {
     progFd: number, data: Uint8Array | null, dataOut: Uint8Array | null, ctx: Uint8Array | null,
     ctxOut: Uint8Array | null, repeat: number, cpu: number, flags: number, loops: number, out: Uint32Array,
   ): Promise<number>;
-  /** BPF_PROG_LOAD of raw instructions: a program fd (the caller closes it) or -errno; `log` gets the verifier's log. */
-  progLoad(type: number, insns: Uint8Array, license: string, name: string, fdArray: Int32Array | null, expectedAttachType: number, progFlags: number, log: Uint8Array, logLevel?: number): number;
+  /**
+   * BPF_PROG_LOAD of raw instructions: a program fd (the caller closes it) or -errno; `log` gets the verifier's log.
+   * `attachBtfId`: the target's type id in vmlinux BTF (fentry/fexit/tp_btf/iter/lsm programs), 0 for none.
+   */
+  progLoad(type: number, insns: Uint8Array, license: string, name: string, fdArray: Int32Array | null, expectedAttachType: number, progFlags: number, log: Uint8Array, logLevel?: number, attachBtfId?: number): number;
   /** Interrupts every async run started with `progFd` (they settle with -EINTR); returns how many. */
   progTestRunCancel(progFd: number): number;
 }

@@ -14,7 +14,8 @@ import { CORE_POISON_HELPER, poisonedCoreRelo } from '../programs/core.js';
 import { emulatedHelpers } from '../programs/helpers.js';
 import { AluOp, BPF_ADDR_SPACE_CAST, CallKind, Class, JmpOp, LD_IMM64, Mode, PseudoLd, Size, Source, type Insn } from '../../uapi/isa.js';
 import { BPF_FUNC_MAX_ID, funcIdName } from '../../uapi/helpers.js';
-import { helperAvailability } from './helper-protos.js';
+import { helperProto, helperRefusal, type HelperProgramOptions } from './helper-protos.js';
+import { KernelProgramType as PT } from '../../uapi/program-type.js';
 import type { CheckFailure, CheckInput } from './types.js';
 import { cpuV4Instructions } from '../kernel-version.js';
 
@@ -76,7 +77,7 @@ export function checkStructure(input: CheckInput): CheckFailure | undefined {
   if (typeof starts === 'string') return fail(starts);
   const v4 = cpuV4Instructions(input.kernelVersion ?? '6.18');
   return checkSubprogs(insns, starts) ?? resolvePseudoLdimm64(insns, v4) ?? checkCfg(insns) ?? checkWalkedInsns(input, starts, v4) ??
-    checkEmulatedHelpers(input.type, insns);
+    checkEmulatedHelpers(input.type, insns, input.kernelVersion ?? '6.18');
 }
 
 /** add_subprog_and_kfunc: subprogram entries are the targets of pseudo calls and BPF_PSEUDO_FUNC loads. */
@@ -319,7 +320,7 @@ function checkInsn(input: CheckInput, insn: Insn, v4: boolean): CheckFailure | u
     // libbpf fixup_log_failed_core_relo rewrites the verifier's complaint about a poisoned CO-RE insn.
     const core = imm === CORE_POISON_HELPER ? poisonedCoreRelo(insn) : undefined;
     if (core) return fail(`failed to resolve CO-RE relocation ${core}`);
-    return checkHelperCall(input.type, imm);
+    return checkHelperCall(input.type, imm, input.kernelVersion ?? '6.18');
   }
   return undefined;
 }
@@ -397,14 +398,25 @@ function checkAlu(insn: Insn, v4: boolean): CheckFailure | undefined {
   return undefined;
 }
 
-/** check_helper_call, up to its argument checks: the id, the program type's get_func_proto, fixed refusals. */
-function checkHelperCall(type: number, id: number): CheckFailure | undefined {
+/**
+ * The program types the emulator runs and what the verifier knows of them at a load: expected attach type 0
+ * (an XDP program's helpers are the same with BPF_XDP), syscall programs sleepable, as bpf_prog_load requires.
+ * For the other types the kernel decides.
+ */
+const emulatedTypes: ReadonlyMap<number, HelperProgramOptions> = new Map([
+  [PT.SocketFilter, {}], [PT.SchedCls, {}], [PT.SchedAct, {}], [PT.Xdp, {}], [PT.CgroupSkb, {}], [PT.Syscall, { sleepable: true }],
+]);
+
+/**
+ * check_helper_call, up to its argument checks (helper-protos.ts helperRefusal): the id, the program type's
+ * get_func_proto, fn->allowed and might_sleep. The license is not known here: taken as GPL.
+ */
+function checkHelperCall(type: number, id: number, version: string): CheckFailure | undefined {
   if (id < 0 || id >= BPF_FUNC_MAX_ID) return fail(`invalid func ${funcIdName(id)}#${id}`);
-  const table = helperAvailability.get(type);
-  if (!table) return undefined; // a program type the emulator does not model: the kernel decides
-  if (!table.available.has(id)) return fail(`program of this type cannot use helper ${funcIdName(id)}#${id}`);
-  const refused = table.refused.get(id);
-  return refused === undefined ? undefined : fail(refused);
+  const options = emulatedTypes.get(type);
+  if (!options) return undefined;
+  const refusal = helperRefusal(id, type, 0, true, version, options);
+  return refusal && fail(refusal.log, refusal.errno);
 }
 
 /**
@@ -413,11 +425,12 @@ function checkHelperCall(type: number, id: number): CheckFailure | undefined {
  * not give this program type, can only sit where the verifier proved it dead (else it was refused above):
  * it is left for the run, which faults if it ever gets there.
  */
-function checkEmulatedHelpers(type: number, insns: readonly Insn[]): CheckFailure | undefined {
-  const table = helperAvailability.get(type);
+function checkEmulatedHelpers(type: number, insns: readonly Insn[], version: string): CheckFailure | undefined {
+  const options = emulatedTypes.get(type);
   for (const insn of insns) {
     if (insn.code !== CALL || insn.src !== CallKind.Helper || emulatedHelpers.has(insn.imm)) continue;
-    const kernelWouldRefuse = insn.imm < 0 || insn.imm >= BPF_FUNC_MAX_ID || (table !== undefined && !table.available.has(insn.imm));
+    const kernelWouldRefuse = insn.imm < 0 || insn.imm >= BPF_FUNC_MAX_ID ||
+      (options !== undefined && helperProto(insn.imm, type, 0, version, options) === undefined);
     if (!kernelWouldRefuse) {
       return { errno: ENOTSUPP, log: `helper ${funcIdName(insn.imm)} (#${insn.imm}) is not emulated\n` };
     }
