@@ -313,6 +313,57 @@ export function getFuncIpNamesFsession(version: string): boolean {
   return versionAtLeast(version, '6.19');
 }
 
+// --- Context access (emulator/checker/ctx).
+
+/**
+ * A kprobe program's context (pt_regs) takes stores: kernel/trace/bpf_trace.c kprobe_prog_is_valid_access
+ * dropped its read-only rule in "bpf: Allow uprobe program to change context registers" (Jiri Olsa, bpf-next
+ * September 2025); a write now marks the program (prog->aux->kprobe_write_ctx) and only a uprobe attachment
+ * takes it. Bounded by measurement only (test/diff/ctx-access.test.ts: 6.18 refuses the store, 7.2 loads it).
+ */
+export function kprobeCtxWritable(version: string): boolean {
+  return versionAtLeast(version, '7.2');
+}
+
+/**
+ * A syscall program's context has no alignment rule: kernel/bpf/syscall.c syscall_prog_is_valid_access lost its
+ * `off % size` check. Bounded by measurement only (6.18 refuses *(u32 *)(r1 + 1), 7.2 loads it).
+ */
+export function syscallCtxAnyAlignment(version: string): boolean {
+  return versionAtLeast(version, '7.2');
+}
+
+/**
+ * The context pointer may be moved before a load or store. kernel/bpf/verifier.c check_ctx_access (the
+ * series that keeps a pointer's constant offset in var_off): a syscall program's context takes any offset
+ * within U16_MAX (is_var_ctx_off_allowed), and a program type without convert_ctx_access (kprobe,
+ * tracepoint, raw tracepoint, cgroup_device, netfilter, ...) a constant one that is not negative; the
+ * register's offset joins the instruction's before is_valid_access. Before, check_ptr_off_reg refused any
+ * moved context pointer ("dereference of modified ctx ptr"). Bounded by measurement only (6.18 refuses
+ * r1 += 8 before a kprobe load, 7.2 loads it).
+ */
+export function ctxRegOffsetAllowed(version: string): boolean {
+  return versionAtLeast(version, '7.2');
+}
+
+/**
+ * BPF_ST (a store of an immediate) into the context: kernel/bpf/verifier.c do_check refused it ("BPF_ST
+ * stores into R1 ctx is not allowed") until "bpf: allow ctx writes using BPF_ST_MEM instruction" (Eduard
+ * Zingerman, 6.3), which made convert_ctx_access rewrite BPF_ST as it does BPF_STX.
+ */
+export function ctxStoreImmAllowed(version: string): boolean {
+  return versionAtLeast(version, '6.3');
+}
+
+/**
+ * struct bpf_sock_ops ends in skb_hwtstamp (8 bytes: 224 in all) since "bpf: Add hwtstamp field for the
+ * sockops prog" (Martin KaFai Lau, 6.2); before, the struct is 216 bytes and sock_ops_is_valid_access refuses
+ * any offset past it (measured: 6.1 refuses *(u64 *)(r1 + 216), 6.18 loads it).
+ */
+export function sockOpsSkbHwtstamp(version: string): boolean {
+  return versionAtLeast(version, '6.2');
+}
+
 /** A verifier refusal: the reason (the log's last line, or the last lines for a two-line message) and errno. */
 export interface Refusal {
   reason: string;
