@@ -364,6 +364,26 @@ export function sockOpsSkbHwtstamp(version: string): boolean {
   return versionAtLeast(version, '6.2');
 }
 
+// --- The verifier's walk (emulator/checker/verifier).
+
+/**
+ * check_stack_access_within_bounds names a helper's stack access by its direction ("invalid read from
+ * stack R2 off=-2 size=4", measured on 6.18; 7.2's source), where 6.12 said "invalid indirect access to
+ * stack". 6.13 is the first release that can.
+ */
+export function helperStackAccessByType(version: string): boolean {
+  return versionAtLeast(version, '6.13');
+}
+
+/**
+ * check_helper_call drops PTR_MAYBE_NULL from bpf_map_lookup_elem's result for an ARRAY or PERCPU_ARRAY
+ * looked up with a constant key below max_entries (can_elide_value_nullness, get_constant_map_key;
+ * "bpf: verifier: Support eliding map lookup nullness", 6.13). Measured on 6.18.
+ */
+export function constKeyLookupNotNull(version: string): boolean {
+  return versionAtLeast(version, '6.13');
+}
+
 /** A verifier refusal: the reason (the log's last line, or the last lines for a two-line message) and errno. */
 export interface Refusal {
   reason: string;

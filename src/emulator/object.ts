@@ -8,13 +8,14 @@ import type {
   MapAttrs, MapHandle, ObjectFailure, ObjectHandle, ObjectMapSpec, ProgramHandle, ProgramSpec, RawProgramHandle, RawProgramSpec,
   TestRunArgs,
 } from '../seam/engine.js';
-import { EBADF, EBUSY, EINVAL, ENOENT, ENOEXEC, errnoOfCode } from '../uapi/errno.js';
+import { EBADF, EBUSY, EINVAL, ENOENT, ENOEXEC, ENOTSUPP, errnoOfCode } from '../uapi/errno.js';
 import { decodeInsns } from '../uapi/isa.js';
 import { internalMapName, ObjectFormatError, parseObject } from '../elf/object.js';
 import { checkBtfInfo } from './checker/btf-info.js';
 import { btfLoadRefusal } from './btf-load.js';
 import { checkProgram } from './checker/index.js';
-import type { CheckedMap, CheckInput } from './checker/types.js';
+import { licenseIsGplCompatible } from '../uapi/license.js';
+import type { CheckedMap, CheckFailure, CheckInput } from './checker/types.js';
 import { inlinedLoopCalls } from './checker/loop-inline.js';
 import type { CpuLocks } from './cpus/spin-locks.js';
 import { linkProgram } from './link.js';
@@ -59,7 +60,7 @@ function checkedHandle(map: EmulatorMapHandle): CheckedMap {
   const { info, shape } = map;
   const kind = map.lockKind;
   return {
-    name: info.name, type: info.type, keySize: info.keySize, valueSize: info.valueSize, flags: info.flags,
+    name: info.name, type: info.type, keySize: info.keySize, valueSize: info.valueSize, maxEntries: info.maxEntries, flags: info.flags,
     hasBtf: info.btfId !== 0 || kind !== undefined,
     locks: kind === undefined ? [] : [{ kind, offset: shape.lockOffset }],
   };
@@ -141,6 +142,15 @@ function closeProgram(emulator: ProgramHost, state: ProgramState): void {
   if (Atomics.exchange(state.cancel, 0, 1) === 0) emulator.forgetProgram(state);
 }
 
+/**
+ * A checker's refusal as the seam's failure: the verifier's log for a verdict, or for what the emulator
+ * cannot run (ENOTSUPP, after the kernel's checks passed) the reason alone, so it is not a verifier error.
+ */
+function refusalFailure(refused: CheckFailure, program: string): ObjectFailure {
+  if (refused.errno === ENOTSUPP) return { errno: ENOTSUPP, syscall: 'BPF_PROG_LOAD', program, detail: refused.log.trim() };
+  return { errno: refused.errno, syscall: 'BPF_PROG_LOAD', program, log: refused.log };
+}
+
 export function loadEmulatorProgram(emulator: ProgramHost, spec: RawProgramSpec): RawProgramHandle | ObjectFailure {
   const maps: EmulatorMapHandle[] = [];
   for (const [i, m] of spec.maps.entries()) {
@@ -149,11 +159,12 @@ export function loadEmulatorProgram(emulator: ProgramHost, spec: RawProgramSpec)
   }
   const decoded = decodeInsns(spec.insns);
   const checked: CheckInput = {
-    name: spec.name, type: spec.type, insns: decoded, relocs: [], functions: [], kernelVersion: emulator.kernelVersion,
+    name: spec.name, type: spec.type, attachType: spec.expectedAttachType ?? 0, gpl: licenseIsGplCompatible(spec.license),
+    insns: decoded, relocs: [], functions: [], kernelVersion: emulator.kernelVersion,
     mapOf: (ref) => (ref.index === undefined || !maps[ref.index] ? undefined : checkedHandle(maps[ref.index]!)),
   };
   const refused = checkProgram(checked);
-  if (refused) return { errno: refused.errno, syscall: 'BPF_PROG_LOAD', program: spec.name, log: refused.log };
+  if (refused) return refusalFailure(refused, spec.name);
   const source: ProgramSource = {
     name: spec.name, type: spec.type, insns: decoded, relocs: [], functions: [], lines: new Map(),
     maps: maps.map((map, index) => ({ index, map })), kernelVersion: emulator.kernelVersion,
@@ -256,8 +267,8 @@ export class EmulatorObject implements ObjectHandle {
       }
       const functions = p.functions.map((f, i) => ({ ...f, global: btfInfo?.global[i] ?? false }));
       const checked: CheckInput = {
-        name: p.name, type: p.type, insns: p.insns, relocs: p.relocs, functions, funcInfo: types !== undefined && p.funcInfo !== undefined,
-        kernelVersion: this.#emulator.kernelVersion,
+        name: p.name, type: p.type, attachType: p.expectedAttachType, gpl: licenseIsGplCompatible(this.#parsed.license), insns: p.insns, relocs: p.relocs, functions,
+        funcInfo: types !== undefined && p.funcInfo !== undefined, kernelVersion: this.#emulator.kernelVersion,
         mapOf: (ref) => {
           const def = ref.name === undefined ? undefined : this.#parsed.maps.find((m) => m.name === ref.name);
           const map = ref.name === undefined ? undefined : this.#maps.get(ref.name);
@@ -267,7 +278,7 @@ export class EmulatorObject implements ObjectHandle {
       const refused = checkProgram(checked);
       if (refused) {
         this.#closeMaps();
-        return { errno: refused.errno, syscall: 'BPF_PROG_LOAD', program: p.name, log: refused.log };
+        return refusalFailure(refused, p.name);
       }
       const source: ProgramSource = {
         name: p.name, type: p.type, insns: p.insns, relocs: p.relocs, functions, lines: p.lines, maps,

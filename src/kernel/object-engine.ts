@@ -6,7 +6,7 @@ import {
   type RawProgramHandle, type RawProgramSpec, type TestRunArgs,
 } from '../seam/engine.js';
 import { ProgramType } from '../uapi/program-type.js';
-import { EBADF, EINVAL, ENOENT, ENOTSUPP } from '../uapi/errno.js';
+import { EBADF, EINVAL, ENOENT, ENOSPC, ENOTSUPP } from '../uapi/errno.js';
 import { loadAddon, type Addon, type NativeObject, type NativeObjectMap } from './binding.js';
 import { guardForLibbpf } from './libbpf-guard.js';
 import { libbpfErrno } from '../uapi/libbpf.js';
@@ -219,7 +219,17 @@ export function loadKernelProgram(spec: RawProgramSpec): RawProgramHandle | Obje
   const log = new Uint8Array(1 << 20);
   // kernel/bpf/syscall.c bpf_prog_load: SEC("syscall") programs must be sleepable (libbpf sets it too).
   const progFlags = spec.type === ProgramType.Syscall ? BPF_F_SLEEPABLE : 0;
-  const fd = addon.progLoad(spec.type, spec.insns, spec.license, spec.name, fds.length > 0 ? fds : null, spec.expectedAttachType ?? 0, progFlags, log);
+  const load = (buffer: Uint8Array): number =>
+    addon.progLoad(spec.type, spec.insns, spec.license, spec.name, fds.length > 0 ? fds : null, spec.expectedAttachType ?? 0, progFlags, buffer);
+  let fd = load(log);
+  if (fd === ENOSPC && log[log.length - 2] !== 0) {
+    // The log filled up (a program refused after a million instructions logs more than 1 MiB), and
+    // bpf_vlog_finalize's ENOSPC hides the verifier's own errno: load again without a log for it. The
+    // log kept its tail, where the reason is.
+    const again = load(new Uint8Array(0));
+    if (again >= 0) addon.closeFd(again);
+    else fd = again;
+  }
   if (fd < 0) {
     const end = log.indexOf(0);
     const text = Buffer.from(log.buffer, 0, end < 0 ? log.length : end).toString('utf8');

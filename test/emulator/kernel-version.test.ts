@@ -101,7 +101,7 @@ describe('the emulator answers as its kernelVersion', () => {
   });
 
   test('the checker words a refusal as the kernelVersion it is given', () => {
-    const map: CheckedMap = { name: 'lockmap', type: 2, keySize: 4, valueSize: 16, flags: 0, hasBtf: true, locks: [{ kind: 'spin', offset: 0 }] };
+    const map: CheckedMap = { name: 'lockmap', type: 2, keySize: 4, valueSize: 16, maxEntries: 1, flags: 0, hasBtf: true, locks: [{ kind: 'spin', offset: 0 }] };
     // r1 = &value + 8 (not the lock at 0), then bpf_spin_lock(r1).
     const insns = [...asm.ldImm64(1, 8n << 32n, PseudoLd.MapIdxValue), asm.call(93), asm.mov64Imm(0, 0), asm.exit()];
     const input = { name: 'raw', type: 3, insns, relocs: [], functions: [], mapOf: (ref: { index?: number }) => (ref.index === 0 ? map : undefined) };

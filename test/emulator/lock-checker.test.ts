@@ -230,7 +230,7 @@ describeEngines('lock discipline of raw programs', (engine) => {
 function rawInput(insns: Insn[], map: CheckedMap): CheckInput {
   return { name: 'raw', type: SCHED_CLS, insns, relocs: [], functions: [], mapOf: (ref) => (ref.index === 0 ? map : undefined) };
 }
-const lockMap: CheckedMap = { name: 'lockmap', type: 2, keySize: 4, valueSize: 16, flags: 0, hasBtf: true, locks: [{ kind: 'spin', offset: 0 }] };
+const lockMap: CheckedMap = { name: 'lockmap', type: 2, keySize: 4, valueSize: 16, maxEntries: 1, flags: 0, hasBtf: true, locks: [{ kind: 'spin', offset: 0 }] };
 
 describe('the lock checker alone', () => {
   test('pruning keeps 2^30 paths to a few states per instruction', () => {
@@ -275,7 +275,7 @@ describe('every accepted fixture passes the lock checker (and the kernel, where 
           name: p.name, type: p.type, insns: p.insns, relocs: p.relocs, functions: p.functions,
           mapOf: (ref) => {
             const d = parsed.maps.find((m) => m.name === ref.name);
-            return d && { name: d.name, type: d.type, keySize: d.keySize, valueSize: d.valueSize, flags: d.flags, hasBtf: d.btfValueTypeId !== 0, locks: d.locks };
+            return d && { name: d.name, type: d.type, keySize: d.keySize, valueSize: d.valueSize, maxEntries: d.maxEntries, flags: d.flags, hasBtf: d.btfValueTypeId !== 0, locks: d.locks };
           },
         });
         expect(failure, `${name}/${p.name}: ${failure?.log}`).toBeUndefined();

@@ -2,14 +2,15 @@
 // (kernel/bpf/verifier.c) would refuse, with the verifier's own messages, so a test written against the
 // kernel sees the same BpfVerifierError on the emulator. Each rule family lives in its own file here.
 import type { CheckFailure, CheckInput } from './types.js';
-import { checkStructure } from './structure.js';
+import { checkEmulated, checkStructure } from './structure.js';
 import { checkLocks } from './lock-rules.js';
 import { refusalAt } from '../kernel-version.js';
+import { verifyProgram } from './verifier/verifier.js';
 
 type Checker = (input: CheckInput) => CheckFailure | undefined;
 
-/** Rule families, in the order the kernel meets them (structure before data flow). */
-const checkers: Checker[] = [checkStructure, checkLocks];
+/** Rule families, in the order the kernel meets them (structure before data flow), then the emulator's own limits. */
+const checkers: Checker[] = [checkStructure, checkLocks, verifyProgram, checkEmulated];
 
 export function checkProgram(input: CheckInput): CheckFailure | undefined {
   for (const check of checkers) {

@@ -76,8 +76,12 @@ export function checkStructure(input: CheckInput): CheckFailure | undefined {
   const starts = subprogStarts(insns);
   if (typeof starts === 'string') return fail(starts);
   const v4 = cpuV4Instructions(input.kernelVersion ?? '6.18');
-  return checkSubprogs(insns, starts) ?? resolvePseudoLdimm64(insns, v4) ?? checkCfg(insns) ?? checkWalkedInsns(input, starts, v4) ??
-    checkEmulatedHelpers(input.type, insns, input.kernelVersion ?? '6.18');
+  return checkSubprogs(insns, starts) ?? resolvePseudoLdimm64(insns, v4) ?? checkCfg(insns) ?? checkWalkedInsns(input, starts, v4);
+}
+
+/** What the emulator cannot run, once the kernel's checks have all passed (the last checker). */
+export function checkEmulated(input: CheckInput): CheckFailure | undefined {
+  return checkEmulatedHelpers(input.type, input.insns, input.kernelVersion ?? '6.18');
 }
 
 /** add_subprog_and_kfunc: subprogram entries are the targets of pseudo calls and BPF_PSEUDO_FUNC loads. */

@@ -1,4 +1,5 @@
 // What the checker's rule families share: the program to check, the maps it names, and a refusal.
+import type { Btf } from '../../btf/types.js';
 import type { Reloc } from '../../elf/spec.js';
 import type { Insn } from '../../uapi/isa.js';
 
@@ -8,6 +9,7 @@ export interface CheckedMap {
   type: number;
   keySize: number;
   valueSize: number;
+  maxEntries: number;
   flags: number;
   /** The map was created with BTF for its value (lock fields need it). */
   hasBtf: boolean;
@@ -34,6 +36,14 @@ export interface CheckInput {
   mapOf(ref: { name?: string; index?: number }): CheckedMap | undefined;
   /** The kernel version whose words and errnos a refusal takes ('6.1'); default 6.18, the checker's own. */
   kernelVersion?: string;
+  /** expected_attach_type (cgroup hooks, sk_lookup, sockopt, ...); default 0. */
+  attachType?: number;
+  /** The license is GPL-compatible (GPL-only helpers need it); default true. */
+  gpl?: boolean;
+  /** Loaded with BPF_F_SLEEPABLE. */
+  sleepable?: boolean;
+  /** The object's BTF: global functions' argument types and func_info FUNC linkage. */
+  btf?: Btf;
 }
 
 /** A refusal: the verifier's log (its last line is the reason) and the errno BPF_PROG_LOAD returns. */

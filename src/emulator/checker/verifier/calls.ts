@@ -1,0 +1,293 @@
+// Calls, exits and 64-bit loads (kernel/bpf/verifier.c check_helper_call, check_func_arg,
+// check_helper_mem_access, check_mem_size_reg, check_func_call, prepare_func_exit, check_return_code,
+// check_ld_imm): helpers by their prototype (helper-protos), bpf-to-bpf calls with frames, the program's
+// return value by program type.
+import { EACCES, EINVAL } from '../../../uapi/errno.js';
+import { CallKind, Mode, modeOf, Size, sizeOf, type Insn } from '../../../uapi/isa.js';
+import { BPF_FUNC_MAX_ID, funcIdName, HelperId } from '../../../uapi/helpers.js';
+import { AttachType as AT, KernelProgramType as PT } from '../../../uapi/program-type.js';
+import { KernelMapType, MapType } from '../../../uapi/bpf.js';
+import { constKeyLookupNotNull } from '../../kernel-version.js';
+import { helperProto, helperRefusal, helperRefusalAfterArgs } from '../helper-protos.js';
+import { ArgType, RetType, regTypeMismatch } from '../helper-protos/types.js';
+import { baseType, hasFlag, RegType, TypeFlag, type RegState } from '../reg-state.js';
+import { S64_MAX, S64_MIN } from '../scalar.js';
+import { tnumStrn } from '../tnum.js';
+import { checkRead, checkWrite } from './alu.js';
+import { OutOfModel, refuse } from './errors.js';
+import { syncCallbackHelpers } from './program.js';
+import { BPF_MAX_VAR_SIZ, isNull, isPktPointer, known, pointer, regTypeStr, unknown } from './regs.js';
+import { checkHelperMem } from './mem.js';
+import { FP, FuncState, NOT_INIT, REG_SIZE, SlotType } from './state.js';
+import type { Verifier } from './verifier.js';
+
+/** include/linux/bpf_verifier.h MAX_CALL_FRAMES. */
+const MAX_CALL_FRAMES = 8;
+
+/** net/core/filter.c bpf_helper_changes_pkt_data: helpers after which every packet pointer is stale. */
+const changesPktData: ReadonlySet<number> = new Set(
+  ['clone_redirect', 'l3_csum_replace', 'l4_csum_replace', 'lwt_push_encap', 'lwt_seg6_action', 'lwt_seg6_adjust_srh',
+    'lwt_seg6_store_bytes', 'msg_pop_data', 'msg_pull_data', 'msg_push_data', 'skb_adjust_room', 'skb_change_head',
+    'skb_change_proto', 'skb_change_tail', 'skb_pull_data', 'skb_store_bytes', 'skb_vlan_pop', 'skb_vlan_push',
+    'store_hdr_opt', 'xdp_adjust_head', 'xdp_adjust_meta', 'xdp_adjust_tail'].map(helperIdByName),
+);
+
+function helperIdByName(name: string): number {
+  for (let id = 0; id < BPF_FUNC_MAX_ID; id++) if (funcIdName(id) === `bpf_${name}`) return id;
+  return -1;
+}
+
+/** Helpers whose arguments or result this model does not follow (callbacks, references, dynptrs, locks). */
+const outOfModelHelpers: ReadonlySet<number> = new Set([...syncCallbackHelpers, HelperId.TimerSetCallback]);
+
+/** check_ld_imm: what the 64-bit load puts in its register. */
+export function checkLdImm64(v: Verifier, insn: Insn): void {
+  checkWrite(insn.dst);
+  const what = v.p.ldimm.get(v.pc) ?? { kind: 'unknown' };
+  switch (what.kind) {
+    case 'scalar': v.regs[insn.dst] = known(what.value); return;
+    case 'map': v.regs[insn.dst] = pointer(RegType.ConstMapPtr, { map: what.map }); return;
+    case 'mapValue': v.regs[insn.dst] = pointer(RegType.MapValue, { map: what.map, off: what.off }); return;
+    case 'func': v.regs[insn.dst] = pointer(RegType.Func, { target: what.target }); return;
+    default: throw new OutOfModel('an ld_imm64 of a kernel symbol or an unresolved map');
+  }
+}
+
+/**
+ * check_ld_abs: the legacy packet loads, as the kernel checks them. They pass only in socket filters and
+ * tc programs, with r6 the context; the emulator does not run them, so one that passes is ENOTSUPP.
+ */
+export function checkLdAbs(v: Verifier, insn: Insn): void {
+  if (![PT.SocketFilter, PT.SchedCls, PT.SchedAct].includes(v.p.type as 1)) refuse(EINVAL, 'BPF_LD_[ABS|IND] instructions not allowed for this program type');
+  const abs = modeOf(insn.code) === Mode.Abs;
+  if (insn.dst !== 0 || insn.off !== 0 || sizeOf(insn.code) === Size.DW || (abs && insn.src !== 0)) refuse(EINVAL, 'BPF_LD_[ABS|IND] uses reserved fields');
+  const ctx = checkRead(v, 6);
+  if (ctx.type !== RegType.Ctx) refuse(EINVAL, 'at the time of BPF_LD_ABS|IND R6 != pointer to skb');
+  if (!abs) checkRead(v, insn.src);
+  if (ctx.off < 0) refuse(EACCES, `negative offset ctx ptr R6 off=${ctx.off} disallowed`);
+  if (ctx.off !== 0) refuse(EACCES, `dereference of modified ctx ptr R6 off=${ctx.off} disallowed`);
+  for (let r = 1; r <= 5; r++) v.regs[r] = NOT_INIT;
+  v.regs[0] = unknown();
+  v.unsupported ??= 'legacy BPF_LD_[ABS|IND] packet loads are not emulated';
+}
+
+/** A BPF_CALL: the next instruction on this path. */
+export function checkCall(v: Verifier, insn: Insn): number {
+  if (insn.src === CallKind.Local) return callLocal(v, insn);
+  if (insn.src !== CallKind.Helper) throw new OutOfModel('a kfunc call');
+  checkHelper(v, insn.imm);
+  return v.pc + 1;
+}
+
+/** What check_func_arg learns along a helper's arguments (struct bpf_call_arg_meta). */
+interface CallMeta {
+  map: number;
+  /** get_constant_map_key: the key a lookup names, when it is a known constant (else -1). */
+  constKey: bigint;
+}
+
+function checkHelper(v: Verifier, id: number): void {
+  // bpf_prog_load makes syscall programs sleepable (the section table does not say which others are).
+  const options = { sleepable: (v.input.sleepable ?? false) || v.p.type === PT.Syscall };
+  const early = helperRefusal(id, v.p.type, v.p.attachType, v.input.gpl ?? true, v.version, options);
+  if (early) refuse(early.errno, early.log);
+  const proto = helperProto(id, v.p.type, v.p.attachType, v.version, options);
+  if (!proto || outOfModelHelpers.has(id)) throw new OutOfModel(`helper ${funcIdName(id)}`);
+  const meta: CallMeta = { map: -1, constKey: -1n };
+  proto.args.forEach((argType, i) => checkArg(v, id, i + 1, argType, proto.args, proto.argSize?.[i], meta));
+  const after = helperRefusalAfterArgs(id, v.p.type, v.p.attachType, v.version, options);
+  if (after) refuse(after.errno, after.log);
+  // The caller-saved registers die (mark_reg_not_init), then r0 takes the prototype's return type.
+  for (let r = 1; r <= 5; r++) v.regs[r] = NOT_INIT;
+  v.regs[0] = returned(v, proto.ret, meta);
+  if (changesPktData.has(id)) {
+    for (const frame of v.cur.frames) {
+      frame.regs = frame.regs.map((r) => (isPktPointer(r) || r.type === RegType.PacketEnd ? unknown() : r));
+    }
+  }
+}
+
+function returned(v: Verifier, ret: number, meta: CallMeta): RegState {
+  switch (ret) {
+    case RetType.RET_INTEGER: return unknown();
+    case RetType.RET_VOID: return NOT_INIT;
+    case RetType.RET_PTR_TO_MAP_VALUE:
+    case RetType.RET_PTR_TO_MAP_VALUE_OR_NULL: {
+      const map = v.p.maps[meta.map];
+      // Maps of maps return a map pointer; their inner map is not in this model.
+      if (!map || map.type === KernelMapType.ArrayOfMaps || map.type === KernelMapType.HashOfMaps) throw new OutOfModel('a map-in-map lookup');
+      // can_elide_value_nullness: an array element named by a constant key in range exists.
+      const inRange = meta.constKey >= 0n && meta.constKey < BigInt(map.maxEntries);
+      const nullable = ret === RetType.RET_PTR_TO_MAP_VALUE_OR_NULL && !inRange;
+      return pointer(RegType.MapValue + (nullable ? TypeFlag.MaybeNull : 0), { map: meta.map, id: nullable ? v.newId() : 0 });
+    }
+    default:
+      throw new OutOfModel('a helper returning a socket, memory or a BTF pointer');
+  }
+}
+
+/**
+ * get_constant_map_key: a stack key of `keySize` bytes that are all STACK_ZERO, or one spilled constant
+ * scalar of exactly that size; -1 for any other key.
+ */
+function constantMapKey(v: Verifier, reg: RegState, keySize: number): bigint {
+  if (reg.type !== RegType.Stack || reg.value.varOff.mask !== 0n) return -1n;
+  const off = reg.off + Number(BigInt.asIntN(64, reg.value.varOff.value));
+  const slotNo = -off - 1;
+  const slot = v.cur.frames[reg.frameno]!.stack[Math.floor(slotNo / REG_SIZE)];
+  if (!slot) return -1n;
+  const k = slotNo % REG_SIZE;
+  let zeros = 0;
+  for (let i = k; i >= 0 && slot.types[i] === SlotType.Zero; i--) zeros++;
+  if (zeros >= keySize) return 0n;
+  if (slot.types[REG_SIZE - 1] !== SlotType.Spill || slot.spilled.type !== RegType.Scalar) return -1n;
+  let spills = 0;
+  for (let i = k; i >= 0 && slot.types[i] === SlotType.Spill; i--) spills++;
+  if (spills !== keySize || slot.spilled.value.varOff.mask !== 0n) return -1n;
+  return slot.spilled.value.varOff.value;
+}
+
+/** check_func_arg: argument `regno` against its type; memory arguments checked for their size. */
+function checkArg(v: Verifier, id: number, regno: number, argType: number, args: readonly number[], fixedSize: number | undefined, meta: CallMeta): void {
+  if (argType === ArgType.ARG_DONTCARE) return;
+  const reg = checkRead(v, regno);
+  if (argType === ArgType.ARG_ANYTHING || argType === ArgType.ARG_SCALAR && reg.type === RegType.Scalar) return;
+  const base = baseType(argType);
+  const nullArg = isNull(reg);
+  if (!(nullArg && hasFlag(argType, TypeFlag.MaybeNull))) {
+    const mismatch = regTypeMismatch(regno, reg.type, argType, v.version);
+    if (mismatch) refuse(EACCES, mismatch);
+    if (isPktPointer(reg) && !packetHelperAccess(v.p.type)) refuse(EACCES, 'helper access to the packet is not allowed');
+  }
+  switch (base) {
+    case ArgType.ARG_CONST_MAP_PTR:
+      meta.map = reg.map;
+      return;
+    case ArgType.ARG_PTR_TO_MAP_KEY:
+    case ArgType.ARG_PTR_TO_MAP_VALUE: {
+      if (nullArg) return;
+      const map = v.p.maps[meta.map];
+      if (!map) return refuse(EACCES, `invalid map_ptr to access map->${base === ArgType.ARG_PTR_TO_MAP_KEY ? 'key' : 'value'}`);
+      const key = base === ArgType.ARG_PTR_TO_MAP_KEY;
+      checkHelperMem(v, regno, key ? map.keySize : map.valueSize, 'read', false);
+      if (key && (map.type === MapType.Array || map.type === MapType.PercpuArray) && constKeyLookupNotNull(v.version)) {
+        meta.constKey = constantMapKey(v, reg, map.keySize);
+      }
+      return;
+    }
+    case ArgType.ARG_PTR_TO_MEM:
+      if (nullArg) return;
+      if (hasFlag(argType, TypeFlag.MemFixedSize)) checkHelperMem(v, regno, fixedSize ?? 0, writes(argType) ? 'write' : 'read', false);
+      return; // sized by the next argument (ARG_CONST_SIZE)
+    case ArgType.ARG_CONST_SIZE:
+    case ArgType.ARG_CONST_SIZE_OR_ZERO: {
+      const mem = args[regno - 2] ?? 0;
+      const zeroOk = base === ArgType.ARG_CONST_SIZE_OR_ZERO;
+      const s = reg.value;
+      if (s.smin < 0n) refuse(EACCES, `R${regno} min value is negative, either use unsigned or 'var &= const'`);
+      if (s.umin === 0n && !zeroOk) refuse(EACCES, `R${regno} invalid zero-sized read: u64=[${s.umin},${s.umax}]`);
+      if (s.umax >= BPF_MAX_VAR_SIZ) refuse(EACCES, `R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
+      const memReg = v.regs[regno - 1]!;
+      if (!isNull(memReg)) checkHelperMem(v, regno - 1, Number(s.umax), writes(mem) ? 'write' : 'read', zeroOk);
+      return;
+    }
+    case ArgType.ARG_PTR_TO_CTX:
+      if (nullArg) return;
+      if (reg.off !== 0) refuse(EACCES, `dereference of modified ${regTypeStr(reg.type)} ptr R${regno} off=${reg.off} disallowed`);
+      if (reg.value.varOff.mask !== 0n || reg.value.varOff.value !== 0n) refuse(EACCES, `variable ${regTypeStr(reg.type)} access var_off=${tnumStrn(reg.value.varOff)} disallowed`);
+      return;
+    case ArgType.ARG_CONST_ALLOC_SIZE_OR_ZERO:
+      return;
+    case ArgType.ARG_PTR_TO_SPIN_LOCK:
+      return; // process_spin_lock's rules are lock-rules.ts's, which ran before this walk
+
+    default:
+      throw new OutOfModel(`argument ${regno} of ${funcIdName(id)}`);
+  }
+}
+
+/** The helper writes the memory (MEM_UNINIT / MEM_WRITE arguments). */
+const writes = (argType: number): boolean => hasFlag(argType, TypeFlag.MemUninit) || (argType & (1 << 26)) !== 0;
+
+/** may_access_direct_pkt_data with a meta (helper arguments): the program types with packet access. */
+function packetHelperAccess(type: number): boolean {
+  const types: readonly number[] = [PT.LwtIn, PT.LwtOut, PT.LwtSeg6local, PT.SkReuseport, PT.FlowDissector, PT.CgroupSkb,
+    PT.SchedCls, PT.SchedAct, PT.Xdp, PT.LwtXmit, PT.SkSkb, PT.SkMsg, PT.CgroupSockopt];
+  return types.includes(type);
+}
+
+/** check_func_call for a bpf-to-bpf call: a new frame, or a global function's unknown result. */
+function callLocal(v: Verifier, insn: Insn): number {
+  const target = v.pc + 1 + insn.imm;
+  const sub = v.p.subprogs.find((s) => s.start === target);
+  if (!sub) throw new OutOfModel('a call into the middle of a function');
+  if (v.cur.frames.length >= MAX_CALL_FRAMES) refuse(EINVAL, `the call stack of ${v.cur.frames.length + 1} frames is too deep !`);
+  if (sub.global) {
+    // Verified on its own (not in this model, nor are its arguments against its BTF prototype); to its
+    // caller it returns any scalar and clobbers r1-r5.
+    for (let r = 1; r <= 5; r++) v.regs[r] = NOT_INIT;
+    v.regs[0] = unknown();
+    return v.pc + 1;
+  }
+  const caller = v.cur.cur;
+  const callee = new FuncState(v.cur.frames.length, v.pc, v.p.subprogs.indexOf(sub));
+  for (let r = 1; r <= 5; r++) callee.regs[r] = caller.regs[r]!;
+  callee.regs[FP] = pointer(RegType.Stack, { frameno: callee.frameno });
+  for (let r = 0; r <= 5; r++) caller.regs[r] = NOT_INIT;
+  v.cur.frames.push(callee);
+  return target;
+}
+
+/** BPF_EXIT: a subprogram returns to its caller; the program's exit checks its return value. */
+export function processExit(v: Verifier): number | 'exit' {
+  const frames = v.cur.frames;
+  if (frames.length > 1) {
+    // prepare_func_exit, with the callee's frame still current: r0 goes back as it is (even unset).
+    const r0 = v.regs[0]!;
+    if (r0.type === RegType.Stack) refuse(EINVAL, 'cannot return stack pointer to the caller');
+    const callee = frames.pop()!;
+    frames[frames.length - 1]!.regs[0] = r0;
+    return callee.callsite + 1;
+  }
+  checkReturnCode(v);
+  return 'exit';
+}
+
+/** sock_addr hooks that must return 1 (recvmsg, getpeername, getsockname). */
+const recvOrNameHooks: readonly number[] = [AT.CgroupUdp4Recvmsg, AT.CgroupUdp6Recvmsg, AT.CgroupUnixRecvmsg, AT.CgroupInet4Getpeername,
+  AT.CgroupInet6Getpeername, AT.CgroupUnixGetpeername, AT.CgroupInet4Getsockname, AT.CgroupInet6Getsockname, AT.CgroupUnixGetsockname];
+
+/** check_return_code's range for the program's type and attach type; undefined where any value goes. */
+function range(v: Verifier): [number, number] | undefined {
+  const attach = v.p.attachType;
+  switch (v.p.type) {
+    case PT.CgroupSockAddr:
+      if (recvOrNameHooks.includes(attach)) return [1, 1];
+      if (attach === AT.CgroupInet4Bind || attach === AT.CgroupInet6Bind) return [0, 3];
+      return [0, 1];
+    case PT.CgroupSkb:
+      return attach === AT.CgroupInetEgress ? [0, 3] : [0, 1];
+    case PT.CgroupSock: case PT.SockOps: case PT.CgroupDevice: case PT.CgroupSysctl: case PT.CgroupSockopt:
+      return [0, 1];
+    case PT.SkLookup:
+      return [0, 1];
+    case PT.Netfilter:
+      return [0, 1];
+    default:
+      return undefined;
+  }
+}
+
+/** check_return_code for the program's own exit. */
+function checkReturnCode(v: Verifier): void {
+  const r0 = checkRead(v, 0);
+  const want = range(v);
+  if (!want) return;
+  if (r0.type !== RegType.Scalar) refuse(EINVAL, `At program exit the register R0 is not a known value (${regTypeStr(r0.type)})`);
+  const { smin, smax } = r0.value;
+  if (smin >= BigInt(want[0]) && smax <= BigInt(want[1])) return;
+  const parts = [smin > S64_MIN ? ` smin=${smin}` : '', smax < S64_MAX ? ` smax=${smax}` : ''].join('');
+  refuse(EINVAL, `At program exit the register R0 has${parts || ' unknown scalar value'} should have been in [${want[0]}, ${want[1]}]`);
+}
+
+

@@ -1,0 +1,220 @@
+// Conditional jumps (kernel/bpf/verifier.c check_cond_jmp_op): whether the jump is decided
+// (is_branch_taken), the other side pushed for later (push_stack), what each side learns — scalar bounds
+// (reg_set_min_max, sync_linked_regs), NULL checks (mark_ptr_or_null_regs), packet ranges
+// (try_match_pkt_pointers, find_good_pkt_pointers) — as a privileged program sees them.
+import { EINVAL } from '../../../uapi/errno.js';
+import { Class, classOf, JmpOp, opOf, Source, srcOf, type Insn } from '../../../uapi/isa.js';
+import { baseType, RegType, type RegState } from '../reg-state.js';
+import { branchTaken, refineBoth } from '../scalar-branch.js';
+import { immOperand, linkedAdd } from '../scalar-alu.js';
+import { isConstAt, constValueAt } from '../scalar.js';
+import { BPF_ADD_CONST, checkRead } from './alu.js';
+import { OutOfModel, refuse } from './errors.js';
+import { isPktPointer, isPointer, mayBeNull, scalarReg, withoutNull } from './regs.js';
+import { REG_SIZE, SlotType, type VerifierState } from './state.js';
+import type { Verifier } from './verifier.js';
+
+/** include/linux/bpf_verifier.h: a packet pointer compared beyond (range_open) or at pkt_end. */
+const AT_PKT_END = -1;
+const BEYOND_PKT_END = -2;
+/** kernel/bpf/verifier.c MAX_PACKET_OFF. */
+const MAX_PACKET_OFF = 0xffff;
+
+/** check_cond_jmp_op: the next instruction on this path (the other side, if any, is pushed). */
+export function checkCondJmp(v: Verifier, insn: Insn): number {
+  const op = opOf(insn.code);
+  if (op === JmpOp.Jcond) {
+    // BPF_MAY_GOTO is src_reg 0, the only JCOND there is (6.18's words; 6.12 also printed the off).
+    if (insn.code !== (Class.Jmp | JmpOp.Jcond) || insn.src !== 0 || insn.dst !== 0 || insn.imm !== 0) refuse(EINVAL, `invalid may_goto imm ${insn.imm}`);
+    throw new OutOfModel('may_goto');
+  }
+  if (op > JmpOp.Jcond) refuse(EINVAL, `invalid BPF_JMP/JMP32 opcode ${op.toString(16)}`);
+  const byReg = srcOf(insn.code) === Source.X;
+  checkRead(v, insn.dst);
+  if (byReg) checkRead(v, insn.src);
+  const is32 = classOf(insn.code) === Class.Jmp32;
+  const regs = v.regs;
+  const dst = regs[insn.dst]!;
+  const src = byReg ? regs[insn.src]! : scalarReg(immOperand(insn.imm));
+  const fallthrough = v.pc + 1;
+  const target = v.pc + 1 + insn.off;
+
+  const pred = isBranchTaken(dst, src, op, is32);
+  if (pred >= 0) {
+    if (dst.type === RegType.Scalar) v.markPrecise(insn.dst);
+    if (byReg && v.regs[insn.src]!.type === RegType.Scalar) v.markPrecise(insn.src);
+  }
+  if (pred === 1) return target;
+  if (pred === 0) return fallthrough;
+
+  const other = v.cur.clone();
+  const otherRegs = other.cur.regs;
+  if (dst.type === RegType.Scalar && src.type === RegType.Scalar) {
+    const { taken, fallthrough: ft, violations } = refineBoth(op, is32, dst.value, src.value, byReg && insn.src === insn.dst);
+    for (const line of violations) v.log.line(line);
+    otherRegs[insn.dst] = { ...dst, value: taken.a };
+    regs[insn.dst] = { ...dst, value: ft.a };
+    if (byReg) {
+      otherRegs[insn.src] = { ...otherRegs[insn.src]!, value: taken.b };
+      regs[insn.src] = { ...regs[insn.src]!, value: ft.b };
+    }
+    if (byReg && src.id) {
+      syncLinkedRegs(v.cur, regs[insn.src]!);
+      syncLinkedRegs(other, otherRegs[insn.src]!);
+    }
+    if (dst.id) {
+      syncLinkedRegs(v.cur, regs[insn.dst]!);
+      syncLinkedRegs(other, otherRegs[insn.dst]!);
+    }
+  }
+  if (!is32 && byReg && isPointer(src) && isPointer(dst) && baseType(src.type) !== RegType.BtfId && baseType(dst.type) !== RegType.BtfId) {
+    // Two pointers equal: a maybe-NULL one equals a pointer that is not NULL.
+    const eq = op === JmpOp.Jeq ? otherRegs : op === JmpOp.Jne ? regs : undefined;
+    if (eq) {
+      if (regNotNull(dst) && mayBeNull(src)) eq[insn.src] = { ...eq[insn.src]!, type: withoutNull(src.type) };
+      if (regNotNull(src) && mayBeNull(dst)) eq[insn.dst] = { ...eq[insn.dst]!, type: withoutNull(dst.type) };
+    }
+  }
+  if (!is32 && !byReg && insn.imm === 0 && (op === JmpOp.Jeq || op === JmpOp.Jne) && mayBeNull(dst)) {
+    markPtrOrNullRegs(v, v.cur, dst, op === JmpOp.Jne);
+    markPtrOrNullRegs(v, other, dst, op === JmpOp.Jeq);
+  } else {
+    matchPktPointers(insn, op, is32, byReg, dst, src, v.cur, other);
+  }
+  v.push(target, other);
+  return fallthrough;
+}
+
+/** reg_not_null: types that are never NULL (ctx, stack and packet pointers are not on the kernel's list). */
+function regNotNull(r: RegState): boolean {
+  if (mayBeNull(r)) return false;
+  if (r.value.smin <= -(1n << 29n) || r.value.smax >= 1n << 29n) return false;
+  switch (baseType(r.type)) {
+    case RegType.Socket: case RegType.TcpSock: case RegType.XdpSock: case RegType.Buf: case RegType.MapValue:
+    case RegType.MapKey: case RegType.SockCommon: case RegType.Mem: case RegType.ConstMapPtr:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** is_branch_taken: 1 always, 0 never, -1 either way. */
+function isBranchTaken(a: RegState, b: RegState, op: number, is32: boolean): 1 | 0 | -1 {
+  if (isPktPointer(a) || a.type === RegType.PacketEnd) {
+    if ((isPktPointer(b) || b.type === RegType.PacketEnd) && !is32) return pktBranchTaken(a, b, op);
+  }
+  if (isPointer(a) || isPointer(b)) {
+    if (is32) return -1;
+    let [r1, r2, o] = [a, b, op];
+    if (!(r2.type === RegType.Scalar && isConstAt(r2.value, false))) [r1, r2, o] = [b, a, flipOpcode(op)];
+    if (!(r2.type === RegType.Scalar && isConstAt(r2.value, false))) return -1;
+    if (!regNotNull(r1) || constValueAt(r2.value, false) !== 0n) return -1;
+    return o === JmpOp.Jeq ? 0 : o === JmpOp.Jne ? 1 : -1;
+  }
+  return branchTaken(op, is32, a.value, b.value);
+}
+
+/** flip_opcode: `a op b` as `b op' a`. */
+function flipOpcode(op: number): number {
+  const flipped: Record<number, number> = {
+    [JmpOp.Jge]: JmpOp.Jle, [JmpOp.Jgt]: JmpOp.Jlt, [JmpOp.Jle]: JmpOp.Jge, [JmpOp.Jlt]: JmpOp.Jgt,
+    [JmpOp.Jsge]: JmpOp.Jsle, [JmpOp.Jsgt]: JmpOp.Jslt, [JmpOp.Jsle]: JmpOp.Jsge, [JmpOp.Jslt]: JmpOp.Jsgt,
+  };
+  return flipped[op] ?? op;
+}
+
+/** is_pkt_ptr_branch_taken: a packet pointer already compared at or beyond pkt_end. */
+function pktBranchTaken(a: RegState, b: RegState, op: number): 1 | 0 | -1 {
+  let pkt: RegState;
+  if (b.type === RegType.PacketEnd) pkt = a;
+  else if (a.type === RegType.PacketEnd) {
+    pkt = b;
+    op = flipOpcode(op);
+  } else return -1;
+  if (pkt.range >= 0) return -1;
+  switch (op) {
+    case JmpOp.Jle: case JmpOp.Jgt:
+      if (pkt.range === BEYOND_PKT_END) return op === JmpOp.Jgt ? 1 : 0;
+      return -1;
+    case JmpOp.Jlt: case JmpOp.Jge:
+      if (pkt.range === BEYOND_PKT_END || pkt.range === AT_PKT_END) return op === JmpOp.Jge ? 1 : 0;
+      return -1;
+    default:
+      return -1;
+  }
+}
+
+/** Every register and spilled register of every frame of `s`, to be replaced by `f`'s answer. */
+function forEachReg(s: VerifierState, f: (r: RegState) => RegState): void {
+  for (const frame of s.frames) {
+    for (let i = 0; i < frame.regs.length; i++) frame.regs[i] = f(frame.regs[i]!);
+    for (let spi = 0; spi < frame.stack.length; spi++) {
+      const slot = frame.stack[spi];
+      if (slot && slot.types[REG_SIZE - 1] === SlotType.Spill) frame.stack[spi] = { ...slot, spilled: f(slot.spilled) };
+    }
+  }
+}
+
+/** sync_linked_regs: scalars sharing `known`'s id learn its bounds (plus their constant delta). */
+function syncLinkedRegs(s: VerifierState, known: RegState): void {
+  const base = known.id & ~BPF_ADD_CONST;
+  forEachReg(s, (r) => {
+    if (r === known || r.type !== RegType.Scalar || (r.id & ~BPF_ADD_CONST) !== base) return r;
+    if (((r.id & BPF_ADD_CONST) === 0 && (known.id & BPF_ADD_CONST) === 0) || r.off === known.off) return known;
+    const delta = BigInt((r.off | 0) - (known.off | 0));
+    return { ...r, value: linkedAdd(known.value, delta, false) };
+  });
+}
+
+/** mark_ptr_or_null_regs: every copy of a maybe-NULL pointer (same id) becomes NULL or not NULL. */
+function markPtrOrNullRegs(v: Verifier, s: VerifierState, ptr: RegState, isNull: boolean): void {
+  const id = ptr.id;
+  if (isNull && ptr.refObjId !== 0 && ptr.refObjId === id) s.refs = s.refs.filter((r) => r.id !== id);
+  forEachReg(s, (r) => {
+    if (!mayBeNull(r) || r.id !== id) return r;
+    if (isNull) return scalarReg(immOperand(0));
+    const type = withoutNull(r.type);
+    // reg_may_point_to_spin_lock: a map value keeps its id, so a lock taken through it is found again.
+    const keepsId = baseType(type) === RegType.MapValue && (v.p.maps[r.map]?.locks.length ?? 0) > 0;
+    return { ...r, type, id: keepsId ? r.id : 0 };
+  });
+}
+
+/** try_match_pkt_pointers: a packet pointer compared with pkt_end gives its copies a range on one side. */
+function matchPktPointers(insn: Insn, op: number, is32: boolean, byReg: boolean, dst: RegState, src: RegState, thisBranch: VerifierState, otherBranch: VerifierState): void {
+  if (!byReg || is32) return;
+  const pktVsEnd = (a: RegState, b: RegState): boolean =>
+    (a.type === RegType.Packet && b.type === RegType.PacketEnd) || (a.type === RegType.PacketMeta && b.type === RegType.Packet && b.off === 0 && b.value.varOff.mask === 0n && b.value.varOff.value === 0n);
+  let goodSide: VerifierState, endSide: VerifierState, reg: RegState, regno: number, rightOpen: boolean, endOpen: boolean;
+  if (pktVsEnd(dst, src)) {
+    reg = dst;
+    regno = insn.dst;
+    if (op === JmpOp.Jgt) [goodSide, endSide, rightOpen, endOpen] = [thisBranch, otherBranch, false, true];
+    else if (op === JmpOp.Jlt) [goodSide, endSide, rightOpen, endOpen] = [otherBranch, thisBranch, true, false];
+    else if (op === JmpOp.Jge) [goodSide, endSide, rightOpen, endOpen] = [thisBranch, otherBranch, true, false];
+    else if (op === JmpOp.Jle) [goodSide, endSide, rightOpen, endOpen] = [otherBranch, thisBranch, false, true];
+    else return;
+  } else if (pktVsEnd(src, dst)) {
+    reg = src;
+    regno = insn.src;
+    if (op === JmpOp.Jgt) [goodSide, endSide, rightOpen, endOpen] = [otherBranch, thisBranch, true, false];
+    else if (op === JmpOp.Jlt) [goodSide, endSide, rightOpen, endOpen] = [thisBranch, otherBranch, false, true];
+    else if (op === JmpOp.Jge) [goodSide, endSide, rightOpen, endOpen] = [otherBranch, thisBranch, false, true];
+    else if (op === JmpOp.Jle) [goodSide, endSide, rightOpen, endOpen] = [thisBranch, otherBranch, true, false];
+    else return;
+  } else {
+    return;
+  }
+  findGoodPktPointers(goodSide, reg, rightOpen);
+  // mark_pkt_end: on the other side this pointer is at (or beyond) pkt_end.
+  const regs = endSide.cur.regs;
+  if (regs[regno]!.type === RegType.Packet) regs[regno] = { ...regs[regno]!, range: endOpen ? BEYOND_PKT_END : AT_PKT_END };
+}
+
+/** find_good_pkt_pointers: packet pointers with `reg`'s id may read up to its offset. */
+function findGoodPktPointers(s: VerifierState, reg: RegState, rightOpen: boolean): void {
+  if (reg.off < 0 || (reg.off === 0 && rightOpen)) return;
+  if (reg.value.umax > BigInt(MAX_PACKET_OFF) || reg.value.umax + BigInt(reg.off) > BigInt(MAX_PACKET_OFF)) return;
+  const range = reg.off + (rightOpen ? 1 : 0);
+  forEachReg(s, (r) => (r.type === reg.type && r.id === reg.id ? { ...r, range: Math.max(r.range, range) } : r));
+}

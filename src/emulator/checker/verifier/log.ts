@@ -1,0 +1,69 @@
+// The verifier's log (kernel/bpf/log.c, verifier.c do_check's verbose calls): at level 1 each instruction
+// the walk checks, as "N: (code) text", and the reason it stops; at level 2 also the registers after each
+// instruction and the state of each branch taken up. Kept as the kernel keeps a rotating log: the tail.
+import type { Insn } from '../../../uapi/isa.js';
+import type { CheckFailure } from '../types.js';
+import type { VerifierRefusal } from './errors.js';
+import type { VerifierState } from './state.js';
+import { formatProgramInsnLine } from '../disasm.js';
+import { formatFrame, type MapNames } from './state-format.js';
+
+/** Lines kept (the kernel keeps the last bytes of its buffer; a failure's reason is at the end). */
+const MAX_LINES = 4096;
+
+interface LogHost extends MapNames {
+  readonly processed: number;
+  readonly maxStatesPerInsn: number;
+  readonly totalStates: number;
+  readonly peakStates: number;
+  /** The program's line_info record for an instruction, if it has one. */
+  lineOf(pc: number): { file: string; line: number; text: string } | undefined;
+}
+
+export class VerifierLog {
+  readonly #lines: string[] = [];
+
+  constructor(readonly level: number, readonly host: LogHost) {}
+
+  line(text: string): void {
+    if (this.level === 0) return;
+    this.#lines.push(text);
+    if (this.#lines.length > MAX_LINES * 2) this.#lines.splice(0, this.#lines.length - MAX_LINES);
+  }
+
+  entry(_state: VerifierState): void {}
+
+  /** A branch taken up again (pop_stack): "from X to Y:" and, at level 2, its state. */
+  popped(from: number, to: number, state: VerifierState): void {
+    if (this.level >= 2) this.line(`from ${from} to ${to}:${this.stateLine(state)}`);
+  }
+
+  safe(from: number, to: number): void {
+    if (this.level >= 1) this.line(from >= 0 && this.level >= 2 ? `from ${from} to ${to}: safe` : `${to}: safe`);
+  }
+
+  insn(insns: readonly Insn[], pc: number, version: string): void {
+    if (this.level === 0) return;
+    for (const l of this.lineInfo(pc)) this.line(l);
+    this.line(formatProgramInsnLine(insns, pc, { kernelVersion: version }));
+  }
+
+  /** verbose_linfo: the source line of `pc` when the program has line info for it. */
+  lineInfo(pc: number): string[] {
+    const l = this.host.lineOf(pc);
+    return l ? [`; ${l.text.trim()} @ ${l.file.slice(l.file.lastIndexOf('/') + 1)}:${l.line}`] : [];
+  }
+
+  /** print_verifier_state, one line (level 2's form). */
+  stateLine(state: VerifierState): string {
+    return formatFrame(state.cur, this.host);
+  }
+
+  /** The log of a refused program, the reason last but for the kernel's closing statistics line. */
+  failure(e: VerifierRefusal): CheckFailure {
+    const h = this.host;
+    const lines = [...this.#lines.slice(-MAX_LINES), ...e.before, e.reason, ...e.after];
+    lines.push(`processed ${h.processed} insns (limit 1000000) max_states_per_insn ${h.maxStatesPerInsn} total_states ${h.totalStates} peak_states ${h.peakStates} mark_read 0`);
+    return { errno: e.errno, log: `${lines.join('\n')}\n` };
+  }
+}

@@ -1,0 +1,403 @@
+// Loads and stores (kernel/bpf/verifier.c check_load_mem, check_store_reg, check_atomic, check_mem_access):
+// each pointer type's bounds and rights — the stack byte by byte (check_stack_read/write_fixed_off), map
+// values and keys (check_map_access, check_map_access_type), packets (check_packet_access), the context
+// (checker/ctx, the program type's is_valid_access), memory from helpers — alignment where the kernel
+// checks it (check_ptr_alignment), and what a load gives the destination register.
+import { EACCES, EINVAL } from '../../../uapi/errno.js';
+import { AtomicOp, Mode, modeOf, type Insn } from '../../../uapi/isa.js';
+import { MapFlags } from '../../../uapi/bpf.js';
+import { KernelProgramType as PT } from '../../../uapi/program-type.js';
+import { baseType, hasFlag, RegType, TypeFlag, type RegState } from '../reg-state.js';
+import { coerceToSize, scalarConst, type Scalar } from '../scalar.js';
+import { tnumAdd, tnumConst, tnumStrn, type Tnum } from '../tnum.js';
+import { helperStackAccessByType } from '../../kernel-version.js';
+import { checkCtxAccess, type CtxInsnForm, type CtxResult } from '../ctx/index.js';
+import { checkRead, checkWrite, linkScalar } from './alu.js';
+import { OutOfModel, refuse, VerifierRefusal } from './errors.js';
+import { BPF_MAX_VAR_OFF, isPktPointer, known, pointer, regTypeStr, scalarReg, unknown } from './regs.js';
+import { REG_SIZE, SlotType, type FuncState, type StackSlot } from './state.js';
+import type { Verifier } from './verifier.js';
+
+/** include/linux/bpf.h MAX_BPF_STACK. */
+export const MAX_BPF_STACK = 512;
+
+const BYTES: Record<number, 1 | 2 | 4 | 8> = { 0x00: 4, 0x08: 2, 0x10: 1, 0x18: 8 };
+const accessSize = (code: number): 1 | 2 | 4 | 8 => BYTES[code & 0x18]!;
+
+/** What is written: a register, an immediate (BPF_ST), or nothing known (a helper, an atomic's result). */
+type Value = { reg: number } | { imm: number } | undefined;
+
+/** check_load_mem: `dst = *(size *)(src + off)`, sign-extending for BPF_MEMSX. */
+export function checkLoad(v: Verifier, insn: Insn): void {
+  checkRead(v, insn.src);
+  checkWrite(insn.dst);
+  const ldsx = modeOf(insn.code) === Mode.MemSx;
+  const result = access(v, insn.src, insn.off, accessSize(insn.code), false, ldsx ? 'ldsx' : 'ldx', undefined);
+  v.regs[insn.dst] = result ?? unknown();
+}
+
+/** check_store_reg: `*(size *)(dst + off) = src`. */
+export function checkStore(v: Verifier, insn: Insn): void {
+  checkRead(v, insn.src);
+  checkRead(v, insn.dst);
+  access(v, insn.dst, insn.off, accessSize(insn.code), true, 'stx', { reg: insn.src });
+}
+
+/** BPF_ST: `*(size *)(dst + off) = imm`. */
+export function checkStoreImm(v: Verifier, insn: Insn): void {
+  checkRead(v, insn.dst);
+  access(v, insn.dst, insn.off, accessSize(insn.code), true, 'st', { imm: insn.imm });
+}
+
+/** include/uapi/linux/bpf.h BPF_LOAD_ACQ, BPF_STORE_REL (atomic imm values, 6.15). */
+const BPF_LOAD_ACQ = 0x100;
+const BPF_STORE_REL = 0x110;
+/** printf's %02x of an int. */
+const hex2 = (n: number): string => (n >>> 0).toString(16).padStart(2, '0');
+
+/** check_atomic: a read then a write of the same place; the fetching forms load into src (cmpxchg: r0). */
+export function checkAtomic(v: Verifier, insn: Insn): void {
+  const op = insn.imm;
+  const size = accessSize(insn.code);
+  const rmw = [AtomicOp.Add, AtomicOp.Or, AtomicOp.And, AtomicOp.Xor].flatMap((o) => [o, o | AtomicOp.Fetch]);
+  if (op === BPF_LOAD_ACQ || op === BPF_STORE_REL) throw new OutOfModel('load-acquire and store-release');
+  if (op !== AtomicOp.Xchg && op !== AtomicOp.Cmpxchg && !rmw.includes(op)) refuse(EINVAL, `BPF_ATOMIC uses invalid atomic opcode ${hex2(op)}`);
+  if (size !== 4 && size !== 8) refuse(EINVAL, 'invalid atomic operand size');
+  checkRead(v, insn.src);
+  checkRead(v, insn.dst);
+  if (op === AtomicOp.Cmpxchg) checkRead(v, 0);
+  const dst = v.regs[insn.dst]!;
+  if (dst.type === RegType.Ctx || isPktPointer(dst) || dst.type === RegType.FlowKeys || isSockPointer(dst.type)) {
+    refuse(EACCES, `BPF_ATOMIC stores into R${insn.dst} ${regTypeStr(dst.type)} is not allowed`);
+  }
+  // check_atomic_rmw: the fetched register is written first (check_reg_arg DST_OP), then the place is
+  // read, then written, each aligned whatever the program's flags (strict_alignment_once).
+  const loadReg = (op & AtomicOp.Fetch) === 0 ? -1 : op === AtomicOp.Cmpxchg ? 0 : insn.src;
+  if (loadReg >= 0) {
+    checkWrite(loadReg);
+    v.regs[loadReg] = unknown();
+  }
+  const loaded = access(v, insn.dst, insn.off, size, false, 'atomic', undefined, true);
+  access(v, insn.dst, insn.off, size, true, 'atomic', undefined, true);
+  if (loadReg >= 0) v.regs[loadReg] = loaded ?? unknown();
+}
+
+const isSockPointer = (t: number): boolean => t === RegType.Socket || t === RegType.SockCommon || t === RegType.TcpSock || t === RegType.XdpSock;
+
+/**
+ * check_mem_access through register `regno` at `off`: refuses what the kernel refuses; for a read, the
+ * destination's new state (a load's, before size coercion by the caller is applied here).
+ */
+function access(v: Verifier, regno: number, off: number, size: 1 | 2 | 4 | 8, write: boolean, form: CtxInsnForm, value: Value, strictOnce = false): RegState | undefined {
+  const reg = v.regs[regno]!;
+  const ldsx = form === 'ldsx';
+  checkAlignment(v, reg, off, size, strictOnce);
+  const at = off + reg.off;
+  let out: RegState | undefined;
+  const base = baseType(reg.type);
+  if (reg.type === RegType.MapKey) {
+    if (write) refuse(EACCES, `write to change key R${regno} not allowed`);
+    checkMemRegion(regno, reg, at, size, v.p.maps[reg.map]!.keySize, 'map key');
+    out = unknown();
+  } else if (reg.type === RegType.MapValue) {
+    const map = v.p.maps[reg.map]!;
+    if (write && (map.flags & MapFlags.RdonlyProg)) refuse(EACCES, `write into map forbidden, value_size=${map.valueSize} off=${at} size=${size}`);
+    if (!write && (map.flags & MapFlags.WronlyProg)) refuse(EACCES, `read from map forbidden, value_size=${map.valueSize} off=${at} size=${size}`);
+    checkMemRegion(regno, reg, at, size, map.valueSize, 'map value');
+    for (const lock of map.locks) {
+      const lockSize = 4;
+      if (reg.value.smin + BigInt(at) < BigInt(lock.offset + lockSize) && BigInt(lock.offset) < reg.value.umax + BigInt(at + size)) {
+        refuse(EACCES, `${lock.kind === 'spin' ? 'bpf_spin_lock' : 'bpf_res_spin_lock'} cannot be accessed directly by load/store`);
+      }
+    }
+    if (!write) out = unknown();
+    // bpf_map_is_rdonly: a frozen read-only map's contents are known constants (libbpf freezes .rodata).
+    if (!write && (map.flags & MapFlags.RdonlyProg) && reg.value.varOff.mask === 0n) throw new OutOfModel('read-only map contents');
+  } else if (base === RegType.Mem) {
+    if (hasFlag(reg.type, TypeFlag.MaybeNull)) refuse(EACCES, `R${regno} invalid mem access '${regTypeStr(reg.type)}'`);
+    if (write && hasFlag(reg.type, TypeFlag.MemRdonly)) refuse(EACCES, `R${regno} cannot write into ${regTypeStr(reg.type)}`);
+    checkMemRegion(regno, reg, at, size, reg.range, 'memory');
+    if (!write) out = unknown();
+  } else if (reg.type === RegType.Ctx) {
+    checkPtrOffReg(regno, reg);
+    const answer = checkCtxAccess({ progType: v.p.type, attachType: v.p.attachType, off: at, size, write, kernelVersion: v.version, form, ctxReg: regno, regOff: reg.off });
+    if (answer.ok === null) throw new OutOfModel(answer.notModelled);
+    if (!answer.ok) throw refusalOf(answer.log, answer.errno, v.log.lineInfo(v.pc));
+    if (!write) out = ctxResult(v, answer.result);
+  } else if (reg.type === RegType.Stack) {
+    const frame = v.cur.frames[reg.frameno]!;
+    checkStackBounds(regno, reg, at, size, write);
+    if (reg.value.varOff.mask !== 0n) {
+      out = write ? (stackWriteVar(frame, reg, at, size), undefined) : unknown();
+    } else {
+      const fixed = at + Number(BigInt.asIntN(64, reg.value.varOff.value));
+      if (write) stackWrite(v, frame, fixed, size, value);
+      else out = stackRead(v, frame, fixed, size);
+    }
+  } else if (isPktPointer(reg)) {
+    if (write && !directPacketWrite(v.p.type)) refuse(EACCES, 'cannot write into packet');
+    checkPacket(regno, reg, at, size);
+    if (!write) out = unknown();
+  } else if (reg.type === RegType.FlowKeys || isSockPointer(reg.type) || reg.type === RegType.TpBuffer || base === RegType.BtfId || reg.type === RegType.ConstMapPtr || base === RegType.Buf || reg.type === RegType.Arena) {
+    throw new OutOfModel(`access through ${regTypeStr(reg.type)}`);
+  } else {
+    refuse(EACCES, `R${regno} invalid mem access '${regTypeStr(reg.type)}'`);
+  }
+  if (out && out.type === RegType.Scalar && size < REG_SIZE) out = { ...out, value: coerceToSize(out.value, size, ldsx) };
+  return out;
+}
+
+function refusalOf(log: string, errno: number, lineInfo: string[]): never {
+  const lines = log.split('\n');
+  refuseWith(errno, lines[lines.length - 1]!, [...lineInfo, ...lines.slice(0, -1)]);
+}
+
+function refuseWith(errno: number, reason: string, before: string[]): never {
+  throw new VerifierRefusal(reason, errno, before);
+}
+
+/** The register a context load gives (check_mem_access's PTR_TO_CTX branch). */
+function ctxResult(v: Verifier, r: CtxResult): RegState {
+  switch (r.type) {
+    case 'SCALAR_VALUE': return unknown();
+    case 'PTR_TO_PACKET': return pointer(RegType.Packet, { id: 0 });
+    case 'PTR_TO_PACKET_META': return pointer(RegType.PacketMeta);
+    case 'PTR_TO_PACKET_END': return pointer(RegType.PacketEnd);
+    case 'PTR_TO_FLOW_KEYS': return pointer(RegType.FlowKeys);
+    case 'PTR_TO_SOCKET': return pointer(RegType.Socket);
+    case 'PTR_TO_SOCKET_OR_NULL': return pointer(RegType.Socket + TypeFlag.MaybeNull, { id: v.newId() });
+    case 'PTR_TO_SOCK_COMMON_OR_NULL': return pointer(RegType.SockCommon + TypeFlag.MaybeNull, { id: v.newId() });
+    case 'PTR_TO_TP_BUFFER': return pointer(RegType.TpBuffer);
+    default: throw new OutOfModel('a context field typed by kernel BTF');
+  }
+}
+
+/**
+ * check_helper_mem_access: `size` bytes at register `regno` for a helper to read or write (root may pass
+ * uninitialised stack; a write leaves the stack bytes MISC, check_stack_range_initialized's clobber).
+ */
+export function checkHelperMem(v: Verifier, regno: number, size: number, how: 'read' | 'write', zeroOk: boolean): void {
+  const reg = v.regs[regno]!;
+  if (size === 0 && zeroOk) return;
+  switch (baseType(reg.type)) {
+    case RegType.Packet: case RegType.PacketMeta:
+      return checkPacket(regno, reg, reg.off, size, zeroOk);
+    case RegType.MapKey:
+      return checkMemRegion(regno, reg, reg.off, size, v.p.maps[reg.map]!.keySize, 'map key', zeroOk);
+    case RegType.MapValue: {
+      const map = v.p.maps[reg.map]!;
+      if (how === 'write' && (map.flags & MapFlags.RdonlyProg)) refuse(EACCES, `write into map forbidden, value_size=${map.valueSize} off=${reg.off} size=${size}`);
+      if (how === 'read' && (map.flags & MapFlags.WronlyProg)) refuse(EACCES, `read from map forbidden, value_size=${map.valueSize} off=${reg.off} size=${size}`);
+      checkMemRegion(regno, reg, reg.off, size, map.valueSize, 'map value', zeroOk);
+      return;
+    }
+    case RegType.Mem:
+      if (how === 'write' && hasFlag(reg.type, TypeFlag.MemRdonly)) refuse(EACCES, `R${regno} cannot write into ${regTypeStr(reg.type)}`);
+      return checkMemRegion(regno, reg, reg.off, size, reg.range, 'memory', zeroOk);
+    case RegType.Stack: {
+      checkStackBounds(regno, reg, reg.off, size, how === 'write', helperStackAccessByType(v.version) ? '' : ' indirect access to');
+      if (how !== 'write') return;
+      const frame = v.cur.frames[reg.frameno]!;
+      const konst = reg.value.varOff.mask === 0n;
+      const min = (konst ? Number(BigInt.asIntN(64, reg.value.varOff.value)) : Number(reg.value.smin)) + reg.off;
+      const max = (konst ? min : Number(reg.value.smax) + reg.off) + size;
+      for (let i = min; i < max; i++) clobber(frame, i);
+      return;
+    }
+    default:
+      throw new OutOfModel(`helper memory through ${regTypeStr(reg.type)}`);
+  }
+}
+
+/** One stack byte a helper writes becomes MISC; a spilled register under it is gone. */
+function clobber(frame: FuncState, off: number): void {
+  const { spi, k } = slotIndex(off);
+  const old = frame.stack[spi] ?? emptySlot();
+  const types = old.types.slice();
+  if (isSpilled(old)) for (let j = 0; j < REG_SIZE; j++) if (types[j] !== SlotType.Invalid) types[j] = SlotType.Misc;
+  types[k] = SlotType.Misc;
+  frame.stack[spi] = { types, spilled: unknown() };
+}
+
+/** may_access_direct_pkt_data for a write (kernel/bpf/verifier.c). */
+function directPacketWrite(type: number): boolean {
+  const writers: readonly number[] = [PT.SchedCls, PT.SchedAct, PT.Xdp, PT.LwtXmit, PT.SkSkb, PT.SkMsg, PT.CgroupSockopt];
+  return writers.includes(type);
+}
+
+/** __check_ptr_off_reg on a context pointer: it must not have moved. */
+function checkPtrOffReg(regno: number, reg: RegState): void {
+  const name = regTypeStr(reg.type);
+  if (reg.off < 0) refuse(EACCES, `negative offset ${name} ptr R${regno} off=${reg.off} disallowed`);
+  if (reg.off !== 0) refuse(EACCES, `dereference of modified ${name} ptr R${regno} off=${reg.off} disallowed`);
+  if (reg.value.varOff.mask !== 0n || reg.value.varOff.value !== 0n) refuse(EACCES, `variable ${name} access var_off=${tnumStrn(reg.value.varOff)} disallowed`);
+}
+
+const isAligned = (t: Tnum, size: number): boolean => ((t.value | t.mask) & BigInt(size - 1)) === 0n;
+
+/** check_ptr_alignment: strict for the stack always, for the others under BPF_F_STRICT_ALIGNMENT. */
+function checkAlignment(v: Verifier, reg: RegState, off: number, size: number, strictOnce: boolean): void {
+  if (size === 1) return;
+  const strict = v.strictAlignment || strictOnce;
+  if (isPktPointer(reg)) {
+    if (!strict) return;
+    const t = tnumAdd(reg.value.varOff, tnumConst(BigInt(2 + reg.off + off)));
+    if (!isAligned(t, size)) refuse(EACCES, `misaligned packet access off 2+${tnumStrn(reg.value.varOff)}+${reg.off}+${off} size ${size}`);
+    return;
+  }
+  const desc: Record<number, string> = {
+    [RegType.FlowKeys]: 'flow keys ', [RegType.MapKey]: 'key ', [RegType.MapValue]: 'value ', [RegType.Ctx]: 'context ',
+    [RegType.Stack]: 'stack ', [RegType.Socket]: 'sock ', [RegType.SockCommon]: 'sock_common ', [RegType.TcpSock]: 'tcp_sock ',
+    [RegType.XdpSock]: 'xdp_sock ',
+  };
+  if (reg.type === RegType.Arena) return;
+  if (!strict && reg.type !== RegType.Stack) return;
+  const t = tnumAdd(reg.value.varOff, tnumConst(BigInt(reg.off + off)));
+  if (!isAligned(t, size)) refuse(EACCES, `misaligned ${desc[reg.type] ?? ''}access off ${tnumStrn(reg.value.varOff)}+${reg.off}+${off} size ${size}`);
+}
+
+/** __check_mem_access's message for an access outside [0, mem_size). */
+function outside(kind: string, regno: number, reg: RegState, off: bigint, size: number, memSize: number): string {
+  switch (kind) {
+    case 'map key': return `invalid access to map key, key_size=${memSize} off=${off} size=${size}`;
+    case 'map value': return `invalid access to map value, value_size=${memSize} off=${off} size=${size}`;
+    case 'packet': return `invalid access to packet, off=${off} size=${size}, R${regno}(id=${reg.id},off=${off},r=${memSize})`;
+    default: return `invalid access to memory, mem_size=${memSize} off=${off} size=${size}`;
+  }
+}
+
+const within = (off: bigint, size: number, memSize: number, zeroOk = false): boolean => off >= 0n && (size > 0 || (size === 0 && zeroOk)) && off + BigInt(size) <= BigInt(memSize);
+const asS32 = (x: bigint): bigint => BigInt.asIntN(32, x);
+
+/** check_mem_region_access: both ends of the variable offset inside the region. */
+function checkMemRegion(regno: number, reg: RegState, off: number, size: number, memSize: number, kind: string, zeroOk = false): void {
+  const { smin, umax } = reg.value;
+  const o = BigInt(off);
+  if (smin < 0n && (smin === -(1n << 63n) || o + smin !== asS32(o + smin) || smin + o < 0n)) {
+    refuse(EACCES, `R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
+  }
+  if (!within(asS32(smin + o), size, memSize, zeroOk)) {
+    refuseWith(EACCES, `R${regno} min value is outside of the allowed memory range`, [outside(kind, regno, reg, asS32(smin + o), size, memSize)]);
+  }
+  if (umax >= BPF_MAX_VAR_OFF) refuse(EACCES, `R${regno} unbounded memory access, make sure to bounds check any such access`);
+  if (!within(asS32(umax + o), size, memSize, zeroOk)) {
+    refuseWith(EACCES, `R${regno} max value is outside of the allowed memory range`, [outside(kind, regno, reg, asS32(umax + o), size, memSize)]);
+  }
+}
+
+/** check_packet_access: the fixed offset inside the range the comparisons with pkt_end proved. */
+function checkPacket(regno: number, reg: RegState, off: number, size: number, zeroOk = false): void {
+  if (reg.value.smin < 0n) refuse(EACCES, `R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
+  if (reg.range < 0 || !within(BigInt(off), size, reg.range, zeroOk)) {
+    const before = reg.range < 0 ? [] : [outside('packet', regno, reg, BigInt(off), size, reg.range)];
+    refuseWith(EACCES, `R${regno} offset is outside of the packet`, before);
+  }
+}
+
+/** check_stack_access_within_bounds (a privileged program may read uninitialised stack). */
+function checkStackBounds(regno: number, reg: RegState, off: number, size: number, write: boolean, helperWording = ''): void {
+  const extra = helperWording || (write ? ' write to' : ' read from');
+  let min: bigint;
+  let max: bigint;
+  if (reg.value.varOff.mask === 0n) {
+    min = BigInt.asIntN(64, reg.value.varOff.value) + BigInt(off);
+    max = min + BigInt(size);
+  } else {
+    if (reg.value.smax >= BPF_MAX_VAR_OFF || reg.value.smin <= -BPF_MAX_VAR_OFF) refuse(EACCES, `invalid unbounded variable-offset${extra} stack R${regno}`);
+    min = reg.value.smin + BigInt(off);
+    max = reg.value.smax + BigInt(off) + BigInt(size);
+  }
+  // check_stack_slot_within_bounds is EACCES; reaching into offsets >= 0 is EINVAL.
+  const errno = min < -BigInt(MAX_BPF_STACK) || min > -1n ? EACCES : max > 0n ? EINVAL : 0;
+  if (errno) {
+    if (reg.value.varOff.mask === 0n) refuse(errno, `invalid${extra} stack R${regno} off=${off} size=${size}`);
+    refuse(errno, `invalid variable-offset${extra} stack R${regno} var_off=${tnumStrn(reg.value.varOff)} off=${off} size=${size}`);
+  }
+}
+
+const slotIndex = (off: number): { spi: number; k: number } => {
+  const slot = -off - 1;
+  return { spi: Math.floor(slot / REG_SIZE), k: slot % REG_SIZE };
+};
+
+const emptySlot = (): StackSlot => ({ types: Array<number>(REG_SIZE).fill(SlotType.Invalid), spilled: unknown() });
+const isSpilled = (s: StackSlot | undefined): boolean => s?.types[REG_SIZE - 1] === SlotType.Spill;
+
+/** get_reg_width. */
+const regWidth = (s: Scalar): number => (s.umax === 0n ? 0 : s.umax.toString(2).length);
+
+/** check_stack_write_fixed_off. */
+function stackWrite(v: Verifier, frame: FuncState, off: number, size: number, value: Value): void {
+  const { spi, k } = slotIndex(off);
+  const old = frame.stack[spi] ?? emptySlot();
+  const reg = value && 'reg' in value ? v.regs[value.reg]! : undefined;
+  const types = old.types.slice();
+  const save = (spilled: RegState): void => {
+    for (let i = REG_SIZE; i > REG_SIZE - size; i--) types[i - 1] = SlotType.Spill;
+    for (let i = REG_SIZE - size; i > 0; i--) if (types[i - 1] !== SlotType.Zero && types[i - 1] !== SlotType.Invalid) types[i - 1] = SlotType.Misc;
+    frame.stack[spi] = { types, spilled };
+  };
+  if (reg && off % REG_SIZE === 0 && reg.type === RegType.Scalar) {
+    const fits = regWidth(reg.value) <= 8 * size;
+    const linked = fits && value && 'reg' in value ? linkScalar(v, value.reg) : reg;
+    save(fits ? linked : { ...linked, id: 0 });
+  } else if (!reg && off % REG_SIZE === 0 && value && 'imm' in value) {
+    save(known(BigInt(value.imm)));
+  } else if (reg && reg.type !== RegType.Scalar) {
+    if (size !== REG_SIZE) refuse(EACCES, 'invalid size of register spill');
+    if (frame !== v.cur.cur && reg.type === RegType.Stack) refuse(EINVAL, 'cannot spill pointers to stack into stack frame of the caller');
+    save(reg);
+  } else {
+    const zero = (reg && reg.type === RegType.Scalar && reg.value.varOff.mask === 0n && reg.value.varOff.value === 0n) || (!reg && value && 'imm' in value && value.imm === 0);
+    if (isSpilled(old)) for (let i = 0; i < REG_SIZE; i++) if (types[i] !== SlotType.Invalid) types[i] = SlotType.Misc;
+    for (let i = 0; i < size; i++) types[(k - i + REG_SIZE) % REG_SIZE] = zero ? SlotType.Zero : SlotType.Misc;
+    frame.stack[spi] = { types, spilled: unknown() };
+  }
+  grow(frame, spi);
+}
+
+function grow(frame: FuncState, spi: number): void {
+  for (let i = 0; i < spi; i++) frame.stack[i] ??= undefined;
+}
+
+/** check_stack_write_var_off: every byte the write may touch becomes MISC (a zero keeps ZERO bytes). */
+function stackWriteVar(frame: FuncState, reg: RegState, off: number, size: number): void {
+  const min = Number(reg.value.smin) + off;
+  const max = Number(reg.value.smax) + off + size;
+  for (let i = min; i < max; i++) clobber(frame, i);
+}
+
+/** check_stack_read_fixed_off: a fill restores the spilled register; other bytes give a scalar. */
+function stackRead(v: Verifier, frame: FuncState, off: number, size: number): RegState {
+  const { spi, k } = slotIndex(off);
+  const slot = frame.stack[spi] ?? emptySlot();
+  const types = slot.types;
+  if (isSpilled(slot)) {
+    let spillSize = 1;
+    for (let i = REG_SIZE - 1; i > 0 && types[i - 1] === SlotType.Spill; i--) spillSize++;
+    if (size === REG_SIZE && spillSize === REG_SIZE) return slot.spilled;
+    if (slot.spilled.type !== RegType.Scalar) refuseWith(EACCES, 'invalid size of register fill', v.log.lineInfo(v.pc));
+    if (size <= spillSize && off % REG_SIZE === 0) {
+      const r = slot.spilled;
+      return regWidth(r.value) > size * 8 ? { ...r, id: 0 } : r;
+    }
+    let spills = 0;
+    let zeros = 0;
+    for (let i = 0; i < size; i++) {
+      const t = types[(k - i + REG_SIZE) % REG_SIZE];
+      if (t === SlotType.Spill) spills++;
+      else if (t === SlotType.Zero) zeros++;
+      else if (t !== SlotType.Misc && t !== SlotType.Invalid) refuse(EACCES, `invalid read from stack off ${off}+${i} size ${size}`);
+    }
+    const spilledZero = slot.spilled.value.varOff.mask === 0n && slot.spilled.value.varOff.value === 0n;
+    if ((spills === size && spilledZero) || zeros === size) return scalarReg(scalarConst(0n));
+    return unknown();
+  }
+  let zeros = 0;
+  for (let i = 0; i < size; i++) {
+    const t = types[(k - i + REG_SIZE) % REG_SIZE];
+    if (t === SlotType.Zero) zeros++;
+    else if (t !== SlotType.Misc && t !== SlotType.Invalid) throw new OutOfModel('a dynptr, iterator or irq flag slot read directly');
+  }
+  return zeros === size ? scalarReg(scalarConst(0n)) : unknown();
+}

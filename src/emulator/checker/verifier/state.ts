@@ -1,0 +1,102 @@
+// The verifier's state along one path (include/linux/bpf_verifier.h struct bpf_verifier_state,
+// bpf_func_state, bpf_stack_state, bpf_reference_state). Registers and stack slots are immutable values;
+// frames and states are copied when the walk forks (push_stack) and changed in place on the path itself.
+import { RegType, type RegState } from '../reg-state.js';
+import { scalarUnknown } from '../scalar.js';
+
+/** enum bpf_stack_slot_type. */
+export const SlotType = { Invalid: 0, Spill: 1, Misc: 2, Zero: 3, Dynptr: 4, Iter: 5, IrqFlag: 6 } as const;
+
+/** include/linux/bpf_verifier.h BPF_REG_SIZE; the frame pointer is r10. */
+export const REG_SIZE = 8;
+export const FP = 10;
+export const MAX_BPF_REG = 11;
+
+/**
+ * Eight bytes of stack (struct bpf_stack_state), indexed as the kernel's slot_type: the byte at frame
+ * offset `off` is `types[(-off - 1) % 8]`, so types[7] is the slot's lowest address (where a spill
+ * starts); `spilled` is the register saved there.
+ */
+export interface StackSlot {
+  readonly types: readonly number[];
+  readonly spilled: RegState;
+}
+
+/** What an acquired reference is (enum ref_state_type). */
+export type RefKind = 'ptr' | 'lock' | 'resLock' | 'resLockIrq' | 'irq';
+
+export interface Reference {
+  readonly kind: RefKind;
+  readonly id: number;
+  readonly insn: number;
+  /** Locks: the map (checker's map index) whose value holds the lock; -1 otherwise. */
+  readonly map: number;
+}
+
+export const NOT_INIT: RegState = {
+  type: RegType.NotInit, value: scalarUnknown(), off: 0, id: 0, refObjId: 0, range: 0, map: -1, frameno: 0, target: 0, precise: false,
+};
+
+export class FuncState {
+  regs: RegState[];
+  /** stack[spi] holds bytes [-(spi + 1) * 8, -spi * 8) of the frame. */
+  stack: (StackSlot | undefined)[];
+  constructor(
+    readonly frameno: number,
+    /** The call instruction that entered this frame; -1 for the entry frame. */
+    readonly callsite: number,
+    /** The subprogram (its index in the program's subprogram list). */
+    readonly subprog: number,
+    regs?: RegState[],
+    stack?: (StackSlot | undefined)[],
+    /** A callback body (bpf_loop & co): its return value range, checked at its exit. */
+    readonly callback?: { readonly retMin: number; readonly retMax: number; readonly async: boolean },
+    /** Callback frames: how many times the callback was entered on this path (callback_depth). */
+    public callbackDepth = 0,
+  ) {
+    this.regs = regs ?? Array.from({ length: MAX_BPF_REG }, () => NOT_INIT);
+    this.stack = stack ?? [];
+  }
+
+  clone(): FuncState {
+    return new FuncState(this.frameno, this.callsite, this.subprog, this.regs.slice(), this.stack.slice(), this.callback, this.callbackDepth);
+  }
+
+  /** Bytes of stack in use (allocated_stack): the deepest slot written or read. */
+  get allocatedStack(): number {
+    return this.stack.length * REG_SIZE;
+  }
+}
+
+export class VerifierState {
+  constructor(
+    public frames: FuncState[],
+    public refs: Reference[] = [],
+    /** may_goto depth reached on this path (its counter is the kernel's iteration bound). */
+    public mayGotoDepth = 0,
+    /** Exceptions/async: the instruction the path started at, for the log's "from X to Y". */
+    public insnIdx = 0,
+    /** The instructions this path ran since its last checkpoint (the kernel's jmp_history, expanded). */
+    public history: number[] = [],
+    /** jmp_history_cnt: jump points passed since the last checkpoint. */
+    public jmpHistoryCnt = 0,
+  ) {}
+
+  get cur(): FuncState {
+    return this.frames[this.frames.length - 1]!;
+  }
+
+  clone(): VerifierState {
+    return new VerifierState(this.frames.map((f) => f.clone()), this.refs.slice(), this.mayGotoDepth, this.insnIdx, this.history.slice(), this.jmpHistoryCnt);
+  }
+
+  /** active_locks: locks held, oldest first. */
+  get locks(): Reference[] {
+    return this.refs.filter((r) => r.kind === 'lock' || r.kind === 'resLock' || r.kind === 'resLockIrq');
+  }
+
+  /** The saved irq flags, oldest first (the last is active_irq_id). */
+  get irqs(): Reference[] {
+    return this.refs.filter((r) => r.kind === 'irq');
+  }
+}

@@ -1,0 +1,343 @@
+// The verifier's walk (kernel/bpf/verifier.c do_check_common, do_check, push_stack/pop_stack,
+// is_state_visited): every path of the program from its entry with an abstract state, in the kernel's
+// order (a conditional jump goes on with the fall-through and leaves the taken branch for later), states
+// compared at the kernel's prune points, the kernel's instruction budget. The rules each instruction is
+// checked by live beside this file: alu.ts, mem.ts, jmp.ts, calls.ts.
+import { E2BIG, EFAULT, EINVAL, ENOTSUPP } from '../../../uapi/errno.js';
+import { Class, classOf, JmpOp, LD_IMM64, Mode, modeOf, opOf, type Insn } from '../../../uapi/isa.js';
+import { KernelProgramType as ProgType } from '../../../uapi/program-type.js';
+import { RegType, type RegState } from '../reg-state.js';
+import type { CheckFailure, CheckInput } from '../types.js';
+import { cpuV4Instructions } from '../../kernel-version.js';
+import { fieldRefusal } from '../structure.js';
+import { OutOfModel, VerifierRefusal } from './errors.js';
+import { prepareProgram, subprogAt, type Program } from './program.js';
+import { FP, FuncState, MAX_BPF_REG, NOT_INIT, VerifierState } from './state.js';
+import { pointer } from './regs.js';
+import { statesEqual, type Exactness } from './prune.js';
+import { checkAlu } from './alu.js';
+import { checkAtomic, checkLoad, checkStore, checkStoreImm } from './mem.js';
+import { checkCondJmp } from './jmp.js';
+import { checkCall, checkLdAbs, checkLdImm64, processExit } from './calls.js';
+import { VerifierLog } from './log.js';
+import { markChainPrecision } from './precision.js';
+
+/** include/linux/bpf.h BPF_COMPLEXITY_LIMIT_INSNS. */
+export const BPF_COMPLEXITY_LIMIT_INSNS = 1_000_000;
+/** kernel/bpf/verifier.c BPF_COMPLEXITY_LIMIT_JMP_SEQ: pending branches at once. */
+const BPF_COMPLEXITY_LIMIT_JMP_SEQ = 8192;
+
+/** states_maybe_looping: the current frame's registers are the same (a cheap test before states_equal). */
+function maybeLooping(old: VerifierState, cur: VerifierState): boolean {
+  if (old.frames.length !== cur.frames.length) return false;
+  const a = old.cur.regs;
+  const b = cur.cur.regs;
+  for (let r = 0; r < a.length; r++) {
+    const x = a[r]!;
+    const y = b[r]!;
+    if (x.type !== y.type || x.off !== y.off || x.value.varOff.value !== y.value.varOff.value || x.value.varOff.mask !== y.value.varOff.mask) return false;
+  }
+  return true;
+}
+
+/** A state kept at a prune point (struct bpf_verifier_state_list). */
+export class Checkpoint {
+  /** Paths that go through this state and are not finished (branches). */
+  branches = 1;
+  hits = 0;
+  misses = 0;
+  constructor(readonly state: VerifierState, readonly insn: number, readonly parent: Checkpoint | undefined) {}
+}
+
+/** The walk's current path: its state and the checkpoint it last passed. */
+interface Path {
+  state: VerifierState;
+  pc: number;
+  prevPc: number;
+  parent: Checkpoint | undefined;
+}
+
+/** What the walk tells an observer (loop-inline.ts): the registers at every helper call it checks. */
+export type HelperCallObserver = (pc: number, helper: number, regs: readonly RegState[]) => void;
+
+export class Verifier {
+  readonly p: Program;
+  readonly version: string;
+  readonly v4: boolean;
+  readonly log: VerifierLog;
+  /** The state being walked (env->cur_state). */
+  cur!: VerifierState;
+  /** The instruction being checked (env->insn_idx) and the one before it on the path. */
+  pc = 0;
+  prevPc = -1;
+  #parent: Checkpoint | undefined;
+  idGen = 0;
+  processed = 0;
+  #jmpsProcessed = 0;
+  #prevJmps = 0;
+  #prevInsns = 0;
+  totalStates = 0;
+  peakStates = 0;
+  maxStatesPerInsn = 0;
+  readonly #explored = new Map<number, Checkpoint[]>();
+  readonly #pending: Path[] = [];
+  /** Something the kernel would accept and the emulator cannot run (reported if nothing is refused). */
+  unsupported: string | undefined;
+  /** BPF_F_STRICT_ALIGNMENT: every pointer's accesses aligned, not only the stack's. */
+  strictAlignment = false;
+  /** Set when the walk met something outside the model: the verdict is then "accepted" for that path. */
+  partial = false;
+  observer: HelperCallObserver | undefined;
+  /** The program writes packet data through helpers (bpf_helper_changes_pkt_data): packet pointers die. */
+  readonly input: CheckInput;
+
+  constructor(input: CheckInput, logLevel = 1) {
+    this.input = input;
+    this.p = prepareProgram(input);
+    this.version = input.kernelVersion ?? '6.18';
+    this.v4 = cpuV4Instructions(this.version);
+    this.log = new VerifierLog(logLevel, this);
+  }
+
+  mapAt(index: number): { name: string; keySize: number; valueSize: number } | undefined {
+    return this.p.maps[index];
+  }
+
+  lineOf(_pc: number): { file: string; line: number; text: string } | undefined {
+    return undefined;
+  }
+
+  get regs(): RegState[] {
+    return this.cur.cur.regs;
+  }
+
+  newId(): number {
+    return ++this.idGen;
+  }
+
+  /** do_check_common on the main program (global functions' own verification is not in this model). */
+  run(): CheckFailure | undefined {
+    try {
+      this.#checkCommon(0);
+    } catch (e) {
+      if (e instanceof VerifierRefusal) return this.log.failure(e);
+      throw e;
+    }
+    return this.unsupported === undefined ? undefined : { errno: ENOTSUPP, log: `${this.unsupported}\n` };
+  }
+
+  /** The entry state of subprogram `subprog` verified as a program (init_func_state, btf_prepare_func_args). */
+  #entryState(subprog: number): VerifierState {
+    const frame = new FuncState(0, -1, subprog);
+    frame.regs[FP] = pointer(RegType.Stack, { frameno: 0 });
+    if (subprog === 0) {
+      frame.regs[1] = pointer(RegType.Ctx);
+    } else {
+      // A global function's arguments by its BTF prototype; without the prototype, unknown scalars.
+      for (let r = 1; r <= 5; r++) frame.regs[r] = { ...NOT_INIT, type: RegType.Scalar };
+    }
+    return new VerifierState([frame]);
+  }
+
+  #checkCommon(subprog: number): void {
+    this.cur = this.#entryState(subprog);
+    this.pc = this.p.subprogs[subprog]!.start;
+    this.prevPc = -1;
+    this.#parent = undefined;
+    this.#pending.length = 0;
+    this.log.entry(this.cur);
+    for (;;) {
+      const ended = this.#walkPath();
+      this.#pathEnded();
+      if (!ended) return; // the budget ran out inside the model: the kernel refuses (refusal thrown) or it ended
+      const next = this.#pending.pop();
+      if (!next) return;
+      this.cur = next.state;
+      this.pc = next.pc;
+      this.prevPc = next.prevPc;
+      this.#parent = next.parent;
+      this.log.popped(this.prevPc, this.pc, this.cur);
+    }
+  }
+
+  /** update_branch_counts: the path is finished, so one fewer path goes through each checkpoint above it. */
+  #pathEnded(): void {
+    for (let c = this.#parent; c; c = c.parent) {
+      if (--c.branches > 0) break;
+    }
+  }
+
+  /** push_stack: the other side of a branch, to be walked later from `pc`. */
+  push(pc: number, state: VerifierState): void {
+    if (this.#parent) this.#parent.branches++;
+    this.#pending.push({ state, pc, prevPc: this.pc, parent: this.#parent });
+    if (this.#pending.length > BPF_COMPLEXITY_LIMIT_JMP_SEQ) {
+      throw new VerifierRefusal(`The sequence of ${this.#pending.length} jumps is too complex.`, E2BIG);
+    }
+  }
+
+  /** One path to its end: true when it ended normally (exit, pruned, or left the model). */
+  #walkPath(): boolean {
+    const { insns } = this.p;
+    for (;;) {
+      if (this.pc < 0 || this.pc >= insns.length) {
+        throw new VerifierRefusal(`invalid insn idx ${this.pc} insn_cnt ${insns.length}`, EFAULT);
+      }
+      if (++this.processed > BPF_COMPLEXITY_LIMIT_INSNS) {
+        throw new VerifierRefusal(`BPF program is too large. Processed ${this.processed} insn`, E2BIG);
+      }
+      if (this.p.prunePoint[this.pc] && this.#isStateVisited(this.pc)) {
+        this.log.safe(this.prevPc, this.pc);
+        return true;
+      }
+      const insn = insns[this.pc]!;
+      this.cur.history.push(this.pc);
+      if (this.p.jmpPoint[this.pc]) this.cur.jmpHistoryCnt++;
+      this.log.insn(insns, this.pc, this.version);
+      const at = this.pc;
+      try {
+        const next = this.#step(insn);
+        if (next === 'exit') return true;
+        this.prevPc = at;
+        this.pc = next;
+      } catch (e) {
+        if (e instanceof OutOfModel) {
+          this.partial = true;
+          return true;
+        }
+        throw e;
+      }
+    }
+  }
+
+  /** do_check's dispatch on one instruction: the next instruction, or 'exit' where the path ends. */
+  #step(insn: Insn): number | 'exit' {
+    const fields = fieldRefusal(insn, this.v4);
+    if (fields) throw new VerifierRefusal(fields.log.trim(), fields.errno);
+    const cls = classOf(insn.code);
+    switch (cls) {
+      case Class.Alu:
+      case Class.Alu64:
+        checkAlu(this, insn);
+        return this.pc + 1;
+      case Class.Ldx:
+        checkLoad(this, insn);
+        return this.pc + 1;
+      case Class.Stx:
+        if (modeOf(insn.code) === Mode.Atomic) checkAtomic(this, insn);
+        else checkStore(this, insn);
+        return this.pc + 1;
+      case Class.St:
+        checkStoreImm(this, insn);
+        return this.pc + 1;
+      case Class.Ld:
+        if (insn.code === LD_IMM64) {
+          checkLdImm64(this, insn);
+          return this.pc + 2;
+        }
+        checkLdAbs(this, insn);
+        return this.pc + 1;
+      default: {
+        this.#jmpsProcessed++;
+        const op = opOf(insn.code);
+        if (op === JmpOp.Call) return checkCall(this, insn);
+        if (op === JmpOp.Ja) return this.pc + 1 + (cls === Class.Jmp ? insn.off : insn.imm);
+        if (op === JmpOp.Exit) return processExit(this);
+        return checkCondJmp(this, insn);
+      }
+    }
+  }
+
+  /** is_state_visited: true when an equivalent state was verified here already (prune the path). */
+  #isStateVisited(pc: number): boolean {
+    const cur = this.cur;
+    // A long jump history forces a checkpoint (is_state_visited: "avoid accumulating infinitely long jmp history").
+    const force = this.p.forceCheckpoint[pc] === 1 || cur.jmpHistoryCnt > 40;
+    let addNew = force || (this.#jmpsProcessed - this.#prevJmps >= 2 && this.processed - this.#prevInsns >= 8);
+    const list = this.#explored.get(pc) ?? [];
+    let count = 0;
+    for (let i = 0; i < list.length; i++) {
+      const sl = list[i]!;
+      count++;
+      if (sl.branches > 0) {
+        // The state is on the current path: a loop. The same state again is one that never ends.
+        if (this.p.forceCheckpoint[pc] && this.#isMayGoto(pc)) {
+          if (sl.state.mayGotoDepth !== cur.mayGotoDepth && statesEqual(this, sl.state, cur, 'rangeWithin')) return this.#hit(sl);
+        } else if (maybeLooping(sl.state, cur) && statesEqual(this, sl.state, cur, 'exact') && sl.state.mayGotoDepth === cur.mayGotoDepth) {
+          throw new VerifierRefusal(`infinite loop detected at insn ${pc}`, EINVAL, this.log.lineInfo(pc), [
+            `cur state:${this.log.stateLine(cur)}`, `old state:${this.log.stateLine(sl.state)}`,
+          ]);
+        }
+        // Loop iterations differ; a checkpoint every 100 instructions or 20 jumps is enough to prune.
+        if (!force && this.#jmpsProcessed - this.#prevJmps < 20 && this.processed - this.#prevInsns < 100) addNew = false;
+      } else if (statesEqual(this, sl.state, cur, 'notExact' as Exactness)) {
+        return this.#hit(sl);
+      }
+      // A state that keeps missing is dropped (it costs comparisons and prunes nothing); a miss counts
+      // only when a new state is added, so a loop keeps some of its early iterations' states.
+      if (addNew) sl.misses++;
+      const n = this.p.forceCheckpoint[pc] && sl.branches > 0 ? 64 : 3;
+      if (sl.misses > sl.hits * n + n) {
+        list.splice(i--, 1);
+        this.peakStates--;
+      }
+    }
+    this.maxStatesPerInsn = Math.max(this.maxStatesPerInsn, count);
+    if (!addNew) return false;
+    this.totalStates++;
+    this.peakStates++;
+    this.#prevJmps = this.#jmpsProcessed;
+    this.#prevInsns = this.processed;
+    const checkpoint = new Checkpoint(cur.clone(), pc, this.#parent);
+    cur.history = [];
+    cur.jmpHistoryCnt = 0;
+    list.unshift(checkpoint);
+    this.#explored.set(pc, list);
+    this.#parent = checkpoint;
+    return false;
+  }
+
+  /** mark_chain_precision: scalar register `regno` of the current frame matters, back to where it was set. */
+  markPrecise(regno: number): void {
+    markChainPrecision(this.p.insns, this.cur, this.#parent, regno);
+  }
+
+  #hit(sl: Checkpoint): true {
+    sl.hits++;
+    return true;
+  }
+
+  #isMayGoto(pc: number): boolean {
+    const insn = this.p.insns[pc]!;
+    return insn.code === (Class.Jmp | JmpOp.Jcond);
+  }
+
+  /** The subprogram the current frame runs. */
+  get subprog(): number {
+    return subprogAt(this.p, this.pc);
+  }
+
+  /** The program type as the verifier resolves it (resolve_prog_type: an extension takes its target's). */
+  get progType(): number {
+    return this.p.type;
+  }
+
+  isSkbProgram(): boolean {
+    return this.p.type === ProgType.SocketFilter || this.p.type === ProgType.SchedCls || this.p.type === ProgType.SchedAct;
+  }
+
+  /** Registers r0-r10 of a fresh frame (NOT_INIT), its frame pointer set. */
+  static freshRegs(frameno: number): RegState[] {
+    const regs = Array.from({ length: MAX_BPF_REG }, () => NOT_INIT);
+    regs[FP] = pointer(RegType.Stack, { frameno });
+    return regs;
+  }
+}
+
+/**
+ * The abstract interpreter's verdict: a refusal in the kernel's words, or undefined when every path it
+ * follows is safe. A path that reaches what the model does not know (OutOfModel) is not refused for it.
+ */
+export function verifyProgram(input: CheckInput): CheckFailure | undefined {
+  return new Verifier(input).run();
+}

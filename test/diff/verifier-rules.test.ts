@@ -1,0 +1,175 @@
+// The emulator's verifier model against the kernel's verifier (issue 20): one small program per rule
+// family — uninitialised registers, the frame pointer, stack bounds and alignment, map values (NULL
+// checks, bounds, read-only maps, variable offsets), packets (ranges from data_end), the context,
+// pointer arithmetic, helper arguments, return codes, loops — loaded on both engines; the verdict, the
+// errno and the reason must be the kernel's. Programs that must load are in the table too.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { asm, encodeInsns, PseudoLd, type Insn } from '../../src/uapi/isa.js';
+import { MapFlags } from '../../src/uapi/bpf.js';
+import type { Engine } from '../../src/seam/engine.js';
+import { BpfError, BpfVerifierError, createMap, Emulator, loadProgram, ProgramType, type BpfMap } from '../../src/index.js';
+import { bytes, u32 } from '../../src/codec/codec.js';
+import { lastMeaningfulLine } from '../../src/errors/errors.js';
+import { getKernelEngine } from '../../src/kernel/engine.js';
+import { kernelSkipReason } from '../helpers/kernel.js';
+
+const skip = kernelSkipReason();
+if (skip) console.log(`skipped: verifier rules against the kernel: ${skip}`);
+
+const exit0 = [asm.mov64Imm(0, 0), asm.exit()];
+/** r0 = bpf_map_lookup_elem(map 0, &(u32)0 at fp-4). */
+const lookup = (map = 0): Insn[] => [
+  asm.st(4, 10, -4, 0), ...asm.ldImm64(1, BigInt(map), PseudoLd.MapIdx), asm.mov64Reg(2, 10), asm.alu64Imm(0x00, 2, -4), asm.call(1),
+];
+const ifNull = (skipCount: number): Insn => asm.jmpImm(0x15, 0, 0, skipCount); // if r0 == 0 goto +n
+/** tc: r2 = skb->data, r3 = skb->data_end. */
+const tcPacket = [asm.ldx(4, 2, 1, 76), asm.ldx(4, 3, 1, 80)];
+
+interface Case {
+  name: string;
+  type?: number;
+  /** Maps by index: 0 an ARRAY of 16-byte values, 1 the same read-only to programs, 2 a HASH of them. */
+  insns: Insn[];
+}
+
+const cases: Case[] = [
+  { name: 'an uninitialised register', insns: [asm.mov64Reg(0, 5), asm.exit()] },
+  { name: 'r0 never set', insns: [asm.exit()] },
+  { name: 'a write to r10', insns: [asm.mov64Imm(10, 0), ...exit0] },
+  { name: 'a stack read above the frame', insns: [asm.ldx(8, 0, 10, 8), asm.exit()] },
+  { name: 'a stack write below 512 bytes', insns: [asm.st(8, 10, -520, 0), ...exit0] },
+  { name: 'a misaligned stack store', insns: [asm.st(8, 10, -4, 0), ...exit0] },
+  { name: 'a spilled pointer filled with the wrong size', insns: [asm.stx(8, 10, 1, -8), asm.ldx(4, 0, 10, -8), asm.exit()] },
+  { name: 'a spilled pointer filled back: loads through it', insns: [asm.mov64Reg(6, 10), asm.stx(8, 10, 6, -16), asm.ldx(8, 7, 10, -16), asm.st(8, 7, -8, 1), asm.ldx(8, 0, 7, -8), asm.exit()] },
+  { name: 'a hash lookup used without a NULL check', insns: [...lookup(2), asm.ldx(8, 0, 0, 0), asm.exit()] },
+  { name: 'an array lookup with a constant key in range, used without a NULL check', insns: [...lookup(), asm.ldx(8, 0, 0, 0), asm.exit()] },
+  {
+    name: 'an array lookup with a key out of range, used without a NULL check',
+    insns: [asm.st(4, 10, -4, 1), ...asm.ldImm64(1, 0n, PseudoLd.MapIdx), asm.mov64Reg(2, 10), asm.alu64Imm(0x00, 2, -4), asm.call(1), asm.ldx(8, 0, 0, 0), asm.exit()],
+  },
+  { name: 'a lookup NULL-checked, then read', insns: [...lookup(), ifNull(1), asm.ldx(8, 0, 0, 8), asm.exit()] },
+  { name: 'a map value read past its end', insns: [...lookup(), ifNull(1), asm.ldx(8, 0, 0, 16), asm.exit()] },
+  { name: 'a map value read before its start', insns: [...lookup(), ifNull(1), asm.ldx(4, 0, 0, -4), asm.exit()] },
+  { name: 'a store into a read-only map', insns: [...lookup(1), ifNull(1), asm.st(8, 0, 0, 1), ...exit0] },
+  { name: 'pointer arithmetic on a maybe-NULL value', insns: [...lookup(2), asm.alu64Imm(0x00, 0, 8), ...exit0] },
+  { name: 'a map value pointer plus 2^32', insns: [...lookup(), ifNull(3), ...asm.ldImm64(1, 1n << 32n), asm.alu64Reg(0x00, 0, 1), ...exit0] },
+  {
+    name: 'a map value plus an unbounded index',
+    insns: [...lookup(), ifNull(3), asm.ldx(8, 1, 0, 0), asm.alu64Reg(0x00, 0, 1), asm.ldx(1, 0, 0, 0), asm.exit()],
+  },
+  {
+    name: 'a map value plus an index checked < 16: loads',
+    insns: [...lookup(), ifNull(5), asm.ldx(8, 1, 0, 0), asm.jmpImm(0x35, 1, 16, 3), asm.alu64Reg(0x00, 0, 1), asm.ldx(1, 0, 0, 0), asm.exit(), ...exit0],
+  },
+  {
+    name: 'a map value plus an index checked <= 16: one byte past the end',
+    insns: [...lookup(), ifNull(5), asm.ldx(8, 1, 0, 0), asm.jmpImm(0x25, 1, 16, 3), asm.alu64Reg(0x00, 0, 1), asm.ldx(1, 0, 0, 0), asm.exit(), ...exit0],
+  },
+  {
+    name: 'a map value plus an index of unknown sign',
+    insns: [...lookup(), ifNull(5), asm.ldx(8, 1, 0, 0), asm.jmpImm(0x65, 1, 8, 3), asm.alu64Reg(0x00, 0, 1), asm.ldx(1, 0, 0, 0), asm.exit(), ...exit0],
+  },
+  { name: 'a scalar dereferenced', insns: [asm.mov64Imm(1, 64), asm.ldx(8, 0, 1, 0), asm.exit()] },
+  { name: 'a helper given a scalar for its map', insns: [asm.mov64Imm(1, 0), asm.mov64Reg(2, 10), asm.alu64Imm(0x00, 2, -8), asm.call(1), ...exit0] },
+  { name: 'a lookup key out of the stack', insns: [...asm.ldImm64(1, 0n, PseudoLd.MapIdx), asm.mov64Reg(2, 10), asm.alu64Imm(0x00, 2, -2), asm.call(1), ...exit0] },
+  {
+    name: 'a helper size that is not bounded',
+    type: ProgramType.SchedCls,
+    insns: [asm.ldx(4, 4, 1, 0), asm.mov64Imm(2, 0), asm.mov64Reg(3, 10), asm.alu64Imm(0x00, 3, -8), asm.call(26), ...exit0],
+  },
+  {
+    name: 'a helper size bounded above but possibly zero',
+    type: ProgramType.SchedCls,
+    insns: [asm.ldx(4, 4, 1, 0), asm.jmpImm(0x25, 4, 8, 4), asm.mov64Imm(2, 0), asm.mov64Reg(3, 10), asm.alu64Imm(0x00, 3, -8), asm.call(26), ...exit0],
+  },
+  {
+    name: 'a helper size in [1, 8]: loads',
+    type: ProgramType.SchedCls,
+    insns: [asm.ldx(4, 4, 1, 0), asm.alu64Imm(0x50, 4, 7), asm.alu64Imm(0x00, 4, 1), asm.mov64Imm(2, 0), asm.mov64Reg(3, 10), asm.alu64Imm(0x00, 3, -8), asm.call(26), ...exit0],
+  },
+  {
+    name: 'a helper size of 9 into 8 bytes of stack',
+    type: ProgramType.SchedCls,
+    insns: [asm.mov64Imm(4, 9), asm.mov64Imm(2, 0), asm.mov64Reg(3, 10), asm.alu64Imm(0x00, 3, -8), asm.call(26), ...exit0],
+  },
+  { name: 'a packet read with no bounds check', type: ProgramType.SchedCls, insns: [...tcPacket, asm.ldx(1, 0, 2, 0), asm.exit()] },
+  {
+    name: 'a packet read inside the checked range: loads',
+    type: ProgramType.SchedCls,
+    insns: [...tcPacket, asm.mov64Reg(4, 2), asm.alu64Imm(0x00, 4, 8), asm.jmpReg(0x2d, 4, 3, 2), asm.ldx(4, 0, 2, 4), asm.exit(), ...exit0],
+  },
+  {
+    name: 'a packet read one byte past the checked range',
+    type: ProgramType.SchedCls,
+    insns: [...tcPacket, asm.mov64Reg(4, 2), asm.alu64Imm(0x00, 4, 8), asm.jmpReg(0x2d, 4, 3, 2), asm.ldx(4, 0, 2, 5), asm.exit(), ...exit0],
+  },
+  {
+    name: 'a packet read on the wrong side of the check',
+    type: ProgramType.Xdp,
+    insns: [asm.ldx(4, 2, 1, 0), asm.ldx(4, 3, 1, 4), asm.mov64Reg(4, 2), asm.alu64Imm(0x00, 4, 14), asm.jmpReg(0x2d, 4, 3, 1), ...exit0, asm.ldx(1, 0, 2, 0), asm.exit()],
+  },
+  { name: 'pointer arithmetic on pkt_end', type: ProgramType.SchedCls, insns: [...tcPacket, asm.alu64Imm(0x00, 3, 4), ...exit0] },
+  { name: 'a packet write from a socket filter', type: ProgramType.SocketFilter, insns: [asm.ldx(4, 2, 1, 76), asm.st(1, 2, 0, 0), ...exit0] },
+  { name: 'a store to skb->len', type: ProgramType.SchedCls, insns: [asm.st(4, 1, 0, 0), ...exit0] },
+  { name: 'a context read past its end', type: ProgramType.SchedCls, insns: [asm.ldx(4, 0, 1, 1024), asm.exit()] },
+  { name: 'a moved context pointer', type: ProgramType.SchedCls, insns: [asm.alu64Imm(0x00, 1, 4), asm.ldx(4, 0, 1, 0), asm.exit()] },
+  { name: 'a context read through a kprobe', type: ProgramType.Kprobe, insns: [asm.ldx(8, 0, 1, 8), ...exit0] },
+  { name: 'a cgroup_skb return of 5', type: ProgramType.CgroupSkb, insns: [asm.mov64Imm(0, 5), asm.exit()] },
+  { name: 'a cgroup_skb return of a packet field', type: ProgramType.CgroupSkb, insns: [asm.ldx(4, 0, 1, 0), asm.exit()] },
+  { name: 'a jump to itself', insns: [asm.mov64Imm(0, 0), asm.ja(-1), asm.exit()] },
+  {
+    name: 'a loop of ten rounds: loads',
+    insns: [asm.mov64Imm(0, 0), asm.mov64Imm(1, 0), asm.alu64Imm(0x00, 1, 1), asm.alu64Reg(0x00, 0, 1), asm.jmpImm(0xa5, 1, 10, -3), asm.exit()],
+  },
+  {
+    name: 'a loop whose counter never moves',
+    insns: [asm.mov64Imm(0, 0), asm.mov64Imm(1, 0), asm.alu64Imm(0x00, 0, 1), asm.jmpImm(0xa5, 1, 10, -2), asm.exit()],
+  },
+  { name: 'register 15', insns: [asm.mov64Reg(0, 15), asm.exit()] },
+  {
+    name: 'a subprogram call whose result is used',
+    insns: [asm.mov64Imm(1, 3), asm.callLocal(1), asm.exit(), asm.mov64Reg(0, 1), asm.alu64Imm(0x00, 0, 1), asm.exit()],
+  },
+  { name: 'a subprogram returning a stack pointer', insns: [asm.callLocal(2), asm.ldx(8, 0, 0, 0), asm.exit(), asm.mov64Reg(0, 10), asm.exit()] },
+  {
+    name: 'a branch the kernel proves dead hides a bad access',
+    insns: [asm.mov64Imm(1, 5), asm.jmpImm(0x25, 1, 9, 1), ...exit0.slice(0, 1), asm.exit(), asm.ldx(8, 0, 1, 0), asm.exit()],
+  },
+];
+
+type Outcome = { ok: true } | { ok: false; code: string; reason: string };
+
+function load(engine: Engine, c: Case, maps: BpfMap<number, Uint8Array>[]): Outcome {
+  try {
+    loadProgram({ type: c.type ?? ProgramType.Syscall, insns: encodeInsns(c.insns), name: 'rule', engine, maps }).close();
+    return { ok: true };
+  } catch (e) {
+    if (!(e instanceof BpfError)) throw e;
+    return { ok: false, code: e.code, reason: e instanceof BpfVerifierError ? lastMeaningfulLine(e.log) : e.message };
+  }
+}
+
+describe.skipIf(skip !== undefined)('the verifier model against the kernel', () => {
+  const engines: Record<'kernel' | 'emulator', { engine: Engine; maps: BpfMap<number, Uint8Array>[] }> = {} as never;
+  beforeAll(() => {
+    for (const [name, engine] of [['kernel', getKernelEngine()], ['emulator', new Emulator()]] as const) {
+      const map = (type: 'array' | 'hash', flags: number): BpfMap<number, Uint8Array> => createMap({ type, key: u32, value: bytes(16), maxEntries: 1, flags, engine });
+      engines[name] = { engine, maps: [map('array', 0), map('array', MapFlags.RdonlyProg), map('hash', 0)] };
+    }
+  });
+  afterAll(() => {
+    for (const e of Object.values(engines)) for (const m of e.maps) m.close();
+  });
+
+  test.each(cases)('$name', (c) => {
+    const kernel = load(engines.kernel.engine, c, engines.kernel.maps);
+    const emulator = load(engines.emulator.engine, c, engines.emulator.maps);
+    expect(emulator).toEqual(kernel);
+    if (c.name.endsWith(': loads')) expect(kernel).toEqual({ ok: true });
+  });
+
+  test('the table has programs of both verdicts', () => {
+    expect(cases.filter((c) => c.name.endsWith(': loads')).length).toBeGreaterThanOrEqual(4);
+    expect(cases.length).toBeGreaterThan(40);
+  });
+});
