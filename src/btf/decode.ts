@@ -21,7 +21,7 @@ export const BtfKind = {
 } as const;
 
 /** Bytes after the 12-byte struct btf_type, by kind (vlen = the type's member/param/value count). */
-function extraBytes(kind: number, vlen: number): number {
+export function btfExtraBytes(kind: number, vlen: number): number {
   switch (kind) {
     case BtfKind.Int: case BtfKind.Var: case BtfKind.DeclTag: return 4;
     case BtfKind.Array: return 12;
@@ -65,7 +65,7 @@ export function decodeBtf(data: Uint8Array): BtfType[] {
     const nameOff = view.getUint32(off, true);
     const info = view.getUint32(off + 4, true);
     const kind = (info >>> 24) & 0x1f;
-    const next = off + BTF_TYPE_LEN + extraBytes(kind, info & 0xffff);
+    const next = off + BTF_TYPE_LEN + btfExtraBytes(kind, info & 0xffff);
     if (next > typeEnd) throw new RangeError(`decodeBtf: type ${id} runs past the type section`);
     types.push({ id, kind, name: name(nameOff, id) });
     off = next;

@@ -2,7 +2,7 @@
 // (src/libbpf.c bpf_object__collect_externs, btf_fixup_datasec, bpf_object__sanitize_and_load_btf): the
 // emulator asks the kernel's model (emulator/btf-load.ts) whether the kernel would take it, since libbpf
 // goes on without BTF when it does not.
-import { BtfKind as K } from '../btf/decode.js';
+import { btfExtraBytes, BtfKind as K } from '../btf/decode.js';
 import { ElfConst, type ElfFile } from './reader.js';
 
 const u32 = (b: Uint8Array, off: number): number => (b[off]! | (b[off + 1]! << 8) | (b[off + 2]! << 16) | (b[off + 3]! << 24)) >>> 0;
@@ -12,17 +12,6 @@ const setU32 = (b: Uint8Array, off: number, v: number): void => {
   b[off + 2] = (v >>> 16) & 0xff;
   b[off + 3] = (v >>> 24) & 0xff;
 };
-
-/** Bytes after struct btf_type, by kind and vlen (include/uapi/linux/btf.h). */
-export function btfExtraBytes(kind: number, vlen: number): number {
-  switch (kind) {
-    case K.Int: case K.Var: case K.DeclTag: return 4;
-    case K.Array: return 12;
-    case K.Struct: case K.Union: case K.Datasec: case K.Enum64: return 12 * vlen;
-    case K.Enum: case K.FuncProto: return 8 * vlen;
-    default: return 0;
-  }
-}
 
 export interface BtfLayout { hdrLen: number; typeStart: number; typeEnd: number; strStart: number; strEnd: number; records: number[] }
 

@@ -3,7 +3,8 @@
 // makes before loading it, and a seeded mutator. Nothing binary is committed.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { btfExtraBytes, btfLayout, libbpfLoadedBtf, type BtfLayout } from '../../src/elf/libbpf-btf.js';
+import { btfExtraBytes } from '../../src/btf/decode.js';
+import { btfLayout, libbpfLoadedBtf, type BtfLayout } from '../../src/elf/libbpf-btf.js';
 import { readElf } from '../../src/elf/reader.js';
 import { BTF_HEADER_LEN, BtfKind as K } from '../../src/btf/decode.js';
 import { BtfWriter } from './hostile-bytes.js';

@@ -8,6 +8,7 @@
 // What the model does not know (packet pointers, kfuncs it cannot name, callbacks) ends that path quietly:
 // a client may miss a violation there, but never refuses a program the kernel accepts. Work is capped; a
 // program too big to finish is accepted.
+import { MapTable } from './map-table.js';
 import { EINVAL } from '../../uapi/errno.js';
 import { HelperId } from '../../uapi/helpers.js';
 import { KernelProgramType as ProgType } from '../../uapi/program-type.js';
@@ -62,23 +63,8 @@ export const unknownScalar = (): Value => scalar(unknown64());
 export type HelperCallObserver = (pc: number, helper: number, regs: readonly Value[]) => void;
 
 export function prepare(input: CheckInput): Program {
-  const maps: CheckedMap[] = [];
-  const mapIndex = (m: CheckedMap | undefined): number | undefined => {
-    if (!m) return undefined;
-    let i = maps.indexOf(m);
-    if (i < 0) i = maps.push(m) - 1;
-    return i;
-  };
-  const byName = new Map<string, CheckedMap | undefined>();
-  const named = (name: string): CheckedMap | undefined => {
-    if (!byName.has(name)) byName.set(name, input.mapOf({ name }));
-    return byName.get(name);
-  };
-  const byIndex = new Map<number, CheckedMap | undefined>();
-  const indexed = (index: number): CheckedMap | undefined => {
-    if (!byIndex.has(index)) byIndex.set(index, input.mapOf({ index }));
-    return byIndex.get(index);
-  };
+  const table = new MapTable(input);
+  const maps = table.maps;
   const loads = new Map<number, Value>();
   const kfuncs = new Map<number, string>();
   const relocs = new Map(input.relocs.map((r) => [r.insn, r]));
@@ -89,21 +75,21 @@ export function prepare(input: CheckInput): Program {
     const hi = input.insns[i + 1]?.imm ?? 0;
     let v: Value;
     if (reloc?.kind === 'map') {
-      const m = mapIndex(named(reloc.map));
+      const m = table.numberOf(table.named(reloc.map));
       v = m === undefined ? ANY : { k: 'map', map: m };
     } else if (reloc?.kind === 'mapValue') {
       // kernel/bpf/verifier.c check_ld_imm: global data is a PTR_TO_MAP_VALUE with id 0 (not distinct).
-      const m = mapIndex(named(reloc.map));
+      const m = table.numberOf(table.named(reloc.map));
       v = m === undefined ? ANY : { k: 'value', map: m, off: constant(BigInt(reloc.offset)), id: 0, nullable: false };
     } else if (reloc) {
       v = ANY;
     } else if (insn.src === 0) {
       v = scalar(constant(BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(insn.imm >>> 0))));
     } else if (insn.src === PseudoLd.MapIdx) {
-      const m = mapIndex(indexed(insn.imm));
+      const m = table.numberOf(table.indexed(insn.imm));
       v = m === undefined ? ANY : { k: 'map', map: m };
     } else if (insn.src === PseudoLd.MapIdxValue) {
-      const m = mapIndex(indexed(insn.imm));
+      const m = table.numberOf(table.indexed(insn.imm));
       v = m === undefined ? ANY : { k: 'value', map: m, off: constant(BigInt(hi)), id: 0, nullable: false };
     } else if (insn.src === PseudoLd.Func) {
       v = { k: 'func', target: i + 1 + insn.imm };

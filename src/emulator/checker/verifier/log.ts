@@ -21,11 +21,14 @@ interface LogHost extends MapNames {
 }
 
 export class VerifierLog {
-  readonly #lines: string[] = [];
+  /** Lines, or an instruction's pc: its line (and line_info) is written only if the log is read. */
+  readonly #lines: (string | number)[] = [];
+  #insns: readonly Insn[] = [];
+  #version = '';
 
   constructor(readonly level: number, readonly host: LogHost) {}
 
-  line(text: string): void {
+  line(text: string | number): void {
     if (this.level === 0) return;
     this.#lines.push(text);
     if (this.#lines.length > MAX_LINES * 2) this.#lines.splice(0, this.#lines.length - MAX_LINES);
@@ -43,9 +46,9 @@ export class VerifierLog {
   }
 
   insn(insns: readonly Insn[], pc: number, version: string): void {
-    if (this.level === 0) return;
-    for (const l of this.lineInfo(pc)) this.line(l);
-    this.line(formatProgramInsnLine(insns, pc, { kernelVersion: version }));
+    this.#insns = insns;
+    this.#version = version;
+    this.line(pc);
   }
 
   /** verbose_linfo: the source line of `pc` when the program has line info for it. */
@@ -62,7 +65,9 @@ export class VerifierLog {
   /** The log of a refused program, the reason last but for the kernel's closing statistics line. */
   failure(e: VerifierRefusal): CheckFailure {
     const h = this.host;
-    const lines = [...this.#lines.slice(-MAX_LINES), ...e.before, e.reason, ...e.after];
+    const written = this.#lines.slice(-MAX_LINES).flatMap((l) =>
+      typeof l === 'string' ? [l] : [...this.lineInfo(l), formatProgramInsnLine(this.#insns, l, { kernelVersion: this.#version })]);
+    const lines = [...written, ...e.before, e.reason, ...e.after];
     lines.push(`processed ${h.processed} insns (limit 1000000) max_states_per_insn ${h.maxStatesPerInsn} total_states ${h.totalStates} peak_states ${h.peakStates} mark_read 0`);
     return { errno: e.errno, log: `${lines.join('\n')}\n` };
   }

@@ -1,6 +1,7 @@
 // What the walk knows about the program before it starts (kernel/bpf/verifier.c add_subprog_and_kfunc,
 // check_cfg's prune and jump points, resolve_pseudo_ldimm64): subprograms, the value each ld_imm64
 // loads, the kfunc each call names, and where states are compared.
+import { MapTable } from '../map-table.js';
 import { CallKind, Class, classOf, JmpOp, LD_IMM64, opOf, PseudoLd, type Insn } from '../../../uapi/isa.js';
 import { HelperId } from '../../../uapi/helpers.js';
 import type { CheckedMap, CheckInput } from '../types.js';
@@ -47,23 +48,8 @@ export interface Program {
 
 export function prepareProgram(input: CheckInput): Program {
   const insns = input.insns;
-  const maps: CheckedMap[] = [];
-  const mapIndex = (m: CheckedMap | undefined): number | undefined => {
-    if (!m) return undefined;
-    let i = maps.indexOf(m);
-    if (i < 0) i = maps.push(m) - 1;
-    return i;
-  };
-  const named = new Map<string, CheckedMap | undefined>();
-  const byName = (name: string): CheckedMap | undefined => {
-    if (!named.has(name)) named.set(name, input.mapOf({ name }));
-    return named.get(name);
-  };
-  const indexed = new Map<number, CheckedMap | undefined>();
-  const byIndex = (index: number): CheckedMap | undefined => {
-    if (!indexed.has(index)) indexed.set(index, input.mapOf({ index }));
-    return indexed.get(index);
-  };
+  const table = new MapTable(input);
+  const maps = table.maps;
   const relocs = new Map(input.relocs.map((r) => [r.insn, r]));
   const ldimm = new Map<number, Ldimm>();
   const kfuncs = new Map<number, string>();
@@ -77,21 +63,21 @@ export function prepareProgram(input: CheckInput): Program {
     const hi = insns[i + 1]?.imm ?? 0;
     let v: Ldimm = { kind: 'unknown' };
     if (reloc?.kind === 'map' || reloc?.kind === 'mapValue') {
-      const m = mapIndex(byName(reloc.map));
+      const m = table.numberOf(table.named(reloc.map));
       if (m !== undefined) v = reloc.kind === 'map' ? { kind: 'map', map: m } : { kind: 'mapValue', map: m, off: reloc.offset };
     } else if (reloc?.kind === 'extern') {
       v = reloc.externKind === 'kconfig' && reloc.map !== undefined
-        ? (() => { const m = mapIndex(byName(reloc.map)); return m === undefined ? { kind: 'unknown' } as Ldimm : { kind: 'mapValue', map: m, off: reloc.offset ?? 0 } as Ldimm; })()
+        ? (() => { const m = table.numberOf(table.named(reloc.map)); return m === undefined ? { kind: 'unknown' } as Ldimm : { kind: 'mapValue', map: m, off: reloc.offset ?? 0 } as Ldimm; })()
         : { kind: 'ksym', name: reloc.name };
     } else if (reloc) {
       v = { kind: 'unknown' };
     } else if (insn.src === 0) {
       v = { kind: 'scalar', value: BigInt.asIntN(64, (BigInt(hi) << 32n) | BigInt(insn.imm >>> 0)) };
     } else if (insn.src === PseudoLd.MapIdx || insn.src === PseudoLd.MapFd) {
-      const m = mapIndex(byIndex(insn.imm));
+      const m = table.numberOf(table.indexed(insn.imm));
       if (m !== undefined) v = { kind: 'map', map: m };
     } else if (insn.src === PseudoLd.MapIdxValue || insn.src === PseudoLd.MapValue) {
-      const m = mapIndex(byIndex(insn.imm));
+      const m = table.numberOf(table.indexed(insn.imm));
       if (m !== undefined) v = { kind: 'mapValue', map: m, off: hi };
     } else if (insn.src === PseudoLd.Func) {
       v = { kind: 'func', target: i + 1 + insn.imm };
