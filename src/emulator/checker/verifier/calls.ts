@@ -11,12 +11,12 @@ import { constKeyLookupNotNull } from '../../kernel-version.js';
 import { helperProto, helperRefusal, helperRefusalAfterArgs } from '../helper-protos.js';
 import { ArgType, RetType, regTypeMismatch } from '../helper-protos/types.js';
 import { baseType, hasFlag, RegType, TypeFlag, type RegState } from '../reg-state.js';
-import { S64_MAX, S64_MIN } from '../scalar.js';
+import { copyReg, freeze, regBoundsSync, S64_MAX, S64_MIN, scalarUnknown } from '../scalar.js';
 import { tnumStrn } from '../tnum.js';
 import { checkRead, checkWrite } from './alu.js';
 import { OutOfModel, refuse } from './errors.js';
 import { syncCallbackHelpers } from './program.js';
-import { BPF_MAX_VAR_SIZ, isNull, isPktPointer, known, pointer, regTypeStr, unknown } from './regs.js';
+import { BPF_MAX_VAR_SIZ, isNull, isPktPointer, known, pointer, regTypeStr, scalarReg, unknown } from './regs.js';
 import { checkHelperMem } from './mem.js';
 import { FP, FuncState, NOT_INIT, REG_SIZE, SlotType } from './state.js';
 import type { Verifier } from './verifier.js';
@@ -84,6 +84,8 @@ interface CallMeta {
   map: number;
   /** get_constant_map_key: the key a lookup names, when it is a known constant (else -1). */
   constKey: bigint;
+  /** check_mem_size_reg: the largest size a size argument may have. */
+  msizeMax: bigint;
 }
 
 function checkHelper(v: Verifier, id: number): void {
@@ -93,13 +95,13 @@ function checkHelper(v: Verifier, id: number): void {
   if (early) refuse(early.errno, early.log);
   const proto = helperProto(id, v.p.type, v.p.attachType, v.version, options);
   if (!proto || outOfModelHelpers.has(id)) throw new OutOfModel(`helper ${funcIdName(id)}`);
-  const meta: CallMeta = { map: -1, constKey: -1n };
+  const meta: CallMeta = { map: -1, constKey: -1n, msizeMax: 0n };
   proto.args.forEach((argType, i) => checkArg(v, id, i + 1, argType, proto.args, proto.argSize?.[i], meta));
   const after = helperRefusalAfterArgs(id, v.p.type, v.p.attachType, v.version, options);
   if (after) refuse(after.errno, after.log);
   // The caller-saved registers die (mark_reg_not_init), then r0 takes the prototype's return type.
   for (let r = 1; r <= 5; r++) v.regs[r] = NOT_INIT;
-  v.regs[0] = returned(v, proto.ret, meta);
+  v.regs[0] = returned(v, id, proto.ret, meta);
   if (changesPktData.has(id)) {
     for (const frame of v.cur.frames) {
       frame.regs = frame.regs.map((r) => (isPktPointer(r) || r.type === RegType.PacketEnd ? unknown() : r));
@@ -107,9 +109,9 @@ function checkHelper(v: Verifier, id: number): void {
   }
 }
 
-function returned(v: Verifier, ret: number, meta: CallMeta): RegState {
+function returned(v: Verifier, id: number, ret: number, meta: CallMeta): RegState {
   switch (ret) {
-    case RetType.RET_INTEGER: return unknown();
+    case RetType.RET_INTEGER: return refinedRetval(id, meta);
     case RetType.RET_VOID: return NOT_INIT;
     case RetType.RET_PTR_TO_MAP_VALUE:
     case RetType.RET_PTR_TO_MAP_VALUE_OR_NULL: {
@@ -145,6 +147,24 @@ function constantMapKey(v: Verifier, reg: RegState, keySize: number): bigint {
   for (let i = k; i >= 0 && slot.types[i] === SlotType.Spill; i--) spills++;
   if (spills !== keySize || slot.spilled.value.varOff.mask !== 0n) return -1n;
   return slot.spilled.value.varOff.value;
+}
+
+/** include/linux/err.h MAX_ERRNO. */
+const MAX_ERRNO = 4095;
+
+/** Helpers whose result is at most their size argument, or an errno (do_refine_retval_range). */
+const sizeBoundedResult: ReadonlySet<number> = new Set(['get_stack', 'get_task_stack', 'probe_read_str', 'probe_read_kernel_str', 'probe_read_user_str'].map(helperIdByName));
+
+/** do_refine_retval_range: r0 of a RET_INTEGER helper, bounded where the kernel bounds it. */
+function refinedRetval(id: number, meta: CallMeta): RegState {
+  if (!sizeBoundedResult.has(id)) return unknown();
+  const r = copyReg(scalarUnknown());
+  r.smax = meta.msizeMax;
+  r.s32max = Number(BigInt.asIntN(32, meta.msizeMax));
+  r.smin = BigInt(-MAX_ERRNO);
+  r.s32min = -MAX_ERRNO;
+  regBoundsSync(r);
+  return scalarReg(freeze(r));
 }
 
 /** check_func_arg: argument `regno` against its type; memory arguments checked for their size. */
@@ -184,6 +204,7 @@ function checkArg(v: Verifier, id: number, regno: number, argType: number, args:
       const mem = args[regno - 2] ?? 0;
       const zeroOk = base === ArgType.ARG_CONST_SIZE_OR_ZERO;
       const s = reg.value;
+      meta.msizeMax = s.umax;
       if (s.smin < 0n) refuse(EACCES, `R${regno} min value is negative, either use unsigned or 'var &= const'`);
       if (s.umin === 0n && !zeroOk) refuse(EACCES, `R${regno} invalid zero-sized read: u64=[${s.umin},${s.umax}]`);
       if (s.umax >= BPF_MAX_VAR_SIZ) refuse(EACCES, `R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
