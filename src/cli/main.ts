@@ -2,9 +2,10 @@
 import { doctorMain } from './doctor.js';
 import { genMain } from './gen-types.js';
 import { mapMain } from './map-dump.js';
+import { verifyMain } from './verify.js';
 import { vmMain } from '../vm/cli.js';
 
-const usage = 'usage: bpfkit <verb> [args]\n  doctor                      can the kernel engine work here? (exit 0 yes, 1 no)\n  map dump PIN_PATH | --id N  every element of a kernel map, as bytes\n  gen types OBJECT.bpf.o      TypeScript codecs for the object\'s maps and globals, from its BTF\n  vm [--kernel K] [--cpus N] [--memory SIZE] [--timeout S] -- COMMAND...   run COMMAND as root under another kernel\n';
+const usage = 'usage: bpfkit <verb> [args]\n  doctor                      can the kernel engine work here? (exit 0 yes, 1 no)\n  map dump PIN_PATH | --id N  every element of a kernel map, as bytes\n  gen types OBJECT.bpf.o      TypeScript codecs for the object\'s maps and globals, from its BTF\n  verify OBJECT.bpf.o [--program NAME] [--kernel-version V]   each program\'s verdict on the emulator and the kernel (exit 1 if refused)\n  vm [--kernel K] [--cpus N] [--memory SIZE] [--timeout S] -- COMMAND...   run COMMAND as root under another kernel\n';
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [verb, ...rest] = argv;
@@ -17,6 +18,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       return mapMain(rest);
     case 'gen':
       return genMain(rest);
+    case 'verify':
+      return verifyMain(rest);
     case undefined:
     case '-h':
     case '--help':

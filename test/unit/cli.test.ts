@@ -71,3 +71,21 @@ test.skipIf(skip !== undefined)('map dump prints a pinned map and a map by id as
     fs.cleanup();
   }
 });
+
+test('verify prints each program\'s verdict per engine and exits 1 when one is refused', async () => {
+  const { fixture } = await import('../kernel/bpf-fixtures.js');
+  // reject_lock_access reads its map's bpf_spin_lock field directly: both engines refuse it, in the same words.
+  expect(await main(['verify', fixture('reject_lock_access')])).toBe(1);
+  const refused = text(out);
+  expect(refused).toMatch(/^program\s+emulator 6\.18\s/m);
+  const row = refused.split('\n').find((l) => l.startsWith('lock_access'))!;
+  expect(row).toMatch(/refused \(EACCES\): bpf_spin_lock cannot be accessed directly by load\/store/);
+  if (engineStatus().kernel.available) expect(row.match(/cannot be accessed directly/g)).toHaveLength(2);
+  out.mockClear();
+  expect(await main(['verify', fixture('spin_lock'), '--program', 'spin_array', '--kernel-version', '6.1'])).toBe(0);
+  expect(text(out)).toMatch(/^spin_array\s+loaded(\s+loaded)?$/m);
+  expect(text(out)).toMatch(/emulator 6\.1/);
+  expect(await main(['verify', fixture('spin_lock'), '--program', 'nope'])).toBe(1);
+  expect(text(err)).toMatch(/no program 'nope'/);
+  expect(await main(['verify'])).toBe(2);
+});

@@ -36,6 +36,8 @@ export interface CheckInput {
   mapOf(ref: { name?: string; index?: number }): CheckedMap | undefined;
   /** The kernel version whose words and errnos a refusal takes ('6.1'); default 6.18, the checker's own. */
   kernelVersion?: string;
+  /** The C source line of an instruction (from BTF line_info), for the log's "; text @ file:line". */
+  lines?: ReadonlyMap<number, { file: string; line: number; text: string }>;
   /** expected_attach_type (cgroup hooks, sk_lookup, sockopt, ...); default 0. */
   attachType?: number;
   /** The license is GPL-compatible (GPL-only helpers need it); default true. */

@@ -103,8 +103,8 @@ export class Verifier {
     return this.p.maps[index];
   }
 
-  lineOf(_pc: number): { file: string; line: number; text: string } | undefined {
-    return undefined;
+  lineOf(pc: number): { file: string; line: number; text: string } | undefined {
+    return this.input.lines?.get(pc);
   }
 
   get regs(): RegState[] {
