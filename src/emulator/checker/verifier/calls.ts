@@ -8,8 +8,8 @@ import { BPF_FUNC_MAX_ID, funcIdName, HelperId } from '../../../uapi/helpers.js'
 import { AttachType as AT, KernelProgramType as PT } from '../../../uapi/program-type.js';
 import { KernelMapType, MapType } from '../../../uapi/bpf.js';
 import { constKeyLookupNotNull } from '../../kernel-version.js';
-import { helperProto, helperRefusal, helperRefusalAfterArgs } from '../helper-protos.js';
-import { ArgType, RetType, regTypeMismatch } from '../helper-protos/types.js';
+import { helperProto, helperRefusal, helperRefusalAfterArgs, type HelperProto } from '../helper-protos.js';
+import { ArgType, RetType, regTypeMismatch, TypeFlag as KernelTypeFlag } from '../helper-protos/types.js';
 import { baseType, hasFlag, RegType, TypeFlag, type RegState } from '../reg-state.js';
 import { copyReg, freeze, regBoundsSync, S64_MAX, S64_MIN, scalarUnknown } from '../scalar.js';
 import { tnumStrn } from '../tnum.js';
@@ -96,7 +96,7 @@ function checkHelper(v: Verifier, id: number): void {
   const proto = helperProto(id, v.p.type, v.p.attachType, v.version, options);
   if (!proto || outOfModelHelpers.has(id)) throw new OutOfModel(`helper ${funcIdName(id)}`);
   const meta: CallMeta = { map: -1, constKey: -1n, msizeMax: 0n };
-  proto.args.forEach((argType, i) => checkArg(v, id, i + 1, argType, proto.args, proto.argSize?.[i], meta));
+  proto.args.forEach((argType, i) => checkArg(v, proto, i + 1, argType, meta));
   const after = helperRefusalAfterArgs(id, v.p.type, v.p.attachType, v.version, options);
   if (after) refuse(after.errno, after.log);
   // The caller-saved registers die (mark_reg_not_init), then r0 takes the prototype's return type.
@@ -168,7 +168,8 @@ function refinedRetval(id: number, meta: CallMeta): RegState {
 }
 
 /** check_func_arg: argument `regno` against its type; memory arguments checked for their size. */
-function checkArg(v: Verifier, id: number, regno: number, argType: number, args: readonly number[], fixedSize: number | undefined, meta: CallMeta): void {
+function checkArg(v: Verifier, proto: HelperProto, regno: number, argType: number, meta: CallMeta): void {
+  const fixedSize = proto.argSize?.[regno - 1];
   if (argType === ArgType.ARG_DONTCARE) return;
   const reg = checkRead(v, regno);
   if (argType === ArgType.ARG_ANYTHING || argType === ArgType.ARG_SCALAR && reg.type === RegType.Scalar) return;
@@ -177,7 +178,7 @@ function checkArg(v: Verifier, id: number, regno: number, argType: number, args:
   if (!(nullArg && hasFlag(argType, TypeFlag.MaybeNull))) {
     const mismatch = regTypeMismatch(regno, reg.type, argType, v.version);
     if (mismatch) refuse(EACCES, mismatch);
-    if (isPktPointer(reg) && !packetHelperAccess(v.p.type)) refuse(EACCES, 'helper access to the packet is not allowed');
+    if (isPktPointer(reg) && !packetHelperAccess(v.p.type, proto.pktAccess)) refuse(EACCES, 'helper access to the packet is not allowed');
   }
   switch (base) {
     case ArgType.ARG_CONST_MAP_PTR:
@@ -201,7 +202,7 @@ function checkArg(v: Verifier, id: number, regno: number, argType: number, args:
       return; // sized by the next argument (ARG_CONST_SIZE)
     case ArgType.ARG_CONST_SIZE:
     case ArgType.ARG_CONST_SIZE_OR_ZERO: {
-      const mem = args[regno - 2] ?? 0;
+      const mem = proto.args[regno - 2] ?? 0;
       const zeroOk = base === ArgType.ARG_CONST_SIZE_OR_ZERO;
       const s = reg.value;
       meta.msizeMax = s.umax;
@@ -223,18 +224,22 @@ function checkArg(v: Verifier, id: number, regno: number, argType: number, args:
       return; // process_spin_lock's rules are lock-rules.ts's, which ran before this walk
 
     default:
-      throw new OutOfModel(`argument ${regno} of ${funcIdName(id)}`);
+      throw new OutOfModel(`argument ${regno} of ${funcIdName(proto.id)}`);
   }
 }
 
 /** The helper writes the memory (MEM_UNINIT / MEM_WRITE arguments). */
-const writes = (argType: number): boolean => hasFlag(argType, TypeFlag.MemUninit) || (argType & (1 << 26)) !== 0;
+const writes = (argType: number): boolean => hasFlag(argType, TypeFlag.MemUninit) || hasFlag(argType, KernelTypeFlag.MEM_WRITE);
 
-/** may_access_direct_pkt_data with a meta (helper arguments): the program types with packet access. */
-function packetHelperAccess(type: number): boolean {
+/**
+ * may_access_direct_pkt_data with a meta (a helper's argument): the program types with direct packet
+ * access, for a helper declared pkt_access; cgroup sockopt programs for any helper.
+ */
+function packetHelperAccess(type: number, pktAccess: boolean): boolean {
+  if (type === PT.CgroupSockopt) return true;
   const types: readonly number[] = [PT.LwtIn, PT.LwtOut, PT.LwtSeg6local, PT.SkReuseport, PT.FlowDissector, PT.CgroupSkb,
-    PT.SchedCls, PT.SchedAct, PT.Xdp, PT.LwtXmit, PT.SkSkb, PT.SkMsg, PT.CgroupSockopt];
-  return types.includes(type);
+    PT.SchedCls, PT.SchedAct, PT.Xdp, PT.LwtXmit, PT.SkSkb, PT.SkMsg];
+  return types.includes(type) && pktAccess;
 }
 
 /** check_func_call for a bpf-to-bpf call: a new frame, or a global function's unknown result. */

@@ -5,7 +5,7 @@
 // checks it (check_ptr_alignment), and what a load gives the destination register.
 import { EACCES, EINVAL } from '../../../uapi/errno.js';
 import { AtomicOp, Mode, modeOf, type Insn } from '../../../uapi/isa.js';
-import { MapFlags } from '../../../uapi/bpf.js';
+import { KernelMapType, MapFlags } from '../../../uapi/bpf.js';
 import { KernelProgramType as PT } from '../../../uapi/program-type.js';
 import { baseType, hasFlag, RegType, TypeFlag, type RegState } from '../reg-state.js';
 import { coerceToSize, scalarConst, type Scalar } from '../scalar.js';
@@ -138,7 +138,9 @@ function access(v: Verifier, regno: number, off: number, size: 1 | 2 | 4 | 8, wr
     if (write && !directPacketWrite(v.p.type)) refuse(EACCES, 'cannot write into packet');
     checkPacket(regno, reg, at, size);
     if (!write) out = unknown();
-  } else if (reg.type === RegType.FlowKeys || isSockPointer(reg.type) || reg.type === RegType.TpBuffer || base === RegType.BtfId || reg.type === RegType.ConstMapPtr || base === RegType.Buf || reg.type === RegType.Arena) {
+  } else if (reg.type === RegType.ConstMapPtr) {
+    checkMapPtrAccess(v, regno, reg, at, write);
+  } else if (reg.type === RegType.FlowKeys || isSockPointer(reg.type) || reg.type === RegType.TpBuffer || base === RegType.BtfId || base === RegType.Buf || reg.type === RegType.Arena) {
     throw new OutOfModel(`access through ${regTypeStr(reg.type)}`);
   } else {
     refuse(EACCES, `R${regno} invalid mem access '${regTypeStr(reg.type)}'`);
@@ -154,6 +156,24 @@ function refusalOf(log: string, errno: number, lineInfo: string[]): never {
 
 function refuseWith(errno: number, reason: string, before: string[]): never {
   throw new VerifierRefusal(reason, errno, before);
+}
+
+/** The kernel struct behind a map pointer (each map type's map_btf_id), for the types this model names. */
+const mapStruct: Readonly<Record<number, string>> = {
+  [KernelMapType.Hash]: 'bpf_htab', [KernelMapType.PercpuHash]: 'bpf_htab', [KernelMapType.LruHash]: 'bpf_htab',
+  [KernelMapType.LruPercpuHash]: 'bpf_htab', [KernelMapType.Array]: 'bpf_array', [KernelMapType.PercpuArray]: 'bpf_array',
+};
+
+/**
+ * check_ptr_to_map_access: a read of the map's kernel struct (through vmlinux BTF, not in this model),
+ * never at a negative offset, never a write.
+ */
+function checkMapPtrAccess(v: Verifier, regno: number, reg: RegState, off: number, write: boolean): never {
+  const name = mapStruct[v.p.maps[reg.map]?.type ?? -1];
+  if (name === undefined) throw new OutOfModel('a map pointer of this map type');
+  if (off < 0) refuse(EACCES, `R${regno} is ${name} invalid negative access: off=${off}`);
+  if (write) refuse(EACCES, `only read from ${name} is supported`);
+  throw new OutOfModel(`a read of struct ${name}`);
 }
 
 /** The register a context load gives (check_mem_access's PTR_TO_CTX branch). */
