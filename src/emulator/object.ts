@@ -10,6 +10,7 @@ import type {
 } from '../seam/engine.js';
 import { EBADF, EBUSY, EINVAL, ENOENT, ENOEXEC, ENOTSUPP, errnoOfCode } from '../uapi/errno.js';
 import { decodeInsns } from '../uapi/isa.js';
+import { isArrayType, isHashType, mapTypeName } from '../uapi/bpf.js';
 import { internalMapName, ObjectFormatError, parseObject } from '../elf/object.js';
 import { checkBtfInfo } from './checker/btf-info.js';
 import { btfLoadRefusal } from './btf-load.js';
@@ -242,7 +243,14 @@ export class EmulatorObject implements ObjectHandle {
     // created and programs loaded without it (emulator/btf-load.ts answers as BPF_BTF_LOAD).
     const kernelBtf = this.#parsed.kernelBtf;
     this.#withoutBtf = kernelBtf !== undefined && btfLoadRefusal(kernelBtf, this.#emulator.kernelVersion) !== undefined;
+    // A map type the kernel has and the emulator does not: its programs are still verified (the kernel's
+    // verdict comes first), then the load fails with ENOTSUPP.
+    let unemulated: ObjectFailure | undefined;
     for (const def of defs) {
+      if (!isHashType(def.type) && !isArrayType(def.type) && mapTypeName(def.type) !== `unknown(${def.type})`) {
+        unemulated ??= { errno: ENOTSUPP, syscall: 'BPF_MAP_CREATE', map: def.name, detail: `the emulator has no ${mapTypeName(def.type)} maps` };
+        continue;
+      }
       const failure = this.#createMap(this.#withoutBtf ? { ...def, locks: [], btfKeyTypeId: 0, btfValueTypeId: 0 } : def);
       if (failure) {
         this.#closeMaps();
@@ -270,9 +278,14 @@ export class EmulatorObject implements ObjectHandle {
         name: p.name, type: p.type, attachType: p.expectedAttachType, lines: p.lines, gpl: licenseIsGplCompatible(this.#parsed.license), insns: p.insns, relocs: p.relocs, functions,
         funcInfo: types !== undefined && p.funcInfo !== undefined, kernelVersion: this.#emulator.kernelVersion,
         mapOf: (ref) => {
-          const def = ref.name === undefined ? undefined : this.#parsed.maps.find((m) => m.name === ref.name);
+          const def = ref.name === undefined ? undefined : defs.find((m) => m.name === ref.name);
           const map = ref.name === undefined ? undefined : this.#maps.get(ref.name);
-          return def && map ? { ...checkedHandle(map), hasBtf: !this.#withoutBtf && def.btfValueTypeId !== 0 } : undefined;
+          if (!def) return undefined;
+          const hasBtf = !this.#withoutBtf && def.btfValueTypeId !== 0;
+          if (map) return { ...checkedHandle(map), hasBtf };
+          if (!unemulated) return undefined;
+          const { name, type, keySize, valueSize, maxEntries, flags } = def;
+          return { name, type, keySize, valueSize, maxEntries, flags, hasBtf, locks: [] };
         },
       };
       const refused = checkProgram(checked);
@@ -280,6 +293,7 @@ export class EmulatorObject implements ObjectHandle {
         this.#closeMaps();
         return refusalFailure(refused, p.name);
       }
+      if (unemulated) continue;
       const source: ProgramSource = {
         name: p.name, type: p.type, insns: p.insns, relocs: p.relocs, functions, lines: p.lines, maps,
         kernelVersion: this.#emulator.kernelVersion, inlinedLoopCalls: inlinedLoopCalls(checked),
@@ -292,6 +306,10 @@ export class EmulatorObject implements ObjectHandle {
       const state = programState(source);
       this.#states.push(state);
       this.#programs.set(p.name, new EmulatorProgram(linked, this.#emulator, state));
+    }
+    if (unemulated) {
+      this.#closeMaps();
+      return unemulated;
     }
     this.#loaded = true;
     return undefined;
