@@ -285,7 +285,7 @@ export class EmulatorObject implements ObjectHandle {
           if (map) return { ...checkedHandle(map), hasBtf };
           if (!unemulated) return undefined;
           const { name, type, keySize, valueSize, maxEntries, flags } = def;
-          return { name, type, keySize, valueSize, maxEntries, flags, hasBtf, locks: [] };
+          return { name, type, keySize, valueSize, maxEntries, flags, hasBtf, locks: hasBtf ? def.locks : [] };
         },
       };
       const refused = checkProgram(checked);

@@ -6,7 +6,7 @@ import { EACCES, EINVAL } from '../../../uapi/errno.js';
 import { CallKind, Mode, modeOf, Size, sizeOf, type Insn } from '../../../uapi/isa.js';
 import { BPF_FUNC_MAX_ID, funcIdName, HelperId } from '../../../uapi/helpers.js';
 import { AttachType as AT, KernelProgramType as PT } from '../../../uapi/program-type.js';
-import { KernelMapType, MapType } from '../../../uapi/bpf.js';
+import { isArrayType, isHashType, MapType, mapTypeName } from '../../../uapi/bpf.js';
 import { constKeyLookupNotNull } from '../../kernel-version.js';
 import { helperProto, helperRefusal, helperRefusalAfterArgs, type HelperProto } from '../helper-protos.js';
 import { ArgType, RetType, regTypeMismatch, TypeFlag as KernelTypeFlag } from '../helper-protos/types.js';
@@ -116,8 +116,7 @@ function returned(v: Verifier, id: number, ret: number, meta: CallMeta): RegStat
     case RetType.RET_PTR_TO_MAP_VALUE:
     case RetType.RET_PTR_TO_MAP_VALUE_OR_NULL: {
       const map = v.p.maps[meta.map];
-      // Maps of maps return a map pointer; their inner map is not in this model.
-      if (!map || map.type === KernelMapType.ArrayOfMaps || map.type === KernelMapType.HashOfMaps) throw new OutOfModel('a map-in-map lookup');
+      if (!map) throw new OutOfModel('a map value of an unknown map');
       // can_elide_value_nullness: an array element named by a constant key in range exists.
       const inRange = meta.constKey >= 0n && meta.constKey < BigInt(map.maxEntries);
       const nullable = ret === RetType.RET_PTR_TO_MAP_VALUE_OR_NULL && !inRange;
@@ -181,9 +180,14 @@ function checkArg(v: Verifier, proto: HelperProto, regno: number, argType: numbe
     if (isPktPointer(reg) && !packetHelperAccess(v.p.type, proto.pktAccess)) refuse(EACCES, 'helper access to the packet is not allowed');
   }
   switch (base) {
-    case ArgType.ARG_CONST_MAP_PTR:
+    case ArgType.ARG_CONST_MAP_PTR: {
       meta.map = reg.map;
+      // resolve_map_arg_type and check_map_func_compatibility: what a helper takes and may do depends on
+      // the map type; only the hash and array families are in this model.
+      const type = v.p.maps[reg.map]?.type ?? -1;
+      if (!isHashType(type) && !isArrayType(type)) throw new OutOfModel(`a helper on a ${mapTypeName(type)} map`);
       return;
+    }
     case ArgType.ARG_PTR_TO_MAP_KEY:
     case ArgType.ARG_PTR_TO_MAP_VALUE: {
       if (nullArg) return;
