@@ -34,8 +34,6 @@ export class VerifierLog {
     if (this.#lines.length > MAX_LINES * 2) this.#lines.splice(0, this.#lines.length - MAX_LINES);
   }
 
-  entry(_state: VerifierState): void {}
-
   /** A branch taken up again (pop_stack): "from X to Y:" and, at level 2, its state. */
   popped(from: number, to: number, state: VerifierState): void {
     if (this.level >= 2) this.line(`from ${from} to ${to}:${this.stateLine(state)}`);

@@ -144,14 +144,3 @@ export function prepareProgram(input: CheckInput): Program {
   };
 }
 
-/** The subprogram holding instruction `pc`. */
-export function subprogAt(p: Program, pc: number): number {
-  let lo = 0;
-  let hi = p.subprogs.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (p.subprogs[mid]!.start <= pc) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
-}

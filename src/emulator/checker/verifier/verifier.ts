@@ -5,14 +5,13 @@
 // checked by live beside this file: alu.ts, mem.ts, jmp.ts, calls.ts.
 import { E2BIG, EFAULT, EINVAL, ENOTSUPP } from '../../../uapi/errno.js';
 import { Class, classOf, JmpOp, LD_IMM64, Mode, modeOf, opOf, type Insn } from '../../../uapi/isa.js';
-import { KernelProgramType as ProgType } from '../../../uapi/program-type.js';
 import { RegType, type RegState } from '../reg-state.js';
 import type { CheckFailure, CheckInput } from '../types.js';
 import { cpuV4Instructions } from '../../kernel-version.js';
 import { fieldRefusal } from '../structure.js';
 import { OutOfModel, VerifierRefusal } from './errors.js';
-import { prepareProgram, subprogAt, type Program } from './program.js';
-import { FP, FuncState, MAX_BPF_REG, NOT_INIT, VerifierState } from './state.js';
+import { prepareProgram, type Program } from './program.js';
+import { FP, FuncState, NOT_INIT, VerifierState } from './state.js';
 import { pointer } from './regs.js';
 import { statesEqual, type Exactness } from './prune.js';
 import { checkAlu } from './alu.js';
@@ -57,9 +56,6 @@ interface Path {
   parent: Checkpoint | undefined;
 }
 
-/** What the walk tells an observer (loop-inline.ts): the registers at every helper call it checks. */
-export type HelperCallObserver = (pc: number, helper: number, regs: readonly RegState[]) => void;
-
 export class Verifier {
   readonly p: Program;
   readonly version: string;
@@ -85,9 +81,6 @@ export class Verifier {
   unsupported: string | undefined;
   /** BPF_F_STRICT_ALIGNMENT: every pointer's accesses aligned, not only the stack's. */
   strictAlignment = false;
-  /** Set when the walk met something outside the model: the verdict is then "accepted" for that path. */
-  partial = false;
-  observer: HelperCallObserver | undefined;
   /** The program writes packet data through helpers (bpf_helper_changes_pkt_data): packet pointers die. */
   readonly input: CheckInput;
 
@@ -145,7 +138,6 @@ export class Verifier {
     this.prevPc = -1;
     this.#parent = undefined;
     this.#pending.length = 0;
-    this.log.entry(this.cur);
     for (;;) {
       const ended = this.#walkPath();
       this.#pathEnded();
@@ -201,10 +193,7 @@ export class Verifier {
         this.prevPc = at;
         this.pc = next;
       } catch (e) {
-        if (e instanceof OutOfModel) {
-          this.partial = true;
-          return true;
-        }
+        if (e instanceof OutOfModel) return true; // the path ends without a verdict
         throw e;
       }
     }
@@ -312,26 +301,9 @@ export class Verifier {
     return insn.code === (Class.Jmp | JmpOp.Jcond);
   }
 
-  /** The subprogram the current frame runs. */
-  get subprog(): number {
-    return subprogAt(this.p, this.pc);
-  }
 
-  /** The program type as the verifier resolves it (resolve_prog_type: an extension takes its target's). */
-  get progType(): number {
-    return this.p.type;
-  }
 
-  isSkbProgram(): boolean {
-    return this.p.type === ProgType.SocketFilter || this.p.type === ProgType.SchedCls || this.p.type === ProgType.SchedAct;
-  }
 
-  /** Registers r0-r10 of a fresh frame (NOT_INIT), its frame pointer set. */
-  static freshRegs(frameno: number): RegState[] {
-    const regs = Array.from({ length: MAX_BPF_REG }, () => NOT_INIT);
-    regs[FP] = pointer(RegType.Stack, { frameno });
-    return regs;
-  }
 }
 
 /**
