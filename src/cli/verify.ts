@@ -7,6 +7,7 @@ import { engineStatus } from '../engine-select.js';
 import { BpfError, BpfVerifierError, lastMeaningfulLine } from '../errors/errors.js';
 import { Emulator } from '../emulator/emulator.js';
 import { getKernelEngine } from '../kernel/engine.js';
+import { features } from '../kernel/features.js';
 import { openObject } from '../object/object.js';
 import type { Engine } from '../seam/engine.js';
 import { formatTable } from './table.js';
@@ -70,9 +71,11 @@ export function verifyMain(args: readonly string[]): number {
     }
     names = [only];
   }
-  const emulator = new Emulator(kernelVersion === undefined ? {} : { kernelVersion });
-  const engines: [string, Engine][] = [[`emulator ${emulator.kernelVersion}`, emulator]];
+  // Side by side with the kernel, the emulator answers as the running kernel's version by default.
   const kernel = engineStatus().kernel;
+  const version = kernelVersion ?? (kernel.available ? features.emulatorKernelVersion() : undefined);
+  const emulator = new Emulator(version === undefined ? {} : { kernelVersion: version });
+  const engines: [string, Engine][] = [[`emulator ${emulator.kernelVersion}`, emulator]];
   if (kernel.available) engines.push(['kernel', getKernelEngine()]);
   else process.stdout.write(`the kernel engine is unavailable here (${kernel.reasons.join('; ')}): the emulator's verdicts only\n`);
   let refused = false;

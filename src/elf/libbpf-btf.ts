@@ -115,6 +115,7 @@ function fixKsyms({ b, l, datasec, intId }: View, dummy: number): void {
   const ksyms = datasec('.ksyms');
   if (ksyms === undefined) return;
   const vlen = u32(b, ksyms + 4) & 0xffff;
+  const int = intId();
   for (let i = 0; i < vlen; i++) {
     const at = ksyms + 12 + 12 * i;
     const t = l.records[u32(b, at) - 1];
@@ -129,7 +130,7 @@ function fixKsyms({ b, l, datasec, intId }: View, dummy: number): void {
       setU32(b, t + 4, (K.Func << 24) | 1); // BTF_FUNC_GLOBAL
     } else {
       setU32(b, t + 12, 1); // BTF_VAR_GLOBAL_ALLOCATED
-      setU32(b, t + 8, intId());
+      setU32(b, t + 8, int);
     }
     setU32(b, at + 4, 4 * i);
     setU32(b, at + 8, 4);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { asm, encodeInsns, PseudoLd, type Insn } from '../../src/uapi/isa.js';
 import { MapFlags } from '../../src/uapi/bpf.js';
 import type { Engine } from '../../src/seam/engine.js';
-import { BpfError, BpfVerifierError, createMap, Emulator, loadProgram, ProgramType, type BpfMap } from '../../src/index.js';
+import { BpfError, BpfVerifierError, createMap, Emulator, features, loadProgram, ProgramType, type BpfMap } from '../../src/index.js';
 import { bytes, u32 } from '../../src/codec/codec.js';
 import { lastMeaningfulLine } from '../../src/errors/errors.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
@@ -169,7 +169,7 @@ function load(engine: Engine, c: Case, maps: BpfMap<number, Uint8Array>[]): Outc
 describe.skipIf(skip !== undefined)('the verifier model against the kernel', () => {
   const engines: Record<'kernel' | 'emulator', { engine: Engine; maps: BpfMap<number, Uint8Array>[] }> = {} as never;
   beforeAll(() => {
-    for (const [name, engine] of [['kernel', getKernelEngine()], ['emulator', new Emulator()]] as const) {
+    for (const [name, engine] of [['kernel', getKernelEngine()], ['emulator', new Emulator({ kernelVersion: features.emulatorKernelVersion() })]] as const) {
       const map = (type: 'array' | 'hash', flags: number): BpfMap<number, Uint8Array> => createMap({ type, key: u32, value: bytes(16), maxEntries: 1, flags, engine });
       engines[name] = { engine, maps: [map('array', 0), map('array', MapFlags.RdonlyProg), map('hash', 0)] };
     }

@@ -2,7 +2,7 @@
 // program the kernel refuses gets the kernel's verdict on the emulator too; one the kernel loads is
 // ENOTSUPP on the emulator, naming what it lacks (the helper, or the map type), not a verifier error.
 import { describe, expect, test } from 'vitest';
-import { BpfError, BpfVerifierError, Emulator, openObject } from '../../src/index.js';
+import { BpfError, BpfVerifierError, Emulator, features, openObject } from '../../src/index.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
 import { fixture } from '../kernel/bpf-fixtures.js';
 import { kernelSkipReason } from '../helpers/kernel.js';
@@ -12,7 +12,7 @@ if (kernelSkip) console.log(`skipped: the kernel's side of the ringbuf fixture: 
 
 function outcome(program: string, engine: 'kernel' | 'emulator'): { error: string; code: string; verifier: boolean; reason: string } | 'loaded' {
   try {
-    openObject(fixture('ringbuf_events'), { programs: [program], engine: engine === 'kernel' ? getKernelEngine() : new Emulator() }).close();
+    openObject(fixture('ringbuf_events'), { programs: [program], engine: engine === 'kernel' ? getKernelEngine() : new Emulator({ kernelVersion: features.emulatorKernelVersion() }) }).close();
     return 'loaded';
   } catch (e) {
     if (!(e instanceof BpfError)) throw e;

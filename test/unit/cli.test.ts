@@ -1,7 +1,7 @@
 // The bpfkit command's doctor and map dump verbs, called through main() as bin/bpfkit.mjs calls it.
 import { afterEach, beforeEach, expect, test, vi } from 'vitest';
 import { main } from '../../src/cli/main.js';
-import { createMap, engineStatus, u32, u64 } from '../../src/index.js';
+import { createMap, engineStatus, features, u32, u64 } from '../../src/index.js';
 import { mountBpffs } from '../helpers/bpffs.js';
 import { kernelSkipReason } from '../helpers/kernel.js';
 
@@ -77,7 +77,8 @@ test('verify prints each program\'s verdict per engine and exits 1 when one is r
   // reject_lock_access reads its map's bpf_spin_lock field directly: both engines refuse it, in the same words.
   expect(await main(['verify', fixture('reject_lock_access')])).toBe(1);
   const refused = text(out);
-  expect(refused).toMatch(/^program\s+emulator 6\.18\s/m);
+  const version = engineStatus().kernel.available ? features.emulatorKernelVersion() : '6.18';
+  expect(refused).toMatch(new RegExp(`^program\\s+emulator ${version.replace('.', '\\.')}\\s`, 'm'));
   const row = refused.split('\n').find((l) => l.startsWith('lock_access'))!;
   expect(row).toMatch(/refused \(EACCES\): bpf_spin_lock cannot be accessed directly by load\/store/);
   if (engineStatus().kernel.available) expect(row.match(/cannot be accessed directly/g)).toHaveLength(2);

@@ -24,6 +24,8 @@ import type { Verifier } from './verifier.js';
 /** include/linux/bpf_verifier.h MAX_CALL_FRAMES. */
 const MAX_CALL_FRAMES = 8;
 
+const helperIds = new Map(Array.from({ length: BPF_FUNC_MAX_ID }, (_, id) => [funcIdName(id), id]));
+
 /** net/core/filter.c bpf_helper_changes_pkt_data: helpers after which every packet pointer is stale. */
 const changesPktData: ReadonlySet<number> = new Set(
   ['clone_redirect', 'l3_csum_replace', 'l4_csum_replace', 'lwt_push_encap', 'lwt_seg6_action', 'lwt_seg6_adjust_srh',
@@ -32,9 +34,9 @@ const changesPktData: ReadonlySet<number> = new Set(
     'store_hdr_opt', 'xdp_adjust_head', 'xdp_adjust_meta', 'xdp_adjust_tail'].map(helperIdByName),
 );
 
+/** Helper ids by name (`skb_store_bytes`), for the kernel's lists written by name. */
 function helperIdByName(name: string): number {
-  for (let id = 0; id < BPF_FUNC_MAX_ID; id++) if (funcIdName(id) === `bpf_${name}`) return id;
-  return -1;
+  return helperIds.get(`bpf_${name}`) ?? -1;
 }
 
 /** Helpers whose arguments or result this model does not follow (callbacks, references, dynptrs, locks). */

@@ -169,7 +169,6 @@ function syncLinkedRegs(s: VerifierState, known: RegState): void {
 /** mark_ptr_or_null_regs: every copy of a maybe-NULL pointer (same id) becomes NULL or not NULL. */
 function markPtrOrNullRegs(v: Verifier, s: VerifierState, ptr: RegState, isNull: boolean): void {
   const id = ptr.id;
-  if (isNull && ptr.refObjId !== 0 && ptr.refObjId === id) s.refs = s.refs.filter((r) => r.id !== id);
   forEachReg(s, (r) => {
     if (!mayBeNull(r) || r.id !== id) return r;
     if (isNull) return scalarReg(immOperand(0));
@@ -185,26 +184,20 @@ function matchPktPointers(insn: Insn, op: number, is32: boolean, byReg: boolean,
   if (!byReg || is32) return;
   const pktVsEnd = (a: RegState, b: RegState): boolean =>
     (a.type === RegType.Packet && b.type === RegType.PacketEnd) || (a.type === RegType.PacketMeta && b.type === RegType.Packet && b.off === 0 && b.value.varOff.mask === 0n && b.value.varOff.value === 0n);
-  let goodSide: VerifierState, endSide: VerifierState, reg: RegState, regno: number, rightOpen: boolean, endOpen: boolean;
-  if (pktVsEnd(dst, src)) {
-    reg = dst;
-    regno = insn.dst;
-    if (op === JmpOp.Jgt) [goodSide, endSide, rightOpen, endOpen] = [thisBranch, otherBranch, false, true];
-    else if (op === JmpOp.Jlt) [goodSide, endSide, rightOpen, endOpen] = [otherBranch, thisBranch, true, false];
-    else if (op === JmpOp.Jge) [goodSide, endSide, rightOpen, endOpen] = [thisBranch, otherBranch, true, false];
-    else if (op === JmpOp.Jle) [goodSide, endSide, rightOpen, endOpen] = [otherBranch, thisBranch, false, true];
-    else return;
-  } else if (pktVsEnd(src, dst)) {
-    reg = src;
-    regno = insn.src;
-    if (op === JmpOp.Jgt) [goodSide, endSide, rightOpen, endOpen] = [otherBranch, thisBranch, true, false];
-    else if (op === JmpOp.Jlt) [goodSide, endSide, rightOpen, endOpen] = [thisBranch, otherBranch, false, true];
-    else if (op === JmpOp.Jge) [goodSide, endSide, rightOpen, endOpen] = [otherBranch, thisBranch, false, true];
-    else if (op === JmpOp.Jle) [goodSide, endSide, rightOpen, endOpen] = [thisBranch, otherBranch, true, false];
-    else return;
-  } else {
-    return;
-  }
+  // `end op pkt` is `pkt op' end` (flip_opcode): one table serves both orders.
+  let reg: RegState;
+  let regno: number;
+  if (pktVsEnd(dst, src)) [reg, regno] = [dst, insn.dst];
+  else if (pktVsEnd(src, dst)) [reg, regno, op] = [src, insn.src, flipOpcode(op)];
+  else return;
+  // Per `pkt op end`: the side where pkt's range is learnt (and whether it is right-open), and the other
+  // side, where pkt is at or beyond pkt_end (whether beyond).
+  let goodSide: VerifierState, endSide: VerifierState, rightOpen: boolean, endOpen: boolean;
+  if (op === JmpOp.Jgt) [goodSide, endSide, rightOpen, endOpen] = [thisBranch, otherBranch, false, true];
+  else if (op === JmpOp.Jlt) [goodSide, endSide, rightOpen, endOpen] = [otherBranch, thisBranch, true, false];
+  else if (op === JmpOp.Jge) [goodSide, endSide, rightOpen, endOpen] = [thisBranch, otherBranch, true, false];
+  else if (op === JmpOp.Jle) [goodSide, endSide, rightOpen, endOpen] = [otherBranch, thisBranch, false, true];
+  else return;
   findGoodPktPointers(goodSide, reg, rightOpen);
   // mark_pkt_end: on the other side this pointer is at (or beyond) pkt_end.
   const regs = endSide.cur.regs;

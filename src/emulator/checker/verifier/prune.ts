@@ -4,13 +4,12 @@
 // less but never prunes a path the kernel would refuse. Registers are compared only where the program may
 // still read them (static liveness, as the kernel's compute_live_registers).
 import { baseType, RegType, type RegState } from '../reg-state.js';
-import { rangeWithin } from '../scalar-branch.js';
-import { tnumIn } from '../tnum.js';
+import { scalarWithin } from '../scalar-branch.js';
 import { known, unknown } from './regs.js';
 import { FP, MAX_BPF_REG, REG_SIZE, SlotType, type FuncState, type StackSlot, type VerifierState } from './state.js';
 
 /** enum exact_level. */
-export type Exactness = 'notExact' | 'exact' | 'rangeWithin';
+export type Exactness = 'notExact' | 'exact';
 
 interface LiveHost {
   readonly pc: number;
@@ -51,7 +50,7 @@ function regsExact(a: RegState, b: RegState, ids: IdMap): boolean {
     && a.target === b.target && sameScalar(a, b) && ids.check(a.id, b.id) && ids.check(a.refObjId, b.refObjId);
 }
 
-const within = (old: RegState, cur: RegState): boolean => rangeWithin(old.value, cur.value) && tnumIn(old.value.varOff, cur.value.varOff);
+const within = (old: RegState, cur: RegState): boolean => scalarWithin(old.value, cur.value);
 
 export function regsafe(old: RegState, cur: RegState, ids: IdMap, exact: Exactness): boolean {
   if (exact === 'exact') return regsExact(old, cur, ids);
@@ -121,20 +120,13 @@ const INVALID_BYTES: readonly number[] = Array<number>(REG_SIZE).fill(SlotType.I
 export function statesEqual(host: LiveHost, old: VerifierState, cur: VerifierState, exact: Exactness): boolean {
   if (old.frames.length !== cur.frames.length) return false;
   const ids = new IdMap();
-  // refsafe: the same references, locks and irq flags, ids consistently mapped.
-  if (old.refs.length !== cur.refs.length) return false;
-  for (let i = 0; i < old.refs.length; i++) {
-    const a = old.refs[i]!;
-    const b = cur.refs[i]!;
-    if (a.kind !== b.kind || a.map !== b.map || !ids.check(a.id, b.id)) return false;
-  }
+  // refsafe has nothing to compare: references are not in this model (a path that takes one ends).
   const misc = unknown();
   const zero = known(0n);
   for (let f = 0; f < old.frames.length; f++) {
     const of = old.frames[f]!;
     const cf = cur.frames[f]!;
     if (of.callsite !== cf.callsite) return false;
-    if (of.callbackDepth > cf.callbackDepth) return false;
     const live = liveMask(host, cur, f);
     for (let r = 0; r < MAX_BPF_REG; r++) {
       if (exact === 'notExact' && r !== FP && !(live & (1 << r))) continue;

@@ -22,17 +22,6 @@ export interface StackSlot {
   readonly spilled: RegState;
 }
 
-/** What an acquired reference is (enum ref_state_type). */
-export type RefKind = 'ptr' | 'lock' | 'resLock' | 'resLockIrq' | 'irq';
-
-export interface Reference {
-  readonly kind: RefKind;
-  readonly id: number;
-  readonly insn: number;
-  /** Locks: the map (checker's map index) whose value holds the lock; -1 otherwise. */
-  readonly map: number;
-}
-
 export const NOT_INIT: RegState = {
   type: RegType.NotInit, value: scalarUnknown(), off: 0, id: 0, refObjId: 0, range: 0, map: -1, frameno: 0, target: 0, precise: false,
 };
@@ -49,17 +38,13 @@ export class FuncState {
     readonly subprog: number,
     regs?: RegState[],
     stack?: (StackSlot | undefined)[],
-    /** A callback body (bpf_loop & co): its return value range, checked at its exit. */
-    readonly callback?: { readonly retMin: number; readonly retMax: number; readonly async: boolean },
-    /** Callback frames: how many times the callback was entered on this path (callback_depth). */
-    public callbackDepth = 0,
   ) {
     this.regs = regs ?? Array.from({ length: MAX_BPF_REG }, () => NOT_INIT);
     this.stack = stack ?? [];
   }
 
   clone(): FuncState {
-    return new FuncState(this.frameno, this.callsite, this.subprog, this.regs.slice(), this.stack.slice(), this.callback, this.callbackDepth);
+    return new FuncState(this.frameno, this.callsite, this.subprog, this.regs.slice(), this.stack.slice());
   }
 
   /** Bytes of stack in use (allocated_stack): the deepest slot written or read. */
@@ -71,11 +56,6 @@ export class FuncState {
 export class VerifierState {
   constructor(
     public frames: FuncState[],
-    public refs: Reference[] = [],
-    /** may_goto depth reached on this path (its counter is the kernel's iteration bound). */
-    public mayGotoDepth = 0,
-    /** Exceptions/async: the instruction the path started at, for the log's "from X to Y". */
-    public insnIdx = 0,
     /** The instructions this path ran since its last checkpoint (the kernel's jmp_history, expanded). */
     public history: number[] = [],
     /** jmp_history_cnt: jump points passed since the last checkpoint. */
@@ -87,16 +67,6 @@ export class VerifierState {
   }
 
   clone(): VerifierState {
-    return new VerifierState(this.frames.map((f) => f.clone()), this.refs.slice(), this.mayGotoDepth, this.insnIdx, this.history.slice(), this.jmpHistoryCnt);
-  }
-
-  /** active_locks: locks held, oldest first. */
-  get locks(): Reference[] {
-    return this.refs.filter((r) => r.kind === 'lock' || r.kind === 'resLock' || r.kind === 'resLockIrq');
-  }
-
-  /** The saved irq flags, oldest first (the last is active_irq_id). */
-  get irqs(): Reference[] {
-    return this.refs.filter((r) => r.kind === 'irq');
+    return new VerifierState(this.frames.map((f) => f.clone()), this.history.slice(), this.jmpHistoryCnt);
   }
 }

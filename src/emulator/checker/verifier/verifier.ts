@@ -13,7 +13,7 @@ import { OutOfModel, VerifierRefusal } from './errors.js';
 import { prepareProgram, type Program } from './program.js';
 import { FP, FuncState, NOT_INIT, VerifierState } from './state.js';
 import { pointer } from './regs.js';
-import { statesEqual, type Exactness } from './prune.js';
+import { statesEqual } from './prune.js';
 import { checkAlu } from './alu.js';
 import { checkAtomic, checkLoad, checkStore, checkStoreImm } from './mem.js';
 import { checkCondJmp } from './jmp.js';
@@ -250,16 +250,14 @@ export class Verifier {
       count++;
       if (sl.branches > 0) {
         // The state is on the current path: a loop. The same state again is one that never ends.
-        if (this.p.forceCheckpoint[pc] && this.#isMayGoto(pc)) {
-          if (sl.state.mayGotoDepth !== cur.mayGotoDepth && statesEqual(this, sl.state, cur, 'rangeWithin')) return this.#hit(sl);
-        } else if (maybeLooping(sl.state, cur) && statesEqual(this, sl.state, cur, 'exact') && sl.state.mayGotoDepth === cur.mayGotoDepth) {
+        if (maybeLooping(sl.state, cur) && statesEqual(this, sl.state, cur, 'exact')) {
           throw new VerifierRefusal(`infinite loop detected at insn ${pc}`, EINVAL, this.log.lineInfo(pc), [
             `cur state:${this.log.stateLine(cur)}`, `old state:${this.log.stateLine(sl.state)}`,
           ]);
         }
         // Loop iterations differ; a checkpoint every 100 instructions or 20 jumps is enough to prune.
         if (!force && this.#jmpsProcessed - this.#prevJmps < 20 && this.processed - this.#prevInsns < 100) addNew = false;
-      } else if (statesEqual(this, sl.state, cur, 'notExact' as Exactness)) {
+      } else if (statesEqual(this, sl.state, cur, 'notExact')) {
         return this.#hit(sl);
       }
       // A state that keeps missing is dropped (it costs comparisons and prunes nothing); a miss counts
@@ -294,11 +292,6 @@ export class Verifier {
   #hit(sl: Checkpoint): true {
     sl.hits++;
     return true;
-  }
-
-  #isMayGoto(pc: number): boolean {
-    const insn = this.p.insns[pc]!;
-    return insn.code === (Class.Jmp | JmpOp.Jcond);
   }
 
 
