@@ -144,6 +144,7 @@ void NativeObject::Init(Napi::Env env, Napi::Object exports) {
           InstanceMethod<&NativeObject::JS_programs>("programs"),
           InstanceMethod<&NativeObject::JS_reuseMapFd>("reuseMapFd"),
           InstanceMethod<&NativeObject::JS_setAutoload>("setAutoload"),
+          InstanceMethod<&NativeObject::JS_setProgramOptions>("setProgramOptions"),
           InstanceMethod<&NativeObject::JS_load>("load"),
           InstanceMethod<&NativeObject::JS_programLog>("programLog"),
           InstanceMethod<&NativeObject::JS_libbpfLog>("libbpfLog"),
@@ -258,6 +259,25 @@ Napi::Value NativeObject::JS_setAutoload(const Napi::CallbackInfo& info) {
   struct bpf_program* prog = bpf_object__find_program_by_name(obj_, name.c_str());
   if (prog == nullptr) return Napi::Number::New(env, -ENOENT);
   int rc = bpf_program__set_autoload(prog, info[1].ToBoolean().Value());
+  return Napi::Number::New(env, rc < 0 ? rc : 0);
+}
+
+// setProgramOptions(name, logLevel, flags) → 0 | -errno: the verifier's log level for the program
+// (bpf_program__set_log_level; 0 keeps libbpf's way: a log only when the load fails) and BPF_F_* load flags
+// added to those libbpf sets itself (BPF_F_SLEEPABLE for ".s" sections, ...). Before load only.
+Napi::Value NativeObject::JS_setProgramOptions(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name;
+  uint32_t logLevel, flags;
+  REQUIRE_ARG(args::String(env, info[0], "name", &name));
+  REQUIRE_ARG(args::U32(env, info[1], "logLevel", &logLevel));
+  REQUIRE_ARG(args::U32(env, info[2], "flags", &flags));
+  if (obj_ == nullptr) return Napi::Number::New(env, -EBADF);
+  if (loaded_) return Napi::Number::New(env, -EBUSY);
+  struct bpf_program* prog = bpf_object__find_program_by_name(obj_, name.c_str());
+  if (prog == nullptr) return Napi::Number::New(env, -ENOENT);
+  int rc = bpf_program__set_log_level(prog, logLevel);
+  if (rc == 0) rc = bpf_program__set_flags(prog, bpf_program__flags(prog) | flags);
   return Napi::Number::New(env, rc < 0 ? rc : 0);
 }
 

@@ -14,7 +14,7 @@ import { runInVm } from '../dist/vm/run.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const list = (v, d) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : d);
-const KERNELS = list(process.env.BPFKIT_MATRIX_KERNELS, ['6.1', '6.12', 'host', '7.2']);
+const KERNELS = list(process.env.BPFKIT_MATRIX_KERNELS, ['6.1', '6.12', 'host', '7.2', '7.3']);
 const SUITES = list(process.env.BPFKIT_MATRIX_SUITES, ['test/kernel', 'test/conformance', 'test/reliability', 'test/diff']);
 const TIMEOUT = Number(process.env.BPFKIT_MATRIX_TIMEOUT ?? 3600);
 const MARK = '@@BPFKIT-MATRIX-JSON@@';

@@ -335,7 +335,7 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
     const rawSection = main.section.name;
     const autoload = !rawSection.startsWith('?');
     const section = autoload ? rawSection : rawSection.slice(1);
-    const { type, expectedAttachType } = sectionProgramType(section);
+    const { type, expectedAttachType, progFlags } = sectionProgramType(section);
     const insns: Insn[] = [];
     const relocs: Reloc[] = [];
     const lines = new Map<number, { file: string; line: number; text: string }>();
@@ -458,7 +458,7 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
 
     append(main);
     relink(main);
-    const prog: ParsedProgram = { name: main.name, section, type, expectedAttachType, autoload, insns, relocs, lines, functions };
+    const prog: ParsedProgram = { name: main.name, section, type, expectedAttachType, progFlags, autoload, insns, relocs, lines, functions };
     if (funcInfo) prog.funcInfo = funcInfo;
     if (lineInfo) prog.lineInfo = lineInfo;
     if (loadRefusal) prog.loadRefusal = loadRefusal;

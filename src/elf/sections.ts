@@ -1,6 +1,7 @@
 // The section names libbpf maps to program types (src/libbpf.c section_defs, SEC_DEF(...)): which program
 // type and expected attach type an object's `SEC("...")` gives its programs.
 import { AttachType as A, KernelProgramType as P } from '../uapi/program-type.js';
+import { ProgFlags } from '../uapi/prog-flags.js';
 
 export interface SectionDef {
   pattern: string;
@@ -140,12 +141,20 @@ export function sectionDefs(): readonly SectionDef[] {
   return SECTION_DEFS;
 }
 
-/** Program type and expected attach type for a section name ('?' already stripped); zeros when unknown. */
-export function sectionProgramType(section: string): { type: number; expectedAttachType: number } {
+/**
+ * Program type, expected attach type and the prog_flags libbpf adds (libbpf_prepare_prog_load: SEC_SLEEPABLE
+ * defs, the ".s" ones and "syscall", load BPF_F_SLEEPABLE; SEC_XDP_FRAGS, the "xdp.frags" ones,
+ * BPF_F_XDP_HAS_FRAGS) for a section name ('?' already stripped); zeros when unknown.
+ */
+export function sectionProgramType(section: string): { type: number; expectedAttachType: number; progFlags: number } {
   for (const d of SECTION_DEFS) {
-    if (sectionMatches(d.pattern, section)) return { type: d.progType, expectedAttachType: d.attachType };
+    if (!sectionMatches(d.pattern, section)) continue;
+    const sleepable = /\.s[+/]?$/.test(d.pattern) || d.pattern === 'syscall';
+    const frags = d.pattern.startsWith('xdp.frags');
+    const progFlags = (sleepable ? ProgFlags.Sleepable : 0) | (frags ? ProgFlags.XdpHasFrags : 0);
+    return { type: d.progType, expectedAttachType: d.attachType, progFlags };
   }
-  return { type: 0, expectedAttachType: 0 };
+  return { type: 0, expectedAttachType: 0, progFlags: 0 };
 }
 
 // libbpf src/libbpf.c: sec_def_matches.

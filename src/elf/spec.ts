@@ -54,6 +54,8 @@ export interface ParsedProgram {
   type: number;
   /** enum bpf_attach_type, when the section implies one (e.g. cgroup_skb/ingress). */
   expectedAttachType: number;
+  /** BPF_F_* prog_flags libbpf sets for the section (BPF_F_SLEEPABLE for ".s" sections, ...). */
+  progFlags: number;
   /** False for libbpf's "?sec" sections (not auto-loaded). */
   autoload: boolean;
   insns: Insn[];

@@ -8,6 +8,7 @@
 // Measured in bpfkit vm on Debian's 6.1.0-57 (6.1), 6.12.117, 7.2.13 and on this machine's 6.18.
 import { EACCES, EINVAL, ENOTSUPP, EOPNOTSUPP } from '../uapi/errno.js';
 import { BPF_FUNC_MAX_ID } from '../uapi/helpers.js';
+import { PROG_LOAD_FLAGS, ProgFlags } from '../uapi/prog-flags.js';
 
 /** '6.18' → [6, 18]. Throws a TypeError naming the expected form. */
 export function parseKernelVersion(version: string): readonly [number, number] {
@@ -121,6 +122,23 @@ export function mapOpResultIsInt(version: string): boolean {
  */
 export function cpuV4Instructions(version: string): boolean {
   return versionAtLeast(version, '6.6');
+}
+
+/**
+ * The prog_flags BPF_PROG_LOAD accepts (kernel/bpf/syscall.c bpf_prog_load; any other bit is EINVAL):
+ * BPF_F_XDP_DEV_BOUND_ONLY arrived in 6.3, BPF_F_TEST_REG_INVARIANTS in 6.8, BPF_F_TOKEN_FD in 6.9.
+ */
+export function progLoadFlags(version: string): number {
+  let flags = PROG_LOAD_FLAGS;
+  if (!versionAtLeast(version, '6.3')) flags &= ~ProgFlags.XdpDevBoundOnly;
+  if (!versionAtLeast(version, '6.8')) flags &= ~ProgFlags.TestRegInvariants;
+  if (!versionAtLeast(version, '6.9')) flags &= ~ProgFlags.TokenFd;
+  return flags;
+}
+
+/** The log levels bpf_vlog_init accepts: BPF_LOG_FIXED (8) arrived in 6.4 with the rotating log. */
+export function logLevelMask(version: string): number {
+  return versionAtLeast(version, '6.4') ? 15 : 7;
 }
 
 /**

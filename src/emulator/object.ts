@@ -6,11 +6,13 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import type {
   MapAttrs, MapHandle, ObjectFailure, ObjectHandle, ObjectMapSpec, ProgramHandle, ProgramSpec, RawProgramHandle, RawProgramSpec,
-  TestRunArgs,
+  TestRunArgs, VerifierOptions,
 } from '../seam/engine.js';
 import { EBADF, EBUSY, EINVAL, ENOENT, ENOEXEC, ENOTSUPP, errnoOfCode } from '../uapi/errno.js';
 import { decodeInsns } from '../uapi/isa.js';
-import { isArrayType, isHashType, mapTypeName } from '../uapi/bpf.js';
+import { ProgFlags } from '../uapi/prog-flags.js';
+import { logLevelMask, progLoadFlags } from './kernel-version.js';
+import { BPF_OBJ_NAME_LEN, isArrayType, isHashType, mapTypeName } from '../uapi/bpf.js';
 import { internalMapName, ObjectFormatError, parseObject } from '../elf/object.js';
 import { checkBtfInfo } from './checker/btf-info.js';
 import { btfLoadRefusal } from './btf-load.js';
@@ -77,12 +79,19 @@ class EmulatorProgram implements ProgramHandle {
   #r0 = 0n;
   #fault: string | undefined;
 
-  constructor(linked: LinkedProgram, emulator: ProgramHost, state: ProgramState) {
+  readonly #log: string;
+
+  constructor(linked: LinkedProgram, emulator: ProgramHost, state: ProgramState, log: string) {
+    this.#log = log;
     this.name = linked.exec.name;
     this.type = linked.type;
     this.#linked = linked;
     this.#emulator = emulator;
     this.#state = state;
+  }
+
+  verifierLog(): string {
+    return this.#log;
   }
 
   get #closed(): boolean {
@@ -123,8 +132,8 @@ class EmulatorRawProgram extends EmulatorProgram implements RawProgramHandle {
   readonly #state: ProgramState;
   readonly #emulator: ProgramHost;
 
-  constructor(linked: LinkedProgram, emulator: ProgramHost, state: ProgramState) {
-    super(linked, emulator, state);
+  constructor(linked: LinkedProgram, emulator: ProgramHost, state: ProgramState, log: string) {
+    super(linked, emulator, state, log);
     this.#state = state;
     this.#emulator = emulator;
   }
@@ -152,20 +161,39 @@ function refusalFailure(refused: CheckFailure, program: string): ObjectFailure {
   return { errno: refused.errno, syscall: 'BPF_PROG_LOAD', program, log: refused.log };
 }
 
+/**
+ * kernel/bpf/syscall.c bpf_prog_load and kernel/bpf/log.c bpf_vlog_init: a prog_flags bit or a log level this
+ * kernel does not know is EINVAL, before the verifier.
+ */
+function verifierOptionsRefusal(kernelVersion: string, options: VerifierOptions, program: string): ObjectFailure | undefined {
+  const unknown = options.flags & ~progLoadFlags(kernelVersion);
+  const detail = unknown !== 0 ? `prog_flags 0x${(unknown >>> 0).toString(16)} unknown to Linux ${kernelVersion}`
+    : options.logLevel & ~logLevelMask(kernelVersion) ? `log_level ${options.logLevel} unknown to Linux ${kernelVersion}` : undefined;
+  return detail === undefined ? undefined : { errno: EINVAL, syscall: 'BPF_PROG_LOAD', program, detail };
+}
+
+/** The verifier's options as the checker takes them. */
+function verifierInput(options: VerifierOptions | undefined): Pick<CheckInput, 'logLevel' | 'progFlags' | 'sleepable'> {
+  const flags = options?.flags ?? 0;
+  return { logLevel: options?.logLevel ?? 0, progFlags: flags, sleepable: (flags & ProgFlags.Sleepable) !== 0 };
+}
+
 export function loadEmulatorProgram(emulator: ProgramHost, spec: RawProgramSpec): RawProgramHandle | ObjectFailure {
   const maps: EmulatorMapHandle[] = [];
   for (const [i, m] of spec.maps.entries()) {
     if (!(m instanceof EmulatorMapHandle) || m.closed) return { errno: EBADF, syscall: 'BPF_PROG_LOAD', program: spec.name, detail: `maps[${i}] is not an open map of this emulator` };
     maps.push(m);
   }
+  const flagsRefused = spec.verifier && verifierOptionsRefusal(emulator.kernelVersion, spec.verifier, spec.name);
+  if (flagsRefused) return flagsRefused;
   const decoded = decodeInsns(spec.insns);
   const checked: CheckInput = {
     name: spec.name, type: spec.type, attachType: spec.expectedAttachType ?? 0, gpl: licenseIsGplCompatible(spec.license),
-    insns: decoded, relocs: [], functions: [], kernelVersion: emulator.kernelVersion,
+    insns: decoded, relocs: [], functions: [], kernelVersion: emulator.kernelVersion, ...verifierInput(spec.verifier),
     mapOf: (ref) => (ref.index === undefined || !maps[ref.index] ? undefined : checkedHandle(maps[ref.index]!)),
   };
-  const refused = checkProgram(checked);
-  if (refused) return refusalFailure(refused, spec.name);
+  const verdict = checkProgram(checked);
+  if (verdict.errno !== 0) return refusalFailure(verdict, spec.name);
   const source: ProgramSource = {
     name: spec.name, type: spec.type, insns: decoded, relocs: [], functions: [], lines: new Map(),
     maps: maps.map((map, index) => ({ index, map })), kernelVersion: emulator.kernelVersion,
@@ -173,7 +201,7 @@ export function loadEmulatorProgram(emulator: ProgramHost, spec: RawProgramSpec)
   };
   const linked = linkProgram(source, (ref) => (ref.index === undefined ? undefined : maps[ref.index]));
   if (!('exec' in linked)) return linked;
-  return new EmulatorRawProgram(linked, emulator, programState(source));
+  return new EmulatorRawProgram(linked, emulator, programState(source), verdict.log);
 }
 
 /** One `.bpf.o` on the emulator. */
@@ -183,6 +211,7 @@ export class EmulatorObject implements ObjectHandle {
   /** The kernel would refuse the object's BTF, so libbpf loads without it. */
   #withoutBtf = false;
   readonly #autoload = new Map<string, boolean>();
+  readonly #verifierOptions = new Map<string, VerifierOptions>();
   readonly #reused = new Map<string, EmulatorMapHandle>();
   readonly #maps = new Map<string, EmulatorMapHandle>();
   readonly #programs = new Map<string, EmulatorProgram>();
@@ -222,6 +251,13 @@ export class EmulatorObject implements ObjectHandle {
     if (this.#loaded) return { errno: EBUSY, syscall: 'bpf_program__set_autoload', program };
     if (!this.#autoload.has(program)) return { errno: ENOENT, syscall: 'bpf_program__set_autoload', program };
     this.#autoload.set(program, autoload);
+    return undefined;
+  }
+
+  setVerifierOptions(program: string, options: VerifierOptions): ObjectFailure | undefined {
+    if (this.#loaded) return { errno: EBUSY, syscall: 'bpf_program__set_log_level', program };
+    if (!this.#autoload.has(program)) return { errno: ENOENT, syscall: 'bpf_program__set_log_level', program };
+    this.#verifierOptions.set(program, options);
     return undefined;
   }
 
@@ -274,9 +310,16 @@ export class EmulatorObject implements ObjectHandle {
         return { errno: btfInfo.errno, syscall: 'BPF_PROG_LOAD', program: p.name, log: btfInfo.log };
       }
       const functions = p.functions.map((f, i) => ({ ...f, global: btfInfo?.global[i] ?? false }));
+      const options = this.#verifierOptions.get(p.name);
+      const verifier = { logLevel: options?.logLevel ?? 0, flags: p.progFlags | (options?.flags ?? 0) };
+      const flagsRefused = verifierOptionsRefusal(this.#emulator.kernelVersion, verifier, p.name);
+      if (flagsRefused) {
+        this.#closeMaps();
+        return flagsRefused;
+      }
       const checked: CheckInput = {
         name: p.name, type: p.type, attachType: p.expectedAttachType, lines: p.lines, gpl: licenseIsGplCompatible(this.#parsed.license), insns: p.insns, relocs: p.relocs, functions,
-        funcInfo: types !== undefined && p.funcInfo !== undefined, kernelVersion: this.#emulator.kernelVersion,
+        funcInfo: types !== undefined && p.funcInfo !== undefined, kernelVersion: this.#emulator.kernelVersion, ...verifierInput(verifier),
         mapOf: (ref) => {
           const def = ref.name === undefined ? undefined : defs.find((m) => m.name === ref.name);
           const map = ref.name === undefined ? undefined : this.#maps.get(ref.name);
@@ -288,10 +331,10 @@ export class EmulatorObject implements ObjectHandle {
           return { name, type, keySize, valueSize, maxEntries, flags, hasBtf, locks: hasBtf ? def.locks : [] };
         },
       };
-      const refused = checkProgram(checked);
-      if (refused) {
+      const verdict = checkProgram(checked);
+      if (verdict.errno !== 0) {
         this.#closeMaps();
-        return refusalFailure(refused, p.name);
+        return refusalFailure(verdict, p.name);
       }
       if (unemulated) continue;
       const source: ProgramSource = {
@@ -305,7 +348,7 @@ export class EmulatorObject implements ObjectHandle {
       }
       const state = programState(source);
       this.#states.push(state);
-      this.#programs.set(p.name, new EmulatorProgram(linked, this.#emulator, state));
+      this.#programs.set(p.name, new EmulatorProgram(linked, this.#emulator, state, verdict.log));
     }
     if (unemulated) {
       this.#closeMaps();
@@ -321,9 +364,10 @@ export class EmulatorObject implements ObjectHandle {
       this.#maps.set(def.name, reused);
       return undefined;
     }
+    // libbpf bpf_map_create copies the name with libbpf_strlcpy into the 16-byte map_name: longer names are cut.
     const handle = this.#emulator.createMap({
       type: def.type, keySize: def.keySize, valueSize: def.valueSize, maxEntries: def.maxEntries, flags: def.flags,
-      name: def.name, numaNode: def.numaNode, ...(def.locks.length > 0 ? { locks: def.locks, btf: { data: new Uint8Array(0), keyTypeId: def.btfKeyTypeId, valueTypeId: def.btfValueTypeId } } : {}),
+      name: def.name.slice(0, BPF_OBJ_NAME_LEN - 1), numaNode: def.numaNode, ...(def.locks.length > 0 ? { locks: def.locks, btf: { data: new Uint8Array(0), keyTypeId: def.btfKeyTypeId, valueTypeId: def.btfValueTypeId } } : {}),
     });
     if (typeof handle === 'number') return { errno: handle, syscall: 'BPF_MAP_CREATE', map: def.name };
     this.#maps.set(def.name, handle);

@@ -1,5 +1,6 @@
 import type { Syscall } from '../uapi/bpf.js';
 import { errnoCode, errnoDescription, type ErrnoCode } from '../uapi/errno.js';
+import { lastMeaningfulLine, verifierSourceLine } from './verifier-log.js';
 
 /**
  * What an error is about, in the words every message uses: `map 'counts'` (`map id 7` when it has no
@@ -57,35 +58,25 @@ export class BpfError extends Error {
   }
 }
 
-/** A program the verifier refused; `log` holds the kernel verifier's log for that program. */
+/**
+ * A program the verifier refused; `log` holds the verifier's log for that program. The message says so in
+ * words a person can act on: the reason and the C line it names (not the errno's description — EACCES here
+ * is the verifier's verdict, not a missing privilege; `code` and `errno` keep it).
+ */
 export class BpfVerifierError extends BpfError {
   readonly log: string;
   readonly program: string;
 
   constructor(program: string, errno: number, log: string, info: BpfErrorInfo = {}) {
-    super('BPF_PROG_LOAD', errno, { subject: subjectOf({ program }), detail: info.detail ?? lastMeaningfulLine(log), ...info });
+    const detail = info.detail ?? lastMeaningfulLine(log);
+    super('BPF_PROG_LOAD', errno, { subject: subjectOf({ program }), detail, ...info });
     this.name = 'BpfVerifierError';
+    const at = verifierSourceLine(log);
+    const where = at ? ` — ${at.file.slice(at.file.lastIndexOf('/') + 1)}:${at.line}: ${at.text}` : '';
+    this.message = `BPF_PROG_LOAD: the verifier refused ${this.subject}: ${detail}${where}${this.hint ? ` (hint: ${this.hint})` : ''}`;
     this.log = log;
     this.program = program;
   }
-}
-
-/**
- * The verifier ends its log with statistics ("processed N insns ..."); the reason is just above them. A
- * reason may span lines: kernel/bpf/verifier.c check_func_call prints "global function calls are not
- * allowed while holding a lock,\nuse static function instead", so a line ending in ',' is joined with the
- * line after it.
- */
-export function lastMeaningfulLine(log: string): string {
-  const lines = log.split('\n').map((l) => l.trim()).filter(Boolean);
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const l = lines[i]!;
-    if (/^(processed \d+ insns|verification time|stack depth|-- END PROG LOAD LOG --|libbpf:)/.test(l)) continue;
-    let reason = l;
-    for (let j = i - 1; j >= 0 && lines[j]!.endsWith(','); j--) reason = `${lines[j]} ${reason}`;
-    return reason;
-  }
-  return 'no verifier log';
 }
 
 export function isBpfError(e: unknown, code?: ErrnoCode | string): e is BpfError {

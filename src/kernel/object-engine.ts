@@ -3,15 +3,14 @@
 // error codes, fd dup/adopt, the SEC("syscall") repeat workaround) stay in this file.
 import {
   isFdMapHandle, type FdEngine, type FdProgramHandle, type MapHandle, type ObjectFailure, type ObjectHandle, type ObjectMapSpec, type ProgramSpec,
-  type RawProgramHandle, type RawProgramSpec, type TestRunArgs,
+  type RawProgramHandle, type RawProgramSpec, type TestRunArgs, type VerifierOptions,
 } from '../seam/engine.js';
 import { ProgramType } from '../uapi/program-type.js';
+import { ProgFlags } from '../uapi/prog-flags.js';
 import { EBADF, EINVAL, ENOENT, ENOSPC, ENOTSUPP } from '../uapi/errno.js';
 import { loadAddon, type Addon, type NativeObject, type NativeObjectMap } from './binding.js';
 import { guardForLibbpf } from './libbpf-guard.js';
 import { libbpfErrno } from '../uapi/libbpf.js';
-
-const BPF_F_SLEEPABLE = 1 << 4;
 
 /** libbpf's most specific line: the first "failed"/"error" line, else its last line. */
 function libbpfReason(log: string): string | undefined {
@@ -34,12 +33,18 @@ class KernelProgramHandle implements FdProgramHandle {
   readonly type: number;
   readonly #addon: Addon;
   readonly #fd: () => number;
+  readonly #log: () => string;
 
-  constructor(addon: Addon, name: string, type: number, fd: () => number) {
+  constructor(addon: Addon, name: string, type: number, fd: () => number, log: () => string) {
     this.#addon = addon;
     this.name = name;
     this.type = type;
     this.#fd = fd;
+    this.#log = log;
+  }
+
+  verifierLog(): string {
+    return this.#log();
   }
 
   /** The program's fd (owned by its object or raw handle; -EBADF once closed). */
@@ -110,6 +115,11 @@ class KernelObjectHandle implements ObjectHandle {
     return rc < 0 ? { errno: rc, syscall: 'bpf_program__set_autoload', program } : undefined;
   }
 
+  setVerifierOptions(program: string, options: VerifierOptions): ObjectFailure | undefined {
+    const rc = this.#native.setProgramOptions(program, options.logLevel, options.flags);
+    return rc < 0 ? { errno: rc, syscall: 'bpf_program__set_log_level', program } : undefined;
+  }
+
   reuseMap(name: string, map: MapHandle): ObjectFailure | undefined {
     if (!isFdMapHandle(map)) return { errno: EINVAL, syscall: 'bpf_map__reuse_fd', map: name, detail: 'the map is not a kernel map' };
     const rc = this.#native.reuseMapFd(name, map.fd);
@@ -150,7 +160,7 @@ class KernelObjectHandle implements ObjectHandle {
       if (!spec) return ENOENT;
       const fd = this.#native.programFd(name);
       if (fd < 0) return fd;
-      handle = new KernelProgramHandle(this.#addon, name, spec.type, () => (this.#native.closed ? EBADF : this.#native.programFd(name)));
+      handle = new KernelProgramHandle(this.#addon, name, spec.type, () => (this.#native.closed ? EBADF : this.#native.programFd(name)), () => this.#native.programLog(name));
       this.#programs.set(name, handle);
     }
     return handle;
@@ -189,8 +199,8 @@ class KernelRawProgram extends KernelProgramHandle implements RawProgramHandle {
   readonly #addon: Addon;
   readonly #box: { fd: number };
 
-  constructor(addon: Addon, name: string, type: number, box: { fd: number }) {
-    super(addon, name, type, () => box.fd);
+  constructor(addon: Addon, name: string, type: number, box: { fd: number }, log: string) {
+    super(addon, name, type, () => box.fd, () => log);
     this.#addon = addon;
     this.#box = box;
   }
@@ -216,11 +226,13 @@ export function loadKernelProgram(spec: RawProgramSpec): RawProgramHandle | Obje
     if (!isFdMapHandle(m)) return { errno: EINVAL, syscall: 'BPF_PROG_LOAD', program: spec.name, detail: `maps[${i}] is not a kernel map` };
     fds[i] = m.fd;
   }
-  const log = new Uint8Array(1 << 20);
+  const logLevel = spec.verifier?.logLevel ?? 0;
+  // A log asked for holds every instruction walked (level 1) or every state (2): room as libbpf's objects get.
+  const log = new Uint8Array(logLevel & 3 ? 16 << 20 : 1 << 20);
   // kernel/bpf/syscall.c bpf_prog_load: SEC("syscall") programs must be sleepable (libbpf sets it too).
-  const progFlags = spec.type === ProgramType.Syscall ? BPF_F_SLEEPABLE : 0;
+  const progFlags = (spec.type === ProgramType.Syscall ? ProgFlags.Sleepable : 0) | (spec.verifier?.flags ?? 0);
   const load = (buffer: Uint8Array): number =>
-    addon.progLoad(spec.type, spec.insns, spec.license, spec.name, fds.length > 0 ? fds : null, spec.expectedAttachType ?? 0, progFlags, buffer);
+    addon.progLoad(spec.type, spec.insns, spec.license, spec.name, fds.length > 0 ? fds : null, spec.expectedAttachType ?? 0, progFlags, buffer, logLevel || undefined);
   let fd = load(log);
   if (fd === ENOSPC && log[log.length - 2] !== 0) {
     // The log filled up (a program refused after a million instructions logs more than 1 MiB), and
@@ -230,12 +242,12 @@ export function loadKernelProgram(spec: RawProgramSpec): RawProgramHandle | Obje
     if (again >= 0) addon.closeFd(again);
     else fd = again;
   }
+  const end = log.indexOf(0);
+  const text = Buffer.from(log.buffer, 0, end < 0 ? log.length : end).toString('utf8');
   if (fd < 0) {
-    const end = log.indexOf(0);
-    const text = Buffer.from(log.buffer, 0, end < 0 ? log.length : end).toString('utf8');
     const failure: ObjectFailure = { errno: fd, syscall: 'BPF_PROG_LOAD', program: spec.name };
     if (text !== '') failure.log = text;
     return failure;
   }
-  return new KernelRawProgram(addon, spec.name, spec.type, { fd });
+  return new KernelRawProgram(addon, spec.name, spec.type, { fd }, logLevel ? text : '');
 }

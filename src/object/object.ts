@@ -14,7 +14,7 @@ import { globalVariables, mapCodecsFromBtf } from './globals.js';
 import { lockRuleViolation } from '../seam/lock-placement.js';
 import { BpfMap, PerCpuMap, wrapMapHandle, type MapByPerCpu } from '../map/map.js';
 import { failureError } from './failure.js';
-import { BpfProgram } from './program.js';
+import { BpfProgram, verifierOptions } from './program.js';
 import { programTypeName } from '../uapi/program-type.js';
 
 export interface OpenObjectOptions {
@@ -29,6 +29,17 @@ export interface OpenObjectOptions {
    * read and write your map, and the object creates no map of that name.
    */
   maps?: Readonly<Record<string, BpfMap<any, any>>>;
+  /**
+   * The verifier's log level for every program loaded (libbpf bpf_program__set_log_level): BPF_LOG_LEVEL1
+   * (1), BPF_LOG_LEVEL2 (2), BPF_LOG_STATS (4), or'ed. The log of a program that loads is its
+   * `verifierLog`; a refused program's is its BpfVerifierError's. Default 0: a log only when the load fails.
+   */
+  logLevel?: number;
+  /**
+   * BPF_F_* prog_flags for every program loaded, added to those libbpf sets for the section (libbpf
+   * bpf_program__set_flags): ProgFlags.StrictAlignment, ProgFlags.TestStateFreq, ... Default 0.
+   */
+  programFlags?: number;
 }
 
 /** A map of the object, as created (or reused) at load. */
@@ -50,11 +61,12 @@ export interface ObjectProgramInfo extends ProgramSpec {
 export function openObject(path: string, options: OpenObjectOptions = {}): BpfObject {
   if (typeof path !== 'string' || path === '') throw new TypeError(`openObject: path must be a non-empty string, got ${typeof path === 'string' ? "''" : typeof path}`);
   if (options === null || typeof options !== 'object') throw new TypeError('openObject: options must be an object');
-  const { maps = {}, programs } = options;
+  const { maps = {}, programs, logLevel = 0, programFlags = 0 } = options;
   if (maps === null || typeof maps !== 'object') throw new TypeError('openObject: options.maps must be an object of BpfMaps by name');
   if (programs !== undefined && (!Array.isArray(programs) || programs.some((p) => typeof p !== 'string'))) {
     throw new TypeError('openObject: options.programs must be an array of program names');
   }
+  const verifier = verifierOptions('openObject', logLevel, programFlags);
   const engine = resolveEngine(options.engine);
   const subject = subjectOf({ object: path });
   if (!engine.openObject) throw unsupportedOn(engine, 'does not run BPF programs', { syscall: 'bpf_object__open', subject, path });
@@ -66,6 +78,12 @@ export function openObject(path: string, options: OpenObjectOptions = {}): BpfOb
     const specs = handle.programs();
     if (specs.length === 0) throw new BpfError('bpf_object__open', EINVAL, { subject, path, detail: 'the object holds no BPF programs' });
     if (programs !== undefined) choosePrograms(handle, specs, programs, path);
+    if (verifier.logLevel !== 0 || verifier.flags !== 0) {
+      for (const p of specs) {
+        const failure = handle.setVerifierOptions(p.name, verifier);
+        if (failure) throw failureError(failure, path);
+      }
+    }
     reuseMaps(handle, maps, path);
     const mapInfos = handle.maps().map((m) => ({ ...m, typeName: mapTypeName(m.type) }));
     for (const m of mapInfos) checkLockPlacement(m, path);

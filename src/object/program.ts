@@ -1,6 +1,7 @@
 // One loaded program (BpfProgram) and its test runs (BPF_PROG_TEST_RUN's buffers in and out), of a
 // BpfObject or from raw instructions (loadProgram), on any engine through the program seam.
-import { isFdProgramHandle, isObjectFailure, type Engine, type ProgramHandle, type TestRunArgs } from '../seam/engine.js';
+import { isFdProgramHandle, isObjectFailure, type Engine, type ProgramHandle, type TestRunArgs, type VerifierOptions } from '../seam/engine.js';
+import { verifierStats, type VerifierStats } from '../errors/verifier-log.js';
 import { resolveEngine, unsupportedOn, type EngineOption } from '../engine-select.js';
 import { EBADF, EFAULT, EINTR } from '../uapi/errno.js';
 import { BpfError, checkBytes, checkU32, subjectOf } from '../errors/errors.js';
@@ -8,7 +9,7 @@ import { hintFor } from '../errors/hints.js';
 import { BpfMap } from '../map/map.js';
 import { failureError } from './failure.js';
 import { ProgramType, programTypeName } from '../uapi/program-type.js';
-import { BPF_OBJ_NAME_LEN } from '../uapi/bpf.js';
+import { BPF_LOG_MASK, BPF_OBJ_NAME_LEN } from '../uapi/bpf.js';
 
 export interface RunOptions {
   /** The packet (tc needs ≥ 14 bytes, an Ethernet header). Not accepted by SEC("syscall") programs. */
@@ -44,6 +45,10 @@ export interface LoadProgramOptions {
   /** Maps that `ld_imm64` with src_reg BPF_PSEUDO_MAP_IDX (5) / BPF_PSEUDO_MAP_IDX_VALUE (6) name by index. */
   maps?: readonly BpfMap<any, any>[];
   engine?: EngineOption;
+  /** The verifier's log level (1, 2, BPF_LOG_STATS 4, or'ed): see BpfProgram.verifierLog. Default 0. */
+  logLevel?: number;
+  /** BPF_F_* prog_flags (ProgFlags.StrictAlignment, ProgFlags.TestStateFreq, ...). Default 0. */
+  flags?: number;
 }
 
 /**
@@ -52,7 +57,7 @@ export interface LoadProgramOptions {
  */
 export function loadProgram(options: LoadProgramOptions): BpfProgram {
   if (options === null || typeof options !== 'object') throw new TypeError('loadProgram: options must be an object');
-  const { insns, license = 'GPL', name = '', maps = [] } = options;
+  const { insns, license = 'GPL', name = '', maps = [], logLevel = 0, flags = 0 } = options;
   const type = typeof options.type === 'string' && Object.hasOwn(ProgramType, options.type) ? ProgramType[options.type] : options.type;
   if (typeof type !== 'number' || !Number.isInteger(type) || type < 0) throw new TypeError(`loadProgram: type must be a ProgramType, got ${String(options.type)}`);
   checkBytes('loadProgram', 'insns', insns);
@@ -60,11 +65,19 @@ export function loadProgram(options: LoadProgramOptions): BpfProgram {
   if (typeof license !== 'string') throw new TypeError('loadProgram: license must be a string');
   if (typeof name !== 'string' || name.length > BPF_OBJ_NAME_LEN - 1) throw new TypeError(`loadProgram: name must be a string of at most ${BPF_OBJ_NAME_LEN - 1} characters`);
   if (!Array.isArray(maps) || maps.some((m) => !(m instanceof BpfMap))) throw new TypeError('loadProgram: maps must be an array of BpfMaps');
+  const verifier = verifierOptions('loadProgram', logLevel, flags);
   const engine = resolveEngine(options.engine);
   if (!engine.loadProgram) throw unsupportedOn(engine, 'does not run BPF programs', { syscall: 'BPF_PROG_LOAD', subject: subjectOf({ program: name }) });
-  const handle = engine.loadProgram({ type, insns: insns.slice(), license, name, maps: maps.map((m) => m.handle) });
+  const handle = engine.loadProgram({ type, insns: insns.slice(), license, name, maps: maps.map((m) => m.handle), verifier });
   if (isObjectFailure(handle)) throw failureError(handle, undefined, engine);
   return new BpfProgram(handle, engine, '', () => handle.closed, () => handle.close());
+}
+
+/** The verifier options of openObject and loadProgram, checked: a log level the kernel knows, u32 flags. */
+export function verifierOptions(operation: string, logLevel: unknown, flags: unknown): VerifierOptions {
+  checkU32(operation, 'logLevel', logLevel);
+  if ((logLevel as number) > BPF_LOG_MASK) throw new RangeError(`${operation}: logLevel must be 0 to ${BPF_LOG_MASK} (1 | 2 | 4 | 8, or'ed), got ${logLevel}`);
+  return { logLevel: logLevel as number, flags: checkU32(operation, 'flags', flags) };
 }
 
 /** One loaded program: of a BpfObject (valid while it is open), or from loadProgram (its own owner). */
@@ -101,6 +114,23 @@ export class BpfProgram {
 
   get closed(): boolean {
     return this.#closed();
+  }
+
+  /**
+   * The verifier's log of this program's load, at the `logLevel` the load asked for (openObject,
+   * loadProgram): every instruction walked at level 1, with the registers at level 2, the statistics at
+   * BPF_LOG_STATS (4). '' when the load asked for none.
+   */
+  get verifierLog(): string {
+    return this.#handle.verifierLog();
+  }
+
+  /**
+   * What verifying this program cost, as veristat reports it: processed instructions and pruning states,
+   * read from the log's statistics line. Undefined when the load asked for no log (`logLevel` 0).
+   */
+  get verifierStats(): VerifierStats | undefined {
+    return verifierStats(this.#handle.verifierLog());
   }
 
   /** The full 64-bit r0 of the last run where the engine knows it (the emulator); undefined on the kernel. */

@@ -228,6 +228,19 @@ export interface ProgramHandle {
   lastR0?(): bigint;
   /** Where the last run faulted (-EFAULT), where the engine checks at run time: instruction and C line. */
   lastFault?(): string | undefined;
+  /** The verifier's log of the load, at the log level asked for ('' at level 0). */
+  verifierLog(): string;
+}
+
+/** How the verifier takes one program (libbpf bpf_program__set_log_level, bpf_program__set_flags). */
+export interface VerifierOptions {
+  /**
+   * BPF_LOG_LEVEL1 (1), BPF_LOG_LEVEL2 (2), BPF_LOG_STATS (4), or'ed. 0: no log for a program that
+   * verifies, and a level-1 log for one that does not (libbpf's retry).
+   */
+  logLevel: number;
+  /** BPF_F_* prog_flags (src/uapi/prog-flags.ts), added to those the loader sets itself. */
+  flags: number;
 }
 
 /** A program loaded from raw instructions: it is its own owner. */
@@ -243,6 +256,8 @@ export interface ObjectHandle {
   programs(): readonly ProgramSpec[];
   /** Chooses whether a program loads (libbpf bpf_program__set_autoload); before load(). */
   setAutoload(program: string, autoload: boolean): ObjectFailure | undefined;
+  /** How the verifier takes a program; before load(). */
+  setVerifierOptions(program: string, options: VerifierOptions): ObjectFailure | undefined;
   /** The object's map `name` becomes `map` (libbpf bpf_map__reuse_fd); before load(). */
   reuseMap(name: string, map: MapHandle): ObjectFailure | undefined;
   load(): ObjectFailure | undefined;
@@ -265,4 +280,5 @@ export interface RawProgramSpec {
   /** The maps that `ld_imm64` with src_reg 5/6 refer to by index (the kernel's fd_array). */
   maps: readonly MapHandle[];
   expectedAttachType?: number;
+  verifier?: VerifierOptions;
 }

@@ -91,6 +91,12 @@ export function isArrayType(type: number): boolean {
 }
 
 /** BPF_OBJ_NAME_LEN: map and program names are at most 15 characters and a NUL. */
+/**
+ * The verifier's log levels (include/linux/bpf_verifier.h): BPF_LOG_LEVEL1 1, BPF_LOG_LEVEL2 2,
+ * BPF_LOG_STATS 4, BPF_LOG_FIXED 8 (no rotation, 6.4+); bpf_vlog_init refuses other bits (EINVAL).
+ */
+export const BPF_LOG_MASK = 15;
+
 export const BPF_OBJ_NAME_LEN = 16;
 
 /** BPF_MAP_CREATE map_flags. */
@@ -148,7 +154,8 @@ export type BpfCommand =
   | 'BPF_PROG_TEST_RUN';
 
 /** libbpf calls that fail without a single bpf() command to name (they may issue several, or none). */
-export type LibbpfCall = 'bpf_object__open' | 'bpf_object__load' | 'bpf_map__reuse_fd' | 'bpf_program__set_autoload';
+export type LibbpfCall = 'bpf_object__open' | 'bpf_object__load' | 'bpf_map__reuse_fd' | 'bpf_program__set_autoload'
+  | 'bpf_program__set_log_level';
 
 /** What a BpfError's `syscall` names: a bpf() command, or the libbpf call that failed. */
 export type Syscall = BpfCommand | LibbpfCall;

@@ -16,6 +16,15 @@ describeEngines('BPF objects', (engine) => {
     expect(() => obj.program('optional_tc')).toThrowError(expect.objectContaining({ code: 'ENOENT', message: expect.stringMatching(/was not loaded/) }));
   });
 
+  test('a map name longer than the kernel keeps is created under its first 15 characters, as libbpf does', () => {
+    using obj = openObject(fixture('long_map_name'), { engine: engine() });
+    expect(Object.keys(obj.maps)).toEqual(['packets_by_ifindex']);
+    using map = obj.map('packets_by_ifindex', { key: u32, value: u64 });
+    expect(map.info.name).toBe('packets_by_ifin');
+    expect(obj.program('count_by_ifindex').run({ data: packet() }).retval).toBe(2); // XDP_PASS
+    expect([...map.values()]).toEqual([1n]);
+  });
+
   test('options.programs chooses what loads', () => {
     using obj = openObject(fixture('loader_features'), { engine: engine(), programs: ['optional_tc'] });
     expect(obj.programs.optional_tc!.loaded).toBe(true);

@@ -68,6 +68,8 @@ const cases: Case[] = [
   { object: 'loop_results', program: 'loop_mixed', runs: [...loopRuns(0n, 1).slice(0, 4), { ctx: loopArgs(0x1_0000_0003n, 0, 0n, 0) }] },
   // CO-RE: __sk_buff read through a reordered local flavor; existence, size, offset and type relocations.
   { object: 'core_skb', program: 'core_skb', runs: [{ data: packet() }, { data: ipv4, ctx: skbCtx() }] },
+  // CO-RE bitfield reads (byte offset, byte size, shifts, signedness) of whole target fields.
+  { object: 'core_bitfields', program: 'core_bits', runs: [{ data: packet(), ctx: skbCtx() }] },
 ];
 
 /** Every map of the object as sorted [key, value] hex pairs. */

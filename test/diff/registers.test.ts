@@ -3,7 +3,7 @@
 // TypeError, and a raw run of such code (past the checker) faults instead of throwing.
 import { expect, test } from 'vitest';
 import { BpfVerifierError, Emulator, features, loadProgram, ProgramType, type EngineOption } from '../../src/index.js';
-import { lastMeaningfulLine } from '../../src/errors/errors.js';
+import { lastMeaningfulLine } from '../../src/errors/verifier-log.js';
 import { AluOp, JmpOp, asm, encodeInsns, type Insn } from '../../src/uapi/isa.js';
 import { execute } from '../../src/emulator/programs/interpreter.js';
 import { executeCompiled } from '../../src/emulator/programs/compiler.js';

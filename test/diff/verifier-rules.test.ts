@@ -9,7 +9,7 @@ import { MapFlags } from '../../src/uapi/bpf.js';
 import type { Engine } from '../../src/seam/engine.js';
 import { BpfError, BpfVerifierError, createMap, Emulator, features, loadProgram, ProgramType, type BpfMap } from '../../src/index.js';
 import { bytes, u32 } from '../../src/codec/codec.js';
-import { lastMeaningfulLine } from '../../src/errors/errors.js';
+import { lastMeaningfulLine } from '../../src/errors/verifier-log.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
 import { kernelSkipReason } from '../helpers/kernel.js';
 

@@ -3,7 +3,7 @@
 // must read the same fields and see the same answers to existence/size/offset questions, and a read of a
 // field nobody has must be refused the way libbpf's poisoning makes the verifier refuse it.
 import { expect, test } from 'vitest';
-import { BpfVerifierError, bytes, openObject, u32 } from '../../src/index.js';
+import { BpfVerifierError, bytes, Emulator, openObject, u32 } from '../../src/index.js';
 import { describeEngines } from '../helpers/engines.js';
 import { fixture, packet } from '../kernel/bpf-fixtures.js';
 
@@ -41,7 +41,18 @@ describeEngines('CO-RE against __sk_buff', (engine) => {
       expect(e).toBeInstanceOf(BpfVerifierError);
       expect((e as BpfVerifierError).code).toBe('EINVAL');
       // The verifier says "invalid func unknown#195896080"; libbpf rewrites that line of the log.
-      expect((e as BpfVerifierError).message).toMatch(/failed to resolve CO-RE relocation <byte_off> \[\d+\] struct __sk_buff___local.bpfkit_no_such_field \(0:0 @ offset 0\)$/);
+      expect((e as BpfVerifierError).message).toMatch(/: failed to resolve CO-RE relocation <byte_off> \[\d+\] struct __sk_buff___local.bpfkit_no_such_field \(0:0 @ offset 0\) — core_poison\.bpf\.c:13: /);
     }
   });
+});
+
+// The emulator has no struct iphdr: a bitfield read of one is poisoned as libbpf poisons a relocation it
+// cannot resolve, so only the program that reaches it fails (the kernel has the type and loads it).
+test('a bitfield relocation against a type the emulator lacks poisons that program only', () => {
+  const emulator = new Emulator();
+  using obj = openObject(fixture('core_bitfields'), { engine: emulator });
+  expect(obj.programs.core_bits!.loaded).toBe(true);
+  expect(() => openObject(fixture('core_bitfields'), { engine: emulator, programs: ['core_iphdr_bits'] })).toThrow(
+    expect.objectContaining({ name: 'BpfVerifierError', code: 'EINVAL', message: expect.stringMatching(/: failed to resolve CO-RE relocation <byte_off> \[\d+\] struct iphdr___bits\.ihl \(0:0 @ offset 0\) — /) }),
+  );
 });

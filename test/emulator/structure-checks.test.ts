@@ -8,7 +8,7 @@ import { BPF_FUNC_MAX_ID } from '../../src/uapi/helpers.js';
 import { asm, encodeInsns, type Insn } from '../../src/uapi/isa.js';
 import type { Engine } from '../../src/seam/engine.js';
 import { BpfError, BpfVerifierError, Emulator, loadProgram, ProgramType } from '../../src/index.js';
-import { lastMeaningfulLine } from '../../src/errors/errors.js';
+import { lastMeaningfulLine } from '../../src/errors/verifier-log.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
 import { describeEngines } from '../helpers/engines.js';
 import { kernelSkipReason } from '../helpers/kernel.js';

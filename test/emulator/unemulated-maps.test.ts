@@ -4,6 +4,7 @@
 import { describe, expect, test } from 'vitest';
 import { BpfError, BpfVerifierError, Emulator, features, openObject } from '../../src/index.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
+import { lastMeaningfulLine } from '../../src/errors/verifier-log.js';
 import { fixture } from '../kernel/bpf-fixtures.js';
 import { kernelSkipReason } from '../helpers/kernel.js';
 
@@ -17,7 +18,7 @@ function outcome(program: string, engine: 'kernel' | 'emulator'): { error: strin
   } catch (e) {
     if (!(e instanceof BpfError)) throw e;
     const verifier = e instanceof BpfVerifierError;
-    return { error: e.name, code: e.code, verifier, reason: verifier ? e.message.split(': ').slice(-1)[0]! : e.message };
+    return { error: e.name, code: e.code, verifier, reason: verifier ? lastMeaningfulLine(e.log) : e.message };
   }
 }
 

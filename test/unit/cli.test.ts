@@ -1,5 +1,8 @@
 // The bpfkit command's doctor and map dump verbs, called through main() as bin/bpfkit.mjs calls it.
 import { afterEach, beforeEach, expect, test, vi } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { createMap, engineStatus, features, u32, u64 } from '../../src/index.js';
 import { mountBpffs } from '../helpers/bpffs.js';
@@ -84,9 +87,37 @@ test('verify prints each program\'s verdict per engine and exits 1 when one is r
   if (engineStatus().kernel.available) expect(row.match(/cannot be accessed directly/g)).toHaveLength(2);
   out.mockClear();
   expect(await main(['verify', fixture('spin_lock'), '--program', 'spin_array', '--kernel-version', '6.1'])).toBe(0);
-  expect(text(out)).toMatch(/^spin_array\s+loaded(\s+loaded)?$/m);
+  expect(text(out)).toMatch(/^spin_array\s+loaded \(\d+ insns, \d+ states\)(\s+loaded \(\d+ insns, \d+ states\))?$/m);
   expect(text(out)).toMatch(/emulator 6\.1/);
   expect(await main(['verify', fixture('spin_lock'), '--program', 'nope'])).toBe(1);
   expect(text(err)).toMatch(/no program 'nope'/);
   expect(await main(['verify'])).toBe(2);
+  expect(await main(['verify', fixture('spin_lock'), '--log-level', '99'])).toBe(2);
+});
+
+test('verify --stats prints veristat\'s numbers, and --compare fails a program whose cost grew past the budget', async () => {
+  const { fixture } = await import('../kernel/bpf-fixtures.js');
+  const dir = mkdtempSync(join(tmpdir(), 'bpfkit-verify-'));
+  try {
+    expect(await main(['verify', fixture('spin_lock'), '--program', 'spin_array', '--stats'])).toBe(0);
+    const csv = text(out);
+    const lines = csv.trimEnd().split('\n');
+    expect(lines[0]).toBe('engine,program,verdict,insns,states,peak_states');
+    const emulatorRow = lines.find((l) => l.startsWith('emulator '))!.split(',');
+    expect(emulatorRow.slice(1, 3)).toEqual(['spin_array', 'loaded']);
+    const insns = Number(emulatorRow[3]);
+    expect(insns).toBeGreaterThan(0);
+    // The same costs pass; a budget they exceed by a fifth fails.
+    writeFileSync(join(dir, 'same.csv'), csv);
+    expect(await main(['verify', fixture('spin_lock'), '--program', 'spin_array', '--compare', join(dir, 'same.csv')])).toBe(0);
+    writeFileSync(join(dir, 'cheaper.csv'), csv.replace(`,spin_array,loaded,${insns},`, `,spin_array,loaded,${Math.floor(insns / 1.2)},`));
+    err.mockClear();
+    expect(await main(['verify', fixture('spin_lock'), '--program', 'spin_array', '--compare', join(dir, 'cheaper.csv')])).toBe(1);
+    expect(text(err)).toMatch(/spin_array on emulator [\d.]+: \d+ insns processed, was \d+ \(\+\d+\.\d%, budget \+10%\)/);
+    out.mockClear();
+    expect(await main(['verify', fixture('spin_lock'), '--program', 'spin_array', '--log-level', '4'])).toBe(0);
+    expect(text(out)).toMatch(/--- spin_array on emulator [\d.]+ ---\nverification time \d+ usec\nstack depth \d+/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -3,7 +3,7 @@
 import { expect, test } from 'vitest';
 import { BpfVerifierError, KernelMapType as MapType } from '../../src/index.js';
 import { mapTypeName } from '../../src/uapi/bpf.js';
-import { lastMeaningfulLine } from '../../src/errors/errors.js';
+import { lastMeaningfulLine } from '../../src/errors/verifier-log.js';
 import { openObject } from '../../src/index.js';
 import { bpfObjectPath } from '../../src/package-root.js';
 import { kernelSkipReason } from '../helpers/kernel.js';
@@ -39,7 +39,8 @@ const twoLineLog = [
 test('a verifier reason printed over two lines is kept whole in the message', () => {
   expect(lastMeaningfulLine(twoLineLog)).toBe('global function calls are not allowed while holding a lock, use static function instead');
   const e = new BpfVerifierError('locked_global', -22, twoLineLog);
-  expect(e.message).toBe("BPF_PROG_LOAD on program 'locked_global' failed: EINVAL (invalid argument): global function calls are not allowed while holding a lock, use static function instead");
+  expect(e.message).toBe("BPF_PROG_LOAD: the verifier refused program 'locked_global': global function calls are not allowed while holding a lock, use static function instead — prog.bpf.c:30: bpf_spin_lock(&v->lock);");
+  expect(e.code).toBe('EINVAL');
   expect(e.log).toBe(twoLineLog);
 });
 
@@ -60,6 +61,6 @@ test.skipIf(kernelSkip !== undefined)("the kernel's two-line reason reaches BpfV
     error = e;
   }
   expect(error).toBeInstanceOf(BpfVerifierError);
-  expect((error as Error).message).toMatch(/: global function calls are not allowed while holding a lock, use static function instead$/);
+  expect((error as Error).message).toMatch(/: global function calls are not allowed while holding a lock, use static function instead — reject_global_call_locked.bpf.c:\d+: /);
   expect((error as BpfVerifierError).log).toContain('global function calls are not allowed while holding a lock,\nuse static function instead');
 });

@@ -1,23 +1,30 @@
 // The emulator's load-time checks, run on every program before it is linked: what the kernel's verifier
 // (kernel/bpf/verifier.c) would refuse, with the verifier's own messages, so a test written against the
 // kernel sees the same BpfVerifierError on the emulator. Each rule family lives in its own file here.
-import type { CheckFailure, CheckInput } from './types.js';
+import type { CheckFailure, CheckInput, Verified } from './types.js';
 import { checkEmulated, checkStructure } from './structure.js';
 import { checkLocks } from './lock-rules.js';
 import { refusalAt } from '../kernel-version.js';
 import { verifyProgram } from './verifier/verifier.js';
 
-type Checker = (input: CheckInput) => CheckFailure | undefined;
+type Checker = (input: CheckInput) => CheckFailure | Verified | undefined;
 
-/** Rule families, in the order the kernel meets them (structure before data flow), then the emulator's own limits. */
+/**
+ * Rule families, in the order the kernel meets them (structure before data flow), then the emulator's own
+ * limits. The abstract interpreter (verifyProgram) writes the log of a program that verifies.
+ */
 const checkers: Checker[] = [checkStructure, checkLocks, verifyProgram, checkEmulated];
 
-export function checkProgram(input: CheckInput): CheckFailure | undefined {
+/** The checks' verdict: a refusal (errno < 0), or the verifier's log of a program that verifies. */
+export function checkProgram(input: CheckInput): CheckFailure | Verified {
+  let verified: Verified = { errno: 0, log: '' };
   for (const check of checkers) {
-    const failure = check(input);
-    if (failure) return input.kernelVersion === undefined ? failure : failureAt(input.kernelVersion, failure);
+    const result = check(input);
+    if (result === undefined) continue;
+    if (result.errno === 0) verified = result as Verified;
+    else return input.kernelVersion === undefined ? result : failureAt(input.kernelVersion, result);
   }
-  return undefined;
+  return verified;
 }
 
 /** The checkers speak 6.18; an older kernel words some refusals differently (kernel-version.ts refusalAt). */

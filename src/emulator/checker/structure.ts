@@ -10,7 +10,9 @@
 // verifier must walk whatever it knows: those on every path from the entry to an exit (dominators of the
 // exit), in a subprogram the walk reaches the same way. Never reject a program the kernel accepts.
 import { E2BIG, EINVAL, ENOTSUPP } from '../../uapi/errno.js';
-import { CORE_POISON_HELPER, poisonedCoreRelo } from '../programs/core.js';
+import { poisonedCoreReloReason } from '../programs/core.js';
+import { coveringLineInfo } from './line-info.js';
+import { formatProgramInsnLine } from './disasm.js';
 import { emulatedHelpers } from '../programs/helpers.js';
 import { AluOp, BPF_ADDR_SPACE_CAST, CallKind, Class, JmpOp, LD_IMM64, Mode, PseudoLd, Size, Source, type Insn } from '../../uapi/isa.js';
 import { BPF_FUNC_MAX_ID, funcIdName } from '../../uapi/helpers.js';
@@ -204,7 +206,7 @@ function checkWalkedInsns(input: CheckInput, starts: readonly number[], v4: bool
     done.add(start);
     for (const i of mustWalk(insns, start, ends.get(start)!)) {
       const failure = checkInsn(input, insns[i]!, v4);
-      if (failure) return failure;
+      if (failure) return { errno: failure.errno, log: `${insnContext(input, i)}${failure.log}` };
       const insn = insns[i]!;
       if (isPseudoCall(insn)) {
         const inner = visit(i + insn.imm + 1);
@@ -218,6 +220,16 @@ function checkWalkedInsns(input: CheckInput, starts: readonly number[], v4: bool
     if (failure) return failure;
   }
   return undefined;
+}
+
+/**
+ * The lines before a refusal at `pc`, as do_check writes them: the instruction's C line and the
+ * instruction (libbpf's "N: <invalid CO-RE relocation>" for a poisoned one, fixup_log_failed_core_relo).
+ */
+function insnContext(input: CheckInput, pc: number): string {
+  const insn = poisonedCoreReloReason(input.insns[pc]!) ? `${pc}: <invalid CO-RE relocation>`
+    : formatProgramInsnLine(input.insns, pc, { kernelVersion: input.kernelVersion ?? '6.18' });
+  return `${[coveringLineInfo(input.lines, pc), insn].filter((l) => l !== undefined).join('\n')}\n`;
 }
 
 /**
@@ -321,9 +333,8 @@ function checkInsn(input: CheckInput, insn: Insn, v4: boolean): CheckFailure | u
   const fields = fieldRefusal(insn, v4);
   if (fields) return fields;
   if (code === CALL && src === CallKind.Helper) {
-    // libbpf fixup_log_failed_core_relo rewrites the verifier's complaint about a poisoned CO-RE insn.
-    const core = imm === CORE_POISON_HELPER ? poisonedCoreRelo(insn) : undefined;
-    if (core) return fail(`failed to resolve CO-RE relocation ${core}`);
+    const core = poisonedCoreReloReason(insn);
+    if (core) return fail(core);
     return checkHelperCall(input.type, imm, input.kernelVersion ?? '6.18');
   }
   return undefined;

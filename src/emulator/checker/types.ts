@@ -44,6 +44,13 @@ export interface CheckInput {
   gpl?: boolean;
   /** Loaded with BPF_F_SLEEPABLE. */
   sleepable?: boolean;
+  /** BPF_F_* prog_flags (src/uapi/prog-flags.ts) the model honours: strict alignment, a checkpoint at every prune point. */
+  progFlags?: number;
+  /**
+   * The log level asked for (BPF_LOG_LEVEL1 1, BPF_LOG_LEVEL2 2, BPF_LOG_STATS 4, or'ed). 0 (the default):
+   * no log for a program that verifies, a level-1 log for one that does not (libbpf retries at level 1).
+   */
+  logLevel?: number;
   /** The object's BTF: global functions' argument types and func_info FUNC linkage. */
   btf?: Btf;
 }
@@ -51,5 +58,11 @@ export interface CheckInput {
 /** A refusal: the verifier's log (its last line is the reason) and the errno BPF_PROG_LOAD returns. */
 export interface CheckFailure {
   errno: number;
+  log: string;
+}
+
+/** A program every check passed: the verifier's log at the level asked for ('' at level 0). */
+export interface Verified {
+  errno: 0;
   log: string;
 }

@@ -18,6 +18,7 @@ import { liveRegisters, prunePoints } from './liveness.js';
 import { fieldRefusal } from './structure.js';
 import { cpuV4Instructions } from '../kernel-version.js';
 import { formatProgramInsnLine } from './disasm.js';
+import { coveringLineInfo } from './line-info.js';
 import { ANY, entryFrame, type Frame, mapValues, NONE, type Slot, type State, stateKey, topFrame, type Value, withFrame, withTopRegs } from './state.js';
 import {
   aluRange, constant, decide, isConst, loadedRange, low32, narrow, negRange, type Range, signExtend, unknown64, zext32,
@@ -54,6 +55,8 @@ export interface Program {
   v4: boolean;
   /** The kernel whose words the log takes ('6.18' unless the input names one). */
   kernelVersion: string;
+  /** The C source line of an instruction (BTF line_info), for the log. */
+  lines: CheckInput['lines'];
 }
 
 export const scalar = (r: Range, id = 0): Value => ({ k: 'scalar', r, id });
@@ -103,6 +106,7 @@ export function prepare(input: CheckInput): Program {
     globals: new Set(input.functions.filter((f) => f.global && f.start !== 0).map((f) => f.start)),
     live: liveRegisters(input.insns), prune: prunePoints(input.insns), v4: cpuV4Instructions(input.kernelVersion ?? '6.18'),
     kernelVersion: input.kernelVersion ?? '6.18',
+    lines: input.lines,
   };
 }
 
@@ -138,7 +142,7 @@ export abstract class Walker {
       }
       return undefined;
     } catch (e) {
-      if (e instanceof Refusal) return { errno: e.errno, log: `${describeInsn(this.p, e.pc)}\n${e.message}\n` };
+      if (e instanceof Refusal) return { errno: e.errno, log: `${[coveringLineInfo(this.p.lines, e.pc), describeInsn(this.p, e.pc), e.message].filter((l) => l !== undefined).join('\n')}\n` };
       throw e;
     }
   }

@@ -31,9 +31,14 @@ const kindStr = ['byte_off', 'byte_sz', 'field_exists', 'signed', 'lshift_u64', 
  */
 const poisoned = new WeakMap<Insn, string>();
 
-/** libbpf's rewrite of "invalid func unknown#195896080" for a poisoned `insn`, or undefined. */
-export function poisonedCoreRelo(insn: Insn): string | undefined {
-  return poisoned.get(insn);
+/**
+ * libbpf fixup_log_failed_core_relo: the verifier's "invalid func unknown#195896080" for a poisoned CO-RE
+ * `insn` becomes "failed to resolve CO-RE relocation <spec>"; undefined for any other call.
+ */
+export function poisonedCoreReloReason(insn: Insn): string | undefined {
+  if (insn.imm !== CORE_POISON_HELPER) return undefined;
+  const spec = poisoned.get(insn);
+  return spec === undefined ? undefined : `failed to resolve CO-RE relocation ${spec}`;
 }
 
 /** relo_core.c bpf_core_format_spec, of the local side. */
@@ -66,8 +71,40 @@ function formatSpec(btf: Btf, relo: { typeId: number; accessStr: string; kind: n
 /** What an access resolves to: a field (offset, size, signedness) or nothing in the target. */
 interface FieldSpec {
   offset: number;
+  /** The field's type's size (a bitfield's: its underlying integer's). */
   size: number;
   signed: boolean;
+  /** A bitfield's offset and width in bits (from the root); absent for whole-byte fields. */
+  bits?: { offset: number; size: number };
+}
+
+/**
+ * libbpf relo_core.c bpf_core_calc_field_relo for a field: the value a relocation of `kind` takes, or
+ * undefined when the bitfield cannot be loaded in 8 bytes (libbpf: E2BIG). Little-endian only.
+ */
+function fieldReloValue(kind: number, f: FieldSpec): number | undefined {
+  let byteSize = f.size;
+  let byteOffset = f.offset;
+  let bitOffset = f.offset * 8;
+  let bitSize = f.size * 8;
+  if (f.bits) {
+    ({ offset: bitOffset, size: bitSize } = f.bits);
+    // The smallest aligned load that holds the whole bitfield.
+    byteOffset = Math.floor(bitOffset / 8 / byteSize) * byteSize;
+    while (bitOffset + bitSize - byteOffset * 8 > byteSize * 8) {
+      if (byteSize >= 8) return undefined;
+      byteSize *= 2;
+      byteOffset = Math.floor(bitOffset / 8 / byteSize) * byteSize;
+    }
+  }
+  switch (kind) {
+    case CoreReloKind.FieldByteOffset: return byteOffset;
+    case CoreReloKind.FieldByteSize: return byteSize;
+    case CoreReloKind.FieldSigned: return Number(f.signed);
+    case CoreReloKind.FieldLshiftU64: return 64 - (bitOffset + bitSize - byteOffset * 8);
+    case CoreReloKind.FieldRshiftU64: return 64 - bitSize;
+    default: return 1; // FieldExists
+  }
 }
 
 /** libbpf bpf_core_essential_name_len: "task_struct___v2" is a flavor of "task_struct". */
@@ -82,19 +119,21 @@ function skipMods(btf: Btf, id: number): BtfTypeInfo {
 
 /** The local side of a field access: byte offset and size in the object's own BTF. */
 function localField(btf: Btf, root: BtfTypeInfo, rootId: number, access: number[]): FieldSpec | string {
-  let offset = access[0]! * btf.sizeOf(rootId);
+  let bitOffset = access[0]! * btf.sizeOf(rootId) * 8;
+  let bitfieldSize = 0;
   let t = root;
   let typeId = rootId;
   for (const idx of access.slice(1)) {
+    if (bitfieldSize !== 0) return `access #${idx} into a bitfield`;
     if (t.kind === BtfKind.Struct || t.kind === BtfKind.Union) {
       const m = (t as BtfComposite).members[idx];
       if (!m) return `member #${idx} of '${t.name}' does not exist`;
-      if (m.bitfieldSize !== 0) return `bitfield '${m.name}' is not supported`;
-      offset += m.bitOffset / 8;
+      bitOffset += m.bitOffset;
+      bitfieldSize = m.bitfieldSize;
       typeId = m.type;
     } else if (t.kind === BtfKind.Array) {
       const a = t as BtfArray;
-      offset += idx * btf.sizeOf(a.type);
+      bitOffset += idx * btf.sizeOf(a.type) * 8;
       typeId = a.type;
     } else {
       return `access #${idx} into a ${t.kind === BtfKind.Int ? 'scalar' : 'non-composite'} type`;
@@ -102,7 +141,9 @@ function localField(btf: Btf, root: BtfTypeInfo, rootId: number, access: number[
     t = skipMods(btf, typeId);
   }
   const signed = t.kind === BtfKind.Int && ((t as BtfInt).encoding & 1) !== 0;
-  return { offset, size: btf.sizeOf(typeId), signed };
+  const field: FieldSpec = { offset: Math.floor(bitOffset / 8), size: btf.sizeOf(typeId), signed };
+  if (bitfieldSize !== 0) field.bits = { offset: bitOffset, size: bitfieldSize };
+  return field;
 }
 
 /** The target side: the same path by member names in the emulator's struct, or undefined if it is missing. */
@@ -151,16 +192,8 @@ export function applyCoreRelocs(insns: Insn[], relocs: NonNullable<ParsedProgram
       if (typeof l === 'string') return `CO-RE relocation at insn ${relo.insn}: ${l}`;
       orig = l;
       found = known ? targetField(btf, local, target!, access) : undefined;
-      // bpf_core_calc_field_relo
-      switch (relo.kind) {
-        case CoreReloKind.FieldExists: value = found ? 1 : 0; break;
-        case CoreReloKind.FieldByteOffset: value = found?.offset; break;
-        case CoreReloKind.FieldByteSize: value = found?.size; break;
-        case CoreReloKind.FieldSigned: value = found ? Number(found.signed) : undefined; break;
-        // non-bitfields on little-endian: the field sits in the low byte_sz bytes of the u64
-        case CoreReloKind.FieldLshiftU64: value = found ? 64 - found.size * 8 : undefined; break;
-        case CoreReloKind.FieldRshiftU64: value = found ? 64 - found.size * 8 : undefined; break;
-      }
+      // bpf_core_calc_field_relo: a field the target lacks exists 0 times; its other relocations poison.
+      value = found ? fieldReloValue(relo.kind, found) : relo.kind === CoreReloKind.FieldExists ? 0 : undefined;
     } else {
       // bpf_core_calc_type_relo / bpf_core_calc_enumval_relo: no kernel type ids and no enums here.
       switch (relo.kind) {
@@ -198,7 +231,7 @@ function patchInsn(insns: Insn[], at: number, value: number | undefined, orig: F
   } else if (cls === Class.Ldx || cls === Class.St || cls === Class.Stx) {
     insn.off = value;
     // A target field of another size: an LDX loads the target's size (libbpf: "adjust memory size").
-    if (cls === Class.Ldx && orig && found && found.size !== orig.size && [1, 2, 4, 8].includes(found.size)) {
+    if (cls === Class.Ldx && orig && found && !orig.bits && !found.bits && found.size !== orig.size && [1, 2, 4, 8].includes(found.size)) {
       const sizeBits = found.size === 1 ? Size.B : found.size === 2 ? Size.H : found.size === 4 ? Size.W : Size.DW;
       insn.code = (insn.code & ~0x18) | sizeBits;
     }

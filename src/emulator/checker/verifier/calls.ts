@@ -15,6 +15,7 @@ import { copyReg, freeze, regBoundsSync, S64_MAX, S64_MIN, scalarUnknown } from 
 import { tnumStrn } from '../tnum.js';
 import { checkRead, checkWrite } from './alu.js';
 import { OutOfModel, refuse } from './errors.js';
+import { poisonedCoreReloReason } from '../../programs/core.js';
 import { syncCallbackHelpers } from './program.js';
 import { BPF_MAX_VAR_SIZ, isNull, isPktPointer, known, pointer, regTypeStr, scalarReg, unknown } from './regs.js';
 import { checkHelperMem } from './mem.js';
@@ -77,6 +78,8 @@ export function checkLdAbs(v: Verifier, insn: Insn): void {
 export function checkCall(v: Verifier, insn: Insn): number {
   if (insn.src === CallKind.Local) return callLocal(v, insn);
   if (insn.src !== CallKind.Helper) throw new OutOfModel('a kfunc call');
+  const core = poisonedCoreReloReason(insn);
+  if (core) refuse(EINVAL, core);
   checkHelper(v, insn.imm);
   return v.pc + 1;
 }

@@ -6,6 +6,7 @@ import type { CheckFailure } from '../types.js';
 import type { VerifierRefusal } from './errors.js';
 import type { VerifierState } from './state.js';
 import { formatProgramInsnLine } from '../disasm.js';
+import { formatLineInfo } from '../../../errors/verifier-log.js';
 import { formatFrame, type MapNames } from './state-format.js';
 
 /** Lines kept (the kernel keeps the last bytes of its buffer; a failure's reason is at the end). */
@@ -13,6 +14,8 @@ const MAX_LINES = 4096;
 
 interface LogHost extends MapNames {
   readonly processed: number;
+  readonly usec: number;
+  readonly stackDepth: readonly number[];
   readonly maxStatesPerInsn: number;
   readonly totalStates: number;
   readonly peakStates: number;
@@ -23,20 +26,37 @@ interface LogHost extends MapNames {
 export class VerifierLog {
   /** Lines, or an instruction's pc: its line (and line_info) is written only if the log is read. */
   readonly #lines: (string | number)[] = [];
+  /** Lines dropped from the front (the rotating log's lost head). */
+  #dropped = 0;
   #insns: readonly Insn[] = [];
   #version = '';
 
   constructor(readonly level: number, readonly host: LogHost) {}
 
+  /** A line of the walk (BPF_LOG_LEVEL1 or 2; BPF_LOG_STATS alone writes only the reason and statistics). */
   line(text: string | number): void {
-    if (this.level === 0) return;
+    if ((this.level & 3) === 0) return;
     this.#lines.push(text);
-    if (this.#lines.length > MAX_LINES * 2) this.#lines.splice(0, this.#lines.length - MAX_LINES);
+    if (this.#lines.length > MAX_LINES * 2) {
+      const drop = this.#lines.length - MAX_LINES;
+      this.#lines.splice(0, drop);
+      this.#dropped += drop;
+    }
   }
 
-  /** A branch taken up again (pop_stack): "from X to Y:" and, at level 2, its state. */
-  popped(from: number, to: number, state: VerifierState): void {
-    if (this.level >= 2) this.line(`from ${from} to ${to}:${this.stateLine(state)}`);
+  /** How many lines were written so far (a push_stack remembers it). */
+  get position(): number {
+    return this.#dropped + this.#lines.length;
+  }
+
+  /**
+   * A branch taken up again (pop_stack). Below level 2 the log goes back to where the branch was pushed
+   * (bpf_vlog_reset), so a level-1 log is the path that failed; level 2 keeps every path, and says which
+   * branch it takes up with its state.
+   */
+  popped(from: number, to: number, state: VerifierState, pushedAt: number): void {
+    if (this.level & 2) this.line(`from ${from} to ${to}:${this.stateLine(state)}`);
+    else this.#lines.length = Math.max(0, pushedAt - this.#dropped);
   }
 
   safe(from: number, to: number): void {
@@ -52,7 +72,7 @@ export class VerifierLog {
   /** verbose_linfo: the source line of `pc` when the program has line info for it. */
   lineInfo(pc: number): string[] {
     const l = this.host.lineOf(pc);
-    return l ? [`; ${l.text.trim()} @ ${l.file.slice(l.file.lastIndexOf('/') + 1)}:${l.line}`] : [];
+    return l ? [formatLineInfo(l)] : [];
   }
 
   /** print_verifier_state, one line (level 2's form). */
@@ -60,13 +80,30 @@ export class VerifierLog {
     return formatFrame(state.cur, this.host);
   }
 
-  /** The log of a refused program, the reason last but for the kernel's closing statistics line. */
+  /** The log of a refused program, the reason last but for the kernel's closing statistics. */
   failure(e: VerifierRefusal): CheckFailure {
-    const h = this.host;
-    const written = this.#lines.slice(-MAX_LINES).flatMap((l) =>
-      typeof l === 'string' ? [l] : [...this.lineInfo(l), formatProgramInsnLine(this.#insns, l, { kernelVersion: this.#version })]);
-    const lines = [...written, ...e.before, e.reason, ...e.after];
-    lines.push(`processed ${h.processed} insns (limit 1000000) max_states_per_insn ${h.maxStatesPerInsn} total_states ${h.totalStates} peak_states ${h.peakStates} mark_read 0`);
+    const lines = [...this.#written(), ...e.before, e.reason, ...e.after, ...this.#stats()];
     return { errno: e.errno, log: `${lines.join('\n')}\n` };
+  }
+
+  /**
+   * The log of a program that verified: below level 2 just the statistics (do_check_common resets the log
+   * of a successful walk), at level 2 every path.
+   */
+  success(): string {
+    return `${[...(this.level & 2 ? this.#written() : []), ...this.#stats()].join('\n')}\n`;
+  }
+
+  #written(): string[] {
+    return this.#lines.slice(-MAX_LINES).flatMap((l) =>
+      typeof l === 'string' ? [l] : [...this.lineInfo(l), formatProgramInsnLine(this.#insns, l, { kernelVersion: this.#version })]);
+  }
+
+  /** print_verification_stats: with BPF_LOG_STATS also the time taken and each subprogram's stack depth. */
+  #stats(): string[] {
+    const h = this.host;
+    const lines = this.level & 4 ? [`verification time ${h.usec} usec`, `stack depth ${h.stackDepth.join('+')}`] : [];
+    lines.push(`processed ${h.processed} insns (limit 1000000) max_states_per_insn ${h.maxStatesPerInsn} total_states ${h.totalStates} peak_states ${h.peakStates} mark_read 0`);
+    return lines;
   }
 }

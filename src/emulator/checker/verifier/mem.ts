@@ -126,7 +126,7 @@ function access(v: Verifier, regno: number, off: number, size: 1 | 2 | 4 | 8, wr
     if (!write) out = ctxResult(v, answer.result);
   } else if (reg.type === RegType.Stack) {
     const frame = v.cur.frames[reg.frameno]!;
-    checkStackBounds(regno, reg, at, size, write);
+    v.growStack(reg.frameno, checkStackBounds(regno, reg, at, size, write));
     if (reg.value.varOff.mask !== 0n) {
       out = write ? (stackWriteVar(frame, reg, at, size), undefined) : unknown();
     } else {
@@ -215,7 +215,7 @@ export function checkHelperMem(v: Verifier, regno: number, size: number, how: 'r
       if (how === 'write' && hasFlag(reg.type, TypeFlag.MemRdonly)) refuse(EACCES, `R${regno} cannot write into ${regTypeStr(reg.type)}`);
       return checkMemRegion(regno, reg, reg.off, size, reg.range, 'memory', zeroOk);
     case RegType.Stack: {
-      checkStackBounds(regno, reg, reg.off, size, how === 'write', helperStackAccessByType(v.version) ? '' : ' indirect access to');
+      v.growStack(reg.frameno, checkStackBounds(regno, reg, reg.off, size, how === 'write', helperStackAccessByType(v.version) ? '' : ' indirect access to'));
       if (how !== 'write') return;
       const frame = v.cur.frames[reg.frameno]!;
       const konst = reg.value.varOff.mask === 0n;
@@ -314,8 +314,11 @@ function checkPacket(regno: number, reg: RegState, off: number, size: number, ze
   }
 }
 
-/** check_stack_access_within_bounds (a privileged program may read uninitialised stack). */
-function checkStackBounds(regno: number, reg: RegState, off: number, size: number, write: boolean, helperWording = ''): void {
+/**
+ * check_stack_access_within_bounds (a privileged program may read uninitialised stack): the lowest offset
+ * the access reaches, which grow_stack_state then allocates.
+ */
+function checkStackBounds(regno: number, reg: RegState, off: number, size: number, write: boolean, helperWording = ''): number {
   const extra = helperWording || (write ? ' write to' : ' read from');
   let min: bigint;
   let max: bigint;
@@ -333,6 +336,7 @@ function checkStackBounds(regno: number, reg: RegState, off: number, size: numbe
     if (reg.value.varOff.mask === 0n) refuse(errno, `invalid${extra} stack R${regno} off=${off} size=${size}`);
     refuse(errno, `invalid variable-offset${extra} stack R${regno} var_off=${tnumStrn(reg.value.varOff)} off=${off} size=${size}`);
   }
+  return Number(min);
 }
 
 const slotIndex = (off: number): { spi: number; k: number } => {

@@ -6,7 +6,8 @@
 import { E2BIG, EFAULT, EINVAL, ENOTSUPP } from '../../../uapi/errno.js';
 import { Class, classOf, JmpOp, LD_IMM64, Mode, modeOf, opOf, type Insn } from '../../../uapi/isa.js';
 import { RegType, type RegState } from '../reg-state.js';
-import type { CheckFailure, CheckInput } from '../types.js';
+import type { CheckFailure, CheckInput, Verified } from '../types.js';
+import { ProgFlags } from '../../../uapi/prog-flags.js';
 import { cpuV4Instructions } from '../../kernel-version.js';
 import { fieldRefusal } from '../structure.js';
 import { OutOfModel, VerifierRefusal } from './errors.js';
@@ -54,6 +55,8 @@ interface Path {
   pc: number;
   prevPc: number;
   parent: Checkpoint | undefined;
+  /** Where the log stood when the branch was pushed (push_stack's log_pos). */
+  logPos: number;
 }
 
 export class Verifier {
@@ -80,16 +83,38 @@ export class Verifier {
   /** Something the kernel would accept and the emulator cannot run (reported if nothing is refused). */
   unsupported: string | undefined;
   /** BPF_F_STRICT_ALIGNMENT: every pointer's accesses aligned, not only the stack's. */
-  strictAlignment = false;
+  readonly strictAlignment: boolean;
+  /** BPF_F_TEST_STATE_FREQ: a checkpoint at every prune point. */
+  readonly #everyCheckpoint: boolean;
+  /** Each subprogram's deepest stack use (grow_stack_state's subprog_info[].stack_depth). */
+  readonly stackDepth: number[];
+  readonly #started = performance.now();
   /** The program writes packet data through helpers (bpf_helper_changes_pkt_data): packet pointers die. */
   readonly input: CheckInput;
 
-  constructor(input: CheckInput, logLevel = 1) {
+  constructor(input: CheckInput) {
     this.input = input;
     this.p = prepareProgram(input);
     this.version = input.kernelVersion ?? '6.18';
     this.v4 = cpuV4Instructions(this.version);
-    this.log = new VerifierLog(logLevel, this);
+    // Level 0 still logs at level 1: a refusal's log is what libbpf's retry at level 1 would get.
+    this.log = new VerifierLog(input.logLevel || 1, this);
+    const flags = input.progFlags ?? 0;
+    this.strictAlignment = (flags & ProgFlags.StrictAlignment) !== 0;
+    this.#everyCheckpoint = (flags & ProgFlags.TestStateFreq) !== 0;
+    this.stackDepth = this.p.subprogs.map(() => 0);
+  }
+
+  /** Microseconds since the walk began (print_verification_stats's "verification time"). */
+  get usec(): number {
+    return Math.round((performance.now() - this.#started) * 1000);
+  }
+
+  /** grow_stack_state: the frame's subprogram now uses the stack down to `minOff` (rounded to a slot). */
+  growStack(frameno: number, minOff: number): void {
+    const sub = this.cur.frames[frameno]!.subprog;
+    const depth = Math.ceil(-minOff / 8) * 8;
+    if (depth > this.stackDepth[sub]!) this.stackDepth[sub] = depth;
   }
 
   mapAt(index: number): { name: string; keySize: number; valueSize: number } | undefined {
@@ -109,14 +134,15 @@ export class Verifier {
   }
 
   /** do_check_common on the main program (global functions' own verification is not in this model). */
-  run(): CheckFailure | undefined {
+  run(): CheckFailure | Verified {
     try {
       this.#checkCommon(0);
     } catch (e) {
       if (e instanceof VerifierRefusal) return this.log.failure(e);
       throw e;
     }
-    return this.unsupported === undefined ? undefined : { errno: ENOTSUPP, log: `${this.unsupported}\n` };
+    if (this.unsupported !== undefined) return { errno: ENOTSUPP, log: `${this.unsupported}\n` };
+    return { errno: 0, log: this.input.logLevel ? this.log.success() : '' };
   }
 
   /** The entry state of subprogram `subprog` verified as a program (init_func_state, btf_prepare_func_args). */
@@ -148,7 +174,7 @@ export class Verifier {
       this.pc = next.pc;
       this.prevPc = next.prevPc;
       this.#parent = next.parent;
-      this.log.popped(this.prevPc, this.pc, this.cur);
+      this.log.popped(this.prevPc, this.pc, this.cur, next.logPos);
     }
   }
 
@@ -162,7 +188,7 @@ export class Verifier {
   /** push_stack: the other side of a branch, to be walked later from `pc`. */
   push(pc: number, state: VerifierState): void {
     if (this.#parent) this.#parent.branches++;
-    this.#pending.push({ state, pc, prevPc: this.pc, parent: this.#parent });
+    this.#pending.push({ state, pc, prevPc: this.pc, parent: this.#parent, logPos: this.log.position });
     if (this.#pending.length > BPF_COMPLEXITY_LIMIT_JMP_SEQ) {
       throw new VerifierRefusal(`The sequence of ${this.#pending.length} jumps is too complex.`, E2BIG);
     }
@@ -241,7 +267,7 @@ export class Verifier {
   #isStateVisited(pc: number): boolean {
     const cur = this.cur;
     // A long jump history forces a checkpoint (is_state_visited: "avoid accumulating infinitely long jmp history").
-    const force = this.p.forceCheckpoint[pc] === 1 || cur.jmpHistoryCnt > 40;
+    const force = this.#everyCheckpoint || this.p.forceCheckpoint[pc] === 1 || cur.jmpHistoryCnt > 40;
     let addNew = force || (this.#jmpsProcessed - this.#prevJmps >= 2 && this.processed - this.#prevInsns >= 8);
     const list = this.#explored.get(pc) ?? [];
     let count = 0;
@@ -303,6 +329,6 @@ export class Verifier {
  * The abstract interpreter's verdict: a refusal in the kernel's words, or undefined when every path it
  * follows is safe. A path that reaches what the model does not know (OutOfModel) is not refused for it.
  */
-export function verifyProgram(input: CheckInput): CheckFailure | undefined {
+export function verifyProgram(input: CheckInput): CheckFailure | Verified {
   return new Verifier(input).run();
 }

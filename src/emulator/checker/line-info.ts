@@ -1,0 +1,13 @@
+// The C source line of one instruction as a refusal's log shows it (kernel/bpf/log.c verbose_linfo): the
+// BTF line_info record that covers the instruction — the last one at or before it.
+import { formatLineInfo } from '../../errors/verifier-log.js';
+import type { CheckInput } from './types.js';
+
+/** "; text @ file:line" for the instruction at `pc`, or undefined without line info. */
+export function coveringLineInfo(lines: CheckInput['lines'], pc: number): string | undefined {
+  for (let i = pc; i >= 0 && lines; i--) {
+    const l = lines.get(i);
+    if (l) return formatLineInfo(l);
+  }
+  return undefined;
+}

@@ -1,0 +1,109 @@
+// The verifier's options and its log, on every engine: openObject/loadProgram `logLevel` and flags, a loaded
+// program's verifierLog and verifierStats, and BpfVerifierError's message (reason and C line).
+import { expect, test } from 'vitest';
+import { BpfError, BpfVerifierError, loadProgram, openObject, ProgFlags, ProgramType } from '../../src/index.js';
+import { asm, encodeInsns, JmpOp, type Insn } from '../../src/uapi/isa.js';
+import { bpfObjectPath } from '../../src/package-root.js';
+import { describeEngines } from '../helpers/engines.js';
+
+/** xdp_md: data at 0, data_end at 4. */
+const XDP_DATA = 0;
+const XDP_DATA_END = 4;
+
+/** An XDP program that reads 4 bytes at the packet's start once the packet is known to hold 8. */
+const packetRead: Insn[] = [
+  asm.ldx(4, 2, 1, XDP_DATA),
+  asm.ldx(4, 3, 1, XDP_DATA_END),
+  asm.mov64Reg(4, 2),
+  asm.alu64Imm(0x00, 4, 8),
+  asm.mov64Imm(0, 2),
+  asm.jmpReg(JmpOp.Jgt, 4, 3, 1),
+  asm.ldx(4, 0, 2, 0),
+  asm.exit(),
+];
+
+/** Writes 8 bytes at fp-16 (the stack's depth is then 16), then returns 0. */
+const stackWrite: Insn[] = [asm.mov64Imm(0, 0), asm.stx(8, 10, 0, -16), asm.exit()];
+
+describeEngines('verifier options and log', (engine) => {
+  const load = (insns: Insn[], options: { logLevel?: number; flags?: number } = {}) =>
+    loadProgram({ type: ProgramType.Xdp, insns: encodeInsns(insns), engine: engine(), ...options });
+
+  test('logLevel 0 leaves no log and no statistics', () => {
+    using p = load(stackWrite);
+    expect(p.verifierLog).toBe('');
+    expect(p.verifierStats).toBeUndefined();
+  });
+
+  test('logLevel 1 gives the statistics of a program that verifies (the walk itself is not kept)', () => {
+    using p = load(stackWrite, { logLevel: 1 });
+    expect(p.verifierLog).toMatch(/^processed 3 insns \(limit 1000000\) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0\n$/);
+    expect(p.verifierStats).toEqual({ processedInsns: 3, totalStates: 0, peakStates: 0, maxStatesPerInsn: 0 });
+  });
+
+  test('BPF_LOG_STATS adds the verification time and the stack depth', () => {
+    using p = load(stackWrite, { logLevel: 4 });
+    const lines = p.verifierLog.trimEnd().split('\n');
+    expect(lines[0]).toMatch(/^verification time \d+ usec$/);
+    expect(lines[1]).toBe('stack depth 16');
+    expect(p.verifierStats?.processedInsns).toBe(3);
+  });
+
+  test('logLevel 2 keeps every instruction the walk checked', () => {
+    using p = load(packetRead, { logLevel: 2 });
+    for (const line of ['0: (61) r2 = *(u32 *)(r1 +0)', '5: (2d) if r4 > r3 goto pc+1', '7: (95) exit']) {
+      expect(p.verifierLog).toContain(line);
+    }
+  });
+
+  test('BPF_F_STRICT_ALIGNMENT refuses a packet read the default allows (NET_IP_ALIGN is 2)', () => {
+    load(packetRead).close();
+    const e = (() => {
+      try {
+        load(packetRead, { flags: ProgFlags.StrictAlignment });
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(e).toBeInstanceOf(BpfVerifierError);
+    expect((e as BpfVerifierError).code).toBe('EACCES');
+    expect((e as BpfVerifierError).message).toBe("BPF_PROG_LOAD: the verifier refused program '': misaligned packet access off 2+0+0+0 size 4");
+  });
+
+  test('a prog_flags bit no kernel knows is EINVAL before the verifier', () => {
+    expect(() => load(stackWrite, { flags: 1 << 30 })).toThrow(expect.objectContaining({ code: 'EINVAL', syscall: 'BPF_PROG_LOAD' }));
+    expect(() => load(stackWrite, { flags: 1 << 30 })).not.toThrow(BpfVerifierError);
+  });
+
+  test('options are checked before anything loads', () => {
+    expect(() => load(stackWrite, { logLevel: 16 })).toThrow(new RangeError("loadProgram: logLevel must be 0 to 15 (1 | 2 | 4 | 8, or'ed), got 16"));
+    expect(() => load(stackWrite, { logLevel: -1 })).toThrow(RangeError);
+    expect(() => load(stackWrite, { flags: 'strict' as unknown as number })).toThrow(TypeError);
+    expect(() => openObject(bpfObjectPath('spin_lock'), { engine: engine(), logLevel: 1.5 })).toThrow(TypeError);
+  });
+
+  test("an object's programs take the options; each loaded program has its log", () => {
+    using obj = openObject(bpfObjectPath('spin_lock'), { engine: engine(), logLevel: 4 });
+    for (const [name, info] of Object.entries(obj.programs)) {
+      if (!info.loaded) continue;
+      const stats = obj.program(name).verifierStats;
+      expect(stats?.processedInsns).toBeGreaterThan(0);
+      expect(obj.program(name).verifierLog).toMatch(/^verification time \d+ usec\nstack depth \d+(\+\d+)*\n/);
+    }
+  });
+
+  test('a refusal names the program, the reason and the C line, not the errno', () => {
+    const e = (() => {
+      try {
+        openObject(bpfObjectPath('reject_helper_in_lock'), { engine: engine() });
+      } catch (err) {
+        return err;
+      }
+    })();
+    expect(e).toBeInstanceOf(BpfVerifierError);
+    const v = e as BpfVerifierError;
+    expect(v.message).toBe("BPF_PROG_LOAD: the verifier refused program 'helper_in_lock': function calls are not allowed while holding a lock — reject_helper_in_lock.bpf.c:12: c->count = bpf_ktime_get_ns();");
+    expect([v.code, v.errno, v.syscall]).toEqual(['EINVAL', -22, 'BPF_PROG_LOAD']);
+    expect(v).toBeInstanceOf(BpfError);
+  });
+});
