@@ -10,7 +10,7 @@
 // verifier must walk whatever it knows: those on every path from the entry to an exit (dominators of the
 // exit), in a subprogram the walk reaches the same way. Never reject a program the kernel accepts.
 import { E2BIG, EINVAL, ENOTSUPP } from '../../uapi/errno.js';
-import { poisonedCoreReloReason } from '../programs/core.js';
+import { poisonedCoreReloReason, unknownCoreType } from '../programs/core.js';
 import { coveringLineInfo } from './line-info.js';
 import { formatProgramInsnLine } from './disasm.js';
 import { emulatedHelpers } from '../programs/helpers.js';
@@ -335,6 +335,7 @@ function checkInsn(input: CheckInput, insn: Insn, v4: boolean): CheckFailure | u
   if (code === CALL && src === CallKind.Helper) {
     const core = poisonedCoreReloReason(insn);
     if (core) return fail(core);
+    if (unknownCoreType(insn)) return undefined; // the verifier walk says ENOTSUPP if a path reaches it
     return checkHelperCall(input.type, imm, input.kernelVersion ?? '6.18');
   }
   return undefined;

@@ -29,43 +29,59 @@ const kindStr = ['byte_off', 'byte_sz', 'field_exists', 'signed', 'lshift_u64', 
  * Poisoned instructions and the relocation behind each, for the message libbpf puts in the verifier log
  * when a program reaches one (libbpf.c fixup_log_failed_core_relo): keyed by the instruction object.
  */
-const poisoned = new WeakMap<Insn, string>();
+/** A poisoned instruction's relocation spec, and the local type's name when the emulator has no such type. */
+const poisoned = new WeakMap<Insn, { spec: string; unknownType?: string }>();
 
 /**
  * libbpf fixup_log_failed_core_relo: the verifier's "invalid func unknown#195896080" for a poisoned CO-RE
  * `insn` becomes "failed to resolve CO-RE relocation <spec>"; undefined for any other call.
  */
 export function poisonedCoreReloReason(insn: Insn): string | undefined {
-  if (insn.imm !== CORE_POISON_HELPER) return undefined;
-  const spec = poisoned.get(insn);
-  return spec === undefined ? undefined : `failed to resolve CO-RE relocation ${spec}`;
+  const p = insn.imm === CORE_POISON_HELPER ? poisoned.get(insn) : undefined;
+  return p === undefined || p.unknownType !== undefined ? undefined : `failed to resolve CO-RE relocation ${p.spec}`;
+}
+
+/**
+ * A poisoned CO-RE `insn` whose type the emulator does not have at all (it knows the context structs only):
+ * the kernel resolves it against its own BTF, so the program may well load there — the emulator cannot
+ * say, and cannot run it (ENOTSUPP, not a verdict).
+ */
+export function unknownCoreType(insn: Insn): string | undefined {
+  return insn.imm === CORE_POISON_HELPER ? poisoned.get(insn)?.unknownType : undefined;
+}
+
+/** A type as bpf_core_format_spec names it: "struct task_struct". */
+function typeName(btf: Btf, typeId: number): string {
+  const t = btf.type(typeId);
+  const kind = ({ [BtfKind.Struct]: 'struct', [BtfKind.Union]: 'union', [BtfKind.Enum]: 'enum', [BtfKind.Typedef]: 'typedef', [BtfKind.Int]: 'int' } as Record<number, string>)[t.kind] ?? 'type';
+  return `${kind} ${'name' in t && t.name ? t.name : '<anon>'}`;
 }
 
 /** relo_core.c bpf_core_format_spec, of the local side. */
 function formatSpec(btf: Btf, relo: { typeId: number; accessStr: string; kind: number }): string {
-  const root = btf.type(relo.typeId);
-  const kindName = ({ [BtfKind.Struct]: 'struct', [BtfKind.Union]: 'union', [BtfKind.Enum]: 'enum', [BtfKind.Typedef]: 'typedef', [BtfKind.Int]: 'int' } as Record<number, string>)[root.kind] ?? 'type';
-  let out = `<${kindStr[relo.kind] ?? relo.kind}> [${relo.typeId}] ${kindName} ${'name' in root && root.name ? root.name : '<anon>'}`;
+  let out = `<${kindStr[relo.kind] ?? relo.kind}> [${relo.typeId}] ${typeName(btf, relo.typeId)}`;
   if (relo.kind > CoreReloKind.FieldRshiftU64) return out;
   const access = relo.accessStr.split(':').map(Number);
   let t = skipMods(btf, relo.typeId);
   let typeId = relo.typeId;
-  let offset = access[0]! * btf.sizeOf(relo.typeId);
+  let bitOffset = access[0]! * btf.sizeOf(relo.typeId) * 8;
   if (access[0]! > 0) out += `[${access[0]}]`;
   for (const idx of access.slice(1)) {
     if (t.kind === BtfKind.Struct || t.kind === BtfKind.Union) {
       const m = (t as BtfComposite).members[idx]!;
       out += m.name ? `.${m.name}` : `[${idx}]`;
-      offset += m.bitOffset / 8;
+      bitOffset += m.bitOffset;
       typeId = m.type;
     } else {
       out += `[${idx}]`;
       typeId = (t as BtfArray).type;
-      offset += idx * btf.sizeOf(typeId);
+      bitOffset += idx * btf.sizeOf(typeId) * 8;
     }
     t = skipMods(btf, typeId);
   }
-  return `${out} (${relo.accessStr} @ offset ${offset})`;
+  // A bitfield's offset is "bytes.bits".
+  const at = bitOffset % 8 === 0 ? `${bitOffset / 8}` : `${Math.floor(bitOffset / 8)}.${bitOffset % 8}`;
+  return `${out} (${relo.accessStr} @ offset ${at})`;
 }
 
 /** What an access resolves to: a field (offset, size, signedness) or nothing in the target. */
@@ -204,9 +220,15 @@ export function applyCoreRelocs(insns: Insn[], relocs: NonNullable<ParsedProgram
         default: value = undefined; // TYPE_ID_TARGET (a vmlinux BTF id), ENUMVAL_VALUE
       }
     }
+    const wide = insn.code === LD_IMM64;
     const failure = patchInsn(insns, relo.insn, value, orig, found);
     if (failure) return failure;
-    if (value === undefined) poisoned.set(insn, formatSpec(btf, relo));
+    if (value === undefined) {
+      const spec = formatSpec(btf, relo);
+      const poison = target === undefined ? { spec, unknownType: essentialName(typeName(btf, relo.typeId)) } : { spec };
+      // Both halves of a poisoned ld_imm64 are calls now; a walk that meets either meets the poison.
+      for (const i of wide ? [insn, insns[relo.insn + 1]!] : [insn]) poisoned.set(i, poison);
+    }
   }
   return undefined;
 }

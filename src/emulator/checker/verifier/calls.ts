@@ -15,7 +15,7 @@ import { copyReg, freeze, regBoundsSync, S64_MAX, S64_MIN, scalarUnknown } from 
 import { tnumStrn } from '../tnum.js';
 import { checkRead, checkWrite } from './alu.js';
 import { OutOfModel, refuse } from './errors.js';
-import { poisonedCoreReloReason } from '../../programs/core.js';
+import { poisonedCoreReloReason, unknownCoreType } from '../../programs/core.js';
 import { syncCallbackHelpers } from './program.js';
 import { BPF_MAX_VAR_SIZ, isNull, isPktPointer, known, pointer, regTypeStr, scalarReg, unknown } from './regs.js';
 import { checkHelperMem } from './mem.js';
@@ -80,6 +80,11 @@ export function checkCall(v: Verifier, insn: Insn): number {
   if (insn.src !== CallKind.Helper) throw new OutOfModel('a kfunc call');
   const core = poisonedCoreReloReason(insn);
   if (core) refuse(EINVAL, core);
+  const unknownType = unknownCoreType(insn);
+  if (unknownType) {
+    v.unsupported ??= `the emulator has no BTF for ${unknownType} (a CO-RE relocation the kernel resolves against its own types)`;
+    throw new OutOfModel(`a CO-RE relocation against ${unknownType}`);
+  }
   checkHelper(v, insn.imm);
   return v.pc + 1;
 }
