@@ -24,6 +24,13 @@ const lookup = (map = 0): Insn[] => [
 const ifNull = (skipCount: number): Insn => asm.jmpImm(0x15, 0, 0, skipCount); // if r0 == 0 goto +n
 /** tc: r2 = skb->data, r3 = skb->data_end. */
 const tcPacket = [asm.ldx(4, 2, 1, 76), asm.ldx(4, 3, 1, 80)];
+/** tc: r0 = bpf_sk_lookup_tcp(skb, &zeroed ipv4 tuple at fp-16, 12, 0, 0), a socket reference or NULL. */
+const skLookup = [
+  asm.st(8, 10, -16, 0), asm.st(8, 10, -8, 0), asm.mov64Reg(2, 10), asm.alu64Imm(0x00, 2, -16), asm.mov64Imm(3, 12),
+  asm.mov64Imm(4, 0), asm.mov64Imm(5, 0), asm.call(84),
+];
+/** bpf_sk_release(r1). */
+const skRelease = asm.call(86);
 
 interface Case {
   name: string;
@@ -146,6 +153,60 @@ const cases: Case[] = [
     insns: [asm.mov64Imm(1, 3), asm.callLocal(1), asm.exit(), asm.mov64Reg(0, 1), asm.alu64Imm(0x00, 0, 1), asm.exit()],
   },
   { name: 'a subprogram returning a stack pointer', insns: [asm.callLocal(2), asm.ldx(8, 0, 0, 0), asm.exit(), asm.mov64Reg(0, 10), asm.exit()] },
+  { name: 'a socket looked up and never released', type: ProgramType.SchedCls, insns: [...skLookup, ...exit0] },
+  {
+    name: 'a socket looked up, NULL-checked and released: loads',
+    type: ProgramType.SchedCls,
+    insns: [...skLookup, ifNull(2), asm.mov64Reg(1, 0), skRelease, ...exit0],
+  },
+  { name: 'a socket released before its NULL check', type: ProgramType.SchedCls, insns: [...skLookup, asm.mov64Reg(1, 0), skRelease, ...exit0] },
+  {
+    name: 'a socket read after its release',
+    type: ProgramType.SchedCls,
+    insns: [...skLookup, ifNull(4), asm.mov64Reg(6, 0), asm.mov64Reg(1, 0), skRelease, asm.ldx(4, 0, 6, 4), ...exit0],
+  },
+  {
+    name: 'a socket released twice',
+    type: ProgramType.SchedCls,
+    insns: [...skLookup, ifNull(4), asm.mov64Reg(6, 0), asm.mov64Reg(1, 0), skRelease, asm.mov64Reg(1, 6), skRelease, ...exit0],
+  },
+  {
+    name: 'a socket field read past struct bpf_sock',
+    type: ProgramType.SchedCls,
+    insns: [...skLookup, ifNull(3), asm.ldx(4, 2, 0, 80), asm.mov64Reg(1, 0), skRelease, ...exit0],
+  },
+  {
+    name: 'a socket\'s protocol read, then released: loads',
+    type: ProgramType.SchedCls,
+    insns: [...skLookup, ifNull(3), asm.ldx(4, 2, 0, 12), asm.mov64Reg(1, 0), skRelease, ...exit0],
+  },
+  { name: 'a store into a socket', type: ProgramType.SchedCls, insns: [...skLookup, ifNull(3), asm.st(4, 0, 0, 1), asm.mov64Reg(1, 0), skRelease, ...exit0] },
+  { name: 'a socket pointer moved', type: ProgramType.SchedCls, insns: [...skLookup, ifNull(3), asm.alu64Imm(0x00, 0, 4), asm.mov64Reg(1, 0), skRelease, ...exit0] },
+  {
+    name: 'the skb\'s own socket given to bpf_sk_release',
+    type: ProgramType.SchedCls,
+    insns: [asm.ldx(8, 1, 1, 168), asm.jmpImm(0x15, 1, 0, 1), skRelease, ...exit0],
+  },
+  {
+    name: 'a legacy packet load while holding a socket',
+    type: ProgramType.SchedCls,
+    insns: [asm.mov64Reg(6, 1), ...skLookup, { code: 0x20, dst: 0, src: 0, off: 0, imm: 0 }, ...exit0],
+  },
+  {
+    name: 'a context pointer moved back, given to a helper',
+    type: ProgramType.SchedCls,
+    insns: [asm.alu64Imm(0x00, 1, -8), asm.call(34), ...exit0],
+  },
+  {
+    name: 'bpf_get_local_storage given an array map',
+    type: ProgramType.CgroupSkb,
+    insns: [...asm.ldImm64(1, 0n, PseudoLd.MapIdx), asm.mov64Imm(2, 0), asm.call(81), ...exit0],
+  },
+  {
+    name: 'bpf_get_local_storage given flags',
+    type: ProgramType.CgroupSkb,
+    insns: [...asm.ldImm64(1, 0n, PseudoLd.MapIdx), asm.mov64Imm(2, 1), asm.call(81), ...exit0],
+  },
   {
     name: 'a branch the kernel proves dead hides a bad access',
     insns: [asm.mov64Imm(1, 5), asm.jmpImm(0x25, 1, 9, 1), ...exit0.slice(0, 1), asm.exit(), asm.ldx(8, 0, 1, 0), asm.exit()],

@@ -12,6 +12,7 @@ import { coerceToSize, scalarConst, type Scalar } from '../scalar.js';
 import { tnumAdd, tnumConst, tnumStrn, type Tnum } from '../tnum.js';
 import { helperStackAccessByType } from '../../kernel-version.js';
 import { checkCtxAccess, type CtxInsnForm, type CtxResult } from '../ctx/index.js';
+import { socketIsValidAccess, type SocketKind } from '../ctx/sock.js';
 import { checkRead, checkWrite, linkScalar } from './alu.js';
 import { OutOfModel, refuse, VerifierRefusal } from './errors.js';
 import { BPF_MAX_VAR_OFF, isPktPointer, known, pointer, regTypeStr, scalarReg, unknown } from './regs.js';
@@ -82,7 +83,17 @@ export function checkAtomic(v: Verifier, insn: Insn): void {
   if (loadReg >= 0) v.regs[loadReg] = loaded ?? unknown();
 }
 
-const isSockPointer = (t: number): boolean => t === RegType.Socket || t === RegType.SockCommon || t === RegType.TcpSock || t === RegType.XdpSock;
+/** type_is_sk_pointer, with the struct each type reads. */
+const socketKinds: Readonly<Record<number, SocketKind>> = {
+  [RegType.SockCommon]: 'sock_common', [RegType.Socket]: 'sock', [RegType.TcpSock]: 'tcp_sock', [RegType.XdpSock]: 'xdp_sock',
+};
+const isSockPointer = (t: number): boolean => socketKinds[t] !== undefined;
+
+/** check_sock_access: a read of the socket struct at `off` (the register's fixed offset included). */
+function checkSockAccess(regno: number, reg: RegState, off: number, size: number): void {
+  if (reg.value.smin < 0n) refuse(EACCES, `R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
+  if (!socketIsValidAccess(socketKinds[reg.type]!, off, size)) refuse(EACCES, `R${regno} invalid ${regTypeStr(reg.type)} access off=${off} size=${size}`);
+}
 
 /**
  * check_mem_access through register `regno` at `off`: refuses what the kernel refuses; for a read, the
@@ -140,7 +151,11 @@ function access(v: Verifier, regno: number, off: number, size: 1 | 2 | 4 | 8, wr
     if (!write) out = unknown();
   } else if (reg.type === RegType.ConstMapPtr) {
     checkMapPtrAccess(v, regno, reg, at, write);
-  } else if (reg.type === RegType.FlowKeys || isSockPointer(reg.type) || reg.type === RegType.TpBuffer || base === RegType.BtfId || base === RegType.Buf || reg.type === RegType.Arena) {
+  } else if (isSockPointer(reg.type)) {
+    if (write) refuse(EACCES, `R${regno} cannot write into ${regTypeStr(reg.type)}`);
+    checkSockAccess(regno, reg, at, size);
+    out = unknown();
+  } else if (reg.type === RegType.FlowKeys || reg.type === RegType.TpBuffer || base === RegType.BtfId || base === RegType.Buf || reg.type === RegType.Arena) {
     throw new OutOfModel(`access through ${regTypeStr(reg.type)}`);
   } else {
     refuse(EACCES, `R${regno} invalid mem access '${regTypeStr(reg.type)}'`);
@@ -245,8 +260,8 @@ function directPacketWrite(type: number): boolean {
   return writers.includes(type);
 }
 
-/** __check_ptr_off_reg on a context pointer: it must not have moved. */
-function checkPtrOffReg(regno: number, reg: RegState): void {
+/** __check_ptr_off_reg without fixed_off_ok: a pointer whose accesses the kernel rewrites must not have moved. */
+export function checkPtrOffReg(regno: number, reg: RegState): void {
   const name = regTypeStr(reg.type);
   if (reg.off < 0) refuse(EACCES, `negative offset ${name} ptr R${regno} off=${reg.off} disallowed`);
   if (reg.off !== 0) refuse(EACCES, `dereference of modified ${name} ptr R${regno} off=${reg.off} disallowed`);
