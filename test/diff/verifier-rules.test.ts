@@ -208,6 +208,17 @@ const cases: Case[] = [
     insns: [...asm.ldImm64(1, 0n, PseudoLd.MapIdx), asm.mov64Imm(2, 1), asm.call(81), ...exit0],
   },
   {
+    name: 'one load through the context on one path and the stack on the other',
+    type: ProgramType.SchedCls,
+    insns: [asm.st(8, 10, -8, 0), asm.ldx(4, 2, 1, 0), asm.jmpImm(0x15, 2, 0, 2), asm.mov64Reg(1, 10), asm.alu64Imm(0x00, 1, -16), asm.ldx(4, 0, 1, 8), asm.exit()],
+  },
+  {
+    name: 'one load through two map values on two paths: loads',
+    insns: [
+      ...lookup(), ifNull(11), asm.mov64Reg(6, 0), ...lookup(2), asm.jmpImm(0x15, 0, 0, 1), asm.mov64Reg(6, 0), asm.ldx(4, 0, 6, 0), asm.exit(), ...exit0,
+    ],
+  },
+  {
     name: 'a branch the kernel proves dead hides a bad access',
     insns: [asm.mov64Imm(1, 5), asm.jmpImm(0x25, 1, 9, 1), ...exit0.slice(0, 1), asm.exit(), asm.ldx(8, 0, 1, 0), asm.exit()],
   },

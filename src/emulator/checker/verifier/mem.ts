@@ -33,21 +33,49 @@ export function checkLoad(v: Verifier, insn: Insn): void {
   checkRead(v, insn.src);
   checkWrite(insn.dst);
   const ldsx = modeOf(insn.code) === Mode.MemSx;
+  const srcType = v.regs[insn.src]!.type;
   const result = access(v, insn.src, insn.off, accessSize(insn.code), false, ldsx ? 'ldsx' : 'ldx', undefined);
   v.regs[insn.dst] = result ?? unknown();
+  savePtrType(v, srcType);
 }
 
 /** check_store_reg: `*(size *)(dst + off) = src`. */
 export function checkStore(v: Verifier, insn: Insn): void {
   checkRead(v, insn.src);
   checkRead(v, insn.dst);
+  const dstType = v.regs[insn.dst]!.type;
   access(v, insn.dst, insn.off, accessSize(insn.code), true, 'stx', { reg: insn.src });
+  savePtrType(v, dstType);
 }
 
 /** BPF_ST: `*(size *)(dst + off) = imm`. */
 export function checkStoreImm(v: Verifier, insn: Insn): void {
   checkRead(v, insn.dst);
+  const dstType = v.regs[insn.dst]!.type;
   access(v, insn.dst, insn.off, accessSize(insn.code), true, 'st', { imm: insn.imm });
+  savePtrType(v, dstType);
+}
+
+/**
+ * save_aux_ptr_type: an instruction is rewritten for the pointer type it accesses (the context's fields are
+ * converted, sockets' too), so every path must bring the same type where one of them is such a type. The
+ * first path's type is kept for the instruction across all paths. (A load's allow_trust_mismatch concerns
+ * BTF pointers, which end a path in this model before they are accessed.)
+ */
+function savePtrType(v: Verifier, type: number): void {
+  const prev = v.ptrTypes.get(v.pc);
+  if (prev === undefined) {
+    v.ptrTypes.set(v.pc, type);
+    return;
+  }
+  if (type === prev || (!typeIsRewritten(type) && !typeIsRewritten(prev))) return;
+  refuse(EINVAL, 'same insn cannot be used with different pointers');
+}
+
+/** !reg_type_mismatch_ok: the types whose accesses convert_ctx_accesses rewrites by type. */
+function typeIsRewritten(type: number): boolean {
+  const b = baseType(type);
+  return b === RegType.Ctx || b === RegType.BtfId || b === RegType.Arena || isSockPointer(b);
 }
 
 /** include/uapi/linux/bpf.h BPF_LOAD_ACQ, BPF_STORE_REL (atomic imm values, 6.15). */

@@ -77,6 +77,8 @@ export class Verifier {
   maxStatesPerInsn = 0;
   readonly #explored = new Map<number, Checkpoint[]>();
   readonly #pending: Path[] = [];
+  /** insn_aux_data's ptr_type: the pointer type each load or store first accessed (save_aux_ptr_type). */
+  readonly ptrTypes = new Map<number, number>();
   /** Something the kernel would accept and the emulator cannot run (reported if nothing is refused). */
   unsupported: string | undefined;
   /** BPF_F_STRICT_ALIGNMENT: every pointer's accesses aligned, not only the stack's. */
