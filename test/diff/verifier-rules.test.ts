@@ -219,6 +219,23 @@ const cases: Case[] = [
     ],
   },
   {
+    name: 'a NULL buffer for a helper with a size that may not be zero',
+    type: ProgramType.SchedCls,
+    insns: [asm.ldx(4, 2, 1, 0), asm.alu64Imm(0x50, 2, 64), asm.mov64Imm(1, 0), asm.mov64Imm(3, 0), asm.mov64Imm(4, 0), asm.mov64Imm(5, 0), asm.call(28), ...exit0],
+  },
+  {
+    name: 'a zero-sized helper write through a stack pointer that may point above the frame',
+    insns: [
+      ...lookup(), ifNull(7), asm.ldx(1, 1, 0, 0), asm.alu64Imm(0x50, 1, 63), asm.alu64Imm(0x00, 1, -16), asm.alu64Reg(0x00, 1, 10),
+      asm.mov64Imm(2, 0), asm.mov64Imm(3, 0), asm.call(113), ...exit0,
+    ],
+  },
+  {
+    name: 'a legacy packet load in a subprogram of a program without BTF',
+    type: ProgramType.SocketFilter,
+    insns: [asm.callLocal(3), asm.jmpImm(0x55, 0, 0, 1), asm.mov64Reg(0, 9), asm.exit(), asm.mov64Reg(6, 1), { code: 0x20, dst: 0, src: 0, off: 0, imm: 0 }, asm.exit()],
+  },
+  {
     name: 'a branch the kernel proves dead hides a bad access',
     insns: [asm.mov64Imm(1, 5), asm.jmpImm(0x25, 1, 9, 1), ...exit0.slice(0, 1), asm.exit(), asm.ldx(8, 0, 1, 0), asm.exit()],
   },

@@ -6,11 +6,12 @@ import { checkEmulated, checkStructure } from './structure.js';
 import { checkLocks } from './lock-rules.js';
 import { refusalAt } from '../kernel-version.js';
 import { verifyProgram } from './verifier/verifier.js';
+import { checkWithoutFuncInfo } from './btf-info.js';
 
 type Checker = (input: CheckInput) => CheckFailure | undefined;
 
 /** Rule families, in the order the kernel meets them (structure before data flow), then the emulator's own limits. */
-const checkers: Checker[] = [checkStructure, checkLocks, verifyProgram, checkEmulated];
+const checkers: Checker[] = [checkWithoutFuncInfo, checkStructure, checkLocks, verifyProgram, checkEmulated];
 
 export function checkProgram(input: CheckInput): CheckFailure | undefined {
   for (const check of checkers) {

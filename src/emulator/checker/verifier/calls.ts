@@ -13,7 +13,7 @@ import { ArgType, RetType, regTypeMismatch, TypeFlag as KernelTypeFlag } from '.
 import { baseType, hasFlag, RegType, TypeFlag, type RegState } from '../reg-state.js';
 import { copyReg, freeze, regBoundsSync, S64_MAX, S64_MIN, scalarUnknown } from '../scalar.js';
 import { checkRead, checkWrite } from './alu.js';
-import { OutOfModel, refuse } from './errors.js';
+import { OutOfModel, refuse, VerifierRefusal } from './errors.js';
 import { syncCallbackHelpers } from './program.js';
 import { BPF_MAX_VAR_SIZ, isNull, isPktPointer, known, pointer, regTypeStr, scalarReg, unknown } from './regs.js';
 import { checkHelperMem, checkPtrOffReg } from './mem.js';
@@ -26,18 +26,18 @@ import type { Verifier } from './verifier.js';
 /** include/linux/bpf_verifier.h MAX_CALL_FRAMES. */
 const MAX_CALL_FRAMES = 8;
 
-/** Helpers on map types outside the hash and array families that this model follows (the result is a map value). */
-const modelledMapHelpers: ReadonlyMap<number, number> = new Map([
-  [KernelMapType.ProgArray, HelperId.TailCall],
-  [KernelMapType.CgroupStorage, HelperId.GetLocalStorage],
-  [KernelMapType.PercpuCgroupStorage, HelperId.GetLocalStorage],
+/** Helpers on map types outside the hash and array families that this model follows. */
+const modelledMapHelpers: ReadonlyMap<number, readonly number[]> = new Map([
+  [KernelMapType.ProgArray, [HelperId.TailCall]],
+  [KernelMapType.CgroupStorage, [HelperId.GetLocalStorage]],
+  [KernelMapType.PercpuCgroupStorage, [HelperId.GetLocalStorage]],
+  [KernelMapType.Ringbuf, ['ringbuf_reserve', 'ringbuf_output', 'ringbuf_query'].map(helperIdByName)],
+  [KernelMapType.SkStorage, ['sk_storage_get', 'sk_storage_delete'].map(helperIdByName)],
 ]);
 
-/** Map types whose value arguments resolve_map_arg_type retypes. */
-const resolvedValueMaps: readonly number[] = [KernelMapType.Sockmap, KernelMapType.Sockhash, KernelMapType.BloomFilter];
 
 /** is_acquire_function (the sockmap and sockhash lookups are not in this model: their map types end the path). */
-const acquires: ReadonlySet<number> = new Set(['sk_lookup_tcp', 'sk_lookup_udp', 'skc_lookup_tcp'].map(helperIdByName));
+const acquires: ReadonlySet<number> = new Set(['sk_lookup_tcp', 'sk_lookup_udp', 'skc_lookup_tcp', 'ringbuf_reserve'].map(helperIdByName));
 
 /** is_ptr_cast_function: the result is the argument's object seen as another type, so it shares its reference. */
 const ptrCasts: ReadonlySet<number> = new Set(['tcp_sock', 'sk_fullsock', 'skc_to_tcp_sock', 'skc_to_tcp6_sock', 'skc_to_udp6_sock',
@@ -62,8 +62,10 @@ export function checkLdImm64(v: Verifier, insn: Insn): void {
 /**
  * check_ld_abs: the legacy packet loads, as the kernel checks them. They pass only in socket filters and
  * tc programs, with r6 the context; the emulator does not run them, so one that passes is ENOTSUPP.
+ * A load that fails ends the program with 0 (bpf_gen_ld_abs's hidden exit): in a subprogram that is a
+ * return to the caller, walked first, the load's own continuation pushed. The next instruction.
  */
-export function checkLdAbs(v: Verifier, insn: Insn): void {
+export function checkLdAbs(v: Verifier, insn: Insn): number {
   if (![PT.SocketFilter, PT.SchedCls, PT.SchedAct].includes(v.p.type as 1)) refuse(EINVAL, 'BPF_LD_[ABS|IND] instructions not allowed for this program type');
   const abs = modeOf(insn.code) === Mode.Abs;
   if (insn.dst !== 0 || insn.off !== 0 || sizeOf(insn.code) === Size.DW || (abs && insn.src !== 0)) refuse(EINVAL, 'BPF_LD_[ABS|IND] uses reserved fields');
@@ -75,6 +77,10 @@ export function checkLdAbs(v: Verifier, insn: Insn): void {
   for (let r = 1; r <= 5; r++) v.regs[r] = NOT_INIT;
   v.regs[0] = unknown();
   v.unsupported ??= 'legacy BPF_LD_[ABS|IND] packet loads are not emulated';
+  if (v.cur.frames.length === 1) return v.pc + 1;
+  v.push(v.pc + 1, v.cur.clone());
+  v.regs[0] = known(0n);
+  return returnToCaller(v);
 }
 
 /** A BPF_CALL: the next instruction on this path. */
@@ -96,6 +102,8 @@ interface CallMeta {
   releaseRegno: number;
   /** The reference an argument carries (ref_obj_id), for a release or a cast. */
   refObjId: number;
+  /** ARG_CONST_ALLOC_SIZE_OR_ZERO: the size of the memory the helper returns (mem_size). */
+  memSize: number;
 }
 
 function checkHelper(v: Verifier, id: number): void {
@@ -105,7 +113,7 @@ function checkHelper(v: Verifier, id: number): void {
   if (early) refuse(early.errno, early.log);
   const proto = helperProto(id, v.p.type, v.p.attachType, v.version, options);
   if (!proto || outOfModelHelpers.has(id)) throw new OutOfModel(`helper ${funcIdName(id)}`);
-  const meta: CallMeta = { map: -1, constKey: -1n, msizeMax: 0n, releaseRegno: 0, refObjId: 0 };
+  const meta: CallMeta = { map: -1, constKey: -1n, msizeMax: 0n, releaseRegno: 0, refObjId: 0, memSize: 0 };
   proto.args.forEach((argType, i) => checkArg(v, proto, i + 1, argType, meta));
   const after = helperRefusalAfterArgs(id, v.p.type, v.p.attachType, v.version, options);
   if (after) refuse(after.errno, after.log);
@@ -117,7 +125,7 @@ function checkHelper(v: Verifier, id: number): void {
   if (id === HelperId.GetLocalStorage && !isNull(v.regs[2]!)) refuse(EINVAL, 'get_local_storage() doesn\'t support non-zero flags');
   const map = v.p.maps[meta.map];
   const incompatible = map && mapFuncRefusal(map.type, id, v.p.type, v.p.attachType);
-  if (incompatible) refuse(EINVAL, incompatible);
+  if (incompatible) throw new VerifierRefusal(incompatible.at(-1)!, EINVAL, incompatible.slice(0, -1));
   // The caller-saved registers die (mark_reg_not_init), then r0 takes the prototype's return type.
   for (let r = 1; r <= 5; r++) v.regs[r] = NOT_INIT;
   let r0 = returned(v, id, proto.ret, meta);
@@ -151,6 +159,8 @@ function returned(v: Verifier, id: number, ret: number, meta: CallMeta): RegStat
     case RetType.RET_PTR_TO_TCP_SOCK:
     case RetType.RET_PTR_TO_SOCK_COMMON:
       return pointer(socketTypes[baseType(ret)]!);
+    case RetType.RET_PTR_TO_RINGBUF_MEM_OR_NULL:
+      return pointer(RegType.Mem | TypeFlag.MemRingbuf | TypeFlag.MaybeNull, { id: v.newId(), range: meta.memSize });
     default:
       throw new OutOfModel('a helper returning memory or a BTF pointer');
   }
@@ -206,11 +216,10 @@ function checkArg(v: Verifier, proto: HelperProto, regno: number, argType: numbe
   if (argType === ArgType.ARG_DONTCARE) return;
   const reg = checkRead(v, regno);
   if (argType === ArgType.ARG_ANYTHING || argType === ArgType.ARG_SCALAR && reg.type === RegType.Scalar) return;
-  const base = baseType(argType);
   const nullArg = isNull(reg);
   if (isPktPointer(reg) && !packetHelperAccess(v.p.type, proto.pktAccess)) refuse(EACCES, 'helper access to the packet is not allowed');
-  // resolve_map_arg_type: these maps' values are sockets, or read where others are written.
-  if (base === ArgType.ARG_PTR_TO_MAP_VALUE && resolvedValueMaps.includes(v.p.maps[meta.map]?.type ?? -1)) throw new OutOfModel('resolve_map_arg_type');
+  if (baseType(argType) === ArgType.ARG_PTR_TO_MAP_VALUE) argType = resolveMapArgType(v, proto.id, argType, meta);
+  const base = baseType(argType);
   if (!(nullArg && hasFlag(argType, TypeFlag.MaybeNull))) {
     const mismatch = regTypeMismatch(regno, reg.type, argType, v.version);
     if (mismatch) refuse(EACCES, mismatch);
@@ -229,7 +238,7 @@ function checkArg(v: Verifier, proto: HelperProto, regno: number, argType: numbe
       // and the pairings this model knows exactly; a pairing check_map_func_compatibility refuses is
       // refused after the arguments (checkHelper), as the kernel does.
       const type = v.p.maps[reg.map]?.type ?? -1;
-      const modelled = isHashType(type) || isArrayType(type) || modelledMapHelpers.get(type) === proto.id;
+      const modelled = isHashType(type) || isArrayType(type) || (modelledMapHelpers.get(type)?.includes(proto.id) ?? false);
       if (!modelled && !mapFuncRefusal(type, proto.id, v.p.type, v.p.attachType)) throw new OutOfModel(`a helper on a ${mapTypeName(type)} map`);
       return;
     }
@@ -259,8 +268,7 @@ function checkArg(v: Verifier, proto: HelperProto, regno: number, argType: numbe
       if (s.smin < 0n) refuse(EACCES, `R${regno} min value is negative, either use unsigned or 'var &= const'`);
       if (s.umin === 0n && !zeroOk) refuse(EACCES, `R${regno} invalid zero-sized read: u64=[${s.umin},${s.umax}]`);
       if (s.umax >= BPF_MAX_VAR_SIZ) refuse(EACCES, `R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
-      const memReg = v.regs[regno - 1]!;
-      if (!isNull(memReg)) checkHelperMem(v, regno - 1, Number(s.umax), writes(mem) ? 'write' : 'read', zeroOk);
+      checkHelperMem(v, regno - 1, Number(s.umax), writes(mem) ? 'write' : 'read', zeroOk);
       return;
     }
     case ArgType.ARG_PTR_TO_CTX:
@@ -269,12 +277,33 @@ function checkArg(v: Verifier, proto: HelperProto, regno: number, argType: numbe
     case ArgType.ARG_PTR_TO_BTF_ID_SOCK_COMMON:
       return; // the register's type and offset are all check_func_arg asks of these
     case ArgType.ARG_CONST_ALLOC_SIZE_OR_ZERO:
+      // The stray quote is the kernel's.
+      if (reg.value.varOff.mask !== 0n) refuse(EACCES, `R${regno} is not a known constant'`);
+      meta.memSize = Number(reg.value.varOff.value);
       return;
+    case ArgType.ARG_PTR_TO_RINGBUF_MEM:
+      return; // the type and a release's zero offset are checked above
     case ArgType.ARG_PTR_TO_SPIN_LOCK:
       return; // process_spin_lock's rules are lock-rules.ts's, which ran before this walk
 
     default:
       throw new OutOfModel(`argument ${regno} of ${funcIdName(proto.id)}`);
+  }
+}
+
+/** resolve_map_arg_type: a sockmap's or sockhash's values are sockets; a bloom filter's peek reads its value. */
+function resolveMapArgType(v: Verifier, id: number, argType: number, meta: CallMeta): number {
+  const map = v.p.maps[meta.map];
+  if (!map) return refuse(EACCES, 'invalid map_ptr to access map->type');
+  switch (map.type) {
+    case KernelMapType.Sockmap:
+    case KernelMapType.Sockhash:
+      if (argType !== ArgType.ARG_PTR_TO_MAP_VALUE) refuse(EINVAL, 'invalid arg_type for sockmap/sockhash');
+      return ArgType.ARG_PTR_TO_BTF_ID_SOCK_COMMON;
+    case KernelMapType.BloomFilter:
+      return id === helperIdByName('map_peek_elem') ? ArgType.ARG_PTR_TO_MAP_VALUE : argType;
+    default:
+      return argType;
   }
 }
 
@@ -333,18 +362,20 @@ function callLocal(v: Verifier, insn: Insn): number {
 
 /** BPF_EXIT: a subprogram returns to its caller; the program's exit checks its return value. */
 export function processExit(v: Verifier): number | 'exit' {
-  const frames = v.cur.frames;
-  if (frames.length > 1) {
-    // prepare_func_exit, with the callee's frame still current: r0 goes back as it is (even unset).
-    const r0 = v.regs[0]!;
-    if (r0.type === RegType.Stack) refuse(EINVAL, 'cannot return stack pointer to the caller');
-    const callee = frames.pop()!;
-    frames[frames.length - 1]!.regs[0] = r0;
-    return callee.callsite + 1;
-  }
+  if (v.cur.frames.length > 1) return returnToCaller(v);
   checkReferenceLeak(v, EXIT_IN_MAIN);
   checkReturnCode(v);
   return 'exit';
+}
+
+/** prepare_func_exit, with the callee's frame still current: r0 goes back as it is (even unset). */
+function returnToCaller(v: Verifier): number {
+  const frames = v.cur.frames;
+  const r0 = v.regs[0]!;
+  if (r0.type === RegType.Stack) refuse(EINVAL, 'cannot return stack pointer to the caller');
+  const callee = frames.pop()!;
+  frames[frames.length - 1]!.regs[0] = r0;
+  return callee.callsite + 1;
 }
 
 /** sock_addr hooks that must return 1 (recvmsg, getpeername, getsockname). */

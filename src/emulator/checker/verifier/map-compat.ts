@@ -75,13 +75,19 @@ function mayUpdateSockmap(helper: string, progType: number, attachType: number):
   }
 }
 
-/** check_map_func_compatibility's refusal for helper `id` given a map of `mapType`, or undefined. */
-export function mapFuncRefusal(mapType: number, id: number, progType: number, attachType: number): string | undefined {
+/**
+ * check_map_func_compatibility's refusal for helper `id` given a map of `mapType` (its log lines, the reason
+ * last), or undefined.
+ */
+export function mapFuncRefusal(mapType: number, id: number, progType: number, attachType: number): string[] | undefined {
   const name = funcIdName(id);
   const helper = name.replace(/^bpf_/, '');
   const mapOk = helpersOfMap.get(mapType)?.includes(helper) ?? true;
-  const sockmapUpdate = (mapType === M.Sockmap || mapType === M.Sockhash) && mayUpdateSockmap(helper, progType, attachType);
+  const sockmap = mapType === M.Sockmap || mapType === M.Sockhash;
+  const sockmapUpdate = sockmap && !mapOk && mayUpdateSockmap(helper, progType, attachType);
   const helperOk = mapsOfHelper.get(helper)?.includes(mapType) ?? true;
   if ((mapOk || sockmapUpdate) && helperOk) return undefined;
-  return `cannot pass map_type ${mapType} into func ${name}#${id}`;
+  // may_update_sockmap says why an update or delete is refused before the refusal itself.
+  const why = sockmap && !mapOk && (helper === 'map_update_elem' || helper === 'map_delete_elem') ? ['cannot update sockmap in this context'] : [];
+  return [...why, `cannot pass map_type ${mapType} into func ${name}#${id}`];
 }

@@ -15,7 +15,7 @@ import { checkCtxAccess, type CtxInsnForm, type CtxResult } from '../ctx/index.j
 import { socketIsValidAccess, type SocketKind } from '../ctx/sock.js';
 import { checkRead, checkWrite, linkScalar } from './alu.js';
 import { OutOfModel, refuse, VerifierRefusal } from './errors.js';
-import { BPF_MAX_VAR_OFF, isPktPointer, known, pointer, regTypeStr, scalarReg, unknown } from './regs.js';
+import { BPF_MAX_VAR_OFF, isNull, isPktPointer, known, pointer, regTypeStr, scalarReg, unknown } from './regs.js';
 import { REG_SIZE, SlotType, type FuncState, type StackSlot } from './state.js';
 import type { Verifier } from './verifier.js';
 
@@ -241,7 +241,6 @@ function ctxResult(v: Verifier, r: CtxResult): RegState {
  */
 export function checkHelperMem(v: Verifier, regno: number, size: number, how: 'read' | 'write', zeroOk: boolean): void {
   const reg = v.regs[regno]!;
-  if (size === 0 && zeroOk) return;
   switch (baseType(reg.type)) {
     case RegType.Packet: case RegType.PacketMeta:
       return checkPacket(regno, reg, reg.off, size, zeroOk);
@@ -267,6 +266,10 @@ export function checkHelperMem(v: Verifier, regno: number, size: number, how: 'r
       for (let i = min; i < max; i++) clobber(frame, i);
       return;
     }
+    case RegType.Scalar:
+      // A NULL for a nullable argument, only with a size that may be zero; the kernel names the stack.
+      if (zeroOk && size === 0 && isNull(reg)) return;
+      return refuse(EACCES, `R${regno} type=${regTypeStr(reg.type)} expected=${regTypeStr(RegType.Stack)}`);
     default:
       throw new OutOfModel(`helper memory through ${regTypeStr(reg.type)}`);
   }

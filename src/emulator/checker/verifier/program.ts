@@ -49,6 +49,16 @@ export interface Program {
   input: CheckInput;
 }
 
+/** Subprograms' first instructions: the entry and every bpf-to-bpf call or callback target (add_subprog_and_kfunc). */
+export function subprogStarts(insns: readonly Insn[]): number[] {
+  const starts = new Set<number>([0]);
+  insns.forEach((insn, i) => {
+    if (insn.code === (Class.Jmp | JmpOp.Call) && insn.src === CallKind.Local) starts.add(i + 1 + insn.imm);
+    if (insn.code === LD_IMM64 && insn.src === PseudoLd.Func) starts.add(i + 1 + insn.imm);
+  });
+  return [...starts].filter((s) => s >= 0 && s < insns.length).sort((a, b) => a - b);
+}
+
 /**
  * check_cfg's mark_subprog_changes_pkt_data and merge_callee_effects: a function that calls such a helper,
  * or calls (directly or not) a function that does. The kernel refuses unreachable instructions, so every
@@ -112,13 +122,7 @@ export function prepareProgram(input: CheckInput): Program {
     ldimm.set(i, v);
   });
 
-  // Subprograms: the entry and every bpf-to-bpf call or callback target (add_subprog_and_kfunc).
-  const starts = new Set<number>([0]);
-  insns.forEach((insn, i) => {
-    if (insn.code === (Class.Jmp | JmpOp.Call) && insn.src === CallKind.Local) starts.add(i + 1 + insn.imm);
-    if (insn.code === LD_IMM64 && insn.src === PseudoLd.Func) starts.add(i + 1 + insn.imm);
-  });
-  const sorted = [...starts].filter((s) => s >= 0 && s < insns.length).sort((a, b) => a - b);
+  const sorted = subprogStarts(insns);
   const byStart = new Map(input.functions.map((f) => [f.start, f]));
   const subprogs = sorted.map((start, k) => ({
     start, end: sorted[k + 1] ?? insns.length, name: byStart.get(start)?.name ?? `func#${k}`, global: k > 0 && (byStart.get(start)?.global ?? false),

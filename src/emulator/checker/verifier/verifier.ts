@@ -226,8 +226,7 @@ export class Verifier {
           checkLdImm64(this, insn);
           return this.pc + 2;
         }
-        checkLdAbs(this, insn);
-        return this.pc + 1;
+        return checkLdAbs(this, insn);
       default: {
         this.#jmpsProcessed++;
         const op = opOf(insn.code);
