@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { asm, encodeInsns, PseudoLd, type Insn } from '../../src/uapi/isa.js';
 import { MapFlags } from '../../src/uapi/bpf.js';
+import { KernelProgramType } from '../../src/uapi/program-type.js';
 import type { Engine } from '../../src/seam/engine.js';
 import { BpfError, BpfVerifierError, createMap, Emulator, features, loadProgram, ProgramType, type BpfMap } from '../../src/index.js';
 import { bytes, u32 } from '../../src/codec/codec.js';
@@ -234,6 +235,16 @@ const cases: Case[] = [
     name: 'a legacy packet load in a subprogram of a program without BTF',
     type: ProgramType.SocketFilter,
     insns: [asm.callLocal(3), asm.jmpImm(0x55, 0, 0, 1), asm.mov64Reg(0, 9), asm.exit(), asm.mov64Reg(6, 1), { code: 0x20, dst: 0, src: 0, off: 0, imm: 0 }, asm.exit()],
+  },
+  {
+    name: 'a writable tracepoint\'s buffer written at a fixed offset: loads',
+    type: KernelProgramType.RawTracepointWritable,
+    insns: [asm.ldx(8, 6, 1, 0), asm.st(1, 6, 4, 1), ...exit0],
+  },
+  {
+    name: 'a writable tracepoint\'s buffer read at a variable offset',
+    type: KernelProgramType.RawTracepointWritable,
+    insns: [asm.ldx(8, 6, 1, 0), asm.ldx(8, 0, 1, 8), asm.alu64Imm(0x50, 0, 7), asm.alu64Reg(0x00, 6, 0), asm.ldx(1, 0, 6, 0), asm.exit()],
   },
   {
     name: 'a branch the kernel proves dead hides a bad access',

@@ -117,6 +117,17 @@ const socketKinds: Readonly<Record<number, SocketKind>> = {
 };
 const isSockPointer = (t: number): boolean => socketKinds[t] !== undefined;
 
+/**
+ * check_tp_buffer_access (__check_buffer_access): a writable tracepoint's buffer, at a fixed offset from its
+ * start; how far a program reaches is checked when it is attached (max_tp_access), not at load.
+ */
+function checkTpBufferAccess(regno: number, reg: RegState, off: number, size: number): void {
+  if (off < 0) refuse(EACCES, `R${regno} invalid tracepoint buffer access: off=${off}, size=${size}`);
+  if (reg.value.varOff.mask !== 0n || reg.value.varOff.value !== 0n) {
+    refuse(EACCES, `R${regno} invalid variable buffer offset: off=${off}, var_off=${tnumStrn(reg.value.varOff)}`);
+  }
+}
+
 /** check_sock_access: a read of the socket struct at `off` (the register's fixed offset included). */
 function checkSockAccess(regno: number, reg: RegState, off: number, size: number): void {
   if (reg.value.smin < 0n) refuse(EACCES, `R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
@@ -183,7 +194,10 @@ function access(v: Verifier, regno: number, off: number, size: 1 | 2 | 4 | 8, wr
     if (write) refuse(EACCES, `R${regno} cannot write into ${regTypeStr(reg.type)}`);
     checkSockAccess(regno, reg, at, size);
     out = unknown();
-  } else if (reg.type === RegType.FlowKeys || reg.type === RegType.TpBuffer || base === RegType.BtfId || base === RegType.Buf || reg.type === RegType.Arena) {
+  } else if (reg.type === RegType.TpBuffer) {
+    checkTpBufferAccess(regno, reg, at, size);
+    if (!write) out = unknown();
+  } else if (reg.type === RegType.FlowKeys || base === RegType.BtfId || base === RegType.Buf || reg.type === RegType.Arena) {
     throw new OutOfModel(`access through ${regTypeStr(reg.type)}`);
   } else {
     refuse(EACCES, `R${regno} invalid mem access '${regTypeStr(reg.type)}'`);
