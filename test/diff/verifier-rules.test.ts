@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { asm, encodeInsns, PseudoLd, type Insn } from '../../src/uapi/isa.js';
 import { MapFlags } from '../../src/uapi/bpf.js';
+import { KernelProgramType } from '../../src/uapi/program-type.js';
 import type { Engine } from '../../src/seam/engine.js';
 import { BpfError, BpfVerifierError, createMap, Emulator, features, loadProgram, ProgramType, type BpfMap } from '../../src/index.js';
 import { bytes, u32 } from '../../src/codec/codec.js';
@@ -24,6 +25,13 @@ const lookup = (map = 0): Insn[] => [
 const ifNull = (skipCount: number): Insn => asm.jmpImm(0x15, 0, 0, skipCount); // if r0 == 0 goto +n
 /** tc: r2 = skb->data, r3 = skb->data_end. */
 const tcPacket = [asm.ldx(4, 2, 1, 76), asm.ldx(4, 3, 1, 80)];
+/** tc: r0 = bpf_sk_lookup_tcp(skb, &zeroed ipv4 tuple at fp-16, 12, 0, 0), a socket reference or NULL. */
+const skLookup = [
+  asm.st(8, 10, -16, 0), asm.st(8, 10, -8, 0), asm.mov64Reg(2, 10), asm.alu64Imm(0x00, 2, -16), asm.mov64Imm(3, 12),
+  asm.mov64Imm(4, 0), asm.mov64Imm(5, 0), asm.call(84),
+];
+/** bpf_sk_release(r1). */
+const skRelease = asm.call(86);
 
 interface Case {
   name: string;
@@ -146,6 +154,98 @@ const cases: Case[] = [
     insns: [asm.mov64Imm(1, 3), asm.callLocal(1), asm.exit(), asm.mov64Reg(0, 1), asm.alu64Imm(0x00, 0, 1), asm.exit()],
   },
   { name: 'a subprogram returning a stack pointer', insns: [asm.callLocal(2), asm.ldx(8, 0, 0, 0), asm.exit(), asm.mov64Reg(0, 10), asm.exit()] },
+  { name: 'a socket looked up and never released', type: ProgramType.SchedCls, insns: [...skLookup, ...exit0] },
+  {
+    name: 'a socket looked up, NULL-checked and released: loads',
+    type: ProgramType.SchedCls,
+    insns: [...skLookup, ifNull(2), asm.mov64Reg(1, 0), skRelease, ...exit0],
+  },
+  { name: 'a socket released before its NULL check', type: ProgramType.SchedCls, insns: [...skLookup, asm.mov64Reg(1, 0), skRelease, ...exit0] },
+  {
+    name: 'a socket read after its release',
+    type: ProgramType.SchedCls,
+    insns: [...skLookup, ifNull(4), asm.mov64Reg(6, 0), asm.mov64Reg(1, 0), skRelease, asm.ldx(4, 0, 6, 4), ...exit0],
+  },
+  {
+    name: 'a socket released twice',
+    type: ProgramType.SchedCls,
+    insns: [...skLookup, ifNull(4), asm.mov64Reg(6, 0), asm.mov64Reg(1, 0), skRelease, asm.mov64Reg(1, 6), skRelease, ...exit0],
+  },
+  {
+    name: 'a socket field read past struct bpf_sock',
+    type: ProgramType.SchedCls,
+    insns: [...skLookup, ifNull(3), asm.ldx(4, 2, 0, 80), asm.mov64Reg(1, 0), skRelease, ...exit0],
+  },
+  {
+    name: 'a socket\'s protocol read, then released: loads',
+    type: ProgramType.SchedCls,
+    insns: [...skLookup, ifNull(3), asm.ldx(4, 2, 0, 12), asm.mov64Reg(1, 0), skRelease, ...exit0],
+  },
+  { name: 'a store into a socket', type: ProgramType.SchedCls, insns: [...skLookup, ifNull(3), asm.st(4, 0, 0, 1), asm.mov64Reg(1, 0), skRelease, ...exit0] },
+  { name: 'a socket pointer moved', type: ProgramType.SchedCls, insns: [...skLookup, ifNull(3), asm.alu64Imm(0x00, 0, 4), asm.mov64Reg(1, 0), skRelease, ...exit0] },
+  {
+    name: 'the skb\'s own socket given to bpf_sk_release',
+    type: ProgramType.SchedCls,
+    insns: [asm.ldx(8, 1, 1, 168), asm.jmpImm(0x15, 1, 0, 1), skRelease, ...exit0],
+  },
+  {
+    name: 'a legacy packet load while holding a socket',
+    type: ProgramType.SchedCls,
+    insns: [asm.mov64Reg(6, 1), ...skLookup, { code: 0x20, dst: 0, src: 0, off: 0, imm: 0 }, ...exit0],
+  },
+  {
+    name: 'a context pointer moved back, given to a helper',
+    type: ProgramType.SchedCls,
+    insns: [asm.alu64Imm(0x00, 1, -8), asm.call(34), ...exit0],
+  },
+  {
+    name: 'bpf_get_local_storage given an array map',
+    type: ProgramType.CgroupSkb,
+    insns: [...asm.ldImm64(1, 0n, PseudoLd.MapIdx), asm.mov64Imm(2, 0), asm.call(81), ...exit0],
+  },
+  {
+    name: 'bpf_get_local_storage given flags',
+    type: ProgramType.CgroupSkb,
+    insns: [...asm.ldImm64(1, 0n, PseudoLd.MapIdx), asm.mov64Imm(2, 1), asm.call(81), ...exit0],
+  },
+  {
+    name: 'one load through the context on one path and the stack on the other',
+    type: ProgramType.SchedCls,
+    insns: [asm.st(8, 10, -8, 0), asm.ldx(4, 2, 1, 0), asm.jmpImm(0x15, 2, 0, 2), asm.mov64Reg(1, 10), asm.alu64Imm(0x00, 1, -16), asm.ldx(4, 0, 1, 8), asm.exit()],
+  },
+  {
+    name: 'one load through two map values on two paths: loads',
+    insns: [
+      ...lookup(), ifNull(11), asm.mov64Reg(6, 0), ...lookup(2), asm.jmpImm(0x15, 0, 0, 1), asm.mov64Reg(6, 0), asm.ldx(4, 0, 6, 0), asm.exit(), ...exit0,
+    ],
+  },
+  {
+    name: 'a NULL buffer for a helper with a size that may not be zero',
+    type: ProgramType.SchedCls,
+    insns: [asm.ldx(4, 2, 1, 0), asm.alu64Imm(0x50, 2, 64), asm.mov64Imm(1, 0), asm.mov64Imm(3, 0), asm.mov64Imm(4, 0), asm.mov64Imm(5, 0), asm.call(28), ...exit0],
+  },
+  {
+    name: 'a zero-sized helper write through a stack pointer that may point above the frame',
+    insns: [
+      ...lookup(), ifNull(7), asm.ldx(1, 1, 0, 0), asm.alu64Imm(0x50, 1, 63), asm.alu64Imm(0x00, 1, -16), asm.alu64Reg(0x00, 1, 10),
+      asm.mov64Imm(2, 0), asm.mov64Imm(3, 0), asm.call(113), ...exit0,
+    ],
+  },
+  {
+    name: 'a legacy packet load in a subprogram of a program without BTF',
+    type: ProgramType.SocketFilter,
+    insns: [asm.callLocal(3), asm.jmpImm(0x55, 0, 0, 1), asm.mov64Reg(0, 9), asm.exit(), asm.mov64Reg(6, 1), { code: 0x20, dst: 0, src: 0, off: 0, imm: 0 }, asm.exit()],
+  },
+  {
+    name: 'a writable tracepoint\'s buffer written at a fixed offset: loads',
+    type: KernelProgramType.RawTracepointWritable,
+    insns: [asm.ldx(8, 6, 1, 0), asm.st(1, 6, 4, 1), ...exit0],
+  },
+  {
+    name: 'a writable tracepoint\'s buffer read at a variable offset',
+    type: KernelProgramType.RawTracepointWritable,
+    insns: [asm.ldx(8, 6, 1, 0), asm.ldx(8, 0, 1, 8), asm.alu64Imm(0x50, 0, 7), asm.alu64Reg(0x00, 6, 0), asm.ldx(1, 0, 6, 0), asm.exit()],
+  },
   {
     name: 'a branch the kernel proves dead hides a bad access',
     insns: [asm.mov64Imm(1, 5), asm.jmpImm(0x25, 1, 9, 1), ...exit0.slice(0, 1), asm.exit(), asm.ldx(8, 0, 1, 0), asm.exit()],

@@ -6,7 +6,8 @@ import { BtfFuncLinkage, BtfKind, type Btf, type BtfTypeInfo } from '../../btf/t
 import { HelperId } from '../../uapi/helpers.js';
 import { CallKind, Class, JmpOp, Mode, type Insn } from '../../uapi/isa.js';
 import { EINVAL } from '../../uapi/errno.js';
-import type { CheckFailure } from './types.js';
+import type { CheckFailure, CheckInput } from './types.js';
+import { subprogStarts } from './verifier/program.js';
 
 /** What libbpf passes with a program: records in the linked program's numbering, and the BTF they name. */
 export interface ProgramBtfInfo {
@@ -121,4 +122,13 @@ export function checkBtfInfo(insns: readonly Insn[], starts: readonly number[], 
     if (lines) return lines;
   }
   return { global: starts.map((_, i) => funcs !== undefined && (info!.btf.type(funcs[i]!.typeId) as { linkage: number }).linkage === BtfFuncLinkage.Global) };
+}
+
+/**
+ * check_btf_info for a program loaded without func_info (a raw program, an object without BTF): only
+ * check_abnormal_return applies. Objects with BTF are checked by checkBtfInfo before the checkers run.
+ */
+export function checkWithoutFuncInfo(input: CheckInput): CheckFailure | undefined {
+  if (input.funcInfo ?? input.functions.length > 0) return undefined;
+  return abnormalReturn(subprogFacts(input.insns, subprogStarts(input.insns)));
 }

@@ -6,6 +6,7 @@ import { checkEmulated, checkStructure } from './structure.js';
 import { checkLocks } from './lock-rules.js';
 import { refusalAt } from '../kernel-version.js';
 import { verifyProgram } from './verifier/verifier.js';
+import { checkWithoutFuncInfo } from './btf-info.js';
 
 type Checker = (input: CheckInput) => CheckFailure | Verified | undefined;
 
@@ -13,7 +14,7 @@ type Checker = (input: CheckInput) => CheckFailure | Verified | undefined;
  * Rule families, in the order the kernel meets them (structure before data flow), then the emulator's own
  * limits. The abstract interpreter (verifyProgram) writes the log of a program that verifies.
  */
-const checkers: Checker[] = [checkStructure, checkLocks, verifyProgram, checkEmulated];
+const checkers: Checker[] = [checkWithoutFuncInfo, checkStructure, checkLocks, verifyProgram, checkEmulated];
 
 /** The checks' verdict: a refusal (errno < 0), or the verifier's log of a program that verifies. */
 export function checkProgram(input: CheckInput): CheckFailure | Verified {

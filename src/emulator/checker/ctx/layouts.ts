@@ -41,6 +41,12 @@ export const BpfSock = {
   dst_ip6_3: f(68), state: f(72), rx_queue_mapping: f(76),
 } as const;
 
+/** struct bpf_tcp_sock (what a PTR_TO_TCP_SOCK points at): u32 fields but for the two u64 byte counters. */
+export const BpfTcpSock = { bytes_received: f(80, 8), bytes_acked: f(88, 8), icsk_retransmits: f(108) } as const;
+
+/** struct bpf_xdp_sock (what a PTR_TO_XDP_SOCK points at). */
+export const BpfXdpSock = { queue_id: f(0) } as const;
+
 /** struct bpf_sock_addr: 72 bytes. */
 export const BpfSockAddr = {
   size: 72,

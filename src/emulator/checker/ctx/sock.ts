@@ -3,7 +3,7 @@
 import { AttachType as A } from '../../../uapi/program-type.js';
 import { sockOpsSkbHwtstamp } from '../../kernel-version.js';
 import {
-  BpfSkLookup as L, BpfSock as K, BpfSockAddr as SA, BpfSockOps as SO, SkMsgMd as M, SkReuseportMd as R, XdpMd as X,
+  BpfSkLookup as L, BpfSock as K, BpfTcpSock as T, BpfXdpSock as XS, BpfSockAddr as SA, BpfSockOps as SO, SkMsgMd as M, SkReuseportMd as R, XdpMd as X,
   SK_BUFF_PROTOCOL_SIZE, endOf, inField, inFields, misaligned, narrowAccessOk, wideAccessOk,
 } from './layouts.js';
 import type { IsValidAccess } from './types.js';
@@ -47,6 +47,31 @@ function bpfSockIsValidAccess(off: number, size: number, info: Parameters<IsVali
   // The zero padding after dst_port.
   if (off >= endOf(K.dst_port) && off < K.dst_ip4.off) return false;
   return size === SIZE_DEFAULT;
+}
+
+/** The structs a socket pointer reads through (kernel/bpf/verifier.c check_sock_access, by register type). */
+export type SocketKind = 'sock_common' | 'sock' | 'tcp_sock' | 'xdp_sock';
+
+/**
+ * check_sock_access's is_valid_access by the pointer's type (net/core/filter.c bpf_sock_common_is_valid_access,
+ * bpf_sock_is_valid_access, bpf_tcp_sock_is_valid_access, bpf_xdp_sock_is_valid_access); reads only, the
+ * verifier refuses writes before it asks.
+ */
+export function socketIsValidAccess(kind: SocketKind, off: number, size: number): boolean {
+  const info = { regType: 'SCALAR_VALUE' as const, ctxFieldSize: 0, isLdsx: false };
+  switch (kind) {
+    case 'sock_common':
+      // Only the fields a request or timewait socket has too: not type .. priority.
+      if (inFields(off, K.type, K.priority)) return false;
+      return bpfSockIsValidAccess(off, size, info);
+    case 'sock':
+      return bpfSockIsValidAccess(off, size, info);
+    case 'tcp_sock':
+      if (off < 0 || off >= endOf(T.icsk_retransmits) || misaligned(off, size)) return false;
+      return off === T.bytes_received.off || off === T.bytes_acked.off ? size === 8 : size === 4;
+    case 'xdp_sock':
+      return off >= 0 && off < endOf(XS.queue_id) && !misaligned(off, size) && size === 4;
+  }
 }
 
 /**

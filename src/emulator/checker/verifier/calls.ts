@@ -1,46 +1,50 @@
 // Calls, exits and 64-bit loads (kernel/bpf/verifier.c check_helper_call, check_func_arg,
 // check_helper_mem_access, check_mem_size_reg, check_func_call, prepare_func_exit, check_return_code,
-// check_ld_imm): helpers by their prototype (helper-protos), bpf-to-bpf calls with frames, the program's
-// return value by program type.
+// check_ld_imm): helpers by their prototype (helper-protos), the references they take and give back
+// (refs.ts), bpf-to-bpf calls with frames, the program's return value by program type.
 import { EACCES, EINVAL } from '../../../uapi/errno.js';
 import { CallKind, Mode, modeOf, Size, sizeOf, type Insn } from '../../../uapi/isa.js';
-import { BPF_FUNC_MAX_ID, funcIdName, HelperId } from '../../../uapi/helpers.js';
+import { funcIdName, HelperId } from '../../../uapi/helpers.js';
 import { AttachType as AT, KernelProgramType as PT } from '../../../uapi/program-type.js';
-import { isArrayType, isHashType, MapType, mapTypeName } from '../../../uapi/bpf.js';
+import { isArrayType, isHashType, KernelMapType, MapType, mapTypeName } from '../../../uapi/bpf.js';
 import { constKeyLookupNotNull } from '../../kernel-version.js';
 import { helperProto, helperRefusal, helperRefusalAfterArgs, type HelperProto } from '../helper-protos.js';
 import { ArgType, RetType, regTypeMismatch, TypeFlag as KernelTypeFlag } from '../helper-protos/types.js';
 import { baseType, hasFlag, RegType, TypeFlag, type RegState } from '../reg-state.js';
 import { copyReg, freeze, regBoundsSync, S64_MAX, S64_MIN, scalarUnknown } from '../scalar.js';
-import { tnumStrn } from '../tnum.js';
 import { checkRead, checkWrite } from './alu.js';
-import { OutOfModel, refuse } from './errors.js';
+import { OutOfModel, refuse, VerifierRefusal } from './errors.js';
 import { poisonedCoreReloReason, unknownCoreType } from '../../programs/core.js';
 import { syncCallbackHelpers } from './program.js';
 import { BPF_MAX_VAR_SIZ, isNull, isPktPointer, known, pointer, regTypeStr, scalarReg, unknown } from './regs.js';
-import { checkHelperMem } from './mem.js';
+import { checkHelperMem, checkPtrOffReg } from './mem.js';
+import { acquireReference, checkReferenceLeak, EXIT_IN_MAIN, LD_ABS, releaseReference, TAIL_CALL } from './refs.js';
+import { mapFuncRefusal } from './map-compat.js';
+import { changesPktData, clearPktPointers, helperIdByName } from './pkt-data.js';
 import { FP, FuncState, NOT_INIT, REG_SIZE, SlotType } from './state.js';
 import type { Verifier } from './verifier.js';
 
 /** include/linux/bpf_verifier.h MAX_CALL_FRAMES. */
 const MAX_CALL_FRAMES = 8;
 
-const helperIds = new Map(Array.from({ length: BPF_FUNC_MAX_ID }, (_, id) => [funcIdName(id), id]));
+/** Helpers on map types outside the hash and array families that this model follows. */
+const modelledMapHelpers: ReadonlyMap<number, readonly number[]> = new Map([
+  [KernelMapType.ProgArray, [HelperId.TailCall]],
+  [KernelMapType.CgroupStorage, [HelperId.GetLocalStorage]],
+  [KernelMapType.PercpuCgroupStorage, [HelperId.GetLocalStorage]],
+  [KernelMapType.Ringbuf, ['ringbuf_reserve', 'ringbuf_output', 'ringbuf_query'].map(helperIdByName)],
+  [KernelMapType.SkStorage, ['sk_storage_get', 'sk_storage_delete'].map(helperIdByName)],
+]);
 
-/** net/core/filter.c bpf_helper_changes_pkt_data: helpers after which every packet pointer is stale. */
-const changesPktData: ReadonlySet<number> = new Set(
-  ['clone_redirect', 'l3_csum_replace', 'l4_csum_replace', 'lwt_push_encap', 'lwt_seg6_action', 'lwt_seg6_adjust_srh',
-    'lwt_seg6_store_bytes', 'msg_pop_data', 'msg_pull_data', 'msg_push_data', 'skb_adjust_room', 'skb_change_head',
-    'skb_change_proto', 'skb_change_tail', 'skb_pull_data', 'skb_store_bytes', 'skb_vlan_pop', 'skb_vlan_push',
-    'store_hdr_opt', 'xdp_adjust_head', 'xdp_adjust_meta', 'xdp_adjust_tail'].map(helperIdByName),
-);
 
-/** Helper ids by name (`skb_store_bytes`), for the kernel's lists written by name. */
-function helperIdByName(name: string): number {
-  return helperIds.get(`bpf_${name}`) ?? -1;
-}
+/** is_acquire_function (the sockmap and sockhash lookups are not in this model: their map types end the path). */
+const acquires: ReadonlySet<number> = new Set(['sk_lookup_tcp', 'sk_lookup_udp', 'skc_lookup_tcp', 'ringbuf_reserve'].map(helperIdByName));
 
-/** Helpers whose arguments or result this model does not follow (callbacks, references, dynptrs, locks). */
+/** is_ptr_cast_function: the result is the argument's object seen as another type, so it shares its reference. */
+const ptrCasts: ReadonlySet<number> = new Set(['tcp_sock', 'sk_fullsock', 'skc_to_tcp_sock', 'skc_to_tcp6_sock', 'skc_to_udp6_sock',
+  'skc_to_mptcp_sock', 'skc_to_tcp_timewait_sock', 'skc_to_tcp_request_sock'].map(helperIdByName));
+
+/** Helpers whose arguments or result this model does not follow (they run callbacks). */
 const outOfModelHelpers: ReadonlySet<number> = new Set([...syncCallbackHelpers, HelperId.TimerSetCallback]);
 
 /** check_ld_imm: what the 64-bit load puts in its register. */
@@ -59,19 +63,25 @@ export function checkLdImm64(v: Verifier, insn: Insn): void {
 /**
  * check_ld_abs: the legacy packet loads, as the kernel checks them. They pass only in socket filters and
  * tc programs, with r6 the context; the emulator does not run them, so one that passes is ENOTSUPP.
+ * A load that fails ends the program with 0 (bpf_gen_ld_abs's hidden exit): in a subprogram that is a
+ * return to the caller, walked first, the load's own continuation pushed. The next instruction.
  */
-export function checkLdAbs(v: Verifier, insn: Insn): void {
+export function checkLdAbs(v: Verifier, insn: Insn): number {
   if (![PT.SocketFilter, PT.SchedCls, PT.SchedAct].includes(v.p.type as 1)) refuse(EINVAL, 'BPF_LD_[ABS|IND] instructions not allowed for this program type');
   const abs = modeOf(insn.code) === Mode.Abs;
   if (insn.dst !== 0 || insn.off !== 0 || sizeOf(insn.code) === Size.DW || (abs && insn.src !== 0)) refuse(EINVAL, 'BPF_LD_[ABS|IND] uses reserved fields');
   const ctx = checkRead(v, 6);
+  checkReferenceLeak(v, LD_ABS);
   if (ctx.type !== RegType.Ctx) refuse(EINVAL, 'at the time of BPF_LD_ABS|IND R6 != pointer to skb');
   if (!abs) checkRead(v, insn.src);
-  if (ctx.off < 0) refuse(EACCES, `negative offset ctx ptr R6 off=${ctx.off} disallowed`);
-  if (ctx.off !== 0) refuse(EACCES, `dereference of modified ctx ptr R6 off=${ctx.off} disallowed`);
+  checkPtrOffReg(6, ctx);
   for (let r = 1; r <= 5; r++) v.regs[r] = NOT_INIT;
   v.regs[0] = unknown();
   v.unsupported ??= 'legacy BPF_LD_[ABS|IND] packet loads are not emulated';
+  if (v.cur.frames.length === 1) return v.pc + 1;
+  v.push(v.pc + 1, v.cur.clone());
+  v.regs[0] = known(0n);
+  return returnToCaller(v);
 }
 
 /** A BPF_CALL: the next instruction on this path. */
@@ -96,6 +106,12 @@ interface CallMeta {
   constKey: bigint;
   /** check_mem_size_reg: the largest size a size argument may have. */
   msizeMax: bigint;
+  /** The argument register an OBJ_RELEASE argument names (0 for none). */
+  releaseRegno: number;
+  /** The reference an argument carries (ref_obj_id), for a release or a cast. */
+  refObjId: number;
+  /** ARG_CONST_ALLOC_SIZE_OR_ZERO: the size of the memory the helper returns (mem_size). */
+  memSize: number;
 }
 
 function checkHelper(v: Verifier, id: number): void {
@@ -105,18 +121,29 @@ function checkHelper(v: Verifier, id: number): void {
   if (early) refuse(early.errno, early.log);
   const proto = helperProto(id, v.p.type, v.p.attachType, v.version, options);
   if (!proto || outOfModelHelpers.has(id)) throw new OutOfModel(`helper ${funcIdName(id)}`);
-  const meta: CallMeta = { map: -1, constKey: -1n, msizeMax: 0n };
+  const meta: CallMeta = { map: -1, constKey: -1n, msizeMax: 0n, releaseRegno: 0, refObjId: 0, memSize: 0 };
   proto.args.forEach((argType, i) => checkArg(v, proto, i + 1, argType, meta));
   const after = helperRefusalAfterArgs(id, v.p.type, v.p.attachType, v.version, options);
   if (after) refuse(after.errno, after.log);
+  if (meta.releaseRegno && !releaseReference(v, meta.refObjId) && !isNull(v.regs[meta.releaseRegno]!)) {
+    refuse(EINVAL, `func ${funcIdName(id)}#${id} reference has not been acquired before`);
+  }
+  if (id === HelperId.TailCall) checkReferenceLeak(v, TAIL_CALL);
+  // get_local_storage() cannot fail, so it takes no flags to fail on.
+  if (id === HelperId.GetLocalStorage && !isNull(v.regs[2]!)) refuse(EINVAL, 'get_local_storage() doesn\'t support non-zero flags');
+  const map = v.p.maps[meta.map];
+  const incompatible = map && mapFuncRefusal(map.type, id, v.p.type, v.p.attachType);
+  if (incompatible) throw new VerifierRefusal(incompatible.at(-1)!, EINVAL, incompatible.slice(0, -1));
   // The caller-saved registers die (mark_reg_not_init), then r0 takes the prototype's return type.
   for (let r = 1; r <= 5; r++) v.regs[r] = NOT_INIT;
-  v.regs[0] = returned(v, id, proto.ret, meta);
-  if (changesPktData.has(id)) {
-    for (const frame of v.cur.frames) {
-      frame.regs = frame.regs.map((r) => (isPktPointer(r) || r.type === RegType.PacketEnd ? unknown() : r));
-    }
+  let r0 = returned(v, id, proto.ret, meta);
+  if (ptrCasts.has(id)) r0 = { ...r0, refObjId: meta.refObjId };
+  else if (acquires.has(id)) {
+    const ref = acquireReference(v, v.pc);
+    r0 = { ...r0, id: ref, refObjId: ref };
   }
+  v.regs[0] = r0;
+  if (changesPktData.has(id)) clearPktPointers(v.cur);
 }
 
 function returned(v: Verifier, id: number, ret: number, meta: CallMeta): RegState {
@@ -132,10 +159,25 @@ function returned(v: Verifier, id: number, ret: number, meta: CallMeta): RegStat
       const nullable = ret === RetType.RET_PTR_TO_MAP_VALUE_OR_NULL && !inRange;
       return pointer(RegType.MapValue + (nullable ? TypeFlag.MaybeNull : 0), { map: meta.map, id: nullable ? v.newId() : 0 });
     }
+    case RetType.RET_PTR_TO_SOCKET_OR_NULL:
+    case RetType.RET_PTR_TO_TCP_SOCK_OR_NULL:
+    case RetType.RET_PTR_TO_SOCK_COMMON_OR_NULL:
+      return pointer(socketTypes[baseType(ret)]! + TypeFlag.MaybeNull, { id: v.newId() });
+    case RetType.RET_PTR_TO_SOCKET:
+    case RetType.RET_PTR_TO_TCP_SOCK:
+    case RetType.RET_PTR_TO_SOCK_COMMON:
+      return pointer(socketTypes[baseType(ret)]!);
+    case RetType.RET_PTR_TO_RINGBUF_MEM_OR_NULL:
+      return pointer(RegType.Mem | TypeFlag.MemRingbuf | TypeFlag.MaybeNull, { id: v.newId(), range: meta.memSize });
     default:
-      throw new OutOfModel('a helper returning a socket, memory or a BTF pointer');
+      throw new OutOfModel('a helper returning memory or a BTF pointer');
   }
 }
+
+/** The register type of each socket return type (check_helper_call's RET_PTR_TO_SOCKET ... cases). */
+const socketTypes: Readonly<Record<number, number>> = {
+  [RetType.RET_PTR_TO_SOCKET]: RegType.Socket, [RetType.RET_PTR_TO_TCP_SOCK]: RegType.TcpSock, [RetType.RET_PTR_TO_SOCK_COMMON]: RegType.SockCommon,
+};
 
 /**
  * get_constant_map_key: a stack key of `keySize` bytes that are all STACK_ZERO, or one spilled constant
@@ -182,20 +224,30 @@ function checkArg(v: Verifier, proto: HelperProto, regno: number, argType: numbe
   if (argType === ArgType.ARG_DONTCARE) return;
   const reg = checkRead(v, regno);
   if (argType === ArgType.ARG_ANYTHING || argType === ArgType.ARG_SCALAR && reg.type === RegType.Scalar) return;
-  const base = baseType(argType);
   const nullArg = isNull(reg);
+  if (isPktPointer(reg) && !packetHelperAccess(v.p.type, proto.pktAccess)) refuse(EACCES, 'helper access to the packet is not allowed');
+  if (baseType(argType) === ArgType.ARG_PTR_TO_MAP_VALUE) argType = resolveMapArgType(v, proto.id, argType, meta);
+  const base = baseType(argType);
   if (!(nullArg && hasFlag(argType, TypeFlag.MaybeNull))) {
     const mismatch = regTypeMismatch(regno, reg.type, argType, v.version);
     if (mismatch) refuse(EACCES, mismatch);
-    if (isPktPointer(reg) && !packetHelperAccess(v.p.type, proto.pktAccess)) refuse(EACCES, 'helper access to the packet is not allowed');
+    if (baseType(reg.type) === RegType.BtfId) throw new OutOfModel('a BTF pointer as a helper argument');
+    checkFuncArgRegOff(regno, reg, argType);
   }
+  if (hasFlag(argType, KernelTypeFlag.OBJ_RELEASE)) {
+    if (!reg.refObjId && !nullArg) refuse(EINVAL, `R${regno} must be referenced when passed to release function`);
+    meta.releaseRegno = regno;
+  }
+  if (reg.refObjId) meta.refObjId = reg.refObjId;
   switch (base) {
     case ArgType.ARG_CONST_MAP_PTR: {
       meta.map = reg.map;
-      // resolve_map_arg_type and check_map_func_compatibility: what a helper takes and may do depends on
-      // the map type; only the hash and array families are in this model.
+      // What a helper does with a map depends on its type: the hash and array families are in this model,
+      // and the pairings this model knows exactly; a pairing check_map_func_compatibility refuses is
+      // refused after the arguments (checkHelper), as the kernel does.
       const type = v.p.maps[reg.map]?.type ?? -1;
-      if (!isHashType(type) && !isArrayType(type)) throw new OutOfModel(`a helper on a ${mapTypeName(type)} map`);
+      const modelled = isHashType(type) || isArrayType(type) || (modelledMapHelpers.get(type)?.includes(proto.id) ?? false);
+      if (!modelled && !mapFuncRefusal(type, proto.id, v.p.type, v.p.attachType)) throw new OutOfModel(`a helper on a ${mapTypeName(type)} map`);
       return;
     }
     case ArgType.ARG_PTR_TO_MAP_KEY:
@@ -204,6 +256,7 @@ function checkArg(v: Verifier, proto: HelperProto, regno: number, argType: numbe
       const map = v.p.maps[meta.map];
       if (!map) return refuse(EACCES, `invalid map_ptr to access map->${base === ArgType.ARG_PTR_TO_MAP_KEY ? 'key' : 'value'}`);
       const key = base === ArgType.ARG_PTR_TO_MAP_KEY;
+      if ((key ? map.keySize : map.valueSize) === 0) throw new OutOfModel('a map without keys or values');
       checkHelperMem(v, regno, key ? map.keySize : map.valueSize, 'read', false);
       if (key && (map.type === MapType.Array || map.type === MapType.PercpuArray) && constKeyLookupNotNull(v.version)) {
         meta.constKey = constantMapKey(v, reg, map.keySize);
@@ -223,23 +276,59 @@ function checkArg(v: Verifier, proto: HelperProto, regno: number, argType: numbe
       if (s.smin < 0n) refuse(EACCES, `R${regno} min value is negative, either use unsigned or 'var &= const'`);
       if (s.umin === 0n && !zeroOk) refuse(EACCES, `R${regno} invalid zero-sized read: u64=[${s.umin},${s.umax}]`);
       if (s.umax >= BPF_MAX_VAR_SIZ) refuse(EACCES, `R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
-      const memReg = v.regs[regno - 1]!;
-      if (!isNull(memReg)) checkHelperMem(v, regno - 1, Number(s.umax), writes(mem) ? 'write' : 'read', zeroOk);
+      checkHelperMem(v, regno - 1, Number(s.umax), writes(mem) ? 'write' : 'read', zeroOk);
       return;
     }
     case ArgType.ARG_PTR_TO_CTX:
-      if (nullArg) return;
-      if (reg.off !== 0) refuse(EACCES, `dereference of modified ${regTypeStr(reg.type)} ptr R${regno} off=${reg.off} disallowed`);
-      if (reg.value.varOff.mask !== 0n || reg.value.varOff.value !== 0n) refuse(EACCES, `variable ${regTypeStr(reg.type)} access var_off=${tnumStrn(reg.value.varOff)} disallowed`);
-      return;
+    case ArgType.ARG_PTR_TO_SOCK_COMMON:
+    case ArgType.ARG_PTR_TO_SOCKET:
+    case ArgType.ARG_PTR_TO_BTF_ID_SOCK_COMMON:
+      return; // the register's type and offset are all check_func_arg asks of these
     case ArgType.ARG_CONST_ALLOC_SIZE_OR_ZERO:
+      // The stray quote is the kernel's.
+      if (reg.value.varOff.mask !== 0n) refuse(EACCES, `R${regno} is not a known constant'`);
+      meta.memSize = Number(reg.value.varOff.value);
       return;
+    case ArgType.ARG_PTR_TO_RINGBUF_MEM:
+      return; // the type and a release's zero offset are checked above
     case ArgType.ARG_PTR_TO_SPIN_LOCK:
       return; // process_spin_lock's rules are lock-rules.ts's, which ran before this walk
 
     default:
       throw new OutOfModel(`argument ${regno} of ${funcIdName(proto.id)}`);
   }
+}
+
+/** resolve_map_arg_type: a sockmap's or sockhash's values are sockets; a bloom filter's peek reads its value. */
+function resolveMapArgType(v: Verifier, id: number, argType: number, meta: CallMeta): number {
+  const map = v.p.maps[meta.map];
+  if (!map) return refuse(EACCES, 'invalid map_ptr to access map->type');
+  switch (map.type) {
+    case KernelMapType.Sockmap:
+    case KernelMapType.Sockhash:
+      if (argType !== ArgType.ARG_PTR_TO_MAP_VALUE) refuse(EINVAL, 'invalid arg_type for sockmap/sockhash');
+      return ArgType.ARG_PTR_TO_BTF_ID_SOCK_COMMON;
+    case KernelMapType.BloomFilter:
+      return id === helperIdByName('map_peek_elem') ? ArgType.ARG_PTR_TO_MAP_VALUE : argType;
+    default:
+      return argType;
+  }
+}
+
+/** Register types a helper argument may carry with a fixed and a variable offset (check_func_arg_reg_off). */
+const offsetTypes: readonly number[] = [RegType.Stack, RegType.Packet, RegType.PacketMeta, RegType.MapKey, RegType.MapValue,
+  RegType.Mem, RegType.Mem | TypeFlag.MemRdonly, RegType.Mem | TypeFlag.MemRingbuf, RegType.Buf, RegType.Buf | TypeFlag.MemRdonly,
+  RegType.Arena, RegType.Scalar];
+
+/**
+ * check_func_arg_reg_off for the register types of this model (BTF pointers end the path before it): a
+ * pointer released must not have moved; the types not in offsetTypes must not have moved at all.
+ */
+function checkFuncArgRegOff(regno: number, reg: RegState, argType: number): void {
+  if (hasFlag(argType, KernelTypeFlag.OBJ_RELEASE) && reg.off) {
+    refuse(EINVAL, `R${regno} must have zero offset when passed to release func or trusted arg to kfunc`);
+  }
+  if (!offsetTypes.includes(reg.type) || hasFlag(argType, KernelTypeFlag.OBJ_RELEASE)) checkPtrOffReg(regno, reg);
 }
 
 /** The helper writes the memory (MEM_UNINIT / MEM_WRITE arguments). */
@@ -265,6 +354,7 @@ function callLocal(v: Verifier, insn: Insn): number {
   if (sub.global) {
     // Verified on its own (not in this model, nor are its arguments against its BTF prototype); to its
     // caller it returns any scalar and clobbers r1-r5.
+    if (sub.changesPktData) clearPktPointers(v.cur);
     for (let r = 1; r <= 5; r++) v.regs[r] = NOT_INIT;
     v.regs[0] = unknown();
     return v.pc + 1;
@@ -280,17 +370,20 @@ function callLocal(v: Verifier, insn: Insn): number {
 
 /** BPF_EXIT: a subprogram returns to its caller; the program's exit checks its return value. */
 export function processExit(v: Verifier): number | 'exit' {
-  const frames = v.cur.frames;
-  if (frames.length > 1) {
-    // prepare_func_exit, with the callee's frame still current: r0 goes back as it is (even unset).
-    const r0 = v.regs[0]!;
-    if (r0.type === RegType.Stack) refuse(EINVAL, 'cannot return stack pointer to the caller');
-    const callee = frames.pop()!;
-    frames[frames.length - 1]!.regs[0] = r0;
-    return callee.callsite + 1;
-  }
+  if (v.cur.frames.length > 1) return returnToCaller(v);
+  checkReferenceLeak(v, EXIT_IN_MAIN);
   checkReturnCode(v);
   return 'exit';
+}
+
+/** prepare_func_exit, with the callee's frame still current: r0 goes back as it is (even unset). */
+function returnToCaller(v: Verifier): number {
+  const frames = v.cur.frames;
+  const r0 = v.regs[0]!;
+  if (r0.type === RegType.Stack) refuse(EINVAL, 'cannot return stack pointer to the caller');
+  const callee = frames.pop()!;
+  frames[frames.length - 1]!.regs[0] = r0;
+  return callee.callsite + 1;
 }
 
 /** sock_addr hooks that must return 1 (recvmsg, getpeername, getsockname). */

@@ -11,7 +11,8 @@ import { isConstAt, constValueAt } from '../scalar.js';
 import { BPF_ADD_CONST, checkRead } from './alu.js';
 import { OutOfModel, refuse } from './errors.js';
 import { isPktPointer, isPointer, mayBeNull, scalarReg, withoutNull } from './regs.js';
-import { REG_SIZE, SlotType, type VerifierState } from './state.js';
+import { forEachReg, type VerifierState } from './state.js';
+import { dropReference } from './refs.js';
 import type { Verifier } from './verifier.js';
 
 /** include/linux/bpf_verifier.h: a packet pointer compared beyond (range_open) or at pkt_end. */
@@ -144,17 +145,6 @@ function pktBranchTaken(a: RegState, b: RegState, op: number): 1 | 0 | -1 {
   }
 }
 
-/** Every register and spilled register of every frame of `s`, to be replaced by `f`'s answer. */
-function forEachReg(s: VerifierState, f: (r: RegState) => RegState): void {
-  for (const frame of s.frames) {
-    for (let i = 0; i < frame.regs.length; i++) frame.regs[i] = f(frame.regs[i]!);
-    for (let spi = 0; spi < frame.stack.length; spi++) {
-      const slot = frame.stack[spi];
-      if (slot && slot.types[REG_SIZE - 1] === SlotType.Spill) frame.stack[spi] = { ...slot, spilled: f(slot.spilled) };
-    }
-  }
-}
-
 /** sync_linked_regs: scalars sharing `known`'s id learn its bounds (plus their constant delta). */
 function syncLinkedRegs(s: VerifierState, known: RegState): void {
   const base = known.id & ~BPF_ADD_CONST;
@@ -169,6 +159,8 @@ function syncLinkedRegs(s: VerifierState, known: RegState): void {
 /** mark_ptr_or_null_regs: every copy of a maybe-NULL pointer (same id) becomes NULL or not NULL. */
 function markPtrOrNullRegs(v: Verifier, s: VerifierState, ptr: RegState, isNull: boolean): void {
   const id = ptr.id;
+  // The NULL side of an acquired pointer's check holds no reference: nothing was acquired.
+  if (isNull && ptr.refObjId !== 0 && ptr.refObjId === id) dropReference(s, id);
   forEachReg(s, (r) => {
     if (!mayBeNull(r) || r.id !== id) return r;
     if (isNull) return scalarReg(immOperand(0));

@@ -77,7 +77,8 @@ export class VerifierLog {
 
   /** print_verifier_state, one line (level 2's form). */
   stateLine(state: VerifierState): string {
-    return formatFrame(state.cur, this.host);
+    const refs = state.refs.length > 0 ? ` refs=${state.refs.map((r) => r.id).join(',')}` : '';
+    return formatFrame(state.cur, this.host) + refs;
   }
 
   /** The log of a refused program, the reason last but for the kernel's closing statistics. */

@@ -12,9 +12,10 @@ import { coerceToSize, scalarConst, type Scalar } from '../scalar.js';
 import { tnumAdd, tnumConst, tnumStrn, type Tnum } from '../tnum.js';
 import { helperStackAccessByType } from '../../kernel-version.js';
 import { checkCtxAccess, type CtxInsnForm, type CtxResult } from '../ctx/index.js';
+import { socketIsValidAccess, type SocketKind } from '../ctx/sock.js';
 import { checkRead, checkWrite, linkScalar } from './alu.js';
 import { OutOfModel, refuse, VerifierRefusal } from './errors.js';
-import { BPF_MAX_VAR_OFF, isPktPointer, known, pointer, regTypeStr, scalarReg, unknown } from './regs.js';
+import { BPF_MAX_VAR_OFF, isNull, isPktPointer, known, pointer, regTypeStr, scalarReg, unknown } from './regs.js';
 import { REG_SIZE, SlotType, type FuncState, type StackSlot } from './state.js';
 import type { Verifier } from './verifier.js';
 
@@ -32,21 +33,49 @@ export function checkLoad(v: Verifier, insn: Insn): void {
   checkRead(v, insn.src);
   checkWrite(insn.dst);
   const ldsx = modeOf(insn.code) === Mode.MemSx;
+  const srcType = v.regs[insn.src]!.type;
   const result = access(v, insn.src, insn.off, accessSize(insn.code), false, ldsx ? 'ldsx' : 'ldx', undefined);
   v.regs[insn.dst] = result ?? unknown();
+  savePtrType(v, srcType);
 }
 
 /** check_store_reg: `*(size *)(dst + off) = src`. */
 export function checkStore(v: Verifier, insn: Insn): void {
   checkRead(v, insn.src);
   checkRead(v, insn.dst);
+  const dstType = v.regs[insn.dst]!.type;
   access(v, insn.dst, insn.off, accessSize(insn.code), true, 'stx', { reg: insn.src });
+  savePtrType(v, dstType);
 }
 
 /** BPF_ST: `*(size *)(dst + off) = imm`. */
 export function checkStoreImm(v: Verifier, insn: Insn): void {
   checkRead(v, insn.dst);
+  const dstType = v.regs[insn.dst]!.type;
   access(v, insn.dst, insn.off, accessSize(insn.code), true, 'st', { imm: insn.imm });
+  savePtrType(v, dstType);
+}
+
+/**
+ * save_aux_ptr_type: an instruction is rewritten for the pointer type it accesses (the context's fields are
+ * converted, sockets' too), so every path must bring the same type where one of them is such a type. The
+ * first path's type is kept for the instruction across all paths. (A load's allow_trust_mismatch concerns
+ * BTF pointers, which end a path in this model before they are accessed.)
+ */
+function savePtrType(v: Verifier, type: number): void {
+  const prev = v.ptrTypes.get(v.pc);
+  if (prev === undefined) {
+    v.ptrTypes.set(v.pc, type);
+    return;
+  }
+  if (type === prev || (!typeIsRewritten(type) && !typeIsRewritten(prev))) return;
+  refuse(EINVAL, 'same insn cannot be used with different pointers');
+}
+
+/** !reg_type_mismatch_ok: the types whose accesses convert_ctx_accesses rewrites by type. */
+function typeIsRewritten(type: number): boolean {
+  const b = baseType(type);
+  return b === RegType.Ctx || b === RegType.BtfId || b === RegType.Arena || isSockPointer(b);
 }
 
 /** include/uapi/linux/bpf.h BPF_LOAD_ACQ, BPF_STORE_REL (atomic imm values, 6.15). */
@@ -82,7 +111,28 @@ export function checkAtomic(v: Verifier, insn: Insn): void {
   if (loadReg >= 0) v.regs[loadReg] = loaded ?? unknown();
 }
 
-const isSockPointer = (t: number): boolean => t === RegType.Socket || t === RegType.SockCommon || t === RegType.TcpSock || t === RegType.XdpSock;
+/** type_is_sk_pointer, with the struct each type reads. */
+const socketKinds: Readonly<Record<number, SocketKind>> = {
+  [RegType.SockCommon]: 'sock_common', [RegType.Socket]: 'sock', [RegType.TcpSock]: 'tcp_sock', [RegType.XdpSock]: 'xdp_sock',
+};
+const isSockPointer = (t: number): boolean => socketKinds[t] !== undefined;
+
+/**
+ * check_tp_buffer_access (__check_buffer_access): a writable tracepoint's buffer, at a fixed offset from its
+ * start; how far a program reaches is checked when it is attached (max_tp_access), not at load.
+ */
+function checkTpBufferAccess(regno: number, reg: RegState, off: number, size: number): void {
+  if (off < 0) refuse(EACCES, `R${regno} invalid tracepoint buffer access: off=${off}, size=${size}`);
+  if (reg.value.varOff.mask !== 0n || reg.value.varOff.value !== 0n) {
+    refuse(EACCES, `R${regno} invalid variable buffer offset: off=${off}, var_off=${tnumStrn(reg.value.varOff)}`);
+  }
+}
+
+/** check_sock_access: a read of the socket struct at `off` (the register's fixed offset included). */
+function checkSockAccess(regno: number, reg: RegState, off: number, size: number): void {
+  if (reg.value.smin < 0n) refuse(EACCES, `R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
+  if (!socketIsValidAccess(socketKinds[reg.type]!, off, size)) refuse(EACCES, `R${regno} invalid ${regTypeStr(reg.type)} access off=${off} size=${size}`);
+}
 
 /**
  * check_mem_access through register `regno` at `off`: refuses what the kernel refuses; for a read, the
@@ -140,7 +190,14 @@ function access(v: Verifier, regno: number, off: number, size: 1 | 2 | 4 | 8, wr
     if (!write) out = unknown();
   } else if (reg.type === RegType.ConstMapPtr) {
     checkMapPtrAccess(v, regno, reg, at, write);
-  } else if (reg.type === RegType.FlowKeys || isSockPointer(reg.type) || reg.type === RegType.TpBuffer || base === RegType.BtfId || base === RegType.Buf || reg.type === RegType.Arena) {
+  } else if (isSockPointer(reg.type)) {
+    if (write) refuse(EACCES, `R${regno} cannot write into ${regTypeStr(reg.type)}`);
+    checkSockAccess(regno, reg, at, size);
+    out = unknown();
+  } else if (reg.type === RegType.TpBuffer) {
+    checkTpBufferAccess(regno, reg, at, size);
+    if (!write) out = unknown();
+  } else if (reg.type === RegType.FlowKeys || base === RegType.BtfId || base === RegType.Buf || reg.type === RegType.Arena) {
     throw new OutOfModel(`access through ${regTypeStr(reg.type)}`);
   } else {
     refuse(EACCES, `R${regno} invalid mem access '${regTypeStr(reg.type)}'`);
@@ -198,7 +255,6 @@ function ctxResult(v: Verifier, r: CtxResult): RegState {
  */
 export function checkHelperMem(v: Verifier, regno: number, size: number, how: 'read' | 'write', zeroOk: boolean): void {
   const reg = v.regs[regno]!;
-  if (size === 0 && zeroOk) return;
   switch (baseType(reg.type)) {
     case RegType.Packet: case RegType.PacketMeta:
       return checkPacket(regno, reg, reg.off, size, zeroOk);
@@ -224,6 +280,10 @@ export function checkHelperMem(v: Verifier, regno: number, size: number, how: 'r
       for (let i = min; i < max; i++) clobber(frame, i);
       return;
     }
+    case RegType.Scalar:
+      // A NULL for a nullable argument, only with a size that may be zero; the kernel names the stack.
+      if (zeroOk && size === 0 && isNull(reg)) return;
+      return refuse(EACCES, `R${regno} type=${regTypeStr(reg.type)} expected=${regTypeStr(RegType.Stack)}`);
     default:
       throw new OutOfModel(`helper memory through ${regTypeStr(reg.type)}`);
   }
@@ -245,8 +305,8 @@ function directPacketWrite(type: number): boolean {
   return writers.includes(type);
 }
 
-/** __check_ptr_off_reg on a context pointer: it must not have moved. */
-function checkPtrOffReg(regno: number, reg: RegState): void {
+/** __check_ptr_off_reg without fixed_off_ok: a pointer whose accesses the kernel rewrites must not have moved. */
+export function checkPtrOffReg(regno: number, reg: RegState): void {
   const name = regTypeStr(reg.type);
   if (reg.off < 0) refuse(EACCES, `negative offset ${name} ptr R${regno} off=${reg.off} disallowed`);
   if (reg.off !== 0) refuse(EACCES, `dereference of modified ${name} ptr R${regno} off=${reg.off} disallowed`);

@@ -6,6 +6,7 @@ import { CallKind, Class, classOf, JmpOp, LD_IMM64, opOf, PseudoLd, type Insn } 
 import { HelperId } from '../../../uapi/helpers.js';
 import type { CheckedMap, CheckInput } from '../types.js';
 import { liveRegisters } from '../liveness.js';
+import { changesPktData } from './pkt-data.js';
 
 /** What an ld_imm64 loads. */
 export type Ldimm =
@@ -23,6 +24,8 @@ export interface Subprog {
   name: string;
   /** Verified on its own (BTF FUNC linkage global), not inlined into its callers' walk. */
   global: boolean;
+  /** It, or a function it calls, calls a helper that changes packet data (changes_pkt_data). */
+  changesPktData: boolean;
 }
 
 /** Helpers whose call runs a callback the verifier walks as part of the call (is_sync_callback_calling_insn). */
@@ -44,6 +47,40 @@ export interface Program {
   forceCheckpoint: Uint8Array;
   jmpPoint: Uint8Array;
   input: CheckInput;
+}
+
+/** Subprograms' first instructions: the entry and every bpf-to-bpf call or callback target (add_subprog_and_kfunc). */
+export function subprogStarts(insns: readonly Insn[]): number[] {
+  const starts = new Set<number>([0]);
+  insns.forEach((insn, i) => {
+    if (insn.code === (Class.Jmp | JmpOp.Call) && insn.src === CallKind.Local) starts.add(i + 1 + insn.imm);
+    if (insn.code === LD_IMM64 && insn.src === PseudoLd.Func) starts.add(i + 1 + insn.imm);
+  });
+  return [...starts].filter((s) => s >= 0 && s < insns.length).sort((a, b) => a - b);
+}
+
+/**
+ * check_cfg's mark_subprog_changes_pkt_data and merge_callee_effects: a function that calls such a helper,
+ * or calls (directly or not) a function that does. The kernel refuses unreachable instructions, so every
+ * call in a program it loads counts.
+ */
+function markChangesPktData(insns: readonly Insn[], subprogs: Subprog[]): void {
+  const of = (pc: number): Subprog | undefined => subprogs.find((s) => pc >= s.start && pc < s.end);
+  const calls: [Subprog, Subprog][] = [];
+  insns.forEach((insn, i) => {
+    if (insn.code !== (Class.Jmp | JmpOp.Call)) return;
+    const caller = of(i);
+    if (!caller) return;
+    if (insn.src === CallKind.Helper && changesPktData.has(insn.imm)) caller.changesPktData = true;
+    const callee = insn.src === CallKind.Local ? of(i + 1 + insn.imm) : undefined;
+    if (callee) calls.push([caller, callee]);
+  });
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const [caller, callee] of calls) {
+      if (callee.changesPktData && !caller.changesPktData) changed = caller.changesPktData = true;
+    }
+  }
 }
 
 export function prepareProgram(input: CheckInput): Program {
@@ -85,17 +122,13 @@ export function prepareProgram(input: CheckInput): Program {
     ldimm.set(i, v);
   });
 
-  // Subprograms: the entry and every bpf-to-bpf call or callback target (add_subprog_and_kfunc).
-  const starts = new Set<number>([0]);
-  insns.forEach((insn, i) => {
-    if (insn.code === (Class.Jmp | JmpOp.Call) && insn.src === CallKind.Local) starts.add(i + 1 + insn.imm);
-    if (insn.code === LD_IMM64 && insn.src === PseudoLd.Func) starts.add(i + 1 + insn.imm);
-  });
-  const sorted = [...starts].filter((s) => s >= 0 && s < insns.length).sort((a, b) => a - b);
+  const sorted = subprogStarts(insns);
   const byStart = new Map(input.functions.map((f) => [f.start, f]));
   const subprogs = sorted.map((start, k) => ({
     start, end: sorted[k + 1] ?? insns.length, name: byStart.get(start)?.name ?? `func#${k}`, global: k > 0 && (byStart.get(start)?.global ?? false),
+    changesPktData: false,
   }));
+  markChangesPktData(insns, subprogs);
 
   // check_cfg / visit_insn: where is_state_visited runs.
   const prunePoint = new Uint8Array(insns.length + 2);

@@ -120,7 +120,7 @@ const INVALID_BYTES: readonly number[] = Array<number>(REG_SIZE).fill(SlotType.I
 export function statesEqual(host: LiveHost, old: VerifierState, cur: VerifierState, exact: Exactness): boolean {
   if (old.frames.length !== cur.frames.length) return false;
   const ids = new IdMap();
-  // refsafe has nothing to compare: references are not in this model (a path that takes one ends).
+  if (!refsafe(old, cur, ids)) return false;
   const misc = unknown();
   const zero = known(0n);
   for (let f = 0; f < old.frames.length; f++) {
@@ -135,6 +135,11 @@ export function statesEqual(host: LiveHost, old: VerifierState, cur: VerifierSta
     if (!stacksafe(of, cf, ids, exact, misc, zero)) return false;
   }
   return true;
+}
+
+/** refsafe: the same references held, their ids consistently mapped (before the registers, as the kernel). */
+function refsafe(old: VerifierState, cur: VerifierState, ids: IdMap): boolean {
+  return old.refs.length === cur.refs.length && old.refs.every((r, i) => ids.check(r.id, cur.refs[i]!.id));
 }
 
 /** Registers of frame `f` the program may still read: at the current instruction, or at a caller's return site. */

@@ -53,9 +53,17 @@ export class FuncState {
   }
 }
 
+/** An acquired reference (struct bpf_reference_state, REF_TYPE_PTR): its id and the call that took it. */
+export interface Reference {
+  readonly id: number;
+  readonly insn: number;
+}
+
 export class VerifierState {
   constructor(
     public frames: FuncState[],
+    /** acquired_refs: references the path holds, oldest first (one list for all frames, as since 6.14). */
+    public refs: readonly Reference[] = [],
     /** The instructions this path ran since its last checkpoint (the kernel's jmp_history, expanded). */
     public history: number[] = [],
     /** jmp_history_cnt: jump points passed since the last checkpoint. */
@@ -67,6 +75,17 @@ export class VerifierState {
   }
 
   clone(): VerifierState {
-    return new VerifierState(this.frames.map((f) => f.clone()), this.history.slice(), this.jmpHistoryCnt);
+    return new VerifierState(this.frames.map((f) => f.clone()), this.refs, this.history.slice(), this.jmpHistoryCnt);
+  }
+}
+
+/** Every register and spilled register of every frame of `s`, to be replaced by `f`'s answer. */
+export function forEachReg(s: VerifierState, f: (r: RegState) => RegState): void {
+  for (const frame of s.frames) {
+    for (let i = 0; i < frame.regs.length; i++) frame.regs[i] = f(frame.regs[i]!);
+    for (let spi = 0; spi < frame.stack.length; spi++) {
+      const slot = frame.stack[spi];
+      if (slot && slot.types[REG_SIZE - 1] === SlotType.Spill) frame.stack[spi] = { ...slot, spilled: f(slot.spilled) };
+    }
   }
 }

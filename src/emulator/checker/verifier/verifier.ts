@@ -80,6 +80,8 @@ export class Verifier {
   maxStatesPerInsn = 0;
   readonly #explored = new Map<number, Checkpoint[]>();
   readonly #pending: Path[] = [];
+  /** insn_aux_data's ptr_type: the pointer type each load or store first accessed (save_aux_ptr_type). */
+  readonly ptrTypes = new Map<number, number>();
   /** Something the kernel would accept and the emulator cannot run (reported if nothing is refused). */
   unsupported: string | undefined;
   /** BPF_F_STRICT_ALIGNMENT: every pointer's accesses aligned, not only the stack's. */
@@ -250,8 +252,7 @@ export class Verifier {
           checkLdImm64(this, insn);
           return this.pc + 2;
         }
-        checkLdAbs(this, insn);
-        return this.pc + 1;
+        return checkLdAbs(this, insn);
       default: {
         this.#jmpsProcessed++;
         const op = opOf(insn.code);
