@@ -79,7 +79,7 @@ bench: setup build/tools/.stamp build/bench/map_ops build/bench/napi_floor.node
 
 difftest: setup
 	BPFKIT_DIFF_OPS=1000000 BPFKIT_DIFF_PROGRAMS=100000 BPFKIT_DIFF_SEED=random BPFKIT_BTF_MUTANTS=100000 BPFKIT_BTF_SEED=random \
-	  BPFKIT_SCALAR_PROGRAMS=100000 BPFKIT_SCALAR_SEED=random npx vitest run test/diff
+	  BPFKIT_SCALAR_PROGRAMS=100000 BPFKIT_SCALAR_SEED=random BPFKIT_REFUSED_PROGRAMS=100000 BPFKIT_REFUSED_SEED=random npx vitest run test/diff
 
 clean:
 	rm -rf build dist

@@ -64,16 +64,16 @@ export interface GeneratedProgram {
   hash: [number, bigint][];
 }
 
-const R_CTX = 9;
-const FP = 10;
-const ALU_REGS = [0, 1, 2, 3, 4, 5, 6, 7, 8] as const;
+export const R_CTX = 9;
+export const FP = 10;
+export const ALU_REGS = [0, 1, 2, 3, 4, 5, 6, 7, 8] as const;
 /** Callee-saved: still scalars after a helper call. */
-const SAVED = [6, 7, 8] as const;
-const KEY_SLOT = -8;
-const VALUE_SLOT = -16;
+export const SAVED = [6, 7, 8] as const;
+export const KEY_SLOT = -8;
+export const VALUE_SLOT = -16;
 /** Scratch stack area [SCRATCH_LO, SCRATCH_HI) relative to r10. */
-const SCRATCH_LO = -160;
-const SCRATCH_HI = -24;
+export const SCRATCH_LO = -160;
+export const SCRATCH_HI = -24;
 
 const COND_OPS = [JmpOp.Jeq, JmpOp.Jgt, JmpOp.Jge, JmpOp.Jset, JmpOp.Jne, JmpOp.Jsgt, JmpOp.Jsge, JmpOp.Jlt, JmpOp.Jle, JmpOp.Jslt, JmpOp.Jsle];
 const BIN_OPS = [AluOp.Add, AluOp.Sub, AluOp.Mul, AluOp.Div, AluOp.Or, AluOp.And, AluOp.Lsh, AluOp.Rsh, AluOp.Mod, AluOp.Xor, AluOp.Mov, AluOp.Arsh];
@@ -82,7 +82,7 @@ const BIN_OPS = [AluOp.Add, AluOp.Sub, AluOp.Mul, AluOp.Div, AluOp.Or, AluOp.And
 const SKB_READ = [0, 4, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 52, 56, 60, 64, 68, 72, 84, 160, 164, 176];
 const SKB_WRITE = [8, 32, 44, 48, 52, 56, 60, 64, 72, 12];
 
-interface Scope {
+export interface Scope {
   /** Registers the current code must not write (a loop's counter). */
   avoid: ReadonlySet<number>;
   /** True at the top level of the program: stores here happen on every path. */
@@ -100,23 +100,28 @@ export interface GeneratorOptions {
    * are drawn either way, so a seed gives the same program shapes; v4 instructions become their plain forms.
    */
   isaV4?: boolean;
+  /** The program type: random (60% SchedCls) when unset; the random draw is made either way. */
+  type?: 3 | 31;
 }
 
 export function generateProgram(rng: Prng, options: GeneratorOptions = {}): GeneratedProgram {
-  return new Generator(rng, options.isaV4 ?? true).program(options.items ?? rng.range(8, 40));
+  return new Generator(rng, options).program(options.items ?? rng.range(8, 40));
 }
 
-class Generator {
+/** The generator's choices, one method per construct: refused-programs.ts plants a mistake among them. */
+export class Generator {
   readonly rng: Prng;
   type: 3 | 31 = 3;
   /** Stack bytes written on every path so far: offset from r10 (negative). */
   readonly written = new Set<number>();
   loops = 0;
   readonly v4: boolean;
+  readonly #fixedType: 3 | 31 | undefined;
 
-  constructor(rng: Prng, v4: boolean) {
+  constructor(rng: Prng, options: GeneratorOptions) {
     this.rng = rng;
-    this.v4 = v4;
+    this.v4 = options.isaV4 ?? true;
+    this.#fixedType = options.type;
   }
 
   /** A sign-extending load, or a plain one without v4 instructions. */
@@ -126,7 +131,8 @@ class Generator {
 
   program(items: number): GeneratedProgram {
     const rng = this.rng;
-    this.type = rng.chance(0.6) ? 3 : 31;
+    const type = rng.chance(0.6) ? 3 : 31;
+    this.type = this.#fixedType ?? type;
     const out: Insn[] = pin([asm.mov64Reg(R_CTX, 1)]);
     for (const r of ALU_REGS) out.push(...pin(this.init(r)));
     const top: Scope = { avoid: new Set(), definite: true, depth: 0, inLoop: false };
@@ -503,7 +509,7 @@ class Generator {
  * back into a scalar. Without them a shrunk program could store a kernel pointer into a map (which the
  * verifier allows root) and diverge for that reason alone.
  */
-function pin(insns: Insn[]): Insn[] {
+export function pin(insns: Insn[]): Insn[] {
   for (const x of insns) (x as Insn & { pinned?: boolean }).pinned = true;
   return insns;
 }

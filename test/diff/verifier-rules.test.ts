@@ -103,6 +103,14 @@ const cases: Case[] = [
     insns: [asm.mov64Imm(4, 9), asm.mov64Imm(2, 0), asm.mov64Reg(3, 10), asm.alu64Imm(0x00, 3, -8), asm.call(26), ...exit0],
   },
   {
+    // maybe_fork_scalars: r1 is -1 or 0, so r1 & 8 is 8 (this path: loads) or 0 (the pushed one: 8 bytes before the value).
+    name: 'a [-1, 0] register ANDed with a constant: both values are walked',
+    insns: [
+      asm.mov64Reg(6, 1), ...lookup(), ifNull(7), asm.ldx(8, 1, 6, 0), asm.alu64Imm(0xc0, 1, 63), asm.alu64Imm(0x50, 1, 8),
+      asm.alu64Imm(0x00, 0, -8), asm.alu64Reg(0x00, 0, 1), asm.ldx(8, 0, 0, 0), asm.exit(), ...exit0,
+    ],
+  },
+  {
     // do_refine_retval_range: the result is at most the size argument (16), or an errno.
     name: 'a string helper\'s result used as an index: bounded by its size argument',
     insns: [

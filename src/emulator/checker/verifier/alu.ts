@@ -44,8 +44,21 @@ export function linkScalar(v: Verifier, regno: number): RegState {
 /** A scalar ALU result as a register; a range the kernel finds inconsistent is logged, as it does. */
 function fromAlu(v: Verifier, r: AluResult, id = 0): RegState {
   if (r.violation) v.log.line(r.violation);
-  if (r.fork) throw new OutOfModel('maybe_fork_scalars');
   return scalarReg(r.dst, r.unknown ? 0 : id);
+}
+
+/**
+ * maybe_fork_scalars (kernel/bpf/verifier.c, AND/OR of a [-1, 0] register with a constant): this path goes
+ * on with -1 (scalarAlu's result); push_stack(env, env->insn_idx, env->insn_idx, false) leaves a path that
+ * runs this instruction again with the register 0 (__mark_reg_known clears its id, __mark_reg32_known
+ * keeps it). The pushed path starts at this instruction since "bpf: Fix unsound scalar forking in
+ * maybe_fork_scalars() for BPF_OR" (6.18.44 walks the AND again); before, it started after it with 0, wrong for OR.
+ */
+function forkScalars(v: Verifier, regno: number, dst: RegState, fork: NonNullable<AluResult['fork']>): void {
+  const other = v.cur.clone();
+  other.history.pop(); // the instruction is walked again on that path
+  other.cur.regs[regno] = { ...dst, value: fork.dst, id: fork.keepsId ? dst.id : 0 };
+  v.push(v.pc, other);
 }
 
 export function checkAlu(v: Verifier, insn: Insn): void {
@@ -119,6 +132,7 @@ function adjustRegMinMax(v: Verifier, insn: Insn, op: number, alu64: boolean): R
     if (!byReg && insn.imm === 0) refuse(EINVAL, 'div by zero');
   }
   const result = scalarAlu(op, alu64, dst.value, srcValue);
+  if (result.fork) forkScalars(v, insn.dst, dst, result.fork);
   // Linked scalars: r1 += const keeps r1 linked to its copies, with the constant (BPF_ADD_CONST).
   if (op === AluOp.Add && alu64 && dst.id !== 0 && srcValue.varOff.mask === 0n && !result.unknown) {
     const c = BigInt.asIntN(64, srcValue.varOff.value);
