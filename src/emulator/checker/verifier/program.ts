@@ -6,6 +6,7 @@ import { CallKind, Class, classOf, JmpOp, LD_IMM64, opOf, PseudoLd, type Insn } 
 import { HelperId } from '../../../uapi/helpers.js';
 import type { CheckedMap, CheckInput } from '../types.js';
 import { liveRegisters } from '../liveness.js';
+import { liveStackSlots, type LiveStack } from '../stack-liveness.js';
 
 /** What an ld_imm64 loads. */
 export type Ldimm =
@@ -40,6 +41,8 @@ export interface Program {
   subprogs: Subprog[];
   /** Registers each instruction's future may read (static liveness, per function). */
   live: Uint16Array;
+  /** Stack slots each instruction's future may touch, per frame (undefined: all of them). */
+  liveStack: LiveStack | undefined;
   prunePoint: Uint8Array;
   forceCheckpoint: Uint8Array;
   jmpPoint: Uint8Array;
@@ -140,7 +143,7 @@ export function prepareProgram(input: CheckInput): Program {
 
   return {
     insns, type: input.type, attachType: input.attachType ?? 0, maps, ldimm, kfuncs, subprogs,
-    live: liveRegisters(insns), prunePoint, forceCheckpoint, jmpPoint, input,
+    live: liveRegisters(insns), liveStack: liveStackSlots(insns, subprogs.map((s) => s.start)), prunePoint, forceCheckpoint, jmpPoint, input,
   };
 }
 
