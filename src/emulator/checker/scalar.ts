@@ -47,6 +47,8 @@ const u32of = (x: bigint): number => Number(BigInt.asUintN(32, x));
 const maxB = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 const minB = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 const LOW32 = 0xffffffffn;
+/** The upper 32 bits of a u64. */
+const HIGH = ~LOW32 & U64_MAX;
 
 export const copyReg = (s: Scalar): Reg => ({ ...s });
 // A copy, not Object.freeze: the type keeps it read-only, and freezing costs the verifier a tenth of its time.
@@ -224,7 +226,6 @@ function reg64DeduceBounds(r: Reg): void {
 
 /** __reg_deduce_mixed_bounds: tighten the 64-bit bounds with the 32-bit ones. */
 function regDeduceMixedBounds(r: Reg): void {
-  const HIGH = ~LOW32 & U64_MAX;
   // u32 -> u64 and u32 -> s64: the low half of each bound replaced by the u32 bound.
   r.umin = maxB(r.umin, (r.umin & HIGH) | BigInt(r.u32min));
   r.umax = minB(r.umax, (r.umax & HIGH) | BigInt(r.u32max));
@@ -251,6 +252,23 @@ function regDeduceMixedBounds(r: Reg): void {
   }
 }
 
+/**
+ * A register reg_bounds_sync leaves as it is: a constant every bound agrees with, or a wholly unknown
+ * value. Every step of the sync keeps both (each bound already is what var_off and the other bounds
+ * imply), so the common cases skip its hundred-odd bigint operations: a loop counting a constant
+ * spends most of its verification here otherwise.
+ */
+function isSettled(r: Reg): boolean {
+  const t = r.varOff;
+  if (t.mask === 0n) {
+    const v = t.value;
+    return r.umin === v && r.umax === v && r.smin === r.smax && r.smin === s64(v)
+      && r.u32min === r.u32max && r.u32min === u32of(v) && r.s32min === r.s32max && r.s32min === (r.u32min | 0);
+  }
+  return t.mask === U64_MAX && t.value === 0n && r.umin === 0n && r.umax === U64_MAX && r.smin === S64_MIN && r.smax === S64_MAX
+    && r.u32min === 0 && r.u32max === U32_MAX && r.s32min === S32_MIN && r.s32max === S32_MAX;
+}
+
 /** __reg_deduce_bounds */
 function regDeduceBounds(r: Reg): void {
   reg32DeduceBounds(r);
@@ -267,12 +285,51 @@ function regBoundOffset(r: Reg): void {
 
 /** reg_bounds_sync: three rounds of deduction between two passes over var_off (6.17+). */
 export function regBoundsSync(r: Reg): void {
+  if (isSettled(r)) return;
+  const key = syncKey(r);
+  const seen = syncCache.get(key);
+  if (seen && sameScalar(seen.from, r)) {
+    Object.assign(r, seen.to);
+    return;
+  }
+  const from = freeze(r);
   updateRegBounds(r);
   regDeduceBounds(r);
   regDeduceBounds(r);
   regDeduceBounds(r);
   regBoundOffset(r);
   updateRegBounds(r);
+  if (syncCache.size >= SYNC_CACHE_MAX) syncCache.clear();
+  syncCache.set(key, { from, to: freeze(r) });
+}
+
+/**
+ * reg_bounds_sync's results by their input. The sync is a pure function of the ten fields and costs
+ * some hundred bigint operations; a verification meets few distinct inputs (a parser's 36,000 syncs
+ * have 149), so each is computed once. An entry is used only when its input equals the register exactly;
+ * the key is a hash, and a collision replaces the entry.
+ */
+const syncCache = new Map<number, { readonly from: Scalar; readonly to: Scalar }>();
+const SYNC_CACHE_MAX = 4096;
+
+/** A hash of the ten fields (Number() of a bigint rounds, which a hash may). */
+function syncKey(r: Reg): number {
+  const mix = (h: number, x: number): number => Math.imul(h ^ (x | 0) ^ ((x / 4294967296) | 0), 0x9e3779b1);
+  let h = mix(0, Number(r.umin));
+  h = mix(h, Number(r.umax));
+  h = mix(h, Number(r.smin));
+  h = mix(h, Number(r.smax));
+  h = mix(h, Number(r.varOff.value));
+  h = mix(h, Number(r.varOff.mask));
+  h = mix(h, r.u32min);
+  h = mix(h, r.u32max);
+  h = mix(h, r.s32min);
+  return mix(h, r.s32max);
+}
+
+function sameScalar(a: Scalar, b: Scalar): boolean {
+  return a.umin === b.umin && a.umax === b.umax && a.smin === b.smin && a.smax === b.smax && a.varOff.value === b.varOff.value
+    && a.varOff.mask === b.varOff.mask && a.u32min === b.u32min && a.u32max === b.u32max && a.s32min === b.s32min && a.s32max === b.s32max;
 }
 
 /**
