@@ -159,33 +159,43 @@ export function updateRegBounds(r: Reg): void {
 
 /** __reg32_deduce_bounds: u32/s32 from the 64-bit bounds, and from each other. */
 function reg32DeduceBounds(r: Reg): void {
+  // The 64-bit bounds do not change here: their halves are taken once (the low half as u32; `| 0` is
+  // its s32).
+  const uminHi = r.umin >> 32n;
+  const umaxHi = r.umax >> 32n;
+  const sminHi = r.smin >> 32n;
+  const smaxHi = r.smax >> 32n;
+  const uminLo = u32of(r.umin);
+  const umaxLo = u32of(r.umax);
+  const sminLo = u32of(r.smin);
+  const smaxLo = u32of(r.smax);
   // Upper halves equal over the u64 (or s64) range: the low halves form a range too.
-  if (r.umin >> 32n === r.umax >> 32n) {
-    r.u32min = Math.max(r.u32min, u32of(r.umin));
-    r.u32max = Math.min(r.u32max, u32of(r.umax));
-    if (s32of(r.umin) <= s32of(r.umax)) {
-      r.s32min = Math.max(r.s32min, s32of(r.umin));
-      r.s32max = Math.min(r.s32max, s32of(r.umax));
+  if (uminHi === umaxHi) {
+    r.u32min = Math.max(r.u32min, uminLo);
+    r.u32max = Math.min(r.u32max, umaxLo);
+    if ((uminLo | 0) <= (umaxLo | 0)) {
+      r.s32min = Math.max(r.s32min, uminLo | 0);
+      r.s32max = Math.min(r.s32max, umaxLo | 0);
     }
   }
-  if (r.smin >> 32n === r.smax >> 32n) {
-    if (u32of(r.smin) <= u32of(r.smax)) {
-      r.u32min = Math.max(r.u32min, u32of(r.smin));
-      r.u32max = Math.min(r.u32max, u32of(r.smax));
+  if (sminHi === smaxHi) {
+    if (sminLo <= smaxLo) {
+      r.u32min = Math.max(r.u32min, sminLo);
+      r.u32max = Math.min(r.u32max, smaxLo);
     }
-    if (s32of(r.smin) <= s32of(r.smax)) {
-      r.s32min = Math.max(r.s32min, s32of(r.smin));
-      r.s32max = Math.min(r.s32max, s32of(r.smax));
+    if ((sminLo | 0) <= (smaxLo | 0)) {
+      r.s32min = Math.max(r.s32min, sminLo | 0);
+      r.s32max = Math.min(r.s32max, smaxLo | 0);
     }
   }
   // Upper halves two consecutive numbers while the low halves go from negative to non-negative s32.
-  if (u32(u32of(r.umin >> 32n) + 1) === u32of(r.umax >> 32n) && s32of(r.umin) < 0 && s32of(r.umax) >= 0) {
-    r.s32min = Math.max(r.s32min, s32of(r.umin));
-    r.s32max = Math.min(r.s32max, s32of(r.umax));
+  if (u32(u32of(uminHi) + 1) === u32of(umaxHi) && (uminLo | 0) < 0 && (umaxLo | 0) >= 0) {
+    r.s32min = Math.max(r.s32min, uminLo | 0);
+    r.s32max = Math.min(r.s32max, umaxLo | 0);
   }
-  if (u32(u32of(r.smin >> 32n) + 1) === u32of(r.smax >> 32n) && s32of(r.smin) < 0 && s32of(r.smax) >= 0) {
-    r.s32min = Math.max(r.s32min, s32of(r.smin));
-    r.s32max = Math.min(r.s32max, s32of(r.smax));
+  if (u32(u32of(sminHi) + 1) === u32of(smaxHi) && (sminLo | 0) < 0 && (smaxLo | 0) >= 0) {
+    r.s32min = Math.max(r.s32min, sminLo | 0);
+    r.s32max = Math.min(r.s32max, smaxLo | 0);
   }
   // A u32 range that does not cross the s32 sign boundary is an s32 range.
   if (s32(r.u32min) <= s32(r.u32max)) {
@@ -294,11 +304,19 @@ export function regBoundsSync(r: Reg): void {
   }
   const from = freeze(r);
   updateRegBounds(r);
-  regDeduceBounds(r);
-  regDeduceBounds(r);
-  regDeduceBounds(r);
+  // Each step is a function of the register alone: once a round of deduction changes nothing, the rounds
+  // after it would not either; and with nothing deduced and var_off as it was, the last update repeats
+  // the first (which is idempotent).
+  let deduced = false;
+  for (let round = 0; round < 3; round++) {
+    const before = freeze(r);
+    regDeduceBounds(r);
+    if (sameScalar(before, r)) break;
+    deduced = true;
+  }
+  const varOff = r.varOff;
   regBoundOffset(r);
-  updateRegBounds(r);
+  if (deduced || r.varOff.value !== varOff.value || r.varOff.mask !== varOff.mask) updateRegBounds(r);
   if (syncCache.size >= SYNC_CACHE_MAX) syncCache.clear();
   syncCache.set(key, { from, to: freeze(r) });
 }
