@@ -1,13 +1,25 @@
 // Which registers an instruction's future may read, and where paths meet: what the lock checker's state
 // pruning needs. The kernel prunes a state when an equivalent one was already verified at a prune point,
 // ignoring registers that are never read again (kernel/bpf/verifier.c is_state_visited, liveness marks);
-// this is the same idea computed ahead of time by a backward data-flow pass, within each function (a
-// bpf-to-bpf call conservatively reads r1-r5 and clobbers r0-r5 at the call site).
+// this is the same idea computed ahead of time by a backward data-flow pass, within each function. A
+// helper call reads as many registers as its prototype has arguments (compute_insn_live_regs,
+// bpf_get_call_summary); any other call conservatively reads r1-r5. Every call clobbers r0-r5.
 import { AluOp, Class, classOf, JmpOp, LD_IMM64, Mode, modeOf, opOf, Source, srcOf, type Insn } from '../../uapi/isa.js';
+import { protoBefore613, protos } from './helper-protos/protos.js';
 
 const ARGS = 0b111110; // r1-r5
 const CALLER_SAVED = 0b111111; // r0-r5
 const bit = (r: number): number => 1 << r;
+
+/**
+ * Registers a helper call reads, by helper id: r1 up to its last argument. A helper with prototypes of
+ * different lengths (per program type) gets the longest, which never leaves a read argument dead.
+ */
+const helperUses: ReadonlyMap<number, number> = (() => {
+  const uses = new Map<number, number>();
+  for (const proto of [...protos.values(), ...protoBefore613.values()]) uses.set(proto.id, (uses.get(proto.id) ?? 0) | (ARGS & ((1 << (proto.args.length + 1)) - 1)));
+  return uses;
+})();
 
 /** What one instruction reads and writes (register bit masks) and where control goes next. */
 export interface Effect {
@@ -50,7 +62,7 @@ export function effectOf(insns: readonly Insn[], i: number): Effect {
     case Class.Jmp32: {
       const op = opOf(insn.code);
       if (op === JmpOp.Exit) return { uses: 1, defs: 0, next: [] };
-      if (op === JmpOp.Call) return { uses: ARGS, defs: CALLER_SAVED, next: fall };
+      if (op === JmpOp.Call) return { uses: insn.src === 0 ? helperUses.get(insn.imm) ?? ARGS : ARGS, defs: CALLER_SAVED, next: fall };
       if (op === JmpOp.Ja) return { uses: 0, defs: 0, next: [i + 1 + (cls === Class.Jmp32 ? insn.imm : insn.off)] };
       if (op === JmpOp.Jcond) return { uses: 0, defs: 0, next: [i + 1, i + 1 + insn.off] };
       const uses = bit(insn.dst) | (srcOf(insn.code) === Source.X ? bit(insn.src) : 0);

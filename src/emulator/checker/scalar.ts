@@ -47,6 +47,8 @@ const u32of = (x: bigint): number => Number(BigInt.asUintN(32, x));
 const maxB = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 const minB = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 const LOW32 = 0xffffffffn;
+/** The upper 32 bits of a u64. */
+const HIGH = ~LOW32 & U64_MAX;
 
 export const copyReg = (s: Scalar): Reg => ({ ...s });
 // A copy, not Object.freeze: the type keeps it read-only, and freezing costs the verifier a tenth of its time.
@@ -157,33 +159,43 @@ export function updateRegBounds(r: Reg): void {
 
 /** __reg32_deduce_bounds: u32/s32 from the 64-bit bounds, and from each other. */
 function reg32DeduceBounds(r: Reg): void {
+  // The 64-bit bounds do not change here: their halves are taken once (the low half as u32; `| 0` is
+  // its s32).
+  const uminHi = r.umin >> 32n;
+  const umaxHi = r.umax >> 32n;
+  const sminHi = r.smin >> 32n;
+  const smaxHi = r.smax >> 32n;
+  const uminLo = u32of(r.umin);
+  const umaxLo = u32of(r.umax);
+  const sminLo = u32of(r.smin);
+  const smaxLo = u32of(r.smax);
   // Upper halves equal over the u64 (or s64) range: the low halves form a range too.
-  if (r.umin >> 32n === r.umax >> 32n) {
-    r.u32min = Math.max(r.u32min, u32of(r.umin));
-    r.u32max = Math.min(r.u32max, u32of(r.umax));
-    if (s32of(r.umin) <= s32of(r.umax)) {
-      r.s32min = Math.max(r.s32min, s32of(r.umin));
-      r.s32max = Math.min(r.s32max, s32of(r.umax));
+  if (uminHi === umaxHi) {
+    r.u32min = Math.max(r.u32min, uminLo);
+    r.u32max = Math.min(r.u32max, umaxLo);
+    if ((uminLo | 0) <= (umaxLo | 0)) {
+      r.s32min = Math.max(r.s32min, uminLo | 0);
+      r.s32max = Math.min(r.s32max, umaxLo | 0);
     }
   }
-  if (r.smin >> 32n === r.smax >> 32n) {
-    if (u32of(r.smin) <= u32of(r.smax)) {
-      r.u32min = Math.max(r.u32min, u32of(r.smin));
-      r.u32max = Math.min(r.u32max, u32of(r.smax));
+  if (sminHi === smaxHi) {
+    if (sminLo <= smaxLo) {
+      r.u32min = Math.max(r.u32min, sminLo);
+      r.u32max = Math.min(r.u32max, smaxLo);
     }
-    if (s32of(r.smin) <= s32of(r.smax)) {
-      r.s32min = Math.max(r.s32min, s32of(r.smin));
-      r.s32max = Math.min(r.s32max, s32of(r.smax));
+    if ((sminLo | 0) <= (smaxLo | 0)) {
+      r.s32min = Math.max(r.s32min, sminLo | 0);
+      r.s32max = Math.min(r.s32max, smaxLo | 0);
     }
   }
   // Upper halves two consecutive numbers while the low halves go from negative to non-negative s32.
-  if (u32(u32of(r.umin >> 32n) + 1) === u32of(r.umax >> 32n) && s32of(r.umin) < 0 && s32of(r.umax) >= 0) {
-    r.s32min = Math.max(r.s32min, s32of(r.umin));
-    r.s32max = Math.min(r.s32max, s32of(r.umax));
+  if (u32(u32of(uminHi) + 1) === u32of(umaxHi) && (uminLo | 0) < 0 && (umaxLo | 0) >= 0) {
+    r.s32min = Math.max(r.s32min, uminLo | 0);
+    r.s32max = Math.min(r.s32max, umaxLo | 0);
   }
-  if (u32(u32of(r.smin >> 32n) + 1) === u32of(r.smax >> 32n) && s32of(r.smin) < 0 && s32of(r.smax) >= 0) {
-    r.s32min = Math.max(r.s32min, s32of(r.smin));
-    r.s32max = Math.min(r.s32max, s32of(r.smax));
+  if (u32(u32of(sminHi) + 1) === u32of(smaxHi) && (sminLo | 0) < 0 && (smaxLo | 0) >= 0) {
+    r.s32min = Math.max(r.s32min, sminLo | 0);
+    r.s32max = Math.min(r.s32max, smaxLo | 0);
   }
   // A u32 range that does not cross the s32 sign boundary is an s32 range.
   if (s32(r.u32min) <= s32(r.u32max)) {
@@ -224,7 +236,6 @@ function reg64DeduceBounds(r: Reg): void {
 
 /** __reg_deduce_mixed_bounds: tighten the 64-bit bounds with the 32-bit ones. */
 function regDeduceMixedBounds(r: Reg): void {
-  const HIGH = ~LOW32 & U64_MAX;
   // u32 -> u64 and u32 -> s64: the low half of each bound replaced by the u32 bound.
   r.umin = maxB(r.umin, (r.umin & HIGH) | BigInt(r.u32min));
   r.umax = minB(r.umax, (r.umax & HIGH) | BigInt(r.u32max));
@@ -251,6 +262,23 @@ function regDeduceMixedBounds(r: Reg): void {
   }
 }
 
+/**
+ * A register reg_bounds_sync leaves as it is: a constant every bound agrees with, or a wholly unknown
+ * value. Every step of the sync keeps both (each bound already is what var_off and the other bounds
+ * imply), so the common cases skip its hundred-odd bigint operations: a loop counting a constant
+ * spends most of its verification here otherwise.
+ */
+function isSettled(r: Reg): boolean {
+  const t = r.varOff;
+  if (t.mask === 0n) {
+    const v = t.value;
+    return r.umin === v && r.umax === v && r.smin === r.smax && r.smin === s64(v)
+      && r.u32min === r.u32max && r.u32min === u32of(v) && r.s32min === r.s32max && r.s32min === (r.u32min | 0);
+  }
+  return t.mask === U64_MAX && t.value === 0n && r.umin === 0n && r.umax === U64_MAX && r.smin === S64_MIN && r.smax === S64_MAX
+    && r.u32min === 0 && r.u32max === U32_MAX && r.s32min === S32_MIN && r.s32max === S32_MAX;
+}
+
 /** __reg_deduce_bounds */
 function regDeduceBounds(r: Reg): void {
   reg32DeduceBounds(r);
@@ -267,12 +295,59 @@ function regBoundOffset(r: Reg): void {
 
 /** reg_bounds_sync: three rounds of deduction between two passes over var_off (6.17+). */
 export function regBoundsSync(r: Reg): void {
+  if (isSettled(r)) return;
+  const key = syncKey(r);
+  const seen = syncCache.get(key);
+  if (seen && sameScalar(seen.from, r)) {
+    Object.assign(r, seen.to);
+    return;
+  }
+  const from = freeze(r);
   updateRegBounds(r);
-  regDeduceBounds(r);
-  regDeduceBounds(r);
-  regDeduceBounds(r);
+  // Each step is a function of the register alone: once a round of deduction changes nothing, the rounds
+  // after it would not either; and with nothing deduced and var_off as it was, the last update repeats
+  // the first (which is idempotent).
+  let deduced = false;
+  for (let round = 0; round < 3; round++) {
+    const before = freeze(r);
+    regDeduceBounds(r);
+    if (sameScalar(before, r)) break;
+    deduced = true;
+  }
+  const varOff = r.varOff;
   regBoundOffset(r);
-  updateRegBounds(r);
+  if (deduced || r.varOff.value !== varOff.value || r.varOff.mask !== varOff.mask) updateRegBounds(r);
+  if (syncCache.size >= SYNC_CACHE_MAX) syncCache.clear();
+  syncCache.set(key, { from, to: freeze(r) });
+}
+
+/**
+ * reg_bounds_sync's results by their input. The sync is a pure function of the ten fields and costs
+ * some hundred bigint operations; a verification meets few distinct inputs (a parser's 36,000 syncs
+ * have 149), so each is computed once. An entry is used only when its input equals the register exactly;
+ * the key is a hash, and a collision replaces the entry.
+ */
+const syncCache = new Map<number, { readonly from: Scalar; readonly to: Scalar }>();
+const SYNC_CACHE_MAX = 4096;
+
+/** A hash of the ten fields (Number() of a bigint rounds, which a hash may). */
+function syncKey(r: Reg): number {
+  const mix = (h: number, x: number): number => Math.imul(h ^ (x | 0) ^ ((x / 4294967296) | 0), 0x9e3779b1);
+  let h = mix(0, Number(r.umin));
+  h = mix(h, Number(r.umax));
+  h = mix(h, Number(r.smin));
+  h = mix(h, Number(r.smax));
+  h = mix(h, Number(r.varOff.value));
+  h = mix(h, Number(r.varOff.mask));
+  h = mix(h, r.u32min);
+  h = mix(h, r.u32max);
+  h = mix(h, r.s32min);
+  return mix(h, r.s32max);
+}
+
+function sameScalar(a: Scalar, b: Scalar): boolean {
+  return a.umin === b.umin && a.umax === b.umax && a.smin === b.smin && a.smax === b.smax && a.varOff.value === b.varOff.value
+    && a.varOff.mask === b.varOff.mask && a.u32min === b.u32min && a.u32max === b.u32max && a.s32min === b.s32min && a.s32max === b.s32max;
 }
 
 /**

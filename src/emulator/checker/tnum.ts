@@ -27,7 +27,10 @@ export function tnumConst(value: bigint): Tnum {
 
 /** fls64: the 1-based index of the highest set bit, 0 for 0. */
 function fls64(x: bigint): number {
-  return x === 0n ? 0 : (x & U64_MAX).toString(2).length;
+  const v = x & U64_MAX;
+  // In two 32-bit halves: a binary string per call costs more than the rest of tnum_step together.
+  const hi = Number(v >> 32n);
+  return hi !== 0 ? 64 - Math.clz32(hi) : 32 - Math.clz32(Number(v & 0xffffffffn));
 }
 
 /** tnum_range: the smallest tnum holding every value in [min, max] (u64). */

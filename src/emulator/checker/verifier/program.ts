@@ -7,6 +7,7 @@ import { HelperId } from '../../../uapi/helpers.js';
 import type { CheckedMap, CheckInput } from '../types.js';
 import { liveRegisters } from '../liveness.js';
 import { changesPktData } from './pkt-data.js';
+import { liveStackSlots, type LiveStack } from '../stack-liveness.js';
 
 /** What an ld_imm64 loads. */
 export type Ldimm =
@@ -43,6 +44,8 @@ export interface Program {
   subprogs: Subprog[];
   /** Registers each instruction's future may read (static liveness, per function). */
   live: Uint16Array;
+  /** Stack slots each instruction's future may touch, per frame (undefined: all of them). */
+  liveStack: LiveStack | undefined;
   prunePoint: Uint8Array;
   forceCheckpoint: Uint8Array;
   jmpPoint: Uint8Array;
@@ -173,7 +176,7 @@ export function prepareProgram(input: CheckInput): Program {
 
   return {
     insns, type: input.type, attachType: input.attachType ?? 0, maps, ldimm, kfuncs, subprogs,
-    live: liveRegisters(insns), prunePoint, forceCheckpoint, jmpPoint, input,
+    live: liveRegisters(insns), liveStack: liveStackSlots(insns, subprogs.map((s) => s.start)), prunePoint, forceCheckpoint, jmpPoint, input,
   };
 }
 

@@ -6,6 +6,7 @@
 import { baseType, RegType, type RegState } from '../reg-state.js';
 import { scalarWithin } from '../scalar-branch.js';
 import { known, unknown } from './regs.js';
+import { isSlotLive, type LiveStack } from '../stack-liveness.js';
 import { FP, MAX_BPF_REG, REG_SIZE, SlotType, type FuncState, type StackSlot, type VerifierState } from './state.js';
 
 /** enum exact_level. */
@@ -13,7 +14,7 @@ export type Exactness = 'notExact' | 'exact';
 
 interface LiveHost {
   readonly pc: number;
-  readonly p: { readonly live: Uint16Array; readonly insns: { length: number } };
+  readonly p: { readonly live: Uint16Array; readonly liveStack: LiveStack | undefined; readonly insns: { length: number } };
 }
 
 /** struct bpf_idmap: ids of the old state mapped to ids of the current one, consistently. */
@@ -87,8 +88,11 @@ function scalarOfSlot(slot: StackSlot | undefined, misc: RegState, zero: RegStat
   return undefined;
 }
 
-function stacksafe(old: FuncState, cur: FuncState, ids: IdMap, exact: Exactness, misc: RegState, zero: RegState): boolean {
+function stacksafe(
+  old: FuncState, cur: FuncState, ids: IdMap, exact: Exactness, misc: RegState, zero: RegState, live: LiveStack | undefined, pc: number,
+): boolean {
   for (let spi = 0; spi < old.stack.length; spi++) {
+    if (live && exact === 'notExact' && !isSlotLive(live, pc, spi)) continue; // never touched again
     const o = old.stack[spi];
     const c = cur.stack[spi];
     const oTypes = o?.types ?? INVALID_BYTES;
@@ -132,7 +136,9 @@ export function statesEqual(host: LiveHost, old: VerifierState, cur: VerifierSta
       if (exact === 'notExact' && r !== FP && !(live & (1 << r))) continue;
       if (!regsafe(of.regs[r]!, cf.regs[r]!, ids, exact)) return false;
     }
-    if (!stacksafe(of, cf, ids, exact, misc, zero)) return false;
+    // The stack of a caller is live as at its call (which includes what the call may touch through its arguments).
+    const at = f === cur.frames.length - 1 ? host.pc : cur.frames[f + 1]!.callsite;
+    if (!stacksafe(of, cf, ids, exact, misc, zero, host.p.liveStack, at)) return false;
   }
   return true;
 }
@@ -150,3 +156,4 @@ function liveMask(host: LiveHost, s: VerifierState, f: number): number {
 }
 
 export { IdMap };
+
