@@ -7,7 +7,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { BpfError, BpfVerifierError, Emulator, bytes, createMap, features, u32, type BpfMap } from '../../src/index.js';
 import type { Engine } from '../../src/seam/engine.js';
 import { encodeInsns, type Insn } from '../../src/uapi/isa.js';
-import { lastMeaningfulLine } from '../../src/errors/errors.js';
+import { lastMeaningfulLine } from '../../src/errors/verifier-log.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
 import { loadProgram } from '../../src/object/program.js';
 import { cpuV4Instructions } from '../../src/emulator/kernel-version.js';
