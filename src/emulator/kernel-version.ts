@@ -136,6 +136,24 @@ export function progLoadFlags(version: string): number {
   return flags;
 }
 
+/**
+ * A pointer register's fixed offset went into its var_off (the log's states print "imm=8" where they printed
+ * "off=8"), so the alignment messages print one offset tnum: "misaligned packet access off 2+6+1" where
+ * 6.18 printed "off 2+0+6+1". Measured in bpfkit vm: 6.18 old, 7.2 and 7.3 new.
+ */
+export function pointerOffsetInVarOff(version: string): boolean {
+  return versionAtLeast(version, '7.2');
+}
+
+/**
+ * print_verification_stats with BPF_LOG_STATS: 6.18 prints "stack depth A+B"; 7.2 "stack depth A+B max M"
+ * then "insns processed N"; 7.3 "stack depth max M" then a line per subprogram ("subprog 0 (name) main
+ * insns_self N insns_total N stack A"). Measured in bpfkit vm on single-function programs.
+ */
+export function verificationStatsForm(version: string): '6.1' | '7.2' | '7.3' {
+  return versionAtLeast(version, '7.3') ? '7.3' : versionAtLeast(version, '7.2') ? '7.2' : '6.1';
+}
+
 /** The log levels bpf_vlog_init accepts: BPF_LOG_FIXED (8) arrived in 6.4 with the rotating log. */
 export function logLevelMask(version: string): number {
   return versionAtLeast(version, '6.4') ? 15 : 7;

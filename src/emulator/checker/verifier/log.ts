@@ -8,6 +8,7 @@ import type { VerifierState } from './state.js';
 import { formatProgramInsnLine } from '../disasm.js';
 import { formatLineInfo } from '../../../errors/verifier-log.js';
 import { formatFrame, type MapNames } from './state-format.js';
+import { verificationStatsForm } from '../../kernel-version.js';
 
 /** Lines kept (the kernel keeps the last bytes of its buffer; a failure's reason is at the end). */
 const MAX_LINES = 4096;
@@ -15,7 +16,10 @@ const MAX_LINES = 4096;
 interface LogHost extends MapNames {
   readonly processed: number;
   readonly usec: number;
+  readonly version: string;
   readonly stackDepth: readonly number[];
+  readonly stackMax: number;
+  readonly subprogStats: readonly { name: string; kind: string; self: number; total: number; stack: number }[];
   readonly maxStatesPerInsn: number;
   readonly totalStates: number;
   readonly peakStates: number;
@@ -100,10 +104,21 @@ export class VerifierLog {
       typeof l === 'string' ? [l] : [...this.lineInfo(l), formatProgramInsnLine(this.#insns, l, { kernelVersion: this.#version })]);
   }
 
+  /** The stack depth lines of BPF_LOG_STATS, in the form of the kernel version (kernel-version.ts). */
+  #depthLines(): string[] {
+    const h = this.host;
+    switch (verificationStatsForm(h.version)) {
+      case '6.1': return [`stack depth ${h.stackDepth.join('+')}`];
+      case '7.2': return [`stack depth ${h.stackDepth.join('+')} max ${h.stackMax}`, `insns processed ${h.processed}`];
+      case '7.3': return [`stack depth max ${h.stackMax}`,
+        ...h.subprogStats.map((s, i) => `subprog ${i} (${s.name}) ${s.kind} insns_self ${s.self} insns_total ${s.total} stack ${s.stack}`)];
+    }
+  }
+
   /** print_verification_stats: with BPF_LOG_STATS also the time taken and each subprogram's stack depth. */
   #stats(): string[] {
     const h = this.host;
-    const lines = this.level & 4 ? [`verification time ${h.usec} usec`, `stack depth ${h.stackDepth.join('+')}`] : [];
+    const lines = this.level & 4 ? [`verification time ${h.usec} usec`, ...this.#depthLines()] : [];
     lines.push(`processed ${h.processed} insns (limit 1000000) max_states_per_insn ${h.maxStatesPerInsn} total_states ${h.totalStates} peak_states ${h.peakStates} mark_read 0`);
     return lines;
   }

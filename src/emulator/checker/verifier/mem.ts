@@ -10,7 +10,7 @@ import { KernelProgramType as PT } from '../../../uapi/program-type.js';
 import { baseType, hasFlag, RegType, TypeFlag, type RegState } from '../reg-state.js';
 import { coerceToSize, scalarConst, type Scalar } from '../scalar.js';
 import { tnumAdd, tnumConst, tnumStrn, type Tnum } from '../tnum.js';
-import { helperStackAccessByType } from '../../kernel-version.js';
+import { helperStackAccessByType, pointerOffsetInVarOff } from '../../kernel-version.js';
 import { checkCtxAccess, type CtxInsnForm, type CtxResult } from '../ctx/index.js';
 import { socketIsValidAccess, type SocketKind } from '../ctx/sock.js';
 import { checkRead, checkWrite, linkScalar } from './alu.js';
@@ -322,7 +322,7 @@ function checkAlignment(v: Verifier, reg: RegState, off: number, size: number, s
   if (isPktPointer(reg)) {
     if (!strict) return;
     const t = tnumAdd(reg.value.varOff, tnumConst(BigInt(2 + reg.off + off)));
-    if (!isAligned(t, size)) refuse(EACCES, `misaligned packet access off 2+${tnumStrn(reg.value.varOff)}+${reg.off}+${off} size ${size}`);
+    if (!isAligned(t, size)) refuse(EACCES, `misaligned packet access off 2+${pointerOffset(v, reg)}+${off} size ${size}`);
     return;
   }
   const desc: Record<number, string> = {
@@ -333,7 +333,16 @@ function checkAlignment(v: Verifier, reg: RegState, off: number, size: number, s
   if (reg.type === RegType.Arena) return;
   if (!strict && reg.type !== RegType.Stack) return;
   const t = tnumAdd(reg.value.varOff, tnumConst(BigInt(reg.off + off)));
-  if (!isAligned(t, size)) refuse(EACCES, `misaligned ${desc[reg.type] ?? ''}access off ${tnumStrn(reg.value.varOff)}+${reg.off}+${off} size ${size}`);
+  if (!isAligned(t, size)) refuse(EACCES, `misaligned ${desc[reg.type] ?? ''}access off ${pointerOffset(v, reg)}+${off} size ${size}`);
+}
+
+/**
+ * A pointer's offset in the alignment messages: "var_off+off" (the tnum, then the fixed offset), or, where
+ * the register's fixed offset lives in var_off (kernel-version.ts pointerOffsetInVarOff), the one tnum.
+ */
+function pointerOffset(v: Verifier, reg: RegState): string {
+  if (!pointerOffsetInVarOff(v.version)) return `${tnumStrn(reg.value.varOff)}+${reg.off}`;
+  return tnumStrn(tnumAdd(reg.value.varOff, tnumConst(BigInt(reg.off))));
 }
 
 /** __check_mem_access's message for an access outside [0, mem_size). */

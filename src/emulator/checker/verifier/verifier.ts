@@ -90,6 +90,9 @@ export class Verifier {
   readonly #everyCheckpoint: boolean;
   /** Each subprogram's deepest stack use (grow_stack_state's subprog_info[].stack_depth). */
   readonly stackDepth: number[];
+  /** The call chains (subprograms, outermost first) that used the stack. */
+  readonly #callChains = new Set<string>(['0']);
+  readonly #insnsBySubprog: number[];
   readonly #started = performance.now();
   /** The program writes packet data through helpers (bpf_helper_changes_pkt_data): packet pointers die. */
   readonly input: CheckInput;
@@ -105,6 +108,7 @@ export class Verifier {
     this.strictAlignment = (flags & ProgFlags.StrictAlignment) !== 0;
     this.#everyCheckpoint = (flags & ProgFlags.TestStateFreq) !== 0;
     this.stackDepth = this.p.subprogs.map(() => 0);
+    this.#insnsBySubprog = this.p.subprogs.map(() => 0);
   }
 
   /** Microseconds since the walk began (print_verification_stats's "verification time"). */
@@ -117,6 +121,30 @@ export class Verifier {
     const sub = this.cur.frames[frameno]!.subprog;
     const depth = Math.ceil(-minOff / 8) * 8;
     if (depth > this.stackDepth[sub]!) this.stackDepth[sub] = depth;
+    this.#callChains.add(this.cur.frames.map((f) => f.subprog).join(','));
+  }
+
+  /**
+   * check_max_stack_depth's answer: the deepest call chain walked, each frame's depth rounded up to 16
+   * (round_up_stack_depth with the JIT).
+   */
+  get stackMax(): number {
+    let max = 0;
+    for (const chain of this.#callChains) {
+      max = Math.max(max, chain.split(',').reduce((sum, s) => sum + Math.ceil(this.stackDepth[Number(s)]! / 16) * 16, 0));
+    }
+    return max;
+  }
+
+  /** Each subprogram as 7.3's statistics name it, with the instructions processed in it. */
+  get subprogStats(): { name: string; kind: string; self: number; total: number; stack: number }[] {
+    return this.p.subprogs.map((sp, i) => ({
+      name: this.input.funcInfo ?? this.input.functions.length > 0 ? sp.name : '<unknown>',
+      kind: i === 0 ? 'main' : sp.global ? 'global' : 'static',
+      self: this.#insnsBySubprog[i]!,
+      total: i === 0 ? this.processed : this.#insnsBySubprog[i]!,
+      stack: this.stackDepth[i]!,
+    }));
   }
 
   mapAt(index: number): { name: string; keySize: number; valueSize: number } | undefined {
@@ -203,6 +231,7 @@ export class Verifier {
       if (this.pc < 0 || this.pc >= insns.length) {
         throw new VerifierRefusal(`invalid insn idx ${this.pc} insn_cnt ${insns.length}`, EFAULT);
       }
+      this.#insnsBySubprog[this.cur.cur.subprog]!++;
       if (++this.processed > BPF_COMPLEXITY_LIMIT_INSNS) {
         throw new VerifierRefusal(`BPF program is too large. Processed ${this.processed} insn`, E2BIG);
       }
