@@ -55,6 +55,11 @@ export function funcIdName(id: number): string {
   return id >= 0 && id < helperNames.length ? `bpf_${helperNames[id]}` : 'unknown';
 }
 
+/** A helper's id by its name without the bpf_ prefix (`skb_store_bytes`), -1 for none: the kernel's lists name helpers. */
+export function helperIdByName(name: string): number {
+  return helperNames.indexOf(name);
+}
+
 /** The helper ids the code refers to by name. */
 export const HelperId = {
   MapLookupElem: 1, MapUpdateElem: 2, MapDeleteElem: 3, KtimeGetNs: 5, TracePrintk: 6, GetPrandomU32: 7,

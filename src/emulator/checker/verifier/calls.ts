@@ -4,7 +4,7 @@
 // (refs.ts), bpf-to-bpf calls with frames, the program's return value by program type.
 import { EACCES, EINVAL } from '../../../uapi/errno.js';
 import { CallKind, Mode, modeOf, Size, sizeOf, type Insn } from '../../../uapi/isa.js';
-import { funcIdName, HelperId } from '../../../uapi/helpers.js';
+import { funcIdName, HelperId, helperIdByName } from '../../../uapi/helpers.js';
 import { AttachType as AT, KernelProgramType as PT } from '../../../uapi/program-type.js';
 import { isArrayType, isHashType, KernelMapType, MapType, mapTypeName } from '../../../uapi/bpf.js';
 import { constKeyLookupNotNull } from '../../kernel-version.js';
@@ -20,7 +20,7 @@ import { BPF_MAX_VAR_SIZ, isNull, isPktPointer, known, pointer, regTypeStr, scal
 import { checkHelperMem, checkPtrOffReg } from './mem.js';
 import { acquireReference, checkReferenceLeak, EXIT_IN_MAIN, LD_ABS, releaseReference, TAIL_CALL } from './refs.js';
 import { mapFuncRefusal } from './map-compat.js';
-import { changesPktData, clearPktPointers, helperIdByName } from './pkt-data.js';
+import { changesPktData, clearPktPointers } from './pkt-data.js';
 import { FP, FuncState, NOT_INIT, REG_SIZE, SlotType } from './state.js';
 import type { Verifier } from './verifier.js';
 

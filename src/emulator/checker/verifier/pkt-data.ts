@@ -1,17 +1,10 @@
 // Calls after which packet pointers are stale (kernel/bpf/verifier.c clear_all_pkt_pointers): a helper that
 // may move or resize the packet (net/core/filter.c bpf_helper_changes_pkt_data), or a global function that
 // may call one (check_cfg marks the subprogram changes_pkt_data, callers inherit it: merge_callee_effects).
-import { BPF_FUNC_MAX_ID, funcIdName } from '../../../uapi/helpers.js';
+import { helperIdByName } from '../../../uapi/helpers.js';
 import { RegType } from '../reg-state.js';
 import { isPktPointer, unknown } from './regs.js';
 import { forEachReg, type VerifierState } from './state.js';
-
-const helperIds = new Map(Array.from({ length: BPF_FUNC_MAX_ID }, (_, id) => [funcIdName(id), id]));
-
-/** Helper ids by name (`skb_store_bytes`), for the kernel's lists written by name. */
-export function helperIdByName(name: string): number {
-  return helperIds.get(`bpf_${name}`) ?? -1;
-}
 
 /** bpf_helper_changes_pkt_data. */
 export const changesPktData: ReadonlySet<number> = new Set(
