@@ -10,13 +10,12 @@ import { kcfgTypeOf, type ParsedExtern } from './externs.js';
 import type { LockField } from '../seam/engine.js';
 import type { MapDef, ParsedObject, ParsedProgram, Reloc } from './spec.js';
 import { BPF_OBJ_NAME_LEN, KernelMapType, MapFlags, MapType } from '../uapi/bpf.js';
-import { CallKind, Class, decodeInsns, JmpOp, LD_IMM64, PseudoLd, type Insn } from '../uapi/isa.js';
+import { CALL, CallKind, decodeInsns, LD_IMM64, PseudoLd, type Insn } from '../uapi/isa.js';
 import { sectionProgramType } from './sections.js';
 import { libbpfLoadedBtf } from './libbpf-btf.js';
 import { EINVAL, ENOENT, EOPNOTSUPP, ESRCH } from '../uapi/errno.js';
 import { RELOC_ERRNO } from '../uapi/libbpf.js';
 
-const CALL = Class.Jmp | JmpOp.Call;
 
 export { ObjectFormatError };
 

@@ -4,7 +4,7 @@
 import type { ObjectFailure } from '../seam/engine.js';
 import { MapFlags, MapType } from '../uapi/bpf.js';
 import { EBADF, EINVAL, ENOTSUPP } from '../uapi/errno.js';
-import { CallKind, Class, JmpOp, LD_IMM64, PseudoLd, type Insn } from '../uapi/isa.js';
+import { CALL, CallKind, LD_IMM64, PseudoLd, type Insn } from '../uapi/isa.js';
 import { mapOpResultIsInt } from './kernel-version.js';
 import type { ProgramMap } from './maps/program-map.js';
 import type { ProgramSource } from './program-state.js';
@@ -13,7 +13,6 @@ import { Memory } from './programs/memory.js';
 import type { LinkedProgram } from './programs/test-run.js';
 import type { ParsedProgram } from '../elf/spec.js';
 
-const CALL = Class.Jmp | JmpOp.Call;
 
 /** Links a program to this thread's view of its maps. */
 export function linkProgram(source: ProgramSource, mapOf: (ref: { name?: string; index?: number }) => ProgramMap | undefined): LinkedProgram | ObjectFailure {

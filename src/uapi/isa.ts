@@ -54,6 +54,8 @@ export const AtomicOp = {
 /** src_reg of ld_imm64 (include/uapi/linux/bpf.h BPF_PSEUDO_*). */
 /** BPF_LD | BPF_DW | BPF_IMM: the two-slot 64-bit constant load (ld_imm64), the one BPF_LD the verifier keeps. */
 export const LD_IMM64 = 0x18;
+/** BPF_JMP | BPF_CALL: a helper, kfunc or bpf-to-bpf call (src_reg says which). */
+export const CALL = Class.Jmp | JmpOp.Call;
 export const PseudoLd = { MapFd: 1, MapValue: 2, BtfId: 3, Func: 4, MapIdx: 5, MapIdxValue: 6 } as const;
 /** src_reg of BPF_JMP | BPF_CALL. */
 export const CallKind = { Helper: 0, Local: 1, Kfunc: 2 } as const;

@@ -162,6 +162,11 @@ const cases: Case[] = [
     insns: [asm.mov64Imm(1, 3), asm.callLocal(1), asm.exit(), asm.mov64Reg(0, 1), asm.alu64Imm(0x00, 0, 1), asm.exit()],
   },
   { name: 'a subprogram returning a stack pointer', insns: [asm.callLocal(2), asm.ldx(8, 0, 0, 0), asm.exit(), asm.mov64Reg(0, 10), asm.exit()] },
+  {
+    // The walk sees the recursion end after 4 calls; the static call graph (check_max_stack_depth) nests it past 8 frames.
+    name: 'a recursion bounded by its argument',
+    insns: [asm.mov64Imm(1, 0), asm.callLocal(1), asm.exit(), asm.alu64Imm(0x00, 1, 1), asm.mov64Reg(0, 1), asm.jmpImm(0xa5, 1, 4, 1), asm.exit(), asm.callLocal(-5), asm.exit()],
+  },
   { name: 'a socket looked up and never released', type: ProgramType.SchedCls, insns: [...skLookup, ...exit0] },
   {
     name: 'a socket looked up, NULL-checked and released: loads',

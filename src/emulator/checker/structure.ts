@@ -14,7 +14,7 @@ import { poisonedCoreReloReason, unknownCoreType } from '../programs/core.js';
 import { coveringLineInfo } from './line-info.js';
 import { formatProgramInsnLine } from './disasm.js';
 import { emulatedHelpers } from '../programs/helpers.js';
-import { AluOp, BPF_ADDR_SPACE_CAST, CallKind, Class, JmpOp, LD_IMM64, Mode, PseudoLd, Size, Source, type Insn } from '../../uapi/isa.js';
+import { AluOp, BPF_ADDR_SPACE_CAST, CALL, CallKind, Class, JmpOp, LD_IMM64, Mode, PseudoLd, Size, Source, type Insn } from '../../uapi/isa.js';
 import { BPF_FUNC_MAX_ID, funcIdName } from '../../uapi/helpers.js';
 import { helperProto, helperRefusal, type HelperProgramOptions } from './helper-protos.js';
 import { KernelProgramType as PT } from '../../uapi/program-type.js';
@@ -25,7 +25,6 @@ import { cpuV4Instructions } from '../kernel-version.js';
 /** include/linux/bpf.h BPF_COMPLEXITY_LIMIT_INSNS: bpf_prog_load refuses longer programs (E2BIG, no log). */
 export const BPF_COMPLEXITY_LIMIT_INSNS = 1_000_000;
 
-const CALL = Class.Jmp | JmpOp.Call;
 const EXIT = Class.Jmp | JmpOp.Exit;
 const JA = Class.Jmp | JmpOp.Ja;
 const GOTOL = Class.Jmp32 | JmpOp.Ja;

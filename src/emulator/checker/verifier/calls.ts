@@ -2,7 +2,7 @@
 // check_helper_mem_access, check_mem_size_reg, check_func_call, prepare_func_exit, check_return_code,
 // check_ld_imm): helpers by their prototype (helper-protos), the references they take and give back
 // (refs.ts), bpf-to-bpf calls with frames, the program's return value by program type.
-import { EACCES, EINVAL } from '../../../uapi/errno.js';
+import { E2BIG, EACCES, EINVAL } from '../../../uapi/errno.js';
 import { CallKind, Mode, modeOf, Size, sizeOf, type Insn } from '../../../uapi/isa.js';
 import { funcIdName, HelperId, helperIdByName } from '../../../uapi/helpers.js';
 import { AttachType as AT, KernelProgramType as PT } from '../../../uapi/program-type.js';
@@ -15,6 +15,7 @@ import { copyReg, freeze, regBoundsSync, S64_MAX, S64_MIN, scalarUnknown } from 
 import { checkRead, checkWrite } from './alu.js';
 import { OutOfModel, refuse, VerifierRefusal } from './errors.js';
 import { poisonedCoreReloReason, unknownCoreType } from '../../programs/core.js';
+import { MAX_CALL_FRAMES } from './call-depth.js';
 import { syncCallbackHelpers } from './program.js';
 import { BPF_MAX_VAR_SIZ, isNull, isPktPointer, known, pointer, regTypeStr, scalarReg, unknown } from './regs.js';
 import { checkHelperMem, checkPtrOffReg } from './mem.js';
@@ -24,8 +25,6 @@ import { changesPktData, clearPktPointers } from './pkt-data.js';
 import { FP, FuncState, NOT_INIT, REG_SIZE, SlotType } from './state.js';
 import type { Verifier } from './verifier.js';
 
-/** include/linux/bpf_verifier.h MAX_CALL_FRAMES. */
-const MAX_CALL_FRAMES = 8;
 
 /** Helpers on map types outside the hash and array families that this model follows. */
 const modelledMapHelpers: ReadonlyMap<number, readonly number[]> = new Map([
@@ -350,7 +349,7 @@ function callLocal(v: Verifier, insn: Insn): number {
   const target = v.pc + 1 + insn.imm;
   const sub = v.p.subprogs.find((s) => s.start === target);
   if (!sub) throw new OutOfModel('a call into the middle of a function');
-  if (v.cur.frames.length >= MAX_CALL_FRAMES) refuse(EINVAL, `the call stack of ${v.cur.frames.length + 1} frames is too deep !`);
+  if (v.cur.frames.length >= MAX_CALL_FRAMES) refuse(E2BIG, `the call stack of ${v.cur.frames.length + 1} frames is too deep`);
   if (sub.global) {
     // Verified on its own (not in this model, nor are its arguments against its BTF prototype); to its
     // caller it returns any scalar and clobbers r1-r5.

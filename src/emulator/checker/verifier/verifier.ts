@@ -21,6 +21,7 @@ import { checkCondJmp } from './jmp.js';
 import { checkCall, checkLdAbs, checkLdImm64, processExit } from './calls.js';
 import { VerifierLog } from './log.js';
 import { markChainPrecision } from './precision.js';
+import { checkCallDepth } from './call-depth.js';
 
 /** include/linux/bpf.h BPF_COMPLEXITY_LIMIT_INSNS. */
 export const BPF_COMPLEXITY_LIMIT_INSNS = 1_000_000;
@@ -167,6 +168,7 @@ export class Verifier {
   run(): CheckFailure | Verified {
     try {
       this.#checkCommon(0);
+      checkCallDepth(this.p.insns, this.p.subprogs);
     } catch (e) {
       if (e instanceof VerifierRefusal) return this.log.failure(e);
       throw e;
