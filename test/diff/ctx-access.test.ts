@@ -159,10 +159,10 @@ function probe(c: Config, version: string, form: CtxInsnForm, off: number, size:
   return { access, body, loadAt, what };
 }
 
-/** The refusal's last `n` lines before the verifier's statistics. */
+/** The refusal's last `n` lines before the verifier's statistics (and before 7.3's error report). */
 function reasonOf(text: string, n: number): string {
   const lines = text.split('\n').filter((l) => l.trim() !== '');
-  let end = lines.findIndex((l) => /^processed \d+ insns/.test(l));
+  let end = lines.findIndex((l) => /^processed \d+ insns|^Verification failed: /.test(l));
   if (end < 0) end = lines.length;
   return lines.slice(Math.max(0, end - n), end).join('\n');
 }
