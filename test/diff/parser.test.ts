@@ -2,12 +2,14 @@
 // instructions, unrolled loops over VLAN tags, IPv4 options, IPv6 extension headers and TCP options, a
 // VXLAN inner packet): both engines accept it, and on the same packets both return the same verdicts and
 // leave the same maps. bpf/bounded_loop.bpf.c, a loop the kernel walks for ~850,000 instructions: both
-// accept it and compute the same. The verifiers' work (the kernel's "processed N insns" against the
-// emulator's) is not compared: the engines do not report it yet, so only the verdicts are.
+// accept it and compute the same. The verifiers' work (processed instructions, total and peak states: what
+// precision-aware pruning, stack liveness and the checkpoint heuristics decide) is the kernel's exactly on
+// the versions the model follows (kernel-version.ts verifierWorkExact), within 2% on the others.
 import { expect, test } from 'vitest';
-import { bytes, Emulator, features, openObject, type BpfObject } from '../../src/index.js';
+import { bytes, Emulator, features, openObject, type BpfObject, type Engine } from '../../src/index.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
 import { EXECUTIONS, type Execution } from '../../src/emulator/programs/compiler.js';
+import { verifierWorkExact } from '../../src/emulator/kernel-version.js';
 import { describeKernel } from '../helpers/kernel.js';
 import { fixture } from '../kernel/bpf-fixtures.js';
 import { parserPackets } from './parser-packets.js';
@@ -78,5 +80,25 @@ describeKernel('bounded_loop: the emulator answers as the kernel does', () => {
     const kernel = run('kernel');
     expect(run('compiled')).toEqual(kernel);
     expect(kernel.retval).toBe(2); // XDP_PASS
+  });
+});
+
+describeKernel('the verifier\'s work: the emulator prunes as the kernel does', () => {
+  test.each([['parser', 'xdp_parser'], ['bounded_loop', 'bounded_loop']])('%s', (object, program) => {
+    const version = features.emulatorKernelVersion();
+    const stats = (engine: Engine) => {
+      using obj = openObject(fixture(object), { engine, programs: [program], logLevel: 4 });
+      return obj.program(program).verifierStats!;
+    };
+    const kernel = stats(getKernelEngine());
+    const emulator = stats(new Emulator({ kernelVersion: version }));
+    console.log(`${program} on ${version}: kernel ${JSON.stringify(kernel)}, emulator ${JSON.stringify(emulator)}`);
+    expect(kernel.processedInsns).toBeGreaterThan(20_000); // pruning has real work to do here
+    if (verifierWorkExact(version)) {
+      expect(emulator).toEqual(kernel);
+    } else {
+      console.log(`${program}: kernel ${version} prunes by rules other than the model's; compared within 2%`);
+      expect(Math.abs(emulator.processedInsns - kernel.processedInsns)).toBeLessThanOrEqual(kernel.processedInsns * 0.02);
+    }
   });
 });

@@ -4,9 +4,12 @@
 // the end of the program. Computed ahead of time, within each function, in two passes:
 // - forward: which registers hold the frame pointer plus a known offset (fp+k), or some unknown stack
 //   address (a pointer to the stack moved through arithmetic the pass does not follow);
-// - backward: a slot is live where a later instruction may access it: a load or store through fp+k (any
-//   store counts, since what a store may do depends on what the slot holds: a dynptr, a spilled pointer),
-//   or a call given fp+k as an argument (it may touch any slot from k up to the frame's top).
+// - backward: a slot is live where a later instruction may access it: a load or a partial store through
+//   fp+k (what a store of part of a slot leaves depends on the rest), or a call given fp+k as an argument
+//   (it may touch any slot from k up to the frame's top). A store of all 8 bytes of a slot makes it dead
+//   before it: whatever the slot held is gone (6.18's must_write; privileged, so a spilled pointer may be
+//   overwritten, and the slots whose overwriting the kernel checks, dynptrs and iterators, are not in
+//   the model).
 // A program that stores a stack address to memory could read the stack through it anywhere: no answer.
 import { AluOp, Class, classOf, JmpOp, LD_IMM64, Mode, modeOf, opOf, Source, srcOf, type Insn } from '../../uapi/isa.js';
 import { effectOf } from './liveness.js';
@@ -39,7 +42,8 @@ export function liveStackSlots(insns: readonly Insn[], entries: readonly number[
   if (!regs) return undefined;
   const words = new Uint32Array(n * 2 + 2);
   const gen = new Uint32Array(n * 2);
-  for (let i = 0; i < n; i++) accesses(insns[i]!, regs, i, gen);
+  const kill = new Uint32Array(n * 2);
+  for (let i = 0; i < n; i++) accesses(insns[i]!, regs, i, gen, kill);
   const preds: number[][] = Array.from({ length: n }, () => []);
   const effects = insns.map((_, i) => effectOf(insns, i));
   effects.forEach((e, i) => { for (const s of e.next) if (s >= 0 && s < n) preds[s]!.push(i); });
@@ -49,9 +53,11 @@ export function liveStackSlots(insns: readonly Insn[], entries: readonly number[
   while (work.length > 0) {
     const i = work.pop()!;
     queued[i] = 0;
-    let lo = gen[i * 2]!;
-    let hi = gen[i * 2 + 1]!;
+    let lo = 0;
+    let hi = 0;
     for (const s of effects[i]!.next) if (s >= 0 && s < n) { lo |= words[s * 2]!; hi |= words[s * 2 + 1]!; }
+    lo = (lo & ~kill[i * 2]!) | gen[i * 2]!;
+    hi = (hi & ~kill[i * 2 + 1]!) | gen[i * 2 + 1]!;
     // `|` gives an int32: compare as the unsigned words hold them.
     if (lo >>> 0 === words[i * 2] && hi >>> 0 === words[i * 2 + 1]) continue;
     words[i * 2] = lo;
@@ -73,8 +79,8 @@ function touch(gen: Uint32Array, i: number, from: number | undefined, size: numb
 
 const SIZE_BYTES = [4, 2, 1, 8];
 
-/** The stack slots instruction i may access, given the registers' fp offsets before it. */
-function accesses(insn: Insn, regs: Int32Array, i: number, gen: Uint32Array): void {
+/** The stack slots instruction i may access (gen) or surely overwrites whole (kill), given the registers' fp offsets before it. */
+function accesses(insn: Insn, regs: Int32Array, i: number, gen: Uint32Array, kill: Uint32Array): void {
   const at = (r: number): number => regs[i * REGS + r]!;
   const base = (r: number): number | undefined => (at(r) === ANY_FP ? undefined : at(r));
   const cls = classOf(insn.code);
@@ -83,7 +89,13 @@ function accesses(insn: Insn, regs: Int32Array, i: number, gen: Uint32Array): vo
     const r = cls === Class.Ldx || loadAcquire ? insn.src : insn.dst;
     if (at(r) === NOT_FP || at(r) === UNSEEN) return;
     const k = base(r);
-    touch(gen, i, k === undefined ? undefined : k + insn.off, SIZE_BYTES[(insn.code >> 3) & 3]!);
+    const size = SIZE_BYTES[(insn.code >> 3) & 3]!;
+    const whole = (cls === Class.St || (cls === Class.Stx && modeOf(insn.code) === Mode.Mem)) && size === 8;
+    if (whole && k !== undefined && (k + insn.off) % 8 === 0 && k + insn.off >= -SLOTS * 8 && k + insn.off < 0) {
+      touch(kill, i, k + insn.off, 8);
+      return;
+    }
+    touch(gen, i, k === undefined ? undefined : k + insn.off, size);
     return;
   }
   if ((cls === Class.Jmp || cls === Class.Jmp32) && opOf(insn.code) === JmpOp.Call) {

@@ -125,9 +125,13 @@ function adjustRegMinMax(v: Verifier, insn: Insn, op: number, alu64: boolean): R
       if (op === AluOp.Sub && alu64) return unknown(); // allow_ptr_leaks: pointer - pointer is a scalar
       return refuse(EACCES, `R${insn.dst} pointer ${aluString[op >> 4]} pointer prohibited`);
     }
+    v.markPrecise(insn.dst); // scalar += pointer: the scalar is the offset
     return adjustPtr(v, insn, op, alu64, src, dst, true);
   }
-  if (dst.type !== RegType.Scalar) return adjustPtr(v, insn, op, alu64, dst, src, false);
+  if (dst.type !== RegType.Scalar) {
+    if (byReg) v.markPrecise(insn.src); // pointer += scalar
+    return adjustPtr(v, insn, op, alu64, dst, src, false);
+  }
   if (op === AluOp.Div || op === AluOp.Mod) {
     if (!byReg && insn.imm === 0) refuse(EINVAL, 'div by zero');
   }

@@ -129,7 +129,10 @@ function checkHelper(v: Verifier, id: number): void {
   }
   if (id === HelperId.TailCall) checkReferenceLeak(v, TAIL_CALL);
   // get_local_storage() cannot fail, so it takes no flags to fail on.
-  if (id === HelperId.GetLocalStorage && !isNull(v.regs[2]!)) refuse(EINVAL, 'get_local_storage() doesn\'t support non-zero flags');
+  if (id === HelperId.GetLocalStorage) {
+    if (!isNull(v.regs[2]!)) refuse(EINVAL, 'get_local_storage() doesn\'t support non-zero flags');
+    v.markPrecise(2);
+  }
   const map = v.p.maps[meta.map];
   const incompatible = map && mapFuncRefusal(map.type, id, v.p.type, v.p.attachType);
   if (incompatible) throw new VerifierRefusal(incompatible.at(-1)!, EINVAL, incompatible.slice(0, -1));
@@ -196,6 +199,7 @@ function constantMapKey(v: Verifier, reg: RegState, keySize: number): bigint {
   let spills = 0;
   for (let i = k; i >= 0 && slot.types[i] === SlotType.Spill; i--) spills++;
   if (spills !== keySize || slot.spilled.value.varOff.mask !== 0n) return -1n;
+  v.markSlotPrecise(reg.frameno, Math.floor(slotNo / REG_SIZE)); // the lookup relies on the constant
   return slot.spilled.value.varOff.value;
 }
 
@@ -227,7 +231,9 @@ function checkArg(v: Verifier, proto: HelperProto, regno: number, argType: numbe
   if (isPktPointer(reg) && !packetHelperAccess(v.p.type, proto.pktAccess)) refuse(EACCES, 'helper access to the packet is not allowed');
   if (baseType(argType) === ArgType.ARG_PTR_TO_MAP_VALUE) argType = resolveMapArgType(v, proto.id, argType, meta);
   const base = baseType(argType);
-  if (!(nullArg && hasFlag(argType, TypeFlag.MaybeNull))) {
+  if (nullArg && hasFlag(argType, TypeFlag.MaybeNull)) {
+    v.markPrecise(regno); // the NULL that skips the type check must stay NULL
+  } else {
     const mismatch = regTypeMismatch(regno, reg.type, argType, v.version);
     if (mismatch) refuse(EACCES, mismatch);
     if (baseType(reg.type) === RegType.BtfId) throw new OutOfModel('a BTF pointer as a helper argument');
@@ -276,6 +282,7 @@ function checkArg(v: Verifier, proto: HelperProto, regno: number, argType: numbe
       if (s.umin === 0n && !zeroOk) refuse(EACCES, `R${regno} invalid zero-sized read: u64=[${s.umin},${s.umax}]`);
       if (s.umax >= BPF_MAX_VAR_SIZ) refuse(EACCES, `R${regno} unbounded memory access, use 'var &= const' or 'if (var < const)'`);
       checkHelperMem(v, regno - 1, Number(s.umax), writes(mem) ? 'write' : 'read', zeroOk);
+      v.markPrecise(regno); // check_mem_size_reg
       return;
     }
     case ArgType.ARG_PTR_TO_CTX:
@@ -287,6 +294,7 @@ function checkArg(v: Verifier, proto: HelperProto, regno: number, argType: numbe
       // The stray quote is the kernel's.
       if (reg.value.varOff.mask !== 0n) refuse(EACCES, `R${regno} is not a known constant'`);
       meta.memSize = Number(reg.value.varOff.value);
+      v.markPrecise(regno);
       return;
     case ArgType.ARG_PTR_TO_RINGBUF_MEM:
       return; // the type and a release's zero offset are checked above
@@ -416,6 +424,7 @@ function checkReturnCode(v: Verifier): void {
   const want = range(v);
   if (!want) return;
   if (r0.type !== RegType.Scalar) refuse(EINVAL, `At program exit the register R0 is not a known value (${regTypeStr(r0.type)})`);
+  v.markPrecise(0);
   const { smin, smax } = r0.value;
   if (smin >= BigInt(want[0]) && smax <= BigInt(want[1])) return;
   const parts = [smin > S64_MIN ? ` smin=${smin}` : '', smax < S64_MAX ? ` smax=${smax}` : ''].join('');

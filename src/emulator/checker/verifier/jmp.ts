@@ -13,6 +13,7 @@ import { OutOfModel, refuse } from './errors.js';
 import { isPktPointer, isPointer, mayBeNull, scalarReg, withoutNull } from './regs.js';
 import { forEachReg, type VerifierState } from './state.js';
 import { dropReference } from './refs.js';
+import { collectLinkedRegs, jmpStackFlags, type LinkedReg } from './precision.js';
 import type { Verifier } from './verifier.js';
 
 /** include/linux/bpf_verifier.h: a packet pointer compared beyond (range_open) or at pkt_end. */
@@ -40,6 +41,7 @@ export function checkCondJmp(v: Verifier, insn: Insn): number {
   const fallthrough = v.pc + 1;
   const target = v.pc + 1 + insn.off;
 
+  v.recordFlags(jmpStackFlags(byReg && src.type === RegType.Stack, dst.type === RegType.Stack));
   const pred = isBranchTaken(dst, src, op, is32);
   if (pred >= 0) {
     if (dst.type === RegType.Scalar) v.markPrecise(insn.dst);
@@ -47,6 +49,12 @@ export function checkCondJmp(v: Verifier, insn: Insn): number {
   }
   if (pred === 1) return target;
   if (pred === 0) return fallthrough;
+
+  // The scalars sharing an id with an operand, recorded before the fork so that both sides have them.
+  const links: LinkedReg[] = [];
+  if (byReg && src.type === RegType.Scalar && src.id) collectLinkedRegs(v.cur, src.id & ~BPF_ADD_CONST, BPF_ADD_CONST, links);
+  if (dst.type === RegType.Scalar && dst.id) collectLinkedRegs(v.cur, dst.id & ~BPF_ADD_CONST, BPF_ADD_CONST, links);
+  if (links.length > 1) v.cur.linked.push({ at: v.cur.history.length - 1, regs: links });
 
   const other = v.cur.clone();
   const otherRegs = other.cur.regs;

@@ -53,21 +53,32 @@ export class VerifierLog {
     return this.#dropped + this.#lines.length;
   }
 
+  /** A branch just taken up (do_check's do_print_state): its first line says where it comes from. */
+  #popped: { from: number; to: number; state: VerifierState } | undefined;
+
   /**
    * A branch taken up again (pop_stack). Below level 2 the log goes back to where the branch was pushed
    * (bpf_vlog_reset), so a level-1 log is the path that failed; level 2 keeps every path, and says which
-   * branch it takes up with its state.
+   * branch it takes up with its state, once the branch is not pruned at once.
    */
   popped(from: number, to: number, state: VerifierState, pushedAt: number): void {
-    if (this.level & 2) this.line(`from ${from} to ${to}:${this.stateLine(state)}`);
-    else this.#lines.length = Math.max(0, pushedAt - this.#dropped);
+    if (!(this.level & 2)) this.#lines.length = Math.max(0, pushedAt - this.#dropped);
+    this.#popped = { from, to, state };
   }
 
-  safe(from: number, to: number): void {
-    if (this.level >= 1) this.line(from >= 0 && this.level >= 2 ? `from ${from} to ${to}: safe` : `${to}: safe`);
+  /** The path is pruned at `to`: "from N to M: safe" for a branch just taken up, else "M: safe". */
+  safe(to: number): void {
+    const popped = this.#popped;
+    this.#popped = undefined;
+    if (this.level >= 1) this.line(popped ? `from ${popped.from} to ${to}: safe` : `${to}: safe`);
   }
 
   insn(insns: readonly Insn[], pc: number, version: string): void {
+    const popped = this.#popped;
+    if (popped) {
+      this.#popped = undefined;
+      if (this.level & 2) this.line(`from ${popped.from} to ${popped.to}:${this.stateLine(popped.state)}`);
+    }
     this.#insns = insns;
     this.#version = version;
     this.line(pc);

@@ -15,6 +15,7 @@ import { checkCtxAccess, type CtxInsnForm, type CtxResult } from '../ctx/index.j
 import { socketIsValidAccess, type SocketKind } from '../ctx/sock.js';
 import { checkRead, checkWrite, linkScalar } from './alu.js';
 import { OutOfModel, refuse, VerifierRefusal } from './errors.js';
+import { stackAccessFlags } from './precision.js';
 import { BPF_MAX_VAR_OFF, isNull, isPktPointer, known, pointer, regTypeStr, scalarReg, unknown } from './regs.js';
 import { REG_SIZE, SlotType, type FuncState, type StackSlot } from './state.js';
 import type { Verifier } from './verifier.js';
@@ -429,6 +430,7 @@ function stackWrite(v: Verifier, frame: FuncState, off: number, size: number, va
     for (let i = REG_SIZE; i > REG_SIZE - size; i--) types[i - 1] = SlotType.Spill;
     for (let i = REG_SIZE - size; i > 0; i--) if (types[i - 1] !== SlotType.Zero && types[i - 1] !== SlotType.Invalid) types[i - 1] = SlotType.Misc;
     frame.stack[spi] = { types, spilled };
+    v.recordFlags(stackAccessFlags(frame.frameno, spi)); // a spill: precision follows the value through it
   };
   if (reg && off % REG_SIZE === 0 && reg.type === RegType.Scalar) {
     const fits = regWidth(reg.value) <= 8 * size;
@@ -441,7 +443,10 @@ function stackWrite(v: Verifier, frame: FuncState, off: number, size: number, va
     if (frame !== v.cur.cur && reg.type === RegType.Stack) refuse(EINVAL, 'cannot spill pointers to stack into stack frame of the caller');
     save(reg);
   } else {
-    const zero = (reg && reg.type === RegType.Scalar && reg.value.varOff.mask === 0n && reg.value.varOff.value === 0n) || (!reg && value && 'imm' in value && value.imm === 0);
+    const regIsNull = reg !== undefined && reg.type === RegType.Scalar && reg.value.varOff.mask === 0n && reg.value.varOff.value === 0n;
+    const zero = regIsNull || (!reg && value && 'imm' in value && value.imm === 0);
+    // STACK_ZERO from a register is only right while that register is 0: make it precise.
+    if (regIsNull && value && 'reg' in value) v.markPrecise(value.reg);
     if (isSpilled(old)) for (let i = 0; i < REG_SIZE; i++) if (types[i] !== SlotType.Invalid) types[i] = SlotType.Misc;
     for (let i = 0; i < size; i++) types[(k - i + REG_SIZE) % REG_SIZE] = zero ? SlotType.Zero : SlotType.Misc;
     frame.stack[spi] = { types, spilled: unknown() };
@@ -468,9 +473,13 @@ function stackRead(v: Verifier, frame: FuncState, off: number, size: number): Re
   if (isSpilled(slot)) {
     let spillSize = 1;
     for (let i = REG_SIZE - 1; i > 0 && types[i - 1] === SlotType.Spill; i--) spillSize++;
-    if (size === REG_SIZE && spillSize === REG_SIZE) return slot.spilled;
+    if (size === REG_SIZE && spillSize === REG_SIZE) {
+      v.recordFlags(stackAccessFlags(frame.frameno, spi)); // a fill
+      return slot.spilled;
+    }
     if (slot.spilled.type !== RegType.Scalar) refuseWith(EACCES, 'invalid size of register fill', v.log.lineInfo(v.pc));
     if (size <= spillSize && off % REG_SIZE === 0) {
+      v.recordFlags(stackAccessFlags(frame.frameno, spi)); // a narrower fill, still the spilled register
       const r = slot.spilled;
       return regWidth(r.value) > size * 8 ? { ...r, id: 0 } : r;
     }

@@ -1,13 +1,13 @@
 // When a state reaching a prune point is no more than one already verified there (kernel/bpf/verifier.c
-// states_equal, func_states_equal, regsafe, stacksafe, refsafe, check_ids). The kernel ignores scalars it
-// has not marked precise; this model tracks no precision and treats every scalar as precise, which prunes
-// less but never prunes a path the kernel would refuse. Registers are compared only where the program may
-// still read them (static liveness, as the kernel's compute_live_registers).
+// states_equal, func_states_equal, regsafe, stacksafe, refsafe, check_ids). Scalars the checkpoint has not
+// marked precise (precision.ts) match any scalar. Registers and slots are compared only where the program
+// may still read them (static liveness, as the kernel's compute_live_registers).
 import { baseType, RegType, type RegState } from '../reg-state.js';
 import { scalarWithin } from '../scalar-branch.js';
 import { known, unknown } from './regs.js';
 import { isSlotLive, type LiveStack } from '../stack-liveness.js';
 import { FP, MAX_BPF_REG, REG_SIZE, SlotType, type FuncState, type StackSlot, type VerifierState } from './state.js';
+import type { Backtrack } from './precision.js';
 
 /** enum exact_level. */
 export type Exactness = 'notExact' | 'exact';
@@ -59,6 +59,7 @@ export function regsafe(old: RegState, cur: RegState, ids: IdMap, exact: Exactne
   if (old.type !== cur.type) return false;
   switch (baseType(old.type)) {
     case RegType.Scalar:
+      if (!old.precise && exact === 'notExact') return true;
       return ids.checkScalar(old.id, cur.id) && within(old, cur);
     case RegType.MapKey: case RegType.MapValue: case RegType.Mem: case RegType.Buf: case RegType.TpBuffer:
       return old.off === cur.off && old.map === cur.map && old.range === cur.range && within(old, cur)
@@ -118,6 +119,9 @@ function stacksafe(
   return true;
 }
 
+/** Eight STACK_ZERO bytes hold exactly 0: a fake register precise so that only a 0 matches it. */
+const ZERO_SLOT: RegState = { ...known(0n), precise: true };
+
 const INVALID_BYTES: readonly number[] = Array<number>(REG_SIZE).fill(SlotType.Invalid);
 
 /** states_equal: `old` covers `cur` at the current instruction. */
@@ -126,7 +130,7 @@ export function statesEqual(host: LiveHost, old: VerifierState, cur: VerifierSta
   const ids = new IdMap();
   if (!refsafe(old, cur, ids)) return false;
   const misc = unknown();
-  const zero = known(0n);
+  const zero = ZERO_SLOT;
   for (let f = 0; f < old.frames.length; f++) {
     const of = old.frames[f]!;
     const cf = cur.frames[f]!;
@@ -153,6 +157,28 @@ function liveMask(host: LiveHost, s: VerifierState, f: number): number {
   if (f === s.frames.length - 1) return host.p.live[host.pc] ?? 0xffff;
   const back = s.frames[f + 1]!.callsite + 1;
   return back < host.p.insns.length ? (host.p.live[back] ?? 0xffff) & ~0x3f : 0;
+}
+
+/**
+ * propagate_precision's request: the precise scalars of `old` (registers and spilled slots, of every frame)
+ * where the continuation may read them.
+ */
+export function preciseInOld(host: LiveHost, old: VerifierState, cur: VerifierState, bt: Backtrack): void {
+  for (let f = 0; f < old.frames.length; f++) {
+    const func = old.frames[f]!;
+    const live = liveMask(host, cur, f);
+    for (let r = 0; r < FP; r++) {
+      const reg = func.regs[r]!;
+      if (reg.type === RegType.Scalar && reg.precise && (live & (1 << r))) bt.setReg(f, r);
+    }
+    const at = f === cur.frames.length - 1 ? host.pc : cur.frames[f + 1]!.callsite;
+    const liveStack = host.p.liveStack;
+    for (let spi = 0; spi < func.stack.length; spi++) {
+      const slot = func.stack[spi];
+      if (!slot || slot.types[REG_SIZE - 1] !== SlotType.Spill || slot.spilled.type !== RegType.Scalar || !slot.spilled.precise) continue;
+      if (!liveStack || isSlotLive(liveStack, at, spi)) bt.setSlot(f, spi);
+    }
+  }
 }
 
 export { IdMap };

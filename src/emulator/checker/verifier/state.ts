@@ -3,6 +3,13 @@
 // frames and states are copied when the walk forks (push_stack) and changed in place on the path itself.
 import { RegType, type RegState } from '../reg-state.js';
 import { scalarUnknown } from '../scalar.js';
+import type { LinkedReg } from './precision.js';
+
+/** A conditional jump's linked registers (the kernel's insn_hist_entry.linked_regs), by history index. */
+export interface LinkedRecord {
+  readonly at: number;
+  readonly regs: readonly LinkedReg[];
+}
 
 /** enum bpf_stack_slot_type. */
 export const SlotType = { Invalid: 0, Spill: 1, Misc: 2, Zero: 3, Dynptr: 4, Iter: 5, IrqFlag: 6 } as const;
@@ -64,10 +71,15 @@ export class VerifierState {
     public frames: FuncState[],
     /** acquired_refs: references the path holds, oldest first (one list for all frames, as since 6.14). */
     public refs: readonly Reference[] = [],
-    /** The instructions this path ran since its last checkpoint (the kernel's jmp_history, expanded). */
+    /**
+     * The instructions this path ran since its last checkpoint (the kernel's insn_hist, expanded to every
+     * instruction), each with its flags (precision.ts historyPc, recordFlags).
+     */
     public history: number[] = [],
     /** jmp_history_cnt: jump points passed since the last checkpoint. */
     public jmpHistoryCnt = 0,
+    /** The linked registers of the history's conditional jumps, in history order. */
+    public linked: LinkedRecord[] = [],
   ) {}
 
   get cur(): FuncState {
@@ -75,7 +87,7 @@ export class VerifierState {
   }
 
   clone(): VerifierState {
-    return new VerifierState(this.frames.map((f) => f.clone()), this.refs, this.history.slice(), this.jmpHistoryCnt);
+    return new VerifierState(this.frames.map((f) => f.clone()), this.refs, this.history.slice(), this.jmpHistoryCnt, this.linked.slice());
   }
 }
 

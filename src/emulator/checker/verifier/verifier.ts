@@ -14,13 +14,13 @@ import { OutOfModel, VerifierRefusal } from './errors.js';
 import { prepareProgram, type Program } from './program.js';
 import { FP, FuncState, NOT_INIT, VerifierState } from './state.js';
 import { pointer } from './regs.js';
-import { statesEqual } from './prune.js';
+import { preciseInOld, statesEqual } from './prune.js';
 import { checkAlu } from './alu.js';
 import { checkAtomic, checkLoad, checkStore, checkStoreImm } from './mem.js';
 import { checkCondJmp } from './jmp.js';
 import { checkCall, checkLdAbs, checkLdImm64, processExit } from './calls.js';
 import { VerifierLog } from './log.js';
-import { markChainPrecision } from './precision.js';
+import { Backtrack, markAllImprecise, markChainPrecision, recordFlags } from './precision.js';
 import { checkCallDepth } from './call-depth.js';
 
 /** include/linux/bpf.h BPF_COMPLEXITY_LIMIT_INSNS. */
@@ -47,6 +47,8 @@ export class Checkpoint {
   branches = 1;
   hits = 0;
   misses = 0;
+  /** Dropped from the explored list while paths still went through it (kept on the free list). */
+  evicted = false;
   constructor(readonly state: VerifierState, readonly insn: number, readonly parent: Checkpoint | undefined) {}
 }
 
@@ -78,6 +80,8 @@ export class Verifier {
   #prevInsns = 0;
   totalStates = 0;
   peakStates = 0;
+  /** States kept: explored, and dropped but not yet freeable (update_peak_states' explored + free list). */
+  #keptStates = 0;
   maxStatesPerInsn = 0;
   readonly #explored = new Map<number, Checkpoint[]>();
   readonly #pending: Path[] = [];
@@ -214,6 +218,7 @@ export class Verifier {
   #pathEnded(): void {
     for (let c = this.#parent; c; c = c.parent) {
       if (--c.branches > 0) break;
+      if (c.evicted) this.#keptStates--;
     }
   }
 
@@ -238,7 +243,7 @@ export class Verifier {
         throw new VerifierRefusal(`BPF program is too large. Processed ${this.processed} insn`, E2BIG);
       }
       if (this.p.prunePoint[this.pc] && this.#isStateVisited(this.pc)) {
-        this.log.safe(this.prevPc, this.pc);
+        this.log.safe(this.pc);
         return true;
       }
       const insn = insns[this.pc]!;
@@ -316,7 +321,9 @@ export class Verifier {
         // Loop iterations differ; a checkpoint every 100 instructions or 20 jumps is enough to prune.
         if (!force && this.#jmpsProcessed - this.#prevJmps < 20 && this.processed - this.#prevInsns < 100) addNew = false;
       } else if (statesEqual(this, sl.state, cur, 'notExact')) {
-        return this.#hit(sl);
+        sl.hits++;
+        this.#propagatePrecision(sl.state);
+        return true;
       }
       // A state that keeps missing is dropped (it costs comparisons and prunes nothing); a miss counts
       // only when a new state is added, so a loop keeps some of its early iterations' states.
@@ -324,17 +331,21 @@ export class Verifier {
       const n = this.p.forceCheckpoint[pc] && sl.branches > 0 ? 64 : 3;
       if (sl.misses > sl.hits * n + n) {
         list.splice(i--, 1);
-        this.peakStates--;
+        // maybe_free_verifier_state: a state paths still go through stays until they end.
+        if (sl.branches === 0) this.#keptStates--;
+        else sl.evicted = true;
       }
     }
     this.maxStatesPerInsn = Math.max(this.maxStatesPerInsn, count);
     if (!addNew) return false;
     this.totalStates++;
-    this.peakStates++;
+    this.peakStates = Math.max(this.peakStates, ++this.#keptStates);
     this.#prevJmps = this.#jmpsProcessed;
     this.#prevInsns = this.processed;
+    markAllImprecise(cur); // forget the marks it inherited (see __mark_chain_precision)
     const checkpoint = new Checkpoint(cur.clone(), pc, this.#parent);
     cur.history = [];
+    cur.linked = [];
     cur.jmpHistoryCnt = 0;
     list.unshift(checkpoint);
     this.#explored.set(pc, list);
@@ -342,19 +353,46 @@ export class Verifier {
     return false;
   }
 
-  /** mark_chain_precision: scalar register `regno` of the current frame matters, back to where it was set. */
+  readonly #bt = new Backtrack();
+
+  /** #bt cleared, its frame the current one. */
+  #backtrack(): Backtrack {
+    const bt = this.#bt;
+    bt.regs.fill(0);
+    bt.slotsLo.fill(0);
+    bt.slotsHi.fill(0);
+    bt.frame = this.cur.frames.length - 1;
+    return bt;
+  }
+
+  /** mark_chain_precision: the value of scalar register `regno` decides the instruction being checked. */
   markPrecise(regno: number): void {
-    markChainPrecision(this.p.insns, this.cur, this.#parent, regno);
+    const bt = this.#backtrack();
+    bt.setReg(bt.frame, regno);
+    markChainPrecision(this.p, this.cur, this.#parent, bt, true, this.pc);
   }
 
-  #hit(sl: Checkpoint): true {
-    sl.hits++;
-    return true;
+  /** The same for the scalar spilled in slot `spi` of frame `frameno` (a constant map key). */
+  markSlotPrecise(frameno: number, spi: number): void {
+    const bt = this.#backtrack();
+    bt.setSlot(frameno, spi);
+    markChainPrecision(this.p, this.cur, this.#parent, bt, true, this.pc);
   }
 
+  /** push_insn_history's flags for the instruction being checked. */
+  recordFlags(flags: number): void {
+    recordFlags(this.cur, flags);
+  }
 
-
-
+  /**
+   * propagate_precision: the path is pruned because `old` covers it, so what old's continuation needed
+   * precise (its precise scalars the continuation may read) is needed of this path's checkpoints too.
+   */
+  #propagatePrecision(old: VerifierState): void {
+    const bt = this.#backtrack();
+    preciseInOld(this, old, this.cur, bt);
+    markChainPrecision(this.p, this.cur, this.#parent, bt, false, this.pc);
+  }
 }
 
 /**
