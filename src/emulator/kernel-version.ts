@@ -164,6 +164,26 @@ export function verifierWorkExact(version: string): boolean {
   return versionAtLeast(version, '6.18') && !versionAtLeast(version, '6.19');
 }
 
+/**
+ * Which additions of a constant keep a scalar linked to its copies (adjust_reg_min_max_vals, BPF_ADD_CONST):
+ * none before 6.11 ("bpf: Track delta between "linked" registers"; copies are linked only while equal),
+ * 64-bit additions from 6.11, also subtractions and 32-bit additions (BPF_ADD_CONST32, zero-extended when
+ * synced) in 6.18 (6.18.44 has them) and 7.x. From 6.11 a jump syncs at most LINKED_REGS_MAX copies, the
+ * ones it collected (before, find_equal_scalars synced every copy). Measured in bpfkit vm: 6.1 none, 6.12
+ * 64-bit additions, 6.18 and 7.2 all three.
+ */
+export function linkedConstOps(version: string): 'none' | 'add64' | 'all' {
+  return versionAtLeast(version, '6.18') ? 'all' : versionAtLeast(version, '6.11') ? 'add64' : 'none';
+}
+
+/**
+ * collect_linked_regs takes only the registers live at the jump (insn_aux_data's live_regs_before); 6.12
+ * still syncs copies that are dead there (measured in bpfkit vm: 6.1 and 6.12 sync them, 6.18 does not).
+ */
+export function linkedRegsLiveOnly(version: string): boolean {
+  return versionAtLeast(version, '6.16');
+}
+
 /** The log levels bpf_vlog_init accepts: BPF_LOG_FIXED (8) arrived in 6.4 with the rotating log. */
 export function logLevelMask(version: string): number {
   return versionAtLeast(version, '6.4') ? 15 : 7;

@@ -77,6 +77,23 @@ const cases: Case[] = [
     name: 'a map value plus an index of unknown sign',
     insns: [...lookup(), ifNull(5), asm.ldx(8, 1, 0, 0), asm.jmpImm(0x65, 1, 8, 3), asm.alu64Reg(0x00, 0, 1), asm.ldx(1, 0, 0, 0), asm.exit(), ...exit0],
   },
+  // Linked copies (kernel-version.ts linkedConstOps, linkedRegsLiveOnly): a bound learned through one copy
+  // reaches the others as each version links them.
+  {
+    name: 'a copy moved by a subtraction, bounded through the original',
+    insns: [...lookup(), ifNull(7), asm.ldx(8, 1, 0, 0), asm.mov64Reg(2, 1), asm.alu64Imm(0x10, 2, -4), asm.jmpImm(0x35, 1, 8, 3),
+      asm.alu64Reg(0x00, 0, 2), asm.ldx(1, 0, 0, 0), asm.exit(), ...exit0],
+  },
+  {
+    name: 'a copy moved by a 32-bit addition, bounded through the original',
+    insns: [...lookup(), ifNull(7), asm.ldx(4, 1, 0, 0), asm.mov64Reg(2, 1), asm.alu32Imm(0x00, 2, 4), asm.jmpImm(0x35, 1, 8, 3),
+      asm.alu64Reg(0x00, 0, 2), asm.ldx(1, 0, 0, 0), asm.exit(), ...exit0],
+  },
+  {
+    name: 'seven copies of a checked index: the seventh is past LINKED_REGS_MAX',
+    insns: [...lookup(), ifNull(17), asm.ldx(8, 1, 0, 0), ...[2, 3, 4, 5, 6, 7].map((r) => asm.mov64Reg(r, 1)), asm.jmpImm(0x35, 1, 8, 9),
+      asm.alu64Reg(0x00, 0, 7), asm.ldx(1, 0, 0, 0), ...[2, 3, 4, 5, 6].map((r) => asm.alu64Reg(0x00, 0, r)), asm.alu64Reg(0x00, 0, 1), asm.exit(), ...exit0],
+  },
   { name: 'a map pointer read at a negative offset', insns: [...asm.ldImm64(1, 0n, PseudoLd.MapIdx), asm.ldx(4, 0, 1, -8), asm.exit()] },
   { name: 'a store through a map pointer', insns: [...asm.ldImm64(1, 0n, PseudoLd.MapIdx), asm.st(4, 1, 0, 0), ...exit0] },
   { name: 'a scalar dereferenced', insns: [asm.mov64Imm(1, 64), asm.ldx(8, 0, 1, 0), asm.exit()] },

@@ -6,14 +6,20 @@ import { KernelMapType } from '../../../uapi/bpf.js';
 import { AluOp, BPF_ADDR_SPACE_CAST, Class, classOf, opOf, Source, srcOf, type Insn } from '../../../uapi/isa.js';
 import { baseType, hasFlag, RegType, TypeFlag, type RegState } from '../reg-state.js';
 import { immOperand, movKeepsLink, scalarAlu, scalarEnd, scalarMov, scalarMovImm, scalarNeg, type AluResult } from '../scalar-alu.js';
-import { S64_MAX, S64_MIN, type Scalar } from '../scalar.js';
+import { constValueAt, isConstAt, S64_MAX, S64_MIN, type Scalar } from '../scalar.js';
 import { tnumAdd, tnumSub, U64_MAX } from '../tnum.js';
+import { linkedConstOps } from '../../kernel-version.js';
 import { OutOfModel, refuse } from './errors.js';
 import { BPF_MAX_VAR_OFF, isPktPointer, regTypeStr, scalarReg, unknown } from './regs.js';
 import type { Verifier } from './verifier.js';
 
-/** include/linux/bpf_verifier.h BPF_ADD_CONST: a linked scalar that is its base plus a constant (`off`). */
-export const BPF_ADD_CONST = 2 ** 31;
+/**
+ * include/linux/bpf_verifier.h BPF_ADD_CONST64 / BPF_ADD_CONST32: a linked scalar that is its base plus a
+ * constant (`off`), by a 64-bit or a 32-bit addition; BPF_ADD_CONST is either.
+ */
+export const BPF_ADD_CONST64 = 2 ** 31;
+export const BPF_ADD_CONST32 = 2 ** 30;
+export const BPF_ADD_CONST = BPF_ADD_CONST64 + BPF_ADD_CONST32;
 
 /** kernel/bpf/verifier.c bpf_alu_string, by op >> 4. */
 const aluString = ['+=', '-=', '*=', '/=', '|=', '&=', '<<=', '>>=', 'neg', '%=', '^=', '=', 's>>=', 'endian'];
@@ -137,14 +143,32 @@ function adjustRegMinMax(v: Verifier, insn: Insn, op: number, alu64: boolean): R
   }
   const result = scalarAlu(op, alu64, dst.value, srcValue);
   if (result.fork) forkScalars(v, insn.dst, dst, result.fork);
-  // Linked scalars: r1 += const keeps r1 linked to its copies, with the constant (BPF_ADD_CONST).
-  if (op === AluOp.Add && alu64 && dst.id !== 0 && srcValue.varOff.mask === 0n && !result.unknown) {
-    const c = BigInt.asIntN(64, srcValue.varOff.value);
-    if ((dst.id & BPF_ADD_CONST) === 0 && c >= -0x80000000n && c <= 0x7fffffffn) {
-      return { ...fromAlu(v, result, dst.id + BPF_ADD_CONST), off: Number(c) };
-    }
-  }
+  const link = linkedDelta(v, insn, op, alu64, dst, srcValue);
+  if (link && !result.unknown) return { ...fromAlu(v, result, (dst.id & ~BPF_ADD_CONST) + link.flag), off: link.off };
   return fromAlu(v, result);
+}
+
+/**
+ * adjust_reg_min_max_vals' linked scalars: `rX += const` (and, as the version has them, `-= const` and the
+ * 32-bit forms) keeps rX linked to its copies with the constant as its delta; a second one, or a constant
+ * out of s32, unlinks it (linkedConstOps).
+ */
+function linkedDelta(v: Verifier, insn: Insn, op: number, alu64: boolean, dst: RegState, src: Scalar): { flag: number; off: number } | undefined {
+  const ops = linkedConstOps(v.version);
+  if (ops === 'none' || dst.id === 0 || (dst.id & BPF_ADD_CONST) !== 0) return undefined;
+  if (op !== AluOp.Add && !(op === AluOp.Sub && ops === 'all')) return undefined;
+  if (!alu64 && ops !== 'all') return undefined;
+  if (srcOf(insn.code) === Source.X && insn.src === insn.dst) return undefined;
+  if (!isConstAt(src, !alu64)) return undefined;
+  const val = constValueAt(src, !alu64);
+  if (alu64 && (BigInt.asIntN(64, val) < -0x80000000n || BigInt.asIntN(64, val) > 0x7fffffffn)) return undefined;
+  if (!alu64 && dst.value.umax > 0xffffffffn) return undefined;
+  let off = Number(BigInt.asIntN(32, val));
+  if (op === AluOp.Sub) {
+    if (off === -0x80000000) return undefined; // negating S32_MIN overflows
+    off = -off;
+  }
+  return { flag: alu64 ? BPF_ADD_CONST64 : BPF_ADD_CONST32, off };
 }
 
 /** check_reg_sane_offset (adjust_ptr_min_max_vals answers its false with EINVAL). */

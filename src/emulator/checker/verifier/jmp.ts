@@ -8,7 +8,8 @@ import { baseType, RegType, type RegState } from '../reg-state.js';
 import { branchTaken, refineBoth } from '../scalar-branch.js';
 import { immOperand, linkedAdd } from '../scalar-alu.js';
 import { isConstAt, constValueAt } from '../scalar.js';
-import { BPF_ADD_CONST, checkRead } from './alu.js';
+import { BPF_ADD_CONST, BPF_ADD_CONST32, checkRead } from './alu.js';
+import { linkedConstOps, linkedRegsLiveOnly } from '../../kernel-version.js';
 import { OutOfModel, refuse } from './errors.js';
 import { isPktPointer, isPointer, mayBeNull, scalarReg, withoutNull } from './regs.js';
 import { forEachReg, type VerifierState } from './state.js';
@@ -50,11 +51,16 @@ export function checkCondJmp(v: Verifier, insn: Insn): number {
   if (pred === 1) return target;
   if (pred === 0) return fallthrough;
 
-  // The scalars sharing an id with an operand, recorded before the fork so that both sides have them.
+  // The scalars sharing an id with an operand, collected before the fork so that both sides have them
+  // (and the history, for precision: before 6.11 it had no such record).
   const links: LinkedReg[] = [];
-  if (byReg && src.type === RegType.Scalar && src.id) collectLinkedRegs(v.cur, src.id & ~BPF_ADD_CONST, BPF_ADD_CONST, links);
-  if (dst.type === RegType.Scalar && dst.id) collectLinkedRegs(v.cur, dst.id & ~BPF_ADD_CONST, BPF_ADD_CONST, links);
-  if (links.length > 1) v.cur.linked.push({ at: v.cur.history.length - 1, regs: links });
+  const limit = linkedConstOps(v.version) !== 'none';
+  const liveOnly = linkedRegsLiveOnly(v.version);
+  const frames = v.cur.frames;
+  const live = (f: number): number => (!liveOnly ? 0xffff : v.p.live[f === frames.length - 1 ? v.pc : frames[f + 1]!.callsite] ?? 0xffff);
+  if (byReg && src.type === RegType.Scalar && src.id) collectLinkedRegs(v.cur, src.id, live, limit, links);
+  if (dst.type === RegType.Scalar && dst.id) collectLinkedRegs(v.cur, dst.id, live, limit, links);
+  if (limit && links.length > 1) v.cur.linked.push({ at: v.cur.history.length - 1, regs: links });
 
   const other = v.cur.clone();
   const otherRegs = other.cur.regs;
@@ -68,12 +74,12 @@ export function checkCondJmp(v: Verifier, insn: Insn): number {
       regs[insn.src] = { ...regs[insn.src]!, value: ft.b };
     }
     if (byReg && src.id) {
-      syncLinkedRegs(v.cur, regs[insn.src]!);
-      syncLinkedRegs(other, otherRegs[insn.src]!);
+      syncLinkedRegs(v.cur, regs[insn.src]!, links);
+      syncLinkedRegs(other, otherRegs[insn.src]!, links);
     }
     if (dst.id) {
-      syncLinkedRegs(v.cur, regs[insn.dst]!);
-      syncLinkedRegs(other, otherRegs[insn.dst]!);
+      syncLinkedRegs(v.cur, regs[insn.dst]!, links);
+      syncLinkedRegs(other, otherRegs[insn.dst]!, links);
     }
   }
   if (!is32 && byReg && isPointer(src) && isPointer(dst) && baseType(src.type) !== RegType.BtfId && baseType(dst.type) !== RegType.BtfId) {
@@ -153,15 +159,27 @@ function pktBranchTaken(a: RegState, b: RegState, op: number): 1 | 0 | -1 {
   }
 }
 
-/** sync_linked_regs: scalars sharing `known`'s id learn its bounds (plus their constant delta). */
-function syncLinkedRegs(s: VerifierState, known: RegState): void {
-  const base = known.id & ~BPF_ADD_CONST;
-  forEachReg(s, (r) => {
-    if (r === known || r.type !== RegType.Scalar || (r.id & ~BPF_ADD_CONST) !== base) return r;
-    if (((r.id & BPF_ADD_CONST) === 0 && (known.id & BPF_ADD_CONST) === 0) || r.off === known.off) return known;
-    const delta = BigInt((r.off | 0) - (known.off | 0));
-    return { ...r, value: linkedAdd(known.value, delta, false) };
-  });
+/**
+ * sync_linked_regs: the collected copies of `known` (same id) learn its bounds, plus their constant delta
+ * (zero-extended when either link is a 32-bit one); a 32-bit link and a 64-bit one are not synced.
+ */
+function syncLinkedRegs(s: VerifierState, known: RegState, links: readonly LinkedReg[]): void {
+  for (const e of links) {
+    const frame = s.frames[e.frameno]!;
+    const slot = e.spi >= 0 ? frame.stack[e.spi] : undefined;
+    const r = e.spi >= 0 ? slot?.spilled : frame.regs[e.regno];
+    if (!r || r === known || r.type !== RegType.Scalar || (r.id & ~BPF_ADD_CONST) !== (known.id & ~BPF_ADD_CONST)) continue;
+    if (((r.id ^ known.id) & BPF_ADD_CONST) === BPF_ADD_CONST) continue;
+    let next: RegState;
+    if (((r.id & BPF_ADD_CONST) === 0 && (known.id & BPF_ADD_CONST) === 0) || r.off === known.off) {
+      next = known;
+    } else {
+      const zext = ((r.id | known.id) & BPF_ADD_CONST32) !== 0;
+      next = { ...known, id: r.id, off: r.off, value: linkedAdd(known.value, BigInt((r.off | 0) - (known.off | 0)), zext) };
+    }
+    if (slot) frame.stack[e.spi] = { ...slot, spilled: next };
+    else frame.regs[e.regno] = next;
+  }
 }
 
 /** mark_ptr_or_null_regs: every copy of a maybe-NULL pointer (same id) becomes NULL or not NULL. */

@@ -9,6 +9,7 @@
 // -ENOTSUPP and its "verifier bug" cases here: every scalar of every checkpoint above becomes precise.
 import { AtomicOp, CallKind, Class, classOf, JmpOp, LD_IMM64, Mode, modeOf, opOf, Source, srcOf, type Insn } from '../../../uapi/isa.js';
 import { RegType, type RegState } from '../reg-state.js';
+import { BPF_ADD_CONST } from './alu.js';
 import { MAX_CALL_FRAMES } from './call-depth.js';
 import { syncCallbackHelpers, type Subprog } from './program.js';
 import { FP, REG_SIZE, SlotType, type FuncState, type StackSlot, type VerifierState } from './state.js';
@@ -46,17 +47,31 @@ export interface LinkedReg {
   readonly spi: number;
 }
 
-/** collect_linked_regs: every scalar sharing `id` (without BPF_ADD_CONST), registers then spilled slots, per frame. */
-export function collectLinkedRegs(s: VerifierState, id: number, addConst: number, out: LinkedReg[]): void {
-  for (let f = 0; f < s.frames.length; f++) {
+/** kernel/bpf/verifier.c LINKED_REGS_MAX: the copies one jump collects. */
+const LINKED_REGS_MAX = 6;
+
+/**
+ * collect_linked_regs: the scalars sharing `id` (its BPF_ADD_CONST flags aside), each frame from the current
+ * one out: its registers that `live(frame)` has, then its spilled scalars. With `limit` (6.11+), a copy past
+ * LINKED_REGS_MAX loses its id in `s` (clear_scalar_id) and is not synced.
+ */
+export function collectLinkedRegs(s: VerifierState, id: number, live: (frameno: number) => number, limit: boolean, out: LinkedReg[]): void {
+  const base = id & ~BPF_ADD_CONST;
+  const room = (): boolean => !limit || out.length < LINKED_REGS_MAX;
+  for (let f = s.frames.length - 1; f >= 0; f--) {
     const frame = s.frames[f]!;
+    const mask = live(f);
     for (let r = 0; r < FP; r++) {
       const reg = frame.regs[r]!;
-      if (reg.type === RegType.Scalar && (reg.id & ~addConst) === id) out.push({ frameno: f, regno: r, spi: -1 });
+      if (!(mask & (1 << r)) || reg.type !== RegType.Scalar || (reg.id & ~BPF_ADD_CONST) !== base) continue;
+      if (room()) out.push({ frameno: f, regno: r, spi: -1 });
+      else frame.regs[r] = { ...reg, id: 0, off: 0 };
     }
     for (let spi = 0; spi < frame.stack.length; spi++) {
       const slot = frame.stack[spi];
-      if (slot && isSpilledScalar(slot) && (slot.spilled.id & ~addConst) === id) out.push({ frameno: f, regno: -1, spi });
+      if (!slot || !isSpilledScalar(slot) || (slot.spilled.id & ~BPF_ADD_CONST) !== base) continue;
+      if (room()) out.push({ frameno: f, regno: -1, spi });
+      else frame.stack[spi] = { ...slot, spilled: { ...slot.spilled, id: 0, off: 0 } };
     }
   }
 }
