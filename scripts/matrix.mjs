@@ -16,6 +16,11 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const list = (v, d) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : d);
 const KERNELS = list(process.env.BPFKIT_MATRIX_KERNELS, ['6.1', '6.12', 'host', '7.2', '7.3']);
 const SUITES = list(process.env.BPFKIT_MATRIX_SUITES, ['test/kernel', 'test/conformance', 'test/reliability', 'test/diff']);
+// Kernels whose verifier the emulator's model does not follow yet: their row runs the kernel engine's suites,
+// and test/diff (the emulator against this kernel) is listed as not run, with the reason.
+const UNMODELLED = {
+  '7.3': "7.3 redesigned the verifier's messages and instruction printer; the emulator's model follows 6.1 to 7.2",
+};
 const TIMEOUT = Number(process.env.BPFKIT_MATRIX_TIMEOUT ?? 3600);
 const MARK = '@@BPFKIT-MATRIX-JSON@@';
 const outDir = join(root, 'build', 'matrix');
@@ -91,6 +96,11 @@ for (const spec of KERNELS) {
   }
   for (const suite of SUITES) {
     if (abort.signal.aborted) break;
+    if (suite === 'test/diff' && UNMODELLED[spec] && !process.env.BPFKIT_MATRIX_SUITES) {
+      rows.push({ kernel: label, release: '', suite, seconds: 0, passed: 0, failed: 0, skipped: 0, failures: [], notRun: UNMODELLED[spec] });
+      console.log(`${label.padEnd(12)} ${suite.padEnd(18)} not run: ${UNMODELLED[spec]}`);
+      continue;
+    }
     const json = `/tmp/bpfkit-matrix-${process.pid}.json`;
     const command = suiteCommand(suite, json);
     const log = join(outDir, `${spec}-${suite.replace(/\//g, '_')}.log`);
@@ -126,7 +136,9 @@ for (const spec of KERNELS) {
 const table = [
   '| kernel | release | suite | passed | failed | skipped | wall time | diff divergences |',
   '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |',
-  ...rows.map((c) => `| ${c.kernel} | ${c.release} | ${c.suite} | ${c.passed} | ${c.failed}${c.error ? ` (${c.error})` : ''} | ${c.skipped} | ${c.seconds.toFixed(0)} s | ${c.divergences ?? '–'} |`),
+  ...rows.map((c) => (c.notRun
+    ? `| ${c.kernel} | | ${c.suite} | not run: ${c.notRun} | | | | |`
+    : `| ${c.kernel} | ${c.release} | ${c.suite} | ${c.passed} | ${c.failed}${c.error ? ` (${c.error})` : ''} | ${c.skipped} | ${c.seconds.toFixed(0)} s | ${c.divergences ?? '–'} |`)),
 ].join('\n');
 writeFileSync(join(outDir, 'results.json'), JSON.stringify(rows, null, 2) + '\n');
 writeFileSync(join(outDir, 'results.md'), table + '\n');

@@ -212,7 +212,9 @@ function adjustPtr(v: Verifier, insn: Insn, op: number, alu64: boolean, ptr: Reg
     default:
       return refuse(EACCES, `R${dstno} pointer arithmetic on ${regTypeStr(ptr.type)} prohibited`);
   }
-  checkSaneOffset(off, ptr.type);
+  // A linked scalar's delta was its reg->off while only additions linked (6.11-6.17); since, it is a field
+  // of its own (reg->delta), which check_reg_sane_offset does not read.
+  checkSaneOffset(linkedConstOps(v.version) === 'add64' ? off : { ...off, off: 0 }, ptr.type);
   checkSaneOffset(ptr, ptr.type);
   const p = ptr.value;
   let out: RegState;
