@@ -62,7 +62,7 @@ function objectGlobals(path: string, internalMaps: readonly string[]): GlobalVar
  * libbpf names a section's map '<object name>.<section>' for .data/.bss/.rodata (bpf_object__init_internal_map)
  * and by the section itself for '.data.<name>'/'.rodata.<name>'; the longest matching suffix wins.
  */
-function mapOfSection(section: string, maps: readonly string[]): string | undefined {
+export function mapOfSection(section: string, maps: readonly string[]): string | undefined {
   return maps.filter((m) => m === section || m.endsWith(section)).sort((a, b) => a.length - b.length)[0];
 }
 

@@ -10,7 +10,7 @@ import { EBADF, EINVAL, EISDIR, ENOENT, ENOEXEC, errnoOfCode } from '../uapi/err
 import { BpfError, subjectOf } from '../errors/errors.js';
 import { bytes, decodeFromBytes, encodeToBytes, u32 } from '../codec/codec.js';
 import { codecDifference } from '../codec/compare.js';
-import { globalVariables, mapCodecsFromBtf } from './globals.js';
+import { globalVariables, mapCodecsFromBtf, mapOfSection } from './globals.js';
 import { lockRuleViolation } from '../seam/lock-placement.js';
 import { BpfMap, PerCpuMap, wrapMapHandle, type MapByPerCpu } from '../map/map.js';
 import { failureError } from './failure.js';
@@ -185,7 +185,7 @@ export class BpfObject {
   map<K, V>(name: string, codecs: { key?: Codec<K>; value?: Codec<V>; perCpu?: boolean } = {}): BpfMap<K, V> | PerCpuMap<K, V> {
     this.#checkOpen('BPF_OBJ_GET_INFO_BY_FD');
     if (typeof name !== 'string') throw new TypeError(`map() of ${subjectOf({ object: this.path })}: name must be a string`);
-    if (!Object.hasOwn(this.maps, name)) throw new RangeError(`${subjectOf({ object: this.path })} has no map named '${name}' (it has: ${Object.keys(this.maps).join(', ')})`);
+    name = this.#mapName(name);
     if (codecs === null || typeof codecs !== 'object') throw new TypeError(`map() of ${subjectOf({ object: this.path })}: the second argument must be { key, value } codecs or { perCpu }`);
     const { perCpu } = codecs;
     if ((codecs.key === undefined) !== (codecs.value === undefined)) throw new TypeError(`map() of ${subjectOf({ object: this.path })} needs both { key, value } codecs, or neither (then they come from BTF)`);
@@ -203,6 +203,18 @@ export class BpfObject {
    * fields swapped are a TypeError naming them instead of wrong values. A map whose BTF has no codec of its
    * own (no BTF, a union, a bitfield) is checked by size only, where the handle is made.
    */
+  /**
+   * A map's name: its own, or for a libbpf-internal map also its ELF section ('.rodata' for the map libbpf
+   * names '<object>.rodata').
+   */
+  #mapName(name: string): string {
+    if (Object.hasOwn(this.maps, name)) return name;
+    const internal = Object.values(this.maps).filter((m) => m.internal).map((m) => m.name);
+    const bySection = name.startsWith('.') ? mapOfSection(name, internal) : undefined;
+    if (bySection !== undefined) return bySection;
+    throw new RangeError(`${subjectOf({ object: this.path })} has no map named '${name}' (it has: ${Object.keys(this.maps).join(', ')})`);
+  }
+
   #checkAgainstBtf(name: string, key: Codec<unknown>, value: Codec<unknown>): void {
     let btf: { key: Codec<unknown>; value: Codec<unknown> };
     try {

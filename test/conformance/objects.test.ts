@@ -1,7 +1,7 @@
 // BPF objects through the object seam, on every engine: the same fixture, the same calls, the same answers.
 import { expect, test } from 'vitest';
 import { asm, encodeInsns } from '../../src/uapi/isa.js';
-import { BpfError, createMap, loadProgram, openObject, ProgramType, struct, u32, u64 } from '../../src/index.js';
+import { BpfError, bytes, createMap, loadProgram, openObject, ProgramType, struct, u32, u64 } from '../../src/index.js';
 import { describeEngines } from '../helpers/engines.js';
 import { fixture, packet } from '../kernel/bpf-fixtures.js';
 
@@ -41,6 +41,19 @@ describeEngines('BPF objects', (engine) => {
     expect(bss.get(0)).toEqual({ bss_counter: 6n, static_hits: 2n });
     using data = obj.map('loader_f.data', { key: u32, value: u64 });
     expect(data.get(0)).toBe(7n);
+  });
+
+  test('an internal map is also found by its ELF section, as libbpf\'s bpf_object__find_map_by_name does', () => {
+    using obj = openObject(fixture('loader_features'), { engine: engine() });
+    const size = obj.maps['loader_f.rodata']!.valueSize;
+    using rodata = obj.map('.rodata', { key: u32, value: bytes(size) });
+    expect(rodata.info.name).toBe('loader_f.rodata');
+    using byName = obj.map('loader_f.rodata', { key: u32, value: bytes(size) });
+    expect(rodata.get(0)).toEqual(byName.get(0));
+    expect(rodata.get(0)!.includes(3)).toBe(true); // rodata_limit
+    using custom = obj.map('.data.custom', { key: u32, value: bytes(obj.maps['.data.custom']!.valueSize) });
+    expect(custom.info.name).toBe('.data.custom');
+    expect(() => obj.map('.nope')).toThrow(/has no map named '\.nope'/);
   });
 
   test('obj.globals places each variable at its symbol\'s offset, as libbpf does (clang leaves BTF offsets zero)', () => {
