@@ -145,6 +145,7 @@ void NativeObject::Init(Napi::Env env, Napi::Object exports) {
           InstanceMethod<&NativeObject::JS_reuseMapFd>("reuseMapFd"),
           InstanceMethod<&NativeObject::JS_setAutoload>("setAutoload"),
           InstanceMethod<&NativeObject::JS_setProgramOptions>("setProgramOptions"),
+          InstanceMethod<&NativeObject::JS_setProgramType>("setProgramType"),
           InstanceMethod<&NativeObject::JS_load>("load"),
           InstanceMethod<&NativeObject::JS_programLog>("programLog"),
           InstanceMethod<&NativeObject::JS_libbpfLog>("libbpfLog"),
@@ -278,6 +279,22 @@ Napi::Value NativeObject::JS_setProgramOptions(const Napi::CallbackInfo& info) {
   if (prog == nullptr) return Napi::Number::New(env, -ENOENT);
   int rc = bpf_program__set_log_level(prog, logLevel);
   if (rc == 0) rc = bpf_program__set_flags(prog, bpf_program__flags(prog) | flags);
+  return Napi::Number::New(env, rc < 0 ? rc : 0);
+}
+
+// setProgramType(name, type) → 0 | -errno: the program's BPF_PROG_TYPE_* in place of its section's
+// (bpf_program__set_type), for sections libbpf does not know. Before load only.
+Napi::Value NativeObject::JS_setProgramType(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name;
+  uint32_t type;
+  REQUIRE_ARG(args::String(env, info[0], "name", &name));
+  REQUIRE_ARG(args::U32(env, info[1], "type", &type));
+  if (obj_ == nullptr) return Napi::Number::New(env, -EBADF);
+  if (loaded_) return Napi::Number::New(env, -EBUSY);
+  struct bpf_program* prog = bpf_object__find_program_by_name(obj_, name.c_str());
+  if (prog == nullptr) return Napi::Number::New(env, -ENOENT);
+  int rc = bpf_program__set_type(prog, static_cast<enum bpf_prog_type>(type));
   return Napi::Number::New(env, rc < 0 ? rc : 0);
 }
 

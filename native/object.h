@@ -24,6 +24,7 @@ class NativeObject : public Napi::ObjectWrap<NativeObject> {
   Napi::Value JS_reuseMapFd(const Napi::CallbackInfo& info);
   Napi::Value JS_setAutoload(const Napi::CallbackInfo& info);
   Napi::Value JS_setProgramOptions(const Napi::CallbackInfo& info);
+  Napi::Value JS_setProgramType(const Napi::CallbackInfo& info);
   Napi::Value JS_load(const Napi::CallbackInfo& info);
   Napi::Value JS_programLog(const Napi::CallbackInfo& info);
   Napi::Value JS_libbpfLog(const Napi::CallbackInfo& info);

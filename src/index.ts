@@ -13,7 +13,7 @@ export { BpfMap, PerCpuMap, type BatchCursor, type BatchOptions, type BatchResul
 export { createMap, openMap, openPinned, type CreateMapOptions, type OpenMapOptions } from './map/open.js';
 export { Emulator, type EmulatorOptions, type EmulatorShare } from './emulator/index.js';
 export { possibleCpus } from './possible-cpus.js';
-export { openObject, BpfObject, type OpenObjectOptions, type ObjectMapInfo, type ObjectProgramInfo } from './object/object.js';
+export { openObject, BpfObject, type OpenObjectOptions, type ObjectMapInfo, type ObjectProgramInfo, type KernelProgramTypeName } from './object/object.js';
 export { loadProgram, BpfProgram, type LoadProgramOptions, type RunOptions, type RunResult } from './object/program.js';
 export { ProgramType, programTypeName } from './uapi/program-type.js';
 export { ProgFlags } from './uapi/prog-flags.js';

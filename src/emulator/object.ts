@@ -212,6 +212,8 @@ export class EmulatorObject implements ObjectHandle {
   #withoutBtf = false;
   readonly #autoload = new Map<string, boolean>();
   readonly #verifierOptions = new Map<string, VerifierOptions>();
+  /** Program types set in place of the sections' (bpf_program__set_type). */
+  readonly #types = new Map<string, number>();
   readonly #reused = new Map<string, EmulatorMapHandle>();
   readonly #maps = new Map<string, EmulatorMapHandle>();
   readonly #programs = new Map<string, EmulatorProgram>();
@@ -244,7 +246,7 @@ export class EmulatorObject implements ObjectHandle {
   }
 
   programs(): ProgramSpec[] {
-    return this.#parsed.programs.map((p) => ({ name: p.name, section: p.section, type: p.type, autoload: this.#autoload.get(p.name)! }));
+    return this.#parsed.programs.map((p) => ({ name: p.name, section: p.section, type: this.#types.get(p.name) ?? p.type, autoload: this.#autoload.get(p.name)! }));
   }
 
   setAutoload(program: string, autoload: boolean): ObjectFailure | undefined {
@@ -258,6 +260,13 @@ export class EmulatorObject implements ObjectHandle {
     if (this.#loaded) return { errno: EBUSY, syscall: 'bpf_program__set_log_level', program };
     if (!this.#autoload.has(program)) return { errno: ENOENT, syscall: 'bpf_program__set_log_level', program };
     this.#verifierOptions.set(program, options);
+    return undefined;
+  }
+
+  setProgramType(program: string, type: number): ObjectFailure | undefined {
+    if (this.#loaded) return { errno: EBUSY, syscall: 'bpf_program__set_type', program };
+    if (!this.#autoload.has(program)) return { errno: ENOENT, syscall: 'bpf_program__set_type', program };
+    this.#types.set(program, type);
     return undefined;
   }
 
@@ -299,8 +308,9 @@ export class EmulatorObject implements ObjectHandle {
       return relocated;
     }
     const maps = [...this.#maps].map(([name, map]) => ({ name, map }));
-    for (const p of this.#parsed.programs) {
-      if (!this.#autoload.get(p.name)) continue;
+    for (const parsed of this.#parsed.programs) {
+      if (!this.#autoload.get(parsed.name)) continue;
+      const p = { ...parsed, type: this.#types.get(parsed.name) ?? parsed.type };
       // kernel/bpf/verifier.c check_btf_info, before the program is walked: it also decides which
       // subprograms are global (by their FUNC's linkage; without func_info, none).
       const types = this.#withoutBtf ? undefined : this.#parsed.types;

@@ -69,6 +69,7 @@ export interface NativeObject {
   setAutoload(name: string, autoload: boolean): number;
   /** bpf_program__set_log_level and BPF_F_* flags added to libbpf's own; before load(). */
   setProgramOptions(name: string, logLevel: number, flags: number): number;
+  setProgramType(name: string, type: number): number;
   load(): number;
   /** The verifier log of the program's last load attempt ('' when the kernel wrote none). */
   programLog(name: string): string;

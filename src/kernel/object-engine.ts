@@ -120,6 +120,11 @@ class KernelObjectHandle implements ObjectHandle {
     return rc < 0 ? { errno: rc, syscall: 'bpf_program__set_log_level', program } : undefined;
   }
 
+  setProgramType(program: string, type: number): ObjectFailure | undefined {
+    const rc = this.#native.setProgramType(program, type);
+    return rc < 0 ? { errno: rc, syscall: 'bpf_program__set_type', program } : undefined;
+  }
+
   reuseMap(name: string, map: MapHandle): ObjectFailure | undefined {
     if (!isFdMapHandle(map)) return { errno: EINVAL, syscall: 'bpf_map__reuse_fd', map: name, detail: 'the map is not a kernel map' };
     const rc = this.#native.reuseMapFd(name, map.fd);

@@ -7,7 +7,7 @@ import { mapTypeName, type BpfCommand } from '../uapi/bpf.js';
 import { isObjectFailure, type Engine, type ObjectHandle, type ObjectMapSpec, type ProgramSpec } from '../seam/engine.js';
 import { resolveEngine, unsupportedOn, type EngineOption } from '../engine-select.js';
 import { EBADF, EINVAL, EISDIR, ENOENT, ENOEXEC, errnoOfCode } from '../uapi/errno.js';
-import { BpfError, subjectOf } from '../errors/errors.js';
+import { BpfError, describeValue, subjectOf } from '../errors/errors.js';
 import { bytes, decodeFromBytes, encodeToBytes, u32 } from '../codec/codec.js';
 import { codecDifference } from '../codec/compare.js';
 import { globalVariables, mapCodecsFromBtf, mapOfSection } from './globals.js';
@@ -15,7 +15,7 @@ import { lockRuleViolation } from '../seam/lock-placement.js';
 import { BpfMap, PerCpuMap, wrapMapHandle, type MapByPerCpu } from '../map/map.js';
 import { failureError } from './failure.js';
 import { BpfProgram, verifierOptions } from './program.js';
-import { programTypeName } from '../uapi/program-type.js';
+import { KernelProgramType, programTypeName } from '../uapi/program-type.js';
 
 export interface OpenObjectOptions {
   engine?: EngineOption;
@@ -40,7 +40,16 @@ export interface OpenObjectOptions {
    * bpf_program__set_flags): ProgFlags.StrictAlignment, ProgFlags.TestStateFreq, ... Default 0.
    */
   programFlags?: number;
+  /**
+   * Program types in place of their sections' (libbpf bpf_program__set_type), by program name: a
+   * KernelProgramType name ('SchedCls', 'LwtIn', ...) or number. For sections libbpf does not know
+   * (SEC("mysec")), whose programs cannot load without one.
+   */
+  programTypes?: Readonly<Record<string, KernelProgramTypeName | number>>;
 }
+
+/** A name of enum bpf_prog_type as KernelProgramType spells it. */
+export type KernelProgramTypeName = Exclude<keyof typeof KernelProgramType, 'Unspec'>;
 
 /** A map of the object, as created (or reused) at load. */
 export interface ObjectMapInfo extends ObjectMapSpec {
@@ -61,7 +70,8 @@ export interface ObjectProgramInfo extends ProgramSpec {
 export function openObject(path: string, options: OpenObjectOptions = {}): BpfObject {
   if (typeof path !== 'string' || path === '') throw new TypeError(`openObject: path must be a non-empty string, got ${typeof path === 'string' ? "''" : typeof path}`);
   if (options === null || typeof options !== 'object') throw new TypeError('openObject: options must be an object');
-  const { maps = {}, programs, logLevel = 0, programFlags = 0 } = options;
+  const { maps = {}, programs, logLevel = 0, programFlags = 0, programTypes = {} } = options;
+  if (programTypes === null || typeof programTypes !== 'object') throw new TypeError('openObject: options.programTypes must be an object of program types by program name');
   if (maps === null || typeof maps !== 'object') throw new TypeError('openObject: options.maps must be an object of BpfMaps by name');
   if (programs !== undefined && (!Array.isArray(programs) || programs.some((p) => typeof p !== 'string'))) {
     throw new TypeError('openObject: options.programs must be an array of program names');
@@ -78,6 +88,8 @@ export function openObject(path: string, options: OpenObjectOptions = {}): BpfOb
     const specs = handle.programs();
     if (specs.length === 0) throw new BpfError('bpf_object__open', EINVAL, { subject, path, detail: 'the object holds no BPF programs' });
     if (programs !== undefined) choosePrograms(handle, specs, programs, path);
+    setProgramTypes(handle, specs, programTypes, path);
+    checkProgramTypes(handle, path);
     if (verifier.logLevel !== 0 || verifier.flags !== 0) {
       for (const p of specs) {
         const failure = handle.setVerifierOptions(p.name, verifier);
@@ -121,6 +133,40 @@ function choosePrograms(handle: ObjectHandle, specs: readonly ProgramSpec[], wan
   for (const p of specs) {
     const failure = handle.setAutoload(p.name, wanted.includes(p.name));
     if (failure) throw failureError(failure, path);
+  }
+}
+
+function setProgramTypes(handle: ObjectHandle, specs: readonly ProgramSpec[], types: Readonly<Record<string, unknown>>, path: string): void {
+  const names = new Set(specs.map((p) => p.name));
+  for (const [name, type] of Object.entries(types)) {
+    if (!names.has(name)) throw new RangeError(`openObject: ${subjectOf({ object: path })} has no program named '${name}' (it has: ${[...names].join(', ')})`);
+    const failure = handle.setProgramType(name, programTypeId(type, name));
+    if (failure) throw failureError(failure, path);
+  }
+}
+
+/** A program type by KernelProgramType name or number (BPF_PROG_TYPE_UNSPEC is not one). */
+function programTypeId(type: unknown, program: string): number {
+  const byName = typeof type === 'string' && type !== 'Unspec' && Object.hasOwn(KernelProgramType, type) ? KernelProgramType[type as KernelProgramTypeName] : undefined;
+  const known = Object.values(KernelProgramType) as number[];
+  if (byName !== undefined) return byName;
+  if (typeof type === 'number' && type !== 0 && known.includes(type)) return type;
+  const names = Object.keys(KernelProgramType).filter((n) => n !== 'Unspec').join(', ');
+  throw new TypeError(`openObject: options.programTypes.${program} must be a program type (one of ${names}, or its number), got ${describeValue(type)}`);
+}
+
+/**
+ * A program to load whose section names no type libbpf knows fails in BPF_PROG_LOAD with a bare EINVAL
+ * (BPF_PROG_TYPE_UNSPEC; libbpf: "missing BPF prog type"): said here, with the fix, on every engine.
+ */
+function checkProgramTypes(handle: ObjectHandle, path: string): void {
+  for (const p of handle.programs()) {
+    if (!p.autoload || p.type !== KernelProgramType.Unspec) continue;
+    throw new BpfError('bpf_object__load', EINVAL, {
+      subject: subjectOf({ program: p.name, object: path }),
+      path,
+      detail: `section '${p.section}' names no program type libbpf knows; give it one: openObject(path, { programTypes: { ${p.name}: 'SchedCls' } }) (libbpf bpf_program__set_type)`,
+    });
   }
 }
 

@@ -258,6 +258,8 @@ export interface ObjectHandle {
   setAutoload(program: string, autoload: boolean): ObjectFailure | undefined;
   /** How the verifier takes a program; before load(). */
   setVerifierOptions(program: string, options: VerifierOptions): ObjectFailure | undefined;
+  /** The program's type in place of its section's (libbpf bpf_program__set_type); before load(). */
+  setProgramType(program: string, type: number): ObjectFailure | undefined;
   /** The object's map `name` becomes `map` (libbpf bpf_map__reuse_fd); before load(). */
   reuseMap(name: string, map: MapHandle): ObjectFailure | undefined;
   load(): ObjectFailure | undefined;

@@ -16,6 +16,21 @@ describeEngines('BPF objects', (engine) => {
     expect(() => obj.program('optional_tc')).toThrowError(expect.objectContaining({ code: 'ENOENT', message: expect.stringMatching(/was not loaded/) }));
   });
 
+  test('a section libbpf has no type for loads once programTypes gives one (bpf_program__set_type)', () => {
+    expect(() => openObject(fixture('custom_section'), { engine: engine() })).toThrowError(expect.objectContaining({
+      code: 'EINVAL', message: expect.stringMatching(/section 'mysec\/classify' names no program type.*programTypes: \{ custom_classify: 'SchedCls' \}/),
+    }));
+    using obj = openObject(fixture('custom_section'), { engine: engine(), programTypes: { custom_classify: 'SchedCls' } });
+    expect(obj.programs.custom_classify).toMatchObject({ section: 'mysec/classify', typeName: 'SchedCls', loaded: true });
+    const prog = obj.program('custom_classify');
+    expect([prog.run({ data: new Uint8Array(100) }).retval, prog.run({ data: packet() }).retval]).toEqual([1, 0]); // skb->len > 64
+    using byNumber = openObject(fixture('custom_section'), { engine: engine(), programTypes: { custom_classify: ProgramType.SchedCls } });
+    expect(byNumber.programs.custom_classify!.type).toBe(ProgramType.SchedCls);
+    expect(() => openObject(fixture('custom_section'), { engine: engine(), programTypes: { custom_classify: 'Sched' as 'SchedCls' } })).toThrow(/must be a program type/);
+    expect(() => openObject(fixture('custom_section'), { engine: engine(), programTypes: { custom_classify: 0 } })).toThrow(TypeError);
+    expect(() => openObject(fixture('custom_section'), { engine: engine(), programTypes: { nope: 'Xdp' } })).toThrow(RangeError);
+  });
+
   test('a map name longer than the kernel keeps is created under its first 15 characters, as libbpf does', () => {
     using obj = openObject(fixture('long_map_name'), { engine: engine() });
     expect(Object.keys(obj.maps)).toEqual(['packets_by_ifindex']);
@@ -50,7 +65,7 @@ describeEngines('BPF objects', (engine) => {
     expect(rodata.info.name).toBe('loader_f.rodata');
     using byName = obj.map('loader_f.rodata', { key: u32, value: bytes(size) });
     expect(rodata.get(0)).toEqual(byName.get(0));
-    expect(rodata.get(0)!.includes(3)).toBe(true); // rodata_limit
+    expect([...rodata.get(0)!]).toContain(3); // rodata_limit
     using custom = obj.map('.data.custom', { key: u32, value: bytes(obj.maps['.data.custom']!.valueSize) });
     expect(custom.info.name).toBe('.data.custom');
     expect(() => obj.map('.nope')).toThrow(/has no map named '\.nope'/);
