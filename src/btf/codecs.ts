@@ -1,6 +1,7 @@
 // Codecs derived from BTF: a C type as clang described it becomes the codec that reads and writes it
-// (ints by size and signedness, arrays, nested structs, the lock structs). What has no faithful codec
-// (unions, bitfields, pointers, floats, packed layouts) is refused with the type's path, never guessed.
+// (ints by size and signedness, arrays, nested structs, the lock structs; a union as its bytes, aligned as
+// C aligns it). What has no faithful codec (bitfields, pointers, floats, packed layouts) is refused with
+// the type's path, never guessed.
 import type { Codec } from '../codec/types.js';
 import { array, bool, bytes, i16, i32, i64, i8, resSpinLock, spinLock, struct, u16, u32, u64, u8 } from '../codec/codec.js';
 import { BtfIntEncoding, BtfKind, kindName, type Btf, type BtfArray, type BtfComposite, type BtfEnum, type BtfInt,
@@ -85,7 +86,31 @@ function buildCodec(btf: Btf, t: BtfTypeInfo, path: string, built: Map<number, C
       if (codec.size !== s.size) throw new BtfCodecError(path, `struct '${s.name}' is ${s.size} bytes, natural alignment makes ${codec.size}`);
       return codec as Codec<unknown>;
     }
+    case BtfKind.Union: {
+      // Which member a union holds is the program's to know: its bytes, where C puts them.
+      const u = t as BtfComposite;
+      const align = alignOf(btf, u.id);
+      if (u.size % align !== 0) throw new BtfCodecError(path, `union '${u.name}' of ${u.size} bytes is packed (its members align to ${align}): no codec`);
+      return bytes(u.size, { align }) as Codec<unknown>;
+    }
     default:
       throw new BtfCodecError(path, `${kindName(t.kind)}${t.name ? ` '${t.name}'` : ''} has no codec`);
+  }
+}
+
+/** C's alignment of a BTF type (x86-64 SysV): scalars by size, aggregates by their most aligned member. */
+function alignOf(btf: Btf, id: number): number {
+  const t = btf.resolve(id);
+  switch (t.kind) {
+    case BtfKind.Int: case BtfKind.Enum: case BtfKind.Enum64: case BtfKind.Float:
+      return Math.min(8, (t as BtfInt).size || 1);
+    case BtfKind.Ptr:
+      return 8;
+    case BtfKind.Array:
+      return alignOf(btf, (t as BtfArray).type);
+    case BtfKind.Struct: case BtfKind.Union:
+      return (t as BtfComposite).members.reduce((a, m) => Math.max(a, alignOf(btf, m.type)), 1);
+    default:
+      return 1;
   }
 }

@@ -237,9 +237,16 @@ function checkCount(what: string, n: unknown): number {
   return n;
 }
 
-export function bytes(length: number): Codec<Uint8Array> {
+/**
+ * `length` raw bytes. `align` (a power of two, default 1) places the field inside a struct as a C type of
+ * that alignment would be placed: a union read as its bytes keeps its members' alignment.
+ */
+export function bytes(length: number, options?: { align?: number }): Codec<Uint8Array> {
   const n = checkCount('bytes', length);
-  const name = `bytes(${n})`;
+  const align = options?.align ?? 1;
+  if (!Number.isInteger(align) || align < 1 || align > 4096 || (align & (align - 1)) !== 0) throw new RangeError(`bytes: align must be a power of two from 1 to 4096, got ${describe(align)}`);
+  if (n % align !== 0) throw new RangeError(`bytes: a length of ${n} is not a multiple of its alignment ${align}`);
+  const name = align === 1 ? `bytes(${n})` : `bytes(${n}, align ${align})`;
   const fault = (value: unknown): Fault | undefined => {
     if (!(value instanceof Uint8Array)) return new Fault(false, `${name} expects a Uint8Array, got ${describe(value)}`);
     // The intrinsic length: a subclass or an object faking the prototype cannot answer with a getter.
@@ -254,8 +261,8 @@ export function bytes(length: number): Codec<Uint8Array> {
   };
   const codec: Internal<Uint8Array> = {
     size: n,
-    align: 1,
-    desc: Object.freeze({ kind: 'bytes', length: n }),
+    align,
+    desc: Object.freeze(align === 1 ? { kind: 'bytes', length: n } : { kind: 'bytes', length: n, align }),
     encode(value: Uint8Array, view: DataView, offset: number): void {
       const f = fault(value);
       if (f !== undefined) throw toError(f);

@@ -3,7 +3,8 @@
 import { readFileSync } from 'node:fs';
 import type { Codec } from '../codec/types.js';
 import { codecFromBtf } from '../btf/codecs.js';
-import { Btf, BtfFormatError, BtfKind, BtfVarLinkage, parseBtf, type BtfComposite, type BtfDatasec, type BtfRef, type BtfVar } from '../btf/types.js';
+import { bytes } from '../codec/codec.js';
+import { Btf, BtfFormatError, BtfKind, BtfVarLinkage, parseBtf, type BtfArray, type BtfComposite, type BtfDatasec, type BtfRef, type BtfVar } from '../btf/types.js';
 import { ObjectFormatError, readElf, type ElfFile } from '../elf/reader.js';
 import { fixupDatasecs } from '../elf/object.js';
 import { BpfError, subjectOf } from '../errors/errors.js';
@@ -85,10 +86,13 @@ function btfMapCodecs(path: string, mapName: string): { key: Codec<unknown>; val
   const member = (name: 'key' | 'value'): Codec<unknown> => {
     const m = def.members?.find((x) => x.name === name);
     const ptr = m && btf.type(m.type);
-    if (!ptr || ptr.kind !== BtfKind.Ptr) {
-      throw new TypeError(`${subjectOf({ map: mapName, object: path })} gives no ${name} type (use __type(${name}, T), not __uint(${name}_size, N)): pass { key, value } codecs`);
-    }
-    return codecFromBtf(btf, (ptr as BtfRef).type, `map '${mapName}' ${name}`);
+    if (ptr && ptr.kind === BtfKind.Ptr) return codecFromBtf(btf, (ptr as BtfRef).type, `map '${mapName}' ${name}`);
+    // __uint(key_size, N): libbpf's int (*key_size)[N]; the map holds N bytes of no declared type.
+    const sized = def.members?.find((x) => x.name === `${name}_size`);
+    const sizePtr = sized && btf.type(sized.type);
+    const sizeArray = sizePtr && sizePtr.kind === BtfKind.Ptr ? btf.type((sizePtr as BtfRef).type) : undefined;
+    if (sizeArray && sizeArray.kind === BtfKind.Array) return bytes((sizeArray as BtfArray).nelems) as Codec<unknown>;
+    throw new TypeError(`${subjectOf({ map: mapName, object: path })} gives no ${name} type nor size: pass { key, value } codecs`);
   };
   return { key: member('key'), value: member('value') };
 }

@@ -50,14 +50,18 @@ test('codecs derived from BTF lay values out as the codecs that made the BTF', (
   expect(roundTrip(struct({ lock: spinLock, count: u64 })).desc).toMatchObject({ kind: 'struct', fields: [{ name: 'lock', offset: 0, codec: spinLock }, { name: 'count', offset: 8 }] });
 });
 
-test('a BTF type without a faithful codec is refused with its path', () => {
-  // A hand-made BTF: struct s { union u { int a; } x; } — unions have no codec.
-  const strings = '\0int\0s\0u\0x\0a\0';
+test('a union is its bytes, aligned as C aligns it; a type without a faithful codec is refused with its path', () => {
+  // A hand-made BTF: struct s { char c; union u { long a; } x; } and struct t { int *p; }.
+  const strings = '\0int\0long\0char\0s\0u\0x\0a\0c\0t\0p\0';
   const off = (n: string) => strings.indexOf(`\0${n}\0`) + 1;
   const types = [
     [off('int'), (1 << 24) | 0, 4, (1 << 24) | 32], // [1] INT int, signed, 32 bits
-    [off('u'), (5 << 24) | 1, 4, off('a'), 1, 0], // [2] UNION u { int a; }
-    [off('s'), (4 << 24) | 1, 4, off('x'), 2, 0], // [3] STRUCT s { union u x; }
+    [off('long'), (1 << 24) | 0, 8, (1 << 24) | 64], // [2] INT long, signed, 64 bits
+    [off('char'), (1 << 24) | 0, 1, 8], // [3] INT char, 8 bits
+    [off('u'), (5 << 24) | 1, 8, off('a'), 2, 0], // [4] UNION u { long a; }
+    [off('s'), (4 << 24) | 2, 16, off('c'), 3, 0, off('x'), 4, 64], // [5] STRUCT s { char c; union u x; }
+    [0, 2 << 24, 1], // [6] PTR to int
+    [off('t'), (4 << 24) | 1, 8, off('p'), 6, 0], // [7] STRUCT t { int *p; }
   ].flat();
   const typeBytes = new Uint8Array(new Uint32Array(types).buffer);
   const strBytes = new TextEncoder().encode(strings);
@@ -69,9 +73,16 @@ test('a BTF type without a faithful codec is refused with its path', () => {
   header.setUint32(12, typeBytes.length, true);
   header.setUint32(16, typeBytes.length, true);
   header.setUint32(20, strBytes.length, true);
-  const blob = new Uint8Array([...new Uint8Array(header.buffer), ...typeBytes, ...strBytes]);
-  expect(() => codecFromBtf(parseBtf(blob), 3, 'value')).toThrow(BtfCodecError);
-  expect(() => codecFromBtf(parseBtf(blob), 3, 'value')).toThrow("value.x: Union 'u' has no codec");
+  const btf = parseBtf(new Uint8Array([...new Uint8Array(header.buffer), ...typeBytes, ...strBytes]));
+  const s = codecFromBtf(btf, 5, 'value') as ReturnType<typeof struct<Record<string, never>>>;
+  expect(s.size).toBe(16);
+  expect(s.desc).toMatchObject({ kind: 'struct', fields: [{ name: 'c', offset: 0 }, { name: 'x', offset: 8, codec: { desc: { kind: 'bytes', length: 8, align: 8 } } }] });
+  const view = new DataView(new ArrayBuffer(16));
+  const x = Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8);
+  (s as unknown as { encode(v: unknown, d: DataView, o: number): void }).encode({ c: 9, x }, view, 0);
+  expect([...new Uint8Array(view.buffer)]).toEqual([9, 0, 0, 0, 0, 0, 0, 0, ...x]);
+  expect(() => codecFromBtf(btf, 7, 'value')).toThrow(BtfCodecError);
+  expect(() => codecFromBtf(btf, 7, 'value')).toThrow(/^value\.p: .* has no codec$/);
 });
 
 describeEngines('obj.map without codecs', (engine: () => Engine) => {
@@ -83,6 +94,17 @@ describeEngines('obj.map without codecs', (engine: () => Engine) => {
     expect(counter.valueCodec.desc).toMatchObject({ kind: 'struct', name: 'counter', fields: [{ name: 'lock', codec: spinLock }, { name: 'count', offset: 8 }] });
     expect(() => obj.map('nope')).toThrow(RangeError);
     expect(() => obj.map('hash_counter', { key: u32 } as never)).toThrow(/both \{ key, value \} codecs, or neither/);
+  });
+
+  test('a map declared by sizes reads as bytes; a union in a value is its bytes, at its C offset', () => {
+    using obj = openObject(bpfObjectPath('raw_maps'), { engine: engine() });
+    obj.program('fill_raw_maps').run({ data: new Uint8Array(64) });
+    using sized = obj.map('sized'); // __uint(key_size, 4), __uint(value_size, 12)
+    expect(sized.keyCodec.size).toBe(4);
+    expect(sized.get(Uint8Array.of(1, 0, 0, 0))).toEqual(Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xab));
+    using tagged = obj.map('tagged'); // struct tagged { __u8 tag; union { __u64 count; __u8 mac[6]; } u; }
+    expect(tagged.get(0)).toEqual({ tag: 1, u: Uint8Array.of(64, 0, 0, 0, 0, 0, 0, 0) });
+    expect(tagged.valueCodec.size).toBe(16);
   });
 
   test('global data maps have no map definition: the error points to obj.globals', () => {
