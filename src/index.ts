@@ -7,7 +7,7 @@ export type { Codec, CodecDesc, Infer, StructField } from './codec/types.js';
 export { MapType, KernelMapType, MapFlags, UpdateFlags, mapTypeByName, type MapTypeId, type MapTypeName } from './uapi/bpf.js';
 export type { Engine, MapHandle, MapInfo, MapAttrs, LockField } from './seam/engine.js';
 export { resolveEngine, engineStatus, type EngineOption, type EngineStatus } from './engine-select.js';
-export { BpfError, BpfVerifierError, isBpfError } from './errors/errors.js';
+export { BpfError, BpfRunOutputError, BpfVerifierError, isBpfError, type RunReport } from './errors/errors.js';
 export { errnoByCode, type ErrnoCode } from './uapi/errno.js';
 export { BpfMap, PerCpuMap, type BatchCursor, type BatchOptions, type BatchResult, type LockOption } from './map/map.js';
 export { createMap, openMap, openPinned, type CreateMapOptions, type OpenMapOptions } from './map/open.js';

@@ -1,5 +1,5 @@
 import type { Syscall } from '../uapi/bpf.js';
-import { errnoCode, errnoDescription, type ErrnoCode } from '../uapi/errno.js';
+import { ENOSPC, errnoCode, errnoDescription, type ErrnoCode } from '../uapi/errno.js';
 import { lastMeaningfulLine, verifierSourceLine } from './verifier-log.js';
 
 /**
@@ -76,6 +76,38 @@ export class BpfVerifierError extends BpfError {
     this.message = `BPF_PROG_LOAD: the verifier refused ${this.subject}: ${detail}${where}${this.hint ? ` (hint: ${this.hint})` : ''}`;
     this.log = log;
     this.program = program;
+  }
+}
+
+/** What a test run reported although its output did not fit (see BpfRunOutputError). */
+export interface RunReport {
+  retval: number;
+  duration: number;
+  /** The packet bytes that fit in dataOutSize (when data was given). */
+  data?: Uint8Array;
+  /** The context bytes that fit (when ctx was given). */
+  ctx?: Uint8Array;
+}
+
+/**
+ * BPF_PROG_TEST_RUN's ENOSPC: the program ran, and left more than the buffer for it holds. The kernel still
+ * reports the return value, the duration and the real sizes (net/bpf/test_run.c bpf_test_finish), and copies
+ * what fits: they are here.
+ */
+export class BpfRunOutputError extends BpfError {
+  readonly result: RunReport;
+  /** The size of the packet the program left (data_size_out), of which result.data is the start. */
+  readonly dataSize: number;
+  /** The size of the context out (ctx_size_out). */
+  readonly ctxSize: number;
+
+  constructor(program: string, result: RunReport, dataSize: number, ctxSize: number, info: BpfErrorInfo = {}) {
+    const short = result.data && dataSize > result.data.length ? `the packet out is ${dataSize} bytes, dataOutSize gave ${result.data.length}` : `the context out is ${ctxSize} bytes, more than ctx holds`;
+    super('BPF_PROG_TEST_RUN', ENOSPC, { subject: subjectOf({ program }), detail: `${short}; retval ${result.retval} and what fit are on the error's result`, ...info });
+    this.name = 'BpfRunOutputError';
+    this.result = result;
+    this.dataSize = dataSize;
+    this.ctxSize = ctxSize;
   }
 }
 

@@ -3,8 +3,8 @@
 import { isFdProgramHandle, isObjectFailure, type Engine, type ProgramHandle, type TestRunArgs, type VerifierOptions } from '../seam/engine.js';
 import { verifierStats, type VerifierStats } from '../errors/verifier-log.js';
 import { resolveEngine, unsupportedOn, type EngineOption } from '../engine-select.js';
-import { EBADF, EFAULT, EINTR } from '../uapi/errno.js';
-import { BpfError, checkBytes, checkU32, subjectOf } from '../errors/errors.js';
+import { EBADF, EFAULT, EINTR, ENOSPC } from '../uapi/errno.js';
+import { BpfError, BpfRunOutputError, checkBytes, checkU32, subjectOf } from '../errors/errors.js';
 import { hintFor } from '../errors/hints.js';
 import { BpfMap } from '../map/map.js';
 import { failureError } from './failure.js';
@@ -194,7 +194,7 @@ export class BpfProgram {
   }
 
   #finish(call: TestRunArgs, rc: number): RunResult {
-    if (rc < 0) {
+    if (rc < 0 && rc !== ENOSPC) {
       const interrupted = rc === EINTR && this.#closed();
       const detail = interrupted ? 'its object was closed while the run was in flight' : rc === EFAULT ? this.#handle.lastFault?.() : undefined;
       const hint = hintFor({ syscall: 'BPF_PROG_TEST_RUN', errno: rc, dataLength: call.data?.length });
@@ -204,6 +204,8 @@ export class BpfProgram {
     const result: RunResult = { retval: retval! | 0, duration: duration! };
     if (call.dataOut) result.data = call.dataOut.subarray(0, Math.min(dataSize!, call.dataOut.length));
     if (call.ctxOut) result.ctx = call.ctxOut.subarray(0, Math.min(ctxSize!, call.ctxOut.length));
+    // ENOSPC: the run happened; its output did not fit, and what the kernel reported comes with the error.
+    if (rc === ENOSPC) throw new BpfRunOutputError(this.name, result, dataSize!, ctxSize!);
     return result;
   }
 

@@ -4,7 +4,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { BpfError, openObject, u32, u64, MapType } from '../../src/index.js';
+import { BpfError, BpfRunOutputError, openObject, u32, u64, MapType } from '../../src/index.js';
 import { describeEngines } from '../helpers/engines.js';
 import { fixture, packet } from '../kernel/bpf-fixtures.js';
 
@@ -23,6 +23,24 @@ describeEngines('BPF objects: open, run, reuse, fail', (engine) => {
     expect(() => obj.map('nope', { key: u32, value: u64 })).toThrow(/nope/);
     using counter = obj.map('counter', { key: u32, value: u64 });
     expect(counter.get(0)).toBe(0n);
+  });
+
+  test('a packet out larger than dataOutSize: ENOSPC with the retval, the real size and what fit', () => {
+    using obj = openObject(fixture('unlocked'), { engine: engine() });
+    const prog = obj.program('unlocked_inc');
+    const data = packet([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    const whole = prog.run({ data });
+    let error: unknown;
+    try {
+      prog.run({ data, dataOutSize: 10 });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(BpfRunOutputError);
+    const e = error as BpfRunOutputError;
+    expect([e.code, e.dataSize, e.result.retval]).toEqual(['ENOSPC', data.length, whole.retval]);
+    expect(e.result.data).toEqual(whole.data!.subarray(0, 10));
+    expect(e.message).toMatch(/the packet out is 64 bytes, dataOutSize gave 10/);
   });
 
   test('run: retval, duration, packet out; repeat runs the program that many times', () => {
