@@ -22,7 +22,7 @@ import { HashTable } from './maps/hash.js';
 import { lruTargetFree } from './maps/lru.js';
 import { lockOffsetOf, type MapShape } from './maps/storage.js';
 import { sharedInt32, withSlabIds } from './maps/shared.js';
-import { parseKernelVersion, percpuLookupCopiesPadding } from './kernel-version.js';
+import { DEFAULT_KERNEL_VERSION, parseKernelVersion, percpuLookupCopiesPadding } from './kernel-version.js';
 import { accessOf, EmulatedMap, EmulatorMapHandle, type Access, type MapOwner } from './map-handle.js';
 
 /** kernel/bpf/syscall.c BPF_OBJ_FLAG_MASK: the open flags of BPF_OBJ_GET and BPF_MAP_GET_FD_BY_ID. */
@@ -108,7 +108,7 @@ export class Emulator implements Engine, ProgramHost {
     const cpu = options.currentCpu ?? 0;
     if (!Number.isInteger(cpu) || cpu < 0 || cpu >= cpus) throw new RangeError(`currentCpu must be an integer in [0, ${cpus - 1}], got ${cpu}`);
     this.currentCpu = cpu;
-    this.kernelVersion = options.kernelVersion ?? '6.18';
+    this.kernelVersion = options.kernelVersion ?? DEFAULT_KERNEL_VERSION;
     parseKernelVersion(this.kernelVersion); // a TypeError unless it looks like '6.18'
     if (options.seed !== undefined && (!Number.isInteger(options.seed) || options.seed < 0 || options.seed > 0xffffffff)) {
       throw new RangeError(`seed must be a u32, got ${options.seed}`);

@@ -184,6 +184,17 @@ export function linkedRegsLiveOnly(version: string): boolean {
   return versionAtLeast(version, '6.16');
 }
 
+/**
+ * net/bpf/test_run.c convert___skb_to_skb: an __sk_buff ctx_in may hold data_end ("allowed, but not copied
+ * to skb") in 7.2's source; 6.18 refuses it with EINVAL (measured). Versions between are not measured.
+ */
+export function skbCtxInDataEnd(version: string): boolean {
+  return versionAtLeast(version, '7.2');
+}
+
+/** The version an Emulator answers as when it is given none. */
+export const DEFAULT_KERNEL_VERSION = '6.18';
+
 /** The log levels bpf_vlog_init accepts: BPF_LOG_FIXED (8) arrived in 6.4 with the rotating log. */
 export function logLevelMask(version: string): number {
   return versionAtLeast(version, '6.4') ? 15 : 7;

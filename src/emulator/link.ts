@@ -24,7 +24,7 @@ export function linkProgram(source: ProgramSource, mapOf: (ref: { name?: string;
     insns, name: source.name, functions: source.functions, mapOpResultIsInt: mapOpResultIsInt(source.kernelVersion),
     inlinedLoopCalls: new Set(source.inlinedLoopCalls), pointerLoads,
   };
-  return { exec, memory, lines: source.lines, type: source.type };
+  return { exec, memory, lines: source.lines, type: source.type, kernelVersion: source.kernelVersion };
 }
 
 /**

@@ -56,6 +56,7 @@ export const ENOMEM = -errnoByCode.ENOMEM;
 export const EACCES = -errnoByCode.EACCES;
 export const EFAULT = -errnoByCode.EFAULT;
 export const EBUSY = -errnoByCode.EBUSY;
+export const ENODEV = -errnoByCode.ENODEV;
 export const EEXIST = -errnoByCode.EEXIST;
 export const ENOTDIR = -errnoByCode.ENOTDIR;
 export const EISDIR = -errnoByCode.EISDIR;

@@ -2,7 +2,7 @@
 // the emulator with the same inputs, and the results must be identical: retval, packet out, ctx out,
 // and every map of the object afterwards.
 import { expect, test } from 'vitest';
-import { bytes, Emulator, features, openObject, type BpfObject, type RunOptions } from '../../src/index.js';
+import { BpfError, bytes, Emulator, features, openObject, type BpfObject, type RunOptions } from '../../src/index.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
 import { EXECUTIONS, type Execution } from '../../src/emulator/programs/compiler.js';
 import { describeKernel } from '../helpers/kernel.js';
@@ -25,6 +25,17 @@ const skbCtx = () => {
   return c;
 };
 const ipv4 = packet([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00, 0x45]);
+/** An xdp_md ctx_in: data (the metadata's size), data_end, data_meta, ingress_ifindex, rx_queue_index, egress_ifindex. */
+const xdpMd = (data: number, dataEnd: number, { meta = 0, ingress = 0, rxq = 0, egress = 0 } = {}) => new Uint8Array(new Uint32Array([data, dataEnd, meta, ingress, rxq, egress]).buffer);
+/** Four bytes of XDP metadata, then the packet. */
+const withMeta = new Uint8Array([0xde, 0xad, 0xbe, 0xef, ...packet()]);
+/** An __sk_buff ctx_in with ingress_ifindex (offset 36) 7; with `dataEnd`, data_end (offset 80) too (7.2 takes it, 6.18 does not). */
+const skbIngressCtx = (dataEnd = 0) => {
+  const c = new Uint8Array(192);
+  new DataView(c.buffer).setUint32(36, 7, true);
+  new DataView(c.buffer).setUint32(80, dataEnd, true);
+  return c;
+};
 /** loop_results.bpf.c struct args: u64 nr_loops, u64 flags, u32 stop_at, u32 use_zero. */
 const loopArgs = (nrLoops: bigint, stopAt = 0, flags = 0n, useZero = 0) => {
   const view = new DataView(new ArrayBuffer(24));
@@ -66,6 +77,17 @@ const cases: Case[] = [
   { object: 'loop_results', program: 'loop_inlined', runs: loopRuns() },
   { object: 'loop_results', program: 'loop_helper', runs: [...loopRuns(), { ctx: loopArgs(3n, 0, 1n) }] },
   { object: 'loop_results', program: 'loop_mixed', runs: [...loopRuns(0n, 1).slice(0, 4), { ctx: loopArgs(0x1_0000_0003n, 0, 0n, 0) }] },
+  // Test-run contexts: XDP metadata and the loopback device's queue from an xdp_md ctx_in, and what
+  // bpf_prog_test_run_xdp refuses of one; an __sk_buff ctx_in's ingress_ifindex.
+  {
+    object: 'xdp_meta', program: 'xdp_meta_read', runs: [
+      { data: packet() }, { data: withMeta, ctx: xdpMd(4, withMeta.length) }, { data: packet(), ctx: xdpMd(0, 64, { ingress: 1 }) },
+      { data: withMeta, ctx: xdpMd(4, withMeta.length, { meta: 4 }) }, { data: withMeta, ctx: xdpMd(3, withMeta.length) },
+      { data: packet(), ctx: xdpMd(0, 64, { rxq: 1 }) }, { data: packet(), ctx: xdpMd(0, 64, { ingress: 1, rxq: 1 }) },
+      { data: packet(), ctx: xdpMd(0, 64, { egress: 1 }) }, { data: packet(), ctx: xdpMd(0, 65) },
+    ],
+  },
+  { object: 'xdp_meta', program: 'tc_ingress_read', runs: [{ data: packet() }, { data: packet(), ctx: skbIngressCtx() }, { data: packet(), ctx: skbIngressCtx(64) }] },
   // CO-RE: __sk_buff read through a reordered local flavor; existence, size, offset and type relocations.
   { object: 'core_skb', program: 'core_skb', runs: [{ data: packet() }, { data: ipv4, ctx: skbCtx() }] },
   // CO-RE bitfield reads (byte offset, byte size, shifts, signedness) of whole target fields.
@@ -90,8 +112,13 @@ function runAll(engine: 'kernel' | Execution, c: Case) {
   });
   const prog = obj.program(c.program);
   const results = c.runs.map((r) => {
-    const { retval, data, ctx } = prog.run(r);
-    return { retval, data: data && Buffer.from(data).toString('hex'), ctx: ctx && Buffer.from(ctx).toString('hex') };
+    try {
+      const { retval, data, ctx } = prog.run(r);
+      return { retval, data: data && Buffer.from(data).toString('hex'), ctx: ctx && Buffer.from(ctx).toString('hex') };
+    } catch (e) {
+      if (!(e instanceof BpfError)) throw e;
+      return { refused: e.code }; // input the kernel refuses: the same errno on both engines
+    }
   });
   return { results, maps: dumpMaps(obj) };
 }

@@ -12,6 +12,7 @@ import { linkProgram } from '../../src/emulator/link.js';
 import type { ProgramSource } from '../../src/emulator/program-state.js';
 import { runnerOf, type Execution } from '../../src/emulator/programs/compiler.js';
 import { prepareContext } from '../../src/emulator/programs/contexts.js';
+import { DEFAULT_KERNEL_VERSION } from '../../src/emulator/kernel-version.js';
 import { ProgramFault, type ByteRegion } from '../../src/emulator/programs/memory.js';
 import { execEnv } from '../../src/emulator/programs/test-run.js';
 import { MapFlags, MapType } from '../../src/uapi/bpf.js';
@@ -101,7 +102,7 @@ function runIsolated(w: World, execution: Execution, name: string, type: number,
   for (let i = 0; i < 4; i++) memory.addRegion(decoy(i), 'static');
   const mark = memory.mark();
   try {
-    const prepared = prepareContext(type, { data: data ?? null, ctx: ctx ?? null }, memory);
+    const prepared = prepareContext(type, { data: data ?? null, ctx: ctx ?? null }, memory, DEFAULT_KERNEL_VERSION);
     if (typeof prepared === 'number') {
       out.refused++;
       return out;

@@ -1,9 +1,10 @@
 // What BPF_PROG_TEST_RUN builds for a program and returns from it (net/bpf/test_run.c), per program type:
 // the packet and context regions, their checks (the kernel's errnos for bad input), and what goes back.
-import { EINVAL, ENOTSUPP } from '../../uapi/errno.js';
+import { E2BIG, EINVAL, ENODEV, ENOTSUPP } from '../../uapi/errno.js';
 import { ETH_HLEN, EthType } from '../../uapi/net.js';
 import { fixedBytes, ProgramFault, regionTag, type Memory, type VirtualRegion } from './memory.js';
 import { KernelProgramType as ProgType } from '../../uapi/program-type.js';
+import { skbCtxInDataEnd } from '../kernel-version.js';
 
 // net/bpf/test_run.c bpf_test_init: the packet must fit one page with the skb's headroom and tailroom
 // (PAGE_SIZE - NET_SKB_PAD - NET_IP_ALIGN - SKB_DATA_ALIGN(sizeof(struct skb_shared_info))) on x86-64.
@@ -31,7 +32,7 @@ export interface PreparedContext {
 }
 
 /** Builds the run's regions in `memory` (as run regions), or returns the kernel's -errno for bad input. */
-export function prepareContext(type: number, input: TestRunInput, memory: Memory): PreparedContext | number {
+export function prepareContext(type: number, input: TestRunInput, memory: Memory, kernelVersion: string): PreparedContext | number {
   switch (type) {
     case ProgType.Syscall:
       return syscallContext(input, memory);
@@ -39,7 +40,7 @@ export function prepareContext(type: number, input: TestRunInput, memory: Memory
     case ProgType.SchedAct:
     case ProgType.CgroupSkb:
     case ProgType.SocketFilter:
-      return skbContext(type, input, memory);
+      return skbContext(type, input, memory, kernelVersion);
     case ProgType.Xdp:
       return xdpContext(input, memory);
     default:
@@ -123,7 +124,7 @@ const skbMemberSize: Record<number, number> = {
  * packet from the Ethernet header, the others from the network header. `data`/`data_end` loads are
  * rewritten by the verifier into packet pointers (convert_ctx_accesses), which is what the region returns.
  */
-function skbContext(type: number, input: TestRunInput, memory: Memory): PreparedContext | number {
+function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVersion: string): PreparedContext | number {
   const data = input.data;
   if (!data || data.length < ETH_HLEN || data.length > SKB_MAX_DATA) return EINVAL;
   const isL2 = type === ProgType.SchedCls || type === ProgType.SchedAct;
@@ -134,11 +135,14 @@ function skbContext(type: number, input: TestRunInput, memory: Memory): Prepared
   const packet = data.slice();
   const fields = new DataView(new ArrayBuffer(Skb.size));
   if (input.ctx) {
-    // convert___skb_to_skb: a ctx_in may set mark, priority, ifindex, cb, tstamp, wire_len, gso_segs,
-    // gso_size, hwtstamp; every other byte must be zero (EINVAL).
+    // convert___skb_to_skb: a ctx_in may set mark, priority, ingress_ifindex, ifindex, cb, tstamp, wire_len,
+    // gso_segs, gso_size, hwtstamp, and (as the version allows) hold data_end, which is not used; every
+    // other byte must be zero (EINVAL).
     const ctx = input.ctx;
     if (ctx.length > Skb.size) return EINVAL;
-    const writable = [[Skb.mark, 4], [Skb.priority, 4], [Skb.ifindex, 4], [Skb.cb, 20], [Skb.tstamp, 8], [Skb.wire_len, 4], [Skb.gso_segs, 4], [Skb.gso_size, 4], [Skb.hwtstamp, 8]] as const;
+    const writable: (readonly [number, number])[] = [[Skb.mark, 4], [Skb.priority, 4], [Skb.ingress_ifindex, 4], [Skb.ifindex, 4], [Skb.cb, 20], [Skb.tstamp, 8],
+      [Skb.wire_len, 4], [Skb.gso_segs, 4], [Skb.gso_size, 4], [Skb.hwtstamp, 8]];
+    if (skbCtxInDataEnd(kernelVersion)) writable.push([Skb.data_end, 4]);
     for (let i = 0; i < ctx.length; i++) {
       if (ctx[i] !== 0 && !writable.some(([off, n]) => i >= off && i < off + n)) return EINVAL;
     }
@@ -214,10 +218,13 @@ function skbContext(type: number, input: TestRunInput, memory: Memory): Prepared
     dataOut: () => packet,
     ctxOut: () => {
       if (!input.ctx) return null;
-      // convert_skb_to___skb: the fields a ctx_in may set come back, the rest reads as zero.
+      // convert_skb_to___skb writes the fields a ctx_in may set into the ctx_in's own buffer (data_end stays
+      // as given); every other byte was zero.
       const out = new Uint8Array(Skb.size);
       const view = new DataView(out.buffer);
-      for (const off of [Skb.mark, Skb.priority, Skb.ifindex, Skb.wire_len, Skb.gso_segs, Skb.gso_size]) view.setUint32(off, fields.getUint32(off, true), true);
+      for (const off of [Skb.mark, Skb.priority, Skb.ingress_ifindex, Skb.ifindex, Skb.data_end, Skb.wire_len, Skb.gso_segs, Skb.gso_size]) {
+        view.setUint32(off, fields.getUint32(off, true), true);
+      }
       out.set(new Uint8Array(fields.buffer, Skb.cb, 20), Skb.cb);
       view.setBigUint64(Skb.tstamp, fields.getBigUint64(Skb.tstamp, true), true);
       view.setBigUint64(Skb.hwtstamp, fields.getBigUint64(Skb.hwtstamp, true), true);
@@ -229,28 +236,73 @@ function skbContext(type: number, input: TestRunInput, memory: Memory): Prepared
 // include/uapi/linux/bpf.h struct xdp_md.
 const Xdp = offsetsOf(ctxStructs.xdp_md!) as Record<'data' | 'data_end' | 'data_meta' | 'ingress_ifindex' | 'rx_queue_index' | 'egress_ifindex' | 'size', number>;
 
-// net/bpf/test_run.c bpf_prog_test_run_xdp: XDP_PACKET_HEADROOM before the packet, data_meta = data
-// (no metadata), the loopback device's first rx queue.
+/** What an xdp_md ctx_in asks (net/bpf/test_run.c bpf_prog_test_run_xdp, xdp_convert_md_to_buff). */
+interface XdpCtxIn {
+  /** Bytes of metadata the input starts with (ctx->data). */
+  meta: number;
+  /** The input bytes in the linear area, metadata included (ctx->data_end). */
+  linear: number;
+  ingressIfindex: number;
+}
+
+/**
+ * bpf_prog_test_run_xdp's checks of a ctx_in: data_meta must be 0 (nothing before the metadata), data <=
+ * data_end <= the input's size, metadata a multiple of 4 of at most 32 bytes (xdp_metalen_invalid),
+ * egress_ifindex 0, and an rx queue only with a device: the loopback device (ifindex 1) has one queue.
+ * Another device is one the emulator does not have (ENODEV); a linear area shorter than the input puts
+ * the rest in fragments, which the emulator does not build (ENOTSUPP).
+ */
+function xdpCtxIn(ctx: Uint8Array | null, dataLength: number): XdpCtxIn | number {
+  if (!ctx) return { meta: 0, linear: dataLength, ingressIfindex: 0 };
+  // bpf_ctx_init: bytes past the struct must be zero (bpf_check_uarg_tail_zero), and are ignored.
+  if (ctx.length > Xdp.size && ctx.subarray(Xdp.size).some((b) => b !== 0)) return E2BIG;
+  const f = new DataView(new ArrayBuffer(Xdp.size));
+  new Uint8Array(f.buffer).set(ctx);
+  const u32 = (off: number) => f.getUint32(off, true);
+  const meta = u32(Xdp.data);
+  const linear = u32(Xdp.data_end);
+  if (u32(Xdp.data_meta) !== 0 || linear > dataLength || meta > linear) return EINVAL;
+  if ((meta & 3) !== 0 || meta > 32) return EINVAL;
+  if (dataLength - meta < ETH_HLEN) return EINVAL;
+  if (u32(Xdp.egress_ifindex) !== 0) return EINVAL;
+  const ingressIfindex = u32(Xdp.ingress_ifindex);
+  const rxQueue = u32(Xdp.rx_queue_index);
+  if (ingressIfindex === 0 && rxQueue !== 0) return EINVAL;
+  if (ingressIfindex !== 0 && ingressIfindex !== LOOPBACK_IFINDEX) return ENODEV;
+  if (rxQueue !== 0) return EINVAL; // beyond the loopback device's one queue
+  if (linear < dataLength) return ENOTSUPP;
+  return { meta, linear, ingressIfindex };
+}
+
+// net/bpf/test_run.c bpf_prog_test_run_xdp: XDP_PACKET_HEADROOM before the input (metadata from a ctx_in
+// taken out of it), the loopback device's first rx queue; data_out is the frame from data_meta on, and a
+// ctx_out gives data and data_end back relative to data_meta (xdp_convert_buff_to_md).
 function xdpContext(input: TestRunInput, memory: Memory): PreparedContext | number {
   const data = input.data;
   if (!data || data.length < ETH_HLEN || data.length > XDP_MAX_DATA) return EINVAL;
-  if (input.ctx && input.ctx.some((b) => b !== 0)) return EINVAL; // ctx fields need a real device here
-  const frame = new Uint8Array(XDP_HEADROOM + data.length);
-  frame.set(data, XDP_HEADROOM);
+  const ctxIn = xdpCtxIn(input.ctx, data.length);
+  if (typeof ctxIn === 'number') return ctxIn;
+  const metaAt = XDP_HEADROOM - ctxIn.meta;
+  const frame = new Uint8Array(metaAt + data.length);
+  frame.set(data, metaAt);
   const framePtr = memory.addRegion(fixedBytes('packet', frame), 'run');
+  const metaPtr = framePtr + BigInt(metaAt);
   const dataPtr = framePtr + BigInt(XDP_HEADROOM);
-  const endPtr = dataPtr + BigInt(data.length);
+  const endPtr = metaPtr + BigInt(ctxIn.linear);
+  const metaWords = wordsOf(metaPtr);
   const dataWords = wordsOf(dataPtr);
   const endWords = wordsOf(endPtr);
   const packetTag = regionTag(framePtr);
+  const ingress = ctxIn.ingressIfindex || LOOPBACK_IFINDEX;
   const region: VirtualRegion = {
     name: 'ctx (struct xdp_md)',
     size: Xdp.size,
     load(off, size) {
       if (size !== 4) return fault(off);
-      if (off === Xdp.data || off === Xdp.data_meta) return dataPtr;
+      if (off === Xdp.data) return dataPtr;
+      if (off === Xdp.data_meta) return metaPtr;
       if (off === Xdp.data_end) return endPtr;
-      if (off === Xdp.ingress_ifindex) return BigInt(LOOPBACK_IFINDEX);
+      if (off === Xdp.ingress_ifindex) return BigInt(ingress);
       if (off === Xdp.rx_queue_index || off === Xdp.egress_ifindex) return 0n;
       return fault(off);
     },
@@ -260,16 +312,26 @@ function xdpContext(input: TestRunInput, memory: Memory): PreparedContext | numb
     // What load() answers, without BigInts (the faults are load()'s).
     loadWords(off, size, hi) {
       if (size !== 4) return undefined;
-      if (off === Xdp.data || off === Xdp.data_meta) return pointerWords(dataWords, hi);
+      if (off === Xdp.data) return pointerWords(dataWords, hi);
+      if (off === Xdp.data_meta) return pointerWords(metaWords, hi);
       if (off === Xdp.data_end) return pointerWords(endWords, hi);
       hi[0] = 0;
-      if (off === Xdp.ingress_ifindex) return LOOPBACK_IFINDEX;
+      if (off === Xdp.ingress_ifindex) return ingress;
       return off === Xdp.rx_queue_index || off === Xdp.egress_ifindex ? 0 : undefined;
     },
     tagAt: (off, size) => (size === 4 && (off === Xdp.data || off === Xdp.data_meta || off === Xdp.data_end) ? packetTag : 0),
   };
   const r1 = memory.addRegion(region, 'run');
-  return { r1, dataOut: () => frame.subarray(XDP_HEADROOM), ctxOut: () => (input.ctx ? new Uint8Array(Xdp.size) : null) };
+  const ctxOut = (): Uint8Array | null => {
+    if (!input.ctx) return null;
+    const out = new Uint8Array(Xdp.size);
+    out.set(input.ctx.subarray(0, Xdp.size));
+    const v = new DataView(out.buffer);
+    v.setUint32(Xdp.data, ctxIn.meta, true);
+    v.setUint32(Xdp.data_end, ctxIn.linear, true);
+    return out;
+  };
+  return { r1, dataOut: () => frame.subarray(metaAt), ctxOut };
 }
 
 /**

@@ -20,6 +20,8 @@ export interface LinkedProgram {
   memory: Memory;
   lines: ParsedProgram['lines'];
   type: number;
+  /** The Emulator's kernelVersion: where test_run's rules changed, its answer. */
+  kernelVersion: string;
 }
 
 export interface RunOutcome {
@@ -60,7 +62,7 @@ export function runTest(
   const mark = memory.mark();
   let r0 = 0n;
   try {
-    const prepared = prepareContext(program.type, { data: a.data, ctx: a.ctx }, memory);
+    const prepared = prepareContext(program.type, { data: a.data, ctx: a.ctx }, memory, program.kernelVersion);
     if (typeof prepared === 'number') return { rc: prepared, r0 };
     const runs = Math.max(1, a.repeat);
     const env = execEnv(memory, prepared.skbData ? { ...helpers, skbData: prepared.skbData } : helpers);
