@@ -192,6 +192,22 @@ export function skbCtxInDataEnd(version: string): boolean {
   return versionAtLeast(version, '7.2');
 }
 
+/**
+ * verbose_linfo writes a source line as "; text @ file:line"; 6.1 wrote "; text" alone. Measured in bpfkit
+ * vm: 6.1 without, 6.12 with (the change came with 6.4's verifier log rework; versions between are not modelled).
+ */
+export function linfoFileLine(version: string): boolean {
+  return versionAtLeast(version, '6.4');
+}
+
+/**
+ * tnum_strn prints a constant tnum as its decimal value ("off 2+0+0+0"); 6.1 printed every tnum as
+ * "(%#llx; %#llx)" ("off 2+(0x0; 0x0)+0+0"). Measured in bpfkit vm: 6.1 old, 6.12 new.
+ */
+export function tnumConstDecimal(version: string): boolean {
+  return versionAtLeast(version, '6.4');
+}
+
 /** The version an Emulator answers as when it is given none. */
 export const DEFAULT_KERNEL_VERSION = '6.18';
 

@@ -72,7 +72,7 @@ export class BpfVerifierError extends BpfError {
     super('BPF_PROG_LOAD', errno, { subject: subjectOf({ program }), detail, ...info });
     this.name = 'BpfVerifierError';
     const at = verifierSourceLine(log);
-    const where = at ? ` — ${at.file.slice(at.file.lastIndexOf('/') + 1)}:${at.line}: ${at.text}` : '';
+    const where = !at ? '' : at.file ? ` — ${at.file.slice(at.file.lastIndexOf('/') + 1)}:${at.line}: ${at.text}` : ` — ${at.text}`;
     this.message = `BPF_PROG_LOAD: the verifier refused ${this.subject}: ${detail}${where}${this.hint ? ` (hint: ${this.hint})` : ''}`;
     this.log = log;
     this.program = program;

@@ -42,20 +42,23 @@ export interface SourceLine {
   text: string;
 }
 
-/** verbose_linfo's line: "; text @ file:line", the file without its directories. */
-export function formatLineInfo(l: SourceLine): string {
-  return `; ${l.text.trim()} @ ${l.file.slice(l.file.lastIndexOf('/') + 1)}:${l.line}`;
+/** verbose_linfo's line: "; text @ file:line", the file without its directories ("; text" before 6.4). */
+export function formatLineInfo(l: SourceLine, withFile = true): string {
+  return withFile ? `; ${l.text.trim()} @ ${l.file.slice(l.file.lastIndexOf('/') + 1)}:${l.line}` : `; ${l.text.trim()}`;
 }
 
 /**
  * The C line of the instruction the verifier stopped at: the last "; text @ file:line" the log wrote
- * (verbose_linfo, at log level 1 and up, before each instruction whose line changes).
+ * (verbose_linfo, at log level 1 and up, before each instruction whose line changes); before 6.4 the log
+ * wrote "; text" alone, and `file` is then '' and `line` 0.
  */
 export function verifierSourceLine(log: string): SourceLine | undefined {
   const lines = classicPart(log.split('\n'));
   for (let i = lines.length - 1; i >= 0; i--) {
     const m = /^; (.*) @ (\S+):(\d+)$/.exec(lines[i]!);
     if (m) return { file: m[2]!, line: Number(m[3]), text: m[1]!.trim() };
+    const bare = /^; (.+)$/.exec(lines[i]!);
+    if (bare) return { file: '', line: 0, text: bare[1]!.trim() };
   }
   return undefined;
 }

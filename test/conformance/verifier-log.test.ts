@@ -2,7 +2,7 @@
 // program's verifierLog and verifierStats, and BpfVerifierError's message (reason and C line).
 import { expect, test } from 'vitest';
 import { BpfError, BpfVerifierError, Emulator, features, loadProgram, openObject, ProgFlags, ProgramType } from '../../src/index.js';
-import { pointerOffsetInVarOff, verificationStatsForm } from '../../src/emulator/kernel-version.js';
+import { linfoFileLine, pointerOffsetInVarOff, tnumConstDecimal, verificationStatsForm } from '../../src/emulator/kernel-version.js';
 import type { Engine } from '../../src/seam/engine.js';
 import { asm, encodeInsns, JmpOp, type Insn } from '../../src/uapi/isa.js';
 import { bpfObjectPath } from '../../src/package-root.js';
@@ -76,7 +76,9 @@ describeEngines('verifier options and log', (engine) => {
     })();
     expect(e).toBeInstanceOf(BpfVerifierError);
     expect((e as BpfVerifierError).code).toBe('EACCES');
-    const offset = pointerOffsetInVarOff(versionOf(engine())) ? '2+0+0' : '2+0+0+0';
+    const version = versionOf(engine());
+    const zero = tnumConstDecimal(version) ? '0' : '(0x0; 0x0)';
+    const offset = pointerOffsetInVarOff(version) ? `2+${zero}+0` : `2+${zero}+0+0`;
     expect((e as BpfVerifierError).message).toBe(`BPF_PROG_LOAD: the verifier refused program '': misaligned packet access off ${offset} size 4`);
   });
 
@@ -112,7 +114,9 @@ describeEngines('verifier options and log', (engine) => {
     })();
     expect(e).toBeInstanceOf(BpfVerifierError);
     const v = e as BpfVerifierError;
-    expect(v.message).toBe("BPF_PROG_LOAD: the verifier refused program 'helper_in_lock': function calls are not allowed while holding a lock — reject_helper_in_lock.bpf.c:12: c->count = bpf_ktime_get_ns();");
+    // Before 6.4 the log's source lines had no file:line (kernel-version.ts linfoFileLine).
+    const where = linfoFileLine(versionOf(engine())) ? 'reject_helper_in_lock.bpf.c:12: ' : '';
+    expect(v.message).toBe(`BPF_PROG_LOAD: the verifier refused program 'helper_in_lock': function calls are not allowed while holding a lock — ${where}c->count = bpf_ktime_get_ns();`);
     expect([v.code, v.errno, v.syscall]).toEqual(['EINVAL', -22, 'BPF_PROG_LOAD']);
     expect(v).toBeInstanceOf(BpfError);
   });
@@ -120,10 +124,16 @@ describeEngines('verifier options and log', (engine) => {
 
 // Each version's words on the emulator (measured on the kernels in bpfkit vm: the kernel side of the
 // suite above checks the same table under make matrix).
-test.each(['6.12', '7.2', '7.3'])('the emulator at %s writes that kernel\'s statistics and alignment words', (kernelVersion) => {
+test.each(['6.1', '6.12', '7.2', '7.3'])('the emulator at %s writes that kernel\'s statistics and alignment words', (kernelVersion) => {
   const engine = new Emulator({ kernelVersion });
   using p = loadProgram({ type: ProgramType.Xdp, insns: encodeInsns(stackWrite), engine, logLevel: 4 });
-  expect(p.verifierLog.split('\n')[1]).toBe({ '6.12': 'stack depth 16', '7.2': 'stack depth 16 max 16', '7.3': 'stack depth max 16' }[kernelVersion]);
+  expect(p.verifierLog.split('\n')[1]).toBe({ '6.1': 'stack depth 16', '6.12': 'stack depth 16', '7.2': 'stack depth 16 max 16', '7.3': 'stack depth max 16' }[kernelVersion]);
+  const words = { '6.1': '2+(0x0; 0x0)+0+0', '6.12': '2+0+0+0', '7.2': '2+0+0', '7.3': '2+0+0' }[kernelVersion];
   expect(() => loadProgram({ type: ProgramType.Xdp, insns: encodeInsns(packetRead), engine, flags: ProgFlags.StrictAlignment }))
-    .toThrow(kernelVersion === '6.12' ? 'misaligned packet access off 2+0+0+0 size 4' : 'misaligned packet access off 2+0+0 size 4');
+    .toThrow(`misaligned packet access off ${words} size 4`);
+});
+
+test.each([['6.1', ''], ['6.12', 'reject_helper_in_lock.bpf.c:12: ']])('the emulator at %s names the C line as that kernel\'s log does', (kernelVersion, where) => {
+  expect(() => openObject(bpfObjectPath('reject_helper_in_lock'), { engine: new Emulator({ kernelVersion }) }))
+    .toThrow(`function calls are not allowed while holding a lock — ${where}c->count = bpf_ktime_get_ns();`);
 });

@@ -12,10 +12,7 @@ import {
   AluOp, AtomicOp, BPF_ADDR_SPACE_CAST, CallKind, Class, classOf, Endian, JmpOp, LD_IMM64, Mode, modeOf, opOf,
   PseudoLd, Size, sizeOf, Source, srcOf, type Insn,
 } from '../../uapi/isa.js';
-import {
-  disasmAddrSpaceCast, disasmCpuV4, disasmGotox, disasmLoadAcquire, disasmMayGoto, disasmPercpuAddr,
-  helperIdLimit, liveRegsSccColumn,
-} from '../kernel-version.js';
+import { DEFAULT_KERNEL_VERSION, disasmAddrSpaceCast, disasmCpuV4, disasmGotox, disasmLoadAcquire, disasmMayGoto, disasmPercpuAddr, helperIdLimit, liveRegsSccColumn } from '../kernel-version.js';
 
 /** How the log prints what depends on the loaded program rather than on the instruction's bytes. */
 export interface DisasmOptions {
@@ -94,7 +91,7 @@ export function ldImm64Value(insn: Insn, next: Insn | undefined): bigint {
  * have no "(code)" prefix ("BUG_db": an atomic with an imm the printer does not know).
  */
 export function formatInsn(insn: Insn, opts: DisasmOptions = {}): string {
-  const version = opts.kernelVersion ?? '6.18';
+  const version = opts.kernelVersion ?? DEFAULT_KERNEL_VERSION;
   const code = insn.code & 0xff;
   const c = `(${hex2(code)})`;
   const cls = classOf(code);
@@ -258,7 +255,7 @@ const byteLength = (s: string): number => (/^[\x00-\x7f]*$/.test(s) ? s.length :
  * before the instruction), a space, the instruction.
  */
 export function formatLiveRegsLine(pc: number, insn: Insn, liveBefore: number, scc: number, opts: DisasmOptions = {}): string {
-  const version = opts.kernelVersion ?? '6.18';
+  const version = opts.kernelVersion ?? DEFAULT_KERNEL_VERSION;
   const sccText = liveRegsSccColumn(version) ? (scc ? `${String(scc).padStart(3)} ` : '    ') : '';
   let regs = '';
   for (let r = 0; r < 10; r++) regs += liveBefore & (1 << r) ? String(r) : '.';

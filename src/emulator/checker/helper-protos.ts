@@ -8,7 +8,7 @@
 import { EINVAL, ENOTSUPP } from '../../uapi/errno.js';
 import { BPF_FUNC_MAX_ID, funcIdName, HelperId } from '../../uapi/helpers.js';
 import { AttachType as AT, KernelProgramType as PT } from '../../uapi/program-type.js';
-import { getFuncIpNamesFsession, helperProtoFlags613, loopCountIsScalar, sleepableHelperNamesHelper } from '../kernel-version.js';
+import { DEFAULT_KERNEL_VERSION, getFuncIpNamesFsession, helperProtoFlags613, loopCountIsScalar, sleepableHelperNamesHelper } from '../kernel-version.js';
 import { defaultHostConfig, funcProtoName, hasTrampoline, modelledProgramTypes, type HostConfig, type ProgContext } from './helper-protos/program-types.js';
 import { loopProtoAnything, protoBefore613, protos, type HelperProto } from './helper-protos/protos.js';
 
@@ -30,7 +30,7 @@ export interface HelperProgramOptions {
   attachBtfName?: string;
 }
 
-const DEFAULT_VERSION = '6.18';
+const DEFAULT_VERSION = DEFAULT_KERNEL_VERSION;
 
 function context(progType: number, attachType: number, version: string, o: HelperProgramOptions): ProgContext {
   return {

@@ -19,7 +19,7 @@ import { BPF_FUNC_MAX_ID, funcIdName } from '../../uapi/helpers.js';
 import { helperProto, helperRefusal, type HelperProgramOptions } from './helper-protos.js';
 import { KernelProgramType as PT } from '../../uapi/program-type.js';
 import type { CheckFailure, CheckInput } from './types.js';
-import { cpuV4Instructions } from '../kernel-version.js';
+import { cpuV4Instructions, DEFAULT_KERNEL_VERSION } from '../kernel-version.js';
 
 
 /** include/linux/bpf.h BPF_COMPLEXITY_LIMIT_INSNS: bpf_prog_load refuses longer programs (E2BIG, no log). */
@@ -76,13 +76,13 @@ export function checkStructure(input: CheckInput): CheckFailure | undefined {
   if (n === 0 || n > BPF_COMPLEXITY_LIMIT_INSNS) return { errno: E2BIG, log: '' };
   const starts = subprogStarts(insns);
   if (typeof starts === 'string') return fail(starts);
-  const v4 = cpuV4Instructions(input.kernelVersion ?? '6.18');
+  const v4 = cpuV4Instructions(input.kernelVersion ?? DEFAULT_KERNEL_VERSION);
   return checkSubprogs(insns, starts) ?? resolvePseudoLdimm64(insns, v4) ?? checkCfg(insns) ?? checkWalkedInsns(input, starts, v4);
 }
 
 /** What the emulator cannot run, once the kernel's checks have all passed (the last checker). */
 export function checkEmulated(input: CheckInput): CheckFailure | undefined {
-  return checkEmulatedHelpers(input.type, input.insns, input.kernelVersion ?? '6.18');
+  return checkEmulatedHelpers(input.type, input.insns, input.kernelVersion ?? DEFAULT_KERNEL_VERSION);
 }
 
 /** add_subprog_and_kfunc: subprogram entries are the targets of pseudo calls and BPF_PSEUDO_FUNC loads. */
@@ -227,8 +227,8 @@ function checkWalkedInsns(input: CheckInput, starts: readonly number[], v4: bool
  */
 function insnContext(input: CheckInput, pc: number): string {
   const insn = poisonedCoreReloReason(input.insns[pc]!) ? `${pc}: <invalid CO-RE relocation>`
-    : formatProgramInsnLine(input.insns, pc, { kernelVersion: input.kernelVersion ?? '6.18' });
-  return `${[coveringLineInfo(input.lines, pc), insn].filter((l) => l !== undefined).join('\n')}\n`;
+    : formatProgramInsnLine(input.insns, pc, { kernelVersion: input.kernelVersion ?? DEFAULT_KERNEL_VERSION });
+  return `${[coveringLineInfo(input.lines, pc, input.kernelVersion ?? DEFAULT_KERNEL_VERSION), insn].filter((l) => l !== undefined).join('\n')}\n`;
 }
 
 /**
@@ -335,7 +335,7 @@ function checkInsn(input: CheckInput, insn: Insn, v4: boolean): CheckFailure | u
     const core = poisonedCoreReloReason(insn);
     if (core) return fail(core);
     if (unknownCoreType(insn)) return undefined; // the verifier walk says ENOTSUPP if a path reaches it
-    return checkHelperCall(input.type, imm, input.kernelVersion ?? '6.18');
+    return checkHelperCall(input.type, imm, input.kernelVersion ?? DEFAULT_KERNEL_VERSION);
   }
   return undefined;
 }

@@ -221,8 +221,8 @@ const UNUM_MAX_DECIMAL = 0xffffn;
  * as `(%#llx; %#llx)`, as the log prints var_off. A scalar's constant var_off is never printed this way
  * (print_reg_state prints the constant with verbose_snum), a pointer's may be.
  */
-export function tnumStrn(a: Tnum): string {
-  if (a.mask === 0n) return a.value <= UNUM_MAX_DECIMAL ? a.value.toString() : hex(a.value);
+export function tnumStrn(a: Tnum, constDecimal = true): string {
+  if (a.mask === 0n && constDecimal) return a.value <= UNUM_MAX_DECIMAL ? a.value.toString() : hex(a.value);
   return `(${hex(a.value)}; ${hex(a.mask)})`;
 }
 

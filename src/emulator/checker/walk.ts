@@ -16,7 +16,7 @@ import { AluOp, AtomicOp, CallKind, Class, classOf, JmpOp, LD_IMM64, MAX_CALL_FR
 import type { CheckedMap, CheckFailure, CheckInput } from './types.js';
 import { liveRegisters, prunePoints } from './liveness.js';
 import { fieldRefusal } from './structure.js';
-import { cpuV4Instructions } from '../kernel-version.js';
+import { cpuV4Instructions, DEFAULT_KERNEL_VERSION } from '../kernel-version.js';
 import { formatProgramInsnLine } from './disasm.js';
 import { coveringLineInfo } from './line-info.js';
 import { ANY, entryFrame, type Frame, mapValues, NONE, type Slot, type State, stateKey, topFrame, type Value, withFrame, withTopRegs } from './state.js';
@@ -104,8 +104,8 @@ export function prepare(input: CheckInput): Program {
   return {
     insns: input.insns, type: input.type, maps, loads, kfuncs,
     globals: new Set(input.functions.filter((f) => f.global && f.start !== 0).map((f) => f.start)),
-    live: liveRegisters(input.insns), prune: prunePoints(input.insns), v4: cpuV4Instructions(input.kernelVersion ?? '6.18'),
-    kernelVersion: input.kernelVersion ?? '6.18',
+    live: liveRegisters(input.insns), prune: prunePoints(input.insns), v4: cpuV4Instructions(input.kernelVersion ?? DEFAULT_KERNEL_VERSION),
+    kernelVersion: input.kernelVersion ?? DEFAULT_KERNEL_VERSION,
     lines: input.lines,
   };
 }
@@ -142,7 +142,7 @@ export abstract class Walker {
       }
       return undefined;
     } catch (e) {
-      if (e instanceof Refusal) return { errno: e.errno, log: `${[coveringLineInfo(this.p.lines, e.pc), describeInsn(this.p, e.pc), e.message].filter((l) => l !== undefined).join('\n')}\n` };
+      if (e instanceof Refusal) return { errno: e.errno, log: `${[coveringLineInfo(this.p.lines, e.pc, this.p.kernelVersion), describeInsn(this.p, e.pc), e.message].filter((l) => l !== undefined).join('\n')}\n` };
       throw e;
     }
   }

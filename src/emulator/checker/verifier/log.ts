@@ -8,7 +8,7 @@ import type { VerifierState } from './state.js';
 import { formatProgramInsnLine } from '../disasm.js';
 import { formatLineInfo } from '../../../errors/verifier-log.js';
 import { formatFrame, type MapNames } from './state-format.js';
-import { verificationStatsForm } from '../../kernel-version.js';
+import { linfoFileLine, verificationStatsForm } from '../../kernel-version.js';
 
 /** Lines kept (the kernel keeps the last bytes of its buffer; a failure's reason is at the end). */
 const MAX_LINES = 4096;
@@ -87,7 +87,7 @@ export class VerifierLog {
   /** verbose_linfo: the source line of `pc` when the program has line info for it. */
   lineInfo(pc: number): string[] {
     const l = this.host.lineOf(pc);
-    return l ? [formatLineInfo(l)] : [];
+    return l ? [formatLineInfo(l, linfoFileLine(this.host.version))] : [];
   }
 
   /** print_verifier_state, one line (level 2's form). */

@@ -10,7 +10,7 @@ import { KernelProgramType as PT } from '../../../uapi/program-type.js';
 import { baseType, hasFlag, RegType, TypeFlag, type RegState } from '../reg-state.js';
 import { coerceToSize, scalarConst, type Scalar } from '../scalar.js';
 import { tnumAdd, tnumConst, tnumStrn, type Tnum } from '../tnum.js';
-import { helperStackAccessByType, pointerOffsetInVarOff } from '../../kernel-version.js';
+import { helperStackAccessByType, pointerOffsetInVarOff, tnumConstDecimal } from '../../kernel-version.js';
 import { checkCtxAccess, type CtxInsnForm, type CtxResult } from '../ctx/index.js';
 import { socketIsValidAccess, type SocketKind } from '../ctx/sock.js';
 import { checkRead, checkWrite, linkScalar } from './alu.js';
@@ -342,8 +342,9 @@ function checkAlignment(v: Verifier, reg: RegState, off: number, size: number, s
  * the register's fixed offset lives in var_off (kernel-version.ts pointerOffsetInVarOff), the one tnum.
  */
 function pointerOffset(v: Verifier, reg: RegState): string {
-  if (!pointerOffsetInVarOff(v.version)) return `${tnumStrn(reg.value.varOff)}+${reg.off}`;
-  return tnumStrn(tnumAdd(reg.value.varOff, tnumConst(BigInt(reg.off))));
+  const decimal = tnumConstDecimal(v.version);
+  if (!pointerOffsetInVarOff(v.version)) return `${tnumStrn(reg.value.varOff, decimal)}+${reg.off}`;
+  return tnumStrn(tnumAdd(reg.value.varOff, tnumConst(BigInt(reg.off))), decimal);
 }
 
 /** __check_mem_access's message for an access outside [0, mem_size). */

@@ -8,7 +8,7 @@ import { Class, classOf, JmpOp, LD_IMM64, Mode, modeOf, opOf, type Insn } from '
 import { RegType, type RegState } from '../reg-state.js';
 import type { CheckFailure, CheckInput, Verified } from '../types.js';
 import { ProgFlags } from '../../../uapi/prog-flags.js';
-import { cpuV4Instructions } from '../../kernel-version.js';
+import { cpuV4Instructions, DEFAULT_KERNEL_VERSION } from '../../kernel-version.js';
 import { fieldRefusal } from '../structure.js';
 import { OutOfModel, VerifierRefusal } from './errors.js';
 import { prepareProgram, type Program } from './program.js';
@@ -105,7 +105,7 @@ export class Verifier {
   constructor(input: CheckInput) {
     this.input = input;
     this.p = prepareProgram(input);
-    this.version = input.kernelVersion ?? '6.18';
+    this.version = input.kernelVersion ?? DEFAULT_KERNEL_VERSION;
     this.v4 = cpuV4Instructions(this.version);
     // Level 0 still logs at level 1: a refusal's log is what libbpf's retry at level 1 would get.
     this.log = new VerifierLog(input.logLevel || 1, this);
