@@ -506,7 +506,7 @@ export function refusalAt(version: string, r: Refusal): Refusal {
     if (noField) return { reason: `map '${noField[1]}' doesn't have 'struct bpf_spin_lock'`, errno: EACCES };
     const offset = /^(off -?\d+ doesn't point to 'struct bpf_spin_lock') that is at \d+$/.exec(r.reason);
     if (offset) return { reason: offset[1]!, errno: EACCES };
-    if (/^(R\d+ doesn't have constant offset\. bpf_spin_lock has to be at the constant offset|bpf_spin_unlock of different lock|bpf_spin_unlock without taking a lock)$/.test(r.reason)) {
+    if (/^(R\d+ doesn't have constant offset\. bpf_spin_lock has to be at the constant offset|bpf_spin_unlock of different lock|bpf_spin_unlock without taking a lock|map '.*' has to have BTF in order to use bpf_spin_lock)$/.test(r.reason)) {
       return { reason: r.reason, errno: EACCES };
     }
   }

@@ -13,8 +13,9 @@ import { AluOp, Class, Mode, asm, encodeInsns, PseudoLd, type Insn } from '../..
 import { generateProgram, Prng } from '../diff/random-programs.js';
 import {
   btfDatasecPrintableNames, btfKptrTagWalk, btfLayoutSection, btfResSpinLock, btfStructMetas, btfStructMetasStrict, btfTagKindFlag,
-  btfTypeTagsAnywhere, btfUptrTag, btfWideInfo, cpuV4Instructions, freezeChecksWriteAccess, freezeRefusesLockMaps, lockInWrongMapErrno, lruTargetFreeScales, parseKernelVersion, percpuCpuFlags,
-  percpuLookupCopiesPadding, refusalAt, versionAtLeast,
+  btfTypeTagsAnywhere, btfUptrTag, btfWideInfo, cpuV4Instructions, freezeChecksWriteAccess, freezeRefusesLockMaps, linfoFileLine, linkedConstOps,
+  linkedRegsLiveOnly, lockInWrongMapErrno, lruTargetFreeScales, parseKernelVersion, percpuCpuFlags, percpuLookupCopiesPadding, refusalAt,
+  skbCtxInDataEnd, tnumConstDecimal, verifierWorkExact, versionAtLeast,
 } from '../../src/emulator/kernel-version.js';
 import { lruTargetFree } from '../../src/emulator/maps/lru.js';
 import { EACCES, EBUSY, EINVAL, ENOTSUPP, EOPNOTSUPP, EPERM } from '../../src/uapi/errno.js';
@@ -35,6 +36,14 @@ describe('version rules', () => {
     expect([freezeChecksWriteAccess('6.4'), freezeChecksWriteAccess('6.5')]).toEqual([false, true]);
     expect([freezeRefusesLockMaps('6.1'), freezeRefusesLockMaps('6.2')]).toEqual([false, true]);
     expect([lockInWrongMapErrno('6.1'), lockInWrongMapErrno('6.2')]).toEqual([ENOTSUPP, EOPNOTSUPP]);
+    // The verifier's log: source lines with file:line and constant tnums in decimal (measured 6.1 old, 6.12 new).
+    expect(['6.1', '6.3', '6.4', '6.12'].map(linfoFileLine)).toEqual([false, false, true, true]);
+    expect(['6.1', '6.4', '6.12'].map(tnumConstDecimal)).toEqual([false, true, true]);
+    // Linked scalars (measured 6.1 none, 6.12 64-bit additions, 6.18 and 7.2 all) and who collects them.
+    expect(['6.1', '6.10', '6.11', '6.12', '6.17', '6.18', '7.2'].map(linkedConstOps)).toEqual(['none', 'none', 'add64', 'add64', 'add64', 'all', 'all']);
+    expect(['6.12', '6.15', '6.16', '6.18'].map(linkedRegsLiveOnly)).toEqual([false, false, true, true]);
+    expect(['6.12', '6.18', '6.19', '7.2'].map(verifierWorkExact)).toEqual([false, true, false, false]);
+    expect(['6.18', '7.1', '7.2'].map(skbCtxInDataEnd)).toEqual([false, false, true]);
     // The BPF_F_CPU series (7.0): the per-CPU element flags, and updates that no longer store slot padding.
     expect(['6.18', '6.19', '7.0', '7.2'].map(percpuCpuFlags)).toEqual([false, false, true, true]);
     expect(['6.18', '6.19', '7.0', '7.2'].map(percpuLookupCopiesPadding)).toEqual([true, true, false, false]);
