@@ -7,7 +7,7 @@
 // matter: see the comment before __mark_chain_precision). State pruning (prune.ts regsafe) then ignores the
 // scalars no checkpoint marked. What the backtracking cannot follow is answered as the kernel answers
 // -ENOTSUPP and its "verifier bug" cases here: every scalar of every checkpoint above becomes precise.
-import { AtomicOp, CallKind, Class, classOf, JmpOp, LD_IMM64, Mode, modeOf, opOf, Source, srcOf, type Insn } from '../../../uapi/isa.js';
+import { AluOp, AtomicOp, CallKind, Class, classOf, JmpOp, LD_IMM64, Mode, modeOf, opOf, Source, srcOf, type Insn } from '../../../uapi/isa.js';
 import { RegType, type RegState } from '../reg-state.js';
 import { BPF_ADD_CONST } from './alu.js';
 import { MAX_CALL_FRAMES } from './call-depth.js';
@@ -230,8 +230,8 @@ function backtrackInsn(host: PrecisionHost, idx: number, subseq: number, flags: 
   const fetch = cls === Class.Stx && modeOf(insn.code) === Mode.Atomic && (insn.imm & AtomicOp.Fetch) !== 0;
   if (cls === Class.Alu || cls === Class.Alu64) {
     if (!bt.isReg(fr, dst)) return true;
-    if (op === 0x80 || op === 0xd0) return true; // BPF_NEG, BPF_END: dst still needs precision before
-    if (op === 0xb0) { // BPF_MOV
+    if (op === AluOp.Neg || op === AluOp.End) return true; // dst still needs precision before
+    if (op === AluOp.Mov) {
       bt.clearReg(fr, dst);
       if (srcOf(insn.code) === Source.X && src !== FP) bt.setReg(fr, src);
     } else if (srcOf(insn.code) === Source.X && src !== FP) {
