@@ -396,7 +396,7 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
           insn.src = CallKind.Kfunc;
           insn.imm = 0;
           insn.off = 0;
-          relocs.push({ kind: 'kfunc', insn: at, name: k.ext.name });
+          relocs.push({ kind: 'kfunc', insn: at, name: k.ext.name, weak: k.ext.weak });
           break;
         case 'externLd':
           if (k.ext.kind === 'kconfig') {

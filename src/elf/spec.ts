@@ -14,7 +14,7 @@ export type Reloc =
   /** ld_imm64 of an address inside a map's value (BPF_PSEUDO_MAP_VALUE): global data, `offset` bytes in. */
   | { kind: 'mapValue'; insn: number; map: string; offset: number }
   /** call of a kfunc by name (BPF_PSEUDO_KFUNC_CALL). */
-  | { kind: 'kfunc'; insn: number; name: string }
+  | { kind: 'kfunc'; insn: number; name: string; weak: boolean }
   /** ld_imm64 / load of a `__ksym` / `__kconfig` extern variable. */
   | {
     kind: 'extern'; insn: number; name: string; externKind: 'ksym' | 'kconfig';

@@ -208,6 +208,20 @@ export function tnumConstDecimal(version: string): boolean {
   return versionAtLeast(version, '6.4');
 }
 
+/**
+ * The kernel version that added each kfunc the emulator runs (kernel/bpf/rqspinlock.c: the four
+ * bpf_res_spin_lock kfuncs, 6.15). Before it, libbpf finds no such function in the kernel's BTF.
+ */
+const kfuncSince: Readonly<Record<string, string>> = {
+  bpf_res_spin_lock: '6.15', bpf_res_spin_unlock: '6.15', bpf_res_spin_lock_irqsave: '6.15', bpf_res_spin_unlock_irqrestore: '6.15',
+};
+
+/** Whether a kernel of `version` has kfunc `name` (one the emulator runs: kfuncs.ts). */
+export function kfuncAvailable(name: string, version: string): boolean {
+  const since = kfuncSince[name];
+  return since === undefined || versionAtLeast(version, since);
+}
+
 /** The version an Emulator answers as when it is given none. */
 export const DEFAULT_KERNEL_VERSION = '6.18';
 

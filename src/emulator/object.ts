@@ -8,10 +8,10 @@ import type {
   MapAttrs, MapHandle, ObjectFailure, ObjectHandle, ObjectMapSpec, ProgramHandle, ProgramSpec, RawProgramHandle, RawProgramSpec,
   TestRunArgs, VerifierOptions,
 } from '../seam/engine.js';
-import { EBADF, EBUSY, EINVAL, ENOENT, ENOEXEC, ENOTSUPP, errnoOfCode } from '../uapi/errno.js';
+import { EBADF, EBUSY, EINVAL, ENOENT, ENOEXEC, ENOTSUPP, ESRCH, errnoOfCode } from '../uapi/errno.js';
 import { decodeInsns } from '../uapi/isa.js';
 import { ProgFlags } from '../uapi/prog-flags.js';
-import { logLevelMask, progLoadFlags } from './kernel-version.js';
+import { kfuncAvailable, logLevelMask, progLoadFlags } from './kernel-version.js';
 import { BPF_OBJ_NAME_LEN, isArrayType, isHashType, mapTypeName } from '../uapi/bpf.js';
 import { internalMapName, ObjectFormatError, parseObject } from '../elf/object.js';
 import { checkBtfInfo } from './checker/btf-info.js';
@@ -56,6 +56,23 @@ function withKconfig(parsed: ParsedObject, kernelVersion: string): MapDef[] | Ob
   const bytes = resolveExterns(parsed.externs, kconfig?.valueSize ?? 0, kernelVersion);
   if (!(bytes instanceof Uint8Array)) return { errno: bytes.errno, syscall: 'bpf_object__load', detail: bytes.detail };
   return parsed.maps.map((m) => (m === kconfig ? { ...m, initial: bytes } : m));
+}
+
+/**
+ * libbpf bpf_object__resolve_ksym_func_btf_id, with the other externs before anything is created: a kfunc
+ * the kernel version does not have fails the load (ESRCH). A __weak one libbpf poisons instead
+ * (poison_kfunc_call), and the verifier then judges the program with the call unresolved: a verdict this
+ * model does not give, so the emulator says so (ENOTSUPP) rather than load what the kernel may refuse.
+ */
+function missingKfunc(parsed: ParsedObject, kernelVersion: string): ObjectFailure | undefined {
+  for (const p of parsed.programs) {
+    for (const r of p.relocs) {
+      if (r.kind !== 'kfunc' || kfuncAvailable(r.name, kernelVersion)) continue;
+      if (!r.weak) return { errno: ESRCH, syscall: 'bpf_object__load', detail: `extern (func ksym) '${r.name}': not found in kernel or module BTFs` };
+      return { errno: ENOTSUPP, syscall: 'bpf_object__load', program: p.name, detail: `kfunc '${r.name}' is not in Linux ${kernelVersion}: libbpf poisons the __weak extern's calls, and the emulator does not judge a program with one` };
+    }
+  }
+  return undefined;
 }
 
 /** What the load-time checker needs of a map. */
@@ -284,6 +301,8 @@ export class EmulatorObject implements ObjectHandle {
     if (this.#loaded) return { errno: EBUSY, syscall: 'bpf_object__load' };
     const defs = withKconfig(this.#parsed, this.#emulator.kernelVersion);
     if (!Array.isArray(defs)) return defs;
+    const kfunc = missingKfunc(this.#parsed, this.#emulator.kernelVersion);
+    if (kfunc) return kfunc;
     // libbpf bpf_object__sanitize_and_load_btf: BTF the kernel refuses is "optional, ignoring" — maps are
     // created and programs loaded without it (emulator/btf-load.ts answers as BPF_BTF_LOAD).
     const kernelBtf = this.#parsed.kernelBtf;

@@ -15,7 +15,7 @@ import {
   btfDatasecPrintableNames, btfKptrTagWalk, btfLayoutSection, btfResSpinLock, btfStructMetas, btfStructMetasStrict, btfTagKindFlag,
   btfTypeTagsAnywhere, btfUptrTag, btfWideInfo, cpuV4Instructions, freezeChecksWriteAccess, freezeRefusesLockMaps, linfoFileLine, linkedConstOps,
   linkedRegsLiveOnly, lockInWrongMapErrno, lruTargetFreeScales, parseKernelVersion, percpuCpuFlags, percpuLookupCopiesPadding, refusalAt,
-  skbCtxInDataEnd, tnumConstDecimal, verifierWorkExact, versionAtLeast,
+  kfuncAvailable, skbCtxInDataEnd, tnumConstDecimal, verifierWorkExact, versionAtLeast,
 } from '../../src/emulator/kernel-version.js';
 import { lruTargetFree } from '../../src/emulator/maps/lru.js';
 import { EACCES, EBUSY, EINVAL, ENOTSUPP, EOPNOTSUPP, EPERM } from '../../src/uapi/errno.js';
@@ -136,6 +136,22 @@ test('an Emulator at 6.12 refuses a reject fixture with that kernel\'s words', (
   };
   expect(refusal('6.12')).toMatch(/bpf_spin_unlock is missing/);
   expect(refusal('6.18')).toMatch(/cannot be used inside bpf_spin_lock-ed region/);
+});
+
+test('bpf_res_spin_lock exists from 6.15: before, the object does not load', () => {
+  // The fixtures declare the kfuncs __weak (bpf/include/bpfkit.h): libbpf poisons their calls, whose verdict
+  // the emulator does not model; a strong extern is libbpf's ESRCH (test/kernel/locks.test.ts checks both).
+  expect(() => openObject(fixture('res_spin_lock'), { engine: new Emulator({ kernelVersion: '6.12' }) })).toThrowError(expect.objectContaining({
+    code: 'ENOTSUPP', syscall: 'bpf_object__load', message: expect.stringContaining("kfunc 'bpf_res_spin_lock' is not in Linux 6.12"),
+  }));
+  expect(() => openObject(fixture('res_strong'), { engine: new Emulator({ kernelVersion: '6.12' }) })).toThrowError(expect.objectContaining({
+    code: 'ESRCH', syscall: 'bpf_object__load', message: expect.stringContaining("extern (func ksym) 'bpf_res_spin_lock': not found in kernel or module BTFs"),
+  }));
+  using obj = openObject(fixture('res_spin_lock'), { engine: new Emulator({ kernelVersion: '6.15' }) });
+  expect(obj.programs.res_hash!.loaded).toBe(true);
+  using strong = openObject(fixture('res_strong'), { engine: new Emulator({ kernelVersion: '6.15' }) });
+  expect(strong.program('strong_inc').run({ data: new Uint8Array(64) }).retval).toBe(0);
+  expect(['6.14', '6.15'].map((v) => kfuncAvailable('bpf_res_spin_unlock_irqrestore', v))).toEqual([false, true]);
 });
 
 test('a per-CPU lookup returns each slot\'s padding as stored on 6.18, zeros on 7.2', () => {

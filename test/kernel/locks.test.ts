@@ -4,7 +4,7 @@
 import { Worker } from 'node:worker_threads';
 import { availableParallelism } from 'node:os';
 import { expect, test } from 'vitest';
-import { bytes, isBpfError, openObject, u32 } from '../../src/index.js';
+import { bytes, Emulator, features, isBpfError, openObject, u32, type EngineOption } from '../../src/index.js';
 import { lockVariants, type LockVariant } from '../../examples/lock-variants.js';
 import { describeKernel } from '../helpers/kernel.js';
 import { fixture, resLockSkipReason } from './bpf-fixtures.js';
@@ -17,6 +17,28 @@ const resSkip = resLockSkipReason();
 if (resSkip) console.log(`skipped: bpf_res_spin_lock tests: ${resSkip}`);
 const locked = lockVariants.filter((v) => v.lock !== 'none');
 const skipFor = (v: LockVariant) => v.lock === 'res' && resSkip !== undefined;
+
+// On a kernel without the kfunc, both engines refuse the object as libbpf does (kernel-version.ts kfuncAvailable).
+const resPresent = resSkip === undefined ? 'the kernel has bpf_res_spin_lock (the refusal needs one before 6.15)' : undefined;
+if (resPresent) console.log(`skipped: res_spin_lock refused where the kfunc is missing: ${resPresent}`);
+describeKernel('res_spin_lock on a kernel without the kfunc', () => {
+  test.skipIf(resPresent !== undefined)('neither engine loads it: the kernel refuses the poisoned program, the emulator says it cannot judge it', () => {
+    const open = (engine: EngineOption) => () => openObject(fixture('res_spin_lock'), { engine });
+    // The fixture's kfunc externs are __weak: libbpf poisons their calls and the verifier refuses the program
+    // (6.12: EACCES "R2 pointer arithmetic with <<= operator prohibited", measured in bpfkit vm).
+    expect(open('kernel')).toThrowError(expect.objectContaining({ name: 'BpfVerifierError' }));
+    expect(open(new Emulator({ kernelVersion: features.emulatorKernelVersion() }))).toThrowError(expect.objectContaining({
+      code: 'ENOTSUPP', message: expect.stringContaining("kfunc 'bpf_res_spin_lock' is not in Linux"),
+    }));
+  });
+
+  test.skipIf(resPresent !== undefined)('a strong kfunc extern: both engines fail the load with libbpf\'s ESRCH and words', () => {
+    const want = expect.objectContaining({ code: 'ESRCH', message: expect.stringContaining("extern (func ksym) 'bpf_res_spin_lock': not found in kernel or module BTFs") });
+    for (const engine of ['kernel', new Emulator({ kernelVersion: features.emulatorKernelVersion() })] as const) {
+      expect(() => openObject(fixture('res_strong'), { engine })).toThrowError(want);
+    }
+  });
+});
 
 describeKernel('locked counters under concurrent BPF_PROG_TEST_RUN', () => {
   test('the machine has at least two CPUs to overlap on', () => {
