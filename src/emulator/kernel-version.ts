@@ -157,8 +157,10 @@ export function verificationStatsForm(version: string): '6.1' | '7.2' | '7.3' {
 /**
  * The versions whose verifier work (processed instructions, total and peak states) the model reproduces
  * instruction for instruction: precision, stack liveness, the checkpoint and eviction heuristics of 6.18.
- * Other versions prune a little differently (bpf/parser.bpf.c, measured in bpfkit vm: 6.1 23,507 insns,
- * 6.12 23,600, 6.18 23,726, 7.2 23,927), so their work is the model's within a few percent.
+ * Other versions prune by other rules (bpf/parser.bpf.c, measured in bpfkit vm: 6.1 23,507 insns, 6.12
+ * 23,600, 6.18 23,726, 7.2 23,927; and 6.12 walks paths 6.18 prunes, where random programs hide a refusal):
+ * for them the model compares every scalar as precise and keeps stack slots live across stores, so it
+ * prunes no path such a kernel walks, at the cost of more work.
  */
 export function verifierWorkExact(version: string): boolean {
   return versionAtLeast(version, '6.18') && !versionAtLeast(version, '6.19');

@@ -4,7 +4,8 @@
 // leave the same maps. bpf/bounded_loop.bpf.c, a loop the kernel walks for ~850,000 instructions: both
 // accept it and compute the same. The verifiers' work (processed instructions, total and peak states: what
 // precision-aware pruning, stack liveness and the checkpoint heuristics decide) is the kernel's exactly on
-// the versions the model follows (kernel-version.ts verifierWorkExact), within 2% on the others.
+// the versions the model follows (kernel-version.ts verifierWorkExact); on the others the model prunes
+// conservatively (every scalar precise) and walks at least as much as the kernel.
 import { expect, test } from 'vitest';
 import { bytes, Emulator, features, openObject, type BpfObject, type Engine } from '../../src/index.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
@@ -97,8 +98,8 @@ describeKernel('the verifier\'s work: the emulator prunes as the kernel does', (
     if (verifierWorkExact(version)) {
       expect(emulator).toEqual(kernel);
     } else {
-      console.log(`${program}: kernel ${version} prunes by rules other than the model's; compared within 2%`);
-      expect(Math.abs(emulator.processedInsns - kernel.processedInsns)).toBeLessThanOrEqual(kernel.processedInsns * 0.02);
+      console.log(`${program}: kernel ${version} prunes by rules other than the model's, which prunes less there`);
+      expect(emulator.processedInsns).toBeGreaterThanOrEqual(kernel.processedInsns);
     }
   });
 });

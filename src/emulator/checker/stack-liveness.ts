@@ -36,14 +36,14 @@ export function isSlotLive(live: LiveStack, pc: number, spi: number): boolean {
   return spi >= SLOTS || (live.words[pc * 2 + (spi >> 5)]! & (1 << (spi & 31))) !== 0;
 }
 
-export function liveStackSlots(insns: readonly Insn[], entries: readonly number[]): LiveStack | undefined {
+export function liveStackSlots(insns: readonly Insn[], entries: readonly number[], wholeStoreKills = true): LiveStack | undefined {
   const n = insns.length;
   const regs = fpOffsets(insns, entries);
   if (!regs) return undefined;
   const words = new Uint32Array(n * 2 + 2);
   const gen = new Uint32Array(n * 2);
   const kill = new Uint32Array(n * 2);
-  for (let i = 0; i < n; i++) accesses(insns[i]!, regs, i, gen, kill);
+  for (let i = 0; i < n; i++) accesses(insns[i]!, regs, i, gen, kill, wholeStoreKills);
   const preds: number[][] = Array.from({ length: n }, () => []);
   const effects = insns.map((_, i) => effectOf(insns, i));
   effects.forEach((e, i) => { for (const s of e.next) if (s >= 0 && s < n) preds[s]!.push(i); });
@@ -80,7 +80,7 @@ function touch(gen: Uint32Array, i: number, from: number | undefined, size: numb
 const SIZE_BYTES = [4, 2, 1, 8];
 
 /** The stack slots instruction i may access (gen) or surely overwrites whole (kill), given the registers' fp offsets before it. */
-function accesses(insn: Insn, regs: Int32Array, i: number, gen: Uint32Array, kill: Uint32Array): void {
+function accesses(insn: Insn, regs: Int32Array, i: number, gen: Uint32Array, kill: Uint32Array, wholeStoreKills: boolean): void {
   const at = (r: number): number => regs[i * REGS + r]!;
   const base = (r: number): number | undefined => (at(r) === ANY_FP ? undefined : at(r));
   const cls = classOf(insn.code);
@@ -91,7 +91,7 @@ function accesses(insn: Insn, regs: Int32Array, i: number, gen: Uint32Array, kil
     const k = base(r);
     const size = SIZE_BYTES[(insn.code >> 3) & 3]!;
     const whole = (cls === Class.St || (cls === Class.Stx && modeOf(insn.code) === Mode.Mem)) && size === 8;
-    if (whole && k !== undefined && (k + insn.off) % 8 === 0 && k + insn.off >= -SLOTS * 8 && k + insn.off < 0) {
+    if (wholeStoreKills && whole && k !== undefined && (k + insn.off) % 8 === 0 && k + insn.off >= -SLOTS * 8 && k + insn.off < 0) {
       touch(kill, i, k + insn.off, 8);
       return;
     }

@@ -179,16 +179,19 @@ function markFrame(func: FuncState, fr: number, bt: Backtrack): void {
 
 /** mark_all_scalars_precise: every scalar register and spilled scalar of every checkpoint from `parent` up. */
 export function markAllPrecise(parent: Ancestor | undefined): void {
-  for (let cp = parent; cp; cp = cp.parent) {
-    for (const func of cp.state.frames) {
-      for (let r = 0; r < FP; r++) {
-        const reg = func.regs[r]!;
-        if (reg.type === RegType.Scalar && !reg.precise) func.regs[r] = { ...reg, precise: true };
-      }
-      for (let spi = 0; spi < func.stack.length; spi++) {
-        const slot = func.stack[spi];
-        if (slot && isSpilledScalar(slot) && !slot.spilled.precise) func.stack[spi] = { ...slot, spilled: { ...slot.spilled, precise: true } };
-      }
+  for (let cp = parent; cp; cp = cp.parent) markStatePrecise(cp.state);
+}
+
+/** Every scalar register and spilled scalar of `s`, precise. */
+export function markStatePrecise(s: VerifierState): void {
+  for (const func of s.frames) {
+    for (let r = 0; r < FP; r++) {
+      const reg = func.regs[r]!;
+      if (reg.type === RegType.Scalar && !reg.precise) func.regs[r] = { ...reg, precise: true };
+    }
+    for (let spi = 0; spi < func.stack.length; spi++) {
+      const slot = func.stack[spi];
+      if (slot && isSpilledScalar(slot) && !slot.spilled.precise) func.stack[spi] = { ...slot, spilled: { ...slot.spilled, precise: true } };
     }
   }
 }
