@@ -224,6 +224,16 @@ export function kfuncAvailable(name: string, version: string): boolean {
   return since === undefined || versionAtLeast(version, since);
 }
 
+/**
+ * verifier.c check_resource_leak (6.14) words a leak at an exit "BPF_EXIT instruction in main prog would lead
+ * to reference leak" and at a legacy packet load "BPF_LD_[ABS|IND] would lead to reference leak"; before, an
+ * exit ended at its last "Unreleased reference" line and a packet load said "cannot be mixed with socket
+ * references" (measured: 6.12 old, 6.18 new).
+ */
+export function resourceLeakWords(version: string): boolean {
+  return versionAtLeast(version, '6.14');
+}
+
 /** The version an Emulator answers as when it is given none. */
 export const DEFAULT_KERNEL_VERSION = '6.18';
 

@@ -15,7 +15,7 @@ import {
   btfDatasecPrintableNames, btfKptrTagWalk, btfLayoutSection, btfResSpinLock, btfStructMetas, btfStructMetasStrict, btfTagKindFlag,
   btfTypeTagsAnywhere, btfUptrTag, btfWideInfo, cpuV4Instructions, freezeChecksWriteAccess, freezeRefusesLockMaps, linfoFileLine, linkedConstOps,
   linkedRegsLiveOnly, lockInWrongMapErrno, lruTargetFreeScales, parseKernelVersion, percpuCpuFlags, percpuLookupCopiesPadding, refusalAt,
-  kfuncAvailable, skbCtxInDataEnd, tnumConstDecimal, verifierWorkExact, versionAtLeast,
+  kfuncAvailable, resourceLeakWords, skbCtxInDataEnd, tnumConstDecimal, verifierWorkExact, versionAtLeast,
 } from '../../src/emulator/kernel-version.js';
 import { lruTargetFree } from '../../src/emulator/maps/lru.js';
 import { EACCES, EBUSY, EINVAL, ENOTSUPP, EOPNOTSUPP, EPERM } from '../../src/uapi/errno.js';
@@ -44,6 +44,7 @@ describe('version rules', () => {
     expect(['6.12', '6.15', '6.16', '6.18'].map(linkedRegsLiveOnly)).toEqual([false, false, true, true]);
     expect(['6.12', '6.18', '6.19', '7.2'].map(verifierWorkExact)).toEqual([false, true, false, false]);
     expect(['6.18', '7.1', '7.2'].map(skbCtxInDataEnd)).toEqual([false, false, true]);
+    expect(['6.12', '6.13', '6.14'].map(resourceLeakWords)).toEqual([false, false, true]);
     // The BPF_F_CPU series (7.0): the per-CPU element flags, and updates that no longer store slot padding.
     expect(['6.18', '6.19', '7.0', '7.2'].map(percpuCpuFlags)).toEqual([false, false, true, true]);
     expect(['6.18', '6.19', '7.0', '7.2'].map(percpuLookupCopiesPadding)).toEqual([true, true, false, false]);
@@ -136,6 +137,25 @@ test('an Emulator at 6.12 refuses a reject fixture with that kernel\'s words', (
   };
   expect(refusal('6.12')).toMatch(/bpf_spin_unlock is missing/);
   expect(refusal('6.18')).toMatch(/cannot be used inside bpf_spin_lock-ed region/);
+});
+
+test('a leaked socket is worded as each version words it (check_resource_leak, 6.14)', () => {
+  const skLookup = [asm.st(8, 10, -16, 0), asm.st(8, 10, -8, 0), asm.mov64Reg(2, 10), asm.alu64Imm(0x00, 2, -16), asm.mov64Imm(3, 12),
+    asm.mov64Imm(4, 0), asm.mov64Imm(5, 0), asm.call(84)];
+  const exitLeak = [...skLookup, asm.mov64Imm(0, 0), asm.exit()];
+  const ldAbsLeak = [asm.mov64Reg(6, 1), ...skLookup, { code: 0x20, dst: 0, src: 0, off: 0, imm: 0 }, asm.mov64Imm(0, 0), asm.exit()];
+  const reason = (insns: Insn[], kernelVersion: string): string => {
+    try {
+      loadProgram({ type: ProgramType.SchedCls, insns: encodeInsns(insns), engine: new Emulator({ kernelVersion }) });
+    } catch (e) {
+      return (e as BpfVerifierError).message;
+    }
+    return 'loaded';
+  };
+  expect(reason(exitLeak, '6.12')).toMatch(/refused program '': Unreleased reference id=\d+ alloc_insn=7$/);
+  expect(reason(exitLeak, '6.18')).toMatch(/refused program '': BPF_EXIT instruction in main prog would lead to reference leak$/);
+  expect(reason(ldAbsLeak, '6.12')).toMatch(/: BPF_LD_\[ABS\|IND\] cannot be mixed with socket references$/);
+  expect(reason(ldAbsLeak, '6.18')).toMatch(/: BPF_LD_\[ABS\|IND\] would lead to reference leak$/);
 });
 
 test('bpf_res_spin_lock exists from 6.15: before, the object does not load', () => {

@@ -3,6 +3,7 @@
 // path a reference, which the program must give back (bpf_sk_release) or prove NULL before it exits,
 // tail-calls or runs a legacy packet load. Casts of the object (bpf_tcp_sock, bpf_sk_fullsock) share it.
 import { EINVAL } from '../../../uapi/errno.js';
+import { resourceLeakWords } from '../../kernel-version.js';
 import { RegType } from '../reg-state.js';
 import { VerifierRefusal } from './errors.js';
 import { unknown } from './regs.js';
@@ -42,6 +43,12 @@ export function releaseReference(v: Verifier, id: number): boolean {
 export function checkReferenceLeak(v: Verifier, what: string): void {
   if (v.cur.frames.length > 1 || v.cur.refs.length === 0) return;
   const unreleased = v.cur.refs.map((r) => `Unreleased reference id=${r.id} alloc_insn=${r.insn}`);
+  if (!resourceLeakWords(v.version)) {
+    // Before check_resource_leak (6.14): an exit ends with the last "Unreleased reference" line, and a
+    // legacy packet load says it "cannot be mixed with socket references".
+    if (what === EXIT_IN_MAIN) throw new VerifierRefusal(unreleased.at(-1)!, EINVAL, unreleased.slice(0, -1));
+    if (what === LD_ABS) throw new VerifierRefusal(`${LD_ABS} cannot be mixed with socket references`, EINVAL, unreleased);
+  }
   throw new VerifierRefusal(`${what} would lead to reference leak`, EINVAL, unreleased);
 }
 
