@@ -313,7 +313,7 @@ describe.skipIf(skip !== undefined)('the verifier model against the kernel', () 
     const emulator = load(engines.emulator.engine, c, engines.emulator.maps);
     expect(emulator).toEqual(kernel);
     if (c.name.endsWith(': loads')) expect(kernel).toEqual({ ok: true });
-  });
+  }, 600_000); // the 1,000,000-instruction loops take 3 minutes a side under QEMU's TCG (make matrix)
 
   test('the table has programs of both verdicts', () => {
     expect(cases.filter((c) => c.name.endsWith(': loads')).length).toBeGreaterThanOrEqual(4);
