@@ -24,6 +24,8 @@ export function codecDifference(btf: Codec<unknown>, given: Codec<unknown>, path
   const b = btf.desc;
   const g = given.desc;
   if (g.kind === 'bytes') return g.length === btf.size ? undefined : `${path}: bytes(${g.length}) for ${btf.size} bytes of ${what(btf)}`;
+  // Raw bytes in BTF (a union, a char array) take any codec of their size: which member is there is the caller's.
+  if (b.kind === 'bytes') return given.size === btf.size ? undefined : `${path}: ${what(given)} is ${given.size} bytes, BTF has ${what(btf)} of ${btf.size}`;
   // A struct of one field is that field to a reader: `u64` for `struct counter { __u64 count; }`.
   if (b.kind === 'struct' && g.kind !== 'struct' && b.fields.length === 1 && b.fields[0]!.offset === 0 && btf.size === given.size) {
     return codecDifference(b.fields[0]!.codec, given, `${path}.${b.fields[0]!.name}`);

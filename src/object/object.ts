@@ -245,11 +245,6 @@ export class BpfObject {
   }
 
   /**
-   * Codecs checked field by field against the map's BTF (names, offsets, sizes, kinds), so two same-size
-   * fields swapped are a TypeError naming them instead of wrong values. A map whose BTF has no codec of its
-   * own (no BTF, a union, a bitfield) is checked by size only, where the handle is made.
-   */
-  /**
    * A map's name: its own, or for a libbpf-internal map also its ELF section ('.rodata' for the map libbpf
    * names '<object>.rodata').
    */
@@ -261,6 +256,11 @@ export class BpfObject {
     throw new RangeError(`${subjectOf({ object: this.path })} has no map named '${name}' (it has: ${Object.keys(this.maps).join(', ')})`);
   }
 
+  /**
+   * Codecs checked field by field against the map's BTF (names, offsets, sizes, kinds), so two same-size
+   * fields swapped are a TypeError naming them instead of wrong values; a union takes any codec of its size.
+   * A map whose BTF has no codec of its own (no BTF, a bitfield) is checked by size only, where the handle is made.
+   */
   #checkAgainstBtf(name: string, key: Codec<unknown>, value: Codec<unknown>): void {
     let btf: { key: Codec<unknown>; value: Codec<unknown> };
     try {

@@ -105,6 +105,10 @@ describeEngines('obj.map without codecs', (engine: () => Engine) => {
     using tagged = obj.map('tagged'); // struct tagged { __u8 tag; union { __u64 count; __u8 mac[6]; } u; }
     expect(tagged.get(0)).toEqual({ tag: 1, u: Uint8Array.of(64, 0, 0, 0, 0, 0, 0, 0) });
     expect(tagged.valueCodec.size).toBe(16);
+    // Your own codec for the union's bytes: any of its size (a u64 here), checked field by field otherwise.
+    using mine = obj.map('tagged', { key: u32, value: struct({ tag: u8, u: u64 }) });
+    expect(mine.get(0)).toEqual({ tag: 1, u: 64n });
+    expect(() => obj.map('tagged', { key: u32, value: struct({ tag: u8, u: u32 }) })).toThrow(TypeError);
   });
 
   test('global data maps have no map definition: the error points to obj.globals', () => {
