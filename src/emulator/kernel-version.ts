@@ -234,6 +234,15 @@ export function resourceLeakWords(version: string): boolean {
   return versionAtLeast(version, '6.14');
 }
 
+/**
+ * adjust_scalar_min_max_vals tracks BPF_NEG and BPF_END (byte swaps) on scalars; before, check_alu_op only
+ * marked the destination unknown (check_reg_arg DST_OP). Measured in bpfkit vm: 6.12 unknown ("r1 = bswap32
+ * r1 ; R1_w=scalar()" of a constant), 6.18 tracked.
+ */
+export function negEndTracked(version: string): boolean {
+  return versionAtLeast(version, '6.18');
+}
+
 /** The version an Emulator answers as when it is given none. */
 export const DEFAULT_KERNEL_VERSION = '6.18';
 

@@ -14,6 +14,8 @@ import {
   S32_MAX, S32_MIN, U32_MAX, coerceToSize, constValueAt, isConst, isConstAt, scalarConst, scalarUnknown, type Scalar,
 } from '../../src/emulator/checker/scalar.js';
 import { tnumIsConst } from '../../src/emulator/checker/tnum.js';
+import { negEndTracked } from '../../src/emulator/kernel-version.js';
+import { features } from '../../src/index.js';
 
 /** A register as the walker tracks it; ids are the kernel's (env->id_gen), `add` is a BPF_ADD_CONST link. */
 type Reg =
@@ -299,6 +301,10 @@ class Walker {
       return;
     }
     const dst = this.#scalar(st, insn.dst);
+    if ((op === AluOp.Neg || op === AluOp.End) && !negEndTracked(features.emulatorKernelVersion())) {
+      st.regs[insn.dst] = sc(scalarUnknown());
+      return;
+    }
     if (op === AluOp.Neg) {
       const res = scalarNeg(alu64, dst.s);
       this.#noteViolation(res.violation);

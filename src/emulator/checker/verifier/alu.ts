@@ -8,7 +8,7 @@ import { baseType, hasFlag, RegType, TypeFlag, type RegState } from '../reg-stat
 import { immOperand, movKeepsLink, scalarAlu, scalarEnd, scalarMov, scalarMovImm, scalarNeg, type AluResult } from '../scalar-alu.js';
 import { constValueAt, isConstAt, S64_MAX, S64_MIN, type Scalar } from '../scalar.js';
 import { tnumAdd, tnumSub, U64_MAX } from '../tnum.js';
-import { linkedConstOps } from '../../kernel-version.js';
+import { linkedConstOps, negEndTracked } from '../../kernel-version.js';
 import { OutOfModel, refuse } from './errors.js';
 import { BPF_MAX_VAR_OFF, isPktPointer, regTypeStr, scalarReg, unknown } from './regs.js';
 import type { Verifier } from './verifier.js';
@@ -75,7 +75,7 @@ export function checkAlu(v: Verifier, insn: Insn): void {
   if (op === AluOp.Neg || op === AluOp.End) {
     const dst = checkRead(v, insn.dst);
     checkWrite(insn.dst);
-    if (dst.type !== RegType.Scalar) {
+    if (dst.type !== RegType.Scalar || !negEndTracked(v.version)) {
       regs[insn.dst] = unknown();
       return;
     }
