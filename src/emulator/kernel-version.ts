@@ -179,6 +179,16 @@ export function linkedConstOps(version: string): 'none' | 'add64' | 'all' {
 }
 
 /**
+ * sync_linked_regs compares ids without their BPF_ADD_CONST flag on both sides, so a bound learned through a
+ * copy moved by a constant reaches the others; when links arrived (6.11), a known register that was such a
+ * copy synced nothing (its id, flag included, matched no other). Measured in bpfkit vm: 6.12 syncs nothing
+ * from "r1 = r6 + 63" checked, 6.18 does; the change lies between (not measured there).
+ */
+export function linkedSyncFromDelta(version: string): boolean {
+  return versionAtLeast(version, '6.13');
+}
+
+/**
  * collect_linked_regs takes only the registers live at the jump (insn_aux_data's live_regs_before); 6.12
  * still syncs copies that are dead there (measured in bpfkit vm: 6.1 and 6.12 sync them, 6.18 does not).
  */

@@ -9,7 +9,7 @@ import { branchTaken, refineBoth } from '../scalar-branch.js';
 import { immOperand, linkedAdd } from '../scalar-alu.js';
 import { isConstAt, constValueAt } from '../scalar.js';
 import { BPF_ADD_CONST, BPF_ADD_CONST32, checkRead } from './alu.js';
-import { linkedConstOps, linkedRegsLiveOnly } from '../../kernel-version.js';
+import { linkedConstOps, linkedRegsLiveOnly, linkedSyncFromDelta } from '../../kernel-version.js';
 import { OutOfModel, refuse } from './errors.js';
 import { isPktPointer, isPointer, mayBeNull, scalarReg, withoutNull } from './regs.js';
 import { forEachReg, type VerifierState } from './state.js';
@@ -73,11 +73,13 @@ export function checkCondJmp(v: Verifier, insn: Insn): number {
       otherRegs[insn.src] = { ...otherRegs[insn.src]!, value: taken.b };
       regs[insn.src] = { ...regs[insn.src]!, value: ft.b };
     }
-    if (byReg && src.id) {
+    // Before 6.13 a copy moved by a constant synced nothing when it was the one compared (linkedSyncFromDelta).
+    const syncs = (r: RegState): boolean => r.id !== 0 && (linkedSyncFromDelta(v.version) || (r.id & BPF_ADD_CONST) === 0);
+    if (byReg && syncs(src)) {
       syncLinkedRegs(v.cur, regs[insn.src]!, links);
       syncLinkedRegs(other, otherRegs[insn.src]!, links);
     }
-    if (dst.id) {
+    if (syncs(dst)) {
       syncLinkedRegs(v.cur, regs[insn.dst]!, links);
       syncLinkedRegs(other, otherRegs[insn.dst]!, links);
     }
