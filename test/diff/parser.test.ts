@@ -81,7 +81,7 @@ describeKernel('bounded_loop: the emulator answers as the kernel does', () => {
     const kernel = run('kernel');
     expect(run('compiled')).toEqual(kernel);
     expect(kernel.retval).toBe(2); // XDP_PASS
-  });
+  }, 600_000); // 850,000 instructions a side: minutes under QEMU's TCG (make matrix)
 });
 
 describeKernel('the verifier\'s work: the emulator prunes as the kernel does', () => {
@@ -101,5 +101,5 @@ describeKernel('the verifier\'s work: the emulator prunes as the kernel does', (
       console.log(`${program}: kernel ${version} prunes by rules other than the model's, which prunes less there`);
       expect(emulator.processedInsns).toBeGreaterThanOrEqual(kernel.processedInsns);
     }
-  });
+  }, 600_000);
 });
