@@ -22,7 +22,7 @@ import { checkHelperMem, checkPtrOffReg } from './mem.js';
 import { acquireReference, checkReferenceLeak, EXIT_IN_MAIN, LD_ABS, releaseReference, TAIL_CALL } from './refs.js';
 import { mapFuncRefusal } from './map-compat.js';
 import { changesPktData, clearPktPointers } from './pkt-data.js';
-import { FP, FuncState, NOT_INIT, REG_SIZE, SlotType } from './state.js';
+import { FP, FuncState, isSpilledScalar, NOT_INIT, REG_SIZE, SlotType } from './state.js';
 import type { Verifier } from './verifier.js';
 
 
@@ -195,7 +195,7 @@ function constantMapKey(v: Verifier, reg: RegState, keySize: number): bigint {
   let zeros = 0;
   for (let i = k; i >= 0 && slot.types[i] === SlotType.Zero; i--) zeros++;
   if (zeros >= keySize) return 0n;
-  if (slot.types[REG_SIZE - 1] !== SlotType.Spill || slot.spilled.type !== RegType.Scalar) return -1n;
+  if (!isSpilledScalar(slot)) return -1n;
   let spills = 0;
   for (let i = k; i >= 0 && slot.types[i] === SlotType.Spill; i--) spills++;
   if (spills !== keySize || slot.spilled.value.varOff.mask !== 0n) return -1n;

@@ -12,7 +12,7 @@ import { RegType, type RegState } from '../reg-state.js';
 import { BPF_ADD_CONST } from './alu.js';
 import { MAX_CALL_FRAMES } from './call-depth.js';
 import { syncCallbackHelpers, type Subprog } from './program.js';
-import { FP, REG_SIZE, SlotType, type FuncState, type StackSlot, type VerifierState } from './state.js';
+import { FP, isSpilledScalar, type FuncState, type VerifierState } from './state.js';
 
 // A history entry is the instruction's index plus, above PC_LIMIT, the kernel's insn_hist_entry flags
 // (INSN_F_STACK_ACCESS with the frame and slot, INSN_F_SRC_REG_STACK, INSN_F_DST_REG_STACK).
@@ -76,7 +76,6 @@ export function collectLinkedRegs(s: VerifierState, id: number, live: (frameno: 
   }
 }
 
-const isSpilledScalar = (slot: StackSlot): boolean => slot.types[REG_SIZE - 1] === SlotType.Spill && slot.spilled.type === RegType.Scalar;
 
 /** struct backtrack_state: the registers and stack slots still to be found, per frame. */
 export class Backtrack {

@@ -6,7 +6,7 @@ import { baseType, RegType, type RegState } from '../reg-state.js';
 import { scalarWithin } from '../scalar-branch.js';
 import { known, unknown } from './regs.js';
 import { isSlotLive, type LiveStack } from '../stack-liveness.js';
-import { FP, MAX_BPF_REG, REG_SIZE, SlotType, type FuncState, type StackSlot, type VerifierState } from './state.js';
+import { FP, isSpilledScalar, MAX_BPF_REG, REG_SIZE, SlotType, type FuncState, type StackSlot, type VerifierState } from './state.js';
 import type { Backtrack } from './precision.js';
 
 /** enum exact_level. */
@@ -175,7 +175,7 @@ export function preciseInOld(host: LiveHost, old: VerifierState, cur: VerifierSt
     const liveStack = host.p.liveStack;
     for (let spi = 0; spi < func.stack.length; spi++) {
       const slot = func.stack[spi];
-      if (!slot || slot.types[REG_SIZE - 1] !== SlotType.Spill || slot.spilled.type !== RegType.Scalar || !slot.spilled.precise) continue;
+      if (!slot || !isSpilledScalar(slot) || !slot.spilled.precise) continue;
       if (!liveStack || isSlotLive(liveStack, at, spi)) bt.setSlot(f, spi);
     }
   }

@@ -29,6 +29,9 @@ export interface StackSlot {
   readonly spilled: RegState;
 }
 
+/** is_spilled_scalar_reg: the slot holds a spilled scalar (its lowest byte a spill). */
+export const isSpilledScalar = (slot: StackSlot): boolean => slot.types[REG_SIZE - 1] === SlotType.Spill && slot.spilled.type === RegType.Scalar;
+
 export const NOT_INIT: RegState = {
   type: RegType.NotInit, value: scalarUnknown(), off: 0, id: 0, refObjId: 0, range: 0, map: -1, frameno: 0, target: 0, precise: false,
 };
