@@ -9,6 +9,7 @@
 import { EACCES, EINVAL, ENOTSUPP, EOPNOTSUPP } from '../uapi/errno.js';
 import { BPF_FUNC_MAX_ID } from '../uapi/helpers.js';
 import { PROG_LOAD_FLAGS, ProgFlags } from '../uapi/prog-flags.js';
+import type { TnumConstForm } from './checker/scalar-format.js';
 
 /** '6.18' → [6, 18]. Throws a TypeError naming the expected form. */
 export function parseKernelVersion(version: string): readonly [number, number] {
@@ -167,6 +168,17 @@ export function verifierWorkExact(version: string): boolean {
 }
 
 /**
+ * The versions whose pruning the model follows (precision tracking, stack slots dead before a whole
+ * store): 6.18 exactly (verifierWorkExact); 7.2 prunes by the same precision marks (its parser count,
+ * 23,927, is near 6.18's 23,726 and far from the 55,837 of comparing every scalar exactly), and a model
+ * that prunes less walks paths 7.2 never reaches and refuses what 7.2 loads (make matrix, test/diff on
+ * 7.2). 6.12 and older walk paths 6.18 prunes: for them every scalar compares exactly.
+ */
+export function precisionPruning(version: string): boolean {
+  return versionAtLeast(version, '6.18');
+}
+
+/**
  * Which additions of a constant keep a scalar linked to its copies (adjust_reg_min_max_vals, BPF_ADD_CONST):
  * none before 6.11 ("bpf: Track delta between "linked" registers"; copies are linked only while equal),
  * 64-bit additions from 6.11, also subtractions and 32-bit additions (BPF_ADD_CONST32, zero-extended when
@@ -213,11 +225,60 @@ export function linfoFileLine(version: string): boolean {
 }
 
 /**
- * tnum_strn prints a constant tnum as its decimal value ("off 2+0+0+0"); 6.1 printed every tnum as
- * "(%#llx; %#llx)" ("off 2+(0x0; 0x0)+0+0"). Measured in bpfkit vm: 6.1 old, 6.12 new.
+ * sort_subprogs_topo: 7.2 refuses a bpf-to-bpf recursion before the walk ("recursive call from f() to g()",
+ * EINVAL), where 6.18 walked it until the call stack was too deep (E2BIG). Measured in bpfkit vm: 6.18
+ * without, 7.2 and 7.3 with (verifier-rules: 'a recursion bounded by its argument').
  */
-export function tnumConstDecimal(version: string): boolean {
-  return versionAtLeast(version, '6.4');
+export function staticRecursionCheck(version: string): boolean {
+  return versionAtLeast(version, '7.2');
+}
+
+/**
+ * check_func_arg's words for an unreferenced pointer given to a release helper: 7.2 "release helper
+ * bpf_sk_release expects referenced PTR_TO_BTF_ID passed to R1"; 6.18 "R1 must be referenced when passed
+ * to release function". Measured in bpfkit vm: 6.18 old, 7.2 and 7.3 new.
+ */
+export function releaseHelperWords(version: string): boolean {
+  return versionAtLeast(version, '7.2');
+}
+
+/**
+ * struct bpf_map in vmlinux BTF begins with `u8 sha[32]` and `u32 excl` before `ops` from 6.18 ("bpf:
+ * Implement exclusive map creation"), so a program's narrow read at a map pointer's offset 0 reads bytes of
+ * the hash where 6.12 refused it as part of the ops pointer. Measured: 6.12 without (bpfkit vm, make matrix
+ * test/diff pointer-arith), 6.18 and 7.2's source with.
+ */
+export function bpfMapShaHead(version: string): boolean {
+  return versionAtLeast(version, '6.18');
+}
+
+/**
+ * is_scalar_branch_taken in 7.2 also decides a register compared with itself, and a compare whose refined
+ * false or true side leaves an operand no value (simulate_both_branches_taken); 6.18 walks both sides of
+ * both (scalar-branch.ts branchTakenByRefinement). Measured in bpfkit vm: 6.18 without, 7.2 with
+ * (test/diff refused-programs: `if r0 < r0` hid a misaligned stack read that 7.2 never reaches).
+ */
+export function branchTakenByRefinement(version: string): boolean {
+  return versionAtLeast(version, '7.2');
+}
+
+/**
+ * adjust_scalar_min_max_vals tracks BPF_DIV and BPF_MOD by a constant from 7.0 (scalar-divmod.ts); 6.18
+ * makes their result an unknown scalar. Measured in bpfkit vm: 6.18 without, 7.2 with (test/diff
+ * refused-programs: `w8 s%= 65` decided a branch 7.2 never walks).
+ */
+export function divModTracked(version: string): boolean {
+  return versionAtLeast(version, '7.0');
+}
+
+/**
+ * How tnum_strn prints a constant tnum (scalar-format.ts): 6.1 printed every tnum as "(%#llx; %#llx)"
+ * ("off 2+(0x0; 0x0)+0+0"); 6.4's log rework printed a constant as verbose_unum does ("off 2+0+0+0");
+ * 7.2's log.c also prints small negatives in decimal ("misaligned stack access off -55+-94", where 6.18
+ * printed 0xffffffffffffffc9). Measured in bpfkit vm: 6.1 hex, 6.12 and 6.18 unsigned, 7.2 signed.
+ */
+export function tnumConstForm(version: string): TnumConstForm {
+  return versionAtLeast(version, '7.2') ? 'signed' : versionAtLeast(version, '6.4') ? 'unsigned' : 'hex';
 }
 
 /**
@@ -388,11 +449,13 @@ export function getFuncArgInRawTp(version: string): boolean {
 }
 
 /**
- * compatible_reg_types' mem_types (ARG_PTR_TO_MEM, _MAP_KEY, _MAP_VALUE) accepting PTR_TO_CTX
- * (kernel/bpf/verifier.c). 6.18: not (measured: `R1 type=ctx expected=fp, ..., trusted_ptr_`); 7.2: yes
- * (source); 6.19 is the first that can.
+ * A context as memory: compatible_reg_types' mem_types (ARG_PTR_TO_MEM, _MAP_KEY, _MAP_VALUE) accept
+ * PTR_TO_CTX (kernel/bpf/verifier.c), and a BPF_PROG_TYPE_SYSCALL program's context may be read and passed
+ * to helpers at fixed and variable offsets within U16_MAX (is_var_ctx_off_allowed), the same series.
+ * 6.18: neither (measured: `R1 type=ctx expected=fp, ..., trusted_ptr_`); 7.2: both (source, and bpfkit vm:
+ * test/diff pointer-arith); 6.19 is the first that can.
  */
-export function memTypesTakeCtx(version: string): boolean {
+export function ctxAsMemory(version: string): boolean {
   return versionAtLeast(version, '6.19');
 }
 

@@ -2,7 +2,7 @@
 // program's verifierLog and verifierStats, and BpfVerifierError's message (reason and C line).
 import { expect, test } from 'vitest';
 import { BpfError, BpfVerifierError, Emulator, features, loadProgram, openObject, ProgFlags, ProgramType } from '../../src/index.js';
-import { linfoFileLine, pointerOffsetInVarOff, tnumConstDecimal, verificationStatsForm } from '../../src/emulator/kernel-version.js';
+import { linfoFileLine, pointerOffsetInVarOff, tnumConstForm, verificationStatsForm } from '../../src/emulator/kernel-version.js';
 import type { Engine } from '../../src/seam/engine.js';
 import { asm, encodeInsns, JmpOp, type Insn } from '../../src/uapi/isa.js';
 import { bpfObjectPath } from '../../src/package-root.js';
@@ -77,7 +77,7 @@ describeEngines('verifier options and log', (engine) => {
     expect(e).toBeInstanceOf(BpfVerifierError);
     expect((e as BpfVerifierError).code).toBe('EACCES');
     const version = versionOf(engine());
-    const zero = tnumConstDecimal(version) ? '0' : '(0x0; 0x0)';
+    const zero = tnumConstForm(version) === 'hex' ? '(0x0; 0x0)' : '0';
     const offset = pointerOffsetInVarOff(version) ? `2+${zero}+0` : `2+${zero}+0+0`;
     expect((e as BpfVerifierError).message).toBe(`BPF_PROG_LOAD: the verifier refused program '': misaligned packet access off ${offset} size 4`);
   });

@@ -8,13 +8,13 @@
 // next, which state is popped) must match.
 import { AluOp, Class, JmpOp, LD_IMM64, Mode, classOf, modeOf, opOf, sizeBytes, srcOf, type Insn } from '../../src/uapi/isa.js';
 import { immOperand, linkedAdd, movKeepsLink, scalarAlu, scalarEnd, scalarMov, scalarMovImm, scalarNeg } from '../../src/emulator/checker/scalar-alu.js';
-import { branchTaken, refineBoth } from '../../src/emulator/checker/scalar-branch.js';
+import { branchTaken, branchTakenByRefinement as decideByRefinement, refineBoth } from '../../src/emulator/checker/scalar-branch.js';
 import { formatScalar, formatScalarId } from '../../src/emulator/checker/scalar-format.js';
 import {
   S32_MAX, S32_MIN, U32_MAX, coerceToSize, constValueAt, isConst, isConstAt, scalarConst, scalarUnknown, type Scalar,
 } from '../../src/emulator/checker/scalar.js';
 import { tnumIsConst } from '../../src/emulator/checker/tnum.js';
-import { negEndTracked } from '../../src/emulator/kernel-version.js';
+import { branchTakenByRefinement, divModTracked, negEndTracked } from '../../src/emulator/kernel-version.js';
 import { features } from '../../src/index.js';
 
 /** A register as the walker tracks it; ids are the kernel's (env->id_gen), `add` is a BPF_ADD_CONST link. */
@@ -318,7 +318,8 @@ class Walker {
       return;
     }
     const src = x ? this.#scalar(st, insn.src).s : immOperand(insn.imm);
-    const res = scalarAlu(op, alu64, dst.s, src);
+    const division = divModTracked(features.emulatorKernelVersion()) ? (insn.off === 1 ? 'signed' : 'unsigned') : undefined;
+    const res = scalarAlu(op, alu64, dst.s, src, division);
     if (res.fork) {
       // maybe_fork_scalars: the pushed state runs this instruction again with the register 0.
       const other = clone(st);
@@ -351,7 +352,9 @@ class Walker {
     const op = opOf(insn.code);
     const x = srcOf(insn.code) !== 0;
     const target = st.pc + 1 + insn.off;
-    const pred = branchTaken(op, is32, this.#scalar(st, insn.dst).s, x ? this.#scalar(st, insn.src).s : immOperand(insn.imm));
+    const [a, b] = [this.#scalar(st, insn.dst).s, x ? this.#scalar(st, insn.src).s : immOperand(insn.imm)];
+    const pred = branchTakenByRefinement(features.emulatorKernelVersion()) ? decideByRefinement(op, is32, a, b, x && insn.src === insn.dst)
+      : branchTaken(op, is32, a, b);
     if (pred === 1) {
       st.pc = target;
       return;

@@ -95,6 +95,9 @@ const cases: Case[] = [
       asm.alu64Reg(0x00, 0, 7), asm.ldx(1, 0, 0, 0), ...[2, 3, 4, 5, 6].map((r) => asm.alu64Reg(0x00, 0, r)), asm.alu64Reg(0x00, 0, 1), asm.exit(), ...exit0],
   },
   { name: 'a map pointer read at a negative offset', insns: [...asm.ldImm64(1, 0n, PseudoLd.MapIdx), asm.ldx(4, 0, 1, -8), asm.exit()] },
+  // struct bpf_map's head: 6.18 reads bytes of its sha here, older kernels refuse a narrow read of ops.
+  { name: 'a map pointer read 4 bytes at its start', insns: [...asm.ldImm64(1, 0n, PseudoLd.MapIdx), asm.ldx(4, 0, 1, 0), ...exit0] },
+  { name: 'a map pointer read across a member\'s end', insns: [...asm.ldImm64(1, 0n, PseudoLd.MapIdx), asm.ldx(8, 0, 1, 28), ...exit0] },
   { name: 'a store through a map pointer', insns: [...asm.ldImm64(1, 0n, PseudoLd.MapIdx), asm.st(4, 1, 0, 0), ...exit0] },
   { name: 'a scalar dereferenced', insns: [asm.mov64Imm(1, 64), asm.ldx(8, 0, 1, 0), asm.exit()] },
   { name: 'a helper given a scalar for its map', insns: [asm.mov64Imm(1, 0), asm.mov64Reg(2, 10), asm.alu64Imm(0x00, 2, -8), asm.call(1), ...exit0] },

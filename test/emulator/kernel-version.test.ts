@@ -9,13 +9,13 @@ import { loadProgram, openObject, ProgramType, type BpfVerifierError } from '../
 import { fixture } from '../kernel/bpf-fixtures.js';
 import { checkProgram } from '../../src/emulator/checker/index.js';
 import type { CheckedMap } from '../../src/emulator/checker/types.js';
-import { AluOp, Class, Mode, asm, encodeInsns, PseudoLd, type Insn } from '../../src/uapi/isa.js';
+import { AluOp, Class, JmpOp, Mode, asm, encodeInsns, PseudoLd, type Insn } from '../../src/uapi/isa.js';
 import { generateProgram, Prng } from '../diff/random-programs.js';
 import {
   btfDatasecPrintableNames, btfKptrTagWalk, btfLayoutSection, btfResSpinLock, btfStructMetas, btfStructMetasStrict, btfTagKindFlag,
   btfTypeTagsAnywhere, btfUptrTag, btfWideInfo, cpuV4Instructions, freezeChecksWriteAccess, freezeRefusesLockMaps, linfoFileLine, linkedConstOps,
   linkedRegsLiveOnly, linkedSyncFromDelta, lockInWrongMapErrno, lruTargetFreeScales, parseKernelVersion, percpuCpuFlags, percpuLookupCopiesPadding, refusalAt,
-  kfuncAvailable, negEndTracked, resourceLeakWords, skbCtxInDataEnd, tnumConstDecimal, verifierWorkExact, versionAtLeast,
+  kfuncAvailable, negEndTracked, resourceLeakWords, skbCtxInDataEnd, tnumConstForm, verifierWorkExact, precisionPruning, staticRecursionCheck, releaseHelperWords, bpfMapShaHead, versionAtLeast,
 } from '../../src/emulator/kernel-version.js';
 import { lruTargetFree } from '../../src/emulator/maps/lru.js';
 import { EACCES, EBUSY, EINVAL, ENOTSUPP, EOPNOTSUPP, EPERM } from '../../src/uapi/errno.js';
@@ -38,11 +38,15 @@ describe('version rules', () => {
     expect([lockInWrongMapErrno('6.1'), lockInWrongMapErrno('6.2')]).toEqual([ENOTSUPP, EOPNOTSUPP]);
     // The verifier's log: source lines with file:line and constant tnums in decimal (measured 6.1 old, 6.12 new).
     expect(['6.1', '6.3', '6.4', '6.12'].map(linfoFileLine)).toEqual([false, false, true, true]);
-    expect(['6.1', '6.4', '6.12'].map(tnumConstDecimal)).toEqual([false, true, true]);
+    expect(['6.1', '6.4', '6.12', '6.18', '7.2'].map(tnumConstForm)).toEqual(['hex', 'unsigned', 'unsigned', 'unsigned', 'signed']);
     // Linked scalars (measured 6.1 none, 6.12 64-bit additions, 6.18 and 7.2 all) and who collects them.
     expect(['6.1', '6.10', '6.11', '6.12', '6.17', '6.18', '7.2'].map(linkedConstOps)).toEqual(['none', 'none', 'add64', 'add64', 'add64', 'all', 'all']);
     expect(['6.12', '6.15', '6.16', '6.18'].map(linkedRegsLiveOnly)).toEqual([false, false, true, true]);
     expect(['6.12', '6.18', '6.19', '7.2'].map(verifierWorkExact)).toEqual([false, true, false, false]);
+    expect(['6.1', '6.12', '6.18', '7.2'].map(precisionPruning)).toEqual([false, false, true, true]);
+    expect(['6.18', '7.2', '7.3'].map(staticRecursionCheck)).toEqual([false, true, true]);
+    expect(['6.18', '7.2', '7.3'].map(releaseHelperWords)).toEqual([false, true, true]);
+    expect(['6.12', '6.17', '6.18', '7.2'].map(bpfMapShaHead)).toEqual([false, false, true, true]);
     expect(['6.18', '7.1', '7.2'].map(skbCtxInDataEnd)).toEqual([false, false, true]);
     expect(['6.12', '6.13', '6.14'].map(resourceLeakWords)).toEqual([false, false, true]);
     expect(['6.12', '6.17', '6.18', '7.2'].map(negEndTracked)).toEqual([false, false, true, true]);
@@ -158,6 +162,43 @@ test('a leaked socket is worded as each version words it (check_resource_leak, 6
   expect(reason(exitLeak, '6.18')).toMatch(/refused program '': BPF_EXIT instruction in main prog would lead to reference leak$/);
   expect(reason(ldAbsLeak, '6.12')).toMatch(/: BPF_LD_\[ABS\|IND\] cannot be mixed with socket references$/);
   expect(reason(ldAbsLeak, '6.18')).toMatch(/: BPF_LD_\[ABS\|IND\] would lead to reference leak$/);
+});
+
+test('7.2 words what its verifier reworked: recursion before the walk, release helpers, pointer offsets in var_off', () => {
+  const reason = (type: number, insns: Insn[], kernelVersion: string): string => {
+    try {
+      loadProgram({ type, insns: encodeInsns(insns), engine: new Emulator({ kernelVersion }) });
+    } catch (e) {
+      return `${(e as BpfVerifierError).code}: ${(e as BpfVerifierError).message.replace(/^.*refused program '': /, '')}`;
+    }
+    return 'loaded';
+  };
+  // A bpf-to-bpf recursion: 6.18 walks it until the stack is too deep, 7.2's sort_subprogs_topo refuses it.
+  const recursion = [asm.mov64Imm(1, 0), asm.callLocal(1), asm.exit(), asm.alu64Imm(AluOp.Add, 1, 1), asm.mov64Reg(0, 1),
+    asm.jmpImm(0xa5, 1, 4, 1), asm.exit(), asm.callLocal(-5), asm.exit()];
+  expect(reason(ProgramType.SocketFilter, recursion, '6.18')).toBe('E2BIG: the call stack of 8 frames is too deep !');
+  expect(reason(ProgramType.SocketFilter, recursion, '7.2')).toBe('EINVAL: recursive call from () to ()');
+  // bpf_sk_release given the skb's own socket, which the program holds no reference to.
+  const release = [asm.ldx(8, 1, 1, 168), asm.jmpImm(0x15, 1, 0, 1), asm.call(86), asm.mov64Imm(0, 0), asm.exit()];
+  expect(reason(ProgramType.SchedCls, release, '6.18')).toBe('EINVAL: R1 must be referenced when passed to release function');
+  expect(reason(ProgramType.SchedCls, release, '7.2')).toBe('EINVAL: release helper bpf_sk_release expects referenced PTR_TO_BTF_ID passed to R1');
+  // A packet pointer moved 14 bytes and read unchecked: the offset is reg->off before 7.2, var_off in 7.2.
+  const packet = [asm.ldx(4, 2, 1, 76), asm.alu64Imm(AluOp.Add, 2, 14), asm.ldx(1, 0, 2, 0), asm.mov64Imm(0, 0), asm.exit()];
+  expect(reason(ProgramType.SchedCls, packet, '6.18')).toBe('EACCES: R2 offset is outside of the packet');
+  expect(reason(ProgramType.SchedCls, packet, '7.2')).toBe('EACCES: R2 min value is outside of the allowed memory range');
+  // A misaligned stack access names the frame offset as 7.2's tnum_strn prints a negative constant.
+  const misaligned = [asm.mov64Reg(2, 10), asm.alu64Imm(AluOp.Add, 2, -8), asm.st(8, 10, -8, 0), asm.ldx(4, 0, 2, 2), asm.exit()];
+  expect(reason(ProgramType.SocketFilter, misaligned, '6.18')).toBe('EACCES: misaligned stack access off 0+-8+2 size 4');
+  expect(reason(ProgramType.SocketFilter, misaligned, '7.2')).toBe('EACCES: misaligned stack access off -8+2 size 4');
+  // Branches 7.2 decides and 6.18 walks: a register compared with itself, and a signed remainder's range.
+  const bad = asm.st(8, 10, 2, -3); // a store above the frame, misaligned
+  const self = [asm.ldx(4, 0, 1, 0), asm.jmpReg(JmpOp.Jlt, 0, 0, 1), asm.ja(1), bad, asm.mov64Imm(0, 0), asm.exit()];
+  expect(reason(ProgramType.SocketFilter, self, '6.18')).toMatch(/^EACCES: misaligned stack access/);
+  expect(reason(ProgramType.SocketFilter, self, '7.2')).toBe('loaded');
+  const remainder = [asm.mov32Imm(8, -1149058283), { ...asm.alu32Imm(AluOp.Mod, 8, 65), off: 1 }, asm.jmpImm(JmpOp.Jsgt, 8, -1800018996, 1), bad,
+    asm.mov64Imm(0, 0), asm.exit()];
+  expect(reason(ProgramType.SocketFilter, remainder, '6.18')).toMatch(/^EACCES: misaligned stack access/);
+  expect(reason(ProgramType.SocketFilter, remainder, '7.2')).toBe('loaded');
 });
 
 test('bpf_res_spin_lock exists from 6.15: before, the object does not load', () => {

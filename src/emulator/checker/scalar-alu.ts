@@ -16,6 +16,7 @@ import {
   markUnbounded, regBoundsSync, s32, s64, scalarConst, scalarConst32, scalarUnknown, u32, u64,
   updateRegBounds, zext32To64, type Reg, type Scalar,
 } from './scalar.js';
+import { divModRanges, type Division } from './scalar-divmod.js';
 
 export interface AluResult {
   readonly dst: Scalar;
@@ -351,18 +352,19 @@ function updateRegBounds32(d: Reg): void {
 /**
  * is_safe_to_compute_dst_reg_range: which ops the kernel tracks. Shifts need a constant amount below the
  * width (the constant checked at the instruction's width, the bound against the 64-bit umax); DIV and
- * MOD are not tracked in 6.18 (bounds tracking for them came with 7.0).
+ * MOD need a constant divisor where they are tracked (`division`: 7.x), and are not in 6.18.
  */
-function safeToCompute(op: number, alu64: boolean, src: Scalar): boolean {
+function safeToCompute(op: number, alu64: boolean, src: Scalar, division: Division | undefined): boolean {
+  const isConst = alu64
+    ? tnumIsConst(src.varOff) && src.smin === src.smax && src.umin === src.umax
+    : tnumSubregIsConst(src.varOff) && src.s32min === src.s32max && src.u32min === src.u32max;
   switch (op) {
     case AluOp.Add: case AluOp.Sub: case AluOp.And: case AluOp.Xor: case AluOp.Or: case AluOp.Mul:
       return true;
-    case AluOp.Lsh: case AluOp.Rsh: case AluOp.Arsh: {
-      const isConst = alu64
-        ? tnumIsConst(src.varOff) && src.smin === src.smax && src.umin === src.umax
-        : tnumSubregIsConst(src.varOff) && src.s32min === src.s32max && src.u32min === src.u32max;
+    case AluOp.Div: case AluOp.Mod:
+      return division !== undefined && isConst;
+    case AluOp.Lsh: case AluOp.Rsh: case AluOp.Arsh:
       return isConst && src.umax < (alu64 ? 64n : 32n);
-    }
     default:
       return false;
   }
@@ -387,12 +389,13 @@ function maybeFork(d: Reg): AluResult['fork'] {
 }
 
 /**
- * adjust_scalar_min_max_vals for BPF_ADD .. BPF_ARSH (AluOp values; DIV and MOD with `off` 1 are the
- * signed forms): `dst op= src`, 64-bit or 32-bit. For an immediate, `src` is the immediate as the kernel
- * builds it: scalarConst of the sign-extended imm, for ALU32 too.
+ * adjust_scalar_min_max_vals for BPF_ADD .. BPF_ARSH (AluOp values): `dst op= src`, 64-bit or 32-bit.
+ * For an immediate, `src` is the immediate as the kernel builds it: scalarConst of the sign-extended imm,
+ * for ALU32 too. `division`: how DIV and MOD read their operands (`off` 1 is signed) on the versions that
+ * track them (kernel-version.ts divModTracked); without it they give an unknown scalar, as 6.18's do.
  */
-export function scalarAlu(op: number, alu64: boolean, dst: Scalar, src: Scalar): AluResult {
-  if (!safeToCompute(op, alu64, src)) return finish(copyReg(scalarUnknown()), { unknown: true });
+export function scalarAlu(op: number, alu64: boolean, dst: Scalar, src: Scalar, division?: Division): AluResult {
+  if (!safeToCompute(op, alu64, src, division)) return finish(copyReg(scalarUnknown()), { unknown: true });
   const d = copyReg(dst);
   let fork: AluResult['fork'];
   switch (op) {
@@ -418,6 +421,10 @@ export function scalarAlu(op: number, alu64: boolean, dst: Scalar, src: Scalar):
       d.varOff = op === AluOp.And ? tnumAnd(d.varOff, src.varOff) : op === AluOp.Or ? tnumOr(d.varOff, src.varOff) : tnumXor(d.varOff, src.varOff);
       bitwise32(op, d, src);
       bitwise64(op, d, src);
+      break;
+    case AluOp.Div:
+    case AluOp.Mod:
+      divModRanges(d, src, op === AluOp.Mod, alu64, division!);
       break;
     case AluOp.Lsh:
       if (alu64) lsh64(d, src);

@@ -281,6 +281,45 @@ export function refineBoth(op: number, is32: boolean, a: Scalar, b: Scalar, alia
   return { taken, fallthrough, violations: [...taken.violations, ...fallthrough.violations] };
 }
 
+/** A refined side with no value left: a range whose minimum passed its maximum (range_bounds_violation). */
+const emptyRange = (s: Scalar): boolean => s.umin > s.umax || s.smin > s.smax || s.u32min > s.u32max || s.s32min > s.s32max;
+
+/**
+ * 7.2's is_scalar_branch_taken beyond branchTaken's rules (kernel-version.ts branchTakenByRefinement): a
+ * register compared with itself is decided by the operator alone, and a compare the bounds leave open is
+ * decided when refining one side leaves an operand no value (simulate_both_branches_taken: the false side
+ * first). 7.2 refines circular ranges (kernel/bpf/cnum.c); this refines the four intervals, which agree on
+ * whether a side is empty for the comparisons of intervals that do not wrap.
+ */
+export function branchTakenByRefinement(op: number, is32: boolean, a: Scalar, b: Scalar, sameRegister: boolean): 1 | 0 | -1 {
+  if (sameRegister) {
+    switch (op) {
+      case JmpOp.Jge: case JmpOp.Jle: case JmpOp.Jsge: case JmpOp.Jsle: case JmpOp.Jeq: return 1;
+      case JmpOp.Jgt: case JmpOp.Jlt: case JmpOp.Jsgt: case JmpOp.Jslt: case JmpOp.Jne: return 0;
+      case JmpOp.Jset: {
+        const t = is32 ? tnumSubreg(a.varOff) : a.varOff;
+        if (tnumIsConst(t)) return t.value !== 0n ? 1 : 0;
+        const [smin, smax] = is32 ? [BigInt(a.s32min), BigInt(a.s32max)] : [a.smin, a.smax];
+        return smin <= 0n && smax >= 0n ? -1 : 1;
+      }
+      default: return -1;
+    }
+  }
+  const decided = branchTaken(op, is32, a, b);
+  if (decided >= 0) return decided;
+  const side = (taken: boolean): boolean => {
+    const r1 = copyReg(a);
+    const r2 = copyReg(b);
+    refineCondOp(r1, r2, taken ? op : revOpcode(op), is32);
+    regBoundsSync(r1);
+    regBoundsSync(r2);
+    return emptyRange(r1) || emptyRange(r2);
+  };
+  if (side(false)) return 1;
+  if (side(true)) return 0;
+  return -1;
+}
+
 /** range_within: every bound of `cur` inside the same bound of `old` (regsafe, for precise scalars). */
 export function rangeWithin(old: Scalar, cur: Scalar): boolean {
   return old.umin <= cur.umin && old.umax >= cur.umax && old.smin <= cur.smin && old.smax >= cur.smax &&

@@ -1,6 +1,6 @@
 // How the verifier log prints a scalar register's value: kernel/bpf/log.c print_reg_state (the
 // SCALAR_VALUE cases), print_scalar_ranges, verbose_snum / verbose_unum and tnum_strn, as in 6.18.
-import { U64_MAX, hex, tnumIsConst, tnumIsUnknown, tnumStrn } from './tnum.js';
+import { U64_MAX, hex, tnumIsConst, tnumIsUnknown, type Tnum } from './tnum.js';
 import { S32_MAX, S32_MIN, S64_MAX, S64_MIN, U32_MAX, u32, u64, type Scalar } from './scalar.js';
 
 // is_unum_decimal / is_snum_decimal: numbers up to U16_MAX, and in [S16_MIN, S16_MAX], print in decimal.
@@ -16,6 +16,27 @@ function formatUnum(v: bigint): string {
 function formatSnum(v: bigint): string {
   const s = BigInt.asIntN(64, v);
   return isSnumDecimal(s) ? s.toString() : hex(u64(v));
+}
+
+/**
+ * How tnum_strn prints a constant (kernel-version.ts tnumConstForm): 'hex' as "(%#llx; %#llx)" like any
+ * tnum (6.1), 'unsigned' as verbose_unum would, 'signed' also small negatives in decimal (7.2's log.c).
+ */
+export type TnumConstForm = 'hex' | 'unsigned' | 'signed';
+
+/**
+ * tnum_strn (kernel/bpf/log.c): a constant as a number, anything else as `(%#llx; %#llx)`, as the log
+ * prints var_off. A scalar's constant var_off is never printed this way (print_reg_state prints the
+ * constant with verbose_snum), a pointer's may be.
+ */
+export function tnumStrn(a: Tnum, form: TnumConstForm = 'unsigned'): string {
+  if (a.mask === 0n && form !== 'hex') {
+    if (isUnumDecimal(a.value)) return a.value.toString();
+    const s = BigInt.asIntN(64, a.value);
+    if (form === 'signed' && isSnumDecimal(s)) return s.toString();
+    return hex(a.value);
+  }
+  return `(${hex(a.value)}; ${hex(a.mask)})`;
 }
 
 export interface FormatOptions {

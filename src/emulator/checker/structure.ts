@@ -19,7 +19,7 @@ import { BPF_FUNC_MAX_ID, funcIdName } from '../../uapi/helpers.js';
 import { helperProto, helperRefusal, type HelperProgramOptions } from './helper-protos.js';
 import { KernelProgramType as PT } from '../../uapi/program-type.js';
 import type { CheckFailure, CheckInput } from './types.js';
-import { cpuV4Instructions, DEFAULT_KERNEL_VERSION } from '../kernel-version.js';
+import { cpuV4Instructions, DEFAULT_KERNEL_VERSION, staticRecursionCheck } from '../kernel-version.js';
 
 
 /** include/linux/bpf.h BPF_COMPLEXITY_LIMIT_INSNS: bpf_prog_load refuses longer programs (E2BIG, no log). */
@@ -77,7 +77,9 @@ export function checkStructure(input: CheckInput): CheckFailure | undefined {
   const starts = subprogStarts(insns);
   if (typeof starts === 'string') return fail(starts);
   const v4 = cpuV4Instructions(input.kernelVersion ?? DEFAULT_KERNEL_VERSION);
-  return checkSubprogs(insns, starts) ?? resolvePseudoLdimm64(insns, v4) ?? checkCfg(insns) ?? checkWalkedInsns(input, starts, v4);
+  const version = input.kernelVersion ?? DEFAULT_KERNEL_VERSION;
+  return checkSubprogs(insns, starts) ?? resolvePseudoLdimm64(insns, v4) ?? checkCfg(insns)
+    ?? (staticRecursionCheck(version) ? checkRecursion(input, starts) : undefined) ?? checkWalkedInsns(input, starts, v4);
 }
 
 /** What the emulator cannot run, once the kernel's checks have all passed (the last checker). */
@@ -185,6 +187,73 @@ function checkCfg(insns: readonly Insn[]): CheckFailure | undefined {
     if (insns[i]!.code === LD_IMM64) {
       if (seen[i + 1]) return fail(`jump into the middle of ldimm64 insn ${i}`);
       i++;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * compute_postorder (kernel/bpf/cfg.c): each subprogram's instructions in the postorder of a DFS from its
+ * start, successors in bpf_insn_successors' order (fall-through, then the jump target), calls not followed.
+ */
+function subprogPostorder(insns: readonly Insn[], start: number): number[] {
+  const order: number[] = [];
+  const discovered = new Uint8Array(insns.length);
+  const explored = new Uint8Array(insns.length);
+  const stack = [start];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1]!;
+    discovered[top] = 1;
+    if (explored[top]) {
+      order.push(top);
+      stack.pop();
+      continue;
+    }
+    for (const t of successors(insns, top)) {
+      if (t >= 0 && t < insns.length && !discovered[t]) {
+        stack.push(t);
+        discovered[t] = 1;
+      }
+    }
+    explored[top] = 1;
+  }
+  return order;
+}
+
+/**
+ * sort_subprogs_topo (7.2, kernel-version.ts staticRecursionCheck): before the walk, a DFS of the call
+ * graph in each subprogram's postorder refuses a call to a subprogram still on the DFS stack; a callback's
+ * address (BPF_PSEUDO_FUNC) reaches its subprogram but may point back. Names are func_info's ("" without).
+ */
+function checkRecursion(input: CheckInput, starts: readonly number[]): CheckFailure | undefined {
+  const insns = input.insns;
+  const index = new Map(starts.map((s, k) => [s, k]));
+  const name = (k: number): string => input.functions.find((f) => f.start === starts[k])?.name ?? '';
+  const callees = starts.map((s) => subprogPostorder(insns, s).filter((i) => isPseudoCall(insns[i]!) || isPseudoFunc(insns[i]!)));
+  const color = new Uint8Array(starts.length); // 0 unvisited, 1 on the stack, 2 done
+  for (let i = 0; i < starts.length; i++) {
+    if (color[i]) continue;
+    color[i] = 1;
+    const stack = [i];
+    while (stack.length > 0) {
+      const cur = stack[stack.length - 1]!;
+      let pushed = false;
+      for (const at of callees[cur]!) {
+        const callee = index.get(at + insns[at]!.imm + 1);
+        if (callee === undefined || color[callee] === 2) continue;
+        if (color[callee] === 1) {
+          if (isPseudoFunc(insns[at]!)) continue;
+          return fail(`recursive call from ${name(cur)}() to ${name(callee)}()`);
+        }
+        color[callee] = 1;
+        stack.push(callee);
+        pushed = true;
+        break;
+      }
+      if (!pushed) {
+        color[cur] = 2;
+        stack.pop();
+      }
     }
   }
   return undefined;

@@ -213,19 +213,6 @@ export const tnumConstSubreg = (a: Tnum, value: bigint): Tnum => tnumWithSubreg(
 /** tnum_subreg_is_const */
 export const tnumSubregIsConst = (a: Tnum): boolean => tnumSubreg(a).mask === 0n;
 
-// kernel/bpf/log.c: constants up to U16_MAX print in decimal (is_unum_decimal), others in hex.
-const UNUM_MAX_DECIMAL = 0xffffn;
-
-/**
- * tnum_strn (kernel/bpf/log.c): a constant as a number (decimal up to 65535, else %#llx), anything else
- * as `(%#llx; %#llx)`, as the log prints var_off. A scalar's constant var_off is never printed this way
- * (print_reg_state prints the constant with verbose_snum), a pointer's may be.
- */
-export function tnumStrn(a: Tnum, constDecimal = true): string {
-  if (a.mask === 0n && constDecimal) return a.value <= UNUM_MAX_DECIMAL ? a.value.toString() : hex(a.value);
-  return `(${hex(a.value)}; ${hex(a.mask)})`;
-}
-
 /** %#llx as the kernel's vsnprintf prints it: always with the 0x prefix, 0 included ("(0x0; 0xff)"). */
 export function hex(v: bigint): string {
   return `0x${v.toString(16)}`;

@@ -4,7 +4,7 @@
 // mismatch (kernel/bpf/verifier.c). Values follow the kernel's enums (7.2 order, the same as 6.12's for
 // every entry a helper uses): a flag sits above BPF_BASE_TYPE_BITS, as in the kernel, so `type & 0xff`
 // is base_type().
-import { kptrXchgDestNonOwning, memTypesTakeCtx } from '../../kernel-version.js';
+import { kptrXchgDestNonOwning, ctxAsMemory } from '../../kernel-version.js';
 
 /** include/linux/bpf.h BPF_BASE_TYPE_BITS: a type's low 8 bits are its base type, flags sit above. */
 const BPF_BASE_TYPE_BITS = 8;
@@ -205,7 +205,7 @@ const sockTypes = [T.PTR_TO_SOCK_COMMON, T.PTR_TO_SOCKET, T.PTR_TO_TCP_SOCK, T.P
 function memTypes(version: string): number[] {
   const types = [T.PTR_TO_STACK, T.PTR_TO_PACKET, T.PTR_TO_PACKET_META, T.PTR_TO_MAP_KEY, T.PTR_TO_MAP_VALUE, T.PTR_TO_MEM,
     T.PTR_TO_MEM | F.MEM_RINGBUF, T.PTR_TO_BUF, T.PTR_TO_BTF_ID | F.PTR_TRUSTED];
-  if (memTypesTakeCtx(version)) types.push(T.PTR_TO_CTX);
+  if (ctxAsMemory(version)) types.push(T.PTR_TO_CTX);
   return types;
 }
 

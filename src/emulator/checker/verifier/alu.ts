@@ -8,7 +8,7 @@ import { baseType, hasFlag, RegType, TypeFlag, type RegState } from '../reg-stat
 import { immOperand, movKeepsLink, scalarAlu, scalarEnd, scalarMov, scalarMovImm, scalarNeg, type AluResult } from '../scalar-alu.js';
 import { constValueAt, isConstAt, S64_MAX, S64_MIN, type Scalar } from '../scalar.js';
 import { tnumAdd, tnumSub, U64_MAX } from '../tnum.js';
-import { linkedConstOps, negEndTracked } from '../../kernel-version.js';
+import { divModTracked, linkedConstOps, negEndTracked } from '../../kernel-version.js';
 import { OutOfModel, refuse } from './errors.js';
 import { BPF_MAX_VAR_OFF, isPktPointer, regTypeStr, scalarReg, unknown } from './regs.js';
 import type { Verifier } from './verifier.js';
@@ -141,7 +141,7 @@ function adjustRegMinMax(v: Verifier, insn: Insn, op: number, alu64: boolean): R
   if (op === AluOp.Div || op === AluOp.Mod) {
     if (!byReg && insn.imm === 0) refuse(EINVAL, 'div by zero');
   }
-  const result = scalarAlu(op, alu64, dst.value, srcValue);
+  const result = scalarAlu(op, alu64, dst.value, srcValue, divModTracked(v.version) ? (insn.off === 1 ? 'signed' : 'unsigned') : undefined);
   if (result.fork) forkScalars(v, insn.dst, dst, result.fork);
   const link = linkedDelta(v, insn, op, alu64, dst, srcValue);
   if (link && !result.unknown) return { ...fromAlu(v, result, (dst.id & ~BPF_ADD_CONST) + link.flag), off: link.off };

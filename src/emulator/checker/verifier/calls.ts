@@ -7,7 +7,7 @@ import { CallKind, Mode, modeOf, Size, sizeOf, type Insn } from '../../../uapi/i
 import { funcIdName, HelperId, helperIdByName } from '../../../uapi/helpers.js';
 import { AttachType as AT, KernelProgramType as PT } from '../../../uapi/program-type.js';
 import { isArrayType, isHashType, KernelMapType, MapType, mapTypeName } from '../../../uapi/bpf.js';
-import { constKeyLookupNotNull } from '../../kernel-version.js';
+import { constKeyLookupNotNull, releaseHelperWords } from '../../kernel-version.js';
 import { helperProto, helperRefusal, helperRefusalAfterArgs, type HelperProto } from '../helper-protos.js';
 import { ArgType, RetType, regTypeMismatch, TypeFlag as KernelTypeFlag } from '../helper-protos/types.js';
 import { baseType, hasFlag, RegType, TypeFlag, type RegState } from '../reg-state.js';
@@ -18,7 +18,7 @@ import { poisonedCoreReloReason, unknownCoreType } from '../../programs/core.js'
 import { MAX_CALL_FRAMES } from './call-depth.js';
 import { syncCallbackHelpers } from './program.js';
 import { BPF_MAX_VAR_SIZ, isNull, isPktPointer, known, pointer, regTypeStr, scalarReg, unknown } from './regs.js';
-import { checkHelperMem, checkPtrOffReg } from './mem.js';
+import { checkHelperMem, checkPtrOffReg, syscallCtxMemory } from './mem.js';
 import { acquireReference, checkReferenceLeak, EXIT_IN_MAIN, LD_ABS, releaseReference, TAIL_CALL } from './refs.js';
 import { mapFuncRefusal } from './map-compat.js';
 import { changesPktData, clearPktPointers } from './pkt-data.js';
@@ -237,10 +237,14 @@ function checkArg(v: Verifier, proto: HelperProto, regno: number, argType: numbe
     const mismatch = regTypeMismatch(regno, reg.type, argType, v.version);
     if (mismatch) refuse(EACCES, mismatch);
     if (baseType(reg.type) === RegType.BtfId) throw new OutOfModel('a BTF pointer as a helper argument');
-    checkFuncArgRegOff(regno, reg, argType);
+    // check_func_arg_reg_off: a syscall program's context passed as memory may be moved.
+    if (!(reg.type === RegType.Ctx && base !== ArgType.ARG_PTR_TO_CTX && syscallCtxMemory(v))) checkFuncArgRegOff(regno, reg, argType);
   }
   if (hasFlag(argType, KernelTypeFlag.OBJ_RELEASE)) {
-    if (!reg.refObjId && !nullArg) refuse(EINVAL, `R${regno} must be referenced when passed to release function`);
+    if (!reg.refObjId && !nullArg) {
+      refuse(EINVAL, releaseHelperWords(v.version) ? `release helper ${funcIdName(proto.id)} expects referenced PTR_TO_BTF_ID passed to R${regno}`
+        : `R${regno} must be referenced when passed to release function`);
+    }
     meta.releaseRegno = regno;
   }
   if (reg.refObjId) meta.refObjId = reg.refObjId;

@@ -5,11 +5,11 @@
 import { EINVAL } from '../../../uapi/errno.js';
 import { Class, classOf, JmpOp, opOf, Source, srcOf, type Insn } from '../../../uapi/isa.js';
 import { baseType, RegType, type RegState } from '../reg-state.js';
-import { branchTaken, refineBoth } from '../scalar-branch.js';
+import { branchTaken, branchTakenByRefinement as decideByRefinement, refineBoth } from '../scalar-branch.js';
 import { immOperand, linkedAdd } from '../scalar-alu.js';
 import { isConstAt, constValueAt } from '../scalar.js';
 import { BPF_ADD_CONST, BPF_ADD_CONST32, checkRead } from './alu.js';
-import { linkedConstOps, linkedRegsLiveOnly, linkedSyncFromDelta } from '../../kernel-version.js';
+import { branchTakenByRefinement, linkedConstOps, linkedRegsLiveOnly, linkedSyncFromDelta } from '../../kernel-version.js';
 import { OutOfModel, refuse } from './errors.js';
 import { isPktPointer, isPointer, mayBeNull, scalarReg, withoutNull } from './regs.js';
 import { forEachReg, type VerifierState } from './state.js';
@@ -43,7 +43,7 @@ export function checkCondJmp(v: Verifier, insn: Insn): number {
   const target = v.pc + 1 + insn.off;
 
   v.recordFlags(jmpStackFlags(byReg && src.type === RegType.Stack, dst.type === RegType.Stack));
-  const pred = isBranchTaken(dst, src, op, is32);
+  const pred = isBranchTaken(v, dst, src, op, is32, byReg && insn.src === insn.dst);
   if (pred >= 0) {
     if (dst.type === RegType.Scalar) v.markPrecise(insn.dst);
     if (byReg && v.regs[insn.src]!.type === RegType.Scalar) v.markPrecise(insn.src);
@@ -116,7 +116,7 @@ function regNotNull(r: RegState): boolean {
 }
 
 /** is_branch_taken: 1 always, 0 never, -1 either way. */
-function isBranchTaken(a: RegState, b: RegState, op: number, is32: boolean): 1 | 0 | -1 {
+function isBranchTaken(v: Verifier, a: RegState, b: RegState, op: number, is32: boolean, sameRegister: boolean): 1 | 0 | -1 {
   if (isPktPointer(a) || a.type === RegType.PacketEnd) {
     if ((isPktPointer(b) || b.type === RegType.PacketEnd) && !is32) return pktBranchTaken(a, b, op);
   }
@@ -128,6 +128,7 @@ function isBranchTaken(a: RegState, b: RegState, op: number, is32: boolean): 1 |
     if (!regNotNull(r1) || constValueAt(r2.value, false) !== 0n) return -1;
     return o === JmpOp.Jeq ? 0 : o === JmpOp.Jne ? 1 : -1;
   }
+  if (branchTakenByRefinement(v.version)) return decideByRefinement(op, is32, a.value, b.value, sameRegister);
   return branchTaken(op, is32, a.value, b.value);
 }
 

@@ -4,13 +4,15 @@
 // (checker/ctx, the program type's is_valid_access), memory from helpers — alignment where the kernel
 // checks it (check_ptr_alignment), and what a load gives the destination register.
 import { EACCES, EINVAL } from '../../../uapi/errno.js';
-import { AtomicOp, Mode, modeOf, type Insn } from '../../../uapi/isa.js';
+import { AluOp, AtomicOp, Mode, modeOf, type Insn } from '../../../uapi/isa.js';
 import { KernelMapType, MapFlags } from '../../../uapi/bpf.js';
 import { KernelProgramType as PT } from '../../../uapi/program-type.js';
 import { baseType, hasFlag, RegType, TypeFlag, type RegState } from '../reg-state.js';
 import { coerceToSize, scalarConst, type Scalar } from '../scalar.js';
-import { tnumAdd, tnumConst, tnumStrn, type Tnum } from '../tnum.js';
-import { helperStackAccessByType, pointerOffsetInVarOff, tnumConstDecimal } from '../../kernel-version.js';
+import { scalarAlu } from '../scalar-alu.js';
+import { tnumAdd, tnumConst, type Tnum } from '../tnum.js';
+import { tnumStrn } from '../scalar-format.js';
+import { bpfMapShaHead, ctxAsMemory, helperStackAccessByType, pointerOffsetInVarOff, tnumConstForm } from '../../kernel-version.js';
 import { checkCtxAccess, type CtxInsnForm, type CtxResult } from '../ctx/index.js';
 import { socketIsValidAccess, type SocketKind } from '../ctx/sock.js';
 import { checkRead, checkWrite, linkScalar } from './alu.js';
@@ -148,13 +150,13 @@ function access(v: Verifier, regno: number, off: number, size: 1 | 2 | 4 | 8, wr
   const base = baseType(reg.type);
   if (reg.type === RegType.MapKey) {
     if (write) refuse(EACCES, `write to change key R${regno} not allowed`);
-    checkMemRegion(regno, reg, at, size, v.p.maps[reg.map]!.keySize, 'map key');
+    checkMemRegion(regno, reg, accessView(v, reg, at), size, v.p.maps[reg.map]!.keySize, 'map key');
     out = unknown();
   } else if (reg.type === RegType.MapValue) {
     const map = v.p.maps[reg.map]!;
     if (write && (map.flags & MapFlags.RdonlyProg)) refuse(EACCES, `write into map forbidden, value_size=${map.valueSize} off=${at} size=${size}`);
     if (!write && (map.flags & MapFlags.WronlyProg)) refuse(EACCES, `read from map forbidden, value_size=${map.valueSize} off=${at} size=${size}`);
-    checkMemRegion(regno, reg, at, size, map.valueSize, 'map value');
+    checkMemRegion(regno, reg, accessView(v, reg, at), size, map.valueSize, 'map value');
     for (const lock of map.locks) {
       const lockSize = 4;
       if (reg.value.smin + BigInt(at) < BigInt(lock.offset + lockSize) && BigInt(lock.offset) < reg.value.umax + BigInt(at + size)) {
@@ -167,17 +169,25 @@ function access(v: Verifier, regno: number, off: number, size: 1 | 2 | 4 | 8, wr
   } else if (base === RegType.Mem) {
     if (hasFlag(reg.type, TypeFlag.MaybeNull)) refuse(EACCES, `R${regno} invalid mem access '${regTypeStr(reg.type)}'`);
     if (write && hasFlag(reg.type, TypeFlag.MemRdonly)) refuse(EACCES, `R${regno} cannot write into ${regTypeStr(reg.type)}`);
-    checkMemRegion(regno, reg, at, size, reg.range, 'memory');
+    checkMemRegion(regno, reg, accessView(v, reg, at), size, reg.range, 'memory');
     if (!write) out = unknown();
   } else if (reg.type === RegType.Ctx) {
-    checkPtrOffReg(regno, reg);
-    const answer = checkCtxAccess({ progType: v.p.type, attachType: v.p.attachType, off: at, size, write, kernelVersion: v.version, form, ctxReg: regno, regOff: reg.off });
+    // check_ctx_access: a syscall program's context is memory of U16_MAX bytes where the version allows it.
+    let ctxOff = at;
+    if (syscallCtxMemory(v)) {
+      const view = accessView(v, reg, at);
+      checkMemRegion(regno, reg, view, size, U16_MAX, 'context');
+      ctxOff = view.off + Number(view.value.umax);
+    } else {
+      checkPtrOffReg(regno, reg);
+    }
+    const answer = checkCtxAccess({ progType: v.p.type, attachType: v.p.attachType, off: ctxOff, size, write, kernelVersion: v.version, form, ctxReg: regno, regOff: reg.off });
     if (answer.ok === null) throw new OutOfModel(answer.notModelled);
     if (!answer.ok) throw refusalOf(answer.log, answer.errno, v.log.lineInfo(v.pc));
     if (!write) out = ctxResult(v, answer.result);
   } else if (reg.type === RegType.Stack) {
     const frame = v.cur.frames[reg.frameno]!;
-    v.growStack(reg.frameno, checkStackBounds(regno, reg, at, size, write));
+    v.growStack(reg.frameno, checkStackBounds(v, regno, reg, at, size, write));
     if (reg.value.varOff.mask !== 0n) {
       out = write ? (stackWriteVar(frame, reg, at, size), undefined) : unknown();
     } else {
@@ -187,10 +197,10 @@ function access(v: Verifier, regno: number, off: number, size: 1 | 2 | 4 | 8, wr
     }
   } else if (isPktPointer(reg)) {
     if (write && !directPacketWrite(v.p.type)) refuse(EACCES, 'cannot write into packet');
-    checkPacket(regno, reg, at, size);
+    checkPacket(v, regno, reg, at, size);
     if (!write) out = unknown();
   } else if (reg.type === RegType.ConstMapPtr) {
-    checkMapPtrAccess(v, regno, reg, at, write);
+    out = checkMapPtrAccess(v, regno, reg, at, size, write);
   } else if (isSockPointer(reg.type)) {
     if (write) refuse(EACCES, `R${regno} cannot write into ${regTypeStr(reg.type)}`);
     checkSockAccess(regno, reg, at, size);
@@ -222,16 +232,48 @@ const mapStruct: Readonly<Record<number, string>> = {
   [KernelMapType.LruPercpuHash]: 'bpf_htab', [KernelMapType.Array]: 'bpf_array', [KernelMapType.PercpuArray]: 'bpf_array',
 };
 
+/** A member at the head of struct bpf_map as vmlinux BTF describes it (bytes: an array of u8). */
+interface MapStructMember {
+  readonly name: string;
+  readonly off: number;
+  readonly size: number;
+  readonly kind: 'ptr' | 'scalar' | 'bytes';
+}
+
 /**
- * check_ptr_to_map_access: a read of the map's kernel struct (through vmlinux BTF, not in this model),
- * never at a negative offset, never a write.
+ * The head of struct bpf_map (include/linux/bpf.h, with Debian's CONFIG_SECURITY), which every map's struct
+ * (bpf_array, bpf_htab) starts with: enough of it for btf_struct_walk's verdict on a read near the start.
+ * 6.18 put the map's SHA-256 and exclusivity before ops (kernel-version.ts bpfMapShaHead).
  */
-function checkMapPtrAccess(v: Verifier, regno: number, reg: RegState, off: number, write: boolean): never {
+function mapStructHead(version: string): readonly MapStructMember[] {
+  const tail = (base: number): MapStructMember[] => [
+    { name: 'ops', off: base, size: 8, kind: 'ptr' }, { name: 'inner_map_meta', off: base + 8, size: 8, kind: 'ptr' },
+    { name: 'security', off: base + 16, size: 8, kind: 'ptr' }, { name: 'map_type', off: base + 24, size: 4, kind: 'scalar' },
+    { name: 'key_size', off: base + 28, size: 4, kind: 'scalar' }, { name: 'value_size', off: base + 32, size: 4, kind: 'scalar' },
+  ];
+  if (!bpfMapShaHead(version)) return tail(0);
+  return [{ name: 'sha', off: 0, size: 32, kind: 'bytes' }, { name: 'excl', off: 32, size: 4, kind: 'scalar' }, ...tail(40)];
+}
+
+/**
+ * check_ptr_to_map_access: a read of the map's kernel struct through vmlinux BTF (btf_struct_walk in
+ * kernel/bpf/btf.c), never at a negative offset, never a write. A read inside a scalar member gives a
+ * scalar and may not run past it; a pointer member must be read whole ("cannot access ptr member ...");
+ * what such a read gives, and the rest of the struct, are not in this model.
+ */
+function checkMapPtrAccess(v: Verifier, regno: number, reg: RegState, off: number, size: number, write: boolean): RegState | undefined {
   const name = mapStruct[v.p.maps[reg.map]?.type ?? -1];
   if (name === undefined) throw new OutOfModel('a map pointer of this map type');
   if (off < 0) refuse(EACCES, `R${regno} is ${name} invalid negative access: off=${off}`);
   if (write) refuse(EACCES, `only read from ${name} is supported`);
-  throw new OutOfModel(`a read of struct ${name}`);
+  const m = mapStructHead(v.version).find((f) => off >= f.off && off < f.off + f.size);
+  if (m?.kind === 'ptr' && (size !== m.size || off !== m.off)) {
+    refuse(EACCES, `cannot access ptr member ${m.name} with moff ${m.off} in struct bpf_map with off ${off} size ${size}`);
+  }
+  if (m === undefined || m.kind === 'ptr') throw new OutOfModel(`a read of struct ${name}`);
+  const end = m.off + m.size;
+  if (off + size > end) refuse(EACCES, `access beyond the end of member ${m.name} (mend:${end}) in struct bpf_map with off ${off} size ${size}`);
+  return unknown();
 }
 
 /** The register a context load gives (check_mem_access's PTR_TO_CTX branch). */
@@ -258,21 +300,21 @@ export function checkHelperMem(v: Verifier, regno: number, size: number, how: 'r
   const reg = v.regs[regno]!;
   switch (baseType(reg.type)) {
     case RegType.Packet: case RegType.PacketMeta:
-      return checkPacket(regno, reg, reg.off, size, zeroOk);
+      return checkPacket(v, regno, reg, reg.off, size, zeroOk);
     case RegType.MapKey:
-      return checkMemRegion(regno, reg, reg.off, size, v.p.maps[reg.map]!.keySize, 'map key', zeroOk);
+      return checkMemRegion(regno, reg, accessView(v, reg, reg.off), size, v.p.maps[reg.map]!.keySize, 'map key', zeroOk);
     case RegType.MapValue: {
       const map = v.p.maps[reg.map]!;
       if (how === 'write' && (map.flags & MapFlags.RdonlyProg)) refuse(EACCES, `write into map forbidden, value_size=${map.valueSize} off=${reg.off} size=${size}`);
       if (how === 'read' && (map.flags & MapFlags.WronlyProg)) refuse(EACCES, `read from map forbidden, value_size=${map.valueSize} off=${reg.off} size=${size}`);
-      checkMemRegion(regno, reg, reg.off, size, map.valueSize, 'map value', zeroOk);
+      checkMemRegion(regno, reg, accessView(v, reg, reg.off), size, map.valueSize, 'map value', zeroOk);
       return;
     }
     case RegType.Mem:
       if (how === 'write' && hasFlag(reg.type, TypeFlag.MemRdonly)) refuse(EACCES, `R${regno} cannot write into ${regTypeStr(reg.type)}`);
-      return checkMemRegion(regno, reg, reg.off, size, reg.range, 'memory', zeroOk);
+      return checkMemRegion(regno, reg, accessView(v, reg, reg.off), size, reg.range, 'memory', zeroOk);
     case RegType.Stack: {
-      v.growStack(reg.frameno, checkStackBounds(regno, reg, reg.off, size, how === 'write', helperStackAccessByType(v.version) ? '' : ' indirect access to'));
+      v.growStack(reg.frameno, checkStackBounds(v, regno, reg, reg.off, size, how === 'write', helperStackAccessByType(v.version) ? '' : ' indirect access to'));
       if (how !== 'write') return;
       const frame = v.cur.frames[reg.frameno]!;
       const konst = reg.value.varOff.mask === 0n;
@@ -281,6 +323,11 @@ export function checkHelperMem(v: Verifier, regno: number, size: number, how: 'r
       for (let i = min; i < max; i++) clobber(frame, i);
       return;
     }
+    case RegType.Ctx:
+      if (syscallCtxMemory(v)) return checkMemRegion(regno, reg, accessView(v, reg, reg.off), size, U16_MAX, 'context', zeroOk);
+      if (!ctxAsMemory(v.version)) throw new OutOfModel('helper memory through the context');
+      if (zeroOk && size === 0 && isNull(reg)) return;
+      return refuse(EACCES, `R${regno} type=${regTypeStr(reg.type)} expected=${regTypeStr(RegType.Stack)}`);
     case RegType.Scalar:
       // A NULL for a nullable argument, only with a size that may be zero; the kernel names the stack.
       if (zeroOk && size === 0 && isNull(reg)) return;
@@ -342,9 +389,9 @@ function checkAlignment(v: Verifier, reg: RegState, off: number, size: number, s
  * the register's fixed offset lives in var_off (kernel-version.ts pointerOffsetInVarOff), the one tnum.
  */
 function pointerOffset(v: Verifier, reg: RegState): string {
-  const decimal = tnumConstDecimal(v.version);
-  if (!pointerOffsetInVarOff(v.version)) return `${tnumStrn(reg.value.varOff, decimal)}+${reg.off}`;
-  return tnumStrn(tnumAdd(reg.value.varOff, tnumConst(BigInt(reg.off))), decimal);
+  const form = tnumConstForm(v.version);
+  if (!pointerOffsetInVarOff(v.version)) return `${tnumStrn(reg.value.varOff, form)}+${reg.off}`;
+  return tnumStrn(tnumAdd(reg.value.varOff, tnumConst(BigInt(reg.off))), form);
 }
 
 /** __check_mem_access's message for an access outside [0, mem_size). */
@@ -353,6 +400,7 @@ function outside(kind: string, regno: number, reg: RegState, off: bigint, size: 
     case 'map key': return `invalid access to map key, key_size=${memSize} off=${off} size=${size}`;
     case 'map value': return `invalid access to map value, value_size=${memSize} off=${off} size=${size}`;
     case 'packet': return `invalid access to packet, off=${off} size=${size}, R${regno}(id=${reg.id},off=${off},r=${memSize})`;
+    case 'context': return `invalid access to context, ctx_size=${memSize} off=${off} size=${size}`;
     default: return `invalid access to memory, mem_size=${memSize} off=${off} size=${size}`;
   }
 }
@@ -360,10 +408,33 @@ function outside(kind: string, regno: number, reg: RegState, off: bigint, size: 
 const within = (off: bigint, size: number, memSize: number, zeroOk = false): boolean => off >= 0n && (size > 0 || (size === 0 && zeroOk)) && off + BigInt(size) <= BigInt(memSize);
 const asS32 = (x: bigint): bigint => BigInt.asIntN(32, x);
 
+/**
+ * What an access check sees of a pointer at `at` (its fixed offset plus the instruction's): the variable
+ * part's bounds and tnum, and the offset added to them. Before 7.2 the fixed offset is reg->off, outside
+ * the bounds; 7.2 keeps it in var_off and the bounds (kernel-version.ts pointerOffsetInVarOff), so the checks
+ * of the bounds alone (a negative minimum, an unbounded maximum) and the printed var_off see it there.
+ */
+interface AccessView {
+  readonly value: Scalar;
+  readonly off: number;
+}
+
+function accessView(v: Verifier, reg: RegState, at: number): AccessView {
+  if (reg.off === 0 || !pointerOffsetInVarOff(v.version)) return { value: reg.value, off: at };
+  return { value: scalarAlu(AluOp.Add, true, reg.value, scalarConst(BigInt(reg.off))).dst, off: at - reg.off };
+}
+
+const U16_MAX = 0xffff;
+
+/** is_var_ctx_off_allowed: a syscall program's context, on a version where a context is memory. */
+export function syscallCtxMemory(v: Verifier): boolean {
+  return v.p.type === PT.Syscall && ctxAsMemory(v.version);
+}
+
 /** check_mem_region_access: both ends of the variable offset inside the region. */
-function checkMemRegion(regno: number, reg: RegState, off: number, size: number, memSize: number, kind: string, zeroOk = false): void {
-  const { smin, umax } = reg.value;
-  const o = BigInt(off);
+function checkMemRegion(regno: number, reg: RegState, view: AccessView, size: number, memSize: number, kind: string, zeroOk = false): void {
+  const { smin, umax } = view.value;
+  const o = BigInt(view.off);
   if (smin < 0n && (smin === -(1n << 63n) || o + smin !== asS32(o + smin) || smin + o < 0n)) {
     refuse(EACCES, `R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
   }
@@ -376,36 +447,49 @@ function checkMemRegion(regno: number, reg: RegState, off: number, size: number,
   }
 }
 
-/** check_packet_access: the fixed offset inside the range the comparisons with pkt_end proved. */
-function checkPacket(regno: number, reg: RegState, off: number, size: number, zeroOk = false): void {
+/**
+ * check_packet_access: the access inside the range the comparisons with pkt_end proved. Before 7.2 the
+ * range covers fixed offsets of pointers that share the variable part (its id), so only the fixed offset
+ * is checked against it; 7.2 checks the whole offset through check_mem_region_access, against a range
+ * that counts the shared variable part's maximum (find_good_pkt_pointers: reg_umax(dst_reg)).
+ */
+function checkPacket(v: Verifier, regno: number, reg: RegState, at: number, size: number, zeroOk = false): void {
+  if (pointerOffsetInVarOff(v.version)) {
+    if (reg.range < 0) refuse(EINVAL, `R${regno} offset is outside of the packet`);
+    const range = reg.range > 0 ? reg.range + Number(reg.value.umax) : 0;
+    return checkMemRegion(regno, reg, accessView(v, reg, at), size, range, 'packet', zeroOk);
+  }
   if (reg.value.smin < 0n) refuse(EACCES, `R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
-  if (reg.range < 0 || !within(BigInt(off), size, reg.range, zeroOk)) {
-    const before = reg.range < 0 ? [] : [outside('packet', regno, reg, BigInt(off), size, reg.range)];
+  if (reg.range < 0 || !within(BigInt(at), size, reg.range, zeroOk)) {
+    const before = reg.range < 0 ? [] : [outside('packet', regno, reg, BigInt(at), size, reg.range)];
     refuseWith(EACCES, `R${regno} offset is outside of the packet`, before);
   }
 }
 
 /**
  * check_stack_access_within_bounds (a privileged program may read uninitialised stack): the lowest offset
- * the access reaches, which grow_stack_state then allocates.
+ * the access reaches, which grow_stack_state then allocates. 6.18 names a constant offset by reg->off plus
+ * the instruction's, 7.2 by the whole offset (the same unless a constant was added as a scalar).
  */
-function checkStackBounds(regno: number, reg: RegState, off: number, size: number, write: boolean, helperWording = ''): number {
+function checkStackBounds(v: Verifier, regno: number, reg: RegState, at: number, size: number, write: boolean, helperWording = ''): number {
   const extra = helperWording || (write ? ' write to' : ' read from');
+  const { value, off } = accessView(v, reg, at);
   let min: bigint;
   let max: bigint;
-  if (reg.value.varOff.mask === 0n) {
-    min = BigInt.asIntN(64, reg.value.varOff.value) + BigInt(off);
+  if (value.varOff.mask === 0n) {
+    min = BigInt.asIntN(64, value.varOff.value) + BigInt(off);
     max = min + BigInt(size);
   } else {
-    if (reg.value.smax >= BPF_MAX_VAR_OFF || reg.value.smin <= -BPF_MAX_VAR_OFF) refuse(EACCES, `invalid unbounded variable-offset${extra} stack R${regno}`);
-    min = reg.value.smin + BigInt(off);
-    max = reg.value.smax + BigInt(off) + BigInt(size);
+    if (value.smax >= BPF_MAX_VAR_OFF || value.smin <= -BPF_MAX_VAR_OFF) refuse(EACCES, `invalid unbounded variable-offset${extra} stack R${regno}`);
+    min = value.smin + BigInt(off);
+    max = value.smax + BigInt(off) + BigInt(size);
   }
   // check_stack_slot_within_bounds is EACCES; reaching into offsets >= 0 is EINVAL.
   const errno = min < -BigInt(MAX_BPF_STACK) || min > -1n ? EACCES : max > 0n ? EINVAL : 0;
   if (errno) {
-    if (reg.value.varOff.mask === 0n) refuse(errno, `invalid${extra} stack R${regno} off=${off} size=${size}`);
-    refuse(errno, `invalid variable-offset${extra} stack R${regno} var_off=${tnumStrn(reg.value.varOff)} off=${off} size=${size}`);
+    const named = pointerOffsetInVarOff(v.version) ? min : BigInt(at);
+    if (value.varOff.mask === 0n) refuse(errno, `invalid${extra} stack R${regno} off=${named} size=${size}`);
+    refuse(errno, `invalid variable-offset${extra} stack R${regno} var_off=${tnumStrn(value.varOff)} off=${off} size=${size}`);
   }
   return Number(min);
 }

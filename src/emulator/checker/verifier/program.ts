@@ -8,7 +8,7 @@ import type { CheckedMap, CheckInput } from '../types.js';
 import { liveRegisters } from '../liveness.js';
 import { changesPktData } from './pkt-data.js';
 import { liveStackSlots, type LiveStack } from '../stack-liveness.js';
-import { DEFAULT_KERNEL_VERSION, verifierWorkExact } from '../../kernel-version.js';
+import { DEFAULT_KERNEL_VERSION, precisionPruning } from '../../kernel-version.js';
 
 /** What an ld_imm64 loads. */
 export type Ldimm =
@@ -177,7 +177,7 @@ export function prepareProgram(input: CheckInput): Program {
 
   return {
     insns, type: input.type, attachType: input.attachType ?? 0, maps, ldimm, kfuncs, subprogs,
-    live: liveRegisters(insns), liveStack: liveStackSlots(insns, subprogs.map((s) => s.start), verifierWorkExact(input.kernelVersion ?? DEFAULT_KERNEL_VERSION)), prunePoint, forceCheckpoint, jmpPoint, input,
+    live: liveRegisters(insns), liveStack: liveStackSlots(insns, subprogs.map((s) => s.start), precisionPruning(input.kernelVersion ?? DEFAULT_KERNEL_VERSION)), prunePoint, forceCheckpoint, jmpPoint, input,
   };
 }
 

@@ -8,7 +8,7 @@ import { Class, classOf, JmpOp, LD_IMM64, Mode, modeOf, opOf, type Insn } from '
 import { RegType, type RegState } from '../reg-state.js';
 import type { CheckFailure, CheckInput, Verified } from '../types.js';
 import { ProgFlags } from '../../../uapi/prog-flags.js';
-import { cpuV4Instructions, DEFAULT_KERNEL_VERSION, verifierWorkExact } from '../../kernel-version.js';
+import { cpuV4Instructions, DEFAULT_KERNEL_VERSION, precisionPruning } from '../../kernel-version.js';
 import { fieldRefusal } from '../structure.js';
 import { OutOfModel, VerifierRefusal } from './errors.js';
 import { prepareProgram, type Program } from './program.js';
@@ -94,7 +94,7 @@ export class Verifier {
   /** BPF_F_TEST_STATE_FREQ: a checkpoint at every prune point. */
   readonly #everyCheckpoint: boolean;
   /** The version's pruning is the model's (precision and liveness as 6.18's): scalars are compared as marked. */
-  readonly #exactPruning: boolean;
+  readonly #precisionPruning: boolean;
   /** Each subprogram's deepest stack use (grow_stack_state's subprog_info[].stack_depth). */
   readonly stackDepth: number[];
   /** The call chains (subprograms, outermost first) that used the stack. */
@@ -114,7 +114,7 @@ export class Verifier {
     const flags = input.progFlags ?? 0;
     this.strictAlignment = (flags & ProgFlags.StrictAlignment) !== 0;
     this.#everyCheckpoint = (flags & ProgFlags.TestStateFreq) !== 0;
-    this.#exactPruning = verifierWorkExact(this.version);
+    this.#precisionPruning = precisionPruning(this.version);
     this.stackDepth = this.p.subprogs.map(() => 0);
     this.#insnsBySubprog = this.p.subprogs.map(() => 0);
   }
@@ -347,9 +347,9 @@ export class Verifier {
     this.#prevInsns = this.processed;
     markAllImprecise(cur); // forget the marks it inherited (see __mark_chain_precision)
     const checkpoint = new Checkpoint(cur.clone(), pc, this.#parent);
-    // Where the model's pruning is not the version's own (kernel-version.ts verifierWorkExact), every scalar
-    // of a checkpoint counts as precise: the walk then prunes no path that kernel would still walk.
-    if (!this.#exactPruning) markStatePrecise(checkpoint.state);
+    // Where the version does not prune by precision (kernel-version.ts precisionPruning), every scalar of a
+    // checkpoint counts as precise: the walk then prunes no path that kernel would still walk.
+    if (!this.#precisionPruning) markStatePrecise(checkpoint.state);
     cur.history = [];
     cur.linked = [];
     cur.jmpHistoryCnt = 0;
