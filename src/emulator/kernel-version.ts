@@ -272,6 +272,16 @@ export function divModTracked(version: string): boolean {
 }
 
 /**
+ * 7.x keeps a scalar's ranges as one circular arc per width (kernel/bpf/cnum.c) where 6.18 kept unsigned
+ * and signed intervals (scalar-cnum.ts): after `r |= 37` 7.2 prints umin=37 alone, 6.18 also
+ * smin=0x8000000000000025. 7.2's source has them (copyright 2026); 6.18 does not. Versions between are not
+ * measured.
+ */
+export function circularRanges(version: string): boolean {
+  return versionAtLeast(version, '7.2');
+}
+
+/**
  * How tnum_strn prints a constant tnum (scalar-format.ts): 6.1 printed every tnum as "(%#llx; %#llx)"
  * ("off 2+(0x0; 0x0)+0+0"); 6.4's log rework printed a constant as verbose_unum does ("off 2+0+0+0");
  * 7.2's log.c also prints small negatives in decimal ("misaligned stack access off -55+-94", where 6.18

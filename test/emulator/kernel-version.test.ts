@@ -15,9 +15,12 @@ import {
   btfDatasecPrintableNames, btfKptrTagWalk, btfLayoutSection, btfResSpinLock, btfStructMetas, btfStructMetasStrict, btfTagKindFlag,
   btfTypeTagsAnywhere, btfUptrTag, btfWideInfo, cpuV4Instructions, freezeChecksWriteAccess, freezeRefusesLockMaps, linfoFileLine, linkedConstOps,
   linkedRegsLiveOnly, linkedSyncFromDelta, lockInWrongMapErrno, lruTargetFreeScales, parseKernelVersion, percpuCpuFlags, percpuLookupCopiesPadding, refusalAt,
-  kfuncAvailable, negEndTracked, resourceLeakWords, skbCtxInDataEnd, tnumConstForm, verifierWorkExact, precisionPruning, staticRecursionCheck, releaseHelperWords, bpfMapShaHead, versionAtLeast,
+  kfuncAvailable, negEndTracked, resourceLeakWords, skbCtxInDataEnd, tnumConstForm, verifierWorkExact, precisionPruning, staticRecursionCheck, releaseHelperWords, bpfMapShaHead, circularRanges, versionAtLeast,
 } from '../../src/emulator/kernel-version.js';
 import { lruTargetFree } from '../../src/emulator/maps/lru.js';
+import { scalarAlu } from '../../src/emulator/checker/scalar-alu.js';
+import { scalarConst, scalarUnknown, withCircularRanges } from '../../src/emulator/checker/scalar.js';
+import { formatScalar } from '../../src/emulator/checker/scalar-format.js';
 import { EACCES, EBUSY, EINVAL, ENOTSUPP, EOPNOTSUPP, EPERM } from '../../src/uapi/errno.js';
 
 const attrs = (a: Partial<MapAttrs>): MapAttrs => ({ type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 4, flags: 0, name: '', numaNode: 0, ...a });
@@ -199,6 +202,14 @@ test('7.2 words what its verifier reworked: recursion before the walk, release h
     asm.mov64Imm(0, 0), asm.exit()];
   expect(reason(ProgramType.SocketFilter, remainder, '6.18')).toMatch(/^EACCES: misaligned stack access/);
   expect(reason(ProgramType.SocketFilter, remainder, '7.2')).toBe('loaded');
+});
+
+test('7.2 keeps one circular range per width: after r |= 37 it knows umin alone, as its log prints', () => {
+  const or37 = (circular: boolean): string =>
+    withCircularRanges(circular, () => formatScalar(scalarAlu(AluOp.Or, true, scalarUnknown(), scalarConst(37n)).dst));
+  expect(or37(false)).toBe('scalar(smin=0x8000000000000025,umin=umin32=37,smin32=0x80000025,var_off=(0x25; 0xffffffffffffffda))');
+  expect(or37(true)).toBe('scalar(umin=umin32=37,var_off=(0x25; 0xffffffffffffffda))');
+  expect(['6.18', '7.2'].map(circularRanges)).toEqual([false, true]);
 });
 
 test('bpf_res_spin_lock exists from 6.15: before, the object does not load', () => {

@@ -10,6 +10,7 @@ import {
   TNUM_UNKNOWN, U64_MAX, hex, tnumCast, tnumClearSubreg, tnumConst, tnumConstSubreg,
   tnumIntersect, tnumIsConst, tnumOr, tnumRange, tnumStep, tnumSubreg, tnumSubregIsConst, type Tnum,
 } from './tnum.js';
+import { circularBoundsSync } from './scalar-cnum.js';
 
 export interface Scalar {
   readonly varOff: Tnum;
@@ -293,8 +294,26 @@ function regBoundOffset(r: Reg): void {
   r.varOff = tnumOr(tnumClearSubreg(var64), var32);
 }
 
+/**
+ * The domain's reg_bounds_sync: 6.18's four intervals, or 7.x's circular ranges (scalar-cnum.ts) while a
+ * verification of such a version runs (withCircularRanges).
+ */
+let circularRanges = false;
+
+/** Runs `f` with reg_bounds_sync over 7.x's circular ranges (kernel-version.ts circularRanges) or 6.18's intervals. */
+export function withCircularRanges<T>(on: boolean, f: () => T): T {
+  const outer = circularRanges;
+  circularRanges = on;
+  try {
+    return f();
+  } finally {
+    circularRanges = outer;
+  }
+}
+
 /** reg_bounds_sync: three rounds of deduction between two passes over var_off (6.17+). */
 export function regBoundsSync(r: Reg): void {
+  if (circularRanges) return circularBoundsSync(r);
   if (isSettled(r)) return;
   const key = syncKey(r);
   const seen = syncCache.get(key);

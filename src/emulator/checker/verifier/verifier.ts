@@ -8,7 +8,8 @@ import { Class, classOf, JmpOp, LD_IMM64, Mode, modeOf, opOf, type Insn } from '
 import { RegType, type RegState } from '../reg-state.js';
 import type { CheckFailure, CheckInput, Verified } from '../types.js';
 import { ProgFlags } from '../../../uapi/prog-flags.js';
-import { cpuV4Instructions, DEFAULT_KERNEL_VERSION, precisionPruning } from '../../kernel-version.js';
+import { circularRanges, cpuV4Instructions, DEFAULT_KERNEL_VERSION, precisionPruning } from '../../kernel-version.js';
+import { withCircularRanges } from '../scalar.js';
 import { fieldRefusal } from '../structure.js';
 import { OutOfModel, VerifierRefusal } from './errors.js';
 import { prepareProgram, type Program } from './program.js';
@@ -406,5 +407,5 @@ export class Verifier {
  * follows is safe. A path that reaches what the model does not know (OutOfModel) is not refused for it.
  */
 export function verifyProgram(input: CheckInput): CheckFailure | Verified {
-  return new Verifier(input).run();
+  return withCircularRanges(circularRanges(input.kernelVersion ?? DEFAULT_KERNEL_VERSION), () => new Verifier(input).run());
 }
