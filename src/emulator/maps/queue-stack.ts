@@ -1,9 +1,11 @@
 // QUEUE and STACK (kernel/bpf/queue_stack_maps.c): one ring of max_entries + 1 value slots with a head (where
 // a push writes) and a tail (where a queue pops); a stack pops below the head. Empty is head == tail, full is
-// head + 1 == tail (mod size), so one slot always stays unused. Every operation holds the map's raw spinlock:
-// here a lock word in shared memory (shared.ts lockWord), so pushes and pops from the main thread and the
-// emulated CPUs never interleave. The kernel gives EBUSY only to an NMI that finds the lock taken, which no
-// emulated context is.
+// head + 1 == tail (mod size), so one slot always stays unused. Every operation holds the map's lock: here a
+// lock word in shared memory (shared.ts lockWord), so pushes and pops from the main thread and the emulated
+// CPUs never interleave. The kernel's lock is a resilient spinlock since 6.15 (raw_res_spin_lock_irqsave, a
+// raw spinlock with a trylock in NMI before), and an op that cannot take it (a deadlock: an NMI or a tracing
+// program re-entering the map on a CPU that holds it; or a timeout) returns EBUSY. No emulated context
+// re-enters a map it holds, so here an op always waits for the lock.
 import { sharedBytes, sharedInt32, lockWord, unlockWord } from './shared.js';
 import { E2BIG, EINVAL, ENOENT } from '../../uapi/errno.js';
 import { copyBytes, type MapShape } from './storage.js';
