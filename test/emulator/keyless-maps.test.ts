@@ -4,6 +4,9 @@
 import { expect, test } from 'vitest';
 import { Emulator } from '../../src/emulator/index.js';
 import { bloomGeometry } from '../../src/emulator/maps/bloom.js';
+import { checkCreate } from '../../src/emulator/maps/create.js';
+import { BpfVerifierError, openObject } from '../../src/index.js';
+import { fixture } from '../kernel/bpf-fixtures.js';
 import { MapFlags, MapType } from '../../src/uapi/bpf.js';
 import type { MapAttrs, MapHandle } from '../../src/seam/engine.js';
 import { errnoByCode } from '../../src/uapi/errno.js';
@@ -103,4 +106,25 @@ test('bloom_map_alloc: bits = max_entries × hashes × 7 / 5 in u32, at least 64
   expect(bloomGeometry(0xffffffff, 2)).toEqual({ nrHashFuncs: 2, bitsetMask: 0xffffffff }); // u32 overflow
   expect(bloomGeometry(306783378, 5).bitsetMask).toBe(2 ** 31 - 1); // × 5 / 5 × 7 = 2^31 - 2 → 2^31 bits
   expect(bloomGeometry(306783379, 5).bitsetMask).toBe(0xffffffff); // × 5 / 5 × 7 = 2^31 + 5
+});
+
+test('kernel versions: the queue size check (6.12 to 6.18) and which maps a sleepable program may use', () => {
+  // 2^30 - 1 four-byte values: E2BIG where queue_stack_map_alloc_check bounds the area (measured on 6.12).
+  const huge: MapAttrs = { type: MapType.Queue, keySize: 0, valueSize: 4, maxEntries: 2 ** 30 - 1, flags: 0, name: '', numaNode: 0 };
+  expect(checkCreate(huge, 2, '6.12')).toBe(E('E2BIG'));
+  for (const version of ['6.1', '6.18', '7.2']) expect(typeof checkCreate(huge, 2, version), version).toBe('object');
+  const load = (program: string, kernelVersion: string): string => {
+    try {
+      openObject(fixture('queue_pipe'), { engine: new Emulator({ kernelVersion }), programs: [program] }).close();
+      return 'loaded';
+    } catch (e) {
+      if (!(e instanceof BpfVerifierError)) throw e;
+      return e.log.trim().split('\n')[0]!;
+    }
+  };
+  expect(load('sleepable_queue', '6.1')).toBe('Sleepable programs can only use array, hash, and ringbuf maps');
+  expect(load('sleepable_queue', '6.12')).toBe('loaded');
+  expect(load('sleepable_bloom', '6.12')).toBe('Sleepable programs can only use array, hash, ringbuf and local storage maps');
+  expect(load('sleepable_bloom', '6.18')).toBe('Sleepable programs can only use array, hash, ringbuf and local storage maps, also as inner maps');
+  expect(load('sleepable_bloom', '7.2')).toBe('Sleepable programs can only use array, hash, ringbuf and local storage maps');
 });

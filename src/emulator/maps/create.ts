@@ -9,7 +9,7 @@ import type { MapAttrs } from '../../seam/engine.js';
 import { roundUp8 } from '../../seam/map-layout.js';
 import { lockRuleViolation } from '../../seam/lock-placement.js';
 import { E2BIG, EACCES, EINVAL, ENOTSUPP, EOPNOTSUPP } from '../../uapi/errno.js';
-import { lockInWrongMapErrno, tokenFdFlag } from '../kernel-version.js';
+import { lockInWrongMapErrno, queueSizeChecked, tokenFdFlag } from '../kernel-version.js';
 import { BtfKind, parseBtf, type Btf, type BtfInt } from '../../btf/types.js';
 
 const ACCESS_MASK = MapFlags.Rdonly | MapFlags.Wronly | MapFlags.RdonlyProg | MapFlags.WronlyProg;
@@ -21,6 +21,7 @@ const QUEUE_STACK_FLAGS = MapFlags.NumaNode | ACCESS_MASK;
 const BLOOM_FLAGS = MapFlags.NumaNode | MapFlags.ZeroSeed | ACCESS_MASK;
 /** bloom_map_alloc: "The lower 4 bits of map_extra (0xF) specify the number of hash functions". */
 const BLOOM_MAP_EXTRA_MASK = 0xfn;
+const U32_MAX = 0xffffffff;
 // include/linux/slab.h KMALLOC_MAX_SIZE on x86-64 (4 MiB), minus sizeof(struct htab_elem).
 const KMALLOC_MAX_SIZE = 1 << 22;
 const HTAB_ELEM_SIZE = 48;
@@ -110,10 +111,11 @@ export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18
     if (valueSize > 0x7fffffff) return E2BIG;
     if (percpu && roundUp8(valueSize) > PCPU_MIN_UNIT_SIZE) return E2BIG;
   } else if (queueStack) {
-    // queue_stack_map_alloc_check: keyless, and values userspace can copy. (No limit on max_entries ×
-    // value_size on 6.18: the area, up to 2^32 × value_size bytes, is allocated or ENOMEM.)
+    // queue_stack_map_alloc_check: keyless, and values userspace can copy; on some kernels the area's size in
+    // a u32 (kernel-version.ts queueSizeChecked). Elsewhere up to 2^32 × value_size bytes: created, or ENOMEM.
     if (maxEntries === 0 || keySize !== 0 || valueSize === 0 || (flags & ~QUEUE_STACK_FLAGS) !== 0 || !accessOk(flags)) return EINVAL;
     if (valueSize > KMALLOC_MAX_SIZE) return E2BIG;
+    if (queueSizeChecked(kernelVersion) && maxEntries >= Math.floor(U32_MAX / valueSize)) return E2BIG;
   } else if (valueSize > KMALLOC_MAX_SIZE) {
     // bloom_map_alloc_check: values userspace can copy; the rest is bloom_map_alloc's, after the token.
     return E2BIG;
