@@ -81,6 +81,22 @@ export function mapValueCodecFromBtf(path: string, mapName: string): Codec<unkno
   return readingObject(path, () => btfMapMember(btfMapDef(path, mapName), 'value'));
 }
 
+/** A `.maps` definition's `__uint(type, N)`: its enum bpf_map_type, or undefined when it has none. */
+export function mapTypeFromBtf(path: string, mapName: string): number | undefined {
+  return readingObject(path, () => {
+    const { btf, def } = btfMapDef(path, mapName);
+    return uintMember(btf, def, 'type');
+  });
+}
+
+/** `__uint(name, N)` of a `.maps` definition: libbpf's `int (*name)[N]`, so N is the array's nelems. */
+function uintMember(btf: Btf, def: BtfComposite, name: string): number | undefined {
+  const m = def.members?.find((x) => x.name === name);
+  const ptr = m && btf.type(m.type);
+  const array = ptr && ptr.kind === BtfKind.Ptr ? btf.type((ptr as BtfRef).type) : undefined;
+  return array && array.kind === BtfKind.Array ? (array as BtfArray).nelems : undefined;
+}
+
 function btfMapCodecs(path: string, mapName: string): { key: Codec<unknown>; value: Codec<unknown> } {
   const def = btfMapDef(path, mapName);
   return { key: btfMapMember(def, 'key'), value: btfMapMember(def, 'value') };
@@ -108,11 +124,9 @@ function btfMapMember({ path, mapName, btf, def }: BtfMapDef, name: 'key' | 'val
   const m = def.members?.find((x) => x.name === name);
   const ptr = m && btf.type(m.type);
   if (ptr && ptr.kind === BtfKind.Ptr) return codecFromBtf(btf, (ptr as BtfRef).type, `map '${mapName}' ${name}`);
-  // __uint(key_size, N): libbpf's int (*key_size)[N]; the map holds N bytes of no declared type.
-  const sized = def.members?.find((x) => x.name === `${name}_size`);
-  const sizePtr = sized && btf.type(sized.type);
-  const sizeArray = sizePtr && sizePtr.kind === BtfKind.Ptr ? btf.type((sizePtr as BtfRef).type) : undefined;
-  if (sizeArray && sizeArray.kind === BtfKind.Array) return bytes((sizeArray as BtfArray).nelems) as Codec<unknown>;
+  // __uint(key_size, N): the map holds N bytes of no declared type.
+  const size = uintMember(btf, def, `${name}_size`);
+  if (size !== undefined) return bytes(size) as Codec<unknown>;
   throw new TypeError(`${subjectOf({ map: mapName, object: path })} gives no ${name} type nor size: pass { key, value } codecs`);
 }
 
