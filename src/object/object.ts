@@ -3,7 +3,7 @@
 // placement, load) and BpfObject, which hands out typed maps (BpfMap), programs (src/object/program.ts) and globals.
 import { statSync } from 'node:fs';
 import type { Codec } from '../codec/types.js';
-import { keylessMapTypeByName, mapTypeName, type BpfCommand, type KeylessMapTypeName } from '../uapi/bpf.js';
+import { isKeyless, keylessMapTypeByName, mapTypeName, type BpfCommand, type KeylessMapTypeName } from '../uapi/bpf.js';
 import { isObjectFailure, type Engine, type ObjectHandle, type ObjectMapSpec, type ProgramSpec } from '../seam/engine.js';
 import { resolveEngine, unsupportedOn, type EngineOption } from '../engine-select.js';
 import { EBADF, EINVAL, EISDIR, ENOENT, ENOEXEC, errnoOfCode } from '../uapi/errno.js';
@@ -248,6 +248,10 @@ export class BpfObject {
     if (codecs === null || typeof codecs !== 'object') throw new TypeError(`map() of ${subjectOf({ object: this.path })}: the second argument must be { key, value } codecs or { perCpu }`);
     const { type } = codecs;
     if (type !== undefined) return this.#keylessMap(name, type, codecs);
+    const real = this.maps[name]!.type;
+    if (isKeyless(real)) {
+      throw new TypeError(`${subjectOf({ map: name, object: this.path })} is a ${mapTypeName(real)} map, which has no keys: pass { type: '${mapTypeName(real)}' } (with its value codec, or without to take it from BTF)`);
+    }
     const { perCpu } = codecs;
     if ((codecs.key === undefined) !== (codecs.value === undefined)) throw new TypeError(`map() of ${subjectOf({ object: this.path })} needs both { key, value } codecs, or neither (then they come from BTF)`);
     const given = codecs.key !== undefined && codecs.value !== undefined;

@@ -3,10 +3,11 @@
 // argument error before any syscall. A failed operation leaves the map as it was.
 import { afterEach, expect, test } from 'vitest';
 import {
-  BloomFilterMap, BpfError, MapFlags, QueueMap, UpdateFlags, bytes, createMap, openMap, spinLock, struct, u32, u64,
+  BloomFilterMap, BpfError, MapFlags, MapType, QueueMap, UpdateFlags, bytes, createMap, openMap, openObject, spinLock, struct, u32, u64,
   type BpfMapBase,
 } from '../../src/index.js';
 import { describeEngines } from '../helpers/engines.js';
+import { fixture, packet } from '../kernel/bpf-fixtures.js';
 
 const NO_KEY = new Uint8Array(0);
 const errno = (code: string) => expect.objectContaining({ name: 'BpfError', code });
@@ -216,5 +217,40 @@ describeEngines('queue, stack and bloom filter maps', (engine) => {
     expect(() => q.push(1)).toThrowError(errno('EBADF'));
     expect(() => q.pop()).toThrowError(errno('EBADF'));
     expect(() => b.has(1)).toThrowError(errno('EBADF'));
+  });
+});
+
+describeEngines('queues, stacks and bloom filters of a BPF object', (engine) => {
+  test('obj.map takes { type } and the value codec given or from BTF, checked against the map and its BTF', () => {
+    using obj = openObject(fixture('queue_pipe'), { engine: engine() });
+    expect(obj.maps.fifo).toMatchObject({ type: MapType.Queue, keySize: 0, valueSize: 4, maxEntries: 4, typeName: 'queue' });
+    expect(obj.maps.seen).toMatchObject({ type: MapType.BloomFilter, typeName: 'bloom_filter' });
+    obj.globals.count = 2;
+    obj.globals.base = 5;
+    obj.program('produce').run({ data: packet() });
+    using fifo = obj.map('fifo', { type: 'queue' });
+    using lifo = obj.map('lifo', { type: 'stack', value: u32 });
+    using seen = obj.map('seen', { type: 'bloom_filter' });
+    expect([fifo.pop(), lifo.pop(), seen.has(5), seen.has(6)]).toEqual([5, 6, true, true]);
+    expect(fifo).toBeInstanceOf(QueueMap);
+    expect(seen).toBeInstanceOf(BloomFilterMap);
+    expect(() => obj.map('fifo')).toThrowError(new TypeError("map 'fifo' of object '" + fixture('queue_pipe') + "' is a queue map, which has no keys: pass { type: 'queue' } (with its value codec, or without to take it from BTF)"));
+    expect(() => obj.map('fifo', { type: 'stack' })).toThrowError(/type: 'stack', but map 'fifo'.* is a queue map/);
+    expect(() => obj.map('fifo', { type: 'queue', value: u64 })).toThrowError(/the codecs do not match the map's BTF/);
+    expect(() => obj.map('table', { type: 'queue' } as never)).toThrowError(TypeError);
+    expect(() => obj.map('fifo', { type: 'hash' } as never)).toThrowError(/type must be one of queue, stack, bloom_filter/);
+    expect(() => obj.map('fifo', { key: u32, value: u32 })).toThrowError(/is a queue map, which has no keys/);
+  });
+
+  test('an object can use a queue created apart (openObject maps: bpf_map__reuse_fd)', () => {
+    const e = engine();
+    using mine = createMap({ type: 'queue', value: u32, maxEntries: 4, name: 'fifo', engine: e });
+    mine.push(99);
+    using obj = openObject(fixture('queue_pipe'), { engine: e, maps: { fifo: mine } });
+    obj.globals.count = 1;
+    obj.globals.base = 3;
+    expect(obj.program('consume').run({ data: packet() }).retval).toBe(-1); // popped 99, then nothing to peek
+    expect((obj.globals.got as number[][])[0]![0]).toBe(99);
+    expect(mine.pop()).toBeUndefined();
   });
 });
