@@ -1,7 +1,7 @@
 import type { Codec } from '../codec/types.js';
 import { checkCodec, lockFields } from '../codec/codec.js';
 import {
-  MapType, type KeylessMapTypeId, type KeylessMapTypeName, type MapTypeId, type MapTypeName, type Syscall, isKeyless, keylessMapTypeByName,
+  BLOOM_MAP_EXTRA_HASHES_MASK, MapType, type KeylessMapTypeId, type KeylessMapTypeName, type MapTypeId, type MapTypeName, type Syscall, isKeyless, keylessMapTypeByName,
   mapTypeByName, mapTypeName,
 } from '../uapi/bpf.js';
 import { isFdEngine, type Engine, type MapHandle } from '../seam/engine.js';
@@ -73,9 +73,6 @@ export interface CreateBloomFilterOptions<V> extends CreateKeylessMapOptions<V, 
    */
   nrHashes?: number;
 }
-
-/** A bloom filter's hash functions: map_extra's low 4 bits (kernel/bpf/bloom_filter.c bloom_map_alloc). */
-const MAX_BLOOM_HASHES = 15;
 
 export interface OpenMapOptions<K, V, P extends boolean | undefined = boolean | undefined> {
   key: Codec<K>;
@@ -162,7 +159,7 @@ function bloomHashes(type: number, nrHashes: unknown): bigint | undefined {
   if (nrHashes === undefined) return undefined;
   if (type !== MapType.BloomFilter) throw new TypeError(`createMap: nrHashes is for bloom_filter maps, not ${mapTypeName(type)}`);
   const n = checkU32('createMap', 'nrHashes', nrHashes);
-  if (n < 1 || n > MAX_BLOOM_HASHES) throw new RangeError(`createMap: nrHashes must be 1 to ${MAX_BLOOM_HASHES} (a bloom filter's map_extra holds it in 4 bits), got ${n}`);
+  if (n < 1 || n > BLOOM_MAP_EXTRA_HASHES_MASK) throw new RangeError(`createMap: nrHashes must be 1 to ${BLOOM_MAP_EXTRA_HASHES_MASK} (a bloom filter's map_extra holds it in 4 bits), got ${n}`);
   return BigInt(n);
 }
 

@@ -125,6 +125,12 @@ export const BPF_LOG_MASK = 15;
 
 export const BPF_OBJ_NAME_LEN = 16;
 
+/**
+ * A bloom filter's map_extra: the number of hash functions in its low 4 bits, 0 meaning 5; any other bit is
+ * EINVAL (kernel/bpf/bloom_filter.c bloom_map_alloc).
+ */
+export const BLOOM_MAP_EXTRA_HASHES_MASK = 0xf;
+
 /** BPF_MAP_CREATE map_flags. */
 export const MapFlags = {
   NoPrealloc: 1 << 0,

@@ -6,7 +6,7 @@
 import { sharedInt32 } from './shared.js';
 import { EINVAL, ENOENT, EOPNOTSUPP } from '../../uapi/errno.js';
 import { jhash, jhash2 } from './jhash.js';
-import type { MapShape } from './storage.js';
+import { BPF_ANY, type MapShape } from './storage.js';
 
 /** bloom_map_alloc: "Default to using 5 hash functions if unspecified". */
 const DEFAULT_NR_HASH_FUNCS = 5;
@@ -77,7 +77,7 @@ export class BloomFilterTable {
 
   /** bloom_map_push_elem: flags must be BPF_ANY (the whole u64). */
   push(value: Uint8Array, off: number, flags: bigint): number {
-    if (flags !== 0n) return EINVAL;
+    if (flags !== BigInt(BPF_ANY)) return EINVAL;
     for (let i = 0; i < this.#nrHashFuncs; i++) {
       const h = this.#hash(value, off, i);
       Atomics.or(this.#bits, h >>> 5, 1 << (h & 31));

@@ -3,7 +3,7 @@
 // queue_stack_maps.c queue_stack_map_alloc_check or bloom_filter.c bloom_map_alloc_check/bloom_map_alloc, then
 // the name, then map_check_btf). A map type the kernel has and the emulator does not is ENOTSUPP.
 import {
-  BPF_OBJ_NAME_LEN, KernelMapType, MapFlags, MapType, isArrayType, isHashType, isLru, isPerCpu, isQueueStack, mapTypeName,
+  BLOOM_MAP_EXTRA_HASHES_MASK, BPF_OBJ_NAME_LEN, KernelMapType, MapFlags, MapType, isArrayType, isHashType, isLru, isPerCpu, isQueueStack, mapTypeName,
 } from '../../uapi/bpf.js';
 import type { MapAttrs } from '../../seam/engine.js';
 import { roundUp8 } from '../../seam/map-layout.js';
@@ -19,8 +19,6 @@ const ARRAY_FLAGS = MapFlags.NumaNode | MapFlags.Mmapable | ACCESS_MASK | MapFla
 // queue_stack_maps.c QUEUE_STACK_CREATE_FLAG_MASK, bloom_filter.c BLOOM_CREATE_FLAG_MASK
 const QUEUE_STACK_FLAGS = MapFlags.NumaNode | ACCESS_MASK;
 const BLOOM_FLAGS = MapFlags.NumaNode | MapFlags.ZeroSeed | ACCESS_MASK;
-/** bloom_map_alloc: "The lower 4 bits of map_extra (0xF) specify the number of hash functions". */
-const BLOOM_MAP_EXTRA_MASK = 0xfn;
 const U32_MAX = 0xffffffff;
 // include/linux/slab.h KMALLOC_MAX_SIZE on x86-64 (4 MiB), minus sizeof(struct htab_elem).
 const KMALLOC_MAX_SIZE = 1 << 22;
@@ -125,7 +123,7 @@ export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18
   if (token) return EINVAL;
 
   // bloom_map_alloc: keyless, at most 15 hash functions (map_extra's low 4 bits, 0 meaning 5).
-  if (bloom && (keySize !== 0 || valueSize === 0 || maxEntries === 0 || (flags & ~BLOOM_FLAGS) !== 0 || !accessOk(flags) || (mapExtra & ~BLOOM_MAP_EXTRA_MASK) !== 0n)) {
+  if (bloom && (keySize !== 0 || valueSize === 0 || maxEntries === 0 || (flags & ~BLOOM_FLAGS) !== 0 || !accessOk(flags) || (mapExtra & ~BigInt(BLOOM_MAP_EXTRA_HASHES_MASK)) !== 0n)) {
     return EINVAL;
   }
 

@@ -8,7 +8,7 @@
 // re-enters a map it holds, so here an op always waits for the lock.
 import { sharedBytes, sharedInt32, lockWord, unlockWord } from './shared.js';
 import { E2BIG, EINVAL, ENOENT } from '../../uapi/errno.js';
-import { copyBytes, type MapShape } from './storage.js';
+import { BPF_EXIST, BPF_NOEXIST, copyBytes, type MapShape } from './storage.js';
 
 // Words of the header.
 const LOCK = 0;
@@ -29,9 +29,12 @@ export interface QueueStackState {
  * anything above BPF_EXIST (the whole u64), is EINVAL.
  */
 export function queuePushFlags(flags: bigint): { replace: boolean } | number {
-  if ((flags & 1n) !== 0n || flags > 2n) return EINVAL;
-  return { replace: flags === 2n };
+  if ((flags & NOEXIST) !== 0n || flags > EXIST) return EINVAL;
+  return { replace: (flags & EXIST) !== 0n };
 }
+
+const NOEXIST = BigInt(BPF_NOEXIST);
+const EXIST = BigInt(BPF_EXIST);
 
 export class QueueStackTable {
   readonly shape: MapShape;
