@@ -4,10 +4,10 @@
 import { expect, test } from 'vitest';
 import { Emulator } from '../../src/emulator/index.js';
 import { bloomGeometry } from '../../src/emulator/maps/bloom.js';
-import { checkCreate } from '../../src/emulator/maps/create.js';
+import { checkCreate, unemulatedMapType } from '../../src/emulator/maps/create.js';
 import { BpfVerifierError, openObject } from '../../src/index.js';
 import { fixture } from '../kernel/bpf-fixtures.js';
-import { MapFlags, MapType } from '../../src/uapi/bpf.js';
+import { KernelMapType, MapFlags, MapType } from '../../src/uapi/bpf.js';
 import type { MapAttrs, MapHandle } from '../../src/seam/engine.js';
 import { errnoByCode } from '../../src/uapi/errno.js';
 import { u32Bytes as u32 } from '../helpers/bytes.js';
@@ -127,4 +127,15 @@ test('kernel versions: the queue size check (6.12 to 6.18) and which maps a slee
   expect(load('sleepable_bloom', '6.12')).toBe('Sleepable programs can only use array, hash, ringbuf and local storage maps');
   expect(load('sleepable_bloom', '6.18')).toBe('Sleepable programs can only use array, hash, ringbuf and local storage maps, also as inner maps');
   expect(load('sleepable_bloom', '7.2')).toBe('Sleepable programs can only use array, hash, ringbuf and local storage maps');
+});
+
+test('a map type the kernel has and the emulator does not is ENOTSUPP, named; one no kernel has stays EINVAL', () => {
+  const attrs = (type: number): MapAttrs => ({ type, keySize: 8, valueSize: 4, maxEntries: 4, flags: MapFlags.NoPrealloc, name: '', numaNode: 0 });
+  expect(new Emulator().createMap(attrs(KernelMapType.LpmTrie))).toBe(E('ENOTSUPP'));
+  expect(unemulatedMapType(KernelMapType.LpmTrie)).toBe("map type 'lpm_trie' is not emulated");
+  expect(unemulatedMapType(KernelMapType.Queue)).toBeUndefined();
+  for (const type of [0, 99]) {
+    expect(new Emulator().createMap(attrs(type)), `type ${type}`).toBe(E('EINVAL'));
+    expect(unemulatedMapType(type)).toBeUndefined();
+  }
 });
