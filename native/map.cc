@@ -113,11 +113,22 @@ uint32_t LowFlags(napi_env env, napi_value v) {
   return 0;
 }
 
+}  // namespace
+
+// A map with key_size 0 (queue, stack, bloom filter) takes only a NULL key: any other pointer is EINVAL
+// (kernel/bpf/syscall.c __bpf_copy_key). An empty Uint8Array's data pointer may be NULL or not (a subarray of
+// a larger buffer has one), so a 0-byte key is passed as NULL whatever it points to.
+void* KeyArg(const MapState* s, void* key) { return s->keySize == 0 ? nullptr : key; }
+
+namespace {
+
 // The (key, value, flags) arguments of lookup, update and lookupAndDelete, checked against the map. `cpuFlags`:
 // the command takes the per-CPU flags, so a value_size buffer is allowed with them.
 struct KeyValueFlags {
   args::Bytes key, value;
   uint64_t flags = 0;
+  // The key as the kernel takes it: NULL for a key_size 0 map (see KeyArg).
+  void* Key(const MapState* s) const { return KeyArg(s, key.data); }
   bool Read(napi_env env, const MapState* s, napi_value (&argv)[3], bool cpuFlags) {
     if (!s || !args::U8Exact(env, argv[0], "key", s->keySize, &key)) return false;
     if (cpuFlags && (LowFlags(env, argv[2]) & kCpuFlags) != 0 && s->valueBufSize != s->valueSize) {
@@ -138,7 +149,7 @@ napi_value Lookup(napi_env env, napi_callback_info cbinfo) {
   MapState* s = Bound(env, cbinfo, argv);
   KeyValueFlags a;
   if (!a.Read(env, s, argv, true)) return nullptr;
-  return Int(env, Rc(bpf_map_lookup_elem_flags(s->fd, a.key.data, a.value.data, a.flags)));
+  return Int(env, Rc(bpf_map_lookup_elem_flags(s->fd, a.Key(s), a.value.data, a.flags)));
 }
 
 napi_value Update(napi_env env, napi_callback_info cbinfo) {
@@ -146,7 +157,7 @@ napi_value Update(napi_env env, napi_callback_info cbinfo) {
   MapState* s = Bound(env, cbinfo, argv);
   KeyValueFlags a;
   if (!a.Read(env, s, argv, true)) return nullptr;
-  return Int(env, Rc(bpf_map_update_elem(s->fd, a.key.data, a.value.data, a.flags)));
+  return Int(env, Rc(bpf_map_update_elem(s->fd, a.Key(s), a.value.data, a.flags)));
 }
 
 napi_value Delete(napi_env env, napi_callback_info cbinfo) {
@@ -154,7 +165,7 @@ napi_value Delete(napi_env env, napi_callback_info cbinfo) {
   MapState* s = Bound(env, cbinfo, argv);
   args::Bytes key;
   if (!s || !args::U8Exact(env, argv[0], "key", s->keySize, &key)) return nullptr;
-  return Int(env, Rc(bpf_map_delete_elem(s->fd, key.data)));
+  return Int(env, Rc(bpf_map_delete_elem(s->fd, KeyArg(s, key.data))));
 }
 
 napi_value GetNextKey(napi_env env, napi_callback_info cbinfo) {
@@ -164,7 +175,7 @@ napi_value GetNextKey(napi_env env, napi_callback_info cbinfo) {
   if (!s) return nullptr;
   if (!args::IsNullish(env, argv[0]) && !args::U8Exact(env, argv[0], "key", s->keySize, &key)) return nullptr;
   if (!args::U8Exact(env, argv[1], "next", s->keySize, &next)) return nullptr;
-  return Int(env, Rc(bpf_map_get_next_key(s->fd, key.data, next.data)));
+  return Int(env, Rc(bpf_map_get_next_key(s->fd, KeyArg(s, key.data), next.data)));
 }
 
 napi_value LookupAndDelete(napi_env env, napi_callback_info cbinfo) {
@@ -172,7 +183,7 @@ napi_value LookupAndDelete(napi_env env, napi_callback_info cbinfo) {
   MapState* s = Bound(env, cbinfo, argv);
   KeyValueFlags a;
   if (!a.Read(env, s, argv, false)) return nullptr;
-  return Int(env, Rc(bpf_map_lookup_and_delete_elem_flags(s->fd, a.key.data, a.value.data, a.flags)));
+  return Int(env, Rc(bpf_map_lookup_and_delete_elem_flags(s->fd, a.Key(s), a.value.data, a.flags)));
 }
 
 // batch(op, inBatch|null, outBatch, keys, values, count: Uint32Array, elemFlags)
@@ -374,11 +385,12 @@ napi_value WrapQueried(napi_env env, int fd, bool closeOnError) {
 }
 
 napi_value Create(napi_env env, napi_callback_info cbinfo) {
-  size_t argc = 10;
-  napi_value argv[10];
+  size_t argc = 11;
+  napi_value argv[11];
   napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr);
   uint32_t type, keySize, valueSize, maxEntries, flags, numaNode, btfKey, btfValue;
   int32_t btfFd;
+  uint64_t mapExtra = 0;
   std::string name;
   if (!args::U32(env, argv[0], "type", &type) || !args::U32(env, argv[1], "keySize", &keySize) ||
       !args::U32(env, argv[2], "valueSize", &valueSize) || !args::U32(env, argv[3], "maxEntries", &maxEntries) ||
@@ -387,6 +399,8 @@ napi_value Create(napi_env env, napi_callback_info cbinfo) {
       !args::U32(env, argv[8], "btfKeyTypeId", &btfKey) || !args::U32(env, argv[9], "btfValueTypeId", &btfValue)) {
     return nullptr;
   }
+  // map_extra (u64, a BigInt): absent is 0. The kernel judges it (syscall.c map_create, bloom_filter.c).
+  if (!args::IsNullish(env, argv[10]) && !args::Flags(env, argv[10], "mapExtra", &mapExtra)) return nullptr;
 
   // The raw syscall, not libbpf's bpf_map_create: libbpf copies at most 15 bytes of the name and so
   // silently truncates a long one. Copying up to 16 bytes leaves no NUL for a name of 16 or more, and the
@@ -399,6 +413,7 @@ napi_value Create(napi_env env, napi_callback_info cbinfo) {
   attr.max_entries = maxEntries;
   attr.map_flags = flags;
   attr.numa_node = numaNode;
+  attr.map_extra = mapExtra;
   std::memcpy(attr.map_name, name.data(), std::min<size_t>(name.size(), sizeof attr.map_name));
   if (btfFd > 0) {
     attr.btf_fd = static_cast<__u32>(btfFd);

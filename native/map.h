@@ -32,5 +32,8 @@ struct MapState {
   static void Unref(MapState* s);
 };
 
+// The key pointer a syscall on map `s` takes: NULL for a key_size 0 map (map.cc).
+void* KeyArg(const MapState* s, void* key);
+
 // map_scratch.cc: NativeMap.openScratch(), element calls on buffers the addon owns.
 napi_value OpenScratch(napi_env env, MapState* s);

@@ -73,25 +73,25 @@ napi_value Int(napi_env env, int n) {
 napi_value Lookup(napi_env env, napi_callback_info cbinfo) {
   uint32_t flags;
   ScratchState* s = BoundWithFlags(env, cbinfo, &flags);
-  return s ? Int(env, Rc(bpf_map_lookup_elem_flags(s->map->fd, s->key, s->value, flags))) : nullptr;
+  return s ? Int(env, Rc(bpf_map_lookup_elem_flags(s->map->fd, KeyArg(s->map, s->key), s->value, flags))) : nullptr;
 }
 
 napi_value Update(napi_env env, napi_callback_info cbinfo) {
   uint32_t flags;
   ScratchState* s = BoundWithFlags(env, cbinfo, &flags);
-  return s ? Int(env, Rc(bpf_map_update_elem(s->map->fd, s->key, s->value, flags))) : nullptr;
+  return s ? Int(env, Rc(bpf_map_update_elem(s->map->fd, KeyArg(s->map, s->key), s->value, flags))) : nullptr;
 }
 
 napi_value LookupAndDelete(napi_env env, napi_callback_info cbinfo) {
   uint32_t flags;
   ScratchState* s = BoundWithFlags(env, cbinfo, &flags);
-  return s ? Int(env, Rc(bpf_map_lookup_and_delete_elem_flags(s->map->fd, s->key, s->value, flags))) : nullptr;
+  return s ? Int(env, Rc(bpf_map_lookup_and_delete_elem_flags(s->map->fd, KeyArg(s->map, s->key), s->value, flags))) : nullptr;
 }
 
 napi_value Delete(napi_env env, napi_callback_info cbinfo) {
   napi_value unused;
   ScratchState* s = Bound(env, cbinfo, &unused);
-  return s ? Int(env, Rc(bpf_map_delete_elem(s->map->fd, s->key))) : nullptr;
+  return s ? Int(env, Rc(bpf_map_delete_elem(s->map->fd, KeyArg(s->map, s->key)))) : nullptr;
 }
 
 // getNextKey(fromKey): the key after the scratch key into the next buffer; fromKey false starts at the first.
@@ -101,7 +101,7 @@ napi_value GetNextKey(napi_env env, napi_callback_info cbinfo) {
   bool fromKey;
   if (!s) return nullptr;
   if (napi_get_value_bool(env, arg, &fromKey) != napi_ok) return args::ThrowType(env, "fromKey must be a boolean"), nullptr;
-  return Int(env, Rc(bpf_map_get_next_key(s->map->fd, fromKey ? s->key : nullptr, s->next)));
+  return Int(env, Rc(bpf_map_get_next_key(s->map->fd, fromKey ? KeyArg(s->map, s->key) : nullptr, s->next)));
 }
 
 // Holds `s` alive for as long as `value` lives.

@@ -4,13 +4,22 @@ export {
   lockFields, encodeToBytes, decodeFromBytes, type LockCodec, type StructOptions, type StructValue,
 } from './codec/codec.js';
 export type { Codec, CodecDesc, Infer, StructField } from './codec/types.js';
-export { MapType, KernelMapType, MapFlags, UpdateFlags, mapTypeByName, type MapTypeId, type MapTypeName } from './uapi/bpf.js';
+export {
+  MapType, KernelMapType, MapFlags, UpdateFlags, mapTypeByName, keylessMapTypeByName, type MapTypeId, type MapTypeName, type KeylessMapTypeId,
+  type KeylessMapTypeName,
+} from './uapi/bpf.js';
 export type { Engine, MapHandle, MapInfo, MapAttrs, LockField } from './seam/engine.js';
 export { resolveEngine, engineStatus, type EngineOption, type EngineStatus } from './engine-select.js';
 export { BpfError, BpfRunOutputError, BpfVerifierError, isBpfError, type RunReport } from './errors/errors.js';
 export { errnoByCode, type ErrnoCode } from './uapi/errno.js';
 export { BpfMap, PerCpuMap, type BatchCursor, type BatchOptions, type BatchResult, type LockOption } from './map/map.js';
-export { createMap, openMap, openPinned, type CreateMapOptions, type OpenMapOptions } from './map/open.js';
+export { BpfMapBase } from './map/base.js';
+export { QueueMap, type PushOptions } from './map/queue.js';
+export { BloomFilterMap } from './map/bloom.js';
+export {
+  createMap, openMap, openPinned, type CreateMapOptions, type OpenMapOptions, type CreateKeylessMapOptions, type CreateQueueMapOptions,
+  type CreateBloomFilterOptions, type QueueMapType, type BloomFilterMapType, type OpenKeylessMapOptions,
+} from './map/open.js';
 export { Emulator, type EmulatorOptions, type EmulatorShare } from './emulator/index.js';
 export { possibleCpus } from './possible-cpus.js';
 export { openObject, BpfObject, type OpenObjectOptions, type ObjectMapInfo, type ObjectProgramInfo, type KernelProgramTypeName } from './object/object.js';

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { engineStatus } from '../engine-select.js';
 import { features } from '../kernel/features.js';
 import { loadAddon } from '../kernel/binding.js';
-import { mapTypeByName, type MapTypeName } from '../uapi/bpf.js';
+import { keylessMapTypeByName, mapTypeByName, type KeylessMapTypeName, type MapTypeName } from '../uapi/bpf.js';
 import { formatTable } from './table.js';
 
 type Status = 'ok' | 'FAIL' | 'warn' | '-';
@@ -58,7 +58,7 @@ export function doctorRows(): Row[] {
   rows.push(['BTF', features.btf() ? 'ok' : 'warn', features.btf() ? '/sys/kernel/btf/vmlinux' : 'no /sys/kernel/btf/vmlinux: kfuncs cannot be found']);
 
   if (status.kernel.available) {
-    for (const name of Object.keys(mapTypeByName) as MapTypeName[]) {
+    for (const name of [...Object.keys(mapTypeByName), ...Object.keys(keylessMapTypeByName)] as (MapTypeName | KeylessMapTypeName)[]) {
       rows.push([`map type ${name}`, features.mapType(name) ? 'ok' : 'FAIL', features.mapType(name) ? 'creatable' : 'not creatable']);
     }
     for (const prog of ['SchedCls', 'Xdp', 'SocketFilter', 'Syscall'] as const) {

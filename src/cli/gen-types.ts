@@ -5,7 +5,8 @@ import { codecSource, identifier, type StructDecl } from '../codec/source.js';
 import { BtfKind, parseBtf, type BtfDatasec, type BtfVar } from '../btf/types.js';
 import { readElf } from '../elf/reader.js';
 import { subjectOf } from '../errors/errors.js';
-import { globalVariables, mapCodecsFromBtf } from '../object/globals.js';
+import { globalVariables, mapCodecsFromBtf, mapTypeFromBtf, mapValueCodecFromBtf } from '../object/globals.js';
+import { keylessTypeName } from '../map/keyless.js';
 
 const usage = 'usage: bpfkit gen types OBJECT.bpf.o\n';
 
@@ -27,6 +28,14 @@ export function generateTypes(path: string): string {
   for (const name of btfMapNames(path)) {
     const id = identifier(name);
     try {
+      const keyless = keylessTypeName(mapTypeFromBtf(path, name) ?? 0);
+      if (keyless !== undefined) {
+        // A queue, stack or bloom filter: its type and value, ready for obj.map(name, codecs).
+        lines.push(`/** map '${name}' (${keyless}) */`);
+        lines.push(`export const ${id} = { type: '${keyless}', value: ${codecSource(mapValueCodecFromBtf(path, name), decls, used)} } as const;`);
+        lines.push(`export type ${id}Value = Infer<typeof ${id}.value>;`, '');
+        continue;
+      }
       const { key, value } = mapCodecsFromBtf(path, name);
       lines.push(`/** map '${name}' */`);
       lines.push(`export const ${id} = { key: ${codecSource(key, decls, used)}, value: ${codecSource(value, decls, used)} };`);

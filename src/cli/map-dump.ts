@@ -1,11 +1,13 @@
 // `bpfkit map dump PIN_PATH | --id N`: every element of a kernel map as bytes, as `bpftool map dump` prints
-// them (per-CPU maps: one value line per CPU).
+// them (per-CPU maps: one value line per CPU); a queue's or stack's next value, which stays in the map.
 import { bytes } from '../codec/codec.js';
 import { resolveEngine } from '../engine-select.js';
 import { BpfError, subjectOf } from '../errors/errors.js';
 import { hintFor } from '../errors/hints.js';
-import { mapTypeName } from '../uapi/bpf.js';
+import { isKeyless, mapTypeName } from '../uapi/bpf.js';
 import { PerCpuMap, wrapMapHandle } from '../map/map.js';
+import { BloomFilterMap } from '../map/bloom.js';
+import { wrapKeylessHandle } from '../map/wrap-keyless.js';
 
 const usage = 'usage: bpfkit map dump PIN_PATH | --id N\n';
 
@@ -21,8 +23,19 @@ export function dumpMap(where: { path: string } | { id: number }): string {
     throw new BpfError(syscall, handle, { subject: path ?? subjectOf({ mapId: (where as { id: number }).id }), path, hint: hintFor({ syscall, errno: handle, path }) });
   }
   const { info } = handle;
-  using map = wrapMapHandle(handle, engine, bytes(info.keySize), bytes(info.valueSize));
   const lines = [`map ${info.id}: ${mapTypeName(info.type)} name ${info.name || '(none)'} key ${info.keySize}B value ${info.valueSize}B max_entries ${info.maxEntries}`];
+  if (isKeyless(info.type)) {
+    // No keys to walk: a queue or stack shows the value a pop would take (a peek takes nothing); a bloom filter
+    // cannot list what it was given.
+    using keyless = wrapKeylessHandle(handle, engine, bytes(info.valueSize));
+    if (keyless instanceof BloomFilterMap) lines.push('a bloom filter cannot list its values (ask it about one: BloomFilterMap.has)');
+    else {
+      const next = keyless.peek();
+      lines.push(next === undefined ? 'empty' : `next (peek): ${hex(next)}`);
+    }
+    return lines.join('\n') + '\n';
+  }
+  using map = wrapMapHandle(handle, engine, bytes(info.keySize), bytes(info.valueSize));
   let n = 0;
   for (const [key, value] of map.entries()) {
     n++;

@@ -769,9 +769,11 @@ function parseMapDef(btf: Btf, mapName: string, def: BtfComposite, fail: (m: str
         if (inner.kind !== (mapInMap ? BtfKind.Struct : BtfKind.FuncProto)) fail(`map '${mapName}': 'values' points to a ${inner.kind}`, EINVAL);
         break;
       }
+      // `__uint(map_extra, N)`: read as a u32 by the libbpf this machine has (1.1's get_map_field_int).
+      case 'map_extra': m.mapExtra = intField(member); break;
       default:
         // strict mode (libbpf's default) refuses unknown attributes.
-        if (member.name !== 'map_extra') fail(`map '${mapName}': unknown attribute '${member.name}'`, EOPNOTSUPP);
+        fail(`map '${mapName}': unknown attribute '${member.name}'`, EOPNOTSUPP);
     }
   });
   if (m.type === 0) fail(`map '${mapName}': map type isn't specified`, EINVAL);

@@ -42,6 +42,8 @@ export interface MapDef extends Omit<ObjectMapSpec, 'lock' | 'internal'> {
   /** BTF ids of key and value in `ParsedObject.btf` (0 when the map has none). */
   btfKeyTypeId: number;
   btfValueTypeId: number;
+  /** `__uint(map_extra, N)`: bpf_attr.map_extra (a bloom filter's number of hash functions); absent is 0. */
+  mapExtra?: number;
 }
 
 /** One program: its entry function followed by every subprogram it calls (bpf-to-bpf), as libbpf links. */

@@ -4,7 +4,7 @@
 // objects and loads programs (object.ts), and owns the emulated CPUs that run programs off this thread.
 import { availableParallelism } from 'node:os';
 import { hostPossibleCpus } from '../host-cpus.js';
-import { MapFlags, isArrayType, isLru, isPerCpu } from '../uapi/bpf.js';
+import { MapFlags, MapType, isArrayType, isLru, isPerCpu, isQueueStack } from '../uapi/bpf.js';
 import type { Engine, MapAttrs, ObjectFailure, ObjectHandle, RawProgramHandle, RawProgramSpec, TestRunArgs } from '../seam/engine.js';
 import { EINVAL, ENOMEM } from '../uapi/errno.js';
 import { MessageChannel } from 'node:worker_threads';
@@ -19,6 +19,9 @@ import { xorshift32, type EmulatedTask, type HelperContext } from './programs/he
 import { ArrayTable } from './maps/array.js';
 import { checkCreate } from './maps/create.js';
 import { HashTable } from './maps/hash.js';
+import { QueueStackTable } from './maps/queue-stack.js';
+import { BloomFilterTable, bloomGeometry } from './maps/bloom.js';
+import type { MapTable } from './maps/program-map.js';
 import { lruTargetFree } from './maps/lru.js';
 import { lockOffsetOf, type MapShape } from './maps/storage.js';
 import { sharedInt32, withSlabIds } from './maps/shared.js';
@@ -248,11 +251,14 @@ export class Emulator implements Engine, ProgramHost {
       percpuPadding: percpuLookupCopiesPadding(this.kernelVersion),
       lockOffset: lockOffsetOf(attrs.locks),
     };
-    let table: HashTable | ArrayTable;
+    let table: MapTable;
     try {
       table = withSlabIds(this.#slabIds, () => {
         if (isArrayType(type)) return new ArrayTable(shape);
+        if (isQueueStack(type)) return new QueueStackTable(shape, type === MapType.Stack);
         const seed = flags & MapFlags.ZeroSeed ? 0 : (this.#seed ?? (Math.random() * 2 ** 32) >>> 0);
+        // bloom_map_alloc: its checkCreate passed, so map_extra is its low 4 bits.
+        if (type === MapType.BloomFilter) return new BloomFilterTable(shape, bloomGeometry(plan.maxEntries, Number(attrs.mapExtra ?? 0n)), seed);
         return new HashTable(shape, {
           lru: isLru(type),
           percpuLru: (flags & MapFlags.NoCommonLru) !== 0,

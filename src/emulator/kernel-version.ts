@@ -738,3 +738,33 @@ export function btfTypeTagsAnywhere(version: string): boolean {
 export function btfKptrTagWalk(version: string): boolean {
   return versionAtLeast(version, '7.0');
 }
+
+/**
+ * queue_stack_maps.c queue_stack_map_alloc_check: E2BIG for max_entries >= U32_MAX / value_size. Measured in
+ * bpfkit vm with a QUEUE of 2^30 − 1 4-byte values: Debian's 6.12.118 refuses it E2BIG (as this repository's
+ * 6.15 source tree does); 6.1.0-57 and 7.2.13 try to allocate it (ENOMEM in a 2 GiB guest) and this machine's
+ * 6.18.44 creates it. Bounded by measurement: the check is there from 6.12 to before 6.18.
+ */
+export function queueSizeChecked(version: string): boolean {
+  return versionAtLeast(version, '6.12') && !versionAtLeast(version, '6.18');
+}
+
+/**
+ * check_map_prog_compatibility on a sleepable program (syscall programs, BPF_F_SLEEPABLE): the map types it
+ * may use. Measured (queue_pipe.bpf.c's sleepable_queue and sleepable_bloom): 6.1 refuses a QUEUE, 6.12, 6.18
+ * and 7.2 take it (with STACK and the local storages); a BLOOM_FILTER never. Bounded by measurement: 6.12.
+ */
+export function sleepableQueueStack(version: string): boolean {
+  return versionAtLeast(version, '6.12');
+}
+
+/**
+ * The words of that refusal. 6.1: "Sleepable programs can only use array, hash, and ringbuf maps"; 6.12 and
+ * 7.2: "... array, hash, ringbuf and local storage maps"; this machine's 6.18.44 adds ", also as inner maps".
+ * Bounded by measurement: the local storages at 6.12, the inner maps from 6.18 to before 7.2.
+ */
+export function sleepableMapWords(version: string): string {
+  if (!versionAtLeast(version, '6.12')) return 'Sleepable programs can only use array, hash, and ringbuf maps';
+  const words = 'Sleepable programs can only use array, hash, ringbuf and local storage maps';
+  return versionAtLeast(version, '6.18') && !versionAtLeast(version, '7.2') ? `${words}, also as inner maps` : words;
+}

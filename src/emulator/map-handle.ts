@@ -1,7 +1,8 @@
 // A handle on an emulated map: what an fd is to the kernel (kernel/bpf/syscall.c). It checks its arguments as
 // the addon does (syscall-args.ts), then the syscall layer's rules before a map's own code runs (flag masks,
-// the handle's access mode, frozen maps, BPF_F_LOCK, the per-CPU element flags); maps/hash.ts and
-// maps/array.ts do the rest. Handles and pins refer to one EmulatedMap, which lives while any does.
+// the handle's access mode, frozen maps, BPF_F_LOCK, the per-CPU element flags); maps/hash.ts, maps/array.ts,
+// maps/queue-stack.ts and maps/bloom.ts do the rest. Handles and pins refer to one EmulatedMap, which lives
+// while any does.
 import { BatchOp, MapFlags, type BatchOpId } from '../uapi/bpf.js';
 import type { ElemFlags, MapHandle, MapInfo, MapScratch } from '../seam/engine.js';
 import { EINVAL, EBUSY, ENOTSUPP, EPERM } from '../uapi/errno.js';
@@ -9,14 +10,15 @@ import { mapLayout, roundUp8, type MapLayout } from '../seam/map-layout.js';
 import { freezeChecksWriteAccess, freezeRefusesLockMaps, lookupChecksAccessFirst, percpuCpuFlags } from './kernel-version.js';
 import { ArrayTable } from './maps/array.js';
 import { HashTable } from './maps/hash.js';
-import { programSide, type ProgramMap, type ProgramSide } from './maps/program-map.js';
+import { QueueStackTable } from './maps/queue-stack.js';
+import { BloomFilterTable } from './maps/bloom.js';
+import { programSide, type MapTable, type ProgramMap, type ProgramSide } from './maps/program-map.js';
 import {
   BPF_ANY, BPF_F_ALL_CPUS, BPF_F_CPU, BPF_F_LOCK, CPU_FLAGS, checkOpFlags, checkPercpuUpdateFlags, copyBytes, type MapShape,
 } from './maps/storage.js';
 import { args, flagsCpu, flagsLow, hasCpuFlag, typedLength, typedTag } from './syscall-args.js';
 import { sharedInt32 } from './maps/shared.js';
 
-type Table = HashTable | ArrayTable;
 
 /**
  * One emulated map; handles and pins refer to it, and it lives while any does (registry.ts counts them).
@@ -24,14 +26,14 @@ type Table = HashTable | ArrayTable;
  */
 export class EmulatedMap {
   readonly info: MapInfo;
-  readonly table: Table;
+  readonly table: MapTable;
   readonly shape: MapShape;
   readonly spinLock: boolean;
   /** [0] is 1 once BPF_MAP_FREEZE froze the map (shared: a freeze holds for every thread). */
   readonly frozenCell: Int32Array;
   refs = 0;
 
-  constructor(info: MapInfo, table: Table, spinLock: boolean, frozenCell: Int32Array = sharedInt32(1)) {
+  constructor(info: MapInfo, table: MapTable, spinLock: boolean, frozenCell: Int32Array = sharedInt32(1)) {
     this.info = info;
     this.table = table;
     this.shape = table.shape;
@@ -117,7 +119,7 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
   }
 
   /** The emulated map's table: tests inspect storage through it (test/conformance/map-stress.test.ts). */
-  get table(): HashTable | ArrayTable {
+  get table(): MapTable {
     return this.#map.table;
   }
 
@@ -167,7 +169,12 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
       if (!this.#canRead) return EPERM;
       if ((low & BPF_F_LOCK) && !m.spinLock) return EINVAL;
     }
-    return m.table.lookup(key, value, (low & BPF_F_LOCK) !== 0);
+    const table = m.table;
+    // bpf_map_copy_value: a queue's or stack's map_peek_elem fills `value`; a bloom filter's reads it
+    // (map_lookup_elem copies the value in from userspace for BPF_MAP_TYPE_BLOOM_FILTER).
+    if (table instanceof QueueStackTable) return table.get(value, 0, false);
+    if (table instanceof BloomFilterTable) return table.peek(value, 0);
+    return table.lookup(key, value, (low & BPF_F_LOCK) !== 0);
   }
 
   /**
@@ -199,6 +206,9 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
   /** The map's own update (kernel/bpf/syscall.c bpf_map_update_value), after the syscall's flag checks. */
   #updateElem(key: Uint8Array, koff: number, value: Uint8Array, voff: number, low: number, cpu: number): number {
     const table = this.#map.table;
+    // bpf_map_update_value: queues, stacks and bloom filters push, with the whole u64 flags (its upper half is
+    // refused before: map_update_elem's and bpf_map_check_op_flags' checks above).
+    if (table instanceof QueueStackTable || table instanceof BloomFilterTable) return table.push(value, voff, BigInt(low));
     const current = this.#owner.currentCpu();
     if (!this.#cpuFlags || !table.shape.percpu) return table.update(key, koff, value, voff, low, current, false);
     const rc = checkPercpuUpdateFlags(low);
@@ -230,6 +240,7 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
   #lookupCpu(key: Uint8Array, out: Uint8Array, off: number, cpu: number): number {
     const table = this.#map.table;
     if (table instanceof ArrayTable) return table.lookupCpu(key, 0, out, off, cpu);
+    if (!(table instanceof HashTable)) return EINVAL; // BPF_F_CPU is refused on maps that are not per-CPU
     const all = (this.#allCpus ??= new Uint8Array(table.stride));
     const rc = table.lookup(key, all);
     if (rc) return rc;
@@ -246,7 +257,10 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
   #delete(key: Uint8Array): number {
     const m = this.#map;
     if (!this.#canWrite) return EPERM;
-    return m.table instanceof HashTable ? m.table.delete(key, 0) : EINVAL;
+    const table = m.table;
+    // array_map_delete_elem: EINVAL; queue_stack_map_delete_elem: EINVAL; bloom_map_delete_elem: EOPNOTSUPP.
+    if (table instanceof HashTable) return table.delete(key, 0);
+    return table instanceof ArrayTable ? EINVAL : table.delete();
   }
 
   getNextKey(key: Uint8Array | null, next: Uint8Array): number {
@@ -272,8 +286,13 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     if (flagsCpu(flags) !== 0 || (flagsLow(flags) & ~BPF_F_LOCK)) return EINVAL;
     flags = flagsLow(flags);
     if (!this.#canRead || !this.#canWrite) return EPERM;
+    const table = m.table;
+    // Queues and stacks take no flags at all here.
+    if (flags !== 0 && table instanceof QueueStackTable) return EINVAL;
     if ((flags & BPF_F_LOCK) && !m.spinLock) return EINVAL;
-    return m.table instanceof HashTable ? m.table.lookupAndDelete(key, value, (flags & BPF_F_LOCK) !== 0) : ENOTSUPP;
+    // Only queues, stacks (map_pop_elem) and the hash maps pop; the others are ENOTSUPP.
+    if (table instanceof QueueStackTable) return table.get(value, 0, true);
+    return table instanceof HashTable ? table.lookupAndDelete(key, value, (flags & BPF_F_LOCK) !== 0) : ENOTSUPP;
   }
 
   /**
@@ -316,6 +335,8 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     if (reads && !this.#canRead) return EPERM;
     if (writes && !this.#canWrite) return EPERM;
     const table = m.table;
+    // BPF_DO_BATCH: a map type without the op is ENOTSUPP (queues, stacks and bloom filters have none).
+    if (!(table instanceof HashTable) && !(table instanceof ArrayTable)) return ENOTSUPP;
     const hash = table instanceof HashTable;
     if (!hash && (op === BatchOp.LookupAndDelete || op === BatchOp.Delete)) return ENOTSUPP;
     const low = flagsLow(elemFlags);
@@ -398,7 +419,7 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
   #genericLookupBatch(inBatch: Uint8Array | null, outBatch: Uint8Array, keys: Uint8Array, values: Uint8Array, count: Uint32Array, cpu: number): number {
     const max = count[0]!;
     if (max === 0) return 0;
-    const table = this.#map.table;
+    const table = this.#map.table as HashTable | ArrayTable; // batch() lets only these through
     const ks = table.shape.keySize;
     // BPF_F_CPU (cpu >= 0): one value_size value per element.
     const stride = cpu >= 0 ? table.shape.valueSize : table.stride;
@@ -423,7 +444,7 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
   #genericWriteBatch(del: boolean, keys: Uint8Array, values: Uint8Array, count: Uint32Array, low: number, cpu: number): number {
     const max = count[0]!;
     if (max === 0) return 0;
-    const table = this.#map.table;
+    const table = this.#map.table as HashTable | ArrayTable; // batch() lets only these through
     const ks = table.shape.keySize;
     const stride = low & CPU_FLAGS ? table.shape.valueSize : table.stride;
     let cp = 0;

@@ -12,7 +12,8 @@ import { EBADF, EBUSY, EINVAL, ENOENT, ENOEXEC, ENOTSUPP, ESRCH, errnoOfCode } f
 import { decodeInsns } from '../uapi/isa.js';
 import { ProgFlags } from '../uapi/prog-flags.js';
 import { kfuncAvailable, logLevelMask, progLoadFlags } from './kernel-version.js';
-import { BPF_OBJ_NAME_LEN, isArrayType, isHashType, mapTypeName } from '../uapi/bpf.js';
+import { BPF_OBJ_NAME_LEN } from '../uapi/bpf.js';
+import { unemulatedMapType } from './maps/create.js';
 import { internalMapName, ObjectFormatError, parseObject } from '../elf/object.js';
 import { checkBtfInfo } from './checker/btf-info.js';
 import { btfLoadRefusal } from './btf-load.js';
@@ -311,8 +312,9 @@ export class EmulatorObject implements ObjectHandle {
     // verdict comes first), then the load fails with ENOTSUPP.
     let unemulated: ObjectFailure | undefined;
     for (const def of defs) {
-      if (!isHashType(def.type) && !isArrayType(def.type) && mapTypeName(def.type) !== `unknown(${def.type})`) {
-        unemulated ??= { errno: ENOTSUPP, syscall: 'BPF_MAP_CREATE', map: def.name, detail: `the emulator has no ${mapTypeName(def.type)} maps` };
+      const unemulatedType = unemulatedMapType(def.type);
+      if (unemulatedType !== undefined) {
+        unemulated ??= { errno: ENOTSUPP, syscall: 'BPF_MAP_CREATE', map: def.name, detail: unemulatedType };
         continue;
       }
       const failure = this.#createMap(this.#withoutBtf ? { ...def, locks: [], btfKeyTypeId: 0, btfValueTypeId: 0 } : def);
@@ -396,7 +398,7 @@ export class EmulatorObject implements ObjectHandle {
     // libbpf bpf_map_create copies the name with libbpf_strlcpy into the 16-byte map_name: longer names are cut.
     const handle = this.#emulator.createMap({
       type: def.type, keySize: def.keySize, valueSize: def.valueSize, maxEntries: def.maxEntries, flags: def.flags,
-      name: def.name.slice(0, BPF_OBJ_NAME_LEN - 1), numaNode: def.numaNode, ...(def.locks.length > 0 ? { locks: def.locks, btf: { data: new Uint8Array(0), keyTypeId: def.btfKeyTypeId, valueTypeId: def.btfValueTypeId } } : {}),
+      name: def.name.slice(0, BPF_OBJ_NAME_LEN - 1), numaNode: def.numaNode, mapExtra: BigInt(def.mapExtra ?? 0), ...(def.locks.length > 0 ? { locks: def.locks, btf: { data: new Uint8Array(0), keyTypeId: def.btfKeyTypeId, valueTypeId: def.btfValueTypeId } } : {}),
     });
     if (typeof handle === 'number') return { errno: handle, syscall: 'BPF_MAP_CREATE', map: def.name };
     this.#maps.set(def.name, handle);

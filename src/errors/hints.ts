@@ -2,7 +2,7 @@
 // the kernel applies it. A hint only adds words to a BpfError's message (and its `hint`); the errno, code
 // and syscall stay the kernel's.
 import { ETH_HLEN } from '../uapi/net.js';
-import { BPF_OBJ_NAME_LEN, isArrayType, isHashType, isLru, type Syscall } from '../uapi/bpf.js';
+import { BPF_OBJ_NAME_LEN, isArrayType, isHashType, isLru, isQueueStack, type Syscall } from '../uapi/bpf.js';
 import { errnoCode } from '../uapi/errno.js';
 
 export interface HintContext {
@@ -43,6 +43,9 @@ export function hintFor(c: HintContext): string | undefined {
   }
   if (element.has(syscall) && code === 'E2BIG' && c.mapType !== undefined) {
     if (isArrayType(c.mapType)) return `array indexes are 0 to ${c.maxEntries === undefined ? 'max_entries' : c.maxEntries - 1} (kernel/bpf/arraymap.c array_map_update_elem)`;
+    if (isQueueStack(c.mapType)) {
+      return `the queue is full (max_entries ${c.maxEntries ?? '?'}; kernel/bpf/queue_stack_maps.c queue_stack_map_push_elem): pop first, or push with UpdateFlags.Exist to drop the oldest value`;
+    }
     if (isHashType(c.mapType) && !isLru(c.mapType)) {
       return `the map is full (max_entries ${c.maxEntries ?? '?'}; kernel/bpf/hashtab.c alloc_htab_elem): delete entries, create it bigger, or use an LRU map, which evicts`;
     }

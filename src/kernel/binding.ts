@@ -31,9 +31,10 @@ export interface NativeMap {
 }
 
 export interface NativeMapStatic {
+  /** `mapExtra`: bpf_attr.map_extra (u64), 0 when left out. */
   create(
     type: number, keySize: number, valueSize: number, maxEntries: number, flags: number,
-    name: string, numaNode: number, btfFd: number, btfKeyTypeId: number, btfValueTypeId: number,
+    name: string, numaNode: number, btfFd: number, btfKeyTypeId: number, btfValueTypeId: number, mapExtra?: bigint,
   ): NativeMap | number;
   /** BPF_OBJ_GET; `flags` (file_flags: BPF_F_RDONLY / BPF_F_WRONLY) default 0, read-write. */
   openPinned(path: string, flags?: number): NativeMap | number;

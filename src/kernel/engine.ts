@@ -108,7 +108,7 @@ export class KernelEngine implements FdEngine {
   }
 
   createMap(attrs: MapAttrs): KernelMapHandle | number {
-    const { type, keySize, valueSize, maxEntries, flags, name, numaNode, btf } = attrs;
+    const { type, keySize, valueSize, maxEntries, flags, name, numaNode, btf, mapExtra } = attrs;
     let btfFd = 0;
     if (btf) {
       btfFd = this.#addon.btfLoad(btf.data, null);
@@ -117,7 +117,7 @@ export class KernelEngine implements FdEngine {
     try {
       const native = this.#addon.NativeMap.create(
         type, keySize, valueSize, maxEntries, flags, name, numaNode, btfFd,
-        btf ? btf.keyTypeId : 0, btf ? btf.valueTypeId : 0,
+        btf ? btf.keyTypeId : 0, btf ? btf.valueTypeId : 0, mapExtra ?? 0n,
       );
       return handleFor(native);
     } finally {

@@ -2,7 +2,7 @@
 // where bpf() is not permitted, every probe answers false (kernelRelease still answers).
 import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
-import { mapTypeByName, type MapTypeName } from '../uapi/bpf.js';
+import { isKeyless, keylessMapTypeByName, mapTypeByName, type KeylessMapTypeName, type MapTypeName } from '../uapi/bpf.js';
 import { BtfKind, decodeBtf } from '../btf/decode.js';
 import { getKernelEngine, kernelUnavailableReasons } from './engine.js';
 import { loadAddon } from './binding.js';
@@ -64,12 +64,14 @@ export const features = {
   },
 
   /** A map of this type can be created (a 1-entry map is created and closed). */
-  mapType(type: MapTypeName | number): boolean {
-    const id = typeof type === 'number' ? type : mapTypeByName[type];
+  mapType(type: MapTypeName | KeylessMapTypeName | number): boolean {
+    const id = typeof type === 'number' ? type : (mapTypeByName[type as MapTypeName] ?? keylessMapTypeByName[type as KeylessMapTypeName]);
     if (id === undefined) throw new TypeError(`unknown map type '${String(type)}'`);
     return cached(`map:${id}`, () => {
       if (!kernelUsable()) return false;
-      const h = getKernelEngine().createMap({ type: id, keySize: 4, valueSize: 8, maxEntries: 1, flags: 0, name: '', numaNode: 0 });
+      // Queues, stacks and bloom filters have no keys (key_size 0).
+      const keySize = isKeyless(id) ? 0 : 4;
+      const h = getKernelEngine().createMap({ type: id, keySize, valueSize: 8, maxEntries: 1, flags: 0, name: '', numaNode: 0 });
       if (typeof h === 'number') return false;
       h.close();
       return true;

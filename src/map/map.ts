@@ -1,12 +1,11 @@
 import type { Codec } from '../codec/types.js';
 import { lockFields } from '../codec/codec.js';
-import { BatchOp, type BpfCommand, UpdateFlags, isPerCpu, mapTypeName } from '../uapi/bpf.js';
-import { isFdMapHandle, type Engine, type MapHandle, type MapInfo, type MapScratch } from '../seam/engine.js';
-import { unsupportedOn } from '../engine-select.js';
-import { EBADF, ENOENT } from '../uapi/errno.js';
-import { BpfError, describeValue, inputError, subjectOf } from '../errors/errors.js';
-import { hintFor } from '../errors/hints.js';
+import { BatchOp, UpdateFlags, isKeyless, isPerCpu, mapTypeName } from '../uapi/bpf.js';
+import type { Engine, MapHandle, MapScratch } from '../seam/engine.js';
+import { ENOENT } from '../uapi/errno.js';
+import { describeValue, inputError, subjectOf } from '../errors/errors.js';
 import { valueBufferSize } from '../seam/map-layout.js';
+import { BpfMapBase } from './base.js';
 import { MapWalker, viewOf, type BatchOptions, type BatchResult, type LockOption } from './walk.js';
 import { perCpuCodec } from '../codec/percpu.js';
 
@@ -23,14 +22,9 @@ export type { BatchCursor, BatchOptions, BatchResult, LockOption } from './walk.
  * RangeError whose message starts with the operation and the map ("updateBatch on map 'x': keys must
  * be an array, got null"); the kernel's (or emulator's) refusals are BpfErrors.
  */
-export class BpfMap<K, V> {
-  readonly name: string;
+export class BpfMap<K, V> extends BpfMapBase {
   readonly keyCodec: Codec<K>;
   readonly valueCodec: Codec<V>;
-  readonly engine: Engine;
-  #handle: MapHandle;
-  #info: MapInfo;
-  readonly #subject: string;
   readonly #lockByDefault: boolean;
 
   // Element calls on buffers this map alone holds (seam/engine.ts MapScratch): encode into the views, call, decode.
@@ -42,13 +36,9 @@ export class BpfMap<K, V> {
 
   /** Use createMap / openPinned / openMap / BpfObject.map; this wraps an open engine handle. */
   constructor(handle: MapHandle, engine: Engine, key: Codec<K>, value: Codec<V>, hasSpinLock: boolean) {
-    this.#handle = handle;
-    this.#info = handle.info;
-    this.engine = engine;
+    super(handle, engine);
     this.keyCodec = key;
     this.valueCodec = value;
-    this.name = handle.info.name;
-    this.#subject = subjectOf({ map: this.name, mapId: handle.info.id });
     this.#lockByDefault = hasSpinLock;
     this.#scratch = handle.openScratch();
     this.#keyView = viewOf(this.#scratch.key);
@@ -59,10 +49,10 @@ export class BpfMap<K, V> {
       keyCodec: key,
       valueCodec: value,
       maxEntries: handle.info.maxEntries,
-      subject: this.#subject,
+      subject: subjectOf({ map: this.name, mapId: handle.info.id }),
       where: (op) => this.where(op),
-      open: (syscall) => this.#open(syscall),
-      error: (syscall, rc, processed) => this.#error(syscall, rc, processed),
+      open: (syscall) => this.checkOpen(syscall),
+      error: (syscall, rc, processed) => this.error(syscall, rc, processed),
       lockFlag: (op, options) => this.#lockFlag(op, options),
       encode: (op, what, codec, v, view, offset) => this.#encode(op, what, codec, v, view, offset),
       get: (k, options) => this.get(k, options),
@@ -70,47 +60,15 @@ export class BpfMap<K, V> {
     });
   }
 
-  /** BPF_OBJ_GET_INFO_BY_FD as it was when the handle was opened. */
-  get info(): MapInfo {
-    return this.#info;
-  }
-
-  get closed(): boolean {
-    return this.#handle.closed;
-  }
-
-  /**
-   * The map's file descriptor (kernel engine only), owned by this handle: it is closed by close() (or
-   * when the handle is collected), after which the number may be reused by anything. To give the map to
-   * other code, pass this number to `openMap({ fd })`, which opens its own duplicate, rather than
-   * storing the number.
-   */
-  get fd(): number {
-    const handle = this.#handle;
-    if (!isFdMapHandle(handle)) throw unsupportedOn(this.engine, 'has no file descriptors', { operation: `fd of ${this.#subject}` });
-    this.#open('BPF_OBJ_GET_INFO_BY_FD');
-    return handle.fd;
-  }
-
-  /** The engine handle, for code that drives the byte-level seam directly (object loading, tests). */
-  get handle(): MapHandle {
-    return this.#handle;
-  }
-
-  /** "get on map 'x'": how argument errors begin. */
-  protected where(operation: string): string {
-    return `${operation} on ${this.#subject}`;
-  }
-
   /** The value, or undefined when the key is absent. */
   get(key: K, options?: LockOption): V | undefined {
-    this.#open('BPF_MAP_LOOKUP_ELEM');
+    this.checkOpen('BPF_MAP_LOOKUP_ELEM');
     const flags = this.#lockFlag('get', options);
     this.#encodeKey('get', key);
     const rc = this.#scratch.lookup(flags);
     if (rc === 0) return this.valueCodec.decode(this.#valueView, 0);
     if (rc === ENOENT) return undefined;
-    throw this.#error('BPF_MAP_LOOKUP_ELEM', rc);
+    throw this.error('BPF_MAP_LOOKUP_ELEM', rc);
   }
 
   /** Creates or replaces (BPF_ANY). */
@@ -130,23 +88,23 @@ export class BpfMap<K, V> {
 
   /** True when the key was deleted, false when it was absent. */
   delete(key: K): boolean {
-    this.#open('BPF_MAP_DELETE_ELEM');
+    this.checkOpen('BPF_MAP_DELETE_ELEM');
     this.#encodeKey('delete', key);
     const rc = this.#scratch.delete();
     if (rc === 0) return true;
     if (rc === ENOENT) return false;
-    throw this.#error('BPF_MAP_DELETE_ELEM', rc);
+    throw this.error('BPF_MAP_DELETE_ELEM', rc);
   }
 
   /** Removes the key and returns its value, or undefined when it was absent. */
   lookupAndDelete(key: K, options?: LockOption): V | undefined {
-    this.#open('BPF_MAP_LOOKUP_AND_DELETE_ELEM');
+    this.checkOpen('BPF_MAP_LOOKUP_AND_DELETE_ELEM');
     const flags = this.#lockFlag('lookupAndDelete', options);
     this.#encodeKey('lookupAndDelete', key);
     const rc = this.#scratch.lookupAndDelete(flags);
     if (rc === 0) return this.valueCodec.decode(this.#valueView, 0);
     if (rc === ENOENT) return undefined;
-    throw this.#error('BPF_MAP_LOOKUP_AND_DELETE_ELEM', rc);
+    throw this.error('BPF_MAP_LOOKUP_AND_DELETE_ELEM', rc);
   }
 
   /**
@@ -155,7 +113,7 @@ export class BpfMap<K, V> {
    * after the last key.
    */
   nextKey(key?: K): K | undefined {
-    this.#open('BPF_MAP_GET_NEXT_KEY');
+    this.checkOpen('BPF_MAP_GET_NEXT_KEY');
     let rc: number;
     if (key === undefined) {
       rc = this.#scratch.getNextKey(false);
@@ -165,7 +123,7 @@ export class BpfMap<K, V> {
     }
     if (rc === 0) return this.keyCodec.decode(this.#nextView, 0);
     if (rc === ENOENT) return undefined;
-    throw this.#error('BPF_MAP_GET_NEXT_KEY', rc);
+    throw this.error('BPF_MAP_GET_NEXT_KEY', rc);
   }
 
   /**
@@ -228,7 +186,7 @@ export class BpfMap<K, V> {
    */
   updateBatch(keys: readonly K[], values: readonly V[], options?: LockOption): number {
     const op = 'updateBatch';
-    this.#open('BPF_MAP_UPDATE_BATCH');
+    this.checkOpen('BPF_MAP_UPDATE_BATCH');
     if (!Array.isArray(keys)) throw new TypeError(`${this.where(op)}: keys must be an array, got ${describeValue(keys)}`);
     if (!Array.isArray(values)) throw new TypeError(`${this.where(op)}: values must be an array, got ${describeValue(values)}`);
     // Each length and each element is read once.
@@ -245,54 +203,25 @@ export class BpfMap<K, V> {
    */
   deleteBatch(keys: readonly K[]): number {
     const op = 'deleteBatch';
-    this.#open('BPF_MAP_DELETE_BATCH');
+    this.checkOpen('BPF_MAP_DELETE_BATCH');
     if (!Array.isArray(keys)) throw new TypeError(`${this.where(op)}: keys must be an array, got ${describeValue(keys)}`);
     return this.#walker.write(BatchOp.Delete, op, 'BPF_MAP_DELETE_BATCH', keys.length, keys, undefined, 0);
   }
 
-  /** Pins the map at a bpffs path (BPF_OBJ_PIN). */
-  pin(path: string): void {
-    this.#open('BPF_OBJ_PIN');
-    if (typeof path !== 'string' || path === '') throw new TypeError(`${this.where('pin')}: path must be a non-empty string, got ${describeValue(path)}`);
-    // The kernel reads a C string: an embedded NUL would silently shorten the path.
-    if (path.includes('\0')) throw new TypeError(`${this.where('pin')}: path must not contain NUL characters`);
-    const rc = this.#handle.pin(path);
-    if (rc < 0) throw new BpfError('BPF_OBJ_PIN', rc, { subject: this.#subject, path, hint: hintFor({ syscall: 'BPF_OBJ_PIN', errno: rc, path }) });
-  }
-
-  /** Makes the map read-only for syscalls (BPF_MAP_FREEZE); programs may still write. */
-  freeze(): void {
-    this.#open('BPF_MAP_FREEZE');
-    const rc = this.#handle.freeze();
-    if (rc < 0) throw this.#error('BPF_MAP_FREEZE', rc);
-  }
-
-  /** Fresh BPF_OBJ_GET_INFO_BY_FD. */
-  queryInfo(): MapInfo {
-    this.#open('BPF_OBJ_GET_INFO_BY_FD');
-    const info = this.#handle.queryInfo();
-    if (typeof info === 'number') throw this.#error('BPF_OBJ_GET_INFO_BY_FD', info);
-    return info;
-  }
-
   /** Releases the map's fd. Idempotent; later calls on the handle throw EBADF. */
-  close(): void {
-    this.#handle.close();
+  override close(): void {
+    super.close();
     this.#walker.release();
   }
 
-  [Symbol.dispose](): void {
-    this.close();
-  }
-
   #update(op: string, key: K, value: V, flags: number, options: LockOption | undefined): void {
-    this.#open('BPF_MAP_UPDATE_ELEM');
+    this.checkOpen('BPF_MAP_UPDATE_ELEM');
     const lock = this.#lockFlag(op, options);
     // Both encodes come before the syscall: a bad key or value leaves the map as it was.
     this.#encodeKey(op, key);
     this.#encode(op, 'value', this.valueCodec, value, this.#valueView, 0);
     const rc = this.#scratch.update(flags | lock);
-    if (rc !== 0) throw this.#error('BPF_MAP_UPDATE_ELEM', rc);
+    if (rc !== 0) throw this.error('BPF_MAP_UPDATE_ELEM', rc);
   }
 
   #encodeKey(op: string, key: K): void {
@@ -323,17 +252,6 @@ export class BpfMap<K, V> {
   #lockFlag(op: string, options: unknown): number {
     const lock = this.#lockOption(op, options)?.lock ?? this.#lockByDefault;
     return lock ? UpdateFlags.Lock : 0;
-  }
-
-  #open(syscall: BpfCommand): void {
-    if (this.#handle.closed) throw new BpfError(syscall, EBADF, { subject: this.#subject, detail: 'the map handle is closed' });
-  }
-
-  #error(syscall: BpfCommand, rc: number, processed?: number): BpfError {
-    const { type, maxEntries } = this.#handle.info;
-    const hint = hintFor({ syscall, errno: rc, mapType: type, maxEntries });
-    if (processed === undefined) return new BpfError(syscall, rc, { subject: this.#subject, hint });
-    return new BpfError(syscall, rc, { subject: this.#subject, processed, detail: `${processed} element(s) processed before the failure`, hint });
   }
 
   #chunks(options: LockOption | undefined): Generator<[K[], V[]]> {
@@ -383,6 +301,11 @@ export function wrapMapHandle<K, V>(
 ): BpfMap<K, V> | PerCpuMap<K, V> {
   const { info } = handle;
   const subject = subjectOf({ map: info.name, mapId: info.id });
+  if (isKeyless(info.type)) {
+    // Its handle is a QueueMap or BloomFilterMap (wrap-keyless.ts), which the caller asks for by its type.
+    handle.close();
+    throw new TypeError(`${subject} is a ${mapTypeName(info.type)} map, which has no keys: open it with { type: '${mapTypeName(info.type)}', value }`);
+  }
   const mismatch = (what: string, codec: number, real: number) => {
     handle.close();
     return new TypeError(`${what} codec is ${codec} bytes but ${subject} (${mapTypeName(info.type)}) has ${what}_size ${real}`);

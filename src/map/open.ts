@@ -1,6 +1,9 @@
 import type { Codec } from '../codec/types.js';
 import { checkCodec, lockFields } from '../codec/codec.js';
-import { MapType, type MapTypeId, type MapTypeName, type Syscall, mapTypeByName } from '../uapi/bpf.js';
+import {
+  BLOOM_MAP_EXTRA_HASHES_MASK, MapType, type KeylessMapTypeId, type KeylessMapTypeName, type MapTypeId, type MapTypeName, type Syscall, isKeyless, keylessMapTypeByName,
+  mapTypeByName, mapTypeName,
+} from '../uapi/bpf.js';
 import { isFdEngine, type Engine, type MapHandle } from '../seam/engine.js';
 import { resolveEngine, unsupportedOn, type EngineOption } from '../engine-select.js';
 import { BpfError, checkU32, describeValue, subjectOf } from '../errors/errors.js';
@@ -8,6 +11,9 @@ import { hintFor } from '../errors/hints.js';
 import { mapBtf } from '../btf/encode.js';
 import { lockRuleViolation } from '../seam/lock-placement.js';
 import { BpfMap, PerCpuMap, wrapMapHandle, type MapByPerCpu } from './map.js';
+import type { QueueMap } from './queue.js';
+import type { BloomFilterMap } from './bloom.js';
+import { wrapKeylessHandle } from './wrap-keyless.js';
 
 /** include/linux/numa.h NUMA_NO_NODE (-1) as the u32 bpf_attr.numa_node holds it. */
 const NUMA_NO_NODE = 0xffffffff;
@@ -39,6 +45,35 @@ export interface CreateMapOptions<K, V, T extends MapTypeName | MapTypeId = MapT
   engine?: EngineOption;
 }
 
+/** The queue and stack types, by name or number: their handle is a QueueMap. */
+export type QueueMapType = 'queue' | 'stack' | typeof MapType.Queue | typeof MapType.Stack;
+/** The bloom filter type, by name or number: its handle is a BloomFilterMap. */
+export type BloomFilterMapType = 'bloom_filter' | typeof MapType.BloomFilter;
+
+/** createMap's options for the maps without keys: a value codec, no key. */
+export interface CreateKeylessMapOptions<V, T extends KeylessMapTypeName | KeylessMapTypeId> {
+  type: T;
+  value: Codec<V>;
+  /** A queue's or stack's capacity; the number of values a bloom filter is sized for. */
+  maxEntries: number;
+  /** MapFlags bits: NumaNode, Rdonly, Wronly, RdonlyProg, WronlyProg; ZeroSeed for a bloom filter (its hashes' seed 0). */
+  flags?: number;
+  /** As CreateMapOptions.name. */
+  name?: string;
+  numaNode?: number;
+  engine?: EngineOption;
+}
+
+export type CreateQueueMapOptions<V> = CreateKeylessMapOptions<V, QueueMapType>;
+
+export interface CreateBloomFilterOptions<V> extends CreateKeylessMapOptions<V, BloomFilterMapType> {
+  /**
+   * How many hash functions (bits) a value sets, 1 to 15: bpf_attr.map_extra. Left out, the kernel's
+   * default, 5 (kernel/bpf/bloom_filter.c bloom_map_alloc).
+   */
+  nrHashes?: number;
+}
+
 export interface OpenMapOptions<K, V, P extends boolean | undefined = boolean | undefined> {
   key: Codec<K>;
   value: Codec<V>;
@@ -60,16 +95,28 @@ export interface OpenMapOptions<K, V, P extends boolean | undefined = boolean | 
 
 /**
  * Creates a map (BPF_MAP_CREATE). Per-CPU types give a PerCpuMap whose values are arrays (one signature,
- * typed by `type`, so an editor offers every type name).
+ * typed by `type`, so an editor offers every type name); queues and stacks a QueueMap, bloom filters a
+ * BloomFilterMap, both without a key codec.
  */
+export function createMap<V>(options: CreateQueueMapOptions<V>): QueueMap<V>;
+export function createMap<V>(options: CreateBloomFilterOptions<V>): BloomFilterMap<V>;
 export function createMap<K, V, T extends MapTypeName | MapTypeId>(options: CreateMapOptions<K, V, T>): MapForType<T, K, V>;
-export function createMap<K, V>(options: CreateMapOptions<K, V>): BpfMap<K, V> | PerCpuMap<K, V> {
+export function createMap<K, V>(
+  options: CreateMapOptions<K, V> | CreateQueueMapOptions<V> | CreateBloomFilterOptions<V>,
+): BpfMap<K, V> | PerCpuMap<K, V> | QueueMap<V> | BloomFilterMap<V> {
   if (options === null || typeof options !== 'object') throw new TypeError(`createMap needs an options object, got ${describeValue(options)}`);
   // Every option is read once.
-  const { type: typeOption, key, value, maxEntries: maxOption, flags: flagsOption, name: nameOption, numaNode: numaOption, engine: engineOption } = options;
+  const {
+    type: typeOption, key: keyOption, value: valueOption, maxEntries: maxOption, flags: flagsOption, name: nameOption, numaNode: numaOption, engine: engineOption, nrHashes,
+  } = options as Partial<CreateMapOptions<K, V>> & Partial<CreateBloomFilterOptions<V>>;
   const type = mapTypeId(typeOption);
-  checkCodec('createMap: key', key);
-  checkCodec('createMap: value', value);
+  const keyless = isKeyless(type);
+  if (keyless && keyOption !== undefined) throw new TypeError(`createMap: a ${mapTypeName(type)} map has no keys: leave out key`);
+  if (!keyless) checkCodec('createMap: key', keyOption);
+  checkCodec('createMap: value', valueOption);
+  const key = keyOption as Codec<K>;
+  const value = valueOption as Codec<V>;
+  const mapExtra = bloomHashes(type, nrHashes);
   const maxEntries = checkU32('createMap', 'maxEntries', maxOption);
   const flags = checkU32('createMap', 'flags', flagsOption ?? 0);
   // NUMA_NO_NODE (-1, include/linux/numa.h) is accepted by the kernel with BPF_F_NUMA_NODE: "any node".
@@ -92,23 +139,50 @@ export function createMap<K, V>(options: CreateMapOptions<K, V>): BpfMap<K, V> |
   }
   const handle = engine.createMap({
     type,
-    keySize: key.size,
+    keySize: keyless ? 0 : key.size,
     valueSize: value.size,
     maxEntries,
     flags,
     name,
     numaNode,
+    ...(mapExtra !== undefined ? { mapExtra } : {}),
     ...(locks.length > 0 ? { btf: mapBtf(key, value), locks } : {}),
   });
   if (typeof handle === 'number') {
     throw new BpfError('BPF_MAP_CREATE', handle, { subject: subjectOf({ map: name }), hint: hintFor({ syscall: 'BPF_MAP_CREATE', errno: handle, mapName: name }) });
   }
-  return wrapMapHandle(handle, engine, key, value);
+  return keyless ? wrapKeylessHandle(handle, engine, value) : wrapMapHandle(handle, engine, key, value);
 }
 
+/** `nrHashes` as map_extra: only for a bloom filter, 1 to 15; undefined when left out (the kernel's default). */
+function bloomHashes(type: number, nrHashes: unknown): bigint | undefined {
+  if (nrHashes === undefined) return undefined;
+  if (type !== MapType.BloomFilter) throw new TypeError(`createMap: nrHashes is for bloom_filter maps, not ${mapTypeName(type)}`);
+  const n = checkU32('createMap', 'nrHashes', nrHashes);
+  if (n < 1 || n > BLOOM_MAP_EXTRA_HASHES_MASK) throw new RangeError(`createMap: nrHashes must be 1 to ${BLOOM_MAP_EXTRA_HASHES_MASK} (a bloom filter's map_extra holds it in 4 bits), got ${n}`);
+  return BigInt(n);
+}
+
+/**
+ * openPinned's and openMap's options for a map without keys: its type, checked against the map's real type
+ * (a TypeError if not), and its value codec.
+ */
+export interface OpenKeylessMapOptions<V, T extends KeylessMapTypeName = KeylessMapTypeName> {
+  type: T;
+  value: Codec<V>;
+  engine?: EngineOption;
+  /** As OpenMapOptions.flags. */
+  flags?: number;
+}
+
+type AnyOpenOptions<K, V> = OpenMapOptions<K, V> | OpenKeylessMapOptions<V>;
+type AnyMap<K, V> = BpfMap<K, V> | PerCpuMap<K, V> | QueueMap<V> | BloomFilterMap<V>;
+
 /** Opens a map pinned on bpffs (BPF_OBJ_GET); the codecs must match the map's real sizes. */
+export function openPinned<V>(path: string, options: OpenKeylessMapOptions<V, 'queue' | 'stack'>): QueueMap<V>;
+export function openPinned<V>(path: string, options: OpenKeylessMapOptions<V, 'bloom_filter'>): BloomFilterMap<V>;
 export function openPinned<K, V, P extends boolean | undefined = undefined>(path: string, options: OpenMapOptions<K, V, P>): MapByPerCpu<P, K, V>;
-export function openPinned<K, V>(path: string, options: OpenMapOptions<K, V>): BpfMap<K, V> | PerCpuMap<K, V> {
+export function openPinned<K, V>(path: string, options: AnyOpenOptions<K, V>): AnyMap<K, V> {
   if (typeof path !== 'string' || path === '') throw new TypeError(`openPinned: path must be a non-empty string, got ${describeValue(path)}`);
   if (path.includes('\0')) throw new TypeError('openPinned: path must not contain NUL characters');
   return openWith('openPinned', options, 'BPF_OBJ_GET', (engine, flags) => engine.openPinned(path, flags), path);
@@ -120,16 +194,15 @@ export function openPinned<K, V>(path: string, options: OpenMapOptions<K, V>): B
  * the BpfMap it came from, as before). Two handles never share one fd number, so closing one cannot
  * let a later map reuse a number the other still writes to.
  */
+export function openMap<V>(where: { id: number } | { path: string } | { fd: number }, options: OpenKeylessMapOptions<V, 'queue' | 'stack'>): QueueMap<V>;
+export function openMap<V>(where: { id: number } | { path: string } | { fd: number }, options: OpenKeylessMapOptions<V, 'bloom_filter'>): BloomFilterMap<V>;
 export function openMap<K, V, P extends boolean | undefined = undefined>(
   where: { id: number } | { path: string } | { fd: number },
   options: OpenMapOptions<K, V, P>,
 ): MapByPerCpu<P, K, V>;
-export function openMap<K, V>(
-  where: { id: number } | { path: string } | { fd: number },
-  options: OpenMapOptions<K, V>,
-): BpfMap<K, V> | PerCpuMap<K, V> {
+export function openMap<K, V>(where: { id: number } | { path: string } | { fd: number }, options: AnyOpenOptions<K, V>): AnyMap<K, V> {
   if (where === null || typeof where !== 'object') throw new TypeError(`openMap needs { id }, { path } or { fd }, got ${describeValue(where)}`);
-  if ('path' in where) return openPinned(where.path, options);
+  if ('path' in where) return openPinned(where.path, options as OpenMapOptions<K, V>);
   if ('id' in where) {
     const id = checkU32('openMap', 'id', where.id);
     return openWith('openMap', options, 'BPF_MAP_GET_FD_BY_ID', (engine, flags) => engine.openMapById(id, flags));
@@ -149,14 +222,22 @@ export function openMap<K, V>(
 
 function openWith<K, V>(
   operation: string,
-  options: OpenMapOptions<K, V>,
+  options: AnyOpenOptions<K, V>,
   syscall: Syscall,
   open: (engine: Engine, flags: number) => MapHandle | number,
   path?: string,
-): BpfMap<K, V> | PerCpuMap<K, V> {
+): AnyMap<K, V> {
   if (options === null || typeof options !== 'object') throw new TypeError(`${operation}: options { key, value } are required, got ${describeValue(options)}`);
-  const { key, value, engine: engineOption, flags: flagsOption, perCpu } = options;
-  checkCodec(`${operation}: key`, key);
+  // Every option is read once.
+  const { key, value, engine: engineOption, flags: flagsOption, perCpu, type } = options as Partial<OpenMapOptions<K, V>> & Partial<OpenKeylessMapOptions<V>>;
+  if (type !== undefined) {
+    if (typeof type !== 'string' || !Object.hasOwn(keylessMapTypeByName, type)) {
+      throw new TypeError(`${operation}: type must be one of ${Object.keys(keylessMapTypeByName).join(', ')} (the maps without keys), got ${describeValue(type)}`);
+    }
+    if (key !== undefined || perCpu !== undefined) throw new TypeError(`${operation}: a ${type} map takes { type, value }: it has no keys and no per-CPU values`);
+  } else {
+    checkCodec(`${operation}: key`, key);
+  }
   checkCodec(`${operation}: value`, value);
   if (perCpu !== undefined && typeof perCpu !== 'boolean') throw new TypeError(`${operation}: perCpu must be a boolean, got ${describeValue(perCpu)}`);
   const flags = checkU32(operation, 'flags', flagsOption ?? 0);
@@ -165,11 +246,15 @@ function openWith<K, V>(
   if (typeof handle === 'number') {
     throw new BpfError(syscall, handle, path === undefined ? {} : { path, subject: path, hint: hintFor({ syscall, errno: handle, path }) });
   }
-  return wrapMapHandle(handle, engine, key, value, perCpu);
+  if (type !== undefined) return wrapKeylessHandle(handle, engine, value!, type);
+  return wrapMapHandle(handle, engine, key!, value!, perCpu);
 }
 
-function mapTypeId(type: unknown): MapTypeId {
-  if (typeof type === 'string' && Object.hasOwn(mapTypeByName, type)) return mapTypeByName[type as MapTypeName];
-  if (typeof type === 'number' && Object.values(mapTypeByName).includes(type as MapTypeId)) return type as MapTypeId;
-  throw new TypeError(`createMap: unknown map type ${typeof type === 'string' ? JSON.stringify(type) : describeValue(type)}; expected one of ${Object.keys(mapTypeByName).join(', ')}`);
+/** Every map type createMap takes, by name: those with keys, then those without. */
+const createdTypes: Readonly<Record<string, MapTypeId | KeylessMapTypeId>> = { ...mapTypeByName, ...keylessMapTypeByName };
+
+function mapTypeId(type: unknown): MapTypeId | KeylessMapTypeId {
+  if (typeof type === 'string' && Object.hasOwn(createdTypes, type)) return createdTypes[type]!;
+  if (typeof type === 'number' && Object.values(createdTypes).includes(type as MapTypeId)) return type as MapTypeId;
+  throw new TypeError(`createMap: unknown map type ${typeof type === 'string' ? JSON.stringify(type) : describeValue(type)}; expected one of ${Object.keys(createdTypes).join(', ')}`);
 }

@@ -76,25 +76,58 @@ export function mapCodecsFromBtf(path: string, mapName: string): { key: Codec<un
   return readingObject(path, () => btfMapCodecs(path, mapName));
 }
 
+/** mapCodecsFromBtf's value codec alone: a map without keys (a queue, stack or bloom filter) declares none. */
+export function mapValueCodecFromBtf(path: string, mapName: string): Codec<unknown> {
+  return readingObject(path, () => btfMapMember(btfMapDef(path, mapName), 'value'));
+}
+
+/** A `.maps` definition's `__uint(type, N)`: its enum bpf_map_type, or undefined when it has none. */
+export function mapTypeFromBtf(path: string, mapName: string): number | undefined {
+  return readingObject(path, () => {
+    const { btf, def } = btfMapDef(path, mapName);
+    return uintMember(btf, def, 'type');
+  });
+}
+
+/** `__uint(name, N)` of a `.maps` definition: libbpf's `int (*name)[N]`, so N is the array's nelems. */
+function uintMember(btf: Btf, def: BtfComposite, name: string): number | undefined {
+  const m = def.members?.find((x) => x.name === name);
+  const ptr = m && btf.type(m.type);
+  const array = ptr && ptr.kind === BtfKind.Ptr ? btf.type((ptr as BtfRef).type) : undefined;
+  return array && array.kind === BtfKind.Array ? (array as BtfArray).nelems : undefined;
+}
+
 function btfMapCodecs(path: string, mapName: string): { key: Codec<unknown>; value: Codec<unknown> } {
+  const def = btfMapDef(path, mapName);
+  return { key: btfMapMember(def, 'key'), value: btfMapMember(def, 'value') };
+}
+
+interface BtfMapDef {
+  path: string;
+  mapName: string;
+  btf: Btf;
+  def: BtfComposite;
+}
+
+/** The struct of a `.maps` definition in the object's BTF. */
+function btfMapDef(path: string, mapName: string): BtfMapDef {
   const { btf } = readObjectBtf(path);
   if (!btf) throw new TypeError(`${subjectOf({ map: mapName })}: ${subjectOf({ object: path })} has no BTF (compile with clang -g): pass { key, value } codecs`);
   const maps = btf.findByName('.maps', BtfKind.Datasec) as BtfDatasec | undefined;
   const variable = maps?.vars.map((v) => btf.type(v.type) as BtfVar).find((v) => v.kind === BtfKind.Var && v.name === mapName);
   if (!variable) throw new TypeError(`${subjectOf({ map: mapName, object: path })} is not a BTF-defined map (global data has obj.globals): pass { key, value } codecs`);
-  const def = btf.resolve(variable.type) as BtfComposite;
-  const member = (name: 'key' | 'value'): Codec<unknown> => {
-    const m = def.members?.find((x) => x.name === name);
-    const ptr = m && btf.type(m.type);
-    if (ptr && ptr.kind === BtfKind.Ptr) return codecFromBtf(btf, (ptr as BtfRef).type, `map '${mapName}' ${name}`);
-    // __uint(key_size, N): libbpf's int (*key_size)[N]; the map holds N bytes of no declared type.
-    const sized = def.members?.find((x) => x.name === `${name}_size`);
-    const sizePtr = sized && btf.type(sized.type);
-    const sizeArray = sizePtr && sizePtr.kind === BtfKind.Ptr ? btf.type((sizePtr as BtfRef).type) : undefined;
-    if (sizeArray && sizeArray.kind === BtfKind.Array) return bytes((sizeArray as BtfArray).nelems) as Codec<unknown>;
-    throw new TypeError(`${subjectOf({ map: mapName, object: path })} gives no ${name} type nor size: pass { key, value } codecs`);
-  };
-  return { key: member('key'), value: member('value') };
+  return { path, mapName, btf, def: btf.resolve(variable.type) as BtfComposite };
+}
+
+/** The codec of a `.maps` definition's key or value: its `__type(...)`, or `__uint(..._size, N)` as bytes(N). */
+function btfMapMember({ path, mapName, btf, def }: BtfMapDef, name: 'key' | 'value'): Codec<unknown> {
+  const m = def.members?.find((x) => x.name === name);
+  const ptr = m && btf.type(m.type);
+  if (ptr && ptr.kind === BtfKind.Ptr) return codecFromBtf(btf, (ptr as BtfRef).type, `map '${mapName}' ${name}`);
+  // __uint(key_size, N): the map holds N bytes of no declared type.
+  const size = uintMember(btf, def, `${name}_size`);
+  if (size !== undefined) return bytes(size) as Codec<unknown>;
+  throw new TypeError(`${subjectOf({ map: mapName, object: path })} gives no ${name} type nor size: pass { key, value } codecs`);
 }
 
 /** The object's ELF and decoded BTF (undefined without a .BTF section). */

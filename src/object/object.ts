@@ -3,16 +3,20 @@
 // placement, load) and BpfObject, which hands out typed maps (BpfMap), programs (src/object/program.ts) and globals.
 import { statSync } from 'node:fs';
 import type { Codec } from '../codec/types.js';
-import { mapTypeName, type BpfCommand } from '../uapi/bpf.js';
+import { isKeyless, keylessMapTypeByName, mapTypeName, type BpfCommand, type KeylessMapTypeName } from '../uapi/bpf.js';
 import { isObjectFailure, type Engine, type ObjectHandle, type ObjectMapSpec, type ProgramSpec } from '../seam/engine.js';
 import { resolveEngine, unsupportedOn, type EngineOption } from '../engine-select.js';
 import { EBADF, EINVAL, EISDIR, ENOENT, ENOEXEC, errnoOfCode } from '../uapi/errno.js';
 import { BpfError, describeValue, subjectOf } from '../errors/errors.js';
-import { bytes, decodeFromBytes, encodeToBytes, u32 } from '../codec/codec.js';
+import { bytes, checkCodec, decodeFromBytes, encodeToBytes, u32 } from '../codec/codec.js';
 import { codecDifference } from '../codec/compare.js';
-import { globalVariables, mapCodecsFromBtf, mapOfSection } from './globals.js';
+import { globalVariables, mapCodecsFromBtf, mapOfSection, mapValueCodecFromBtf } from './globals.js';
 import { lockRuleViolation } from '../seam/lock-placement.js';
 import { BpfMap, PerCpuMap, wrapMapHandle, type MapByPerCpu } from '../map/map.js';
+import { BpfMapBase } from '../map/base.js';
+import type { QueueMap } from '../map/queue.js';
+import type { BloomFilterMap } from '../map/bloom.js';
+import { wrapKeylessHandle } from '../map/wrap-keyless.js';
 import { failureError } from './failure.js';
 import { BpfProgram, verifierOptions } from './program.js';
 import { KernelProgramType, programTypeName } from '../uapi/program-type.js';
@@ -28,7 +32,7 @@ export interface OpenObjectOptions {
    * Maps of the object to replace by maps you already have (libbpf bpf_map__reuse_fd): the programs then
    * read and write your map, and the object creates no map of that name.
    */
-  maps?: Readonly<Record<string, BpfMap<any, any>>>;
+  maps?: Readonly<Record<string, BpfMapBase>>;
   /**
    * The verifier's log level for every program loaded (libbpf bpf_program__set_log_level): BPF_LOG_LEVEL1
    * (1), BPF_LOG_LEVEL2 (2), BPF_LOG_STATS (4), or'ed. The log of a program that loads is its
@@ -170,10 +174,10 @@ function checkProgramTypes(handle: ObjectHandle, path: string): void {
   }
 }
 
-function reuseMaps(handle: ObjectHandle, maps: Readonly<Record<string, BpfMap<any, any>>>, path: string): void {
+function reuseMaps(handle: ObjectHandle, maps: Readonly<Record<string, BpfMapBase>>, path: string): void {
   const names = new Set(handle.maps().map((m) => m.name));
   for (const [name, map] of Object.entries(maps)) {
-    if (!(map instanceof BpfMap)) throw new TypeError(`openObject: options.maps.${name} must be a BpfMap`);
+    if (!(map instanceof BpfMapBase)) throw new TypeError(`openObject: options.maps.${name} must be a BpfMap (or a QueueMap, BloomFilterMap)`);
     if (!names.has(name)) throw new RangeError(`openObject: ${subjectOf({ object: path })} has no map named '${name}' (it has: ${[...names].join(', ') || 'none'})`);
     const failure = handle.reuseMap(name, map.handle);
     if (failure) throw failureError(failure, path);
@@ -221,6 +225,12 @@ export class BpfObject {
    * reference (on the kernel, a dup of the fd), so it stays usable after the object is closed; close it
    * separately.
    */
+  map<V = unknown>(name: string, options: { type: 'queue' | 'stack'; value?: Codec<V> }): QueueMap<V>;
+  /**
+   * A map without keys (a queue, stack or bloom filter), by its type, checked against the map's real type: its
+   * value codec given, or from the object's BTF (`__type(value, ...)`).
+   */
+  map<V = unknown>(name: string, options: { type: 'bloom_filter'; value?: Codec<V> }): BloomFilterMap<V>;
   map<K, V, P extends boolean | undefined = undefined>(name: string, codecs: { key: Codec<K>; value: Codec<V>; perCpu?: P }): MapByPerCpu<P, K, V>;
   /**
    * Without codecs, they come from the object's BTF (the map's `__type(key, ...)`/`__type(value, ...)`):
@@ -228,11 +238,20 @@ export class BpfObject {
    * union, a bitfield) is a TypeError naming it. The values' static type is then `unknown`.
    */
   map<P extends boolean | undefined = undefined>(name: string, options?: { perCpu?: P }): MapByPerCpu<P, unknown, unknown>;
-  map<K, V>(name: string, codecs: { key?: Codec<K>; value?: Codec<V>; perCpu?: boolean } = {}): BpfMap<K, V> | PerCpuMap<K, V> {
+  map<K, V>(
+    name: string,
+    codecs: { key?: Codec<K>; value?: Codec<V>; perCpu?: boolean; type?: KeylessMapTypeName } = {},
+  ): BpfMap<K, V> | PerCpuMap<K, V> | QueueMap<V> | BloomFilterMap<V> {
     this.#checkOpen('BPF_OBJ_GET_INFO_BY_FD');
     if (typeof name !== 'string') throw new TypeError(`map() of ${subjectOf({ object: this.path })}: name must be a string`);
     name = this.#mapName(name);
     if (codecs === null || typeof codecs !== 'object') throw new TypeError(`map() of ${subjectOf({ object: this.path })}: the second argument must be { key, value } codecs or { perCpu }`);
+    const { type } = codecs;
+    if (type !== undefined) return this.#keylessMap(name, type, codecs);
+    const real = this.maps[name]!.type;
+    if (isKeyless(real)) {
+      throw new TypeError(`${subjectOf({ map: name, object: this.path })} is a ${mapTypeName(real)} map, which has no keys: pass { type: '${mapTypeName(real)}' } (with its value codec, or without to take it from BTF)`);
+    }
     const { perCpu } = codecs;
     if ((codecs.key === undefined) !== (codecs.value === undefined)) throw new TypeError(`map() of ${subjectOf({ object: this.path })} needs both { key, value } codecs, or neither (then they come from BTF)`);
     const given = codecs.key !== undefined && codecs.value !== undefined;
@@ -242,6 +261,34 @@ export class BpfObject {
     const handle = this.#handle.mapHandle(name);
     if (typeof handle === 'number') throw new BpfError('BPF_OBJ_GET_INFO_BY_FD', handle, { subject: subjectOf({ map: name, object: this.path }) });
     return wrapMapHandle(handle, this.engine, key, value, perCpu);
+  }
+
+  /** map() of a queue, stack or bloom filter: `options` ({ type, value? }) read once. */
+  #keylessMap<V>(name: string, type: unknown, options: { key?: unknown; value?: Codec<V>; perCpu?: unknown }): QueueMap<V> | BloomFilterMap<V> {
+    const where = `map() of ${subjectOf({ map: name, object: this.path })}`;
+    if (typeof type !== 'string' || !Object.hasOwn(keylessMapTypeByName, type)) {
+      throw new TypeError(`${where}: type must be one of ${Object.keys(keylessMapTypeByName).join(', ')} (the maps without keys), got ${describeValue(type)}`);
+    }
+    const { key, value: given, perCpu } = options;
+    if (key !== undefined || perCpu !== undefined) throw new TypeError(`${where}: a ${type} map takes { type, value }: it has no keys and no per-CPU values`);
+    const value = given === undefined ? (mapValueCodecFromBtf(this.path, name) as Codec<V>) : given;
+    checkCodec(`${where}: value`, value);
+    if (given !== undefined) this.#checkValueAgainstBtf(name, value);
+    const handle = this.#handle.mapHandle(name);
+    if (typeof handle === 'number') throw new BpfError('BPF_OBJ_GET_INFO_BY_FD', handle, { subject: subjectOf({ map: name, object: this.path }) });
+    return wrapKeylessHandle(handle, this.engine, value, type as KeylessMapTypeName);
+  }
+
+  /** A keyless map's value codec checked field by field against its BTF, as #checkAgainstBtf checks both. */
+  #checkValueAgainstBtf(name: string, value: Codec<unknown>): void {
+    let btf: Codec<unknown>;
+    try {
+      btf = mapValueCodecFromBtf(this.path, name);
+    } catch {
+      return;
+    }
+    const difference = codecDifference(btf, value, 'value');
+    if (difference) throw new TypeError(`${subjectOf({ map: name, object: this.path })}: the codecs do not match the map's BTF: ${difference}`);
   }
 
   /**

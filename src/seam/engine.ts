@@ -28,6 +28,11 @@ export interface MapAttrs {
   name: string;
   /** Only meaningful with BPF_F_NUMA_NODE. */
   numaNode: number;
+  /**
+   * bpf_attr.map_extra (u64; 0 when absent): a bloom filter's number of hash functions in its low 4 bits;
+   * every other emulated type refuses anything but 0 (kernel/bpf/syscall.c map_create).
+   */
+  mapExtra?: bigint;
   btf?: MapBtf;
   /** Every lock field of the value (the emulator needs offsets; the kernel learns them from `btf`). */
   locks?: readonly LockField[];
@@ -73,7 +78,9 @@ export interface MapScratch {
 
 /**
  * One open map. Buffers are exact: `key` is keySize bytes; `value` is valueSize bytes, or
- * roundUp(valueSize, 8) × possibleCpus for per-CPU maps. Every method returns 0 or -errno.
+ * roundUp(valueSize, 8) × possibleCpus for per-CPU maps. Every method returns 0 or -errno. A map with
+ * key_size 0 (queue, stack, bloom filter) takes 0-byte keys, which reach the kernel as NULL, the only key it
+ * takes for such a map (kernel/bpf/syscall.c __bpf_copy_key: any other pointer is EINVAL).
  */
 export interface MapHandle {
   readonly info: MapInfo;

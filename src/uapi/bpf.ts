@@ -41,7 +41,10 @@ export const KernelMapType = {
 } as const;
 export type KernelMapTypeId = (typeof KernelMapType)[keyof typeof KernelMapType];
 
-/** The map types bpfkit creates and types (createMap, BpfMap/PerCpuMap), on both engines. */
+/**
+ * The map types bpfkit creates and types, on both engines: keys and values (createMap, BpfMap/PerCpuMap),
+ * and values only (QueueMap, BloomFilterMap).
+ */
 export const MapType = {
   Hash: KernelMapType.Hash,
   Array: KernelMapType.Array,
@@ -49,9 +52,12 @@ export const MapType = {
   PercpuArray: KernelMapType.PercpuArray,
   LruHash: KernelMapType.LruHash,
   LruPercpuHash: KernelMapType.LruPercpuHash,
+  Queue: KernelMapType.Queue,
+  Stack: KernelMapType.Stack,
+  BloomFilter: KernelMapType.BloomFilter,
 } as const;
 
-/** The names users write in `createMap({ type })`: the map types bpfkit creates, on both engines. */
+/** The names users write in `createMap({ type })` for the map types with keys and values, on both engines. */
 export const mapTypeByName = {
   hash: MapType.Hash,
   array: MapType.Array,
@@ -61,8 +67,20 @@ export const mapTypeByName = {
   lru_percpu_hash: MapType.LruPercpuHash,
 } as const;
 export type MapTypeName = keyof typeof mapTypeByName;
-/** The ids of the map types createMap accepts (mapTypeByName's values). */
+/** The ids of the map types with keys and values createMap accepts (mapTypeByName's values). */
 export type MapTypeId = (typeof mapTypeByName)[MapTypeName];
+
+/**
+ * The map types without keys (key_size 0), by the names users write in `createMap({ type })`: a queue (FIFO)
+ * or stack (LIFO) of values (kernel/bpf/queue_stack_maps.c), and a bloom filter (kernel/bpf/bloom_filter.c).
+ */
+export const keylessMapTypeByName = {
+  queue: MapType.Queue,
+  stack: MapType.Stack,
+  bloom_filter: MapType.BloomFilter,
+} as const;
+export type KeylessMapTypeName = keyof typeof keylessMapTypeByName;
+export type KeylessMapTypeId = (typeof keylessMapTypeByName)[KeylessMapTypeName];
 
 /**
  * A map type's name as libbpf and bpftool print it (libbpf.c map_type_name: 'cgroup_storage', 'ringbuf'):
@@ -89,6 +107,14 @@ export function isLru(type: number): boolean {
 export function isArrayType(type: number): boolean {
   return type === MapType.Array || type === MapType.PercpuArray;
 }
+/** QUEUE and STACK: the same map (queue_stack_maps.c), popped from either end. */
+export function isQueueStack(type: number): boolean {
+  return type === MapType.Queue || type === MapType.Stack;
+}
+/** The map types without keys that bpfkit types (keylessMapTypeByName). */
+export function isKeyless(type: number): boolean {
+  return isQueueStack(type) || type === MapType.BloomFilter;
+}
 
 /** BPF_OBJ_NAME_LEN: map and program names are at most 15 characters and a NUL. */
 /**
@@ -98,6 +124,12 @@ export function isArrayType(type: number): boolean {
 export const BPF_LOG_MASK = 15;
 
 export const BPF_OBJ_NAME_LEN = 16;
+
+/**
+ * A bloom filter's map_extra: the number of hash functions in its low 4 bits, 0 meaning 5; any other bit is
+ * EINVAL (kernel/bpf/bloom_filter.c bloom_map_alloc).
+ */
+export const BLOOM_MAP_EXTRA_HASHES_MASK = 0xf;
 
 /** BPF_MAP_CREATE map_flags. */
 export const MapFlags = {

@@ -1,13 +1,13 @@
 // Skips a test (with the reason printed) unless the running kernel has what it needs.
 import { features } from '../../src/kernel/features.js';
-import type { MapTypeName } from '../../src/uapi/bpf.js';
+import type { KeylessMapTypeName, MapTypeName } from '../../src/uapi/bpf.js';
 import type { ProgramType } from '../../src/uapi/program-type.js';
 import { kernelSkipReason } from './kernel.js';
 import { describeUnless, testUnless } from './skip.js';
 
 export interface KernelRequirement {
   kfunc?: string;
-  mapType?: MapTypeName;
+  mapType?: MapTypeName | KeylessMapTypeName;
   programType?: keyof typeof ProgramType;
 }
 

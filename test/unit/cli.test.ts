@@ -68,6 +68,17 @@ test.skipIf(skip !== undefined)('map dump prints a pinned map and a map by id as
     expect(text(out)).toContain('key: 00 00 00 00\n  value (CPU 00): 01 00 00 00\n');
     expect(text(out)).toContain('Found 1 element\n');
 
+    using stack = createMap({ type: 'stack', value: u32, maxEntries: 2, engine: 'kernel' });
+    out.mockClear();
+    expect(await main(['map', 'dump', '--id', String(stack.info.id)])).toBe(0);
+    expect(text(out)).toContain(`map ${stack.info.id}: stack name (none) key 0B value 4B max_entries 2\nempty\n`);
+    stack.push(5);
+    stack.push(6);
+    out.mockClear();
+    expect(await main(['map', 'dump', '--id', String(stack.info.id)])).toBe(0);
+    expect(text(out)).toContain('next (peek): 06 00 00 00\n');
+    expect(stack.pop()).toBe(6); // the dump took nothing
+
     expect(await main(['map', 'dump', `${fs.dir}/missing`])).toBe(1);
     expect(text(err)).toMatch(/BPF_OBJ_GET on .*missing failed: ENOENT .*mount -t bpf bpf/);
   } finally {

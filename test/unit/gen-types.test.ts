@@ -18,6 +18,13 @@ test('codecs for every BTF map and global, named structs declared once', () => {
   const globals = generateTypes(fixture('loader_features'));
   expect(globals).toContain('export const locked = { key: u32, value: struct({ lock: spinLock, pad: u32, hits: array(u64, 2) }) };');
   expect(globals).toContain("/** global 'custom_value' in .data.custom */\nexport const global_custom_value = u32;");
+  // Maps without keys: their type and value, for obj.map(name, { type, value }).
+  const keyless = generateTypes(fixture('queue_pipe'));
+  expect(keyless).toContain("/** map 'fifo' (queue) */\nexport const fifo = { type: 'queue', value: u32 } as const;");
+  expect(keyless).toContain("export const lifo = { type: 'stack', value: u32 } as const;");
+  expect(keyless).toContain("export const events = { type: 'queue', value: u64 } as const;\nexport type eventsValue = Infer<typeof events.value>;");
+  expect(keyless).toContain("export const seen = { type: 'bloom_filter', value: u32 } as const;");
+  expect(keyless).toContain('export const table = { key: u32, value: u32 };');
 });
 
 test('the generated module type-checks, and its codecs read what the program wrote', () => {
@@ -48,6 +55,34 @@ test('the generated module type-checks, and its codecs read what the program wro
     writeFileSync(join(dir, `${name}.js`), js);
   }
   expect(execFileSync(process.execPath, [join(dir, 'use.js')], { cwd: dir, encoding: 'utf8' })).toBe('5\n');
+});
+
+test('a keyless map\'s generated { type, value } opens it as a QueueMap, typed', () => {
+  const dir = join(packageRoot(), 'build', 'gen-types');
+  mkdirSync(dir, { recursive: true });
+  const module = generateTypes(fixture('queue_pipe'));
+  const use = [
+    "import { Emulator, openObject, type QueueMap } from 'bpfkit';",
+    "import { fifo, type fifoValue } from './queue_pipe.js';",
+    `using obj = openObject(${JSON.stringify(fixture('queue_pipe'))}, { engine: new Emulator() });`,
+    'obj.globals.count = 2;',
+    'obj.globals.base = 7;',
+    "obj.program('produce').run({ data: new Uint8Array(64) });",
+    "using q: QueueMap<number> = obj.map('fifo', fifo);",
+    'const first: fifoValue | undefined = q.pop();',
+    'console.log(first, q.pop(), q.pop());',
+  ].join('\n');
+  writeFileSync(join(dir, 'queue_pipe.ts'), module);
+  writeFileSync(join(dir, 'use_queue.ts'), use);
+  const program = ts.createProgram([join(dir, 'use_queue.ts')], {
+    target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    lib: ['lib.es2023.d.ts', 'lib.esnext.disposable.d.ts'], types: ['node'], strict: true, noEmit: true, skipLibCheck: true,
+  });
+  expect(ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))).toEqual([]);
+  for (const [name, text] of [['queue_pipe', module], ['use_queue', use]] as const) {
+    writeFileSync(join(dir, `${name}.js`), ts.transpileModule(text, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText);
+  }
+  expect(execFileSync(process.execPath, [join(dir, 'use_queue.js')], { cwd: dir, encoding: 'utf8' })).toBe('7 8 undefined\n');
 });
 
 test('usage errors exit 2; an object without BTF exits 1', async () => {

@@ -18,7 +18,9 @@ import { AluOp, BPF_ADDR_SPACE_CAST, CALL, CallKind, Class, JmpOp, LD_IMM64, Mod
 import { BPF_FUNC_MAX_ID, funcIdName } from '../../uapi/helpers.js';
 import { helperProto, helperRefusal, type HelperProgramOptions } from './helper-protos.js';
 import { KernelProgramType as PT } from '../../uapi/program-type.js';
-import type { CheckFailure, CheckInput } from './types.js';
+import type { CheckedMap, CheckFailure, CheckInput } from './types.js';
+import type { Reloc } from '../../elf/spec.js';
+import { sleepableMapRefusal } from './map-prog-compat.js';
 import { cpuV4Instructions, DEFAULT_KERNEL_VERSION, staticRecursionCheck } from '../kernel-version.js';
 
 
@@ -78,7 +80,7 @@ export function checkStructure(input: CheckInput): CheckFailure | undefined {
   if (typeof starts === 'string') return fail(starts);
   const v4 = cpuV4Instructions(input.kernelVersion ?? DEFAULT_KERNEL_VERSION);
   const version = input.kernelVersion ?? DEFAULT_KERNEL_VERSION;
-  return checkSubprogs(insns, starts) ?? resolvePseudoLdimm64(insns, v4) ?? checkCfg(insns)
+  return checkSubprogs(insns, starts) ?? resolvePseudoLdimm64(input, v4) ?? checkCfg(insns)
     ?? (staticRecursionCheck(version) ? checkRecursion(input, starts) : undefined) ?? checkWalkedInsns(input, starts, v4);
 }
 
@@ -127,11 +129,15 @@ function checkSubprogs(insns: readonly Insn[], starts: readonly number[]): Check
 }
 
 /**
- * resolve_pseudo_ldimm64: LDX modes, both halves of every ld_imm64, then the opcode table. `v4`: the kernel
- * has the cpu v4 instructions (kernel-version.ts cpuV4Instructions); before them BPF_MEMSX loads are reserved
- * fields and the unconditional byte swap (BPF_ALU64 | BPF_END) an unknown opcode (measured on 6.1).
+ * resolve_pseudo_ldimm64: LDX modes, both halves of every ld_imm64 and the map it names
+ * (check_map_prog_compatibility: map-prog-compat.ts), then the opcode table. `v4`: the kernel has the cpu v4
+ * instructions (kernel-version.ts cpuV4Instructions); before them BPF_MEMSX loads are reserved fields and the
+ * unconditional byte swap (BPF_ALU64 | BPF_END) an unknown opcode (measured on 6.1).
  */
-function resolvePseudoLdimm64(insns: readonly Insn[], v4: boolean): CheckFailure | undefined {
+function resolvePseudoLdimm64(input: CheckInput, v4: boolean): CheckFailure | undefined {
+  const insns = input.insns;
+  const version = input.kernelVersion ?? DEFAULT_KERNEL_VERSION;
+  const relocs = new Map(input.relocs.map((r) => [r.insn, r]));
   for (let i = 0; i < insns.length; i++) {
     const insn = insns[i]!;
     const mode = insn.code & 0xe0;
@@ -144,11 +150,21 @@ function resolvePseudoLdimm64(insns: readonly Insn[], v4: boolean): CheckFailure
       // BPF_PSEUDO_MAP_FD / MAP_IDX carry nothing in the second half; unknown kinds are refused.
       const known = insn.src <= PseudoLd.MapIdxValue && !((insn.src === PseudoLd.MapFd || insn.src === PseudoLd.MapIdx) && second.imm !== 0);
       if (!known) return fail('unrecognized bpf_ld_imm64 insn');
+      const map = mapNamed(input, relocs.get(i), insn);
+      const incompatible = map && sleepableMapRefusal(input, map, version);
+      if (incompatible) return fail(incompatible);
       i++;
       continue;
     }
     if (!knownOpcodes.has(insn.code) || (!v4 && insn.code === BSWAP)) return fail(`unknown opcode ${hex2(insn.code)}`);
   }
+  return undefined;
+}
+
+/** The map an ld_imm64 names: by its relocation (objects) or its fd_array index (raw programs). */
+function mapNamed(input: CheckInput, reloc: Reloc | undefined, insn: Insn): CheckedMap | undefined {
+  if (reloc?.kind === 'map' || reloc?.kind === 'mapValue') return input.mapOf({ name: reloc.map });
+  if (!reloc && (insn.src === PseudoLd.MapIdx || insn.src === PseudoLd.MapIdxValue)) return input.mapOf({ index: insn.imm });
   return undefined;
 }
 

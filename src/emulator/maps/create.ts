@@ -1,18 +1,25 @@
-// BPF_MAP_CREATE's checks for the six emulated types, in the kernel's order (kernel/bpf/syscall.c
-// map_create, then hashtab.c htab_map_alloc_check/htab_map_alloc or arraymap.c array_map_alloc_check,
-// then the name, then map_check_btf for lock-bearing values).
-import { BPF_OBJ_NAME_LEN, MapFlags, MapType, isArrayType, isHashType, isLru, isPerCpu } from '../../uapi/bpf.js';
+// BPF_MAP_CREATE's checks for the emulated types, in the kernel's order (kernel/bpf/syscall.c map_create,
+// then hashtab.c htab_map_alloc_check/htab_map_alloc, arraymap.c array_map_alloc_check,
+// queue_stack_maps.c queue_stack_map_alloc_check or bloom_filter.c bloom_map_alloc_check/bloom_map_alloc, then
+// the name, then map_check_btf). A map type the kernel has and the emulator does not is ENOTSUPP.
+import {
+  BLOOM_MAP_EXTRA_HASHES_MASK, BPF_OBJ_NAME_LEN, KernelMapType, MapFlags, MapType, isArrayType, isHashType, isLru, isPerCpu, isQueueStack, mapTypeName,
+} from '../../uapi/bpf.js';
 import type { MapAttrs } from '../../seam/engine.js';
 import { roundUp8 } from '../../seam/map-layout.js';
 import { lockRuleViolation } from '../../seam/lock-placement.js';
 import { E2BIG, EACCES, EINVAL, ENOTSUPP, EOPNOTSUPP } from '../../uapi/errno.js';
-import { lockInWrongMapErrno, tokenFdFlag } from '../kernel-version.js';
+import { lockInWrongMapErrno, queueSizeChecked, tokenFdFlag } from '../kernel-version.js';
 import { BtfKind, parseBtf, type Btf, type BtfInt } from '../../btf/types.js';
 
 const ACCESS_MASK = MapFlags.Rdonly | MapFlags.Wronly | MapFlags.RdonlyProg | MapFlags.WronlyProg;
 // hashtab.c HTAB_CREATE_FLAG_MASK, arraymap.c ARRAY_CREATE_FLAG_MASK
 const HTAB_FLAGS = MapFlags.NoPrealloc | MapFlags.NoCommonLru | MapFlags.NumaNode | ACCESS_MASK | MapFlags.ZeroSeed;
 const ARRAY_FLAGS = MapFlags.NumaNode | MapFlags.Mmapable | ACCESS_MASK | MapFlags.PreserveElems | MapFlags.InnerMap;
+// queue_stack_maps.c QUEUE_STACK_CREATE_FLAG_MASK, bloom_filter.c BLOOM_CREATE_FLAG_MASK
+const QUEUE_STACK_FLAGS = MapFlags.NumaNode | ACCESS_MASK;
+const BLOOM_FLAGS = MapFlags.NumaNode | MapFlags.ZeroSeed | ACCESS_MASK;
+const U32_MAX = 0xffffffff;
 // include/linux/slab.h KMALLOC_MAX_SIZE on x86-64 (4 MiB), minus sizeof(struct htab_elem).
 const KMALLOC_MAX_SIZE = 1 << 22;
 const HTAB_ELEM_SIZE = 48;
@@ -23,6 +30,20 @@ const NUMA_NODES = 1;
 const NUMA_NO_NODE = 0xffffffff;
 
 const accessOk = (flags: number): boolean => !((flags & MapFlags.RdonlyProg) && (flags & MapFlags.WronlyProg));
+
+/** The map types the emulator creates. */
+export function isEmulatedMapType(type: number): boolean {
+  return isHashType(type) || isArrayType(type) || isQueueStack(type) || type === MapType.BloomFilter;
+}
+
+/**
+ * Why the emulator refuses a map type the kernel has (its ENOTSUPP's words: "map type 'lpm_trie' is not
+ * emulated"), or undefined for a type it creates or one no kernel has (which the kernel refuses, EINVAL).
+ */
+export function unemulatedMapType(type: number): string | undefined {
+  if (isEmulatedMapType(type) || !Object.values(KernelMapType).includes(type as never)) return undefined;
+  return `map type '${mapTypeName(type)}' is not emulated`;
+}
 
 export interface CreatePlan {
   /** max_entries as the kernel stores it (NO_COMMON_LRU rounds it to a multiple of the CPU count). */
@@ -41,6 +62,9 @@ export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18
   // BTF is loaded before the map is created: two locks or two lock kinds fail there (kernel/bpf/btf.c).
   const lockViolation = lockRuleViolation(MapType.Hash, attrs.locks ?? []);
   if (lockViolation) return lockViolation.errno;
+  // map_create: map_extra belongs to bloom filters (and arenas, which the emulator does not have).
+  const mapExtra = attrs.mapExtra ?? 0n;
+  if (type !== MapType.BloomFilter && type !== KernelMapType.Arena && mapExtra !== 0n) return EINVAL;
   // bpf_get_file_flag
   if ((flags & MapFlags.Rdonly) && (flags & MapFlags.Wronly)) return EINVAL;
   // map_create: NUMA_NO_NODE (-1) means any node; any other node must exist and be online.
@@ -48,7 +72,10 @@ export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18
 
   const hash = isHashType(type);
   const array = isArrayType(type);
-  if (!hash && !array) return EINVAL;
+  const queueStack = isQueueStack(type);
+  const bloom = type === MapType.BloomFilter;
+  // The kernel refuses a type it does not have (EINVAL); the emulator one it does not emulate (ENOTSUPP).
+  if (!isEmulatedMapType(type)) return unemulatedMapType(type) === undefined ? EINVAL : ENOTSUPP;
   const percpu = isPerCpu(type);
   const numa = (flags & MapFlags.NumaNode) !== 0;
   let maxEntries = attrs.maxEntries;
@@ -72,7 +99,7 @@ export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18
     if (maxEntries > 2 ** 31) return E2BIG;
     // n_buckets × sizeof(struct bucket) must fit in a u32.
     if (2 ** Math.ceil(Math.log2(maxEntries)) > Math.floor(0xffffffff / 16)) return E2BIG;
-  } else {
+  } else if (array) {
     // array_map_alloc_check
     if (maxEntries === 0 || keySize !== 4 || valueSize === 0 || (flags & ~ARRAY_FLAGS) !== 0 || !accessOk(flags) || (percpu && numa)) {
       return EINVAL;
@@ -81,10 +108,24 @@ export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18
     if (flags & MapFlags.PreserveElems) return EINVAL;
     if (valueSize > 0x7fffffff) return E2BIG;
     if (percpu && roundUp8(valueSize) > PCPU_MIN_UNIT_SIZE) return E2BIG;
+  } else if (queueStack) {
+    // queue_stack_map_alloc_check: keyless, and values userspace can copy; on some kernels the area's size in
+    // a u32 (kernel-version.ts queueSizeChecked). Elsewhere up to 2^32 × value_size bytes: created, or ENOMEM.
+    if (maxEntries === 0 || keySize !== 0 || valueSize === 0 || (flags & ~QUEUE_STACK_FLAGS) !== 0 || !accessOk(flags)) return EINVAL;
+    if (valueSize > KMALLOC_MAX_SIZE) return E2BIG;
+    if (queueSizeChecked(kernelVersion) && maxEntries >= Math.floor(U32_MAX / valueSize)) return E2BIG;
+  } else if (valueSize > KMALLOC_MAX_SIZE) {
+    // bloom_map_alloc_check: values userspace can copy; the rest is bloom_map_alloc's, after the token.
+    return E2BIG;
   }
 
   // bpf_token_get_from_fd(attr->map_token_fd): bpfkit passes no token, and fd 0 is not one.
   if (token) return EINVAL;
+
+  // bloom_map_alloc: keyless, at most 15 hash functions (map_extra's low 4 bits, 0 meaning 5).
+  if (bloom && (keySize !== 0 || valueSize === 0 || maxEntries === 0 || (flags & ~BLOOM_FLAGS) !== 0 || !accessOk(flags) || (mapExtra & ~BigInt(BLOOM_MAP_EXTRA_HASHES_MASK)) !== 0n)) {
+    return EINVAL;
+  }
 
   // bpf_obj_name_cpy: the 16-byte map_name up to its first NUL, [A-Za-z0-9_.] only, and a NUL within
   // the 16 bytes. The name stops at a NUL: 'a\0b' is the map 'a' (the kernel's answer; createMap refuses
@@ -112,6 +153,8 @@ export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18
       }
     };
     if (attrs.btf.keyTypeId !== 0 && !sized(attrs.btf.keyTypeId, keySize)) return EINVAL;
+    // No key type only for a map type with a map_check_btf of its own: queues and stacks have none.
+    if (attrs.btf.keyTypeId === 0 && queueStack) return EINVAL;
     if (!sized(attrs.btf.valueTypeId, valueSize)) return EINVAL;
   }
   if (attrs.locks && attrs.locks.length > 0) {
@@ -121,6 +164,8 @@ export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18
     if (placement) return placement.errno === EOPNOTSUPP ? lockInWrongMapErrno(kernelVersion) : placement.errno;
   }
   if (btf && attrs.btf && array && !arrayKeyOk(btf, attrs.btf.keyTypeId, attrs.btf.valueTypeId, type, maxEntries)) return EINVAL;
+  // bloom_filter.c bloom_map_check_btf: "Bloom filter maps are keyless" (a void key).
+  if (btf && attrs.btf && bloom && attrs.btf.keyTypeId !== 0) return EINVAL;
   return { maxEntries, name };
 }
 

@@ -4,8 +4,13 @@
 import type { MapInfo } from '../../seam/engine.js';
 import { ArrayTable, type ArrayState } from './array.js';
 import { HashTable, type HashState } from './hash.js';
+import { QueueStackTable, type QueueStackState } from './queue-stack.js';
+import { BloomFilterTable, type BloomFilterState } from './bloom.js';
 import { EINVAL, ENOENT } from '../../uapi/errno.js';
 import { type MapShape } from './storage.js';
+
+/** The storage of every emulated map type. */
+export type MapTable = HashTable | ArrayTable | QueueStackTable | BloomFilterTable;
 
 /** The program-side map operations (bpf_map_*_elem from a program). */
 export interface ProgramSide {
@@ -17,12 +22,18 @@ export interface ProgramSide {
   delete(key: Uint8Array, cpu: number): number;
   /** bpf_map_lookup_percpu_elem */
   lookupPercpu(key: Uint8Array, value: Uint8Array, cpu: number): number;
+  /** bpf_map_push_elem (queue, stack, bloom filter): the map's map_push_elem with the whole u64 flags. */
+  push(value: Uint8Array, flags: bigint): number;
+  /** bpf_map_pop_elem (queue, stack): the value into `out`; `out` untouched when the map is empty (ENOENT). */
+  pop(out: Uint8Array): number;
+  /** bpf_map_peek_elem: a queue's or stack's next value into `value`, or whether a bloom filter has `value`. */
+  peek(value: Uint8Array): number;
 }
 
 export interface ProgramMap {
   readonly info: MapInfo;
   readonly shape: MapShape;
-  readonly table: HashTable | ArrayTable;
+  readonly table: MapTable;
   readonly program: ProgramSide;
 }
 
@@ -30,37 +41,57 @@ export interface ProgramMap {
  * bpf_map_lookup_elem (or bpf_map_lookup_percpu_elem with `cpu`) as a copy: the value found in place by
  * programValueOffset (which sets an LRU element's ref bit), copied out.
  */
-function lookupCopy(table: HashTable | ArrayTable, key: Uint8Array, out: Uint8Array, cpu: number): number {
+function lookupCopy(table: MapTable, key: Uint8Array, out: Uint8Array, cpu: number): number {
   const base = table.programValueOffset(key, cpu);
   if (base < 0) return ENOENT;
   out.set(table.values.subarray(base, base + table.shape.valueSize));
   return 0;
 }
 
-export function programSide(table: HashTable | ArrayTable): ProgramSide {
+export function programSide(table: MapTable): ProgramSide {
   const shape = table.shape;
+  const keyed = table instanceof HashTable || table instanceof ArrayTable;
   return {
     lookup: (key, value, cpu) => lookupCopy(table, key, value, cpu),
-    update: (key, value, flags, cpu) => table.update(key, 0, value, 0, flags, cpu, true),
-    delete: (key) => (table instanceof HashTable ? table.delete(key, 0) : EINVAL),
+    // queue_stack_map_update_elem and bloom_map_update_elem: EINVAL (programs push instead).
+    update: (key, value, flags, cpu) => (keyed ? table.update(key, 0, value, 0, flags, cpu, true) : table.update()),
+    delete: (key) => (table instanceof HashTable ? table.delete(key, 0) : table instanceof ArrayTable ? EINVAL : table.delete()),
     lookupPercpu: (key, value, cpu) => (!shape.percpu || cpu >= shape.ncpu ? ENOENT : lookupCopy(table, key, value, cpu)),
+    // The hash and array maps have no map_push_elem, map_pop_elem or map_peek_elem: the verifier refuses
+    // those helpers on them (check_map_func_compatibility), so these EINVALs are never a program's answer.
+    push: (value, flags) => (keyed ? EINVAL : table.push(value, 0, flags)),
+    pop: (out) => (table instanceof QueueStackTable ? table.get(out, 0, true) : table instanceof BloomFilterTable ? table.pop() : EINVAL),
+    peek: (value) => (table instanceof QueueStackTable ? table.get(value, 0, false) : table instanceof BloomFilterTable ? table.peek(value, 0) : EINVAL),
   };
 }
 
 /** A map as posted to a worker: attributes plus the table's shared memory. */
 export interface SharedMap {
   info: MapInfo;
-  table: { kind: 'hash'; state: HashState } | { kind: 'array'; state: ArrayState };
+  table:
+    | { kind: 'hash'; state: HashState }
+    | { kind: 'array'; state: ArrayState }
+    | { kind: 'queue-stack'; state: QueueStackState }
+    | { kind: 'bloom'; state: BloomFilterState };
 }
 
 export function shareMap(map: Pick<ProgramMap, 'info' | 'table'>): SharedMap {
   const t = map.table;
-  return { info: map.info, table: t instanceof HashTable ? { kind: 'hash', state: t.state } : { kind: 'array', state: t.state } };
+  if (t instanceof HashTable) return { info: map.info, table: { kind: 'hash', state: t.state } };
+  if (t instanceof ArrayTable) return { info: map.info, table: { kind: 'array', state: t.state } };
+  if (t instanceof QueueStackTable) return { info: map.info, table: { kind: 'queue-stack', state: t.state } };
+  return { info: map.info, table: { kind: 'bloom', state: t.state } };
 }
 
 /** The same map on this thread, over the same memory. */
 export function attachMap(shared: SharedMap): ProgramMap {
   const t = shared.table;
-  const table = t.kind === 'hash' ? new HashTable(t.state.shape, t.state.opts, t.state) : new ArrayTable(t.state.shape, t.state);
+  let table: MapTable;
+  switch (t.kind) {
+    case 'hash': table = new HashTable(t.state.shape, t.state.opts, t.state); break;
+    case 'array': table = new ArrayTable(t.state.shape, t.state); break;
+    case 'queue-stack': table = new QueueStackTable(t.state.shape, t.state.lifo, t.state); break;
+    case 'bloom': table = new BloomFilterTable(t.state.shape, t.state.geometry, t.state.seed, t.state); break;
+  }
   return { info: shared.info, shape: table.shape, table, program: programSide(table) };
 }

@@ -6,6 +6,7 @@ import { errnoByCode } from '../../uapi/errno.js';
 import { MapType, UpdateFlags } from '../../uapi/bpf.js';
 import type { CpuLocks } from '../cpus/spin-locks.js';
 import type { ProgramMap } from '../maps/program-map.js';
+import { BloomFilterTable } from '../maps/bloom.js';
 import type { Vm } from './interpreter.js';
 import { ProgramFault, regionTag, type ByteRegion, type Memory } from './memory.js';
 import { BPF_MAX_LOOPS } from '../../uapi/isa.js';
@@ -20,7 +21,8 @@ export const helperArity: Readonly<Record<number, number>> = {
   [HelperId.TracePrintk]: 5, [HelperId.GetPrandomU32]: 0, [HelperId.GetSmpProcessorId]: 0, [HelperId.GetCurrentPidTgid]: 0,
   [HelperId.SkbLoadBytes]: 4, [HelperId.GetCurrentUidGid]: 0, [HelperId.GetCurrentComm]: 2, [HelperId.SpinLock]: 1,
   [HelperId.SpinUnlock]: 1, [HelperId.KtimeGetBootNs]: 0, [HelperId.KtimeGetCoarseNs]: 0, [HelperId.ForEachMapElem]: 4,
-  [HelperId.Loop]: 4, [HelperId.MapLookupPercpuElem]: 3,
+  [HelperId.Loop]: 4, [HelperId.MapLookupPercpuElem]: 3, [HelperId.MapPushElem]: 3, [HelperId.MapPopElem]: 2,
+  [HelperId.MapPeekElem]: 2,
 };
 
 /** The helpers the emulator runs (the ones above). */
@@ -99,6 +101,27 @@ export function callHelper(id: number, vm: Vm, ctx: HelperContext): bigint {
     case HelperId.MapDeleteElem: {
       const map = mapOf(vm, 1);
       return mapOpResult(vm, u64(map.program.delete(mem.read(t[2]!, r[2]!, map.info.keySize), ctx.cpu)));
+    }
+    // BPF_CALL_3(bpf_map_push_elem, map, value, u64 flags) and the pop/peek BPF_CALL_2s, which do_misc_fixups
+    // turns into direct calls of the map's op (so their r0 is the op's `long`, or `int` before 6.4).
+    case HelperId.MapPushElem: {
+      const map = mapOf(vm, 1);
+      return mapOpResult(vm, u64(map.program.push(mem.read(t[2]!, r[2]!, map.info.valueSize), r[3]!)));
+    }
+    case HelperId.MapPopElem:
+    case HelperId.MapPeekElem: {
+      const map = mapOf(vm, 1);
+      const size = map.info.valueSize;
+      if (id === HelperId.MapPeekElem && map.table instanceof BloomFilterTable) {
+        // bloom_map_peek_elem reads the value (resolve_map_arg_type makes it an input).
+        return mapOpResult(vm, u64(map.program.peek(mem.read(t[2]!, r[2]!, size))));
+      }
+      // __queue_map_get / __stack_map_get: the value, or value_size zeros when empty (memset(value, 0, ...)).
+      const out = new Uint8Array(size);
+      const rc = id === HelperId.MapPopElem ? map.program.pop(out) : map.program.peek(out);
+      if (rc !== 0) out.fill(0);
+      mem.write(t[2]!, r[2]!, out);
+      return mapOpResult(vm, u64(rc));
     }
     case HelperId.KtimeGetNs:
     case HelperId.KtimeGetBootNs:

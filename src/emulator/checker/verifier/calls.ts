@@ -6,7 +6,7 @@ import { E2BIG, EACCES, EINVAL } from '../../../uapi/errno.js';
 import { CallKind, Mode, modeOf, Size, sizeOf, type Insn } from '../../../uapi/isa.js';
 import { funcIdName, HelperId, helperIdByName } from '../../../uapi/helpers.js';
 import { AttachType as AT, KernelProgramType as PT } from '../../../uapi/program-type.js';
-import { isArrayType, isHashType, KernelMapType, MapType, mapTypeName } from '../../../uapi/bpf.js';
+import { isArrayType, isHashType, KernelMapType, MapFlags, MapType, mapTypeName } from '../../../uapi/bpf.js';
 import { constKeyLookupNotNull, releaseHelperWords } from '../../kernel-version.js';
 import { helperProto, helperRefusal, helperRefusalAfterArgs, type HelperProto } from '../helper-protos.js';
 import { ArgType, RetType, regTypeMismatch, TypeFlag as KernelTypeFlag } from '../helper-protos/types.js';
@@ -33,7 +33,13 @@ const modelledMapHelpers: ReadonlyMap<number, readonly number[]> = new Map([
   [KernelMapType.PercpuCgroupStorage, [HelperId.GetLocalStorage]],
   [KernelMapType.Ringbuf, ['ringbuf_reserve', 'ringbuf_output', 'ringbuf_query'].map(helperIdByName)],
   [KernelMapType.SkStorage, ['sk_storage_get', 'sk_storage_delete'].map(helperIdByName)],
+  [KernelMapType.Queue, [HelperId.MapPushElem, HelperId.MapPopElem, HelperId.MapPeekElem]],
+  [KernelMapType.Stack, [HelperId.MapPushElem, HelperId.MapPopElem, HelperId.MapPeekElem]],
+  [KernelMapType.BloomFilter, [HelperId.MapPushElem, HelperId.MapPeekElem]],
 ]);
+
+/** record_func_map: the helpers that change a map, which a BPF_F_RDONLY_PROG map refuses. */
+const mapWriters: ReadonlySet<number> = new Set([HelperId.MapDeleteElem, HelperId.MapUpdateElem, HelperId.MapPushElem, HelperId.MapPopElem]);
 
 
 /** is_acquire_function (the sockmap and sockhash lookups are not in this model: their map types end the path). */
@@ -122,6 +128,9 @@ function checkHelper(v: Verifier, id: number): void {
   if (!proto || outOfModelHelpers.has(id)) throw new OutOfModel(`helper ${funcIdName(id)}`);
   const meta: CallMeta = { map: -1, constKey: -1n, msizeMax: 0n, releaseRegno: 0, refObjId: 0, memSize: 0 };
   proto.args.forEach((argType, i) => checkArg(v, proto, i + 1, argType, meta));
+  // record_func_map, right after the arguments: a program may not change a map it may only read.
+  const written = v.p.maps[meta.map];
+  if (written && (written.flags & MapFlags.RdonlyProg) && mapWriters.has(id)) refuse(EACCES, 'write into map forbidden');
   const after = helperRefusalAfterArgs(id, v.p.type, v.p.attachType, v.version, options);
   if (after) refuse(after.errno, after.log);
   if (meta.releaseRegno && !releaseReference(v, meta.refObjId) && !isNull(v.regs[meta.releaseRegno]!)) {
@@ -265,8 +274,13 @@ function checkArg(v: Verifier, proto: HelperProto, regno: number, argType: numbe
       const map = v.p.maps[meta.map];
       if (!map) return refuse(EACCES, `invalid map_ptr to access map->${base === ArgType.ARG_PTR_TO_MAP_KEY ? 'key' : 'value'}`);
       const key = base === ArgType.ARG_PTR_TO_MAP_KEY;
-      if ((key ? map.keySize : map.valueSize) === 0) throw new OutOfModel('a map without keys or values');
-      checkHelperMem(v, regno, key ? map.keySize : map.valueSize, 'read', false);
+      const size = key ? map.keySize : map.valueSize;
+      // check_helper_mem_access of a keyless map's key (a queue's, given to bpf_map_lookup_elem): on the stack,
+      // check_stack_range_initialized refuses the zero size before check_map_func_compatibility is reached.
+      if (size === 0 && baseType(v.regs[regno]!.type) === RegType.Stack) refuse(EACCES, 'invalid zero-sized read');
+      if (size === 0) throw new OutOfModel('a map without keys or values');
+      // A value the helper fills (pop, peek: MEM_UNINIT | MEM_WRITE) is a write; a bloom filter's peek reads it.
+      checkHelperMem(v, regno, size, !key && writes(argType) ? 'write' : 'read', false);
       if (key && (map.type === MapType.Array || map.type === MapType.PercpuArray) && constKeyLookupNotNull(v.version)) {
         meta.constKey = constantMapKey(v, reg, map.keySize);
       }
