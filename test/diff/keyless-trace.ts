@@ -3,6 +3,7 @@
 // fresh map of each engine; every return code and every byte returned must be the same, op for op.
 import { BatchOp, MapFlags, type BatchOpId } from '../../src/uapi/bpf.js';
 import type { Engine, MapAttrs, MapHandle } from '../../src/seam/engine.js';
+import { shrinkTrace } from './trace.js';
 
 export type KeylessOp =
   /** BPF_MAP_UPDATE_ELEM: push (queue, stack), add (bloom filter). */
@@ -135,12 +136,5 @@ export function runKeylessTrace(attrs: MapAttrs, ops: KeylessOp[], a: Engine, b:
 
 /** The shortest prefix of `ops` that still diverges, then each op dropped that keeps it diverging. */
 export function minimizeKeyless(attrs: MapAttrs, ops: KeylessOp[], a: Engine, b: Engine): KeylessOp[] {
-  const first = runKeylessTrace(attrs, ops, a, b);
-  if (!first) return ops;
-  let small = ops.slice(0, first.at + 1);
-  for (let i = small.length - 2; i >= 0; i--) {
-    const without = [...small.slice(0, i), ...small.slice(i + 1)];
-    if (runKeylessTrace(attrs, without, a, b)) small = without;
-  }
-  return small;
+  return shrinkTrace(ops, (t) => runKeylessTrace(attrs, t, a, b));
 }

@@ -202,14 +202,22 @@ export function contents(h: MapHandle, ks: number, vs: number): string {
   return parts.join(' ');
 }
 
-/** Delta debugging, one op at a time: the shortest trace (from the failing prefix) that still diverges. */
-export function minimize(attrs: MapAttrs, ops: Op[], a: Side, b: Side): Op[] {
-  const failing = runTrace(attrs, ops, a, b);
+/**
+ * Delta debugging, one op at a time: the failing prefix of `ops`, then each op dropped that keeps it
+ * diverging (`diverges` gives the index of the op where a trace first diverges, or undefined).
+ */
+export function shrinkTrace<T>(ops: T[], diverges: (ops: T[]) => { at: number } | undefined): T[] {
+  const failing = diverges(ops);
   if (!failing) return ops;
   let trace = ops.slice(0, failing.at + 1);
   for (let i = trace.length - 2; i >= 0; i--) {
     const shorter = [...trace.slice(0, i), ...trace.slice(i + 1)];
-    if (runTrace(attrs, shorter, a, b)) trace = shorter;
+    if (diverges(shorter)) trace = shorter;
   }
   return trace;
+}
+
+/** The shortest trace (from the failing prefix) that still diverges. */
+export function minimize(attrs: MapAttrs, ops: Op[], a: Side, b: Side): Op[] {
+  return shrinkTrace(ops, (t) => runTrace(attrs, t, a, b));
 }
