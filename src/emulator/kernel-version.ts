@@ -193,11 +193,12 @@ export function linkedConstOps(version: string): 'none' | 'add64' | 'all' {
 /**
  * sync_linked_regs compares ids without their BPF_ADD_CONST flag on both sides, so a bound learned through a
  * copy moved by a constant reaches the others; when links arrived (6.11), a known register that was such a
- * copy synced nothing (its id, flag included, matched no other). Measured in bpfkit vm: 6.12 syncs nothing
- * from "r1 = r6 + 63" checked, 6.18 does; the change lies between (not measured there).
+ * copy synced nothing (its id, flag included, matched no other). The fix reached the 6.12 stable series:
+ * measured in bpfkit vm, Debian's 6.12.117 synced nothing from "r1 = r6 + 63" checked, its 6.12.118 (the
+ * kernel `bpfkit vm --kernel 6.12` boots now; its source strips the flag on both sides) and 6.18 sync.
  */
 export function linkedSyncFromDelta(version: string): boolean {
-  return versionAtLeast(version, '6.13');
+  return versionAtLeast(version, '6.12');
 }
 
 /**

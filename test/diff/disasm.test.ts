@@ -539,7 +539,9 @@ function compareObjectProgram(p: ParsedProgram, log: KernelLog, vmlinuxFuncs: Re
   };
   const opts = (pc: number): DisasmOptions => ({
     kernelVersion,
-    kfuncName: () => { const r = relocs.get(pc); return r?.kind === 'kfunc' ? r.name : undefined; },
+    // A __weak kfunc this kernel lacks (bpf_res_spin_lock before 6.15): libbpf poisons the call, which
+    // resolves to no name ("call #0").
+    kfuncName: () => { const r = relocs.get(pc); return r?.kind === 'kfunc' ? (vmlinuxFuncs.has(r.name) ? r.name : '') : undefined; },
     ldImm64Value: (_insn, value) => {
       const r = relocs.get(pc);
       if (r?.kind === 'map') return baseOf(`map:${r.map}`, pc, 0n);

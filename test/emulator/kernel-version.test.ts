@@ -53,7 +53,7 @@ describe('version rules', () => {
     expect(['6.18', '7.1', '7.2'].map(skbCtxInDataEnd)).toEqual([false, false, true]);
     expect(['6.12', '6.13', '6.14'].map(resourceLeakWords)).toEqual([false, false, true]);
     expect(['6.12', '6.17', '6.18', '7.2'].map(negEndTracked)).toEqual([false, false, true, true]);
-    expect(['6.11', '6.12', '6.13', '6.18'].map(linkedSyncFromDelta)).toEqual([false, false, true, true]);
+    expect(['6.11', '6.12', '6.13', '6.18'].map(linkedSyncFromDelta)).toEqual([false, true, true, true]);
     // The BPF_F_CPU series (7.0): the per-CPU element flags, and updates that no longer store slot padding.
     expect(['6.18', '6.19', '7.0', '7.2'].map(percpuCpuFlags)).toEqual([false, false, true, true]);
     expect(['6.18', '6.19', '7.0', '7.2'].map(percpuLookupCopiesPadding)).toEqual([true, true, false, false]);

@@ -73,7 +73,7 @@ export function checkCondJmp(v: Verifier, insn: Insn): number {
       otherRegs[insn.src] = { ...otherRegs[insn.src]!, value: taken.b };
       regs[insn.src] = { ...regs[insn.src]!, value: ft.b };
     }
-    // Before 6.13 a copy moved by a constant synced nothing when it was the one compared (linkedSyncFromDelta).
+    // Before the fix (6.12.118 has it) a copy moved by a constant synced nothing when it was the one compared (linkedSyncFromDelta).
     const syncs = (r: RegState): boolean => r.id !== 0 && (linkedSyncFromDelta(v.version) || (r.id & BPF_ADD_CONST) === 0);
     if (byReg && syncs(src)) {
       syncLinkedRegs(v.cur, regs[insn.src]!, links);
