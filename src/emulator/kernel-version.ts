@@ -10,6 +10,7 @@ import { EACCES, EINVAL, ENOTSUPP, EOPNOTSUPP } from '../uapi/errno.js';
 import { BPF_FUNC_MAX_ID } from '../uapi/helpers.js';
 import { PROG_LOAD_FLAGS, ProgFlags } from '../uapi/prog-flags.js';
 import type { TnumConstForm } from './checker/scalar-format.js';
+import type { ScalarRules } from './checker/scalar.js';
 
 /** '6.18' → [6, 18]. Throws a TypeError naming the expected form. */
 export function parseKernelVersion(version: string): readonly [number, number] {
@@ -280,6 +281,20 @@ export function divModTracked(version: string): boolean {
  */
 export function circularRanges(version: string): boolean {
   return versionAtLeast(version, '7.2');
+}
+
+/**
+ * scalar_min_max_add/_sub: from 6.17 ("bpf, verifier: Improve precision for BPF_ADD and BPF_SUB") an unsigned
+ * range whose ends both wrap stays a range; before, any wrap made it unbounded. Measured: Debian's 6.12.118
+ * source and bpfkit vm (test/diff refused-programs, a linked copy synced by -63) without, 6.18 with.
+ */
+export function wrappingAddSub(version: string): boolean {
+  return versionAtLeast(version, '6.17');
+}
+
+/** The scalar domain of a kernel version (scalar.ts withScalarRules). */
+export function scalarRules(version: string): ScalarRules {
+  return { circularRanges: circularRanges(version), wrappingAddSub: wrappingAddSub(version) };
 }
 
 /**

@@ -11,10 +11,10 @@ import { immOperand, linkedAdd, movKeepsLink, scalarAlu, scalarEnd, scalarMov, s
 import { branchTaken, branchTakenByRefinement as decideByRefinement, refineBoth } from '../../src/emulator/checker/scalar-branch.js';
 import { formatScalar, formatScalarId } from '../../src/emulator/checker/scalar-format.js';
 import {
-  S32_MAX, S32_MIN, U32_MAX, coerceToSize, constValueAt, isConst, isConstAt, scalarConst, scalarUnknown, withCircularRanges, type Scalar,
+  S32_MAX, S32_MIN, U32_MAX, coerceToSize, constValueAt, isConst, isConstAt, scalarConst, scalarUnknown, withScalarRules, type Scalar,
 } from '../../src/emulator/checker/scalar.js';
 import { tnumIsConst } from '../../src/emulator/checker/tnum.js';
-import { branchTakenByRefinement, circularRanges, divModTracked, negEndTracked } from '../../src/emulator/kernel-version.js';
+import { branchTakenByRefinement, divModTracked, negEndTracked, scalarRules } from '../../src/emulator/kernel-version.js';
 import { features } from '../../src/index.js';
 
 /** A register as the walker tracks it; ids are the kernel's (env->id_gen), `add` is a BPF_ADD_CONST link. */
@@ -125,7 +125,7 @@ function tokens(state: string): [string, string][] {
  * undefined when every printed state and every path step matches.
  */
 export function replay(insns: readonly Insn[], log: ParsedLog): string | undefined {
-  return withCircularRanges(circularRanges(features.emulatorKernelVersion()), () => replayIn(insns, log));
+  return withScalarRules(scalarRules(features.emulatorKernelVersion()), () => replayIn(insns, log));
 }
 
 function replayIn(insns: readonly Insn[], log: ParsedLog): string | undefined {

@@ -15,11 +15,11 @@ import {
   btfDatasecPrintableNames, btfKptrTagWalk, btfLayoutSection, btfResSpinLock, btfStructMetas, btfStructMetasStrict, btfTagKindFlag,
   btfTypeTagsAnywhere, btfUptrTag, btfWideInfo, cpuV4Instructions, freezeChecksWriteAccess, freezeRefusesLockMaps, linfoFileLine, linkedConstOps,
   linkedRegsLiveOnly, linkedSyncFromDelta, lockInWrongMapErrno, lruTargetFreeScales, parseKernelVersion, percpuCpuFlags, percpuLookupCopiesPadding, refusalAt,
-  kfuncAvailable, negEndTracked, resourceLeakWords, skbCtxInDataEnd, tnumConstForm, verifierWorkExact, precisionPruning, staticRecursionCheck, releaseHelperWords, bpfMapShaHead, circularRanges, versionAtLeast,
+  kfuncAvailable, negEndTracked, resourceLeakWords, skbCtxInDataEnd, tnumConstForm, verifierWorkExact, precisionPruning, staticRecursionCheck, releaseHelperWords, bpfMapShaHead, circularRanges, scalarRules, wrappingAddSub, versionAtLeast,
 } from '../../src/emulator/kernel-version.js';
 import { lruTargetFree } from '../../src/emulator/maps/lru.js';
 import { scalarAlu } from '../../src/emulator/checker/scalar-alu.js';
-import { scalarConst, scalarUnknown, withCircularRanges } from '../../src/emulator/checker/scalar.js';
+import { scalarConst, scalarUnknown, withScalarRules, type Scalar } from '../../src/emulator/checker/scalar.js';
 import { formatScalar } from '../../src/emulator/checker/scalar-format.js';
 import { EACCES, EBUSY, EINVAL, ENOTSUPP, EOPNOTSUPP, EPERM } from '../../src/uapi/errno.js';
 
@@ -205,11 +205,23 @@ test('7.2 words what its verifier reworked: recursion before the walk, release h
 });
 
 test('7.2 keeps one circular range per width: after r |= 37 it knows umin alone, as its log prints', () => {
-  const or37 = (circular: boolean): string =>
-    withCircularRanges(circular, () => formatScalar(scalarAlu(AluOp.Or, true, scalarUnknown(), scalarConst(37n)).dst));
-  expect(or37(false)).toBe('scalar(smin=0x8000000000000025,umin=umin32=37,smin32=0x80000025,var_off=(0x25; 0xffffffffffffffda))');
-  expect(or37(true)).toBe('scalar(umin=umin32=37,var_off=(0x25; 0xffffffffffffffda))');
+  const or37 = (version: string): string =>
+    withScalarRules(scalarRules(version), () => formatScalar(scalarAlu(AluOp.Or, true, scalarUnknown(), scalarConst(37n)).dst));
+  expect(or37('6.18')).toBe('scalar(smin=0x8000000000000025,umin=umin32=37,smin32=0x80000025,var_off=(0x25; 0xffffffffffffffda))');
+  expect(or37('7.2')).toBe('scalar(umin=umin32=37,var_off=(0x25; 0xffffffffffffffda))');
   expect(['6.18', '7.2'].map(circularRanges)).toEqual([false, true]);
+});
+
+test('before 6.17 an unsigned add whose ends both wrap loses the range; from 6.17 it keeps it', () => {
+  // [276, U64_MAX] + (-63): both ends wrap, to [213, U64_MAX - 63].
+  const atLeast276: Scalar = scalarAlu(AluOp.Or, true, scalarUnknown(), scalarConst(0n)).dst;
+  const from = (version: string): string => withScalarRules(scalarRules(version), () => {
+    const r = scalarAlu(AluOp.Add, true, { ...atLeast276, umin: 276n }, scalarConst(-63n)).dst;
+    return `${r.umin},${r.umax}`;
+  });
+  expect(from('6.12')).toBe(`0,${2n ** 64n - 1n}`);
+  expect(from('6.18')).toBe(`213,${2n ** 64n - 64n}`);
+  expect(['6.12', '6.16', '6.17', '6.18'].map(wrappingAddSub)).toEqual([false, false, true, true]);
 });
 
 test('bpf_res_spin_lock exists from 6.15: before, the object does not load', () => {

@@ -13,7 +13,7 @@ import {
 import {
   S32_MAX, S32_MIN, S64_MAX, S64_MIN, U32_MAX, boundsViolation, coerceRegToSize, coerceRegToSizeSx,
   coerceSubregToSizeSx, copyReg, freeze, mark32Unbounded, mark64Unbounded, markKnown, markKnown32,
-  markUnbounded, regBoundsSync, s32, s64, scalarConst, scalarConst32, scalarUnknown, u32, u64,
+  markUnbounded, regBoundsSync, s32, s64, scalarRulesInForce, scalarConst, scalarConst32, scalarUnknown, u32, u64,
   updateRegBounds, zext32To64, type Reg, type Scalar,
 } from './scalar.js';
 import { divModRanges, type Division } from './scalar-divmod.js';
@@ -65,7 +65,7 @@ function add32(d: Reg, s: Scalar): void {
   const maxOverflow = d.u32max + s.u32max > U32_MAX;
   d.u32min = u32(d.u32min + s.u32min);
   d.u32max = u32(d.u32max + s.u32max);
-  if (!minOverflow && maxOverflow) {
+  if (scalarRulesInForce().wrappingAddSub ? !minOverflow && maxOverflow : minOverflow || maxOverflow) {
     d.u32min = 0;
     d.u32max = U32_MAX;
   }
@@ -86,7 +86,7 @@ function add64(d: Reg, s: Scalar): void {
   const maxOverflow = d.umax + s.umax > U64_MAX;
   d.umin = u64(d.umin + s.umin);
   d.umax = u64(d.umax + s.umax);
-  if (!minOverflow && maxOverflow) {
+  if (scalarRulesInForce().wrappingAddSub ? !minOverflow && maxOverflow : minOverflow || maxOverflow) {
     d.umin = 0n;
     d.umax = U64_MAX;
   }
@@ -107,7 +107,7 @@ function sub32(d: Reg, s: Scalar): void {
   const maxUnderflow = d.u32max < s.u32min;
   d.u32min = u32(d.u32min - s.u32max);
   d.u32max = u32(d.u32max - s.u32min);
-  if (minUnderflow && !maxUnderflow) {
+  if (scalarRulesInForce().wrappingAddSub ? minUnderflow && !maxUnderflow : minUnderflow) {
     d.u32min = 0;
     d.u32max = U32_MAX;
   }
@@ -128,7 +128,7 @@ function sub64(d: Reg, s: Scalar): void {
   const maxUnderflow = d.umax < s.umin;
   d.umin = u64(d.umin - s.umax);
   d.umax = u64(d.umax - s.umin);
-  if (minUnderflow && !maxUnderflow) {
+  if (scalarRulesInForce().wrappingAddSub ? minUnderflow && !maxUnderflow : minUnderflow) {
     d.umin = 0n;
     d.umax = U64_MAX;
   }

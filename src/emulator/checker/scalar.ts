@@ -295,25 +295,35 @@ function regBoundOffset(r: Reg): void {
 }
 
 /**
- * The domain's reg_bounds_sync: 6.18's four intervals, or 7.x's circular ranges (scalar-cnum.ts) while a
- * verification of such a version runs (withCircularRanges).
+ * What of the scalar domain differs by kernel version (kernel-version.ts scalarRules), in force while one
+ * verification runs (withScalarRules); outside one, 6.18's.
  */
-let circularRanges = false;
+export interface ScalarRules {
+  /** 7.x: reg_bounds_sync over circular ranges (scalar-cnum.ts) instead of 6.18's four intervals. */
+  readonly circularRanges: boolean;
+  /** 6.17+: an unsigned add or subtract whose ends both wrap keeps the wrapped range; before, any wrap loses it. */
+  readonly wrappingAddSub: boolean;
+}
 
-/** Runs `f` with reg_bounds_sync over 7.x's circular ranges (kernel-version.ts circularRanges) or 6.18's intervals. */
-export function withCircularRanges<T>(on: boolean, f: () => T): T {
-  const outer = circularRanges;
-  circularRanges = on;
+let rules: ScalarRules = { circularRanges: false, wrappingAddSub: true };
+
+/** The rules in force (withScalarRules). */
+export const scalarRulesInForce = (): ScalarRules => rules;
+
+/** Runs `f` with the scalar domain of a kernel version (kernel-version.ts scalarRules). */
+export function withScalarRules<T>(r: ScalarRules, f: () => T): T {
+  const outer = rules;
+  rules = r;
   try {
     return f();
   } finally {
-    circularRanges = outer;
+    rules = outer;
   }
 }
 
 /** reg_bounds_sync: three rounds of deduction between two passes over var_off (6.17+). */
 export function regBoundsSync(r: Reg): void {
-  if (circularRanges) return circularBoundsSync(r);
+  if (rules.circularRanges) return circularBoundsSync(r);
   if (isSettled(r)) return;
   const key = syncKey(r);
   const seen = syncCache.get(key);

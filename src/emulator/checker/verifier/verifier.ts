@@ -8,8 +8,8 @@ import { Class, classOf, JmpOp, LD_IMM64, Mode, modeOf, opOf, type Insn } from '
 import { RegType, type RegState } from '../reg-state.js';
 import type { CheckFailure, CheckInput, Verified } from '../types.js';
 import { ProgFlags } from '../../../uapi/prog-flags.js';
-import { circularRanges, cpuV4Instructions, DEFAULT_KERNEL_VERSION, precisionPruning } from '../../kernel-version.js';
-import { withCircularRanges } from '../scalar.js';
+import { cpuV4Instructions, DEFAULT_KERNEL_VERSION, precisionPruning, scalarRules } from '../../kernel-version.js';
+import { withScalarRules } from '../scalar.js';
 import { fieldRefusal } from '../structure.js';
 import { OutOfModel, VerifierRefusal } from './errors.js';
 import { prepareProgram, type Program } from './program.js';
@@ -407,5 +407,5 @@ export class Verifier {
  * follows is safe. A path that reaches what the model does not know (OutOfModel) is not refused for it.
  */
 export function verifyProgram(input: CheckInput): CheckFailure | Verified {
-  return withCircularRanges(circularRanges(input.kernelVersion ?? DEFAULT_KERNEL_VERSION), () => new Verifier(input).run());
+  return withScalarRules(scalarRules(input.kernelVersion ?? DEFAULT_KERNEL_VERSION), () => new Verifier(input).run());
 }
