@@ -3,7 +3,7 @@
 // fresh map of each engine; every return code and every byte returned must be the same, op for op.
 import { BatchOp, MapFlags, type BatchOpId } from '../../src/uapi/bpf.js';
 import type { Engine, MapAttrs, MapHandle } from '../../src/seam/engine.js';
-import { shrinkTrace } from './trace.js';
+import { createOnBoth, shrinkTrace, type TraceDivergence } from './trace.js';
 
 export type KeylessOp =
   /** BPF_MAP_UPDATE_ELEM: push (queue, stack), add (bloom filter). */
@@ -99,15 +99,10 @@ function apply(h: MapHandle, o: KeylessOp, valueSize: number): string {
 }
 
 /** Runs `ops` on a fresh map of each engine; the first divergent op and both outcomes, or undefined. */
-export function runKeylessTrace(attrs: MapAttrs, ops: KeylessOp[], a: Engine, b: Engine): { at: number; left: string; right: string } | undefined {
-  const ha = a.createMap(attrs);
-  const hb = b.createMap(attrs);
-  if (typeof ha === 'number' || typeof hb === 'number') {
-    if (ha === hb) return undefined;
-    if (typeof ha !== 'number') ha.close();
-    if (typeof hb !== 'number') hb.close();
-    return { at: -1, left: `create → ${typeof ha === 'number' ? ha : 'ok'}`, right: `create → ${typeof hb === 'number' ? hb : 'ok'}` };
-  }
+export function runKeylessTrace(attrs: MapAttrs, ops: KeylessOp[], a: Engine, b: Engine): TraceDivergence | undefined {
+  const created = createOnBoth(attrs, a, b);
+  if (!Array.isArray(created)) return created.divergence;
+  const [ha, hb] = created;
   const handles = [ha, hb];
   const all = [ha, hb];
   try {

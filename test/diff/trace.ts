@@ -74,16 +74,32 @@ export interface Side {
   programLookup: ProgramLookup | undefined;
 }
 
+/** Where two engines first differ on a trace: the op's index (-1: the create) and each engine's result. */
+export interface TraceDivergence {
+  at: number;
+  left: string;
+  right: string;
+}
+
+/**
+ * BPF_MAP_CREATE of `attrs` on two engines: both handles, or, when either fails, the divergence of the two
+ * answers (undefined when both failed alike); a handle that was created is closed then.
+ */
+export function createOnBoth(attrs: MapAttrs, a: Engine, b: Engine): [MapHandle, MapHandle] | { divergence: TraceDivergence | undefined } {
+  const ha = a.createMap(attrs);
+  const hb = b.createMap(attrs);
+  if (typeof ha !== 'number' && typeof hb !== 'number') return [ha, hb];
+  if (ha === hb) return { divergence: undefined };
+  if (typeof ha !== 'number') ha.close();
+  if (typeof hb !== 'number') hb.close();
+  return { divergence: { at: -1, left: `create → ${typeof ha === 'number' ? ha : 'ok'}`, right: `create → ${typeof hb === 'number' ? hb : 'ok'}` } };
+}
+
 /** Runs `ops` on a fresh map of each side; returns the index of the first divergent op and both results. */
-export function runTrace(attrs: MapAttrs, ops: Op[], a: Side, b: Side): { at: number; left: string; right: string } | undefined {
-  const ha = a.engine.createMap(attrs);
-  const hb = b.engine.createMap(attrs);
-  if (typeof ha === 'number' || typeof hb === 'number') {
-    if (ha === hb) return undefined;
-    if (typeof ha !== 'number') ha.close();
-    if (typeof hb !== 'number') hb.close();
-    return { at: -1, left: `create → ${typeof ha === 'number' ? ha : 'ok'}`, right: `create → ${typeof hb === 'number' ? hb : 'ok'}` };
-  }
+export function runTrace(attrs: MapAttrs, ops: Op[], a: Side, b: Side): TraceDivergence | undefined {
+  const created = createOnBoth(attrs, a.engine, b.engine);
+  if (!Array.isArray(created)) return created.divergence;
+  const [ha, hb] = created;
   const handles = [ha, hb];
   const opened: MapHandle[] = [];
   try {
