@@ -15,6 +15,7 @@ import { tnumStrn } from '../scalar-format.js';
 import { bpfMapShaHead, ctxAsMemory, helperStackAccessByType, pointerOffsetInVarOff, tnumConstForm } from '../../kernel-version.js';
 import { checkCtxAccess, type CtxInsnForm, type CtxResult } from '../ctx/index.js';
 import { socketIsValidAccess, type SocketKind } from '../ctx/sock.js';
+import { U16_MAX } from '../ctx/layouts.js';
 import { checkRead, checkWrite, linkScalar } from './alu.js';
 import { OutOfModel, refuse, VerifierRefusal } from './errors.js';
 import { stackAccessFlags } from './precision.js';
@@ -423,8 +424,6 @@ function accessView(v: Verifier, reg: RegState, at: number): AccessView {
   if (reg.off === 0 || !pointerOffsetInVarOff(v.version)) return { value: reg.value, off: at };
   return { value: scalarAlu(AluOp.Add, true, reg.value, scalarConst(BigInt(reg.off))).dst, off: at - reg.off };
 }
-
-const U16_MAX = 0xffff;
 
 /** is_var_ctx_off_allowed: a syscall program's context, on a version where a context is memory. */
 export function syscallCtxMemory(v: Verifier): boolean {
