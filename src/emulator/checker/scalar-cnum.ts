@@ -4,7 +4,7 @@
 // intersection may be two arcs (umin=37 with smin=S64_MIN+37, after `r |= 37`), 7.x keeps one arc and
 // prints umin=37 alone. This model keeps the four intervals and, where the version has circular ranges,
 // runs 7.x's reg_bounds_sync over the arcs they make: the bounds it leaves are those 7.x's would print.
-import { tnumIntersect, tnumOr, tnumClearSubreg, tnumRange, tnumStep, tnumSubreg, type Tnum } from './tnum.js';
+import { boundVarOff, tnumStep, tnumSubreg, type Tnum } from './tnum.js';
 import type { Reg } from './scalar.js';
 
 interface Cnum {
@@ -152,9 +152,7 @@ export function circularBoundsSync(r: Reg): void {
     s.r64 = intersect64With32(s.r64, s.r32);
   }
   if (!empty(s)) {
-    const var64 = tnumIntersect(s.varOff, tnumRange(umin(W64, s.r64!), umax(W64, s.r64!)));
-    const var32 = tnumIntersect(tnumSubreg(var64), tnumRange(umin(W32, s.r32!), umax(W32, s.r32!)));
-    s.varOff = tnumOr(tnumClearSubreg(var64), var32);
+    s.varOff = boundVarOff(s.varOff, umin(W64, s.r64!), umax(W64, s.r64!), umin(W32, s.r32!), umax(W32, s.r32!));
     updateBounds(s);
   }
   r.varOff = s.varOff;

@@ -7,8 +7,8 @@
 // The bounds refinement (reg_bounds_sync), the ALU transfer functions and zero-extension are here;
 // branches, moves, loads and the log's text form are in scalar-branch.ts and scalar-format.ts.
 import {
-  TNUM_UNKNOWN, U64_MAX, hex, tnumCast, tnumClearSubreg, tnumConst, tnumConstSubreg,
-  tnumIntersect, tnumIsConst, tnumOr, tnumRange, tnumStep, tnumSubreg, tnumSubregIsConst, type Tnum,
+  TNUM_UNKNOWN, U64_MAX, boundVarOff, hex, tnumCast, tnumConst, tnumConstSubreg,
+  tnumIntersect, tnumIsConst, tnumRange, tnumStep, tnumSubreg, tnumSubregIsConst, type Tnum,
 } from './tnum.js';
 import { circularBoundsSync } from './scalar-cnum.js';
 
@@ -289,9 +289,7 @@ function regDeduceBounds(r: Reg): void {
 
 /** __reg_bound_offset: var_off learns from the u64 and u32 ranges. */
 function regBoundOffset(r: Reg): void {
-  const var64 = tnumIntersect(r.varOff, tnumRange(r.umin, r.umax));
-  const var32 = tnumIntersect(tnumSubreg(var64), tnumRange(BigInt(r.u32min), BigInt(r.u32max)));
-  r.varOff = tnumOr(tnumClearSubreg(var64), var32);
+  r.varOff = boundVarOff(r.varOff, r.umin, r.umax, BigInt(r.u32min), BigInt(r.u32max));
 }
 
 /**

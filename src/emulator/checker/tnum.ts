@@ -218,3 +218,13 @@ export function hex(v: bigint): string {
   return `0x${v.toString(16)}`;
 }
 
+
+/**
+ * __reg_bound_offset's tnum: `varOff` narrowed to the u64 range [umin, umax] and its low half to the u32
+ * range [u32min, u32max] (the ranges 6.18 keeps as intervals, or 7.x's arcs read as them).
+ */
+export function boundVarOff(varOff: Tnum, umin: bigint, umax: bigint, u32min: bigint, u32max: bigint): Tnum {
+  const var64 = tnumIntersect(varOff, tnumRange(umin, umax));
+  const var32 = tnumIntersect(tnumSubreg(var64), tnumRange(u32min, u32max));
+  return tnumOr(tnumClearSubreg(var64), var32);
+}
