@@ -27,6 +27,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <cstring>
 #include <chrono>
 #include <algorithm>
 #include <memory>
@@ -382,6 +383,18 @@ Napi::Value TestRunCancel(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, CancelWhere([fd](const Flight& f) { return f.originalFd == fd; }));
 }
 
+// BPF_OBJ_GET_INFO_BY_FD on a program: its id (what a prog array's lookup returns for it), or -errno.
+Napi::Value ProgId(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  int32_t fd;
+  if (!args::I32(env, info[0], "progFd", &fd)) return env.Undefined();
+  struct bpf_prog_info pi;
+  memset(&pi, 0, sizeof(pi));
+  __u32 len = sizeof(pi);
+  int rc = Rc(bpf_obj_get_info_by_fd(fd, &pi, &len));
+  return Napi::Number::New(env, rc < 0 ? rc : static_cast<double>(pi.id));
+}
+
 }  // namespace prog
 
 void InitProg(Napi::Env env, Napi::Object exports) {
@@ -389,4 +402,5 @@ void InitProg(Napi::Env env, Napi::Object exports) {
   exports.Set("progTestRunAsync", Napi::Function::New<prog::TestRunAsync>(env, "progTestRunAsync"));
   exports.Set("progLoad", Napi::Function::New<prog::ProgLoad>(env, "progLoad"));
   exports.Set("progTestRunCancel", Napi::Function::New<prog::TestRunCancel>(env, "progTestRunCancel"));
+  exports.Set("progId", Napi::Function::New<prog::ProgId>(env, "progId"));
 }

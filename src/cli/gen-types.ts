@@ -7,6 +7,7 @@ import { readElf } from '../elf/reader.js';
 import { subjectOf } from '../errors/errors.js';
 import { globalVariables, mapCodecsFromBtf, mapTypeFromBtf, mapValueCodecFromBtf } from '../object/globals.js';
 import { keylessTypeName } from '../map/keyless.js';
+import { KernelMapType } from '../uapi/bpf.js';
 
 const usage = 'usage: bpfkit gen types OBJECT.bpf.o\n';
 
@@ -28,7 +29,13 @@ export function generateTypes(path: string): string {
   for (const name of btfMapNames(path)) {
     const id = identifier(name);
     try {
-      const keyless = keylessTypeName(mapTypeFromBtf(path, name) ?? 0);
+      const type = mapTypeFromBtf(path, name) ?? 0;
+      if (type === KernelMapType.ProgArray) {
+        // Its values are programs: obj.map(name, { type: 'prog_array' }) takes no codecs.
+        lines.push(`/** map '${name}' (prog_array) */`, `export const ${id} = { type: 'prog_array' } as const;`, '');
+        continue;
+      }
+      const keyless = keylessTypeName(type);
       if (keyless !== undefined) {
         // A queue, stack or bloom filter: its type and value, ready for obj.map(name, codecs).
         lines.push(`/** map '${name}' (${keyless}) */`);

@@ -178,11 +178,10 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
   // then `.kconfig`.
   const maps: MapDef[] = [];
   const mapsByOffset = new Map<number, string>();
-  if (mapsSec) {
-    for (const m of parseBtfMaps(btf!, mapsSec, fail)) {
-      maps.push(m.def);
-      mapsByOffset.set(m.offset, m.def.name);
-    }
+  const btfMaps = mapsSec ? parseBtfMaps(btf!, mapsSec, fail) : [];
+  for (const m of btfMaps) {
+    maps.push(m.def);
+    mapsByOffset.set(m.offset, m.def.name);
   }
   const dataMaps = new Map<number, string>();
   for (const [index, kind] of dataKind) {
@@ -467,6 +466,7 @@ export function parseObject(bytes: Uint8Array, fileName: string): ParsedObject {
     return prog;
   }
 
+  if (mapsSec) collectMapSlots(elf, mapsSec, btfMaps, funcs.filter((f) => f.section !== textSec), fail);
   const out: ParsedObject = { name, license, programs, maps };
   // libbpf bpf_object__init_btf skips func_info and line_info records under a name it cannot read;
   // bpf_object__relocate_core fails on CO-RE records under one.
@@ -690,10 +690,10 @@ function collectExterns(elf: ElfFile, btf: Btf | undefined, fail: (m: string, er
  * struct whose members say what the map is. `__uint(name, N)` is `int (*name)[N]` (N = the array's
  * nelems); `__type(name, T)` is `T *name` (size and BTF id of T).
  */
-function parseBtfMaps(btf: Btf, mapsSec: ElfSection, fail: (m: string, errno?: number) => never): { offset: number; def: MapDef }[] {
+function parseBtfMaps(btf: Btf, mapsSec: ElfSection, fail: (m: string, errno?: number) => never): BtfMap[] {
   const sec = btf.findByName('.maps', BtfKind.Datasec) as BtfDatasec | undefined;
   if (!sec) return fail("DATASEC '.maps' not found in BTF", ENOENT);
-  const out: { offset: number; def: MapDef }[] = [];
+  const out: BtfMap[] = [];
   // bpf_object__init_user_btf_map, in its order; every fault is EINVAL but where said.
   for (const vi of sec.vars) {
     const v = btf.type(vi.type);
@@ -707,9 +707,47 @@ function parseBtfMaps(btf: Btf, mapsSec: ElfSection, fail: (m: string, errno?: n
     const def = btf.resolve((v as BtfVar).type);
     if (def.kind !== BtfKind.Struct) fail(`map '${mapName}': definition is not a struct`, EINVAL);
     if ((def as BtfComposite).size > vi.size) fail(`map '${mapName}': definition of ${(def as BtfComposite).size} bytes is larger than its variable (${vi.size})`, EINVAL);
-    out.push({ offset: vi.offset, def: parseMapDef(btf, mapName, def as BtfComposite, fail) });
+    const members = (def as BtfComposite).members;
+    const last = members[members.length - 1];
+    const valuesAt = last?.name === 'values' ? Math.floor(last.bitOffset / 8) : undefined;
+    out.push({ offset: vi.offset, size: vi.size, valuesAt, def: parseMapDef(btf, mapName, def as BtfComposite, fail) });
   }
   return out;
+}
+
+/** A map of `.maps`: where its variable sits in the section, and its `values` member's offset in it. */
+interface BtfMap {
+  offset: number;
+  size: number;
+  valuesAt: number | undefined;
+  def: MapDef;
+}
+
+/**
+ * libbpf src/libbpf.c bpf_object__collect_map_relos: each relocation of `.rel.maps` puts a program in a prog
+ * array's `values` slot (`__array(values, ...)` with `[i] = &prog`), slot i at values + 8 × i. Map-in-map
+ * slots (a map symbol) are the emulator's to refuse when it creates the map.
+ */
+function collectMapSlots(elf: ElfFile, mapsSec: ElfSection, maps: BtfMap[], entries: Func[], fail: (m: string, errno?: number) => never): void {
+  const rs = elf.sections.find((s) => s.type === ElfConst.SHT_REL && s.info === mapsSec.index && !libbpfIgnores(s, s.name));
+  if (!rs) return;
+  elf.relocations(rs).forEach((rel, i) => {
+    const sym = elf.symbols[rel.symbol];
+    const name = sym?.name ?? '<?>';
+    const offset = rel.offset ?? -1;
+    const map = maps.find((m) => m.offset <= offset && offset + 8 <= m.offset + m.size);
+    if (!map) return fail(`.maps relo #${i}: cannot find map '${name}' at rel->r_offset ${offset}`, EINVAL);
+    const def = map.def;
+    if (def.type === KernelMapType.ArrayOfMaps || def.type === KernelMapType.HashOfMaps) return;
+    if (def.type !== KernelMapType.ProgArray) return fail(`.maps relo #${i}: map '${def.name}' is not a prog array or a map-in-map`, EINVAL);
+    const prog = entries.find((f) => f.name === name);
+    if (!prog) return fail(`.maps relo #${i}: '${name}' isn't a valid program`, ESRCH);
+    if (prog.section.index !== sym!.shndx || prog.start * 8 !== sym!.value) return fail(`.maps relo #${i}: '${name}' isn't an entry-point program`, RELOC_ERRNO);
+    if (map.valuesAt === undefined) return fail(`.maps relo #${i}: map '${def.name}' has no 'values' member last`, EINVAL);
+    const at = offset - map.offset - map.valuesAt;
+    if (at < 0 || at % 8 !== 0) return fail(`.maps relo #${i}: '${name}' is not at a values slot of map '${def.name}'`, EINVAL);
+    (def.slots ??= []).push({ index: at / 8, program: name });
+  });
 }
 
 /**

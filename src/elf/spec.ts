@@ -44,6 +44,8 @@ export interface MapDef extends Omit<ObjectMapSpec, 'lock' | 'internal'> {
   btfValueTypeId: number;
   /** `__uint(map_extra, N)`: bpf_attr.map_extra (a bloom filter's number of hash functions); absent is 0. */
   mapExtra?: number;
+  /** A prog array's `__array(values, ...)` initialiser: the program libbpf puts in each slot after load. */
+  slots?: { index: number; program: string }[];
 }
 
 /** One program: its entry function followed by every subprogram it calls (bpf-to-bpf), as libbpf links. */

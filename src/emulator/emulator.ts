@@ -10,7 +10,7 @@ import { EINVAL, ENOMEM } from '../uapi/errno.js';
 import { MessageChannel } from 'node:worker_threads';
 import { answeredWord, LocalRegistry, RemoteRegistry, serveRegistry, type MapRegistry, type RegistryLink } from './registry.js';
 import { loadEmulatorProgram, openEmulatorObject, type ProgramHost } from './object.js';
-import type { ProgramState } from './program-state.js';
+import { calleeOf, type ProgramState } from './program-state.js';
 import { CpuLocks, heldLockTables, RES_DEF_TIMEOUT_NS } from './cpus/spin-locks.js';
 import { EmulatedCpus } from './cpus/cpus.js';
 import { EXECUTIONS, type Execution } from './programs/compiler.js';
@@ -21,6 +21,7 @@ import { checkCreate } from './maps/create.js';
 import { HashTable } from './maps/hash.js';
 import { QueueStackTable } from './maps/queue-stack.js';
 import { BloomFilterTable, bloomGeometry } from './maps/bloom.js';
+import { ProgArrayTable } from './maps/prog-array.js';
 import type { MapTable } from './maps/program-map.js';
 import { lruTargetFree } from './maps/lru.js';
 import { lockOffsetOf, type MapShape } from './maps/storage.js';
@@ -101,6 +102,8 @@ export class Emulator implements Engine, ProgramHost {
   #workerCpus: EmulatedCpus | undefined;
   /** What this emulator's map handles may ask of it (map-handle.ts MapOwner). */
   readonly #owner: MapOwner;
+  /** The programs loaded on this thread and not closed, by id (a prog array's values name them so). */
+  readonly #programs = new Map<number, ProgramState>();
 
   constructor(options: EmulatorOptions = {}) {
     this.#options = options;
@@ -154,6 +157,10 @@ export class Emulator implements Engine, ProgramHost {
       currentCpu: () => this.currentCpu,
       pin: (map, path) => registry.pin(map, path),
       release: (map) => registry.release(map),
+      program: (id) => {
+        const state = this.#programs.get(id);
+        return state && { id, program: state, callee: calleeOf(state.source) };
+      },
     };
   }
 
@@ -192,7 +199,10 @@ export class Emulator implements Engine, ProgramHost {
 
   /** What helpers see on this thread: the current CPU, the task, the seeded random stream, the trace log. */
   helperContext(): HelperContext & RunContext {
-    return { execution: this.execution, cpu: this.currentCpu, task: this.task, random: () => this.random(), trace: (line) => this.trace(line), locks: this.mainCpuLocks };
+    return {
+      execution: this.execution, cpu: this.currentCpu, task: this.task, random: () => this.random(), trace: (line) => this.trace(line), locks: this.mainCpuLocks,
+      tailCallTarget: (table, id) => (table.held(id) as ProgramState | undefined)?.source,
+    };
   }
 
   /** The emulated CPUs that run programs asynchronously: one worker thread each, started on first use. */
@@ -210,8 +220,14 @@ export class Emulator implements Engine, ProgramHost {
     return this.cpus.run(state, args);
   }
 
-  /** A closed program: the worker CPUs drop their copies of it. */
+  /** A loaded program, by its id: what prog arrays on this thread can be given. */
+  registerProgram(state: ProgramState): void {
+    this.#programs.set(state.key, state);
+  }
+
+  /** A closed program: the worker CPUs drop their copies of it, and it can no longer be put in a prog array. */
   forgetProgram(state: ProgramState): void {
+    this.#programs.delete(state.key);
     this.#workerCpus?.forget(state);
   }
 
@@ -256,6 +272,7 @@ export class Emulator implements Engine, ProgramHost {
       table = withSlabIds(this.#slabIds, () => {
         if (isArrayType(type)) return new ArrayTable(shape);
         if (isQueueStack(type)) return new QueueStackTable(shape, type === MapType.Stack);
+        if (type === MapType.ProgArray) return new ProgArrayTable(shape);
         const seed = flags & MapFlags.ZeroSeed ? 0 : (this.#seed ?? (Math.random() * 2 ** 32) >>> 0);
         // bloom_map_alloc: its checkCreate passed, so map_extra is its low 4 bits.
         if (type === MapType.BloomFilter) return new BloomFilterTable(shape, bloomGeometry(plan.maxEntries, Number(attrs.mapExtra ?? 0n)), seed);

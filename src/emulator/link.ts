@@ -14,9 +14,13 @@ import type { LinkedProgram } from './programs/test-run.js';
 import type { ParsedProgram } from '../elf/spec.js';
 
 
-/** Links a program to this thread's view of its maps. */
-export function linkProgram(source: ProgramSource, mapOf: (ref: { name?: string; index?: number }) => ProgramMap | undefined): LinkedProgram | ObjectFailure {
-  const memory = new Memory();
+/**
+ * Links a program to this thread's view of its maps, in a memory of its own or (a tail call's target) in the
+ * memory of the program that tail-calls it, whose ctx and packet it then reaches.
+ */
+export function linkProgram(
+  source: ProgramSource, mapOf: (ref: { name?: string; index?: number }) => ProgramMap | undefined, memory = new Memory(),
+): LinkedProgram | ObjectFailure {
   const pointerLoads = new Set<number>();
   const insns = link(source.name, source.insns, memory, mapOf, source.relocs, pointerLoads);
   if (!Array.isArray(insns)) return insns;

@@ -5,13 +5,14 @@
 // while any does.
 import { BatchOp, MapFlags, type BatchOpId } from '../uapi/bpf.js';
 import type { ElemFlags, MapHandle, MapInfo, MapScratch } from '../seam/engine.js';
-import { EINVAL, EBUSY, ENOTSUPP, EPERM } from '../uapi/errno.js';
+import { E2BIG, EBADF, EINVAL, EBUSY, ENOTSUPP, EPERM } from '../uapi/errno.js';
 import { mapLayout, roundUp8, type MapLayout } from '../seam/map-layout.js';
 import { freezeChecksWriteAccess, freezeRefusesLockMaps, lookupChecksAccessFirst, percpuCpuFlags } from './kernel-version.js';
 import { ArrayTable } from './maps/array.js';
 import { HashTable } from './maps/hash.js';
 import { QueueStackTable } from './maps/queue-stack.js';
 import { BloomFilterTable } from './maps/bloom.js';
+import { ProgArrayTable, type SlotProgram, type TailCallee } from './maps/prog-array.js';
 import { programSide, type MapTable, type ProgramMap, type ProgramSide } from './maps/program-map.js';
 import {
   BPF_ANY, BPF_F_ALL_CPUS, BPF_F_CPU, BPF_F_LOCK, CPU_FLAGS, checkOpFlags, checkPercpuUpdateFlags, copyBytes, type MapShape,
@@ -61,6 +62,8 @@ export interface MapOwner {
   currentCpu(): number;
   pin(map: EmulatedMap, path: string): number;
   release(map: EmulatedMap): void;
+  /** A loaded program by the number a prog array's value names it by (its id: the emulator has no fds). */
+  program(id: number): (SlotProgram<unknown> & { callee: TailCallee }) | undefined;
 }
 
 /**
@@ -174,6 +177,7 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     // (map_lookup_elem copies the value in from userspace for BPF_MAP_TYPE_BLOOM_FILTER).
     if (table instanceof QueueStackTable) return table.get(value, 0, false);
     if (table instanceof BloomFilterTable) return table.peek(value, 0);
+    if (table instanceof ProgArrayTable) return table.lookup(key, value);
     return table.lookup(key, value, (low & BPF_F_LOCK) !== 0);
   }
 
@@ -209,6 +213,7 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     // bpf_map_update_value: queues, stacks and bloom filters push, with the whole u64 flags (its upper half is
     // refused before: map_update_elem's and bpf_map_check_op_flags' checks above).
     if (table instanceof QueueStackTable || table instanceof BloomFilterTable) return table.push(value, voff, BigInt(low));
+    if (table instanceof ProgArrayTable) return this.#setProgram(table, key.subarray(koff, koff + 4), value, voff, low);
     const current = this.#owner.currentCpu();
     if (!this.#cpuFlags || !table.shape.percpu) return table.update(key, koff, value, voff, low, current, false);
     const rc = checkPercpuUpdateFlags(low);
@@ -225,6 +230,17 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     // hashtab.c check_flags compares the flags with BPF_NOEXIST and BPF_EXIST, bpf_percpu_array_update with
     // BPF_NOEXIST: 3, now let through, is neither (measured on 7.2: accepted as BPF_ANY on all three maps).
     return table.update(key, koff, value, voff, low === 3 ? BPF_ANY : low, current, false);
+  }
+
+  /**
+   * bpf_fd_array_map_update_elem: the flags and the index first, then the value is a program (bpf_prog_get:
+   * EBADF for a number that names none) that the array must be able to run (prog_fd_array_get_ptr).
+   */
+  #setProgram(table: ProgArrayTable, key: Uint8Array, value: Uint8Array, voff: number, flags: number): number {
+    if (flags !== BPF_ANY) return EINVAL;
+    if (new DataView(key.buffer, key.byteOffset, 4).getUint32(0, true) >= table.shape.maxEntries) return E2BIG;
+    const program = this.#owner.program(new DataView(value.buffer, value.byteOffset + voff, 4).getUint32(0, true));
+    return program === undefined ? EBADF : table.update(key, flags, program);
   }
 
   /** One value_size value in every CPU's slot of a whole per-CPU value (BPF_F_ALL_CPUS). */
@@ -259,7 +275,7 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     if (!this.#canWrite) return EPERM;
     const table = m.table;
     // array_map_delete_elem: EINVAL; queue_stack_map_delete_elem: EINVAL; bloom_map_delete_elem: EOPNOTSUPP.
-    if (table instanceof HashTable) return table.delete(key, 0);
+    if (table instanceof HashTable || table instanceof ProgArrayTable) return table.delete(key, 0);
     return table instanceof ArrayTable ? EINVAL : table.delete();
   }
 

@@ -9,7 +9,7 @@ import type {
   TestRunArgs, VerifierOptions,
 } from '../seam/engine.js';
 import { EBADF, EBUSY, EINVAL, ENOENT, ENOEXEC, ENOTSUPP, ESRCH, errnoOfCode } from '../uapi/errno.js';
-import { decodeInsns } from '../uapi/isa.js';
+import { decodeInsns, LD_IMM64, PseudoLd } from '../uapi/isa.js';
 import { ProgFlags } from '../uapi/prog-flags.js';
 import { kfuncAvailable, logLevelMask, progLoadFlags } from './kernel-version.js';
 import { BPF_OBJ_NAME_LEN } from '../uapi/bpf.js';
@@ -24,7 +24,9 @@ import { inlinedLoopCalls } from './checker/loop-inline.js';
 import type { CpuLocks } from './cpus/spin-locks.js';
 import { linkProgram } from './link.js';
 import { EmulatorMapHandle } from './map-handle.js';
-import { programState, type ProgramSource, type ProgramState } from './program-state.js';
+import { calleeOf, programState, type ProgramSource, type ProgramState } from './program-state.js';
+import { ProgArrayTable } from './maps/prog-array.js';
+import type { ProgramMap } from './maps/program-map.js';
 import { applyCoreRelocs } from './programs/core.js';
 import { resolveExterns } from './programs/externs.js';
 import type { HelperContext } from './programs/helpers.js';
@@ -45,8 +47,38 @@ export interface ProgramHost {
   readonly mainCpuLocks: CpuLocks;
   /** Runs on one of the emulated CPUs (cpus/cpus.ts). */
   runOnCpu(state: ProgramState, args: TestRunArgs): Promise<RunOutcome>;
+  /** A loaded program: prog arrays on this thread may now be given its id. */
+  registerProgram(state: ProgramState): void;
   /** A closed program: the emulated CPUs drop their copies of it. */
   forgetProgram(state: ProgramState): void;
+}
+
+/**
+ * The maps a program refers to (the kernel's used_maps, which resolve_pseudo_ldimm64 collects from every
+ * ld_imm64 of a map before the verifier runs).
+ */
+function usedMaps(source: ProgramSource): ProgramMap[] {
+  const names = new Set(source.relocs.flatMap((r) => ('map' in r && r.map !== undefined ? [r.map] : [])));
+  const indexes = new Set<number>();
+  const insns = source.insns;
+  for (let i = 0; i < insns.length; i++) {
+    const insn = insns[i]!;
+    if (insn.code !== LD_IMM64) continue;
+    if (insn.src === PseudoLd.MapIdx || insn.src === PseudoLd.MapIdxValue) indexes.add(insn.imm);
+    i++; // its second half
+  }
+  return source.maps.filter((m) => (m.name !== undefined && names.has(m.name)) || (m.index !== undefined && indexes.has(m.index))).map((m) => m.map);
+}
+
+/**
+ * kernel/bpf/core.c bpf_check_tail_call, once the verifier passed the program (bpf_prog_select_runtime): every
+ * prog array it uses must be able to run it (__bpf_prog_map_compatible; the first user becomes the owner).
+ */
+function tailCallRefusal(source: ProgramSource): ObjectFailure | undefined {
+  const callee = calleeOf(source);
+  const map = usedMaps(source).find((m) => m.table instanceof ProgArrayTable && !m.table.compatible(callee));
+  if (!map) return undefined;
+  return { errno: EINVAL, syscall: 'BPF_PROG_LOAD', program: source.name, detail: `prog array '${map.info.name}' holds programs of another type, attach type or frags flag (bpf_check_tail_call)` };
 }
 
 /** libbpf bpf_object__resolve_externs (before any map exists): the `.kconfig` map's bytes, or the failure. */
@@ -118,6 +150,14 @@ class EmulatorProgram implements ProgramHandle {
 
   lastR0(): bigint {
     return this.#r0;
+  }
+
+  id(): number {
+    return this.#closed ? EBADF : this.#state.key;
+  }
+
+  progArrayValue(): number {
+    return this.id();
   }
 
   /** Where the last run faulted: the instruction and its C source line. */
@@ -215,11 +255,16 @@ export function loadEmulatorProgram(emulator: ProgramHost, spec: RawProgramSpec)
   const source: ProgramSource = {
     name: spec.name, type: spec.type, insns: decoded, relocs: [], functions: [], lines: new Map(),
     maps: maps.map((map, index) => ({ index, map })), kernelVersion: emulator.kernelVersion,
-    inlinedLoopCalls: inlinedLoopCalls(checked),
+    inlinedLoopCalls: inlinedLoopCalls(checked), expectedAttachType: spec.expectedAttachType ?? 0,
+    xdpHasFrags: ((spec.verifier?.flags ?? 0) & ProgFlags.XdpHasFrags) !== 0,
   };
   const linked = linkProgram(source, (ref) => (ref.index === undefined ? undefined : maps[ref.index]));
   if (!('exec' in linked)) return linked;
-  return new EmulatorRawProgram(linked, emulator, programState(source), verdict.log);
+  const refused = tailCallRefusal(source);
+  if (refused) return refused;
+  const state = programState(source);
+  emulator.registerProgram(state);
+  return new EmulatorRawProgram(linked, emulator, state, verdict.log);
 }
 
 /** One `.bpf.o` on the emulator. */
@@ -371,13 +416,16 @@ export class EmulatorObject implements ObjectHandle {
       const source: ProgramSource = {
         name: p.name, type: p.type, insns: p.insns, relocs: p.relocs, functions, lines: p.lines, maps,
         kernelVersion: this.#emulator.kernelVersion, inlinedLoopCalls: inlinedLoopCalls(checked),
+        expectedAttachType: p.expectedAttachType, xdpHasFrags: (verifier.flags & ProgFlags.XdpHasFrags) !== 0,
       };
       const linked = linkProgram(source, (ref) => (ref.name === undefined ? undefined : this.#maps.get(ref.name)));
-      if (!('exec' in linked)) {
+      const failure = !('exec' in linked) ? linked : tailCallRefusal(source);
+      if (failure || !('exec' in linked)) {
         this.#closeMaps();
-        return linked;
+        return failure;
       }
       const state = programState(source);
+      this.#emulator.registerProgram(state);
       this.#states.push(state);
       this.#programs.set(p.name, new EmulatorProgram(linked, this.#emulator, state, verdict.log));
     }
@@ -385,7 +433,30 @@ export class EmulatorObject implements ObjectHandle {
       this.#closeMaps();
       return unemulated;
     }
+    const slots = this.#fillProgArrays(defs);
+    if (slots) {
+      this.close();
+      return slots;
+    }
     this.#loaded = true;
+    return undefined;
+  }
+
+  /**
+   * libbpf bpf_object_init_prog_arrays, after the programs loaded: each `__array(values, ...)` slot gets its
+   * program (init_prog_array_slots: BPF_MAP_UPDATE_ELEM with the program's fd, here its id).
+   */
+  #fillProgArrays(defs: MapDef[]): ObjectFailure | undefined {
+    for (const def of defs) {
+      const map = this.#maps.get(def.name);
+      for (const { index, program } of def.slots ?? []) {
+        const state = this.#states.find((s) => s.source.name === program);
+        const key = new Uint8Array(new Uint32Array([index]).buffer);
+        // An unloaded program's fd is libbpf's -1 (bpf_program__fd), which BPF_MAP_UPDATE_ELEM refuses (EBADF).
+        const rc = map ? map.update(key, new Uint8Array(new Uint32Array([state?.key ?? 0xffffffff]).buffer), 0) : ENOENT;
+        if (rc < 0) return { errno: rc, syscall: 'BPF_MAP_UPDATE_ELEM', map: def.name, detail: `failed to initialize slot [${index}] to prog '${program}'` };
+      }
+    }
     return undefined;
   }
 

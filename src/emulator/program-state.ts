@@ -2,6 +2,7 @@
 // own thread, cpus/cpus.ts), a key the CPUs cache it by, and its closed flag in shared memory.
 import type { Insn } from '../uapi/isa.js';
 import type { ProgramMap } from './maps/program-map.js';
+import type { TailCallee } from './maps/prog-array.js';
 import { sharedInt32 } from './maps/shared.js';
 import type { ParsedProgram } from '../elf/spec.js';
 
@@ -19,9 +20,16 @@ export interface ProgramSource {
   kernelVersion: string;
   /** The bpf_loop calls the verifier would inline, decided once at load (checker/loop-inline.ts). */
   inlinedLoopCalls: number[];
+  /** enum bpf_attach_type it was loaded with (a prog array's owner compares it). */
+  expectedAttachType: number;
+  /** Loaded with BPF_F_XDP_HAS_FRAGS (likewise). */
+  xdpHasFrags: boolean;
 }
 
-/** A loaded program across threads: a key the worker CPUs cache it by, its source, its closed flag (shared). */
+/**
+ * A loaded program across threads: a key the worker CPUs cache it by, which is also its program id (what a
+ * prog array's slot holds), its source, its closed flag (shared).
+ */
 export interface ProgramState {
   key: number;
   source: ProgramSource;
@@ -33,4 +41,9 @@ let nextProgramKey = 1;
 
 export function programState(source: ProgramSource): ProgramState {
   return { key: nextProgramKey++, source, cancel: sharedInt32(1) };
+}
+
+/** What a prog array's owner compares of a program (maps/prog-array.ts). */
+export function calleeOf(source: ProgramSource): TailCallee {
+  return { type: source.type, expectedAttachType: source.expectedAttachType, xdpHasFrags: source.xdpHasFrags };
 }

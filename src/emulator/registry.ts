@@ -8,6 +8,7 @@ import { receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { ENOENT } from '../uapi/errno.js';
 import { VirtualBpffs } from './bpffs.js';
 import { EmulatedMap } from './map-handle.js';
+import { ProgArrayTable } from './maps/prog-array.js';
 import { attachMap, shareMap, type SharedMap } from './maps/program-map.js';
 import { sharedInt32 } from './maps/shared.js';
 
@@ -79,7 +80,11 @@ export class LocalRegistry implements MapRegistry {
   }
 
   release(map: EmulatedMap): void {
-    if (--map.refs === 0) this.#maps.delete(map.info.id);
+    if (--map.refs !== 0) return;
+    this.#maps.delete(map.info.id);
+    // kernel/bpf/arraymap.c prog_array_map_clear (map_release_uref): with the last user reference gone, a
+    // prog array lets go of its programs (the programs that tail-call through it still hold the map).
+    if (map.table instanceof ProgArrayTable) map.table.clear();
   }
 
   nextBtfId(): number {

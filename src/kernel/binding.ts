@@ -121,6 +121,8 @@ export interface Addon {
   progLoad(type: number, insns: Uint8Array, license: string, name: string, fdArray: Int32Array | null, expectedAttachType: number, progFlags: number, log: Uint8Array, logLevel?: number, attachBtfId?: number): number;
   /** Interrupts every async run started with `progFd` (they settle with -EINTR); returns how many. */
   progTestRunCancel(progFd: number): number;
+  /** BPF_OBJ_GET_INFO_BY_FD: the program's id, or -errno. */
+  progId(progFd: number): number;
 }
 
 /** build/Release/bpfkit.node in the package folder, whether this file runs from src/, dist/ or build/tools/. */
@@ -131,7 +133,7 @@ let cached: Addon | Error | undefined;
 /** What every Addon has, checked at load: an addon built from older sources is refused as a whole. */
 const addonFunctions = [
   'possibleCpus', 'btfLoad', 'closeFd', 'dupFd', 'probeProgramType', 'NativeObject', 'progTestRun', 'progTestRunAsync', 'progLoad',
-  'progTestRunCancel',
+  'progTestRunCancel', 'progId',
 ] as const satisfies readonly (keyof Addon)[];
 
 /** The addon, loaded once per process, or the Error that explains why it cannot be loaded (never throws). */

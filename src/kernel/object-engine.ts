@@ -52,6 +52,15 @@ class KernelProgramHandle implements FdProgramHandle {
     return this.#fd();
   }
 
+  id(): number {
+    const fd = this.#fd();
+    return fd < 0 ? fd : this.#addon.progId(fd);
+  }
+
+  progArrayValue(): number {
+    return this.#fd();
+  }
+
   testRun(a: TestRunArgs): number {
     return this.#done(a, this.#addon.progTestRun(...this.#args(a)));
   }

@@ -14,6 +14,8 @@ import { BpfMap, PerCpuMap, wrapMapHandle, type MapByPerCpu } from './map.js';
 import type { QueueMap } from './queue.js';
 import type { BloomFilterMap } from './bloom.js';
 import { wrapKeylessHandle } from './wrap-keyless.js';
+import { ProgramArrayMap } from './prog-array.js';
+import { u32 } from '../codec/codec.js';
 
 /** include/linux/numa.h NUMA_NO_NODE (-1) as the u32 bpf_attr.numa_node holds it. */
 const NUMA_NO_NODE = 0xffffffff;
@@ -66,6 +68,18 @@ export interface CreateKeylessMapOptions<V, T extends KeylessMapTypeName | Keyle
 
 export type CreateQueueMapOptions<V> = CreateKeylessMapOptions<V, QueueMapType>;
 
+/** createMap's options for a prog array: no codecs (u32 indexes, programs as values). */
+export interface CreateProgramArrayOptions {
+  type: 'prog_array' | typeof MapType.ProgArray;
+  /** How many slots. */
+  maxEntries: number;
+  /** MapFlags bits: NumaNode, Rdonly, Wronly (programs may not read or write a prog array: RdonlyProg/WronlyProg are EINVAL). */
+  flags?: number;
+  name?: string;
+  numaNode?: number;
+  engine?: EngineOption;
+}
+
 export interface CreateBloomFilterOptions<V> extends CreateKeylessMapOptions<V, BloomFilterMapType> {
   /**
    * How many hash functions (bits) a value sets, 1 to 15: bpf_attr.map_extra. Left out, the kernel's
@@ -100,10 +114,11 @@ export interface OpenMapOptions<K, V, P extends boolean | undefined = boolean | 
  */
 export function createMap<V>(options: CreateQueueMapOptions<V>): QueueMap<V>;
 export function createMap<V>(options: CreateBloomFilterOptions<V>): BloomFilterMap<V>;
+export function createMap(options: CreateProgramArrayOptions): ProgramArrayMap;
 export function createMap<K, V, T extends MapTypeName | MapTypeId>(options: CreateMapOptions<K, V, T>): MapForType<T, K, V>;
 export function createMap<K, V>(
-  options: CreateMapOptions<K, V> | CreateQueueMapOptions<V> | CreateBloomFilterOptions<V>,
-): BpfMap<K, V> | PerCpuMap<K, V> | QueueMap<V> | BloomFilterMap<V> {
+  options: CreateMapOptions<K, V> | CreateQueueMapOptions<V> | CreateBloomFilterOptions<V> | CreateProgramArrayOptions,
+): BpfMap<K, V> | PerCpuMap<K, V> | QueueMap<V> | BloomFilterMap<V> | ProgramArrayMap {
   if (options === null || typeof options !== 'object') throw new TypeError(`createMap needs an options object, got ${describeValue(options)}`);
   // Every option is read once.
   const {
@@ -111,11 +126,16 @@ export function createMap<K, V>(
   } = options as Partial<CreateMapOptions<K, V>> & Partial<CreateBloomFilterOptions<V>>;
   const type = mapTypeId(typeOption);
   const keyless = isKeyless(type);
+  const progArray = type === MapType.ProgArray;
   if (keyless && keyOption !== undefined) throw new TypeError(`createMap: a ${mapTypeName(type)} map has no keys: leave out key`);
-  if (!keyless) checkCodec('createMap: key', keyOption);
-  checkCodec('createMap: value', valueOption);
-  const key = keyOption as Codec<K>;
-  const value = valueOption as Codec<V>;
+  if (progArray && (keyOption !== undefined || valueOption !== undefined)) {
+    throw new TypeError('createMap: a prog_array map takes no codecs: its keys are u32 indexes and its values programs (leave out key and value)');
+  }
+  if (!keyless && !progArray) checkCodec('createMap: key', keyOption);
+  if (!progArray) checkCodec('createMap: value', valueOption);
+  // include/uapi/linux/bpf.h: a prog array's key is a u32 index, its value a u32 program fd.
+  const key = (progArray ? u32 : keyOption) as Codec<K>;
+  const value = (progArray ? u32 : valueOption) as Codec<V>;
   const mapExtra = bloomHashes(type, nrHashes);
   const maxEntries = checkU32('createMap', 'maxEntries', maxOption);
   const flags = checkU32('createMap', 'flags', flagsOption ?? 0);
@@ -151,6 +171,7 @@ export function createMap<K, V>(
   if (typeof handle === 'number') {
     throw new BpfError('BPF_MAP_CREATE', handle, { subject: subjectOf({ map: name }), hint: hintFor({ syscall: 'BPF_MAP_CREATE', errno: handle, mapName: name }) });
   }
+  if (progArray) return new ProgramArrayMap(handle, engine);
   return keyless ? wrapKeylessHandle(handle, engine, value) : wrapMapHandle(handle, engine, key, value);
 }
 
@@ -251,10 +272,10 @@ function openWith<K, V>(
 }
 
 /** Every map type createMap takes, by name: those with keys, then those without. */
-const createdTypes: Readonly<Record<string, MapTypeId | KeylessMapTypeId>> = { ...mapTypeByName, ...keylessMapTypeByName };
+const createdTypes: Readonly<Record<string, number>> = { ...mapTypeByName, ...keylessMapTypeByName, prog_array: MapType.ProgArray };
 
-function mapTypeId(type: unknown): MapTypeId | KeylessMapTypeId {
+function mapTypeId(type: unknown): number {
   if (typeof type === 'string' && Object.hasOwn(createdTypes, type)) return createdTypes[type]!;
-  if (typeof type === 'number' && Object.values(createdTypes).includes(type as MapTypeId)) return type as MapTypeId;
+  if (typeof type === 'number' && Object.values(createdTypes).includes(type)) return type;
   throw new TypeError(`createMap: unknown map type ${typeof type === 'string' ? JSON.stringify(type) : describeValue(type)}; expected one of ${Object.keys(createdTypes).join(', ')}`);
 }

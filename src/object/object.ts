@@ -3,7 +3,7 @@
 // placement, load) and BpfObject, which hands out typed maps (BpfMap), programs (src/object/program.ts) and globals.
 import { statSync } from 'node:fs';
 import type { Codec } from '../codec/types.js';
-import { isKeyless, keylessMapTypeByName, mapTypeName, type BpfCommand, type KeylessMapTypeName } from '../uapi/bpf.js';
+import { isKeyless, KernelMapType, keylessMapTypeByName, mapTypeName, type BpfCommand, type KeylessMapTypeName } from '../uapi/bpf.js';
 import { isObjectFailure, type Engine, type ObjectHandle, type ObjectMapSpec, type ProgramSpec } from '../seam/engine.js';
 import { resolveEngine, unsupportedOn, type EngineOption } from '../engine-select.js';
 import { EBADF, EINVAL, EISDIR, ENOENT, ENOEXEC, errnoOfCode } from '../uapi/errno.js';
@@ -17,6 +17,7 @@ import { BpfMapBase } from '../map/base.js';
 import type { QueueMap } from '../map/queue.js';
 import type { BloomFilterMap } from '../map/bloom.js';
 import { wrapKeylessHandle } from '../map/wrap-keyless.js';
+import { ProgramArrayMap } from '../map/prog-array.js';
 import { failureError } from './failure.js';
 import { BpfProgram, verifierOptions } from './program.js';
 import { KernelProgramType, programTypeName } from '../uapi/program-type.js';
@@ -231,6 +232,8 @@ export class BpfObject {
    * value codec given, or from the object's BTF (`__type(value, ...)`).
    */
   map<V = unknown>(name: string, options: { type: 'bloom_filter'; value?: Codec<V> }): BloomFilterMap<V>;
+  /** A prog array (`BPF_MAP_TYPE_PROG_ARRAY`): its slots take the object's programs (ProgramArrayMap.set). */
+  map(name: string, options: { type: 'prog_array' }): ProgramArrayMap;
   map<K, V, P extends boolean | undefined = undefined>(name: string, codecs: { key: Codec<K>; value: Codec<V>; perCpu?: P }): MapByPerCpu<P, K, V>;
   /**
    * Without codecs, they come from the object's BTF (the map's `__type(key, ...)`/`__type(value, ...)`):
@@ -240,15 +243,19 @@ export class BpfObject {
   map<P extends boolean | undefined = undefined>(name: string, options?: { perCpu?: P }): MapByPerCpu<P, unknown, unknown>;
   map<K, V>(
     name: string,
-    codecs: { key?: Codec<K>; value?: Codec<V>; perCpu?: boolean; type?: KeylessMapTypeName } = {},
-  ): BpfMap<K, V> | PerCpuMap<K, V> | QueueMap<V> | BloomFilterMap<V> {
+    codecs: { key?: Codec<K>; value?: Codec<V>; perCpu?: boolean; type?: KeylessMapTypeName | 'prog_array' } = {},
+  ): BpfMap<K, V> | PerCpuMap<K, V> | QueueMap<V> | BloomFilterMap<V> | ProgramArrayMap {
     this.#checkOpen('BPF_OBJ_GET_INFO_BY_FD');
     if (typeof name !== 'string') throw new TypeError(`map() of ${subjectOf({ object: this.path })}: name must be a string`);
     name = this.#mapName(name);
     if (codecs === null || typeof codecs !== 'object') throw new TypeError(`map() of ${subjectOf({ object: this.path })}: the second argument must be { key, value } codecs or { perCpu }`);
     const { type } = codecs;
-    if (type !== undefined) return this.#keylessMap(name, type, codecs);
     const real = this.maps[name]!.type;
+    if (type === 'prog_array') return this.#programArray(name, real, codecs);
+    if (type !== undefined) return this.#keylessMap(name, type, codecs);
+    if (real === KernelMapType.ProgArray) {
+      throw new TypeError(`${subjectOf({ map: name, object: this.path })} is a prog_array map, whose values are programs: pass { type: 'prog_array' }`);
+    }
     if (isKeyless(real)) {
       throw new TypeError(`${subjectOf({ map: name, object: this.path })} is a ${mapTypeName(real)} map, which has no keys: pass { type: '${mapTypeName(real)}' } (with its value codec, or without to take it from BTF)`);
     }
@@ -261,6 +268,16 @@ export class BpfObject {
     const handle = this.#handle.mapHandle(name);
     if (typeof handle === 'number') throw new BpfError('BPF_OBJ_GET_INFO_BY_FD', handle, { subject: subjectOf({ map: name, object: this.path }) });
     return wrapMapHandle(handle, this.engine, key, value, perCpu);
+  }
+
+  /** map() of a prog array: no codecs, and the map's real type must be one. */
+  #programArray(name: string, real: number, options: { key?: unknown; value?: unknown; perCpu?: unknown }): ProgramArrayMap {
+    const where = `map() of ${subjectOf({ map: name, object: this.path })}`;
+    if (options.key !== undefined || options.value !== undefined || options.perCpu !== undefined) throw new TypeError(`${where}: a prog_array map takes { type } alone: its values are programs`);
+    if (real !== KernelMapType.ProgArray) throw new TypeError(`${where}: type: 'prog_array', but the map is a ${mapTypeName(real)} map`);
+    const handle = this.#handle.mapHandle(name);
+    if (typeof handle === 'number') throw new BpfError('BPF_OBJ_GET_INFO_BY_FD', handle, { subject: subjectOf({ map: name, object: this.path }) });
+    return new ProgramArrayMap(handle, this.engine);
   }
 
   /** map() of a queue, stack or bloom filter: `options` ({ type, value? }) read once. */

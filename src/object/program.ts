@@ -116,6 +116,24 @@ export class BpfProgram {
     return this.#closed();
   }
 
+  /** The program's id (BPF_OBJ_GET_INFO_BY_FD): what a ProgramArrayMap's get() returns for it. */
+  get id(): number {
+    this.#checkOpen();
+    const id = this.#handle.id();
+    if (id < 0) throw new BpfError('BPF_OBJ_GET_INFO_BY_FD', id, { subject: subjectOf({ program: this.name }) });
+    return id;
+  }
+
+  /** The engine handle, for the typed layer's calls that take a program (ProgramArrayMap.set). */
+  get handle(): ProgramHandle {
+    return this.#handle;
+  }
+
+  /** The engine the program was loaded on. */
+  get engine(): Engine {
+    return this.#engine;
+  }
+
   /**
    * The verifier's log of this program's load, at the `logLevel` the load asked for (openObject,
    * loadProgram): every instruction walked at level 1, with the registers at level 2, the statistics at

@@ -237,6 +237,13 @@ export interface ProgramHandle {
   lastFault?(): string | undefined;
   /** The verifier's log of the load, at the log level asked for ('' at level 0). */
   verifierLog(): string;
+  /** BPF_OBJ_GET_INFO_BY_FD's id (what a prog array's lookup gives back for it), or -errno (EBADF once closed). */
+  id(): number;
+  /**
+   * The u32 a PROG_ARRAY's value holds to name this program on its engine: its fd on the kernel, its id on
+   * the emulator (which has no fds); -EBADF once closed.
+   */
+  progArrayValue(): number;
 }
 
 /** How the verifier takes one program (libbpf bpf_program__set_log_level, bpf_program__set_flags). */

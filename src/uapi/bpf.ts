@@ -48,6 +48,7 @@ export type KernelMapTypeId = (typeof KernelMapType)[keyof typeof KernelMapType]
 export const MapType = {
   Hash: KernelMapType.Hash,
   Array: KernelMapType.Array,
+  ProgArray: KernelMapType.ProgArray,
   PercpuHash: KernelMapType.PercpuHash,
   PercpuArray: KernelMapType.PercpuArray,
   LruHash: KernelMapType.LruHash,

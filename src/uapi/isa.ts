@@ -66,6 +66,8 @@ export const BPF_ADDR_SPACE_CAST = 1;
 /** include/linux/bpf.h: MAX_BPF_STACK; include/linux/bpf_verifier.h: MAX_CALL_FRAMES. */
 export const MAX_BPF_STACK = 512;
 export const MAX_CALL_FRAMES = 8;
+/** include/linux/bpf.h MAX_TAIL_CALL_CNT: the tail calls one run of a program may make. */
+export const MAX_TAIL_CALL_CNT = 33;
 /** include/linux/bpf.h BPF_MAX_LOOPS: the may_goto budget the verifier seeds (also bpf_loop's cap). */
 export const BPF_MAX_LOOPS = 8 * 1024 * 1024;
 

@@ -577,6 +577,8 @@ function mapsFromBpftool(types: BpftoolType[]): { name: string; type: number; ke
       else if (member.name === 'value_size') m.valueSize = n();
       else if (member.name === 'key') m.keySize = size(ptr.type_id!);
       else if (member.name === 'value') m.valueSize = size(ptr.type_id!);
+      // libbpf parse_btf_map_def: `__array(values, ...)` (a prog array's or map-in-map's) is a 4-byte fd.
+      else if (member.name === 'values') m.valueSize = 4;
     }
     return m;
   });

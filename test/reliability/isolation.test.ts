@@ -68,7 +68,7 @@ function runIsolated(w: World, execution: Execution, name: string, type: number,
   const out: Outcome = { breaches: [], faults: 0, returned: 0, refused: 0 };
   const source: ProgramSource = {
     name, type, insns, relocs: [], functions: [], lines: new Map(), kernelVersion: w.emulator.kernelVersion, inlinedLoopCalls: [],
-    maps: w.maps.map((map, index) => ({ index, map })),
+    maps: w.maps.map((map, index) => ({ index, map })), expectedAttachType: 0, xdpHasFrags: false,
   };
   const linked = linkProgram(source, (ref) => (ref.index === undefined ? undefined : w.maps[ref.index]));
   if (!('exec' in linked)) {

@@ -25,6 +25,8 @@ test('codecs for every BTF map and global, named structs declared once', () => {
   expect(keyless).toContain("export const events = { type: 'queue', value: u64 } as const;\nexport type eventsValue = Infer<typeof events.value>;");
   expect(keyless).toContain("export const seen = { type: 'bloom_filter', value: u32 } as const;");
   expect(keyless).toContain('export const table = { key: u32, value: u32 };');
+  // A prog array: its type alone (its values are programs).
+  expect(generateTypes(fixture('tail_dispatch'))).toContain("/** map 'jumps' (prog_array) */\nexport const jumps = { type: 'prog_array' } as const;");
 });
 
 test('the generated module type-checks, and its codecs read what the program wrote', () => {

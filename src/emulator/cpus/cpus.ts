@@ -9,6 +9,7 @@ import { Worker } from 'node:worker_threads';
 import type { TestRunArgs } from '../../seam/engine.js';
 import { packageRoot } from '../../package-root.js';
 import type { ProgramSource, ProgramState } from '../program-state.js';
+import { ProgArrayTable } from '../maps/prog-array.js';
 import { shareMap, type SharedMap } from '../maps/program-map.js';
 import type { EmulatedTask } from '../programs/helpers.js';
 import type { RunOutcome } from '../programs/test-run.js';
@@ -48,8 +49,10 @@ export type PostedSource = Omit<ProgramSource, 'maps'> & { maps: { name?: string
 export interface RunRequest {
   op: 'run';
   key: number;
-  /** Only when this worker has not linked the program yet. */
+  /** Only when this worker has not been sent the program yet. */
   source?: PostedSource;
+  /** The programs the run may tail-call (its prog arrays', theirs, ...) that this worker has not been sent. */
+  targets?: { key: number; source: PostedSource }[];
   cancel: Int32Array;
   args: { data: Uint8Array | null; ctx: Uint8Array | null; repeat: number; cpu: number; flags: number; dataOutLength: number; ctxOutLength: number };
 }
@@ -140,8 +143,13 @@ export class EmulatedCpus {
       },
     };
     if (!cpu.linked.has(state.key)) {
-      request.source = { ...state.source, maps: state.source.maps.map((m) => ({ ...m, map: shareMap(m.map) })) };
+      request.source = posted(state.source);
       cpu.linked.add(state.key);
+    }
+    const targets = tailCallTargets(state).filter((t) => !cpu.linked.has(t.key));
+    if (targets.length > 0) {
+      request.targets = targets.map((t) => ({ key: t.key, source: posted(t.source) }));
+      for (const t of targets) cpu.linked.add(t.key);
     }
     worker.ref();
     worker.postMessage(request);
@@ -198,4 +206,34 @@ export class EmulatedCpus {
     job?.reject(error);
     this.#dispatch();
   }
+}
+
+/** A program's source as a worker receives it: its maps as shared memory. */
+function posted(source: ProgramSource): PostedSource {
+  return { ...source, maps: source.maps.map((m) => ({ ...m, map: shareMap(m.map) })) };
+}
+
+/**
+ * The programs a run of `state` may reach by tail calls now: those in the slots of its prog arrays, and of
+ * theirs. A slot set while the run is under way names a program the worker may not have: that tail call
+ * faults, saying so (tail-call.ts).
+ */
+function tailCallTargets(state: ProgramState): ProgramState[] {
+  const found = new Map<number, ProgramState>([[state.key, state]]);
+  const queue = [state];
+  for (let next = queue.pop(); next !== undefined; next = queue.pop()) {
+    for (const { map } of next.source.maps) {
+      const table = map.table;
+      if (!(table instanceof ProgArrayTable)) continue;
+      for (let i = 0; i < table.shape.maxEntries; i++) {
+        const target = table.held(table.slot(i)) as ProgramState | undefined;
+        if (target !== undefined && !found.has(target.key)) {
+          found.set(target.key, target);
+          queue.push(target);
+        }
+      }
+    }
+  }
+  found.delete(state.key);
+  return [...found.values()];
 }

@@ -3,7 +3,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { TestRunArgs } from '../../seam/engine.js';
 import { CpuLocks } from './spin-locks.js';
-import type { RunReply, RunRequest, WorkerConfig } from './cpus.js';
+import type { PostedSource, RunReply, RunRequest, WorkerConfig } from './cpus.js';
+import type { ProgramSource } from '../program-state.js';
 import { linkProgram } from '../link.js';
 import { attachMap, type ProgramMap } from '../maps/program-map.js';
 import { xorshift32, type HelperContext } from '../programs/helpers.js';
@@ -23,30 +24,40 @@ const helpers: HelperContext & RunContext = {
   locks,
 };
 const programs = new Map<number, LinkedProgram>();
+/** Every program this CPU was sent, by key (its program id), over this thread's views of its maps. */
+const sources = new Map<number, ProgramSource>();
+helpers.tailCallTarget = (_table, id) => sources.get(id);
 
-function linked(request: RunRequest): LinkedProgram | string {
-  const known = programs.get(request.key);
+function linked(key: number): LinkedProgram | string {
+  const known = programs.get(key);
   if (known) return known;
-  const source = request.source;
-  if (!source) return `program #${request.key} was never sent to this CPU`;
-  const maps = source.maps.map((m) => ({ ...m, map: attachMap(m.map) }));
+  const source = sources.get(key);
+  if (!source) return `program #${key} was never sent to this CPU`;
   const byName = new Map<string, ProgramMap>();
   const byIndex = new Map<number, ProgramMap>();
-  for (const m of maps) {
+  for (const m of source.maps) {
     if (m.name !== undefined) byName.set(m.name, m.map);
     if (m.index !== undefined) byIndex.set(m.index, m.map);
   }
-  const program = linkProgram({ ...source, maps }, (ref) => (ref.name !== undefined ? byName.get(ref.name) : byIndex.get(ref.index!)));
+  const program = linkProgram(source, (ref) => (ref.name !== undefined ? byName.get(ref.name) : byIndex.get(ref.index!)));
   if (!('exec' in program)) return `program '${source.name}' did not link: ${program.detail ?? program.errno}`;
-  programs.set(request.key, program);
+  programs.set(key, program);
   return program;
+}
+
+/** A posted program on this thread: its maps attached here. */
+function received(source: PostedSource): ProgramSource {
+  return { ...source, maps: source.maps.map((m) => ({ ...m, map: attachMap(m.map) })) };
 }
 
 parentPort!.on('message', (message: RunRequest | { op: 'forget'; key: number }) => {
   if (message.op === 'forget') {
     programs.delete(message.key);
+    sources.delete(message.key);
     return;
   }
+  if (message.source) sources.set(message.key, received(message.source));
+  for (const t of message.targets ?? []) sources.set(t.key, received(t.source));
   const { args, cancel } = message;
   const a: TestRunArgs = {
     data: args.data, ctx: args.ctx, repeat: args.repeat, cpu: args.cpu, flags: args.flags, out: new Uint32Array(4),
@@ -55,7 +66,7 @@ parentPort!.on('message', (message: RunRequest | { op: 'forget'; key: number }) 
   };
   let reply: RunReply;
   try {
-    const program = linked(message);
+    const program = linked(message.key);
     if (typeof program === 'string') throw new Error(program);
     const outcome = runTest(program, helpers, locks, a, () => Atomics.load(cancel, 0) !== 0);
     reply = { ...outcome, out: a.out, dataOut: a.dataOut, ctxOut: a.ctxOut, trace: trace.splice(0) };

@@ -34,7 +34,7 @@ export class ArrayTable {
   }
 
   #index(key: Uint8Array, off: number): number {
-    return (key[off]! | (key[off + 1]! << 8) | (key[off + 2]! << 16) | (key[off + 3]! << 24)) >>> 0;
+    return arrayIndex(key, off);
   }
 
   /** `withValueLock`: BPF_F_LOCK, the copy taken under the value's bpf_spin_lock. */
@@ -87,19 +87,9 @@ export class ArrayTable {
     return 0;
   }
 
-  /** array_map_get_next_key: past the end (or no key) → index 0; the last index → ENOENT. */
+  /** array_map_get_next_key (arrayNextKey). */
   getNextKey(key: Uint8Array | null, next: Uint8Array): number {
-    const i = key ? this.#index(key, 0) : 0xffffffff;
-    const max = this.shape.maxEntries;
-    let n: number;
-    if (i >= max) n = 0;
-    else if (i === max - 1) return ENOENT;
-    else n = i + 1;
-    next[0] = n & 0xff;
-    next[1] = (n >>> 8) & 0xff;
-    next[2] = (n >>> 16) & 0xff;
-    next[3] = n >>> 24;
-    return 0;
+    return arrayNextKey(key, next, this.shape.maxEntries);
   }
 
   /** A program's bpf_map_lookup_elem: the byte offset of `cpu`'s value in `values`, or -1 (key read in place at keyOffset). */
@@ -113,4 +103,26 @@ export class ArrayTable {
   get values(): Uint8Array {
     return this.#values;
   }
+}
+
+/** An array map's key: a little-endian u32 index at `off`. */
+export function arrayIndex(key: Uint8Array, off: number): number {
+  return (key[off]! | (key[off + 1]! << 8) | (key[off + 2]! << 16) | (key[off + 3]! << 24)) >>> 0;
+}
+
+/**
+ * kernel/bpf/arraymap.c array_map_get_next_key (every array-backed map's): past the end (or no key) → index
+ * 0; the last index → ENOENT.
+ */
+export function arrayNextKey(key: Uint8Array | null, next: Uint8Array, maxEntries: number): number {
+  const i = key ? arrayIndex(key, 0) : 0xffffffff;
+  let n: number;
+  if (i >= maxEntries) n = 0;
+  else if (i === maxEntries - 1) return ENOENT;
+  else n = i + 1;
+  next[0] = n & 0xff;
+  next[1] = (n >>> 8) & 0xff;
+  next[2] = (n >>> 16) & 0xff;
+  next[3] = n >>> 24;
+  return 0;
 }

@@ -1,5 +1,5 @@
 // BPF_MAP_CREATE's checks for the emulated types, in the kernel's order (kernel/bpf/syscall.c map_create,
-// then hashtab.c htab_map_alloc_check/htab_map_alloc, arraymap.c array_map_alloc_check,
+// then hashtab.c htab_map_alloc_check/htab_map_alloc, arraymap.c (fd_)array_map_alloc_check,
 // queue_stack_maps.c queue_stack_map_alloc_check or bloom_filter.c bloom_map_alloc_check/bloom_map_alloc, then
 // the name, then map_check_btf). A map type the kernel has and the emulator does not is ENOTSUPP.
 import {
@@ -33,7 +33,7 @@ const accessOk = (flags: number): boolean => !((flags & MapFlags.RdonlyProg) && 
 
 /** The map types the emulator creates. */
 export function isEmulatedMapType(type: number): boolean {
-  return isHashType(type) || isArrayType(type) || isQueueStack(type) || type === MapType.BloomFilter;
+  return isHashType(type) || isArrayType(type) || type === MapType.ProgArray || isQueueStack(type) || type === MapType.BloomFilter;
 }
 
 /**
@@ -71,7 +71,8 @@ export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18
   if ((flags & MapFlags.NumaNode) && attrs.numaNode !== NUMA_NO_NODE && attrs.numaNode >= NUMA_NODES) return EINVAL;
 
   const hash = isHashType(type);
-  const array = isArrayType(type);
+  const progArray = type === MapType.ProgArray;
+  const array = isArrayType(type) || progArray;
   const queueStack = isQueueStack(type);
   const bloom = type === MapType.BloomFilter;
   // The kernel refuses a type it does not have (EINVAL); the emulator one it does not emulate (ENOTSUPP).
@@ -100,7 +101,9 @@ export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18
     // n_buckets × sizeof(struct bucket) must fit in a u32.
     if (2 ** Math.ceil(Math.log2(maxEntries)) > Math.floor(0xffffffff / 16)) return E2BIG;
   } else if (array) {
-    // array_map_alloc_check
+    // fd_array_map_alloc_check: a prog array's values are program fds (4 bytes), which programs may neither
+    // read nor write; then, as for every array, array_map_alloc_check.
+    if (progArray && (valueSize !== 4 || (flags & (MapFlags.RdonlyProg | MapFlags.WronlyProg)))) return EINVAL;
     if (maxEntries === 0 || keySize !== 4 || valueSize === 0 || (flags & ~ARRAY_FLAGS) !== 0 || !accessOk(flags) || (percpu && numa)) {
       return EINVAL;
     }
@@ -163,7 +166,7 @@ export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18
     // A lock in a map type that may not hold one: its errno changed in 6.2.
     if (placement) return placement.errno === EOPNOTSUPP ? lockInWrongMapErrno(kernelVersion) : placement.errno;
   }
-  if (btf && attrs.btf && array && !arrayKeyOk(btf, attrs.btf.keyTypeId, attrs.btf.valueTypeId, type, maxEntries)) return EINVAL;
+  if (btf && attrs.btf && array && !progArray && !arrayKeyOk(btf, attrs.btf.keyTypeId, attrs.btf.valueTypeId, type, maxEntries)) return EINVAL;
   // bloom_filter.c bloom_map_check_btf: "Bloom filter maps are keyless" (a void key).
   if (btf && attrs.btf && bloom && attrs.btf.keyTypeId !== 0) return EINVAL;
   return { maxEntries, name };

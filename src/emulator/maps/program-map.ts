@@ -6,11 +6,12 @@ import { ArrayTable, type ArrayState } from './array.js';
 import { HashTable, type HashState } from './hash.js';
 import { QueueStackTable, type QueueStackState } from './queue-stack.js';
 import { BloomFilterTable, type BloomFilterState } from './bloom.js';
+import { ProgArrayTable, type ProgArrayState } from './prog-array.js';
 import { EINVAL, ENOENT } from '../../uapi/errno.js';
 import { type MapShape } from './storage.js';
 
 /** The storage of every emulated map type. */
-export type MapTable = HashTable | ArrayTable | QueueStackTable | BloomFilterTable;
+export type MapTable = HashTable | ArrayTable | QueueStackTable | BloomFilterTable | ProgArrayTable;
 
 /** The program-side map operations (bpf_map_*_elem from a program). */
 export interface ProgramSide {
@@ -50,6 +51,8 @@ function lookupCopy(table: MapTable, key: Uint8Array, out: Uint8Array, cpu: numb
 
 export function programSide(table: MapTable): ProgramSide {
   const shape = table.shape;
+  // A prog array is only ever tail-called through (check_map_func_compatibility): no element helper reaches it.
+  if (table instanceof ProgArrayTable) return { lookup: () => ENOENT, update: () => EINVAL, delete: () => EINVAL, lookupPercpu: () => ENOENT, push: () => EINVAL, pop: () => EINVAL, peek: () => EINVAL };
   const keyed = table instanceof HashTable || table instanceof ArrayTable;
   return {
     lookup: (key, value, cpu) => lookupCopy(table, key, value, cpu),
@@ -72,7 +75,8 @@ export interface SharedMap {
     | { kind: 'hash'; state: HashState }
     | { kind: 'array'; state: ArrayState }
     | { kind: 'queue-stack'; state: QueueStackState }
-    | { kind: 'bloom'; state: BloomFilterState };
+    | { kind: 'bloom'; state: BloomFilterState }
+    | { kind: 'prog-array'; state: ProgArrayState };
 }
 
 export function shareMap(map: Pick<ProgramMap, 'info' | 'table'>): SharedMap {
@@ -80,6 +84,7 @@ export function shareMap(map: Pick<ProgramMap, 'info' | 'table'>): SharedMap {
   if (t instanceof HashTable) return { info: map.info, table: { kind: 'hash', state: t.state } };
   if (t instanceof ArrayTable) return { info: map.info, table: { kind: 'array', state: t.state } };
   if (t instanceof QueueStackTable) return { info: map.info, table: { kind: 'queue-stack', state: t.state } };
+  if (t instanceof ProgArrayTable) return { info: map.info, table: { kind: 'prog-array', state: t.state } };
   return { info: map.info, table: { kind: 'bloom', state: t.state } };
 }
 
@@ -92,6 +97,7 @@ export function attachMap(shared: SharedMap): ProgramMap {
     case 'array': table = new ArrayTable(t.state.shape, t.state); break;
     case 'queue-stack': table = new QueueStackTable(t.state.shape, t.state.lifo, t.state); break;
     case 'bloom': table = new BloomFilterTable(t.state.shape, t.state.geometry, t.state.seed, t.state); break;
+    case 'prog-array': table = new ProgArrayTable(t.state.shape, t.state); break;
   }
   return { info: shared.info, shape: table.shape, table, program: programSide(table) };
 }

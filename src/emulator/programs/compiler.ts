@@ -57,6 +57,9 @@ export function compiledRunner(program: ExecProgram, env: ExecEnv): (r1: bigint)
 interface CompiledCode {
   /** Sets the run's state; faults and the limit count from here. */
   begin(vm: CompiledVm, limit: number): void;
+  /** The run's state, and putting it back (CompiledVm.nested). */
+  save(): unknown;
+  restore(state: unknown): void;
   /** A new frame at `entry` with r1..r5 = the pairs, tagged; returns r0's low word, its high word in hiOut, its tag in tagOut. */
   frame(entry: number, a1h: number, a1l: number, a2h: number, a2l: number, a3h: number, a3l: number,
     a4h: number, a4l: number, a5h: number, a5l: number, a1p: number, a2p: number, a3p: number, a4p: number, a5p: number): number;
@@ -82,6 +85,7 @@ class CompiledVm implements Vm {
   regs: bigint[] = [];
   tags: Int32Array = new Int32Array(11);
   r0Tag = 0;
+  tailReturn = false;
   pc = 0;
   readonly memory: Memory;
   readonly fast: rt.FastMemory;
@@ -112,6 +116,19 @@ class CompiledVm implements Vm {
       return rt.big(rt.hiOut[0]!, r0lo);
     } finally {
       this.memory.release(mark);
+    }
+  }
+
+  /**
+   * The generated code keeps its run's state in its closure, which another Vm of the same program (a tail
+   * call's target that is this program again) overwrites: saved around the other run and put back.
+   */
+  nested<T>(run: () => T): T {
+    const saved = this.code.save();
+    try {
+      return run();
+    } finally {
+      this.code.restore(saved);
     }
   }
 
@@ -376,6 +393,8 @@ const imul = Math.imul, DV = new DataView(new ArrayBuffer(8));
 // back around everything that may run instructions of its own (calls, callbacks) and at exit.
 let vm = null, M = null, limit = 0, budget = 0, depth = 0;
 function begin(v, lim) { vm = v; M = v.fast; limit = lim; budget = lim; depth = 0; }
+function save() { return [vm, M, limit, budget, depth]; }
+function restore(s) { vm = s[0]; M = s[1]; limit = s[2]; budget = s[3]; depth = s[4]; }
 function frame(entry, a1h, a1l, a2h, a2l, a3h, a3l, a4h, a4l, a5h, a5l, a1p, a2p, a3p, a4p, a5p) {
   if (depth >= MAX_CALL_FRAMES) throw new ProgramFault('call stack of ' + (depth + 1) + ' frames is too deep (MAX_CALL_FRAMES is ' + MAX_CALL_FRAMES + ')');
   const fp = vm.framePointer(depth);
@@ -410,7 +429,7 @@ ${out.join('\n')}
   default: throw new Error('compiled program ' + ${JSON.stringify(JSON.stringify(program.name))} + ': no block starts at insn ' + pc);
   }
 }
-return { begin, frame };
+return { begin, frame, save, restore };
 `;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
   const factory = new Function('rt', source) as (rt: unknown) => CompiledCode;
@@ -670,6 +689,11 @@ class Emitter {
     const tags = Array.from({ length: 11 }, (_, i) => `tg[${i}] = p${i}; `).join('');
     if (src === CallKind.Helper && imm === HelperId.MapLookupElem) {
       return `budget = left; ${tags}l0 = lookupOut(vm, ${pc}, depth, ${all}); h0 = hiOut[0]; p0 = vm.r0Tag; left = budget;`;
+    }
+    if (src === CallKind.Helper && imm === HelperId.TailCall) {
+      // A tail call that ran its target returns the target's r0 from this frame (tail-call.ts).
+      return `budget = left; ${tags}l0 = callOut(vm, ${pc}, depth, ${all}); h0 = hiOut[0]; p0 = vm.r0Tag; left = budget; `
+        + 'if (vm.tailReturn) { vm.tailReturn = false; hiOut[0] = h0; tagOut[0] = p0; return l0; }';
     }
     if (src === CallKind.Helper || src === CallKind.Kfunc) {
       return `budget = left; ${tags}l0 = callOut(vm, ${pc}, depth, ${all}); h0 = hiOut[0]; p0 = vm.r0Tag; left = budget;`;

@@ -8,6 +8,7 @@ import type { CpuLocks } from '../cpus/spin-locks.js';
 import type { ProgramMap } from '../maps/program-map.js';
 import { BloomFilterTable } from '../maps/bloom.js';
 import type { Vm } from './interpreter.js';
+import type { TailCallTarget } from './tail-call.js';
 import { ProgramFault, regionTag, type ByteRegion, type Memory } from './memory.js';
 import { BPF_MAX_LOOPS } from '../../uapi/isa.js';
 import { funcIdName, HelperId } from '../../uapi/helpers.js';
@@ -22,7 +23,7 @@ export const helperArity: Readonly<Record<number, number>> = {
   [HelperId.SkbLoadBytes]: 4, [HelperId.GetCurrentUidGid]: 0, [HelperId.GetCurrentComm]: 2, [HelperId.SpinLock]: 1,
   [HelperId.SpinUnlock]: 1, [HelperId.KtimeGetBootNs]: 0, [HelperId.KtimeGetCoarseNs]: 0, [HelperId.ForEachMapElem]: 4,
   [HelperId.Loop]: 4, [HelperId.MapLookupPercpuElem]: 3, [HelperId.MapPushElem]: 3, [HelperId.MapPopElem]: 2,
-  [HelperId.MapPeekElem]: 2,
+  [HelperId.MapPeekElem]: 2, [HelperId.TailCall]: 3,
 };
 
 /** The helpers the emulator runs (the ones above). */
@@ -47,6 +48,8 @@ export interface HelperContext {
   skbData?: Uint8Array;
   /** The locks this emulated CPU holds (bpf_spin_lock, bpf_res_spin_lock). */
   locks: CpuLocks;
+  /** What a prog array's slot runs, as this thread knows it (bpf_tail_call, tail-call.ts). */
+  tailCallTarget?: TailCallTarget;
 }
 
 /** bpf_get_prandom_u32's stream on the emulator: xorshift32 (deterministic from a seed). */

@@ -77,6 +77,10 @@ export interface Vm {
    * made itself: regionTag(pointer); one of the program's: its register's tag); returns its r0 (bpf_loop & co).
    */
   callFunction(entryIndex: number, args: readonly bigint[], tags: readonly number[]): bigint;
+  /** Set by a tail call that ran its target: the calling frame returns the target's r0 (tail-call.ts). */
+  tailReturn: boolean;
+  /** Runs another run (a tail call's target) inside the current one, which carries on unharmed after. */
+  nested<T>(run: () => T): T;
 }
 
 /**
@@ -244,6 +248,7 @@ class Machine implements Vm {
   /** The high word and the tag of r0 of the frame that last returned (runFrame returns its low word). */
   retHi = 0;
   retTag = 0;
+  tailReturn = false;
   readonly memory: Memory;
   readonly words: WordMemory;
   readonly limit: number;
@@ -269,6 +274,11 @@ class Machine implements Vm {
       throw new ProgramFault(`callback entry ${entryIndex} is outside the program`);
     }
     return runFrame(this, entryIndex, args, tags);
+  }
+
+  /** A Machine's state is its own: another run (on another Machine) leaves it as it was. */
+  nested<T>(run: () => T): T {
+    return run();
   }
 
   /** A new run: the instruction count starts again, the stacks are registered anew. */
@@ -578,6 +588,11 @@ function run(m: Machine, f: Frame, entry: number): number {
           h[0] = m.retHi;
           t[0] = m.retTag;
           executed = m.executed;
+          if (m.tailReturn) {
+            // A tail call ran its target in this frame's place: its r0 is this frame's.
+            m.tailReturn = false;
+            return l[0]!;
+          }
           pc++;
           continue;
         }

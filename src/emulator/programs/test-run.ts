@@ -8,7 +8,10 @@ import type { CpuLocks } from '../cpus/spin-locks.js';
 import { prepareContext } from './contexts.js';
 import { callHelper, helperArity, mapLookup, type HelperContext } from './helpers.js';
 import { runnerOf, type Execution } from './compiler.js';
-import type { ExecEnv, ExecProgram } from './interpreter.js';
+import type { ExecEnv, ExecProgram, Vm } from './interpreter.js';
+import { TailCalls } from './tail-call.js';
+import { HelperId } from '../../uapi/helpers.js';
+import type { Insn } from '../../uapi/isa.js';
 import { callKfunc } from './kfuncs.js';
 import { ProgramFault, type Memory } from './memory.js';
 import type { ParsedProgram } from '../../elf/spec.js';
@@ -33,15 +36,20 @@ export interface RunOutcome {
   fault?: string;
 }
 
-/** The environment a program's helpers and kfuncs run in on this CPU. */
-export function execEnv(memory: Memory, helpers: HelperContext): ExecEnv {
-  return {
+/** The environment a program's helpers and kfuncs run in on this CPU, and its tail calls (begin() per run). */
+export function execEnv(memory: Memory, helpers: HelperContext, execution?: Execution): ExecEnv & { tailCalls: TailCalls } {
+  const tailCalls = new TailCalls(helpers.tailCallTarget, execution);
+  const env = {
     memory,
-    callHelper: (id, vm) => callHelper(id, vm, helpers),
-    callKfunc: (insn, vm) => callKfunc(insn, vm, helpers),
+    tailCalls,
+    callHelper: (id: number, vm: Vm) => (id === HelperId.TailCall ? tailCalls.call(vm) : callHelper(id, vm, helpers)),
+    callKfunc: (insn: Insn, vm: Vm) => callKfunc(insn, vm, helpers),
     helperArity,
-    mapLookup: (mapTag, mapHi, mapLo, keyTag, keyHi, keyLo) => mapLookup(memory, helpers.cpu, mapTag, mapHi, mapLo, keyTag, keyHi, keyLo),
+    mapLookup: (mapTag: number, mapHi: number, mapLo: number, keyTag: number, keyHi: number, keyLo: number) =>
+      mapLookup(memory, helpers.cpu, mapTag, mapHi, mapLo, keyTag, keyHi, keyLo),
   };
+  tailCalls.bind(env);
+  return env;
 }
 
 /**
@@ -65,13 +73,14 @@ export function runTest(
     const prepared = prepareContext(program.type, { data: a.data, ctx: a.ctx }, memory, program.kernelVersion);
     if (typeof prepared === 'number') return { rc: prepared, r0 };
     const runs = Math.max(1, a.repeat);
-    const env = execEnv(memory, prepared.skbData ? { ...helpers, skbData: prepared.skbData } : helpers);
+    const env = execEnv(memory, prepared.skbData ? { ...helpers, skbData: prepared.skbData } : helpers, helpers.execution);
     // Made once for all the runs: what a run needs that can be reused (the Vm, its stacks) is.
     const run = runnerOf(helpers.execution, program.exec, env);
     const r1 = prepared.r1;
     const start = process.hrtime.bigint();
     for (let i = 0; i < runs; i++) {
       if (cancelled?.()) return { rc: EINTR, r0 };
+      env.tailCalls.begin();
       r0 = run(r1);
       // The verifier refuses programs that can exit holding a lock; one that got here anyway faults.
       if (locks.held > 0) throw new ProgramFault('the program exited holding a lock');
