@@ -4,7 +4,7 @@
 // objects and loads programs (object.ts), and owns the emulated CPUs that run programs off this thread.
 import { availableParallelism } from 'node:os';
 import { hostPossibleCpus } from '../host-cpus.js';
-import { MapFlags, MapType, isArrayType, isLru, isPerCpu, isQueueStack } from '../uapi/bpf.js';
+import { MapFlags, MapType, isArrayType, isCgroupStorage, isLru, isPerCpu, isQueueStack } from '../uapi/bpf.js';
 import type { Engine, MapAttrs, ObjectFailure, ObjectHandle, RawProgramHandle, RawProgramSpec, TestRunArgs } from '../seam/engine.js';
 import { EINVAL, ENOMEM } from '../uapi/errno.js';
 import { MessageChannel } from 'node:worker_threads';
@@ -22,6 +22,7 @@ import { HashTable } from './maps/hash.js';
 import { QueueStackTable } from './maps/queue-stack.js';
 import { BloomFilterTable, bloomGeometry } from './maps/bloom.js';
 import { ProgArrayTable } from './maps/prog-array.js';
+import { CgroupStorageTable } from './maps/cgroup-storage.js';
 import type { MapTable } from './maps/program-map.js';
 import { lruTargetFree } from './maps/lru.js';
 import { lockOffsetOf, type MapShape } from './maps/storage.js';
@@ -273,6 +274,7 @@ export class Emulator implements Engine, ProgramHost {
         if (isArrayType(type)) return new ArrayTable(shape);
         if (isQueueStack(type)) return new QueueStackTable(shape, type === MapType.Stack);
         if (type === MapType.ProgArray) return new ProgArrayTable(shape);
+        if (isCgroupStorage(type)) return new CgroupStorageTable(shape);
         const seed = flags & MapFlags.ZeroSeed ? 0 : (this.#seed ?? (Math.random() * 2 ** 32) >>> 0);
         // bloom_map_alloc: its checkCreate passed, so map_extra is its low 4 bits.
         if (type === MapType.BloomFilter) return new BloomFilterTable(shape, bloomGeometry(plan.maxEntries, Number(attrs.mapExtra ?? 0n)), seed);

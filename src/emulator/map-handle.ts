@@ -13,6 +13,7 @@ import { HashTable } from './maps/hash.js';
 import { QueueStackTable } from './maps/queue-stack.js';
 import { BloomFilterTable } from './maps/bloom.js';
 import { ProgArrayTable, type SlotProgram, type TailCallee } from './maps/prog-array.js';
+import { CgroupStorageTable } from './maps/cgroup-storage.js';
 import { programSide, type MapTable, type ProgramMap, type ProgramSide } from './maps/program-map.js';
 import {
   BPF_ANY, BPF_F_ALL_CPUS, BPF_F_CPU, BPF_F_LOCK, CPU_FLAGS, checkOpFlags, checkPercpuUpdateFlags, copyBytes, type MapShape,
@@ -178,6 +179,7 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     if (table instanceof QueueStackTable) return table.get(value, 0, false);
     if (table instanceof BloomFilterTable) return table.peek(value, 0);
     if (table instanceof ProgArrayTable) return table.lookup(key, value);
+    if (table instanceof CgroupStorageTable) return table.lookup();
     return table.lookup(key, value, (low & BPF_F_LOCK) !== 0);
   }
 
@@ -214,6 +216,7 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     // refused before: map_update_elem's and bpf_map_check_op_flags' checks above).
     if (table instanceof QueueStackTable || table instanceof BloomFilterTable) return table.push(value, voff, BigInt(low));
     if (table instanceof ProgArrayTable) return this.#setProgram(table, key.subarray(koff, koff + 4), value, voff, low);
+    if (table instanceof CgroupStorageTable) return table.update(low, this.#map.spinLock);
     const current = this.#owner.currentCpu();
     if (!this.#cpuFlags || !table.shape.percpu) return table.update(key, koff, value, voff, low, current, false);
     const rc = checkPercpuUpdateFlags(low);
@@ -256,6 +259,7 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
   #lookupCpu(key: Uint8Array, out: Uint8Array, off: number, cpu: number): number {
     const table = this.#map.table;
     if (table instanceof ArrayTable) return table.lookupCpu(key, 0, out, off, cpu);
+    if (table instanceof CgroupStorageTable) return table.lookup();
     if (!(table instanceof HashTable)) return EINVAL; // BPF_F_CPU is refused on maps that are not per-CPU
     const all = (this.#allCpus ??= new Uint8Array(table.stride));
     const rc = table.lookup(key, all);
@@ -276,6 +280,7 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     const table = m.table;
     // array_map_delete_elem: EINVAL; queue_stack_map_delete_elem: EINVAL; bloom_map_delete_elem: EOPNOTSUPP.
     if (table instanceof HashTable || table instanceof ProgArrayTable) return table.delete(key, 0);
+    if (table instanceof CgroupStorageTable) return table.delete();
     return table instanceof ArrayTable ? EINVAL : table.delete();
   }
 

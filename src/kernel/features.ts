@@ -2,7 +2,7 @@
 // where bpf() is not permitted, every probe answers false (kernelRelease still answers).
 import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
-import { isKeyless, keylessMapTypeByName, mapTypeByName, type KeylessMapTypeName, type MapTypeName } from '../uapi/bpf.js';
+import { isCgroupStorage, isKeyless, KernelMapType, keylessMapTypeByName, mapTypeByName, type KeylessMapTypeName, type MapTypeName } from '../uapi/bpf.js';
 import { BtfKind, decodeBtf } from '../btf/decode.js';
 import { getKernelEngine, kernelUnavailableReasons } from './engine.js';
 import { loadAddon } from './binding.js';
@@ -69,9 +69,12 @@ export const features = {
     if (id === undefined) throw new TypeError(`unknown map type '${String(type)}'`);
     return cached(`map:${id}`, () => {
       if (!kernelUsable()) return false;
-      // Queues, stacks and bloom filters have no keys (key_size 0).
-      const keySize = isKeyless(id) ? 0 : 4;
-      const h = getKernelEngine().createMap({ type: id, keySize, valueSize: 8, maxEntries: 1, flags: 0, name: '', numaNode: 0 });
+      // What each type insists on (libbpf probe_map_create): queues, stacks and bloom filters have no keys
+      // (key_size 0); a prog array's values are 4-byte fds; cgroup storage has a u64 key and max_entries 0.
+      const keySize = isKeyless(id) ? 0 : isCgroupStorage(id) ? 8 : 4;
+      const valueSize = id === KernelMapType.ProgArray ? 4 : 8;
+      const maxEntries = isCgroupStorage(id) ? 0 : 1;
+      const h = getKernelEngine().createMap({ type: id, keySize, valueSize, maxEntries, flags: 0, name: '', numaNode: 0 });
       if (typeof h === 'number') return false;
       h.close();
       return true;

@@ -20,9 +20,9 @@ import { u32 } from '../codec/codec.js';
 /** include/linux/numa.h NUMA_NO_NODE (-1) as the u32 bpf_attr.numa_node holds it. */
 const NUMA_NO_NODE = 0xffffffff;
 
-export type PerCpuTypeName = 'percpu_hash' | 'percpu_array' | 'lru_percpu_hash';
+export type PerCpuTypeName = 'percpu_hash' | 'percpu_array' | 'lru_percpu_hash' | 'percpu_cgroup_storage';
 /** The per-CPU map types, by name or number: their values are arrays with one value per possible CPU. */
-export type PerCpuMapType = PerCpuTypeName | typeof MapType.PercpuHash | typeof MapType.PercpuArray | typeof MapType.LruPercpuHash;
+export type PerCpuMapType = PerCpuTypeName | typeof MapType.PercpuHash | typeof MapType.PercpuArray | typeof MapType.LruPercpuHash | typeof MapType.PercpuCgroupStorage;
 
 /**
  * What createMap returns for a map type: PerCpuMap for the per-CPU types, BpfMap for the others, and

@@ -53,6 +53,8 @@ export const MapType = {
   PercpuArray: KernelMapType.PercpuArray,
   LruHash: KernelMapType.LruHash,
   LruPercpuHash: KernelMapType.LruPercpuHash,
+  CgroupStorage: KernelMapType.CgroupStorage,
+  PercpuCgroupStorage: KernelMapType.PercpuCgroupStorage,
   Queue: KernelMapType.Queue,
   Stack: KernelMapType.Stack,
   BloomFilter: KernelMapType.BloomFilter,
@@ -66,6 +68,8 @@ export const mapTypeByName = {
   percpu_array: MapType.PercpuArray,
   lru_hash: MapType.LruHash,
   lru_percpu_hash: MapType.LruPercpuHash,
+  cgroup_storage: MapType.CgroupStorage,
+  percpu_cgroup_storage: MapType.PercpuCgroupStorage,
 } as const;
 export type MapTypeName = keyof typeof mapTypeByName;
 /** The ids of the map types with keys and values createMap accepts (mapTypeByName's values). */
@@ -97,7 +101,7 @@ function snakeCase(pascal: string): string {
 }
 
 export function isPerCpu(type: number): boolean {
-  return type === MapType.PercpuHash || type === MapType.PercpuArray || type === MapType.LruPercpuHash;
+  return type === MapType.PercpuHash || type === MapType.PercpuArray || type === MapType.LruPercpuHash || type === MapType.PercpuCgroupStorage;
 }
 export function isHashType(type: number): boolean {
   return type === MapType.Hash || type === MapType.PercpuHash || type === MapType.LruHash || type === MapType.LruPercpuHash;
@@ -107,6 +111,10 @@ export function isLru(type: number): boolean {
 }
 export function isArrayType(type: number): boolean {
   return type === MapType.Array || type === MapType.PercpuArray;
+}
+/** CGROUP_STORAGE and PERCPU_CGROUP_STORAGE (kernel/bpf/local_storage.c): a program's storage per cgroup. */
+export function isCgroupStorage(type: number): boolean {
+  return type === MapType.CgroupStorage || type === MapType.PercpuCgroupStorage;
 }
 /** QUEUE and STACK: the same map (queue_stack_maps.c), popped from either end. */
 export function isQueueStack(type: number): boolean {

@@ -9,7 +9,8 @@
 // value): a bad instruction there is accepted. So the emulator applies them only to instructions the
 // verifier must walk whatever it knows: those on every path from the entry to an exit (dominators of the
 // exit), in a subprogram the walk reaches the same way. Never reject a program the kernel accepts.
-import { E2BIG, EINVAL, ENOTSUPP } from '../../uapi/errno.js';
+import { E2BIG, EBUSY, EINVAL, ENOTSUPP } from '../../uapi/errno.js';
+import { isCgroupStorage } from '../../uapi/bpf.js';
 import { poisonedCoreReloReason, unknownCoreType } from '../programs/core.js';
 import { coveringLineInfo } from './line-info.js';
 import { formatProgramInsnLine } from './disasm.js';
@@ -138,6 +139,8 @@ function resolvePseudoLdimm64(input: CheckInput, v4: boolean): CheckFailure | un
   const insns = input.insns;
   const version = input.kernelVersion ?? DEFAULT_KERNEL_VERSION;
   const relocs = new Map(input.relocs.map((r) => [r.insn, r]));
+  // bpf_cgroup_storage_assign: the cgroup storage map of each type (shared, per-CPU) the program uses.
+  const cgroupStorage = new Map<number, string>();
   for (let i = 0; i < insns.length; i++) {
     const insn = insns[i]!;
     const mode = insn.code & 0xe0;
@@ -153,6 +156,10 @@ function resolvePseudoLdimm64(input: CheckInput, v4: boolean): CheckFailure | un
       const map = mapNamed(input, relocs.get(i), insn);
       const incompatible = map && sleepableMapRefusal(input, map, version);
       if (incompatible) return fail(incompatible);
+      if (map && isCgroupStorage(map.type)) {
+        if ((cgroupStorage.get(map.type) ?? map.name) !== map.name) return fail('only one cgroup storage of each type is allowed', EBUSY);
+        cgroupStorage.set(map.type, map.name);
+      }
       i++;
       continue;
     }

@@ -3,7 +3,8 @@
 // queue_stack_maps.c queue_stack_map_alloc_check or bloom_filter.c bloom_map_alloc_check/bloom_map_alloc, then
 // the name, then map_check_btf). A map type the kernel has and the emulator does not is ENOTSUPP.
 import {
-  BLOOM_MAP_EXTRA_HASHES_MASK, BPF_OBJ_NAME_LEN, KernelMapType, MapFlags, MapType, isArrayType, isHashType, isLru, isPerCpu, isQueueStack, mapTypeName,
+  BLOOM_MAP_EXTRA_HASHES_MASK, BPF_OBJ_NAME_LEN, KernelMapType, MapFlags, MapType, isArrayType, isCgroupStorage, isHashType, isLru, isPerCpu, isQueueStack,
+  mapTypeName,
 } from '../../uapi/bpf.js';
 import type { MapAttrs } from '../../seam/engine.js';
 import { roundUp8 } from '../../seam/map-layout.js';
@@ -20,6 +21,13 @@ const ARRAY_FLAGS = MapFlags.NumaNode | MapFlags.Mmapable | ACCESS_MASK | MapFla
 const QUEUE_STACK_FLAGS = MapFlags.NumaNode | ACCESS_MASK;
 const BLOOM_FLAGS = MapFlags.NumaNode | MapFlags.ZeroSeed | ACCESS_MASK;
 const U32_MAX = 0xffffffff;
+/** sizeof(struct bpf_cgroup_storage_key): a u64 cgroup inode id and a u32 attach type, padded to 16. */
+const CGROUP_STORAGE_KEY_SIZE = 16;
+/**
+ * include/linux/bpf_local_storage.h BPF_LOCAL_STORAGE_MAX_VALUE_SIZE: U16_MAX less sizeof(struct
+ * bpf_local_storage_elem) (128 bytes, its sdata cacheline-aligned), as 6.18 answers (65407).
+ */
+const LOCAL_STORAGE_MAX_VALUE_SIZE = 0xffff - 128;
 // include/linux/slab.h KMALLOC_MAX_SIZE on x86-64 (4 MiB), minus sizeof(struct htab_elem).
 const KMALLOC_MAX_SIZE = 1 << 22;
 const HTAB_ELEM_SIZE = 48;
@@ -33,7 +41,7 @@ const accessOk = (flags: number): boolean => !((flags & MapFlags.RdonlyProg) && 
 
 /** The map types the emulator creates. */
 export function isEmulatedMapType(type: number): boolean {
-  return isHashType(type) || isArrayType(type) || type === MapType.ProgArray || isQueueStack(type) || type === MapType.BloomFilter;
+  return isHashType(type) || isArrayType(type) || type === MapType.ProgArray || isCgroupStorage(type) || isQueueStack(type) || type === MapType.BloomFilter;
 }
 
 /**
@@ -74,6 +82,7 @@ export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18
   const progArray = type === MapType.ProgArray;
   const array = isArrayType(type) || progArray;
   const queueStack = isQueueStack(type);
+  const cgroupStorage = isCgroupStorage(type);
   const bloom = type === MapType.BloomFilter;
   // The kernel refuses a type it does not have (EINVAL); the emulator one it does not emulate (ENOTSUPP).
   if (!isEmulatedMapType(type)) return unemulatedMapType(type) === undefined ? EINVAL : ENOTSUPP;
@@ -111,6 +120,14 @@ export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18
     if (flags & MapFlags.PreserveElems) return EINVAL;
     if (valueSize > 0x7fffffff) return E2BIG;
     if (percpu && roundUp8(valueSize) > PCPU_MIN_UNIT_SIZE) return E2BIG;
+  } else if (cgroupStorage) {
+    // cgroup_storage_map_alloc: the key is a cgroup's inode id (u64) or struct bpf_cgroup_storage_key (16
+    // bytes); the value at most BPF_LOCAL_STORAGE_MAX_VALUE_SIZE (PCPU_MIN_UNIT_SIZE for the per-CPU one);
+    // LOCAL_STORAGE_CREATE_FLAG_MASK; max_entries unused, and 0.
+    if (keySize !== 8 && keySize !== CGROUP_STORAGE_KEY_SIZE) return EINVAL;
+    if (valueSize === 0) return EINVAL;
+    if (valueSize > (percpu ? Math.min(LOCAL_STORAGE_MAX_VALUE_SIZE, PCPU_MIN_UNIT_SIZE) : LOCAL_STORAGE_MAX_VALUE_SIZE)) return E2BIG;
+    if ((flags & ~(MapFlags.NumaNode | ACCESS_MASK)) !== 0 || !accessOk(flags) || maxEntries !== 0) return EINVAL;
   } else if (queueStack) {
     // queue_stack_map_alloc_check: keyless, and values userspace can copy; on some kernels the area's size in
     // a u32 (kernel-version.ts queueSizeChecked). Elsewhere up to 2^32 × value_size bytes: created, or ENOMEM.

@@ -7,11 +7,12 @@ import { HashTable, type HashState } from './hash.js';
 import { QueueStackTable, type QueueStackState } from './queue-stack.js';
 import { BloomFilterTable, type BloomFilterState } from './bloom.js';
 import { ProgArrayTable, type ProgArrayState } from './prog-array.js';
+import { CgroupStorageTable, type CgroupStorageState } from './cgroup-storage.js';
 import { EINVAL, ENOENT } from '../../uapi/errno.js';
 import { type MapShape } from './storage.js';
 
 /** The storage of every emulated map type. */
-export type MapTable = HashTable | ArrayTable | QueueStackTable | BloomFilterTable | ProgArrayTable;
+export type MapTable = HashTable | ArrayTable | QueueStackTable | BloomFilterTable | ProgArrayTable | CgroupStorageTable;
 
 /** The program-side map operations (bpf_map_*_elem from a program). */
 export interface ProgramSide {
@@ -52,7 +53,10 @@ function lookupCopy(table: MapTable, key: Uint8Array, out: Uint8Array, cpu: numb
 export function programSide(table: MapTable): ProgramSide {
   const shape = table.shape;
   // A prog array is only ever tail-called through (check_map_func_compatibility): no element helper reaches it.
-  if (table instanceof ProgArrayTable) return { lookup: () => ENOENT, update: () => EINVAL, delete: () => EINVAL, lookupPercpu: () => ENOENT, push: () => EINVAL, pop: () => EINVAL, peek: () => EINVAL };
+  // A cgroup storage's programs reach it through bpf_get_local_storage alone (the verifier's rule, likewise).
+  if (table instanceof ProgArrayTable || table instanceof CgroupStorageTable) {
+    return { lookup: () => ENOENT, update: () => EINVAL, delete: () => EINVAL, lookupPercpu: () => ENOENT, push: () => EINVAL, pop: () => EINVAL, peek: () => EINVAL };
+  }
   const keyed = table instanceof HashTable || table instanceof ArrayTable;
   return {
     lookup: (key, value, cpu) => lookupCopy(table, key, value, cpu),
@@ -76,7 +80,8 @@ export interface SharedMap {
     | { kind: 'array'; state: ArrayState }
     | { kind: 'queue-stack'; state: QueueStackState }
     | { kind: 'bloom'; state: BloomFilterState }
-    | { kind: 'prog-array'; state: ProgArrayState };
+    | { kind: 'prog-array'; state: ProgArrayState }
+    | { kind: 'cgroup-storage'; state: CgroupStorageState };
 }
 
 export function shareMap(map: Pick<ProgramMap, 'info' | 'table'>): SharedMap {
@@ -85,6 +90,7 @@ export function shareMap(map: Pick<ProgramMap, 'info' | 'table'>): SharedMap {
   if (t instanceof ArrayTable) return { info: map.info, table: { kind: 'array', state: t.state } };
   if (t instanceof QueueStackTable) return { info: map.info, table: { kind: 'queue-stack', state: t.state } };
   if (t instanceof ProgArrayTable) return { info: map.info, table: { kind: 'prog-array', state: t.state } };
+  if (t instanceof CgroupStorageTable) return { info: map.info, table: { kind: 'cgroup-storage', state: t.state } };
   return { info: map.info, table: { kind: 'bloom', state: t.state } };
 }
 
@@ -98,6 +104,7 @@ export function attachMap(shared: SharedMap): ProgramMap {
     case 'queue-stack': table = new QueueStackTable(t.state.shape, t.state.lifo, t.state); break;
     case 'bloom': table = new BloomFilterTable(t.state.shape, t.state.geometry, t.state.seed, t.state); break;
     case 'prog-array': table = new ProgArrayTable(t.state.shape, t.state); break;
+    case 'cgroup-storage': table = new CgroupStorageTable(t.state.shape, t.state); break;
   }
   return { info: shared.info, shape: table.shape, table, program: programSide(table) };
 }

@@ -2,6 +2,7 @@
 // worker threads that run programs (cpus.ts) read and change the same maps. Untouched pages of a
 // SharedArrayBuffer are never committed by the OS, so a map's slabs are allocated whole at creation
 // (as a preallocated kernel map is) without costing memory until elements are used.
+import { threadId } from 'node:worker_threads';
 import { roundUp8 } from '../../seam/map-layout.js';
 
 /** A zeroed Int32Array over its own SharedArrayBuffer. */
@@ -41,6 +42,20 @@ export function withSlabIds<T>(ids: Int32Array, make: () => T): T {
 export function sharedValueSlab(n: number): Uint8Array {
   const buffer = new SharedArrayBuffer(SLAB_HEADER + Math.max(8, roundUp8(n)));
   new Int32Array(buffer)[0] = Atomics.add(slabIds, 0, 1) + 1;
+  return new Uint8Array(buffer, SLAB_HEADER, n);
+}
+
+/** The next id of a slab that lives for one test run (runValueSlab), per thread. */
+let runSlabs = 0;
+
+/**
+ * A value slab that lives for one test run (a program's cgroup storage): ids of their own, above any map's
+ * and distinct per thread (bit 30, the thread id, a counter), so a lock in it is never taken for another's.
+ */
+export function runValueSlab(n: number): Uint8Array {
+  const buffer = new SharedArrayBuffer(SLAB_HEADER + Math.max(8, roundUp8(n)));
+  runSlabs = (runSlabs + 1) & 0xffff;
+  new Int32Array(buffer)[0] = 0x40000000 | ((threadId & 0x3fff) << 16) | runSlabs;
   return new Uint8Array(buffer, SLAB_HEADER, n);
 }
 

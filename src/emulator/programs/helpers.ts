@@ -7,6 +7,7 @@ import { MapType, UpdateFlags } from '../../uapi/bpf.js';
 import type { CpuLocks } from '../cpus/spin-locks.js';
 import type { ProgramMap } from '../maps/program-map.js';
 import { BloomFilterTable } from '../maps/bloom.js';
+import { runValueSlab } from '../maps/shared.js';
 import type { Vm } from './interpreter.js';
 import type { TailCallTarget } from './tail-call.js';
 import { ProgramFault, regionTag, type ByteRegion, type Memory } from './memory.js';
@@ -23,7 +24,7 @@ export const helperArity: Readonly<Record<number, number>> = {
   [HelperId.SkbLoadBytes]: 4, [HelperId.GetCurrentUidGid]: 0, [HelperId.GetCurrentComm]: 2, [HelperId.SpinLock]: 1,
   [HelperId.SpinUnlock]: 1, [HelperId.KtimeGetBootNs]: 0, [HelperId.KtimeGetCoarseNs]: 0, [HelperId.ForEachMapElem]: 4,
   [HelperId.Loop]: 4, [HelperId.MapLookupPercpuElem]: 3, [HelperId.MapPushElem]: 3, [HelperId.MapPopElem]: 2,
-  [HelperId.MapPeekElem]: 2, [HelperId.TailCall]: 3,
+  [HelperId.MapPeekElem]: 2, [HelperId.TailCall]: 3, [HelperId.GetLocalStorage]: 2,
 };
 
 /** The helpers the emulator runs (the ones above). */
@@ -50,6 +51,11 @@ export interface HelperContext {
   locks: CpuLocks;
   /** What a prog array's slot runs, as this thread knows it (bpf_tail_call, tail-call.ts). */
   tailCallTarget?: TailCallTarget;
+  /**
+   * The test run's cgroup storage, by map (bpf_get_local_storage): net/bpf/test_run.c bpf_cgroup_storages_alloc
+   * makes it zeroed for each BPF_PROG_TEST_RUN, and the run's repeats share it.
+   */
+  localStorage?: Map<object, Uint8Array>;
 }
 
 /** bpf_get_prandom_u32's stream on the emulator: xorshift32 (deterministic from a seed). */
@@ -125,6 +131,19 @@ export function callHelper(id: number, vm: Vm, ctx: HelperContext): bigint {
       if (rc !== 0) out.fill(0);
       mem.write(t[2]!, r[2]!, out);
       return mapOpResult(vm, u64(rc));
+    }
+    case HelperId.GetLocalStorage: {
+      // kernel/bpf/cgroup.c bpf_get_local_storage: the storage this run has for the map's type (its flags
+      // are 0: the verifier's rule). Per-CPU storage is this CPU's, which for a test run is the same thing.
+      const map = mapOf(vm, 1);
+      const storage = ctx.localStorage;
+      if (storage === undefined) throw new ProgramFault('bpf_get_local_storage outside a test run');
+      let bytes = storage.get(map.table);
+      if (bytes === undefined) storage.set(map.table, (bytes = runValueSlab(map.info.valueSize)));
+      const value = bytes;
+      const ptr = mem.addRegion({ name: `map '${map.info.name}' storage`, size: value.length, writable: true, bytes: () => value, base: () => 0 }, 'run');
+      vm.r0Tag = regionTag(ptr);
+      return ptr;
     }
     case HelperId.KtimeGetNs:
     case HelperId.KtimeGetBootNs:

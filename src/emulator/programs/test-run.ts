@@ -73,7 +73,7 @@ export function runTest(
     const prepared = prepareContext(program.type, { data: a.data, ctx: a.ctx }, memory, program.kernelVersion);
     if (typeof prepared === 'number') return { rc: prepared, r0 };
     const runs = Math.max(1, a.repeat);
-    const env = execEnv(memory, prepared.skbData ? { ...helpers, skbData: prepared.skbData } : helpers, helpers.execution);
+    const env = execEnv(memory, { ...helpers, localStorage: new Map(), ...(prepared.skbData ? { skbData: prepared.skbData } : {}) }, helpers.execution);
     // Made once for all the runs: what a run needs that can be reused (the Vm, its stacks) is.
     const run = runnerOf(helpers.execution, program.exec, env);
     const r1 = prepared.r1;
