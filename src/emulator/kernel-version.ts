@@ -784,3 +784,13 @@ export function sleepableMapWords(version: string): string {
   const words = 'Sleepable programs can only use array, hash, ringbuf and local storage maps';
   return versionAtLeast(version, '6.18') && !versionAtLeast(version, '7.2') ? `${words}, also as inner maps` : words;
 }
+
+/**
+ * The most XDP metadata a frame may carry (include/net/xdp.h xdp_metalen_invalid, for bpf_xdp_adjust_meta
+ * and a test_run ctx_in): 32 bytes until "net, xdp: allow metadata > 32" (Larysa Zaremba, net-next for
+ * 6.8) made it type_max(skb_shared_info.meta_len), 255. Bounded by source: 6.12.118 and 7.2 have 255; on
+ * this machine's 6.18 a ctx_in of 216 bytes of metadata runs (the headroom's limit, test_run.c).
+ */
+export function xdpMetaMax(version: string): number {
+  return versionAtLeast(version, '6.8') ? 255 : 32;
+}

@@ -201,3 +201,10 @@ export const BatchOp = {
   Delete: 3,
 } as const;
 export type BatchOpId = (typeof BatchOp)[keyof typeof BatchOp];
+
+/** include/uapi/linux/bpf.h: BPF_PROG_TEST_RUN's flags (test.flags). */
+export const TestRunFlags = {
+  RunOnCpu: 1 << 0,
+  XdpLiveFrames: 1 << 1,
+  SkbChecksumComplete: 1 << 2,
+} as const;

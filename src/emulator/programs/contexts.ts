@@ -2,22 +2,26 @@
 // the packet and context regions, their checks (the kernel's errnos for bad input), and what goes back.
 import { E2BIG, EINVAL, ENODEV, ENOTSUPP } from '../../uapi/errno.js';
 import { ETH_HLEN, EthType } from '../../uapi/net.js';
+import { TestRunFlags } from '../../uapi/bpf.js';
 import { fixedBytes, ProgramFault, regionTag, type Memory, type VirtualRegion } from './memory.js';
 import { KernelProgramType as ProgType } from '../../uapi/program-type.js';
-import { skbCtxInDataEnd } from '../kernel-version.js';
+import { skbCtxInDataEnd, xdpMetaMax } from '../kernel-version.js';
+import { PAGE_SIZE, SHINFO_SIZE, XDP_FRAME_SIZE, XDP_PACKET_HEADROOM, XdpFrame, type RunPacket } from './packet.js';
+import { xdpMetalenInvalid } from './packet-helpers.js';
 
 // net/bpf/test_run.c bpf_test_init: the packet must fit one page with the skb's headroom and tailroom
 // (PAGE_SIZE - NET_SKB_PAD - NET_IP_ALIGN - SKB_DATA_ALIGN(sizeof(struct skb_shared_info))) on x86-64.
 const SKB_MAX_DATA = 4096 - 64 - 0 - 320;
 // XDP: XDP_PACKET_HEADROOM before the data; the frame may not exceed a page with the shared info.
-const XDP_HEADROOM = 256;
-const XDP_MAX_DATA = 4096 - XDP_HEADROOM - 320;
+const XDP_MAX_DATA = PAGE_SIZE - XDP_PACKET_HEADROOM - SHINFO_SIZE;
 /** The loopback device test_run attaches packets to (its ifindex is 1 in every network namespace). */
 const LOOPBACK_IFINDEX = 1;
 
 export interface TestRunInput {
   data: Uint8Array | null;
   ctx: Uint8Array | null;
+  /** test.flags (XDP's own; the other runners refuse any before they get here). */
+  flags?: number;
 }
 
 /** One prepared run: r1 for the program, and how to read the results back once it returned. */
@@ -29,6 +33,8 @@ export interface PreparedContext {
   ctxOut(): Uint8Array | null;
   /** The packet as skb helpers see it (bpf_skb_load_bytes): bytes from skb->data on. */
   skbData?: Uint8Array;
+  /** The packet the packet helpers move (packet-helpers.ts). */
+  packet?: RunPacket;
 }
 
 /** Builds the run's regions in `memory` (as run regions), or returns the kernel's -errno for bad input. */
@@ -42,7 +48,7 @@ export function prepareContext(type: number, input: TestRunInput, memory: Memory
     case ProgType.SocketFilter:
       return skbContext(type, input, memory, kernelVersion);
     case ProgType.Xdp:
-      return xdpContext(input, memory);
+      return xdpContext(input, memory, kernelVersion);
     default:
       return ENOTSUPP; // test_run is not implemented for this type (as the kernel answers for most others)
   }
@@ -247,22 +253,25 @@ interface XdpCtxIn {
 
 /**
  * bpf_prog_test_run_xdp's checks of a ctx_in: data_meta must be 0 (nothing before the metadata), data <=
- * data_end <= the input's size, metadata a multiple of 4 of at most 32 bytes (xdp_metalen_invalid),
+ * data_end <= the input's size, metadata valid (xdp_metalen_invalid: a multiple of 4 of at most
+ * kernel-version.ts xdpMetaMax bytes) and leaving room for the xdp_frame in the headroom,
  * egress_ifindex 0, and an rx queue only with a device: the loopback device (ifindex 1) has one queue.
  * Another device is one the emulator does not have (ENODEV); a linear area shorter than the input puts
  * the rest in fragments, which the emulator does not build (ENOTSUPP).
  */
-function xdpCtxIn(ctx: Uint8Array | null, dataLength: number): XdpCtxIn | number {
+function xdpCtxIn(ctx: Uint8Array | null, dataLength: number, live: boolean, kernelVersion: string): XdpCtxIn | number {
   if (!ctx) return { meta: 0, linear: dataLength, ingressIfindex: 0 };
   // bpf_ctx_init: bytes past the struct must be zero (bpf_check_uarg_tail_zero), and are ignored.
   if (ctx.length > Xdp.size && ctx.subarray(Xdp.size).some((b) => b !== 0)) return E2BIG;
+  // Live frames take no data_out or ctx_out with a ctx_in, and this library always asks for both.
+  if (live) return EINVAL;
   const f = new DataView(new ArrayBuffer(Xdp.size));
-  new Uint8Array(f.buffer).set(ctx);
+  new Uint8Array(f.buffer).set(ctx.subarray(0, Xdp.size));
   const u32 = (off: number) => f.getUint32(off, true);
   const meta = u32(Xdp.data);
   const linear = u32(Xdp.data_end);
   if (u32(Xdp.data_meta) !== 0 || linear > dataLength || meta > linear) return EINVAL;
-  if ((meta & 3) !== 0 || meta > 32) return EINVAL;
+  if (xdpMetalenInvalid(meta, xdpMetaMax(kernelVersion)) || meta > XDP_PACKET_HEADROOM - XDP_FRAME_SIZE) return EINVAL;
   if (dataLength - meta < ETH_HLEN) return EINVAL;
   if (u32(Xdp.egress_ifindex) !== 0) return EINVAL;
   const ingressIfindex = u32(Xdp.ingress_ifindex);
@@ -274,34 +283,36 @@ function xdpCtxIn(ctx: Uint8Array | null, dataLength: number): XdpCtxIn | number
   return { meta, linear, ingressIfindex };
 }
 
-// net/bpf/test_run.c bpf_prog_test_run_xdp: XDP_PACKET_HEADROOM before the input (metadata from a ctx_in
-// taken out of it), the loopback device's first rx queue; data_out is the frame from data_meta on, and a
-// ctx_out gives data and data_end back relative to data_meta (xdp_convert_buff_to_md).
-function xdpContext(input: TestRunInput, memory: Memory): PreparedContext | number {
+// net/bpf/test_run.c bpf_prog_test_run_xdp: one page (frame_sz PAGE_SIZE, xdp_init_buff) with the input at
+// XDP_PACKET_HEADROOM less the ctx_in's metadata (xdp_prepare_buff, then xdp_convert_md_to_buff moves data
+// past the metadata), the loopback device's first rx queue. The helpers move data_meta, data and data_end
+// (packet-helpers.ts); data_out is the frame from data_meta to data_end as they are after the last run,
+// and a ctx_out gives data and data_end back relative to data_meta (xdp_convert_buff_to_md).
+function xdpContext(input: TestRunInput, memory: Memory, kernelVersion: string): PreparedContext | number {
+  const flags = input.flags ?? 0;
+  if ((flags & ~TestRunFlags.XdpLiveFrames) !== 0) return EINVAL;
   const data = input.data;
+  const live = (flags & TestRunFlags.XdpLiveFrames) !== 0;
   if (!data || data.length < ETH_HLEN || data.length > XDP_MAX_DATA) return EINVAL;
-  const ctxIn = xdpCtxIn(input.ctx, data.length);
+  const ctxIn = xdpCtxIn(input.ctx, data.length, live, kernelVersion);
   if (typeof ctxIn === 'number') return ctxIn;
-  const metaAt = XDP_HEADROOM - ctxIn.meta;
-  const frame = new Uint8Array(metaAt + data.length);
-  frame.set(data, metaAt);
-  const framePtr = memory.addRegion(fixedBytes('packet', frame), 'run');
-  const metaPtr = framePtr + BigInt(metaAt);
-  const dataPtr = framePtr + BigInt(XDP_HEADROOM);
-  const endPtr = metaPtr + BigInt(ctxIn.linear);
-  const metaWords = wordsOf(metaPtr);
-  const dataWords = wordsOf(dataPtr);
-  const endWords = wordsOf(endPtr);
-  const packetTag = regionTag(framePtr);
+  // Live frames go through a page pool and out to the network stack or a device (bpf_test_run_xdp_live),
+  // which the emulator does not have.
+  if (live) return ENOTSUPP;
+  const metaAt = XDP_PACKET_HEADROOM - ctxIn.meta;
+  const page = new Uint8Array(PAGE_SIZE);
+  page.set(data, metaAt);
+  const frame = new XdpFrame(memory, page, metaAt, XDP_PACKET_HEADROOM, metaAt + ctxIn.linear);
+  const packetTag = frame.hi;
   const ingress = ctxIn.ingressIfindex || LOOPBACK_IFINDEX;
   const region: VirtualRegion = {
     name: 'ctx (struct xdp_md)',
     size: Xdp.size,
     load(off, size) {
       if (size !== 4) return fault(off);
-      if (off === Xdp.data) return dataPtr;
-      if (off === Xdp.data_meta) return metaPtr;
-      if (off === Xdp.data_end) return endPtr;
+      if (off === Xdp.data) return frame.dataPtr;
+      if (off === Xdp.data_meta) return frame.metaPtr;
+      if (off === Xdp.data_end) return frame.endPtr;
       if (off === Xdp.ingress_ifindex) return BigInt(ingress);
       if (off === Xdp.rx_queue_index || off === Xdp.egress_ifindex) return 0n;
       return fault(off);
@@ -312,9 +323,9 @@ function xdpContext(input: TestRunInput, memory: Memory): PreparedContext | numb
     // What load() answers, without BigInts (the faults are load()'s).
     loadWords(off, size, hi) {
       if (size !== 4) return undefined;
-      if (off === Xdp.data) return pointerWords(dataWords, hi);
-      if (off === Xdp.data_meta) return pointerWords(metaWords, hi);
-      if (off === Xdp.data_end) return pointerWords(endWords, hi);
+      if (off === Xdp.data) return frame.dataWords(hi);
+      if (off === Xdp.data_meta) return frame.metaWords(hi);
+      if (off === Xdp.data_end) return frame.endWords(hi);
       hi[0] = 0;
       if (off === Xdp.ingress_ifindex) return ingress;
       return off === Xdp.rx_queue_index || off === Xdp.egress_ifindex ? 0 : undefined;
@@ -327,11 +338,11 @@ function xdpContext(input: TestRunInput, memory: Memory): PreparedContext | numb
     const out = new Uint8Array(Xdp.size);
     out.set(input.ctx.subarray(0, Xdp.size));
     const v = new DataView(out.buffer);
-    v.setUint32(Xdp.data, ctxIn.meta, true);
-    v.setUint32(Xdp.data_end, ctxIn.linear, true);
+    v.setUint32(Xdp.data, frame.data - frame.meta, true);
+    v.setUint32(Xdp.data_end, frame.end - frame.meta, true);
     return out;
   };
-  return { r1, dataOut: () => frame.subarray(metaAt), ctxOut };
+  return { r1, packet: frame, dataOut: () => frame.bytes(), ctxOut };
 }
 
 /**

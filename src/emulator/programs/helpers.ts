@@ -12,6 +12,7 @@ import type { TailCallTarget } from './tail-call.js';
 import { ProgramFault, regionTag, type ByteRegion, type Memory } from './memory.js';
 import { BPF_MAX_LOOPS } from '../../uapi/isa.js';
 import { funcIdName, HelperId } from '../../uapi/helpers.js';
+import { callPacketHelper, packetHelperArity, type PacketRun } from './packet-helpers.js';
 
 /**
  * How many of r1..r5 each emulated helper reads (its BPF_CALL_n, kernel/bpf/helpers.c & co): compiled code
@@ -23,7 +24,7 @@ export const helperArity: Readonly<Record<number, number>> = {
   [HelperId.SkbLoadBytes]: 4, [HelperId.GetCurrentUidGid]: 0, [HelperId.GetCurrentComm]: 2, [HelperId.SpinLock]: 1,
   [HelperId.SpinUnlock]: 1, [HelperId.KtimeGetBootNs]: 0, [HelperId.KtimeGetCoarseNs]: 0, [HelperId.ForEachMapElem]: 4,
   [HelperId.Loop]: 4, [HelperId.MapLookupPercpuElem]: 3, [HelperId.MapPushElem]: 3, [HelperId.MapPopElem]: 2,
-  [HelperId.MapPeekElem]: 2, [HelperId.TailCall]: 3,
+  [HelperId.MapPeekElem]: 2, [HelperId.TailCall]: 3, ...packetHelperArity,
 };
 
 /** The helpers the emulator runs (the ones above). */
@@ -46,6 +47,8 @@ export interface HelperContext {
   trace(line: string): void;
   /** The run's packet from skb->data on, for skb programs. */
   skbData?: Uint8Array;
+  /** The run's packet and its limits, for the packet helpers (packet-helpers.ts). */
+  packetRun?: PacketRun;
   /** The locks this emulated CPU holds (bpf_spin_lock, bpf_res_spin_lock). */
   locks: CpuLocks;
   /** What a prog array's slot runs, as this thread knows it (bpf_tail_call, tail-call.ts). */
@@ -178,6 +181,7 @@ export function callHelper(id: number, vm: Vm, ctx: HelperContext): bigint {
       ctx.locks.spinUnlock(mem.view(t[1]!, r[1]!, 4, 'write'));
       return 0n;
     default:
+      if (id in packetHelperArity && ctx.packetRun) return callPacketHelper(id, vm, ctx.packetRun);
       throw new ProgramFault(`helper ${funcIdName(id)} (#${id}) is not emulated`);
   }
 }

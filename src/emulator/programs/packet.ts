@@ -1,0 +1,118 @@
+// The packet of a test run as the packet helpers move it (net/core/filter.c): an XDP frame (struct xdp_buff
+// over one page) or an skb's linear data. The program reaches it through one byte region whose window is
+// always the current packet — [data_meta, data_end) for XDP, [mac header, data_end) for skb — so a pointer
+// computed before a move cannot reach bytes outside the packet as it is now, whatever the checker let
+// through. A packet pointer is (region id << 32) + its offset from the window's start; the context's
+// data/data_meta/data_end loads read the offsets as they are at that moment.
+import { regionTag, type ByteRegion, type Memory } from './memory.js';
+
+/** The window a packet's region shows: mutable, the region object stays for the run (ids do not move). */
+interface PacketRegion extends ByteRegion {
+  size: number;
+  start: number;
+  buffer: Uint8Array;
+}
+
+function packetRegion(buffer: Uint8Array, start: number, size: number): PacketRegion {
+  const region: PacketRegion = {
+    name: 'packet', size, writable: true, start, buffer,
+    bytes: () => region.buffer,
+    base: () => region.start,
+  };
+  return region;
+}
+
+/** What the ctx regions and the packet helpers share: the region and the pointers into it. */
+export abstract class RunPacket {
+  protected readonly region: PacketRegion;
+  /** The region's id: every packet pointer's high word, and its tag. */
+  readonly hi: number;
+  constructor(protected readonly memory: Memory, buffer: Uint8Array, start: number, size: number) {
+    this.region = packetRegion(buffer, start, size);
+    this.hi = regionTag(memory.addRegion(this.region, 'run'));
+  }
+
+  /** The pointer to buffer offset `at` (its low word; the high word is `hi`). */
+  protected low(at: number): number {
+    return (at - this.region.start) | 0;
+  }
+
+  /** The same as a BigInt. */
+  protected pointer(at: number): bigint {
+    return (BigInt(this.hi >>> 0) << 32n) | BigInt((at - this.region.start) >>> 0);
+  }
+
+  /** Shows [start, end) of `buffer` from now on; pointers made before keep their offsets. */
+  protected show(buffer: Uint8Array, start: number, end: number): void {
+    this.region.buffer = buffer;
+    this.region.start = start;
+    this.region.size = end - start;
+    // Executors that cached the region's bounds or bytes (compiled-runtime.ts FastMemory) look again.
+    this.memory.regionChanged();
+  }
+}
+
+// include/uapi/linux/bpf.h XDP_PACKET_HEADROOM.
+export const XDP_PACKET_HEADROOM = 256;
+/** PAGE_SIZE on x86-64: test_run's frame (rxqueue->xdp_rxq.frag_size, xdp_init_buff's frame_sz). */
+export const PAGE_SIZE = 4096;
+/** SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) on x86-64: the tailroom every frame and skb keeps. */
+export const SHINFO_SIZE = 320;
+/** sizeof(struct xdp_frame), kept at the frame's start (data_hard_start): measured 40 on 6.18 (x86-64). */
+export const XDP_FRAME_SIZE = 40;
+
+/**
+ * struct xdp_buff over one page, as bpf_prog_test_run_xdp builds it: data_hard_start at offset 0, the
+ * frame's end PAGE_SIZE on (xdp_data_hard_end reserves the shared info), offsets of data_meta, data and
+ * data_end in the page.
+ */
+export class XdpFrame extends RunPacket {
+  readonly page: Uint8Array;
+  meta: number;
+  data: number;
+  end: number;
+  constructor(memory: Memory, page: Uint8Array, meta: number, data: number, end: number) {
+    super(memory, page, meta, end - meta);
+    this.page = page;
+    this.meta = meta;
+    this.data = data;
+    this.end = end;
+  }
+
+  /** include/net/xdp.h xdp_data_hard_end: data_end may grow up to here. */
+  get hardEnd(): number {
+    return PAGE_SIZE - SHINFO_SIZE;
+  }
+
+  /** The bytes from data_meta to data_end (what data_out receives). */
+  bytes(): Uint8Array {
+    return this.page.subarray(this.meta, this.end);
+  }
+
+  /** After data_meta, data or data_end moved: the region shows the new packet. */
+  moved(): void {
+    this.show(this.page, this.meta, this.end);
+  }
+
+  dataWords(hi: Int32Array): number {
+    hi[0] = this.hi;
+    return this.low(this.data);
+  }
+  metaWords(hi: Int32Array): number {
+    hi[0] = this.hi;
+    return this.low(this.meta);
+  }
+  endWords(hi: Int32Array): number {
+    hi[0] = this.hi;
+    return this.low(this.end);
+  }
+  get dataPtr(): bigint {
+    return this.pointer(this.data);
+  }
+  get metaPtr(): bigint {
+    return this.pointer(this.meta);
+  }
+  get endPtr(): bigint {
+    return this.pointer(this.end);
+  }
+}
