@@ -794,3 +794,14 @@ export function sleepableMapWords(version: string): string {
 export function xdpMetaMax(version: string): number {
   return versionAtLeast(version, '6.8') ? 255 : 32;
 }
+
+/**
+ * bpf_csum_diff as "bpf: bpf_csum_diff: optimize and homogenize for all archs" (Puranjay Mohan, for 6.13)
+ * made it: any sizes, csum_partial of each side, the result folded to 16 bits (csum_from32to16). Before,
+ * sizes had to be multiples of 4 adding up to at most 512 bytes (EINVAL), and the result was the 32-bit
+ * csum_partial of the negated `from` words and the `to` words. Bounded by source (6.12.118 has the old
+ * helper, 7.2 the new) and measurement (6.18 folds, takes a 3-byte size).
+ */
+export function csumDiffFolds(version: string): boolean {
+  return versionAtLeast(version, '6.13');
+}

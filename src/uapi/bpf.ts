@@ -208,3 +208,15 @@ export const TestRunFlags = {
   XdpLiveFrames: 1 << 1,
   SkbChecksumComplete: 1 << 2,
 } as const;
+
+/** include/uapi/linux/bpf.h: the flags of the skb helpers (store_bytes, l3/l4_csum_replace, redirect). */
+export const SkbFlags = {
+  RecomputeCsum: 1 << 0,
+  InvalidateHash: 1 << 1,
+  HdrFieldMask: 0xf,
+  PseudoHdr: 1 << 4,
+  MarkMangled0: 1 << 5,
+  MarkEnforce: 1 << 6,
+  Ipv6: 1 << 7,
+  Ingress: 1 << 0,
+} as const;

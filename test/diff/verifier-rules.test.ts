@@ -181,6 +181,14 @@ const cases: Case[] = [
       asm.ldx(8, 7, 10, -8), asm.ldx(1, 0, 7, 0), asm.exit(), ...exit0,
     ],
   },
+  {
+    name: 'a packet pointer used after bpf_skb_pull_data',
+    type: ProgramType.SchedCls,
+    insns: [
+      asm.mov64Reg(6, 1), asm.ldx(4, 7, 6, 76), asm.ldx(4, 8, 6, 80), asm.mov64Reg(4, 7), asm.alu64Imm(0x00, 4, 14), asm.jmpReg(0x2d, 4, 8, 5),
+      asm.mov64Reg(1, 6), asm.mov64Imm(2, 0), asm.call(39), asm.ldx(1, 0, 7, 0), asm.exit(), ...exit0,
+    ],
+  },
   { name: 'pointer arithmetic on pkt_end', type: ProgramType.SchedCls, insns: [...tcPacket, asm.alu64Imm(0x00, 3, 4), ...exit0] },
   { name: 'a packet write from a socket filter', type: ProgramType.SocketFilter, insns: [asm.ldx(4, 2, 1, 76), asm.st(1, 2, 0, 0), ...exit0] },
   { name: 'a store to skb->len', type: ProgramType.SchedCls, insns: [asm.st(4, 1, 0, 0), ...exit0] },

@@ -3,10 +3,10 @@
 import { E2BIG, EINVAL, ENODEV, ENOTSUPP } from '../../uapi/errno.js';
 import { ETH_HLEN, EthType } from '../../uapi/net.js';
 import { TestRunFlags } from '../../uapi/bpf.js';
-import { fixedBytes, ProgramFault, regionTag, type Memory, type VirtualRegion } from './memory.js';
+import { fixedBytes, ProgramFault, type Memory, type VirtualRegion } from './memory.js';
 import { KernelProgramType as ProgType } from '../../uapi/program-type.js';
 import { skbCtxInDataEnd, xdpMetaMax } from '../kernel-version.js';
-import { PAGE_SIZE, SHINFO_SIZE, XDP_FRAME_SIZE, XDP_PACKET_HEADROOM, XdpFrame, type RunPacket } from './packet.js';
+import { PAGE_SIZE, SHINFO_SIZE, SkbPacket, XDP_FRAME_SIZE, XDP_PACKET_HEADROOM, XdpFrame, type RunPacket } from './packet.js';
 import { xdpMetalenInvalid } from './packet-helpers.js';
 
 // net/bpf/test_run.c bpf_test_init: the packet must fit one page with the skb's headroom and tailroom
@@ -31,8 +31,6 @@ export interface PreparedContext {
   dataOut(): Uint8Array | null;
   /** The context after the run (what ctx_out receives), or null. */
   ctxOut(): Uint8Array | null;
-  /** The packet as skb helpers see it (bpf_skb_load_bytes): bytes from skb->data on. */
-  skbData?: Uint8Array;
   /** The packet the packet helpers move (packet-helpers.ts). */
   packet?: RunPacket;
 }
@@ -154,20 +152,15 @@ function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVer
     }
     new Uint8Array(fields.buffer).set(ctx);
   }
-  const start = isL2 ? 0 : ETH_HLEN;
-  const packetPtr = memory.addRegion(fixedBytes('packet', packet), 'run');
-  fields.setUint32(Skb.len, packet.length - start, true);
+  const skb = new SkbPacket(memory, packet, isL2);
+  fields.setUint32(Skb.len, skb.len, true);
   fields.setUint32(Skb.protocol, ethTypeTrans(packet), true);
   fields.setUint32(Skb.pkt_type, pktType(packet), true);
   if (fields.getUint32(Skb.ifindex, true) === 0) fields.setUint32(Skb.ifindex, LOOPBACK_IFINDEX, true);
   // convert___skb_to_skb (only with a ctx_in): qdisc_skb_cb(skb)->pkt_len = wire_len ?: skb->len. Without a
   // ctx_in nothing sets it and wire_len reads 0; gso_segs is ctx_in's (0 by default), never defaulted.
   if (input.ctx) fields.setUint32(Skb.wire_len, fields.getUint32(Skb.wire_len, true) || packet.length, true);
-  const dataPtr = packetPtr + BigInt(start);
-  const endPtr = packetPtr + BigInt(packet.length);
-  const dataWords = wordsOf(dataPtr);
-  const endWords = wordsOf(endPtr);
-  const packetTag = regionTag(packetPtr);
+  const packetTag = skb.hi;
   const readable = new Set<number>([Skb.len, Skb.pkt_type, Skb.mark, Skb.queue_mapping, Skb.protocol, Skb.vlan_present, Skb.vlan_tci,
     Skb.vlan_proto, Skb.priority, Skb.ingress_ifindex, Skb.ifindex, Skb.tc_index, Skb.hash, Skb.tc_classid, Skb.napi_id,
     Skb.wire_len, Skb.gso_segs, Skb.gso_size]);
@@ -175,8 +168,10 @@ function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVer
     name: 'ctx (struct __sk_buff)',
     size: Skb.size,
     load(off, size) {
-      if (off === Skb.data || off === Skb.data_meta) return size === 4 ? dataPtr : fault(off);
-      if (off === Skb.data_end) return size === 4 ? endPtr : fault(off);
+      if (off === Skb.data || off === Skb.data_meta) return size === 4 ? skb.dataPtr : fault(off);
+      if (off === Skb.data_end) return size === 4 ? skb.endPtr : fault(off);
+      // skb->len as the packet helpers left it.
+      if (off < 4) fields.setUint32(Skb.len, skb.len, true);
       // net/core/filter.c bpf_skb_is_valid_access: cb[0..4] in any size, naturally aligned (off % size).
       if (inCb(off, size)) return readLe(fields, off, size);
       if (size < 4 && off % size === 0 && readable.has(off & ~3)) {
@@ -211,8 +206,8 @@ function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVer
     // The packet pointers, as load() gives them (4-byte loads of data, data_meta, data_end), without BigInts.
     loadWords(off, size, hi) {
       if (size !== 4) return undefined;
-      if (off === Skb.data || off === Skb.data_meta) return pointerWords(dataWords, hi);
-      return off === Skb.data_end ? pointerWords(endWords, hi) : undefined;
+      if (off === Skb.data || off === Skb.data_meta) return skb.dataWords(hi);
+      return off === Skb.data_end ? skb.endWords(hi) : undefined;
     },
     // The packet pointers point into the packet (verifier.c convert_ctx_accesses makes them PTR_TO_PACKET*).
     tagAt: (off, size) => (size === 4 && (off === Skb.data || off === Skb.data_meta || off === Skb.data_end) ? packetTag : 0),
@@ -220,8 +215,8 @@ function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVer
   const r1 = memory.addRegion(region, 'run');
   return {
     r1,
-    skbData: packet.subarray(start),
-    dataOut: () => packet,
+    packet: skb,
+    dataOut: () => skb.dataOut(),
     ctxOut: () => {
       if (!input.ctx) return null;
       // convert_skb_to___skb writes the fields a ctx_in may set into the ctx_in's own buffer (data_end stays
@@ -365,15 +360,6 @@ function ethTypeTrans(packet: Uint8Array): number {
 function pktType(packet: Uint8Array): number {
   if (packet.subarray(0, 6).every((b) => b === 0)) return 0;
   return packet[0]! & 1 ? 2 : 3;
-}
-
-/** A 64-bit pointer as words (high, low), made once for VirtualRegion.loadWords. */
-const wordsOf = (ptr: bigint): readonly [number, number] => [Number(ptr >> 32n) | 0, Number(ptr & 0xffffffffn) | 0];
-
-/** loadWords()'s answer for a pointer: the low word returned, the high one in hi[0]. */
-function pointerWords(words: readonly [number, number], hi: Int32Array): number {
-  hi[0] = words[0];
-  return words[1];
 }
 
 function fault(off: number, how = 'read'): never {

@@ -13,6 +13,7 @@ import { ProgramFault, regionTag, type ByteRegion, type Memory } from './memory.
 import { BPF_MAX_LOOPS } from '../../uapi/isa.js';
 import { funcIdName, HelperId } from '../../uapi/helpers.js';
 import { callPacketHelper, packetHelperArity, type PacketRun } from './packet-helpers.js';
+import { SkbPacket } from './packet.js';
 
 /**
  * How many of r1..r5 each emulated helper reads (its BPF_CALL_n, kernel/bpf/helpers.c & co): compiled code
@@ -45,8 +46,6 @@ export interface HelperContext {
   task: EmulatedTask;
   random(): number;
   trace(line: string): void;
-  /** The run's packet from skb->data on, for skb programs. */
-  skbData?: Uint8Array;
   /** The run's packet and its limits, for the packet helpers (packet-helpers.ts). */
   packetRun?: PacketRun;
   /** The locks this emulated CPU holds (bpf_spin_lock, bpf_res_spin_lock). */
@@ -161,8 +160,9 @@ export function callHelper(id: number, vm: Vm, ctx: HelperContext): bigint {
       // the destination zeroed and -EFAULT.
       const offset = Number(BigInt.asUintN(32, r[2]!));
       const len = Number(r[4]! & 0xffffffffn);
-      const data = ctx.skbData;
-      if (!data) throw new ProgramFault('bpf_skb_load_bytes needs an skb context');
+      const skb = ctx.packetRun?.packet;
+      if (!(skb instanceof SkbPacket)) throw new ProgramFault('bpf_skb_load_bytes needs an skb context');
+      const data = skb.bytes();
       if (offset > 0x7fffffff || offset + len > data.length) {
         mem.write(t[3]!, r[3]!, new Uint8Array(len));
         return u64(-errnoByCode.EFAULT);

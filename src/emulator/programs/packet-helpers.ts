@@ -5,7 +5,9 @@ import { ETH_HLEN } from '../../uapi/net.js';
 import { helperIdByName } from '../../uapi/helpers.js';
 import type { Vm } from './interpreter.js';
 import { ProgramFault } from './memory.js';
-import { XDP_FRAME_SIZE, XdpFrame, type RunPacket } from './packet.js';
+import { BPF_SKB_MAX_LEN, SkbPacket, XDP_FRAME_SIZE, XdpFrame, type RunPacket } from './packet.js';
+import { csumFrom32to16, csumPartial, csumReplace2, csumReplace4, csumReplaceByDiff, csumSub } from './csum.js';
+import { SkbFlags } from '../../uapi/bpf.js';
 
 /**
  * net/core/filter.c bpf_helper_changes_pkt_data: the helpers after which packet pointers are stale
@@ -24,13 +26,17 @@ export const changesPktData: ReadonlySet<number> = new Set(
 const id = (name: string): number => helperIdByName(name);
 export const PacketHelperId = {
   Redirect: id('redirect'), XdpAdjustHead: id('xdp_adjust_head'), XdpAdjustMeta: id('xdp_adjust_meta'),
-  XdpAdjustTail: id('xdp_adjust_tail'), XdpGetBuffLen: id('xdp_get_buff_len'),
+  XdpAdjustTail: id('xdp_adjust_tail'), XdpGetBuffLen: id('xdp_get_buff_len'), SkbStoreBytes: id('skb_store_bytes'),
+  L3CsumReplace: id('l3_csum_replace'), L4CsumReplace: id('l4_csum_replace'), CsumDiff: id('csum_diff'),
+  SkbPullData: id('skb_pull_data'), SkbChangeTail: id('skb_change_tail'), SkbChangeHead: id('skb_change_head'),
 } as const;
 
 /** How many of r1..r5 each packet helper reads (its BPF_CALL_n): helpers.ts helperArity takes them. */
 export const packetHelperArity: Readonly<Record<number, number>> = {
   [PacketHelperId.Redirect]: 2, [PacketHelperId.XdpAdjustHead]: 2, [PacketHelperId.XdpAdjustMeta]: 2,
-  [PacketHelperId.XdpAdjustTail]: 2, [PacketHelperId.XdpGetBuffLen]: 1,
+  [PacketHelperId.XdpAdjustTail]: 2, [PacketHelperId.XdpGetBuffLen]: 1, [PacketHelperId.SkbStoreBytes]: 5,
+  [PacketHelperId.L3CsumReplace]: 5, [PacketHelperId.L4CsumReplace]: 5, [PacketHelperId.CsumDiff]: 5,
+  [PacketHelperId.SkbPullData]: 2, [PacketHelperId.SkbChangeTail]: 3, [PacketHelperId.SkbChangeHead]: 3,
 };
 
 const u64 = (n: number): bigint => BigInt.asUintN(64, BigInt(n));
@@ -39,12 +45,18 @@ const EACCES = u64(-errnoByCode.EACCES);
 /** enum xdp_action and the tc actions (include/uapi/linux/bpf.h, pkt_cls.h) bpf_redirect returns. */
 const XDP_ABORTED = 0n;
 const XDP_REDIRECT = 4n;
+const TC_ACT_SHOT = 2n;
+const TC_ACT_REDIRECT = 7n;
+const EFAULT = u64(-errnoByCode.EFAULT);
+const ENOMEM = u64(-errnoByCode.ENOMEM);
 
-/** What the packet helpers need of the run: its packet and the kernel's limits for metadata. */
+/** What the packet helpers need of the run: its packet and the emulated kernel's rules. */
 export interface PacketRun {
   packet?: RunPacket;
-  /** kernel-version.ts xdpMetaMax for the emulated kernel. */
+  /** kernel-version.ts xdpMetaMax. */
   xdpMetaMax: number;
+  /** kernel-version.ts csumDiffFolds. */
+  csumDiffFolds: boolean;
 }
 
 /** An `int` argument (BPF_CALL_n's int: the register's low 32 bits, signed). */
@@ -66,13 +78,33 @@ export function callPacketHelper(helper: number, vm: Vm, run: PacketRun): bigint
       return BigInt(xdp.end - xdp.data);
     }
     case PacketHelperId.Redirect:
-      // bpf_xdp_redirect: any flag aborts; the target is recorded for xdp_do_redirect, which a test run
-      // (not live) never calls, so only the verdict shows.
+      // bpf_xdp_redirect: any flag aborts; bpf_redirect (tc): any flag but BPF_F_INGRESS is TC_ACT_SHOT. The
+      // target is recorded for the caller (xdp_do_redirect, skb_do_redirect), which a test run never calls,
+      // so only the verdict shows.
       if (run.packet instanceof XdpFrame) return r[2] === 0n ? XDP_REDIRECT : XDP_ABORTED;
+      if (run.packet instanceof SkbPacket) return (r[2]! & ~BPF_F_INGRESS) === 0n ? TC_ACT_REDIRECT : TC_ACT_SHOT;
       throw new ProgramFault('bpf_redirect needs an XDP or skb packet');
+    case PacketHelperId.CsumDiff:
+      return csumDiff(vm, run.csumDiffFolds);
+    case PacketHelperId.SkbStoreBytes:
+      return skbStoreBytes(vm, skbOf(run, helper));
+    case PacketHelperId.L3CsumReplace:
+    case PacketHelperId.L4CsumReplace:
+      return csumReplace(helper === PacketHelperId.L4CsumReplace, skbOf(run, helper), r);
+    case PacketHelperId.SkbPullData:
+      return skbPullData(skbOf(run, helper), Number(r[2]! & 0xffffffffn));
+    case PacketHelperId.SkbChangeTail:
+      return skbChangeTail(skbOf(run, helper), Number(r[2]! & 0xffffffffn), r[3]!);
+    case PacketHelperId.SkbChangeHead:
+      return skbChangeHead(skbOf(run, helper), Number(r[2]! & 0xffffffffn), r[3]!);
     default:
       throw new ProgramFault(`helper #${helper} is not a packet helper`);
   }
+}
+
+function skbOf(run: PacketRun, helper: number): SkbPacket {
+  if (run.packet instanceof SkbPacket) return run.packet;
+  throw new ProgramFault(`helper #${helper} needs an skb`);
 }
 
 function xdpOf(run: PacketRun, helper: number): XdpFrame {
@@ -120,4 +152,130 @@ function xdpAdjustMeta(xdp: XdpFrame, offset: number, metaMax: number): bigint {
 /** include/net/xdp.h xdp_metalen_invalid. */
 export function xdpMetalenInvalid(metalen: number, metaMax: number): boolean {
   return (metalen & 3) !== 0 || metalen > metaMax;
+}
+
+// ---- skb ----
+
+const { RecomputeCsum, InvalidateHash, HdrFieldMask, PseudoHdr, MarkMangled0, MarkEnforce, Ipv6, Ingress } = SkbFlags;
+const BPF_F_INGRESS = BigInt(Ingress);
+/** include/net/checksum.h CSUM_MANGLED_0: a UDP checksum that computed to 0, as it is sent. */
+const CSUM_MANGLED_0 = 0xffff;
+
+/**
+ * net/core/filter.c bpf_try_make_writable → skb_ensure_writable: pskb_may_pull fails (ENOMEM) for more
+ * than skb->len bytes; a linear, unshared test_run skb is writable otherwise.
+ */
+const writable = (skb: SkbPacket, writeLen: number): boolean => writeLen <= skb.len;
+
+// bpf_skb_store_bytes: flags BPF_F_RECOMPUTE_CSUM (skb->csum, only with CHECKSUM_COMPLETE, which a test
+// run's skb does not have) and BPF_F_INVALIDATE_HASH (skb->hash, 0 in a test run) else EINVAL; an offset
+// past INT_MAX or a write past skb->len (offset + len as a u32) is EFAULT.
+function skbStoreBytes(vm: Vm, skb: SkbPacket): bigint {
+  const [, , offsetReg, from, lenReg, flags] = vm.regs as [bigint, bigint, bigint, bigint, bigint, bigint];
+  if ((flags & ~BigInt(RecomputeCsum | InvalidateHash)) !== 0n) return EINVAL;
+  const offset = Number(offsetReg & 0xffffffffn);
+  const len = Number(lenReg & 0xffffffffn);
+  if (offset > 0x7fffffff) return EFAULT;
+  if (!writable(skb, (offset + len) >>> 0)) return EFAULT;
+  skb.bytes().set(vm.memory.read(vm.tags[3]!, from, len), offset);
+  return 0n;
+}
+
+// bpf_l3_csum_replace / bpf_l4_csum_replace: the __sum16 at skb->data + offset (even, at most 0xffff,
+// EFAULT) updated for a 2- or 4-byte field changing from `from` to `to` (flags' low nibble), or by a diff
+// (0: `from` must be 0). l4: BPF_F_MARK_MANGLED_0 leaves a zero checksum alone (unless BPF_F_MARK_ENFORCE)
+// and writes CSUM_MANGLED_0 for a result of 0; BPF_F_PSEUDO_HDR and BPF_F_IPV6 only touch skb->csum under
+// CHECKSUM_COMPLETE (net/core/utils.c inet_proto_csum_replace*), which a test run's skb is not: its
+// ip_summed is CHECKSUM_NONE, so the l4 updates are csum_replace4 / _by_diff as l3's are.
+function csumReplace(l4: boolean, skb: SkbPacket, r: readonly bigint[]): bigint {
+  const flags = r[5]!;
+  const allowed = l4 ? MarkMangled0 | MarkEnforce | PseudoHdr | HdrFieldMask | Ipv6 : HdrFieldMask;
+  if ((flags & ~BigInt(allowed)) !== 0n) return EINVAL;
+  const offset = Number(r[2]! & 0xffffffffn);
+  if (offset > 0xffff || (offset & 1) !== 0) return EFAULT;
+  if (!writable(skb, offset + 2)) return EFAULT;
+  const bytes = skb.bytes();
+  const sum = bytes[offset]! | (bytes[offset + 1]! << 8);
+  const f = Number(flags);
+  const mangled0 = l4 && (f & MarkMangled0) !== 0;
+  if (mangled0 && (f & MarkEnforce) === 0 && sum === 0) return 0n;
+  const from = r[3]!;
+  const to = r[4]!;
+  let next: number;
+  switch (f & HdrFieldMask) {
+    case 0:
+      if (from !== 0n) return EINVAL;
+      next = csumReplaceByDiff(sum, Number(to & 0xffffffffn));
+      break;
+    case 2:
+      // l3: csum_replace2; l4: inet_proto_csum_replace2, which is csum_replace4 of the u16s.
+      next = l4 ? csumReplace4(sum, Number(from & 0xffffn), Number(to & 0xffffn)) : csumReplace2(sum, Number(from & 0xffffn), Number(to & 0xffffn));
+      break;
+    case 4:
+      next = csumReplace4(sum, Number(from & 0xffffffffn), Number(to & 0xffffffffn));
+      break;
+    default:
+      return EINVAL;
+  }
+  if (mangled0 && next === 0) next = CSUM_MANGLED_0;
+  bytes[offset] = next & 0xff;
+  bytes[offset + 1] = next >> 8;
+  return 0n;
+}
+
+// bpf_csum_diff(from, from_size, to, to_size, seed): kernel-version.ts csumDiffFolds says which helper.
+function csumDiff(vm: Vm, folds: boolean): bigint {
+  const [, from, fromSizeReg, to, toSizeReg, seedReg] = vm.regs as [bigint, bigint, bigint, bigint, bigint, bigint];
+  const fromSize = Number(fromSizeReg & 0xffffffffn);
+  const toSize = Number(toSizeReg & 0xffffffffn);
+  const seed = Number(seedReg & 0xffffffffn);
+  // Either pointer may be NULL with a size of 0 (ARG_PTR_TO_MEM | PTR_MAYBE_NULL).
+  const fromBytes = fromSize > 0 ? vm.memory.read(vm.tags[1]!, from, fromSize) : new Uint8Array(0);
+  const toBytes = toSize > 0 ? vm.memory.read(vm.tags[3]!, to, toSize) : new Uint8Array(0);
+  if (folds) {
+    let ret = seed;
+    if (fromSize && toSize) ret = csumSub(csumPartial(toBytes, ret), csumPartial(fromBytes, 0));
+    else if (toSize) ret = csumPartial(toBytes, ret);
+    else if (fromSize) ret = ~csumPartial(fromBytes, ~ret >>> 0) >>> 0;
+    return BigInt(csumFrom32to16(ret));
+  }
+  // Before 6.13: the negated from words, then the to words, summed in a 512-byte scratchpad.
+  if (((fromSize | toSize) & 3) !== 0 || fromSize + toSize > 512) return EINVAL;
+  const diff = new Uint8Array(fromSize + toSize);
+  for (let i = 0; i < fromSize; i++) diff[i] = ~fromBytes[i]! & 0xff;
+  diff.set(toBytes, fromSize);
+  return BigInt(csumPartial(diff, seed));
+}
+
+// bpf_skb_pull_data: the first len bytes (0: the linear part) made writable; more than skb->len is ENOMEM.
+// A test run's skb is all linear, so nothing moves.
+function skbPullData(skb: SkbPacket, len: number): bigint {
+  return writable(skb, len || skb.len) ? 0n : ENOMEM;
+}
+
+// __bpf_skb_change_tail: no flags, new_len between __bpf_skb_min_len (the network header's offset, the
+// transport header being unset in a test run) and BPF_SKB_MAX_LEN, else EINVAL; grown bytes are zeroed.
+function skbChangeTail(skb: SkbPacket, newLen: number, flags: bigint): bigint {
+  const minLen = Math.max(0, skb.network - skb.data);
+  if (flags !== 0n || newLen > BPF_SKB_MAX_LEN || newLen < minLen) return EINVAL;
+  const end = skb.data + newLen;
+  skb.reserve(0, end);
+  const grownFrom = skb.end;
+  skb.end = skb.data + newLen;
+  if (skb.end > grownFrom) skb.buffer.fill(0, grownFrom, skb.end);
+  skb.moved();
+  return 0n;
+}
+
+// __bpf_skb_change_head: no flags, head_room a non-negative int, the new length at most BPF_SKB_MAX_LEN,
+// else EINVAL; head_room zeroed bytes pushed before data, which becomes the mac header (the network
+// header stays where it was).
+function skbChangeHead(skb: SkbPacket, headRoom: number, flags: bigint): bigint {
+  const newLen = skb.len + headRoom;
+  if (flags !== 0n || headRoom > 0x7fffffff || newLen > BPF_SKB_MAX_LEN) return EINVAL;
+  skb.reserve(headRoom, skb.end);
+  skb.data -= headRoom;
+  skb.buffer.fill(0, skb.data, skb.data + headRoom);
+  skb.moved();
+  return 0n;
 }

@@ -4,6 +4,7 @@
 // computed before a move cannot reach bytes outside the packet as it is now, whatever the checker let
 // through. A packet pointer is (region id << 32) + its offset from the window's start; the context's
 // data/data_meta/data_end loads read the offsets as they are at that moment.
+import { ETH_HLEN } from '../../uapi/net.js';
 import { regionTag, type ByteRegion, type Memory } from './memory.js';
 
 /** The window a packet's region shows: mutable, the region object stays for the run (ids do not move). */
@@ -111,6 +112,89 @@ export class XdpFrame extends RunPacket {
   }
   get metaPtr(): bigint {
     return this.pointer(this.meta);
+  }
+  get endPtr(): bigint {
+    return this.pointer(this.end);
+  }
+}
+
+/** NET_SKB_PAD + NET_IP_ALIGN on x86-64: the headroom bpf_prog_test_run_skb reserves. */
+const SKB_HEADROOM = 64;
+/**
+ * net/core/filter.c BPF_SKB_MAX_LEN (SKB_MAX_ALLOC: four pages less the shared info): the longest packet
+ * bpf_skb_change_tail and _change_head make (measured 16064 on 6.18).
+ */
+export const BPF_SKB_MAX_LEN = 4 * PAGE_SIZE - SHINFO_SIZE;
+
+/**
+ * An skb's linear data as bpf_prog_test_run_skb builds it, by offsets in `buffer`: data (skb->data: the
+ * Ethernet header for tc, the network header for the other types), end (data + len), the network
+ * header. The program's region starts at the Ethernet header (tc: data; the others see it before data).
+ * The buffer is reallocated when a helper needs more room than it has (skb_cow, pskb_expand_head).
+ */
+export class SkbPacket extends RunPacket {
+  buffer: Uint8Array;
+  data: number;
+  end: number;
+  network: number;
+  constructor(memory: Memory, packet: Uint8Array, readonly isL2: boolean) {
+    const buffer = new Uint8Array(SKB_HEADROOM + packet.length);
+    buffer.set(packet, SKB_HEADROOM);
+    super(memory, buffer, SKB_HEADROOM, packet.length);
+    this.buffer = buffer;
+    this.network = SKB_HEADROOM + ETH_HLEN;
+    this.data = isL2 ? SKB_HEADROOM : this.network;
+    this.end = SKB_HEADROOM + packet.length;
+  }
+
+  /** skb->len (all linear here). */
+  get len(): number {
+    return this.end - this.data;
+  }
+
+  /** The bytes from skb->data on (bpf_skb_load_bytes and the helpers' offsets). */
+  bytes(): Uint8Array {
+    return this.buffer.subarray(this.data, this.end);
+  }
+
+  /**
+   * What data_out receives: from skb->data; the other types' skb gets its Ethernet header pushed back
+   * zeroed (bpf_prog_test_run_skb: memset(__skb_push(skb, hh_len), 0, hh_len)).
+   */
+  dataOut(): Uint8Array {
+    if (this.isL2) return this.bytes();
+    const out = new Uint8Array(ETH_HLEN + this.len);
+    out.set(this.bytes(), ETH_HLEN);
+    return out;
+  }
+
+  /** Room for `head` bytes before data and up to `end` bytes of buffer: the buffer grows, offsets shift. */
+  reserve(head: number, end: number): void {
+    const shift = Math.max(0, head - this.data);
+    if (shift === 0 && end <= this.buffer.length) return;
+    const buffer = new Uint8Array(shift + Math.max(end, this.buffer.length));
+    buffer.set(this.buffer, shift);
+    this.buffer = buffer;
+    this.data += shift;
+    this.end += shift;
+    this.network += shift;
+  }
+
+  /** After data or end moved: the region shows the packet from its Ethernet header (tc: data) to end. */
+  moved(): void {
+    this.show(this.buffer, this.isL2 ? this.data : this.data - ETH_HLEN, this.end);
+  }
+
+  dataWords(hi: Int32Array): number {
+    hi[0] = this.hi;
+    return this.low(this.data);
+  }
+  endWords(hi: Int32Array): number {
+    hi[0] = this.hi;
+    return this.low(this.end);
+  }
+  get dataPtr(): bigint {
+    return this.pointer(this.data);
   }
   get endPtr(): bigint {
     return this.pointer(this.end);

@@ -13,7 +13,7 @@ import { TailCalls } from './tail-call.js';
 import { HelperId } from '../../uapi/helpers.js';
 import type { Insn } from '../../uapi/isa.js';
 import { callKfunc } from './kfuncs.js';
-import { xdpMetaMax } from '../kernel-version.js';
+import { csumDiffFolds, xdpMetaMax } from '../kernel-version.js';
 import { ProgramFault, type Memory } from './memory.js';
 import type { ParsedProgram } from '../../elf/spec.js';
 
@@ -58,7 +58,7 @@ export function execEnv(memory: Memory, helpers: HelperContext, execution?: Exec
  * the out buffers. `cancelled` is asked between repeats: closing an object stops its runs with EINTR.
  */
 /** What a run needs besides the program: the helpers' context and how to execute (compiled by default). */
-export type RunContext = Omit<HelperContext, 'skbData' | 'packetRun'> & { execution?: Execution };
+export type RunContext = Omit<HelperContext, 'packetRun'> & { execution?: Execution };
 
 export function runTest(
   program: LinkedProgram, helpers: RunContext, locks: CpuLocks, a: TestRunArgs, cancelled?: () => boolean,
@@ -77,8 +77,9 @@ export function runTest(
     const runs = Math.max(1, a.repeat);
     // The packet stays for all the runs: what a helper moved in one, the next sees (bpf_test_run's loop
     // runs the program on the same xdp_buff / skb).
-    const packetRun = prepared.packet ? { packet: prepared.packet, xdpMetaMax: xdpMetaMax(program.kernelVersion) } : undefined;
-    const env = execEnv(memory, prepared.skbData || packetRun ? { ...helpers, skbData: prepared.skbData, packetRun } : helpers, helpers.execution);
+    const version = program.kernelVersion;
+    const packetRun = prepared.packet ? { packet: prepared.packet, xdpMetaMax: xdpMetaMax(version), csumDiffFolds: csumDiffFolds(version) } : undefined;
+    const env = execEnv(memory, packetRun ? { ...helpers, packetRun } : helpers, helpers.execution);
     // Made once for all the runs: what a run needs that can be reused (the Vm, its stacks) is.
     const run = runnerOf(helpers.execution, program.exec, env);
     const r1 = prepared.r1;
