@@ -805,3 +805,12 @@ export function xdpMetaMax(version: string): number {
 export function csumDiffFolds(version: string): boolean {
   return versionAtLeast(version, '6.13');
 }
+
+/**
+ * bpf_skb_adjust_room's BPF_F_ADJ_ROOM_DECAP_L3_IPV4 / _IPV6 ("bpf: Add ipip6 and ip6ip decap support for
+ * bpf_skb_adjust_room()", Ziyang Xuan, bpf-next in January 2023, so 6.3); before, they are unknown flags
+ * (EINVAL). Bounded by source: 6.12.118 and 7.2 have them.
+ */
+export function adjustRoomDecapL3(version: string): boolean {
+  return versionAtLeast(version, '6.3');
+}

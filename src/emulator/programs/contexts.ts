@@ -152,9 +152,9 @@ function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVer
     }
     new Uint8Array(fields.buffer).set(ctx);
   }
-  const skb = new SkbPacket(memory, packet, isL2);
+  const skb = new SkbPacket(memory, packet, isL2, ethTypeTrans(packet));
   fields.setUint32(Skb.len, skb.len, true);
-  fields.setUint32(Skb.protocol, ethTypeTrans(packet), true);
+  fields.setUint32(Skb.protocol, skb.protocol, true);
   fields.setUint32(Skb.pkt_type, pktType(packet), true);
   if (fields.getUint32(Skb.ifindex, true) === 0) fields.setUint32(Skb.ifindex, LOOPBACK_IFINDEX, true);
   // convert___skb_to_skb (only with a ctx_in): qdisc_skb_cb(skb)->pkt_len = wire_len ?: skb->len. Without a
@@ -170,8 +170,9 @@ function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVer
     load(off, size) {
       if (off === Skb.data || off === Skb.data_meta) return size === 4 ? skb.dataPtr : fault(off);
       if (off === Skb.data_end) return size === 4 ? skb.endPtr : fault(off);
-      // skb->len as the packet helpers left it.
-      if (off < 4) fields.setUint32(Skb.len, skb.len, true);
+      // skb->len and skb->protocol as the packet helpers left them.
+      fields.setUint32(Skb.len, skb.len, true);
+      fields.setUint32(Skb.protocol, skb.protocol, true);
       // net/core/filter.c bpf_skb_is_valid_access: cb[0..4] in any size, naturally aligned (off % size).
       if (inCb(off, size)) return readLe(fields, off, size);
       if (size < 4 && off % size === 0 && readable.has(off & ~3)) {

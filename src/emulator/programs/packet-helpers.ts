@@ -29,6 +29,7 @@ export const PacketHelperId = {
   XdpAdjustTail: id('xdp_adjust_tail'), XdpGetBuffLen: id('xdp_get_buff_len'), SkbStoreBytes: id('skb_store_bytes'),
   L3CsumReplace: id('l3_csum_replace'), L4CsumReplace: id('l4_csum_replace'), CsumDiff: id('csum_diff'),
   SkbPullData: id('skb_pull_data'), SkbChangeTail: id('skb_change_tail'), SkbChangeHead: id('skb_change_head'),
+  SkbAdjustRoom: id('skb_adjust_room'),
 } as const;
 
 /** How many of r1..r5 each packet helper reads (its BPF_CALL_n): helpers.ts helperArity takes them. */
@@ -37,6 +38,7 @@ export const packetHelperArity: Readonly<Record<number, number>> = {
   [PacketHelperId.XdpAdjustTail]: 2, [PacketHelperId.XdpGetBuffLen]: 1, [PacketHelperId.SkbStoreBytes]: 5,
   [PacketHelperId.L3CsumReplace]: 5, [PacketHelperId.L4CsumReplace]: 5, [PacketHelperId.CsumDiff]: 5,
   [PacketHelperId.SkbPullData]: 2, [PacketHelperId.SkbChangeTail]: 3, [PacketHelperId.SkbChangeHead]: 3,
+  [PacketHelperId.SkbAdjustRoom]: 4,
 };
 
 const u64 = (n: number): bigint => BigInt.asUintN(64, BigInt(n));
@@ -49,6 +51,8 @@ const TC_ACT_SHOT = 2n;
 const TC_ACT_REDIRECT = 7n;
 const EFAULT = u64(-errnoByCode.EFAULT);
 const ENOMEM = u64(-errnoByCode.ENOMEM);
+const ENOTSUPP = u64(-errnoByCode.ENOTSUPP);
+const EALREADY = u64(-errnoByCode.EALREADY);
 
 /** What the packet helpers need of the run: its packet and the emulated kernel's rules. */
 export interface PacketRun {
@@ -57,6 +61,8 @@ export interface PacketRun {
   xdpMetaMax: number;
   /** kernel-version.ts csumDiffFolds. */
   csumDiffFolds: boolean;
+  /** kernel-version.ts adjustRoomDecapL3. */
+  adjustRoomDecapL3: boolean;
 }
 
 /** An `int` argument (BPF_CALL_n's int: the register's low 32 bits, signed). */
@@ -97,6 +103,8 @@ export function callPacketHelper(helper: number, vm: Vm, run: PacketRun): bigint
       return skbChangeTail(skbOf(run, helper), Number(r[2]! & 0xffffffffn), r[3]!);
     case PacketHelperId.SkbChangeHead:
       return skbChangeHead(skbOf(run, helper), Number(r[2]! & 0xffffffffn), r[3]!);
+    case PacketHelperId.SkbAdjustRoom:
+      return skbAdjustRoom(skbOf(run, helper), int(r[2]!), Number(r[3]! & 0xffffffffn), r[4]!, run.adjustRoomDecapL3);
     default:
       throw new ProgramFault(`helper #${helper} is not a packet helper`);
   }
@@ -253,11 +261,18 @@ function skbPullData(skb: SkbPacket, len: number): bigint {
   return writable(skb, len || skb.len) ? 0n : ENOMEM;
 }
 
-// __bpf_skb_change_tail: no flags, new_len between __bpf_skb_min_len (the network header's offset, the
-// transport header being unset in a test run) and BPF_SKB_MAX_LEN, else EINVAL; grown bytes are zeroed.
+/** __bpf_skb_min_len: the network header's offset from data, or the transport header's once set. */
+function skbMinLen(skb: SkbPacket): number {
+  let minLen = Math.max(0, skb.network - skb.data);
+  if (skb.transport >= 0) minLen = Math.max(minLen, skb.transport - skb.data);
+  return minLen;
+}
+
+// __bpf_skb_change_tail: no flags, new_len between __bpf_skb_min_len and BPF_SKB_MAX_LEN, else EINVAL;
+// an encapsulated skb is ENOTSUPP; grown bytes are zeroed.
 function skbChangeTail(skb: SkbPacket, newLen: number, flags: bigint): bigint {
-  const minLen = Math.max(0, skb.network - skb.data);
-  if (flags !== 0n || newLen > BPF_SKB_MAX_LEN || newLen < minLen) return EINVAL;
+  if (flags !== 0n || newLen > BPF_SKB_MAX_LEN || newLen < skbMinLen(skb)) return EINVAL;
+  if (skb.encapsulation) return ENOTSUPP;
   const end = skb.data + newLen;
   skb.reserve(0, end);
   const grownFrom = skb.end;
@@ -276,6 +291,99 @@ function skbChangeHead(skb: SkbPacket, headRoom: number, flags: bigint): bigint 
   skb.reserve(headRoom, skb.end);
   skb.data -= headRoom;
   skb.buffer.fill(0, skb.data, skb.data + headRoom);
+  skb.mac = skb.data; // skb_reset_mac_header
   skb.moved();
+  return 0n;
+}
+
+// include/uapi/linux/bpf.h: bpf_skb_adjust_room's modes and flags, and the EtherTypes it knows (as
+// __sk_buff's protocol reads them: big-endian, loaded little-endian).
+const BPF_ADJ_ROOM_NET = 0;
+const BPF_ADJ_ROOM_MAC = 1;
+const ADJ = {
+  FixedGso: 1n << 0n, EncapL3Ipv4: 1n << 1n, EncapL3Ipv6: 1n << 2n, EncapL4Gre: 1n << 3n, EncapL4Udp: 1n << 4n,
+  NoCsumReset: 1n << 5n, EncapL2Eth: 1n << 6n, DecapL3Ipv4: 1n << 7n, DecapL3Ipv6: 1n << 8n, EncapL2Mask: 0xffn << 56n,
+} as const;
+const ADJ_ENCAP_L3 = ADJ.EncapL3Ipv4 | ADJ.EncapL3Ipv6;
+const ADJ_DECAP_L3 = ADJ.DecapL3Ipv4 | ADJ.DecapL3Ipv6;
+const PROTO_IPV4 = 0x0008;
+const PROTO_IPV6 = 0xdd86;
+const IPV4_HLEN = 20;
+const IPV6_HLEN = 40;
+
+// bpf_skb_adjust_room (net/core/filter.c): len_diff bytes inserted or removed after the mac header
+// (BPF_ADJ_ROOM_MAC) or after the IPv4/IPv6 base header (BPF_ADJ_ROOM_NET); the headers' offsets from data
+// stay. Encap flags mark the skb encapsulated and move the network (and with GRE/UDP the transport)
+// header to the new outer header; decap flags (6.3) set the protocol after the outer header goes. A test
+// run's skb is not GSO, so the gso_size paths do not apply (a ctx_in's gso_size is not modelled here).
+function skbAdjustRoom(skb: SkbPacket, lenDiff: number, mode: number, flags: bigint, decapL3: boolean): bigint {
+  const decapMask = decapL3 ? ADJ_DECAP_L3 : 0n;
+  const mask = ADJ.FixedGso | ADJ_ENCAP_L3 | ADJ.EncapL4Gre | ADJ.EncapL4Udp | ADJ.EncapL2Eth | ADJ.EncapL2Mask | decapMask;
+  if ((flags & ~(mask | ADJ.NoCsumReset)) !== 0n) return EINVAL;
+  const diff = Math.abs(lenDiff);
+  if (diff > 0xfff) return EFAULT;
+  if (skb.protocol !== PROTO_IPV4 && skb.protocol !== PROTO_IPV6) return ENOTSUPP;
+  // bpf_skb_net_base_len
+  const baseLen = skb.protocol === PROTO_IPV4 ? IPV4_HLEN : IPV6_HLEN;
+  let off = skb.network - skb.mac;
+  if (mode === BPF_ADJ_ROOM_NET) off += baseLen;
+  else if (mode !== BPF_ADJ_ROOM_MAC) return ENOTSUPP;
+  const shrink = lenDiff < 0;
+  let lenMin = baseLen;
+  if ((flags & decapMask) !== 0n) {
+    if (!shrink) return EINVAL;
+    const decap = flags & decapMask;
+    if (decap === ADJ.DecapL3Ipv4) lenMin = IPV4_HLEN;
+    else if (decap === ADJ.DecapL3Ipv6) lenMin = IPV6_HLEN;
+    else return EINVAL;
+  }
+  const lenCur = skb.len - (skb.network - skb.data);
+  if (shrink ? diff >= lenCur || lenCur - diff < lenMin : skb.len + diff > BPF_SKB_MAX_LEN) return ENOTSUPP;
+  const rc = shrink ? adjustRoomShrink(skb, off, diff, flags, decapMask) : adjustRoomGrow(skb, off, diff, flags);
+  skb.moved();
+  return rc;
+}
+
+// bpf_skb_net_shrink: bpf_skb_net_hdr_pop's len bytes at data + off removed (ENOMEM past skb->len).
+function adjustRoomShrink(skb: SkbPacket, off: number, len: number, flags: bigint, decapMask: bigint): bigint {
+  if ((flags & ~(ADJ.FixedGso | decapMask | ADJ.NoCsumReset)) !== 0n) return EINVAL;
+  if (off + len > skb.len) return ENOMEM;
+  const transSame = skb.transport === skb.network;
+  skb.buffer.copyWithin(skb.data + len, skb.data, skb.data + off);
+  skb.data += len;
+  skb.mac += len;
+  skb.network += len;
+  if (transSame) skb.transport = skb.network;
+  if (flags & ADJ.DecapL3Ipv6) skb.protocol = PROTO_IPV6;
+  else if (flags & ADJ.DecapL3Ipv4) skb.protocol = PROTO_IPV4;
+  return 0n;
+}
+
+// bpf_skb_net_grow: the encap flags' checks, then bpf_skb_net_hdr_push's len zeroed bytes at data + off.
+function adjustRoomGrow(skb: SkbPacket, off: number, len: number, flags: bigint): bigint {
+  const encap = (flags & ADJ_ENCAP_L3) !== 0n;
+  const innerMacLen = Number(flags >> 56n) & 0xff;
+  const macLen = skb.network - skb.mac;
+  if (encap) {
+    if ((flags & ADJ_ENCAP_L3) === ADJ_ENCAP_L3) return EINVAL;
+    if ((flags & ADJ.EncapL4Gre) && (flags & ADJ.EncapL4Udp)) return EINVAL;
+    if ((flags & ADJ.EncapL2Eth) && innerMacLen < ETH_HLEN) return EINVAL;
+    if (skb.encapsulation) return EALREADY;
+    if (innerMacLen > len) return EINVAL;
+  }
+  const transSame = skb.transport === skb.network;
+  skb.reserve(len, skb.end);
+  skb.data -= len;
+  skb.buffer.copyWithin(skb.data, skb.data + len, skb.data + len + off);
+  skb.buffer.fill(0, skb.data + off, skb.data + off + len);
+  skb.mac -= len;
+  skb.network -= len;
+  if (transSame) skb.transport = skb.network;
+  if (encap) {
+    skb.encapsulation = true;
+    skb.network = skb.data + macLen; // skb_set_network_header(skb, mac_len)
+    if (flags & (ADJ.EncapL4Gre | ADJ.EncapL4Udp)) skb.transport = skb.network + (flags & ADJ.EncapL3Ipv6 ? IPV6_HLEN : IPV4_HLEN);
+    skb.protocol = flags & ADJ.EncapL3Ipv6 ? PROTO_IPV6 : PROTO_IPV4;
+  }
   return 0n;
 }

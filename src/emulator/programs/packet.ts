@@ -136,15 +136,24 @@ export class SkbPacket extends RunPacket {
   buffer: Uint8Array;
   data: number;
   end: number;
+  /** The mac, network and transport headers (-1: unset, as test_run leaves it). */
+  mac: number;
   network: number;
-  constructor(memory: Memory, packet: Uint8Array, readonly isL2: boolean) {
+  transport = -1;
+  /** skb->protocol as __sk_buff reads it (the big-endian EtherType loaded little-endian). */
+  protocol: number;
+  /** skb->encapsulation: set by bpf_skb_adjust_room's encap flags. */
+  encapsulation = false;
+  constructor(memory: Memory, packet: Uint8Array, readonly isL2: boolean, protocol: number) {
     const buffer = new Uint8Array(SKB_HEADROOM + packet.length);
     buffer.set(packet, SKB_HEADROOM);
     super(memory, buffer, SKB_HEADROOM, packet.length);
     this.buffer = buffer;
+    this.mac = SKB_HEADROOM;
     this.network = SKB_HEADROOM + ETH_HLEN;
     this.data = isL2 ? SKB_HEADROOM : this.network;
     this.end = SKB_HEADROOM + packet.length;
+    this.protocol = protocol;
   }
 
   /** skb->len (all linear here). */
@@ -177,7 +186,9 @@ export class SkbPacket extends RunPacket {
     this.buffer = buffer;
     this.data += shift;
     this.end += shift;
+    this.mac += shift;
     this.network += shift;
+    if (this.transport >= 0) this.transport += shift;
   }
 
   /** After data or end moved: the region shows the packet from its Ethernet header (tc: data) to end. */

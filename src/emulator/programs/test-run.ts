@@ -13,7 +13,7 @@ import { TailCalls } from './tail-call.js';
 import { HelperId } from '../../uapi/helpers.js';
 import type { Insn } from '../../uapi/isa.js';
 import { callKfunc } from './kfuncs.js';
-import { csumDiffFolds, xdpMetaMax } from '../kernel-version.js';
+import { adjustRoomDecapL3, csumDiffFolds, xdpMetaMax } from '../kernel-version.js';
 import { ProgramFault, type Memory } from './memory.js';
 import type { ParsedProgram } from '../../elf/spec.js';
 
@@ -78,7 +78,9 @@ export function runTest(
     // The packet stays for all the runs: what a helper moved in one, the next sees (bpf_test_run's loop
     // runs the program on the same xdp_buff / skb).
     const version = program.kernelVersion;
-    const packetRun = prepared.packet ? { packet: prepared.packet, xdpMetaMax: xdpMetaMax(version), csumDiffFolds: csumDiffFolds(version) } : undefined;
+    const packetRun = prepared.packet
+      ? { packet: prepared.packet, xdpMetaMax: xdpMetaMax(version), csumDiffFolds: csumDiffFolds(version), adjustRoomDecapL3: adjustRoomDecapL3(version) }
+      : undefined;
     const env = execEnv(memory, packetRun ? { ...helpers, packetRun } : helpers, helpers.execution);
     // Made once for all the runs: what a run needs that can be reused (the Vm, its stacks) is.
     const run = runnerOf(helpers.execution, program.exec, env);
