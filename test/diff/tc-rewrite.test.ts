@@ -54,7 +54,8 @@ interface Case {
   tail?: number;
   head?: number;
   redirect?: [number, bigint];
-  ctx?: boolean;
+  /** An __sk_buff ctx_in: mark 7, and a GSO skb's gso_size and gso_segs when given. */
+  ctx?: { gso?: [number, number] };
 }
 
 const udp = packet(17, 22);
@@ -81,8 +82,22 @@ const cases: Case[] = [
   { name: 'redirect', data: udp, redirect: [1, 0n] },
   { name: 'redirect to ingress', data: udp, redirect: [1, 1n] },
   { name: 'redirect with an unknown flag', data: udp, redirect: [1, 2n] },
-  { name: 'with a ctx_in', data: packet(6, 12), tail: 100, ctx: true },
+  { name: 'with a ctx_in', data: packet(6, 12), tail: 100, ctx: {} },
+  // A ctx_in's gso_size makes the skb GSO: change_tail resets it (gso_segs out), change_head has no limit.
+  { name: 'GSO, tail grown', data: udp, tail: 100, ctx: { gso: [1400, 3] } },
+  { name: 'GSO, head past BPF_SKB_MAX_LEN', data: udp, head: 16001, ctx: { gso: [1400, 3] } },
+  { name: 'GSO of a gso_size past u16', data: udp, ctx: { gso: [0x10005, 2] } },
 ];
+
+/** __sk_buff with mark 7 and gso_size / gso_segs. */
+function skbCtx(gso: [number, number] = [0, 0]): Uint8Array {
+  const ctx = new Uint8Array(192);
+  const view = new DataView(ctx.buffer);
+  view.setUint32(8, 7, true);
+  view.setUint32(176, gso[0], true);
+  view.setUint32(164, gso[1], true);
+  return ctx;
+}
 
 const text = (v: unknown): string => JSON.stringify(v, (_, x) => (typeof x === 'bigint' ? `${x}n` : x instanceof Uint8Array ? Buffer.from(x).toString('hex') : x));
 const RESULTS = ['rc_l4_addr', 'rc_l3', 'rc_store_addr', 'rc_l4_port', 'rc_store_port', 'rc_pull', 'rc_tail', 'rc_head', 'addr_diff', 'seen_len', 'seen_linear'];
@@ -110,7 +125,7 @@ function runCases(side: Side): Outcome[] {
     globals.redirect_ifindex = c.redirect?.[0] ?? 0;
     globals.redirect_flags = c.redirect?.[1] ?? 0n;
     for (const name of RESULTS) globals[name] = typeof globals[name] === 'bigint' ? -1n : 0xffffffff;
-    const ctx = c.ctx ? Uint8Array.from({ length: 192 }, (_, i) => (i === 8 ? 7 : 0)) : undefined; // mark 7
+    const ctx = c.ctx ? skbCtx(c.ctx.gso) : undefined;
     let out: Omit<Outcome, 'name' | 'seen'>;
     try {
       const r = prog.run({ data: c.data, ctx, dataOutSize: 20000 });
@@ -157,6 +172,8 @@ describeKernel('tc_rewrite: the emulator answers as the kernel does', () => {
     expect(byName.get('tail to BPF_SKB_MAX_LEN')!.data!.length).toBe(16064);
     expect(byName.get('redirect')!.retval).toBe(7); // TC_ACT_REDIRECT
     expect(byName.get('redirect with an unknown flag')!.retval).toBe(2); // TC_ACT_SHOT
+    expect(byName.get('GSO, head past BPF_SKB_MAX_LEN')!.seen.rc_head).toBe(0n);
+    expect(new DataView(byName.get('GSO, tail grown')!.ctx!.buffer).getUint32(164, true)).toBe(0); // gso_segs reset
   });
 
   test('cgroup_skb and socket filters: data_out gets its Ethernet header back zeroed', () => {

@@ -153,8 +153,19 @@ function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVer
     new Uint8Array(fields.buffer).set(ctx);
   }
   const skb = new SkbPacket(memory, packet, isL2, ethTypeTrans(packet));
-  fields.setUint32(Skb.len, skb.len, true);
-  fields.setUint32(Skb.protocol, skb.protocol, true);
+  // skb_shinfo(skb)->gso_size and gso_segs are u16s (convert___skb_to_skb).
+  const gsoSizeIn = fields.getUint32(Skb.gso_size, true);
+  skb.gsoSize = gsoSizeIn & 0xffff;
+  skb.gsoSegs = fields.getUint32(Skb.gso_segs, true) & 0xffff;
+  // What the packet helpers change (skb->len, skb->protocol, the GSO fields bpf_skb_change_tail resets),
+  // as they left it.
+  const syncFields = (): void => {
+    fields.setUint32(Skb.len, skb.len, true);
+    fields.setUint32(Skb.protocol, skb.protocol, true);
+    fields.setUint32(Skb.gso_size, skb.gsoSize, true);
+    fields.setUint32(Skb.gso_segs, skb.gsoSegs, true);
+  };
+  syncFields();
   fields.setUint32(Skb.pkt_type, pktType(packet), true);
   if (fields.getUint32(Skb.ifindex, true) === 0) fields.setUint32(Skb.ifindex, LOOPBACK_IFINDEX, true);
   // convert___skb_to_skb (only with a ctx_in): qdisc_skb_cb(skb)->pkt_len = wire_len ?: skb->len. Without a
@@ -170,9 +181,7 @@ function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVer
     load(off, size) {
       if (off === Skb.data || off === Skb.data_meta) return size === 4 ? skb.dataPtr : fault(off);
       if (off === Skb.data_end) return size === 4 ? skb.endPtr : fault(off);
-      // skb->len and skb->protocol as the packet helpers left them.
-      fields.setUint32(Skb.len, skb.len, true);
-      fields.setUint32(Skb.protocol, skb.protocol, true);
+      syncFields();
       // net/core/filter.c bpf_skb_is_valid_access: cb[0..4] in any size, naturally aligned (off % size).
       if (inCb(off, size)) return readLe(fields, off, size);
       if (size < 4 && off % size === 0 && readable.has(off & ~3)) {
@@ -220,13 +229,15 @@ function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVer
     dataOut: () => skb.dataOut(),
     ctxOut: () => {
       if (!input.ctx) return null;
-      // convert_skb_to___skb writes the fields a ctx_in may set into the ctx_in's own buffer (data_end stays
-      // as given); every other byte was zero.
+      syncFields();
+      // convert_skb_to___skb writes the fields a ctx_in may set into the ctx_in's own buffer (data_end and
+      // gso_size stay as given); every other byte was zero.
       const out = new Uint8Array(Skb.size);
       const view = new DataView(out.buffer);
-      for (const off of [Skb.mark, Skb.priority, Skb.ingress_ifindex, Skb.ifindex, Skb.data_end, Skb.wire_len, Skb.gso_segs, Skb.gso_size]) {
+      for (const off of [Skb.mark, Skb.priority, Skb.ingress_ifindex, Skb.ifindex, Skb.data_end, Skb.wire_len, Skb.gso_segs]) {
         view.setUint32(off, fields.getUint32(off, true), true);
       }
+      view.setUint32(Skb.gso_size, gsoSizeIn, true);
       out.set(new Uint8Array(fields.buffer, Skb.cb, 20), Skb.cb);
       view.setBigUint64(Skb.tstamp, fields.getBigUint64(Skb.tstamp, true), true);
       view.setBigUint64(Skb.hwtstamp, fields.getBigUint64(Skb.hwtstamp, true), true);

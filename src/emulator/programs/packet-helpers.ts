@@ -273,21 +273,25 @@ function skbMinLen(skb: SkbPacket): number {
 function skbChangeTail(skb: SkbPacket, newLen: number, flags: bigint): bigint {
   if (flags !== 0n || newLen > BPF_SKB_MAX_LEN || newLen < skbMinLen(skb)) return EINVAL;
   if (skb.encapsulation) return ENOTSUPP;
-  const end = skb.data + newLen;
-  skb.reserve(0, end);
+  skb.reserve(0, skb.data + newLen);
   const grownFrom = skb.end;
   skb.end = skb.data + newLen;
   if (skb.end > grownFrom) skb.buffer.fill(0, grownFrom, skb.end);
+  // skb_gso_reset: a GSO skb (a ctx_in's gso_size) is one no longer.
+  if (skb.gsoSize !== 0) {
+    skb.gsoSize = 0;
+    skb.gsoSegs = 0;
+  }
   skb.moved();
   return 0n;
 }
 
-// __bpf_skb_change_head: no flags, head_room a non-negative int, the new length at most BPF_SKB_MAX_LEN,
-// else EINVAL; head_room zeroed bytes pushed before data, which becomes the mac header (the network
-// header stays where it was).
+// __bpf_skb_change_head: no flags, head_room a non-negative int, the new length at most BPF_SKB_MAX_LEN
+// (unless GSO), else EINVAL; head_room zeroed bytes pushed before data, which becomes the mac header (the
+// network header stays where it was).
 function skbChangeHead(skb: SkbPacket, headRoom: number, flags: bigint): bigint {
   const newLen = skb.len + headRoom;
-  if (flags !== 0n || headRoom > 0x7fffffff || newLen > BPF_SKB_MAX_LEN) return EINVAL;
+  if (flags !== 0n || headRoom > 0x7fffffff || (skb.gsoSize === 0 && newLen > BPF_SKB_MAX_LEN)) return EINVAL;
   skb.reserve(headRoom, skb.end);
   skb.data -= headRoom;
   skb.buffer.fill(0, skb.data, skb.data + headRoom);
@@ -314,8 +318,8 @@ const IPV6_HLEN = 40;
 // bpf_skb_adjust_room (net/core/filter.c): len_diff bytes inserted or removed after the mac header
 // (BPF_ADJ_ROOM_MAC) or after the IPv4/IPv6 base header (BPF_ADJ_ROOM_NET); the headers' offsets from data
 // stay. Encap flags mark the skb encapsulated and move the network (and with GRE/UDP the transport)
-// header to the new outer header; decap flags (6.3) set the protocol after the outer header goes. A test
-// run's skb is not GSO, so the gso_size paths do not apply (a ctx_in's gso_size is not modelled here).
+// header to the new outer header; decap flags (6.3) set the protocol after the outer header goes. A ctx_in's
+// gso_size makes the skb GSO with no gso_type, which both directions refuse (ENOTSUPP).
 function skbAdjustRoom(skb: SkbPacket, lenDiff: number, mode: number, flags: bigint, decapL3: boolean): bigint {
   const decapMask = decapL3 ? ADJ_DECAP_L3 : 0n;
   const mask = ADJ.FixedGso | ADJ_ENCAP_L3 | ADJ.EncapL4Gre | ADJ.EncapL4Udp | ADJ.EncapL2Eth | ADJ.EncapL2Mask | decapMask;
@@ -338,7 +342,7 @@ function skbAdjustRoom(skb: SkbPacket, lenDiff: number, mode: number, flags: big
     else return EINVAL;
   }
   const lenCur = skb.len - (skb.network - skb.data);
-  if (shrink ? diff >= lenCur || lenCur - diff < lenMin : skb.len + diff > BPF_SKB_MAX_LEN) return ENOTSUPP;
+  if (shrink ? diff >= lenCur || lenCur - diff < lenMin : skb.len + diff > BPF_SKB_MAX_LEN && skb.gsoSize === 0) return ENOTSUPP;
   const rc = shrink ? adjustRoomShrink(skb, off, diff, flags, decapMask) : adjustRoomGrow(skb, off, diff, flags);
   skb.moved();
   return rc;
@@ -347,6 +351,7 @@ function skbAdjustRoom(skb: SkbPacket, lenDiff: number, mode: number, flags: big
 // bpf_skb_net_shrink: bpf_skb_net_hdr_pop's len bytes at data + off removed (ENOMEM past skb->len).
 function adjustRoomShrink(skb: SkbPacket, off: number, len: number, flags: bigint, decapMask: bigint): bigint {
   if ((flags & ~(ADJ.FixedGso | decapMask | ADJ.NoCsumReset)) !== 0n) return EINVAL;
+  if (skb.gsoSize !== 0) return ENOTSUPP; // a GSO skb not TCP nor fixed UDP_L4: test_run sets no gso_type
   if (off + len > skb.len) return ENOMEM;
   const transSame = skb.transport === skb.network;
   skb.buffer.copyWithin(skb.data + len, skb.data, skb.data + off);
@@ -364,6 +369,7 @@ function adjustRoomGrow(skb: SkbPacket, off: number, len: number, flags: bigint)
   const encap = (flags & ADJ_ENCAP_L3) !== 0n;
   const innerMacLen = Number(flags >> 56n) & 0xff;
   const macLen = skb.network - skb.mac;
+  if (skb.gsoSize !== 0) return ENOTSUPP; // as in bpf_skb_net_shrink
   if (encap) {
     if ((flags & ADJ_ENCAP_L3) === ADJ_ENCAP_L3) return EINVAL;
     if ((flags & ADJ.EncapL4Gre) && (flags & ADJ.EncapL4Udp)) return EINVAL;

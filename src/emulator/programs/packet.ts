@@ -144,6 +144,9 @@ export class SkbPacket extends RunPacket {
   protocol: number;
   /** skb->encapsulation: set by bpf_skb_adjust_room's encap flags. */
   encapsulation = false;
+  /** skb_shinfo(skb)->gso_size and gso_segs, from a ctx_in: a non-zero gso_size makes the skb GSO. */
+  gsoSize = 0;
+  gsoSegs = 0;
   constructor(memory: Memory, packet: Uint8Array, readonly isL2: boolean, protocol: number) {
     const buffer = new Uint8Array(SKB_HEADROOM + packet.length);
     buffer.set(packet, SKB_HEADROOM);
