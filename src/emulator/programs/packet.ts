@@ -43,6 +43,26 @@ export abstract class RunPacket {
     return (BigInt(this.hi >>> 0) << 32n) | BigInt((at - this.region.start) >>> 0);
   }
 
+  /** Buffer offsets of skb->data / xdp->data and data_end. */
+  abstract data: number;
+  abstract end: number;
+
+  /** The data and data_end pointers as loadWords() gives them: the low word, the high word in hi[0]. */
+  dataWords(hi: Int32Array): number {
+    hi[0] = this.hi;
+    return this.low(this.data);
+  }
+  endWords(hi: Int32Array): number {
+    hi[0] = this.hi;
+    return this.low(this.end);
+  }
+  get dataPtr(): bigint {
+    return this.pointer(this.data);
+  }
+  get endPtr(): bigint {
+    return this.pointer(this.end);
+  }
+
   /** Shows [start, end) of `buffer` from now on; pointers made before keep their offsets. */
   protected show(buffer: Uint8Array, start: number, end: number): void {
     this.region.buffer = buffer;
@@ -95,26 +115,12 @@ export class XdpFrame extends RunPacket {
     this.show(this.page, this.meta, this.end);
   }
 
-  dataWords(hi: Int32Array): number {
-    hi[0] = this.hi;
-    return this.low(this.data);
-  }
   metaWords(hi: Int32Array): number {
     hi[0] = this.hi;
     return this.low(this.meta);
   }
-  endWords(hi: Int32Array): number {
-    hi[0] = this.hi;
-    return this.low(this.end);
-  }
-  get dataPtr(): bigint {
-    return this.pointer(this.data);
-  }
   get metaPtr(): bigint {
     return this.pointer(this.meta);
-  }
-  get endPtr(): bigint {
-    return this.pointer(this.end);
   }
 }
 
@@ -199,18 +205,4 @@ export class SkbPacket extends RunPacket {
     this.show(this.buffer, this.isL2 ? this.data : this.data - ETH_HLEN, this.end);
   }
 
-  dataWords(hi: Int32Array): number {
-    hi[0] = this.hi;
-    return this.low(this.data);
-  }
-  endWords(hi: Int32Array): number {
-    hi[0] = this.hi;
-    return this.low(this.end);
-  }
-  get dataPtr(): bigint {
-    return this.pointer(this.data);
-  }
-  get endPtr(): bigint {
-    return this.pointer(this.end);
-  }
 }
