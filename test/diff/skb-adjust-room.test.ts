@@ -8,6 +8,7 @@ import { BpfError, Emulator, features, loadProgram, ProgramType, type Engine } f
 import { getKernelEngine } from '../../src/kernel/engine.js';
 import { EXECUTIONS, type Execution } from '../../src/emulator/programs/compiler.js';
 import { AluOp, asm, encodeInsns, type Insn } from '../../src/uapi/isa.js';
+import { AdjRoomFlags, AdjRoomMode } from '../../src/uapi/bpf.js';
 import { describeKernel } from '../helpers/kernel.js';
 
 type Side = 'kernel' | Execution;
@@ -16,9 +17,12 @@ const engineFor = (side: Side): Engine =>
 
 const ADJUST_ROOM = 50;
 const CHANGE_TAIL = 38;
-const NET = 0;
-const MAC = 1;
-const F = { fixed: 1n, e4: 2n, e6: 4n, gre: 8n, udp: 16n, noCsum: 32n, eth: 64n, d4: 128n, d6: 256n, l2: (n: number) => BigInt(n) << 56n };
+const { Net: NET, Mac: MAC } = AdjRoomMode;
+const A = AdjRoomFlags;
+const F = {
+  fixed: A.FixedGso, e4: A.EncapL3Ipv4, e6: A.EncapL3Ipv6, gre: A.EncapL4Gre, udp: A.EncapL4Udp, noCsum: A.NoCsumReset, eth: A.EncapL2Eth,
+  d4: A.DecapL3Ipv4, d6: A.DecapL3Ipv6, l2: (n: number) => BigInt(n) << 56n, // BPF_F_ADJ_ROOM_ENCAP_L2(n)
+};
 
 /** r7 ^= helper(skb, ...) << shift, r6 = skb. */
 const call = (helper: number, args: (number | bigint)[], shift: number): Insn[] => [

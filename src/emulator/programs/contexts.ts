@@ -1,17 +1,17 @@
 // What BPF_PROG_TEST_RUN builds for a program and returns from it (net/bpf/test_run.c), per program type:
 // the packet and context regions, their checks (the kernel's errnos for bad input), and what goes back.
 import { E2BIG, EINVAL, ENODEV, ENOTSUPP } from '../../uapi/errno.js';
-import { ETH_HLEN, EthType } from '../../uapi/net.js';
-import { TestRunFlags } from '../../uapi/bpf.js';
+import { ETH_HLEN, EthType, IPV4_HLEN, IPV6_HLEN } from '../../uapi/net.js';
+import { TestRunFlags, XDP_PACKET_HEADROOM } from '../../uapi/bpf.js';
 import { fixedBytes, ProgramFault, type Memory, type VirtualRegion } from './memory.js';
 import { KernelProgramType as ProgType } from '../../uapi/program-type.js';
 import { skbCtxInDataEnd, xdpMetaMax } from '../kernel-version.js';
-import { PAGE_SIZE, SHINFO_SIZE, SkbPacket, XDP_FRAME_SIZE, XDP_PACKET_HEADROOM, XdpFrame, type RunPacket } from './packet.js';
+import { PAGE_SIZE, SHINFO_SIZE, SKB_HEADROOM, SkbPacket, XDP_FRAME_SIZE, XdpFrame, type RunPacket } from './packet.js';
 import { xdpMetalenInvalid } from './packet-helpers.js';
 
 // net/bpf/test_run.c bpf_test_init: the packet must fit one page with the skb's headroom and tailroom
 // (PAGE_SIZE - NET_SKB_PAD - NET_IP_ALIGN - SKB_DATA_ALIGN(sizeof(struct skb_shared_info))) on x86-64.
-const SKB_MAX_DATA = 4096 - 64 - 0 - 320;
+const SKB_MAX_DATA = PAGE_SIZE - SKB_HEADROOM - SHINFO_SIZE;
 // XDP: XDP_PACKET_HEADROOM before the data; the frame may not exceed a page with the shared info.
 const XDP_MAX_DATA = PAGE_SIZE - XDP_PACKET_HEADROOM - SHINFO_SIZE;
 /** The loopback device test_run attaches packets to (its ifindex is 1 in every network namespace). */
@@ -135,7 +135,7 @@ function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVer
   // bpf_prog_test_run_skb: an IPv4 / IPv6 frame too short for its network header (20 / 40 bytes after
   // the Ethernet header) is refused (EINVAL), as measured on 6.18.
   const etherType = (data[12]! << 8) | data[13]!;
-  if ((etherType === EthType.Ipv4 && data.length < ETH_HLEN + 20) || (etherType === EthType.Ipv6 && data.length < ETH_HLEN + 40)) return EINVAL;
+  if ((etherType === EthType.Ipv4 && data.length < ETH_HLEN + IPV4_HLEN) || (etherType === EthType.Ipv6 && data.length < ETH_HLEN + IPV6_HLEN)) return EINVAL;
   const packet = data.slice();
   const fields = new DataView(new ArrayBuffer(Skb.size));
   if (input.ctx) {

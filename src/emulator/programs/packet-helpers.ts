@@ -1,13 +1,13 @@
 // The packet helpers (net/core/filter.c) on a test run's packet (packet.ts): the ones that move or resize
 // it, rewrite it, and bpf_redirect. helpers.ts callHelper delegates every id listed here.
 import { errnoByCode } from '../../uapi/errno.js';
-import { ETH_HLEN } from '../../uapi/net.js';
+import { ETH_HLEN, EthType, IPV4_HLEN, IPV6_HLEN } from '../../uapi/net.js';
 import { helperIdByName } from '../../uapi/helpers.js';
 import type { Vm } from './interpreter.js';
 import { ProgramFault } from './memory.js';
 import { BPF_SKB_MAX_LEN, SkbPacket, XDP_FRAME_SIZE, XdpFrame, type RunPacket } from './packet.js';
 import { csumFrom32to16, csumPartial, csumReplace2, csumReplace4, csumReplaceByDiff, csumSub } from './csum.js';
-import { SkbFlags } from '../../uapi/bpf.js';
+import { AdjRoomFlags, AdjRoomMode, SkbFlags, TcAction, XdpAction } from '../../uapi/bpf.js';
 
 /**
  * net/core/filter.c bpf_helper_changes_pkt_data: the helpers after which packet pointers are stale
@@ -41,14 +41,10 @@ export const packetHelperArity: Readonly<Record<number, number>> = {
   [PacketHelperId.SkbAdjustRoom]: 4,
 };
 
+/** The helpers' errnos as r0 holds them (sign-extended). */
 const u64 = (n: number): bigint => BigInt.asUintN(64, BigInt(n));
 const EINVAL = u64(-errnoByCode.EINVAL);
 const EACCES = u64(-errnoByCode.EACCES);
-/** enum xdp_action and the tc actions (include/uapi/linux/bpf.h, pkt_cls.h) bpf_redirect returns. */
-const XDP_ABORTED = 0n;
-const XDP_REDIRECT = 4n;
-const TC_ACT_SHOT = 2n;
-const TC_ACT_REDIRECT = 7n;
 const EFAULT = u64(-errnoByCode.EFAULT);
 const ENOMEM = u64(-errnoByCode.ENOMEM);
 const ENOTSUPP = u64(-errnoByCode.ENOTSUPP);
@@ -56,7 +52,7 @@ const EALREADY = u64(-errnoByCode.EALREADY);
 
 /** What the packet helpers need of the run: its packet and the emulated kernel's rules. */
 export interface PacketRun {
-  packet?: RunPacket;
+  packet: RunPacket;
   /** kernel-version.ts xdpMetaMax. */
   xdpMetaMax: number;
   /** kernel-version.ts csumDiffFolds. */
@@ -87,8 +83,8 @@ export function callPacketHelper(helper: number, vm: Vm, run: PacketRun): bigint
       // bpf_xdp_redirect: any flag aborts; bpf_redirect (tc): any flag but BPF_F_INGRESS is TC_ACT_SHOT. The
       // target is recorded for the caller (xdp_do_redirect, skb_do_redirect), which a test run never calls,
       // so only the verdict shows.
-      if (run.packet instanceof XdpFrame) return r[2] === 0n ? XDP_REDIRECT : XDP_ABORTED;
-      if (run.packet instanceof SkbPacket) return (r[2]! & ~BPF_F_INGRESS) === 0n ? TC_ACT_REDIRECT : TC_ACT_SHOT;
+      if (run.packet instanceof XdpFrame) return BigInt(r[2] === 0n ? XdpAction.Redirect : XdpAction.Aborted);
+      if (run.packet instanceof SkbPacket) return BigInt((r[2]! & ~BPF_F_INGRESS) === 0n ? TcAction.Redirect : TcAction.Shot);
       throw new ProgramFault('bpf_redirect needs an XDP or skb packet');
     case PacketHelperId.CsumDiff:
       return csumDiff(vm, run.csumDiffFolds);
@@ -300,20 +296,13 @@ function skbChangeHead(skb: SkbPacket, headRoom: number, flags: bigint): bigint 
   return 0n;
 }
 
-// include/uapi/linux/bpf.h: bpf_skb_adjust_room's modes and flags, and the EtherTypes it knows (as
-// __sk_buff's protocol reads them: big-endian, loaded little-endian).
-const BPF_ADJ_ROOM_NET = 0;
-const BPF_ADJ_ROOM_MAC = 1;
-const ADJ = {
-  FixedGso: 1n << 0n, EncapL3Ipv4: 1n << 1n, EncapL3Ipv6: 1n << 2n, EncapL4Gre: 1n << 3n, EncapL4Udp: 1n << 4n,
-  NoCsumReset: 1n << 5n, EncapL2Eth: 1n << 6n, DecapL3Ipv4: 1n << 7n, DecapL3Ipv6: 1n << 8n, EncapL2Mask: 0xffn << 56n,
-} as const;
+const ADJ = AdjRoomFlags;
 const ADJ_ENCAP_L3 = ADJ.EncapL3Ipv4 | ADJ.EncapL3Ipv6;
 const ADJ_DECAP_L3 = ADJ.DecapL3Ipv4 | ADJ.DecapL3Ipv6;
-const PROTO_IPV4 = 0x0008;
-const PROTO_IPV6 = 0xdd86;
-const IPV4_HLEN = 20;
-const IPV6_HLEN = 40;
+/** skb->protocol as __sk_buff reads it (SkbPacket.protocol): the big-endian EtherType, loaded little-endian. */
+const skbProtocol = (ethType: number): number => ((ethType & 0xff) << 8) | (ethType >> 8);
+const PROTO_IPV4 = skbProtocol(EthType.Ipv4);
+const PROTO_IPV6 = skbProtocol(EthType.Ipv6);
 
 // bpf_skb_adjust_room (net/core/filter.c): len_diff bytes inserted or removed after the mac header
 // (BPF_ADJ_ROOM_MAC) or after the IPv4/IPv6 base header (BPF_ADJ_ROOM_NET); the headers' offsets from data
@@ -330,8 +319,8 @@ function skbAdjustRoom(skb: SkbPacket, lenDiff: number, mode: number, flags: big
   // bpf_skb_net_base_len
   const baseLen = skb.protocol === PROTO_IPV4 ? IPV4_HLEN : IPV6_HLEN;
   let off = skb.network - skb.mac;
-  if (mode === BPF_ADJ_ROOM_NET) off += baseLen;
-  else if (mode !== BPF_ADJ_ROOM_MAC) return ENOTSUPP;
+  if (mode === AdjRoomMode.Net) off += baseLen;
+  else if (mode !== AdjRoomMode.Mac) return ENOTSUPP;
   const shrink = lenDiff < 0;
   let lenMin = baseLen;
   if ((flags & decapMask) !== 0n) {

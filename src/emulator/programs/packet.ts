@@ -73,8 +73,6 @@ export abstract class RunPacket {
   }
 }
 
-// include/uapi/linux/bpf.h XDP_PACKET_HEADROOM.
-export const XDP_PACKET_HEADROOM = 256;
 /** PAGE_SIZE on x86-64: test_run's frame (rxqueue->xdp_rxq.frag_size, xdp_init_buff's frame_sz). */
 export const PAGE_SIZE = 4096;
 /** SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) on x86-64: the tailroom every frame and skb keeps. */
@@ -125,7 +123,7 @@ export class XdpFrame extends RunPacket {
 }
 
 /** NET_SKB_PAD + NET_IP_ALIGN on x86-64: the headroom bpf_prog_test_run_skb reserves. */
-const SKB_HEADROOM = 64;
+export const SKB_HEADROOM = 64;
 /**
  * net/core/filter.c BPF_SKB_MAX_LEN (SKB_MAX_ALLOC: four pages less the shared info): the longest packet
  * bpf_skb_change_tail and _change_head make (measured 16064 on 6.18).
