@@ -103,6 +103,19 @@ test('live frames are refused by the emulator as not emulated (ENOTSUPP)', () =>
     .toThrowError(expect.objectContaining({ code: 'ENOTSUPP' }));
 });
 
+test('a run on a worker CPU moves the frame as one on this thread', async () => {
+  using obj = openObject(fixture('xdp_resize'), { engine: engineFor('compiled') });
+  const globals = obj.globals as Record<string, unknown>;
+  globals.head_delta = -16;
+  globals.tail_delta = 20;
+  const prog = obj.program('xdp_resize');
+  const data = Uint8Array.from({ length: 80 }, (_, i) => i);
+  const here = prog.run({ data });
+  const there = await prog.runAsync({ data });
+  expect(there.data!.length).toBe(116);
+  expect(Buffer.from(there.data!).equals(Buffer.from(here.data!))).toBe(true);
+});
+
 test('the emulator runs the resize fixture', () => {
   const [first] = runCases('interpreter');
   expect(first).toContain('"retval":2'); // XDP_PASS
