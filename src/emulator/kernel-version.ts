@@ -784,3 +784,33 @@ export function sleepableMapWords(version: string): string {
   const words = 'Sleepable programs can only use array, hash, ringbuf and local storage maps';
   return versionAtLeast(version, '6.18') && !versionAtLeast(version, '7.2') ? `${words}, also as inner maps` : words;
 }
+
+/**
+ * The most XDP metadata a frame may carry (include/net/xdp.h xdp_metalen_invalid, for bpf_xdp_adjust_meta
+ * and a test_run ctx_in): 32 bytes until "net, xdp: allow metadata > 32" (Larysa Zaremba, net-next for
+ * 6.8) made it type_max(skb_shared_info.meta_len), 255. Bounded by source: 6.12.118 and 7.2 have 255; on
+ * this machine's 6.18 a ctx_in of 216 bytes of metadata runs (the headroom's limit, test_run.c).
+ */
+export function xdpMetaMax(version: string): number {
+  return versionAtLeast(version, '6.8') ? 255 : 32;
+}
+
+/**
+ * bpf_csum_diff as "bpf: bpf_csum_diff: optimize and homogenize for all archs" (Puranjay Mohan, for 6.13)
+ * made it: any sizes, csum_partial of each side, the result folded to 16 bits (csum_from32to16). Before,
+ * sizes had to be multiples of 4 adding up to at most 512 bytes (EINVAL), and the result was the 32-bit
+ * csum_partial of the negated `from` words and the `to` words. Bounded by source (6.12.118 has the old
+ * helper, 7.2 the new) and measurement (6.18 folds, takes a 3-byte size).
+ */
+export function csumDiffFolds(version: string): boolean {
+  return versionAtLeast(version, '6.13');
+}
+
+/**
+ * bpf_skb_adjust_room's BPF_F_ADJ_ROOM_DECAP_L3_IPV4 / _IPV6 ("bpf: Add ipip6 and ip6ip decap support for
+ * bpf_skb_adjust_room()", Ziyang Xuan, bpf-next in January 2023, so 6.3); before, they are unknown flags
+ * (EINVAL). Bounded by source: 6.12.118 and 7.2 have them.
+ */
+export function adjustRoomDecapL3(version: string): boolean {
+  return versionAtLeast(version, '6.3');
+}

@@ -209,3 +209,45 @@ export const BatchOp = {
   Delete: 3,
 } as const;
 export type BatchOpId = (typeof BatchOp)[keyof typeof BatchOp];
+
+/** include/uapi/linux/bpf.h: BPF_PROG_TEST_RUN's flags (test.flags). */
+export const TestRunFlags = {
+  RunOnCpu: 1 << 0,
+  XdpLiveFrames: 1 << 1,
+  SkbChecksumComplete: 1 << 2,
+} as const;
+
+/** include/uapi/linux/bpf.h: the flags of the skb helpers (store_bytes, l3/l4_csum_replace, redirect). */
+export const SkbFlags = {
+  RecomputeCsum: 1 << 0,
+  InvalidateHash: 1 << 1,
+  HdrFieldMask: 0xf,
+  PseudoHdr: 1 << 4,
+  MarkMangled0: 1 << 5,
+  MarkEnforce: 1 << 6,
+  Ipv6: 1 << 7,
+  Ingress: 1 << 0,
+} as const;
+
+/** include/uapi/linux/bpf.h: bpf_skb_adjust_room's modes (enum bpf_adj_room_mode) and flags (u64). */
+export const AdjRoomMode = { Net: 0, Mac: 1 } as const;
+export const AdjRoomFlags = {
+  FixedGso: 1n << 0n,
+  EncapL3Ipv4: 1n << 1n,
+  EncapL3Ipv6: 1n << 2n,
+  EncapL4Gre: 1n << 3n,
+  EncapL4Udp: 1n << 4n,
+  NoCsumReset: 1n << 5n,
+  EncapL2Eth: 1n << 6n,
+  DecapL3Ipv4: 1n << 7n,
+  DecapL3Ipv6: 1n << 8n,
+  /** BPF_F_ADJ_ROOM_ENCAP_L2(len): the inner mac header's length in the top byte. */
+  EncapL2Mask: 0xffn << 56n,
+} as const;
+
+/** include/uapi/linux/bpf.h XDP_PACKET_HEADROOM: the headroom before an XDP frame's data. */
+export const XDP_PACKET_HEADROOM = 256;
+
+/** include/uapi/linux/bpf.h enum xdp_action, and include/uapi/linux/pkt_cls.h's TC_ACT_* bpf_redirect returns. */
+export const XdpAction = { Aborted: 0, Drop: 1, Pass: 2, Tx: 3, Redirect: 4 } as const;
+export const TcAction = { Ok: 0, Shot: 2, Redirect: 7 } as const;

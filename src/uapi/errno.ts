@@ -38,6 +38,7 @@ export const errnoByCode = {
   EBADMSG: 74,
   EOPNOTSUPP: 95,
   ETIMEDOUT: 110,
+  EALREADY: 114,
   // Kernel-internal, but bpf() returns it to userspace (e.g. LRU + BPF_F_NO_PREALLOC).
   ENOTSUPP: 524,
 } as const;

@@ -4,3 +4,6 @@
 export const ETH_HLEN = 14;
 /** include/uapi/linux/if_ether.h: the EtherTypes the test runs look at. */
 export const EthType = { Ipv4: 0x0800, Ipv6: 0x86dd } as const;
+/** sizeof(struct iphdr) and sizeof(struct ipv6hdr) (include/uapi/linux/ip.h, ipv6.h): the base headers. */
+export const IPV4_HLEN = 20;
+export const IPV6_HLEN = 40;

@@ -25,6 +25,10 @@ const lookup = (map = 0): Insn[] => [
 const ifNull = (skipCount: number): Insn => asm.jmpImm(0x15, 0, 0, skipCount); // if r0 == 0 goto +n
 /** tc: r2 = skb->data, r3 = skb->data_end. */
 const tcPacket = [asm.ldx(4, 2, 1, 76), asm.ldx(4, 3, 1, 80)];
+/** xdp, r6 = ctx: r7 = data, r8 = data_end, 14 bytes checked, else `skipCount` instructions on. */
+const xdpChecked = (skipCount: number): Insn[] => [
+  asm.ldx(4, 7, 6, 0), asm.ldx(4, 8, 6, 4), asm.mov64Reg(4, 7), asm.alu64Imm(0x00, 4, 14), asm.jmpReg(0x2d, 4, 8, skipCount),
+];
 /** tc: r0 = bpf_sk_lookup_tcp(skb, &zeroed ipv4 tuple at fp-16, 12, 0, 0), a socket reference or NULL. */
 const skLookup = [
   asm.st(8, 10, -16, 0), asm.st(8, 10, -8, 0), asm.mov64Reg(2, 10), asm.alu64Imm(0x00, 2, -16), asm.mov64Imm(3, 12),
@@ -158,6 +162,32 @@ const cases: Case[] = [
     name: 'packet memory given to a helper that is not declared for packets',
     type: ProgramType.SchedCls,
     insns: [...tcPacket, asm.mov64Reg(4, 2), asm.alu64Imm(0x00, 4, 8), asm.jmpReg(0x2d, 4, 3, 3), asm.mov64Reg(1, 2), asm.mov64Imm(2, 4), asm.call(6), ...exit0],
+  },
+  {
+    name: 'a packet pointer used after bpf_xdp_adjust_head',
+    type: ProgramType.Xdp,
+    insns: [asm.mov64Reg(6, 1), ...xdpChecked(5), asm.mov64Reg(1, 6), asm.mov64Imm(2, 4), asm.call(44), asm.ldx(1, 0, 7, 0), asm.exit(), ...exit0],
+  },
+  {
+    name: 'a packet pointer loaded again after bpf_xdp_adjust_tail and checked: loads',
+    type: ProgramType.Xdp,
+    insns: [asm.mov64Reg(6, 1), asm.mov64Imm(2, -4), asm.call(65), ...xdpChecked(2), asm.ldx(1, 0, 7, 13), asm.exit(), ...exit0],
+  },
+  {
+    name: 'a packet pointer spilled before bpf_xdp_adjust_meta and filled after',
+    type: ProgramType.Xdp,
+    insns: [
+      asm.mov64Reg(6, 1), ...xdpChecked(7), asm.stx(8, 10, 7, -8), asm.mov64Reg(1, 6), asm.mov64Imm(2, -4), asm.call(54),
+      asm.ldx(8, 7, 10, -8), asm.ldx(1, 0, 7, 0), asm.exit(), ...exit0,
+    ],
+  },
+  {
+    name: 'a packet pointer used after bpf_skb_pull_data',
+    type: ProgramType.SchedCls,
+    insns: [
+      asm.mov64Reg(6, 1), asm.ldx(4, 7, 6, 76), asm.ldx(4, 8, 6, 80), asm.mov64Reg(4, 7), asm.alu64Imm(0x00, 4, 14), asm.jmpReg(0x2d, 4, 8, 5),
+      asm.mov64Reg(1, 6), asm.mov64Imm(2, 0), asm.call(39), asm.ldx(1, 0, 7, 0), asm.exit(), ...exit0,
+    ],
   },
   { name: 'pointer arithmetic on pkt_end', type: ProgramType.SchedCls, insns: [...tcPacket, asm.alu64Imm(0x00, 3, 4), ...exit0] },
   { name: 'a packet write from a socket filter', type: ProgramType.SocketFilter, insns: [asm.ldx(4, 2, 1, 76), asm.st(1, 2, 0, 0), ...exit0] },

@@ -15,7 +15,7 @@ import {
   btfDatasecPrintableNames, btfKptrTagWalk, btfLayoutSection, btfResSpinLock, btfStructMetas, btfStructMetasStrict, btfTagKindFlag,
   btfTypeTagsAnywhere, btfUptrTag, btfWideInfo, cpuV4Instructions, freezeChecksWriteAccess, freezeRefusesLockMaps, linfoFileLine, linkedConstOps,
   linkedRegsLiveOnly, linkedSyncFromDelta, lockInWrongMapErrno, lruTargetFreeScales, parseKernelVersion, percpuCpuFlags, percpuLookupCopiesPadding, refusalAt,
-  kfuncAvailable, negEndTracked, resourceLeakWords, skbCtxInDataEnd, tnumConstForm, verifierWorkExact, precisionPruning, staticRecursionCheck, releaseHelperWords, bpfMapShaHead, circularRanges, scalarRules, wrappingAddSub, versionAtLeast,
+  kfuncAvailable, negEndTracked, xdpMetaMax, csumDiffFolds, adjustRoomDecapL3, resourceLeakWords, skbCtxInDataEnd, tnumConstForm, verifierWorkExact, precisionPruning, staticRecursionCheck, releaseHelperWords, bpfMapShaHead, circularRanges, scalarRules, wrappingAddSub, versionAtLeast,
 } from '../../src/emulator/kernel-version.js';
 import { lruTargetFree } from '../../src/emulator/maps/lru.js';
 import { scalarAlu } from '../../src/emulator/checker/scalar-alu.js';
@@ -74,6 +74,12 @@ describe('version rules', () => {
     }
   });
 
+  test('the packet helpers\' rules flip at their versions', () => {
+    expect([xdpMetaMax('6.7'), xdpMetaMax('6.8')]).toEqual([32, 255]);
+    expect([csumDiffFolds('6.12'), csumDiffFolds('6.13')]).toEqual([false, true]);
+    expect([adjustRoomDecapL3('6.2'), adjustRoomDecapL3('6.3')]).toEqual([false, true]);
+  });
+
   test('refusalAt rewords 6.18 refusals for older kernels, and passes the rest through', () => {
     const exit = { reason: 'BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region', errno: EINVAL };
     expect(refusalAt('6.12', exit)).toEqual({ reason: 'bpf_spin_unlock is missing', errno: EINVAL });
@@ -93,6 +99,33 @@ describe('version rules', () => {
 });
 
 describe('the emulator answers as its kernelVersion', () => {
+  test('bpf_xdp_adjust_meta: 36 bytes of metadata are EACCES before 6.8', () => {
+    const insns = encodeInsns([asm.mov64Imm(2, -36), asm.call(54), asm.exit()]);
+    const rc = (kernelVersion: string) => {
+      using p = loadProgram({ type: ProgramType.Xdp, insns, engine: new Emulator({ kernelVersion }) });
+      return p.run({ data: new Uint8Array(64) }).retval;
+    };
+    expect([rc('6.1'), rc('6.18')]).toEqual([EACCES, 0]);
+  });
+
+  test('bpf_csum_diff: 32 bits and sizes in words before 6.13, folded to 16 bits since', () => {
+    // csum_diff(fp-8 (4 or 3 bytes), fp-16 (4 bytes), seed 0)
+    const diff = (kernelVersion: string, fromSize: number) => {
+      const insns = encodeInsns([
+        asm.st(4, 10, -8, 0x11223344), asm.st(4, 10, -16, 0x55667788), asm.mov64Reg(1, 10), asm.alu64Imm(AluOp.Add, 1, -8),
+        asm.mov64Imm(2, fromSize), asm.mov64Reg(3, 10), asm.alu64Imm(AluOp.Add, 3, -16), asm.mov64Imm(4, 4), asm.mov64Imm(5, 0), asm.call(28), asm.exit(),
+      ]);
+      using p = loadProgram({ type: ProgramType.SchedCls, insns, engine: new Emulator({ kernelVersion }) });
+      return p.run({ data: new Uint8Array(64) }).retval >>> 0;
+    };
+    const [old, folded] = [diff('6.12', 4), diff('6.18', 4)];
+    expect(folded).toBeLessThan(0x10000);
+    expect(old).toBeGreaterThan(0xffff);
+    // Both are the ones' complement difference to - from: the same modulo 0xffff.
+    expect(old % 0xffff).toBe(folded % 0xffff);
+    expect([diff('6.12', 3) | 0, diff('6.18', 3) < 0x10000]).toEqual([EINVAL, true]);
+  });
+
   test('a second BPF_MAP_FREEZE: EBUSY on 6.1, EPERM on 6.18; before 6.5 a read-only fd may freeze', () => {
     for (const [version, second] of [['6.1', EBUSY], ['6.18', EPERM]] as const) {
       const h = new Emulator({ kernelVersion: version }).createMap(attrs({}));

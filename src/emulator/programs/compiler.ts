@@ -28,6 +28,7 @@ import {
   DEFAULT_INSN_LIMIT, execute, interpreterRunner, type ExecEnv, type ExecProgram, type Vm,
 } from './interpreter.js';
 import * as rt from './compiled-runtime.js';
+import { changesPktData } from './packet-helpers.js';
 import { clearSpills, Memory, ProgramFault, retag, stackBytes, type ByteRegion } from './memory.js';
 
 /** Longer programs stay on the interpreter: V8 does not optimise functions past ~60 KiB of bytecode anyway. */
@@ -439,9 +440,27 @@ return { begin, frame, save, restore };
 /** The JavaScript of single instructions, in the interpreter's order of checks. */
 class Emitter {
   private readonly n: number;
+  /**
+   * What a call that may move the packet does to the inline caches: forgets them all (a cache holds the
+   * packet region's bounds as they were). Empty when the program calls no helper that moves it.
+   */
+  private readonly dropCaches: string;
   /** slotOf: each plain memory instruction's inline cache, or null when the program has too many. */
   constructor(private readonly program: ExecProgram, private readonly slotOf: Map<number, number> | null) {
     this.n = program.insns.length;
+    const movesPacket = program.insns.some((i) => (i.code & 0x07) === Class.Jmp && (i.code & 0xf0) === JmpOp.Call
+      && i.src === CallKind.Helper && changesPktData.has(i.imm));
+    this.dropCaches = movesPacket && slotOf !== null ? Array.from({ length: slotOf.size }, (_, k) => `ic${k} = 0; im${k} = -1; `).join('') : '';
+  }
+
+  /**
+   * The caches to forget after a call: one of the helpers that move the packet (packet-helpers.ts
+   * changesPktData), or anything that may run code calling one (a subprogram, a kfunc, a callback helper).
+   */
+  private dropAfter(src: number, imm: number): string {
+    if (this.dropCaches === '') return '';
+    const mayMove = src !== CallKind.Helper || changesPktData.has(imm) || imm === HelperId.Loop || imm === HelperId.ForEachMapElem;
+    return mayMove ? this.dropCaches : '';
   }
 
   insn(pc: number): string {
@@ -696,12 +715,12 @@ class Emitter {
         + 'if (vm.tailReturn) { vm.tailReturn = false; hiOut[0] = h0; tagOut[0] = p0; return l0; }';
     }
     if (src === CallKind.Helper || src === CallKind.Kfunc) {
-      return `budget = left; ${tags}l0 = callOut(vm, ${pc}, depth, ${all}); h0 = hiOut[0]; p0 = vm.r0Tag; left = budget;`;
+      return `budget = left; ${tags}l0 = callOut(vm, ${pc}, depth, ${all}); h0 = hiOut[0]; p0 = vm.r0Tag; left = budget; ${this.dropAfter(src, imm)}`;
     }
     if (src === CallKind.Local) {
       const target = pc + imm + 1;
       if (target < 0 || target >= this.n) return `throw fault(${JSON.stringify(`call to insn ${target}, outside the program`)}, ${pc});`;
-      return `budget = left; l0 = local(${target}, ${pc}, ${args}); h0 = hiOut[0]; p0 = tagOut[0]; left = budget;`;
+      return `budget = left; l0 = local(${target}, ${pc}, ${args}); h0 = hiOut[0]; p0 = tagOut[0]; left = budget; ${this.dropAfter(src, imm)}`;
     }
     return `throw fault(${JSON.stringify(`call with unknown src_reg ${src}`)}, ${pc});`;
   }

@@ -1,23 +1,27 @@
 // What BPF_PROG_TEST_RUN builds for a program and returns from it (net/bpf/test_run.c), per program type:
 // the packet and context regions, their checks (the kernel's errnos for bad input), and what goes back.
 import { E2BIG, EINVAL, ENODEV, ENOTSUPP } from '../../uapi/errno.js';
-import { ETH_HLEN, EthType } from '../../uapi/net.js';
-import { fixedBytes, ProgramFault, regionTag, type Memory, type VirtualRegion } from './memory.js';
+import { ETH_HLEN, EthType, IPV4_HLEN, IPV6_HLEN } from '../../uapi/net.js';
+import { TestRunFlags, XDP_PACKET_HEADROOM } from '../../uapi/bpf.js';
+import { fixedBytes, ProgramFault, type Memory, type VirtualRegion } from './memory.js';
 import { KernelProgramType as ProgType } from '../../uapi/program-type.js';
-import { skbCtxInDataEnd } from '../kernel-version.js';
+import { skbCtxInDataEnd, xdpMetaMax } from '../kernel-version.js';
+import { PAGE_SIZE, SHINFO_SIZE, SKB_HEADROOM, SkbPacket, XDP_FRAME_SIZE, XdpFrame, type RunPacket } from './packet.js';
+import { xdpMetalenInvalid } from './packet-helpers.js';
 
 // net/bpf/test_run.c bpf_test_init: the packet must fit one page with the skb's headroom and tailroom
 // (PAGE_SIZE - NET_SKB_PAD - NET_IP_ALIGN - SKB_DATA_ALIGN(sizeof(struct skb_shared_info))) on x86-64.
-const SKB_MAX_DATA = 4096 - 64 - 0 - 320;
+const SKB_MAX_DATA = PAGE_SIZE - SKB_HEADROOM - SHINFO_SIZE;
 // XDP: XDP_PACKET_HEADROOM before the data; the frame may not exceed a page with the shared info.
-const XDP_HEADROOM = 256;
-const XDP_MAX_DATA = 4096 - XDP_HEADROOM - 320;
+const XDP_MAX_DATA = PAGE_SIZE - XDP_PACKET_HEADROOM - SHINFO_SIZE;
 /** The loopback device test_run attaches packets to (its ifindex is 1 in every network namespace). */
 const LOOPBACK_IFINDEX = 1;
 
 export interface TestRunInput {
   data: Uint8Array | null;
   ctx: Uint8Array | null;
+  /** test.flags (XDP's own; the other runners refuse any before they get here). */
+  flags?: number;
 }
 
 /** One prepared run: r1 for the program, and how to read the results back once it returned. */
@@ -27,8 +31,8 @@ export interface PreparedContext {
   dataOut(): Uint8Array | null;
   /** The context after the run (what ctx_out receives), or null. */
   ctxOut(): Uint8Array | null;
-  /** The packet as skb helpers see it (bpf_skb_load_bytes): bytes from skb->data on. */
-  skbData?: Uint8Array;
+  /** The packet the packet helpers move (packet-helpers.ts). */
+  packet?: RunPacket;
 }
 
 /** Builds the run's regions in `memory` (as run regions), or returns the kernel's -errno for bad input. */
@@ -42,7 +46,7 @@ export function prepareContext(type: number, input: TestRunInput, memory: Memory
     case ProgType.SocketFilter:
       return skbContext(type, input, memory, kernelVersion);
     case ProgType.Xdp:
-      return xdpContext(input, memory);
+      return xdpContext(input, memory, kernelVersion);
     default:
       return ENOTSUPP; // test_run is not implemented for this type (as the kernel answers for most others)
   }
@@ -131,7 +135,7 @@ function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVer
   // bpf_prog_test_run_skb: an IPv4 / IPv6 frame too short for its network header (20 / 40 bytes after
   // the Ethernet header) is refused (EINVAL), as measured on 6.18.
   const etherType = (data[12]! << 8) | data[13]!;
-  if ((etherType === EthType.Ipv4 && data.length < ETH_HLEN + 20) || (etherType === EthType.Ipv6 && data.length < ETH_HLEN + 40)) return EINVAL;
+  if ((etherType === EthType.Ipv4 && data.length < ETH_HLEN + IPV4_HLEN) || (etherType === EthType.Ipv6 && data.length < ETH_HLEN + IPV6_HLEN)) return EINVAL;
   const packet = data.slice();
   const fields = new DataView(new ArrayBuffer(Skb.size));
   if (input.ctx) {
@@ -148,20 +152,26 @@ function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVer
     }
     new Uint8Array(fields.buffer).set(ctx);
   }
-  const start = isL2 ? 0 : ETH_HLEN;
-  const packetPtr = memory.addRegion(fixedBytes('packet', packet), 'run');
-  fields.setUint32(Skb.len, packet.length - start, true);
-  fields.setUint32(Skb.protocol, ethTypeTrans(packet), true);
+  const skb = new SkbPacket(memory, packet, isL2, ethTypeTrans(packet));
+  // skb_shinfo(skb)->gso_size and gso_segs are u16s (convert___skb_to_skb).
+  const gsoSizeIn = fields.getUint32(Skb.gso_size, true);
+  skb.gsoSize = gsoSizeIn & 0xffff;
+  skb.gsoSegs = fields.getUint32(Skb.gso_segs, true) & 0xffff;
+  // What the packet helpers change (skb->len, skb->protocol, the GSO fields bpf_skb_change_tail resets),
+  // as they left it.
+  const syncFields = (): void => {
+    fields.setUint32(Skb.len, skb.len, true);
+    fields.setUint32(Skb.protocol, skb.protocol, true);
+    fields.setUint32(Skb.gso_size, skb.gsoSize, true);
+    fields.setUint32(Skb.gso_segs, skb.gsoSegs, true);
+  };
+  syncFields();
   fields.setUint32(Skb.pkt_type, pktType(packet), true);
   if (fields.getUint32(Skb.ifindex, true) === 0) fields.setUint32(Skb.ifindex, LOOPBACK_IFINDEX, true);
   // convert___skb_to_skb (only with a ctx_in): qdisc_skb_cb(skb)->pkt_len = wire_len ?: skb->len. Without a
   // ctx_in nothing sets it and wire_len reads 0; gso_segs is ctx_in's (0 by default), never defaulted.
   if (input.ctx) fields.setUint32(Skb.wire_len, fields.getUint32(Skb.wire_len, true) || packet.length, true);
-  const dataPtr = packetPtr + BigInt(start);
-  const endPtr = packetPtr + BigInt(packet.length);
-  const dataWords = wordsOf(dataPtr);
-  const endWords = wordsOf(endPtr);
-  const packetTag = regionTag(packetPtr);
+  const packetTag = skb.hi;
   const readable = new Set<number>([Skb.len, Skb.pkt_type, Skb.mark, Skb.queue_mapping, Skb.protocol, Skb.vlan_present, Skb.vlan_tci,
     Skb.vlan_proto, Skb.priority, Skb.ingress_ifindex, Skb.ifindex, Skb.tc_index, Skb.hash, Skb.tc_classid, Skb.napi_id,
     Skb.wire_len, Skb.gso_segs, Skb.gso_size]);
@@ -169,8 +179,9 @@ function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVer
     name: 'ctx (struct __sk_buff)',
     size: Skb.size,
     load(off, size) {
-      if (off === Skb.data || off === Skb.data_meta) return size === 4 ? dataPtr : fault(off);
-      if (off === Skb.data_end) return size === 4 ? endPtr : fault(off);
+      if (off === Skb.data || off === Skb.data_meta) return size === 4 ? skb.dataPtr : fault(off);
+      if (off === Skb.data_end) return size === 4 ? skb.endPtr : fault(off);
+      syncFields();
       // net/core/filter.c bpf_skb_is_valid_access: cb[0..4] in any size, naturally aligned (off % size).
       if (inCb(off, size)) return readLe(fields, off, size);
       if (size < 4 && off % size === 0 && readable.has(off & ~3)) {
@@ -205,8 +216,8 @@ function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVer
     // The packet pointers, as load() gives them (4-byte loads of data, data_meta, data_end), without BigInts.
     loadWords(off, size, hi) {
       if (size !== 4) return undefined;
-      if (off === Skb.data || off === Skb.data_meta) return pointerWords(dataWords, hi);
-      return off === Skb.data_end ? pointerWords(endWords, hi) : undefined;
+      if (off === Skb.data || off === Skb.data_meta) return skb.dataWords(hi);
+      return off === Skb.data_end ? skb.endWords(hi) : undefined;
     },
     // The packet pointers point into the packet (verifier.c convert_ctx_accesses makes them PTR_TO_PACKET*).
     tagAt: (off, size) => (size === 4 && (off === Skb.data || off === Skb.data_meta || off === Skb.data_end) ? packetTag : 0),
@@ -214,17 +225,19 @@ function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVer
   const r1 = memory.addRegion(region, 'run');
   return {
     r1,
-    skbData: packet.subarray(start),
-    dataOut: () => packet,
+    packet: skb,
+    dataOut: () => skb.dataOut(),
     ctxOut: () => {
       if (!input.ctx) return null;
-      // convert_skb_to___skb writes the fields a ctx_in may set into the ctx_in's own buffer (data_end stays
-      // as given); every other byte was zero.
+      syncFields();
+      // convert_skb_to___skb writes the fields a ctx_in may set into the ctx_in's own buffer (data_end and
+      // gso_size stay as given); every other byte was zero.
       const out = new Uint8Array(Skb.size);
       const view = new DataView(out.buffer);
-      for (const off of [Skb.mark, Skb.priority, Skb.ingress_ifindex, Skb.ifindex, Skb.data_end, Skb.wire_len, Skb.gso_segs, Skb.gso_size]) {
+      for (const off of [Skb.mark, Skb.priority, Skb.ingress_ifindex, Skb.ifindex, Skb.data_end, Skb.wire_len, Skb.gso_segs]) {
         view.setUint32(off, fields.getUint32(off, true), true);
       }
+      view.setUint32(Skb.gso_size, gsoSizeIn, true);
       out.set(new Uint8Array(fields.buffer, Skb.cb, 20), Skb.cb);
       view.setBigUint64(Skb.tstamp, fields.getBigUint64(Skb.tstamp, true), true);
       view.setBigUint64(Skb.hwtstamp, fields.getBigUint64(Skb.hwtstamp, true), true);
@@ -247,22 +260,25 @@ interface XdpCtxIn {
 
 /**
  * bpf_prog_test_run_xdp's checks of a ctx_in: data_meta must be 0 (nothing before the metadata), data <=
- * data_end <= the input's size, metadata a multiple of 4 of at most 32 bytes (xdp_metalen_invalid),
+ * data_end <= the input's size, metadata valid (xdp_metalen_invalid: a multiple of 4 of at most
+ * kernel-version.ts xdpMetaMax bytes) and leaving room for the xdp_frame in the headroom,
  * egress_ifindex 0, and an rx queue only with a device: the loopback device (ifindex 1) has one queue.
  * Another device is one the emulator does not have (ENODEV); a linear area shorter than the input puts
  * the rest in fragments, which the emulator does not build (ENOTSUPP).
  */
-function xdpCtxIn(ctx: Uint8Array | null, dataLength: number): XdpCtxIn | number {
+function xdpCtxIn(ctx: Uint8Array | null, dataLength: number, live: boolean, kernelVersion: string): XdpCtxIn | number {
   if (!ctx) return { meta: 0, linear: dataLength, ingressIfindex: 0 };
   // bpf_ctx_init: bytes past the struct must be zero (bpf_check_uarg_tail_zero), and are ignored.
   if (ctx.length > Xdp.size && ctx.subarray(Xdp.size).some((b) => b !== 0)) return E2BIG;
+  // Live frames take no data_out or ctx_out with a ctx_in, and this library always asks for both.
+  if (live) return EINVAL;
   const f = new DataView(new ArrayBuffer(Xdp.size));
-  new Uint8Array(f.buffer).set(ctx);
+  new Uint8Array(f.buffer).set(ctx.subarray(0, Xdp.size));
   const u32 = (off: number) => f.getUint32(off, true);
   const meta = u32(Xdp.data);
   const linear = u32(Xdp.data_end);
   if (u32(Xdp.data_meta) !== 0 || linear > dataLength || meta > linear) return EINVAL;
-  if ((meta & 3) !== 0 || meta > 32) return EINVAL;
+  if (xdpMetalenInvalid(meta, xdpMetaMax(kernelVersion)) || meta > XDP_PACKET_HEADROOM - XDP_FRAME_SIZE) return EINVAL;
   if (dataLength - meta < ETH_HLEN) return EINVAL;
   if (u32(Xdp.egress_ifindex) !== 0) return EINVAL;
   const ingressIfindex = u32(Xdp.ingress_ifindex);
@@ -274,34 +290,36 @@ function xdpCtxIn(ctx: Uint8Array | null, dataLength: number): XdpCtxIn | number
   return { meta, linear, ingressIfindex };
 }
 
-// net/bpf/test_run.c bpf_prog_test_run_xdp: XDP_PACKET_HEADROOM before the input (metadata from a ctx_in
-// taken out of it), the loopback device's first rx queue; data_out is the frame from data_meta on, and a
-// ctx_out gives data and data_end back relative to data_meta (xdp_convert_buff_to_md).
-function xdpContext(input: TestRunInput, memory: Memory): PreparedContext | number {
+// net/bpf/test_run.c bpf_prog_test_run_xdp: one page (frame_sz PAGE_SIZE, xdp_init_buff) with the input at
+// XDP_PACKET_HEADROOM less the ctx_in's metadata (xdp_prepare_buff, then xdp_convert_md_to_buff moves data
+// past the metadata), the loopback device's first rx queue. The helpers move data_meta, data and data_end
+// (packet-helpers.ts); data_out is the frame from data_meta to data_end as they are after the last run,
+// and a ctx_out gives data and data_end back relative to data_meta (xdp_convert_buff_to_md).
+function xdpContext(input: TestRunInput, memory: Memory, kernelVersion: string): PreparedContext | number {
+  const flags = input.flags ?? 0;
+  if ((flags & ~TestRunFlags.XdpLiveFrames) !== 0) return EINVAL;
   const data = input.data;
+  const live = (flags & TestRunFlags.XdpLiveFrames) !== 0;
   if (!data || data.length < ETH_HLEN || data.length > XDP_MAX_DATA) return EINVAL;
-  const ctxIn = xdpCtxIn(input.ctx, data.length);
+  const ctxIn = xdpCtxIn(input.ctx, data.length, live, kernelVersion);
   if (typeof ctxIn === 'number') return ctxIn;
-  const metaAt = XDP_HEADROOM - ctxIn.meta;
-  const frame = new Uint8Array(metaAt + data.length);
-  frame.set(data, metaAt);
-  const framePtr = memory.addRegion(fixedBytes('packet', frame), 'run');
-  const metaPtr = framePtr + BigInt(metaAt);
-  const dataPtr = framePtr + BigInt(XDP_HEADROOM);
-  const endPtr = metaPtr + BigInt(ctxIn.linear);
-  const metaWords = wordsOf(metaPtr);
-  const dataWords = wordsOf(dataPtr);
-  const endWords = wordsOf(endPtr);
-  const packetTag = regionTag(framePtr);
+  // Live frames go through a page pool and out to the network stack or a device (bpf_test_run_xdp_live),
+  // which the emulator does not have.
+  if (live) return ENOTSUPP;
+  const metaAt = XDP_PACKET_HEADROOM - ctxIn.meta;
+  const page = new Uint8Array(PAGE_SIZE);
+  page.set(data, metaAt);
+  const frame = new XdpFrame(memory, page, metaAt, XDP_PACKET_HEADROOM, metaAt + ctxIn.linear);
+  const packetTag = frame.hi;
   const ingress = ctxIn.ingressIfindex || LOOPBACK_IFINDEX;
   const region: VirtualRegion = {
     name: 'ctx (struct xdp_md)',
     size: Xdp.size,
     load(off, size) {
       if (size !== 4) return fault(off);
-      if (off === Xdp.data) return dataPtr;
-      if (off === Xdp.data_meta) return metaPtr;
-      if (off === Xdp.data_end) return endPtr;
+      if (off === Xdp.data) return frame.dataPtr;
+      if (off === Xdp.data_meta) return frame.metaPtr;
+      if (off === Xdp.data_end) return frame.endPtr;
       if (off === Xdp.ingress_ifindex) return BigInt(ingress);
       if (off === Xdp.rx_queue_index || off === Xdp.egress_ifindex) return 0n;
       return fault(off);
@@ -312,9 +330,9 @@ function xdpContext(input: TestRunInput, memory: Memory): PreparedContext | numb
     // What load() answers, without BigInts (the faults are load()'s).
     loadWords(off, size, hi) {
       if (size !== 4) return undefined;
-      if (off === Xdp.data) return pointerWords(dataWords, hi);
-      if (off === Xdp.data_meta) return pointerWords(metaWords, hi);
-      if (off === Xdp.data_end) return pointerWords(endWords, hi);
+      if (off === Xdp.data) return frame.dataWords(hi);
+      if (off === Xdp.data_meta) return frame.metaWords(hi);
+      if (off === Xdp.data_end) return frame.endWords(hi);
       hi[0] = 0;
       if (off === Xdp.ingress_ifindex) return ingress;
       return off === Xdp.rx_queue_index || off === Xdp.egress_ifindex ? 0 : undefined;
@@ -327,11 +345,11 @@ function xdpContext(input: TestRunInput, memory: Memory): PreparedContext | numb
     const out = new Uint8Array(Xdp.size);
     out.set(input.ctx.subarray(0, Xdp.size));
     const v = new DataView(out.buffer);
-    v.setUint32(Xdp.data, ctxIn.meta, true);
-    v.setUint32(Xdp.data_end, ctxIn.linear, true);
+    v.setUint32(Xdp.data, frame.data - frame.meta, true);
+    v.setUint32(Xdp.data_end, frame.end - frame.meta, true);
     return out;
   };
-  return { r1, dataOut: () => frame.subarray(metaAt), ctxOut };
+  return { r1, packet: frame, dataOut: () => frame.bytes(), ctxOut };
 }
 
 /**
@@ -354,15 +372,6 @@ function ethTypeTrans(packet: Uint8Array): number {
 function pktType(packet: Uint8Array): number {
   if (packet.subarray(0, 6).every((b) => b === 0)) return 0;
   return packet[0]! & 1 ? 2 : 3;
-}
-
-/** A 64-bit pointer as words (high, low), made once for VirtualRegion.loadWords. */
-const wordsOf = (ptr: bigint): readonly [number, number] => [Number(ptr >> 32n) | 0, Number(ptr & 0xffffffffn) | 0];
-
-/** loadWords()'s answer for a pointer: the low word returned, the high one in hi[0]. */
-function pointerWords(words: readonly [number, number], hi: Int32Array): number {
-  hi[0] = words[0];
-  return words[1];
 }
 
 function fault(off: number, how = 'read'): never {

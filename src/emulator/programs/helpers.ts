@@ -13,6 +13,8 @@ import type { TailCallTarget } from './tail-call.js';
 import { ProgramFault, regionTag, type ByteRegion, type Memory } from './memory.js';
 import { BPF_MAX_LOOPS } from '../../uapi/isa.js';
 import { funcIdName, HelperId } from '../../uapi/helpers.js';
+import { callPacketHelper, packetHelperArity, type PacketRun } from './packet-helpers.js';
+import { SkbPacket } from './packet.js';
 
 /**
  * How many of r1..r5 each emulated helper reads (its BPF_CALL_n, kernel/bpf/helpers.c & co): compiled code
@@ -24,7 +26,7 @@ export const helperArity: Readonly<Record<number, number>> = {
   [HelperId.SkbLoadBytes]: 4, [HelperId.GetCurrentUidGid]: 0, [HelperId.GetCurrentComm]: 2, [HelperId.SpinLock]: 1,
   [HelperId.SpinUnlock]: 1, [HelperId.KtimeGetBootNs]: 0, [HelperId.KtimeGetCoarseNs]: 0, [HelperId.ForEachMapElem]: 4,
   [HelperId.Loop]: 4, [HelperId.MapLookupPercpuElem]: 3, [HelperId.MapPushElem]: 3, [HelperId.MapPopElem]: 2,
-  [HelperId.MapPeekElem]: 2, [HelperId.TailCall]: 3, [HelperId.GetLocalStorage]: 2,
+  [HelperId.MapPeekElem]: 2, [HelperId.TailCall]: 3, [HelperId.GetLocalStorage]: 2, ...packetHelperArity,
 };
 
 /** The helpers the emulator runs (the ones above). */
@@ -45,8 +47,8 @@ export interface HelperContext {
   task: EmulatedTask;
   random(): number;
   trace(line: string): void;
-  /** The run's packet from skb->data on, for skb programs. */
-  skbData?: Uint8Array;
+  /** The run's packet and its limits, for the packet helpers (packet-helpers.ts). */
+  packetRun?: PacketRun;
   /** The locks this emulated CPU holds (bpf_spin_lock, bpf_res_spin_lock). */
   locks: CpuLocks;
   /** What a prog array's slot runs, as this thread knows it (bpf_tail_call, tail-call.ts). */
@@ -177,8 +179,9 @@ export function callHelper(id: number, vm: Vm, ctx: HelperContext): bigint {
       // the destination zeroed and -EFAULT.
       const offset = Number(BigInt.asUintN(32, r[2]!));
       const len = Number(r[4]! & 0xffffffffn);
-      const data = ctx.skbData;
-      if (!data) throw new ProgramFault('bpf_skb_load_bytes needs an skb context');
+      const skb = ctx.packetRun?.packet;
+      if (!(skb instanceof SkbPacket)) throw new ProgramFault('bpf_skb_load_bytes needs an skb context');
+      const data = skb.bytes();
       if (offset > 0x7fffffff || offset + len > data.length) {
         mem.write(t[3]!, r[3]!, new Uint8Array(len));
         return u64(-errnoByCode.EFAULT);
@@ -197,6 +200,7 @@ export function callHelper(id: number, vm: Vm, ctx: HelperContext): bigint {
       ctx.locks.spinUnlock(mem.view(t[1]!, r[1]!, 4, 'write'));
       return 0n;
     default:
+      if (id in packetHelperArity && ctx.packetRun) return callPacketHelper(id, vm, ctx.packetRun);
       throw new ProgramFault(`helper ${funcIdName(id)} (#${id}) is not emulated`);
   }
 }

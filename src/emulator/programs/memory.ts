@@ -252,6 +252,14 @@ export class Memory {
     else if (id > 0) this.statics[id] = undefined;
   }
 
+  /**
+   * A region's bytes, base or size changed in place (a packet a helper moved): caches of id → region bounds
+   * (compiled-runtime.ts FastMemory) look again.
+   */
+  regionChanged(): void {
+    this.version++;
+  }
+
   /** Whether region id `hi` (a pointer's high word, unsigned or int32) is a live run region, or a static id. */
   isLive(hi: number): boolean {
     const id = hi >>> 0;

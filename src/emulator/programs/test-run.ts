@@ -13,6 +13,7 @@ import { TailCalls } from './tail-call.js';
 import { HelperId } from '../../uapi/helpers.js';
 import type { Insn } from '../../uapi/isa.js';
 import { callKfunc } from './kfuncs.js';
+import { adjustRoomDecapL3, csumDiffFolds, xdpMetaMax } from '../kernel-version.js';
 import { ProgramFault, type Memory } from './memory.js';
 import type { ParsedProgram } from '../../elf/spec.js';
 
@@ -57,23 +58,30 @@ export function execEnv(memory: Memory, helpers: HelperContext, execution?: Exec
  * the out buffers. `cancelled` is asked between repeats: closing an object stops its runs with EINTR.
  */
 /** What a run needs besides the program: the helpers' context and how to execute (compiled by default). */
-export type RunContext = Omit<HelperContext, 'skbData'> & { execution?: Execution };
+export type RunContext = Omit<HelperContext, 'packetRun'> & { execution?: Execution };
 
 export function runTest(
   program: LinkedProgram, helpers: RunContext, locks: CpuLocks, a: TestRunArgs, cancelled?: () => boolean,
 ): RunOutcome {
   const syscall = program.type === KernelProgramType.Syscall;
-  // net/bpf/test_run.c: cpu and flags are refused (EINVAL) by the skb and syscall runners and need
-  // BPF_F_TEST_RUN_ON_CPU / live frames elsewhere, which the emulator does not model.
-  if (a.cpu !== 0 || a.flags !== 0) return { rc: EINVAL, r0: 0n };
+  // net/bpf/test_run.c: cpu and flags are refused (EINVAL) by the skb and syscall runners;
+  // bpf_prog_test_run_xdp ignores cpu and checks its flags itself (contexts.ts).
+  const xdp = program.type === KernelProgramType.Xdp;
+  if (!xdp && (a.cpu !== 0 || a.flags !== 0)) return { rc: EINVAL, r0: 0n };
   const memory = program.memory;
   const mark = memory.mark();
   let r0 = 0n;
   try {
-    const prepared = prepareContext(program.type, { data: a.data, ctx: a.ctx }, memory, program.kernelVersion);
+    const prepared = prepareContext(program.type, { data: a.data, ctx: a.ctx, flags: a.flags }, memory, program.kernelVersion);
     if (typeof prepared === 'number') return { rc: prepared, r0 };
     const runs = Math.max(1, a.repeat);
-    const env = execEnv(memory, { ...helpers, localStorage: new Map(), ...(prepared.skbData ? { skbData: prepared.skbData } : {}) }, helpers.execution);
+    // The packet stays for all the runs: what a helper moved in one, the next sees (bpf_test_run's loop
+    // runs the program on the same xdp_buff / skb).
+    const version = program.kernelVersion;
+    const packetRun = prepared.packet
+      ? { packet: prepared.packet, xdpMetaMax: xdpMetaMax(version), csumDiffFolds: csumDiffFolds(version), adjustRoomDecapL3: adjustRoomDecapL3(version) }
+      : undefined;
+    const env = execEnv(memory, { ...helpers, localStorage: new Map(), ...(packetRun ? { packetRun } : {}) }, helpers.execution);
     // Made once for all the runs: what a run needs that can be reused (the Vm, its stacks) is.
     const run = runnerOf(helpers.execution, program.exec, env);
     const r1 = prepared.r1;
