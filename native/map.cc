@@ -335,7 +335,8 @@ napi_value Wrap(napi_env env, int fd, uint32_t type, uint32_t keySize, uint32_t 
   } else {
     s->valueBufSize = valueSize;
   }
-  s->tokenSize = IsHashType(type) ? 4 : (type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY ? keySize : std::max<uint32_t>(4, keySize));
+  // A hash of maps walks its buckets as every hash does (hashtab.c BATCH_OPS(htab)): a u32 bucket token.
+  s->tokenSize = IsHashType(type) || type == BPF_MAP_TYPE_HASH_OF_MAPS ? 4 : (type == BPF_MAP_TYPE_ARRAY || type == BPF_MAP_TYPE_PERCPU_ARRAY ? keySize : std::max<uint32_t>(4, keySize));
 
   napi_value obj;
   if (napi_create_object(env, &obj) != napi_ok || !Retain(env, obj, s)) {
@@ -385,11 +386,11 @@ napi_value WrapQueried(napi_env env, int fd, bool closeOnError) {
 }
 
 napi_value Create(napi_env env, napi_callback_info cbinfo) {
-  size_t argc = 11;
-  napi_value argv[11];
+  size_t argc = 12;
+  napi_value argv[12];
   napi_get_cb_info(env, cbinfo, &argc, argv, nullptr, nullptr);
   uint32_t type, keySize, valueSize, maxEntries, flags, numaNode, btfKey, btfValue;
-  int32_t btfFd;
+  int32_t btfFd, innerMapFd = 0;
   uint64_t mapExtra = 0;
   std::string name;
   if (!args::U32(env, argv[0], "type", &type) || !args::U32(env, argv[1], "keySize", &keySize) ||
@@ -401,6 +402,8 @@ napi_value Create(napi_env env, napi_callback_info cbinfo) {
   }
   // map_extra (u64, a BigInt): absent is 0. The kernel judges it (syscall.c map_create, bloom_filter.c).
   if (!args::IsNullish(env, argv[10]) && !args::Flags(env, argv[10], "mapExtra", &mapExtra)) return nullptr;
+  // inner_map_fd: a map-in-map's template (absent or 0: none). The kernel judges it (map_in_map.c).
+  if (!args::IsNullish(env, argv[11]) && !args::I32(env, argv[11], "innerMapFd", &innerMapFd)) return nullptr;
 
   // The raw syscall, not libbpf's bpf_map_create: libbpf copies at most 15 bytes of the name and so
   // silently truncates a long one. Copying up to 16 bytes leaves no NUL for a name of 16 or more, and the
@@ -414,6 +417,7 @@ napi_value Create(napi_env env, napi_callback_info cbinfo) {
   attr.map_flags = flags;
   attr.numa_node = numaNode;
   attr.map_extra = mapExtra;
+  attr.inner_map_fd = static_cast<__u32>(innerMapFd);
   std::memcpy(attr.map_name, name.data(), std::min<size_t>(name.size(), sizeof attr.map_name));
   if (btfFd > 0) {
     attr.btf_fd = static_cast<__u32>(btfFd);

@@ -17,9 +17,10 @@ export { BpfMapBase } from './map/base.js';
 export { QueueMap, type PushOptions } from './map/queue.js';
 export { BloomFilterMap } from './map/bloom.js';
 export { ProgramArrayMap, type SlotProgram } from './map/prog-array.js';
+export { MapOfMaps } from './map/map-of-maps.js';
 export {
   createMap, openMap, openPinned, type CreateMapOptions, type OpenMapOptions, type CreateKeylessMapOptions, type CreateQueueMapOptions,
-  type CreateBloomFilterOptions, type CreateProgramArrayOptions, type QueueMapType, type BloomFilterMapType, type OpenKeylessMapOptions,
+  type CreateBloomFilterOptions, type CreateProgramArrayOptions, type CreateMapOfMapsOptions, type QueueMapType, type BloomFilterMapType, type OpenKeylessMapOptions,
 } from './map/open.js';
 export { Emulator, type EmulatorOptions, type EmulatorShare } from './emulator/index.js';
 export { possibleCpus } from './possible-cpus.js';

@@ -725,8 +725,8 @@ interface BtfMap {
 
 /**
  * libbpf src/libbpf.c bpf_object__collect_map_relos: each relocation of `.rel.maps` puts a program in a prog
- * array's `values` slot (`__array(values, ...)` with `[i] = &prog`), slot i at values + 8 × i. Map-in-map
- * slots (a map symbol) are the emulator's to refuse when it creates the map.
+ * array's `values` slot or a map in a map-in-map's (`__array(values, ...)` with `[i] = &prog` / `&map`), slot
+ * i at values + 8 × i.
  */
 function collectMapSlots(elf: ElfFile, mapsSec: ElfSection, maps: BtfMap[], entries: Func[], fail: (m: string, errno?: number) => never): void {
   const rs = elf.sections.find((s) => s.type === ElfConst.SHT_REL && s.info === mapsSec.index && !libbpfIgnores(s, s.name));
@@ -738,15 +738,22 @@ function collectMapSlots(elf: ElfFile, mapsSec: ElfSection, maps: BtfMap[], entr
     const map = maps.find((m) => m.offset <= offset && offset + 8 <= m.offset + m.size);
     if (!map) return fail(`.maps relo #${i}: cannot find map '${name}' at rel->r_offset ${offset}`, EINVAL);
     const def = map.def;
-    if (def.type === KernelMapType.ArrayOfMaps || def.type === KernelMapType.HashOfMaps) return;
-    if (def.type !== KernelMapType.ProgArray) return fail(`.maps relo #${i}: map '${def.name}' is not a prog array or a map-in-map`, EINVAL);
-    const prog = entries.find((f) => f.name === name);
-    if (!prog) return fail(`.maps relo #${i}: '${name}' isn't a valid program`, ESRCH);
-    if (prog.section.index !== sym!.shndx || prog.start * 8 !== sym!.value) return fail(`.maps relo #${i}: '${name}' isn't an entry-point program`, RELOC_ERRNO);
+    const mapInMap = def.type === KernelMapType.ArrayOfMaps || def.type === KernelMapType.HashOfMaps;
+    if (mapInMap) {
+      if (sym?.shndx !== mapsSec.index) return fail(`.maps relo #${i}: '${name}' isn't a BTF-defined map`, RELOC_ERRNO);
+      if (def.type === KernelMapType.HashOfMaps && def.keySize !== 4) return fail(`.maps relo #${i}: hash-of-maps '${def.name}' should have key size 4`, EINVAL);
+      if (!maps.some((m) => m.def.name === name)) return fail(`.maps relo #${i}: '${name}' isn't a valid map`, ESRCH);
+    } else if (def.type !== KernelMapType.ProgArray) {
+      return fail(`.maps relo #${i}: map '${def.name}' is not a prog array or a map-in-map`, EINVAL);
+    } else {
+      const prog = entries.find((f) => f.name === name);
+      if (!prog) return fail(`.maps relo #${i}: '${name}' isn't a valid program`, ESRCH);
+      if (prog.section.index !== sym!.shndx || prog.start * 8 !== sym!.value) return fail(`.maps relo #${i}: '${name}' isn't an entry-point program`, RELOC_ERRNO);
+    }
     if (map.valuesAt === undefined) return fail(`.maps relo #${i}: map '${def.name}' has no 'values' member last`, EINVAL);
     const at = offset - map.offset - map.valuesAt;
     if (at < 0 || at % 8 !== 0) return fail(`.maps relo #${i}: '${name}' is not at a values slot of map '${def.name}'`, EINVAL);
-    (def.slots ??= []).push({ index: at / 8, program: name });
+    (def.slots ??= []).push(mapInMap ? { index: at / 8, map: name } : { index: at / 8, program: name });
   });
 }
 
@@ -805,6 +812,8 @@ function parseMapDef(btf: Btf, mapName: string, def: BtfComposite, fail: (m: str
         if (ptr.kind !== BtfKind.Ptr) fail(`map '${mapName}': 'values' is not an array of pointers`, EINVAL);
         const inner = btf.resolve((ptr as { type: number }).type);
         if (inner.kind !== (mapInMap ? BtfKind.Struct : BtfKind.FuncProto)) fail(`map '${mapName}': 'values' points to a ${inner.kind}`, EINVAL);
+        // libbpf parse_btf_map_def(..., is_inner): the inner maps' template, created as '<map>.inner'.
+        if (mapInMap) m.inner = parseMapDef(btf, `${mapName}.inner`, inner as BtfComposite, fail);
         break;
       }
       // `__uint(map_extra, N)`: read as a u32 by the libbpf this machine has (1.1's get_map_field_int).

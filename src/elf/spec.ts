@@ -44,8 +44,13 @@ export interface MapDef extends Omit<ObjectMapSpec, 'lock' | 'internal'> {
   btfValueTypeId: number;
   /** `__uint(map_extra, N)`: bpf_attr.map_extra (a bloom filter's number of hash functions); absent is 0. */
   mapExtra?: number;
-  /** A prog array's `__array(values, ...)` initialiser: the program libbpf puts in each slot after load. */
-  slots?: { index: number; program: string }[];
+  /**
+   * `__array(values, ...)`'s initialiser: the program libbpf puts in each of a prog array's slots after load,
+   * or the map in each of a map-in-map's once the maps exist.
+   */
+  slots?: ({ index: number; program: string } | { index: number; map: string })[];
+  /** A map-in-map's template (`__array(values, struct { ... })`): libbpf creates it to create the map. */
+  inner?: MapDef;
 }
 
 /** One program: its entry function followed by every subprogram it calls (bpf-to-bpf), as libbpf links. */

@@ -4,9 +4,9 @@
 // objects and loads programs (object.ts), and owns the emulated CPUs that run programs off this thread.
 import { availableParallelism } from 'node:os';
 import { hostPossibleCpus } from '../host-cpus.js';
-import { MapFlags, MapType, isArrayType, isCgroupStorage, isLru, isPerCpu, isQueueStack } from '../uapi/bpf.js';
+import { MapFlags, MapType, isArrayType, isCgroupStorage, isLru, isMapInMap, isPerCpu, isQueueStack } from '../uapi/bpf.js';
 import type { Engine, MapAttrs, ObjectFailure, ObjectHandle, RawProgramHandle, RawProgramSpec, TestRunArgs } from '../seam/engine.js';
-import { EINVAL, ENOMEM } from '../uapi/errno.js';
+import { EBADF, EINVAL, ENOMEM, ENOTSUPP } from '../uapi/errno.js';
 import { MessageChannel } from 'node:worker_threads';
 import { answeredWord, LocalRegistry, RemoteRegistry, serveRegistry, type MapRegistry, type RegistryLink } from './registry.js';
 import { loadEmulatorProgram, openEmulatorObject, type ProgramHost } from './object.js';
@@ -23,12 +23,13 @@ import { QueueStackTable } from './maps/queue-stack.js';
 import { BloomFilterTable, bloomGeometry } from './maps/bloom.js';
 import { ProgArrayTable } from './maps/prog-array.js';
 import { CgroupStorageTable } from './maps/cgroup-storage.js';
+import { MapInMapTable, type InnerMeta } from './maps/map-in-map.js';
 import type { MapTable } from './maps/program-map.js';
 import { lruTargetFree } from './maps/lru.js';
 import { lockOffsetOf, type MapShape } from './maps/storage.js';
 import { sharedInt32, withSlabIds } from './maps/shared.js';
 import { DEFAULT_KERNEL_VERSION, parseKernelVersion, percpuLookupCopiesPadding } from './kernel-version.js';
-import { accessOf, EmulatedMap, EmulatorMapHandle, type Access, type MapOwner } from './map-handle.js';
+import { accessOf, EmulatedMap, EmulatorMapHandle, innerMetaOf, type Access, type MapOwner } from './map-handle.js';
 
 /** kernel/bpf/syscall.c BPF_OBJ_FLAG_MASK: the open flags of BPF_OBJ_GET and BPF_MAP_GET_FD_BY_ID. */
 const OBJ_FLAG_MASK = MapFlags.Rdonly | MapFlags.Wronly;
@@ -162,6 +163,10 @@ export class Emulator implements Engine, ProgramHost {
         const state = this.#programs.get(id);
         return state && { id, program: state, callee: calleeOf(state.source) };
       },
+      openMap: (id) => {
+        const handle = this.openMapById(id);
+        return typeof handle === 'number' ? undefined : handle;
+      },
     };
   }
 
@@ -255,7 +260,8 @@ export class Emulator implements Engine, ProgramHost {
   }
 
   createMap(attrs: MapAttrs): EmulatorMapHandle | number {
-    const plan = checkCreate(attrs, this.#cpus, this.kernelVersion);
+    const template = isMapInMap(attrs.type) ? innerTemplate(attrs.innerMap) : undefined;
+    const plan = checkCreate(attrs, this.#cpus, this.kernelVersion, typeof template === 'number' ? template : 0);
     if (typeof plan === 'number') return plan;
     const { type, flags } = attrs;
     const percpu = isPerCpu(type);
@@ -276,6 +282,8 @@ export class Emulator implements Engine, ProgramHost {
         if (type === MapType.ProgArray) return new ProgArrayTable(shape);
         if (isCgroupStorage(type)) return new CgroupStorageTable(shape);
         const seed = flags & MapFlags.ZeroSeed ? 0 : (this.#seed ?? (Math.random() * 2 ** 32) >>> 0);
+        // A slot holds its own handle on the inner map (bpf_map_inc), closed when the slot lets go of it.
+        if (typeof template === 'object') return MapInMapTable.create(shape, template, type === MapType.HashOfMaps, seed, (m) => (m as EmulatorMapHandle).close());
         // bloom_map_alloc: its checkCreate passed, so map_extra is its low 4 bits.
         if (type === MapType.BloomFilter) return new BloomFilterTable(shape, bloomGeometry(plan.maxEntries, Number(attrs.mapExtra ?? 0n)), seed);
         return new HashTable(shape, {
@@ -352,4 +360,18 @@ let defaultEmulator: Emulator | undefined;
 /** The process's default emulator (`engine: 'emulator'`). */
 export function getEmulator(): Emulator {
   return (defaultEmulator ??= new Emulator());
+}
+
+/**
+ * kernel/bpf/map_in_map.c bpf_map_meta_alloc: a map-in-map's template is an open map (inner_map_fd; none is fd
+ * 0, which is no map: EINVAL), not itself a map-in-map (EINVAL), of a type that can be compared
+ * (map_meta_equal: a prog array or a cgroup storage cannot, ENOTSUPP).
+ */
+function innerTemplate(template: unknown): InnerMeta | number {
+  if (template === undefined) return EINVAL;
+  if (!(template instanceof EmulatorMapHandle) || template.closed) return EBADF;
+  const table = template.table;
+  if (table instanceof MapInMapTable) return EINVAL;
+  if (table instanceof ProgArrayTable || table instanceof CgroupStorageTable) return ENOTSUPP;
+  return innerMetaOf(template);
 }

@@ -5,7 +5,7 @@
 // while any does.
 import { BatchOp, MapFlags, type BatchOpId } from '../uapi/bpf.js';
 import type { ElemFlags, MapHandle, MapInfo, MapScratch } from '../seam/engine.js';
-import { E2BIG, EBADF, EINVAL, EBUSY, ENOTSUPP, EPERM } from '../uapi/errno.js';
+import { E2BIG, EBADF, EINVAL, EBUSY, ENOENT, ENOTSUPP, EPERM } from '../uapi/errno.js';
 import { mapLayout, roundUp8, type MapLayout } from '../seam/map-layout.js';
 import { freezeChecksWriteAccess, freezeRefusesLockMaps, lookupChecksAccessFirst, percpuCpuFlags } from './kernel-version.js';
 import { ArrayTable } from './maps/array.js';
@@ -14,6 +14,7 @@ import { QueueStackTable } from './maps/queue-stack.js';
 import { BloomFilterTable } from './maps/bloom.js';
 import { ProgArrayTable, type SlotProgram, type TailCallee } from './maps/prog-array.js';
 import { CgroupStorageTable } from './maps/cgroup-storage.js';
+import { MapInMapTable, type InnerMeta } from './maps/map-in-map.js';
 import { programSide, type MapTable, type ProgramMap, type ProgramSide } from './maps/program-map.js';
 import {
   BPF_ANY, BPF_F_ALL_CPUS, BPF_F_CPU, BPF_F_LOCK, CPU_FLAGS, checkOpFlags, checkPercpuUpdateFlags, copyBytes, type MapShape,
@@ -65,6 +66,8 @@ export interface MapOwner {
   release(map: EmulatedMap): void;
   /** A loaded program by the number a prog array's value names it by (its id: the emulator has no fds). */
   program(id: number): (SlotProgram<unknown> & { callee: TailCallee }) | undefined;
+  /** A new handle (its own reference) on the map a map-in-map's value names by id, or undefined. */
+  openMap(id: number): EmulatorMapHandle | undefined;
 }
 
 /**
@@ -178,7 +181,7 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     // (map_lookup_elem copies the value in from userspace for BPF_MAP_TYPE_BLOOM_FILTER).
     if (table instanceof QueueStackTable) return table.get(value, 0, false);
     if (table instanceof BloomFilterTable) return table.peek(value, 0);
-    if (table instanceof ProgArrayTable) return table.lookup(key, value);
+    if (table instanceof ProgArrayTable || table instanceof MapInMapTable) return table.lookup(key, value);
     if (table instanceof CgroupStorageTable) return table.lookup();
     return table.lookup(key, value, (low & BPF_F_LOCK) !== 0);
   }
@@ -217,6 +220,7 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     if (table instanceof QueueStackTable || table instanceof BloomFilterTable) return table.push(value, voff, BigInt(low));
     if (table instanceof ProgArrayTable) return this.#setProgram(table, key.subarray(koff, koff + 4), value, voff, low);
     if (table instanceof CgroupStorageTable) return table.update(low, this.#map.spinLock);
+    if (table instanceof MapInMapTable) return this.#setMap(table, key, koff, value, voff, low);
     const current = this.#owner.currentCpu();
     if (!this.#cpuFlags || !table.shape.percpu) return table.update(key, koff, value, voff, low, current, false);
     const rc = checkPercpuUpdateFlags(low);
@@ -244,6 +248,19 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     if (new DataView(key.buffer, key.byteOffset, 4).getUint32(0, true) >= table.shape.maxEntries) return E2BIG;
     const program = this.#owner.program(new DataView(value.buffer, value.byteOffset + voff, 4).getUint32(0, true));
     return program === undefined ? EBADF : table.update(key, flags, program);
+  }
+
+  /**
+   * A map-in-map's update: the value names a map (map_in_map.c bpf_map_fd_get_ptr: EBADF for a number that
+   * names none) held by the slot (bpf_map_inc); the table checks it against the template.
+   */
+  #setMap(table: MapInMapTable, key: Uint8Array, koff: number, value: Uint8Array, voff: number, flags: number): number {
+    // bpf_fd_array_map_update_elem checks its flags and index before it looks at the fd.
+    if (!table.hash && flags !== BPF_ANY) return EINVAL;
+    if (!table.hash && new DataView(key.buffer, key.byteOffset + koff, 4).getUint32(0, true) >= table.shape.maxEntries) return E2BIG;
+    const inner = this.#owner.openMap(new DataView(value.buffer, value.byteOffset + voff, 4).getUint32(0, true));
+    if (inner === undefined) return EBADF;
+    return table.update(key, koff, flags, { id: inner.info.id, map: inner, meta: innerMetaOf(inner) }, this.#owner.currentCpu());
   }
 
   /** One value_size value in every CPU's slot of a whole per-CPU value (BPF_F_ALL_CPUS). */
@@ -279,7 +296,7 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     if (!this.#canWrite) return EPERM;
     const table = m.table;
     // array_map_delete_elem: EINVAL; queue_stack_map_delete_elem: EINVAL; bloom_map_delete_elem: EOPNOTSUPP.
-    if (table instanceof HashTable || table instanceof ProgArrayTable) return table.delete(key, 0);
+    if (table instanceof HashTable || table instanceof ProgArrayTable || table instanceof MapInMapTable) return table.delete(key, 0);
     if (table instanceof CgroupStorageTable) return table.delete();
     return table instanceof ArrayTable ? EINVAL : table.delete();
   }
@@ -356,9 +373,12 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     if (reads && !this.#canRead) return EPERM;
     if (writes && !this.#canWrite) return EPERM;
     const table = m.table;
-    // BPF_DO_BATCH: a map type without the op is ENOTSUPP (queues, stacks and bloom filters have none).
-    if (!(table instanceof HashTable) && !(table instanceof ArrayTable)) return ENOTSUPP;
-    const hash = table instanceof HashTable;
+    // BPF_DO_BATCH: a map type without the op is ENOTSUPP (queues, stacks and bloom filters have none). A
+    // hash of maps has the hash's (BATCH_OPS(htab)), an array of maps the generic lookup and update only.
+    const inner = table instanceof MapInMapTable ? table : undefined;
+    const ids = inner?.ids ?? table;
+    if (!(ids instanceof HashTable) && !(ids instanceof ArrayTable)) return ENOTSUPP;
+    const hash = ids instanceof HashTable;
     if (!hash && (op === BatchOp.LookupAndDelete || op === BatchOp.Delete)) return ENOTSUPP;
     const low = flagsLow(elemFlags);
     const cpu = flagsCpu(elemFlags);
@@ -373,8 +393,9 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
       return EINVAL;
     }
     const oneCpu = low & BPF_F_CPU ? cpu : -1;
-    if (reads && hash && oneCpu >= 0) return this.#hashLookupBatchCpu(table, inBatch, outBatch, keys, values, count, oneCpu);
-    if (reads && hash) return table.lookupBatch(inBatch, outBatch, keys, values, count, op === BatchOp.LookupAndDelete);
+    if (reads && hash && oneCpu >= 0) return this.#hashLookupBatchCpu(ids, inBatch, outBatch, keys, values, count, oneCpu);
+    // A hash of maps' batch copies each slot's map id (bpf_map_fd_sys_lookup_elem), which its table holds.
+    if (reads && hash) return ids.lookupBatch(inBatch, outBatch, keys, values, count, op === BatchOp.LookupAndDelete);
     if (reads) return this.#genericLookupBatch(inBatch, outBatch, keys, values, count, oneCpu);
     return this.#genericWriteBatch(op === BatchOp.Delete, keys, values, count, low, cpu);
   }
@@ -440,10 +461,10 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
   #genericLookupBatch(inBatch: Uint8Array | null, outBatch: Uint8Array, keys: Uint8Array, values: Uint8Array, count: Uint32Array, cpu: number): number {
     const max = count[0]!;
     if (max === 0) return 0;
-    const table = this.#map.table as HashTable | ArrayTable; // batch() lets only these through
+    const table = this.#map.table as HashTable | ArrayTable | MapInMapTable; // batch() lets only these through
     const ks = table.shape.keySize;
     // BPF_F_CPU (cpu >= 0): one value_size value per element.
-    const stride = cpu >= 0 ? table.shape.valueSize : table.stride;
+    const stride = cpu >= 0 ? table.shape.valueSize : this.#valueBufSize;
     let prev: Uint8Array | null = inBatch ? inBatch.slice(0, ks) : null;
     let cp = 0;
     let rc = 0;
@@ -452,6 +473,11 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
       rc = table.getNextKey(prev, key);
       if (rc) break;
       rc = cpu >= 0 ? this.#lookupCpu(key, values, cp * stride, cpu) : table.lookup(key, values.subarray(cp * stride, cp * stride + stride));
+      // An element without a value (an empty slot of an array of maps) is passed over ("goto next_key").
+      if (rc === ENOENT) {
+        prev = key.slice();
+        continue;
+      }
       if (rc) break;
       prev = key;
       cp++;
@@ -465,9 +491,9 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
   #genericWriteBatch(del: boolean, keys: Uint8Array, values: Uint8Array, count: Uint32Array, low: number, cpu: number): number {
     const max = count[0]!;
     if (max === 0) return 0;
-    const table = this.#map.table as HashTable | ArrayTable; // batch() lets only these through
+    const table = this.#map.table as HashTable | ArrayTable | MapInMapTable; // batch() lets only these through
     const ks = table.shape.keySize;
-    const stride = low & CPU_FLAGS ? table.shape.valueSize : table.stride;
+    const stride = low & CPU_FLAGS ? table.shape.valueSize : this.#valueBufSize;
     let cp = 0;
     let rc = 0;
     for (; cp < max; cp++) {
@@ -510,4 +536,11 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     this.#closed = true;
     this.#owner.release(this.#map);
   }
+}
+
+/** What a map-in-map compares of a map it is given or made with (map_in_map.c bpf_map_meta_alloc). */
+export function innerMetaOf(map: EmulatorMapHandle): InnerMeta {
+  const { type, keySize, valueSize, flags, maxEntries } = map.info;
+  const lockKind = map.lockKind;
+  return { type, keySize, valueSize, flags, maxEntries, lockOffset: map.shape.lockOffset, ...(lockKind ? { lockKind } : {}) };
 }

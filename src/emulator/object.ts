@@ -26,6 +26,7 @@ import { linkProgram } from './link.js';
 import { EmulatorMapHandle } from './map-handle.js';
 import { calleeOf, programState, type ProgramSource, type ProgramState } from './program-state.js';
 import { ProgArrayTable } from './maps/prog-array.js';
+import { MapInMapTable } from './maps/map-in-map.js';
 import type { ProgramMap } from './maps/program-map.js';
 import { applyCoreRelocs } from './programs/core.js';
 import { resolveExterns } from './programs/externs.js';
@@ -112,11 +113,21 @@ function missingKfunc(parsed: ParsedObject, kernelVersion: string): ObjectFailur
 function checkedHandle(map: EmulatorMapHandle): CheckedMap {
   const { info, shape } = map;
   const kind = map.lockKind;
-  return {
+  const checked: CheckedMap = {
     name: info.name, type: info.type, keySize: info.keySize, valueSize: info.valueSize, maxEntries: info.maxEntries, flags: info.flags,
     hasBtf: info.btfId !== 0 || kind !== undefined,
     locks: kind === undefined ? [] : [{ kind, offset: shape.lockOffset }],
   };
+  // A map-in-map's inner maps are known to the verifier by the template (inner_map_meta, which has no name).
+  const table = map.table;
+  if (table instanceof MapInMapTable) {
+    const m = table.state.meta;
+    checked.inner = {
+      name: '', type: m.type, keySize: m.keySize, valueSize: m.valueSize, maxEntries: m.maxEntries, flags: m.flags, hasBtf: m.lockKind !== undefined,
+      locks: m.lockKind === undefined ? [] : [{ kind: m.lockKind, offset: m.lockOffset }],
+    };
+  }
+  return checked;
 }
 
 /** One program of an emulated object (or a raw one). */
@@ -368,6 +379,11 @@ export class EmulatorObject implements ObjectHandle {
         return failure;
       }
     }
+    const filled = unemulated ? undefined : this.#fillMapsInMaps(defs);
+    if (filled) {
+      this.#closeMaps();
+      return filled;
+    }
     const relocated = this.#relocate();
     if (relocated) {
       this.#closeMaps();
@@ -443,17 +459,35 @@ export class EmulatorObject implements ObjectHandle {
   }
 
   /**
+   * libbpf init_map_in_map_slots, once the maps exist: each `__array(values, ...)` slot of a map-in-map gets its
+   * map (BPF_MAP_UPDATE_ELEM with the map's fd, here its id), the key the slot's index as an int.
+   */
+  #fillMapsInMaps(defs: MapDef[]): ObjectFailure | undefined {
+    for (const def of defs) {
+      const outer = this.#maps.get(def.name);
+      for (const slot of def.slots ?? []) {
+        if (!('map' in slot) || !outer) continue;
+        const inner = this.#maps.get(slot.map);
+        const rc = outer.update(u32Bytes(slot.index), u32Bytes(inner?.info.id ?? 0xffffffff), 0);
+        if (rc < 0) return { errno: rc, syscall: 'BPF_MAP_UPDATE_ELEM', map: def.name, detail: `failed to initialize slot [${slot.index}] to map '${slot.map}'` };
+      }
+    }
+    return undefined;
+  }
+
+  /**
    * libbpf bpf_object_init_prog_arrays, after the programs loaded: each `__array(values, ...)` slot gets its
    * program (init_prog_array_slots: BPF_MAP_UPDATE_ELEM with the program's fd, here its id).
    */
   #fillProgArrays(defs: MapDef[]): ObjectFailure | undefined {
     for (const def of defs) {
       const map = this.#maps.get(def.name);
-      for (const { index, program } of def.slots ?? []) {
+      for (const slot of def.slots ?? []) {
+        if (!('program' in slot)) continue;
+        const { index, program } = slot;
         const state = this.#states.find((s) => s.source.name === program);
-        const key = new Uint8Array(new Uint32Array([index]).buffer);
         // An unloaded program's fd is libbpf's -1 (bpf_program__fd), which BPF_MAP_UPDATE_ELEM refuses (EBADF).
-        const rc = map ? map.update(key, new Uint8Array(new Uint32Array([state?.key ?? 0xffffffff]).buffer), 0) : ENOENT;
+        const rc = map ? map.update(u32Bytes(index), u32Bytes(state?.key ?? 0xffffffff), 0) : ENOENT;
         if (rc < 0) return { errno: rc, syscall: 'BPF_MAP_UPDATE_ELEM', map: def.name, detail: `failed to initialize slot [${index}] to prog '${program}'` };
       }
     }
@@ -466,11 +500,12 @@ export class EmulatorObject implements ObjectHandle {
       this.#maps.set(def.name, reused);
       return undefined;
     }
-    // libbpf bpf_map_create copies the name with libbpf_strlcpy into the 16-byte map_name: longer names are cut.
-    const handle = this.#emulator.createMap({
-      type: def.type, keySize: def.keySize, valueSize: def.valueSize, maxEntries: def.maxEntries, flags: def.flags,
-      name: def.name.slice(0, BPF_OBJ_NAME_LEN - 1), numaNode: def.numaNode, mapExtra: BigInt(def.mapExtra ?? 0), ...(def.locks.length > 0 ? { locks: def.locks, btf: { data: new Uint8Array(0), keyTypeId: def.btfKeyTypeId, valueTypeId: def.btfValueTypeId } } : {}),
-    });
+    // libbpf bpf_object__create_map: a map-in-map's template first ('<map>.inner'), destroyed once the map
+    // exists (the map keeps what it needs of it).
+    const template = def.inner ? this.#emulator.createMap(mapAttrs(def.inner)) : undefined;
+    if (typeof template === 'number') return { errno: template, syscall: 'BPF_MAP_CREATE', map: def.inner!.name };
+    const handle = this.#emulator.createMap({ ...mapAttrs(def), ...(template ? { innerMap: template } : {}) });
+    template?.close();
     if (typeof handle === 'number') return { errno: handle, syscall: 'BPF_MAP_CREATE', map: def.name };
     this.#maps.set(def.name, handle);
     if (def.initial) {
@@ -544,4 +579,19 @@ export function openEmulatorObject(emulator: ProgramHost, path: string): ObjectH
     return { errno: e instanceof ObjectFormatError ? e.errno : ENOEXEC, syscall: 'bpf_object__open', detail: (e as Error).message };
   }
   return new EmulatorObject(emulator, parsed);
+}
+
+/** A u32 as the 4 little-endian bytes a key or value holds. */
+function u32Bytes(n: number): Uint8Array {
+  return new Uint8Array(new Uint32Array([n]).buffer);
+}
+
+/** BPF_MAP_CREATE's attributes for a map of an object (libbpf bpf_object__create_map). */
+function mapAttrs(def: MapDef): MapAttrs {
+  return {
+    type: def.type, keySize: def.keySize, valueSize: def.valueSize, maxEntries: def.maxEntries, flags: def.flags,
+    // libbpf bpf_map_create copies the name with libbpf_strlcpy into the 16-byte map_name: longer names are cut.
+    name: def.name.slice(0, BPF_OBJ_NAME_LEN - 1), numaNode: def.numaNode, mapExtra: BigInt(def.mapExtra ?? 0),
+    ...(def.locks.length > 0 ? { locks: def.locks, btf: { data: new Uint8Array(0), keyTypeId: def.btfKeyTypeId, valueTypeId: def.btfValueTypeId } } : {}),
+  };
 }

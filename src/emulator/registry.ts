@@ -9,6 +9,7 @@ import { ENOENT } from '../uapi/errno.js';
 import { VirtualBpffs } from './bpffs.js';
 import { EmulatedMap } from './map-handle.js';
 import { ProgArrayTable } from './maps/prog-array.js';
+import { MapInMapTable } from './maps/map-in-map.js';
 import { attachMap, shareMap, type SharedMap } from './maps/program-map.js';
 import { sharedInt32 } from './maps/shared.js';
 
@@ -85,6 +86,9 @@ export class LocalRegistry implements MapRegistry {
     // kernel/bpf/arraymap.c prog_array_map_clear (map_release_uref): with the last user reference gone, a
     // prog array lets go of its programs (the programs that tail-call through it still hold the map).
     if (map.table instanceof ProgArrayTable) map.table.clear();
+    // A map-in-map's inner maps are put when it is freed (array_of_map_free / htab_of_map_free): in the
+    // emulator, with its last reference (programs that use it keep its table, not its inner maps).
+    if (map.table instanceof MapInMapTable) map.table.clear();
   }
 
   nextBtfId(): number {

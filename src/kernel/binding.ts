@@ -31,10 +31,10 @@ export interface NativeMap {
 }
 
 export interface NativeMapStatic {
-  /** `mapExtra`: bpf_attr.map_extra (u64), 0 when left out. */
+  /** `mapExtra`: bpf_attr.map_extra (u64), 0 when left out; `innerMapFd`: bpf_attr.inner_map_fd, 0 when left out. */
   create(
     type: number, keySize: number, valueSize: number, maxEntries: number, flags: number,
-    name: string, numaNode: number, btfFd: number, btfKeyTypeId: number, btfValueTypeId: number, mapExtra?: bigint,
+    name: string, numaNode: number, btfFd: number, btfKeyTypeId: number, btfValueTypeId: number, mapExtra?: bigint, innerMapFd?: number,
   ): NativeMap | number;
   /** BPF_OBJ_GET; `flags` (file_flags: BPF_F_RDONLY / BPF_F_WRONLY) default 0, read-write. */
   openPinned(path: string, flags?: number): NativeMap | number;

@@ -2,10 +2,11 @@
 // libbpf. It adds nothing to the kernel's answers: every method returns what the syscall returned.
 import type { MapLayout } from '../seam/map-layout.js';
 import { MapType, type BatchOpId } from '../uapi/bpf.js';
-import type {
-  ElemFlags, FdEngine, FdMapHandle, MapAttrs, MapInfo, MapScratch, ObjectFailure, ObjectHandle, RawProgramHandle, RawProgramSpec,
+import {
+  isFdMapHandle, type ElemFlags, type FdEngine, type FdMapHandle, type MapAttrs, type MapInfo, type MapScratch, type ObjectFailure, type ObjectHandle,
+  type RawProgramHandle, type RawProgramSpec,
 } from '../seam/engine.js';
-import { EPERM, errnoCode } from '../uapi/errno.js';
+import { EBADF, EPERM, errnoCode } from '../uapi/errno.js';
 import { scratchOver } from '../seam/map-scratch.js';
 import { loadAddon, type Addon, type NativeMap } from './binding.js';
 import { loadKernelProgram, openKernelObject } from './object-engine.js';
@@ -108,7 +109,10 @@ export class KernelEngine implements FdEngine {
   }
 
   createMap(attrs: MapAttrs): KernelMapHandle | number {
-    const { type, keySize, valueSize, maxEntries, flags, name, numaNode, btf, mapExtra } = attrs;
+    const { type, keySize, valueSize, maxEntries, flags, name, numaNode, btf, mapExtra, innerMap } = attrs;
+    // The template is a map of this engine (an fd), or none; another engine's map names no fd here.
+    const innerMapFd = innerMap === undefined ? 0 : isFdMapHandle(innerMap) ? innerMap.fd : EBADF;
+    if (innerMapFd < 0) return innerMapFd;
     let btfFd = 0;
     if (btf) {
       btfFd = this.#addon.btfLoad(btf.data, null);
@@ -117,7 +121,7 @@ export class KernelEngine implements FdEngine {
     try {
       const native = this.#addon.NativeMap.create(
         type, keySize, valueSize, maxEntries, flags, name, numaNode, btfFd,
-        btf ? btf.keyTypeId : 0, btf ? btf.valueTypeId : 0, mapExtra ?? 0n,
+        btf ? btf.keyTypeId : 0, btf ? btf.valueTypeId : 0, mapExtra ?? 0n, innerMapFd,
       );
       return handleFor(native);
     } finally {

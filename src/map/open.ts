@@ -1,7 +1,7 @@
 import type { Codec } from '../codec/types.js';
 import { checkCodec, lockFields } from '../codec/codec.js';
 import {
-  BLOOM_MAP_EXTRA_HASHES_MASK, MapType, type KeylessMapTypeId, type KeylessMapTypeName, type MapTypeId, type MapTypeName, type Syscall, isKeyless, keylessMapTypeByName,
+  BLOOM_MAP_EXTRA_HASHES_MASK, MapType, isMapInMap, type KeylessMapTypeId, type KeylessMapTypeName, type MapTypeId, type MapTypeName, type Syscall, isKeyless, keylessMapTypeByName,
   mapTypeByName, mapTypeName,
 } from '../uapi/bpf.js';
 import { isFdEngine, type Engine, type MapHandle } from '../seam/engine.js';
@@ -15,6 +15,8 @@ import type { QueueMap } from './queue.js';
 import type { BloomFilterMap } from './bloom.js';
 import { wrapKeylessHandle } from './wrap-keyless.js';
 import { ProgramArrayMap } from './prog-array.js';
+import { MapOfMaps } from './map-of-maps.js';
+import { BpfMapBase } from './base.js';
 import { u32 } from '../codec/codec.js';
 
 /** include/linux/numa.h NUMA_NO_NODE (-1) as the u32 bpf_attr.numa_node holds it. */
@@ -68,6 +70,20 @@ export interface CreateKeylessMapOptions<V, T extends KeylessMapTypeName | Keyle
 
 export type CreateQueueMapOptions<V> = CreateKeylessMapOptions<V, QueueMapType>;
 
+/** createMap's options for a map of maps: its values are maps like `innerMap` (bpf_attr.inner_map_fd). */
+export interface CreateMapOfMapsOptions<K = number> {
+  type: 'array_of_maps' | 'hash_of_maps' | typeof MapType.ArrayOfMaps | typeof MapType.HashOfMaps;
+  /** A hash of maps' key codec (u32 when left out); an array of maps' keys are u32 indexes. */
+  key?: Codec<K>;
+  /** An open map the stored maps must be like (its type, sizes and flags; an inner array's size too). */
+  innerMap: BpfMapBase;
+  maxEntries: number;
+  flags?: number;
+  name?: string;
+  numaNode?: number;
+  engine?: EngineOption;
+}
+
 /** createMap's options for a prog array: no codecs (u32 indexes, programs as values). */
 export interface CreateProgramArrayOptions {
   type: 'prog_array' | typeof MapType.ProgArray;
@@ -115,27 +131,39 @@ export interface OpenMapOptions<K, V, P extends boolean | undefined = boolean | 
 export function createMap<V>(options: CreateQueueMapOptions<V>): QueueMap<V>;
 export function createMap<V>(options: CreateBloomFilterOptions<V>): BloomFilterMap<V>;
 export function createMap(options: CreateProgramArrayOptions): ProgramArrayMap;
+export function createMap<K = number>(options: CreateMapOfMapsOptions<K>): MapOfMaps<K>;
 export function createMap<K, V, T extends MapTypeName | MapTypeId>(options: CreateMapOptions<K, V, T>): MapForType<T, K, V>;
 export function createMap<K, V>(
-  options: CreateMapOptions<K, V> | CreateQueueMapOptions<V> | CreateBloomFilterOptions<V> | CreateProgramArrayOptions,
-): BpfMap<K, V> | PerCpuMap<K, V> | QueueMap<V> | BloomFilterMap<V> | ProgramArrayMap {
+  options: CreateMapOptions<K, V> | CreateQueueMapOptions<V> | CreateBloomFilterOptions<V> | CreateProgramArrayOptions | CreateMapOfMapsOptions<K>,
+): BpfMap<K, V> | PerCpuMap<K, V> | QueueMap<V> | BloomFilterMap<V> | ProgramArrayMap | MapOfMaps<K> {
   if (options === null || typeof options !== 'object') throw new TypeError(`createMap needs an options object, got ${describeValue(options)}`);
   // Every option is read once.
   const {
     type: typeOption, key: keyOption, value: valueOption, maxEntries: maxOption, flags: flagsOption, name: nameOption, numaNode: numaOption, engine: engineOption, nrHashes,
-  } = options as Partial<CreateMapOptions<K, V>> & Partial<CreateBloomFilterOptions<V>>;
+    innerMap,
+  } = options as Partial<CreateMapOptions<K, V>> & Partial<CreateBloomFilterOptions<V>> & Partial<CreateMapOfMapsOptions<K>>;
   const type = mapTypeId(typeOption);
+  const mapInMap = isMapInMap(type);
+  if (mapInMap) {
+    if (valueOption !== undefined) throw new TypeError(`createMap: a ${mapTypeName(type)} map's values are maps: leave out value and pass innerMap`);
+    if (!(innerMap instanceof BpfMapBase)) throw new TypeError(`createMap: a ${mapTypeName(type)} map needs innerMap, an open map its values will be like, got ${describeValue(innerMap)}`);
+    if (innerMap.closed) throw new TypeError(`createMap: innerMap '${innerMap.name}' is closed`);
+  } else if (innerMap !== undefined) {
+    throw new TypeError(`createMap: innerMap is for array_of_maps and hash_of_maps maps, not ${mapTypeName(type)}`);
+  }
   const keyless = isKeyless(type);
   const progArray = type === MapType.ProgArray;
   if (keyless && keyOption !== undefined) throw new TypeError(`createMap: a ${mapTypeName(type)} map has no keys: leave out key`);
   if (progArray && (keyOption !== undefined || valueOption !== undefined)) {
     throw new TypeError('createMap: a prog_array map takes no codecs: its keys are u32 indexes and its values programs (leave out key and value)');
   }
-  if (!keyless && !progArray) checkCodec('createMap: key', keyOption);
-  if (!progArray) checkCodec('createMap: value', valueOption);
-  // include/uapi/linux/bpf.h: a prog array's key is a u32 index, its value a u32 program fd.
-  const key = (progArray ? u32 : keyOption) as Codec<K>;
-  const value = (progArray ? u32 : valueOption) as Codec<V>;
+  if (type === MapType.ArrayOfMaps && keyOption !== undefined) throw new TypeError('createMap: an array_of_maps map\'s keys are u32 indexes: leave out key');
+  if (!keyless && !progArray && !(mapInMap && keyOption === undefined)) checkCodec('createMap: key', keyOption);
+  if (!progArray && !mapInMap) checkCodec('createMap: value', valueOption);
+  // include/uapi/linux/bpf.h: a prog array's key is a u32 index, its value a u32 program fd; a map-in-map's
+  // value is a u32 map fd, its key a u32 unless a hash of maps is given another.
+  const key = (progArray || (mapInMap && keyOption === undefined) ? u32 : keyOption) as Codec<K>;
+  const value = (progArray || mapInMap ? u32 : valueOption) as Codec<V>;
   const mapExtra = bloomHashes(type, nrHashes);
   const maxEntries = checkU32('createMap', 'maxEntries', maxOption);
   const flags = checkU32('createMap', 'flags', flagsOption ?? 0);
@@ -167,11 +195,13 @@ export function createMap<K, V>(
     numaNode,
     ...(mapExtra !== undefined ? { mapExtra } : {}),
     ...(locks.length > 0 ? { btf: mapBtf(key, value), locks } : {}),
+    ...(mapInMap ? { innerMap: (innerMap as BpfMapBase).handle } : {}),
   });
   if (typeof handle === 'number') {
     throw new BpfError('BPF_MAP_CREATE', handle, { subject: subjectOf({ map: name }), hint: hintFor({ syscall: 'BPF_MAP_CREATE', errno: handle, mapName: name }) });
   }
   if (progArray) return new ProgramArrayMap(handle, engine);
+  if (mapInMap) return new MapOfMaps(handle, engine, key);
   return keyless ? wrapKeylessHandle(handle, engine, value) : wrapMapHandle(handle, engine, key, value);
 }
 
@@ -272,7 +302,9 @@ function openWith<K, V>(
 }
 
 /** Every map type createMap takes, by name: those with keys, then those without. */
-const createdTypes: Readonly<Record<string, number>> = { ...mapTypeByName, ...keylessMapTypeByName, prog_array: MapType.ProgArray };
+const createdTypes: Readonly<Record<string, number>> = {
+  ...mapTypeByName, ...keylessMapTypeByName, prog_array: MapType.ProgArray, array_of_maps: MapType.ArrayOfMaps, hash_of_maps: MapType.HashOfMaps,
+};
 
 function mapTypeId(type: unknown): number {
   if (typeof type === 'string' && Object.hasOwn(createdTypes, type)) return createdTypes[type]!;

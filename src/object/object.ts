@@ -3,7 +3,7 @@
 // placement, load) and BpfObject, which hands out typed maps (BpfMap), programs (src/object/program.ts) and globals.
 import { statSync } from 'node:fs';
 import type { Codec } from '../codec/types.js';
-import { isKeyless, KernelMapType, keylessMapTypeByName, mapTypeName, type BpfCommand, type KeylessMapTypeName } from '../uapi/bpf.js';
+import { isKeyless, isMapInMap, KernelMapType, keylessMapTypeByName, mapTypeName, type BpfCommand, type KeylessMapTypeName } from '../uapi/bpf.js';
 import { isObjectFailure, type Engine, type ObjectHandle, type ObjectMapSpec, type ProgramSpec } from '../seam/engine.js';
 import { resolveEngine, unsupportedOn, type EngineOption } from '../engine-select.js';
 import { EBADF, EINVAL, EISDIR, ENOENT, ENOEXEC, errnoOfCode } from '../uapi/errno.js';
@@ -18,6 +18,7 @@ import type { QueueMap } from '../map/queue.js';
 import type { BloomFilterMap } from '../map/bloom.js';
 import { wrapKeylessHandle } from '../map/wrap-keyless.js';
 import { ProgramArrayMap } from '../map/prog-array.js';
+import { MapOfMaps } from '../map/map-of-maps.js';
 import { failureError } from './failure.js';
 import { BpfProgram, verifierOptions } from './program.js';
 import { KernelProgramType, programTypeName } from '../uapi/program-type.js';
@@ -234,6 +235,8 @@ export class BpfObject {
   map<V = unknown>(name: string, options: { type: 'bloom_filter'; value?: Codec<V> }): BloomFilterMap<V>;
   /** A prog array (`BPF_MAP_TYPE_PROG_ARRAY`): its slots take the object's programs (ProgramArrayMap.set). */
   map(name: string, options: { type: 'prog_array' }): ProgramArrayMap;
+  /** A map of maps: its values are maps (MapOfMaps.set); a hash of maps' key codec given, or u32. */
+  map<K = number>(name: string, options: { type: 'array_of_maps' | 'hash_of_maps'; key?: Codec<K> }): MapOfMaps<K>;
   map<K, V, P extends boolean | undefined = undefined>(name: string, codecs: { key: Codec<K>; value: Codec<V>; perCpu?: P }): MapByPerCpu<P, K, V>;
   /**
    * Without codecs, they come from the object's BTF (the map's `__type(key, ...)`/`__type(value, ...)`):
@@ -243,8 +246,8 @@ export class BpfObject {
   map<P extends boolean | undefined = undefined>(name: string, options?: { perCpu?: P }): MapByPerCpu<P, unknown, unknown>;
   map<K, V>(
     name: string,
-    codecs: { key?: Codec<K>; value?: Codec<V>; perCpu?: boolean; type?: KeylessMapTypeName | 'prog_array' } = {},
-  ): BpfMap<K, V> | PerCpuMap<K, V> | QueueMap<V> | BloomFilterMap<V> | ProgramArrayMap {
+    codecs: { key?: Codec<K>; value?: Codec<V>; perCpu?: boolean; type?: KeylessMapTypeName | 'prog_array' | 'array_of_maps' | 'hash_of_maps' } = {},
+  ): BpfMap<K, V> | PerCpuMap<K, V> | QueueMap<V> | BloomFilterMap<V> | ProgramArrayMap | MapOfMaps<K> {
     this.#checkOpen('BPF_OBJ_GET_INFO_BY_FD');
     if (typeof name !== 'string') throw new TypeError(`map() of ${subjectOf({ object: this.path })}: name must be a string`);
     name = this.#mapName(name);
@@ -252,9 +255,11 @@ export class BpfObject {
     const { type } = codecs;
     const real = this.maps[name]!.type;
     if (type === 'prog_array') return this.#programArray(name, real, codecs);
+    if (type === 'array_of_maps' || type === 'hash_of_maps') return this.#mapOfMaps(name, real, type, codecs);
     if (type !== undefined) return this.#keylessMap(name, type, codecs);
-    if (real === KernelMapType.ProgArray) {
-      throw new TypeError(`${subjectOf({ map: name, object: this.path })} is a prog_array map, whose values are programs: pass { type: 'prog_array' }`);
+    if (real === KernelMapType.ProgArray || isMapInMap(real)) {
+      const typeName = mapTypeName(real);
+      throw new TypeError(`${subjectOf({ map: name, object: this.path })} is a ${typeName} map, whose values are ${real === KernelMapType.ProgArray ? 'programs' : 'maps'}: pass { type: '${typeName}' }`);
     }
     if (isKeyless(real)) {
       throw new TypeError(`${subjectOf({ map: name, object: this.path })} is a ${mapTypeName(real)} map, which has no keys: pass { type: '${mapTypeName(real)}' } (with its value codec, or without to take it from BTF)`);
@@ -278,6 +283,22 @@ export class BpfObject {
     const handle = this.#handle.mapHandle(name);
     if (typeof handle === 'number') throw new BpfError('BPF_OBJ_GET_INFO_BY_FD', handle, { subject: subjectOf({ map: name, object: this.path }) });
     return new ProgramArrayMap(handle, this.engine);
+  }
+
+  /** map() of an array or hash of maps: its key codec (u32 unless given; an array's is u32), its real type checked. */
+  #mapOfMaps<K>(name: string, real: number, type: 'array_of_maps' | 'hash_of_maps', options: { key?: Codec<K>; value?: unknown; perCpu?: unknown }): MapOfMaps<K> {
+    const where = `map() of ${subjectOf({ map: name, object: this.path })}`;
+    if (options.value !== undefined || options.perCpu !== undefined) throw new TypeError(`${where}: a ${type} map takes { type, key? }: its values are maps`);
+    if (mapTypeName(real) !== type) throw new TypeError(`${where}: type: '${type}', but the map is a ${mapTypeName(real)} map`);
+    const key = options.key ?? (u32 as unknown as Codec<K>);
+    checkCodec(`${where}: key`, key);
+    const handle = this.#handle.mapHandle(name);
+    if (typeof handle === 'number') throw new BpfError('BPF_OBJ_GET_INFO_BY_FD', handle, { subject: subjectOf({ map: name, object: this.path }) });
+    if (key.size !== handle.info.keySize) {
+      handle.close();
+      throw new TypeError(`${where}: the key codec is ${key.size} bytes, the map's keys ${handle.info.keySize}`);
+    }
+    return new MapOfMaps(handle, this.engine, key);
   }
 
   /** map() of a queue, stack or bloom filter: `options` ({ type, value? }) read once. */

@@ -36,6 +36,8 @@ export interface MapAttrs {
   btf?: MapBtf;
   /** Every lock field of the value (the emulator needs offsets; the kernel learns them from `btf`). */
   locks?: readonly LockField[];
+  /** A map-in-map's template: the inner maps it may hold are like this one (bpf_attr.inner_map_fd). */
+  innerMap?: MapHandle;
 }
 
 /** BPF_OBJ_GET_INFO_BY_FD for a map (struct bpf_map_info). */

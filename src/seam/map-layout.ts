@@ -4,7 +4,7 @@
 // (hashtab.c __htab_map_lookup_and_delete_batch) and a key for arrays (syscall.c generic_map_lookup_batch).
 // The emulator computes its handles' layout here; the addon computes the same in native/map.cc and reports
 // it, and BpfMap checks its codecs against what the handle reports.
-import { isArrayType, isHashType, isPerCpu } from '../uapi/bpf.js';
+import { MapType, isArrayType, isHashType, isPerCpu } from '../uapi/bpf.js';
 
 export interface MapLayout {
   /** Bytes of one value as lookup/update copy it. */
@@ -25,6 +25,7 @@ export function valueBufferSize(valueSize: number, percpu: boolean, possibleCpus
 export function mapLayout(type: number, keySize: number, valueSize: number, possibleCpus: number): MapLayout {
   return {
     valueBufferSize: valueBufferSize(valueSize, isPerCpu(type), possibleCpus),
-    tokenSize: isHashType(type) ? 4 : isArrayType(type) ? keySize : Math.max(4, keySize),
+    // A hash of maps walks its buckets as every hash does (hashtab.c BATCH_OPS(htab)).
+    tokenSize: isHashType(type) || type === MapType.HashOfMaps ? 4 : isArrayType(type) ? keySize : Math.max(4, keySize),
   };
 }

@@ -53,6 +53,8 @@ export const MapType = {
   PercpuArray: KernelMapType.PercpuArray,
   LruHash: KernelMapType.LruHash,
   LruPercpuHash: KernelMapType.LruPercpuHash,
+  ArrayOfMaps: KernelMapType.ArrayOfMaps,
+  HashOfMaps: KernelMapType.HashOfMaps,
   CgroupStorage: KernelMapType.CgroupStorage,
   PercpuCgroupStorage: KernelMapType.PercpuCgroupStorage,
   Queue: KernelMapType.Queue,
@@ -111,6 +113,10 @@ export function isLru(type: number): boolean {
 }
 export function isArrayType(type: number): boolean {
   return type === MapType.Array || type === MapType.PercpuArray;
+}
+/** ARRAY_OF_MAPS and HASH_OF_MAPS (kernel/bpf/map_in_map.c): values are maps like the template. */
+export function isMapInMap(type: number): boolean {
+  return type === MapType.ArrayOfMaps || type === MapType.HashOfMaps;
 }
 /** CGROUP_STORAGE and PERCPU_CGROUP_STORAGE (kernel/bpf/local_storage.c): a program's storage per cgroup. */
 export function isCgroupStorage(type: number): boolean {

@@ -15,6 +15,8 @@ export interface CheckedMap {
   hasBtf: boolean;
   /** bpf_spin_lock / bpf_res_spin_lock fields of the value. */
   locks: readonly { kind: 'spin' | 'res'; offset: number }[];
+  /** A map-in-map's template (struct bpf_map inner_map_meta): what a lookup's non-NULL result points to. */
+  inner?: CheckedMap;
 }
 
 /** One program to check: its instructions before linking (map references still symbolic). */

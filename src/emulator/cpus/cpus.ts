@@ -10,7 +10,8 @@ import type { TestRunArgs } from '../../seam/engine.js';
 import { packageRoot } from '../../package-root.js';
 import type { ProgramSource, ProgramState } from '../program-state.js';
 import { ProgArrayTable } from '../maps/prog-array.js';
-import { shareMap, type SharedMap } from '../maps/program-map.js';
+import { MapInMapTable } from '../maps/map-in-map.js';
+import { shareMap, type ProgramMap, type SharedMap } from '../maps/program-map.js';
 import type { EmulatedTask } from '../programs/helpers.js';
 import type { RunOutcome } from '../programs/test-run.js';
 import type { Execution } from '../programs/compiler.js';
@@ -53,6 +54,8 @@ export interface RunRequest {
   source?: PostedSource;
   /** The programs the run may tail-call (its prog arrays', theirs, ...) that this worker has not been sent. */
   targets?: { key: number; source: PostedSource }[];
+  /** The maps its maps-in-maps hold now, by id: what their lookups give. */
+  innerMaps?: SharedMap[];
   cancel: Int32Array;
   args: { data: Uint8Array | null; ctx: Uint8Array | null; repeat: number; cpu: number; flags: number; dataOutLength: number; ctxOutLength: number };
 }
@@ -146,6 +149,8 @@ export class EmulatedCpus {
       request.source = posted(state.source);
       cpu.linked.add(state.key);
     }
+    const inner = innerMaps([state, ...tailCallTargets(state)]);
+    if (inner.length > 0) request.innerMaps = inner;
     const targets = tailCallTargets(state).filter((t) => !cpu.linked.has(t.key));
     if (targets.length > 0) {
       request.targets = targets.map((t) => ({ key: t.key, source: posted(t.source) }));
@@ -236,4 +241,23 @@ function tailCallTargets(state: ProgramState): ProgramState[] {
   }
   found.delete(state.key);
   return [...found.values()];
+}
+
+/**
+ * The maps held now by the maps-in-maps these programs use, as shared memory. A map stored while the run is
+ * under way is one the worker may not have: that lookup faults, saying so (helpers.ts mapLookup).
+ */
+function innerMaps(states: ProgramState[]): SharedMap[] {
+  const out = new Map<number, SharedMap>();
+  for (const state of states) {
+    for (const { map } of state.source.maps) {
+      const table = map.table;
+      if (!(table instanceof MapInMapTable)) continue;
+      for (const id of table.storedIds()) {
+        const inner = table.held(id) as ProgramMap | undefined;
+        if (inner && !out.has(id)) out.set(id, shareMap(inner));
+      }
+    }
+  }
+  return [...out.values()];
 }

@@ -27,6 +27,9 @@ const programs = new Map<number, LinkedProgram>();
 /** Every program this CPU was sent, by key (its program id), over this thread's views of its maps. */
 const sources = new Map<number, ProgramSource>();
 helpers.tailCallTarget = (_table, id) => sources.get(id);
+/** The maps the maps-in-maps held when the last run was sent, by id, attached here. */
+const innerMaps = new Map<number, ProgramMap>();
+helpers.innerMap = (id) => innerMaps.get(id);
 
 function linked(key: number): LinkedProgram | string {
   const known = programs.get(key);
@@ -58,6 +61,7 @@ parentPort!.on('message', (message: RunRequest | { op: 'forget'; key: number }) 
   }
   if (message.source) sources.set(message.key, received(message.source));
   for (const t of message.targets ?? []) sources.set(t.key, received(t.source));
+  for (const m of message.innerMaps ?? []) if (!innerMaps.has(m.info.id)) innerMaps.set(m.info.id, attachMap(m));
   const { args, cancel } = message;
   const a: TestRunArgs = {
     data: args.data, ctx: args.ctx, repeat: args.repeat, cpu: args.cpu, flags: args.flags, out: new Uint32Array(4),

@@ -3,7 +3,7 @@
 // queue_stack_maps.c queue_stack_map_alloc_check or bloom_filter.c bloom_map_alloc_check/bloom_map_alloc, then
 // the name, then map_check_btf). A map type the kernel has and the emulator does not is ENOTSUPP.
 import {
-  BLOOM_MAP_EXTRA_HASHES_MASK, BPF_OBJ_NAME_LEN, KernelMapType, MapFlags, MapType, isArrayType, isCgroupStorage, isHashType, isLru, isPerCpu, isQueueStack,
+  BLOOM_MAP_EXTRA_HASHES_MASK, BPF_OBJ_NAME_LEN, KernelMapType, MapFlags, MapType, isArrayType, isCgroupStorage, isHashType, isLru, isMapInMap, isPerCpu, isQueueStack,
   mapTypeName,
 } from '../../uapi/bpf.js';
 import type { MapAttrs } from '../../seam/engine.js';
@@ -41,7 +41,8 @@ const accessOk = (flags: number): boolean => !((flags & MapFlags.RdonlyProg) && 
 
 /** The map types the emulator creates. */
 export function isEmulatedMapType(type: number): boolean {
-  return isHashType(type) || isArrayType(type) || type === MapType.ProgArray || isCgroupStorage(type) || isQueueStack(type) || type === MapType.BloomFilter;
+  return isHashType(type) || isArrayType(type) || type === MapType.ProgArray || isMapInMap(type) || isCgroupStorage(type) || isQueueStack(type)
+    || type === MapType.BloomFilter;
 }
 
 /**
@@ -61,7 +62,7 @@ export interface CreatePlan {
 }
 
 /** 0-or-errno for the attributes, and the map's effective max_entries, as Linux `kernelVersion` answers. */
-export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18'): CreatePlan | number {
+export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18', innerMapErrno = 0): CreatePlan | number {
   const { type, keySize, valueSize } = attrs;
   // map_create takes BPF_F_TOKEN_FD out of the flags before any map type looks at them (6.9+), and
   // resolves the token after the type's alloc check.
@@ -78,9 +79,11 @@ export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18
   // map_create: NUMA_NO_NODE (-1) means any node; any other node must exist and be online.
   if ((flags & MapFlags.NumaNode) && attrs.numaNode !== NUMA_NO_NODE && attrs.numaNode >= NUMA_NODES) return EINVAL;
 
-  const hash = isHashType(type);
+  const hash = isHashType(type) || type === MapType.HashOfMaps;
   const progArray = type === MapType.ProgArray;
-  const array = isArrayType(type) || progArray;
+  // A prog array's and an array of maps' values are fds (fd_array_map_alloc_check).
+  const fdArray = progArray || type === MapType.ArrayOfMaps;
+  const array = isArrayType(type) || fdArray;
   const queueStack = isQueueStack(type);
   const cgroupStorage = isCgroupStorage(type);
   const bloom = type === MapType.BloomFilter;
@@ -93,7 +96,9 @@ export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18
   if (hash) {
     const lru = isLru(type);
     const percpuLru = (flags & MapFlags.NoCommonLru) !== 0;
-    // htab_map_alloc_check. ZERO_SEED needs CAP_SYS_ADMIN: the emulated caller is root.
+    // fd_htab_map_alloc_check: a hash of maps' values are fds. Then htab_map_alloc_check. ZERO_SEED needs
+    // CAP_SYS_ADMIN: the emulated caller is root.
+    if (type === MapType.HashOfMaps && valueSize !== 4) return EINVAL;
     if ((flags & ~HTAB_FLAGS) !== 0 || !accessOk(flags)) return EINVAL;
     if (!lru && percpuLru) return EINVAL;
     if (lru && (flags & MapFlags.NoPrealloc)) return ENOTSUPP;
@@ -112,7 +117,7 @@ export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18
   } else if (array) {
     // fd_array_map_alloc_check: a prog array's values are program fds (4 bytes), which programs may neither
     // read nor write; then, as for every array, array_map_alloc_check.
-    if (progArray && (valueSize !== 4 || (flags & (MapFlags.RdonlyProg | MapFlags.WronlyProg)))) return EINVAL;
+    if (fdArray && (valueSize !== 4 || (flags & (MapFlags.RdonlyProg | MapFlags.WronlyProg)))) return EINVAL;
     if (maxEntries === 0 || keySize !== 4 || valueSize === 0 || (flags & ~ARRAY_FLAGS) !== 0 || !accessOk(flags) || (percpu && numa)) {
       return EINVAL;
     }
@@ -141,6 +146,8 @@ export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18
 
   // bpf_token_get_from_fd(attr->map_token_fd): bpfkit passes no token, and fd 0 is not one.
   if (token) return EINVAL;
+  // array_of_map_alloc / htab_of_map_alloc: bpf_map_meta_alloc(inner_map_fd) first (its errno, emulator.ts).
+  if (isMapInMap(type) && innerMapErrno !== 0) return innerMapErrno;
 
   // bloom_map_alloc: keyless, at most 15 hash functions (map_extra's low 4 bits, 0 meaning 5).
   if (bloom && (keySize !== 0 || valueSize === 0 || maxEntries === 0 || (flags & ~BLOOM_FLAGS) !== 0 || !accessOk(flags) || (mapExtra & ~BigInt(BLOOM_MAP_EXTRA_HASHES_MASK)) !== 0n)) {
@@ -183,7 +190,7 @@ export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18
     // A lock in a map type that may not hold one: its errno changed in 6.2.
     if (placement) return placement.errno === EOPNOTSUPP ? lockInWrongMapErrno(kernelVersion) : placement.errno;
   }
-  if (btf && attrs.btf && array && !progArray && !arrayKeyOk(btf, attrs.btf.keyTypeId, attrs.btf.valueTypeId, type, maxEntries)) return EINVAL;
+  if (btf && attrs.btf && array && !fdArray && !arrayKeyOk(btf, attrs.btf.keyTypeId, attrs.btf.valueTypeId, type, maxEntries)) return EINVAL;
   // bloom_filter.c bloom_map_check_btf: "Bloom filter maps are keyless" (a void key).
   if (btf && attrs.btf && bloom && attrs.btf.keyTypeId !== 0) return EINVAL;
   return { maxEntries, name };

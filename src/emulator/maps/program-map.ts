@@ -8,11 +8,12 @@ import { QueueStackTable, type QueueStackState } from './queue-stack.js';
 import { BloomFilterTable, type BloomFilterState } from './bloom.js';
 import { ProgArrayTable, type ProgArrayState } from './prog-array.js';
 import { CgroupStorageTable, type CgroupStorageState } from './cgroup-storage.js';
+import { MapInMapTable, type MapInMapState } from './map-in-map.js';
 import { EINVAL, ENOENT } from '../../uapi/errno.js';
 import { type MapShape } from './storage.js';
 
 /** The storage of every emulated map type. */
-export type MapTable = HashTable | ArrayTable | QueueStackTable | BloomFilterTable | ProgArrayTable | CgroupStorageTable;
+export type MapTable = HashTable | ArrayTable | QueueStackTable | BloomFilterTable | ProgArrayTable | CgroupStorageTable | MapInMapTable;
 
 /** The program-side map operations (bpf_map_*_elem from a program). */
 export interface ProgramSide {
@@ -54,7 +55,8 @@ export function programSide(table: MapTable): ProgramSide {
   const shape = table.shape;
   // A prog array is only ever tail-called through (check_map_func_compatibility): no element helper reaches it.
   // A cgroup storage's programs reach it through bpf_get_local_storage alone (the verifier's rule, likewise).
-  if (table instanceof ProgArrayTable || table instanceof CgroupStorageTable) {
+  // A map-in-map only gives its inner maps (helpers.ts mapLookup), and programs may not change it.
+  if (table instanceof ProgArrayTable || table instanceof CgroupStorageTable || table instanceof MapInMapTable) {
     return { lookup: () => ENOENT, update: () => EINVAL, delete: () => EINVAL, lookupPercpu: () => ENOENT, push: () => EINVAL, pop: () => EINVAL, peek: () => EINVAL };
   }
   const keyed = table instanceof HashTable || table instanceof ArrayTable;
@@ -81,7 +83,8 @@ export interface SharedMap {
     | { kind: 'queue-stack'; state: QueueStackState }
     | { kind: 'bloom'; state: BloomFilterState }
     | { kind: 'prog-array'; state: ProgArrayState }
-    | { kind: 'cgroup-storage'; state: CgroupStorageState };
+    | { kind: 'cgroup-storage'; state: CgroupStorageState }
+    | { kind: 'map-in-map'; state: MapInMapState };
 }
 
 export function shareMap(map: Pick<ProgramMap, 'info' | 'table'>): SharedMap {
@@ -91,6 +94,7 @@ export function shareMap(map: Pick<ProgramMap, 'info' | 'table'>): SharedMap {
   if (t instanceof QueueStackTable) return { info: map.info, table: { kind: 'queue-stack', state: t.state } };
   if (t instanceof ProgArrayTable) return { info: map.info, table: { kind: 'prog-array', state: t.state } };
   if (t instanceof CgroupStorageTable) return { info: map.info, table: { kind: 'cgroup-storage', state: t.state } };
+  if (t instanceof MapInMapTable) return { info: map.info, table: { kind: 'map-in-map', state: t.state } };
   return { info: map.info, table: { kind: 'bloom', state: t.state } };
 }
 
@@ -105,6 +109,7 @@ export function attachMap(shared: SharedMap): ProgramMap {
     case 'bloom': table = new BloomFilterTable(t.state.shape, t.state.geometry, t.state.seed, t.state); break;
     case 'prog-array': table = new ProgArrayTable(t.state.shape, t.state); break;
     case 'cgroup-storage': table = new CgroupStorageTable(t.state.shape, t.state); break;
+    case 'map-in-map': table = new MapInMapTable(t.state.shape, t.state); break;
   }
   return { info: shared.info, shape: table.shape, table, program: programSide(table) };
 }

@@ -8,9 +8,10 @@ import type { CpuLocks } from '../cpus/spin-locks.js';
 import type { ProgramMap } from '../maps/program-map.js';
 import { BloomFilterTable } from '../maps/bloom.js';
 import { runValueSlab } from '../maps/shared.js';
+import { MapInMapTable } from '../maps/map-in-map.js';
 import type { Vm } from './interpreter.js';
 import type { TailCallTarget } from './tail-call.js';
-import { ProgramFault, regionTag, type ByteRegion, type Memory } from './memory.js';
+import { ProgramFault, regionTag, type ByteRegion, type HandleRegion, type Memory } from './memory.js';
 import { BPF_MAX_LOOPS } from '../../uapi/isa.js';
 import { funcIdName, HelperId } from '../../uapi/helpers.js';
 import { callPacketHelper, packetHelperArity, type PacketRun } from './packet-helpers.js';
@@ -58,6 +59,8 @@ export interface HelperContext {
    * makes it zeroed for each BPF_PROG_TEST_RUN, and the run's repeats share it.
    */
   localStorage?: Map<object, Uint8Array>;
+  /** The map a map-in-map's slot names by id, where this thread did not store it (a worker CPU). */
+  innerMap?: (id: number) => ProgramMap | undefined;
 }
 
 /** bpf_get_prandom_u32's stream on the emulator: xorshift32 (deterministic from a seed). */
@@ -81,7 +84,7 @@ export function callHelper(id: number, vm: Vm, ctx: HelperContext): bigint {
   const mem = vm.memory;
   switch (id) {
     case HelperId.MapLookupElem: {
-      const id = mapLookup(mem, ctx.cpu, t[1]!, Number(r[1]! >> 32n), Number(r[1]! & 0xffffffffn), t[2]!, Number(r[2]! >> 32n), Number(r[2]! & 0xffffffffn));
+      const id = mapLookup(mem, ctx.cpu, t[1]!, Number(r[1]! >> 32n), Number(r[1]! & 0xffffffffn), t[2]!, Number(r[2]! >> 32n), Number(r[2]! & 0xffffffffn), ctx.innerMap);
       vm.r0Tag = id | 0;
       return BigInt(id) << 32n;
     }
@@ -225,10 +228,18 @@ function mapOf(vm: Vm, reg: number): ProgramMap {
  * for NULL. Allocates nothing once the element has been looked up before in an earlier run (valueRegion,
  * Memory.addRunRegion).
  */
-export function mapLookup(mem: Memory, cpu: number, mapTag: number, mapHi: number, mapLo: number, keyTag: number, keyHi: number, keyLo: number): number {
+export function mapLookup(
+  mem: Memory, cpu: number, mapTag: number, mapHi: number, mapLo: number, keyTag: number, keyHi: number, keyLo: number, innerMap?: (id: number) => ProgramMap | undefined,
+): number {
   const map = mem.handleAt(mapTag, mapHi, mapLo) as ProgramMap;
   const key = mem.locate(keyTag, keyHi, keyLo, map.info.keySize);
-  const offset = map.table.programValueOffset(key, cpu, mem.located);
+  const table = map.table;
+  if (table instanceof MapInMapTable) {
+    // array_of_map_lookup_elem / htab_of_map_lookup_elem: the inner map itself (a map pointer), or NULL.
+    const inner = table.programInner(key, mem.located, innerMap) as ProgramMap | undefined;
+    return inner === undefined ? 0 : mem.addRunRegion(innerMapRegion(inner));
+  }
+  const offset = table.programValueOffset(key, cpu, mem.located);
   return offset < 0 ? 0 : mem.addRunRegion(valueRegion(map, offset));
 }
 
@@ -240,6 +251,15 @@ function valuePointer(vm: Vm, map: ProgramMap, key: Uint8Array, cpu: number, set
   const offset = map.table.programValueOffset(key, cpu, 0, setRef);
   if (offset < 0) return 0n;
   return vm.memory.addRegion(valueRegion(map, offset), 'run');
+}
+
+/** The address a program holds for an inner map (a handle, as ld_imm64 of a map gives), one per map. */
+const innerMapRegions = new WeakMap<ProgramMap, HandleRegion>();
+
+function innerMapRegion(map: ProgramMap): HandleRegion {
+  let region = innerMapRegions.get(map);
+  if (region === undefined) innerMapRegions.set(map, (region = { name: `map '${map.info.name}'`, size: 0, handle: map }));
+  return region;
 }
 
 /** Value regions by map and slab offset: a region is a pure function of both (the slab is the map's for life). */

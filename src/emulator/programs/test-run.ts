@@ -47,7 +47,7 @@ export function execEnv(memory: Memory, helpers: HelperContext, execution?: Exec
     callKfunc: (insn: Insn, vm: Vm) => callKfunc(insn, vm, helpers),
     helperArity,
     mapLookup: (mapTag: number, mapHi: number, mapLo: number, keyTag: number, keyHi: number, keyLo: number) =>
-      mapLookup(memory, helpers.cpu, mapTag, mapHi, mapLo, keyTag, keyHi, keyLo),
+      mapLookup(memory, helpers.cpu, mapTag, mapHi, mapLo, keyTag, keyHi, keyLo, helpers.innerMap),
   };
   tailCalls.bind(env);
   return env;

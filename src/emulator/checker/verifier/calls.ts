@@ -36,6 +36,9 @@ const modelledMapHelpers: ReadonlyMap<number, readonly number[]> = new Map([
   [KernelMapType.Queue, [HelperId.MapPushElem, HelperId.MapPopElem, HelperId.MapPeekElem]],
   [KernelMapType.Stack, [HelperId.MapPushElem, HelperId.MapPopElem, HelperId.MapPeekElem]],
   [KernelMapType.BloomFilter, [HelperId.MapPushElem, HelperId.MapPeekElem]],
+  // A lookup whose non-NULL result is the inner map (mark_ptr_or_null_reg, jmp.ts).
+  [KernelMapType.ArrayOfMaps, [HelperId.MapLookupElem]],
+  [KernelMapType.HashOfMaps, [HelperId.MapLookupElem]],
 ]);
 
 /** record_func_map: the helpers that change a map, which a BPF_F_RDONLY_PROG map refuses. */

@@ -5,6 +5,7 @@
 import { EINVAL } from '../../../uapi/errno.js';
 import { Class, classOf, JmpOp, opOf, Source, srcOf, type Insn } from '../../../uapi/isa.js';
 import { baseType, RegType, type RegState } from '../reg-state.js';
+import type { CheckedMap } from '../types.js';
 import { branchTaken, branchTakenByRefinement as decideByRefinement, refineBoth } from '../scalar-branch.js';
 import { immOperand, linkedAdd } from '../scalar-alu.js';
 import { isConstAt, constValueAt } from '../scalar.js';
@@ -194,6 +195,9 @@ function markPtrOrNullRegs(v: Verifier, s: VerifierState, ptr: RegState, isNull:
     if (!mayBeNull(r) || r.id !== id) return r;
     if (isNull) return scalarReg(immOperand(0));
     const type = withoutNull(r.type);
+    // mark_ptr_or_null_reg: a map-in-map's value is the inner map, typed by the template (inner_map_meta).
+    const inner = baseType(type) === RegType.MapValue ? v.p.maps[r.map]?.inner : undefined;
+    if (inner) return { ...r, type: RegType.ConstMapPtr, map: mapNumber(v.p.maps, inner), id: 0 };
     // reg_may_point_to_spin_lock: a map value keeps its id, so a lock taken through it is found again.
     const keepsId = baseType(type) === RegType.MapValue && (v.p.maps[r.map]?.locks.length ?? 0) > 0;
     return { ...r, type, id: keepsId ? r.id : 0 };
@@ -231,4 +235,10 @@ function findGoodPktPointers(s: VerifierState, reg: RegState, rightOpen: boolean
   if (reg.value.umax > BigInt(MAX_PACKET_OFF) || reg.value.umax + BigInt(reg.off) > BigInt(MAX_PACKET_OFF)) return;
   const range = reg.off + (rightOpen ? 1 : 0);
   forEachReg(s, (r) => (r.type === reg.type && r.id === reg.id ? { ...r, range: Math.max(r.range, range) } : r));
+}
+
+/** A map's number in the program's table, added on first sight (an inner map's template). */
+function mapNumber(maps: CheckedMap[], map: CheckedMap): number {
+  const i = maps.indexOf(map);
+  return i < 0 ? maps.push(map) - 1 : i;
 }
