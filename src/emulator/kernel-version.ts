@@ -814,3 +814,11 @@ export function csumDiffFolds(version: string): boolean {
 export function adjustRoomDecapL3(version: string): boolean {
   return versionAtLeast(version, '6.3');
 }
+
+/**
+ * bpf_skb_set_tunnel_key takes BPF_F_NO_TUNNEL_KEY since 6.3 (upstream "bpf: Add flag BPF_F_NO_TUNNEL_KEY to
+ * bpf_skb_set_tunnel_key()"); before, the flag is EINVAL. Not measured on 6.1.
+ */
+export function tunnelKeyNoKeyFlag(version: string): boolean {
+  return versionAtLeast(version, '6.3');
+}

@@ -7,7 +7,9 @@ import type { Vm } from './interpreter.js';
 import { ProgramFault } from './memory.js';
 import { BPF_SKB_MAX_LEN, SkbPacket, XDP_FRAME_SIZE, XdpFrame, type RunPacket } from './packet.js';
 import { csumFrom32to16, csumPartial, csumReplace2, csumReplace4, csumReplaceByDiff, csumSub } from './csum.js';
-import { AdjRoomFlags, AdjRoomMode, SkbFlags, TcAction, XdpAction } from '../../uapi/bpf.js';
+import {
+  AdjRoomFlags, AdjRoomMode, BPF_TUNNEL_KEY_OLD_SIZES, BPF_TUNNEL_KEY_SIZE, SkbFlags, TcAction, TunnelKeyFlags, TunnelKeyOffset, XdpAction,
+} from '../../uapi/bpf.js';
 
 /**
  * net/core/filter.c bpf_helper_changes_pkt_data: the helpers after which packet pointers are stale
@@ -29,7 +31,7 @@ export const PacketHelperId = {
   XdpAdjustTail: id('xdp_adjust_tail'), XdpGetBuffLen: id('xdp_get_buff_len'), SkbStoreBytes: id('skb_store_bytes'),
   L3CsumReplace: id('l3_csum_replace'), L4CsumReplace: id('l4_csum_replace'), CsumDiff: id('csum_diff'),
   SkbPullData: id('skb_pull_data'), SkbChangeTail: id('skb_change_tail'), SkbChangeHead: id('skb_change_head'),
-  SkbAdjustRoom: id('skb_adjust_room'),
+  SkbAdjustRoom: id('skb_adjust_room'), SkbSetTunnelKey: id('skb_set_tunnel_key'),
 } as const;
 
 /** How many of r1..r5 each packet helper reads (its BPF_CALL_n): helpers.ts helperArity takes them. */
@@ -38,7 +40,7 @@ export const packetHelperArity: Readonly<Record<number, number>> = {
   [PacketHelperId.XdpAdjustTail]: 2, [PacketHelperId.XdpGetBuffLen]: 1, [PacketHelperId.SkbStoreBytes]: 5,
   [PacketHelperId.L3CsumReplace]: 5, [PacketHelperId.L4CsumReplace]: 5, [PacketHelperId.CsumDiff]: 5,
   [PacketHelperId.SkbPullData]: 2, [PacketHelperId.SkbChangeTail]: 3, [PacketHelperId.SkbChangeHead]: 3,
-  [PacketHelperId.SkbAdjustRoom]: 4,
+  [PacketHelperId.SkbAdjustRoom]: 4, [PacketHelperId.SkbSetTunnelKey]: 4,
 };
 
 /** The helpers' errnos as r0 holds them (sign-extended). */
@@ -57,6 +59,8 @@ export interface PacketRun {
   xdpMetaMax: number;
   /** kernel-version.ts csumDiffFolds. */
   csumDiffFolds: boolean;
+  /** kernel-version.ts tunnelKeyNoKeyFlag. */
+  tunnelKeyNoKeyFlag: boolean;
   /** kernel-version.ts adjustRoomDecapL3. */
   adjustRoomDecapL3: boolean;
 }
@@ -88,6 +92,9 @@ export function callPacketHelper(helper: number, vm: Vm, run: PacketRun): bigint
       throw new ProgramFault('bpf_redirect needs an XDP or skb packet');
     case PacketHelperId.CsumDiff:
       return csumDiff(vm, run.csumDiffFolds);
+    case PacketHelperId.SkbSetTunnelKey:
+      skbOf(run, helper);
+      return setTunnelKey(vm, run.tunnelKeyNoKeyFlag);
     case PacketHelperId.SkbStoreBytes:
       return skbStoreBytes(vm, skbOf(run, helper));
     case PacketHelperId.L3CsumReplace:
@@ -380,5 +387,27 @@ function adjustRoomGrow(skb: SkbPacket, off: number, len: number, flags: bigint)
     if (flags & (ADJ.EncapL4Gre | ADJ.EncapL4Udp)) skb.transport = skb.network + (flags & ADJ.EncapL3Ipv6 ? IPV6_HLEN : IPV4_HLEN);
     skb.protocol = flags & ADJ.EncapL3Ipv6 ? PROTO_IPV6 : PROTO_IPV4;
   }
+  return 0n;
+}
+
+/**
+ * net/core/filter.c bpf_skb_set_tunnel_key: its flags, the key's size (struct bpf_tunnel_key, or one of its
+ * older layouts), no tunnel_label without BPF_F_TUNINFO_IPV6 and no tunnel_ext; then the skb gets the
+ * per-CPU metadata dst holding the key, which only a tunnel device's transmit reads (a test run has none), so
+ * nothing else of the run shows it.
+ */
+function setTunnelKey(vm: Vm, noKeyFlag: boolean): bigint {
+  const r = vm.regs;
+  const size = Number(r[3]! & 0xffffffffn);
+  const flags = r[4]!;
+  const known = BigInt(TunnelKeyFlags.TuninfoIpv6 | TunnelKeyFlags.ZeroCsumTx | TunnelKeyFlags.DontFragment | TunnelKeyFlags.SeqNumber
+    | (noKeyFlag ? TunnelKeyFlags.NoTunnelKey : 0));
+  if ((flags & ~known) !== 0n) return EINVAL;
+  if (size !== BPF_TUNNEL_KEY_SIZE && !BPF_TUNNEL_KEY_OLD_SIZES.includes(size)) return EINVAL;
+  const key = new Uint8Array(BPF_TUNNEL_KEY_SIZE);
+  key.set(vm.memory.read(vm.tags[2]!, r[2]!, size));
+  const view = new DataView(key.buffer);
+  const label = view.getUint32(TunnelKeyOffset.TunnelLabel, true);
+  if (((flags & BigInt(TunnelKeyFlags.TuninfoIpv6)) === 0n && label !== 0) || view.getUint16(TunnelKeyOffset.TunnelExt, true) !== 0) return EINVAL;
   return 0n;
 }

@@ -13,7 +13,7 @@ import { TailCalls } from './tail-call.js';
 import { HelperId } from '../../uapi/helpers.js';
 import type { Insn } from '../../uapi/isa.js';
 import { callKfunc } from './kfuncs.js';
-import { adjustRoomDecapL3, csumDiffFolds, xdpMetaMax } from '../kernel-version.js';
+import { adjustRoomDecapL3, tunnelKeyNoKeyFlag, csumDiffFolds, xdpMetaMax } from '../kernel-version.js';
 import { ProgramFault, type Memory } from './memory.js';
 import type { ParsedProgram } from '../../elf/spec.js';
 
@@ -79,7 +79,10 @@ export function runTest(
     // runs the program on the same xdp_buff / skb).
     const version = program.kernelVersion;
     const packetRun = prepared.packet
-      ? { packet: prepared.packet, xdpMetaMax: xdpMetaMax(version), csumDiffFolds: csumDiffFolds(version), adjustRoomDecapL3: adjustRoomDecapL3(version) }
+      ? {
+        packet: prepared.packet, xdpMetaMax: xdpMetaMax(version), csumDiffFolds: csumDiffFolds(version), adjustRoomDecapL3: adjustRoomDecapL3(version),
+        tunnelKeyNoKeyFlag: tunnelKeyNoKeyFlag(version),
+      }
       : undefined;
     const env = execEnv(memory, { ...helpers, localStorage: new Map(), ...(packetRun ? { packetRun } : {}) }, helpers.execution);
     // Made once for all the runs: what a run needs that can be reused (the Vm, its stacks) is.
