@@ -21,6 +21,7 @@ import { checkCreate } from './maps/create.js';
 import { HashTable } from './maps/hash.js';
 import { QueueStackTable } from './maps/queue-stack.js';
 import { BloomFilterTable, bloomGeometry } from './maps/bloom.js';
+import { LpmTrieTable } from './maps/lpm-trie.js';
 import type { MapTable } from './maps/program-map.js';
 import { lruTargetFree } from './maps/lru.js';
 import { lockOffsetOf, type MapShape } from './maps/storage.js';
@@ -256,6 +257,7 @@ export class Emulator implements Engine, ProgramHost {
       table = withSlabIds(this.#slabIds, () => {
         if (isArrayType(type)) return new ArrayTable(shape);
         if (isQueueStack(type)) return new QueueStackTable(shape, type === MapType.Stack);
+        if (type === MapType.LpmTrie) return new LpmTrieTable(shape, this.kernelVersion);
         const seed = flags & MapFlags.ZeroSeed ? 0 : (this.#seed ?? (Math.random() * 2 ** 32) >>> 0);
         // bloom_map_alloc: its checkCreate passed, so map_extra is its low 4 bits.
         if (type === MapType.BloomFilter) return new BloomFilterTable(shape, bloomGeometry(plan.maxEntries, Number(attrs.mapExtra ?? 0n)), seed);

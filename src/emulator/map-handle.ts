@@ -1,7 +1,7 @@
 // A handle on an emulated map: what an fd is to the kernel (kernel/bpf/syscall.c). It checks its arguments as
 // the addon does (syscall-args.ts), then the syscall layer's rules before a map's own code runs (flag masks,
 // the handle's access mode, frozen maps, BPF_F_LOCK, the per-CPU element flags); maps/hash.ts, maps/array.ts,
-// maps/queue-stack.ts and maps/bloom.ts do the rest. Handles and pins refer to one EmulatedMap, which lives
+// maps/queue-stack.ts, maps/bloom.ts and maps/lpm-trie.ts do the rest. Handles and pins refer to one EmulatedMap, which lives
 // while any does.
 import { BatchOp, MapFlags, type BatchOpId } from '../uapi/bpf.js';
 import type { ElemFlags, MapHandle, MapInfo, MapScratch } from '../seam/engine.js';
@@ -12,6 +12,7 @@ import { ArrayTable } from './maps/array.js';
 import { HashTable } from './maps/hash.js';
 import { QueueStackTable } from './maps/queue-stack.js';
 import { BloomFilterTable } from './maps/bloom.js';
+import { LpmTrieTable } from './maps/lpm-trie.js';
 import { programSide, type MapTable, type ProgramMap, type ProgramSide } from './maps/program-map.js';
 import {
   BPF_ANY, BPF_F_ALL_CPUS, BPF_F_CPU, BPF_F_LOCK, CPU_FLAGS, checkOpFlags, checkPercpuUpdateFlags, copyBytes, type MapShape,
@@ -174,6 +175,8 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     // (map_lookup_elem copies the value in from userspace for BPF_MAP_TYPE_BLOOM_FILTER).
     if (table instanceof QueueStackTable) return table.get(value, 0, false);
     if (table instanceof BloomFilterTable) return table.peek(value, 0);
+    // BPF_F_LOCK has been refused (an LPM value holds no lock: map_check_btf).
+    if (table instanceof LpmTrieTable) return table.lookup(key, value);
     return table.lookup(key, value, (low & BPF_F_LOCK) !== 0);
   }
 
@@ -209,6 +212,7 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     // bpf_map_update_value: queues, stacks and bloom filters push, with the whole u64 flags (its upper half is
     // refused before: map_update_elem's and bpf_map_check_op_flags' checks above).
     if (table instanceof QueueStackTable || table instanceof BloomFilterTable) return table.push(value, voff, BigInt(low));
+    if (table instanceof LpmTrieTable) return table.update(key, koff, value, voff, low);
     const current = this.#owner.currentCpu();
     if (!this.#cpuFlags || !table.shape.percpu) return table.update(key, koff, value, voff, low, current, false);
     const rc = checkPercpuUpdateFlags(low);
@@ -259,7 +263,7 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     if (!this.#canWrite) return EPERM;
     const table = m.table;
     // array_map_delete_elem: EINVAL; queue_stack_map_delete_elem: EINVAL; bloom_map_delete_elem: EOPNOTSUPP.
-    if (table instanceof HashTable) return table.delete(key, 0);
+    if (table instanceof HashTable || table instanceof LpmTrieTable) return table.delete(key, 0);
     return table instanceof ArrayTable ? EINVAL : table.delete();
   }
 
@@ -335,10 +339,12 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     if (reads && !this.#canRead) return EPERM;
     if (writes && !this.#canWrite) return EPERM;
     const table = m.table;
-    // BPF_DO_BATCH: a map type without the op is ENOTSUPP (queues, stacks and bloom filters have none).
-    if (!(table instanceof HashTable) && !(table instanceof ArrayTable)) return ENOTSUPP;
+    // BPF_DO_BATCH: a map type without the op is ENOTSUPP (queues, stacks and bloom filters have none; an
+    // array has no deleting ones, an LPM trie no lookup-and-delete: lpm_trie.c trie_map_ops' generic ones).
+    if (!(table instanceof HashTable) && !(table instanceof ArrayTable) && !(table instanceof LpmTrieTable)) return ENOTSUPP;
     const hash = table instanceof HashTable;
-    if (!hash && (op === BatchOp.LookupAndDelete || op === BatchOp.Delete)) return ENOTSUPP;
+    if (!hash && op === BatchOp.LookupAndDelete) return ENOTSUPP;
+    if (table instanceof ArrayTable && op === BatchOp.Delete) return ENOTSUPP;
     const low = flagsLow(elemFlags);
     const cpu = flagsCpu(elemFlags);
     if (this.#cpuFlags) {
@@ -419,7 +425,7 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
   #genericLookupBatch(inBatch: Uint8Array | null, outBatch: Uint8Array, keys: Uint8Array, values: Uint8Array, count: Uint32Array, cpu: number): number {
     const max = count[0]!;
     if (max === 0) return 0;
-    const table = this.#map.table as HashTable | ArrayTable; // batch() lets only these through
+    const table = this.#map.table as HashTable | ArrayTable | LpmTrieTable; // batch() lets only these through
     const ks = table.shape.keySize;
     // BPF_F_CPU (cpu >= 0): one value_size value per element.
     const stride = cpu >= 0 ? table.shape.valueSize : table.stride;
@@ -444,14 +450,14 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
   #genericWriteBatch(del: boolean, keys: Uint8Array, values: Uint8Array, count: Uint32Array, low: number, cpu: number): number {
     const max = count[0]!;
     if (max === 0) return 0;
-    const table = this.#map.table as HashTable | ArrayTable; // batch() lets only these through
+    const table = this.#map.table as HashTable | ArrayTable | LpmTrieTable; // batch() lets only these through
     const ks = table.shape.keySize;
     const stride = low & CPU_FLAGS ? table.shape.valueSize : table.stride;
     let cp = 0;
     let rc = 0;
     for (; cp < max; cp++) {
       rc = del
-        ? (table as HashTable).delete(keys, cp * ks)
+        ? (table as HashTable | LpmTrieTable).delete(keys, cp * ks)
         : this.#updateElem(keys, cp * ks, values, cp * stride, low, cpu);
       if (rc) break;
     }

@@ -2,7 +2,7 @@
 // where bpf() is not permitted, every probe answers false (kernelRelease still answers).
 import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
-import { isKeyless, keylessMapTypeByName, mapTypeByName, type KeylessMapTypeName, type MapTypeName } from '../uapi/bpf.js';
+import { MapFlags, MapType, isKeyless, keylessMapTypeByName, mapTypeByName, type KeylessMapTypeName, type MapTypeName } from '../uapi/bpf.js';
 import { BtfKind, decodeBtf } from '../btf/decode.js';
 import { getKernelEngine, kernelUnavailableReasons } from './engine.js';
 import { loadAddon } from './binding.js';
@@ -69,9 +69,12 @@ export const features = {
     if (id === undefined) throw new TypeError(`unknown map type '${String(type)}'`);
     return cached(`map:${id}`, () => {
       if (!kernelUsable()) return false;
-      // Queues, stacks and bloom filters have no keys (key_size 0).
-      const keySize = isKeyless(id) ? 0 : 4;
-      const h = getKernelEngine().createMap({ type: id, keySize, valueSize: 8, maxEntries: 1, flags: 0, name: '', numaNode: 0 });
+      // Queues, stacks and bloom filters have no keys (key_size 0); an LPM trie's key is a u32 prefixlen and
+      // at least a byte of data, and it must be created BPF_F_NO_PREALLOC (kernel/bpf/lpm_trie.c trie_alloc).
+      const lpm = id === MapType.LpmTrie;
+      const keySize = isKeyless(id) ? 0 : lpm ? 8 : 4;
+      const flags = lpm ? MapFlags.NoPrealloc : 0;
+      const h = getKernelEngine().createMap({ type: id, keySize, valueSize: 8, maxEntries: 1, flags, name: '', numaNode: 0 });
       if (typeof h === 'number') return false;
       h.close();
       return true;

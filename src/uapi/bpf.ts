@@ -52,6 +52,7 @@ export const MapType = {
   PercpuArray: KernelMapType.PercpuArray,
   LruHash: KernelMapType.LruHash,
   LruPercpuHash: KernelMapType.LruPercpuHash,
+  LpmTrie: KernelMapType.LpmTrie,
   Queue: KernelMapType.Queue,
   Stack: KernelMapType.Stack,
   BloomFilter: KernelMapType.BloomFilter,
@@ -65,6 +66,7 @@ export const mapTypeByName = {
   percpu_array: MapType.PercpuArray,
   lru_hash: MapType.LruHash,
   lru_percpu_hash: MapType.LruPercpuHash,
+  lpm_trie: MapType.LpmTrie,
 } as const;
 export type MapTypeName = keyof typeof mapTypeByName;
 /** The ids of the map types with keys and values createMap accepts (mapTypeByName's values). */

@@ -6,11 +6,12 @@ import { ArrayTable, type ArrayState } from './array.js';
 import { HashTable, type HashState } from './hash.js';
 import { QueueStackTable, type QueueStackState } from './queue-stack.js';
 import { BloomFilterTable, type BloomFilterState } from './bloom.js';
+import { LpmTrieTable, type LpmTrieState } from './lpm-trie.js';
 import { EINVAL, ENOENT } from '../../uapi/errno.js';
 import { type MapShape } from './storage.js';
 
 /** The storage of every emulated map type. */
-export type MapTable = HashTable | ArrayTable | QueueStackTable | BloomFilterTable;
+export type MapTable = HashTable | ArrayTable | QueueStackTable | BloomFilterTable | LpmTrieTable;
 
 /** The program-side map operations (bpf_map_*_elem from a program). */
 export interface ProgramSide {
@@ -51,15 +52,16 @@ function lookupCopy(table: MapTable, key: Uint8Array, out: Uint8Array, cpu: numb
 export function programSide(table: MapTable): ProgramSide {
   const shape = table.shape;
   const keyed = table instanceof HashTable || table instanceof ArrayTable;
+  const lpm = table instanceof LpmTrieTable;
   return {
     lookup: (key, value, cpu) => lookupCopy(table, key, value, cpu),
     // queue_stack_map_update_elem and bloom_map_update_elem: EINVAL (programs push instead).
-    update: (key, value, flags, cpu) => (keyed ? table.update(key, 0, value, 0, flags, cpu, true) : table.update()),
-    delete: (key) => (table instanceof HashTable ? table.delete(key, 0) : table instanceof ArrayTable ? EINVAL : table.delete()),
+    update: (key, value, flags, cpu) => (keyed ? table.update(key, 0, value, 0, flags, cpu, true) : lpm ? table.update(key, 0, value, 0, flags) : table.update()),
+    delete: (key) => (table instanceof HashTable || lpm ? table.delete(key, 0) : table instanceof ArrayTable ? EINVAL : table.delete()),
     lookupPercpu: (key, value, cpu) => (!shape.percpu || cpu >= shape.ncpu ? ENOENT : lookupCopy(table, key, value, cpu)),
-    // The hash and array maps have no map_push_elem, map_pop_elem or map_peek_elem: the verifier refuses
+    // The hash, array and LPM maps have no map_push_elem, map_pop_elem or map_peek_elem: the verifier refuses
     // those helpers on them (check_map_func_compatibility), so these EINVALs are never a program's answer.
-    push: (value, flags) => (keyed ? EINVAL : table.push(value, 0, flags)),
+    push: (value, flags) => (keyed || lpm ? EINVAL : table.push(value, 0, flags)),
     pop: (out) => (table instanceof QueueStackTable ? table.get(out, 0, true) : table instanceof BloomFilterTable ? table.pop() : EINVAL),
     peek: (value) => (table instanceof QueueStackTable ? table.get(value, 0, false) : table instanceof BloomFilterTable ? table.peek(value, 0) : EINVAL),
   };
@@ -72,7 +74,8 @@ export interface SharedMap {
     | { kind: 'hash'; state: HashState }
     | { kind: 'array'; state: ArrayState }
     | { kind: 'queue-stack'; state: QueueStackState }
-    | { kind: 'bloom'; state: BloomFilterState };
+    | { kind: 'bloom'; state: BloomFilterState }
+    | { kind: 'lpm'; state: LpmTrieState };
 }
 
 export function shareMap(map: Pick<ProgramMap, 'info' | 'table'>): SharedMap {
@@ -80,6 +83,7 @@ export function shareMap(map: Pick<ProgramMap, 'info' | 'table'>): SharedMap {
   if (t instanceof HashTable) return { info: map.info, table: { kind: 'hash', state: t.state } };
   if (t instanceof ArrayTable) return { info: map.info, table: { kind: 'array', state: t.state } };
   if (t instanceof QueueStackTable) return { info: map.info, table: { kind: 'queue-stack', state: t.state } };
+  if (t instanceof LpmTrieTable) return { info: map.info, table: { kind: 'lpm', state: t.state } };
   return { info: map.info, table: { kind: 'bloom', state: t.state } };
 }
 
@@ -92,6 +96,7 @@ export function attachMap(shared: SharedMap): ProgramMap {
     case 'array': table = new ArrayTable(t.state.shape, t.state); break;
     case 'queue-stack': table = new QueueStackTable(t.state.shape, t.state.lifo, t.state); break;
     case 'bloom': table = new BloomFilterTable(t.state.shape, t.state.geometry, t.state.seed, t.state); break;
+    case 'lpm': table = new LpmTrieTable(t.state.shape, t.state.kernelVersion, t.state); break;
   }
   return { info: shared.info, shape: table.shape, table, program: programSide(table) };
 }

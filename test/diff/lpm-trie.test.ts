@@ -1,0 +1,87 @@
+// Kernel vs emulator for LPM_TRIE at the byte-level seam: random traces of updates (every flag), longest-prefix
+// lookups, deletes, get_next_key and batches, op for op and the final contents; BPF_MAP_CREATE's answers to
+// random attributes. `make test` runs ≥ 10^4 ops per configuration; `make difftest` (BPFKIT_DIFF_OPS) more.
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { MapFlags, MapType } from '../../src/uapi/bpf.js';
+import type { Engine, MapAttrs } from '../../src/seam/engine.js';
+import { Emulator } from '../../src/emulator/index.js';
+import { getKernelEngine } from '../../src/kernel/engine.js';
+import { features } from '../../src/index.js';
+import { describeKernel } from '../helpers/kernel.js';
+import { prng } from './trace.js';
+import { generateLpm, lpmOpText, minimizeLpm, runLpmTrace } from './lpm-trace.js';
+
+type Config = { name: string; dataSize: number; valueSize: number; maxEntries: number; flags?: number };
+
+const configs: Config[] = [
+  { name: 'IPv4 keys, 8 entries', dataSize: 4, valueSize: 4, maxEntries: 8 },
+  { name: 'IPv4 keys, 64 entries, 12-byte values', dataSize: 4, valueSize: 12, maxEntries: 64 },
+  { name: '1-byte keys, 3 entries, 1-byte values', dataSize: 1, valueSize: 1, maxEntries: 3 },
+  { name: '3-byte keys, 16 entries', dataSize: 3, valueSize: 8, maxEntries: 16 },
+  { name: 'IPv6 keys, 32 entries', dataSize: 16, valueSize: 8, maxEntries: 32 },
+  { name: '11-byte keys, 1 entry', dataSize: 11, valueSize: 5, maxEntries: 1 },
+  { name: 'IPv4 keys, RDONLY_PROG', dataSize: 4, valueSize: 4, maxEntries: 8, flags: MapFlags.RdonlyProg },
+];
+
+const total = Number(process.env.BPFKIT_DIFF_OPS ?? 0);
+const opsPerConfig = Math.max(10_000, Math.ceil(total / 10 / configs.length));
+const TRACE = 400;
+
+describeKernel('differential: LPM tries, kernel vs emulator', () => {
+  let kernel: Engine;
+  let emulator: Engine;
+  let divergences = 0;
+  beforeAll(() => {
+    kernel = getKernelEngine();
+    emulator = new Emulator({ possibleCpus: kernel.possibleCpus(), kernelVersion: features.emulatorKernelVersion() });
+  });
+  afterAll(() => {
+    console.log(`differential (LPM tries): ${opsPerConfig * configs.length} ops over ${configs.length} configurations, ${divergences} divergence(s)`);
+  });
+
+  for (const [ci, c] of configs.entries()) {
+    test(`${c.name}: ${opsPerConfig} ops`, () => {
+      const attrs: MapAttrs = {
+        type: MapType.LpmTrie, keySize: 4 + c.dataSize, valueSize: c.valueSize, maxEntries: c.maxEntries,
+        flags: MapFlags.NoPrealloc | (c.flags ?? 0), name: 'diff', numaNode: 0,
+      };
+      const rand = prng(0x1b3 + ci);
+      for (let done = 0; done < opsPerConfig; done += TRACE) {
+        const ops = generateLpm(rand, TRACE, c.dataSize, c.maxEntries);
+        if (runLpmTrace(attrs, ops, kernel, emulator)) {
+          divergences++;
+          const small = minimizeLpm(attrs, ops, kernel, emulator);
+          const at = runLpmTrace(attrs, small, kernel, emulator)!;
+          expect.fail(`${c.name} diverges; minimal trace:\n  ${small.map(lpmOpText).join('\n  ')}\nat op ${at.at}\nkernel:   ${at.left}\nemulator: ${at.right}`);
+        }
+      }
+    });
+  }
+
+  test('BPF_MAP_CREATE: random valid and invalid attributes of an LPM trie get the same answer', () => {
+    const rand = prng(0x1b);
+    const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+    const flagBits = [MapFlags.NoPrealloc, MapFlags.NoPrealloc, MapFlags.NoCommonLru, MapFlags.NumaNode, MapFlags.Rdonly, MapFlags.Wronly,
+      MapFlags.ZeroSeed, MapFlags.RdonlyProg, MapFlags.WronlyProg, MapFlags.Mmapable, MapFlags.TokenFd, 1 << 20];
+    const names = ['', 'ok_name', 'bad-name', 'x'.repeat(16)];
+    const KMALLOC_MAX_SIZE = 4 * 1024 * 1024;
+    for (let i = 0; i < 1500; i++) {
+      let flags = 0;
+      for (let j = 0; j < 3; j++) if (rand() < 0.5) flags |= pick(flagBits);
+      const attrs: MapAttrs = {
+        type: MapType.LpmTrie,
+        keySize: pick([0, 4, 5, 8, 20, 260, 261, 1000]),
+        // Around LPM_VAL_SIZE_MAX: KMALLOC_MAX_SIZE - 256 - sizeof(struct lpm_trie_node), which changed (6.14).
+        valueSize: pick([0, 1, 4, 100, KMALLOC_MAX_SIZE - 256 - 40, KMALLOC_MAX_SIZE - 256 - 24, KMALLOC_MAX_SIZE - 256 - 23, KMALLOC_MAX_SIZE]),
+        maxEntries: pick([0, 1, 4, 1000, 0xffffffff]),
+        flags,
+        name: pick(names),
+        numaNode: pick([0, 0, 5]),
+        mapExtra: pick([0n, 0n, 0n, 1n]),
+      };
+      const d = runLpmTrace(attrs, [], kernel, emulator);
+      if (d) divergences++;
+      expect(d, `create ${JSON.stringify(attrs, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))}: kernel ${d?.left}, emulator ${d?.right}`).toBeUndefined();
+    }
+  });
+});
