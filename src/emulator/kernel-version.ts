@@ -789,12 +789,14 @@ export function sleepableMapWords(version: string): string {
  * kernel/bpf/lpm_trie.c trie_update_elem: since 6.13 ("bpf: Handle BPF_EXIST and BPF_NOEXIST for LPM trie",
  * "bpf: Handle in-place update for full LPM trie correctly", trie_check_add_elem) BPF_NOEXIST on an element is
  * EEXIST, BPF_EXIST on none ENOENT, and a full trie still replaces an element (ENOSPC only for a new one).
- * Before, both flags were taken as BPF_ANY and a full trie refused every update ENOSPC. Backported to the 6.12
- * stable series (Debian's 6.12.118 source has trie_check_add_elem).
+ * Before, both flags were taken as BPF_ANY and a full trie refused every update ENOSPC. The fixes went to the
+ * stable series: measured in bpfkit vm, Debian's 6.1.0-57 answers BPF_EXIST on a missing prefix ENOENT; the
+ * 6.12.118 source has trie_check_add_elem. Series that had ended by then (6.2 to 6.11 but for 6.6) did not.
  */
 export function lpmUpdateHonoursFlags(version: string): boolean {
   const [major, minor] = parseKernelVersion(version);
-  return (major === 6 && minor === 12) || versionAtLeast(version, '6.13');
+  if (major === 6 && (minor === 1 || minor === 6 || minor === 12)) return true;
+  return versionAtLeast(version, '6.13');
 }
 
 /**

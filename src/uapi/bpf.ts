@@ -133,6 +133,14 @@ export const BPF_OBJ_NAME_LEN = 16;
  */
 export const BLOOM_MAP_EXTRA_HASHES_MASK = 0xf;
 
+/**
+ * An LPM trie's key: struct bpf_lpm_trie_key_u8 { __u32 prefixlen; __u8 data[]; }, with 1 to 256 bytes of data
+ * (kernel/bpf/lpm_trie.c LPM_DATA_SIZE_MIN, LPM_DATA_SIZE_MAX; key_size is 4 more).
+ */
+export const LPM_KEY_DATA_OFFSET = 4;
+export const LPM_DATA_SIZE_MIN = 1;
+export const LPM_DATA_SIZE_MAX = 256;
+
 /** BPF_MAP_CREATE map_flags. */
 export const MapFlags = {
   NoPrealloc: 1 << 0,

@@ -3,14 +3,13 @@
 // queue_stack_maps.c queue_stack_map_alloc_check, bloom_filter.c bloom_map_alloc_check/bloom_map_alloc or
 // lpm_trie.c trie_alloc, then the name, then map_check_btf). A map type the kernel has and the emulator does not is ENOTSUPP.
 import {
-  BLOOM_MAP_EXTRA_HASHES_MASK, BPF_OBJ_NAME_LEN, KernelMapType, MapFlags, MapType, isArrayType, isHashType, isLru, isPerCpu, isQueueStack, mapTypeName,
+  BLOOM_MAP_EXTRA_HASHES_MASK, BPF_OBJ_NAME_LEN, KernelMapType, LPM_DATA_SIZE_MAX, LPM_DATA_SIZE_MIN, LPM_KEY_DATA_OFFSET, MapFlags, MapType, isArrayType, isHashType, isLru, isPerCpu, isQueueStack, mapTypeName,
 } from '../../uapi/bpf.js';
 import type { MapAttrs } from '../../seam/engine.js';
 import { roundUp8 } from '../../seam/map-layout.js';
 import { lockRuleViolation } from '../../seam/lock-placement.js';
 import { E2BIG, EACCES, EINVAL, ENOTSUPP, EOPNOTSUPP } from '../../uapi/errno.js';
 import { lockInWrongMapErrno, lpmNodeHeaderSize, queueSizeChecked, tokenFdFlag } from '../kernel-version.js';
-import { LPM_DATA_SIZE_MAX, LPM_DATA_SIZE_MIN, LPM_KEY_DATA } from './lpm-trie.js';
 import { BtfKind, parseBtf, type Btf, type BtfInt } from '../../btf/types.js';
 
 const ACCESS_MASK = MapFlags.Rdonly | MapFlags.Wronly | MapFlags.RdonlyProg | MapFlags.WronlyProg;
@@ -132,7 +131,7 @@ export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18
   if (lpm) {
     const valueMax = KMALLOC_MAX_SIZE - LPM_DATA_SIZE_MAX - lpmNodeHeaderSize(kernelVersion);
     if (maxEntries === 0 || !(flags & MapFlags.NoPrealloc) || (flags & ~LPM_FLAGS) !== 0 || !accessOk(flags) ||
-      keySize < LPM_KEY_DATA + LPM_DATA_SIZE_MIN || keySize > LPM_KEY_DATA + LPM_DATA_SIZE_MAX || valueSize < 1 || valueSize > valueMax) {
+      keySize < LPM_KEY_DATA_OFFSET + LPM_DATA_SIZE_MIN || keySize > LPM_KEY_DATA_OFFSET + LPM_DATA_SIZE_MAX || valueSize < 1 || valueSize > valueMax) {
       return EINVAL;
     }
   }

@@ -10,16 +10,12 @@
 // a sequence word writers make odd while they change the trie, and retries (then takes the lock) when it
 // moved, since a freed node is reused at once where the kernel waits for a grace period.
 import { roundUp8 } from '../../seam/map-layout.js';
+import { LPM_KEY_DATA_OFFSET as LPM_KEY_DATA } from '../../uapi/bpf.js';
 import { EEXIST, EINVAL, ENOENT, ENOMEM, ENOSPC } from '../../uapi/errno.js';
 import { lpmNextKeyExactMatch, lpmUpdateHonoursFlags } from '../kernel-version.js';
 import { lockWord, sharedInt32, sharedValueSlab, unlockWord } from './shared.js';
 import { BPF_EXIST, BPF_NOEXIST, copyBytes, type MapShape } from './storage.js';
 
-/** offsetof(struct bpf_lpm_trie_key_u8, data): the key's u32 prefixlen comes first. */
-export const LPM_KEY_DATA = 4;
-/** lpm_trie.c LPM_DATA_SIZE_MIN / LPM_DATA_SIZE_MAX: key_size is 4 + 1 to 4 + 256 bytes. */
-export const LPM_DATA_SIZE_MIN = 1;
-export const LPM_DATA_SIZE_MAX = 256;
 
 // Header words: the trie's lock, the readers' sequence word, the root (node + 1), n_entries, the next never-used
 // node, the free list's head (node + 1).
