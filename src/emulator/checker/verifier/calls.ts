@@ -36,6 +36,8 @@ const modelledMapHelpers: ReadonlyMap<number, readonly number[]> = new Map([
   [KernelMapType.Queue, [HelperId.MapPushElem, HelperId.MapPopElem, HelperId.MapPeekElem]],
   [KernelMapType.Stack, [HelperId.MapPushElem, HelperId.MapPopElem, HelperId.MapPeekElem]],
   [KernelMapType.BloomFilter, [HelperId.MapPushElem, HelperId.MapPeekElem]],
+  // lpm_trie.c trie_map_ops: the element helpers take a key_size key and (update) a value_size value, as a hash's.
+  [KernelMapType.LpmTrie, [HelperId.MapLookupElem, HelperId.MapUpdateElem, HelperId.MapDeleteElem]],
 ]);
 
 /** record_func_map: the helpers that change a map, which a BPF_F_RDONLY_PROG map refuses. */
