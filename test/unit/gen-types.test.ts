@@ -25,6 +25,10 @@ test('codecs for every BTF map and global, named structs declared once', () => {
   expect(keyless).toContain("export const events = { type: 'queue', value: u64 } as const;\nexport type eventsValue = Infer<typeof events.value>;");
   expect(keyless).toContain("export const seen = { type: 'bloom_filter', value: u32 } as const;");
   expect(keyless).toContain('export const table = { key: u32, value: u32 };');
+  // An LPM trie whose key is laid out as struct bpf_lpm_trie_key_u8 (prefixlen, data): lpmKey(n).
+  const trie = generateTypes(fixture('lpm_firewall'));
+  expect(trie).toContain("/** map 'rules' (lpm_trie) */\nexport const rules = { key: lpmKey(4), value: u32 };");
+  expect(trie).toMatch(/^import \{ .*lpmKey.* \} from 'bpfkit';$/m);
 });
 
 test('the generated module type-checks, and its codecs read what the program wrote', () => {
@@ -83,6 +87,36 @@ test('a keyless map\'s generated { type, value } opens it as a QueueMap, typed',
     writeFileSync(join(dir, `${name}.js`), ts.transpileModule(text, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText);
   }
   expect(execFileSync(process.execPath, [join(dir, 'use_queue.js')], { cwd: dir, encoding: 'utf8' })).toBe('7 8 undefined\n');
+});
+
+test('an LPM trie\'s generated { key: lpmKey(4), value } opens it as an LpmTrieMap the program matches against', () => {
+  const dir = join(packageRoot(), 'build', 'gen-types');
+  mkdirSync(dir, { recursive: true });
+  const module = generateTypes(fixture('lpm_firewall'));
+  const use = [
+    "import { Emulator, LpmTrieMap, openObject } from 'bpfkit';",
+    "import { rules, type rulesKey } from './lpm_firewall.js';",
+    `using obj = openObject(${JSON.stringify(fixture('lpm_firewall'))}, { engine: new Emulator() });`,
+    "using trie = obj.map('rules', { ...rules, perCpu: false });",
+    'const drop: rulesKey = { prefixlen: 16, data: new Uint8Array([10, 1, 0, 0]) };',
+    'trie.set(drop, 1);',
+    'const packet = new Uint8Array(64);',
+    'packet.set([8, 0, 0x45], 12);',
+    'packet.set([10, 1, 2, 3], 26);',
+    "console.log(trie instanceof LpmTrieMap, obj.program('filter').run({ data: packet }).retval, trie.get({ prefixlen: 32, data: new Uint8Array([10, 1, 9, 9]) }));",
+  ].join('\n');
+  writeFileSync(join(dir, 'lpm_firewall.ts'), module);
+  writeFileSync(join(dir, 'use_trie.ts'), use);
+  const program = ts.createProgram([join(dir, 'use_trie.ts')], {
+    target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    lib: ['lib.es2023.d.ts', 'lib.esnext.disposable.d.ts'], types: ['node'], strict: true, noEmit: true, skipLibCheck: true,
+  });
+  expect(ts.getPreEmitDiagnostics(program).map((d) => ts.flattenDiagnosticMessageText(d.messageText, '\n'))).toEqual([]);
+  for (const [name, text] of [['lpm_firewall', module], ['use_trie', use]] as const) {
+    writeFileSync(join(dir, `${name}.js`), ts.transpileModule(text, { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText);
+  }
+  // The packet from 10.1.2.3 matches 10.1.0.0/16: XDP_DROP (1).
+  expect(execFileSync(process.execPath, [join(dir, 'use_trie.js')], { cwd: dir, encoding: 'utf8' })).toBe('true 1 1\n');
 });
 
 test('usage errors exit 2; an object without BTF exits 1', async () => {
