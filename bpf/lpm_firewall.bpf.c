@@ -1,7 +1,8 @@
 /* An IPv4 firewall over an LPM_TRIE: filter() looks the packet's source address up in `rules` (the longest
  * prefix that covers it decides: XDP_DROP or XDP_PASS) and counts what it did in `counters`; learn() adds the
  * source's /24 to the trie from the program (bpf_map_update_elem with the flags in `learn_flags`) and forget()
- * deletes it (bpf_map_delete_elem), each leaving its helper's return code in .bss. Run with BPF_PROG_TEST_RUN
+ * deletes it (bpf_map_delete_elem), each leaving its helper's return code in .bss; churn() changes another trie
+ * from several CPUs at once. Run with BPF_PROG_TEST_RUN
  * by test/diff/lpm-programs.test.ts on both engines. The "?" programs are refused by the verifier. */
 #include "bpfkit.h"
 
@@ -125,6 +126,49 @@ int escalate(struct xdp_md *ctx)
 	if (action)
 		*action = XDP_DROP;
 	return XDP_PASS;
+}
+
+/* Filled and emptied by churn() from several CPUs at once. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, 4096);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct ipv4_prefix);
+	__type(value, __u32);
+} churn_trie SEC(".maps");
+
+struct churn_state {
+	struct ipv4_prefix key;
+	long failed;
+	int deleting;
+};
+
+static long churn_one(__u32 i, struct churn_state *c)
+{
+	__u32 value = i;
+
+	c->key.data[3] = i;
+	if (!c->deleting)
+		c->failed |= bpf_map_update_elem(&churn_trie, &c->key, &value, BPF_NOEXIST);
+	else
+		c->failed |= bpf_map_delete_elem(&churn_trie, &c->key);
+	return 0;
+}
+
+/* Adds the /32s a.b.c.0 to a.b.c.255 of the packet's source a.b.c.d (BPF_NOEXIST), then deletes them again
+ * (two bpf_loop walks, which the verifier checks once): XDP_PASS when every helper call succeeded, else
+ * XDP_ABORTED. Runs with other sources may change the trie meanwhile, from other CPUs. */
+SEC("xdp")
+int churn(struct xdp_md *ctx)
+{
+	struct churn_state c = {};
+
+	if (source(ctx, &c.key))
+		return XDP_ABORTED;
+	bpf_loop(256, churn_one, &c, 0);
+	c.deleting = 1;
+	bpf_loop(256, churn_one, &c, 0);
+	return c.failed ? XDP_ABORTED : XDP_PASS;
 }
 
 /* An LPM trie is not a queue: check_map_func_compatibility refuses bpf_map_push_elem on it. */
