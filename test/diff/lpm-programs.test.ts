@@ -4,17 +4,12 @@
 // and rules on every side: each run's retval and the program's globals, the counters and the trie's contents
 // (get_next_key's order) afterwards, byte for byte; and what the verifier refuses, with the kernel's words.
 import { expect, test } from 'vitest';
-import { BpfError, BpfVerifierError, Emulator, LpmTrieMap, features, lpmKey, openObject, u32, u64, type BpfObject, type Engine } from '../../src/index.js';
+import { Emulator, LpmTrieMap, features, lpmKey, openObject, u32, u64, type BpfObject } from '../../src/index.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
-import { lastMeaningfulLine } from '../../src/errors/verifier-log.js';
 import { EXECUTIONS, type Execution } from '../../src/emulator/programs/compiler.js';
 import { describeKernel } from '../helpers/kernel.js';
 import { fixture, packet } from '../kernel/bpf-fixtures.js';
-
-type Side = 'kernel' | Execution;
-
-const engineFor = (side: Side): Engine =>
-  side === 'kernel' ? getKernelEngine() : new Emulator({ execution: side, kernelVersion: features.emulatorKernelVersion() });
+import { engineFor, loadOutcome, type Side } from './program-sides.js';
 
 const XDP_DROP = 1;
 const XDP_PASS = 2;
@@ -96,17 +91,6 @@ function mapContents(obj: BpfObject): string {
   return text({ counters: [...counters.values()], rules: [...rules.entries()] });
 }
 
-/** The outcome of loading one program alone: loaded, or the refusal's errno and reason. */
-function loadOutcome(side: Side, program: string): string {
-  try {
-    openObject(fixture('lpm_firewall'), { engine: engineFor(side), programs: [program] }).close();
-    return 'loaded';
-  } catch (e) {
-    if (!(e instanceof BpfError)) throw e;
-    return `${e.code}: ${e instanceof BpfVerifierError ? lastMeaningfulLine(e.log) : e.message}`;
-  }
-}
-
 describeKernel('programs on an LPM trie: the emulator answers as the kernel does', () => {
   test('the firewall, learn, forget and escalate: every retval and result, the counters and the trie afterwards', () => {
     const kernel = runSteps('kernel');
@@ -145,9 +129,9 @@ describeKernel('programs on an LPM trie: the emulator answers as the kernel does
 
   test('what the verifier refuses in programs on an LPM trie', () => {
     const programs = ['push_to_trie', 'short_key', 'filter'];
-    const kernel = programs.map((p) => loadOutcome('kernel', p));
+    const kernel = programs.map((p) => loadOutcome('kernel', 'lpm_firewall', p));
     expect(kernel.slice(0, 2).every((o) => o !== 'loaded'), kernel.join('\n')).toBe(true);
     expect(kernel[2]).toBe('loaded');
-    for (const execution of EXECUTIONS) expect(programs.map((p) => loadOutcome(execution, p)), execution).toEqual(kernel);
+    for (const execution of EXECUTIONS) expect(programs.map((p) => loadOutcome(execution, 'lpm_firewall', p)), execution).toEqual(kernel);
   });
 });

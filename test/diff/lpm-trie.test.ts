@@ -1,13 +1,11 @@
 // Kernel vs emulator for LPM_TRIE at the byte-level seam: random traces of updates (every flag), longest-prefix
 // lookups, deletes, get_next_key and batches, op for op and the final contents; BPF_MAP_CREATE's answers to
 // random attributes. `make test` runs ≥ 10^4 ops per configuration; `make difftest` (BPFKIT_DIFF_OPS) more.
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { MapFlags, MapType } from '../../src/uapi/bpf.js';
-import type { Engine, MapAttrs } from '../../src/seam/engine.js';
-import { Emulator } from '../../src/emulator/index.js';
-import { getKernelEngine } from '../../src/kernel/engine.js';
-import { features } from '../../src/index.js';
+import type { MapAttrs } from '../../src/seam/engine.js';
 import { describeKernel } from '../helpers/kernel.js';
+import { diffEngines, opsPerConfig } from './diff-engines.js';
 import { prng } from './trace.js';
 import { generateLpm, lpmOpText, minimizeLpm, runLpmTrace } from './lpm-trace.js';
 
@@ -23,35 +21,25 @@ const configs: Config[] = [
   { name: 'IPv4 keys, RDONLY_PROG', dataSize: 4, valueSize: 4, maxEntries: 8, flags: MapFlags.RdonlyProg },
 ];
 
-const total = Number(process.env.BPFKIT_DIFF_OPS ?? 0);
-const opsPerConfig = Math.max(10_000, Math.ceil(total / 10 / configs.length));
+const perConfig = opsPerConfig(configs.length);
 const TRACE = 400;
 
 describeKernel('differential: LPM tries, kernel vs emulator', () => {
-  let kernel: Engine;
-  let emulator: Engine;
-  let divergences = 0;
-  beforeAll(() => {
-    kernel = getKernelEngine();
-    emulator = new Emulator({ possibleCpus: kernel.possibleCpus(), kernelVersion: features.emulatorKernelVersion() });
-  });
-  afterAll(() => {
-    console.log(`differential (LPM tries): ${opsPerConfig * configs.length} ops over ${configs.length} configurations, ${divergences} divergence(s)`);
-  });
+  const both = diffEngines(() => `differential (LPM tries): ${perConfig * configs.length} ops over ${configs.length} configurations`);
 
   for (const [ci, c] of configs.entries()) {
-    test(`${c.name}: ${opsPerConfig} ops`, () => {
+    test(`${c.name}: ${perConfig} ops`, () => {
       const attrs: MapAttrs = {
         type: MapType.LpmTrie, keySize: 4 + c.dataSize, valueSize: c.valueSize, maxEntries: c.maxEntries,
         flags: MapFlags.NoPrealloc | (c.flags ?? 0), name: 'diff', numaNode: 0,
       };
       const rand = prng(0x1b3 + ci);
-      for (let done = 0; done < opsPerConfig; done += TRACE) {
+      for (let done = 0; done < perConfig; done += TRACE) {
         const ops = generateLpm(rand, TRACE, c.dataSize, c.maxEntries);
-        if (runLpmTrace(attrs, ops, kernel, emulator)) {
-          divergences++;
-          const small = minimizeLpm(attrs, ops, kernel, emulator);
-          const at = runLpmTrace(attrs, small, kernel, emulator)!;
+        if (runLpmTrace(attrs, ops, both.kernel, both.emulator)) {
+          both.divergences++;
+          const small = minimizeLpm(attrs, ops, both.kernel, both.emulator);
+          const at = runLpmTrace(attrs, small, both.kernel, both.emulator)!;
           expect.fail(`${c.name} diverges; minimal trace:\n  ${small.map(lpmOpText).join('\n  ')}\nat op ${at.at}\nkernel:   ${at.left}\nemulator: ${at.right}`);
         }
       }
@@ -79,8 +67,8 @@ describeKernel('differential: LPM tries, kernel vs emulator', () => {
         numaNode: pick([0, 0, 5]),
         mapExtra: pick([0n, 0n, 0n, 1n]),
       };
-      const d = runLpmTrace(attrs, [], kernel, emulator);
-      if (d) divergences++;
+      const d = runLpmTrace(attrs, [], both.kernel, both.emulator);
+      if (d) both.divergences++;
       expect(d, `create ${JSON.stringify(attrs, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))}: kernel ${d?.left}, emulator ${d?.right}`).toBeUndefined();
     }
   });
