@@ -16,7 +16,6 @@ import { lpmNextKeyExactMatch, lpmUpdateHonoursFlags } from '../kernel-version.j
 import { lockWord, sharedInt32, sharedValueSlab, unlockWord } from './shared.js';
 import { BPF_EXIST, BPF_NOEXIST, copyBytes, type MapShape } from './storage.js';
 
-
 // Header words: the trie's lock, the readers' sequence word, the root (node + 1), n_entries, the next never-used
 // node, the free list's head (node + 1).
 const LOCK = 0;
@@ -65,6 +64,11 @@ export class LpmTrieTable {
   readonly #firstWord: number;
   readonly #honoursFlags: boolean;
   readonly #exactNextKey: boolean;
+  /** #descend's results (this table's own: each thread has its table, and runs one operation at a time). */
+  readonly #walkPath: Int32Array;
+  #walkDepth = 0;
+  #walkSlot = -1;
+  #walkMatch = 0;
 
   constructor(shape: MapShape, kernelVersion: string, state?: LpmTrieState) {
     this.shape = shape;
@@ -83,6 +87,8 @@ export class LpmTrieTable {
     this.#firstWord = this.#nodes.byteOffset >> 2;
     this.#honoursFlags = lpmUpdateHonoursFlags(kernelVersion);
     this.#exactNextKey = lpmNextKeyExactMatch(kernelVersion);
+    // A walk passes at most one node per prefix length, 0 to max_prefixlen.
+    this.#walkPath = new Int32Array(this.maxPrefixlen + 1);
     this.state = { shape, kernelVersion, header: this.#header, nodes: this.#nodes };
   }
 
@@ -177,33 +183,31 @@ export class LpmTrieTable {
   }
 
   // ---- readers (no lock: RCU in the kernel) ----
+  // A reader runs between two equal even values of the sequence word (no writer in between), else, after a
+  // few tries, under the lock. A reader racing a writer may follow reused nodes: walks are bounded by the depth
+  // a trie can have (each step down adds to prefixlen), and the sequence check discards what they found. The
+  // loops are written out in each reader: a closure per call would be an allocation per program lookup.
 
-  /**
-   * Runs `read` between two equal even values of the sequence word (no writer in between), else, after a few
-   * tries, under the lock. A reader racing a writer may follow reused nodes: walks are bounded by the depth a
-   * trie can have (each step down adds to prefixlen), and the sequence check discards what they found.
-   */
-  #read<T>(read: () => T): T {
-    const h = this.#header;
-    for (let t = 0; t < OPTIMISTIC_TRIES; t++) {
-      const v = Atomics.load(h, SEQ);
-      if (v & 1) continue;
-      const r = read();
-      if (Atomics.load(h, SEQ) === v) return r;
-    }
-    return this.#locked(read);
+  /** The sequence word before a lock-free read: even, or -1 when a writer holds the trie. */
+  #readBegin(): number {
+    const v = Atomics.load(this.#header, SEQ);
+    return v & 1 ? -1 : v;
   }
 
-  #locked<T>(body: () => T): T {
-    const h = this.#header;
-    lockWord(h, LOCK);
-    Atomics.add(h, SEQ, 1);
-    try {
-      return body();
-    } finally {
-      Atomics.add(h, SEQ, 1);
-      unlockWord(h, LOCK);
-    }
+  /** No writer changed the trie since #readBegin gave `v`. */
+  #readValid(v: number): boolean {
+    return Atomics.load(this.#header, SEQ) === v;
+  }
+
+  /** Takes the trie's lock (the kernel's trie->lock) and marks a change under way for lock-free readers. */
+  #lock(): void {
+    lockWord(this.#header, LOCK);
+    Atomics.add(this.#header, SEQ, 1);
+  }
+
+  #unlock(): void {
+    Atomics.add(this.#header, SEQ, 1);
+    unlockWord(this.#header, LOCK);
   }
 
   /** trie_lookup_elem: the node holding the longest prefix of the key that is in the trie, or -1. */
@@ -228,12 +232,22 @@ export class LpmTrieTable {
   /** The syscall's lookup (bpf_map_copy_value): the matched node's value copied out. */
   lookup(key: Uint8Array, out: Uint8Array): number {
     const vs = this.shape.valueSize;
-    return this.#read(() => {
+    for (let t = 0; t < OPTIMISTIC_TRIES; t++) {
+      const v = this.#readBegin();
+      if (v < 0) continue;
+      const n = this.#lookupNode(key, 0);
+      if (n >= 0) copyBytes(this.#nodes, this.#valueOf(n), out, 0, vs);
+      if (this.#readValid(v)) return n < 0 ? ENOENT : 0;
+    }
+    this.#lock();
+    try {
       const n = this.#lookupNode(key, 0);
       if (n < 0) return ENOENT;
       copyBytes(this.#nodes, this.#valueOf(n), out, 0, vs);
       return 0;
-    });
+    } finally {
+      this.#unlock();
+    }
   }
 
   #valueOf(n: number): number {
@@ -245,7 +259,19 @@ export class LpmTrieTable {
    * -1. The key is key_size bytes of `key` from `keyOffset` (a program's stack, read in place).
    */
   programValueOffset(key: Uint8Array, _cpu: number, keyOffset = 0, _setRef = true): number {
-    const n = this.#read(() => this.#lookupNode(key, keyOffset));
+    let n = -2;
+    for (let t = 0; t < OPTIMISTIC_TRIES && n === -2; t++) {
+      const v = this.#readBegin();
+      if (v < 0) continue;
+      const found = this.#lookupNode(key, keyOffset);
+      if (this.#readValid(v)) n = found;
+    }
+    if (n === -2) {
+      this.#lock();
+      n = this.#lookupNode(key, keyOffset);
+      this.#unlock();
+    }
+    // RCU-like, as the kernel: the node may be replaced right after; its memory stays a value slot.
     return n < 0 ? -1 : this.#valueOf(n);
   }
 
@@ -256,20 +282,29 @@ export class LpmTrieTable {
 
   // ---- writers (the trie's lock) ----
 
-  /** The walk trie_update_elem, trie_delete_elem and trie_get_next_key share: down while the node's whole prefix matches. */
-  #descend(key: Uint8Array, koff: number, keyPrefixlen: number, visit: (node: number, slot: number) => void): { node: number; slot: number; matchlen: number } {
+  /**
+   * The walk trie_update_elem, trie_delete_elem and trie_get_next_key share: down while a node's whole prefix
+   * matches the key and is shorter than it. It ends at the node where that stops (or -1, past a leaf), whose
+   * slot (-1 the root, else parent * 2 + bit) and match length it leaves in #walkSlot and #walkMatch; the nodes
+   * it passed, root first, are #walkPath[0 .. #walkDepth - 1], the end node included.
+   */
+  #descend(key: Uint8Array, koff: number, keyPrefixlen: number): number {
     let slot = -1;
     let matchlen = 0;
+    let depth = 0;
     let node = this.#root();
     // Bounded for readers racing a writer (each step down adds to prefixlen, so a trie is no deeper).
-    for (let hops = this.maxPrefixlen + 2; node >= 0 && hops-- > 0; node = this.#slotGet(slot)) {
-      visit(node, slot);
+    for (; node >= 0 && depth < this.#walkPath.length; node = this.#slotGet(slot)) {
+      this.#walkPath[depth++] = node;
       matchlen = this.#match(node, key, koff, keyPrefixlen);
       const prefixlen = this.#prefixlen(node);
       if (prefixlen !== matchlen || prefixlen === keyPrefixlen) break;
       slot = node * 2 + LpmTrieTable.#bit(key, koff + LPM_KEY_DATA, prefixlen);
     }
-    return { node, slot, matchlen };
+    this.#walkSlot = slot;
+    this.#walkMatch = matchlen;
+    this.#walkDepth = depth;
+    return node;
   }
 
   /**
@@ -293,7 +328,8 @@ export class LpmTrieTable {
     if (flags > BPF_EXIST) return EINVAL;
     const keyPrefixlen = LpmTrieTable.#keyPrefixlen(key, koff);
     if (keyPrefixlen > this.maxPrefixlen) return EINVAL;
-    return this.#locked(() => {
+    this.#lock();
+    try {
       // Before 6.13 a full trie refused every update, a replacing one too, before the walk; flags NOEXIST
       // and EXIST were taken as BPF_ANY.
       if (!this.#honoursFlags && this.#header[ENTRIES] === this.shape.maxEntries) return ENOSPC;
@@ -302,7 +338,9 @@ export class LpmTrieTable {
       const rc = this.#insert(fresh, key, koff, value, voff, flags, keyPrefixlen);
       if (rc !== 0) this.#free(fresh);
       return rc;
-    });
+    } finally {
+      this.#unlock();
+    }
   }
 
   #insert(fresh: number, key: Uint8Array, koff: number, value: Uint8Array, voff: number, flags: number, keyPrefixlen: number): number {
@@ -315,7 +353,9 @@ export class LpmTrieTable {
     copyBytes(value, voff, this.#nodes, this.#valueOf(fresh), this.shape.valueSize);
 
     // Find the slot to attach the new node: down while each node's whole prefix matches the key.
-    const { node, slot, matchlen } = this.#descend(key, koff, keyPrefixlen, noVisit);
+    const node = this.#descend(key, koff, keyPrefixlen);
+    const slot = this.#walkSlot;
+    const matchlen = this.#walkMatch;
 
     // An empty slot (a free child pointer or an empty root): the new node goes there.
     if (node < 0) {
@@ -374,19 +414,14 @@ export class LpmTrieTable {
   delete(key: Uint8Array, koff: number): number {
     const keyPrefixlen = LpmTrieTable.#keyPrefixlen(key, koff);
     if (keyPrefixlen > this.maxPrefixlen) return EINVAL;
-    return this.#locked(() => {
-      let parent = -1;
-      let parentSlot = -1;
-      let last = -1;
-      let lastSlot = -1;
-      // The walk's nodes arrive in order: the one before the final node is its parent.
-      const { node, slot, matchlen } = this.#descend(key, koff, keyPrefixlen, (n, s) => {
-        parent = last;
-        parentSlot = lastSlot;
-        last = n;
-        lastSlot = s;
-      });
-      if (node < 0 || this.#prefixlen(node) !== keyPrefixlen || this.#prefixlen(node) !== matchlen || this.#isIm(node)) return ENOENT;
+    this.#lock();
+    try {
+      const node = this.#descend(key, koff, keyPrefixlen);
+      const slot = this.#walkSlot;
+      if (node < 0 || this.#prefixlen(node) !== keyPrefixlen || this.#prefixlen(node) !== this.#walkMatch || this.#isIm(node)) return ENOENT;
+      // The node before it on the walk is its parent, held in the slot the grandparent's walk step chose.
+      const parent = this.#walkDepth >= 2 ? this.#walkPath[this.#walkDepth - 2]! : -1;
+      const parentSlot = this.#walkDepth >= 3 ? this.#slotOf(this.#walkPath[this.#walkDepth - 3]!, parent) : -1;
       Atomics.sub(this.#header, ENTRIES, 1);
       const c0 = this.#child(node, 0);
       const c1 = this.#child(node, 1);
@@ -403,7 +438,14 @@ export class LpmTrieTable {
       this.#slotSet(slot, c0 >= 0 ? c0 : c1);
       this.#free(node);
       return 0;
-    });
+    } finally {
+      this.#unlock();
+    }
+  }
+
+  /** The slot of `parent` that holds `child`. */
+  #slotOf(parent: number, child: number): number {
+    return parent * 2 + (this.#child(parent, 0) === child ? 0 : 1);
   }
 
   // ---- get_next_key ----
@@ -413,40 +455,56 @@ export class LpmTrieTable {
    * the trie's, or a key that is not an element: the leftmost element. After the last: ENOENT.
    */
   getNextKey(key: Uint8Array | null, next: Uint8Array): number {
-    return this.#read(() => {
-      const root = this.#root();
-      if (root < 0) return ENOENT;
-      const n = this.#nextNode(key, root);
-      if (n < 0) return ENOENT;
-      const p = this.#prefixlen(n);
-      next[0] = p & 0xff;
-      next[1] = (p >>> 8) & 0xff;
-      next[2] = (p >>> 16) & 0xff;
-      next[3] = p >>> 24;
-      copyBytes(this.#nodes, n * this.#node + DATA_AT, next, LPM_KEY_DATA, this.dataSize);
-      return 0;
-    });
+    let n = -2;
+    for (let t = 0; t < OPTIMISTIC_TRIES && n === -2; t++) {
+      const v = this.#readBegin();
+      if (v < 0) continue;
+      const found = this.#nextNode(key);
+      if (found >= 0) this.#copyNodeKey(found, next);
+      if (this.#readValid(v)) n = found;
+    }
+    if (n === -2) {
+      this.#lock();
+      try {
+        n = this.#nextNode(key);
+        if (n >= 0) this.#copyNodeKey(n, next);
+      } finally {
+        this.#unlock();
+      }
+    }
+    return n < 0 ? ENOENT : 0;
   }
 
-  #nextNode(key: Uint8Array | null, root: number): number {
+  /** A node's key: its prefixlen (host order), then its data as the update that made it gave it. */
+  #copyNodeKey(n: number, next: Uint8Array): void {
+    const p = this.#prefixlen(n);
+    next[0] = p & 0xff;
+    next[1] = (p >>> 8) & 0xff;
+    next[2] = (p >>> 16) & 0xff;
+    next[3] = p >>> 24;
+    copyBytes(this.#nodes, n * this.#node + DATA_AT, next, LPM_KEY_DATA, this.dataSize);
+  }
+
+  /** The node get_next_key returns, or -1 (an empty trie, or `key` the last element). */
+  #nextNode(key: Uint8Array | null): number {
+    const root = this.#root();
+    if (root < 0) return -1;
     const keyPrefixlen = key ? LpmTrieTable.#keyPrefixlen(key, 0) : 0;
     if (!key || keyPrefixlen > this.maxPrefixlen) return this.#leftmost(root);
-    const stack: number[] = [];
-    const { node, matchlen } = this.#descend(key, 0, keyPrefixlen, (n) => stack.push(n));
+    const node = this.#descend(key, 0, keyPrefixlen);
     // The exact node for the key: 6.13 ("bpf: Fix exact match conditions in trie_get_next_key()") asks that
     // all of its prefix matched; before, that its prefixlen was the key's.
-    const exact = this.#exactNextKey ? node >= 0 && this.#prefixlen(node) === matchlen : node >= 0 && this.#prefixlen(node) === keyPrefixlen;
+    const exact = node >= 0 && this.#prefixlen(node) === (this.#exactNextKey ? this.#walkMatch : keyPrefixlen);
     if (!exact || this.#isIm(node)) return this.#leftmost(root);
     // The first node in postorder after it: its right sibling's leftmost, else its first non-intermediate ancestor.
-    let child = stack.pop()!;
-    while (stack.length > 0) {
-      const parent = stack[stack.length - 1]!;
-      if (this.#child(parent, 0) === child) {
+    const path = this.#walkPath;
+    for (let i = this.#walkDepth - 1; i > 0; i--) {
+      const parent = path[i - 1]!;
+      if (this.#child(parent, 0) === path[i]) {
         const right = this.#child(parent, 1);
         if (right >= 0) return this.#leftmost(right);
       }
       if (!this.#isIm(parent)) return parent;
-      child = stack.pop()!;
     }
     return -1;
   }
@@ -468,4 +526,3 @@ export class LpmTrieTable {
   }
 }
 
-const noVisit = (): void => {};
