@@ -8,6 +8,8 @@ import { describeKernel } from '../helpers/kernel.js';
 import { diffEngines, opsPerConfig } from './diff-engines.js';
 import { prng } from './trace.js';
 import { generateLpm, lpmOpText, minimizeLpm, runLpmTrace } from './lpm-trace.js';
+import { mapBtf } from '../../src/btf/encode.js';
+import { bytes, lpmKey, struct, u32, u64, type Codec } from '../../src/index.js';
 
 type Config = { name: string; dataSize: number; valueSize: number; maxEntries: number; flags?: number };
 
@@ -71,5 +73,34 @@ describeKernel('differential: LPM tries, kernel vs emulator', () => {
       if (d) both.divergences++;
       expect(d, `create ${JSON.stringify(attrs, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))}: kernel ${d?.left}, emulator ${d?.right}`).toBeUndefined();
     }
+  });
+
+  test('map_check_btf: an LPM trie\'s key type is a struct of key_size bytes (trie_check_btf), on both engines', () => {
+    const attrs = (keySize: number, key: Codec<unknown> | undefined): MapAttrs => {
+      const btf = mapBtf(key ?? u32, u32);
+      return {
+        type: MapType.LpmTrie, keySize, valueSize: 4, maxEntries: 4, flags: MapFlags.NoPrealloc, name: 'btf', numaNode: 0,
+        btf: key === undefined ? { ...btf, keyTypeId: 0 } : btf,
+      };
+    };
+    const cases: [string, MapAttrs][] = [
+      ['lpmKey(4)', attrs(8, lpmKey(4))],
+      ['lpmKey(3): a 7-byte struct', attrs(7, lpmKey(3))],
+      ['struct { prefixlen, addr: u32 }', attrs(8, struct({ prefixlen: u32, addr: u32 }))],
+      ['a u64 key', attrs(8, u64)],
+      ['an 8-byte array key', attrs(8, bytes(8))],
+      ['no key type', attrs(8, undefined)],
+      ['lpmKey(4) for key_size 9', attrs(9, lpmKey(4))],
+    ];
+    const answers = cases.map(([what, a]) => {
+      const d = runLpmTrace(a, [], both.kernel, both.emulator);
+      expect(d, `${what}: kernel ${d?.left}, emulator ${d?.right}`).toBeUndefined();
+      const h = both.emulator.createMap(a);
+      if (typeof h === 'number') return h;
+      h.close();
+      return 0;
+    });
+    // Not vacuous: structs are taken, the rest refused.
+    expect(answers).toEqual([0, 0, 0, -22, -22, -22, -22]);
   });
 });
