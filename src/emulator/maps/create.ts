@@ -1,9 +1,11 @@
 // BPF_MAP_CREATE's checks for the emulated types, in the kernel's order (kernel/bpf/syscall.c map_create,
 // then hashtab.c htab_map_alloc_check/htab_map_alloc, arraymap.c array_map_alloc_check,
 // queue_stack_maps.c queue_stack_map_alloc_check, bloom_filter.c bloom_map_alloc_check/bloom_map_alloc or
-// lpm_trie.c trie_alloc, then the name, then map_check_btf). A map type the kernel has and the emulator does not is ENOTSUPP.
+// lpm_trie.c trie_alloc, then the name, then map_check_btf). A map type the kernel has and the emulator does
+// not is ENOTSUPP.
 import {
-  BLOOM_MAP_EXTRA_HASHES_MASK, BPF_OBJ_NAME_LEN, KernelMapType, LPM_DATA_SIZE_MAX, LPM_DATA_SIZE_MIN, LPM_KEY_DATA_OFFSET, MapFlags, MapType, isArrayType, isHashType, isLru, isPerCpu, isQueueStack, mapTypeName,
+  BLOOM_MAP_EXTRA_HASHES_MASK, BPF_OBJ_NAME_LEN, KernelMapType, LPM_DATA_SIZE_MAX, LPM_DATA_SIZE_MIN, LPM_KEY_DATA_OFFSET, MapFlags, MapType,
+  isArrayType, isHashType, isLru, isPerCpu, isQueueStack, mapTypeName,
 } from '../../uapi/bpf.js';
 import type { MapAttrs } from '../../seam/engine.js';
 import { roundUp8 } from '../../seam/map-layout.js';
