@@ -12,7 +12,8 @@ export type { Engine, MapHandle, MapInfo, MapAttrs, LockField } from './seam/eng
 export { resolveEngine, engineStatus, type EngineOption, type EngineStatus } from './engine-select.js';
 export { BpfError, BpfRunOutputError, BpfVerifierError, isBpfError, type RunReport } from './errors/errors.js';
 export { errnoByCode, type ErrnoCode } from './uapi/errno.js';
-export { BpfMap, PerCpuMap, type BatchCursor, type BatchOptions, type BatchResult, type LockOption } from './map/map.js';
+export { lpmKey, type LpmKey } from './codec/lpm-key.js';
+export { BpfMap, PerCpuMap, LpmTrieMap, type BatchCursor, type BatchOptions, type BatchResult, type LockOption } from './map/map.js';
 export { BpfMapBase } from './map/base.js';
 export { QueueMap, type PushOptions } from './map/queue.js';
 export { BloomFilterMap } from './map/bloom.js';
@@ -20,7 +21,8 @@ export { ProgramArrayMap, type SlotProgram } from './map/prog-array.js';
 export { MapOfMaps } from './map/map-of-maps.js';
 export {
   createMap, openMap, openPinned, type CreateMapOptions, type OpenMapOptions, type CreateKeylessMapOptions, type CreateQueueMapOptions,
-  type CreateBloomFilterOptions, type CreateProgramArrayOptions, type CreateMapOfMapsOptions, type QueueMapType, type BloomFilterMapType, type OpenKeylessMapOptions,
+  type CreateBloomFilterOptions, type CreateProgramArrayOptions, type CreateMapOfMapsOptions, type QueueMapType, type BloomFilterMapType, type LpmTrieMapType,
+  type OpenKeylessMapOptions,
 } from './map/open.js';
 export { Emulator, type EmulatorOptions, type EmulatorShare } from './emulator/index.js';
 export { possibleCpus } from './possible-cpus.js';

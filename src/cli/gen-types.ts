@@ -7,7 +7,10 @@ import { readElf } from '../elf/reader.js';
 import { subjectOf } from '../errors/errors.js';
 import { globalVariables, mapCodecsFromBtf, mapTypeFromBtf, mapValueCodecFromBtf } from '../object/globals.js';
 import { keylessTypeName } from '../map/keyless.js';
-import { KernelMapType } from '../uapi/bpf.js';
+import { lpmKey } from '../codec/lpm-key.js';
+import { codecDifference } from '../codec/compare.js';
+import { KernelMapType, LPM_DATA_SIZE_MAX, LPM_DATA_SIZE_MIN, LPM_KEY_DATA_OFFSET, MapType } from '../uapi/bpf.js';
+import type { Codec } from '../codec/types.js';
 
 const usage = 'usage: bpfkit gen types OBJECT.bpf.o\n';
 
@@ -44,8 +47,9 @@ export function generateTypes(path: string): string {
         continue;
       }
       const { key, value } = mapCodecsFromBtf(path, name);
-      lines.push(`/** map '${name}' */`);
-      lines.push(`export const ${id} = { key: ${codecSource(key, decls, used)}, value: ${codecSource(value, decls, used)} };`);
+      const lpm = mapTypeFromBtf(path, name) === MapType.LpmTrie;
+      lines.push(`/** map '${name}'${lpm ? ' (lpm_trie)' : ''} */`);
+      lines.push(`export const ${id} = { key: ${(lpm && lpmKeySource(key, used)) || codecSource(key, decls, used)}, value: ${codecSource(value, decls, used)} };`);
       lines.push(`export type ${id}Key = Infer<typeof ${id}.key>;`, `export type ${id}Value = Infer<typeof ${id}.value>;`, '');
     } catch (e) {
       lines.push(`// map '${name}': no codecs (${(e as Error).message})`, '');
@@ -68,6 +72,17 @@ export function generateTypes(path: string): string {
     ...decls.flatMap((d) => [`export const ${d.name} = ${d.source};`, `export type ${d.name} = Infer<typeof ${d.name}>;`, '']),
     ...lines,
   ].join('\n');
+}
+
+/**
+ * An LPM trie's key as `lpmKey(n)` ({ prefixlen, data: Uint8Array }) when its BTF is that layout: a struct of
+ * `prefixlen` (u32) and `data` (n bytes), as struct bpf_lpm_trie_key_u8 names them; otherwise undefined.
+ */
+function lpmKeySource(key: Codec<unknown>, used: Set<string>): string | undefined {
+  const n = key.size - LPM_KEY_DATA_OFFSET;
+  if (n < LPM_DATA_SIZE_MIN || n > LPM_DATA_SIZE_MAX || codecDifference(key, lpmKey(n), 'key') !== undefined) return undefined;
+  used.add('lpmKey');
+  return `lpmKey(${n})`;
 }
 
 export async function genMain(args: readonly string[]): Promise<number> {

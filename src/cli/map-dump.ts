@@ -1,10 +1,11 @@
 // `bpfkit map dump PIN_PATH | --id N`: every element of a kernel map as bytes, as `bpftool map dump` prints
-// them (per-CPU maps: one value line per CPU); a queue's or stack's next value, which stays in the map.
+// them (per-CPU maps: one value line per CPU; an LPM trie's keys as data/prefixlen, in get_next_key's postorder);
+// a queue's or stack's next value, which stays in the map.
 import { bytes } from '../codec/codec.js';
 import { resolveEngine } from '../engine-select.js';
 import { BpfError, subjectOf } from '../errors/errors.js';
 import { hintFor } from '../errors/hints.js';
-import { isKeyless, mapTypeName } from '../uapi/bpf.js';
+import { LPM_KEY_DATA_OFFSET, MapType, isKeyless, mapTypeName } from '../uapi/bpf.js';
 import { PerCpuMap, wrapMapHandle } from '../map/map.js';
 import { BloomFilterMap } from '../map/bloom.js';
 import { wrapKeylessHandle } from '../map/wrap-keyless.js';
@@ -36,10 +37,15 @@ export function dumpMap(where: { path: string } | { id: number }): string {
     return lines.join('\n') + '\n';
   }
   using map = wrapMapHandle(handle, engine, bytes(info.keySize), bytes(info.valueSize));
+  const lpm = info.type === MapType.LpmTrie;
   let n = 0;
   for (const [key, value] of map.entries()) {
     n++;
-    if (map instanceof PerCpuMap) {
+    if (lpm) {
+      // struct bpf_lpm_trie_key_u8: a host-order u32 prefixlen, then the data.
+      const prefixlen = new DataView(key.buffer, key.byteOffset, key.length).getUint32(0, true);
+      lines.push(`prefix: ${hex(key.subarray(LPM_KEY_DATA_OFFSET))}/${prefixlen}  value: ${hex(value as Uint8Array)}`);
+    } else if (map instanceof PerCpuMap) {
       lines.push(`key: ${hex(key)}`);
       (value as unknown as Uint8Array[]).forEach((v, cpu) => lines.push(`  value (CPU ${String(cpu).padStart(2, '0')}): ${hex(v)}`));
     } else {

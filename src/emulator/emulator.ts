@@ -24,6 +24,7 @@ import { BloomFilterTable, bloomGeometry } from './maps/bloom.js';
 import { ProgArrayTable } from './maps/prog-array.js';
 import { CgroupStorageTable } from './maps/cgroup-storage.js';
 import { MapInMapTable, type InnerMeta } from './maps/map-in-map.js';
+import { LpmTrieTable } from './maps/lpm-trie.js';
 import type { MapTable } from './maps/program-map.js';
 import { lruTargetFree } from './maps/lru.js';
 import { lockOffsetOf, type MapShape } from './maps/storage.js';
@@ -281,6 +282,7 @@ export class Emulator implements Engine, ProgramHost {
         if (isQueueStack(type)) return new QueueStackTable(shape, type === MapType.Stack);
         if (type === MapType.ProgArray) return new ProgArrayTable(shape);
         if (isCgroupStorage(type)) return new CgroupStorageTable(shape);
+        if (type === MapType.LpmTrie) return new LpmTrieTable(shape, this.kernelVersion);
         const seed = flags & MapFlags.ZeroSeed ? 0 : (this.#seed ?? (Math.random() * 2 ** 32) >>> 0);
         // A slot holds its own handle on the inner map (bpf_map_inc), closed when the slot lets go of it.
         if (typeof template === 'object') return MapInMapTable.create(shape, template, type === MapType.HashOfMaps, seed, (m) => (m as EmulatorMapHandle).close());

@@ -807,6 +807,20 @@ export function csumDiffFolds(version: string): boolean {
 }
 
 /**
+ * kernel/bpf/lpm_trie.c trie_update_elem: since 6.13 ("bpf: Handle BPF_EXIST and BPF_NOEXIST for LPM trie",
+ * "bpf: Handle in-place update for full LPM trie correctly", trie_check_add_elem) BPF_NOEXIST on an element is
+ * EEXIST, BPF_EXIST on none ENOENT, and a full trie still replaces an element (ENOSPC only for a new one).
+ * Before, both flags were taken as BPF_ANY and a full trie refused every update ENOSPC. The fixes went to the
+ * stable series: measured in bpfkit vm, Debian's 6.1.0-57 answers BPF_EXIST on a missing prefix ENOENT; the
+ * 6.12.118 source has trie_check_add_elem. Series that had ended by then (6.2 to 6.11 but for 6.6) did not.
+ */
+export function lpmUpdateHonoursFlags(version: string): boolean {
+  const [major, minor] = parseKernelVersion(version);
+  if (major === 6 && (minor === 1 || minor === 6 || minor === 12)) return true;
+  return versionAtLeast(version, '6.13');
+}
+
+/**
  * bpf_skb_adjust_room's BPF_F_ADJ_ROOM_DECAP_L3_IPV4 / _IPV6 ("bpf: Add ipip6 and ip6ip decap support for
  * bpf_skb_adjust_room()", Ziyang Xuan, bpf-next in January 2023, so 6.3); before, they are unknown flags
  * (EINVAL). Bounded by source: 6.12.118 and 7.2 have them.
@@ -821,4 +835,24 @@ export function adjustRoomDecapL3(version: string): boolean {
  */
 export function tunnelKeyNoKeyFlag(version: string): boolean {
   return versionAtLeast(version, '6.3');
+}
+
+/**
+ * kernel/bpf/lpm_trie.c trie_get_next_key: since 6.13 ("bpf: Fix exact match conditions in
+ * trie_get_next_key()") the key's node must match all of its prefix; before, a node on the key's path with the
+ * key's prefixlen was taken for it even when its data differed, and its successor returned. In the same series
+ * as lpmUpdateHonoursFlags, with the same backport.
+ */
+export function lpmNextKeyExactMatch(version: string): boolean {
+  return lpmUpdateHonoursFlags(version);
+}
+
+/**
+ * sizeof(struct lpm_trie_node) before its data, which lpm_trie.c LPM_VAL_SIZE_MAX subtracts (with
+ * LPM_DATA_SIZE_MAX) from KMALLOC_MAX_SIZE: 40 bytes while the node began with a struct rcu_head (kfree_rcu),
+ * 24 since 6.14 ("bpf: Switch to bpf mem allocator for LPM trie": nodes freed through bpf_mem_cache_free_rcu).
+ * Read from Debian's 6.12.118 source (rcu_head) and the 7.2 source (none); measured on 6.18.
+ */
+export function lpmNodeHeaderSize(version: string): number {
+  return versionAtLeast(version, '6.14') ? 24 : 40;
 }

@@ -1,8 +1,8 @@
 // A handle on an emulated map: what an fd is to the kernel (kernel/bpf/syscall.c). It checks its arguments as
 // the addon does (syscall-args.ts), then the syscall layer's rules before a map's own code runs (flag masks,
 // the handle's access mode, frozen maps, BPF_F_LOCK, the per-CPU element flags); maps/hash.ts, maps/array.ts,
-// maps/queue-stack.ts and maps/bloom.ts do the rest. Handles and pins refer to one EmulatedMap, which lives
-// while any does.
+// maps/queue-stack.ts, maps/bloom.ts and maps/lpm-trie.ts do the rest. Handles and pins refer to one
+// EmulatedMap, which lives while any does.
 import { BatchOp, MapFlags, type BatchOpId } from '../uapi/bpf.js';
 import type { ElemFlags, MapHandle, MapInfo, MapScratch } from '../seam/engine.js';
 import { E2BIG, EBADF, EINVAL, EBUSY, ENOENT, ENOTSUPP, EPERM } from '../uapi/errno.js';
@@ -15,6 +15,7 @@ import { BloomFilterTable } from './maps/bloom.js';
 import { ProgArrayTable, type SlotProgram, type TailCallee } from './maps/prog-array.js';
 import { CgroupStorageTable } from './maps/cgroup-storage.js';
 import { MapInMapTable, type InnerMeta } from './maps/map-in-map.js';
+import { LpmTrieTable } from './maps/lpm-trie.js';
 import { programSide, type MapTable, type ProgramMap, type ProgramSide } from './maps/program-map.js';
 import {
   BPF_ANY, BPF_F_ALL_CPUS, BPF_F_CPU, BPF_F_LOCK, CPU_FLAGS, checkOpFlags, checkPercpuUpdateFlags, copyBytes, type MapShape,
@@ -183,6 +184,8 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     if (table instanceof BloomFilterTable) return table.peek(value, 0);
     if (table instanceof ProgArrayTable || table instanceof MapInMapTable) return table.lookup(key, value);
     if (table instanceof CgroupStorageTable) return table.lookup();
+    // BPF_F_LOCK has been refused (an LPM value holds no lock: map_check_btf).
+    if (table instanceof LpmTrieTable) return table.lookup(key, value);
     return table.lookup(key, value, (low & BPF_F_LOCK) !== 0);
   }
 
@@ -221,6 +224,7 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     if (table instanceof ProgArrayTable) return this.#setProgram(table, key.subarray(koff, koff + 4), value, voff, low);
     if (table instanceof CgroupStorageTable) return table.update(low, this.#map.spinLock);
     if (table instanceof MapInMapTable) return this.#setMap(table, key, koff, value, voff, low);
+    if (table instanceof LpmTrieTable) return table.update(key, koff, value, voff, low);
     const current = this.#owner.currentCpu();
     if (!this.#cpuFlags || !table.shape.percpu) return table.update(key, koff, value, voff, low, current, false);
     const rc = checkPercpuUpdateFlags(low);
@@ -296,7 +300,7 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     if (!this.#canWrite) return EPERM;
     const table = m.table;
     // array_map_delete_elem: EINVAL; queue_stack_map_delete_elem: EINVAL; bloom_map_delete_elem: EOPNOTSUPP.
-    if (table instanceof HashTable || table instanceof ProgArrayTable || table instanceof MapInMapTable) return table.delete(key, 0);
+    if (table instanceof HashTable || table instanceof ProgArrayTable || table instanceof MapInMapTable || table instanceof LpmTrieTable) return table.delete(key, 0);
     if (table instanceof CgroupStorageTable) return table.delete();
     return table instanceof ArrayTable ? EINVAL : table.delete();
   }
@@ -373,13 +377,15 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     if (reads && !this.#canRead) return EPERM;
     if (writes && !this.#canWrite) return EPERM;
     const table = m.table;
-    // BPF_DO_BATCH: a map type without the op is ENOTSUPP (queues, stacks and bloom filters have none). A
+    // BPF_DO_BATCH: a map type without the op is ENOTSUPP (queues, stacks and bloom filters have none; an
+    // array has no deleting ones, an LPM trie no lookup-and-delete: lpm_trie.c trie_map_ops' generic ones). A
     // hash of maps has the hash's (BATCH_OPS(htab)), an array of maps the generic lookup and update only.
     const inner = table instanceof MapInMapTable ? table : undefined;
     const ids = inner?.ids ?? table;
-    if (!(ids instanceof HashTable) && !(ids instanceof ArrayTable)) return ENOTSUPP;
+    if (!(ids instanceof HashTable) && !(ids instanceof ArrayTable) && !(ids instanceof LpmTrieTable)) return ENOTSUPP;
     const hash = ids instanceof HashTable;
-    if (!hash && (op === BatchOp.LookupAndDelete || op === BatchOp.Delete)) return ENOTSUPP;
+    if (!hash && op === BatchOp.LookupAndDelete) return ENOTSUPP;
+    if (ids instanceof ArrayTable && op === BatchOp.Delete) return ENOTSUPP;
     const low = flagsLow(elemFlags);
     const cpu = flagsCpu(elemFlags);
     if (this.#cpuFlags) {
@@ -461,7 +467,7 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
   #genericLookupBatch(inBatch: Uint8Array | null, outBatch: Uint8Array, keys: Uint8Array, values: Uint8Array, count: Uint32Array, cpu: number): number {
     const max = count[0]!;
     if (max === 0) return 0;
-    const table = this.#map.table as HashTable | ArrayTable | MapInMapTable; // batch() lets only these through
+    const table = this.#map.table as HashTable | ArrayTable | MapInMapTable | LpmTrieTable; // batch() lets only these through
     const ks = table.shape.keySize;
     // BPF_F_CPU (cpu >= 0): one value_size value per element.
     const stride = cpu >= 0 ? table.shape.valueSize : this.#valueBufSize;
@@ -491,14 +497,14 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
   #genericWriteBatch(del: boolean, keys: Uint8Array, values: Uint8Array, count: Uint32Array, low: number, cpu: number): number {
     const max = count[0]!;
     if (max === 0) return 0;
-    const table = this.#map.table as HashTable | ArrayTable | MapInMapTable; // batch() lets only these through
+    const table = this.#map.table as HashTable | ArrayTable | MapInMapTable | LpmTrieTable; // batch() lets only these through
     const ks = table.shape.keySize;
     const stride = low & CPU_FLAGS ? table.shape.valueSize : this.#valueBufSize;
     let cp = 0;
     let rc = 0;
     for (; cp < max; cp++) {
       rc = del
-        ? (table as HashTable).delete(keys, cp * ks)
+        ? (table as HashTable | LpmTrieTable).delete(keys, cp * ks)
         : this.#updateElem(keys, cp * ks, values, cp * stride, low, cpu);
       if (rc) break;
     }

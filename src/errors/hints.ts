@@ -2,7 +2,7 @@
 // the kernel applies it. A hint only adds words to a BpfError's message (and its `hint`); the errno, code
 // and syscall stay the kernel's.
 import { ETH_HLEN } from '../uapi/net.js';
-import { BPF_OBJ_NAME_LEN, isArrayType, isHashType, isLru, isQueueStack, type Syscall } from '../uapi/bpf.js';
+import { BPF_OBJ_NAME_LEN, MapType, isArrayType, isHashType, isLru, isQueueStack, type Syscall } from '../uapi/bpf.js';
 import { errnoCode } from '../uapi/errno.js';
 
 export interface HintContext {
@@ -49,6 +49,12 @@ export function hintFor(c: HintContext): string | undefined {
     if (isHashType(c.mapType) && !isLru(c.mapType)) {
       return `the map is full (max_entries ${c.maxEntries ?? '?'}; kernel/bpf/hashtab.c alloc_htab_elem): delete entries, create it bigger, or use an LRU map, which evicts`;
     }
+  }
+  if (element.has(syscall) && code === 'ENOSPC' && c.mapType === MapType.LpmTrie) {
+    return `the trie is full (max_entries ${c.maxEntries ?? '?'} prefixes; kernel/bpf/lpm_trie.c trie_check_add_elem): delete prefixes or create it bigger; replacing a prefix it holds still works`;
+  }
+  if ((element.has(syscall) || syscall === 'BPF_MAP_DELETE_ELEM') && code === 'EINVAL' && c.mapType === MapType.LpmTrie) {
+    return 'a prefixlen is at most 8 × the key\'s data bytes, and an update\'s flags are BPF_ANY, BPF_NOEXIST or BPF_EXIST (kernel/bpf/lpm_trie.c trie_update_elem, trie_delete_elem)';
   }
   if (writes.has(syscall) && code === 'EPERM') {
     // kernel/bpf/syscall.c map_update_elem/map_delete_elem: FMODE_CAN_WRITE and bpf_map_write_active.

@@ -2,7 +2,7 @@
 // where bpf() is not permitted, every probe answers false (kernelRelease still answers).
 import { existsSync, readFileSync } from 'node:fs';
 import { release } from 'node:os';
-import { isCgroupStorage, isKeyless, KernelMapType, keylessMapTypeByName, mapTypeByName, type KeylessMapTypeName, type MapTypeName } from '../uapi/bpf.js';
+import { MapFlags, MapType, isCgroupStorage, isKeyless, keylessMapTypeByName, mapTypeByName, type KeylessMapTypeName, type MapTypeName } from '../uapi/bpf.js';
 import { BtfKind, decodeBtf } from '../btf/decode.js';
 import { getKernelEngine, kernelUnavailableReasons } from './engine.js';
 import { loadAddon } from './binding.js';
@@ -70,11 +70,15 @@ export const features = {
     return cached(`map:${id}`, () => {
       if (!kernelUsable()) return false;
       // What each type insists on (libbpf probe_map_create): queues, stacks and bloom filters have no keys
-      // (key_size 0); a prog array's values are 4-byte fds; cgroup storage has a u64 key and max_entries 0.
-      const keySize = isKeyless(id) ? 0 : isCgroupStorage(id) ? 8 : 4;
-      const valueSize = id === KernelMapType.ProgArray ? 4 : 8;
+      // (key_size 0); a prog array's values are 4-byte fds; cgroup storage has a u64 key and max_entries 0; an
+      // LPM trie's key is a u32 prefixlen and at least a byte of data, and it must be created BPF_F_NO_PREALLOC
+      // (kernel/bpf/lpm_trie.c trie_alloc).
+      const lpm = id === MapType.LpmTrie;
+      const keySize = isKeyless(id) ? 0 : isCgroupStorage(id) || lpm ? 8 : 4;
+      const valueSize = id === MapType.ProgArray ? 4 : 8;
       const maxEntries = isCgroupStorage(id) ? 0 : 1;
-      const h = getKernelEngine().createMap({ type: id, keySize, valueSize, maxEntries, flags: 0, name: '', numaNode: 0 });
+      const flags = lpm ? MapFlags.NoPrealloc : 0;
+      const h = getKernelEngine().createMap({ type: id, keySize, valueSize, maxEntries, flags, name: '', numaNode: 0 });
       if (typeof h === 'number') return false;
       h.close();
       return true;

@@ -1,6 +1,6 @@
 import type { Codec } from '../codec/types.js';
 import { lockFields } from '../codec/codec.js';
-import { BatchOp, UpdateFlags, isKeyless, isPerCpu, mapTypeName } from '../uapi/bpf.js';
+import { BatchOp, LPM_KEY_DATA_OFFSET, MapType, UpdateFlags, isKeyless, isPerCpu, mapTypeName } from '../uapi/bpf.js';
 import type { Engine, MapHandle, MapScratch } from '../seam/engine.js';
 import { ENOENT } from '../uapi/errno.js';
 import { describeValue, inputError, subjectOf } from '../errors/errors.js';
@@ -281,6 +281,24 @@ export class PerCpuMap<K, V> extends BpfMap<K, V[]> {
 }
 
 /**
+ * An LPM trie (kernel/bpf/lpm_trie.c): keys are prefixes, a u32 prefixlen and the data's first prefixlen bits
+ * (codec/lpm-key.ts lpmKey, or any key codec of 4 + data bytes). `get` is the longest-prefix match: the value
+ * of the most specific prefix in the trie that covers the key's first prefixlen bits (give the whole address
+ * with prefixlen = maxPrefixlen to match an address). `set`, `insert`, `replace`, `delete` and `nextKey` take
+ * exact prefixes; iteration is get_next_key's postorder, more specific prefixes before those that cover them.
+ * The kernel has no lookup-and-delete for tries (ENOTSUPP).
+ */
+export class LpmTrieMap<K, V> extends BpfMap<K, V> {
+  /** The prefix lengths the trie holds: 8 × its data bytes (key_size − 4). */
+  readonly maxPrefixlen: number;
+
+  constructor(handle: MapHandle, engine: Engine, key: Codec<K>, value: Codec<V>) {
+    super(handle, engine, key, value, false);
+    this.maxPrefixlen = (handle.info.keySize - LPM_KEY_DATA_OFFSET) * 8;
+  }
+}
+
+/**
  * The handle an open of an existing map gives, by its `perCpu` option: `true` a PerCpuMap (values are
  * per-CPU arrays), `false` a BpfMap; left out, either (narrow with `instanceof PerCpuMap`). The option
  * is checked against the map's real type when it is opened.
@@ -327,6 +345,7 @@ export function wrapMapHandle<K, V>(
     throw new TypeError(`${subject}: the engine copies ${handle.layout.valueBufferSize}-byte values, the codecs make ${bufferSize} (possible CPUs: ${engine.possibleCpus()})`);
   }
   if (isPerCpu(info.type)) return new PerCpuMap(handle, engine, key, value, engine.possibleCpus());
+  if (info.type === MapType.LpmTrie) return new LpmTrieMap(handle, engine, key, value);
   const hasSpinLock = lockFields(value).some((l) => l.kind === 'spin');
   return new BpfMap(handle, engine, key, value, hasSpinLock);
 }

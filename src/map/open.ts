@@ -1,7 +1,8 @@
 import type { Codec } from '../codec/types.js';
 import { checkCodec, lockFields } from '../codec/codec.js';
 import {
-  BLOOM_MAP_EXTRA_HASHES_MASK, MapType, isMapInMap, type KeylessMapTypeId, type KeylessMapTypeName, type MapTypeId, type MapTypeName, type Syscall, isKeyless, keylessMapTypeByName,
+  BLOOM_MAP_EXTRA_HASHES_MASK, MapFlags, MapType, isMapInMap, type KeylessMapTypeId, type KeylessMapTypeName, type MapTypeId, type MapTypeName, type Syscall, isKeyless,
+  keylessMapTypeByName,
   mapTypeByName, mapTypeName,
 } from '../uapi/bpf.js';
 import { isFdEngine, type Engine, type MapHandle } from '../seam/engine.js';
@@ -10,7 +11,7 @@ import { BpfError, checkU32, describeValue, subjectOf } from '../errors/errors.j
 import { hintFor } from '../errors/hints.js';
 import { mapBtf } from '../btf/encode.js';
 import { lockRuleViolation } from '../seam/lock-placement.js';
-import { BpfMap, PerCpuMap, wrapMapHandle, type MapByPerCpu } from './map.js';
+import { BpfMap, LpmTrieMap, PerCpuMap, wrapMapHandle, type MapByPerCpu } from './map.js';
 import type { QueueMap } from './queue.js';
 import type { BloomFilterMap } from './bloom.js';
 import { wrapKeylessHandle } from './wrap-keyless.js';
@@ -30,14 +31,20 @@ export type PerCpuMapType = PerCpuTypeName | typeof MapType.PercpuHash | typeof 
  * What createMap returns for a map type: PerCpuMap for the per-CPU types, BpfMap for the others, and
  * either (a union) when the type is only known as `MapTypeName`/`MapTypeId`.
  */
-export type MapForType<T, K, V> = T extends PerCpuMapType ? PerCpuMap<K, V> : BpfMap<K, V>;
+export type MapForType<T, K, V> = T extends PerCpuMapType ? PerCpuMap<K, V> : T extends LpmTrieMapType ? LpmTrieMap<K, V> : BpfMap<K, V>;
+
+/** The LPM trie type, by name or number: its handle is an LpmTrieMap. */
+export type LpmTrieMapType = 'lpm_trie' | typeof MapType.LpmTrie;
 
 export interface CreateMapOptions<K, V, T extends MapTypeName | MapTypeId = MapTypeName | MapTypeId> {
   type: T;
   key: Codec<K>;
   value: Codec<V>;
   maxEntries: number;
-  /** MapFlags bits (BPF_F_NO_PREALLOC, BPF_F_NO_COMMON_LRU, BPF_F_ZERO_SEED, BPF_F_RDONLY, ...). */
+  /**
+   * MapFlags bits (BPF_F_NO_PREALLOC, BPF_F_NO_COMMON_LRU, BPF_F_ZERO_SEED, BPF_F_RDONLY, ...). Left out: 0, but
+   * BPF_F_NO_PREALLOC for an LPM trie, the only way the kernel creates one (kernel/bpf/lpm_trie.c trie_alloc).
+   */
   flags?: number;
   /**
    * At most 15 characters of [A-Za-z0-9_.] (the kernel's rule; it answers EINVAL otherwise). A NUL is
@@ -166,7 +173,7 @@ export function createMap<K, V>(
   const value = (progArray || mapInMap ? u32 : valueOption) as Codec<V>;
   const mapExtra = bloomHashes(type, nrHashes);
   const maxEntries = checkU32('createMap', 'maxEntries', maxOption);
-  const flags = checkU32('createMap', 'flags', flagsOption ?? 0);
+  const flags = checkU32('createMap', 'flags', flagsOption ?? (type === MapType.LpmTrie ? MapFlags.NoPrealloc : 0));
   // NUMA_NO_NODE (-1, include/linux/numa.h) is accepted by the kernel with BPF_F_NUMA_NODE: "any node".
   const numaNode = numaOption === -1 ? NUMA_NO_NODE : checkU32('createMap', 'numaNode', numaOption ?? 0);
   const name = nameOption ?? '';

@@ -57,6 +57,7 @@ export const MapType = {
   HashOfMaps: KernelMapType.HashOfMaps,
   CgroupStorage: KernelMapType.CgroupStorage,
   PercpuCgroupStorage: KernelMapType.PercpuCgroupStorage,
+  LpmTrie: KernelMapType.LpmTrie,
   Queue: KernelMapType.Queue,
   Stack: KernelMapType.Stack,
   BloomFilter: KernelMapType.BloomFilter,
@@ -72,6 +73,7 @@ export const mapTypeByName = {
   lru_percpu_hash: MapType.LruPercpuHash,
   cgroup_storage: MapType.CgroupStorage,
   percpu_cgroup_storage: MapType.PercpuCgroupStorage,
+  lpm_trie: MapType.LpmTrie,
 } as const;
 export type MapTypeName = keyof typeof mapTypeByName;
 /** The ids of the map types with keys and values createMap accepts (mapTypeByName's values). */
@@ -145,6 +147,14 @@ export const BPF_OBJ_NAME_LEN = 16;
  * EINVAL (kernel/bpf/bloom_filter.c bloom_map_alloc).
  */
 export const BLOOM_MAP_EXTRA_HASHES_MASK = 0xf;
+
+/**
+ * An LPM trie's key: struct bpf_lpm_trie_key_u8 { __u32 prefixlen; __u8 data[]; }, with 1 to 256 bytes of data
+ * (kernel/bpf/lpm_trie.c LPM_DATA_SIZE_MIN, LPM_DATA_SIZE_MAX; key_size is 4 more).
+ */
+export const LPM_KEY_DATA_OFFSET = 4;
+export const LPM_DATA_SIZE_MIN = 1;
+export const LPM_DATA_SIZE_MAX = 256;
 
 /** BPF_MAP_CREATE map_flags. */
 export const MapFlags = {

@@ -4,17 +4,12 @@
 // the programs the verifier refuses must be refused with the kernel's errno and words; and pushes from several
 // CPUs at once must lose nothing.
 import { expect, test } from 'vitest';
-import { BpfError, BpfVerifierError, Emulator, features, openObject, u32, u64, type BpfObject, type Engine } from '../../src/index.js';
+import { Emulator, features, openObject, u32, u64, type BpfObject } from '../../src/index.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
-import { lastMeaningfulLine } from '../../src/errors/verifier-log.js';
 import { EXECUTIONS, type Execution } from '../../src/emulator/programs/compiler.js';
 import { describeKernel } from '../helpers/kernel.js';
 import { fixture, packet } from '../kernel/bpf-fixtures.js';
-
-type Side = 'kernel' | Execution;
-
-const engineFor = (side: Side): Engine =>
-  side === 'kernel' ? getKernelEngine() : new Emulator({ execution: side, kernelVersion: features.emulatorKernelVersion() });
+import { engineFor, loadOutcome, type Side } from './program-sides.js';
 
 /** One run: the globals it reads, the program, then what it left in the globals. */
 interface Step {
@@ -71,17 +66,6 @@ function mapContents(obj: BpfObject): string {
   return text({ fifo: drain(fifo), lifo: drain(lifo), seen: Array.from({ length: 100 }, (_, v) => (seen.has(v) ? 1 : 0)).join('') });
 }
 
-/** The outcome of loading one program alone: loaded, or the refusal's errno and reason. */
-function loadOutcome(side: Side, program: string): string {
-  try {
-    openObject(fixture('queue_pipe'), { engine: engineFor(side), programs: [program] }).close();
-    return 'loaded';
-  } catch (e) {
-    if (!(e instanceof BpfError)) throw e;
-    return `${e.code}: ${e instanceof BpfVerifierError ? lastMeaningfulLine(e.log) : e.message}`;
-  }
-}
-
 describeKernel('programs on queues, stacks and bloom filters: the emulator answers as the kernel does', () => {
   test('produce and consume: every return code and value, the retvals, and the maps afterwards', () => {
     const kernel = runSteps('kernel');
@@ -100,9 +84,9 @@ describeKernel('programs on queues, stacks and bloom filters: the emulator answe
 
   test('what the verifier refuses (and what it takes) in programs on keyless maps', () => {
     const programs = ['lookup_queue', 'pop_hash', 'pop_bloom', 'push_readonly', 'sleepable_queue', 'sleepable_bloom'];
-    const kernel = programs.map((p) => loadOutcome('kernel', p));
+    const kernel = programs.map((p) => loadOutcome('kernel', 'queue_pipe', p));
     expect(kernel.filter((o) => o !== 'loaded').length).toBeGreaterThanOrEqual(5);
-    for (const execution of EXECUTIONS) expect(programs.map((p) => loadOutcome(execution, p)), execution).toEqual(kernel);
+    for (const execution of EXECUTIONS) expect(programs.map((p) => loadOutcome(execution, 'queue_pipe', p)), execution).toEqual(kernel);
   });
 
   test('pushes from several CPUs at once lose nothing (the map\'s lock)', async () => {

@@ -2,13 +2,11 @@
 // peek (a bloom filter's add and has) with flags, op for op; BPF_MAP_CREATE's answers to random attributes;
 // and a ZERO_SEED bloom filter's every answer, false positives included. `make test` runs ≥ 10^4 ops per
 // configuration; `make difftest` (BPFKIT_DIFF_OPS) more.
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { MapFlags, MapType } from '../../src/uapi/bpf.js';
-import type { Engine, MapAttrs, MapHandle } from '../../src/seam/engine.js';
-import { Emulator } from '../../src/emulator/index.js';
-import { getKernelEngine } from '../../src/kernel/engine.js';
-import { features } from '../../src/index.js';
+import type { MapAttrs, MapHandle } from '../../src/seam/engine.js';
 import { describeKernel } from '../helpers/kernel.js';
+import { diffEngines, opsPerConfig } from './diff-engines.js';
 import { prng } from './trace.js';
 import { generateKeyless, keylessOpText, keylessValue, minimizeKeyless, runKeylessTrace } from './keyless-trace.js';
 
@@ -27,32 +25,22 @@ const configs: Config[] = [
   { name: 'BLOOM 3 hashes, 1-byte values', attrs: { type: MapType.BloomFilter, valueSize: 1, maxEntries: 30, flags: MapFlags.ZeroSeed, mapExtra: 3n }, valueSpace: 256 },
 ];
 
-const total = Number(process.env.BPFKIT_DIFF_OPS ?? 0);
-const opsPerConfig = Math.max(10_000, Math.ceil(total / 10 / configs.length));
+const perConfig = opsPerConfig(configs.length);
 const TRACE = 300;
 
 describeKernel('differential: queue, stack and bloom filter maps, kernel vs emulator', () => {
-  let kernel: Engine;
-  let emulator: Engine;
-  let divergences = 0;
-  beforeAll(() => {
-    kernel = getKernelEngine();
-    emulator = new Emulator({ possibleCpus: kernel.possibleCpus(), kernelVersion: features.emulatorKernelVersion() });
-  });
-  afterAll(() => {
-    console.log(`differential (keyless maps): ${opsPerConfig * configs.length} ops over ${configs.length} configurations, ${divergences} divergence(s)`);
-  });
+  const both = diffEngines(() => `differential (keyless maps): ${perConfig * configs.length} ops over ${configs.length} configurations`);
 
   for (const [ci, c] of configs.entries()) {
-    test(`${c.name}: ${opsPerConfig} ops`, () => {
+    test(`${c.name}: ${perConfig} ops`, () => {
       const attrs: MapAttrs = { keySize: 0, ...c.attrs, name: 'diff', numaNode: 0 };
       const rand = prng(0x9ee + ci);
-      for (let done = 0; done < opsPerConfig; done += TRACE) {
+      for (let done = 0; done < perConfig; done += TRACE) {
         const ops = generateKeyless(rand, TRACE, c.valueSpace);
-        if (runKeylessTrace(attrs, ops, kernel, emulator)) {
-          divergences++;
-          const small = minimizeKeyless(attrs, ops, kernel, emulator);
-          const at = runKeylessTrace(attrs, small, kernel, emulator)!;
+        if (runKeylessTrace(attrs, ops, both.kernel, both.emulator)) {
+          both.divergences++;
+          const small = minimizeKeyless(attrs, ops, both.kernel, both.emulator);
+          const at = runKeylessTrace(attrs, small, both.kernel, both.emulator)!;
           expect.fail(`${c.name} diverges; minimal trace:\n  ${small.map(keylessOpText).join('\n  ')}\nkernel:   ${at.left}\nemulator: ${at.right}`);
         }
       }
@@ -82,8 +70,8 @@ describeKernel('differential: queue, stack and bloom filter maps, kernel vs emul
       };
       // What the kernel would really allocate stays small: big values only in one-slot queues.
       if (attrs.valueSize > 64) attrs.maxEntries = 1;
-      const d = runKeylessTrace(attrs, [], kernel, emulator);
-      if (d) divergences++;
+      const d = runKeylessTrace(attrs, [], both.kernel, both.emulator);
+      if (d) both.divergences++;
       expect(d, `create ${JSON.stringify(attrs, (_, v) => (typeof v === 'bigint' ? `${v}n` : v))}: kernel ${d?.left}, emulator ${d?.right}`).toBeUndefined();
     }
   });
@@ -98,7 +86,7 @@ describeKernel('differential: queue, stack and bloom filter maps, kernel vs emul
         type: MapType.BloomFilter, keySize: 0, valueSize, maxEntries: 1 + Math.floor(rand() * 200), flags: MapFlags.ZeroSeed,
         name: 'bloom', numaNode: 0, mapExtra: BigInt(Math.floor(rand() * 16)),
       };
-      const [k, e] = [kernel, emulator].map((engine) => engine.createMap(attrs) as MapHandle);
+      const [k, e] = [both.kernel, both.emulator].map((engine) => engine.createMap(attrs) as MapHandle);
       try {
         const added = new Set<number>();
         for (let i = 0; i < attrs.maxEntries; i++) {
@@ -127,7 +115,7 @@ describeKernel('differential: queue, stack and bloom filter maps, kernel vs emul
 
   test('with a random seed the hashes differ, but both engines find every value they were given', () => {
     const attrs: MapAttrs = { type: MapType.BloomFilter, keySize: 0, valueSize: 8, maxEntries: 64, flags: 0, name: 'seeded', numaNode: 0 };
-    for (const engine of [kernel, emulator]) {
+    for (const engine of [both.kernel, both.emulator]) {
       const h = engine.createMap(attrs) as MapHandle;
       try {
         for (let v = 0; v < 64; v++) expect(h.update(new Uint8Array(0), keylessValue(v * 7919, 8), 0)).toBe(0);

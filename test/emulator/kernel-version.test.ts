@@ -14,8 +14,9 @@ import { generateProgram, Prng } from '../diff/random-programs.js';
 import {
   btfDatasecPrintableNames, btfKptrTagWalk, btfLayoutSection, btfResSpinLock, btfStructMetas, btfStructMetasStrict, btfTagKindFlag,
   btfTypeTagsAnywhere, btfUptrTag, btfWideInfo, cpuV4Instructions, freezeChecksWriteAccess, freezeRefusesLockMaps, linfoFileLine, linkedConstOps,
-  linkedRegsLiveOnly, linkedSyncFromDelta, lockInWrongMapErrno, lruTargetFreeScales, parseKernelVersion, percpuCpuFlags, percpuLookupCopiesPadding, refusalAt,
-  kfuncAvailable, negEndTracked, xdpMetaMax, csumDiffFolds, adjustRoomDecapL3, resourceLeakWords, skbCtxInDataEnd, tnumConstForm, verifierWorkExact, precisionPruning, staticRecursionCheck, releaseHelperWords, bpfMapShaHead, circularRanges, scalarRules, wrappingAddSub, versionAtLeast,
+  linkedRegsLiveOnly, linkedSyncFromDelta, lockInWrongMapErrno, lpmNextKeyExactMatch, lpmNodeHeaderSize, lpmUpdateHonoursFlags, lruTargetFreeScales, parseKernelVersion,
+  percpuCpuFlags, percpuLookupCopiesPadding, refusalAt, kfuncAvailable, negEndTracked, xdpMetaMax, csumDiffFolds, adjustRoomDecapL3, resourceLeakWords, skbCtxInDataEnd,
+  tnumConstForm, verifierWorkExact, precisionPruning, staticRecursionCheck, releaseHelperWords, bpfMapShaHead, circularRanges, scalarRules, wrappingAddSub, versionAtLeast,
 } from '../../src/emulator/kernel-version.js';
 import { lruTargetFree } from '../../src/emulator/maps/lru.js';
 import { scalarAlu } from '../../src/emulator/checker/scalar-alu.js';
@@ -60,6 +61,10 @@ describe('version rules', () => {
     // 6.16 upstream, and the stable series it was backported to.
     expect(['6.1', '6.5', '6.6', '6.12', '6.13', '6.15', '6.16', '7.2'].map(lruTargetFreeScales)).toEqual([false, false, true, true, false, true, true, true]);
     expect([lruTargetFree(4, 2, '6.1'), lruTargetFree(4, 2, '6.18')]).toEqual([128, 1]);
+    // LPM tries: the 6.13 fixes, in the 6.1, 6.6 and 6.12 stables too; 6.14's smaller node header.
+    expect(['6.1', '6.5', '6.6', '6.11', '6.12', '6.13', '7.2'].map(lpmUpdateHonoursFlags)).toEqual([true, false, true, false, true, true, true]);
+    expect(['6.11', '6.12', '6.13'].map(lpmNextKeyExactMatch)).toEqual([false, true, true]);
+    expect(['6.1', '6.12', '6.13', '6.14', '6.18'].map(lpmNodeHeaderSize)).toEqual([40, 40, 40, 24, 24]);
     // BPF_BTF_LOAD (src/emulator/btf-load.ts): the supported versions 6.1, 6.12, 6.18, 7.2 and the boundaries.
     const btf = ['6.1', '6.2', '6.7', '6.12', '6.13', '6.15', '6.18', '7.0', '7.2'];
     expect(btf.map(btfStructMetas)).toEqual([false, true, true, true, true, true, true, true, true]);
@@ -284,6 +289,31 @@ test('a per-CPU lookup returns each slot\'s padding as stored on 6.18, zeros on 
     expect([...out.subarray(8, 16)], kernelVersion).toEqual([4, 4, 4, 4, padding, padding, padding, padding]);
     h.close();
   }
+});
+
+test('an LPM trie before the 6.13 fixes (6.11): NOEXIST and EXIST are BPF_ANY, a full trie refuses even a replacing update, and get_next_key takes a node with the key\'s prefixlen for it', () => {
+  const key = (prefixlen: number, ...data: number[]) => Uint8Array.of(prefixlen, 0, 0, 0, ...data);
+  const value = Uint8Array.of(1, 0, 0, 0);
+  const answers = (kernelVersion: string) => {
+    const h = new Emulator({ kernelVersion }).createMap(attrs({ type: MapType.LpmTrie, keySize: 5, valueSize: 4, maxEntries: 2, flags: MapFlags.NoPrealloc }));
+    if (typeof h === 'number') throw new Error(`create: ${h}`);
+    const next = new Uint8Array(5);
+    const rcs = [
+      h.update(key(4, 0x10), value, 0), h.update(key(4, 0x10), value, 1), h.update(key(8, 0x20), value, 2),
+      h.update(key(8, 0x20), value, 0), h.update(key(8, 0x20), value, 0), h.update(key(2, 0xc0), value, 0),
+      // 0x00/4 is not in the trie: its walk (under the intermediate 0x00/2) ends at 0x10/4, which has its
+      // prefixlen but matches 3 of its bits.
+      h.getNextKey(key(4, 0x00), next), next[4],
+    ];
+    h.close();
+    return rcs;
+  };
+  // 6.11: both flagged updates succeed; the trie is full after 0x20/8, so replacing it is ENOSPC; 0x00/4 is
+  // taken for 0x10/4, whose successor in postorder is 0x20/8.
+  expect(answers('6.11')).toEqual([0, 0, 0, -28, -28, -28, 0, 0x20]);
+  // 6.18: EEXIST, ENOENT, then 0x20/8 is new, replaced when full; a new prefix ENOSPC; 0x00/4 is no element:
+  // the first key, 0x10/4.
+  expect(answers('6.18')).toEqual([0, -17, -2, 0, 0, -28, 0, 0x10]);
 });
 
 test('a lookup with bad flags on a write-only fd: EINVAL on 6.18, EPERM on 7.2', () => {

@@ -27,7 +27,9 @@ describeKernel('feature probes', () => {
   });
 
   test('map types: the six bpfkit types exist; a type number the kernel does not know does not', () => {
-    for (const t of ['hash', 'array', 'percpu_hash', 'percpu_array', 'lru_hash', 'lru_percpu_hash', 'cgroup_storage', 'percpu_cgroup_storage'] as const) expect(features.mapType(t)).toBe(true);
+    for (const t of ['hash', 'array', 'percpu_hash', 'percpu_array', 'lru_hash', 'lru_percpu_hash', 'cgroup_storage', 'percpu_cgroup_storage', 'lpm_trie'] as const) {
+      expect(features.mapType(t)).toBe(true);
+    }
     expect(features.mapType(3)).toBe(true); // PROG_ARRAY, probed with its 4-byte values
     expect(features.mapType(9999)).toBe(false);
   });

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
-import { createMap, engineStatus, features, u32, u64 } from '../../src/index.js';
+import { createMap, engineStatus, features, lpmKey, u32, u64 } from '../../src/index.js';
 import { mountBpffs } from '../helpers/bpffs.js';
 import { kernelSkipReason } from '../helpers/kernel.js';
 
@@ -67,6 +67,14 @@ test.skipIf(skip !== undefined)('map dump prints a pinned map and a map by id as
     expect(await main(['map', 'dump', '--id', String(perCpu.info.id)])).toBe(0);
     expect(text(out)).toContain('key: 00 00 00 00\n  value (CPU 00): 01 00 00 00\n');
     expect(text(out)).toContain('Found 1 element\n');
+
+    using trie = createMap({ type: 'lpm_trie', key: lpmKey(4), value: u32, maxEntries: 4, engine: 'kernel' });
+    trie.set({ prefixlen: 8, data: new Uint8Array([10, 0, 0, 0]) }, 8);
+    trie.set({ prefixlen: 24, data: new Uint8Array([10, 1, 2, 0]) }, 24);
+    out.mockClear();
+    expect(await main(['map', 'dump', '--id', String(trie.info.id)])).toBe(0);
+    // get_next_key's postorder: the /24 before the /8 that covers it.
+    expect(text(out)).toContain(`lpm_trie name (none) key 8B value 4B max_entries 4\nprefix: 0a 01 02 00/24  value: 18 00 00 00\nprefix: 0a 00 00 00/8  value: 08 00 00 00\nFound 2 elements\n`);
 
     using stack = createMap({ type: 'stack', value: u32, maxEntries: 2, engine: 'kernel' });
     out.mockClear();

@@ -3,7 +3,7 @@
 // emulator (every engine shares this layer).
 import { expectTypeOf, expect, test } from 'vitest';
 import {
-  BpfMap, Emulator, MapType, PerCpuMap, createMap, openMap, openObject, openPinned, u32, u64, type MapTypeName,
+  BpfMap, Emulator, LpmTrieMap, MapType, PerCpuMap, createMap, lpmKey, type LpmKey, openMap, openObject, openPinned, u32, u64, type MapTypeName,
 } from '../../src/index.js';
 import { bpfObjectPath } from '../../src/package-root.js';
 
@@ -20,7 +20,13 @@ test('createMap: per-CPU types (by name or MapType) give PerCpuMap, the others B
   expectTypeOf(perCpu).toEqualTypeOf<PerCpuMap<number, bigint>>();
   expectTypeOf(byId).toEqualTypeOf<PerCpuMap<number, bigint>>();
   expectTypeOf(plainById).toEqualTypeOf<BpfMap<number, bigint>>();
-  expectTypeOf(either).toEqualTypeOf<BpfMap<number, bigint> | PerCpuMap<number, bigint>>();
+  expectTypeOf(either).toEqualTypeOf<BpfMap<number, bigint> | PerCpuMap<number, bigint> | LpmTrieMap<number, bigint>>();
+  using trie = createMap({ type: 'lpm_trie', key: lpmKey(4), value: u64, maxEntries: 4, engine });
+  using trieById = createMap({ type: MapType.LpmTrie, key: lpmKey(16), value: u32, maxEntries: 4, engine });
+  expectTypeOf(trie).toEqualTypeOf<LpmTrieMap<LpmKey, bigint>>();
+  expectTypeOf(trieById).toEqualTypeOf<LpmTrieMap<LpmKey, number>>();
+  expect(trie).toBeInstanceOf(LpmTrieMap);
+  expect([trie.maxPrefixlen, trieById.maxPrefixlen]).toEqual([32, 128]);
 
   expect(hash).not.toBeInstanceOf(PerCpuMap);
   expect(perCpu).toBeInstanceOf(PerCpuMap);

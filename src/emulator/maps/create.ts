@@ -1,16 +1,17 @@
 // BPF_MAP_CREATE's checks for the emulated types, in the kernel's order (kernel/bpf/syscall.c map_create,
 // then hashtab.c htab_map_alloc_check/htab_map_alloc, arraymap.c (fd_)array_map_alloc_check,
-// queue_stack_maps.c queue_stack_map_alloc_check or bloom_filter.c bloom_map_alloc_check/bloom_map_alloc, then
-// the name, then map_check_btf). A map type the kernel has and the emulator does not is ENOTSUPP.
+// queue_stack_maps.c queue_stack_map_alloc_check, bloom_filter.c bloom_map_alloc_check/bloom_map_alloc or
+// lpm_trie.c trie_alloc, then the name, then map_check_btf). A map type the kernel has and the emulator does
+// not is ENOTSUPP.
 import {
-  BLOOM_MAP_EXTRA_HASHES_MASK, BPF_OBJ_NAME_LEN, KernelMapType, MapFlags, MapType, isArrayType, isCgroupStorage, isHashType, isLru, isMapInMap, isPerCpu, isQueueStack,
-  mapTypeName,
+  BLOOM_MAP_EXTRA_HASHES_MASK, BPF_OBJ_NAME_LEN, KernelMapType, LPM_DATA_SIZE_MAX, LPM_DATA_SIZE_MIN, LPM_KEY_DATA_OFFSET, MapFlags, MapType,
+  isArrayType, isCgroupStorage, isHashType, isLru, isMapInMap, isPerCpu, isQueueStack, mapTypeName,
 } from '../../uapi/bpf.js';
 import type { MapAttrs } from '../../seam/engine.js';
 import { roundUp8 } from '../../seam/map-layout.js';
 import { lockRuleViolation } from '../../seam/lock-placement.js';
 import { E2BIG, EACCES, EINVAL, ENOTSUPP, EOPNOTSUPP } from '../../uapi/errno.js';
-import { lockInWrongMapErrno, queueSizeChecked, tokenFdFlag } from '../kernel-version.js';
+import { lockInWrongMapErrno, lpmNodeHeaderSize, queueSizeChecked, tokenFdFlag } from '../kernel-version.js';
 import { BtfKind, parseBtf, type Btf, type BtfInt } from '../../btf/types.js';
 
 const ACCESS_MASK = MapFlags.Rdonly | MapFlags.Wronly | MapFlags.RdonlyProg | MapFlags.WronlyProg;
@@ -20,6 +21,8 @@ const ARRAY_FLAGS = MapFlags.NumaNode | MapFlags.Mmapable | ACCESS_MASK | MapFla
 // queue_stack_maps.c QUEUE_STACK_CREATE_FLAG_MASK, bloom_filter.c BLOOM_CREATE_FLAG_MASK
 const QUEUE_STACK_FLAGS = MapFlags.NumaNode | ACCESS_MASK;
 const BLOOM_FLAGS = MapFlags.NumaNode | MapFlags.ZeroSeed | ACCESS_MASK;
+// lpm_trie.c LPM_CREATE_FLAG_MASK
+const LPM_FLAGS = MapFlags.NoPrealloc | MapFlags.NumaNode | ACCESS_MASK;
 const U32_MAX = 0xffffffff;
 /** sizeof(struct bpf_cgroup_storage_key): a u64 cgroup inode id and a u32 attach type, padded to 16. */
 const CGROUP_STORAGE_KEY_SIZE = 16;
@@ -42,11 +45,11 @@ const accessOk = (flags: number): boolean => !((flags & MapFlags.RdonlyProg) && 
 /** The map types the emulator creates. */
 export function isEmulatedMapType(type: number): boolean {
   return isHashType(type) || isArrayType(type) || type === MapType.ProgArray || isMapInMap(type) || isCgroupStorage(type) || isQueueStack(type)
-    || type === MapType.BloomFilter;
+    || type === MapType.BloomFilter || type === MapType.LpmTrie;
 }
 
 /**
- * Why the emulator refuses a map type the kernel has (its ENOTSUPP's words: "map type 'lpm_trie' is not
+ * Why the emulator refuses a map type the kernel has (its ENOTSUPP's words: "map type 'ringbuf' is not
  * emulated"), or undefined for a type it creates or one no kernel has (which the kernel refuses, EINVAL).
  */
 export function unemulatedMapType(type: number): string | undefined {
@@ -87,6 +90,7 @@ export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18
   const queueStack = isQueueStack(type);
   const cgroupStorage = isCgroupStorage(type);
   const bloom = type === MapType.BloomFilter;
+  const lpm = type === MapType.LpmTrie;
   // The kernel refuses a type it does not have (EINVAL); the emulator one it does not emulate (ENOTSUPP).
   if (!isEmulatedMapType(type)) return unemulatedMapType(type) === undefined ? EINVAL : ENOTSUPP;
   const percpu = isPerCpu(type);
@@ -149,6 +153,17 @@ export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18
   // array_of_map_alloc / htab_of_map_alloc: bpf_map_meta_alloc(inner_map_fd) first (its errno, emulator.ts).
   if (isMapInMap(type) && innerMapErrno !== 0) return innerMapErrno;
 
+  // trie_alloc, one EINVAL for all: BPF_F_NO_PREALLOC required (nodes are allocated per update), key_size
+  // LPM_KEY_SIZE_MIN..LPM_KEY_SIZE_MAX, value_size 1..LPM_VAL_SIZE_MAX (KMALLOC_MAX_SIZE less the largest data
+  // and a node's header, whose size depends on the version).
+  if (lpm) {
+    const valueMax = KMALLOC_MAX_SIZE - LPM_DATA_SIZE_MAX - lpmNodeHeaderSize(kernelVersion);
+    if (maxEntries === 0 || !(flags & MapFlags.NoPrealloc) || (flags & ~LPM_FLAGS) !== 0 || !accessOk(flags) ||
+      keySize < LPM_KEY_DATA_OFFSET + LPM_DATA_SIZE_MIN || keySize > LPM_KEY_DATA_OFFSET + LPM_DATA_SIZE_MAX || valueSize < 1 || valueSize > valueMax) {
+      return EINVAL;
+    }
+  }
+
   // bloom_map_alloc: keyless, at most 15 hash functions (map_extra's low 4 bits, 0 meaning 5).
   if (bloom && (keySize !== 0 || valueSize === 0 || maxEntries === 0 || (flags & ~BLOOM_FLAGS) !== 0 || !accessOk(flags) || (mapExtra & ~BigInt(BLOOM_MAP_EXTRA_HASHES_MASK)) !== 0n)) {
     return EINVAL;
@@ -193,6 +208,8 @@ export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18
   if (btf && attrs.btf && array && !fdArray && !arrayKeyOk(btf, attrs.btf.keyTypeId, attrs.btf.valueTypeId, type, maxEntries)) return EINVAL;
   // bloom_filter.c bloom_map_check_btf: "Bloom filter maps are keyless" (a void key).
   if (btf && attrs.btf && bloom && attrs.btf.keyTypeId !== 0) return EINVAL;
+  // lpm_trie.c trie_check_btf: "Keys must have struct bpf_lpm_trie_key_u8 embedded" (a struct; no key type is void).
+  if (btf && attrs.btf && lpm && (attrs.btf.keyTypeId === 0 || btf.resolve(attrs.btf.keyTypeId).kind !== BtfKind.Struct)) return EINVAL;
   return { maxEntries, name };
 }
 

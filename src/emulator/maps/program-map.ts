@@ -9,11 +9,12 @@ import { BloomFilterTable, type BloomFilterState } from './bloom.js';
 import { ProgArrayTable, type ProgArrayState } from './prog-array.js';
 import { CgroupStorageTable, type CgroupStorageState } from './cgroup-storage.js';
 import { MapInMapTable, type MapInMapState } from './map-in-map.js';
+import { LpmTrieTable, type LpmTrieState } from './lpm-trie.js';
 import { EINVAL, ENOENT } from '../../uapi/errno.js';
 import { type MapShape } from './storage.js';
 
 /** The storage of every emulated map type. */
-export type MapTable = HashTable | ArrayTable | QueueStackTable | BloomFilterTable | ProgArrayTable | CgroupStorageTable | MapInMapTable;
+export type MapTable = HashTable | ArrayTable | QueueStackTable | BloomFilterTable | ProgArrayTable | CgroupStorageTable | MapInMapTable | LpmTrieTable;
 
 /** The program-side map operations (bpf_map_*_elem from a program). */
 export interface ProgramSide {
@@ -60,15 +61,16 @@ export function programSide(table: MapTable): ProgramSide {
     return { lookup: () => ENOENT, update: () => EINVAL, delete: () => EINVAL, lookupPercpu: () => ENOENT, push: () => EINVAL, pop: () => EINVAL, peek: () => EINVAL };
   }
   const keyed = table instanceof HashTable || table instanceof ArrayTable;
+  const lpm = table instanceof LpmTrieTable;
   return {
     lookup: (key, value, cpu) => lookupCopy(table, key, value, cpu),
     // queue_stack_map_update_elem and bloom_map_update_elem: EINVAL (programs push instead).
-    update: (key, value, flags, cpu) => (keyed ? table.update(key, 0, value, 0, flags, cpu, true) : table.update()),
-    delete: (key) => (table instanceof HashTable ? table.delete(key, 0) : table instanceof ArrayTable ? EINVAL : table.delete()),
+    update: (key, value, flags, cpu) => (keyed ? table.update(key, 0, value, 0, flags, cpu, true) : lpm ? table.update(key, 0, value, 0, flags) : table.update()),
+    delete: (key) => (table instanceof HashTable || lpm ? table.delete(key, 0) : table instanceof ArrayTable ? EINVAL : table.delete()),
     lookupPercpu: (key, value, cpu) => (!shape.percpu || cpu >= shape.ncpu ? ENOENT : lookupCopy(table, key, value, cpu)),
-    // The hash and array maps have no map_push_elem, map_pop_elem or map_peek_elem: the verifier refuses
+    // The hash, array and LPM maps have no map_push_elem, map_pop_elem or map_peek_elem: the verifier refuses
     // those helpers on them (check_map_func_compatibility), so these EINVALs are never a program's answer.
-    push: (value, flags) => (keyed ? EINVAL : table.push(value, 0, flags)),
+    push: (value, flags) => (keyed || lpm ? EINVAL : table.push(value, 0, flags)),
     pop: (out) => (table instanceof QueueStackTable ? table.get(out, 0, true) : table instanceof BloomFilterTable ? table.pop() : EINVAL),
     peek: (value) => (table instanceof QueueStackTable ? table.get(value, 0, false) : table instanceof BloomFilterTable ? table.peek(value, 0) : EINVAL),
   };
@@ -84,7 +86,8 @@ export interface SharedMap {
     | { kind: 'bloom'; state: BloomFilterState }
     | { kind: 'prog-array'; state: ProgArrayState }
     | { kind: 'cgroup-storage'; state: CgroupStorageState }
-    | { kind: 'map-in-map'; state: MapInMapState };
+    | { kind: 'map-in-map'; state: MapInMapState }
+    | { kind: 'lpm'; state: LpmTrieState };
 }
 
 export function shareMap(map: Pick<ProgramMap, 'info' | 'table'>): SharedMap {
@@ -95,6 +98,7 @@ export function shareMap(map: Pick<ProgramMap, 'info' | 'table'>): SharedMap {
   if (t instanceof ProgArrayTable) return { info: map.info, table: { kind: 'prog-array', state: t.state } };
   if (t instanceof CgroupStorageTable) return { info: map.info, table: { kind: 'cgroup-storage', state: t.state } };
   if (t instanceof MapInMapTable) return { info: map.info, table: { kind: 'map-in-map', state: t.state } };
+  if (t instanceof LpmTrieTable) return { info: map.info, table: { kind: 'lpm', state: t.state } };
   return { info: map.info, table: { kind: 'bloom', state: t.state } };
 }
 
@@ -110,6 +114,7 @@ export function attachMap(shared: SharedMap): ProgramMap {
     case 'prog-array': table = new ProgArrayTable(t.state.shape, t.state); break;
     case 'cgroup-storage': table = new CgroupStorageTable(t.state.shape, t.state); break;
     case 'map-in-map': table = new MapInMapTable(t.state.shape, t.state); break;
+    case 'lpm': table = new LpmTrieTable(t.state.shape, t.state.kernelVersion, t.state); break;
   }
   return { info: shared.info, shape: table.shape, table, program: programSide(table) };
 }

@@ -39,6 +39,8 @@ const modelledMapHelpers: ReadonlyMap<number, readonly number[]> = new Map([
   // A lookup whose non-NULL result is the inner map (mark_ptr_or_null_reg, jmp.ts).
   [KernelMapType.ArrayOfMaps, [HelperId.MapLookupElem]],
   [KernelMapType.HashOfMaps, [HelperId.MapLookupElem]],
+  // lpm_trie.c trie_map_ops: the element helpers take a key_size key and (update) a value_size value, as a hash's.
+  [KernelMapType.LpmTrie, [HelperId.MapLookupElem, HelperId.MapUpdateElem, HelperId.MapDeleteElem]],
 ]);
 
 /** record_func_map: the helpers that change a map, which a BPF_F_RDONLY_PROG map refuses. */
