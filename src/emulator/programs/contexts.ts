@@ -35,21 +35,23 @@ export interface PreparedContext {
   packet?: RunPacket;
 }
 
+type ContextBuilder = (type: number, input: TestRunInput, memory: Memory, kernelVersion: string) => PreparedContext | number;
+const skb: ContextBuilder = (type, input, memory, kernelVersion) => skbContext(type, input, memory, kernelVersion);
+
+/** The program types the emulator's test runs build a context for, and how. */
+const contextBuilders: ReadonlyMap<number, ContextBuilder> = new Map<number, ContextBuilder>([
+  [ProgType.Syscall, (_type, input, memory) => syscallContext(input, memory)],
+  [ProgType.SchedCls, skb], [ProgType.SchedAct, skb], [ProgType.CgroupSkb, skb], [ProgType.SocketFilter, skb],
+  [ProgType.Xdp, (_type, input, memory, kernelVersion) => xdpContext(input, memory, kernelVersion)],
+]);
+
+/** The program types BPF_PROG_TEST_RUN runs on the emulator (every other answers ENOTSUPP). */
+export const testRunProgramTypes: readonly number[] = [...contextBuilders.keys()];
+
 /** Builds the run's regions in `memory` (as run regions), or returns the kernel's -errno for bad input. */
 export function prepareContext(type: number, input: TestRunInput, memory: Memory, kernelVersion: string): PreparedContext | number {
-  switch (type) {
-    case ProgType.Syscall:
-      return syscallContext(input, memory);
-    case ProgType.SchedCls:
-    case ProgType.SchedAct:
-    case ProgType.CgroupSkb:
-    case ProgType.SocketFilter:
-      return skbContext(type, input, memory, kernelVersion);
-    case ProgType.Xdp:
-      return xdpContext(input, memory, kernelVersion);
-    default:
-      return ENOTSUPP; // test_run is not implemented for this type (as the kernel answers for most others)
-  }
+  // A type without a builder: test_run is not implemented for it (as the kernel answers for most others).
+  return contextBuilders.get(type)?.(type, input, memory, kernelVersion) ?? ENOTSUPP;
 }
 
 // net/bpf/test_run.c bpf_prog_test_run_syscall: no data in or out, repeat refused; ctx_in is the program's
