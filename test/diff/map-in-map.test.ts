@@ -48,6 +48,7 @@ function programRuns(side: Side): string[] {
   out.push(`array: ${[...outerArray.entries()].map(([k, id]) => `${k}=${ids.get(id)}`).join(' ')}`);
   out.push(`hash: ${[...outerHash.entries()].map(([k, id]) => `${k}=${ids.get(id)}`).sort().join(' ')}`);
   out.push(`inner_a[0] = ${innerA.get(0)}, spare[0] = ${spare.get(0)}`);
+  out.push(...[0, 1].map(() => `locked_add: ${obj.program('locked_add').run({ data: packet() }).retval}`));
   return out;
 }
 
@@ -91,11 +92,12 @@ describeKernel('maps of maps: the emulator answers as the kernel does', () => {
     for (const execution of EXECUTIONS) expect(programRuns(execution), execution).toEqual(kernel);
   });
 
-  test('the verifier: an outer lookup gives a map, which cannot be written through', () => {
-    const load = (side: Side) => outcome(() => openObject(fixture('map_in_map'), { engine: engineFor(side), programs: ['write_map_pointer'] }).close());
+  test('the verifier: an outer lookup gives a map, which cannot be written through; inner values\' locks are theirs', () => {
+    const programs = ['write_map_pointer', 'unlock_other', 'locked_add'];
+    const load = (side: Side) => programs.map((p) => outcome(() => openObject(fixture('map_in_map'), { engine: engineFor(side), programs: [p] }).close()));
     const kernel = load('kernel');
-    expect(kernel).toBe('EACCES: only read from bpf_array is supported');
-    for (const execution of EXECUTIONS) expect(load(execution), execution).toBe(kernel);
+    expect(kernel).toEqual(['EACCES: only read from bpf_array is supported', 'EINVAL: bpf_spin_unlock of different lock', 'undefined']);
+    for (const execution of EXECUTIONS) expect(load(execution), execution).toEqual(kernel);
   });
 
   test('userspace: the template\'s rules, ids back, the kernel\'s errnos', () => {

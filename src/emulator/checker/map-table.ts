@@ -21,8 +21,12 @@ export class MapTable {
 
   /** The map's number in `maps`, adding it on first sight. */
   numberOf(m: CheckedMap | undefined): number | undefined {
-    if (!m) return undefined;
-    const i = this.maps.indexOf(m);
-    return i < 0 ? this.maps.push(m) - 1 : i;
+    return m === undefined ? undefined : mapNumber(this.maps, m);
   }
+}
+
+/** A map's number in a program's maps, added on first sight (also a map-in-map's template, met at a lookup). */
+export function mapNumber(maps: CheckedMap[], m: CheckedMap): number {
+  const i = maps.indexOf(m);
+  return i < 0 ? maps.push(m) - 1 : i;
 }

@@ -8,7 +8,7 @@
 // What the model does not know (packet pointers, kfuncs it cannot name, callbacks) ends that path quietly:
 // a client may miss a violation there, but never refuses a program the kernel accepts. Work is capped; a
 // program too big to finish is accepted.
-import { MapTable } from './map-table.js';
+import { MapTable, mapNumber } from './map-table.js';
 import { EINVAL } from '../../uapi/errno.js';
 import { HelperId } from '../../uapi/helpers.js';
 import { KernelProgramType as ProgType } from '../../uapi/program-type.js';
@@ -504,7 +504,10 @@ export abstract class Walker {
       case HelperId.MapLookupElem: {
         const m = regs[1]!;
         if (m.k !== 'map') throw OUT;
-        r0 = { k: 'value', map: m.map, off: constant(0n), id: this.fresh(), nullable: true };
+        // A map-in-map's lookup gives an inner map, known by the template (the verifier's CONST_PTR_TO_MAP
+        // after the NULL check; this walk's map pointers are never NULL, so the NULL branch is not taken).
+        const inner = this.p.maps[m.map]!.inner;
+        r0 = inner ? { k: 'map', map: mapNumber(this.p.maps, inner) } : { k: 'value', map: m.map, off: constant(0n), id: this.fresh(), nullable: true };
         break;
       }
       case HelperId.GetLocalStorage: {

@@ -5,7 +5,7 @@
 import { EINVAL } from '../../../uapi/errno.js';
 import { Class, classOf, JmpOp, opOf, Source, srcOf, type Insn } from '../../../uapi/isa.js';
 import { baseType, RegType, type RegState } from '../reg-state.js';
-import type { CheckedMap } from '../types.js';
+import { mapNumber } from '../map-table.js';
 import { branchTaken, branchTakenByRefinement as decideByRefinement, refineBoth } from '../scalar-branch.js';
 import { immOperand, linkedAdd } from '../scalar-alu.js';
 import { isConstAt, constValueAt } from '../scalar.js';
@@ -235,10 +235,4 @@ function findGoodPktPointers(s: VerifierState, reg: RegState, rightOpen: boolean
   if (reg.value.umax > BigInt(MAX_PACKET_OFF) || reg.value.umax + BigInt(reg.off) > BigInt(MAX_PACKET_OFF)) return;
   const range = reg.off + (rightOpen ? 1 : 0);
   forEachReg(s, (r) => (r.type === reg.type && r.id === reg.id ? { ...r, range: Math.max(r.range, range) } : r));
-}
-
-/** A map's number in the program's table, added on first sight (an inner map's template). */
-function mapNumber(maps: CheckedMap[], map: CheckedMap): number {
-  const i = maps.indexOf(map);
-  return i < 0 ? maps.push(map) - 1 : i;
 }
