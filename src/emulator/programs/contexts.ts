@@ -5,6 +5,7 @@ import { ETH_HLEN, EthType, IPV4_HLEN, IPV6_HLEN } from '../../uapi/net.js';
 import { TestRunFlags, XDP_PACKET_HEADROOM } from '../../uapi/bpf.js';
 import { fixedBytes, ProgramFault, type Memory, type VirtualRegion } from './memory.js';
 import { KernelProgramType as ProgType } from '../../uapi/program-type.js';
+import { flowDissectorContext } from './flow-dissector.js';
 import { skbCtxInDataEnd, xdpMetaMax } from '../kernel-version.js';
 import { PAGE_SIZE, SHINFO_SIZE, SKB_HEADROOM, SkbPacket, XDP_FRAME_SIZE, XdpFrame, type RunPacket } from './packet.js';
 import { xdpMetalenInvalid } from './packet-helpers.js';
@@ -33,6 +34,11 @@ export interface PreparedContext {
   ctxOut(): Uint8Array | null;
   /** The packet the packet helpers move (packet-helpers.ts). */
   packet?: RunPacket;
+  /** A flow dissector's packet, which its bpf_skb_load_bytes reads (flow-dissector.ts). */
+  flowPacket?: Uint8Array;
+  /** Called before and after each of the run's repeats (a flow dissector's keys: bpf_flow_dissect). */
+  beforeRun?(): void;
+  afterRun?(): void;
 }
 
 type ContextBuilder = (type: number, input: TestRunInput, memory: Memory, kernelVersion: string) => PreparedContext | number;
@@ -43,6 +49,7 @@ const contextBuilders: ReadonlyMap<number, ContextBuilder> = new Map<number, Con
   [ProgType.Syscall, (_type, input, memory) => syscallContext(input, memory)],
   [ProgType.SchedCls, skb], [ProgType.SchedAct, skb], [ProgType.CgroupSkb, skb], [ProgType.SocketFilter, skb],
   [ProgType.Xdp, (_type, input, memory, kernelVersion) => xdpContext(input, memory, kernelVersion)],
+  [ProgType.FlowDissector, (_type, input, memory) => flowDissectorContext(input, memory)],
 ]);
 
 /** The program types BPF_PROG_TEST_RUN runs on the emulator (every other answers ENOTSUPP). */

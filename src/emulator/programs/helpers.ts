@@ -59,6 +59,8 @@ export interface HelperContext {
    * makes it zeroed for each BPF_PROG_TEST_RUN, and the run's repeats share it.
    */
   localStorage?: Map<object, Uint8Array>;
+  /** A flow dissector's packet (bpf_skb_load_bytes reads it: bpf_flow_dissector_load_bytes). */
+  flowPacket?: Uint8Array;
   /** The map a map-in-map's slot names by id, where this thread did not store it (a worker CPU). */
   innerMap?: (id: number) => ProgramMap | undefined;
 }
@@ -182,6 +184,14 @@ export function callHelper(id: number, vm: Vm, ctx: HelperContext): bigint {
       // the destination zeroed and -EFAULT.
       const offset = Number(BigInt.asUintN(32, r[2]!));
       const len = Number(r[4]! & 0xffffffffn);
+      if (ctx.flowPacket) {
+        // bpf_flow_dissector_load_bytes (no skb in a test run): an offset past U16_MAX or a range past the
+        // packet zeroes the destination, -EFAULT.
+        const data = ctx.flowPacket;
+        const ok = offset <= 0xffff && offset + len <= data.length;
+        mem.write(t[3]!, r[3]!, ok ? data.subarray(offset, offset + len) : new Uint8Array(len));
+        return ok ? 0n : u64(-errnoByCode.EFAULT);
+      }
       const skb = ctx.packetRun?.packet;
       if (!(skb instanceof SkbPacket)) throw new ProgramFault('bpf_skb_load_bytes needs an skb context');
       const data = skb.bytes();

@@ -66,6 +66,7 @@ export function runTest(
   const syscall = program.type === KernelProgramType.Syscall;
   // net/bpf/test_run.c: cpu and flags are refused (EINVAL) by the skb and syscall runners;
   // bpf_prog_test_run_xdp ignores cpu and checks its flags itself (contexts.ts).
+  // bpf_prog_test_run_flow_dissector refuses them too.
   const xdp = program.type === KernelProgramType.Xdp;
   if (!xdp && (a.cpu !== 0 || a.flags !== 0)) return { rc: EINVAL, r0: 0n };
   const memory = program.memory;
@@ -84,7 +85,9 @@ export function runTest(
         tunnelKeyNoKeyFlag: tunnelKeyNoKeyFlag(version),
       }
       : undefined;
-    const env = execEnv(memory, { ...helpers, localStorage: new Map(), ...(packetRun ? { packetRun } : {}) }, helpers.execution);
+    const env = execEnv(memory, {
+      ...helpers, localStorage: new Map(), ...(packetRun ? { packetRun } : {}), ...(prepared.flowPacket ? { flowPacket: prepared.flowPacket } : {}),
+    }, helpers.execution);
     // Made once for all the runs: what a run needs that can be reused (the Vm, its stacks) is.
     const run = runnerOf(helpers.execution, program.exec, env);
     const r1 = prepared.r1;
@@ -92,7 +95,9 @@ export function runTest(
     for (let i = 0; i < runs; i++) {
       if (cancelled?.()) return { rc: EINTR, r0 };
       env.tailCalls.begin();
+      prepared.beforeRun?.();
       r0 = run(r1);
+      prepared.afterRun?.();
       // The verifier refuses programs that can exit holding a lock; one that got here anyway faults.
       if (locks.held > 0) throw new ProgramFault('the program exited holding a lock');
     }

@@ -27,6 +27,12 @@ export const SkBuff = {
   tstamp_type: f(180, 1), hwtstamp: f(184, 8),
 } as const;
 
+/** struct bpf_flow_keys: 56 bytes (the fields test_run sets). */
+export const BpfFlowKeys = {
+  size: 56,
+  nhoff: f(0, 2), thoff: f(2, 2), n_proto: f(10, 2), flags: f(48),
+} as const;
+
 /** struct xdp_md: 24 bytes. */
 export const XdpMd = {
   size: 24,

@@ -15,11 +15,11 @@ import { tnumStrn } from '../scalar-format.js';
 import { bpfMapShaHead, ctxAsMemory, helperStackAccessByType, pointerOffsetInVarOff, tnumConstForm } from '../../kernel-version.js';
 import { checkCtxAccess, type CtxInsnForm, type CtxResult } from '../ctx/index.js';
 import { socketIsValidAccess, type SocketKind } from '../ctx/sock.js';
-import { U16_MAX } from '../ctx/layouts.js';
+import { BpfFlowKeys, U16_MAX } from '../ctx/layouts.js';
 import { checkRead, checkWrite, linkScalar } from './alu.js';
 import { OutOfModel, refuse, VerifierRefusal } from './errors.js';
 import { stackAccessFlags } from './precision.js';
-import { BPF_MAX_VAR_OFF, isNull, isPktPointer, known, pointer, regTypeStr, scalarReg, unknown } from './regs.js';
+import { BPF_MAX_VAR_OFF, isNull, isPktPointer, isPointer, known, pointer, regTypeStr, scalarReg, unknown } from './regs.js';
 import { REG_SIZE, SlotType, type FuncState, type StackSlot } from './state.js';
 import type { Verifier } from './verifier.js';
 
@@ -132,6 +132,11 @@ function checkTpBufferAccess(regno: number, reg: RegState, off: number, size: nu
   }
 }
 
+/** check_flow_keys_access: inside struct bpf_flow_keys. */
+function checkFlowKeysAccess(off: number, size: number): void {
+  if (off < 0 || off + size > BpfFlowKeys.size) refuse(EACCES, `invalid access to flow keys off=${off} size=${size}`);
+}
+
 /** check_sock_access: a read of the socket struct at `off` (the register's fixed offset included). */
 function checkSockAccess(regno: number, reg: RegState, off: number, size: number): void {
   if (reg.value.smin < 0n) refuse(EACCES, `R${regno} min value is negative, either use unsigned index or do a if (index >=0) check.`);
@@ -209,7 +214,13 @@ function access(v: Verifier, regno: number, off: number, size: 1 | 2 | 4 | 8, wr
   } else if (reg.type === RegType.TpBuffer) {
     checkTpBufferAccess(regno, reg, at, size);
     if (!write) out = unknown();
-  } else if (reg.type === RegType.FlowKeys || base === RegType.BtfId || base === RegType.Buf || reg.type === RegType.Arena) {
+  } else if (reg.type === RegType.FlowKeys) {
+    // check_mem_access's PTR_TO_FLOW_KEYS branch: no pointer stored into the keys, then check_flow_keys_access.
+    if (write && value && 'reg' in value && isPointer(v.regs[value.reg]!)) refuse(EACCES, `R${value.reg} leaks addr into flow keys`);
+    if (reg.value.varOff.mask !== 0n) throw new OutOfModel('a variable offset into flow keys');
+    checkFlowKeysAccess(at + Number(BigInt.asIntN(64, reg.value.varOff.value)), size);
+    if (!write) out = unknown();
+  } else if (base === RegType.BtfId || base === RegType.Buf || reg.type === RegType.Arena) {
     throw new OutOfModel(`access through ${regTypeStr(reg.type)}`);
   } else {
     refuse(EACCES, `R${regno} invalid mem access '${regTypeStr(reg.type)}'`);
