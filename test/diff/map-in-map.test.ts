@@ -90,7 +90,7 @@ describeKernel('maps of maps: the emulator answers as the kernel does', () => {
     // Not vacuous: an empty slot answered 99, a shared inner map counted on.
     expect(kernel.slice(0, 2)).toEqual(['route 0: 1', 'route 1: 99']);
     for (const execution of EXECUTIONS) expect(programRuns(execution), execution).toEqual(kernel);
-  });
+  }, 300_000); // a minute and more in a TCG guest (bpfkit vm), well under a second here
 
   test('the verifier: an outer lookup gives a map, which cannot be written through; inner values\' locks are theirs', () => {
     const programs = ['write_map_pointer', 'unlock_other', 'locked_add'];
