@@ -4,7 +4,7 @@
 import type { BpfCommand } from '../uapi/bpf.js';
 import { isFdMapHandle, type Engine, type MapHandle, type MapInfo } from '../seam/engine.js';
 import { unsupportedOn } from '../engine-select.js';
-import { EBADF } from '../uapi/errno.js';
+import { EBADF, ENOENT } from '../uapi/errno.js';
 import { BpfError, describeValue, subjectOf } from '../errors/errors.js';
 import { hintFor } from '../errors/hints.js';
 
@@ -93,6 +93,13 @@ export abstract class BpfMapBase {
   /** EBADF, before any syscall, on a closed handle: a reused fd number is never touched. */
   protected checkOpen(syscall: BpfCommand): void {
     if (this.#handle.closed) throw new BpfError(syscall, EBADF, { subject: this.#subject, detail: 'the map handle is closed' });
+  }
+
+  /** A BPF_MAP_DELETE_ELEM's answer: true when an element went, false when there was none (ENOENT). */
+  protected deleted(rc: number): boolean {
+    if (rc === 0) return true;
+    if (rc === ENOENT) return false;
+    throw this.error('BPF_MAP_DELETE_ELEM', rc);
   }
 
   /** The engine's refusal `rc` of `syscall` as the BpfError users see, with its hint. */

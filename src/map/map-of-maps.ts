@@ -54,10 +54,7 @@ export class MapOfMaps<K = number> extends BpfMapBase {
   delete(key: K): boolean {
     this.checkOpen('BPF_MAP_DELETE_ELEM');
     this.#encodeKey('delete', key);
-    const rc = this.#scratch.delete();
-    if (rc === 0) return true;
-    if (rc === ENOENT) return false;
-    throw this.error('BPF_MAP_DELETE_ELEM', rc);
+    return this.deleted(this.#scratch.delete());
   }
 
   /** The keys holding a map, with the map's id, in the kernel's get_next_key order. */

@@ -90,10 +90,7 @@ export class BpfMap<K, V> extends BpfMapBase {
   delete(key: K): boolean {
     this.checkOpen('BPF_MAP_DELETE_ELEM');
     this.#encodeKey('delete', key);
-    const rc = this.#scratch.delete();
-    if (rc === 0) return true;
-    if (rc === ENOENT) return false;
-    throw this.error('BPF_MAP_DELETE_ELEM', rc);
+    return this.deleted(this.#scratch.delete());
   }
 
   /** Removes the key and returns its value, or undefined when it was absent. */

@@ -61,10 +61,7 @@ export class ProgramArrayMap extends BpfMapBase {
   delete(index: number): boolean {
     this.checkOpen('BPF_MAP_DELETE_ELEM');
     this.#index('delete', index);
-    const rc = this.#scratch.delete();
-    if (rc === 0) return true;
-    if (rc === ENOENT) return false;
-    throw this.error('BPF_MAP_DELETE_ELEM', rc);
+    return this.deleted(this.#scratch.delete());
   }
 
   /** The occupied slots and their programs' ids, by index. */
