@@ -29,7 +29,7 @@ import type { MapTable } from './maps/program-map.js';
 import { lruTargetFree } from './maps/lru.js';
 import { lockOffsetOf, type MapShape } from './maps/storage.js';
 import { sharedInt32, withSlabIds } from './maps/shared.js';
-import { DEFAULT_KERNEL_VERSION, parseKernelVersion, percpuLookupCopiesPadding } from './kernel-version.js';
+import { DEFAULT_KERNEL_VERSION, innerMapLocks, parseKernelVersion, percpuLookupCopiesPadding } from './kernel-version.js';
 import { accessOf, EmulatedMap, EmulatorMapHandle, innerMetaOf, type Access, type MapOwner } from './map-handle.js';
 
 /** kernel/bpf/syscall.c BPF_OBJ_FLAG_MASK: the open flags of BPF_OBJ_GET and BPF_MAP_GET_FD_BY_ID. */
@@ -261,7 +261,7 @@ export class Emulator implements Engine, ProgramHost {
   }
 
   createMap(attrs: MapAttrs): EmulatorMapHandle | number {
-    const template = isMapInMap(attrs.type) ? innerTemplate(attrs.innerMap) : undefined;
+    const template = isMapInMap(attrs.type) ? innerTemplate(attrs.innerMap, this.kernelVersion) : undefined;
     const plan = checkCreate(attrs, this.#cpus, this.kernelVersion, typeof template === 'number' ? template : 0);
     if (typeof plan === 'number') return plan;
     const { type, flags } = attrs;
@@ -367,13 +367,15 @@ export function getEmulator(): Emulator {
 /**
  * kernel/bpf/map_in_map.c bpf_map_meta_alloc: a map-in-map's template is an open map (inner_map_fd; none is fd
  * 0, which is no map: EINVAL), not itself a map-in-map (EINVAL), of a type that can be compared
- * (map_meta_equal: a prog array or a cgroup storage cannot, ENOTSUPP).
+ * (map_meta_equal: a prog array or a cgroup storage cannot, ENOTSUPP), whose value holds no lock where the
+ * kernel version refuses one (kernel-version.ts innerMapLocks).
  */
-function innerTemplate(template: unknown): InnerMeta | number {
+function innerTemplate(template: unknown, kernelVersion: string): InnerMeta | number {
   if (template === undefined) return EINVAL;
   if (!(template instanceof EmulatorMapHandle) || template.closed) return EBADF;
   const table = template.table;
   if (table instanceof MapInMapTable) return EINVAL;
   if (table instanceof ProgArrayTable || table instanceof CgroupStorageTable) return ENOTSUPP;
+  if (template.lockKind !== undefined && !innerMapLocks(kernelVersion)) return ENOTSUPP;
   return innerMetaOf(template);
 }

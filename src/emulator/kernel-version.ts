@@ -856,3 +856,12 @@ export function lpmNextKeyExactMatch(version: string): boolean {
 export function lpmNodeHeaderSize(version: string): number {
   return versionAtLeast(version, '6.14') ? 24 : 40;
 }
+
+/**
+ * map_in_map.c bpf_map_meta_alloc: an inner map's template may hold a bpf_spin_lock since 6.2 (the lock became
+ * a field of the map's btf_record, which the template duplicates); 6.1 refuses it, ENOTSUPP (measured in
+ * bpfkit vm on Debian's 6.1; the 6.12.118 source duplicates the record).
+ */
+export function innerMapLocks(version: string): boolean {
+  return versionAtLeast(version, '6.2');
+}

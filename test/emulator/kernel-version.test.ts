@@ -15,7 +15,7 @@ import {
   btfDatasecPrintableNames, btfKptrTagWalk, btfLayoutSection, btfResSpinLock, btfStructMetas, btfStructMetasStrict, btfTagKindFlag,
   btfTypeTagsAnywhere, btfUptrTag, btfWideInfo, cpuV4Instructions, freezeChecksWriteAccess, freezeRefusesLockMaps, linfoFileLine, linkedConstOps,
   linkedRegsLiveOnly, linkedSyncFromDelta, lockInWrongMapErrno, lpmNextKeyExactMatch, lpmNodeHeaderSize, lpmUpdateHonoursFlags, lruTargetFreeScales, parseKernelVersion,
-  percpuCpuFlags, percpuLookupCopiesPadding, refusalAt, kfuncAvailable, negEndTracked, xdpMetaMax, csumDiffFolds, adjustRoomDecapL3, resourceLeakWords, skbCtxInDataEnd,
+  percpuCpuFlags, percpuLookupCopiesPadding, refusalAt, kfuncAvailable, negEndTracked, xdpMetaMax, csumDiffFolds, adjustRoomDecapL3, tunnelKeyNoKeyFlag, innerMapLocks, resourceLeakWords, skbCtxInDataEnd,
   tnumConstForm, verifierWorkExact, precisionPruning, staticRecursionCheck, releaseHelperWords, bpfMapShaHead, circularRanges, scalarRules, wrappingAddSub, versionAtLeast,
 } from '../../src/emulator/kernel-version.js';
 import { lruTargetFree } from '../../src/emulator/maps/lru.js';
@@ -83,6 +83,20 @@ describe('version rules', () => {
     expect([xdpMetaMax('6.7'), xdpMetaMax('6.8')]).toEqual([32, 255]);
     expect([csumDiffFolds('6.12'), csumDiffFolds('6.13')]).toEqual([false, true]);
     expect([adjustRoomDecapL3('6.2'), adjustRoomDecapL3('6.3')]).toEqual([false, true]);
+    expect([tunnelKeyNoKeyFlag('6.2'), tunnelKeyNoKeyFlag('6.3')]).toEqual([false, true]);
+  });
+
+  test('an inner map\'s template may hold a lock from 6.2: before, the map-in-map is ENOTSUPP', () => {
+    expect([innerMapLocks('6.1'), innerMapLocks('6.2')]).toEqual([false, true]);
+    for (const [kernelVersion, errno] of [['6.1', ENOTSUPP], ['6.12', 0]] as const) {
+      const emulator = new Emulator({ kernelVersion });
+      const inner = emulator.createMap({ type: MapType.Array, keySize: 4, valueSize: 8, maxEntries: 1, flags: 0, name: '', numaNode: 0, locks: [{ kind: 'spin', offset: 0 }] });
+      if (typeof inner === 'number') throw new Error(`inner map: ${inner}`);
+      const outer = emulator.createMap({ type: MapType.ArrayOfMaps, keySize: 4, valueSize: 4, maxEntries: 1, flags: 0, name: '', numaNode: 0, innerMap: inner });
+      expect(typeof outer === 'number' ? outer : 0, kernelVersion).toBe(errno);
+      if (typeof outer !== 'number') outer.close();
+      inner.close();
+    }
   });
 
   test('refusalAt rewords 6.18 refusals for older kernels, and passes the rest through', () => {
