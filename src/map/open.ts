@@ -77,30 +77,31 @@ export interface CreateKeylessMapOptions<V, T extends KeylessMapTypeName | Keyle
 
 export type CreateQueueMapOptions<V> = CreateKeylessMapOptions<V, QueueMapType>;
 
-/** createMap's options for a map of maps: its values are maps like `innerMap` (bpf_attr.inner_map_fd). */
-export interface CreateMapOfMapsOptions<K = number> {
-  type: 'array_of_maps' | 'hash_of_maps' | typeof MapType.ArrayOfMaps | typeof MapType.HashOfMaps;
-  /** A hash of maps' key codec (u32 when left out); an array of maps' keys are u32 indexes. */
-  key?: Codec<K>;
-  /** An open map the stored maps must be like (its type, sizes and flags; an inner array's size too). */
-  innerMap: BpfMapBase;
+/** What createMap takes for every map type without codecs of its values. */
+export interface CreateMapCommon {
+  /** How many elements (slots, for an array). */
   maxEntries: number;
-  flags?: number;
+  /** As CreateMapOptions.name. */
   name?: string;
   numaNode?: number;
   engine?: EngineOption;
 }
 
+/** createMap's options for a map of maps: its values are maps like `innerMap` (bpf_attr.inner_map_fd). */
+export interface CreateMapOfMapsOptions<K = number> extends CreateMapCommon {
+  type: 'array_of_maps' | 'hash_of_maps' | typeof MapType.ArrayOfMaps | typeof MapType.HashOfMaps;
+  /** A hash of maps' key codec (u32 when left out); an array of maps' keys are u32 indexes. */
+  key?: Codec<K>;
+  /** An open map the stored maps must be like (its type, sizes and flags; an inner array's size too). */
+  innerMap: BpfMapBase;
+  flags?: number;
+}
+
 /** createMap's options for a prog array: no codecs (u32 indexes, programs as values). */
-export interface CreateProgramArrayOptions {
+export interface CreateProgramArrayOptions extends CreateMapCommon {
   type: 'prog_array' | typeof MapType.ProgArray;
-  /** How many slots. */
-  maxEntries: number;
   /** MapFlags bits: NumaNode, Rdonly, Wronly (programs may not read or write a prog array: RdonlyProg/WronlyProg are EINVAL). */
   flags?: number;
-  name?: string;
-  numaNode?: number;
-  engine?: EngineOption;
 }
 
 export interface CreateBloomFilterOptions<V> extends CreateKeylessMapOptions<V, BloomFilterMapType> {
