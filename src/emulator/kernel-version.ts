@@ -309,10 +309,13 @@ export function tnumConstForm(version: string): TnumConstForm {
 
 /**
  * The kernel version that added each kfunc the emulator runs (kernel/bpf/rqspinlock.c: the four
- * bpf_res_spin_lock kfuncs, 6.15). Before it, libbpf finds no such function in the kernel's BTF.
+ * bpf_res_spin_lock kfuncs, 6.15; kernel/bpf/helpers.c: bpf_obj_new_impl and bpf_obj_drop_impl, 6.2, with
+ * bpf_spin_lock allowed in the objects they allocate, and bpf_rdonly_cast). Before it, libbpf finds no such function in the
+ * kernel's BTF.
  */
 const kfuncSince: Readonly<Record<string, string>> = {
   bpf_res_spin_lock: '6.15', bpf_res_spin_unlock: '6.15', bpf_res_spin_lock_irqsave: '6.15', bpf_res_spin_unlock_irqrestore: '6.15',
+  bpf_obj_new_impl: '6.2', bpf_obj_drop_impl: '6.2', bpf_rdonly_cast: '6.2',
 };
 
 /** Whether a kernel of `version` has kfunc `name` (one the emulator runs: kfuncs.ts). */

@@ -26,7 +26,7 @@ export function linkProgram(
   if (!Array.isArray(insns)) return insns;
   const exec = {
     insns, name: source.name, functions: source.functions, mapOpResultIsInt: mapOpResultIsInt(source.kernelVersion),
-    inlinedLoopCalls: new Set(source.inlinedLoopCalls), pointerLoads,
+    inlinedLoopCalls: new Set(source.inlinedLoopCalls), pointerLoads, allocSizes: source.allocSizes,
   };
   return { exec, memory, lines: source.lines, type: source.type, kernelVersion: source.kernelVersion };
 }

@@ -16,6 +16,7 @@ import { BPF_OBJ_NAME_LEN } from '../uapi/bpf.js';
 import { unemulatedMapType } from './maps/create.js';
 import { internalMapName, ObjectFormatError, parseObject } from '../elf/object.js';
 import { checkBtfInfo } from './checker/btf-info.js';
+import { allocSizes } from './checker/local-objects.js';
 import { btfLoadRefusal } from './btf-load.js';
 import { checkProgram } from './checker/index.js';
 import { licenseIsGplCompatible } from '../uapi/license.js';
@@ -94,19 +95,18 @@ function withKconfig(parsed: ParsedObject, kernelVersion: string): MapDef[] | Ob
 
 /**
  * libbpf bpf_object__resolve_ksym_func_btf_id, with the other externs before anything is created: a kfunc
- * the kernel version does not have fails the load (ESRCH). A __weak one libbpf poisons instead
- * (poison_kfunc_call), and the verifier then judges the program with the call unresolved: a verdict this
- * model does not give, so the emulator says so (ENOTSUPP) rather than load what the kernel may refuse.
+ * the kernel version does not have fails the load (ESRCH), whichever programs load. A __weak one libbpf
+ * poisons instead (poison_kfunc_call), and the verifier then judges a program that loads with the call
+ * unresolved: a verdict this model does not give, so the emulator says so (ENOTSUPP) rather than load what
+ * the kernel may refuse.
  */
-function missingKfunc(parsed: ParsedObject, kernelVersion: string): ObjectFailure | undefined {
-  for (const p of parsed.programs) {
-    for (const r of p.relocs) {
-      if (r.kind !== 'kfunc' || kfuncAvailable(r.name, kernelVersion)) continue;
-      if (!r.weak) return { errno: ESRCH, syscall: 'bpf_object__load', detail: `extern (func ksym) '${r.name}': not found in kernel or module BTFs` };
-      return { errno: ENOTSUPP, syscall: 'bpf_object__load', program: p.name, detail: `kfunc '${r.name}' is not in Linux ${kernelVersion}: libbpf poisons the __weak extern's calls, and the emulator does not judge a program with one` };
-    }
-  }
-  return undefined;
+function missingKfunc(parsed: ParsedObject, kernelVersion: string, autoload: (program: string) => boolean): ObjectFailure | undefined {
+  const missing = parsed.programs.flatMap((p) => p.relocs.flatMap((r) => (r.kind === 'kfunc' && !kfuncAvailable(r.name, kernelVersion) ? [{ p, r }] : [])));
+  const strong = missing.find(({ r }) => !r.weak);
+  if (strong) return { errno: ESRCH, syscall: 'bpf_object__load', detail: `extern (func ksym) '${strong.r.name}': not found in kernel or module BTFs` };
+  const weak = missing.find(({ p }) => autoload(p.name));
+  if (!weak) return undefined;
+  return { errno: ENOTSUPP, syscall: 'bpf_object__load', program: weak.p.name, detail: `kfunc '${weak.r.name}' is not in Linux ${kernelVersion}: libbpf poisons the __weak extern's calls, and the emulator does not judge a program with one` };
 }
 
 /** What the load-time checker needs of a map. */
@@ -358,7 +358,7 @@ export class EmulatorObject implements ObjectHandle {
     if (this.#loaded) return { errno: EBUSY, syscall: 'bpf_object__load' };
     const defs = withKconfig(this.#parsed, this.#emulator.kernelVersion);
     if (!Array.isArray(defs)) return defs;
-    const kfunc = missingKfunc(this.#parsed, this.#emulator.kernelVersion);
+    const kfunc = missingKfunc(this.#parsed, this.#emulator.kernelVersion, (name) => this.#autoload.get(name) === true);
     if (kfunc) return kfunc;
     // libbpf bpf_object__sanitize_and_load_btf: BTF the kernel refuses is "optional, ignoring" — maps are
     // created and programs loaded without it (emulator/btf-load.ts answers as BPF_BTF_LOAD).
@@ -411,7 +411,7 @@ export class EmulatorObject implements ObjectHandle {
       }
       const checked: CheckInput = {
         name: p.name, type: p.type, attachType: p.expectedAttachType, lines: p.lines, gpl: licenseIsGplCompatible(this.#parsed.license), insns: p.insns, relocs: p.relocs, functions,
-        funcInfo: types !== undefined && p.funcInfo !== undefined, kernelVersion: this.#emulator.kernelVersion, ...verifierInput(verifier),
+        funcInfo: types !== undefined && p.funcInfo !== undefined, kernelVersion: this.#emulator.kernelVersion, btf: types, ...verifierInput(verifier),
         mapOf: (ref) => {
           const def = ref.name === undefined ? undefined : defs.find((m) => m.name === ref.name);
           const map = ref.name === undefined ? undefined : this.#maps.get(ref.name);
@@ -433,6 +433,7 @@ export class EmulatorObject implements ObjectHandle {
         name: p.name, type: p.type, insns: p.insns, relocs: p.relocs, functions, lines: p.lines, maps,
         kernelVersion: this.#emulator.kernelVersion, inlinedLoopCalls: inlinedLoopCalls(checked),
         expectedAttachType: p.expectedAttachType, xdpHasFrags: (verifier.flags & ProgFlags.XdpHasFrags) !== 0,
+        allocSizes: types && p.relocs.some((r) => r.kind === 'kfunc' && r.name === 'bpf_obj_new_impl') ? allocSizes(types) : undefined,
       };
       const linked = linkProgram(source, (ref) => (ref.name === undefined ? undefined : this.#maps.get(ref.name)));
       const failure = !('exec' in linked) ? linked : tailCallRefusal(source);

@@ -24,6 +24,8 @@ export interface ProgramSource {
   expectedAttachType: number;
   /** Loaded with BPF_F_XDP_HAS_FRAGS (likewise). */
   xdpHasFrags: boolean;
+  /** Programs calling bpf_obj_new: the sizes of their BTF's structs by type id (ExecProgram.allocSizes). */
+  allocSizes?: ReadonlyMap<number, number>;
 }
 
 /**

@@ -7,6 +7,7 @@ import { EACCES, EINVAL } from '../../uapi/errno.js';
 import { HelperId } from '../../uapi/helpers.js';
 import { CallKind, Class, JmpOp, type Insn } from '../../uapi/isa.js';
 import { fieldRefusal } from './structure.js';
+import { localObjectAccess } from './local-objects.js';
 import { KernelProgramType as ProgType } from '../../uapi/program-type.js';
 import type { CheckedMap, CheckFailure, CheckInput } from './types.js';
 import { type HeldLock, type IrqClass, type LockType, NONE, type State, topFrame, withFrame } from './state.js';
@@ -71,7 +72,9 @@ class LockRules extends Walker {
     for (const lock of map.locks) {
       const at = BigInt(lock.offset);
       if (lo < at + 4n && at < hi) {
-        throw new Refusal(pc, `${fieldName[lock.kind]} cannot be accessed directly by load/store`, EACCES);
+        // An allocated object's fields are btf_struct_access's (local-objects.ts), a map value's check_map_access's.
+        const reason = map.local ? localObjectAccess(this.p.btf!, map.local, Number(lo), Number(hi - lo)) : undefined;
+        throw new Refusal(pc, reason && reason !== 'scalar' ? reason.refusal : `${fieldName[lock.kind]} cannot be accessed directly by load/store`, EACCES);
       }
     }
   }
@@ -120,6 +123,8 @@ class LockRules extends Walker {
   #spinLock(pc: number, s: State, regno: number, how: { res: boolean; lock: boolean; irq: boolean }): State {
     const reg = topFrame(s).regs[regno]!;
     const str = lockStr(how.res);
+    // check_kfunc_args (KF_ARG_PTR_TO_RES_SPIN_LOCK): a kernel struct's pointer is neither.
+    if (reg.k === 'btf' && how.res) throw new Refusal(pc, `arg#${regno - 1} doesn't point to map value or allocated object`, EINVAL);
     if (reg.k !== 'value') {
       // Not a map value: refused by the argument checks (check_func_arg, check_kfunc_args) before
       // process_spin_lock, with messages about types this model does not track; or an allocated object.
@@ -132,7 +137,8 @@ class LockRules extends Walker {
     const map = this.p.maps[reg.map]!;
     if (!map.hasBtf) throw new Refusal(pc, `map '${map.name}' has to have BTF in order to use ${str}_lock`, EINVAL);
     const field = map.locks.find((l) => l.kind === (how.res ? 'res' : 'spin'));
-    if (!field) throw new Refusal(pc, `map '${map.name}' has no valid ${str}_lock`, EINVAL);
+    // An allocated object is "local 'kptr'" (the lock is named by the object's id and the program's BTF).
+    if (!field) throw new Refusal(pc, `${map.local ? "local 'kptr'" : `map '${map.name}'`} has no valid ${str}_lock`, EINVAL);
     if (BigInt(field.offset) !== reg.off.min) {
       throw new Refusal(pc, `off ${reg.off.min} doesn't point to 'struct ${str}_lock' that is at ${field.offset}`, EINVAL);
     }

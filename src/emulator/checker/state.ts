@@ -21,6 +21,8 @@ export type Value =
   | { readonly k: 'ctx' }
   /** A callback's address (ld_imm64 BPF_PSEUDO_FUNC). */
   | { readonly k: 'func'; readonly target: number }
+  /** An untrusted pointer to a kernel struct (PTR_TO_BTF_ID | PTR_UNTRUSTED, from bpf_rdonly_cast). */
+  | { readonly k: 'btf' }
   /** Outside the model: a packet or BTF pointer, or a scalar, or a load from the context. */
   | { readonly k: 'any' };
 
@@ -119,6 +121,7 @@ export function stateKey(s: State, live: (frameIndex: number) => number): string
       case 'stack': return `f${v.frame}@${v.off.min}:${v.off.max}`;
       case 'ctx': return 'c';
       case 'func': return `F${v.target}`;
+      case 'btf': return 'b';
       case 'any': return '*';
     }
   };

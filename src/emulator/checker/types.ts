@@ -2,6 +2,7 @@
 import type { Btf } from '../../btf/types.js';
 import type { Reloc } from '../../elf/spec.js';
 import type { Insn } from '../../uapi/isa.js';
+import type { LocalObjectType } from './local-objects.js';
 
 /** A map as the checker sees it (an object's map definition, or a raw program's map by index). */
 export interface CheckedMap {
@@ -17,6 +18,11 @@ export interface CheckedMap {
   locks: readonly { kind: 'spin' | 'res'; offset: number }[];
   /** A map-in-map's template (struct bpf_map inner_map_meta): what a lookup's non-NULL result points to. */
   inner?: CheckedMap;
+  /**
+   * Not a map: the objects of one struct type that bpf_obj_new allocates (PTR_TO_BTF_ID | MEM_ALLOC), which
+   * the lock walk treats as values of this size with these locks (local-objects.ts).
+   */
+  local?: LocalObjectType;
 }
 
 /** One program to check: its instructions before linking (map references still symbolic). */

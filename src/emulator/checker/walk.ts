@@ -19,6 +19,8 @@ import { fieldRefusal } from './structure.js';
 import { cpuV4Instructions, DEFAULT_KERNEL_VERSION } from '../kernel-version.js';
 import { formatProgramInsnLine } from './disasm.js';
 import { coveringLineInfo } from './line-info.js';
+import { localObjectType } from './local-objects.js';
+import type { Btf } from '../../btf/types.js';
 import { ANY, entryFrame, type Frame, mapValues, NONE, type Slot, type State, stateKey, topFrame, type Value, withFrame, withTopRegs } from './state.js';
 import {
   aluRange, constant, decide, isConst, loadedRange, low32, narrow, negRange, type Range, signExtend, unknown64, zext32,
@@ -57,6 +59,8 @@ export interface Program {
   kernelVersion: string;
   /** The C source line of an instruction (BTF line_info), for the log. */
   lines: CheckInput['lines'];
+  /** The program's BTF: the struct types bpf_obj_new allocates. */
+  btf: Btf | undefined;
 }
 
 export const scalar = (r: Range, id = 0): Value => ({ k: 'scalar', r, id });
@@ -106,7 +110,7 @@ export function prepare(input: CheckInput): Program {
     globals: new Set(input.functions.filter((f) => f.global && f.start !== 0).map((f) => f.start)),
     live: liveRegisters(input.insns), prune: prunePoints(input.insns), v4: cpuV4Instructions(input.kernelVersion ?? DEFAULT_KERNEL_VERSION),
     kernelVersion: input.kernelVersion ?? DEFAULT_KERNEL_VERSION,
-    lines: input.lines,
+    lines: input.lines, btf: input.btf,
   };
 }
 
@@ -296,7 +300,7 @@ export abstract class Walker {
       return { ...dst, off: unknown64() };
     }
     if (is64 && op === AluOp.Add && src.k === 'value' && !src.nullable && dst.k === 'any') return { ...src, off: unknown64() };
-    if (op === AluOp.Add || op === AluOp.Sub) return dst.k === 'any' || src.k === 'any' ? ANY : unknownScalar();
+    if (op === AluOp.Add || op === AluOp.Sub) return dst.k === 'any' || src.k === 'any' || dst.k === 'btf' || src.k === 'btf' ? ANY : unknownScalar();
     const asScalar = (v: Value): Range => (v.k === 'scalar' ? (is64 ? v.r : low32(v.r)) : is64 ? unknown64() : low32(unknown64()));
     const r = aluRange(op, asScalar(dst), asScalar(src), is64 ? 64 : 32);
     return scalar(is64 ? r : zext32(r));
@@ -475,6 +479,8 @@ export abstract class Walker {
     if (insn.src === CallKind.Kfunc && kfunc === undefined) throw OUT; // a kfunc by BTF id only: cannot tell which
     this.beforeCall(pc, insn, s, kfunc);
     if (insn.src === CallKind.Local) return this.#callLocal(pc, insn, s);
+    if (kfunc === 'bpf_obj_new_impl' || kfunc === 'bpf_obj_drop_impl') return { next: pc + 1, state: this.#objectCall(kfunc, s) };
+    if (kfunc === 'bpf_rdonly_cast') return { next: pc + 1, state: this.clobber(s, { k: 'btf' }) };
     if (insn.src === CallKind.Kfunc) return this.kfuncCall(pc, kfunc!, s) ?? { next: pc + 1, state: this.clobber(s, ANY) };
     if (insn.src !== CallKind.Helper) throw OUT;
     return this.#callHelper(pc, insn.imm, s);
@@ -494,6 +500,28 @@ export abstract class Walker {
     for (let r = 1; r <= 5; r++) regs[r] = callerRegs[r]!;
     regs[10] = { k: 'stack', frame: s.frames.length, off: constant(0n) };
     return { next: target, state: { ...s, frames: [...s.frames, entryFrame(regs, pc)] } };
+  }
+
+  /**
+   * bpf_obj_new_impl(type id, meta): a maybe-NULL object of a struct of the program's BTF, a value of its own
+   * kind (CheckedMap.local) with a fresh id; bpf_obj_drop_impl(p, meta) frees it, and every copy of the
+   * pointer with it (release_reference). check_kfunc_call's refusals of other arguments are not modelled.
+   */
+  #objectCall(kfunc: string, s: State): State {
+    const arg = topFrame(s).regs[1]!;
+    if (kfunc === 'bpf_obj_drop_impl') {
+      if (arg.k !== 'value' || !this.p.maps[arg.map]!.local || arg.nullable || arg.id === 0) throw OUT;
+      return this.clobber(mapValues(s, (v) => (v.k === 'value' && v.id === arg.id ? ANY : undefined)), NONE);
+    }
+    if (arg.k !== 'scalar' || !isConst(arg.r)) throw OUT; // "arg#0 must be a known constant"
+    const type = localObjectType(this.p.btf, Number(arg.r.min));
+    if (!type) throw OUT; // "requires prog BTF", "type ID argument must be of a struct"
+    let local = this.p.maps.find((m) => m.local?.typeId === type.typeId);
+    if (!local) {
+      local = { name: type.name, type: -1, keySize: 0, valueSize: type.size, maxEntries: 0, flags: 0, hasBtf: true, locks: type.locks, local: type };
+      this.p.maps.push(local);
+    }
+    return this.clobber(s, { k: 'value', map: mapNumber(this.p.maps, local), off: constant(0n), id: this.fresh(), nullable: true });
   }
 
   #callHelper(pc: number, id: number, s: State): Step {

@@ -29,6 +29,12 @@ const kindStr = ['byte_off', 'byte_sz', 'field_exists', 'signed', 'lshift_u64', 
  * Poisoned instructions and the relocation behind each, for the message libbpf puts in the verifier log
  * when a program reaches one (libbpf.c fixup_log_failed_core_relo): keyed by the instruction object.
  */
+/**
+ * The ids of the context structs in the emulator's stand-in for vmlinux BTF (a TYPE_ID_TARGET relocation's
+ * answer, which bpf_rdonly_cast takes): their places in ctxStructs, from 1. The kernel's ids are its own.
+ */
+export const kernelStructIds: ReadonlyMap<string, number> = new Map(Object.keys(ctxStructs).map((name, i) => [name, i + 1]));
+
 /** A poisoned instruction's relocation spec, and the local type's name when the emulator has no such type. */
 const poisoned = new WeakMap<Insn, { spec: string; unknownType?: string }>();
 
@@ -217,7 +223,8 @@ export function applyCoreRelocs(insns: Insn[], relocs: NonNullable<ParsedProgram
         case CoreReloKind.TypeExists: case CoreReloKind.TypeMatches: value = known ? 1 : 0; break;
         case CoreReloKind.TypeSize: value = known ? target!.size : undefined; break;
         case CoreReloKind.EnumvalExists: value = 0; break;
-        default: value = undefined; // TYPE_ID_TARGET (a vmlinux BTF id), ENUMVAL_VALUE
+        case CoreReloKind.TypeIdTarget: value = known ? kernelStructIds.get(essentialName(local.name)) : undefined; break;
+        default: value = undefined; // ENUMVAL_VALUE
       }
     }
     const wide = insn.code === LD_IMM64;

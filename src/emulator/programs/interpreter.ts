@@ -35,6 +35,8 @@ export interface ExecProgram {
    * value carries the tag of its region (memory.ts). Every other constant is a scalar.
    */
   pointerLoads?: ReadonlySet<number>;
+  /** The sizes of the program BTF's structs by type id: what bpf_obj_new allocates (kfuncs.ts). */
+  allocSizes?: ReadonlyMap<number, number>;
 }
 
 export interface ExecEnv {

@@ -14,13 +14,14 @@ import { baseType, hasFlag, RegType, TypeFlag, type RegState } from '../reg-stat
 import { copyReg, freeze, regBoundsSync, S64_MAX, S64_MIN, scalarUnknown } from '../scalar.js';
 import { checkRead, checkWrite } from './alu.js';
 import { OutOfModel, refuse, VerifierRefusal } from './errors.js';
-import { poisonedCoreReloReason, unknownCoreType } from '../../programs/core.js';
+import { kernelStructIds, poisonedCoreReloReason, unknownCoreType } from '../../programs/core.js';
 import { MAX_CALL_FRAMES } from './call-depth.js';
 import { syncCallbackHelpers } from './program.js';
-import { BPF_MAX_VAR_SIZ, isNull, isPktPointer, known, pointer, regTypeStr, scalarReg, unknown } from './regs.js';
+import { ALLOC_OBJECT, BPF_MAX_VAR_SIZ, isNull, isPktPointer, known, pointer, regTypeStr, scalarReg, unknown } from './regs.js';
 import { checkHelperMem, checkPtrOffReg, syscallCtxMemory } from './mem.js';
 import { acquireReference, checkReferenceLeak, EXIT_IN_MAIN, LD_ABS, releaseReference, TAIL_CALL } from './refs.js';
 import { mapFuncRefusal } from './map-compat.js';
+import { localObjectType } from '../local-objects.js';
 import { changesPktData, clearPktPointers } from './pkt-data.js';
 import { FP, FuncState, isSpilledScalar, NOT_INIT, REG_SIZE, SlotType } from './state.js';
 import type { Verifier } from './verifier.js';
@@ -97,6 +98,13 @@ export function checkLdAbs(v: Verifier, insn: Insn): number {
 /** A BPF_CALL: the next instruction on this path. */
 export function checkCall(v: Verifier, insn: Insn): number {
   if (insn.src === CallKind.Local) return callLocal(v, insn);
+  if (insn.src === CallKind.Kfunc) {
+    const name = v.p.kfuncs.get(v.pc);
+    if (name === 'bpf_rdonly_cast') checkRdonlyCast(v);
+    else if (name === 'bpf_obj_new_impl' || name === 'bpf_obj_drop_impl') checkObjectKfunc(v, name);
+    else throw new OutOfModel('a kfunc call');
+    return v.pc + 1;
+  }
   if (insn.src !== CallKind.Helper) throw new OutOfModel('a kfunc call');
   const core = poisonedCoreReloReason(insn);
   if (core) refuse(EINVAL, core);
@@ -107,6 +115,47 @@ export function checkCall(v: Verifier, insn: Insn): number {
   }
   checkHelper(v, insn.imm);
   return v.pc + 1;
+}
+
+/**
+ * check_kfunc_call for bpf_obj_new_impl (KF_ACQUIRE | KF_RET_NULL: a referenced, maybe-NULL object of the
+ * struct the constant argument names, kept precise) and bpf_obj_drop_impl (KF_RELEASE of one), on the
+ * arguments the kernel accepts; any other argument ends the path (check_kfunc_args' refusals are not modelled).
+ */
+function checkObjectKfunc(v: Verifier, name: 'bpf_obj_new_impl' | 'bpf_obj_drop_impl'): void {
+  const arg = v.regs[1]!;
+  let r0 = NOT_INIT;
+  if (name === 'bpf_obj_new_impl') {
+    const id = arg.value.varOff.value;
+    if (arg.type !== RegType.Scalar || arg.value.varOff.mask !== 0n || id > 0xffff_ffffn) throw new OutOfModel('bpf_obj_new of a type id not a known constant');
+    if (!localObjectType(v.input.btf, Number(id))) throw new OutOfModel('bpf_obj_new of a type that is not a struct of the program\'s BTF');
+    v.markPrecise(1);
+    const ref = acquireReference(v, v.pc);
+    r0 = pointer(ALLOC_OBJECT | TypeFlag.MaybeNull, { target: Number(id), id: ref, refObjId: ref });
+  } else {
+    if (arg.type !== ALLOC_OBJECT || arg.refObjId === 0 || arg.value.varOff.mask !== 0n || arg.value.varOff.value !== 0n) {
+      throw new OutOfModel('bpf_obj_drop of something other than an object bpf_obj_new returned');
+    }
+    if (arg.off) refuse(EINVAL, 'R1 must have zero offset when passed to release func or trusted arg to kfunc');
+    releaseReference(v, arg.refObjId);
+  }
+  for (let r = 1; r <= 5; r++) v.regs[r] = NOT_INIT;
+  v.regs[0] = r0;
+}
+
+/**
+ * check_kfunc_call for bpf_rdonly_cast(obj__ign, btf_id__k): an untrusted pointer to the kernel struct the
+ * constant names (one of the emulator's: core.ts kernelStructIds), which this model does not follow further.
+ */
+function checkRdonlyCast(v: Verifier): void {
+  const arg = v.regs[2]!;
+  const id = arg.value.varOff.value;
+  if (arg.type !== RegType.Scalar || arg.value.varOff.mask !== 0n || ![...kernelStructIds.values()].includes(Number(id))) {
+    throw new OutOfModel('bpf_rdonly_cast to a type the emulator does not have');
+  }
+  v.markPrecise(2);
+  for (let r = 1; r <= 5; r++) v.regs[r] = NOT_INIT;
+  v.regs[0] = pointer(RegType.BtfId | TypeFlag.PtrUntrusted, { target: Number(id) });
 }
 
 /** What check_func_arg learns along a helper's arguments (struct bpf_call_arg_meta). */

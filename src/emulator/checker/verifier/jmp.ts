@@ -12,9 +12,10 @@ import { isConstAt, constValueAt } from '../scalar.js';
 import { BPF_ADD_CONST, BPF_ADD_CONST32, checkRead } from './alu.js';
 import { branchTakenByRefinement, linkedConstOps, linkedRegsLiveOnly, linkedSyncFromDelta } from '../../kernel-version.js';
 import { OutOfModel, refuse } from './errors.js';
-import { isPktPointer, isPointer, mayBeNull, scalarReg, withoutNull } from './regs.js';
+import { ALLOC_OBJECT, isPktPointer, isPointer, mayBeNull, scalarReg, withoutNull } from './regs.js';
 import { forEachReg, type VerifierState } from './state.js';
 import { dropReference } from './refs.js';
+import { localObjectType } from '../local-objects.js';
 import { collectLinkedRegs, jmpStackFlags, type LinkedReg } from './precision.js';
 import type { Verifier } from './verifier.js';
 
@@ -198,8 +199,10 @@ function markPtrOrNullRegs(v: Verifier, s: VerifierState, ptr: RegState, isNull:
     // mark_ptr_or_null_reg: a map-in-map's value is the inner map, typed by the template (inner_map_meta).
     const inner = baseType(type) === RegType.MapValue ? v.p.maps[r.map]?.inner : undefined;
     if (inner) return { ...r, type: RegType.ConstMapPtr, map: mapNumber(v.p.maps, inner), id: 0 };
-    // reg_may_point_to_spin_lock: a map value keeps its id, so a lock taken through it is found again.
-    const keepsId = baseType(type) === RegType.MapValue && (v.p.maps[r.map]?.locks.length ?? 0) > 0;
+    // reg_may_point_to_spin_lock: a map value or an allocated object keeps its id, so a lock taken through it
+    // is found again.
+    const keepsId = baseType(type) === RegType.MapValue ? (v.p.maps[r.map]?.locks.length ?? 0) > 0
+      : type === ALLOC_OBJECT && (localObjectType(v.input.btf, r.target)?.locks.length ?? 0) > 0;
     return { ...r, type, id: keepsId ? r.id : 0 };
   });
 }

@@ -19,7 +19,8 @@ import { BpfFlowKeys, U16_MAX } from '../ctx/layouts.js';
 import { checkRead, checkWrite, linkScalar } from './alu.js';
 import { OutOfModel, refuse, VerifierRefusal } from './errors.js';
 import { stackAccessFlags } from './precision.js';
-import { BPF_MAX_VAR_OFF, isNull, isPktPointer, isPointer, known, pointer, regTypeStr, scalarReg, unknown } from './regs.js';
+import { localObjectAccess, localObjectType } from '../local-objects.js';
+import { ALLOC_OBJECT, BPF_MAX_VAR_OFF, isNull, isPktPointer, isPointer, known, pointer, regTypeStr, scalarReg, unknown } from './regs.js';
 import { REG_SIZE, SlotType, type FuncState, type StackSlot } from './state.js';
 import type { Verifier } from './verifier.js';
 
@@ -220,6 +221,10 @@ function access(v: Verifier, regno: number, off: number, size: 1 | 2 | 4 | 8, wr
     if (reg.value.varOff.mask !== 0n) throw new OutOfModel('a variable offset into flow keys');
     checkFlowKeysAccess(at + Number(BigInt.asIntN(64, reg.value.varOff.value)), size);
     if (!write) out = unknown();
+  } else if (base === RegType.BtfId && hasFlag(reg.type, TypeFlag.MaybeNull)) {
+    refuse(EACCES, `R${regno} invalid mem access '${regTypeStr(reg.type)}'`); // check_mem_access's last branch
+  } else if (reg.type === ALLOC_OBJECT) {
+    out = allocObjectAccess(v, regno, reg, at, size);
   } else if (base === RegType.BtfId || base === RegType.Buf || reg.type === RegType.Arena) {
     throw new OutOfModel(`access through ${regTypeStr(reg.type)}`);
   } else {
@@ -434,6 +439,22 @@ interface AccessView {
 function accessView(v: Verifier, reg: RegState, at: number): AccessView {
   if (reg.off === 0 || !pointerOffsetInVarOff(v.version)) return { value: reg.value, off: at };
   return { value: scalarAlu(AluOp.Add, true, reg.value, scalarConst(BigInt(reg.off))).dst, off: at - reg.off };
+}
+
+/**
+ * check_ptr_to_btf_access of an object bpf_obj_new allocated (writes allowed: type_is_ptr_alloc_obj), at a
+ * constant offset: btf_struct_access's rules (local-objects.ts). A read gives an unknown scalar.
+ */
+function allocObjectAccess(v: Verifier, regno: number, reg: RegState, at: number, size: number): RegState {
+  const view = accessView(v, reg, at);
+  const type = localObjectType(v.input.btf, reg.target);
+  if (view.value.varOff.mask !== 0n || !type) throw new OutOfModel(`a variable offset into ${regTypeStr(reg.type)}`);
+  const off = view.off + Number(BigInt.asIntN(64, view.value.varOff.value));
+  if (off < 0) throw new OutOfModel('a negative offset into an allocated object');
+  const answer = localObjectAccess(v.input.btf!, type, off, size);
+  if (answer === undefined) throw new OutOfModel(`an access to struct ${type.name} at off ${off} size ${size}`);
+  if (answer !== 'scalar') refuse(EACCES, answer.refusal);
+  return unknown();
 }
 
 /** is_var_ctx_off_allowed: a syscall program's context, on a version where a context is memory. */

@@ -19,6 +19,9 @@ export function pointer(type: number, fields: Partial<RegState> = {}): RegState 
   return { ...NOT_INIT, type, value: scalarConst(0n), ...fields };
 }
 
+/** An object bpf_obj_new allocated: PTR_TO_BTF_ID | MEM_ALLOC of a struct of the program's BTF (`target`). */
+export const ALLOC_OBJECT = RegType.BtfId | TypeFlag.MemAlloc;
+
 export const isPointer = (r: RegState): boolean => r.type !== RegType.Scalar && r.type !== RegType.NotInit;
 export const mayBeNull = (r: RegState | number): boolean => hasFlag(typeof r === 'number' ? r : r.type, TypeFlag.MaybeNull);
 /** register_is_null: a scalar known to be 0. */
