@@ -18,6 +18,14 @@ struct bpfkit_no_such_type {
 	int x;
 } __attribute__((preserve_access_index));
 
+/* A local flavor of the kernel's enum of helpers: one this build's uapi header lacks (Linux 6.2's
+ * bpf_cgrp_storage_get), and one no kernel has. */
+enum bpf_func_id___local {
+	BPF_FUNC_loop___local = 1,
+	BPF_FUNC_cgrp_storage_get = 2,
+	BPF_FUNC_bpfkit_no_such_helper = 3,
+};
+
 struct {
 	__u32 len;
 	__u32 mark;
@@ -31,6 +39,11 @@ struct {
 	__u32 missing_type_exists;
 	__u32 xdp_md_size;
 	__u32 missing_read;
+	__u32 loop_exists;
+	__u32 loop_id;
+	__u32 cgrp_storage_exists;
+	__u32 missing_helper_exists;
+	__u32 func_id_size;
 } core_seen;
 
 SEC("tc")
@@ -51,6 +64,12 @@ int core_skb(struct __sk_buff *ctx)
 	core_seen.skb_type_exists = bpf_core_type_exists(struct __sk_buff___local);
 	core_seen.missing_type_exists = bpf_core_type_exists(struct bpfkit_no_such_type);
 	core_seen.xdp_md_size = bpf_core_type_size(struct xdp_md);
+	/* Enum relocations: which helpers this kernel has, and their ids. */
+	core_seen.loop_exists = bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_loop);
+	core_seen.loop_id = bpf_core_enum_value(enum bpf_func_id___local, BPF_FUNC_loop___local);
+	core_seen.cgrp_storage_exists = bpf_core_enum_value_exists(enum bpf_func_id___local, BPF_FUNC_cgrp_storage_get);
+	core_seen.missing_helper_exists = bpf_core_enum_value_exists(enum bpf_func_id___local, BPF_FUNC_bpfkit_no_such_helper);
+	core_seen.func_id_size = bpf_core_type_size(enum bpf_func_id);
 	/* Guarded as CO-RE users do: the poisoned read of a field nobody has sits in code the verifier
 	 * proves dead once the existence check became the constant 0. */
 	if (bpf_core_field_exists(skb->bpfkit_no_such_field))

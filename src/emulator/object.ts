@@ -549,7 +549,7 @@ export class EmulatorObject implements ObjectHandle {
       if (!this.#autoload.get(p.name)) continue; // "no need to apply CO-RE relocation if the program is not going to be loaded"
       let failure: string | undefined;
       try {
-        failure = p.coreRelocs && applyCoreRelocs(p.insns, p.coreRelocs, types!);
+        failure = p.coreRelocs && applyCoreRelocs(p.insns, p.coreRelocs, types!, this.#emulator.kernelVersion);
       } catch (e) {
         // Malformed BTF met while relocating (a type that refers to itself, say).
         failure = (e as Error).message;

@@ -6,7 +6,9 @@
 // behaviour too: existence checks answer 0 and anything else poisons the instruction into
 // `call 0xbad2310` (bpf_core_poison_insn), which the verifier (and the emulator) report as
 // "invalid func unknown#195896080" if the program can reach it.
-import { BtfKind, type Btf, type BtfArray, type BtfComposite, type BtfInt, type BtfTypeInfo } from '../../btf/types.js';
+import { BtfKind, type Btf, type BtfArray, type BtfComposite, type BtfEnum, type BtfInt, type BtfTypeInfo } from '../../btf/types.js';
+import { helperNames } from '../../uapi/helpers.js';
+import { helperIdLimit } from '../kernel-version.js';
 import { ctxStructs, type CtxMember, type CtxStruct } from './contexts.js';
 import { Class, LD_IMM64, Size } from '../../uapi/isa.js';
 import type { ParsedProgram } from '../../elf/spec.js';
@@ -34,6 +36,20 @@ const kindStr = ['byte_off', 'byte_sz', 'field_exists', 'signed', 'lshift_u64', 
  * answer, which bpf_rdonly_cast takes): their places in ctxStructs, from 1. The kernel's ids are its own.
  */
 export const kernelStructIds: ReadonlyMap<string, number> = new Map(Object.keys(ctxStructs).map((name, i) => [name, i + 1]));
+
+/**
+ * The kernel enums the emulator knows, by enumerator, for a kernel `version`: enum bpf_func_id (uapi
+ * helpers.ts), as long as that kernel's helper table (kernel-version.ts helperIdLimit), with its
+ * __BPF_FUNC_MAX_ID. A program asks `bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_loop)` to pick
+ * a path the kernel it runs on has.
+ */
+function kernelEnum(name: string, version: string): ReadonlyMap<string, bigint> | undefined {
+  if (name !== 'bpf_func_id') return undefined;
+  const limit = helperIdLimit(version);
+  const values = new Map<string, bigint>(helperNames.slice(0, limit).map((n, i) => [`BPF_FUNC_${n}`, BigInt(i)]));
+  values.set('__BPF_FUNC_MAX_ID', BigInt(limit));
+  return values;
+}
 
 /** A poisoned instruction's relocation spec, and the local type's name when the emulator has no such type. */
 const poisoned = new WeakMap<Insn, { spec: string; unknownType?: string }>();
@@ -197,12 +213,14 @@ function targetField(btf: Btf, root: BtfTypeInfo, target: CtxStruct, access: num
 }
 
 /** Resolves and patches every CO-RE relocation of a program in place; returns a reason on malformed input. */
-export function applyCoreRelocs(insns: Insn[], relocs: NonNullable<ParsedProgram['coreRelocs']>, btf: Btf): string | undefined {
+export function applyCoreRelocs(insns: Insn[], relocs: NonNullable<ParsedProgram['coreRelocs']>, btf: Btf, kernelVersion: string): string | undefined {
   for (const relo of relocs) {
     const insn = insns[relo.insn];
     if (!insn) return `CO-RE relocation at insn ${relo.insn} is outside the program`;
     const local = skipMods(btf, relo.typeId);
-    const target = 'name' in local ? ctxStructs[essentialName(local.name)] : undefined;
+    const isEnum = local.kind === BtfKind.Enum || local.kind === BtfKind.Enum64;
+    const targetEnum = isEnum ? kernelEnum(essentialName(local.name), kernelVersion) : undefined;
+    const target = 'name' in local && !isEnum ? ctxStructs[essentialName(local.name)] : undefined;
     const known = target !== undefined && (local.kind === BtfKind.Struct || local.kind === BtfKind.Union);
     let value: number | undefined; // undefined: poison
     let orig: FieldSpec | undefined;
@@ -217,14 +235,18 @@ export function applyCoreRelocs(insns: Insn[], relocs: NonNullable<ParsedProgram
       // bpf_core_calc_field_relo: a field the target lacks exists 0 times; its other relocations poison.
       value = found ? fieldReloValue(relo.kind, found) : relo.kind === CoreReloKind.FieldExists ? 0 : undefined;
     } else {
-      // bpf_core_calc_type_relo / bpf_core_calc_enumval_relo: no kernel type ids and no enums here.
+      // bpf_core_calc_type_relo / bpf_core_calc_enumval_relo, against the context structs and the kernel
+      // enums the emulator knows (an enumerator matched by its essential name).
+      const enumerator = isEnum ? (local as BtfEnum).values[Number(relo.accessStr)] : undefined;
+      const enumValue = enumerator && targetEnum?.get(essentialName(enumerator.name));
       switch (relo.kind) {
         case CoreReloKind.TypeIdLocal: value = relo.typeId; break;
-        case CoreReloKind.TypeExists: case CoreReloKind.TypeMatches: value = known ? 1 : 0; break;
-        case CoreReloKind.TypeSize: value = known ? target!.size : undefined; break;
-        case CoreReloKind.EnumvalExists: value = 0; break;
+        case CoreReloKind.TypeExists: case CoreReloKind.TypeMatches: value = known || targetEnum ? 1 : 0; break;
+        case CoreReloKind.TypeSize: value = known ? target!.size : targetEnum ? 4 : undefined; break;
+        case CoreReloKind.EnumvalExists: value = enumValue === undefined ? 0 : 1; break;
+        case CoreReloKind.EnumvalValue: value = enumValue === undefined ? undefined : Number(enumValue); break;
         case CoreReloKind.TypeIdTarget: value = known ? kernelStructIds.get(essentialName(local.name)) : undefined; break;
-        default: value = undefined; // ENUMVAL_VALUE
+        default: value = undefined;
       }
     }
     const wide = insn.code === LD_IMM64;
@@ -232,7 +254,7 @@ export function applyCoreRelocs(insns: Insn[], relocs: NonNullable<ParsedProgram
     if (failure) return failure;
     if (value === undefined) {
       const spec = formatSpec(btf, relo);
-      const poison = target === undefined ? { spec, unknownType: essentialName(typeName(btf, relo.typeId)) } : { spec };
+      const poison = target === undefined && targetEnum === undefined ? { spec, unknownType: essentialName(typeName(btf, relo.typeId)) } : { spec };
       // Both halves of a poisoned ld_imm64 are calls now; a walk that meets either meets the poison.
       for (const i of wide ? [insn, insns[relo.insn + 1]!] : [insn]) poisoned.set(i, poison);
     }
