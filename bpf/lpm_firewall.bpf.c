@@ -191,4 +191,20 @@ int short_key(struct xdp_md *ctx)
 	return action ? *action : XDP_PASS;
 }
 
+static long count_rule(void *map, struct ipv4_prefix *key, __u32 *action, long *n)
+{
+	*n += 1;
+	return 0;
+}
+
+/* Only hash and array maps can be walked (map_for_each_callback): "callback function not allowed for map". */
+SEC("?xdp")
+int walk_trie(struct xdp_md *ctx)
+{
+	long n = 0;
+
+	bpf_for_each_map_elem(&rules, count_rule, &n, 0);
+	return n ? XDP_PASS : XDP_DROP;
+}
+
 char LICENSE[] SEC("license") = "GPL";

@@ -651,6 +651,15 @@ export function refusalAt(version: string, r: Refusal): Refusal {
 }
 
 /**
+ * How check_kfunc_args names an argument in its refusals: "arg#0" through 6.18; 7.2's reg_arg_name names
+ * the register ("R1 doesn't point to map value or allocated object", "expected an initialized irq flag as
+ * R1"). Measured: 6.18 arg#, 7.2 R; 6.19 is the first release that can have it, and is taken to.
+ */
+export function kfuncArgName(version: string, regno: number): string {
+  return versionAtLeast(version, '6.19') ? `R${regno}` : `arg#${regno - 1}`;
+}
+
+/**
  * BTF_KIND_TYPE_TAG and BTF_KIND_DECL_TAG records may set kind_flag (the tag is then an attribute) since 6.15:
  * "bpf: allow kind_flag for BTF type and decl tags" (bpf-next, February 2025) dropped the "Invalid btf_info
  * kind_flag" refusal from kernel/bpf/btf.c btf_ref_type_check_meta (type tags only) and

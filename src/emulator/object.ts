@@ -226,7 +226,7 @@ function closeProgram(emulator: ProgramHost, state: ProgramState): void {
  * cannot run (ENOTSUPP, after the kernel's checks passed) the reason alone, so it is not a verifier error.
  */
 function refusalFailure(refused: CheckFailure, program: string): ObjectFailure {
-  if (refused.errno === ENOTSUPP) return { errno: ENOTSUPP, syscall: 'BPF_PROG_LOAD', program, detail: refused.log.trim() };
+  if (refused.notEmulated) return { errno: ENOTSUPP, syscall: 'BPF_PROG_LOAD', program, detail: refused.log.trim() };
   return { errno: refused.errno, syscall: 'BPF_PROG_LOAD', program, log: refused.log };
 }
 

@@ -81,7 +81,19 @@ describeKernel('bpf_obj_new objects: the emulator answers as the kernel does', (
   }
 });
 
-describe('bpf_obj_new on an emulated kernel older than the kfunc', () => {
+describe('objects and kfunc arguments on emulated kernels of other versions', () => {
+  test('7.2 names a kfunc argument by its register (reg_arg_name), 6.18 as arg#N', () => {
+    const reason = (kernelVersion: string) => {
+      try {
+        openObject(fixture('alloc_objects'), { engine: new Emulator({ kernelVersion }), programs: ['res_cast'] }).close();
+        return 'loaded';
+      } catch (e) {
+        return e instanceof BpfVerifierError ? lastMeaningfulLine(e.log) : String(e);
+      }
+    };
+    expect([reason('6.18'), reason('7.2')]).toEqual(["arg#0 doesn't point to map value or allocated object", "R1 doesn't point to map value or allocated object"]);
+  });
+
   test('Linux 6.1 has no bpf_obj_new_impl: the emulator says so, as libbpf does not find it', () => {
     let error: unknown;
     try {

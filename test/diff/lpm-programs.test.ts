@@ -128,10 +128,10 @@ describeKernel('programs on an LPM trie: the emulator answers as the kernel does
   }, 600_000);
 
   test('what the verifier refuses in programs on an LPM trie', () => {
-    const programs = ['push_to_trie', 'short_key', 'filter'];
+    const programs = ['push_to_trie', 'short_key', 'walk_trie', 'filter'];
     const kernel = programs.map((p) => loadOutcome('kernel', 'lpm_firewall', p));
-    expect(kernel.slice(0, 2).every((o) => o !== 'loaded'), kernel.join('\n')).toBe(true);
-    expect(kernel[2]).toBe('loaded');
+    expect(kernel.slice(0, 3).every((o) => o !== 'loaded'), kernel.join('\n')).toBe(true);
+    expect(kernel[3]).toBe('loaded');
     for (const execution of EXECUTIONS) expect(programs.map((p) => loadOutcome(execution, 'lpm_firewall', p)), execution).toEqual(kernel);
   });
 });

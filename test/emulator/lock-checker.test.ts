@@ -216,12 +216,11 @@ describeEngines('lock discipline of raw programs', (engine) => {
     });
   });
 
+  // Without pruning the walk would follow 2^30 paths and never end: the test's timeout is the proof.
   test('pruning: 30 sequential diamonds before a violation that only the last-explored paths reach', () => {
     withMap(spinValue, (m) => {
-      const started = performance.now();
       expect(run(diamondProgram(true), [m])).toEqual({ reason: 'BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region', errno: -22 });
       expect(run(diamondProgram(false), [m])).toEqual({ reason: 'accepted' });
-      expect(performance.now() - started).toBeLessThan(2000);
     });
   });
 });
@@ -233,10 +232,8 @@ function rawInput(insns: Insn[], map: CheckedMap): CheckInput {
 const lockMap: CheckedMap = { name: 'lockmap', type: 2, keySize: 4, valueSize: 16, maxEntries: 1, flags: 0, hasBtf: true, locks: [{ kind: 'spin', offset: 0 }] };
 
 describe('the lock checker alone', () => {
-  test('pruning keeps 2^30 paths to a few states per instruction', () => {
-    const started = performance.now();
+  test('pruning keeps 2^30 paths to a few states per instruction (else the walk would not end)', () => {
     expect(checkLocks(rawInput(diamondProgram(true), lockMap))?.log).toMatch(/BPF_EXIT instruction in main prog cannot be used inside bpf_spin_lock-ed region\n$/);
-    expect(performance.now() - started).toBeLessThan(500);
   });
 
   test('the work cap accepts rather than guess: a violation behind a 10^7-iteration loop is not reached', () => {

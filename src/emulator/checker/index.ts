@@ -23,7 +23,7 @@ export function checkProgram(input: CheckInput): CheckFailure | Verified {
     const result = check(input);
     if (result === undefined) continue;
     if (result.errno === 0) verified = result as Verified;
-    else return input.kernelVersion === undefined ? result : failureAt(input.kernelVersion, result);
+    else return input.kernelVersion === undefined || (result as CheckFailure).notEmulated ? result : failureAt(input.kernelVersion, result);
   }
   return verified;
 }

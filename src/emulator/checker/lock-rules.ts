@@ -8,6 +8,7 @@ import { HelperId } from '../../uapi/helpers.js';
 import { CallKind, Class, JmpOp, type Insn } from '../../uapi/isa.js';
 import { fieldRefusal } from './structure.js';
 import { localObjectAccess } from './local-objects.js';
+import { kfuncArgName } from '../kernel-version.js';
 import { KernelProgramType as ProgType } from '../../uapi/program-type.js';
 import type { CheckedMap, CheckFailure, CheckInput } from './types.js';
 import { type HeldLock, type IrqClass, type LockType, NONE, type State, topFrame, withFrame } from './state.js';
@@ -124,7 +125,7 @@ class LockRules extends Walker {
     const reg = topFrame(s).regs[regno]!;
     const str = lockStr(how.res);
     // check_kfunc_args (KF_ARG_PTR_TO_RES_SPIN_LOCK): a kernel struct's pointer is neither.
-    if (reg.k === 'btf' && how.res) throw new Refusal(pc, `arg#${regno - 1} doesn't point to map value or allocated object`, EINVAL);
+    if (reg.k === 'btf' && how.res) throw new Refusal(pc, `${kfuncArgName(this.p.kernelVersion, regno)} doesn't point to map value or allocated object`, EINVAL);
     if (reg.k !== 'value') {
       // Not a map value: refused by the argument checks (check_func_arg, check_kfunc_args) before
       // process_spin_lock, with messages about types this model does not track; or an allocated object.
@@ -170,12 +171,12 @@ class LockRules extends Walker {
     const slot = frame.stack.get(index);
     const stack = new Map(frame.stack);
     if (save) {
-      if (slot?.k === 'irq') throw new Refusal(pc, `expected uninitialized irq flag as arg#${regno - 1}`, EINVAL);
+      if (slot?.k === 'irq') throw new Refusal(pc, `expected uninitialized irq flag as ${kfuncArgName(this.p.kernelVersion, regno)}`, EINVAL);
       const id = this.fresh();
       stack.set(index, { k: 'irq', id, cls });
       return { ...withFrame(s, reg.frame, { ...frame, stack }), irqs: [...s.irqs, { id, insn: pc }] };
     }
-    if (slot?.k !== 'irq') throw new Refusal(pc, `expected an initialized irq flag as arg#${regno - 1}`, EINVAL);
+    if (slot?.k !== 'irq') throw new Refusal(pc, `expected an initialized irq flag as ${kfuncArgName(this.p.kernelVersion, regno)}`, EINVAL);
     if (slot.cls !== cls) throw new Refusal(pc, `irq flag acquired by ${slot.cls} kfuncs cannot be restored with ${cls} kfuncs`, EINVAL);
     const active = s.irqs[s.irqs.length - 1];
     if (!active || active.id !== slot.id) {

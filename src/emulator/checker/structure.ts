@@ -539,7 +539,7 @@ function checkEmulatedHelpers(type: number, insns: readonly Insn[], version: str
     const kernelWouldRefuse = insn.imm < 0 || insn.imm >= BPF_FUNC_MAX_ID ||
       (options !== undefined && helperProto(insn.imm, type, 0, version, options) === undefined);
     if (!kernelWouldRefuse) {
-      return { errno: ENOTSUPP, log: `helper ${funcIdName(insn.imm)} (#${insn.imm}) is not emulated\n` };
+      return { errno: ENOTSUPP, log: `helper ${funcIdName(insn.imm)} (#${insn.imm}) is not emulated\n`, notEmulated: true };
     }
   }
   return undefined;

@@ -67,6 +67,12 @@ export interface CheckInput {
 export interface CheckFailure {
   errno: number;
   log: string;
+  /**
+   * Not the kernel's verdict but the emulator's limit (ENOTSUPP: a helper it does not run, a path it
+   * cannot follow): reported as the emulator's, not as a verifier log. The kernel's own ENOTSUPP refusals
+   * ("callback function not allowed for map") leave it unset.
+   */
+  notEmulated?: true;
 }
 
 /** A program every check passed: the verifier's log at the level asked for ('' at level 0). */

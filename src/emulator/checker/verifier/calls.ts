@@ -2,7 +2,7 @@
 // check_helper_mem_access, check_mem_size_reg, check_func_call, prepare_func_exit, check_return_code,
 // check_ld_imm): helpers by their prototype (helper-protos), the references they take and give back
 // (refs.ts), bpf-to-bpf calls with frames, the program's return value by program type.
-import { E2BIG, EACCES, EINVAL } from '../../../uapi/errno.js';
+import { E2BIG, EACCES, EINVAL, ENOTSUPP } from '../../../uapi/errno.js';
 import { CallKind, Mode, modeOf, Size, sizeOf, type Insn } from '../../../uapi/isa.js';
 import { funcIdName, HelperId, helperIdByName } from '../../../uapi/helpers.js';
 import { AttachType as AT, KernelProgramType as PT } from '../../../uapi/program-type.js';
@@ -179,6 +179,7 @@ function checkHelper(v: Verifier, id: number): void {
   const early = helperRefusal(id, v.p.type, v.p.attachType, v.input.gpl ?? true, v.version, options);
   if (early) refuse(early.errno, early.log);
   const proto = helperProto(id, v.p.type, v.p.attachType, v.version, options);
+  if (proto && id === HelperId.ForEachMapElem) forEachMapRefusal(v);
   if (!proto || outOfModelHelpers.has(id)) throw new OutOfModel(`helper ${funcIdName(id)}`);
   const meta: CallMeta = { map: -1, constKey: -1n, msizeMax: 0n, releaseRegno: 0, refObjId: 0, memSize: 0 };
   proto.args.forEach((argType, i) => checkArg(v, proto, i + 1, argType, meta));
@@ -209,6 +210,18 @@ function checkHelper(v: Verifier, id: number): void {
   }
   v.regs[0] = r0;
   if (changesPktData.has(id)) clearPktPointers(v.cur);
+}
+
+/**
+ * set_map_elem_callback_state, when check_helper_call pushes bpf_for_each_map_elem's callback: only the maps
+ * with map_for_each_callback (hashtab.c, arraymap.c) can be walked. The callback's own checks, which come
+ * first in the kernel, are outside this model, so only a well-formed call on another map is refused here.
+ */
+function forEachMapRefusal(v: Verifier): void {
+  const map = v.regs[1]!.type === RegType.ConstMapPtr ? v.p.maps[v.regs[1]!.map] : undefined;
+  if (!map || isHashType(map.type) || isArrayType(map.type)) return;
+  if (v.regs[2]!.type !== RegType.Func || !(isNull(v.regs[4]!))) return;
+  refuse(ENOTSUPP, 'callback function not allowed for map');
 }
 
 function returned(v: Verifier, id: number, ret: number, meta: CallMeta): RegState {

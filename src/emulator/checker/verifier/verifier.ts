@@ -181,7 +181,7 @@ export class Verifier {
       if (e instanceof VerifierRefusal) return this.log.failure(e);
       throw e;
     }
-    if (this.unsupported !== undefined) return { errno: ENOTSUPP, log: `${this.unsupported}\n` };
+    if (this.unsupported !== undefined) return { errno: ENOTSUPP, log: `${this.unsupported}\n`, notEmulated: true };
     return { errno: 0, log: this.input.logLevel ? this.log.success() : '' };
   }
 
