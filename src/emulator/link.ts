@@ -8,10 +8,10 @@ import { CALL, CallKind, LD_IMM64, PseudoLd, type Insn } from '../uapi/isa.js';
 import { mapOpResultIsInt } from './kernel-version.js';
 import type { ProgramMap } from './maps/program-map.js';
 import type { ProgramSource } from './program-state.js';
-import { kfuncByName } from './programs/kfuncs.js';
+import { KfuncId, kfuncByName } from './programs/kfuncs.js';
+import { directPacketWrite } from './checker/verifier/mem.js';
 import { Memory } from './programs/memory.js';
 import type { LinkedProgram } from './programs/test-run.js';
-import type { ParsedProgram } from '../elf/spec.js';
 
 
 /**
@@ -22,7 +22,7 @@ export function linkProgram(
   source: ProgramSource, mapOf: (ref: { name?: string; index?: number }) => ProgramMap | undefined, memory = new Memory(),
 ): LinkedProgram | ObjectFailure {
   const pointerLoads = new Set<number>();
-  const insns = link(source.name, source.insns, memory, mapOf, source.relocs, pointerLoads);
+  const insns = link(source, memory, mapOf, pointerLoads);
   if (!Array.isArray(insns)) return insns;
   const exec = {
     insns, name: source.name, functions: source.functions, mapOpResultIsInt: mapOpResultIsInt(source.kernelVersion),
@@ -36,8 +36,8 @@ export function linkProgram(
  * one: their value carries its region's tag, memory.ts) and checks every call the program makes.
  */
 function link(
-  name: string, insns: Insn[], memory: Memory, mapOf: (ref: { name?: string; index?: number }) => ProgramMap | undefined,
-  relocs: ParsedProgram['relocs'], pointerLoads: Set<number>,
+  { name, insns, relocs, type }: ProgramSource, memory: Memory, mapOf: (ref: { name?: string; index?: number }) => ProgramMap | undefined,
+  pointerLoads: Set<number>,
 ): Insn[] | ObjectFailure {
   const out = insns.map((i) => ({ ...i }));
   const fail = (detail: string, errno = EINVAL): ObjectFailure => ({ errno, syscall: 'BPF_PROG_LOAD', program: name, detail });
@@ -80,7 +80,8 @@ function link(
         // The kernel knows a kfunc by its vmlinux BTF id; the emulator by the extern's name (kfuncs.ts).
         const id = reloc?.kind === 'kfunc' ? kfuncByName.get(reloc.name) : undefined;
         if (id === undefined) return fail(`kfunc ${reloc?.kind === 'kfunc' ? reloc.name : `#${insn.imm}`} is not emulated`, ENOTSUPP);
-        insn.imm = id;
+        // kernel/bpf/verifier.c specialize_kfunc: a program that may not write packets gets read-only skb dynptrs.
+        insn.imm = id === KfuncId.DynptrFromSkb && !directPacketWrite(type) ? KfuncId.DynptrFromSkbRdonly : id;
       }
     }
   }

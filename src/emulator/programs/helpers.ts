@@ -2,6 +2,7 @@
 // emulator's maps. Helper ids are enum bpf_func_id (include/uapi/linux/bpf.h). A helper returns r0 as an
 // unsigned 64-bit value; negative errnos are sign-extended as the kernel's `long` return is (before 6.4
 // the inlined map ops' `int` was not: mapOpResult).
+import { dynptrData, dynptrRead, dynptrWrite } from './dynptr.js';
 import { errnoByCode } from '../../uapi/errno.js';
 import { MapType, UpdateFlags } from '../../uapi/bpf.js';
 import type { CpuLocks } from '../cpus/spin-locks.js';
@@ -27,7 +28,8 @@ export const helperArity: Readonly<Record<number, number>> = {
   [HelperId.SkbLoadBytes]: 4, [HelperId.GetCurrentUidGid]: 0, [HelperId.GetCurrentComm]: 2, [HelperId.SpinLock]: 1,
   [HelperId.SpinUnlock]: 1, [HelperId.KtimeGetBootNs]: 0, [HelperId.KtimeGetCoarseNs]: 0, [HelperId.ForEachMapElem]: 4,
   [HelperId.Loop]: 4, [HelperId.MapLookupPercpuElem]: 3, [HelperId.MapPushElem]: 3, [HelperId.MapPopElem]: 2,
-  [HelperId.MapPeekElem]: 2, [HelperId.TailCall]: 3, [HelperId.GetLocalStorage]: 2, ...packetHelperArity,
+  [HelperId.MapPeekElem]: 2, [HelperId.TailCall]: 3, [HelperId.GetLocalStorage]: 2, [HelperId.DynptrRead]: 5,
+  [HelperId.DynptrWrite]: 5, [HelperId.DynptrData]: 3, ...packetHelperArity,
 };
 
 /** The helpers the emulator runs (the ones above). */
@@ -206,6 +208,12 @@ export function callHelper(id: number, vm: Vm, ctx: HelperContext): bigint {
       return bpfLoop(vm);
     case HelperId.ForEachMapElem:
       return mapOpResult(vm, forEachMapElem(vm, ctx.cpu));
+    case HelperId.DynptrRead:
+      return dynptrRead(vm, ctx.packetRun);
+    case HelperId.DynptrWrite:
+      return dynptrWrite(vm, ctx.packetRun);
+    case HelperId.DynptrData:
+      return dynptrData(vm);
     case HelperId.SpinLock:
       ctx.locks.spinLock(mem.view(t[1]!, r[1]!, 4, 'write'));
       return 0n;

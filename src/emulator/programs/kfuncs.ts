@@ -5,10 +5,12 @@ import type { HelperContext } from './helpers.js';
 import type { Vm } from './interpreter.js';
 import { fixedBytes, ProgramFault, regionTag, type ByteRegion } from './memory.js';
 import { runValueSlab } from '../maps/shared.js';
+import { dynptrFromPacket, dynptrSlice } from './dynptr.js';
 import type { Insn } from '../../uapi/isa.js';
 
 export const KfuncId = {
   ResSpinLock: 1, ResSpinUnlock: 2, ResSpinLockIrqsave: 3, ResSpinUnlockIrqrestore: 4, ObjNew: 5, ObjDrop: 6, RdonlyCast: 7,
+  DynptrFromSkb: 8, DynptrFromSkbRdonly: 9, DynptrFromXdp: 10, DynptrSlice: 11, DynptrSliceRdwr: 12,
 } as const;
 
 /** Emulated kfuncs by their kernel names (kernel/bpf/helpers.c BTF_KFUNCS_START(generic_btf_ids)). */
@@ -20,6 +22,10 @@ export const kfuncByName: ReadonlyMap<string, number> = new Map([
   ['bpf_obj_new_impl', KfuncId.ObjNew],
   ['bpf_obj_drop_impl', KfuncId.ObjDrop],
   ['bpf_rdonly_cast', KfuncId.RdonlyCast],
+  ['bpf_dynptr_from_skb', KfuncId.DynptrFromSkb],
+  ['bpf_dynptr_from_xdp', KfuncId.DynptrFromXdp],
+  ['bpf_dynptr_slice', KfuncId.DynptrSlice],
+  ['bpf_dynptr_slice_rdwr', KfuncId.DynptrSliceRdwr],
 ]);
 
 const u64 = (n: number): bigint => BigInt.asUintN(64, BigInt(n));
@@ -74,6 +80,13 @@ export function callKfunc(insn: Insn, vm: Vm, ctx: HelperContext): bigint {
       // (fixup_kfunc_call makes the call a move).
       vm.r0Tag = t[1]!;
       return r[1]!;
+    case KfuncId.DynptrFromSkb:
+    case KfuncId.DynptrFromSkbRdonly:
+    case KfuncId.DynptrFromXdp:
+      return dynptrFromPacket(vm, ctx.packetRun, insn.imm === KfuncId.DynptrFromXdp ? 'xdp' : 'skb', insn.imm === KfuncId.DynptrFromSkbRdonly);
+    case KfuncId.DynptrSlice:
+    case KfuncId.DynptrSliceRdwr:
+      return dynptrSlice(vm, ctx.packetRun, insn.imm === KfuncId.DynptrSliceRdwr);
     default:
       throw new ProgramFault(`kfunc #${insn.imm} is not emulated`);
   }

@@ -183,12 +183,16 @@ const writable = (skb: SkbPacket, writeLen: number): boolean => writeLen <= skb.
 // past INT_MAX or a write past skb->len (offset + len as a u32) is EFAULT.
 function skbStoreBytes(vm: Vm, skb: SkbPacket): bigint {
   const [, , offsetReg, from, lenReg, flags] = vm.regs as [bigint, bigint, bigint, bigint, bigint, bigint];
-  if ((flags & ~BigInt(RecomputeCsum | InvalidateHash)) !== 0n) return EINVAL;
-  const offset = Number(offsetReg & 0xffffffffn);
   const len = Number(lenReg & 0xffffffffn);
+  return skbStore(skb, Number(offsetReg & 0xffffffffn), () => vm.memory.read(vm.tags[3]!, from, len), len, flags);
+}
+
+/** __bpf_skb_store_bytes (bpf_skb_store_bytes, bpf_dynptr_write on an skb): `len` bytes from `from()` at `offset`. */
+export function skbStore(skb: SkbPacket, offset: number, from: () => Uint8Array, len: number, flags: bigint): bigint {
+  if ((flags & ~BigInt(RecomputeCsum | InvalidateHash)) !== 0n) return EINVAL;
   if (offset > 0x7fffffff) return EFAULT;
   if (!writable(skb, (offset + len) >>> 0)) return EFAULT;
-  skb.bytes().set(vm.memory.read(vm.tags[3]!, from, len), offset);
+  skb.bytes().set(from(), offset);
   return 0n;
 }
 

@@ -365,7 +365,7 @@ function clobber(frame: FuncState, off: number): void {
 }
 
 /** may_access_direct_pkt_data for a write (kernel/bpf/verifier.c). */
-function directPacketWrite(type: number): boolean {
+export function directPacketWrite(type: number): boolean {
   const writers: readonly number[] = [PT.SchedCls, PT.SchedAct, PT.Xdp, PT.LwtXmit, PT.SkSkb, PT.SkMsg, PT.CgroupSockopt];
   return writers.includes(type);
 }
