@@ -22,7 +22,10 @@ function verdict(side: Side, program: string): string {
     return 'loaded';
   } catch (e) {
     if (!(e instanceof BpfError)) throw e;
-    return e instanceof BpfVerifierError ? `${e.code}: ${lastMeaningfulLine(e.log)}` : `${e.code}: ${e.message}`;
+    if (!(e instanceof BpfVerifierError)) return `${e.code}: ${e.message}`;
+    // The reason, and the references a leak names (their ids are the verifier's own counting).
+    const leaks = e.log.split('\n').filter((l) => l.startsWith('Unreleased reference'));
+    return [`${e.code}: ${lastMeaningfulLine(e.log)}`, ...leaks].join(' | ');
   }
 }
 

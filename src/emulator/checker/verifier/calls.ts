@@ -130,6 +130,7 @@ function checkObjectKfunc(v: Verifier, name: 'bpf_obj_new_impl' | 'bpf_obj_drop_
     if (arg.type !== RegType.Scalar || arg.value.varOff.mask !== 0n || id > 0xffff_ffffn) throw new OutOfModel('bpf_obj_new of a type id not a known constant');
     if (!localObjectType(v.input.btf, Number(id))) throw new OutOfModel('bpf_obj_new of a type that is not a struct of the program\'s BTF');
     v.markPrecise(1);
+    v.newId(); // KF_RET_NULL's id (mark_ptr_or_null_reg), replaced by the reference's: the next is the reference's
     const ref = acquireReference(v, v.pc);
     r0 = pointer(ALLOC_OBJECT | TypeFlag.MaybeNull, { target: Number(id), id: ref, refObjId: ref });
   } else {
