@@ -5,7 +5,7 @@ export {
 } from './codec/codec.js';
 export type { Codec, CodecDesc, Infer, StructField } from './codec/types.js';
 export {
-  MapType, KernelMapType, MapFlags, UpdateFlags, mapTypeByName, keylessMapTypeByName, type MapTypeId, type MapTypeName, type KeylessMapTypeId,
+  MapType, KernelMapType, MapFlags, UpdateFlags, TestRunFlags, mapTypeByName, keylessMapTypeByName, type MapTypeId, type MapTypeName, type KeylessMapTypeId,
   type KeylessMapTypeName,
 } from './uapi/bpf.js';
 export type { Engine, MapHandle, MapInfo, MapAttrs, LockField } from './seam/engine.js';

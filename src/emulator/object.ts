@@ -17,7 +17,7 @@ import { unemulatedMapType } from './maps/create.js';
 import { internalMapName, ObjectFormatError, parseObject } from '../elf/object.js';
 import { checkBtfInfo } from './checker/btf-info.js';
 import { btfLoadRefusal } from './btf-load.js';
-import { checkProgram } from './checker/index.js';
+import { checkProgram, isVerified } from './checker/index.js';
 import { licenseIsGplCompatible } from '../uapi/license.js';
 import type { CheckedMap, CheckFailure, CheckInput } from './checker/types.js';
 import { inlinedLoopCalls } from './checker/loop-inline.js';
@@ -262,12 +262,12 @@ export function loadEmulatorProgram(emulator: ProgramHost, spec: RawProgramSpec)
     mapOf: (ref) => (ref.index === undefined || !maps[ref.index] ? undefined : checkedHandle(maps[ref.index]!)),
   };
   const verdict = checkProgram(checked);
-  if (verdict.errno !== 0) return refusalFailure(verdict, spec.name);
+  if (!isVerified(verdict)) return refusalFailure(verdict, spec.name);
   const source: ProgramSource = {
     name: spec.name, type: spec.type, insns: decoded, relocs: [], functions: [], lines: new Map(),
     maps: maps.map((map, index) => ({ index, map })), kernelVersion: emulator.kernelVersion,
     inlinedLoopCalls: inlinedLoopCalls(checked), expectedAttachType: spec.expectedAttachType ?? 0,
-    xdpHasFrags: ((spec.verifier?.flags ?? 0) & ProgFlags.XdpHasFrags) !== 0,
+    xdpHasFrags: ((spec.verifier?.flags ?? 0) & ProgFlags.XdpHasFrags) !== 0, maxCtxOffset: verdict.maxCtxOffset,
   };
   const linked = linkProgram(source, (ref) => (ref.index === undefined ? undefined : maps[ref.index]));
   if (!('exec' in linked)) return linked;
@@ -424,7 +424,7 @@ export class EmulatorObject implements ObjectHandle {
         },
       };
       const verdict = checkProgram(checked);
-      if (verdict.errno !== 0) {
+      if (!isVerified(verdict)) {
         this.#closeMaps();
         return refusalFailure(verdict, p.name);
       }
@@ -433,6 +433,7 @@ export class EmulatorObject implements ObjectHandle {
         name: p.name, type: p.type, insns: p.insns, relocs: p.relocs, functions, lines: p.lines, maps,
         kernelVersion: this.#emulator.kernelVersion, inlinedLoopCalls: inlinedLoopCalls(checked),
         expectedAttachType: p.expectedAttachType, xdpHasFrags: (verifier.flags & ProgFlags.XdpHasFrags) !== 0,
+        maxCtxOffset: verdict.maxCtxOffset,
       };
       const linked = linkProgram(source, (ref) => (ref.name === undefined ? undefined : this.#maps.get(ref.name)));
       const failure = !('exec' in linked) ? linked : tailCallRefusal(source);

@@ -24,6 +24,8 @@ export interface ProgramSource {
   expectedAttachType: number;
   /** Loaded with BPF_F_XDP_HAS_FRAGS (likewise). */
   xdpHasFrags: boolean;
+  /** prog->aux->max_ctx_offset, as the checker found it (checker/types.ts Verified). */
+  maxCtxOffset: number;
 }
 
 /**

@@ -14,7 +14,10 @@ import { BPF_LOG_MASK, BPF_OBJ_NAME_LEN } from '../uapi/bpf.js';
 export interface RunOptions {
   /** The packet (tc needs ≥ 14 bytes, an Ethernet header). Not accepted by SEC("syscall") programs. */
   data?: Uint8Array;
-  /** The context (struct __sk_buff, xdp_md, or a syscall program's argument struct). */
+  /**
+   * The context (struct __sk_buff, xdp_md, a syscall program's argument struct, or a raw tracepoint's u64
+   * arguments: those only go in, and no ctx comes back).
+   */
   ctx?: Uint8Array;
   /** Run the program this many times in one syscall (0 and 1 both mean once); duration is the average. */
   repeat?: number;
@@ -199,13 +202,15 @@ export class BpfProgram {
       // net/bpf/test_run.c bpf_prog_test_run_syscall: data_in/data_out are EINVAL for syscall programs.
       throw new TypeError(`${subjectOf({ program: this.name })} is a SEC("syscall") program: it takes ctx, not data`);
     }
+    // net/bpf/test_run.c bpf_prog_test_run_raw_tp refuses a ctx_out (EINVAL): the arguments only go in.
+    const ctxIn = this.type === ProgramType.RawTracepoint;
     // An async run gets private copies: a caller's buffer could be transferred or detached while the
     // run still reads it on another thread.
     return {
       data: data && owned ? data.slice() : data ?? null,
       dataOut: data ? new Uint8Array(dataOutSize ?? data.length + 4096) : null,
       ctx: ctx && owned ? ctx.slice() : ctx ?? null,
-      ctxOut: ctx ? new Uint8Array(ctx.length) : null,
+      ctxOut: ctx && !ctxIn ? new Uint8Array(ctx.length) : null,
       repeat, cpu, flags,
       out: new Uint32Array(4),
     };

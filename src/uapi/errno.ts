@@ -7,6 +7,7 @@ export const errnoByCode = {
   ESRCH: 3,
   EINTR: 4,
   EIO: 5,
+  ENXIO: 6,
   E2BIG: 7,
   ENOEXEC: 8,
   EBADF: 9,
@@ -50,6 +51,7 @@ export const EPERM = -errnoByCode.EPERM;
 export const ENOENT = -errnoByCode.ENOENT;
 export const ESRCH = -errnoByCode.ESRCH;
 export const EINTR = -errnoByCode.EINTR;
+export const ENXIO = -errnoByCode.ENXIO;
 export const E2BIG = -errnoByCode.E2BIG;
 export const ENOEXEC = -errnoByCode.ENOEXEC;
 export const EBADF = -errnoByCode.EBADF;

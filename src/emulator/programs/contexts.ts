@@ -6,6 +6,7 @@ import { TestRunFlags, XDP_PACKET_HEADROOM } from '../../uapi/bpf.js';
 import { fixedBytes, ProgramFault, type Memory, type VirtualRegion } from './memory.js';
 import { KernelProgramType as ProgType } from '../../uapi/program-type.js';
 import { flowDissectorContext } from './flow-dissector.js';
+import { rawTracepointContext } from './raw-tracepoint.js';
 import { skbCtxInDataEnd, xdpMetaMax } from '../kernel-version.js';
 import { PAGE_SIZE, SHINFO_SIZE, SKB_HEADROOM, SkbPacket, XDP_FRAME_SIZE, XdpFrame, type RunPacket } from './packet.js';
 import { xdpMetalenInvalid } from './packet-helpers.js';
@@ -21,8 +22,22 @@ const LOOPBACK_IFINDEX = 1;
 export interface TestRunInput {
   data: Uint8Array | null;
   ctx: Uint8Array | null;
-  /** test.flags (XDP's own; the other runners refuse any before they get here). */
-  flags?: number;
+  /** test.flags and test.cpu: the runners that read them are in ownCpuAndFlags; the others refuse any. */
+  flags: number;
+  cpu: number;
+  repeat: number;
+  /** Whether data_out and ctx_out were given (a raw tracepoint's run refuses them). */
+  dataOut: boolean;
+  ctxOut: boolean;
+  /** prog->aux->max_ctx_offset: the shortest ctx_in a raw tracepoint or syscall program's run takes. */
+  maxCtxOffset: number;
+  /** nr_cpu_ids: a run asked for a CPU past them is ENXIO. */
+  possibleCpus: number;
+}
+
+/** A run's input with only a packet and a context: no cpu, flags or repeat, output buffers for both. */
+export function plainRunInput(data: Uint8Array | null, ctx: Uint8Array | null): TestRunInput {
+  return { data, ctx, flags: 0, cpu: 0, repeat: 0, dataOut: data !== null, ctxOut: ctx !== null, maxCtxOffset: 0, possibleCpus: 1 };
 }
 
 /** One prepared run: r1 for the program, and how to read the results back once it returned. */
@@ -39,6 +54,10 @@ export interface PreparedContext {
   /** Called before and after each of the run's repeats (a flow dissector's keys: bpf_flow_dissect). */
   beforeRun?(): void;
   afterRun?(): void;
+  /** The CPU the run executes on where it is not the caller's (BPF_F_TEST_RUN_ON_CPU). */
+  cpu?: number;
+  /** The runner reports no duration (test.duration stays 0). */
+  untimed?: boolean;
 }
 
 type ContextBuilder = (type: number, input: TestRunInput, memory: Memory, kernelVersion: string) => PreparedContext | number;
@@ -50,23 +69,36 @@ const contextBuilders: ReadonlyMap<number, ContextBuilder> = new Map<number, Con
   [ProgType.SchedCls, skb], [ProgType.SchedAct, skb], [ProgType.CgroupSkb, skb], [ProgType.SocketFilter, skb],
   [ProgType.Xdp, (_type, input, memory, kernelVersion) => xdpContext(input, memory, kernelVersion)],
   [ProgType.FlowDissector, (_type, input, memory) => flowDissectorContext(input, memory)],
+  [ProgType.RawTracepoint, (_type, input, memory) => rawTracepointContext(input, memory)],
 ]);
+
+/**
+ * The runners that read test.cpu and test.flags themselves: bpf_prog_test_run_xdp (its flags, cpu ignored),
+ * bpf_prog_test_run_raw_tp (BPF_F_TEST_RUN_ON_CPU) and bpf_prog_test_run_syscall (flags refused, cpu
+ * ignored). The skb and flow dissector runners refuse any cpu or flags (EINVAL).
+ */
+const ownCpuAndFlags: ReadonlySet<number> = new Set([ProgType.Xdp, ProgType.RawTracepoint, ProgType.Syscall]);
 
 /** The program types BPF_PROG_TEST_RUN runs on the emulator (every other answers ENOTSUPP). */
 export const testRunProgramTypes: readonly number[] = [...contextBuilders.keys()];
 
 /** Builds the run's regions in `memory` (as run regions), or returns the kernel's -errno for bad input. */
 export function prepareContext(type: number, input: TestRunInput, memory: Memory, kernelVersion: string): PreparedContext | number {
+  const builder = contextBuilders.get(type);
   // A type without a builder: test_run is not implemented for it (as the kernel answers for most others).
-  return contextBuilders.get(type)?.(type, input, memory, kernelVersion) ?? ENOTSUPP;
+  if (!builder) return ENOTSUPP;
+  if (!ownCpuAndFlags.has(type) && (input.cpu !== 0 || input.flags !== 0)) return EINVAL;
+  return builder(type, input, memory, kernelVersion);
 }
 
-// net/bpf/test_run.c bpf_prog_test_run_syscall: no data in or out, repeat refused; ctx_in is the program's
-// argument (at most U16_MAX bytes) and is copied back to the same buffer after the run.
+// net/bpf/test_run.c bpf_prog_test_run_syscall: no data in or out, no flags (cpu is not looked at), repeat
+// refused; ctx_in is the program's argument (at least max_ctx_offset, at most U16_MAX bytes) and is copied
+// back to the same buffer after the run.
 function syscallContext(input: TestRunInput, memory: Memory): PreparedContext | number {
-  if (input.data && input.data.length > 0) return EINVAL;
+  if ((input.data && input.data.length > 0) || input.flags !== 0) return EINVAL;
   const ctx = input.ctx ? input.ctx.slice() : null;
-  if (ctx && ctx.length > 0xffff) return EINVAL;
+  const ctxSize = ctx?.length ?? 0;
+  if (ctxSize < input.maxCtxOffset || ctxSize > 0xffff) return EINVAL;
   const r1 = ctx && ctx.length > 0 ? memory.addRegion(fixedBytes('ctx', ctx), 'run') : 0n;
   return { r1, dataOut: () => null, ctxOut: () => ctx };
 }
@@ -305,7 +337,7 @@ function xdpCtxIn(ctx: Uint8Array | null, dataLength: number, live: boolean, ker
 // (packet-helpers.ts); data_out is the frame from data_meta to data_end as they are after the last run,
 // and a ctx_out gives data and data_end back relative to data_meta (xdp_convert_buff_to_md).
 function xdpContext(input: TestRunInput, memory: Memory, kernelVersion: string): PreparedContext | number {
-  const flags = input.flags ?? 0;
+  const flags = input.flags;
   if ((flags & ~TestRunFlags.XdpLiveFrames) !== 0) return EINVAL;
   const data = input.data;
   const live = (flags & TestRunFlags.XdpLiveFrames) !== 0;
