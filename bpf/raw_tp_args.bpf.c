@@ -3,7 +3,8 @@
  * verifier's max_ctx_offset is 24: a shorter ctx_in is refused) and returns a value built from all of them,
  * counting its runs per CPU; `cpu` returns the CPU it ran on (BPF_F_TEST_RUN_ON_CPU). `writable` is a
  * raw_tp.w program, and `first` reads only args[0]. `past_args` reads a 13th argument, which the verifier
- * refuses (a tracepoint has at most MAX_BPF_FUNC_ARGS). */
+ * refuses (a tracepoint has at most MAX_BPF_FUNC_ARGS). `typed` is the BTF-typed kind (tp_btf, a tracing
+ * program), whose test run the kernel does not run. */
 #include "bpfkit.h"
 
 struct {
@@ -46,6 +47,12 @@ SEC("raw_tp/sys_enter")
 int past_args(struct bpf_raw_tracepoint_args *ctx)
 {
 	return (int)ctx->args[12];
+}
+
+SEC("tp_btf/sched_switch")
+int typed(__u64 *ctx)
+{
+	return 1;
 }
 
 char _license[] SEC("license") = "GPL";

@@ -2,8 +2,9 @@
 // tracepoint programs (net/bpf/test_run.c bpf_prog_test_run_raw_tp). The arguments go in as ctx_in: every
 // length from none to past MAX_BPF_FUNC_ARGS u64s against what the program reads (max_ctx_offset), the
 // buffers and repeat the runner refuses, BPF_F_TEST_RUN_ON_CPU with each CPU and past the last, the flags it
-// ignores, runs on another thread; then the per-CPU run counts the program kept, a raw_tp.w program's run
-// and the verifier's refusal of a 13th argument. Every answer must be the kernel's.
+// ignores, runs on another thread; then the per-CPU run counts the program kept, a raw_tp.w program's run,
+// a tp_btf program's (bpf_prog_test_run_tracing: EFAULT, or EINVAL for a cpu) and the verifier's refusal of
+// a 13th argument. Every answer must be the kernel's.
 import { expect, test } from 'vitest';
 import { BpfError, BpfVerifierError, Emulator, features, openObject, possibleCpus, TestRunFlags, u32, u64, type Engine, type RunOptions } from '../../src/index.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
@@ -73,6 +74,12 @@ async function runs(side: Side): Promise<string[]> {
   // The runs `mix` counted, per CPU: each went where BPF_F_TEST_RUN_ON_CPU sent it.
   using counts = obj.map('runs', { key: u32, value: u64, perCpu: true });
   out.push(`runs per CPU: ${counts.get(0)!.join(' ')}`);
+  if (features.btf()) {
+    // tp_btf resolves its target in the kernel's BTF (without it, libbpf cannot load the program).
+    using typed = openObject(fixture('raw_tp_args'), { engine, programs: ['typed'] });
+    out.push(`tp_btf: ${await answer(() => typed.program('typed').run({ ctx: args(1n) }))}`);
+    out.push(`tp_btf with a cpu: ${await answer(() => typed.program('typed').run({ cpu: 1 }))}`);
+  }
   out.push(await answer(() => openObject(fixture('raw_tp_args'), { engine, programs: ['past_args'] }).close() as never));
   return out;
 }
@@ -86,6 +93,7 @@ describeKernel('raw tracepoint test runs: the emulator answers as the kernel doe
     expect(kernel).toContain(`cpu: on CPU ${cpus - 1}: ${cpus - 1}`);
     expect(kernel).toContain('cpu: on CPU past the last: ENXIO');
     expect(kernel.at(-1)).toBe('EACCES: invalid bpf_context access off=96 size=8');
+    if (features.btf()) expect(kernel).toContain('tp_btf: EFAULT');
     for (const execution of EXECUTIONS) expect(await runs(execution), execution).toEqual(kernel);
   });
 });

@@ -1,10 +1,10 @@
 // What BPF_PROG_TEST_RUN builds for a program and returns from it (net/bpf/test_run.c), per program type:
 // the packet and context regions, their checks (the kernel's errnos for bad input), and what goes back.
-import { E2BIG, EINVAL, ENODEV, ENOTSUPP } from '../../uapi/errno.js';
+import { E2BIG, EFAULT, EINVAL, ENODEV, ENOTSUPP } from '../../uapi/errno.js';
 import { ETH_HLEN, EthType, IPV4_HLEN, IPV6_HLEN } from '../../uapi/net.js';
 import { TestRunFlags, XDP_PACKET_HEADROOM } from '../../uapi/bpf.js';
 import { fixedBytes, ProgramFault, type Memory, type VirtualRegion } from './memory.js';
-import { KernelProgramType as ProgType } from '../../uapi/program-type.js';
+import { AttachType, KernelProgramType as ProgType } from '../../uapi/program-type.js';
 import { flowDissectorContext } from './flow-dissector.js';
 import { rawTracepointContext } from './raw-tracepoint.js';
 import { skbCtxInDataEnd, xdpMetaMax } from '../kernel-version.js';
@@ -33,11 +33,13 @@ export interface TestRunInput {
   maxCtxOffset: number;
   /** nr_cpu_ids: a run asked for a CPU past them is ENXIO. */
   possibleCpus: number;
+  /** The program's expected_attach_type (a tracing program's run depends on it). */
+  attachType: number;
 }
 
 /** A run's input with only a packet and a context: no cpu, flags or repeat, output buffers for both. */
 export function plainRunInput(data: Uint8Array | null, ctx: Uint8Array | null): TestRunInput {
-  return { data, ctx, flags: 0, cpu: 0, repeat: 0, dataOut: data !== null, ctxOut: ctx !== null, maxCtxOffset: 0, possibleCpus: 1 };
+  return { data, ctx, flags: 0, cpu: 0, repeat: 0, dataOut: data !== null, ctxOut: ctx !== null, maxCtxOffset: 0, possibleCpus: 1, attachType: 0 };
 }
 
 /** One prepared run: r1 for the program, and how to read the results back once it returned. */
@@ -84,11 +86,29 @@ export const testRunProgramTypes: readonly number[] = [...contextBuilders.keys()
 
 /** Builds the run's regions in `memory` (as run regions), or returns the kernel's -errno for bad input. */
 export function prepareContext(type: number, input: TestRunInput, memory: Memory, kernelVersion: string): PreparedContext | number {
+  if (type === ProgType.Tracing) return tracingRun(input);
   const builder = contextBuilders.get(type);
   // A type without a builder: test_run is not implemented for it (as the kernel answers for most others).
   if (!builder) return ENOTSUPP;
   if (!ownCpuAndFlags.has(type) && (input.cpu !== 0 || input.flags !== 0)) return EINVAL;
   return builder(type, input, memory, kernelVersion);
+}
+
+/** The attach types whose tracing test run calls the kernel's bpf_fentry_test* / bpf_modify_return_test*. */
+const fentryFamily: ReadonlySet<number> = new Set([
+  AttachType.TraceFentry, AttachType.TraceFexit, AttachType.ModifyReturn, AttachType.TraceFsession, AttachType.TraceFentryMulti,
+  AttachType.TraceFexitMulti, AttachType.TraceFsessionMulti,
+]);
+
+/**
+ * net/bpf/test_run.c bpf_prog_test_run_tracing never runs the program itself: it refuses cpu and flags
+ * (EINVAL), then for fentry, fexit and fmod_ret programs calls the kernel's test functions, which run the
+ * programs attached to them; for any other attach type (tp_btf, iter) it answers EFAULT. The emulator
+ * attaches nothing to kernel functions, so the former are ENOTSUPP.
+ */
+function tracingRun(input: TestRunInput): number {
+  if (input.cpu !== 0 || input.flags !== 0) return EINVAL;
+  return fentryFamily.has(input.attachType) ? ENOTSUPP : EFAULT;
 }
 
 // net/bpf/test_run.c bpf_prog_test_run_syscall: no data in or out, no flags (cpu is not looked at), repeat

@@ -28,6 +28,8 @@ export interface LinkedProgram {
   kernelVersion: string;
   /** prog->aux->max_ctx_offset: the shortest ctx_in a run of a raw tracepoint or syscall program takes. */
   maxCtxOffset: number;
+  /** enum bpf_attach_type it was loaded with (a tracing program's test run depends on it). */
+  expectedAttachType: number;
 }
 
 export interface RunOutcome {
@@ -78,6 +80,7 @@ export function runTest(
       // A zero-length buffer is none (the addon passes NULL for it, as libbpf's callers do).
       data: a.data, ctx: a.ctx && a.ctx.length > 0 ? a.ctx : null, flags: a.flags, cpu: a.cpu, repeat: a.repeat,
       dataOut: (a.dataOut?.length ?? 0) > 0, ctxOut: (a.ctxOut?.length ?? 0) > 0, maxCtxOffset: program.maxCtxOffset, possibleCpus: helpers.possibleCpus,
+      attachType: program.expectedAttachType,
     };
     const prepared = prepareContext(program.type, input, memory, program.kernelVersion);
     if (typeof prepared === 'number') return { rc: prepared, r0 };
