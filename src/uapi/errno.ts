@@ -38,6 +38,7 @@ export const errnoByCode = {
   EOVERFLOW: 75,
   EBADMSG: 74,
   EOPNOTSUPP: 95,
+  EAFNOSUPPORT: 97,
   ETIMEDOUT: 110,
   EALREADY: 114,
   // Kernel-internal, but bpf() returns it to userspace (e.g. LRU + BPF_F_NO_PREALLOC).
@@ -69,6 +70,7 @@ export const ERANGE = -errnoByCode.ERANGE;
 export const EDEADLK = -errnoByCode.EDEADLK;
 export const ENAMETOOLONG = -errnoByCode.ENAMETOOLONG;
 export const EOPNOTSUPP = -errnoByCode.EOPNOTSUPP;
+export const EAFNOSUPPORT = -errnoByCode.EAFNOSUPPORT;
 export const ETIMEDOUT = -errnoByCode.ETIMEDOUT;
 export const ENOTSUPP = -errnoByCode.ENOTSUPP;
 
@@ -99,7 +101,10 @@ const descriptions: Partial<Record<ErrnoCode, string>> = {
   EINVAL: 'invalid argument',
   ENOSPC: 'no space left',
   EDEADLK: 'resource deadlock would occur',
+  ERANGE: 'result out of range',
+  ENXIO: 'no such device or address',
   EOPNOTSUPP: 'operation not supported',
+  EAFNOSUPPORT: 'address family not supported',
   ETIMEDOUT: 'timed out',
   ENOTSUPP: 'operation not supported by this map or kernel',
 };

@@ -7,6 +7,8 @@ import { fixedBytes, ProgramFault, type Memory, type VirtualRegion } from './mem
 import { AttachType, KernelProgramType as ProgType } from '../../uapi/program-type.js';
 import { flowDissectorContext } from './flow-dissector.js';
 import { rawTracepointContext } from './raw-tracepoint.js';
+import { skLookupContext } from './sk-lookup.js';
+import { narrowCtxLoad } from './ctx-load.js';
 import { skbCtxInDataEnd, xdpMetaMax } from '../kernel-version.js';
 import { PAGE_SIZE, SHINFO_SIZE, SKB_HEADROOM, SkbPacket, XDP_FRAME_SIZE, XdpFrame, type RunPacket } from './packet.js';
 import { xdpMetalenInvalid } from './packet-helpers.js';
@@ -60,6 +62,8 @@ export interface PreparedContext {
   cpu?: number;
   /** The runner reports no duration (test.duration stays 0). */
   untimed?: boolean;
+  /** The retval the runner reports for the last run's r0, where it is not r0's low 32 bits. */
+  retval?(r0: bigint): number;
 }
 
 type ContextBuilder = (type: number, input: TestRunInput, memory: Memory, kernelVersion: string) => PreparedContext | number;
@@ -72,6 +76,7 @@ const contextBuilders: ReadonlyMap<number, ContextBuilder> = new Map<number, Con
   [ProgType.Xdp, (_type, input, memory, kernelVersion) => xdpContext(input, memory, kernelVersion)],
   [ProgType.FlowDissector, (_type, input, memory) => flowDissectorContext(input, memory)],
   [ProgType.RawTracepoint, (_type, input, memory) => rawTracepointContext(input, memory)],
+  [ProgType.SkLookup, (_type, input, memory) => skLookupContext(input, memory)],
 ]);
 
 /**
@@ -246,14 +251,10 @@ function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVer
       // net/core/filter.c bpf_skb_is_valid_access: cb[0..4] in any size, naturally aligned (off % size).
       if (inCb(off, size)) return readLe(fields, off, size);
       if (size < 4 && off % size === 0 && readable.has(off & ~3)) {
-        // bpf_ctx_narrow_access_ok: a 1- or 2-byte load of any naturally aligned part of the 4-byte field.
-        // verifier.c convert_ctx_accesses loads the sk_buff member (target_size bytes) and shifts/masks
-        // only when the load is narrower than that member: a load as wide as a u16 or u8 member returns
-        // the whole member wherever in the 4 bytes it points.
+        // bpf_ctx_narrow_access_ok: a 1- or 2-byte load of any naturally aligned part of the 4-byte field,
+        // of the sk_buff member behind it.
         const base = off & ~3;
-        const value = readLe(fields, base, 4);
-        if (size >= (skbMemberSize[base] ?? 4)) return value;
-        return (value >> BigInt((off - base) * 8)) & ((1n << BigInt(size * 8)) - 1n);
+        return narrowCtxLoad(readLe(fields, base, 4), skbMemberSize[base] ?? 4, off - base, size);
       }
       if (readable.has(off) && size <= 4) return readLe(fields, off, size);
       if ((off === Skb.tstamp || off === Skb.hwtstamp) && size === 8) return fields.getBigUint64(off, true);

@@ -111,7 +111,7 @@ export function runTest(
       if (locks.held > 0) throw new ProgramFault('the program exited holding a lock');
     }
     const duration = Number((process.hrtime.bigint() - start) / BigInt(runs));
-    a.out[0] = Number(r0 & 0xffffffffn);
+    a.out[0] = prepared.retval ? prepared.retval(r0) : Number(r0 & 0xffffffffn);
     a.out[1] = prepared.untimed ? 0 : Math.min(duration, 0xffffffff);
     let rc = 0;
     const data = prepared.dataOut();
