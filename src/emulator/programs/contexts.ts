@@ -73,6 +73,8 @@ const skb: ContextBuilder = (type, input, memory, kernelVersion) => skbContext(t
 const contextBuilders: ReadonlyMap<number, ContextBuilder> = new Map<number, ContextBuilder>([
   [ProgType.Syscall, (_type, input, memory) => syscallContext(input, memory)],
   [ProgType.SchedCls, skb], [ProgType.SchedAct, skb], [ProgType.CgroupSkb, skb], [ProgType.SocketFilter, skb],
+  // net/core/filter.c lwt_{in,out,xmit}_prog_ops run bpf_prog_test_run_skb; lwt_seg6local's have no test_run.
+  [ProgType.LwtIn, skb], [ProgType.LwtOut, skb], [ProgType.LwtXmit, skb],
   [ProgType.Xdp, (_type, input, memory, kernelVersion) => xdpContext(input, memory, kernelVersion)],
   [ProgType.FlowDissector, (_type, input, memory) => flowDissectorContext(input, memory)],
   [ProgType.RawTracepoint, (_type, input, memory) => rawTracepointContext(input, memory)],
@@ -189,9 +191,9 @@ const skbMemberSize: Record<number, number> = {
 };
 
 /**
- * __sk_buff for tc (sched_cls/act), cgroup_skb and socket filters. test_run builds an skb on the loopback
- * device: eth_type_trans() sets `protocol` and pulls the Ethernet header; tc programs (is_l2) see the
- * packet from the Ethernet header, the others from the network header. `data`/`data_end` loads are
+ * __sk_buff for tc (sched_cls/act), cgroup_skb, socket filters and lightweight tunnels (lwt_in/out/xmit).
+ * test_run builds an skb on the loopback device: eth_type_trans() sets `protocol` and pulls the Ethernet
+ * header; tc programs (is_l2) see the packet from the Ethernet header, the others from the network header. `data`/`data_end` loads are
  * rewritten by the verifier into packet pointers (convert_ctx_accesses), which is what the region returns.
  */
 function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVersion: string): PreparedContext | number {
@@ -234,9 +236,10 @@ function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVer
   syncFields();
   fields.setUint32(Skb.pkt_type, pktType(packet), true);
   if (fields.getUint32(Skb.ifindex, true) === 0) fields.setUint32(Skb.ifindex, LOOPBACK_IFINDEX, true);
-  // convert___skb_to_skb (only with a ctx_in): qdisc_skb_cb(skb)->pkt_len = wire_len ?: skb->len. Without a
-  // ctx_in nothing sets it and wire_len reads 0; gso_segs is ctx_in's (0 by default), never defaulted.
-  if (input.ctx) fields.setUint32(Skb.wire_len, fields.getUint32(Skb.wire_len, true) || packet.length, true);
+  // convert___skb_to_skb (only with a ctx_in): qdisc_skb_cb(skb)->pkt_len = wire_len ?: skb->len, skb->len
+  // as the program starts with it (past the Ethernet header but for tc). Without a ctx_in nothing sets it
+  // and wire_len reads 0; gso_segs is ctx_in's (0 by default), never defaulted.
+  if (input.ctx) fields.setUint32(Skb.wire_len, fields.getUint32(Skb.wire_len, true) || skb.len, true);
   const packetTag = skb.hi;
   const readable = new Set<number>([Skb.len, Skb.pkt_type, Skb.mark, Skb.queue_mapping, Skb.protocol, Skb.vlan_present, Skb.vlan_tci,
     Skb.vlan_proto, Skb.priority, Skb.ingress_ifindex, Skb.ifindex, Skb.tc_index, Skb.hash, Skb.tc_classid, Skb.napi_id,
