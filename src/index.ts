@@ -28,7 +28,7 @@ export { Emulator, type EmulatorOptions, type EmulatorShare } from './emulator/i
 export { possibleCpus } from './possible-cpus.js';
 export { openObject, BpfObject, type OpenObjectOptions, type ObjectMapInfo, type ObjectProgramInfo, type KernelProgramTypeName } from './object/object.js';
 export { loadProgram, BpfProgram, type LoadProgramOptions, type RunOptions, type RunResult } from './object/program.js';
-export { ProgramType, programTypeName } from './uapi/program-type.js';
+export { AttachType, ProgramType, programTypeName } from './uapi/program-type.js';
 export { ProgFlags } from './uapi/prog-flags.js';
 export type { SourceLine, VerifierStats } from './errors/verifier-log.js';
 export { features } from './kernel/features.js';

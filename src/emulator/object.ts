@@ -11,7 +11,8 @@ import type {
 import { EBADF, EBUSY, EINVAL, ENOENT, ENOEXEC, ENOTSUPP, ESRCH, errnoOfCode } from '../uapi/errno.js';
 import { decodeInsns, LD_IMM64, PseudoLd } from '../uapi/isa.js';
 import { ProgFlags } from '../uapi/prog-flags.js';
-import { kfuncAvailable, logLevelMask, progLoadFlags } from './kernel-version.js';
+import { KernelProgramType } from '../uapi/program-type.js';
+import { kfuncAvailable, logLevelMask, netfilterProgramType, progLoadFlags } from './kernel-version.js';
 import { BPF_OBJ_NAME_LEN } from '../uapi/bpf.js';
 import { unemulatedMapType } from './maps/create.js';
 import { internalMapName, ObjectFormatError, parseObject } from '../elf/object.js';
@@ -241,6 +242,12 @@ function verifierOptionsRefusal(kernelVersion: string, options: VerifierOptions,
   return detail === undefined ? undefined : { errno: EINVAL, syscall: 'BPF_PROG_LOAD', program, detail };
 }
 
+/** kernel/bpf/syscall.c find_prog_type: a program type this kernel does not have is EINVAL. */
+function programTypeRefusal(kernelVersion: string, type: number, program: string): ObjectFailure | undefined {
+  if (type !== KernelProgramType.Netfilter || netfilterProgramType(kernelVersion)) return undefined;
+  return { errno: EINVAL, syscall: 'BPF_PROG_LOAD', program, detail: `program type Netfilter is unknown to Linux ${kernelVersion}` };
+}
+
 /** The verifier's options as the checker takes them. */
 function verifierInput(options: VerifierOptions | undefined): Pick<CheckInput, 'logLevel' | 'progFlags' | 'sleepable'> {
   const flags = options?.flags ?? 0;
@@ -253,7 +260,8 @@ export function loadEmulatorProgram(emulator: ProgramHost, spec: RawProgramSpec)
     if (!(m instanceof EmulatorMapHandle) || m.closed) return { errno: EBADF, syscall: 'BPF_PROG_LOAD', program: spec.name, detail: `maps[${i}] is not an open map of this emulator` };
     maps.push(m);
   }
-  const flagsRefused = spec.verifier && verifierOptionsRefusal(emulator.kernelVersion, spec.verifier, spec.name);
+  const flagsRefused = (spec.verifier && verifierOptionsRefusal(emulator.kernelVersion, spec.verifier, spec.name))
+    || programTypeRefusal(emulator.kernelVersion, spec.type, spec.name);
   if (flagsRefused) return flagsRefused;
   const decoded = decodeInsns(spec.insns);
   const checked: CheckInput = {
@@ -404,7 +412,8 @@ export class EmulatorObject implements ObjectHandle {
       const functions = p.functions.map((f, i) => ({ ...f, global: btfInfo?.global[i] ?? false }));
       const options = this.#verifierOptions.get(p.name);
       const verifier = { logLevel: options?.logLevel ?? 0, flags: p.progFlags | (options?.flags ?? 0) };
-      const flagsRefused = verifierOptionsRefusal(this.#emulator.kernelVersion, verifier, p.name);
+      const flagsRefused = verifierOptionsRefusal(this.#emulator.kernelVersion, verifier, p.name)
+        ?? programTypeRefusal(this.#emulator.kernelVersion, p.type, p.name);
       if (flagsRefused) {
         this.#closeMaps();
         return flagsRefused;

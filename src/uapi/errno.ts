@@ -35,6 +35,7 @@ export const errnoByCode = {
   ELOOP: 40,
   ENODATA: 61,
   ETIME: 62,
+  EPROTO: 71,
   EOVERFLOW: 75,
   EBADMSG: 74,
   EOPNOTSUPP: 95,
@@ -71,6 +72,7 @@ export const EDEADLK = -errnoByCode.EDEADLK;
 export const ENAMETOOLONG = -errnoByCode.ENAMETOOLONG;
 export const EOPNOTSUPP = -errnoByCode.EOPNOTSUPP;
 export const EAFNOSUPPORT = -errnoByCode.EAFNOSUPPORT;
+export const EPROTO = -errnoByCode.EPROTO;
 export const ETIMEDOUT = -errnoByCode.ETIMEDOUT;
 export const ENOTSUPP = -errnoByCode.ENOTSUPP;
 
@@ -102,6 +104,7 @@ const descriptions: Partial<Record<ErrnoCode, string>> = {
   ENOSPC: 'no space left',
   EDEADLK: 'resource deadlock would occur',
   ERANGE: 'result out of range',
+  EPROTO: 'protocol error',
   ENXIO: 'no such device or address',
   EOPNOTSUPP: 'operation not supported',
   EAFNOSUPPORT: 'address family not supported',

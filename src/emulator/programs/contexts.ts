@@ -8,14 +8,12 @@ import { AttachType, KernelProgramType as ProgType } from '../../uapi/program-ty
 import { flowDissectorContext } from './flow-dissector.js';
 import { rawTracepointContext } from './raw-tracepoint.js';
 import { skLookupContext } from './sk-lookup.js';
+import { netfilterContext } from './netfilter.js';
 import { narrowCtxLoad } from './ctx-load.js';
 import { skbCtxInDataEnd, xdpMetaMax } from '../kernel-version.js';
-import { PAGE_SIZE, SHINFO_SIZE, SKB_HEADROOM, SkbPacket, XDP_FRAME_SIZE, XdpFrame, type RunPacket } from './packet.js';
+import { PAGE_SIZE, SHINFO_SIZE, SKB_MAX_DATA, SkbPacket, XDP_FRAME_SIZE, XdpFrame, type RunPacket } from './packet.js';
 import { xdpMetalenInvalid } from './packet-helpers.js';
 
-// net/bpf/test_run.c bpf_test_init: the packet must fit one page with the skb's headroom and tailroom
-// (PAGE_SIZE - NET_SKB_PAD - NET_IP_ALIGN - SKB_DATA_ALIGN(sizeof(struct skb_shared_info))) on x86-64.
-const SKB_MAX_DATA = PAGE_SIZE - SKB_HEADROOM - SHINFO_SIZE;
 // XDP: XDP_PACKET_HEADROOM before the data; the frame may not exceed a page with the shared info.
 const XDP_MAX_DATA = PAGE_SIZE - XDP_PACKET_HEADROOM - SHINFO_SIZE;
 /** The loopback device test_run attaches packets to (its ifindex is 1 in every network namespace). */
@@ -79,6 +77,7 @@ const contextBuilders: ReadonlyMap<number, ContextBuilder> = new Map<number, Con
   [ProgType.FlowDissector, (_type, input, memory) => flowDissectorContext(input, memory)],
   [ProgType.RawTracepoint, (_type, input, memory) => rawTracepointContext(input, memory)],
   [ProgType.SkLookup, (_type, input, memory) => skLookupContext(input, memory)],
+  [ProgType.Netfilter, (_type, input, memory) => netfilterContext(input, memory)],
 ]);
 
 /**
