@@ -3,13 +3,13 @@
 import { E2BIG, EFAULT, EINVAL, ENODEV, ENOTSUPP } from '../../uapi/errno.js';
 import { ETH_HLEN, EthType, IPV4_HLEN, IPV6_HLEN } from '../../uapi/net.js';
 import { TestRunFlags, XDP_PACKET_HEADROOM } from '../../uapi/bpf.js';
-import { fixedBytes, ProgramFault, type Memory, type VirtualRegion } from './memory.js';
+import { fixedBytes, type Memory, type VirtualRegion } from './memory.js';
 import { AttachType, KernelProgramType as ProgType } from '../../uapi/program-type.js';
 import { flowDissectorContext } from './flow-dissector.js';
 import { rawTracepointContext } from './raw-tracepoint.js';
 import { skLookupContext } from './sk-lookup.js';
 import { netfilterContext } from './netfilter.js';
-import { narrowCtxLoad } from './ctx-load.js';
+import { ctxFault, narrowCtxLoad } from './ctx-load.js';
 import { skbCtxInDataEnd, xdpMetaMax } from '../kernel-version.js';
 import { PAGE_SIZE, SHINFO_SIZE, SKB_MAX_DATA, SkbPacket, XDP_FRAME_SIZE, XdpFrame, type RunPacket } from './packet.js';
 import { xdpMetalenInvalid } from './packet-helpers.js';
@@ -247,8 +247,8 @@ function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVer
     name: 'ctx (struct __sk_buff)',
     size: Skb.size,
     load(off, size) {
-      if (off === Skb.data || off === Skb.data_meta) return size === 4 ? skb.dataPtr : fault(off);
-      if (off === Skb.data_end) return size === 4 ? skb.endPtr : fault(off);
+      if (off === Skb.data || off === Skb.data_meta) return size === 4 ? skb.dataPtr : ctxFault(off);
+      if (off === Skb.data_end) return size === 4 ? skb.endPtr : ctxFault(off);
       syncFields();
       // net/core/filter.c bpf_skb_is_valid_access: cb[0..4] in any size, naturally aligned (off % size).
       if (inCb(off, size)) return readLe(fields, off, size);
@@ -260,7 +260,7 @@ function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVer
       }
       if (readable.has(off) && size <= 4) return readLe(fields, off, size);
       if ((off === Skb.tstamp || off === Skb.hwtstamp) && size === 8) return fields.getBigUint64(off, true);
-      return fault(off);
+      return ctxFault(off);
     },
     store(off, size, value, register) {
       // verifier.c sk_skb/tc_cls_act_is_valid_access: tc may write mark, priority, tc_index, cb[],
@@ -275,7 +275,7 @@ function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVer
         if (register < 0xffffn) fields.setUint32(off, Number(register), true);
       } else if (ok && (size <= 4 || inCb(off, size))) writeLe(fields, off, size, value);
       else if (off === Skb.tstamp && size === 8 && isL2) fields.setBigUint64(off, value, true);
-      else fault(off, 'written');
+      else ctxFault(off, 'written');
     },
     // The packet pointers, as load() gives them (4-byte loads of data, data_meta, data_end), without BigInts.
     loadWords(off, size, hi) {
@@ -380,16 +380,16 @@ function xdpContext(input: TestRunInput, memory: Memory, kernelVersion: string):
     name: 'ctx (struct xdp_md)',
     size: Xdp.size,
     load(off, size) {
-      if (size !== 4) return fault(off);
+      if (size !== 4) return ctxFault(off);
       if (off === Xdp.data) return frame.dataPtr;
       if (off === Xdp.data_meta) return frame.metaPtr;
       if (off === Xdp.data_end) return frame.endPtr;
       if (off === Xdp.ingress_ifindex) return BigInt(ingress);
       if (off === Xdp.rx_queue_index || off === Xdp.egress_ifindex) return 0n;
-      return fault(off);
+      return ctxFault(off);
     },
     store(off) {
-      fault(off, 'written');
+      ctxFault(off, 'written');
     },
     // What load() answers, without BigInts (the faults are load()'s).
     loadWords(off, size, hi) {
@@ -438,9 +438,6 @@ function pktType(packet: Uint8Array): number {
   return packet[0]! & 1 ? 2 : 3;
 }
 
-function fault(off: number, how = 'read'): never {
-  throw new ProgramFault(`context field at offset ${off} cannot be ${how} (the verifier refuses this access)`);
-}
 
 /** Whether [off, off + size) is within __sk_buff's cb[5] and naturally aligned (bpf_skb_is_valid_access). */
 function inCb(off: number, size: number): boolean {

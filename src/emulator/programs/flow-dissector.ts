@@ -5,7 +5,8 @@
 import { EINVAL } from '../../uapi/errno.js';
 import { ETH_HLEN } from '../../uapi/net.js';
 import { BpfFlowKeys, SkBuff } from '../checker/ctx/layouts.js';
-import { fixedBytes, ProgramFault, regionTag, type Memory, type VirtualRegion } from './memory.js';
+import { fixedBytes, regionTag, type Memory, type VirtualRegion } from './memory.js';
+import { ctxFault } from './ctx-load.js';
 import type { PreparedContext, TestRunInput } from './contexts.js';
 import { ctxInit } from './ctx-init.js';
 
@@ -51,10 +52,10 @@ export function flowDissectorContext(input: TestRunInput, memory: Memory): Prepa
       if (off === SkBuff.data.off && size === 4) return packetPtr;
       if (off === SkBuff.data_end.off && size === 4) return endPtr;
       if (off === SkBuff.flow_keys.off && size === 8) return keysPtr;
-      throw new ProgramFault(`context field at offset ${off} cannot be read (the verifier refuses this access)`);
+      return ctxFault(off);
     },
     store(off) {
-      throw new ProgramFault(`context field at offset ${off} cannot be written (the verifier refuses this access)`);
+      ctxFault(off, 'written');
     },
     tagAt: (off, size) =>
       (size === 4 && (off === SkBuff.data.off || off === SkBuff.data_end.off) ? packetTag : size === 8 && off === SkBuff.flow_keys.off ? keysTag : 0),

@@ -8,7 +8,8 @@ import { EINVAL, EPROTO } from '../../uapi/errno.js';
 import { ETH_HLEN, EthType, IPV4_HLEN, IPV6_HLEN } from '../../uapi/net.js';
 import { BpfNfCtx } from '../checker/ctx/layouts.js';
 import { ctxInit } from './ctx-init.js';
-import { ProgramFault, fixedBytes, regionTag, type Memory, type VirtualRegion } from './memory.js';
+import { fixedBytes, regionTag, type Memory, type VirtualRegion } from './memory.js';
+import { ctxFault } from './ctx-load.js';
 import { SKB_MAX_DATA } from './packet.js';
 import type { PreparedContext, TestRunInput } from './contexts.js';
 
@@ -66,10 +67,10 @@ export function netfilterContext(input: TestRunInput, memory: Memory): PreparedC
     load(off, size) {
       if (size === 8 && off === BpfNfCtx.state.off) return statePtr;
       if (size === 8 && off === BpfNfCtx.skb.off) return skbPtr;
-      throw new ProgramFault(`context field at offset ${off} cannot be read (the verifier refuses this access)`);
+      return ctxFault(off);
     },
     store(off) {
-      throw new ProgramFault(`context field at offset ${off} cannot be written (the verifier refuses this access)`);
+      ctxFault(off, 'written');
     },
     tagAt: (off, size) => (size !== 8 ? 0 : off === BpfNfCtx.state.off ? regionTag(statePtr) : off === BpfNfCtx.skb.off ? regionTag(skbPtr) : 0),
   };

@@ -7,8 +7,8 @@ import { EAFNOSUPPORT, EINVAL, ERANGE } from '../../uapi/errno.js';
 import { AddressFamily } from '../../uapi/net.js';
 import { BpfSkLookup as L } from '../checker/ctx/layouts.js';
 import { ctxInit } from './ctx-init.js';
-import { narrowCtxLoad } from './ctx-load.js';
-import { ProgramFault, type Memory, type VirtualRegion } from './memory.js';
+import { ctxFault, narrowCtxLoad } from './ctx-load.js';
+import type { Memory, VirtualRegion } from './memory.js';
 import type { PreparedContext, TestRunInput } from './contexts.js';
 
 const U16_MAX = 0xffff;
@@ -62,10 +62,10 @@ export function skLookupContext(input: TestRunInput, memory: Memory): PreparedCo
       const field = off & ~3;
       const m = size <= 4 ? member(field) : undefined;
       if (m) return narrowCtxLoad(m[0], m[1], off - field, size);
-      throw new ProgramFault(`context field at offset ${off} cannot be read (the verifier refuses this access)`);
+      return ctxFault(off);
     },
     store(off) {
-      throw new ProgramFault(`context field at offset ${off} cannot be written (the verifier refuses this access)`);
+      ctxFault(off, 'written');
     },
   };
   return {
