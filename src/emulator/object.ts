@@ -260,9 +260,9 @@ export function loadEmulatorProgram(emulator: ProgramHost, spec: RawProgramSpec)
     if (!(m instanceof EmulatorMapHandle) || m.closed) return { errno: EBADF, syscall: 'BPF_PROG_LOAD', program: spec.name, detail: `maps[${i}] is not an open map of this emulator` };
     maps.push(m);
   }
-  const flagsRefused = (spec.verifier && verifierOptionsRefusal(emulator.kernelVersion, spec.verifier, spec.name))
+  const optionsRefused = (spec.verifier && verifierOptionsRefusal(emulator.kernelVersion, spec.verifier, spec.name))
     || programTypeRefusal(emulator.kernelVersion, spec.type, spec.name);
-  if (flagsRefused) return flagsRefused;
+  if (optionsRefused) return optionsRefused;
   const decoded = decodeInsns(spec.insns);
   const checked: CheckInput = {
     name: spec.name, type: spec.type, attachType: spec.expectedAttachType ?? 0, gpl: licenseIsGplCompatible(spec.license),
@@ -412,11 +412,11 @@ export class EmulatorObject implements ObjectHandle {
       const functions = p.functions.map((f, i) => ({ ...f, global: btfInfo?.global[i] ?? false }));
       const options = this.#verifierOptions.get(p.name);
       const verifier = { logLevel: options?.logLevel ?? 0, flags: p.progFlags | (options?.flags ?? 0) };
-      const flagsRefused = verifierOptionsRefusal(this.#emulator.kernelVersion, verifier, p.name)
+      const optionsRefused = verifierOptionsRefusal(this.#emulator.kernelVersion, verifier, p.name)
         ?? programTypeRefusal(this.#emulator.kernelVersion, p.type, p.name);
-      if (flagsRefused) {
+      if (optionsRefused) {
         this.#closeMaps();
-        return flagsRefused;
+        return optionsRefused;
       }
       const checked: CheckInput = {
         name: p.name, type: p.type, attachType: p.expectedAttachType, lines: p.lines, gpl: licenseIsGplCompatible(this.#parsed.license), insns: p.insns, relocs: p.relocs, functions,

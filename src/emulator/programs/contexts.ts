@@ -83,7 +83,9 @@ const contextBuilders: ReadonlyMap<number, ContextBuilder> = new Map<number, Con
 /**
  * The runners that read test.cpu and test.flags themselves: bpf_prog_test_run_xdp (its flags, cpu ignored),
  * bpf_prog_test_run_raw_tp (BPF_F_TEST_RUN_ON_CPU) and bpf_prog_test_run_syscall (flags refused, cpu
- * ignored). The skb and flow dissector runners refuse any cpu or flags (EINVAL).
+ * ignored). The flow dissector, sk_lookup and netfilter runners refuse any cpu or flags (EINVAL); so does
+ * the skb runner here, where the kernel's takes BPF_F_TEST_SKB_CHECKSUM_COMPLETE (CHECKSUM_COMPLETE skbs
+ * are not emulated).
  */
 const ownCpuAndFlags: ReadonlySet<number> = new Set([ProgType.Xdp, ProgType.RawTracepoint, ProgType.Syscall]);
 
@@ -192,8 +194,9 @@ const skbMemberSize: Record<number, number> = {
 /**
  * __sk_buff for tc (sched_cls/act), cgroup_skb, socket filters and lightweight tunnels (lwt_in/out/xmit).
  * test_run builds an skb on the loopback device: eth_type_trans() sets `protocol` and pulls the Ethernet
- * header; tc programs (is_l2) see the packet from the Ethernet header, the others from the network header. `data`/`data_end` loads are
- * rewritten by the verifier into packet pointers (convert_ctx_accesses), which is what the region returns.
+ * header; tc programs (is_l2) see the packet from the Ethernet header, the others from the network header.
+ * `data`/`data_end` loads are rewritten by the verifier into packet pointers (convert_ctx_accesses), which
+ * is what the region returns.
  */
 function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVersion: string): PreparedContext | number {
   const data = input.data;
@@ -437,7 +440,6 @@ function pktType(packet: Uint8Array): number {
   if (packet.subarray(0, 6).every((b) => b === 0)) return 0;
   return packet[0]! & 1 ? 2 : 3;
 }
-
 
 /** Whether [off, off + size) is within __sk_buff's cb[5] and naturally aligned (bpf_skb_is_valid_access). */
 function inCb(off: number, size: number): boolean {

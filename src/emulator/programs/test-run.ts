@@ -79,8 +79,8 @@ export function runTest(
     const input: TestRunInput = {
       // A zero-length buffer is none (the addon passes NULL for it, as libbpf's callers do).
       data: a.data, ctx: a.ctx && a.ctx.length > 0 ? a.ctx : null, flags: a.flags, cpu: a.cpu, repeat: a.repeat,
-      dataOut: (a.dataOut?.length ?? 0) > 0, ctxOut: (a.ctxOut?.length ?? 0) > 0, maxCtxOffset: program.maxCtxOffset, possibleCpus: helpers.possibleCpus,
-      attachType: program.expectedAttachType,
+      dataOut: (a.dataOut?.length ?? 0) > 0, ctxOut: (a.ctxOut?.length ?? 0) > 0,
+      maxCtxOffset: program.maxCtxOffset, possibleCpus: helpers.possibleCpus, attachType: program.expectedAttachType,
     };
     const prepared = prepareContext(program.type, input, memory, program.kernelVersion);
     if (typeof prepared === 'number') return { rc: prepared, r0 };
