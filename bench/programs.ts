@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { Emulator, openObject, type Engine } from '../src/index.js';
 import { getKernelEngine, kernelUnavailableReasons } from '../src/kernel/engine.js';
-import { prepareContext } from '../src/emulator/programs/contexts.js';
+import { plainRunInput, prepareContext } from '../src/emulator/programs/contexts.js';
 import { DEFAULT_KERNEL_VERSION } from '../src/emulator/kernel-version.js';
 import { execute } from '../src/emulator/programs/interpreter.js';
 import { parseObject } from '../src/elf/object.js';
@@ -85,7 +85,7 @@ function executedInsns(c: Case): number | undefined {
   if (p.relocs.length > 0) return undefined;
   const runs = (limit: number): boolean => {
     const memory = new Memory();
-    const prepared = prepareContext(p.type, { data: c.data, ctx: null }, memory, DEFAULT_KERNEL_VERSION);
+    const prepared = prepareContext(p.type, plainRunInput(c.data, null), memory, DEFAULT_KERNEL_VERSION);
     if (typeof prepared === 'number') throw new Error(`context for ${c.program}: ${prepared}`);
     const env = { memory, insnLimit: limit, callHelper: () => 0n, callKfunc: () => 0n };
     try {

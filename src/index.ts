@@ -5,7 +5,7 @@ export {
 } from './codec/codec.js';
 export type { Codec, CodecDesc, Infer, StructField } from './codec/types.js';
 export {
-  MapType, KernelMapType, MapFlags, UpdateFlags, mapTypeByName, keylessMapTypeByName, type MapTypeId, type MapTypeName, type KeylessMapTypeId,
+  MapType, KernelMapType, MapFlags, UpdateFlags, TestRunFlags, mapTypeByName, keylessMapTypeByName, type MapTypeId, type MapTypeName, type KeylessMapTypeId,
   type KeylessMapTypeName,
 } from './uapi/bpf.js';
 export type { Engine, MapHandle, MapInfo, MapAttrs, LockField } from './seam/engine.js';
@@ -28,7 +28,7 @@ export { Emulator, type EmulatorOptions, type EmulatorShare } from './emulator/i
 export { possibleCpus } from './possible-cpus.js';
 export { openObject, BpfObject, type OpenObjectOptions, type ObjectMapInfo, type ObjectProgramInfo, type KernelProgramTypeName } from './object/object.js';
 export { loadProgram, BpfProgram, type LoadProgramOptions, type RunOptions, type RunResult } from './object/program.js';
-export { ProgramType, programTypeName } from './uapi/program-type.js';
+export { AttachType, ProgramType, programTypeName } from './uapi/program-type.js';
 export { ProgFlags } from './uapi/prog-flags.js';
 export type { SourceLine, VerifierStats } from './errors/verifier-log.js';
 export { features } from './kernel/features.js';

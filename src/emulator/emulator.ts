@@ -207,7 +207,7 @@ export class Emulator implements Engine, ProgramHost {
   /** What helpers see on this thread: the current CPU, the task, the seeded random stream, the trace log. */
   helperContext(): HelperContext & RunContext {
     return {
-      execution: this.execution, cpu: this.currentCpu, task: this.task, random: () => this.random(), trace: (line) => this.trace(line), locks: this.mainCpuLocks,
+      execution: this.execution, cpu: this.currentCpu, possibleCpus: this.#cpus, task: this.task, random: () => this.random(), trace: (line) => this.trace(line), locks: this.mainCpuLocks,
       tailCallTarget: (table, id) => (table.held(id) as ProgramState | undefined)?.source,
     };
   }

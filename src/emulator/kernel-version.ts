@@ -596,6 +596,14 @@ export function sockOpsSkbHwtstamp(version: string): boolean {
   return versionAtLeast(version, '6.2');
 }
 
+/**
+ * BPF_PROG_TYPE_NETFILTER exists since "bpf: add netfilter program type" (Florian Westphal, 6.4): before,
+ * kernel/bpf/syscall.c find_prog_type has no ops for it and BPF_PROG_LOAD is EINVAL (read from the source).
+ */
+export function netfilterProgramType(version: string): boolean {
+  return versionAtLeast(version, '6.4');
+}
+
 // --- The verifier's walk (emulator/checker/verifier).
 
 /**

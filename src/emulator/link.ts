@@ -28,7 +28,10 @@ export function linkProgram(
     insns, name: source.name, functions: source.functions, mapOpResultIsInt: mapOpResultIsInt(source.kernelVersion),
     inlinedLoopCalls: new Set(source.inlinedLoopCalls), pointerLoads, allocSizes: source.allocSizes,
   };
-  return { exec, memory, lines: source.lines, type: source.type, kernelVersion: source.kernelVersion };
+  return {
+    exec, memory, lines: source.lines, type: source.type, kernelVersion: source.kernelVersion, maxCtxOffset: source.maxCtxOffset,
+    expectedAttachType: source.expectedAttachType,
+  };
 }
 
 /**

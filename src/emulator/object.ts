@@ -11,14 +11,15 @@ import type {
 import { EBADF, EBUSY, EINVAL, ENOENT, ENOEXEC, ENOTSUPP, ESRCH, errnoOfCode } from '../uapi/errno.js';
 import { decodeInsns, LD_IMM64, PseudoLd } from '../uapi/isa.js';
 import { ProgFlags } from '../uapi/prog-flags.js';
-import { kfuncAvailable, logLevelMask, progLoadFlags } from './kernel-version.js';
+import { KernelProgramType } from '../uapi/program-type.js';
+import { kfuncAvailable, logLevelMask, netfilterProgramType, progLoadFlags } from './kernel-version.js';
 import { BPF_OBJ_NAME_LEN } from '../uapi/bpf.js';
 import { unemulatedMapType } from './maps/create.js';
 import { internalMapName, ObjectFormatError, parseObject } from '../elf/object.js';
 import { checkBtfInfo } from './checker/btf-info.js';
 import { allocSizes } from './checker/local-objects.js';
 import { btfLoadRefusal } from './btf-load.js';
-import { checkProgram } from './checker/index.js';
+import { checkProgram, isVerified } from './checker/index.js';
 import { licenseIsGplCompatible } from '../uapi/license.js';
 import type { CheckedMap, CheckFailure, CheckInput } from './checker/types.js';
 import { inlinedLoopCalls } from './checker/loop-inline.js';
@@ -241,6 +242,12 @@ function verifierOptionsRefusal(kernelVersion: string, options: VerifierOptions,
   return detail === undefined ? undefined : { errno: EINVAL, syscall: 'BPF_PROG_LOAD', program, detail };
 }
 
+/** kernel/bpf/syscall.c find_prog_type: a program type this kernel does not have is EINVAL. */
+function programTypeRefusal(kernelVersion: string, type: number, program: string): ObjectFailure | undefined {
+  if (type !== KernelProgramType.Netfilter || netfilterProgramType(kernelVersion)) return undefined;
+  return { errno: EINVAL, syscall: 'BPF_PROG_LOAD', program, detail: `program type Netfilter is unknown to Linux ${kernelVersion}` };
+}
+
 /** The verifier's options as the checker takes them. */
 function verifierInput(options: VerifierOptions | undefined): Pick<CheckInput, 'logLevel' | 'progFlags' | 'sleepable'> {
   const flags = options?.flags ?? 0;
@@ -253,8 +260,9 @@ export function loadEmulatorProgram(emulator: ProgramHost, spec: RawProgramSpec)
     if (!(m instanceof EmulatorMapHandle) || m.closed) return { errno: EBADF, syscall: 'BPF_PROG_LOAD', program: spec.name, detail: `maps[${i}] is not an open map of this emulator` };
     maps.push(m);
   }
-  const flagsRefused = spec.verifier && verifierOptionsRefusal(emulator.kernelVersion, spec.verifier, spec.name);
-  if (flagsRefused) return flagsRefused;
+  const optionsRefused = (spec.verifier && verifierOptionsRefusal(emulator.kernelVersion, spec.verifier, spec.name))
+    || programTypeRefusal(emulator.kernelVersion, spec.type, spec.name);
+  if (optionsRefused) return optionsRefused;
   const decoded = decodeInsns(spec.insns);
   const checked: CheckInput = {
     name: spec.name, type: spec.type, attachType: spec.expectedAttachType ?? 0, gpl: licenseIsGplCompatible(spec.license),
@@ -262,12 +270,12 @@ export function loadEmulatorProgram(emulator: ProgramHost, spec: RawProgramSpec)
     mapOf: (ref) => (ref.index === undefined || !maps[ref.index] ? undefined : checkedHandle(maps[ref.index]!)),
   };
   const verdict = checkProgram(checked);
-  if (verdict.errno !== 0) return refusalFailure(verdict, spec.name);
+  if (!isVerified(verdict)) return refusalFailure(verdict, spec.name);
   const source: ProgramSource = {
     name: spec.name, type: spec.type, insns: decoded, relocs: [], functions: [], lines: new Map(),
     maps: maps.map((map, index) => ({ index, map })), kernelVersion: emulator.kernelVersion,
     inlinedLoopCalls: inlinedLoopCalls(checked), expectedAttachType: spec.expectedAttachType ?? 0,
-    xdpHasFrags: ((spec.verifier?.flags ?? 0) & ProgFlags.XdpHasFrags) !== 0,
+    xdpHasFrags: ((spec.verifier?.flags ?? 0) & ProgFlags.XdpHasFrags) !== 0, maxCtxOffset: verdict.maxCtxOffset,
   };
   const linked = linkProgram(source, (ref) => (ref.index === undefined ? undefined : maps[ref.index]));
   if (!('exec' in linked)) return linked;
@@ -404,10 +412,11 @@ export class EmulatorObject implements ObjectHandle {
       const functions = p.functions.map((f, i) => ({ ...f, global: btfInfo?.global[i] ?? false }));
       const options = this.#verifierOptions.get(p.name);
       const verifier = { logLevel: options?.logLevel ?? 0, flags: p.progFlags | (options?.flags ?? 0) };
-      const flagsRefused = verifierOptionsRefusal(this.#emulator.kernelVersion, verifier, p.name);
-      if (flagsRefused) {
+      const optionsRefused = verifierOptionsRefusal(this.#emulator.kernelVersion, verifier, p.name)
+        ?? programTypeRefusal(this.#emulator.kernelVersion, p.type, p.name);
+      if (optionsRefused) {
         this.#closeMaps();
-        return flagsRefused;
+        return optionsRefused;
       }
       const checked: CheckInput = {
         name: p.name, type: p.type, attachType: p.expectedAttachType, lines: p.lines, gpl: licenseIsGplCompatible(this.#parsed.license), insns: p.insns, relocs: p.relocs, functions,
@@ -424,7 +433,7 @@ export class EmulatorObject implements ObjectHandle {
         },
       };
       const verdict = checkProgram(checked);
-      if (verdict.errno !== 0) {
+      if (!isVerified(verdict)) {
         this.#closeMaps();
         return refusalFailure(verdict, p.name);
       }
@@ -434,6 +443,7 @@ export class EmulatorObject implements ObjectHandle {
         kernelVersion: this.#emulator.kernelVersion, inlinedLoopCalls: inlinedLoopCalls(checked),
         expectedAttachType: p.expectedAttachType, xdpHasFrags: (verifier.flags & ProgFlags.XdpHasFrags) !== 0,
         allocSizes: types && p.relocs.some((r) => r.kind === 'kfunc' && r.name === 'bpf_obj_new_impl') ? allocSizes(types) : undefined,
+        maxCtxOffset: verdict.maxCtxOffset,
       };
       const linked = linkProgram(source, (ref) => (ref.name === undefined ? undefined : this.#maps.get(ref.name)));
       const failure = !('exec' in linked) ? linked : tailCallRefusal(source);

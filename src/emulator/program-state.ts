@@ -26,6 +26,8 @@ export interface ProgramSource {
   xdpHasFrags: boolean;
   /** Programs calling bpf_obj_new: the sizes of their BTF's structs by type id (ExecProgram.allocSizes). */
   allocSizes?: ReadonlyMap<number, number>;
+  /** prog->aux->max_ctx_offset, as the checker found it (checker/types.ts Verified). */
+  maxCtxOffset: number;
 }
 
 /**

@@ -14,7 +14,10 @@ import { BPF_LOG_MASK, BPF_OBJ_NAME_LEN } from '../uapi/bpf.js';
 export interface RunOptions {
   /** The packet (tc needs ≥ 14 bytes, an Ethernet header). Not accepted by SEC("syscall") programs. */
   data?: Uint8Array;
-  /** The context (struct __sk_buff, xdp_md, or a syscall program's argument struct). */
+  /**
+   * The context (struct __sk_buff, xdp_md, a syscall program's argument struct, or a raw tracepoint's u64
+   * arguments: those only go in, and no ctx comes back).
+   */
   ctx?: Uint8Array;
   /** Run the program this many times in one syscall (0 and 1 both mean once); duration is the average. */
   repeat?: number;
@@ -49,6 +52,11 @@ export interface LoadProgramOptions {
   logLevel?: number;
   /** BPF_F_* prog_flags (ProgFlags.StrictAlignment, ProgFlags.TestStateFreq, ...). Default 0. */
   flags?: number;
+  /**
+   * expected_attach_type (AttachType.*): what some program types must be loaded with (a netfilter program
+   * AttachType.Netfilter, an sk_lookup one AttachType.SkLookup). Default 0.
+   */
+  expectedAttachType?: number;
 }
 
 /**
@@ -57,7 +65,7 @@ export interface LoadProgramOptions {
  */
 export function loadProgram(options: LoadProgramOptions): BpfProgram {
   if (options === null || typeof options !== 'object') throw new TypeError('loadProgram: options must be an object');
-  const { insns, license = 'GPL', name = '', maps = [], logLevel = 0, flags = 0 } = options;
+  const { insns, license = 'GPL', name = '', maps = [], logLevel = 0, flags = 0, expectedAttachType = 0 } = options;
   const type = typeof options.type === 'string' && Object.hasOwn(ProgramType, options.type) ? ProgramType[options.type] : options.type;
   if (typeof type !== 'number' || !Number.isInteger(type) || type < 0) throw new TypeError(`loadProgram: type must be a ProgramType, got ${String(options.type)}`);
   checkBytes('loadProgram', 'insns', insns);
@@ -66,9 +74,10 @@ export function loadProgram(options: LoadProgramOptions): BpfProgram {
   if (typeof name !== 'string' || name.length > BPF_OBJ_NAME_LEN - 1) throw new TypeError(`loadProgram: name must be a string of at most ${BPF_OBJ_NAME_LEN - 1} characters`);
   if (!Array.isArray(maps) || maps.some((m) => !(m instanceof BpfMap))) throw new TypeError('loadProgram: maps must be an array of BpfMaps');
   const verifier = verifierOptions('loadProgram', logLevel, flags);
+  checkU32('loadProgram', 'expectedAttachType', expectedAttachType);
   const engine = resolveEngine(options.engine);
   if (!engine.loadProgram) throw unsupportedOn(engine, 'does not run BPF programs', { syscall: 'BPF_PROG_LOAD', subject: subjectOf({ program: name }) });
-  const handle = engine.loadProgram({ type, insns: insns.slice(), license, name, maps: maps.map((m) => m.handle), verifier });
+  const handle = engine.loadProgram({ type, insns: insns.slice(), license, name, maps: maps.map((m) => m.handle), verifier, expectedAttachType });
   if (isObjectFailure(handle)) throw failureError(handle, undefined, engine);
   return new BpfProgram(handle, engine, '', () => handle.closed, () => handle.close());
 }
@@ -199,13 +208,16 @@ export class BpfProgram {
       // net/bpf/test_run.c bpf_prog_test_run_syscall: data_in/data_out are EINVAL for syscall programs.
       throw new TypeError(`${subjectOf({ program: this.name })} is a SEC("syscall") program: it takes ctx, not data`);
     }
+    // net/bpf/test_run.c bpf_prog_test_run_raw_tp refuses a ctx_out (EINVAL), bpf_prog_test_run_nf leaves it
+    // untouched: their ctx only goes in.
+    const ctxIn = this.type === ProgramType.RawTracepoint || this.type === ProgramType.Netfilter;
     // An async run gets private copies: a caller's buffer could be transferred or detached while the
     // run still reads it on another thread.
     return {
       data: data && owned ? data.slice() : data ?? null,
       dataOut: data ? new Uint8Array(dataOutSize ?? data.length + 4096) : null,
       ctx: ctx && owned ? ctx.slice() : ctx ?? null,
-      ctxOut: ctx ? new Uint8Array(ctx.length) : null,
+      ctxOut: ctx && !ctxIn ? new Uint8Array(ctx.length) : null,
       repeat, cpu, flags,
       out: new Uint32Array(4),
     };

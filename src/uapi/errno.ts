@@ -7,6 +7,7 @@ export const errnoByCode = {
   ESRCH: 3,
   EINTR: 4,
   EIO: 5,
+  ENXIO: 6,
   E2BIG: 7,
   ENOEXEC: 8,
   EBADF: 9,
@@ -34,9 +35,11 @@ export const errnoByCode = {
   ELOOP: 40,
   ENODATA: 61,
   ETIME: 62,
+  EPROTO: 71,
   EOVERFLOW: 75,
   EBADMSG: 74,
   EOPNOTSUPP: 95,
+  EAFNOSUPPORT: 97,
   ETIMEDOUT: 110,
   EALREADY: 114,
   // Kernel-internal, but bpf() returns it to userspace (e.g. LRU + BPF_F_NO_PREALLOC).
@@ -50,6 +53,7 @@ export const EPERM = -errnoByCode.EPERM;
 export const ENOENT = -errnoByCode.ENOENT;
 export const ESRCH = -errnoByCode.ESRCH;
 export const EINTR = -errnoByCode.EINTR;
+export const ENXIO = -errnoByCode.ENXIO;
 export const E2BIG = -errnoByCode.E2BIG;
 export const ENOEXEC = -errnoByCode.ENOEXEC;
 export const EBADF = -errnoByCode.EBADF;
@@ -67,6 +71,8 @@ export const ERANGE = -errnoByCode.ERANGE;
 export const EDEADLK = -errnoByCode.EDEADLK;
 export const ENAMETOOLONG = -errnoByCode.ENAMETOOLONG;
 export const EOPNOTSUPP = -errnoByCode.EOPNOTSUPP;
+export const EAFNOSUPPORT = -errnoByCode.EAFNOSUPPORT;
+export const EPROTO = -errnoByCode.EPROTO;
 export const ETIMEDOUT = -errnoByCode.ETIMEDOUT;
 export const ENOTSUPP = -errnoByCode.ENOTSUPP;
 
@@ -97,7 +103,11 @@ const descriptions: Partial<Record<ErrnoCode, string>> = {
   EINVAL: 'invalid argument',
   ENOSPC: 'no space left',
   EDEADLK: 'resource deadlock would occur',
+  ERANGE: 'result out of range',
+  EPROTO: 'protocol error',
+  ENXIO: 'no such device or address',
   EOPNOTSUPP: 'operation not supported',
+  EAFNOSUPPORT: 'address family not supported',
   ETIMEDOUT: 'timed out',
   ENOTSUPP: 'operation not supported by this map or kernel',
 };

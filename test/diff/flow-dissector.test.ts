@@ -66,12 +66,14 @@ function runs(side: Side): string[] {
     new DataView(ctx.buffer).setUint32(48, flags, true);
     return `${name} flags ${flags}: ${answer(() => dissect.run({ data, ctx, repeat: 2 }))}`;
   }));
-  // test_run's refusals: no Ethernet header, a ctx_in with more than flags set, one too long.
+  // test_run's refusals: no Ethernet header, a ctx_in with more than flags set, one too long, one over a page
+  // (E2BIG even when zero); and a short one, whose ctx out is the whole keys (ENOSPC for the short buffer).
   const badCtx = new Uint8Array(56);
   badCtx[0] = 1;
   const longCtx = new Uint8Array(60);
   longCtx[58] = 1;
   out.push(answer(() => dissect.run({ data: new Uint8Array(13) })), answer(() => dissect.run({ data: ipv4(), ctx: badCtx })), answer(() => dissect.run({ data: ipv4(), ctx: longCtx })));
+  out.push(answer(() => dissect.run({ data: ipv4(), ctx: new Uint8Array(4097) })), answer(() => dissect.run({ data: ipv4(), ctx: new Uint8Array(52) })));
   out.push(answer(() => openObject(fixture('flow_dissect'), { engine: obj.engine, programs: ['past_keys'] }).close() as never));
   return out;
 }

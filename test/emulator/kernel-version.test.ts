@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { MapFlags, MapType } from '../../src/uapi/bpf.js';
 import type { MapAttrs } from '../../src/seam/engine.js';
 import { Emulator } from '../../src/emulator/index.js';
-import { loadProgram, openObject, ProgramType, type BpfVerifierError } from '../../src/index.js';
+import { AttachType, loadProgram, openObject, ProgramType, type BpfVerifierError } from '../../src/index.js';
 import { fixture } from '../kernel/bpf-fixtures.js';
 import { checkProgram } from '../../src/emulator/checker/index.js';
 import type { CheckedMap } from '../../src/emulator/checker/types.js';
@@ -16,7 +16,7 @@ import {
   btfTypeTagsAnywhere, btfUptrTag, btfWideInfo, cpuV4Instructions, freezeChecksWriteAccess, freezeRefusesLockMaps, linfoFileLine, linkedConstOps,
   linkedRegsLiveOnly, linkedSyncFromDelta, lockInWrongMapErrno, lpmNextKeyExactMatch, lpmNodeHeaderSize, lpmUpdateHonoursFlags, lruTargetFreeScales, parseKernelVersion,
   percpuCpuFlags, percpuLookupCopiesPadding, refusalAt, kfuncAvailable, negEndTracked, xdpMetaMax, csumDiffFolds, adjustRoomDecapL3, tunnelKeyNoKeyFlag, innerMapLocks, resourceLeakWords, skbCtxInDataEnd,
-  tnumConstForm, verifierWorkExact, precisionPruning, staticRecursionCheck, releaseHelperWords, bpfMapShaHead, circularRanges, scalarRules, wrappingAddSub, versionAtLeast,
+  netfilterProgramType, tnumConstForm, verifierWorkExact, precisionPruning, staticRecursionCheck, releaseHelperWords, bpfMapShaHead, circularRanges, scalarRules, wrappingAddSub, versionAtLeast,
 } from '../../src/emulator/kernel-version.js';
 import { lruTargetFree } from '../../src/emulator/maps/lru.js';
 import { scalarAlu } from '../../src/emulator/checker/scalar-alu.js';
@@ -163,6 +163,15 @@ describe('the emulator answers as its kernelVersion', () => {
       if (typeof h === 'number') throw new Error(`createMap: ${h}`);
       expect(h.freeze()).toBe(rc);
     }
+  });
+
+  test('netfilter programs exist from 6.4: before, BPF_PROG_LOAD is EINVAL', () => {
+    expect(['6.3', '6.4'].map(netfilterProgramType)).toEqual([false, true]);
+    const insns = encodeInsns([asm.mov64Imm(0, 1), asm.exit()]);
+    const load = (version: string) => () => loadProgram({ type: ProgramType.Netfilter, expectedAttachType: AttachType.Netfilter, insns, engine: new Emulator({ kernelVersion: version }) });
+    expect(load('6.3')).toThrowError(expect.objectContaining({ code: 'EINVAL', message: expect.stringContaining('unknown to Linux 6.3') }));
+    using prog = load('6.4')();
+    expect(prog.run({ data: new Uint8Array(20) }).retval).toBe(1);
   });
 
   test('an LRU value with a bpf_spin_lock: ENOTSUPP (524) on 6.1, EOPNOTSUPP on 6.18', () => {

@@ -60,7 +60,7 @@ describe('a moved packet bounds what a program reaches, whatever the checker let
     const emulator = new Emulator({ execution });
     const linked = linkProgram({
       name: 'stale', type: ProgramType.Xdp, expectedAttachType: 0, xdpHasFrags: false, insns, relocs: [], functions: [], lines: new Map(), maps: [],
-      kernelVersion: DEFAULT_KERNEL_VERSION, inlinedLoopCalls: [],
+      kernelVersion: DEFAULT_KERNEL_VERSION, inlinedLoopCalls: [], maxCtxOffset: 0,
     }, () => undefined);
     if (!('exec' in linked)) throw new Error('link failed');
     const args = { data: new Uint8Array(64), dataOut: new Uint8Array(4096), ctx: null, ctxOut: null, repeat: 1, cpu: 0, flags: 0, out: new Uint32Array(4) };

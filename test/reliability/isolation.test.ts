@@ -11,7 +11,7 @@ import type { EmulatorMapHandle } from '../../src/emulator/map-handle.js';
 import { linkProgram } from '../../src/emulator/link.js';
 import type { ProgramSource } from '../../src/emulator/program-state.js';
 import { runnerOf, type Execution } from '../../src/emulator/programs/compiler.js';
-import { prepareContext } from '../../src/emulator/programs/contexts.js';
+import { plainRunInput, prepareContext } from '../../src/emulator/programs/contexts.js';
 import { DEFAULT_KERNEL_VERSION } from '../../src/emulator/kernel-version.js';
 import { ProgramFault, type ByteRegion } from '../../src/emulator/programs/memory.js';
 import { execEnv } from '../../src/emulator/programs/test-run.js';
@@ -68,7 +68,7 @@ function runIsolated(w: World, execution: Execution, name: string, type: number,
   const out: Outcome = { breaches: [], faults: 0, returned: 0, refused: 0 };
   const source: ProgramSource = {
     name, type, insns, relocs: [], functions: [], lines: new Map(), kernelVersion: w.emulator.kernelVersion, inlinedLoopCalls: [],
-    maps: w.maps.map((map, index) => ({ index, map })), expectedAttachType: 0, xdpHasFrags: false,
+    maps: w.maps.map((map, index) => ({ index, map })), expectedAttachType: 0, xdpHasFrags: false, maxCtxOffset: 0,
   };
   const linked = linkProgram(source, (ref) => (ref.index === undefined ? undefined : w.maps[ref.index]));
   if (!('exec' in linked)) {
@@ -102,7 +102,7 @@ function runIsolated(w: World, execution: Execution, name: string, type: number,
   for (let i = 0; i < 4; i++) memory.addRegion(decoy(i), 'static');
   const mark = memory.mark();
   try {
-    const prepared = prepareContext(type, { data: data ?? null, ctx: ctx ?? null }, memory, DEFAULT_KERNEL_VERSION);
+    const prepared = prepareContext(type, plainRunInput(data ?? null, ctx ?? null), memory, DEFAULT_KERNEL_VERSION);
     if (typeof prepared === 'number') {
       out.refused++;
       return out;

@@ -16,9 +16,12 @@ type Checker = (input: CheckInput) => CheckFailure | Verified | undefined;
  */
 const checkers: Checker[] = [checkWithoutFuncInfo, checkStructure, checkLocks, verifyProgram, checkEmulated];
 
+/** The checks passed (a refusal's errno is negative). */
+export const isVerified = (verdict: CheckFailure | Verified): verdict is Verified => verdict.errno === 0;
+
 /** The checks' verdict: a refusal (errno < 0), or the verifier's log of a program that verifies. */
 export function checkProgram(input: CheckInput): CheckFailure | Verified {
-  let verified: Verified = { errno: 0, log: '' };
+  let verified: Verified = { errno: 0, log: '', maxCtxOffset: 0 };
   for (const check of checkers) {
     const result = check(input);
     if (result === undefined) continue;

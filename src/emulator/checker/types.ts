@@ -79,4 +79,9 @@ export interface CheckFailure {
 export interface Verified {
   errno: 0;
   log: string;
+  /**
+   * prog->aux->max_ctx_offset: the end of the furthest context access the walk allowed (check_ctx_access).
+   * test_run refuses a shorter ctx_in where the context is the caller's buffer (raw_tp, syscall).
+   */
+  maxCtxOffset: number;
 }

@@ -35,6 +35,8 @@ export interface CpusConfig {
 /** What a worker is given at start. */
 export interface WorkerConfig {
   cpu: number;
+  /** How many CPUs the Emulator has (a run may name any of them: BPF_F_TEST_RUN_ON_CPU). */
+  possibleCpus: number;
   heldLocks: Int32Array;
   /** Its row in heldLocks. */
   lockRow: number;
@@ -162,7 +164,7 @@ export class EmulatedCpus {
 
   #spawn(cpu: Cpu): Worker {
     const c = this.#config;
-    const workerData: WorkerConfig = { cpu: cpu.index, heldLocks: c.heldLocks, lockRow: c.rowBase + cpu.index, task: c.task, seed: c.seed, resLockTimeoutNs: c.resLockTimeoutNs, execution: c.execution };
+    const workerData: WorkerConfig = { cpu: cpu.index, possibleCpus: c.cpus, heldLocks: c.heldLocks, lockRow: c.rowBase + cpu.index, task: c.task, seed: c.seed, resLockTimeoutNs: c.resLockTimeoutNs, execution: c.execution };
     const worker = new Worker(workerUrl(), { workerData });
     worker.on('message', (reply: RunReply) => this.#finish(cpu, reply));
     worker.on('error', (e) => this.#fail(cpu, e));

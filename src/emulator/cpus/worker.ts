@@ -18,6 +18,7 @@ const trace: string[] = [];
 const helpers: HelperContext & RunContext = {
   execution: config.execution,
   cpu: config.cpu,
+  possibleCpus: config.possibleCpus,
   task: config.task,
   random: () => (random = xorshift32(random)),
   trace: (line) => trace.push(line),

@@ -1,18 +1,19 @@
 // What BPF_PROG_TEST_RUN builds for a program and returns from it (net/bpf/test_run.c), per program type:
 // the packet and context regions, their checks (the kernel's errnos for bad input), and what goes back.
-import { E2BIG, EINVAL, ENODEV, ENOTSUPP } from '../../uapi/errno.js';
+import { E2BIG, EFAULT, EINVAL, ENODEV, ENOTSUPP } from '../../uapi/errno.js';
 import { ETH_HLEN, EthType, IPV4_HLEN, IPV6_HLEN } from '../../uapi/net.js';
 import { TestRunFlags, XDP_PACKET_HEADROOM } from '../../uapi/bpf.js';
-import { fixedBytes, ProgramFault, type Memory, type VirtualRegion } from './memory.js';
-import { KernelProgramType as ProgType } from '../../uapi/program-type.js';
+import { fixedBytes, type Memory, type VirtualRegion } from './memory.js';
+import { AttachType, KernelProgramType as ProgType } from '../../uapi/program-type.js';
 import { flowDissectorContext } from './flow-dissector.js';
+import { rawTracepointContext } from './raw-tracepoint.js';
+import { skLookupContext } from './sk-lookup.js';
+import { netfilterContext } from './netfilter.js';
+import { ctxFault, narrowCtxLoad } from './ctx-load.js';
 import { skbCtxInDataEnd, xdpMetaMax } from '../kernel-version.js';
-import { PAGE_SIZE, SHINFO_SIZE, SKB_HEADROOM, SkbPacket, XDP_FRAME_SIZE, XdpFrame, type RunPacket } from './packet.js';
+import { PAGE_SIZE, SHINFO_SIZE, SKB_MAX_DATA, SkbPacket, XDP_FRAME_SIZE, XdpFrame, type RunPacket } from './packet.js';
 import { xdpMetalenInvalid } from './packet-helpers.js';
 
-// net/bpf/test_run.c bpf_test_init: the packet must fit one page with the skb's headroom and tailroom
-// (PAGE_SIZE - NET_SKB_PAD - NET_IP_ALIGN - SKB_DATA_ALIGN(sizeof(struct skb_shared_info))) on x86-64.
-const SKB_MAX_DATA = PAGE_SIZE - SKB_HEADROOM - SHINFO_SIZE;
 // XDP: XDP_PACKET_HEADROOM before the data; the frame may not exceed a page with the shared info.
 const XDP_MAX_DATA = PAGE_SIZE - XDP_PACKET_HEADROOM - SHINFO_SIZE;
 /** The loopback device test_run attaches packets to (its ifindex is 1 in every network namespace). */
@@ -21,8 +22,24 @@ const LOOPBACK_IFINDEX = 1;
 export interface TestRunInput {
   data: Uint8Array | null;
   ctx: Uint8Array | null;
-  /** test.flags (XDP's own; the other runners refuse any before they get here). */
-  flags?: number;
+  /** test.flags and test.cpu: the runners that read them are in ownCpuAndFlags; the others refuse any. */
+  flags: number;
+  cpu: number;
+  repeat: number;
+  /** Whether data_out and ctx_out were given (a raw tracepoint's run refuses them). */
+  dataOut: boolean;
+  ctxOut: boolean;
+  /** prog->aux->max_ctx_offset: the shortest ctx_in a raw tracepoint or syscall program's run takes. */
+  maxCtxOffset: number;
+  /** nr_cpu_ids: a run asked for a CPU past them is ENXIO. */
+  possibleCpus: number;
+  /** The program's expected_attach_type (a tracing program's run depends on it). */
+  attachType: number;
+}
+
+/** A run's input with only a packet and a context: no cpu, flags or repeat, output buffers for both. */
+export function plainRunInput(data: Uint8Array | null, ctx: Uint8Array | null): TestRunInput {
+  return { data, ctx, flags: 0, cpu: 0, repeat: 0, dataOut: data !== null, ctxOut: ctx !== null, maxCtxOffset: 0, possibleCpus: 1, attachType: 0 };
 }
 
 /** One prepared run: r1 for the program, and how to read the results back once it returned. */
@@ -39,6 +56,12 @@ export interface PreparedContext {
   /** Called before and after each of the run's repeats (a flow dissector's keys: bpf_flow_dissect). */
   beforeRun?(): void;
   afterRun?(): void;
+  /** The CPU the run executes on where it is not the caller's (BPF_F_TEST_RUN_ON_CPU). */
+  cpu?: number;
+  /** The runner reports no duration (test.duration stays 0). */
+  untimed?: boolean;
+  /** The retval the runner reports for the last run's r0, where it is not r0's low 32 bits. */
+  retval?(r0: bigint): number;
 }
 
 type ContextBuilder = (type: number, input: TestRunInput, memory: Memory, kernelVersion: string) => PreparedContext | number;
@@ -48,25 +71,62 @@ const skb: ContextBuilder = (type, input, memory, kernelVersion) => skbContext(t
 const contextBuilders: ReadonlyMap<number, ContextBuilder> = new Map<number, ContextBuilder>([
   [ProgType.Syscall, (_type, input, memory) => syscallContext(input, memory)],
   [ProgType.SchedCls, skb], [ProgType.SchedAct, skb], [ProgType.CgroupSkb, skb], [ProgType.SocketFilter, skb],
+  // net/core/filter.c lwt_{in,out,xmit}_prog_ops run bpf_prog_test_run_skb; lwt_seg6local's have no test_run.
+  [ProgType.LwtIn, skb], [ProgType.LwtOut, skb], [ProgType.LwtXmit, skb],
   [ProgType.Xdp, (_type, input, memory, kernelVersion) => xdpContext(input, memory, kernelVersion)],
   [ProgType.FlowDissector, (_type, input, memory) => flowDissectorContext(input, memory)],
+  [ProgType.RawTracepoint, (_type, input, memory) => rawTracepointContext(input, memory)],
+  [ProgType.SkLookup, (_type, input, memory) => skLookupContext(input, memory)],
+  [ProgType.Netfilter, (_type, input, memory) => netfilterContext(input, memory)],
 ]);
+
+/**
+ * The runners that read test.cpu and test.flags themselves: bpf_prog_test_run_xdp (its flags, cpu ignored),
+ * bpf_prog_test_run_raw_tp (BPF_F_TEST_RUN_ON_CPU) and bpf_prog_test_run_syscall (flags refused, cpu
+ * ignored). The flow dissector, sk_lookup and netfilter runners refuse any cpu or flags (EINVAL); so does
+ * the skb runner here, where the kernel's takes BPF_F_TEST_SKB_CHECKSUM_COMPLETE (CHECKSUM_COMPLETE skbs
+ * are not emulated).
+ */
+const ownCpuAndFlags: ReadonlySet<number> = new Set([ProgType.Xdp, ProgType.RawTracepoint, ProgType.Syscall]);
 
 /** The program types BPF_PROG_TEST_RUN runs on the emulator (every other answers ENOTSUPP). */
 export const testRunProgramTypes: readonly number[] = [...contextBuilders.keys()];
 
 /** Builds the run's regions in `memory` (as run regions), or returns the kernel's -errno for bad input. */
 export function prepareContext(type: number, input: TestRunInput, memory: Memory, kernelVersion: string): PreparedContext | number {
+  if (type === ProgType.Tracing) return tracingRun(input);
+  const builder = contextBuilders.get(type);
   // A type without a builder: test_run is not implemented for it (as the kernel answers for most others).
-  return contextBuilders.get(type)?.(type, input, memory, kernelVersion) ?? ENOTSUPP;
+  if (!builder) return ENOTSUPP;
+  if (!ownCpuAndFlags.has(type) && (input.cpu !== 0 || input.flags !== 0)) return EINVAL;
+  return builder(type, input, memory, kernelVersion);
 }
 
-// net/bpf/test_run.c bpf_prog_test_run_syscall: no data in or out, repeat refused; ctx_in is the program's
-// argument (at most U16_MAX bytes) and is copied back to the same buffer after the run.
+/** The attach types whose tracing test run calls the kernel's bpf_fentry_test* / bpf_modify_return_test*. */
+const fentryFamily: ReadonlySet<number> = new Set([
+  AttachType.TraceFentry, AttachType.TraceFexit, AttachType.ModifyReturn, AttachType.TraceFsession, AttachType.TraceFentryMulti,
+  AttachType.TraceFexitMulti, AttachType.TraceFsessionMulti,
+]);
+
+/**
+ * net/bpf/test_run.c bpf_prog_test_run_tracing never runs the program itself: it refuses cpu and flags
+ * (EINVAL), then for fentry, fexit and fmod_ret programs calls the kernel's test functions, which run the
+ * programs attached to them; for any other attach type (tp_btf, iter) it answers EFAULT. The emulator
+ * attaches nothing to kernel functions, so the former are ENOTSUPP.
+ */
+function tracingRun(input: TestRunInput): number {
+  if (input.cpu !== 0 || input.flags !== 0) return EINVAL;
+  return fentryFamily.has(input.attachType) ? ENOTSUPP : EFAULT;
+}
+
+// net/bpf/test_run.c bpf_prog_test_run_syscall: no data in or out, no flags (cpu is not looked at), repeat
+// refused; ctx_in is the program's argument (at least max_ctx_offset, at most U16_MAX bytes) and is copied
+// back to the same buffer after the run.
 function syscallContext(input: TestRunInput, memory: Memory): PreparedContext | number {
-  if (input.data && input.data.length > 0) return EINVAL;
+  if ((input.data && input.data.length > 0) || input.flags !== 0) return EINVAL;
   const ctx = input.ctx ? input.ctx.slice() : null;
-  if (ctx && ctx.length > 0xffff) return EINVAL;
+  const ctxSize = ctx?.length ?? 0;
+  if (ctxSize < input.maxCtxOffset || ctxSize > 0xffff) return EINVAL;
   const r1 = ctx && ctx.length > 0 ? memory.addRegion(fixedBytes('ctx', ctx), 'run') : 0n;
   return { r1, dataOut: () => null, ctxOut: () => ctx };
 }
@@ -132,10 +192,11 @@ const skbMemberSize: Record<number, number> = {
 };
 
 /**
- * __sk_buff for tc (sched_cls/act), cgroup_skb and socket filters. test_run builds an skb on the loopback
- * device: eth_type_trans() sets `protocol` and pulls the Ethernet header; tc programs (is_l2) see the
- * packet from the Ethernet header, the others from the network header. `data`/`data_end` loads are
- * rewritten by the verifier into packet pointers (convert_ctx_accesses), which is what the region returns.
+ * __sk_buff for tc (sched_cls/act), cgroup_skb, socket filters and lightweight tunnels (lwt_in/out/xmit).
+ * test_run builds an skb on the loopback device: eth_type_trans() sets `protocol` and pulls the Ethernet
+ * header; tc programs (is_l2) see the packet from the Ethernet header, the others from the network header.
+ * `data`/`data_end` loads are rewritten by the verifier into packet pointers (convert_ctx_accesses), which
+ * is what the region returns.
  */
 function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVersion: string): PreparedContext | number {
   const data = input.data;
@@ -177,9 +238,10 @@ function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVer
   syncFields();
   fields.setUint32(Skb.pkt_type, pktType(packet), true);
   if (fields.getUint32(Skb.ifindex, true) === 0) fields.setUint32(Skb.ifindex, LOOPBACK_IFINDEX, true);
-  // convert___skb_to_skb (only with a ctx_in): qdisc_skb_cb(skb)->pkt_len = wire_len ?: skb->len. Without a
-  // ctx_in nothing sets it and wire_len reads 0; gso_segs is ctx_in's (0 by default), never defaulted.
-  if (input.ctx) fields.setUint32(Skb.wire_len, fields.getUint32(Skb.wire_len, true) || packet.length, true);
+  // convert___skb_to_skb (only with a ctx_in): qdisc_skb_cb(skb)->pkt_len = wire_len ?: skb->len, skb->len
+  // as the program starts with it (past the Ethernet header but for tc). Without a ctx_in nothing sets it
+  // and wire_len reads 0; gso_segs is ctx_in's (0 by default), never defaulted.
+  if (input.ctx) fields.setUint32(Skb.wire_len, fields.getUint32(Skb.wire_len, true) || skb.len, true);
   const packetTag = skb.hi;
   const readable = new Set<number>([Skb.len, Skb.pkt_type, Skb.mark, Skb.queue_mapping, Skb.protocol, Skb.vlan_present, Skb.vlan_tci,
     Skb.vlan_proto, Skb.priority, Skb.ingress_ifindex, Skb.ifindex, Skb.tc_index, Skb.hash, Skb.tc_classid, Skb.napi_id,
@@ -188,24 +250,20 @@ function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVer
     name: 'ctx (struct __sk_buff)',
     size: Skb.size,
     load(off, size) {
-      if (off === Skb.data || off === Skb.data_meta) return size === 4 ? skb.dataPtr : fault(off);
-      if (off === Skb.data_end) return size === 4 ? skb.endPtr : fault(off);
+      if (off === Skb.data || off === Skb.data_meta) return size === 4 ? skb.dataPtr : ctxFault(off);
+      if (off === Skb.data_end) return size === 4 ? skb.endPtr : ctxFault(off);
       syncFields();
       // net/core/filter.c bpf_skb_is_valid_access: cb[0..4] in any size, naturally aligned (off % size).
       if (inCb(off, size)) return readLe(fields, off, size);
       if (size < 4 && off % size === 0 && readable.has(off & ~3)) {
-        // bpf_ctx_narrow_access_ok: a 1- or 2-byte load of any naturally aligned part of the 4-byte field.
-        // verifier.c convert_ctx_accesses loads the sk_buff member (target_size bytes) and shifts/masks
-        // only when the load is narrower than that member: a load as wide as a u16 or u8 member returns
-        // the whole member wherever in the 4 bytes it points.
+        // bpf_ctx_narrow_access_ok: a 1- or 2-byte load of any naturally aligned part of the 4-byte field,
+        // of the sk_buff member behind it.
         const base = off & ~3;
-        const value = readLe(fields, base, 4);
-        if (size >= (skbMemberSize[base] ?? 4)) return value;
-        return (value >> BigInt((off - base) * 8)) & ((1n << BigInt(size * 8)) - 1n);
+        return narrowCtxLoad(readLe(fields, base, 4), skbMemberSize[base] ?? 4, off - base, size);
       }
       if (readable.has(off) && size <= 4) return readLe(fields, off, size);
       if ((off === Skb.tstamp || off === Skb.hwtstamp) && size === 8) return fields.getBigUint64(off, true);
-      return fault(off);
+      return ctxFault(off);
     },
     store(off, size, value, register) {
       // verifier.c sk_skb/tc_cls_act_is_valid_access: tc may write mark, priority, tc_index, cb[],
@@ -220,7 +278,7 @@ function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVer
         if (register < 0xffffn) fields.setUint32(off, Number(register), true);
       } else if (ok && (size <= 4 || inCb(off, size))) writeLe(fields, off, size, value);
       else if (off === Skb.tstamp && size === 8 && isL2) fields.setBigUint64(off, value, true);
-      else fault(off, 'written');
+      else ctxFault(off, 'written');
     },
     // The packet pointers, as load() gives them (4-byte loads of data, data_meta, data_end), without BigInts.
     loadWords(off, size, hi) {
@@ -305,7 +363,7 @@ function xdpCtxIn(ctx: Uint8Array | null, dataLength: number, live: boolean, ker
 // (packet-helpers.ts); data_out is the frame from data_meta to data_end as they are after the last run,
 // and a ctx_out gives data and data_end back relative to data_meta (xdp_convert_buff_to_md).
 function xdpContext(input: TestRunInput, memory: Memory, kernelVersion: string): PreparedContext | number {
-  const flags = input.flags ?? 0;
+  const flags = input.flags;
   if ((flags & ~TestRunFlags.XdpLiveFrames) !== 0) return EINVAL;
   const data = input.data;
   const live = (flags & TestRunFlags.XdpLiveFrames) !== 0;
@@ -325,16 +383,16 @@ function xdpContext(input: TestRunInput, memory: Memory, kernelVersion: string):
     name: 'ctx (struct xdp_md)',
     size: Xdp.size,
     load(off, size) {
-      if (size !== 4) return fault(off);
+      if (size !== 4) return ctxFault(off);
       if (off === Xdp.data) return frame.dataPtr;
       if (off === Xdp.data_meta) return frame.metaPtr;
       if (off === Xdp.data_end) return frame.endPtr;
       if (off === Xdp.ingress_ifindex) return BigInt(ingress);
       if (off === Xdp.rx_queue_index || off === Xdp.egress_ifindex) return 0n;
-      return fault(off);
+      return ctxFault(off);
     },
     store(off) {
-      fault(off, 'written');
+      ctxFault(off, 'written');
     },
     // What load() answers, without BigInts (the faults are load()'s).
     loadWords(off, size, hi) {
@@ -381,10 +439,6 @@ function ethTypeTrans(packet: Uint8Array): number {
 function pktType(packet: Uint8Array): number {
   if (packet.subarray(0, 6).every((b) => b === 0)) return 0;
   return packet[0]! & 1 ? 2 : 3;
-}
-
-function fault(off: number, how = 'read'): never {
-  throw new ProgramFault(`context field at offset ${off} cannot be ${how} (the verifier refuses this access)`);
 }
 
 /** Whether [off, off + size) is within __sk_buff's cb[5] and naturally aligned (bpf_skb_is_valid_access). */

@@ -2,11 +2,13 @@
 // its Ethernet header on, read-only, and a struct bpf_flow_keys the program fills. Each run starts as
 // net/core/flow_dissector.c bpf_flow_dissect starts it (keys zeroed, n_proto the EtherType, nhoff and thoff
 // past the Ethernet header, the ctx_in's flags) and ends with its clamps; data_out is the flow keys.
-import { E2BIG, EINVAL } from '../../uapi/errno.js';
+import { EINVAL } from '../../uapi/errno.js';
 import { ETH_HLEN } from '../../uapi/net.js';
 import { BpfFlowKeys, SkBuff } from '../checker/ctx/layouts.js';
-import { fixedBytes, ProgramFault, regionTag, type Memory, type VirtualRegion } from './memory.js';
+import { fixedBytes, regionTag, type Memory, type VirtualRegion } from './memory.js';
+import { ctxFault } from './ctx-load.js';
 import type { PreparedContext, TestRunInput } from './contexts.js';
+import { ctxInit } from './ctx-init.js';
 
 const BPF_FLOW_KEYS_SIZE = BpfFlowKeys.size;
 const Keys = { nhoff: BpfFlowKeys.nhoff.off, thoff: BpfFlowKeys.thoff.off, n_proto: BpfFlowKeys.n_proto.off, flags: BpfFlowKeys.flags.off } as const;
@@ -23,16 +25,13 @@ const HEADROOM = 64;
 export function flowDissectorContext(input: TestRunInput, memory: Memory): PreparedContext | number {
   const data = input.data;
   if (!data || data.length < ETH_HLEN || data.length > MAX_DATA) return EINVAL;
-  // bpf_ctx_init: a ctx_in longer than the keys must be zero past them (E2BIG); verify_user_bpf_flow_keys:
-  // nothing but flags may be set (EINVAL).
+  // bpf_ctx_init, then verify_user_bpf_flow_keys: nothing but flags may be set (EINVAL).
   let flags = 0;
-  const ctxIn = input.ctx;
-  if (ctxIn) {
-    if (ctxIn.length > BPF_FLOW_KEYS_SIZE && ctxIn.subarray(BPF_FLOW_KEYS_SIZE).some((b) => b !== 0)) return E2BIG;
-    const keys = new Uint8Array(BPF_FLOW_KEYS_SIZE);
-    keys.set(ctxIn.subarray(0, BPF_FLOW_KEYS_SIZE));
-    if (keys.some((b, i) => b !== 0 && (i < Keys.flags || i >= Keys.flags + 4))) return EINVAL;
-    flags = new DataView(keys.buffer).getUint32(Keys.flags, true);
+  const userKeys = ctxInit(input.ctx, input.ctxOut, BPF_FLOW_KEYS_SIZE);
+  if (typeof userKeys === 'number') return userKeys;
+  if (userKeys) {
+    if (userKeys.some((b, i) => b !== 0 && (i < Keys.flags || i >= Keys.flags + 4))) return EINVAL;
+    flags = new DataView(userKeys.buffer).getUint32(Keys.flags, true);
   }
   const frame = new Uint8Array(HEADROOM + data.length);
   frame.set(data, HEADROOM);
@@ -53,10 +52,10 @@ export function flowDissectorContext(input: TestRunInput, memory: Memory): Prepa
       if (off === SkBuff.data.off && size === 4) return packetPtr;
       if (off === SkBuff.data_end.off && size === 4) return endPtr;
       if (off === SkBuff.flow_keys.off && size === 8) return keysPtr;
-      throw new ProgramFault(`context field at offset ${off} cannot be read (the verifier refuses this access)`);
+      return ctxFault(off);
     },
     store(off) {
-      throw new ProgramFault(`context field at offset ${off} cannot be written (the verifier refuses this access)`);
+      ctxFault(off, 'written');
     },
     tagAt: (off, size) =>
       (size === 4 && (off === SkBuff.data.off || off === SkBuff.data_end.off) ? packetTag : size === 8 && off === SkBuff.flow_keys.off ? keysTag : 0),
@@ -82,8 +81,8 @@ export function flowDissectorContext(input: TestRunInput, memory: Memory): Prepa
       view.setUint16(Keys.nhoff, nhoff, true);
       view.setUint16(Keys.thoff, clamp(view.getUint16(Keys.thoff, true), nhoff, hlen), true);
     },
-    // bpf_test_finish(..., &flow_keys, ...): the keys are data_out; bpf_ctx_finish gives the ctx_in back.
+    // bpf_test_finish(..., &flow_keys, ...): the keys are data_out; bpf_ctx_finish gives the user's keys back.
     dataOut: () => keys,
-    ctxOut: () => (ctxIn ? ctxIn.slice(0, BPF_FLOW_KEYS_SIZE) : null),
+    ctxOut: () => userKeys,
   };
 }

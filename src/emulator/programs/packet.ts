@@ -125,6 +125,11 @@ export class XdpFrame extends RunPacket {
 /** NET_SKB_PAD + NET_IP_ALIGN on x86-64: the headroom bpf_prog_test_run_skb reserves. */
 export const SKB_HEADROOM = 64;
 /**
+ * net/bpf/test_run.c bpf_test_init: an skb's packet must fit one page with its headroom and tailroom
+ * (PAGE_SIZE - NET_SKB_PAD - NET_IP_ALIGN - SKB_DATA_ALIGN(sizeof(struct skb_shared_info))) on x86-64.
+ */
+export const SKB_MAX_DATA = PAGE_SIZE - SKB_HEADROOM - SHINFO_SIZE;
+/**
  * net/core/filter.c BPF_SKB_MAX_LEN (SKB_MAX_ALLOC: four pages less the shared info): the longest packet
  * bpf_skb_change_tail and _change_head make (measured 16064 on 6.18).
  */

@@ -3,9 +3,9 @@
 // and the worker CPUs' asynchronous ones (cpus/cpus.ts) both come through here.
 import type { TestRunArgs } from '../../seam/engine.js';
 import { KernelProgramType } from '../../uapi/program-type.js';
-import { EFAULT, EINTR, EINVAL, ENOSPC } from '../../uapi/errno.js';
+import { EFAULT, EINTR, ENOSPC } from '../../uapi/errno.js';
 import type { CpuLocks } from '../cpus/spin-locks.js';
-import { prepareContext } from './contexts.js';
+import { prepareContext, type TestRunInput } from './contexts.js';
 import { callHelper, helperArity, mapLookup, type HelperContext } from './helpers.js';
 import { runnerOf, type Execution } from './compiler.js';
 import type { ExecEnv, ExecProgram, Vm } from './interpreter.js';
@@ -26,6 +26,10 @@ export interface LinkedProgram {
   type: number;
   /** The Emulator's kernelVersion: where test_run's rules changed, its answer. */
   kernelVersion: string;
+  /** prog->aux->max_ctx_offset: the shortest ctx_in a run of a raw tracepoint or syscall program takes. */
+  maxCtxOffset: number;
+  /** enum bpf_attach_type it was loaded with (a tracing program's test run depends on it). */
+  expectedAttachType: number;
 }
 
 export interface RunOutcome {
@@ -58,22 +62,27 @@ export function execEnv(memory: Memory, helpers: HelperContext, execution?: Exec
  * the out buffers. `cancelled` is asked between repeats: closing an object stops its runs with EINTR.
  */
 /** What a run needs besides the program: the helpers' context and how to execute (compiled by default). */
-export type RunContext = Omit<HelperContext, 'packetRun'> & { execution?: Execution };
+export type RunContext = Omit<HelperContext, 'packetRun'> & {
+  execution?: Execution;
+  /** nr_cpu_ids: the CPUs a run may be asked to execute on (BPF_F_TEST_RUN_ON_CPU). */
+  possibleCpus: number;
+};
 
 export function runTest(
   program: LinkedProgram, helpers: RunContext, locks: CpuLocks, a: TestRunArgs, cancelled?: () => boolean,
 ): RunOutcome {
   const syscall = program.type === KernelProgramType.Syscall;
-  // net/bpf/test_run.c: cpu and flags are refused (EINVAL) by the skb and syscall runners;
-  // bpf_prog_test_run_xdp ignores cpu and checks its flags itself (contexts.ts).
-  // bpf_prog_test_run_flow_dissector refuses them too.
-  const xdp = program.type === KernelProgramType.Xdp;
-  if (!xdp && (a.cpu !== 0 || a.flags !== 0)) return { rc: EINVAL, r0: 0n };
   const memory = program.memory;
   const mark = memory.mark();
   let r0 = 0n;
   try {
-    const prepared = prepareContext(program.type, { data: a.data, ctx: a.ctx, flags: a.flags }, memory, program.kernelVersion);
+    const input: TestRunInput = {
+      // A zero-length buffer is none (the addon passes NULL for it, as libbpf's callers do).
+      data: a.data, ctx: a.ctx && a.ctx.length > 0 ? a.ctx : null, flags: a.flags, cpu: a.cpu, repeat: a.repeat,
+      dataOut: (a.dataOut?.length ?? 0) > 0, ctxOut: (a.ctxOut?.length ?? 0) > 0,
+      maxCtxOffset: program.maxCtxOffset, possibleCpus: helpers.possibleCpus, attachType: program.expectedAttachType,
+    };
+    const prepared = prepareContext(program.type, input, memory, program.kernelVersion);
     if (typeof prepared === 'number') return { rc: prepared, r0 };
     const runs = Math.max(1, a.repeat);
     // The packet stays for all the runs: what a helper moved in one, the next sees (bpf_test_run's loop
@@ -86,7 +95,7 @@ export function runTest(
       }
       : undefined;
     const env = execEnv(memory, {
-      ...helpers, localStorage: new Map(), ...(packetRun ? { packetRun } : {}), ...(prepared.flowPacket ? { flowPacket: prepared.flowPacket } : {}),
+      ...helpers, ...(prepared.cpu !== undefined ? { cpu: prepared.cpu } : {}), localStorage: new Map(), ...(packetRun ? { packetRun } : {}), ...(prepared.flowPacket ? { flowPacket: prepared.flowPacket } : {}),
     }, helpers.execution);
     // Made once for all the runs: what a run needs that can be reused (the Vm, its stacks) is.
     const run = runnerOf(helpers.execution, program.exec, env);
@@ -102,8 +111,8 @@ export function runTest(
       if (locks.held > 0) throw new ProgramFault('the program exited holding a lock');
     }
     const duration = Number((process.hrtime.bigint() - start) / BigInt(runs));
-    a.out[0] = Number(r0 & 0xffffffffn);
-    a.out[1] = Math.min(duration, 0xffffffff);
+    a.out[0] = prepared.retval ? prepared.retval(r0) : Number(r0 & 0xffffffffn);
+    a.out[1] = prepared.untimed ? 0 : Math.min(duration, 0xffffffff);
     let rc = 0;
     const data = prepared.dataOut();
     if (data && a.dataOut) {

@@ -191,6 +191,8 @@ function access(v: Verifier, regno: number, off: number, size: 1 | 2 | 4 | 8, wr
     const answer = checkCtxAccess({ progType: v.p.type, attachType: v.p.attachType, off: ctxOff, size, write, kernelVersion: v.version, form, ctxReg: regno, regOff: reg.off });
     if (answer.ok === null) throw new OutOfModel(answer.notModelled);
     if (!answer.ok) throw refusalOf(answer.log, answer.errno, v.log.lineInfo(v.pc));
+    // check_ctx_access: "remember the offset of last byte accessed in ctx".
+    v.maxCtxOffset = Math.max(v.maxCtxOffset, ctxOff + size);
     if (!write) out = ctxResult(v, answer.result);
   } else if (reg.type === RegType.Stack) {
     const frame = v.cur.frames[reg.frameno]!;

@@ -76,6 +76,8 @@ export class Verifier {
   #parent: Checkpoint | undefined;
   idGen = 0;
   processed = 0;
+  /** prog->aux->max_ctx_offset: check_ctx_access remembers the end of the furthest access it allowed. */
+  maxCtxOffset = 0;
   #jmpsProcessed = 0;
   #prevJmps = 0;
   #prevInsns = 0;
@@ -182,7 +184,7 @@ export class Verifier {
       throw e;
     }
     if (this.unsupported !== undefined) return { errno: ENOTSUPP, log: `${this.unsupported}\n`, notEmulated: true };
-    return { errno: 0, log: this.input.logLevel ? this.log.success() : '' };
+    return { errno: 0, log: this.input.logLevel ? this.log.success() : '', maxCtxOffset: this.maxCtxOffset };
   }
 
   /** The entry state of subprogram `subprog` verified as a program (init_func_state, btf_prepare_func_args). */
