@@ -33,7 +33,7 @@ import type { ProgramMap } from './maps/program-map.js';
 import { applyCoreRelocs } from './programs/core.js';
 import { resolveExterns } from './programs/externs.js';
 import type { HelperContext } from './programs/helpers.js';
-import { runTest, type LinkedProgram, type RunContext, type RunOutcome } from './programs/test-run.js';
+import { ProgramRunner, runTest, type LinkedProgram, type RunContext, type RunOutcome } from './programs/test-run.js';
 import type { MapDef, ParsedObject } from '../elf/spec.js';
 
 /**
@@ -140,6 +140,8 @@ class EmulatorProgram implements ProgramHandle {
   readonly #state: ProgramState;
   #r0 = 0n;
   #fault: string | undefined;
+  /** What this thread's synchronous runs of the program reuse (made at the first). */
+  #runner: ProgramRunner | undefined;
 
   readonly #log: string;
 
@@ -181,7 +183,9 @@ class EmulatorProgram implements ProgramHandle {
   testRun(a: TestRunArgs): number {
     if (this.#closed) return EBADF;
     const emu = this.#emulator;
-    return this.#settle(runTest(this.#linked, emu.helperContext(), emu.mainCpuLocks, a));
+    const base = emu.helperContext();
+    this.#runner ??= new ProgramRunner(this.#linked, base);
+    return this.#settle(runTest(this.#runner, base, emu.mainCpuLocks, a));
   }
 
   /** On one of the emulator's worker CPUs (cpus/cpus.ts): runs overlap in time as on several kernel CPUs. */

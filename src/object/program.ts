@@ -99,6 +99,12 @@ export class BpfProgram {
   readonly #engine: Engine;
   readonly #closed: () => boolean;
   readonly #close: (() => void) | undefined;
+  /**
+   * What synchronous runs reuse: the data_out buffer (grown as needed; each result copies its bytes out)
+   * and the four counters. An async run has its own: it may still be in flight when the next starts.
+   */
+  #dataOut = new Uint8Array(0);
+  readonly #out = new Uint32Array(4);
 
   /** Use BpfObject.program() or loadProgram(). */
   constructor(handle: ProgramHandle, engine: Engine, section: string, closed: () => boolean, close?: () => void) {
@@ -215,12 +221,19 @@ export class BpfProgram {
     // run still reads it on another thread.
     return {
       data: data && owned ? data.slice() : data ?? null,
-      dataOut: data ? new Uint8Array(dataOutSize ?? data.length + 4096) : null,
+      dataOut: data ? this.#dataOutBuffer(dataOutSize ?? data.length + 4096, owned) : null,
       ctx: ctx && owned ? ctx.slice() : ctx ?? null,
       ctxOut: ctx && !ctxIn ? new Uint8Array(ctx.length) : null,
       repeat, cpu, flags,
-      out: new Uint32Array(4),
+      out: owned ? new Uint32Array(4) : this.#out,
     };
+  }
+
+  /** `size` bytes for data_out: an async run's own, else the reused buffer's first `size`. */
+  #dataOutBuffer(size: number, owned: boolean): Uint8Array {
+    if (owned) return new Uint8Array(size);
+    if (this.#dataOut.length < size) this.#dataOut = new Uint8Array(size);
+    return this.#dataOut.subarray(0, size);
   }
 
   #finish(call: TestRunArgs, rc: number): RunResult {
@@ -232,7 +245,11 @@ export class BpfProgram {
     }
     const [retval, duration, dataSize, ctxSize] = call.out;
     const result: RunResult = { retval: retval! | 0, duration: duration! };
-    if (call.dataOut) result.data = call.dataOut.subarray(0, Math.min(dataSize!, call.dataOut.length));
+    // A synchronous run's data_out is the reused buffer: the result gets a copy of its bytes.
+    if (call.dataOut) {
+      const n = Math.min(dataSize!, call.dataOut.length);
+      result.data = call.out === this.#out ? call.dataOut.slice(0, n) : call.dataOut.subarray(0, n);
+    }
     if (call.ctxOut) result.ctx = call.ctxOut.subarray(0, Math.min(ctxSize!, call.ctxOut.length));
     // ENOSPC: the run happened; its output did not fit, and what the kernel reported comes with the error.
     if (rc === ENOSPC) throw new BpfRunOutputError(this.name, result, dataSize!, ctxSize!);

@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { AluOp, asm, encodeInsns, JmpOp, type Insn } from '../../src/uapi/isa.js';
 import { Emulator, errnoByCode, loadProgram, ProgramType } from '../../src/index.js';
 import { linkProgram } from '../../src/emulator/link.js';
-import { runTest } from '../../src/emulator/programs/test-run.js';
+import { ProgramRunner, runTest } from '../../src/emulator/programs/test-run.js';
 import { EXECUTIONS, type Execution } from '../../src/emulator/programs/compiler.js';
 import { DEFAULT_KERNEL_VERSION } from '../../src/emulator/kernel-version.js';
 import { describeEngines } from '../helpers/engines.js';
@@ -64,7 +64,7 @@ describe('a moved packet bounds what a program reaches, whatever the checker let
     }, () => undefined);
     if (!('exec' in linked)) throw new Error('link failed');
     const args = { data: new Uint8Array(64), dataOut: new Uint8Array(4096), ctx: null, ctxOut: null, repeat: 1, cpu: 0, flags: 0, out: new Uint32Array(4) };
-    return runTest(linked, emulator.helperContext(), emulator.mainCpuLocks, args);
+    return runTest(new ProgramRunner(linked, emulator.helperContext()), emulator.helperContext(), emulator.mainCpuLocks, args);
   };
   for (const execution of EXECUTIONS) {
     test(`${execution}: the first read succeeds, the stale one faults (EFAULT)`, () => {

@@ -8,7 +8,7 @@ import type { ProgramSource } from '../program-state.js';
 import { linkProgram } from '../link.js';
 import { attachMap, type ProgramMap } from '../maps/program-map.js';
 import { xorshift32, type HelperContext } from '../programs/helpers.js';
-import { runTest, type LinkedProgram, type RunContext } from '../programs/test-run.js';
+import { ProgramRunner, runTest, type RunContext } from '../programs/test-run.js';
 
 const config = workerData as WorkerConfig;
 const locks = new CpuLocks(config.heldLocks, config.lockRow, config.resLockTimeoutNs);
@@ -24,7 +24,8 @@ const helpers: HelperContext & RunContext = {
   trace: (line) => trace.push(line),
   locks,
 };
-const programs = new Map<number, LinkedProgram>();
+/** The programs this CPU ran, linked here, each with what its runs reuse. */
+const programs = new Map<number, ProgramRunner>();
 /** Every program this CPU was sent, by key (its program id), over this thread's views of its maps. */
 const sources = new Map<number, ProgramSource>();
 helpers.tailCallTarget = (_table, id) => sources.get(id);
@@ -32,7 +33,7 @@ helpers.tailCallTarget = (_table, id) => sources.get(id);
 const innerMaps = new Map<number, ProgramMap>();
 helpers.innerMap = (id) => innerMaps.get(id);
 
-function linked(key: number): LinkedProgram | string {
+function linked(key: number): ProgramRunner | string {
   const known = programs.get(key);
   if (known) return known;
   const source = sources.get(key);
@@ -45,8 +46,9 @@ function linked(key: number): LinkedProgram | string {
   }
   const program = linkProgram(source, (ref) => (ref.name !== undefined ? byName.get(ref.name) : byIndex.get(ref.index!)));
   if (!('exec' in program)) return `program '${source.name}' did not link: ${program.detail ?? program.errno}`;
-  programs.set(key, program);
-  return program;
+  const runner = new ProgramRunner(program, helpers);
+  programs.set(key, runner);
+  return runner;
 }
 
 /** A posted program on this thread: its maps attached here. */

@@ -198,6 +198,11 @@ const skbMemberSize: Record<number, number> = {
  * `data`/`data_end` loads are rewritten by the verifier into packet pointers (convert_ctx_accesses), which
  * is what the region returns.
  */
+/** The 4-byte __sk_buff fields a program reads from the skb (not the packet pointers, cb[] or the timestamps). */
+const skbReadable: ReadonlySet<number> = new Set<number>([Skb.len, Skb.pkt_type, Skb.mark, Skb.queue_mapping, Skb.protocol,
+  Skb.vlan_present, Skb.vlan_tci, Skb.vlan_proto, Skb.priority, Skb.ingress_ifindex, Skb.ifindex, Skb.tc_index, Skb.hash,
+  Skb.tc_classid, Skb.napi_id, Skb.wire_len, Skb.gso_segs, Skb.gso_size]);
+
 function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVersion: string): PreparedContext | number {
   const data = input.data;
   if (!data || data.length < ETH_HLEN || data.length > SKB_MAX_DATA) return EINVAL;
@@ -206,7 +211,7 @@ function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVer
   // the Ethernet header) is refused (EINVAL), as measured on 6.18.
   const etherType = (data[12]! << 8) | data[13]!;
   if ((etherType === EthType.Ipv4 && data.length < ETH_HLEN + IPV4_HLEN) || (etherType === EthType.Ipv6 && data.length < ETH_HLEN + IPV6_HLEN)) return EINVAL;
-  const packet = data.slice();
+  const packet = data; // SkbPacket copies it into its buffer
   const fields = new DataView(new ArrayBuffer(Skb.size));
   if (input.ctx) {
     // convert___skb_to_skb: a ctx_in may set mark, priority, ingress_ifindex, ifindex, cb, tstamp, wire_len,
@@ -243,9 +248,7 @@ function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVer
   // and wire_len reads 0; gso_segs is ctx_in's (0 by default), never defaulted.
   if (input.ctx) fields.setUint32(Skb.wire_len, fields.getUint32(Skb.wire_len, true) || skb.len, true);
   const packetTag = skb.hi;
-  const readable = new Set<number>([Skb.len, Skb.pkt_type, Skb.mark, Skb.queue_mapping, Skb.protocol, Skb.vlan_present, Skb.vlan_tci,
-    Skb.vlan_proto, Skb.priority, Skb.ingress_ifindex, Skb.ifindex, Skb.tc_index, Skb.hash, Skb.tc_classid, Skb.napi_id,
-    Skb.wire_len, Skb.gso_segs, Skb.gso_size]);
+  const readable = skbReadable;
   const region: VirtualRegion = {
     name: 'ctx (struct __sk_buff)',
     size: Skb.size,
@@ -437,7 +440,7 @@ function ethTypeTrans(packet: Uint8Array): number {
  * (ff:ff:.. included, as it is not the device's broadcast) PACKET_MULTICAST (2), else PACKET_OTHERHOST (3).
  */
 function pktType(packet: Uint8Array): number {
-  if (packet.subarray(0, 6).every((b) => b === 0)) return 0;
+  if ((packet[0]! | packet[1]! | packet[2]! | packet[3]! | packet[4]! | packet[5]!) === 0) return 0;
   return packet[0]! & 1 ? 2 : 3;
 }
 

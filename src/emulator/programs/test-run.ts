@@ -5,7 +5,7 @@ import type { TestRunArgs } from '../../seam/engine.js';
 import { KernelProgramType } from '../../uapi/program-type.js';
 import { EFAULT, EINTR, ENOSPC } from '../../uapi/errno.js';
 import type { CpuLocks } from '../cpus/spin-locks.js';
-import { prepareContext, type TestRunInput } from './contexts.js';
+import { prepareContext, type PreparedContext, type TestRunInput } from './contexts.js';
 import { callHelper, helperArity, mapLookup, type HelperContext } from './helpers.js';
 import { runnerOf, type Execution } from './compiler.js';
 import type { ExecEnv, ExecProgram, Vm } from './interpreter.js';
@@ -16,6 +16,8 @@ import { callKfunc } from './kfuncs.js';
 import { adjustRoomDecapL3, tunnelKeyNoKeyFlag, csumDiffFolds, xdpMetaMax } from '../kernel-version.js';
 import { ProgramFault, type Memory } from './memory.js';
 import type { ParsedProgram } from '../../elf/spec.js';
+import type { PacketRun } from './packet-helpers.js';
+import type { RunPacket } from './packet.js';
 
 
 /** A program linked to its maps on one thread. */
@@ -68,9 +70,45 @@ export type RunContext = Omit<HelperContext, 'packetRun'> & {
   possibleCpus: number;
 };
 
+/**
+ * What the test runs of one linked program on one thread reuse, call after call: the helpers' context (the
+ * thread's, copied once; each run sets its own fields), the environment with its tail calls, and the runner
+ * (its Vm, stacks and register arrays). A thread runs one test run at a time, so one is enough.
+ */
+export class ProgramRunner {
+  readonly helpers: HelperContext;
+  readonly env: ExecEnv & { tailCalls: TailCalls };
+  readonly run: (r1: bigint) => bigint;
+  /** The run's packet for the packet helpers, with the version's rules (decided once). */
+  readonly #packetRun: PacketRun;
+
+  constructor(readonly program: LinkedProgram, base: RunContext) {
+    this.helpers = { ...base, localStorage: new Map() };
+    this.env = execEnv(program.memory, this.helpers, base.execution);
+    this.run = runnerOf(base.execution, program.exec, this.env);
+    const version = program.kernelVersion;
+    this.#packetRun = {
+      packet: undefined as unknown as RunPacket, xdpMetaMax: xdpMetaMax(version), csumDiffFolds: csumDiffFolds(version),
+      adjustRoomDecapL3: adjustRoomDecapL3(version), tunnelKeyNoKeyFlag: tunnelKeyNoKeyFlag(version),
+    };
+  }
+
+  /** A new test run's context: the thread's current cpu (or the one the run names), its storage and packet. */
+  begin(base: RunContext, prepared: PreparedContext): void {
+    const h = this.helpers;
+    h.cpu = prepared.cpu ?? base.cpu;
+    h.task = base.task;
+    h.localStorage!.clear();
+    if (prepared.packet) this.#packetRun.packet = prepared.packet;
+    h.packetRun = prepared.packet ? this.#packetRun : undefined;
+    h.flowPacket = prepared.flowPacket;
+  }
+}
+
 export function runTest(
-  program: LinkedProgram, helpers: RunContext, locks: CpuLocks, a: TestRunArgs, cancelled?: () => boolean,
+  runner: ProgramRunner, helpers: RunContext, locks: CpuLocks, a: TestRunArgs, cancelled?: () => boolean,
 ): RunOutcome {
+  const program = runner.program;
   const syscall = program.type === KernelProgramType.Syscall;
   const memory = program.memory;
   const mark = memory.mark();
@@ -87,18 +125,8 @@ export function runTest(
     const runs = Math.max(1, a.repeat);
     // The packet stays for all the runs: what a helper moved in one, the next sees (bpf_test_run's loop
     // runs the program on the same xdp_buff / skb).
-    const version = program.kernelVersion;
-    const packetRun = prepared.packet
-      ? {
-        packet: prepared.packet, xdpMetaMax: xdpMetaMax(version), csumDiffFolds: csumDiffFolds(version), adjustRoomDecapL3: adjustRoomDecapL3(version),
-        tunnelKeyNoKeyFlag: tunnelKeyNoKeyFlag(version),
-      }
-      : undefined;
-    const env = execEnv(memory, {
-      ...helpers, ...(prepared.cpu !== undefined ? { cpu: prepared.cpu } : {}), localStorage: new Map(), ...(packetRun ? { packetRun } : {}), ...(prepared.flowPacket ? { flowPacket: prepared.flowPacket } : {}),
-    }, helpers.execution);
-    // Made once for all the runs: what a run needs that can be reused (the Vm, its stacks) is.
-    const run = runnerOf(helpers.execution, program.exec, env);
+    runner.begin(helpers, prepared);
+    const { env, run } = runner;
     const r1 = prepared.r1;
     const start = process.hrtime.bigint();
     for (let i = 0; i < runs; i++) {
