@@ -2,8 +2,9 @@
 // over one page) or an skb's linear data. The program reaches it through one byte region whose window is
 // always the current packet — [data_meta, data_end) for XDP, [mac header, data_end) for skb — so a pointer
 // computed before a move cannot reach bytes outside the packet as it is now, whatever the checker let
-// through. A packet pointer is (region id << 32) + its offset from the window's start; the context's
-// data/data_meta/data_end loads read the offsets as they are at that moment.
+// through. A packet pointer is (region id << 32) + its offset in the buffer, which is past the headroom the
+// kernel's test run reserves (the window's ByteRegion.origin): like a kernel pointer, its low word is never
+// 0. The context's data/data_meta/data_end loads read the offsets as they are at that moment.
 import { ETH_HLEN } from '../../uapi/net.js';
 import { regionTag, type ByteRegion, type Memory } from './memory.js';
 
@@ -11,12 +12,13 @@ import { regionTag, type ByteRegion, type Memory } from './memory.js';
 interface PacketRegion extends ByteRegion {
   size: number;
   start: number;
+  origin: number;
   buffer: Uint8Array;
 }
 
 function packetRegion(buffer: Uint8Array, start: number, size: number): PacketRegion {
   const region: PacketRegion = {
-    name: 'packet', size, writable: true, start, buffer,
+    name: 'packet', size, writable: true, start, origin: start, buffer,
     bytes: () => region.buffer,
     base: () => region.start,
   };
@@ -35,12 +37,12 @@ export abstract class RunPacket {
 
   /** The pointer to buffer offset `at` (its low word; the high word is `hi`). */
   protected low(at: number): number {
-    return (at - this.region.start) | 0;
+    return at | 0;
   }
 
   /** The same as a BigInt. */
   protected pointer(at: number): bigint {
-    return (BigInt(this.hi >>> 0) << 32n) | BigInt((at - this.region.start) >>> 0);
+    return (BigInt(this.hi >>> 0) << 32n) | BigInt(at >>> 0);
   }
 
   /** Buffer offsets of skb->data / xdp->data and data_end. */
@@ -63,10 +65,11 @@ export abstract class RunPacket {
     return this.pointer(this.end);
   }
 
-  /** Shows [start, end) of `buffer` from now on; pointers made before keep their offsets. */
+  /** Shows [start, end) of `buffer` from now on; pointers made before keep their buffer offsets. */
   protected show(buffer: Uint8Array, start: number, end: number): void {
     this.region.buffer = buffer;
     this.region.start = start;
+    this.region.origin = start;
     this.region.size = end - start;
     // Executors that cached the region's bounds or bytes (compiled-runtime.ts FastMemory) look again.
     this.memory.regionChanged();
@@ -189,9 +192,13 @@ export class SkbPacket extends RunPacket {
     return out;
   }
 
-  /** Room for `head` bytes before data and up to `end` bytes of buffer: the buffer grows, offsets shift. */
+  /**
+   * Room for `head` bytes before data and up to `end` bytes of buffer: the buffer grows, offsets shift. A
+   * grown head keeps SKB_HEADROOM before the new room (pskb_expand_head's ALIGN(delta, NET_SKB_PAD) may
+   * leave less; nothing a program sees depends on it), so the packet never starts at a pointer's low word 0.
+   */
   reserve(head: number, end: number): void {
-    const shift = Math.max(0, head - this.data);
+    const shift = head > this.data ? head - this.data + SKB_HEADROOM : 0;
     if (shift === 0 && end <= this.buffer.length) return;
     const buffer = new Uint8Array(shift + Math.max(end, this.buffer.length));
     buffer.set(this.buffer, shift);
