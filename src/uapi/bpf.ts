@@ -248,10 +248,12 @@ export const SkbFlags = {
 /** include/uapi/linux/bpf.h: bpf_skb_set_tunnel_key's flags, and sizeof(struct bpf_tunnel_key) with the
  * sizes of its older layouts (up to remote_ipv6[1], tunnel_ext, tunnel_label, local_ipv6[0]). */
 export const TunnelKeyFlags = { ZeroCsumTx: 1 << 1, DontFragment: 1 << 2, SeqNumber: 1 << 3, NoTunnelKey: 1 << 4, TuninfoIpv6: 1 << 0 } as const;
+/** bpf_skb_get_tunnel_key's flag (the same bit as BPF_F_NO_TUNNEL_KEY): the key's tunnel_flags, not tunnel_ext. */
+export const BPF_F_TUNINFO_FLAGS = 1 << 4;
 export const BPF_TUNNEL_KEY_SIZE = 44;
 export const BPF_TUNNEL_KEY_OLD_SIZES: readonly number[] = [8, 22, 24, 28];
 /** Offsets in struct bpf_tunnel_key: tunnel_ext (u16), tunnel_label (u32). */
-export const TunnelKeyOffset = { TunnelExt: 22, TunnelLabel: 24 } as const;
+export const TunnelKeyOffset = { TunnelId: 0, Remote: 4, Tos: 20, Ttl: 21, TunnelExt: 22, TunnelLabel: 24, Local: 28 } as const;
 
 /** include/uapi/linux/bpf.h: bpf_skb_adjust_room's modes (enum bpf_adj_room_mode) and flags (u64). */
 export const AdjRoomMode = { Net: 0, Mac: 1 } as const;

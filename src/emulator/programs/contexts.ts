@@ -222,21 +222,25 @@ function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVer
     }
     new Uint8Array(fields.buffer).set(ctx);
   }
-  const skb = new SkbPacket(memory, packet, isL2, ethTypeTrans(packet));
+  const skb = new SkbPacket(memory, packet, isL2, ethTypeTrans(packet), pktType(packet));
   // skb_shinfo(skb)->gso_size and gso_segs are u16s (convert___skb_to_skb).
   const gsoSizeIn = fields.getUint32(Skb.gso_size, true);
   skb.gsoSize = gsoSizeIn & 0xffff;
   skb.gsoSegs = fields.getUint32(Skb.gso_segs, true) & 0xffff;
-  // What the packet helpers change (skb->len, skb->protocol, the GSO fields bpf_skb_change_tail resets),
-  // as they left it.
+  // What the packet helpers change (skb->len, skb->protocol, the GSO fields bpf_skb_change_tail resets, the
+  // VLAN tag, pkt_type, the hash), as they left it.
   const syncFields = (): void => {
     fields.setUint32(Skb.len, skb.len, true);
     fields.setUint32(Skb.protocol, skb.protocol, true);
     fields.setUint32(Skb.gso_size, skb.gsoSize, true);
     fields.setUint32(Skb.gso_segs, skb.gsoSegs, true);
+    fields.setUint32(Skb.pkt_type, skb.pktType, true);
+    fields.setUint32(Skb.vlan_present, skb.vlanPresent ? 1 : 0, true);
+    fields.setUint32(Skb.vlan_tci, skb.vlanTci, true);
+    fields.setUint32(Skb.vlan_proto, skb.vlanProto, true);
+    fields.setUint32(Skb.hash, skb.hash, true);
   };
   syncFields();
-  fields.setUint32(Skb.pkt_type, pktType(packet), true);
   if (fields.getUint32(Skb.ifindex, true) === 0) fields.setUint32(Skb.ifindex, LOOPBACK_IFINDEX, true);
   // convert___skb_to_skb (only with a ctx_in): qdisc_skb_cb(skb)->pkt_len = wire_len ?: skb->len, skb->len
   // as the program starts with it (past the Ethernet header but for tc). Without a ctx_in nothing sets it

@@ -76,6 +76,21 @@ export abstract class RunPacket {
   }
 }
 
+/**
+ * struct ip_tunnel_info as bpf_skb_set_tunnel_key fills it: the key's id, tos, ttl, flow label, addresses
+ * (src and dst: 4 bytes for IPv4, 16 for IPv6, as the key gave them) and tun_flags (the __be16 form).
+ */
+export interface TunnelInfo {
+  ipv6: boolean;
+  id: number;
+  tos: number;
+  ttl: number;
+  label: number;
+  flags: number;
+  src: Uint8Array;
+  dst: Uint8Array;
+}
+
 /** PAGE_SIZE on x86-64: test_run's frame (rxqueue->xdp_rxq.frag_size, xdp_init_buff's frame_sz). */
 export const PAGE_SIZE = 4096;
 /** SKB_DATA_ALIGN(sizeof(struct skb_shared_info)) on x86-64: the tailroom every frame and skb keeps. */
@@ -159,7 +174,18 @@ export class SkbPacket extends RunPacket {
   /** skb_shinfo(skb)->gso_size and gso_segs, from a ctx_in: a non-zero gso_size makes the skb GSO. */
   gsoSize = 0;
   gsoSegs = 0;
-  constructor(memory: Memory, packet: Uint8Array, readonly isL2: boolean, protocol: number) {
+  /** skb->pkt_type (eth_type_trans's, then bpf_skb_change_type's). */
+  pktType: number;
+  /** The hardware-accelerated VLAN tag: skb->vlan_proto (__be16 loaded little-endian, 0: none) and vlan_tci. */
+  vlanProto = 0;
+  vlanTci = 0;
+  /** skb->hash and whether it is a software hash of a flow with ports (sw_hash, l4_hash). */
+  hash = 0;
+  swHash = false;
+  l4Hash = false;
+  /** The tunnel info of the metadata dst bpf_skb_set_tunnel_key attached (tunnel-key.ts), or null. */
+  tunnel: TunnelInfo | null = null;
+  constructor(memory: Memory, packet: Uint8Array, readonly isL2: boolean, protocol: number, pktType: number) {
     const buffer = new Uint8Array(SKB_HEADROOM + packet.length);
     buffer.set(packet, SKB_HEADROOM);
     super(memory, buffer, SKB_HEADROOM, packet.length);
@@ -169,6 +195,19 @@ export class SkbPacket extends RunPacket {
     this.data = isL2 ? SKB_HEADROOM : this.network;
     this.end = SKB_HEADROOM + packet.length;
     this.protocol = protocol;
+    this.pktType = pktType;
+  }
+
+  /** __sk_buff's vlan_present: skb->vlan_all (the tag's proto and tci) is not 0. */
+  get vlanPresent(): boolean {
+    return this.vlanProto !== 0 || this.vlanTci !== 0;
+  }
+
+  /** skb_clear_hash. */
+  clearHash(): void {
+    this.hash = 0;
+    this.swHash = false;
+    this.l4Hash = false;
   }
 
   /** skb->len (all linear here). */
