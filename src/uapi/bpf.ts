@@ -116,6 +116,10 @@ export function isLru(type: number): boolean {
 export function isArrayType(type: number): boolean {
   return type === MapType.Array || type === MapType.PercpuArray;
 }
+/** DEVMAP, DEVMAP_HASH, CPUMAP and XSKMAP: the maps bpf_redirect_map sends a frame through. */
+export function isRedirectMap(type: number): boolean {
+  return type === KernelMapType.Devmap || type === KernelMapType.DevmapHash || type === KernelMapType.Cpumap || type === KernelMapType.Xskmap;
+}
 /** ARRAY_OF_MAPS and HASH_OF_MAPS (kernel/bpf/map_in_map.c): values are maps like the template. */
 export function isMapInMap(type: number): boolean {
   return type === MapType.ArrayOfMaps || type === MapType.HashOfMaps;
@@ -276,4 +280,6 @@ export const XDP_PACKET_HEADROOM = 256;
 
 /** include/uapi/linux/bpf.h enum xdp_action, and include/uapi/linux/pkt_cls.h's TC_ACT_* bpf_redirect returns. */
 export const XdpAction = { Aborted: 0, Drop: 1, Pass: 2, Tx: 3, Redirect: 4 } as const;
+/** include/uapi/linux/bpf.h: bpf_redirect_map's flags past the action bits (devmaps only). */
+export const XDP_REDIRECT_FLAGS = { Broadcast: 1 << 3, ExcludeIngress: 1 << 4 } as const;
 export const TcAction = { Ok: 0, Shot: 2, Redirect: 7 } as const;

@@ -22,3 +22,5 @@ export const IpProto = { Tcp: 6, Udp: 17, Dccp: 33, Sctp: 132, UdpLite: 136 } as
  * __be16 bpf_skb_get_tunnel_key reports (TUNNEL_CSUM, _KEY, _SEQ, _DONT_FRAGMENT, _NOCACHE).
  */
 export const TunnelFlag = { Csum: 0x01, Key: 0x04, Seq: 0x08, DontFragment: 0x0100, NoCache: 0x2000 } as const;
+/** The loopback device's ifindex in every network namespace: test_run attaches packets to it. */
+export const LOOPBACK_IFINDEX = 1;

@@ -1,7 +1,7 @@
 // What BPF_PROG_TEST_RUN builds for a program and returns from it (net/bpf/test_run.c), per program type:
 // the packet and context regions, their checks (the kernel's errnos for bad input), and what goes back.
 import { E2BIG, EFAULT, EINVAL, ENODEV, ENOTSUPP } from '../../uapi/errno.js';
-import { ETH_HLEN, EthType, IPV4_HLEN, IPV6_HLEN } from '../../uapi/net.js';
+import { ETH_HLEN, EthType, IPV4_HLEN, IPV6_HLEN, LOOPBACK_IFINDEX } from '../../uapi/net.js';
 import { TestRunFlags, XDP_PACKET_HEADROOM } from '../../uapi/bpf.js';
 import { fixedBytes, type Memory, type VirtualRegion } from './memory.js';
 import { AttachType, KernelProgramType as ProgType } from '../../uapi/program-type.js';
@@ -16,8 +16,6 @@ import { xdpMetalenInvalid } from './packet-helpers.js';
 
 // XDP: XDP_PACKET_HEADROOM before the data; the frame may not exceed a page with the shared info.
 const XDP_MAX_DATA = PAGE_SIZE - XDP_PACKET_HEADROOM - SHINFO_SIZE;
-/** The loopback device test_run attaches packets to (its ifindex is 1 in every network namespace). */
-const LOOPBACK_IFINDEX = 1;
 
 export interface TestRunInput {
   data: Uint8Array | null;

@@ -1,10 +1,12 @@
 // The packet helpers (net/core/filter.c) on a test run's packet (packet.ts): the ones that move or resize
-// it, rewrite it, and bpf_redirect. helpers.ts callHelper delegates every id listed here.
+// it, rewrite it, and bpf_redirect and bpf_redirect_map. helpers.ts callHelper delegates every id listed here.
 import { errnoByCode } from '../../uapi/errno.js';
 import { ETH_HLEN, EthType, IPV4_HLEN, IPV6_HLEN } from '../../uapi/net.js';
 import { helperIdByName } from '../../uapi/helpers.js';
 import type { Vm } from './interpreter.js';
 import { ProgramFault } from './memory.js';
+import { RedirectMapTable } from '../maps/redirect-map.js';
+import type { ProgramMap } from '../maps/program-map.js';
 import { BPF_SKB_MAX_LEN, SkbPacket, XDP_FRAME_SIZE, XdpFrame, type RunPacket } from './packet.js';
 import { csumFrom32to16, csumPartial, csumReplace2, csumReplace4, csumReplaceByDiff, csumSub } from './csum.js';
 import { AdjRoomFlags, AdjRoomMode, SkbFlags, TcAction, XdpAction } from '../../uapi/bpf.js';
@@ -29,7 +31,7 @@ export const PacketHelperId = {
   XdpAdjustTail: id('xdp_adjust_tail'), XdpGetBuffLen: id('xdp_get_buff_len'), SkbStoreBytes: id('skb_store_bytes'),
   L3CsumReplace: id('l3_csum_replace'), L4CsumReplace: id('l4_csum_replace'), CsumDiff: id('csum_diff'),
   SkbPullData: id('skb_pull_data'), SkbChangeTail: id('skb_change_tail'), SkbChangeHead: id('skb_change_head'),
-  SkbAdjustRoom: id('skb_adjust_room'),
+  SkbAdjustRoom: id('skb_adjust_room'), RedirectMap: id('redirect_map'),
 } as const;
 
 /** How many of r1..r5 each packet helper reads (its BPF_CALL_n): helpers.ts helperArity takes them. */
@@ -38,7 +40,7 @@ export const packetHelperArity: Readonly<Record<number, number>> = {
   [PacketHelperId.XdpAdjustTail]: 2, [PacketHelperId.XdpGetBuffLen]: 1, [PacketHelperId.SkbStoreBytes]: 5,
   [PacketHelperId.L3CsumReplace]: 5, [PacketHelperId.L4CsumReplace]: 5, [PacketHelperId.CsumDiff]: 5,
   [PacketHelperId.SkbPullData]: 2, [PacketHelperId.SkbChangeTail]: 3, [PacketHelperId.SkbChangeHead]: 3,
-  [PacketHelperId.SkbAdjustRoom]: 4,
+  [PacketHelperId.SkbAdjustRoom]: 4, [PacketHelperId.RedirectMap]: 3,
 };
 
 /** The helpers' errnos as r0 holds them (sign-extended). */
@@ -88,6 +90,13 @@ export function callPacketHelper(helper: number, vm: Vm, run: PacketRun): bigint
       if (run.packet instanceof XdpFrame) return BigInt(r[2] === 0n ? XdpAction.Redirect : XdpAction.Aborted);
       if (run.packet instanceof SkbPacket) return BigInt((r[2]! & ~BPF_F_INGRESS) === 0n ? TcAction.Redirect : TcAction.Shot);
       throw new ProgramFault('bpf_redirect needs an XDP or skb packet');
+    case PacketHelperId.RedirectMap: {
+      // bpf_xdp_redirect_map: the map's map_redirect (maps/redirect-map.ts), for XDP alone.
+      xdpOf(run, helper);
+      const map = vm.memory.handleOf(vm.tags[1]!, r[1]!) as ProgramMap;
+      if (!(map.table instanceof RedirectMapTable)) throw new ProgramFault('bpf_redirect_map needs a devmap, cpumap or xskmap');
+      return map.table.redirect(r[2]!, r[3]!);
+    }
     case PacketHelperId.CsumDiff:
       return csumDiff(vm, run.csumDiffFolds);
     case PacketHelperId.SkbStoreBytes:
