@@ -897,3 +897,12 @@ export function innerMapLocks(version: string): boolean {
 export function cpumapEntryErrno(version: string): boolean {
   return versionAtLeast(version, '6.19');
 }
+
+/**
+ * net/core/filter.c BPF_FIB_LOOKUP_MASK, the flags bpf_fib_lookup takes (others are EINVAL): BPF_FIB_LOOKUP_MARK
+ * since 6.10 (upstream "bpf: Add support for mark with bpf_fib_lookup"); Debian 6.1's uapi lists DIRECT to SRC.
+ * 6.18's mask measured; the others read from those sources, not measured.
+ */
+export function fibLookupFlagMask(version: string): number {
+  return versionAtLeast(version, '6.10') ? 0x3f : 0x1f;
+}

@@ -280,6 +280,12 @@ export const XDP_PACKET_HEADROOM = 256;
 
 /** include/uapi/linux/bpf.h enum xdp_action, and include/uapi/linux/pkt_cls.h's TC_ACT_* bpf_redirect returns. */
 export const XdpAction = { Aborted: 0, Drop: 1, Pass: 2, Tx: 3, Redirect: 4 } as const;
+/** include/uapi/linux/bpf.h: bpf_fib_lookup's flags (BPF_FIB_LOOKUP_*), and the codes it returns (BPF_FIB_LKUP_RET_*). */
+export const FibLookupFlags = { Direct: 1 << 0, Output: 1 << 1, SkipNeigh: 1 << 2, Tbid: 1 << 3, Src: 1 << 4, Mark: 1 << 5 } as const;
+export const FibLookupRet = { Success: 0, NotFwded: 4, FwdDisabled: 5 } as const;
+/** sizeof(struct bpf_fib_lookup), and where its family, ifindex and IPv6 addresses are. */
+export const BPF_FIB_LOOKUP_SIZE = 64;
+export const FibLookupOffset = { Family: 0, Ifindex: 8, Ipv6Src: 16, Ipv6Dst: 32 } as const;
 /** include/uapi/linux/bpf.h: bpf_redirect_map's flags past the action bits (devmaps only). */
 export const XDP_REDIRECT_FLAGS = { Broadcast: 1 << 3, ExcludeIngress: 1 << 4 } as const;
 export const TcAction = { Ok: 0, Shot: 2, Redirect: 7 } as const;

@@ -7,7 +7,7 @@ export const EthType = { Ipv4: 0x0800, Ipv6: 0x86dd, Vlan8021Q: 0x8100, Vlan8021
 /** sizeof(struct iphdr) and sizeof(struct ipv6hdr) (include/uapi/linux/ip.h, ipv6.h): the base headers. */
 export const IPV4_HLEN = 20;
 export const IPV6_HLEN = 40;
-/** include/linux/socket.h: the address families an sk_lookup test run takes. */
+/** include/linux/socket.h: the address families an sk_lookup test run and bpf_fib_lookup take. */
 export const AddressFamily = { Inet: 2, Inet6: 10 } as const;
 /** include/uapi/linux/if_vlan.h VLAN_HLEN: an 802.1Q tag (TPID and TCI). */
 export const VLAN_HLEN = 4;

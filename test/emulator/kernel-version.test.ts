@@ -16,7 +16,7 @@ import {
   btfTypeTagsAnywhere, btfUptrTag, btfWideInfo, cpuV4Instructions, freezeChecksWriteAccess, freezeRefusesLockMaps, linfoFileLine, linkedConstOps,
   linkedRegsLiveOnly, linkedSyncFromDelta, lockInWrongMapErrno, lpmNextKeyExactMatch, lpmNodeHeaderSize, lpmUpdateHonoursFlags, lruTargetFreeScales, parseKernelVersion,
   percpuCpuFlags, percpuLookupCopiesPadding, refusalAt, kfuncAvailable, negEndTracked, xdpMetaMax, csumDiffFolds, adjustRoomDecapL3, tunnelKeyNoKeyFlag, innerMapLocks, resourceLeakWords, skbCtxInDataEnd,
-  cpumapEntryErrno, netfilterProgramType, tnumConstForm, verifierWorkExact, precisionPruning, staticRecursionCheck, releaseHelperWords, bpfMapShaHead, circularRanges, scalarRules, wrappingAddSub, versionAtLeast,
+  cpumapEntryErrno, fibLookupFlagMask, netfilterProgramType, tnumConstForm, verifierWorkExact, precisionPruning, staticRecursionCheck, releaseHelperWords, bpfMapShaHead, circularRanges, scalarRules, wrappingAddSub, versionAtLeast,
 } from '../../src/emulator/kernel-version.js';
 import { lruTargetFree } from '../../src/emulator/maps/lru.js';
 import { scalarAlu } from '../../src/emulator/checker/scalar-alu.js';
@@ -85,6 +85,7 @@ describe('version rules', () => {
     expect([adjustRoomDecapL3('6.2'), adjustRoomDecapL3('6.3')]).toEqual([false, true]);
     expect([tunnelKeyNoKeyFlag('6.2'), tunnelKeyNoKeyFlag('6.3')]).toEqual([false, true]);
     expect([cpumapEntryErrno('6.18'), cpumapEntryErrno('6.19')]).toEqual([false, true]);
+    expect([fibLookupFlagMask('6.9'), fibLookupFlagMask('6.10')]).toEqual([0x1f, 0x3f]);
   });
 
   test('an inner map\'s template may hold a lock from 6.2: before, the map-in-map is ENOTSUPP', () => {

@@ -1,5 +1,6 @@
 // The packet helpers (net/core/filter.c) on a test run's packet (packet.ts): the ones that move or resize
-// it, rewrite it, and bpf_redirect and bpf_redirect_map. helpers.ts callHelper delegates every id listed here.
+// it, rewrite it, bpf_redirect and bpf_redirect_map, and bpf_fib_lookup (fib-lookup.ts). helpers.ts callHelper
+// delegates every id listed here.
 import { errnoByCode } from '../../uapi/errno.js';
 import { ETH_HLEN, EthType, IPV4_HLEN, IPV6_HLEN } from '../../uapi/net.js';
 import { helperIdByName } from '../../uapi/helpers.js';
@@ -7,6 +8,7 @@ import type { Vm } from './interpreter.js';
 import { ProgramFault } from './memory.js';
 import { RedirectMapTable } from '../maps/redirect-map.js';
 import type { ProgramMap } from '../maps/program-map.js';
+import { fibLookup } from './fib-lookup.js';
 import { BPF_SKB_MAX_LEN, SkbPacket, XDP_FRAME_SIZE, XdpFrame, type RunPacket } from './packet.js';
 import { csumFrom32to16, csumPartial, csumReplace2, csumReplace4, csumReplaceByDiff, csumSub } from './csum.js';
 import { AdjRoomFlags, AdjRoomMode, SkbFlags, TcAction, XdpAction } from '../../uapi/bpf.js';
@@ -31,7 +33,7 @@ export const PacketHelperId = {
   XdpAdjustTail: id('xdp_adjust_tail'), XdpGetBuffLen: id('xdp_get_buff_len'), SkbStoreBytes: id('skb_store_bytes'),
   L3CsumReplace: id('l3_csum_replace'), L4CsumReplace: id('l4_csum_replace'), CsumDiff: id('csum_diff'),
   SkbPullData: id('skb_pull_data'), SkbChangeTail: id('skb_change_tail'), SkbChangeHead: id('skb_change_head'),
-  SkbAdjustRoom: id('skb_adjust_room'), RedirectMap: id('redirect_map'),
+  SkbAdjustRoom: id('skb_adjust_room'), RedirectMap: id('redirect_map'), FibLookup: id('fib_lookup'),
 } as const;
 
 /** How many of r1..r5 each packet helper reads (its BPF_CALL_n): helpers.ts helperArity takes them. */
@@ -40,7 +42,7 @@ export const packetHelperArity: Readonly<Record<number, number>> = {
   [PacketHelperId.XdpAdjustTail]: 2, [PacketHelperId.XdpGetBuffLen]: 1, [PacketHelperId.SkbStoreBytes]: 5,
   [PacketHelperId.L3CsumReplace]: 5, [PacketHelperId.L4CsumReplace]: 5, [PacketHelperId.CsumDiff]: 5,
   [PacketHelperId.SkbPullData]: 2, [PacketHelperId.SkbChangeTail]: 3, [PacketHelperId.SkbChangeHead]: 3,
-  [PacketHelperId.SkbAdjustRoom]: 4, [PacketHelperId.RedirectMap]: 3,
+  [PacketHelperId.SkbAdjustRoom]: 4, [PacketHelperId.RedirectMap]: 3, [PacketHelperId.FibLookup]: 4,
 };
 
 /** The helpers' errnos as r0 holds them (sign-extended). */
@@ -63,6 +65,8 @@ export interface PacketRun {
   tunnelKeyNoKeyFlag: boolean;
   /** kernel-version.ts adjustRoomDecapL3. */
   adjustRoomDecapL3: boolean;
+  /** kernel-version.ts fibLookupFlagMask. */
+  fibLookupFlagMask: number;
 }
 
 /** An `int` argument (BPF_CALL_n's int: the register's low 32 bits, signed). */
@@ -97,6 +101,8 @@ export function callPacketHelper(helper: number, vm: Vm, run: PacketRun): bigint
       if (!(map.table instanceof RedirectMapTable)) throw new ProgramFault('bpf_redirect_map needs a devmap, cpumap or xskmap');
       return map.table.redirect(r[2]!, r[3]!);
     }
+    case PacketHelperId.FibLookup:
+      return fibLookup(vm, run.fibLookupFlagMask);
     case PacketHelperId.CsumDiff:
       return csumDiff(vm, run.csumDiffFolds);
     case PacketHelperId.SkbStoreBytes:

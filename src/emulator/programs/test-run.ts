@@ -13,7 +13,7 @@ import { TailCalls } from './tail-call.js';
 import { HelperId } from '../../uapi/helpers.js';
 import type { Insn } from '../../uapi/isa.js';
 import { callKfunc } from './kfuncs.js';
-import { adjustRoomDecapL3, tunnelKeyNoKeyFlag, csumDiffFolds, xdpMetaMax } from '../kernel-version.js';
+import { adjustRoomDecapL3, tunnelKeyNoKeyFlag, csumDiffFolds, fibLookupFlagMask, xdpMetaMax } from '../kernel-version.js';
 import { ProgramFault, type Memory } from './memory.js';
 import type { ParsedProgram } from '../../elf/spec.js';
 
@@ -91,7 +91,7 @@ export function runTest(
     const packetRun = prepared.packet
       ? {
         packet: prepared.packet, xdpMetaMax: xdpMetaMax(version), csumDiffFolds: csumDiffFolds(version), adjustRoomDecapL3: adjustRoomDecapL3(version),
-        tunnelKeyNoKeyFlag: tunnelKeyNoKeyFlag(version),
+        tunnelKeyNoKeyFlag: tunnelKeyNoKeyFlag(version), fibLookupFlagMask: fibLookupFlagMask(version),
       }
       : undefined;
     const env = execEnv(memory, {
