@@ -4,15 +4,12 @@
 // checked (EINVAL), the family (EAFNOSUPPORT for one not IPv4 or IPv6), IPv6 link-local, multicast and
 // loopback addresses never forwarded (BPF_FIB_LKUP_RET_NOT_FWDED), an ifindex other than lo's ENODEV, and
 // lo's BPF_FIB_LKUP_RET_FWD_DISABLED. The params are left as they were.
-import { errnoByCode } from '../../uapi/errno.js';
 import { BPF_FIB_LOOKUP_SIZE, FibLookupOffset, FibLookupRet } from '../../uapi/bpf.js';
 import { AddressFamily, LOOPBACK_IFINDEX } from '../../uapi/net.js';
 import type { Vm } from './interpreter.js';
+import { HelperErrno } from './helper-errno.js';
 
-const u64 = (n: number): bigint => BigInt.asUintN(64, BigInt(n));
-const EINVAL = u64(-errnoByCode.EINVAL);
-const ENODEV = u64(-errnoByCode.ENODEV);
-const EAFNOSUPPORT = u64(-errnoByCode.EAFNOSUPPORT);
+const { EINVAL, ENODEV, EAFNOSUPPORT } = HelperErrno;
 
 /** bpf_fib_lookup(ctx, params, plen, flags); `flagMask`: kernel-version.ts fibLookupFlagMask. */
 export function fibLookup(vm: Vm, flagMask: number): bigint {

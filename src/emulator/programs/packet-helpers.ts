@@ -1,7 +1,7 @@
 // The packet helpers (net/core/filter.c) on a test run's packet (packet.ts): the ones that move or resize
 // it, rewrite it, bpf_redirect and bpf_redirect_map, and bpf_fib_lookup (fib-lookup.ts). helpers.ts callHelper
 // delegates every id listed here.
-import { errnoByCode } from '../../uapi/errno.js';
+import { HelperErrno } from './helper-errno.js';
 import { ETH_HLEN, EthType, IPV4_HLEN, IPV6_HLEN } from '../../uapi/net.js';
 import { helperIdByName } from '../../uapi/helpers.js';
 import type { Vm } from './interpreter.js';
@@ -45,14 +45,7 @@ export const packetHelperArity: Readonly<Record<number, number>> = {
   [PacketHelperId.SkbAdjustRoom]: 4, [PacketHelperId.RedirectMap]: 3, [PacketHelperId.FibLookup]: 4,
 };
 
-/** The helpers' errnos as r0 holds them (sign-extended). */
-const u64 = (n: number): bigint => BigInt.asUintN(64, BigInt(n));
-export const EINVAL = u64(-errnoByCode.EINVAL);
-const EACCES = u64(-errnoByCode.EACCES);
-const EFAULT = u64(-errnoByCode.EFAULT);
-export const ENOMEM = u64(-errnoByCode.ENOMEM);
-export const ENOTSUPP = u64(-errnoByCode.ENOTSUPP);
-const EALREADY = u64(-errnoByCode.EALREADY);
+const { EINVAL, EACCES, EFAULT, ENOMEM, ENOTSUPP, EALREADY } = HelperErrno;
 
 /** What the packet helpers need of the run: its packet and the emulated kernel's rules. */
 export interface PacketRun {

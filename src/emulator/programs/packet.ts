@@ -8,19 +8,21 @@
 import { ETH_HLEN } from '../../uapi/net.js';
 import { regionTag, type ByteRegion, type Memory } from './memory.js';
 
-/** The window a packet's region shows: mutable, the region object stays for the run (ids do not move). */
+/**
+ * The window a packet's region shows: mutable, the region object stays for the run (ids do not move). Its
+ * origin is where it starts in the buffer, as a packet pointer's low word is its buffer offset.
+ */
 interface PacketRegion extends ByteRegion {
   size: number;
-  start: number;
   origin: number;
   buffer: Uint8Array;
 }
 
 function packetRegion(buffer: Uint8Array, start: number, size: number): PacketRegion {
   const region: PacketRegion = {
-    name: 'packet', size, writable: true, start, origin: start, buffer,
+    name: 'packet', size, writable: true, origin: start, buffer,
     bytes: () => region.buffer,
-    base: () => region.start,
+    base: () => region.origin,
   };
   return region;
 }
@@ -68,7 +70,6 @@ export abstract class RunPacket {
   /** Shows [start, end) of `buffer` from now on; pointers made before keep their buffer offsets. */
   protected show(buffer: Uint8Array, start: number, end: number): void {
     this.region.buffer = buffer;
-    this.region.start = start;
     this.region.origin = start;
     this.region.size = end - start;
     // Executors that cached the region's bounds or bytes (compiled-runtime.ts FastMemory) look again.

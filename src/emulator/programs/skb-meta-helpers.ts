@@ -7,10 +7,12 @@ import { ETH_HLEN, ETH_P_802_3_MIN, EthType, IPV6_HLEN, IPV4_HLEN, PACKET_OTHERH
 import type { Vm } from './interpreter.js';
 import { ProgramFault } from './memory.js';
 import { SkbPacket } from './packet.js';
-import { EINVAL, ENOMEM, ENOTSUPP, netHdrPop, netHdrPush, PROTO_IPV4, PROTO_IPV6, skbProtocol, type PacketRun } from './packet-helpers.js';
+import { netHdrPop, netHdrPush, PROTO_IPV4, PROTO_IPV6, skbProtocol, type PacketRun } from './packet-helpers.js';
+import { HelperErrno } from './helper-errno.js';
 import { flowHash } from './flow-hash.js';
 import { getTunnelKey, setTunnelKey } from './tunnel-key.js';
 
+const { EINVAL, ENOMEM, ENOTSUPP } = HelperErrno;
 const id = (name: string): number => helperIdByName(name);
 export const SkbMetaHelperId = {
   VlanPush: id('skb_vlan_push'), VlanPop: id('skb_vlan_pop'), ChangeProto: id('skb_change_proto'), ChangeType: id('skb_change_type'),

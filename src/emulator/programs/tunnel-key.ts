@@ -3,14 +3,13 @@
 // device's transmit would read; a test run has none, so only bpf_skb_get_tunnel_key shows it, from then on
 // in the same run (its repeats share the skb). The info is the transmit side's, which the getter reads as
 // the receive side's: the key's remote address comes back as local and its local address as remote.
-import { errnoByCode } from '../../uapi/errno.js';
 import { BPF_F_TUNINFO_FLAGS, BPF_TUNNEL_KEY_OLD_SIZES, BPF_TUNNEL_KEY_SIZE, TunnelKeyFlags, TunnelKeyOffset } from '../../uapi/bpf.js';
 import { TunnelFlag } from '../../uapi/net.js';
 import type { Vm } from './interpreter.js';
 import type { SkbPacket, TunnelInfo } from './packet.js';
-import { EINVAL } from './packet-helpers.js';
+import { HelperErrno } from './helper-errno.js';
 
-const EPROTO = BigInt.asUintN(64, BigInt(-errnoByCode.EPROTO));
+const { EINVAL, EPROTO } = HelperErrno;
 const K = TunnelKeyOffset;
 /** include/net/ipv6.h IPV6_FLOWLABEL_MASK (host order): the label's 20 bits. */
 const IPV6_FLOWLABEL_MASK = 0xfffff;
