@@ -1,8 +1,8 @@
 // A handle on an emulated map: what an fd is to the kernel (kernel/bpf/syscall.c). It checks its arguments as
 // the addon does (syscall-args.ts), then the syscall layer's rules before a map's own code runs (flag masks,
 // the handle's access mode, frozen maps, BPF_F_LOCK, the per-CPU element flags); maps/hash.ts, maps/array.ts,
-// maps/queue-stack.ts, maps/bloom.ts, maps/lpm-trie.ts and maps/redirect-map.ts do the rest. Handles and pins refer to one
-// EmulatedMap, which lives while any does.
+// maps/queue-stack.ts, maps/bloom.ts, maps/lpm-trie.ts and maps/redirect-map.ts do the rest. Handles and pins
+// refer to one EmulatedMap, which lives while any does.
 import { BatchOp, MapFlags, type BatchOpId } from '../uapi/bpf.js';
 import type { ElemFlags, MapHandle, MapInfo, MapScratch } from '../seam/engine.js';
 import { E2BIG, EBADF, EINVAL, EBUSY, ENOENT, ENOTSUPP, EPERM } from '../uapi/errno.js';

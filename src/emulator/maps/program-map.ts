@@ -64,7 +64,10 @@ export function programSide(table: MapTable): ProgramSide {
   }
   // The redirect maps: a program may look a devmap's value up, and redirect through any of them; nothing else.
   if (table instanceof RedirectMapTable) {
-    return { lookup: (key, value, cpu) => lookupCopy(table, key, value, cpu), update: () => EINVAL, delete: () => EINVAL, lookupPercpu: () => ENOENT, push: () => EINVAL, pop: () => EINVAL, peek: () => EINVAL };
+    return {
+      lookup: (key, value, cpu) => lookupCopy(table, key, value, cpu),
+      update: () => EINVAL, delete: () => EINVAL, lookupPercpu: () => ENOENT, push: () => EINVAL, pop: () => EINVAL, peek: () => EINVAL,
+    };
   }
   const keyed = table instanceof HashTable || table instanceof ArrayTable;
   const lpm = table instanceof LpmTrieTable;

@@ -61,7 +61,8 @@ export class RedirectMapTable {
     this.#hash = kind === 'devmap-hash';
     const slots = this.#hash ? shape.maxEntries : 0;
     this.state = state ?? {
-      shape, kind, values: sharedValueSlab(shape.maxEntries * shape.valueSize), keys: sharedInt32(slots), stamps: sharedInt32(slots), counts: sharedInt32(2),
+      shape, kind, values: sharedValueSlab(shape.maxEntries * shape.valueSize),
+      keys: sharedInt32(slots), stamps: sharedInt32(slots), counts: sharedInt32(2),
     };
     this.#bucketMask = 2 ** Math.ceil(Math.log2(shape.maxEntries)) - 1;
   }
