@@ -4,7 +4,7 @@
 // objects and loads programs (object.ts), and owns the emulated CPUs that run programs off this thread.
 import { availableParallelism } from 'node:os';
 import { hostPossibleCpus } from '../host-cpus.js';
-import { MapFlags, MapType, isArrayType, isCgroupStorage, isLru, isMapInMap, isPerCpu, isQueueStack } from '../uapi/bpf.js';
+import { KernelMapType, MapFlags, MapType, isArrayType, isCgroupStorage, isLru, isMapInMap, isPerCpu, isQueueStack } from '../uapi/bpf.js';
 import type { Engine, MapAttrs, ObjectFailure, ObjectHandle, RawProgramHandle, RawProgramSpec, TestRunArgs } from '../seam/engine.js';
 import { EBADF, EINVAL, ENOMEM, ENOTSUPP } from '../uapi/errno.js';
 import { MessageChannel } from 'node:worker_threads';
@@ -25,6 +25,7 @@ import { ProgArrayTable } from './maps/prog-array.js';
 import { CgroupStorageTable } from './maps/cgroup-storage.js';
 import { MapInMapTable, type InnerMeta } from './maps/map-in-map.js';
 import { LpmTrieTable } from './maps/lpm-trie.js';
+import { RedirectMapTable, redirectKind } from './maps/redirect-map.js';
 import type { MapTable } from './maps/program-map.js';
 import { lruTargetFree } from './maps/lru.js';
 import { lockOffsetOf, type MapShape } from './maps/storage.js';
@@ -283,6 +284,8 @@ export class Emulator implements Engine, ProgramHost {
         if (type === MapType.ProgArray) return new ProgArrayTable(shape);
         if (isCgroupStorage(type)) return new CgroupStorageTable(shape);
         if (type === MapType.LpmTrie) return new LpmTrieTable(shape, this.kernelVersion);
+        const redirect = redirectKind(type);
+        if (redirect) return new RedirectMapTable(shape, redirect);
         const seed = flags & MapFlags.ZeroSeed ? 0 : (this.#seed ?? (Math.random() * 2 ** 32) >>> 0);
         // A slot holds its own handle on the inner map (bpf_map_inc), closed when the slot lets go of it.
         if (typeof template === 'object') return MapInMapTable.create(shape, template, type === MapType.HashOfMaps, seed, (m) => (m as EmulatorMapHandle).close());
@@ -306,8 +309,9 @@ export class Emulator implements Engine, ProgramHost {
       keySize: attrs.keySize,
       valueSize: attrs.valueSize,
       maxEntries: plan.maxEntries,
-      // bpf_map_flags_retain_permanent: RDONLY/WRONLY describe the fd, not the map.
-      flags: flags & ~OBJ_FLAG_MASK,
+      // bpf_map_flags_retain_permanent: RDONLY/WRONLY describe the fd, not the map. devmap.c
+      // dev_map_init_map adds BPF_F_RDONLY_PROG: a program's lookup points at the device's own value.
+      flags: (flags & ~OBJ_FLAG_MASK) | (type === KernelMapType.Devmap || type === KernelMapType.DevmapHash ? MapFlags.RdonlyProg : 0),
       name: plan.name,
       btfId,
     }, table, attrs.locks?.some((l) => l.kind === 'spin') ?? false));

@@ -887,3 +887,22 @@ export function lpmNodeHeaderSize(version: string): number {
 export function innerMapLocks(version: string): boolean {
   return versionAtLeast(version, '6.2');
 }
+
+/**
+ * kernel/bpf/cpumap.c __cpu_map_entry_alloc: a CPUMAP update whose value names a program it cannot take (no
+ * such fd, not XDP, not BPF_XDP_CPUMAP) answers that error (EBADF, EINVAL) since upstream "bpf: cpumap:
+ * propagate underlying error in cpu_map_update_elem()", which 7.2's tree has; before, the entry's allocation
+ * failed as a whole, ENOMEM (measured on 6.18). The first release with it is taken to be 6.19, not measured.
+ */
+export function cpumapEntryErrno(version: string): boolean {
+  return versionAtLeast(version, '6.19');
+}
+
+/**
+ * net/core/filter.c BPF_FIB_LOOKUP_MASK, the flags bpf_fib_lookup takes (others are EINVAL): BPF_FIB_LOOKUP_MARK
+ * since 6.10 (upstream "bpf: Add support for mark with bpf_fib_lookup"); Debian 6.1's uapi lists DIRECT to SRC.
+ * 6.18's mask measured; the others read from those sources, not measured.
+ */
+export function fibLookupFlagMask(version: string): number {
+  return versionAtLeast(version, '6.10') ? 0x3f : 0x1f;
+}

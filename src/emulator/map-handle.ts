@@ -1,13 +1,13 @@
 // A handle on an emulated map: what an fd is to the kernel (kernel/bpf/syscall.c). It checks its arguments as
 // the addon does (syscall-args.ts), then the syscall layer's rules before a map's own code runs (flag masks,
 // the handle's access mode, frozen maps, BPF_F_LOCK, the per-CPU element flags); maps/hash.ts, maps/array.ts,
-// maps/queue-stack.ts, maps/bloom.ts and maps/lpm-trie.ts do the rest. Handles and pins refer to one
-// EmulatedMap, which lives while any does.
+// maps/queue-stack.ts, maps/bloom.ts, maps/lpm-trie.ts and maps/redirect-map.ts do the rest. Handles and pins
+// refer to one EmulatedMap, which lives while any does.
 import { BatchOp, MapFlags, type BatchOpId } from '../uapi/bpf.js';
 import type { ElemFlags, MapHandle, MapInfo, MapScratch } from '../seam/engine.js';
 import { E2BIG, EBADF, EINVAL, EBUSY, ENOENT, ENOTSUPP, EPERM } from '../uapi/errno.js';
 import { mapLayout, roundUp8, type MapLayout } from '../seam/map-layout.js';
-import { freezeChecksWriteAccess, freezeRefusesLockMaps, lookupChecksAccessFirst, percpuCpuFlags } from './kernel-version.js';
+import { cpumapEntryErrno, freezeChecksWriteAccess, freezeRefusesLockMaps, lookupChecksAccessFirst, percpuCpuFlags } from './kernel-version.js';
 import { ArrayTable } from './maps/array.js';
 import { HashTable } from './maps/hash.js';
 import { QueueStackTable } from './maps/queue-stack.js';
@@ -16,6 +16,7 @@ import { ProgArrayTable, type SlotProgram, type TailCallee } from './maps/prog-a
 import { CgroupStorageTable } from './maps/cgroup-storage.js';
 import { MapInMapTable, type InnerMeta } from './maps/map-in-map.js';
 import { LpmTrieTable } from './maps/lpm-trie.js';
+import { RedirectMapTable } from './maps/redirect-map.js';
 import { programSide, type MapTable, type ProgramMap, type ProgramSide } from './maps/program-map.js';
 import {
   BPF_ANY, BPF_F_ALL_CPUS, BPF_F_CPU, BPF_F_LOCK, CPU_FLAGS, checkOpFlags, checkPercpuUpdateFlags, copyBytes, type MapShape,
@@ -104,6 +105,8 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
   readonly #lookupChecksAccessFirst: boolean;
   /** percpuCpuFlags at this emulator's kernel version: BPF_F_CPU / BPF_F_ALL_CPUS are element flags. */
   readonly #cpuFlags: boolean;
+  /** cpumapEntryErrno at this emulator's kernel version. */
+  readonly #cpumapEntryErrno: boolean;
   /** A whole per-CPU value, for a hash lookup of one CPU's (made on first use). */
   #allCpus: Uint8Array | undefined;
   #closed = false;
@@ -120,6 +123,7 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     this.#tokenSize = this.layout.tokenSize;
     this.#lookupChecksAccessFirst = lookupChecksAccessFirst(owner.kernelVersion);
     this.#cpuFlags = percpuCpuFlags(owner.kernelVersion);
+    this.#cpumapEntryErrno = cpumapEntryErrno(owner.kernelVersion);
   }
 
   get closed(): boolean {
@@ -182,7 +186,7 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     // (map_lookup_elem copies the value in from userspace for BPF_MAP_TYPE_BLOOM_FILTER).
     if (table instanceof QueueStackTable) return table.get(value, 0, false);
     if (table instanceof BloomFilterTable) return table.peek(value, 0);
-    if (table instanceof ProgArrayTable || table instanceof MapInMapTable) return table.lookup(key, value);
+    if (table instanceof ProgArrayTable || table instanceof MapInMapTable || table instanceof RedirectMapTable) return table.lookup(key, value);
     if (table instanceof CgroupStorageTable) return table.lookup();
     // BPF_F_LOCK has been refused (an LPM value holds no lock: map_check_btf).
     if (table instanceof LpmTrieTable) return table.lookup(key, value);
@@ -225,6 +229,13 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     if (table instanceof CgroupStorageTable) return table.update(low, this.#map.spinLock);
     if (table instanceof MapInMapTable) return this.#setMap(table, key, koff, value, voff, low);
     if (table instanceof LpmTrieTable) return table.update(key, koff, value, voff, low);
+    // A devmap's or cpumap's value may name a program (by id here, by fd on the kernel).
+    if (table instanceof RedirectMapTable) {
+      return table.update(key, koff, value, voff, low, (id) => {
+        const p = this.#owner.program(id);
+        return p && { ...p.callee, id: p.id };
+      }, this.#cpumapEntryErrno);
+    }
     const current = this.#owner.currentCpu();
     if (!this.#cpuFlags || !table.shape.percpu) return table.update(key, koff, value, voff, low, current, false);
     const rc = checkPercpuUpdateFlags(low);
@@ -300,7 +311,8 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     if (!this.#canWrite) return EPERM;
     const table = m.table;
     // array_map_delete_elem: EINVAL; queue_stack_map_delete_elem: EINVAL; bloom_map_delete_elem: EOPNOTSUPP.
-    if (table instanceof HashTable || table instanceof ProgArrayTable || table instanceof MapInMapTable || table instanceof LpmTrieTable) return table.delete(key, 0);
+    if (table instanceof HashTable || table instanceof ProgArrayTable || table instanceof MapInMapTable || table instanceof LpmTrieTable
+      || table instanceof RedirectMapTable) return table.delete(key, 0);
     if (table instanceof CgroupStorageTable) return table.delete();
     return table instanceof ArrayTable ? EINVAL : table.delete();
   }

@@ -116,6 +116,10 @@ export function isLru(type: number): boolean {
 export function isArrayType(type: number): boolean {
   return type === MapType.Array || type === MapType.PercpuArray;
 }
+/** DEVMAP, DEVMAP_HASH, CPUMAP and XSKMAP: the maps bpf_redirect_map sends a frame through. */
+export function isRedirectMap(type: number): boolean {
+  return type === KernelMapType.Devmap || type === KernelMapType.DevmapHash || type === KernelMapType.Cpumap || type === KernelMapType.Xskmap;
+}
 /** ARRAY_OF_MAPS and HASH_OF_MAPS (kernel/bpf/map_in_map.c): values are maps like the template. */
 export function isMapInMap(type: number): boolean {
   return type === MapType.ArrayOfMaps || type === MapType.HashOfMaps;
@@ -248,10 +252,12 @@ export const SkbFlags = {
 /** include/uapi/linux/bpf.h: bpf_skb_set_tunnel_key's flags, and sizeof(struct bpf_tunnel_key) with the
  * sizes of its older layouts (up to remote_ipv6[1], tunnel_ext, tunnel_label, local_ipv6[0]). */
 export const TunnelKeyFlags = { ZeroCsumTx: 1 << 1, DontFragment: 1 << 2, SeqNumber: 1 << 3, NoTunnelKey: 1 << 4, TuninfoIpv6: 1 << 0 } as const;
+/** bpf_skb_get_tunnel_key's flag (the same bit as BPF_F_NO_TUNNEL_KEY): the key's tunnel_flags, not tunnel_ext. */
+export const BPF_F_TUNINFO_FLAGS = 1 << 4;
 export const BPF_TUNNEL_KEY_SIZE = 44;
 export const BPF_TUNNEL_KEY_OLD_SIZES: readonly number[] = [8, 22, 24, 28];
 /** Offsets in struct bpf_tunnel_key: tunnel_ext (u16), tunnel_label (u32). */
-export const TunnelKeyOffset = { TunnelExt: 22, TunnelLabel: 24 } as const;
+export const TunnelKeyOffset = { TunnelId: 0, Remote: 4, Tos: 20, Ttl: 21, TunnelExt: 22, TunnelLabel: 24, Local: 28 } as const;
 
 /** include/uapi/linux/bpf.h: bpf_skb_adjust_room's modes (enum bpf_adj_room_mode) and flags (u64). */
 export const AdjRoomMode = { Net: 0, Mac: 1 } as const;
@@ -274,4 +280,12 @@ export const XDP_PACKET_HEADROOM = 256;
 
 /** include/uapi/linux/bpf.h enum xdp_action, and include/uapi/linux/pkt_cls.h's TC_ACT_* bpf_redirect returns. */
 export const XdpAction = { Aborted: 0, Drop: 1, Pass: 2, Tx: 3, Redirect: 4 } as const;
+/** include/uapi/linux/bpf.h: bpf_fib_lookup's flags (BPF_FIB_LOOKUP_*), and the codes it returns (BPF_FIB_LKUP_RET_*). */
+export const FibLookupFlags = { Direct: 1 << 0, Output: 1 << 1, SkipNeigh: 1 << 2, Tbid: 1 << 3, Src: 1 << 4, Mark: 1 << 5 } as const;
+export const FibLookupRet = { Success: 0, NotFwded: 4, FwdDisabled: 5 } as const;
+/** sizeof(struct bpf_fib_lookup), and where its family, ifindex and IPv6 addresses are. */
+export const BPF_FIB_LOOKUP_SIZE = 64;
+export const FibLookupOffset = { Family: 0, Ifindex: 8, Ipv6Src: 16, Ipv6Dst: 32 } as const;
+/** include/uapi/linux/bpf.h: bpf_redirect_map's flags past the action bits (devmaps only). */
+export const XDP_REDIRECT_FLAGS = { Broadcast: 1 << 3, ExcludeIngress: 1 << 4 } as const;
 export const TcAction = { Ok: 0, Shot: 2, Redirect: 7 } as const;

@@ -2,7 +2,7 @@
 // them. The versions each rule names were measured in bpfkit vm: Debian's 6.1.0-57, 6.12.117, 7.2.13, and
 // this machine's 6.18 (test/kernel and test/conformance check the same expectations against each kernel).
 import { describe, expect, test } from 'vitest';
-import { MapFlags, MapType } from '../../src/uapi/bpf.js';
+import { KernelMapType, MapFlags, MapType } from '../../src/uapi/bpf.js';
 import type { MapAttrs } from '../../src/seam/engine.js';
 import { Emulator } from '../../src/emulator/index.js';
 import { AttachType, loadProgram, openObject, ProgramType, type BpfVerifierError } from '../../src/index.js';
@@ -16,13 +16,13 @@ import {
   btfTypeTagsAnywhere, btfUptrTag, btfWideInfo, cpuV4Instructions, freezeChecksWriteAccess, freezeRefusesLockMaps, linfoFileLine, linkedConstOps,
   linkedRegsLiveOnly, linkedSyncFromDelta, lockInWrongMapErrno, lpmNextKeyExactMatch, lpmNodeHeaderSize, lpmUpdateHonoursFlags, lruTargetFreeScales, parseKernelVersion,
   percpuCpuFlags, percpuLookupCopiesPadding, refusalAt, kfuncAvailable, negEndTracked, xdpMetaMax, csumDiffFolds, adjustRoomDecapL3, tunnelKeyNoKeyFlag, innerMapLocks, resourceLeakWords, skbCtxInDataEnd,
-  netfilterProgramType, tnumConstForm, verifierWorkExact, precisionPruning, staticRecursionCheck, releaseHelperWords, bpfMapShaHead, circularRanges, scalarRules, wrappingAddSub, versionAtLeast,
+  cpumapEntryErrno, fibLookupFlagMask, netfilterProgramType, tnumConstForm, verifierWorkExact, precisionPruning, staticRecursionCheck, releaseHelperWords, bpfMapShaHead, circularRanges, scalarRules, wrappingAddSub, versionAtLeast,
 } from '../../src/emulator/kernel-version.js';
 import { lruTargetFree } from '../../src/emulator/maps/lru.js';
 import { scalarAlu } from '../../src/emulator/checker/scalar-alu.js';
 import { scalarConst, scalarUnknown, withScalarRules, type Scalar } from '../../src/emulator/checker/scalar.js';
 import { formatScalar } from '../../src/emulator/checker/scalar-format.js';
-import { EACCES, EBUSY, EINVAL, ENOTSUPP, EOPNOTSUPP, EPERM } from '../../src/uapi/errno.js';
+import { EACCES, EBADF, EBUSY, EINVAL, ENOMEM, ENOTSUPP, EOPNOTSUPP, EPERM } from '../../src/uapi/errno.js';
 
 const attrs = (a: Partial<MapAttrs>): MapAttrs => ({ type: MapType.Hash, keySize: 4, valueSize: 8, maxEntries: 4, flags: 0, name: '', numaNode: 0, ...a });
 
@@ -84,6 +84,8 @@ describe('version rules', () => {
     expect([csumDiffFolds('6.12'), csumDiffFolds('6.13')]).toEqual([false, true]);
     expect([adjustRoomDecapL3('6.2'), adjustRoomDecapL3('6.3')]).toEqual([false, true]);
     expect([tunnelKeyNoKeyFlag('6.2'), tunnelKeyNoKeyFlag('6.3')]).toEqual([false, true]);
+    expect([cpumapEntryErrno('6.18'), cpumapEntryErrno('6.19')]).toEqual([false, true]);
+    expect([fibLookupFlagMask('6.9'), fibLookupFlagMask('6.10')]).toEqual([0x1f, 0x3f]);
   });
 
   test('an inner map\'s template may hold a lock from 6.2: before, the map-in-map is ENOTSUPP', () => {
@@ -172,6 +174,15 @@ describe('the emulator answers as its kernelVersion', () => {
     expect(load('6.3')).toThrowError(expect.objectContaining({ code: 'EINVAL', message: expect.stringContaining('unknown to Linux 6.3') }));
     using prog = load('6.4')();
     expect(prog.run({ data: new Uint8Array(20) }).retval).toBe(1);
+  });
+
+  test('a CPUMAP entry naming no program: ENOMEM on 6.18, the fd\'s EBADF on 7.2', () => {
+    for (const [version, rc] of [['6.18', ENOMEM], ['7.2', EBADF]] as const) {
+      const h = new Emulator({ kernelVersion: version, possibleCpus: 2 }).createMap(attrs({ type: KernelMapType.Cpumap, valueSize: 8 }));
+      if (typeof h === 'number') throw new Error(`createMap: ${h}`);
+      expect(h.update(new Uint8Array(4), new Uint8Array(new Uint32Array([8, 12345]).buffer), 0)).toBe(rc);
+      expect(h.update(new Uint8Array(4), new Uint8Array(new Uint32Array([8, 0]).buffer), 0)).toBe(0);
+    }
   });
 
   test('an LRU value with a bpf_spin_lock: ENOTSUPP (524) on 6.1, EOPNOTSUPP on 6.18', () => {

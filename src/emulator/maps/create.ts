@@ -1,11 +1,11 @@
 // BPF_MAP_CREATE's checks for the emulated types, in the kernel's order (kernel/bpf/syscall.c map_create,
 // then hashtab.c htab_map_alloc_check/htab_map_alloc, arraymap.c (fd_)array_map_alloc_check,
-// queue_stack_maps.c queue_stack_map_alloc_check, bloom_filter.c bloom_map_alloc_check/bloom_map_alloc or
-// lpm_trie.c trie_alloc, then the name, then map_check_btf). A map type the kernel has and the emulator does
-// not is ENOTSUPP.
+// queue_stack_maps.c queue_stack_map_alloc_check, bloom_filter.c bloom_map_alloc_check/bloom_map_alloc,
+// lpm_trie.c trie_alloc, devmap.c dev_map_alloc_check, cpumap.c cpu_map_alloc or xskmap.c xsk_map_alloc, then
+// the name, then map_check_btf). A map type the kernel has and the emulator does not is ENOTSUPP.
 import {
   BLOOM_MAP_EXTRA_HASHES_MASK, BPF_OBJ_NAME_LEN, KernelMapType, LPM_DATA_SIZE_MAX, LPM_DATA_SIZE_MIN, LPM_KEY_DATA_OFFSET, MapFlags, MapType,
-  isArrayType, isCgroupStorage, isHashType, isLru, isMapInMap, isPerCpu, isQueueStack, mapTypeName,
+  isArrayType, isCgroupStorage, isHashType, isLru, isMapInMap, isPerCpu, isQueueStack, isRedirectMap, mapTypeName,
 } from '../../uapi/bpf.js';
 import type { MapAttrs } from '../../seam/engine.js';
 import { roundUp8 } from '../../seam/map-layout.js';
@@ -23,6 +23,15 @@ const QUEUE_STACK_FLAGS = MapFlags.NumaNode | ACCESS_MASK;
 const BLOOM_FLAGS = MapFlags.NumaNode | MapFlags.ZeroSeed | ACCESS_MASK;
 // lpm_trie.c LPM_CREATE_FLAG_MASK
 const LPM_FLAGS = MapFlags.NoPrealloc | MapFlags.NumaNode | ACCESS_MASK;
+// devmap.c DEV_CREATE_FLAG_MASK (xskmap.c xsk_map_alloc's too); cpumap.c cpu_map_alloc takes BPF_F_NUMA_NODE alone.
+const DEV_FLAGS = MapFlags.NumaNode | MapFlags.Rdonly | MapFlags.Wronly;
+/** struct bpf_devmap_val / bpf_cpumap_val: the ifindex or qsize alone, or with the program's fd. */
+const REDIRECT_VALUE_SIZES: readonly number[] = [4, 8];
+/**
+ * The oracle's CONFIG_NR_CPUS (256; Debian's kernels have 8192): cpu_map_alloc refuses more entries (E2BIG),
+ * and never fewer than the possible CPUs.
+ */
+const NR_CPUS = 256;
 const U32_MAX = 0xffffffff;
 /** sizeof(struct bpf_cgroup_storage_key): a u64 cgroup inode id and a u32 attach type, padded to 16. */
 const CGROUP_STORAGE_KEY_SIZE = 16;
@@ -45,7 +54,7 @@ const accessOk = (flags: number): boolean => !((flags & MapFlags.RdonlyProg) && 
 /** The map types the emulator creates. */
 export function isEmulatedMapType(type: number): boolean {
   return isHashType(type) || isArrayType(type) || type === MapType.ProgArray || isMapInMap(type) || isCgroupStorage(type) || isQueueStack(type)
-    || type === MapType.BloomFilter || type === MapType.LpmTrie;
+    || type === MapType.BloomFilter || type === MapType.LpmTrie || isRedirectMap(type);
 }
 
 /**
@@ -143,6 +152,14 @@ export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18
     if (maxEntries === 0 || keySize !== 0 || valueSize === 0 || (flags & ~QUEUE_STACK_FLAGS) !== 0 || !accessOk(flags)) return EINVAL;
     if (valueSize > KMALLOC_MAX_SIZE) return E2BIG;
     if (queueSizeChecked(kernelVersion) && maxEntries >= Math.floor(U32_MAX / valueSize)) return E2BIG;
+  } else if (isRedirectMap(type)) {
+    // devmap.c dev_map_alloc_check (a hash's buckets a power of two up to 2^31), cpumap.c cpu_map_alloc (at
+    // most NR_CPUS entries), xskmap.c xsk_map_alloc (a socket's fd, 4 bytes).
+    const cpumap = type === KernelMapType.Cpumap;
+    const sizes = type === KernelMapType.Xskmap ? [4] : REDIRECT_VALUE_SIZES;
+    if (maxEntries === 0 || keySize !== 4 || !sizes.includes(valueSize) || (flags & ~(cpumap ? MapFlags.NumaNode : DEV_FLAGS)) !== 0) return EINVAL;
+    if (type === KernelMapType.DevmapHash && maxEntries > 2 ** 31) return EINVAL;
+    if (cpumap && maxEntries > Math.max(NR_CPUS, ncpu)) return E2BIG;
   } else if (valueSize > KMALLOC_MAX_SIZE) {
     // bloom_map_alloc_check: values userspace can copy; the rest is bloom_map_alloc's, after the token.
     return E2BIG;
@@ -206,6 +223,8 @@ export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18
     if (placement) return placement.errno === EOPNOTSUPP ? lockInWrongMapErrno(kernelVersion) : placement.errno;
   }
   if (btf && attrs.btf && array && !fdArray && !arrayKeyOk(btf, attrs.btf.keyTypeId, attrs.btf.valueTypeId, type, maxEntries)) return EINVAL;
+  // map_check_no_btf: these maps take no BTF for their keys and values.
+  if (attrs.btf && (attrs.btf.keyTypeId !== 0 || attrs.btf.valueTypeId !== 0) && isRedirectMap(type)) return ENOTSUPP;
   // bloom_filter.c bloom_map_check_btf: "Bloom filter maps are keyless" (a void key).
   if (btf && attrs.btf && bloom && attrs.btf.keyTypeId !== 0) return EINVAL;
   // lpm_trie.c trie_check_btf: "Keys must have struct bpf_lpm_trie_key_u8 embedded" (a struct; no key type is void).

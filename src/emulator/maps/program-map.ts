@@ -10,11 +10,13 @@ import { ProgArrayTable, type ProgArrayState } from './prog-array.js';
 import { CgroupStorageTable, type CgroupStorageState } from './cgroup-storage.js';
 import { MapInMapTable, type MapInMapState } from './map-in-map.js';
 import { LpmTrieTable, type LpmTrieState } from './lpm-trie.js';
+import { RedirectMapTable, type RedirectMapState } from './redirect-map.js';
 import { EINVAL, ENOENT } from '../../uapi/errno.js';
 import { type MapShape } from './storage.js';
 
 /** The storage of every emulated map type. */
-export type MapTable = HashTable | ArrayTable | QueueStackTable | BloomFilterTable | ProgArrayTable | CgroupStorageTable | MapInMapTable | LpmTrieTable;
+export type MapTable = HashTable | ArrayTable | QueueStackTable | BloomFilterTable | ProgArrayTable | CgroupStorageTable | MapInMapTable | LpmTrieTable
+  | RedirectMapTable;
 
 /** The program-side map operations (bpf_map_*_elem from a program). */
 export interface ProgramSide {
@@ -60,6 +62,13 @@ export function programSide(table: MapTable): ProgramSide {
   if (table instanceof ProgArrayTable || table instanceof CgroupStorageTable || table instanceof MapInMapTable) {
     return { lookup: () => ENOENT, update: () => EINVAL, delete: () => EINVAL, lookupPercpu: () => ENOENT, push: () => EINVAL, pop: () => EINVAL, peek: () => EINVAL };
   }
+  // The redirect maps: a program may look a devmap's value up, and redirect through any of them; nothing else.
+  if (table instanceof RedirectMapTable) {
+    return {
+      lookup: (key, value, cpu) => lookupCopy(table, key, value, cpu),
+      update: () => EINVAL, delete: () => EINVAL, lookupPercpu: () => ENOENT, push: () => EINVAL, pop: () => EINVAL, peek: () => EINVAL,
+    };
+  }
   const keyed = table instanceof HashTable || table instanceof ArrayTable;
   const lpm = table instanceof LpmTrieTable;
   return {
@@ -87,7 +96,8 @@ export interface SharedMap {
     | { kind: 'prog-array'; state: ProgArrayState }
     | { kind: 'cgroup-storage'; state: CgroupStorageState }
     | { kind: 'map-in-map'; state: MapInMapState }
-    | { kind: 'lpm'; state: LpmTrieState };
+    | { kind: 'lpm'; state: LpmTrieState }
+    | { kind: 'redirect'; state: RedirectMapState };
 }
 
 export function shareMap(map: Pick<ProgramMap, 'info' | 'table'>): SharedMap {
@@ -99,6 +109,7 @@ export function shareMap(map: Pick<ProgramMap, 'info' | 'table'>): SharedMap {
   if (t instanceof CgroupStorageTable) return { info: map.info, table: { kind: 'cgroup-storage', state: t.state } };
   if (t instanceof MapInMapTable) return { info: map.info, table: { kind: 'map-in-map', state: t.state } };
   if (t instanceof LpmTrieTable) return { info: map.info, table: { kind: 'lpm', state: t.state } };
+  if (t instanceof RedirectMapTable) return { info: map.info, table: { kind: 'redirect', state: t.state } };
   return { info: map.info, table: { kind: 'bloom', state: t.state } };
 }
 
@@ -115,6 +126,7 @@ export function attachMap(shared: SharedMap): ProgramMap {
     case 'cgroup-storage': table = new CgroupStorageTable(t.state.shape, t.state); break;
     case 'map-in-map': table = new MapInMapTable(t.state.shape, t.state); break;
     case 'lpm': table = new LpmTrieTable(t.state.shape, t.state.kernelVersion, t.state); break;
+    case 'redirect': table = new RedirectMapTable(t.state.shape, t.state.kind, t.state); break;
   }
   return { info: shared.info, shape: table.shape, table, program: programSide(table) };
 }

@@ -128,10 +128,14 @@ const REGION_CACHE = 8;
 export class FastMemory {
   /** Whether the last access was served from a byte region (then the fields below describe it). */
   hit = false;
-  /** Its region id, the view over its buffer, where the region starts in it, the largest in-bounds offset. */
+  /**
+   * Its region id, the view over its buffer, where the region starts in it, the low word of a pointer to its
+   * first byte (ByteRegion.origin), the largest in-bounds offset from there.
+   */
   hi = 0;
   view: DataView = swapView;
   base = 0;
+  origin = 0;
   max = 0;
   /** Its spill tags (stacks), or null. */
   tags: Int32Array | null = null;
@@ -146,6 +150,7 @@ export class FastMemory {
   private readonly views: DataView[] = new Array<DataView>(REGION_CACHE).fill(swapView);
   private readonly bases = new Float64Array(REGION_CACHE);
   private readonly sizes = new Float64Array(REGION_CACHE);
+  private readonly origins = new Float64Array(REGION_CACHE);
   private readonly writable = new Uint8Array(REGION_CACHE);
   private readonly spills: (Int32Array | null)[] = new Array<Int32Array | null>(REGION_CACHE).fill(null);
 
@@ -153,7 +158,6 @@ export class FastMemory {
 
   /** The absolute byte index in this.view of an in-bounds access, or -1 (then hit is false). */
   private locate(t: number, h: number, l: number, off: number, size: number, write: boolean): number {
-    const at = (l >>> 0) + off;
     const memory = this.memory;
     const c = t & (REGION_CACHE - 1);
     if (t === 0 || h !== t) {
@@ -173,9 +177,11 @@ export class FastMemory {
       this.views[c] = viewOf(bytes.buffer);
       this.bases[c] = bytes.byteOffset + region.base();
       this.sizes[c] = region.size;
+      this.origins[c] = region.origin ?? 0;
       this.writable[c] = region.writable ? 1 : 0;
       this.spills[c] = region.tags ?? null;
     }
+    const at = (l >>> 0) + off - this.origins[c]!;
     if (at < 0 || at >= 0x8000_0000 || at + size > this.sizes[c]! || (write && this.writable[c] === 0)) {
       this.hit = false;
       return -1;
@@ -184,6 +190,7 @@ export class FastMemory {
     this.hi = t;
     this.view = this.views[c]!;
     this.base = this.bases[c]!;
+    this.origin = this.origins[c]!;
     this.max = this.sizes[c]! - size;
     this.tags = this.spills[c]!;
     return this.base + at;

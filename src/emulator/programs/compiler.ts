@@ -385,7 +385,7 @@ function generate(program: ExecProgram): Compiled {
     out.push('}');
   }
   const regs = Array.from({ length: 11 }, (_, i) => `h${i} = 0, l${i} = 0, p${i} = 0`).join(', ');
-  const cacheDecl = Array.from({ length: caches }, (_, k) => `, ic${k} = 0, iv${k} = DV, ib${k} = 0, im${k} = -1, it${k} = null`).join('');
+  const cacheDecl = Array.from({ length: caches }, (_, k) => `, ic${k} = 0, iv${k} = DV, ib${k} = 0, io${k} = 0, im${k} = -1, it${k} = null`).join('');
   const source = `"use strict";
 const { hiOut, tagOut, fault, unknownOpcode, faultAt, lsh64, rsh64, arsh64, div64, div32, bswap16, bswap32,
   callOut, lookupOut, codePointer, atomicOut, retag, ProgramFault, MAX_CALL_FRAMES, BPF_MAX_LOOPS } = rt;
@@ -728,9 +728,10 @@ class Emitter {
   /**
    * A load of `size` bytes at (h, l) + off; `assign` turns the result's words into the code that writes
    * them. With an inline cache: the access hits when the pointer's region is the one this instruction last
-   * reached and the offset is within [0, region size - size]. The cached view and base stay valid for the
-   * frame's life: a byte region's bytes never move (stacks, packets, map slabs fixed for the map's life),
-   * and run region ids are not reused before the run ends. Anything else goes to FastMemory, which refills
+   * reached and the offset from its first byte (the pointer's low word less ByteRegion.origin) is within
+   * [0, region size - size]. The cached view and base stay valid for the frame's life: a byte region's
+   * bytes never move (stacks, packets, map slabs fixed for the map's life), and run region ids are not
+   * reused before the run ends. Anything else goes to FastMemory, which refills
    * the cache when the region is plain memory, or takes Memory's own path (same checks, same fault messages).
    */
   private load(pc: number, src: number, off: number, size: number, assign: (lo: string, hi: string, tag: string) => string): string {
@@ -746,8 +747,8 @@ class Emitter {
       // A 64-bit aligned load from a stack gives back the tag of the pointer spilled there.
       default: hit = `u = iv${k}.getInt32(${at} + 4, true); ${assign(`iv${k}.getInt32(${at}, true)`, 'u', `(it${k} === null || (t & 7) !== 0 ? 0 : it${k}[t >> 3])`)}`;
     }
-    return `t = (l${src} >>> 0) + ${off}; if (p${src} === ic${k} && h${src} === ic${k} && ${off < 0 ? 't >= 0 && ' : ''}t <= im${k}) { ${hit} } else { `
-      + `t = ${call}; ${assign('t', 'hiOut[0]', 'M.tag')} if (M.hit) { ic${k} = M.hi; iv${k} = M.view; ib${k} = M.base; im${k} = M.max; it${k} = M.tags; } }`;
+    return `t = (l${src} >>> 0) + ${off} - io${k}; if (p${src} === ic${k} && h${src} === ic${k} && t >= 0 && t <= im${k}) { ${hit} } else { `
+      + `t = ${call}; ${assign('t', 'hiOut[0]', 'M.tag')} if (M.hit) { ic${k} = M.hi; iv${k} = M.view; ib${k} = M.base; io${k} = M.origin; im${k} = M.max; it${k} = M.tags; } }`;
   }
 
   /**
@@ -766,8 +767,8 @@ class Emitter {
       case 4: hit = `iv${k}.setInt32(${at}, ${vl}, true);`; break;
       default: hit = `iv${k}.setInt32(${at}, ${vl}, true); iv${k}.setInt32(${at} + 4, ${vh}, true);`;
     }
-    return `t = (l${dst} >>> 0) + ${off}; if (p${dst} === ic${k} && h${dst} === ic${k} && ${off < 0 ? 't >= 0 && ' : ''}t <= im${k}) { if (it${k} !== null) retag(it${k}, t, ${size}, ${vt}); ${hit} } else { `
-      + `${call} if (M.hit) { ic${k} = M.hi; iv${k} = M.view; ib${k} = M.base; im${k} = M.max; it${k} = M.tags; } }`;
+    return `t = (l${dst} >>> 0) + ${off} - io${k}; if (p${dst} === ic${k} && h${dst} === ic${k} && t >= 0 && t <= im${k}) { if (it${k} !== null) retag(it${k}, t, ${size}, ${vt}); ${hit} } else { `
+      + `${call} if (M.hit) { ic${k} = M.hi; iv${k} = M.view; ib${k} = M.base; io${k} = M.origin; im${k} = M.max; it${k} = M.tags; } }`;
   }
 
   private ldx(pc: number, insn: Insn): string {

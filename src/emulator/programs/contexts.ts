@@ -1,7 +1,7 @@
 // What BPF_PROG_TEST_RUN builds for a program and returns from it (net/bpf/test_run.c), per program type:
 // the packet and context regions, their checks (the kernel's errnos for bad input), and what goes back.
 import { E2BIG, EFAULT, EINVAL, ENODEV, ENOTSUPP } from '../../uapi/errno.js';
-import { ETH_HLEN, EthType, IPV4_HLEN, IPV6_HLEN } from '../../uapi/net.js';
+import { ETH_HLEN, EthType, IPV4_HLEN, IPV6_HLEN, LOOPBACK_IFINDEX } from '../../uapi/net.js';
 import { TestRunFlags, XDP_PACKET_HEADROOM } from '../../uapi/bpf.js';
 import { fixedBytes, type Memory, type VirtualRegion } from './memory.js';
 import { AttachType, KernelProgramType as ProgType } from '../../uapi/program-type.js';
@@ -16,8 +16,6 @@ import { xdpMetalenInvalid } from './packet-helpers.js';
 
 // XDP: XDP_PACKET_HEADROOM before the data; the frame may not exceed a page with the shared info.
 const XDP_MAX_DATA = PAGE_SIZE - XDP_PACKET_HEADROOM - SHINFO_SIZE;
-/** The loopback device test_run attaches packets to (its ifindex is 1 in every network namespace). */
-const LOOPBACK_IFINDEX = 1;
 
 export interface TestRunInput {
   data: Uint8Array | null;
@@ -227,21 +225,25 @@ function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVer
     }
     new Uint8Array(fields.buffer).set(ctx);
   }
-  const skb = new SkbPacket(memory, packet, isL2, ethTypeTrans(packet));
+  const skb = new SkbPacket(memory, packet, isL2, ethTypeTrans(packet), pktType(packet));
   // skb_shinfo(skb)->gso_size and gso_segs are u16s (convert___skb_to_skb).
   const gsoSizeIn = fields.getUint32(Skb.gso_size, true);
   skb.gsoSize = gsoSizeIn & 0xffff;
   skb.gsoSegs = fields.getUint32(Skb.gso_segs, true) & 0xffff;
-  // What the packet helpers change (skb->len, skb->protocol, the GSO fields bpf_skb_change_tail resets),
-  // as they left it.
+  // What the packet helpers change (skb->len, skb->protocol, the GSO fields bpf_skb_change_tail resets, the
+  // VLAN tag, pkt_type, the hash), as they left it.
   const syncFields = (): void => {
     fields.setUint32(Skb.len, skb.len, true);
     fields.setUint32(Skb.protocol, skb.protocol, true);
     fields.setUint32(Skb.gso_size, skb.gsoSize, true);
     fields.setUint32(Skb.gso_segs, skb.gsoSegs, true);
+    fields.setUint32(Skb.pkt_type, skb.pktType, true);
+    fields.setUint32(Skb.vlan_present, skb.vlanPresent ? 1 : 0, true);
+    fields.setUint32(Skb.vlan_tci, skb.vlanTci, true);
+    fields.setUint32(Skb.vlan_proto, skb.vlanProto, true);
+    fields.setUint32(Skb.hash, skb.hash, true);
   };
   syncFields();
-  fields.setUint32(Skb.pkt_type, pktType(packet), true);
   if (fields.getUint32(Skb.ifindex, true) === 0) fields.setUint32(Skb.ifindex, LOOPBACK_IFINDEX, true);
   // convert___skb_to_skb (only with a ctx_in): qdisc_skb_cb(skb)->pkt_len = wire_len ?: skb->len, skb->len
   // as the program starts with it (past the Ethernet header but for tc). Without a ctx_in nothing sets it

@@ -16,6 +16,7 @@ import { ProgramFault, regionTag, type ByteRegion, type HandleRegion, type Memor
 import { BPF_MAX_LOOPS } from '../../uapi/isa.js';
 import { funcIdName, HelperId } from '../../uapi/helpers.js';
 import { callPacketHelper, packetHelperArity, type PacketRun } from './packet-helpers.js';
+import { callSkbMetaHelper, skbMetaHelperArity } from './skb-meta-helpers.js';
 import { SkbPacket } from './packet.js';
 
 /**
@@ -29,7 +30,7 @@ export const helperArity: Readonly<Record<number, number>> = {
   [HelperId.SpinUnlock]: 1, [HelperId.KtimeGetBootNs]: 0, [HelperId.KtimeGetCoarseNs]: 0, [HelperId.ForEachMapElem]: 4,
   [HelperId.Loop]: 4, [HelperId.MapLookupPercpuElem]: 3, [HelperId.MapPushElem]: 3, [HelperId.MapPopElem]: 2,
   [HelperId.MapPeekElem]: 2, [HelperId.TailCall]: 3, [HelperId.GetLocalStorage]: 2, [HelperId.DynptrRead]: 5,
-  [HelperId.DynptrWrite]: 5, [HelperId.DynptrData]: 3, ...packetHelperArity,
+  [HelperId.DynptrWrite]: 5, [HelperId.DynptrData]: 3, ...packetHelperArity, ...skbMetaHelperArity,
 };
 
 /** The helpers the emulator runs (the ones above). */
@@ -222,6 +223,7 @@ export function callHelper(id: number, vm: Vm, ctx: HelperContext): bigint {
       return 0n;
     default:
       if (id in packetHelperArity && ctx.packetRun) return callPacketHelper(id, vm, ctx.packetRun);
+      if (id in skbMetaHelperArity && ctx.packetRun) return callSkbMetaHelper(id, vm, ctx.packetRun);
       throw new ProgramFault(`helper ${funcIdName(id)} (#${id}) is not emulated`);
   }
 }

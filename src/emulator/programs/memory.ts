@@ -44,6 +44,12 @@ export interface ByteRegion {
   /** Where the region starts inside bytes(). */
   base(): number;
   /**
+   * The low word of a pointer to the region's first byte (0 unless set). Packets set it to their place past
+   * the run's headroom: a kernel packet pointer's low word is never 0, and clang tests a u32-loaded
+   * skb->data for NULL on its low word alone.
+   */
+  origin?: number;
+  /**
    * Stacks only: the tag of the pointer spilled in each 8-byte slot (0: none). A 64-bit aligned store of a
    * pointer records its tag; any other write over a slot clears it; a 64-bit aligned load gives it back
    * (kernel/bpf/verifier.c: a spilled register keeps its type until the slot is overwritten).
@@ -452,7 +458,7 @@ export class Memory {
   }
 
   /**
-   * The region `tag` names, with the offset of the pointer (hi, lo) from its base in this.offset: the exact
+   * The region `tag` names, with the offset of the pointer (hi, lo) from its first byte in this.offset: the exact
    * 64-bit difference when it is within ±2^32, NaN (out of bounds) beyond. Undefined for a scalar (tag 0)
    * or a region that no longer exists.
    */
@@ -463,7 +469,9 @@ export class Memory {
     if (h === id) this.offset = lo >>> 0;
     else if (h === id - 1) this.offset = (lo >>> 0) - TWO_32;
     else this.offset = Number.NaN;
-    return this.entryOf(id);
+    const entry = this.entryOf(id);
+    if (entry?.kind === Kind.Bytes) this.offset -= (entry.region as ByteRegion).origin ?? 0;
+    return entry;
   }
 
   private checked(tag: number, ptr: bigint, size: number, access: 'read' | 'write'): Entry {

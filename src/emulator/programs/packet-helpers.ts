@@ -1,15 +1,17 @@
 // The packet helpers (net/core/filter.c) on a test run's packet (packet.ts): the ones that move or resize
-// it, rewrite it, and bpf_redirect. helpers.ts callHelper delegates every id listed here.
-import { errnoByCode } from '../../uapi/errno.js';
+// it, rewrite it, bpf_redirect and bpf_redirect_map, and bpf_fib_lookup (fib-lookup.ts). helpers.ts callHelper
+// delegates every id listed here.
+import { HelperErrno } from './helper-errno.js';
 import { ETH_HLEN, EthType, IPV4_HLEN, IPV6_HLEN } from '../../uapi/net.js';
 import { helperIdByName } from '../../uapi/helpers.js';
 import type { Vm } from './interpreter.js';
 import { ProgramFault } from './memory.js';
+import { RedirectMapTable } from '../maps/redirect-map.js';
+import type { ProgramMap } from '../maps/program-map.js';
+import { fibLookup } from './fib-lookup.js';
 import { BPF_SKB_MAX_LEN, SkbPacket, XDP_FRAME_SIZE, XdpFrame, type RunPacket } from './packet.js';
 import { csumFrom32to16, csumPartial, csumReplace2, csumReplace4, csumReplaceByDiff, csumSub } from './csum.js';
-import {
-  AdjRoomFlags, AdjRoomMode, BPF_TUNNEL_KEY_OLD_SIZES, BPF_TUNNEL_KEY_SIZE, SkbFlags, TcAction, TunnelKeyFlags, TunnelKeyOffset, XdpAction,
-} from '../../uapi/bpf.js';
+import { AdjRoomFlags, AdjRoomMode, SkbFlags, TcAction, XdpAction } from '../../uapi/bpf.js';
 
 /**
  * net/core/filter.c bpf_helper_changes_pkt_data: the helpers after which packet pointers are stale
@@ -31,7 +33,7 @@ export const PacketHelperId = {
   XdpAdjustTail: id('xdp_adjust_tail'), XdpGetBuffLen: id('xdp_get_buff_len'), SkbStoreBytes: id('skb_store_bytes'),
   L3CsumReplace: id('l3_csum_replace'), L4CsumReplace: id('l4_csum_replace'), CsumDiff: id('csum_diff'),
   SkbPullData: id('skb_pull_data'), SkbChangeTail: id('skb_change_tail'), SkbChangeHead: id('skb_change_head'),
-  SkbAdjustRoom: id('skb_adjust_room'), SkbSetTunnelKey: id('skb_set_tunnel_key'),
+  SkbAdjustRoom: id('skb_adjust_room'), RedirectMap: id('redirect_map'), FibLookup: id('fib_lookup'),
 } as const;
 
 /** How many of r1..r5 each packet helper reads (its BPF_CALL_n): helpers.ts helperArity takes them. */
@@ -40,17 +42,10 @@ export const packetHelperArity: Readonly<Record<number, number>> = {
   [PacketHelperId.XdpAdjustTail]: 2, [PacketHelperId.XdpGetBuffLen]: 1, [PacketHelperId.SkbStoreBytes]: 5,
   [PacketHelperId.L3CsumReplace]: 5, [PacketHelperId.L4CsumReplace]: 5, [PacketHelperId.CsumDiff]: 5,
   [PacketHelperId.SkbPullData]: 2, [PacketHelperId.SkbChangeTail]: 3, [PacketHelperId.SkbChangeHead]: 3,
-  [PacketHelperId.SkbAdjustRoom]: 4, [PacketHelperId.SkbSetTunnelKey]: 4,
+  [PacketHelperId.SkbAdjustRoom]: 4, [PacketHelperId.RedirectMap]: 3, [PacketHelperId.FibLookup]: 4,
 };
 
-/** The helpers' errnos as r0 holds them (sign-extended). */
-const u64 = (n: number): bigint => BigInt.asUintN(64, BigInt(n));
-const EINVAL = u64(-errnoByCode.EINVAL);
-const EACCES = u64(-errnoByCode.EACCES);
-const EFAULT = u64(-errnoByCode.EFAULT);
-const ENOMEM = u64(-errnoByCode.ENOMEM);
-const ENOTSUPP = u64(-errnoByCode.ENOTSUPP);
-const EALREADY = u64(-errnoByCode.EALREADY);
+const { EINVAL, EACCES, EFAULT, ENOMEM, ENOTSUPP, EALREADY } = HelperErrno;
 
 /** What the packet helpers need of the run: its packet and the emulated kernel's rules. */
 export interface PacketRun {
@@ -63,6 +58,8 @@ export interface PacketRun {
   tunnelKeyNoKeyFlag: boolean;
   /** kernel-version.ts adjustRoomDecapL3. */
   adjustRoomDecapL3: boolean;
+  /** kernel-version.ts fibLookupFlagMask. */
+  fibLookupFlagMask: number;
 }
 
 /** An `int` argument (BPF_CALL_n's int: the register's low 32 bits, signed). */
@@ -90,11 +87,17 @@ export function callPacketHelper(helper: number, vm: Vm, run: PacketRun): bigint
       if (run.packet instanceof XdpFrame) return BigInt(r[2] === 0n ? XdpAction.Redirect : XdpAction.Aborted);
       if (run.packet instanceof SkbPacket) return BigInt((r[2]! & ~BPF_F_INGRESS) === 0n ? TcAction.Redirect : TcAction.Shot);
       throw new ProgramFault('bpf_redirect needs an XDP or skb packet');
+    case PacketHelperId.RedirectMap: {
+      // bpf_xdp_redirect_map: the map's map_redirect (maps/redirect-map.ts), for XDP alone.
+      xdpOf(run, helper);
+      const map = vm.memory.handleOf(vm.tags[1]!, r[1]!) as ProgramMap;
+      if (!(map.table instanceof RedirectMapTable)) throw new ProgramFault('bpf_redirect_map needs a devmap, cpumap or xskmap');
+      return map.table.redirect(r[2]!, r[3]!);
+    }
+    case PacketHelperId.FibLookup:
+      return fibLookup(vm, run.fibLookupFlagMask);
     case PacketHelperId.CsumDiff:
       return csumDiff(vm, run.csumDiffFolds);
-    case PacketHelperId.SkbSetTunnelKey:
-      skbOf(run, helper);
-      return setTunnelKey(vm, run.tunnelKeyNoKeyFlag);
     case PacketHelperId.SkbStoreBytes:
       return skbStoreBytes(vm, skbOf(run, helper));
     case PacketHelperId.L3CsumReplace:
@@ -179,7 +182,7 @@ const CSUM_MANGLED_0 = 0xffff;
 const writable = (skb: SkbPacket, writeLen: number): boolean => writeLen <= skb.len;
 
 // bpf_skb_store_bytes: flags BPF_F_RECOMPUTE_CSUM (skb->csum, only with CHECKSUM_COMPLETE, which a test
-// run's skb does not have) and BPF_F_INVALIDATE_HASH (skb->hash, 0 in a test run) else EINVAL; an offset
+// run's skb does not have) and BPF_F_INVALIDATE_HASH (skb_clear_hash, after the write) else EINVAL; an offset
 // past INT_MAX or a write past skb->len (offset + len as a u32) is EFAULT.
 function skbStoreBytes(vm: Vm, skb: SkbPacket): bigint {
   const [, , offsetReg, from, lenReg, flags] = vm.regs as [bigint, bigint, bigint, bigint, bigint, bigint];
@@ -193,6 +196,7 @@ export function skbStore(skb: SkbPacket, offset: number, from: () => Uint8Array,
   if (offset > 0x7fffffff) return EFAULT;
   if (!writable(skb, (offset + len) >>> 0)) return EFAULT;
   skb.bytes().set(from(), offset);
+  if (flags & BigInt(InvalidateHash)) skb.clearHash();
   return 0n;
 }
 
@@ -311,9 +315,9 @@ const ADJ = AdjRoomFlags;
 const ADJ_ENCAP_L3 = ADJ.EncapL3Ipv4 | ADJ.EncapL3Ipv6;
 const ADJ_DECAP_L3 = ADJ.DecapL3Ipv4 | ADJ.DecapL3Ipv6;
 /** skb->protocol as __sk_buff reads it (SkbPacket.protocol): the big-endian EtherType, loaded little-endian. */
-const skbProtocol = (ethType: number): number => ((ethType & 0xff) << 8) | (ethType >> 8);
-const PROTO_IPV4 = skbProtocol(EthType.Ipv4);
-const PROTO_IPV6 = skbProtocol(EthType.Ipv6);
+export const skbProtocol = (ethType: number): number => ((ethType & 0xff) << 8) | (ethType >> 8);
+export const PROTO_IPV4 = skbProtocol(EthType.Ipv4);
+export const PROTO_IPV6 = skbProtocol(EthType.Ipv6);
 
 // bpf_skb_adjust_room (net/core/filter.c): len_diff bytes inserted or removed after the mac header
 // (BPF_ADJ_ROOM_MAC) or after the IPv4/IPv6 base header (BPF_ADJ_ROOM_NET); the headers' offsets from data
@@ -352,13 +356,7 @@ function skbAdjustRoom(skb: SkbPacket, lenDiff: number, mode: number, flags: big
 function adjustRoomShrink(skb: SkbPacket, off: number, len: number, flags: bigint, decapMask: bigint): bigint {
   if ((flags & ~(ADJ.FixedGso | decapMask | ADJ.NoCsumReset)) !== 0n) return EINVAL;
   if (skb.gsoSize !== 0) return ENOTSUPP; // a GSO skb not TCP nor fixed UDP_L4: test_run sets no gso_type
-  if (off + len > skb.len) return ENOMEM;
-  const transSame = skb.transport === skb.network;
-  skb.buffer.copyWithin(skb.data + len, skb.data, skb.data + off);
-  skb.data += len;
-  skb.mac += len;
-  skb.network += len;
-  if (transSame) skb.transport = skb.network;
+  if (netHdrPop(skb, off, len) !== 0n) return ENOMEM;
   if (flags & ADJ.DecapL3Ipv6) skb.protocol = PROTO_IPV6;
   else if (flags & ADJ.DecapL3Ipv4) skb.protocol = PROTO_IPV4;
   return 0n;
@@ -377,14 +375,7 @@ function adjustRoomGrow(skb: SkbPacket, off: number, len: number, flags: bigint)
     if (skb.encapsulation) return EALREADY;
     if (innerMacLen > len) return EINVAL;
   }
-  const transSame = skb.transport === skb.network;
-  skb.reserve(len, skb.end);
-  skb.data -= len;
-  skb.buffer.copyWithin(skb.data, skb.data + len, skb.data + len + off);
-  skb.buffer.fill(0, skb.data + off, skb.data + off + len);
-  skb.mac -= len;
-  skb.network -= len;
-  if (transSame) skb.transport = skb.network;
+  netHdrPush(skb, off, len);
   if (encap) {
     skb.encapsulation = true;
     skb.network = skb.data + macLen; // skb_set_network_header(skb, mac_len)
@@ -395,23 +386,29 @@ function adjustRoomGrow(skb: SkbPacket, off: number, len: number, flags: bigint)
 }
 
 /**
- * net/core/filter.c bpf_skb_set_tunnel_key: its flags, the key's size (struct bpf_tunnel_key, or one of its
- * older layouts), no tunnel_label without BPF_F_TUNINFO_IPV6 and no tunnel_ext; then the skb gets the
- * per-CPU metadata dst holding the key, which only a tunnel device's transmit reads (a test run has none), so
- * nothing else of the run shows it.
+ * net/core/filter.c skb_cow then bpf_skb_net_hdr_push: len zeroed bytes inserted at data + off (the bytes
+ * before move to the new data), the mac and network headers moved back with them (the transport header
+ * too when it was the network header's).
  */
-function setTunnelKey(vm: Vm, noKeyFlag: boolean): bigint {
-  const r = vm.regs;
-  const size = Number(r[3]! & 0xffffffffn);
-  const flags = r[4]!;
-  const known = BigInt(TunnelKeyFlags.TuninfoIpv6 | TunnelKeyFlags.ZeroCsumTx | TunnelKeyFlags.DontFragment | TunnelKeyFlags.SeqNumber
-    | (noKeyFlag ? TunnelKeyFlags.NoTunnelKey : 0));
-  if ((flags & ~known) !== 0n) return EINVAL;
-  if (size !== BPF_TUNNEL_KEY_SIZE && !BPF_TUNNEL_KEY_OLD_SIZES.includes(size)) return EINVAL;
-  const key = new Uint8Array(BPF_TUNNEL_KEY_SIZE);
-  key.set(vm.memory.read(vm.tags[2]!, r[2]!, size));
-  const view = new DataView(key.buffer);
-  const label = view.getUint32(TunnelKeyOffset.TunnelLabel, true);
-  if (((flags & BigInt(TunnelKeyFlags.TuninfoIpv6)) === 0n && label !== 0) || view.getUint16(TunnelKeyOffset.TunnelExt, true) !== 0) return EINVAL;
+export function netHdrPush(skb: SkbPacket, off: number, len: number): void {
+  const transSame = skb.transport === skb.network;
+  skb.reserve(len, skb.end);
+  skb.data -= len;
+  skb.buffer.copyWithin(skb.data, skb.data + len, skb.data + len + off);
+  skb.buffer.fill(0, skb.data + off, skb.data + off + len);
+  skb.mac -= len;
+  skb.network -= len;
+  if (transSame) skb.transport = skb.network;
+}
+
+/** bpf_skb_net_hdr_pop: the len bytes at data + off removed, as netHdrPush's inverse; ENOMEM past skb->len. */
+export function netHdrPop(skb: SkbPacket, off: number, len: number): bigint {
+  if (off + len > skb.len) return ENOMEM;
+  const transSame = skb.transport === skb.network;
+  skb.buffer.copyWithin(skb.data + len, skb.data, skb.data + off);
+  skb.data += len;
+  skb.mac += len;
+  skb.network += len;
+  if (transSame) skb.transport = skb.network;
   return 0n;
 }

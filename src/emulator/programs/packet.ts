@@ -2,23 +2,27 @@
 // over one page) or an skb's linear data. The program reaches it through one byte region whose window is
 // always the current packet — [data_meta, data_end) for XDP, [mac header, data_end) for skb — so a pointer
 // computed before a move cannot reach bytes outside the packet as it is now, whatever the checker let
-// through. A packet pointer is (region id << 32) + its offset from the window's start; the context's
-// data/data_meta/data_end loads read the offsets as they are at that moment.
+// through. A packet pointer is (region id << 32) + its offset in the buffer, which is past the headroom the
+// kernel's test run reserves (the window's ByteRegion.origin): like a kernel pointer, its low word is never
+// 0. The context's data/data_meta/data_end loads read the offsets as they are at that moment.
 import { ETH_HLEN } from '../../uapi/net.js';
 import { regionTag, type ByteRegion, type Memory } from './memory.js';
 
-/** The window a packet's region shows: mutable, the region object stays for the run (ids do not move). */
+/**
+ * The window a packet's region shows: mutable, the region object stays for the run (ids do not move). Its
+ * origin is where it starts in the buffer, as a packet pointer's low word is its buffer offset.
+ */
 interface PacketRegion extends ByteRegion {
   size: number;
-  start: number;
+  origin: number;
   buffer: Uint8Array;
 }
 
 function packetRegion(buffer: Uint8Array, start: number, size: number): PacketRegion {
   const region: PacketRegion = {
-    name: 'packet', size, writable: true, start, buffer,
+    name: 'packet', size, writable: true, origin: start, buffer,
     bytes: () => region.buffer,
-    base: () => region.start,
+    base: () => region.origin,
   };
   return region;
 }
@@ -35,12 +39,12 @@ export abstract class RunPacket {
 
   /** The pointer to buffer offset `at` (its low word; the high word is `hi`). */
   protected low(at: number): number {
-    return (at - this.region.start) | 0;
+    return at | 0;
   }
 
   /** The same as a BigInt. */
   protected pointer(at: number): bigint {
-    return (BigInt(this.hi >>> 0) << 32n) | BigInt((at - this.region.start) >>> 0);
+    return (BigInt(this.hi >>> 0) << 32n) | BigInt(at >>> 0);
   }
 
   /** Buffer offsets of skb->data / xdp->data and data_end. */
@@ -63,14 +67,29 @@ export abstract class RunPacket {
     return this.pointer(this.end);
   }
 
-  /** Shows [start, end) of `buffer` from now on; pointers made before keep their offsets. */
+  /** Shows [start, end) of `buffer` from now on; pointers made before keep their buffer offsets. */
   protected show(buffer: Uint8Array, start: number, end: number): void {
     this.region.buffer = buffer;
-    this.region.start = start;
+    this.region.origin = start;
     this.region.size = end - start;
     // Executors that cached the region's bounds or bytes (compiled-runtime.ts FastMemory) look again.
     this.memory.regionChanged();
   }
+}
+
+/**
+ * struct ip_tunnel_info as bpf_skb_set_tunnel_key fills it: the key's id, tos, ttl, flow label, addresses
+ * (src and dst: 4 bytes for IPv4, 16 for IPv6, as the key gave them) and tun_flags (the __be16 form).
+ */
+export interface TunnelInfo {
+  ipv6: boolean;
+  id: number;
+  tos: number;
+  ttl: number;
+  label: number;
+  flags: number;
+  src: Uint8Array;
+  dst: Uint8Array;
 }
 
 /** PAGE_SIZE on x86-64: test_run's frame (rxqueue->xdp_rxq.frag_size, xdp_init_buff's frame_sz). */
@@ -156,7 +175,18 @@ export class SkbPacket extends RunPacket {
   /** skb_shinfo(skb)->gso_size and gso_segs, from a ctx_in: a non-zero gso_size makes the skb GSO. */
   gsoSize = 0;
   gsoSegs = 0;
-  constructor(memory: Memory, packet: Uint8Array, readonly isL2: boolean, protocol: number) {
+  /** skb->pkt_type (eth_type_trans's, then bpf_skb_change_type's). */
+  pktType: number;
+  /** The hardware-accelerated VLAN tag: skb->vlan_proto (__be16 loaded little-endian, 0: none) and vlan_tci. */
+  vlanProto = 0;
+  vlanTci = 0;
+  /** skb->hash and whether it is a software hash of a flow with ports (sw_hash, l4_hash). */
+  hash = 0;
+  swHash = false;
+  l4Hash = false;
+  /** The tunnel info of the metadata dst bpf_skb_set_tunnel_key attached (tunnel-key.ts), or null. */
+  tunnel: TunnelInfo | null = null;
+  constructor(memory: Memory, packet: Uint8Array, readonly isL2: boolean, protocol: number, pktType: number) {
     const buffer = new Uint8Array(SKB_HEADROOM + packet.length);
     buffer.set(packet, SKB_HEADROOM);
     super(memory, buffer, SKB_HEADROOM, packet.length);
@@ -166,6 +196,19 @@ export class SkbPacket extends RunPacket {
     this.data = isL2 ? SKB_HEADROOM : this.network;
     this.end = SKB_HEADROOM + packet.length;
     this.protocol = protocol;
+    this.pktType = pktType;
+  }
+
+  /** __sk_buff's vlan_present: skb->vlan_all (the tag's proto and tci) is not 0. */
+  get vlanPresent(): boolean {
+    return this.vlanProto !== 0 || this.vlanTci !== 0;
+  }
+
+  /** skb_clear_hash. */
+  clearHash(): void {
+    this.hash = 0;
+    this.swHash = false;
+    this.l4Hash = false;
   }
 
   /** skb->len (all linear here). */
@@ -189,9 +232,13 @@ export class SkbPacket extends RunPacket {
     return out;
   }
 
-  /** Room for `head` bytes before data and up to `end` bytes of buffer: the buffer grows, offsets shift. */
+  /**
+   * Room for `head` bytes before data and up to `end` bytes of buffer: the buffer grows, offsets shift. A
+   * grown head keeps SKB_HEADROOM before the new room (pskb_expand_head's ALIGN(delta, NET_SKB_PAD) may
+   * leave less; nothing a program sees depends on it), so the packet never starts at a pointer's low word 0.
+   */
   reserve(head: number, end: number): void {
-    const shift = Math.max(0, head - this.data);
+    const shift = head > this.data ? head - this.data + SKB_HEADROOM : 0;
     if (shift === 0 && end <= this.buffer.length) return;
     const buffer = new Uint8Array(shift + Math.max(end, this.buffer.length));
     buffer.set(this.buffer, shift);

@@ -13,7 +13,7 @@ import { TailCalls } from './tail-call.js';
 import { HelperId } from '../../uapi/helpers.js';
 import type { Insn } from '../../uapi/isa.js';
 import { callKfunc } from './kfuncs.js';
-import { adjustRoomDecapL3, tunnelKeyNoKeyFlag, csumDiffFolds, xdpMetaMax } from '../kernel-version.js';
+import { adjustRoomDecapL3, tunnelKeyNoKeyFlag, csumDiffFolds, fibLookupFlagMask, xdpMetaMax } from '../kernel-version.js';
 import { ProgramFault, type Memory } from './memory.js';
 import type { ParsedProgram } from '../../elf/spec.js';
 import type { PacketRun } from './packet-helpers.js';
@@ -90,6 +90,7 @@ export class ProgramRunner {
     this.#packetRun = {
       packet: undefined as unknown as RunPacket, xdpMetaMax: xdpMetaMax(version), csumDiffFolds: csumDiffFolds(version),
       adjustRoomDecapL3: adjustRoomDecapL3(version), tunnelKeyNoKeyFlag: tunnelKeyNoKeyFlag(version),
+      fibLookupFlagMask: fibLookupFlagMask(version),
     };
   }
 

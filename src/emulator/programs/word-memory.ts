@@ -43,7 +43,9 @@ export class WordMemory {
     }
     if (hi !== t) return false;
     const region = this.memory.byteRegionOf(t);
-    if (region === undefined || lo + size > region.size || (write && !region.writable)) return false;
+    if (region === undefined) return false;
+    lo -= region.origin ?? 0;
+    if (lo < 0 || lo + size > region.size || (write && !region.writable)) return false;
     // bytes()/base() on every access: a map's slab may have been reallocated since the last one (memory.ts).
     const bytes = region.bytes();
     if (bytes.buffer !== this.lastBuffer) {
