@@ -115,6 +115,8 @@ int xdp_rdwr(struct xdp_md *ctx)
 	return XDP_PASS;
 }
 
+/* cgroup_skb may not write packets: the verifier refuses bpf_dynptr_slice_rdwr here ("the prog does not allow
+ * writes to packet data"). */
 SEC("?cgroup_skb/ingress")
 int ro_rdwr(struct __sk_buff *skb)
 {

@@ -18,7 +18,7 @@ import { kernelStructIds, poisonedCoreReloReason, unknownCoreType } from '../../
 import { MAX_CALL_FRAMES } from './call-depth.js';
 import { syncCallbackHelpers } from './program.js';
 import { ALLOC_OBJECT, BPF_MAX_VAR_SIZ, isNull, isPktPointer, known, pointer, regTypeStr, scalarReg, unknown } from './regs.js';
-import { checkHelperMem, checkPtrOffReg, syscallCtxMemory } from './mem.js';
+import { checkHelperMem, checkPtrOffReg, directPacketWrite, syscallCtxMemory } from './mem.js';
 import { acquireReference, checkReferenceLeak, EXIT_IN_MAIN, LD_ABS, releaseReference, TAIL_CALL } from './refs.js';
 import { mapFuncRefusal } from './map-compat.js';
 import { localObjectType } from '../local-objects.js';
@@ -101,6 +101,8 @@ export function checkCall(v: Verifier, insn: Insn): number {
   if (insn.src === CallKind.Kfunc) {
     const name = v.p.kfuncs.get(v.pc);
     if (name === 'bpf_rdonly_cast') checkRdonlyCast(v);
+    else if (name === 'bpf_dynptr_from_skb' || name === 'bpf_dynptr_from_xdp') checkDynptrFromPacket(v);
+    else if (name === 'bpf_dynptr_slice_rdwr' && !directPacketWrite(v.p.type)) refuse(EINVAL, 'the prog does not allow writes to packet data');
     else if (name === 'bpf_obj_new_impl' || name === 'bpf_obj_drop_impl') checkObjectKfunc(v, name);
     else throw new OutOfModel('a kfunc call');
     return v.pc + 1;
@@ -157,6 +159,24 @@ function checkRdonlyCast(v: Verifier): void {
   v.markPrecise(2);
   for (let r = 1; r <= 5; r++) v.regs[r] = NOT_INIT;
   v.regs[0] = pointer(RegType.BtfId | TypeFlag.PtrUntrusted, { target: Number(id) });
+}
+
+/**
+ * check_kfunc_call for bpf_dynptr_from_skb / _from_xdp(ctx, flags, ptr__uninit): the 16 bytes at ptr become a
+ * dynptr (STACK_DYNPTR, mark_stack_slots_dynptr), which this model does not follow into the calls taking it
+ * (a direct read of them ends the path too); r0 is the int result. Other arguments end the path.
+ */
+function checkDynptrFromPacket(v: Verifier): void {
+  const [ctx, , slot] = [v.regs[1]!, v.regs[2]!, v.regs[3]!];
+  const off = slot.off + Number(BigInt.asIntN(64, slot.value.varOff.value));
+  if (ctx.type !== RegType.Ctx || slot.type !== RegType.Stack || slot.value.varOff.mask !== 0n || off % REG_SIZE !== 0) {
+    throw new OutOfModel('a dynptr made from something other than the context into a stack slot');
+  }
+  checkHelperMem(v, 3, 2 * REG_SIZE, 'write', false);
+  const frame = v.cur.frames[slot.frameno]!;
+  for (const spi of [(-off - 1) >> 3, (-off - 1 - REG_SIZE) >> 3]) frame.stack[spi] = { types: Array<number>(REG_SIZE).fill(SlotType.Dynptr), spilled: unknown() };
+  for (let r = 1; r <= 5; r++) v.regs[r] = NOT_INIT;
+  v.regs[0] = unknown();
 }
 
 /** What check_func_arg learns along a helper's arguments (struct bpf_call_arg_meta). */
