@@ -661,6 +661,16 @@ export function refusalAt(version: string, r: Refusal): Refusal {
 }
 
 /**
+ * check_ld_imm before 6.2 gave each load of a map value holding a bpf_spin_lock a fresh id
+ * (`if (map_value_has_spin_lock(map)) dst_reg->id = ++env->id_gen`), so a lock taken through one load and
+ * released through another is "bpf_spin_unlock of different lock"; 6.2's "bpf: Allow locking bpf_spin_lock
+ * global variables" names such a lock by its map and id 0. Measured: 6.1 distinct, 6.12 and 6.18 the same lock.
+ */
+export function mapValueLoadsDistinctLocks(version: string): boolean {
+  return !versionAtLeast(version, '6.2');
+}
+
+/**
  * How check_kfunc_args names an argument in its refusals: "arg#0" through 6.18; 7.2's reg_arg_name names
  * the register ("R1 doesn't point to map value or allocated object", "expected an initialized irq flag as
  * R1"). Measured: 6.18 arg#, 7.2 R; 6.19 is the first release that can have it, and is taken to.

@@ -4,10 +4,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { BpfVerifierError, createMap, features, loadProgram, openObject, resSpinLock, spinLock, struct, u32, u64, type BpfMap } from '../../src/index.js';
+import { BpfVerifierError, createMap, Emulator, features, loadProgram, openObject, resSpinLock, spinLock, struct, u32, u64, type BpfMap } from '../../src/index.js';
 import type { CheckedMap, CheckInput } from '../../src/emulator/checker/types.js';
 import { checkLocks } from '../../src/emulator/checker/lock-rules.js';
-import { DEFAULT_KERNEL_VERSION, refusalAt } from '../../src/emulator/kernel-version.js';
+import { DEFAULT_KERNEL_VERSION, mapValueLoadsDistinctLocks, refusalAt } from '../../src/emulator/kernel-version.js';
 import { asm, AtomicOp, encodeInsns, JmpOp, PseudoLd, type Insn } from '../../src/uapi/isa.js';
 import { parseObject } from '../../src/elf/object.js';
 import { packageRoot } from '../../src/package-root.js';
@@ -71,9 +71,10 @@ describeEngines('lock discipline of raw programs', (engine, name) => {
     return body(m);
   };
 
-  test('lock then unlock of the same value is accepted', () => {
+  test('lock then unlock of the same value is accepted (before 6.2, two loads of it are two locks)', () => {
     withMap(spinValue, (m) => {
-      expect(run([...valuePtr(1), asm.call(SPIN_LOCK), ...valuePtr(1), asm.call(SPIN_UNLOCK), ...ret0()], [m])).toEqual({ reason: 'accepted' });
+      expect(run([...valuePtr(1), asm.call(SPIN_LOCK), ...valuePtr(1), asm.call(SPIN_UNLOCK), ...ret0()], [m]))
+        .toEqual(mapValueLoadsDistinctLocks(version) ? want({ reason: 'bpf_spin_unlock of different lock', errno: -22 }) : { reason: 'accepted' });
     });
   });
 
@@ -234,6 +235,15 @@ function rawInput(insns: Insn[], map: CheckedMap): CheckInput {
   return { name: 'raw', type: SCHED_CLS, insns, relocs: [], functions: [], mapOf: (ref) => (ref.index === 0 ? map : undefined) };
 }
 const lockMap: CheckedMap = { name: 'lockmap', type: 2, keySize: 4, valueSize: 16, maxEntries: 1, flags: 0, hasBtf: true, locks: [{ kind: 'spin', offset: 0 }] };
+
+test('6.1 gives each load of a lock-bearing map value its own id (check_ld_imm): a lock and its unlock through two loads differ', () => {
+  const verdict = (kernelVersion: string) => {
+    const engine = new Emulator({ kernelVersion });
+    using m = createMap({ type: 'array', key: u32, value: spinValue, maxEntries: 1, name: 'lockmap', engine });
+    return outcome(() => loadProgram({ type: SCHED_CLS, insns: encodeInsns([...valuePtr(1), asm.call(SPIN_LOCK), ...valuePtr(1), asm.call(SPIN_UNLOCK), ...ret0()]), maps: [m], engine }));
+  };
+  expect([verdict('6.1'), verdict('6.2')]).toEqual([{ reason: 'bpf_spin_unlock of different lock', errno: -13 }, { reason: 'accepted' }]);
+});
 
 describe('the lock checker alone', () => {
   test('pruning keeps 2^30 paths to a few states per instruction (else the walk would not end)', () => {

@@ -16,7 +16,7 @@ import { AluOp, AtomicOp, CallKind, Class, classOf, JmpOp, LD_IMM64, MAX_CALL_FR
 import type { CheckedMap, CheckFailure, CheckInput } from './types.js';
 import { liveRegisters, prunePoints } from './liveness.js';
 import { fieldRefusal } from './structure.js';
-import { cpuV4Instructions, DEFAULT_KERNEL_VERSION } from '../kernel-version.js';
+import { cpuV4Instructions, DEFAULT_KERNEL_VERSION, mapValueLoadsDistinctLocks } from '../kernel-version.js';
 import { formatProgramInsnLine } from './disasm.js';
 import { coveringLineInfo } from './line-info.js';
 import { localObjectType } from './local-objects.js';
@@ -242,7 +242,11 @@ export abstract class Walker {
       case Class.Stx:
         return { next: pc + 1, state: this.#store(pc, insn, s) };
       case Class.Ld:
-        if (insn.code === LD_IMM64) return { next: pc + 2, state: this.setReg(s, insn.dst, this.p.loads.get(pc) ?? ANY) };
+        if (insn.code === LD_IMM64) {
+          let v = this.p.loads.get(pc) ?? ANY;
+          if (v.k === 'value' && this.p.maps[v.map]!.locks.length > 0 && mapValueLoadsDistinctLocks(this.p.kernelVersion)) v = { ...v, id: this.fresh() };
+          return { next: pc + 2, state: this.setReg(s, insn.dst, v) };
+        }
         return this.#ldAbs(pc, s);
       case Class.Jmp:
       case Class.Jmp32:
