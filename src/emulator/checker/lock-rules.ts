@@ -7,7 +7,7 @@ import { EACCES, EINVAL } from '../../uapi/errno.js';
 import { HelperId } from '../../uapi/helpers.js';
 import { CallKind, Class, JmpOp, type Insn } from '../../uapi/isa.js';
 import { fieldRefusal } from './structure.js';
-import { localObjectAccess } from './local-objects.js';
+import { localObjectAccess, lockFieldName } from './local-objects.js';
 import { kfuncArgName } from '../kernel-version.js';
 import { KernelProgramType as ProgType } from '../../uapi/program-type.js';
 import type { CheckedMap, CheckFailure, CheckInput } from './types.js';
@@ -32,7 +32,6 @@ const kfuncsAllowedLocked: ReadonlySet<string> = new Set([
 ]);
 
 const lockStr = (res: boolean): string => (res ? 'bpf_res_spin' : 'bpf_spin');
-const fieldName = { spin: 'bpf_spin_lock', res: 'bpf_res_spin_lock' } as const;
 
 export function checkLocks(input: CheckInput): CheckFailure | undefined {
   const p = prepare(input);
@@ -75,7 +74,7 @@ class LockRules extends Walker {
       if (lo < at + 4n && at < hi) {
         // An allocated object's fields are btf_struct_access's (local-objects.ts), a map value's check_map_access's.
         const reason = map.local ? localObjectAccess(this.p.btf!, map.local, Number(lo), Number(hi - lo)) : undefined;
-        throw new Refusal(pc, reason && reason !== 'scalar' ? reason.refusal : `${fieldName[lock.kind]} cannot be accessed directly by load/store`, EACCES);
+        throw new Refusal(pc, reason && reason !== 'scalar' ? reason.refusal : `${lockFieldName[lock.kind]} cannot be accessed directly by load/store`, EACCES);
       }
     }
   }

@@ -457,8 +457,10 @@ export abstract class Walker {
     return mapValues(s, (v) => {
       if (v.k !== 'value' || !v.nullable || v.id !== id) return undefined;
       if (isNull) return scalar(constant(0n));
-      // The id stays only where a lock may be taken through the pointer (reg_may_point_to_spin_lock).
-      return { ...v, nullable: false, id: this.p.maps[v.map]!.locks.length > 0 ? v.id : 0 };
+      // The id stays where a lock may be taken through the pointer (reg_may_point_to_spin_lock), and on an
+      // allocated object, whose bpf_obj_drop finds its copies by it (the kernel's ref_obj_id).
+      const m = this.p.maps[v.map]!;
+      return { ...v, nullable: false, id: m.locks.length > 0 || m.local ? v.id : 0 };
     });
   }
 
