@@ -6,7 +6,8 @@
 // hrtime around its repeat loop); "call ns/run" is the wall time of run({ repeat }) per run, so the
 // difference is what the call itself costs per run.
 import { readFileSync } from 'node:fs';
-import { Emulator, openObject, type Engine } from '../src/index.js';
+import { Emulator, loadProgram, openObject, ProgramType, type Engine } from '../src/index.js';
+import { asm, encodeInsns } from '../src/uapi/isa.js';
 import { getKernelEngine, kernelUnavailableReasons } from '../src/kernel/engine.js';
 import { plainRunInput, prepareContext } from '../src/emulator/programs/contexts.js';
 import { DEFAULT_KERNEL_VERSION } from '../src/emulator/kernel-version.js';
@@ -106,6 +107,52 @@ function executedInsns(c: Case): number | undefined {
   return lo;
 }
 
+/**
+ * One run() call as a test makes it (no repeat), ns per call, best of ROUNDS batches of CALLS: what the
+ * call itself costs (arguments, context, the syscall or the emulator's run set-up, the result) around a
+ * program that does nothing, and around the XDP parse.
+ */
+const CALLS = 20_000;
+
+function callCost(make: () => { run: (o: { data: Uint8Array }) => unknown; close: () => void }, data: Uint8Array): number {
+  const prog = make();
+  try {
+    for (let i = 0; i < CALLS; i++) prog.run({ data }); // warm-up
+    let best = Infinity;
+    for (let r = 0; r < ROUNDS; r++) {
+      const t0 = process.hrtime.bigint();
+      for (let i = 0; i < CALLS; i++) prog.run({ data });
+      best = Math.min(best, Number(process.hrtime.bigint() - t0) / CALLS);
+    }
+    return best;
+  } finally {
+    prog.close();
+  }
+}
+
+function runCallBench(kernel: Engine | undefined): void {
+  const tiny = encodeInsns([asm.mov64Imm(0, 2), asm.exit()]);
+  const programs: [string, (engine: Engine) => () => { run: (o: { data: Uint8Array }) => unknown; close: () => void }, Uint8Array][] = [
+    ['tc: r0 = 2; exit', (engine) => () => loadProgram({ type: ProgramType.SchedCls, insns: tiny, engine }), new Uint8Array(64)],
+    ['xdp: bench_xdp', (engine) => () => {
+      const obj = openObject(fixture('bench_xdp'), { engine });
+      return { run: (o) => obj.program('bench_xdp').run(o), close: () => obj.close() };
+    }, tcpPacket(64)],
+  ];
+  const rows = programs.map(([name, make, data]) => {
+    const k = kernel ? callCost(make(kernel), data) : undefined;
+    const emulated = (['compiled', 'interpreter'] as const).map((execution) => {
+      const engine = new Emulator({ execution });
+      return callCost(make(engine), data);
+    });
+    const vs = (t: number): string => (k ? `${(t / k).toFixed(2)}×` : '-');
+    return [name, k ? k.toFixed(0) : '-', emulated[0]!.toFixed(0), vs(emulated[0]!), emulated[1]!.toFixed(0), vs(emulated[1]!)];
+  });
+  console.log(`
+One run({ data }) call, ns (best of ${ROUNDS} × ${CALLS}; bench/programs.ts):`);
+  printTable(['program', 'kernel', 'compiled', 'vs kernel', 'interpreter', 'vs kernel'], rows);
+}
+
 export function runProgramBench(): void {
   const kernel = kernelUnavailableReasons().length === 0 ? getKernelEngine() : undefined;
   if (!kernel) console.log(`\nProgram bench: the kernel engine is unavailable (${kernelUnavailableReasons().join('; ')}); emulator only.`);
@@ -132,6 +179,7 @@ export function runProgramBench(): void {
     ['program', 'kernel JIT', 'compiled', 'vs JIT', 'call overhead', 'interpreter', 'vs JIT', 'interpreter insn/s', 'compiled insn/s'],
     rows,
   );
+  runCallBench(kernel);
 }
 
 // Alone: node build/tools/bench/programs.js (make bench runs it from run.ts).

@@ -367,6 +367,19 @@ function xdpCtxIn(ctx: Uint8Array | null, dataLength: number, live: boolean, ker
 // past the metadata), the loopback device's first rx queue. The helpers move data_meta, data and data_end
 // (packet-helpers.ts); data_out is the frame from data_meta to data_end as they are after the last run,
 // and a ctx_out gives data and data_end back relative to data_meta (xdp_convert_buff_to_md).
+/**
+ * The zeroed page a test run's XDP frame lives in (bpf_test_init's zeroed allocation). One per thread's Memory,
+ * cleared for each run: the frame is gone when the run ends (data_out and ctx_out are copied out before), and a
+ * thread runs one test run at a time.
+ */
+const xdpPages = new WeakMap<Memory, Uint8Array>();
+function xdpPage(memory: Memory): Uint8Array {
+  let page = xdpPages.get(memory);
+  if (page === undefined) xdpPages.set(memory, (page = new Uint8Array(PAGE_SIZE)));
+  else page.fill(0);
+  return page;
+}
+
 function xdpContext(input: TestRunInput, memory: Memory, kernelVersion: string): PreparedContext | number {
   const flags = input.flags;
   if ((flags & ~TestRunFlags.XdpLiveFrames) !== 0) return EINVAL;
@@ -379,7 +392,7 @@ function xdpContext(input: TestRunInput, memory: Memory, kernelVersion: string):
   // which the emulator does not have.
   if (live) return ENOTSUPP;
   const metaAt = XDP_PACKET_HEADROOM - ctxIn.meta;
-  const page = new Uint8Array(PAGE_SIZE);
+  const page = xdpPage(memory);
   page.set(data, metaAt);
   const frame = new XdpFrame(memory, page, metaAt, XDP_PACKET_HEADROOM, metaAt + ctxIn.linear);
   const packetTag = frame.hi;
