@@ -196,6 +196,15 @@ const skbMemberSize: Record<number, number> = {
  * `data`/`data_end` loads are rewritten by the verifier into packet pointers (convert_ctx_accesses), which
  * is what the region returns.
  */
+/** The run's __sk_buff fields, zeroed: one buffer per thread's Memory (see packet.ts skbBuffer for why). */
+const skbFieldBuffers = new WeakMap<Memory, DataView>();
+function skbFields(memory: Memory): DataView {
+  let fields = skbFieldBuffers.get(memory);
+  if (fields === undefined) skbFieldBuffers.set(memory, (fields = new DataView(new ArrayBuffer(Skb.size))));
+  else new Uint8Array(fields.buffer).fill(0);
+  return fields;
+}
+
 /** The 4-byte __sk_buff fields a program reads from the skb (not the packet pointers, cb[] or the timestamps). */
 const skbReadable: ReadonlySet<number> = new Set<number>([Skb.len, Skb.pkt_type, Skb.mark, Skb.queue_mapping, Skb.protocol,
   Skb.vlan_present, Skb.vlan_tci, Skb.vlan_proto, Skb.priority, Skb.ingress_ifindex, Skb.ifindex, Skb.tc_index, Skb.hash,
@@ -210,7 +219,7 @@ function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVer
   const etherType = (data[12]! << 8) | data[13]!;
   if ((etherType === EthType.Ipv4 && data.length < ETH_HLEN + IPV4_HLEN) || (etherType === EthType.Ipv6 && data.length < ETH_HLEN + IPV6_HLEN)) return EINVAL;
   const packet = data; // SkbPacket copies it into its buffer
-  const fields = new DataView(new ArrayBuffer(Skb.size));
+  const fields = skbFields(memory);
   if (input.ctx) {
     // convert___skb_to_skb: a ctx_in may set mark, priority, ingress_ifindex, ifindex, cb, tstamp, wire_len,
     // gso_segs, gso_size, hwtstamp, and (as the version allows) hold data_end, which is not used; every

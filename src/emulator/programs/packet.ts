@@ -160,6 +160,21 @@ export const BPF_SKB_MAX_LEN = 4 * PAGE_SIZE - SHINFO_SIZE;
  * header. The program's region starts at the Ethernet header (tc: data; the others see it before data).
  * The buffer is reallocated when a helper needs more room than it has (skb_cow, pskb_expand_head).
  */
+/**
+ * A test run's skb buffer, headroom zeroed, as a view of the thread's scratch memory (one per Memory, grown as
+ * needed): typed arrays past a few dozen bytes live outside V8's heap, and making one per run was most of a
+ * run() call. The skb is gone when its run ends (data_out is copied out first); a helper that needs more room
+ * moves it to a buffer of its own (reserve).
+ */
+const skbScratch = new WeakMap<Memory, ArrayBuffer>();
+function skbBuffer(memory: Memory, size: number): Uint8Array {
+  let scratch = skbScratch.get(memory);
+  if (scratch === undefined || scratch.byteLength < size) skbScratch.set(memory, (scratch = new ArrayBuffer(Math.max(size, 2 * PAGE_SIZE))));
+  const buffer = new Uint8Array(scratch, 0, size);
+  buffer.fill(0, 0, SKB_HEADROOM);
+  return buffer;
+}
+
 export class SkbPacket extends RunPacket {
   buffer: Uint8Array;
   data: number;
@@ -187,7 +202,7 @@ export class SkbPacket extends RunPacket {
   /** The tunnel info of the metadata dst bpf_skb_set_tunnel_key attached (tunnel-key.ts), or null. */
   tunnel: TunnelInfo | null = null;
   constructor(memory: Memory, packet: Uint8Array, readonly isL2: boolean, protocol: number, pktType: number) {
-    const buffer = new Uint8Array(SKB_HEADROOM + packet.length);
+    const buffer = skbBuffer(memory, SKB_HEADROOM + packet.length);
     buffer.set(packet, SKB_HEADROOM);
     super(memory, buffer, SKB_HEADROOM, packet.length);
     this.buffer = buffer;
