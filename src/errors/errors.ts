@@ -1,6 +1,7 @@
 import type { Syscall } from '../uapi/bpf.js';
 import { ENOSPC, errnoCode, errnoDescription, type ErrnoCode } from '../uapi/errno.js';
 import { lastMeaningfulLine, verifierSourceLine } from './verifier-log.js';
+import { verifierHint } from './hints.js';
 
 /**
  * What an error is about, in the words every message uses: `map 'counts'` (`map id 7` when it has no
@@ -69,7 +70,8 @@ export class BpfVerifierError extends BpfError {
 
   constructor(program: string, errno: number, log: string, info: BpfErrorInfo = {}) {
     const detail = info.detail ?? lastMeaningfulLine(log);
-    super('BPF_PROG_LOAD', errno, { subject: subjectOf({ program }), detail, ...info });
+    const hint = info.hint ?? verifierHint(lastMeaningfulLine(log));
+    super('BPF_PROG_LOAD', errno, { subject: subjectOf({ program }), detail, ...info, ...(hint === undefined ? {} : { hint }) });
     this.name = 'BpfVerifierError';
     const at = verifierSourceLine(log);
     const where = !at ? '' : at.file ? ` — ${at.file.slice(at.file.lastIndexOf('/') + 1)}:${at.line}: ${at.text}` : ` — ${at.text}`;

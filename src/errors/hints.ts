@@ -28,6 +28,17 @@ const writes = new Set(['BPF_MAP_UPDATE_ELEM', 'BPF_MAP_DELETE_ELEM', 'BPF_MAP_U
 const reads = new Set(['BPF_MAP_LOOKUP_ELEM', 'BPF_MAP_GET_NEXT_KEY', 'BPF_MAP_LOOKUP_BATCH']);
 
 /** The hint for this failure, or undefined when the errno says enough on its own. */
+/**
+ * A hint for a verifier refusal whose usual cause is how the object was built, from the refusal's reason
+ * (the log's last line). Both engines refuse with the same reason, so both get the same hint.
+ */
+export function verifierHint(reason: string): string | undefined {
+  // Without optimisation clang calls through a register (callx, BPF_JMP | BPF_CALL | BPF_X), an
+  // instruction the verifier does not know (kernel/bpf/verifier.c check_subprogs / do_check).
+  if (reason === 'unknown opcode 8d') return 'clang emits indirect calls (callx, opcode 0x8d) without optimisation: build BPF programs with clang -O2';
+  return undefined;
+}
+
 export function hintFor(c: HintContext): string | undefined {
   const code = errnoCode(c.errno);
   const { syscall } = c;

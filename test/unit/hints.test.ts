@@ -1,7 +1,9 @@
 // Errors that help: the errnos beginners hit carry a hint naming the rule, on every engine, while errno,
 // code and syscall stay what the kernel answered.
 import { expect, test } from 'vitest';
-import { BpfError, createMap, openPinned, openObject, u32, u64, type Engine } from '../../src/index.js';
+import { BpfError, BpfVerifierError, createMap, loadProgram, openPinned, openObject, ProgramType, u32, u64, type Engine } from '../../src/index.js';
+import { asm, encodeInsns } from '../../src/uapi/isa.js';
+import { lastMeaningfulLine } from '../../src/errors/verifier-log.js';
 import { bpfObjectPath } from '../../src/package-root.js';
 import { hintFor } from '../../src/errors/hints.js';
 import { describeEngines } from '../helpers/engines.js';
@@ -17,6 +19,16 @@ function caught(f: () => unknown): BpfError {
 }
 
 describeEngines('errno hints', (engine: () => Engine) => {
+  test('a program built without optimisation: clang\'s callx (0x8d) is refused with a hint to build with -O2', () => {
+    // r1 = 0; callx r1 (what clang -O0 emits for a helper call); r0 = 0; exit
+    const insns = encodeInsns([asm.mov64Imm(1, 0), { code: 0x8d, dst: 1, src: 0, off: 0, imm: 0 }, asm.mov64Imm(0, 0), asm.exit()]);
+    const e = caught(() => loadProgram({ type: ProgramType.SchedCls, insns, engine: engine() }));
+    expect(e).toBeInstanceOf(BpfVerifierError);
+    expect([e.code, lastMeaningfulLine((e as BpfVerifierError).log)]).toEqual(['EINVAL', 'unknown opcode 8d']);
+    expect(e.hint).toBe('clang emits indirect calls (callx, opcode 0x8d) without optimisation: build BPF programs with clang -O2');
+    expect(e.message).toContain('(hint: clang emits indirect calls');
+  });
+
   test('E2BIG: a full hash map, an array index out of range', () => {
     using full = createMap({ type: 'hash', key: u32, value: u64, maxEntries: 2, engine: engine() });
     full.set(1, 1n);
