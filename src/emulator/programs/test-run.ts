@@ -59,10 +59,6 @@ export function execEnv(memory: Memory, helpers: HelperContext, execution?: Exec
   return env;
 }
 
-/**
- * Runs `program` as BPF_PROG_TEST_RUN does, filling `a.out` (retval, duration, data size, ctx size) and
- * the out buffers. `cancelled` is asked between repeats: closing an object stops its runs with EINTR.
- */
 /** What a run needs besides the program: the helpers' context and how to execute (compiled by default). */
 export type RunContext = Omit<HelperContext, 'packetRun'> & {
   execution?: Execution;
@@ -106,6 +102,10 @@ export class ProgramRunner {
   }
 }
 
+/**
+ * Runs `runner`'s program as BPF_PROG_TEST_RUN does, filling `a.out` (retval, duration, data size, ctx size)
+ * and the out buffers. `cancelled` is asked between repeats: closing an object stops its runs with EINTR.
+ */
 export function runTest(
   runner: ProgramRunner, helpers: RunContext, locks: CpuLocks, a: TestRunArgs, cancelled?: () => boolean,
 ): RunOutcome {
