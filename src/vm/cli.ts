@@ -148,7 +148,9 @@ export async function vmMain(args: readonly string[]): Promise<number> {
     return r.exitCode;
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n`);
-    return EXIT_GUEST_DIED;
+    // A kernel series there is none of (debian.ts) is bad usage, as --help says; anything else kept the
+    // guest from running.
+    return e instanceof RangeError ? 2 : EXIT_GUEST_DIED;
   } finally {
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   }

@@ -83,6 +83,13 @@ function download(env: NodeJS.ProcessEnv, pkg: string, intoDir: string): string 
   return join(intoDir, deb);
 }
 
+/** The series bpfkit vm knows (a RangeError naming them for any other: bad usage, checked before the cache). */
+export function knownSeries(series: string): (typeof KERNEL_SERIES)[number] {
+  const s = KERNEL_SERIES.find((k) => k.series === series);
+  if (!s) throw new RangeError(`bpfkit vm: unknown kernel series '${series}' (known: ${KERNEL_SERIES.map((k) => k.series).join(', ')}, or a path)`);
+  return s;
+}
+
 /**
  * Downloads the newest generic kernel image package of a series into `intoDir` and returns its .deb
  * paths. The series' package lists are fetched on first use (or when `refresh` is set). Since 7.x,
@@ -90,8 +97,7 @@ function download(env: NodeJS.ProcessEnv, pkg: string, intoDir: string): string 
  * linux-modules-RELEASE: those are downloaded too.
  */
 export function downloadKernelPackages(cacheDir: string, series: string, intoDir: string, progress: Progress, refresh = false): string[] {
-  const s = KERNEL_SERIES.find((k) => k.series === series);
-  if (!s) throw new RangeError(`bpfkit vm: unknown kernel series '${series}' (known: ${KERNEL_SERIES.map((k) => k.series).join(', ')}, or a path)`);
+  const s = knownSeries(series);
   const env = { ...process.env, APT_CONFIG: aptConfig(cacheDir, s) };
   if (refresh || !hasLists(cacheDir, s)) {
     progress(`fetching the package lists of Debian ${suiteNames(s)}`);

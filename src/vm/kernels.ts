@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSy
 import { release as hostRelease } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { bpfkitCacheDir, stderrProgress, type Progress } from './cache-dir.js';
-import { downloadKernelPackages } from './debian.js';
+import { downloadKernelPackages, knownSeries } from './debian.js';
 import { runTool } from './exec.js';
 import { collectGuestModules } from './modules.js';
 import { extractVmlinux, isElf } from './vmlinux.js';
@@ -96,6 +96,7 @@ function bzImageRelease(image: string): string | undefined {
 }
 
 function fromDebian(series: string, cacheDir: string, o: ResolveOptions, progress: Progress): PreparedKernel {
+  knownSeries(series);
   const alias = join(kernelsDir(cacheDir), `series-${series}`);
   if (!o.refresh && existsSync(alias)) {
     const k = loadPrepared(join(kernelsDir(cacheDir), readFileSync(alias, 'utf8').trim()));

@@ -35,6 +35,12 @@ test('doctor prints a table of checks and exits 0 exactly when the kernel engine
   expect(await main(['doctor', 'extra'])).toBe(2);
 });
 
+test('vm with a kernel series there is none of exits 2 (bad usage), naming the known ones', async () => {
+  const code = await main(['vm', '--kernel', '6.13', '--offline', '--', 'true']);
+  expect(code).toBe(2);
+  expect(text(err)).toMatch(/unknown kernel series '6\.13' \(known: .*6\.1, 6\.12/);
+});
+
 test('unknown verbs and malformed map arguments exit 2 with the usage', async () => {
   expect(await main(['frobnicate'])).toBe(2);
   expect(await main(['map'])).toBe(2);
