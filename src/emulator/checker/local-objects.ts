@@ -13,11 +13,19 @@ export interface LocalObjectType {
   locks: readonly LockField[];
 }
 
+/** Each BTF's answers, by type id: the walks ask at every access through an object and every NULL check. */
+const byBtf = new WeakMap<Btf, Map<number, LocalObjectType | undefined>>();
+
 /** The struct bpf_obj_new may allocate as `typeId` (check_kfunc_call: __btf_type_is_struct, no typedef followed). */
 export function localObjectType(btf: Btf | undefined, typeId: number): LocalObjectType | undefined {
-  const t = btf && typeId > 0 && typeId < btf.types.length ? btf.types[typeId] : undefined;
-  if (!btf || !t || t.kind !== BtfKind.Struct) return undefined;
-  return { typeId, name: t.name, size: (t as BtfComposite).size, locks: btf.findLocks(typeId) };
+  if (!btf) return undefined;
+  let types = byBtf.get(btf);
+  if (!types) byBtf.set(btf, (types = new Map()));
+  if (!types.has(typeId)) {
+    const t = typeId > 0 && typeId < btf.types.length ? btf.types[typeId] : undefined;
+    types.set(typeId, t?.kind === BtfKind.Struct ? { typeId, name: t.name, size: (t as BtfComposite).size, locks: btf.findLocks(typeId) } : undefined);
+  }
+  return types.get(typeId);
 }
 
 /** Every struct of the program's BTF by type id: its size, what bpf_obj_new allocates for it (kfuncs.ts). */

@@ -522,12 +522,12 @@ export abstract class Walker {
     if (arg.k !== 'scalar' || !isConst(arg.r)) throw OUT; // "arg#0 must be a known constant"
     const type = localObjectType(this.p.btf, Number(arg.r.min));
     if (!type) throw OUT; // "requires prog BTF", "type ID argument must be of a struct"
-    let local = this.p.maps.find((m) => m.local?.typeId === type.typeId);
-    if (!local) {
-      local = { name: type.name, type: -1, keySize: 0, valueSize: type.size, maxEntries: 0, flags: 0, hasBtf: true, locks: type.locks, local: type };
-      this.p.maps.push(local);
+    // One entry per struct (its objects are told apart by id); the type is memoized, so `local` identifies it.
+    let map = this.p.maps.findIndex((m) => m.local === type);
+    if (map < 0) {
+      map = this.p.maps.push({ name: type.name, type: -1, keySize: 0, valueSize: type.size, maxEntries: 0, flags: 0, hasBtf: true, locks: type.locks, local: type }) - 1;
     }
-    return this.clobber(s, { k: 'value', map: mapNumber(this.p.maps, local), off: constant(0n), id: this.fresh(), nullable: true });
+    return this.clobber(s, { k: 'value', map, off: constant(0n), id: this.fresh(), nullable: true });
   }
 
   #callHelper(pc: number, id: number, s: State): Step {

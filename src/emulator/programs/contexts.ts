@@ -3,7 +3,7 @@
 import { E2BIG, EFAULT, EINVAL, ENODEV, ENOTSUPP } from '../../uapi/errno.js';
 import { ETH_HLEN, EthType, IPV4_HLEN, IPV6_HLEN, LOOPBACK_IFINDEX } from '../../uapi/net.js';
 import { TestRunFlags, XDP_PACKET_HEADROOM } from '../../uapi/bpf.js';
-import { fixedBytes, type Memory, type VirtualRegion } from './memory.js';
+import { fixedBytes, viewOf, type Memory, type VirtualRegion } from './memory.js';
 import { AttachType, KernelProgramType as ProgType } from '../../uapi/program-type.js';
 import { flowDissectorContext } from './flow-dissector.js';
 import { rawTracepointContext } from './raw-tracepoint.js';
@@ -189,20 +189,11 @@ const skbMemberSize: Record<number, number> = {
   [Skb.tc_index]: 2, [Skb.tc_classid]: 2, [Skb.gso_segs]: 2, [Skb.gso_size]: 2,
 };
 
-/**
- * __sk_buff for tc (sched_cls/act), cgroup_skb, socket filters and lightweight tunnels (lwt_in/out/xmit).
- * test_run builds an skb on the loopback device: eth_type_trans() sets `protocol` and pulls the Ethernet
- * header; tc programs (is_l2) see the packet from the Ethernet header, the others from the network header.
- * `data`/`data_end` loads are rewritten by the verifier into packet pointers (convert_ctx_accesses), which
- * is what the region returns.
- */
-/** The run's __sk_buff fields, zeroed: one buffer per thread's Memory (see packet.ts skbBuffer for why). */
-const skbFieldBuffers = new WeakMap<Memory, DataView>();
+/** The run's __sk_buff fields, zeroed, in the memory's scratch (Memory.scratch). */
 function skbFields(memory: Memory): DataView {
-  let fields = skbFieldBuffers.get(memory);
-  if (fields === undefined) skbFieldBuffers.set(memory, (fields = new DataView(new ArrayBuffer(Skb.size))));
-  else new Uint8Array(fields.buffer).fill(0);
-  return fields;
+  const buffer = memory.scratch('skb fields', Skb.size); // exactly Skb.size: it is never asked for more
+  new Uint8Array(buffer).fill(0);
+  return viewOf(buffer);
 }
 
 /** The 4-byte __sk_buff fields a program reads from the skb (not the packet pointers, cb[] or the timestamps). */
@@ -210,6 +201,13 @@ const skbReadable: ReadonlySet<number> = new Set<number>([Skb.len, Skb.pkt_type,
   Skb.vlan_present, Skb.vlan_tci, Skb.vlan_proto, Skb.priority, Skb.ingress_ifindex, Skb.ifindex, Skb.tc_index, Skb.hash,
   Skb.tc_classid, Skb.napi_id, Skb.wire_len, Skb.gso_segs, Skb.gso_size]);
 
+/**
+ * __sk_buff for tc (sched_cls/act), cgroup_skb, socket filters and lightweight tunnels (lwt_in/out/xmit).
+ * test_run builds an skb on the loopback device: eth_type_trans() sets `protocol` and pulls the Ethernet
+ * header; tc programs (is_l2) see the packet from the Ethernet header, the others from the network header.
+ * `data`/`data_end` loads are rewritten by the verifier into packet pointers (convert_ctx_accesses), which
+ * is what the region returns.
+ */
 function skbContext(type: number, input: TestRunInput, memory: Memory, kernelVersion: string): PreparedContext | number {
   const data = input.data;
   if (!data || data.length < ETH_HLEN || data.length > SKB_MAX_DATA) return EINVAL;
@@ -376,17 +374,9 @@ function xdpCtxIn(ctx: Uint8Array | null, dataLength: number, live: boolean, ker
 // past the metadata), the loopback device's first rx queue. The helpers move data_meta, data and data_end
 // (packet-helpers.ts); data_out is the frame from data_meta to data_end as they are after the last run,
 // and a ctx_out gives data and data_end back relative to data_meta (xdp_convert_buff_to_md).
-/**
- * The zeroed page a test run's XDP frame lives in (bpf_test_init's zeroed allocation). One per thread's Memory,
- * cleared for each run: the frame is gone when the run ends (data_out and ctx_out are copied out before), and a
- * thread runs one test run at a time.
- */
-const xdpPages = new WeakMap<Memory, Uint8Array>();
+/** The zeroed page a test run's XDP frame lives in (bpf_test_init's zeroed allocation), in the memory's scratch. */
 function xdpPage(memory: Memory): Uint8Array {
-  let page = xdpPages.get(memory);
-  if (page === undefined) xdpPages.set(memory, (page = new Uint8Array(PAGE_SIZE)));
-  else page.fill(0);
-  return page;
+  return new Uint8Array(memory.scratch('xdp page', PAGE_SIZE), 0, PAGE_SIZE).fill(0);
 }
 
 function xdpContext(input: TestRunInput, memory: Memory, kernelVersion: string): PreparedContext | number {

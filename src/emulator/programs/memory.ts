@@ -224,8 +224,21 @@ export class Memory {
    */
   version = 0;
   private readonly codePointers = new WeakMap<object, Map<number, bigint>>();
+  private readonly scratches = new Map<string, ArrayBuffer>();
   // The last access's decoded location (filled by locate(); read right after, never held).
   private offset = 0;
+
+  /**
+   * At least `bytes` of this memory's scratch for `use`, the same buffer run after run (grown when too small;
+   * its contents are the caller's to clear). A test run builds its skb and XDP frame in it: typed arrays past
+   * a few dozen bytes live outside V8's heap, and making them per run was most of a run() call. One memory
+   * serves one run at a time, and what a run leaves there is copied out before the next.
+   */
+  scratch(use: 'skb' | 'skb fields' | 'xdp page', bytes: number): ArrayBuffer {
+    let buffer = this.scratches.get(use);
+    if (buffer === undefined || buffer.byteLength < bytes) this.scratches.set(use, (buffer = new ArrayBuffer(bytes)));
+    return buffer;
+  }
 
   /** Registers a region; returns its base pointer (offset 0). */
   addRegion(region: Region, lifetime: Lifetime): bigint {

@@ -161,16 +161,11 @@ export const BPF_SKB_MAX_LEN = 4 * PAGE_SIZE - SHINFO_SIZE;
  * The buffer is reallocated when a helper needs more room than it has (skb_cow, pskb_expand_head).
  */
 /**
- * A test run's skb buffer, headroom zeroed, as a view of the thread's scratch memory (one per Memory, grown as
- * needed): typed arrays past a few dozen bytes live outside V8's heap, and making one per run was most of a
- * run() call. The skb is gone when its run ends (data_out is copied out first); a helper that needs more room
- * moves it to a buffer of its own (reserve).
+ * A test run's skb buffer, headroom zeroed, in the memory's scratch (Memory.scratch); a helper that needs more
+ * room moves the skb to a buffer of its own (reserve).
  */
-const skbScratch = new WeakMap<Memory, ArrayBuffer>();
 function skbBuffer(memory: Memory, size: number): Uint8Array {
-  let scratch = skbScratch.get(memory);
-  if (scratch === undefined || scratch.byteLength < size) skbScratch.set(memory, (scratch = new ArrayBuffer(Math.max(size, 2 * PAGE_SIZE))));
-  const buffer = new Uint8Array(scratch, 0, size);
+  const buffer = new Uint8Array(memory.scratch('skb', Math.max(size, 2 * PAGE_SIZE)), 0, size);
   buffer.fill(0, 0, SKB_HEADROOM);
   return buffer;
 }
