@@ -9,7 +9,7 @@ import { mapOpResultIsInt } from './kernel-version.js';
 import type { ProgramMap } from './maps/program-map.js';
 import type { ProgramSource } from './program-state.js';
 import { KfuncId, kfuncByName } from './programs/kfuncs.js';
-import { directPacketWrite } from './checker/verifier/mem.js';
+import { directPacketWrite } from './checker/helper-protos/program-types.js';
 import { Memory } from './programs/memory.js';
 import type { LinkedProgram } from './programs/test-run.js';
 

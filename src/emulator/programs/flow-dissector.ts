@@ -7,7 +7,7 @@ import { ETH_HLEN } from '../../uapi/net.js';
 import { BpfFlowKeys, SkBuff } from '../checker/ctx/layouts.js';
 import { fixedBytes, regionTag, type Memory, type VirtualRegion } from './memory.js';
 import { ctxFault } from './ctx-load.js';
-import type { PreparedContext, TestRunInput } from './contexts.js';
+import type { PreparedContext, TestRunInput } from './run-input.js';
 import { ctxInit } from './ctx-init.js';
 
 const BPF_FLOW_KEYS_SIZE = BpfFlowKeys.size;

@@ -11,7 +11,7 @@ import { ctxInit } from './ctx-init.js';
 import { fixedBytes, regionTag, type Memory, type VirtualRegion } from './memory.js';
 import { ctxFault } from './ctx-load.js';
 import { SKB_MAX_DATA } from './packet.js';
-import type { PreparedContext, TestRunInput } from './contexts.js';
+import type { PreparedContext, TestRunInput } from './run-input.js';
 
 /** struct nf_hook_state (include/linux/netfilter.h; 48 bytes in this machine's vmlinux BTF). */
 const NfHookState = { size: 48, hook: 0, pf: 1, in: 8, out: 16, sk: 24, net: 32, okfn: 40 } as const;

@@ -6,7 +6,7 @@ import { EINVAL, ENXIO } from '../../uapi/errno.js';
 import { TestRunFlags } from '../../uapi/bpf.js';
 import { MAX_BPF_FUNC_ARGS } from '../checker/ctx/layouts.js';
 import { fixedBytes, type Memory } from './memory.js';
-import type { PreparedContext, TestRunInput } from './contexts.js';
+import type { PreparedContext, TestRunInput } from './run-input.js';
 
 const MAX_CTX_SIZE = MAX_BPF_FUNC_ARGS * 8;
 

@@ -9,7 +9,7 @@ import { BpfSkLookup as L } from '../checker/ctx/layouts.js';
 import { ctxInit } from './ctx-init.js';
 import { ctxFault, narrowCtxLoad } from './ctx-load.js';
 import type { Memory, VirtualRegion } from './memory.js';
-import type { PreparedContext, TestRunInput } from './contexts.js';
+import type { PreparedContext, TestRunInput } from './run-input.js';
 
 const U16_MAX = 0xffff;
 /** include/uapi/linux/bpf.h enum sk_action. */

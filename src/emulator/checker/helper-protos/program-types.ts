@@ -574,3 +574,12 @@ export function funcProtoName(id: number, prog: ProgContext): string | undefined
   const proto = getter(name, prog);
   return proto === 'none' ? undefined : proto;
 }
+
+/**
+ * may_access_direct_pkt_data for a write (kernel/bpf/verifier.c): the program types that may write packets (the
+ * verifier's packet stores, bpf_dynptr_slice_rdwr, and the read-only skb dynptrs of every other type).
+ */
+export function directPacketWrite(type: number): boolean {
+  const writers: readonly number[] = [PT.SchedCls, PT.SchedAct, PT.Xdp, PT.LwtXmit, PT.SkSkb, PT.SkMsg, PT.CgroupSockopt];
+  return writers.includes(type);
+}

@@ -18,7 +18,8 @@ import { kernelStructIds, poisonedCoreReloReason, unknownCoreType } from '../../
 import { MAX_CALL_FRAMES } from './call-depth.js';
 import { syncCallbackHelpers } from './program.js';
 import { ALLOC_OBJECT, BPF_MAX_VAR_SIZ, isNull, isPktPointer, known, pointer, regTypeStr, scalarReg, unknown } from './regs.js';
-import { checkHelperMem, checkPtrOffReg, directPacketWrite, syscallCtxMemory } from './mem.js';
+import { checkHelperMem, checkPtrOffReg, syscallCtxMemory } from './mem.js';
+import { directPacketWrite } from '../helper-protos/program-types.js';
 import { acquireReference, checkReferenceLeak, EXIT_IN_MAIN, LD_ABS, releaseReference, TAIL_CALL } from './refs.js';
 import { mapFuncRefusal } from './map-compat.js';
 import { localObjectType } from '../local-objects.js';

@@ -3,6 +3,7 @@
 // values and keys (check_map_access, check_map_access_type), packets (check_packet_access), the context
 // (checker/ctx, the program type's is_valid_access), memory from helpers — alignment where the kernel
 // checks it (check_ptr_alignment), and what a load gives the destination register.
+import { directPacketWrite } from '../helper-protos/program-types.js';
 import { EACCES, EINVAL } from '../../../uapi/errno.js';
 import { AluOp, AtomicOp, Mode, modeOf, type Insn } from '../../../uapi/isa.js';
 import { KernelMapType, MapFlags } from '../../../uapi/bpf.js';
@@ -364,12 +365,6 @@ function clobber(frame: FuncState, off: number): void {
   if (isSpilled(old)) for (let j = 0; j < REG_SIZE; j++) if (types[j] !== SlotType.Invalid) types[j] = SlotType.Misc;
   types[k] = SlotType.Misc;
   frame.stack[spi] = { types, spilled: unknown() };
-}
-
-/** may_access_direct_pkt_data for a write (kernel/bpf/verifier.c). */
-export function directPacketWrite(type: number): boolean {
-  const writers: readonly number[] = [PT.SchedCls, PT.SchedAct, PT.Xdp, PT.LwtXmit, PT.SkSkb, PT.SkMsg, PT.CgroupSockopt];
-  return writers.includes(type);
 }
 
 /** __check_ptr_off_reg without fixed_off_ok: a pointer whose accesses the kernel rewrites must not have moved. */
