@@ -2,7 +2,8 @@
 // metadata grown (bpf_xdp_adjust_meta), the head moved (bpf_xdp_adjust_head) and a marker written into new
 // headroom, the tail moved (bpf_xdp_adjust_tail) and a marker written into the grown tail, the metadata's
 // first word read and rewritten, the frame's length (bpf_xdp_get_buff_len), and optionally bpf_redirect.
-// Each helper's result lands in a global; a failing one ends the run.
+// Each helper's result lands in a global; a failing one ends the run. Metadata is grown only by
+// xdp_resize_meta, loaded when asked for (SEC("?xdp")): some kernels' builds refuse bpf_xdp_adjust_meta.
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 
@@ -21,15 +22,14 @@ __u64 buff_len;
 /* Keeps clang from reusing ctx + 4 across a helper call: the verifier refuses a moved ctx pointer. */
 #define fresh(ctx) asm volatile("" : "+r"(ctx))
 
-SEC("xdp")
-int xdp_resize(struct xdp_md *ctx)
+static __always_inline int resize(struct xdp_md *ctx, const int with_meta)
 {
 	void *data, *data_end, *meta;
 	__u32 before;
 	__u8 *p;
 
 	rc_meta = rc_head = rc_tail = 0;
-	if (meta_delta) {
+	if (with_meta && meta_delta) {
 		rc_meta = bpf_xdp_adjust_meta(ctx, meta_delta);
 		if (rc_meta)
 			return XDP_ABORTED;
@@ -69,6 +69,18 @@ int xdp_resize(struct xdp_md *ctx)
 	if (redirect_ifindex)
 		return bpf_redirect(redirect_ifindex, redirect_flags);
 	return XDP_PASS;
+}
+
+SEC("xdp")
+int xdp_resize(struct xdp_md *ctx)
+{
+	return resize(ctx, 0);
+}
+
+SEC("?xdp")
+int xdp_resize_meta(struct xdp_md *ctx)
+{
+	return resize(ctx, 1);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -11,7 +11,7 @@ import { BtfKind as K, MAX_RESOLVE_DEPTH } from '../btf/decode.js';
 import { errnoByCode } from '../uapi/errno.js';
 import { NULL, type BtfEnv } from './btf-load-env.js';
 import {
-  btfKptrTagWalk, btfResSpinLock, btfStructMetasStrict, btfTagKindFlag, btfUptrTag, versionAtLeast,
+  btfKptrTagWalk, btfOwnershipDepth, btfResSpinLock, btfStructMetasStrict, btfTagKindFlag, btfUptrTag, versionAtLeast,
 } from './kernel-version.js';
 
 const { EINVAL, E2BIG, ELOOP, EEXIST, EFAULT, ENOENT } = errnoByCode;
@@ -88,8 +88,10 @@ interface Meta { id: number; fields: FieldInfo[]; mask: number }
 class StructMetas {
   readonly infos: FieldInfo[] = [];
   readonly strict: boolean;
+  readonly ownershipDepth: boolean;
   constructor(readonly e: BtfEnv, readonly kernelStructs: KernelStructs) {
     this.strict = btfStructMetasStrict(e.version);
+    this.ownershipDepth = btfOwnershipDepth(e.version);
   }
 
   nameOf(t: number): string { return this.e.logName(this.e.nameOff(t)); }
@@ -160,7 +162,7 @@ class StructMetas {
       if (typeof fields === 'number') return fields || -EFAULT;
       tab.push({ id: i, fields, mask: fields.reduce((m, f) => m | f.type, 0) });
     }
-    return this.strict ? this.checkOwnershipDepth(tab) : this.checkOwnership(tab);
+    return this.ownershipDepth ? this.checkOwnershipDepth(tab) : this.checkOwnership(tab);
   }
 
   /** btf_parse_fields: the fields found, or -errno (0: none). */
@@ -326,7 +328,7 @@ class StructMetas {
   }
 
   /**
-   * Where btfStructMetasStrict: btf_check_and_fixup_fields (a graph root's value struct has a record), then
+   * Where btfOwnershipDepth: btf_check_and_fixup_fields (a graph root's value struct has a record), then
    * btf_check_ownership_depth: no chain of ownership (graph roots, referenced kptrs to program types) is
    * deeper than BTF_MAX_OWNERSHIP_DEPTH (8) or a cycle (ELOOP).
    */

@@ -718,20 +718,29 @@ export function btfResSpinLock(version: string): boolean {
 }
 
 /**
- * Three hardenings of kernel/bpf/btf.c's struct metas (btf_parse_struct_metas at BPF_BTF_LOAD), which come
- * together in the sources read: the unique special fields (bpf_spin_lock, bpf_res_spin_lock) are counted per
- * record, nested structs included (one seen_mask through btf_find_field), not per struct; bpf_refcount is
- * unique too (E2BIG); and ownership is checked by btf_check_ownership_depth (no chain deeper than
- * BTF_MAX_OWNERSHIP_DEPTH 8, no cycle: ELOOP) instead of btf_check_and_fixup_fields's "a type that is both a
- * graph root and a graph node owns no graph root". Debian's 6.12 (6.12.118, its source and measured) and
- * 7.2 (7.2.13, its source and measured) have them; 6.18.44 does not (measured: nested duplicate
- * bpf_res_spin_locks and two bpf_refcounts are accepted, a root-and-node type owning a root is ELOOP). They
- * reached 6.12 as stable backports; when 6.18's stable series gets them is not known, nor which 7.x first
- * had them (modelled from 7.0 on).
+ * Hardenings of kernel/bpf/btf.c's struct metas (btf_parse_struct_metas at BPF_BTF_LOAD), in two parts that
+ * reached stable series separately. Unique fields: the unique special fields (bpf_spin_lock,
+ * bpf_res_spin_lock) are counted per record, nested structs included (one seen_mask through btf_find_field),
+ * not per struct, and bpf_refcount is unique too (E2BIG). Debian's 6.12 (6.12.118, its source and measured)
+ * and 7.2 (7.2.13, its source and measured) have it; 6.18.44 does not (measured: nested duplicate
+ * bpf_res_spin_locks and two bpf_refcounts are accepted, a spin lock beside them EINVAL). Which 7.x first had
+ * it is not known (modelled from 7.0 on).
  */
 export function btfStructMetasStrict(version: string): boolean {
   const [major, minor] = parseKernelVersion(version);
   return (major === 6 && minor === 12) || versionAtLeast(version, '7.0');
+}
+
+/**
+ * The other part: ownership is checked by btf_check_ownership_depth (no chain deeper than
+ * BTF_MAX_OWNERSHIP_DEPTH 8, no cycle: ELOOP) instead of btf_check_and_fixup_fields's "a type that is both a
+ * graph root and a graph node owns no graph root". 6.12 and 7.2 as above; this project's 6.18 host has it
+ * since its 6.18.44-fc-v1300 build (measured December 2026: a root-and-node type owning a root is accepted;
+ * an earlier 6.18.44 build refused it, ELOOP). The series between (6.13 to 6.17) ended without it.
+ */
+export function btfOwnershipDepth(version: string): boolean {
+  const [major, minor] = parseKernelVersion(version);
+  return (major === 6 && minor === 12) || versionAtLeast(version, '6.18');
 }
 
 /**

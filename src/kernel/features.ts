@@ -7,6 +7,8 @@ import { BtfKind, decodeBtf } from '../btf/decode.js';
 import { getKernelEngine, kernelUnavailableReasons } from './engine.js';
 import { loadAddon } from './binding.js';
 import { ProgramType } from '../uapi/program-type.js';
+import { BPF_FUNC_MAX_ID, helperIdByName } from '../uapi/helpers.js';
+import { lastMeaningfulLine } from '../errors/verifier-log.js';
 
 const VMLINUX_BTF = '/sys/kernel/btf/vmlinux';
 const cache = new Map<string, boolean>();
@@ -93,6 +95,35 @@ export const features = {
       const addon = loadAddon();
       if (!kernelUsable() || addon instanceof Error) return false;
       return addon.probeProgramType(id) === 1;
+    });
+  },
+
+  /**
+   * A program of this type may call this helper, named as in C ('bpf_xdp_adjust_meta') or by id: a program
+   * calling it is loaded, and only the verifier's refusal of the call itself ("program of this type cannot
+   * use helper", "unknown func", "invalid func") means no. libbpf_probe_bpf_helper does not know the first
+   * of these (6.x's words), and a kernel's build may refuse helpers its source offers.
+   */
+  helper(type: keyof typeof ProgramType | number, helper: string | number): boolean {
+    const id = typeof type === 'number' ? type : ProgramType[type];
+    if (id === undefined) throw new TypeError(`features.helper: unknown program type '${String(type)}'`);
+    const helperId = typeof helper === 'number' ? helper : helperIdByName(helper.replace(/^bpf_/, ''));
+    if (!Number.isInteger(helperId) || helperId <= 0 || helperId >= BPF_FUNC_MAX_ID) throw new RangeError(`features.helper: unknown helper ${JSON.stringify(helper)}`);
+    return cached(`helper:${id}:${helperId}`, () => {
+      if (!kernelUsable()) return false;
+      // call helperId; r0 = 0; exit
+      const insns = new Uint8Array(24);
+      const view = new DataView(insns.buffer);
+      view.setUint8(0, 0x85);
+      view.setInt32(4, helperId, true);
+      view.setUint8(8, 0xb7);
+      view.setUint8(16, 0x95);
+      const h = getKernelEngine().loadProgram!({ type: id, insns, license: 'GPL', name: 'probe', maps: [], verifier: { logLevel: 0, flags: 0 } });
+      if (!('errno' in h)) {
+        h.close();
+        return true;
+      }
+      return !/^(program of this type cannot use helper|unknown func|invalid func)/.test(lastMeaningfulLine(h.log ?? ''));
     });
   },
 

@@ -3,7 +3,7 @@
 // 6.18; a case whose answer changed between versions says so through src/emulator/kernel-version.ts).
 import { BtfKind as K } from '../../src/btf/decode.js';
 import {
-  btfDatasecPrintableNames, btfKptrTagWalk, btfLayoutSection, btfResSpinLock, btfStructMetas, btfStructMetasStrict, btfTagKindFlag,
+  btfDatasecPrintableNames, btfKptrTagWalk, btfLayoutSection, btfOwnershipDepth, btfResSpinLock, btfStructMetas, btfStructMetasStrict, btfTagKindFlag,
   btfTypeTagsAnywhere, btfWideInfo,
 } from '../../src/emulator/kernel-version.js';
 import { errnoByCode } from '../../src/uapi/errno.js';
@@ -363,7 +363,7 @@ cases.push({
   }),
   expect: (v) => (!btfResSpinLock(v) ? undefined : { errno: btfStructMetasStrict(v) ? E2BIG : EINVAL, reason: 's type_id=4 bits_offset=64' }),
 });
-refuse('a graph root and node owning a graph root (ownership depth: btfStructMetasStrict)', ELOOP, '[18] DECL_TAG contains:B:node type=17 component_idx=1', one((w) => {
+refuse('a graph root and node owning a graph root (ownership depth: btfOwnershipDepth)', ELOOP, '[18] DECL_TAG contains:B:node type=17 component_idx=1', one((w) => {
   const lock = spinLock(w);
   const node = opaque(w, 'bpf_list_node', 3), head = opaque(w, 'bpf_list_head', 2);
   w.strct('C', 32, [['data', w.int('long', 8, true), 0], ['node', node, 64]]);
@@ -373,7 +373,7 @@ refuse('a graph root and node owning a graph root (ownership depth: btfStructMet
   w.declTag('contains:D:node', b, 1);
   const a = w.strct('A', 24, [['lock', lock, 0], ['head', head, 64]]);
   w.declTag('contains:B:node', a, 1);
-}), (v) => btfStructMetas(v) && !btfStructMetasStrict(v));
+}), (v) => btfStructMetas(v) && !btfOwnershipDepth(v));
 refuse('a graph root and node owning itself', ELOOP, '[12] DECL_TAG contains:B:node type=11 component_idx=1', one((w) => {
   const lock = spinLock(w);
   const node = opaque(w, 'bpf_list_node', 3), head = opaque(w, 'bpf_list_head', 2);

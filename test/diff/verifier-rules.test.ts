@@ -174,10 +174,10 @@ const cases: Case[] = [
     insns: [asm.mov64Reg(6, 1), asm.mov64Imm(2, -4), asm.call(65), ...xdpChecked(2), asm.ldx(1, 0, 7, 13), asm.exit(), ...exit0],
   },
   {
-    name: 'a packet pointer spilled before bpf_xdp_adjust_meta and filled after',
+    name: 'a packet pointer spilled before bpf_xdp_adjust_head and filled after',
     type: ProgramType.Xdp,
     insns: [
-      asm.mov64Reg(6, 1), ...xdpChecked(7), asm.stx(8, 10, 7, -8), asm.mov64Reg(1, 6), asm.mov64Imm(2, -4), asm.call(54),
+      asm.mov64Reg(6, 1), ...xdpChecked(7), asm.stx(8, 10, 7, -8), asm.mov64Reg(1, 6), asm.mov64Imm(2, -4), asm.call(44),
       asm.ldx(8, 7, 10, -8), asm.ldx(1, 0, 7, 0), asm.exit(), ...exit0,
     ],
   },

@@ -12,7 +12,7 @@ import type { CheckedMap } from '../../src/emulator/checker/types.js';
 import { AluOp, Class, JmpOp, Mode, asm, encodeInsns, PseudoLd, type Insn } from '../../src/uapi/isa.js';
 import { generateProgram, Prng } from '../diff/random-programs.js';
 import {
-  btfDatasecPrintableNames, btfKptrTagWalk, btfLayoutSection, btfResSpinLock, btfStructMetas, btfStructMetasStrict, btfTagKindFlag,
+  btfDatasecPrintableNames, btfKptrTagWalk, btfLayoutSection, btfOwnershipDepth, btfResSpinLock, btfStructMetas, btfStructMetasStrict, btfTagKindFlag,
   btfTypeTagsAnywhere, btfUptrTag, btfWideInfo, cpuV4Instructions, freezeChecksWriteAccess, freezeRefusesLockMaps, linfoFileLine, linkedConstOps,
   linkedRegsLiveOnly, linkedSyncFromDelta, lockInWrongMapErrno, lpmNextKeyExactMatch, lpmNodeHeaderSize, lpmUpdateHonoursFlags, lruTargetFreeScales, parseKernelVersion,
   percpuCpuFlags, percpuLookupCopiesPadding, refusalAt, kfuncAvailable, negEndTracked, xdpMetaMax, csumDiffFolds, adjustRoomDecapL3, tunnelKeyNoKeyFlag, innerMapLocks, resourceLeakWords, skbCtxInDataEnd,
@@ -74,6 +74,7 @@ describe('version rules', () => {
     expect(btf.map(btfResSpinLock)).toEqual([false, false, false, false, false, true, true, true, true]);
     // Debian's 6.12 has the struct metas hardening as stable backports, this machine's 6.18.44 not yet.
     expect(btf.map(btfStructMetasStrict)).toEqual([false, false, false, true, false, false, false, true, true]);
+    expect(btf.map(btfOwnershipDepth)).toEqual([false, false, false, true, false, false, true, true, true]);
     for (const rule of [btfWideInfo, btfLayoutSection, btfTypeTagsAnywhere, btfKptrTagWalk]) {
       expect(btf.map(rule)).toEqual([false, false, false, false, false, false, false, true, true]);
     }

@@ -40,6 +40,16 @@ describeKernel('feature probes', () => {
     expect(features.programType(9999)).toBe(false);
   });
 
+  test('helper(): what a program of the type may call, by C name or id; a bad name or type is an error', () => {
+    expect(features.helper('SchedCls', 'bpf_skb_store_bytes')).toBe(true);
+    expect(features.helper('Xdp', 44)).toBe(true); // bpf_xdp_adjust_head
+    // Offered to tc programs only (net/core/filter.c tc_cls_act_func_proto): the kernel's own refusal.
+    expect(features.helper('Xdp', 'bpf_skb_store_bytes')).toBe(false);
+    expect(features.helper('Syscall', 'skb_load_bytes')).toBe(false); // the bpf_ prefix is optional
+    expect(() => features.helper('Xdp', 'bpf_no_such_helper')).toThrow(RangeError);
+    expect(() => features.helper('NoSuchType' as never, 1)).toThrow(TypeError);
+  });
+
   test('kfunc() reads vmlinux BTF and agrees with /proc/kallsyms', () => {
     expect(features.btf()).toBe(true);
     const kallsyms = readFileSync('/proc/kallsyms', 'utf8');
