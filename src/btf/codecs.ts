@@ -86,6 +86,10 @@ function buildCodec(btf: Btf, t: BtfTypeInfo, path: string, built: Map<number, C
       if (codec.size !== s.size) throw new BtfCodecError(path, `struct '${s.name}' is ${s.size} bytes, natural alignment makes ${codec.size}`);
       return codec as Codec<unknown>;
     }
+    case BtfKind.Ptr:
+      // A pointer in a value is an address: u64 (bpftool prints it as a number). A kptr field reads as 0
+      // (kernel/bpf/syscall.c: copy_map_value never copies it out, check_and_init_map_value zeroes it).
+      return u64 as Codec<unknown>;
     case BtfKind.Union: {
       // Which member a union holds is the program's to know: its bytes, where C puts them.
       const u = t as BtfComposite;

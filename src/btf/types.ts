@@ -127,7 +127,7 @@ export class BtfFormatError extends Error {
 /** A struct or union that holds itself by value: BPF_BTF_LOAD refuses such BTF (btf.c btf_resolve). */
 export class BtfLoopError extends BtfFormatError {}
 
-const MODIFIERS: ReadonlySet<number> = new Set([BtfKind.Typedef, BtfKind.Volatile, BtfKind.Const, BtfKind.Restrict, BtfKind.TypeTag]);
+export const MODIFIERS: ReadonlySet<number> = new Set([BtfKind.Typedef, BtfKind.Volatile, BtfKind.Const, BtfKind.Restrict, BtfKind.TypeTag]);
 /** What libbpf's btf__resolve_size steps through on its way to a sized type (arrays multiply). */
 const SIZE_CHAIN: ReadonlySet<number> = new Set([...MODIFIERS, BtfKind.Var, BtfKind.DeclTag, BtfKind.Array]);
 /** What btf__align_of steps through: modifiers and arrays (an array is aligned as its element). */

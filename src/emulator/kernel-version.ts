@@ -491,6 +491,15 @@ export function ctxAsMemory(version: string): boolean {
 }
 
 /**
+ * A map value's `__kptr` field may point to a struct of the program's own BTF (a local kptr, what bpf_obj_new
+ * allocates): kernel/bpf/btf.c btf_parse_kptr took program types from 6.4 ("bpf: Support __kptr to local
+ * kptrs"); before, the pointee had to be a kernel struct. The emulator's map creation does not apply it yet.
+ */
+export function localKptrs(version: string): boolean {
+  return versionAtLeast(version, '6.4');
+}
+
+/**
  * kptr_xchg_dest_types' non-owning entries (PTR_TO_BTF_ID | MEM_ALLOC | NON_OWN_REF, and | MEM_RCU). 6.18:
  * not (measured: `expected=map_value, ptr_`); 7.2: yes (source); 6.19 is the first that can.
  */

@@ -17,7 +17,7 @@ import { BPF_OBJ_NAME_LEN } from '../uapi/bpf.js';
 import { unemulatedMapType } from './maps/create.js';
 import { internalMapName, ObjectFormatError, parseObject } from '../elf/object.js';
 import { checkBtfInfo } from './checker/btf-info.js';
-import { allocSizes } from './checker/local-objects.js';
+import { allocSizes, kptrFields } from './checker/local-objects.js';
 import { btfLoadRefusal } from './btf-load.js';
 import { checkProgram, isVerified } from './checker/index.js';
 import { licenseIsGplCompatible } from '../uapi/license.js';
@@ -430,10 +430,11 @@ export class EmulatorObject implements ObjectHandle {
           const map = ref.name === undefined ? undefined : this.#maps.get(ref.name);
           if (!def) return undefined;
           const hasBtf = !this.#withoutBtf && def.btfValueTypeId !== 0;
-          if (map) return { ...checkedHandle(map), hasBtf };
+          const kptrs = hasBtf && types ? kptrFields(types, def.btfValueTypeId) : [];
+          if (map) return { ...checkedHandle(map), hasBtf, kptrs };
           if (!unemulated) return undefined;
           const { name, type, keySize, valueSize, maxEntries, flags } = def;
-          return { name, type, keySize, valueSize, maxEntries, flags, hasBtf, locks: hasBtf ? def.locks : [] };
+          return { name, type, keySize, valueSize, maxEntries, flags, hasBtf, locks: hasBtf ? def.locks : [], kptrs };
         },
       };
       const verdict = checkProgram(checked);

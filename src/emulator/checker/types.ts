@@ -2,7 +2,7 @@
 import type { Btf } from '../../btf/types.js';
 import type { Reloc } from '../../elf/spec.js';
 import type { Insn } from '../../uapi/isa.js';
-import type { LocalObjectType } from './local-objects.js';
+import type { KptrField, LocalObjectType } from './local-objects.js';
 
 /** A map as the checker sees it (an object's map definition, or a raw program's map by index). */
 export interface CheckedMap {
@@ -16,6 +16,8 @@ export interface CheckedMap {
   hasBtf: boolean;
   /** bpf_spin_lock / bpf_res_spin_lock fields of the value. */
   locks: readonly { kind: 'spin' | 'res'; offset: number }[];
+  /** kptr fields of the value (bpf_kptr_xchg's places), from the map's BTF; none without it. */
+  kptrs?: readonly KptrField[];
   /** A map-in-map's template (struct bpf_map inner_map_meta): what a lookup's non-NULL result points to. */
   inner?: CheckedMap;
   /**

@@ -22,7 +22,7 @@ import { checkHelperMem, checkPtrOffReg, syscallCtxMemory } from './mem.js';
 import { directPacketWrite } from '../helper-protos/program-types.js';
 import { acquireReference, checkReferenceLeak, EXIT_IN_MAIN, LD_ABS, releaseReference, TAIL_CALL } from './refs.js';
 import { mapFuncRefusal } from './map-compat.js';
-import { localObjectType } from '../local-objects.js';
+import { localObjectType, type KptrField } from '../local-objects.js';
 import { changesPktData, clearPktPointers } from './pkt-data.js';
 import { FP, FuncState, isSpilledScalar, NOT_INIT, REG_SIZE, SlotType } from './state.js';
 import type { Verifier } from './verifier.js';
@@ -50,7 +50,7 @@ const mapWriters: ReadonlySet<number> = new Set([HelperId.MapDeleteElem, HelperI
 
 
 /** is_acquire_function (the sockmap and sockhash lookups are not in this model: their map types end the path). */
-const acquires: ReadonlySet<number> = new Set(['sk_lookup_tcp', 'sk_lookup_udp', 'skc_lookup_tcp', 'ringbuf_reserve'].map(helperIdByName));
+const acquires: ReadonlySet<number> = new Set(['sk_lookup_tcp', 'sk_lookup_udp', 'skc_lookup_tcp', 'ringbuf_reserve', 'kptr_xchg'].map(helperIdByName));
 
 /** is_ptr_cast_function: the result is the argument's object seen as another type, so it shares its reference. */
 const ptrCasts: ReadonlySet<number> = new Set(['tcp_sock', 'sk_fullsock', 'skc_to_tcp_sock', 'skc_to_tcp6_sock', 'skc_to_udp6_sock',
@@ -183,6 +183,8 @@ function checkDynptrFromPacket(v: Verifier): void {
 /** What check_func_arg learns along a helper's arguments (struct bpf_call_arg_meta). */
 interface CallMeta {
   map: number;
+  /** process_kptr_func: the kptr field bpf_kptr_xchg's destination points to. */
+  kptrField?: KptrField;
   /** get_constant_map_key: the key a lookup names, when it is a known constant (else -1). */
   constKey: bigint;
   /** check_mem_size_reg: the largest size a size argument may have. */
@@ -267,6 +269,10 @@ function returned(v: Verifier, id: number, ret: number, meta: CallMeta): RegStat
     case RetType.RET_PTR_TO_TCP_SOCK:
     case RetType.RET_PTR_TO_SOCK_COMMON:
       return pointer(socketTypes[baseType(ret)]!);
+    case RetType.RET_PTR_TO_BTF_ID_OR_NULL:
+      // check_helper_call: bpf_kptr_xchg returns what the field held, of the field's type (a local struct: MEM_ALLOC).
+      if (id !== HelperId.KptrXchg || !meta.kptrField) throw new OutOfModel('a helper returning a BTF pointer');
+      return pointer(ALLOC_OBJECT | TypeFlag.MaybeNull, { target: meta.kptrField.target, id: v.newId() });
     case RetType.RET_PTR_TO_RINGBUF_MEM_OR_NULL:
       return pointer(RegType.Mem | TypeFlag.MemRingbuf | TypeFlag.MaybeNull, { id: v.newId(), range: meta.memSize });
     default:
@@ -332,9 +338,12 @@ function checkArg(v: Verifier, proto: HelperProto, regno: number, argType: numbe
   if (nullArg && hasFlag(argType, TypeFlag.MaybeNull)) {
     v.markPrecise(regno); // the NULL that skips the type check must stay NULL
   } else {
-    const mismatch = regTypeMismatch(regno, reg.type, argType, v.version);
+    // check_reg_type: local kptr types are allowed as the source argument of bpf_kptr_xchg.
+    const xchgSource = proto.id === HelperId.KptrXchg && regno === 2 && hasFlag(reg.type, TypeFlag.MemAlloc);
+    const mismatch = regTypeMismatch(regno, xchgSource ? reg.type - TypeFlag.MemAlloc : reg.type, argType, v.version);
     if (mismatch) refuse(EACCES, mismatch);
-    if (baseType(reg.type) === RegType.BtfId) throw new OutOfModel('a BTF pointer as a helper argument');
+    if (xchgSource) kptrMatchType(v, meta.kptrField!, regno);
+    else if (baseType(reg.type) === RegType.BtfId) throw new OutOfModel('a BTF pointer as a helper argument');
     // check_func_arg_reg_off: a syscall program's context passed as memory may be moved.
     if (!(reg.type === RegType.Ctx && base !== ArgType.ARG_PTR_TO_CTX && syscallCtxMemory(v))) checkFuncArgRegOff(regno, reg, argType);
   }
@@ -407,9 +416,48 @@ function checkArg(v: Verifier, proto: HelperProto, regno: number, argType: numbe
       return; // the type and a release's zero offset are checked above
     case ArgType.ARG_PTR_TO_SPIN_LOCK:
       return; // process_spin_lock's rules are lock-rules.ts's, which ran before this walk
+    case ArgType.ARG_KPTR_XCHG_DEST:
+      meta.kptrField = kptrDestination(v, regno);
+      return;
+    case ArgType.ARG_PTR_TO_BTF_ID:
+      if (proto.id === HelperId.KptrXchg) return; // a NULL or a local object, checked above
+      throw new OutOfModel(`argument ${regno} of ${funcIdName(proto.id)}`);
 
     default:
       throw new OutOfModel(`argument ${regno} of ${funcIdName(proto.id)}`);
+  }
+}
+
+/**
+ * process_kptr_func (kernel/bpf/verifier.c): bpf_kptr_xchg's destination is a referenced kptr field of a map
+ * value, at a constant offset. A destination inside a local object (6.13+) is outside this model.
+ */
+function kptrDestination(v: Verifier, regno: number): KptrField {
+  const reg = v.regs[regno]!;
+  if (reg.type !== RegType.MapValue) throw new OutOfModel('a kptr inside an allocated object');
+  const map = v.p.maps[reg.map]!;
+  if (!map.hasBtf) refuse(EINVAL, `map '${map.name}' has to have BTF in order to use bpf_kptr_xchg`);
+  if (reg.value.varOff.mask !== 0n) refuse(EINVAL, `R${regno} doesn't have constant offset. kptr has to be at the constant offset`);
+  if (!map.kptrs?.length) refuse(EINVAL, `R${regno} has no valid kptr`);
+  const off = reg.off + Number(BigInt.asIntN(64, reg.value.varOff.value));
+  const field = map.kptrs!.find((k) => k.offset === off);
+  if (!field) return refuse(EACCES, `off=${off} doesn't point to kptr`);
+  if (field.kind !== 'ref' && field.kind !== 'percpu') refuse(EACCES, `off=${off} kptr isn't referenced kptr`);
+  if (field.kind === 'percpu' || !localObjectType(v.input.btf, field.target)) throw new OutOfModel(`a kptr to struct ${field.targetName}`);
+  return field;
+}
+
+/**
+ * map_kptr_match_type for a local object passed to bpf_kptr_xchg: an object of exactly the kptr's struct, at
+ * offset 0 (a referenced kptr matches strictly: btf_struct_ids_match does not walk into the struct).
+ */
+function kptrMatchType(v: Verifier, field: KptrField, regno: number): void {
+  const reg = v.regs[regno]!;
+  if (hasFlag(reg.type, TypeFlag.MaybeNull) || reg.off !== 0 || reg.value.varOff.mask !== 0n || reg.value.varOff.value !== 0n) {
+    throw new OutOfModel('a maybe-NULL or moved object passed to bpf_kptr_xchg');
+  }
+  if (reg.target !== field.target) {
+    refuse(EACCES, `invalid kptr access, R${regno} type=${regTypeStr(reg.type)}${localObjectType(v.input.btf, reg.target)?.name ?? ''} expected=${regTypeStr(RegType.BtfId)}${field.targetName}`);
   }
 }
 

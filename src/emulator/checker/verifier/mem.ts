@@ -24,6 +24,7 @@ import { localObjectAccess, localObjectType } from '../local-objects.js';
 import { ALLOC_OBJECT, BPF_MAX_VAR_OFF, isNull, isPktPointer, isPointer, known, pointer, regTypeStr, scalarReg, unknown } from './regs.js';
 import { REG_SIZE, SlotType, type FuncState, type StackSlot } from './state.js';
 import type { Verifier } from './verifier.js';
+import type { CheckedMap } from '../types.js';
 
 /** include/linux/bpf.h MAX_BPF_STACK. */
 export const MAX_BPF_STACK = 512;
@@ -117,6 +118,34 @@ export function checkAtomic(v: Verifier, insn: Insn): void {
   if (loadReg >= 0) v.regs[loadReg] = loaded ?? unknown();
 }
 
+/**
+ * A load or store touching a kptr field of a map value: check_map_access's field rules (a constant offset at
+ * the field, eight bytes), then check_map_kptr_access's (kernel/bpf/verifier.c): only BPF_MEM loads and
+ * stores; a referenced kptr is never stored to directly (bpf_kptr_xchg does it), an unreferenced one only
+ * with NULL here. A load's pointer (PTR_TO_BTF_ID, RCU or untrusted) is outside this model: the emulator's
+ * map values hold no pointers a load could give back.
+ */
+function kptrAccess(v: Verifier, kptrs: CheckedMap['kptrs'], reg: RegState, at: number, size: number, write: boolean, form: CtxInsnForm, value: Value): RegState | undefined {
+  for (const kptr of kptrs ?? []) {
+    const p = BigInt(kptr.offset);
+    if (!(reg.value.smin + BigInt(at) < p + 8n && p < reg.value.umax + BigInt(at + size))) continue;
+    if (reg.value.varOff.mask !== 0n) refuse(EACCES, 'kptr access cannot have variable offset');
+    const off = BigInt(at) + reg.value.varOff.value;
+    if (off !== p) refuse(EACCES, `kptr access misaligned expected=${kptr.offset} off=${off}`);
+    if (size !== 8) refuse(EACCES, 'kptr access size must be BPF_DW');
+    if (form === 'atomic' || form === 'ldsx') refuse(EACCES, 'kptr in map can only be accessed using BPF_MEM instruction mode');
+    if (write && (kptr.kind === 'ref' || kptr.kind === 'percpu')) refuse(EACCES, 'store to referenced kptr disallowed');
+    if (!write) throw new OutOfModel('a load of a kptr field');
+    if (kptr.kind === 'uptr') throw new OutOfModel('a store to a uptr field');
+    if (value && 'imm' in value && value.imm !== 0) refuse(EACCES, `BPF_ST imm must be 0 when storing to kptr at off=${kptr.offset}`);
+    if (value && 'reg' in value) {
+      if (!isNull(v.regs[value.reg]!)) throw new OutOfModel('a store of a pointer to an unreferenced kptr');
+      v.markPrecise(value.reg); // the store is valid only because the scalar is zero
+    }
+  }
+  return undefined;
+}
+
 /** type_is_sk_pointer, with the struct each type reads. */
 const socketKinds: Readonly<Record<number, SocketKind>> = {
   [RegType.SockCommon]: 'sock_common', [RegType.Socket]: 'sock', [RegType.TcpSock]: 'tcp_sock', [RegType.XdpSock]: 'xdp_sock',
@@ -171,7 +200,8 @@ function access(v: Verifier, regno: number, off: number, size: 1 | 2 | 4 | 8, wr
         refuse(EACCES, `${lock.kind === 'spin' ? 'bpf_spin_lock' : 'bpf_res_spin_lock'} cannot be accessed directly by load/store`);
       }
     }
-    if (!write) out = unknown();
+    const kptr = kptrAccess(v, map.kptrs, reg, at, size, write, form, value);
+    if (!write) out = kptr ?? unknown();
     // bpf_map_is_rdonly: a frozen read-only map's contents are known constants (libbpf freezes .rodata).
     if (!write && (map.flags & MapFlags.RdonlyProg) && reg.value.varOff.mask === 0n) throw new OutOfModel('read-only map contents');
   } else if (base === RegType.Mem) {
@@ -328,6 +358,10 @@ export function checkHelperMem(v: Verifier, regno: number, size: number, how: 'r
       if (how === 'write' && (map.flags & MapFlags.RdonlyProg)) refuse(EACCES, `write into map forbidden, value_size=${map.valueSize} off=${reg.off} size=${size}`);
       if (how === 'read' && (map.flags & MapFlags.WronlyProg)) refuse(EACCES, `read from map forbidden, value_size=${map.valueSize} off=${reg.off} size=${size}`);
       checkMemRegion(regno, reg, accessView(v, reg, reg.off), size, map.valueSize, 'map value', zeroOk);
+      // check_map_access(ACCESS_HELPER): a helper never reads or writes a kptr field.
+      if (map.kptrs?.some((k) => reg.value.smin + BigInt(reg.off) < BigInt(k.offset + 8) && BigInt(k.offset) < reg.value.umax + BigInt(reg.off + size))) {
+        refuse(EACCES, 'kptr cannot be accessed indirectly by helper');
+      }
       return;
     }
     case RegType.Mem:
