@@ -16,7 +16,7 @@ NATIVE_SRCS := $(wildcard native/*.cc native/*.h) binding.gyp
 .PHONY: setup system-deps test demo bench difftest clean typecheck fuzz matrix vm-kernel
 
 ifeq ($(UNAME),Linux)
-setup: system-deps node_modules/.package-lock.json build/Release/bpfkit.node dist/index.js $(BPF_OBJS) vm-kernel
+setup: system-deps node_modules/.package-lock.json build/Release/bpfkit.node dist/index.js $(BPF_OBJS) build/bpf/no-btf/unlocked.bpf.o vm-kernel
 else
 setup: node_modules/.package-lock.json dist/index.js
 	@echo "bpfkit: $(UNAME) host: no BPF kernel here; the native addon and BPF objects are skipped, the emulator engine is used."
@@ -49,6 +49,11 @@ dist/index.js: $(TS_SRCS) tsconfig.json tsconfig.build.json node_modules/.packag
 build/bpf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/include/*.h) | system-deps
 	@mkdir -p build/bpf
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+# A fixture built as a user who forgot -g would: no BTF for its .maps (test/unit/hints.test.ts).
+build/bpf/no-btf/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/include/*.h) | system-deps
+	@mkdir -p build/bpf/no-btf
+	$(CLANG) $(filter-out -g,$(BPF_CFLAGS)) -c $< -o $@
 
 typecheck: node_modules/.package-lock.json
 	npx tsc -p tsconfig.json --noEmit

@@ -512,7 +512,8 @@ function btfInfoOf<T extends { insn: number }>(bySection: Map<string, T[]> | und
  * unless the object needs BTF: then opening fails with EINVAL.
  */
 function initBtf(elf: ElfFile, btf: Btf | undefined, needed: boolean, fail: (m: string, errno?: number) => never): BtfExt | undefined {
-  if (!btf) return needed ? fail('section .maps needs BTF (a .BTF section) to describe its maps', ENOENT) : undefined;
+  // libbpf's words (bpf_object__init_btf's pr_warn), so both engines say the same.
+  if (!btf) return needed ? fail('BTF is required, but is missing or corrupted.', ENOENT) : undefined;
   const extSec = elf.sectionByName('.BTF.ext');
   if (!extSec) return undefined;
   try {

@@ -39,6 +39,17 @@ export function verifierHint(reason: string): string | undefined {
   return undefined;
 }
 
+/**
+ * A hint for an object that did not open, from its failure's words (both engines use libbpf's). An object
+ * with a `.maps` section needs BTF to describe them (libbpf bpf_object__init_btf): clang writes it with -g.
+ */
+export function objectHint(syscall: Syscall, errno: number, detail: string | undefined): string | undefined {
+  if (syscall === 'bpf_object__open' && errnoCode(errno) === 'ENOENT' && detail?.includes('BTF is required, but is missing')) {
+    return 'the object has no BTF for its maps: compile it with clang -g (and -O2)';
+  }
+  return undefined;
+}
+
 export function hintFor(c: HintContext): string | undefined {
   const code = errnoCode(c.errno);
   const { syscall } = c;

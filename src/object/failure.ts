@@ -4,6 +4,7 @@ import type { Engine, ObjectFailure } from '../seam/engine.js';
 import { withEngineReason } from '../engine-select.js';
 import { ENOTSUPP, EOPNOTSUPP } from '../uapi/errno.js';
 import { BpfError, BpfVerifierError, subjectOf } from '../errors/errors.js';
+import { objectHint } from '../errors/hints.js';
 
 /**
  * BpfVerifierError when there is a verifier log, else BpfError about the map, program or object that
@@ -17,5 +18,6 @@ export function failureError(f: ObjectFailure, path?: string, engine?: Engine): 
       ? subjectOf({ program: f.program, object: path })
       : path === undefined ? undefined : subjectOf({ object: path });
   const unsupportedHere = engine !== undefined && (f.errno === ENOTSUPP || f.errno === EOPNOTSUPP);
-  return new BpfError(f.syscall, f.errno, { subject, path, detail: unsupportedHere ? withEngineReason(f.detail, engine) : f.detail });
+  const hint = objectHint(f.syscall, f.errno, f.detail);
+  return new BpfError(f.syscall, f.errno, { subject, path, detail: unsupportedHere ? withEngineReason(f.detail, engine) : f.detail, ...(hint ? { hint } : {}) });
 }

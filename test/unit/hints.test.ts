@@ -1,5 +1,6 @@
 // Errors that help: the errnos beginners hit carry a hint naming the rule, on every engine, while errno,
 // code and syscall stay what the kernel answered.
+import { dirname, join } from 'node:path';
 import { expect, test } from 'vitest';
 import { BpfError, BpfVerifierError, createMap, loadProgram, openPinned, openObject, ProgramType, u32, u64, type Engine } from '../../src/index.js';
 import { asm, encodeInsns } from '../../src/uapi/isa.js';
@@ -27,6 +28,13 @@ describeEngines('errno hints', (engine: () => Engine) => {
     expect([e.code, lastMeaningfulLine((e as BpfVerifierError).log)]).toEqual(['EINVAL', 'unknown opcode 8d']);
     expect(e.hint).toBe('clang emits indirect calls (callx, opcode 0x8d) without optimisation: build BPF programs with clang -O2');
     expect(e.message).toContain('(hint: clang emits indirect calls');
+  });
+
+  test('an object built without -g: its maps have no BTF; the same words on every engine, and the fix', () => {
+    const e = caught(() => openObject(join(dirname(bpfObjectPath('unlocked')), 'no-btf', 'unlocked.bpf.o'), { engine: engine() }));
+    expect([e.code, e.syscall]).toEqual(['ENOENT', 'bpf_object__open']);
+    // The emulator names the file it read, as it does for every ELF failure.
+    expect(e.message).toMatch(/failed: ENOENT \(no such entry\): (unlocked\.bpf\.o: )?BTF is required, but is missing or corrupted\. \(hint: the object has no BTF for its maps: compile it with clang -g \(and -O2\)\)$/);
   });
 
   test('E2BIG: a full hash map, an array index out of range', () => {
