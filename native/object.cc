@@ -146,6 +146,8 @@ void NativeObject::Init(Napi::Env env, Napi::Object exports) {
           InstanceMethod<&NativeObject::JS_setAutoload>("setAutoload"),
           InstanceMethod<&NativeObject::JS_setProgramOptions>("setProgramOptions"),
           InstanceMethod<&NativeObject::JS_setProgramType>("setProgramType"),
+          InstanceMethod<&NativeObject::JS_initialValue>("initialValue"),
+          InstanceMethod<&NativeObject::JS_setInitialValue>("setInitialValue"),
           InstanceMethod<&NativeObject::JS_load>("load"),
           InstanceMethod<&NativeObject::JS_programLog>("programLog"),
           InstanceMethod<&NativeObject::JS_libbpfLog>("libbpfLog"),
@@ -295,6 +297,38 @@ Napi::Value NativeObject::JS_setProgramType(const Napi::CallbackInfo& info) {
   struct bpf_program* prog = bpf_object__find_program_by_name(obj_, name.c_str());
   if (prog == nullptr) return Napi::Number::New(env, -ENOENT);
   int rc = bpf_program__set_type(prog, static_cast<enum bpf_prog_type>(type));
+  return Napi::Number::New(env, rc < 0 ? rc : 0);
+}
+
+// initialValue(name) → a copy of the bytes an internal map (.data, .bss, .rodata, ...) is created with
+// (bpf_map__initial_value) | -errno: -ENOENT for no such map, -EINVAL for one with no initial image.
+Napi::Value NativeObject::JS_initialValue(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name;
+  REQUIRE_ARG(args::String(env, info[0], "name", &name));
+  if (obj_ == nullptr) return Napi::Number::New(env, -EBADF);
+  struct bpf_map* map = bpf_object__find_map_by_name(obj_, name.c_str());
+  if (map == nullptr) return Napi::Number::New(env, -ENOENT);
+  size_t size = 0;
+  const void* data = bpf_map__initial_value(map, &size);
+  if (data == nullptr) return Napi::Number::New(env, -EINVAL);
+  return Napi::Buffer<uint8_t>::Copy(env, static_cast<const uint8_t*>(data), size);
+}
+
+// setInitialValue(name, bytes) → 0 | -errno: the bytes an internal map is created with, in place of its
+// section's (bpf_map__set_initial_value: the whole value, before load; .rodata is frozen after it, so the
+// verifier reads these). libbpf says -EINVAL for a size other than the value's or a map without an image.
+Napi::Value NativeObject::JS_setInitialValue(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name;
+  args::Bytes bytes;
+  REQUIRE_ARG(args::String(env, info[0], "name", &name));
+  REQUIRE_ARG(args::U8(env, info[1], "bytes", &bytes));
+  if (obj_ == nullptr) return Napi::Number::New(env, -EBADF);
+  if (loaded_) return Napi::Number::New(env, -EBUSY);
+  struct bpf_map* map = bpf_object__find_map_by_name(obj_, name.c_str());
+  if (map == nullptr) return Napi::Number::New(env, -ENOENT);
+  int rc = bpf_map__set_initial_value(map, bytes.data, bytes.length);
   return Napi::Number::New(env, rc < 0 ? rc : 0);
 }
 

@@ -25,6 +25,8 @@ class NativeObject : public Napi::ObjectWrap<NativeObject> {
   Napi::Value JS_setAutoload(const Napi::CallbackInfo& info);
   Napi::Value JS_setProgramOptions(const Napi::CallbackInfo& info);
   Napi::Value JS_setProgramType(const Napi::CallbackInfo& info);
+  Napi::Value JS_initialValue(const Napi::CallbackInfo& info);
+  Napi::Value JS_setInitialValue(const Napi::CallbackInfo& info);
   Napi::Value JS_load(const Napi::CallbackInfo& info);
   Napi::Value JS_programLog(const Napi::CallbackInfo& info);
   Napi::Value JS_libbpfLog(const Napi::CallbackInfo& info);

@@ -13,7 +13,7 @@ import { decodeInsns, LD_IMM64, PseudoLd } from '../uapi/isa.js';
 import { ProgFlags } from '../uapi/prog-flags.js';
 import { KernelProgramType } from '../uapi/program-type.js';
 import { kfuncAvailable, logLevelMask, netfilterProgramType, progLoadFlags } from './kernel-version.js';
-import { BPF_OBJ_NAME_LEN } from '../uapi/bpf.js';
+import { BPF_OBJ_NAME_LEN, KernelMapType, MapFlags } from '../uapi/bpf.js';
 import { unemulatedMapType } from './maps/create.js';
 import { internalMapName, ObjectFormatError, parseObject } from '../elf/object.js';
 import { checkBtfInfo } from './checker/btf-info.js';
@@ -119,6 +119,8 @@ function checkedHandle(map: EmulatorMapHandle): CheckedMap {
     hasBtf: info.btfId !== 0 || kind !== undefined,
     locks: kind === undefined ? [] : [{ kind, offset: shape.lockOffset }],
   };
+  const directRead = directReadOf(map);
+  if (directRead !== undefined) checked.directRead = directRead;
   // A map-in-map's inner maps are known to the verifier by the template (inner_map_meta, which has no name).
   const table = map.table;
   if (table instanceof MapInMapTable) {
@@ -129,6 +131,19 @@ function checkedHandle(map: EmulatorMapHandle): CheckedMap {
     };
   }
   return checked;
+}
+
+/**
+ * kernel/bpf/verifier.c bpf_map_is_rdonly: BPF_F_RDONLY_PROG and frozen (the emulator maps nothing writable,
+ * so no write is active); then kernel/bpf/arraymap.c array_map_direct_value_addr, the one map type whose
+ * contents the verifier reads: an array of one element gives its value, a longer one ENOTSUPP.
+ */
+function directReadOf(map: EmulatorMapHandle): Uint8Array | number | undefined {
+  const { info } = map;
+  if (!(info.flags & MapFlags.RdonlyProg) || !map.frozen || info.type !== KernelMapType.Array) return undefined;
+  if (info.maxEntries !== 1) return ENOTSUPP;
+  const value = new Uint8Array(info.valueSize);
+  return map.lookup(new Uint8Array(4), value, 0) === 0 ? value : undefined;
 }
 
 /** One program of an emulated object (or a raw one). */
@@ -298,6 +313,8 @@ export class EmulatorObject implements ObjectHandle {
   #withoutBtf = false;
   readonly #autoload = new Map<string, boolean>();
   readonly #verifierOptions = new Map<string, VerifierOptions>();
+  /** Internal maps' values set before load (setInitialValue), in place of their sections' bytes. */
+  readonly #initial = new Map<string, Uint8Array>();
   /** Program types set in place of the sections' (bpf_program__set_type). */
   readonly #types = new Map<string, number>();
   readonly #reused = new Map<string, EmulatorMapHandle>();
@@ -353,6 +370,24 @@ export class EmulatorObject implements ObjectHandle {
     if (this.#loaded) return { errno: EBUSY, syscall: 'bpf_program__set_type', program };
     if (!this.#autoload.has(program)) return { errno: ENOENT, syscall: 'bpf_program__set_type', program };
     this.#types.set(program, type);
+    return undefined;
+  }
+
+  initialValue(map: string): Uint8Array | number {
+    const def = this.#parsed.maps.find((m) => m.name === map);
+    if (!def) return ENOENT;
+    const initial = this.#initial.get(map) ?? def.initial;
+    return initial ? initial.slice() : EINVAL;
+  }
+
+  /** libbpf bpf_map__set_initial_value: a data section's map (not .kconfig), the whole value, before load. */
+  setInitialValue(map: string, bytes: Uint8Array): ObjectFailure | undefined {
+    const fail = (errno: number): ObjectFailure => ({ errno, syscall: 'bpf_map__set_initial_value', map });
+    if (this.#loaded || this.#reused.has(map)) return fail(EBUSY);
+    const def = this.#parsed.maps.find((m) => m.name === map);
+    if (!def) return fail(ENOENT);
+    if (!def.initial || bytes.length !== def.valueSize) return fail(EINVAL);
+    this.#initial.set(map, bytes.slice());
     return undefined;
   }
 
@@ -523,9 +558,11 @@ export class EmulatorObject implements ObjectHandle {
     template?.close();
     if (typeof handle === 'number') return { errno: handle, syscall: 'BPF_MAP_CREATE', map: def.name };
     this.#maps.set(def.name, handle);
-    if (def.initial) {
-      // libbpf bpf_object__populate_internal_map: the section's bytes into element 0, then .rodata frozen.
-      const rc = handle.update(new Uint8Array(4), def.initial, 0);
+    const initial = this.#initial.get(def.name) ?? def.initial;
+    if (initial) {
+      // libbpf bpf_object__populate_internal_map: the section's bytes (or those set before load) into
+      // element 0, then .rodata frozen.
+      const rc = handle.update(new Uint8Array(4), initial, 0);
       if (rc < 0) return { errno: rc, syscall: 'BPF_MAP_UPDATE_ELEM', map: def.name };
       if (def.readonly) handle.freeze();
     }

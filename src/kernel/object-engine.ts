@@ -134,6 +134,15 @@ class KernelObjectHandle implements ObjectHandle {
     return rc < 0 ? { errno: rc, syscall: 'bpf_program__set_type', program } : undefined;
   }
 
+  initialValue(map: string): Uint8Array | number {
+    return this.#native.initialValue(map);
+  }
+
+  setInitialValue(map: string, bytes: Uint8Array): ObjectFailure | undefined {
+    const rc = this.#native.setInitialValue(map, bytes);
+    return rc < 0 ? { errno: rc, syscall: 'bpf_map__set_initial_value', map } : undefined;
+  }
+
   reuseMap(name: string, map: MapHandle): ObjectFailure | undefined {
     if (!isFdMapHandle(map)) return { errno: EINVAL, syscall: 'bpf_map__reuse_fd', map: name, detail: 'the map is not a kernel map' };
     const rc = this.#native.reuseMapFd(name, map.fd);

@@ -3,14 +3,14 @@
 // placement, load) and BpfObject, which hands out typed maps (BpfMap), programs (src/object/program.ts) and globals.
 import { statSync } from 'node:fs';
 import type { Codec } from '../codec/types.js';
-import { isKeyless, isMapInMap, KernelMapType, keylessMapTypeByName, mapTypeName, type BpfCommand, type KeylessMapTypeName } from '../uapi/bpf.js';
+import { isKeyless, isMapInMap, KernelMapType, keylessMapTypeByName, MapFlags, mapTypeName, type BpfCommand, type KeylessMapTypeName } from '../uapi/bpf.js';
 import { isObjectFailure, type Engine, type ObjectHandle, type ObjectMapSpec, type ProgramSpec } from '../seam/engine.js';
 import { resolveEngine, unsupportedOn, type EngineOption } from '../engine-select.js';
-import { EBADF, EINVAL, EISDIR, ENOENT, ENOEXEC, errnoOfCode } from '../uapi/errno.js';
+import { EBADF, EINVAL, EISDIR, ENOENT, ENOEXEC, EPERM, errnoOfCode } from '../uapi/errno.js';
 import { BpfError, describeValue, subjectOf } from '../errors/errors.js';
 import { bytes, checkCodec, decodeFromBytes, encodeToBytes, u32 } from '../codec/codec.js';
 import { codecDifference } from '../codec/compare.js';
-import { globalVariables, mapCodecsFromBtf, mapOfSection, mapValueCodecFromBtf } from './globals.js';
+import { globalImages, globalVariables, mapCodecsFromBtf, mapOfSection, mapValueCodecFromBtf } from './globals.js';
 import { lockRuleViolation } from '../seam/lock-placement.js';
 import { BpfMap, PerCpuMap, wrapMapHandle, type MapByPerCpu } from '../map/map.js';
 import { BpfMapBase } from '../map/base.js';
@@ -52,6 +52,15 @@ export interface OpenObjectOptions {
    * (SEC("mysec")), whose programs cannot load without one.
    */
   programTypes?: Readonly<Record<string, KernelProgramTypeName | number>>;
+  /**
+   * Global variables' values before load, by their C names, typed as `obj.globals` types them: `const
+   * volatile` variables in `.rodata`, which the verifier then reads as constants (so a branch they rule out
+   * is never verified), and the initial values of `.data`, `.bss` and `.data.<name>` variables (libbpf
+   * bpf_map__set_initial_value, as skeletons set `skel->rodata->x` between open and load). A name the object
+   * has no global by, a static variable, a value of the wrong type or range: a TypeError or RangeError
+   * naming the variable and its section.
+   */
+  globals?: Readonly<Record<string, unknown>>;
 }
 
 /** A name of enum bpf_prog_type as KernelProgramType spells it. */
@@ -76,7 +85,8 @@ export interface ObjectProgramInfo extends ProgramSpec {
 export function openObject(path: string, options: OpenObjectOptions = {}): BpfObject {
   if (typeof path !== 'string' || path === '') throw new TypeError(`openObject: path must be a non-empty string, got ${typeof path === 'string' ? "''" : typeof path}`);
   if (options === null || typeof options !== 'object') throw new TypeError('openObject: options must be an object');
-  const { maps = {}, programs, logLevel = 0, programFlags = 0, programTypes = {} } = options;
+  const { maps = {}, programs, logLevel = 0, programFlags = 0, programTypes = {}, globals = {} } = options;
+  if (globals === null || typeof globals !== 'object') throw new TypeError('openObject: options.globals must be an object of values by global variable name');
   if (programTypes === null || typeof programTypes !== 'object') throw new TypeError('openObject: options.programTypes must be an object of program types by program name');
   if (maps === null || typeof maps !== 'object') throw new TypeError('openObject: options.maps must be an object of BpfMaps by name');
   if (programs !== undefined && (!Array.isArray(programs) || programs.some((p) => typeof p !== 'string'))) {
@@ -102,6 +112,7 @@ export function openObject(path: string, options: OpenObjectOptions = {}): BpfOb
         if (failure) throw failureError(failure, path);
       }
     }
+    setGlobals(handle, globals, maps, path);
     reuseMaps(handle, maps, path);
     const mapInfos = handle.maps().map((m) => ({ ...m, typeName: mapTypeName(m.type) }));
     for (const m of mapInfos) checkLockPlacement(m, path);
@@ -173,6 +184,29 @@ function checkProgramTypes(handle: ObjectHandle, path: string): void {
       path,
       detail: `section '${p.section}' names no program type libbpf knows; give it one: openObject(path, { programTypes: { ${p.name}: 'SchedCls' } }) (libbpf bpf_program__set_type)`,
     });
+  }
+}
+
+/**
+ * options.globals into the initial images of their sections' maps (globals.ts globalImages), set before
+ * load. A map options.maps replaces keeps its own contents (libbpf: EBUSY for a reused map), so a variable
+ * in one is refused.
+ */
+function setGlobals(handle: ObjectHandle, values: Readonly<Record<string, unknown>>, reused: Readonly<Record<string, unknown>>, path: string): void {
+  if (Object.keys(values).length === 0) return;
+  const internal = handle.maps().filter((m) => m.internal).map((m) => m.name);
+  const images = globalImages(path, internal, values, (map) => {
+    const image = handle.initialValue(map);
+    if (typeof image === 'number') throw new BpfError('bpf_map__set_initial_value', image, { subject: subjectOf({ map, object: path }), path });
+    return image;
+  }, 'openObject: options.globals');
+  for (const map of images.keys()) {
+    if (!Object.hasOwn(reused, map)) continue;
+    throw new TypeError(`openObject: options.globals sets variables of map '${map}', which options.maps replaces: a reused map keeps its own contents`);
+  }
+  for (const [map, image] of images) {
+    const failure = handle.setInitialValue(map, image);
+    if (failure) throw failureError(failure, path);
   }
 }
 
@@ -379,8 +413,9 @@ export class BpfObject {
   /**
    * The object's global variables by their C names (`.data`, `.bss`, `.rodata`, `.data.<name>`, typed from
    * the BTF DATASECs): reading one looks its section's map up, assigning one writes it back (a `.rodata`
-   * variable is frozen after load: EPERM). What a program changed is read live. A variable whose type has no
-   * codec (a union, a bitfield) throws a TypeError naming it when used.
+   * variable is frozen at load: a BpfError, EPERM, naming it; set it with openObject's `globals`). What a
+   * program changed is read live. A variable whose type has no codec (a union, a bitfield) throws a
+   * TypeError naming it when used.
    */
   get globals(): Record<string, unknown> {
     this.#checkOpen('BPF_MAP_LOOKUP_ELEM');
@@ -399,11 +434,28 @@ export class BpfObject {
           const encoded = encodeToBytes(codec(), value);
           const section = this.#sectionBytes(v.map);
           section.set(encoded, v.offset);
-          this.#globalMap(v.map).set(0, section);
+          try {
+            this.#globalMap(v.map).set(0, section);
+          } catch (e) {
+            throw this.#frozenVariableError(e, v.name, v.section, v.map);
+          }
         },
       });
     }
     return (this.#globals = Object.freeze(globals));
+  }
+
+  /**
+   * A write refused (EPERM) to a section libbpf loads read-only for programs and freezes (.rodata,
+   * .rodata.<name>: bpf_object__populate_internal_map) names the variable and how to set it: before load.
+   */
+  #frozenVariableError(e: unknown, name: string, section: string, map: string): unknown {
+    if (!(e instanceof BpfError) || e.errno !== EPERM || !(this.maps[map]!.flags & MapFlags.RdonlyProg)) return e;
+    return new BpfError(e.syscall, e.errno, {
+      subject: `global variable '${name}' (${section}) of ${subjectOf({ object: this.path })}`,
+      path: this.path,
+      detail: `${section} is frozen at load; set it before load: openObject(path, { globals: { ${name}: ... } })`,
+    });
   }
 
   #globalMap(name: string): BpfMap<number, Uint8Array> {

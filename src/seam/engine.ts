@@ -276,6 +276,16 @@ export interface ObjectHandle {
   setVerifierOptions(program: string, options: VerifierOptions): ObjectFailure | undefined;
   /** The program's type in place of its section's (libbpf bpf_program__set_type); before load(). */
   setProgramType(program: string, type: number): ObjectFailure | undefined;
+  /**
+   * A copy of the bytes an internal map (.data, .bss, .rodata, ...) is created with (libbpf
+   * bpf_map__initial_value): its section's, or what setInitialValue gave; -errno (ENOENT: no such map).
+   */
+  initialValue(map: string): Uint8Array | number;
+  /**
+   * The whole value an internal map is created with, in place of its section's bytes (libbpf
+   * bpf_map__set_initial_value); before load(). `.rodata` is frozen after it, so the verifier reads these.
+   */
+  setInitialValue(map: string, bytes: Uint8Array): ObjectFailure | undefined;
   /** The object's map `name` becomes `map` (libbpf bpf_map__reuse_fd); before load(). */
   reuseMap(name: string, map: MapHandle): ObjectFailure | undefined;
   load(): ObjectFailure | undefined;
