@@ -153,7 +153,6 @@ class EmulatorProgram implements ProgramHandle {
   readonly #linked: LinkedProgram;
   readonly #emulator: ProgramHost;
   readonly #state: ProgramState;
-  #r0 = 0n;
   #fault: string | undefined;
   /** What this thread's synchronous runs of the program reuse (made at the first). */
   #runner: ProgramRunner | undefined;
@@ -177,10 +176,6 @@ class EmulatorProgram implements ProgramHandle {
     return this.#state.cancel[0] !== 0;
   }
 
-  lastR0(): bigint {
-    return this.#r0;
-  }
-
   id(): number {
     return this.#closed ? EBADF : this.#state.key;
   }
@@ -200,17 +195,17 @@ class EmulatorProgram implements ProgramHandle {
     const emu = this.#emulator;
     const base = emu.helperContext();
     this.#runner ??= new ProgramRunner(this.#linked, base);
-    return this.#settle(runTest(this.#runner, base, emu.mainCpuLocks, a));
+    return this.#settle(a, runTest(this.#runner, base, emu.mainCpuLocks, a));
   }
 
   /** On one of the emulator's worker CPUs (cpus/cpus.ts): runs overlap in time as on several kernel CPUs. */
   async testRunAsync(a: TestRunArgs): Promise<number> {
     if (this.#closed) return EBADF;
-    return this.#settle(await this.#emulator.runOnCpu(this.#state, a));
+    return this.#settle(a, await this.#emulator.runOnCpu(this.#state, a));
   }
 
-  #settle(outcome: RunOutcome): number {
-    this.#r0 = outcome.r0;
+  #settle(a: TestRunArgs, outcome: RunOutcome): number {
+    if (a.r0) a.r0[0] = BigInt.asUintN(64, outcome.r0);
     this.#fault = outcome.fault;
     return outcome.rc;
   }

@@ -69,9 +69,13 @@ class KernelProgramHandle implements FdProgramHandle {
     return this.#done(a, await this.#addon.progTestRunAsync(...this.#args(a)));
   }
 
-  /** A syscall program's context came back in place: all of it is the context out. */
+  /**
+   * A syscall program's context came back in place: all of it is the context out. The kernel reports no
+   * more of r0 than retval's 32 bits (bpf_attr.test.retval is a __u32).
+   */
   #done(a: TestRunArgs, rc: number): number {
     if (rc === 0 && this.type === ProgramType.Syscall && a.ctx) a.out[3] = a.ctx.length;
+    if (a.r0) a.r0[0] = BigInt(a.out[0]!);
     return rc;
   }
 

@@ -30,6 +30,13 @@ export interface RunOptions {
 export interface RunResult {
   /** The program's return value, read as its C `int` (so -EDEADLK is -35). */
   retval: number;
+  /**
+   * r0 when the program exited, as a u64, of this run (never another run's, also when runs overlap). On the
+   * emulator, the whole 64-bit register. On the kernel engine, only the low 32 bits, zero-extended:
+   * BPF_PROG_TEST_RUN reports no more (its retval is a __u32), so the upper half reads 0 whatever the
+   * program left there.
+   */
+  r0: bigint;
   /** Average nanoseconds per run, as the kernel measured it (for syscall programs: measured here). */
   duration: number;
   /** The packet after the run (when data was given). */
@@ -105,6 +112,7 @@ export class BpfProgram {
    */
   #dataOut = new Uint8Array(0);
   readonly #out = new Uint32Array(4);
+  readonly #r0 = new BigUint64Array(1);
 
   /** Use BpfObject.program() or loadProgram(). */
   constructor(handle: ProgramHandle, engine: Engine, section: string, closed: () => boolean, close?: () => void) {
@@ -166,11 +174,6 @@ export class BpfProgram {
     return verifierStats(this.#handle.verifierLog());
   }
 
-  /** The full 64-bit r0 of the last run where the engine knows it (the emulator); undefined on the kernel. */
-  get lastR0(): bigint | undefined {
-    return this.#handle.lastR0?.();
-  }
-
   /** Unloads a program from loadProgram(); a program of an object closes with its object. Idempotent. */
   close(): void {
     if (!this.#close) throw new TypeError(`${subjectOf({ program: this.name })} belongs to an object: close the object`);
@@ -226,6 +229,7 @@ export class BpfProgram {
       ctxOut: ctx && !ctxIn ? new Uint8Array(ctx.length) : null,
       repeat, cpu, flags,
       out: owned ? new Uint32Array(4) : this.#out,
+      r0: owned ? new BigUint64Array(1) : this.#r0,
     };
   }
 
@@ -244,7 +248,7 @@ export class BpfProgram {
       throw new BpfError('BPF_PROG_TEST_RUN', rc, { subject: subjectOf({ program: this.name }), detail, hint });
     }
     const [retval, duration, dataSize, ctxSize] = call.out;
-    const result: RunResult = { retval: retval! | 0, duration: duration! };
+    const result: RunResult = { retval: retval! | 0, r0: call.r0![0]!, duration: duration! };
     // A synchronous run's data_out is the reused buffer: the result gets a copy of its bytes.
     if (call.dataOut) {
       const n = Math.min(dataSize!, call.dataOut.length);
