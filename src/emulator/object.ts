@@ -25,6 +25,7 @@ import type { CheckedMap, CheckFailure, CheckInput } from './checker/types.js';
 import { inlinedLoopCalls } from './checker/loop-inline.js';
 import type { CpuLocks } from './cpus/spin-locks.js';
 import { linkProgram } from './link.js';
+import { attachTypeRefusal } from './load-attach.js';
 import { EmulatorMapHandle } from './map-handle.js';
 import { calleeOf, programState, type ProgramSource, type ProgramState } from './program-state.js';
 import { ProgArrayTable } from './maps/prog-array.js';
@@ -256,8 +257,14 @@ function verifierOptionsRefusal(kernelVersion: string, options: VerifierOptions,
   return detail === undefined ? undefined : { errno: EINVAL, syscall: 'BPF_PROG_LOAD', program, detail };
 }
 
-/** kernel/bpf/syscall.c find_prog_type: a program type this kernel does not have is EINVAL. */
-function programTypeRefusal(kernelVersion: string, type: number, program: string): ObjectFailure | undefined {
+/**
+ * kernel/bpf/syscall.c bpf_prog_load: an expected_attach_type the program type does not load with
+ * (bpf_prog_load_check_attach, load-attach.ts), then a program type this kernel does not have (find_prog_type),
+ * are EINVAL.
+ */
+function programTypeRefusal(kernelVersion: string, type: number, attachType: number, program: string): ObjectFailure | undefined {
+  const attach = attachTypeRefusal(type, attachType, kernelVersion);
+  if (attach !== undefined) return { errno: EINVAL, syscall: 'BPF_PROG_LOAD', program, detail: attach };
   if (type !== KernelProgramType.Netfilter || netfilterProgramType(kernelVersion)) return undefined;
   return { errno: EINVAL, syscall: 'BPF_PROG_LOAD', program, detail: `program type Netfilter is unknown to Linux ${kernelVersion}` };
 }
@@ -275,7 +282,7 @@ export function loadEmulatorProgram(emulator: ProgramHost, spec: RawProgramSpec)
     maps.push(m);
   }
   const optionsRefused = (spec.verifier && verifierOptionsRefusal(emulator.kernelVersion, spec.verifier, spec.name))
-    || programTypeRefusal(emulator.kernelVersion, spec.type, spec.name);
+    || programTypeRefusal(emulator.kernelVersion, spec.type, spec.expectedAttachType ?? 0, spec.name);
   if (optionsRefused) return optionsRefused;
   const decoded = decodeInsns(spec.insns);
   const checked: CheckInput = {
@@ -447,7 +454,7 @@ export class EmulatorObject implements ObjectHandle {
       const options = this.#verifierOptions.get(p.name);
       const verifier = { logLevel: options?.logLevel ?? 0, flags: p.progFlags | (options?.flags ?? 0) };
       const optionsRefused = verifierOptionsRefusal(this.#emulator.kernelVersion, verifier, p.name)
-        ?? programTypeRefusal(this.#emulator.kernelVersion, p.type, p.name);
+        ?? programTypeRefusal(this.#emulator.kernelVersion, p.type, p.expectedAttachType, p.name);
       if (optionsRefused) {
         this.#closeMaps();
         return optionsRefused;

@@ -22,6 +22,7 @@ import { MapOfMaps } from '../map/map-of-maps.js';
 import { failureError } from './failure.js';
 import { BpfProgram, verifierOptions } from './program.js';
 import { KernelProgramType, programTypeName } from '../uapi/program-type.js';
+import { programTypeByName, type ProgramTypeName } from '../elf/sections.js';
 
 export interface OpenObjectOptions {
   engine?: EngineOption;
@@ -48,10 +49,11 @@ export interface OpenObjectOptions {
   programFlags?: number;
   /**
    * Program types in place of their sections' (libbpf bpf_program__set_type), by program name: a
-   * KernelProgramType name ('SchedCls', 'LwtIn', ...) or number. For sections libbpf does not know
+   * KernelProgramType name ('SchedCls', 'LwtIn', ...), a section name libbpf knows ('tc', 'lwt_in': its
+   * program type) or a number. For sections libbpf does not know
    * (SEC("mysec")), whose programs cannot load without one.
    */
-  programTypes?: Readonly<Record<string, KernelProgramTypeName | number>>;
+  programTypes?: Readonly<Record<string, ProgramTypeName | number>>;
   /**
    * Global variables' values before load, by their C names, typed as `obj.globals` types them: `const
    * volatile` variables in `.rodata`, which the verifier then reads as constants (so a branch they rule out
@@ -62,9 +64,6 @@ export interface OpenObjectOptions {
    */
   globals?: Readonly<Record<string, unknown>>;
 }
-
-/** A name of enum bpf_prog_type as KernelProgramType spells it. */
-export type KernelProgramTypeName = Exclude<keyof typeof KernelProgramType, 'Unspec'>;
 
 /** A map of the object, as created (or reused) at load. */
 export interface ObjectMapInfo extends ObjectMapSpec {
@@ -162,14 +161,17 @@ function setProgramTypes(handle: ObjectHandle, specs: readonly ProgramSpec[], ty
   }
 }
 
-/** A program type by KernelProgramType name or number (BPF_PROG_TYPE_UNSPEC is not one). */
+/**
+ * A program type by KernelProgramType name, libbpf section name (its type alone: bpf_program__set_type) or
+ * number (BPF_PROG_TYPE_UNSPEC is not one).
+ */
 function programTypeId(type: unknown, program: string): number {
-  const byName = typeof type === 'string' && type !== 'Unspec' && Object.hasOwn(KernelProgramType, type) ? KernelProgramType[type as KernelProgramTypeName] : undefined;
+  const byName = typeof type === 'string' ? programTypeByName(type)?.type : undefined;
   const known = Object.values(KernelProgramType) as number[];
   if (byName !== undefined) return byName;
   if (typeof type === 'number' && type !== 0 && known.includes(type)) return type;
   const names = Object.keys(KernelProgramType).filter((n) => n !== 'Unspec').join(', ');
-  throw new TypeError(`openObject: options.programTypes.${program} must be a program type (one of ${names}, or its number), got ${describeValue(type)}`);
+  throw new TypeError(`openObject: options.programTypes.${program} must be a program type (one of ${names}, a libbpf section name such as 'xdp' or 'tc', or its number), got ${describeValue(type)}`);
 }
 
 /**
