@@ -171,6 +171,17 @@ void NativeObject::Close() {
   }
 }
 
+// The open object's map `name`, or nullptr with *err -EBADF (no object) or -ENOENT (no such map).
+struct bpf_map* NativeObject::FindMap(const std::string& name, int* err) const {
+  if (obj_ == nullptr) {
+    *err = -EBADF;
+    return nullptr;
+  }
+  struct bpf_map* map = bpf_object__find_map_by_name(obj_, name.c_str());
+  if (map == nullptr) *err = -ENOENT;
+  return map;
+}
+
 // open(path) → 0 | -errno. A missing file is -ENOENT; a non-ELF or malformed object is libbpf's errno
 // (usually -EINVAL or -LIBBPF_ERRNO__FORMAT), with libbpf's reason in libbpfLog().
 Napi::Value NativeObject::JS_open(const Napi::CallbackInfo& info) {
@@ -306,9 +317,9 @@ Napi::Value NativeObject::JS_initialValue(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string name;
   REQUIRE_ARG(args::String(env, info[0], "name", &name));
-  if (obj_ == nullptr) return Napi::Number::New(env, -EBADF);
-  struct bpf_map* map = bpf_object__find_map_by_name(obj_, name.c_str());
-  if (map == nullptr) return Napi::Number::New(env, -ENOENT);
+  int err;
+  struct bpf_map* map = FindMap(name, &err);
+  if (map == nullptr) return Napi::Number::New(env, err);
   size_t size = 0;
   const void* data = bpf_map__initial_value(map, &size);
   if (data == nullptr) return Napi::Number::New(env, -EINVAL);
@@ -324,10 +335,10 @@ Napi::Value NativeObject::JS_setInitialValue(const Napi::CallbackInfo& info) {
   args::Bytes bytes;
   REQUIRE_ARG(args::String(env, info[0], "name", &name));
   REQUIRE_ARG(args::U8(env, info[1], "bytes", &bytes));
-  if (obj_ == nullptr) return Napi::Number::New(env, -EBADF);
+  int err;
+  struct bpf_map* map = FindMap(name, &err);
+  if (map == nullptr) return Napi::Number::New(env, err);
   if (loaded_) return Napi::Number::New(env, -EBUSY);
-  struct bpf_map* map = bpf_object__find_map_by_name(obj_, name.c_str());
-  if (map == nullptr) return Napi::Number::New(env, -ENOENT);
   int rc = bpf_map__set_initial_value(map, bytes.data, bytes.length);
   return Napi::Number::New(env, rc < 0 ? rc : 0);
 }
@@ -386,9 +397,9 @@ Napi::Value NativeObject::JS_mapFd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string name;
   REQUIRE_ARG(args::String(env, info[0], "name", &name));
-  if (obj_ == nullptr) return Napi::Number::New(env, -EBADF);
-  struct bpf_map* map = bpf_object__find_map_by_name(obj_, name.c_str());
-  if (map == nullptr) return Napi::Number::New(env, -ENOENT);
+  int err;
+  struct bpf_map* map = FindMap(name, &err);
+  if (map == nullptr) return Napi::Number::New(env, err);
   return Napi::Number::New(env, FdOrErrno(bpf_map__fd(map)));
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 struct bpf_object;
+struct bpf_map;
 
 class NativeObject : public Napi::ObjectWrap<NativeObject> {
  public:
@@ -17,6 +18,7 @@ class NativeObject : public Napi::ObjectWrap<NativeObject> {
 
  private:
   void Close();
+  struct bpf_map* FindMap(const std::string& name, int* err) const;
 
   Napi::Value JS_open(const Napi::CallbackInfo& info);
   Napi::Value JS_maps(const Napi::CallbackInfo& info);
