@@ -26,6 +26,13 @@ describeEngines('global variables before load', (engine) => {
     expect(obj.globals.total).toBe((1n << 40n) + 2n * 1001n);
   });
 
+  test('a .data.<name> section\'s variables are set as .data\'s are', () => {
+    using obj = openObject(fixture('loader_features'), { engine: engine(), globals: { custom_value: 5, rodata_limit: 4, data_counter: 1n } });
+    expect(obj.globals).toMatchObject({ custom_value: 5, rodata_limit: 4, data_counter: 1n });
+    obj.program('sys_prog').run({ ctx });
+    expect(obj.globals.bss_counter).toBe(4n); // bss_counter += rodata_limit
+  });
+
   test('a wrong name, a static variable, a value of the wrong type or range names the variable and its section', () => {
     const open = (globals: Record<string, unknown>) => () => openObject(fixture('constants'), { engine: engine(), globals });
     expect(open({ max_token: 1 })).toThrowError(new RangeError(
