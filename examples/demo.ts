@@ -8,7 +8,10 @@ const engine = resolveEngine();
 const cpus = possibleCpus(engine);
 console.log(`bpfkit demo — engine: ${engine.kind}${engine.kind === 'kernel' ? ` (Linux ${release()})` : ''}, ${cpus} possible CPUs`);
 if (engine.kind === 'emulator') {
-  console.log(`No BPF kernel here (${engineStatus().kernel.reasons.join('; ')}): maps and programs run on the emulator, its CPUs on worker threads.`);
+  // Why the emulator: BPFKIT_ENGINE asked for it, or the kernel engine cannot work here (and why not).
+  const status = engineStatus();
+  const why = status.chosenBy === 'BPFKIT_ENGINE' ? 'The emulator was chosen (BPFKIT_ENGINE=emulator)' : `No BPF kernel here (${status.kernel.reasons.join('; ')})`;
+  console.log(`${why}: maps and programs run on the emulator, its CPUs on worker threads.`);
 }
 
 // 1. Every map type, typed keys and values.

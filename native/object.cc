@@ -146,6 +146,8 @@ void NativeObject::Init(Napi::Env env, Napi::Object exports) {
           InstanceMethod<&NativeObject::JS_setAutoload>("setAutoload"),
           InstanceMethod<&NativeObject::JS_setProgramOptions>("setProgramOptions"),
           InstanceMethod<&NativeObject::JS_setProgramType>("setProgramType"),
+          InstanceMethod<&NativeObject::JS_initialValue>("initialValue"),
+          InstanceMethod<&NativeObject::JS_setInitialValue>("setInitialValue"),
           InstanceMethod<&NativeObject::JS_load>("load"),
           InstanceMethod<&NativeObject::JS_programLog>("programLog"),
           InstanceMethod<&NativeObject::JS_libbpfLog>("libbpfLog"),
@@ -167,6 +169,17 @@ void NativeObject::Close() {
     bpf_object__close(obj_);  // closes every map and program fd the object owns
     obj_ = nullptr;
   }
+}
+
+// The open object's map `name`, or nullptr with *err -EBADF (no object) or -ENOENT (no such map).
+struct bpf_map* NativeObject::FindMap(const std::string& name, int* err) const {
+  if (obj_ == nullptr) {
+    *err = -EBADF;
+    return nullptr;
+  }
+  struct bpf_map* map = bpf_object__find_map_by_name(obj_, name.c_str());
+  if (map == nullptr) *err = -ENOENT;
+  return map;
 }
 
 // open(path) → 0 | -errno. A missing file is -ENOENT; a non-ELF or malformed object is libbpf's errno
@@ -298,6 +311,38 @@ Napi::Value NativeObject::JS_setProgramType(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, rc < 0 ? rc : 0);
 }
 
+// initialValue(name) → a copy of the bytes an internal map (.data, .bss, .rodata, ...) is created with
+// (bpf_map__initial_value) | -errno: -ENOENT for no such map, -EINVAL for one with no initial image.
+Napi::Value NativeObject::JS_initialValue(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name;
+  REQUIRE_ARG(args::String(env, info[0], "name", &name));
+  int err;
+  struct bpf_map* map = FindMap(name, &err);
+  if (map == nullptr) return Napi::Number::New(env, err);
+  size_t size = 0;
+  const void* data = bpf_map__initial_value(map, &size);
+  if (data == nullptr) return Napi::Number::New(env, -EINVAL);
+  return Napi::Buffer<uint8_t>::Copy(env, static_cast<const uint8_t*>(data), size);
+}
+
+// setInitialValue(name, bytes) → 0 | -errno: the bytes an internal map is created with, in place of its
+// section's (bpf_map__set_initial_value: the whole value, before load; .rodata is frozen after it, so the
+// verifier reads these). libbpf says -EINVAL for a size other than the value's or a map without an image.
+Napi::Value NativeObject::JS_setInitialValue(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  std::string name;
+  args::Bytes bytes;
+  REQUIRE_ARG(args::String(env, info[0], "name", &name));
+  REQUIRE_ARG(args::U8(env, info[1], "bytes", &bytes));
+  int err;
+  struct bpf_map* map = FindMap(name, &err);
+  if (map == nullptr) return Napi::Number::New(env, err);
+  if (loaded_) return Napi::Number::New(env, -EBUSY);
+  int rc = bpf_map__set_initial_value(map, bytes.data, bytes.length);
+  return Napi::Number::New(env, rc < 0 ? rc : 0);
+}
+
 // load() → 0 | -errno. Every program gets its own log buffer, so the failing program's verifier log is
 // available from programLog(name); libbpf's own lines are in libbpfLog().
 Napi::Value NativeObject::JS_load(const Napi::CallbackInfo& info) {
@@ -352,9 +397,9 @@ Napi::Value NativeObject::JS_mapFd(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   std::string name;
   REQUIRE_ARG(args::String(env, info[0], "name", &name));
-  if (obj_ == nullptr) return Napi::Number::New(env, -EBADF);
-  struct bpf_map* map = bpf_object__find_map_by_name(obj_, name.c_str());
-  if (map == nullptr) return Napi::Number::New(env, -ENOENT);
+  int err;
+  struct bpf_map* map = FindMap(name, &err);
+  if (map == nullptr) return Napi::Number::New(env, err);
   return Napi::Number::New(env, FdOrErrno(bpf_map__fd(map)));
 }
 

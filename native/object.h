@@ -8,6 +8,7 @@
 #include <vector>
 
 struct bpf_object;
+struct bpf_map;
 
 class NativeObject : public Napi::ObjectWrap<NativeObject> {
  public:
@@ -17,6 +18,7 @@ class NativeObject : public Napi::ObjectWrap<NativeObject> {
 
  private:
   void Close();
+  struct bpf_map* FindMap(const std::string& name, int* err) const;
 
   Napi::Value JS_open(const Napi::CallbackInfo& info);
   Napi::Value JS_maps(const Napi::CallbackInfo& info);
@@ -25,6 +27,8 @@ class NativeObject : public Napi::ObjectWrap<NativeObject> {
   Napi::Value JS_setAutoload(const Napi::CallbackInfo& info);
   Napi::Value JS_setProgramOptions(const Napi::CallbackInfo& info);
   Napi::Value JS_setProgramType(const Napi::CallbackInfo& info);
+  Napi::Value JS_initialValue(const Napi::CallbackInfo& info);
+  Napi::Value JS_setInitialValue(const Napi::CallbackInfo& info);
   Napi::Value JS_load(const Napi::CallbackInfo& info);
   Napi::Value JS_programLog(const Napi::CallbackInfo& info);
   Napi::Value JS_libbpfLog(const Napi::CallbackInfo& info);

@@ -26,9 +26,10 @@ export {
 } from './map/open.js';
 export { Emulator, type EmulatorOptions, type EmulatorShare } from './emulator/index.js';
 export { possibleCpus } from './possible-cpus.js';
-export { openObject, BpfObject, type OpenObjectOptions, type ObjectMapInfo, type ObjectProgramInfo, type KernelProgramTypeName } from './object/object.js';
+export { openObject, BpfObject, type OpenObjectOptions, type ObjectMapInfo, type ObjectProgramInfo } from './object/object.js';
 export { loadProgram, BpfProgram, type LoadProgramOptions, type RunOptions, type RunResult } from './object/program.js';
-export { AttachType, ProgramType, programTypeName } from './uapi/program-type.js';
+export { AttachType, ProgramType, programTypeName, type KernelProgramTypeName } from './uapi/program-type.js';
+export type { ProgramTypeName } from './elf/sections.js';
 export { ProgFlags } from './uapi/prog-flags.js';
 export type { SourceLine, VerifierStats } from './errors/verifier-log.js';
 export { features } from './kernel/features.js';

@@ -1,6 +1,6 @@
 // The section names libbpf maps to program types (src/libbpf.c section_defs, SEC_DEF(...)): which program
 // type and expected attach type an object's `SEC("...")` gives its programs.
-import { AttachType as A, KernelProgramType as P } from '../uapi/program-type.js';
+import { AttachType as A, KernelProgramType as P, type KernelProgramTypeName } from '../uapi/program-type.js';
 import { ProgFlags } from '../uapi/prog-flags.js';
 
 export interface SectionDef {
@@ -155,6 +155,24 @@ export function sectionProgramType(section: string): { type: number; expectedAtt
     return { type: d.progType, expectedAttachType: d.attachType, progFlags };
   }
   return { type: 0, expectedAttachType: 0, progFlags: 0 };
+}
+
+/**
+ * A program type by name: a KernelProgramType name ('Xdp', 'SchedCls'), or a section name as libbpf's SEC()
+ * takes it ('xdp', 'tc', 'syscall', 'sk_lookup', 'kprobe/...'). The string type keeps editors offering the
+ * KernelProgramType names.
+ */
+export type ProgramTypeName = KernelProgramTypeName | (string & {});
+
+/**
+ * What a program type's name loads a program with (loadProgram's and openObject's programTypes): a
+ * KernelProgramType name gives the type alone; a section name what libbpf gives a program of that section
+ * (sectionProgramType: its type, expected attach type and prog_flags). Undefined for neither.
+ */
+export function programTypeByName(name: string): { type: number; expectedAttachType: number; progFlags: number } | undefined {
+  if (name !== 'Unspec' && Object.hasOwn(P, name)) return { type: P[name as KernelProgramTypeName], expectedAttachType: 0, progFlags: 0 };
+  const bySection = sectionProgramType(name);
+  return bySection.type === 0 ? undefined : bySection;
 }
 
 // libbpf src/libbpf.c: sec_def_matches.

@@ -606,6 +606,15 @@ export function sockOpsSkbHwtstamp(version: string): boolean {
 }
 
 /**
+ * The unix socket hooks of cgroup sock_addr programs (BPF_CGROUP_UNIX_CONNECT ... _RECVMSG) exist since
+ * "bpf: Implement cgroup sockaddr hooks for unix sockets" (Daan De Meyer, 6.7): before, kernel/bpf/syscall.c
+ * bpf_prog_load_check_attach refuses them (EINVAL).
+ */
+export function unixSockAddrAttachTypes(version: string): boolean {
+  return versionAtLeast(version, '6.7');
+}
+
+/**
  * BPF_PROG_TYPE_NETFILTER exists since "bpf: add netfilter program type" (Florian Westphal, 6.4): before,
  * kernel/bpf/syscall.c find_prog_type has no ops for it and BPF_PROG_LOAD is EINVAL (read from the source).
  */

@@ -126,6 +126,11 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     this.#cpumapEntryErrno = cpumapEntryErrno(owner.kernelVersion);
   }
 
+  /** BPF_MAP_FREEZE froze the map (through any handle). */
+  get frozen(): boolean {
+    return this.#map.frozen;
+  }
+
   get closed(): boolean {
     return this.#closed;
   }

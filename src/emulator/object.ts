@@ -13,7 +13,7 @@ import { decodeInsns, LD_IMM64, PseudoLd } from '../uapi/isa.js';
 import { ProgFlags } from '../uapi/prog-flags.js';
 import { KernelProgramType } from '../uapi/program-type.js';
 import { kfuncAvailable, logLevelMask, netfilterProgramType, progLoadFlags } from './kernel-version.js';
-import { BPF_OBJ_NAME_LEN } from '../uapi/bpf.js';
+import { BPF_OBJ_NAME_LEN, KernelMapType, MapFlags } from '../uapi/bpf.js';
 import { unemulatedMapType } from './maps/create.js';
 import { internalMapName, ObjectFormatError, parseObject } from '../elf/object.js';
 import { checkBtfInfo } from './checker/btf-info.js';
@@ -25,6 +25,7 @@ import type { CheckedMap, CheckFailure, CheckInput } from './checker/types.js';
 import { inlinedLoopCalls } from './checker/loop-inline.js';
 import type { CpuLocks } from './cpus/spin-locks.js';
 import { linkProgram } from './link.js';
+import { attachTypeRefusal } from './load-attach.js';
 import { EmulatorMapHandle } from './map-handle.js';
 import { calleeOf, programState, type ProgramSource, type ProgramState } from './program-state.js';
 import { ProgArrayTable } from './maps/prog-array.js';
@@ -119,6 +120,8 @@ function checkedHandle(map: EmulatorMapHandle): CheckedMap {
     hasBtf: info.btfId !== 0 || kind !== undefined,
     locks: kind === undefined ? [] : [{ kind, offset: shape.lockOffset }],
   };
+  const directRead = directReadOf(map);
+  if (directRead !== undefined) checked.directRead = directRead;
   // A map-in-map's inner maps are known to the verifier by the template (inner_map_meta, which has no name).
   const table = map.table;
   if (table instanceof MapInMapTable) {
@@ -131,6 +134,19 @@ function checkedHandle(map: EmulatorMapHandle): CheckedMap {
   return checked;
 }
 
+/**
+ * kernel/bpf/verifier.c bpf_map_is_rdonly: BPF_F_RDONLY_PROG and frozen (the emulator maps nothing writable,
+ * so no write is active); then kernel/bpf/arraymap.c array_map_direct_value_addr, the one map type whose
+ * contents the verifier reads: an array of one element gives its value, a longer one ENOTSUPP.
+ */
+function directReadOf(map: EmulatorMapHandle): Uint8Array | number | undefined {
+  const { info } = map;
+  if (!(info.flags & MapFlags.RdonlyProg) || !map.frozen || info.type !== KernelMapType.Array) return undefined;
+  if (info.maxEntries !== 1) return ENOTSUPP;
+  const value = new Uint8Array(info.valueSize);
+  return map.lookup(new Uint8Array(4), value, 0) === 0 ? value : undefined;
+}
+
 /** One program of an emulated object (or a raw one). */
 class EmulatorProgram implements ProgramHandle {
   readonly name: string;
@@ -138,7 +154,6 @@ class EmulatorProgram implements ProgramHandle {
   readonly #linked: LinkedProgram;
   readonly #emulator: ProgramHost;
   readonly #state: ProgramState;
-  #r0 = 0n;
   #fault: string | undefined;
   /** What this thread's synchronous runs of the program reuse (made at the first). */
   #runner: ProgramRunner | undefined;
@@ -162,10 +177,6 @@ class EmulatorProgram implements ProgramHandle {
     return this.#state.cancel[0] !== 0;
   }
 
-  lastR0(): bigint {
-    return this.#r0;
-  }
-
   id(): number {
     return this.#closed ? EBADF : this.#state.key;
   }
@@ -185,17 +196,17 @@ class EmulatorProgram implements ProgramHandle {
     const emu = this.#emulator;
     const base = emu.helperContext();
     this.#runner ??= new ProgramRunner(this.#linked, base);
-    return this.#settle(runTest(this.#runner, base, emu.mainCpuLocks, a));
+    return this.#settle(a, runTest(this.#runner, base, emu.mainCpuLocks, a));
   }
 
   /** On one of the emulator's worker CPUs (cpus/cpus.ts): runs overlap in time as on several kernel CPUs. */
   async testRunAsync(a: TestRunArgs): Promise<number> {
     if (this.#closed) return EBADF;
-    return this.#settle(await this.#emulator.runOnCpu(this.#state, a));
+    return this.#settle(a, await this.#emulator.runOnCpu(this.#state, a));
   }
 
-  #settle(outcome: RunOutcome): number {
-    this.#r0 = outcome.r0;
+  #settle(a: TestRunArgs, outcome: RunOutcome): number {
+    if (a.r0) a.r0[0] = BigInt.asUintN(64, outcome.r0);
     this.#fault = outcome.fault;
     return outcome.rc;
   }
@@ -246,8 +257,14 @@ function verifierOptionsRefusal(kernelVersion: string, options: VerifierOptions,
   return detail === undefined ? undefined : { errno: EINVAL, syscall: 'BPF_PROG_LOAD', program, detail };
 }
 
-/** kernel/bpf/syscall.c find_prog_type: a program type this kernel does not have is EINVAL. */
-function programTypeRefusal(kernelVersion: string, type: number, program: string): ObjectFailure | undefined {
+/**
+ * kernel/bpf/syscall.c bpf_prog_load: an expected_attach_type the program type does not load with
+ * (bpf_prog_load_check_attach, load-attach.ts), then a program type this kernel does not have (find_prog_type),
+ * are EINVAL.
+ */
+function programTypeRefusal(kernelVersion: string, type: number, attachType: number, program: string): ObjectFailure | undefined {
+  const attach = attachTypeRefusal(type, attachType, kernelVersion);
+  if (attach !== undefined) return { errno: EINVAL, syscall: 'BPF_PROG_LOAD', program, detail: attach };
   if (type !== KernelProgramType.Netfilter || netfilterProgramType(kernelVersion)) return undefined;
   return { errno: EINVAL, syscall: 'BPF_PROG_LOAD', program, detail: `program type Netfilter is unknown to Linux ${kernelVersion}` };
 }
@@ -265,7 +282,7 @@ export function loadEmulatorProgram(emulator: ProgramHost, spec: RawProgramSpec)
     maps.push(m);
   }
   const optionsRefused = (spec.verifier && verifierOptionsRefusal(emulator.kernelVersion, spec.verifier, spec.name))
-    || programTypeRefusal(emulator.kernelVersion, spec.type, spec.name);
+    || programTypeRefusal(emulator.kernelVersion, spec.type, spec.expectedAttachType ?? 0, spec.name);
   if (optionsRefused) return optionsRefused;
   const decoded = decodeInsns(spec.insns);
   const checked: CheckInput = {
@@ -298,6 +315,8 @@ export class EmulatorObject implements ObjectHandle {
   #withoutBtf = false;
   readonly #autoload = new Map<string, boolean>();
   readonly #verifierOptions = new Map<string, VerifierOptions>();
+  /** Internal maps' values set before load (setInitialValue), in place of their sections' bytes. */
+  readonly #initial = new Map<string, Uint8Array>();
   /** Program types set in place of the sections' (bpf_program__set_type). */
   readonly #types = new Map<string, number>();
   readonly #reused = new Map<string, EmulatorMapHandle>();
@@ -353,6 +372,24 @@ export class EmulatorObject implements ObjectHandle {
     if (this.#loaded) return { errno: EBUSY, syscall: 'bpf_program__set_type', program };
     if (!this.#autoload.has(program)) return { errno: ENOENT, syscall: 'bpf_program__set_type', program };
     this.#types.set(program, type);
+    return undefined;
+  }
+
+  initialValue(map: string): Uint8Array | number {
+    const def = this.#parsed.maps.find((m) => m.name === map);
+    if (!def) return ENOENT;
+    const initial = this.#initial.get(map) ?? def.initial;
+    return initial ? initial.slice() : EINVAL;
+  }
+
+  /** libbpf bpf_map__set_initial_value: a data section's map (not .kconfig), the whole value, before load. */
+  setInitialValue(map: string, bytes: Uint8Array): ObjectFailure | undefined {
+    const fail = (errno: number): ObjectFailure => ({ errno, syscall: 'bpf_map__set_initial_value', map });
+    if (this.#loaded || this.#reused.has(map)) return fail(EBUSY);
+    const def = this.#parsed.maps.find((m) => m.name === map);
+    if (!def) return fail(ENOENT);
+    if (!def.initial || bytes.length !== def.valueSize) return fail(EINVAL);
+    this.#initial.set(map, bytes.slice());
     return undefined;
   }
 
@@ -417,7 +454,7 @@ export class EmulatorObject implements ObjectHandle {
       const options = this.#verifierOptions.get(p.name);
       const verifier = { logLevel: options?.logLevel ?? 0, flags: p.progFlags | (options?.flags ?? 0) };
       const optionsRefused = verifierOptionsRefusal(this.#emulator.kernelVersion, verifier, p.name)
-        ?? programTypeRefusal(this.#emulator.kernelVersion, p.type, p.name);
+        ?? programTypeRefusal(this.#emulator.kernelVersion, p.type, p.expectedAttachType, p.name);
       if (optionsRefused) {
         this.#closeMaps();
         return optionsRefused;
@@ -524,9 +561,11 @@ export class EmulatorObject implements ObjectHandle {
     template?.close();
     if (typeof handle === 'number') return { errno: handle, syscall: 'BPF_MAP_CREATE', map: def.name };
     this.#maps.set(def.name, handle);
-    if (def.initial) {
-      // libbpf bpf_object__populate_internal_map: the section's bytes into element 0, then .rodata frozen.
-      const rc = handle.update(new Uint8Array(4), def.initial, 0);
+    const initial = this.#initial.get(def.name) ?? def.initial;
+    if (initial) {
+      // libbpf bpf_object__populate_internal_map: the section's bytes (or those set before load) into
+      // element 0, then .rodata frozen.
+      const rc = handle.update(new Uint8Array(4), initial, 0);
       if (rc < 0) return { errno: rc, syscall: 'BPF_MAP_UPDATE_ELEM', map: def.name };
       if (def.readonly) handle.freeze();
     }

@@ -71,6 +71,10 @@ export interface NativeObject {
   /** bpf_program__set_log_level and BPF_F_* flags added to libbpf's own; before load(). */
   setProgramOptions(name: string, logLevel: number, flags: number): number;
   setProgramType(name: string, type: number): number;
+  /** bpf_map__initial_value: a copy of the bytes an internal map is created with, or -errno. */
+  initialValue(name: string): Uint8Array | number;
+  /** bpf_map__set_initial_value: the whole value an internal map is created with; before load(). */
+  setInitialValue(name: string, bytes: Uint8Array): number;
   load(): number;
   /** The verifier log of the program's last load attempt ('' when the kernel wrote none). */
   programLog(name: string): string;

@@ -69,9 +69,13 @@ class KernelProgramHandle implements FdProgramHandle {
     return this.#done(a, await this.#addon.progTestRunAsync(...this.#args(a)));
   }
 
-  /** A syscall program's context came back in place: all of it is the context out. */
+  /**
+   * A syscall program's context came back in place: all of it is the context out. The kernel reports no
+   * more of r0 than retval's 32 bits (bpf_attr.test.retval is a __u32).
+   */
   #done(a: TestRunArgs, rc: number): number {
     if (rc === 0 && this.type === ProgramType.Syscall && a.ctx) a.out[3] = a.ctx.length;
+    if (a.r0) a.r0[0] = BigInt(a.out[0]!);
     return rc;
   }
 
@@ -132,6 +136,15 @@ class KernelObjectHandle implements ObjectHandle {
   setProgramType(program: string, type: number): ObjectFailure | undefined {
     const rc = this.#native.setProgramType(program, type);
     return rc < 0 ? { errno: rc, syscall: 'bpf_program__set_type', program } : undefined;
+  }
+
+  initialValue(map: string): Uint8Array | number {
+    return this.#native.initialValue(map);
+  }
+
+  setInitialValue(map: string, bytes: Uint8Array): ObjectFailure | undefined {
+    const rc = this.#native.setInitialValue(map, bytes);
+    return rc < 0 ? { errno: rc, syscall: 'bpf_map__set_initial_value', map } : undefined;
   }
 
   reuseMap(name: string, map: MapHandle): ObjectFailure | undefined {

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import type { Codec } from '../codec/types.js';
 import { codecFromBtf } from '../btf/codecs.js';
-import { bytes } from '../codec/codec.js';
+import { bytes, encodeToBytes } from '../codec/codec.js';
 import { Btf, BtfFormatError, BtfKind, BtfVarLinkage, parseBtf, type BtfArray, type BtfComposite, type BtfDatasec, type BtfRef, type BtfVar } from '../btf/types.js';
 import { ObjectFormatError, readElf, type ElfFile } from '../elf/reader.js';
 import { fixupDatasecs } from '../elf/object.js';
@@ -27,17 +27,22 @@ export interface GlobalVariable {
  * internal map of its section. `internalMaps` are the object's internal map names.
  */
 export function globalVariables(path: string, internalMaps: readonly string[]): GlobalVariable[] {
-  return readingObject(path, () => objectGlobals(path, internalMaps));
+  return readingObject(path, () => sectionVariables(path, internalMaps).filter((v) => !v.static));
 }
 
-function objectGlobals(path: string, internalMaps: readonly string[]): GlobalVariable[] {
+/** A variable of a data section, static ones included (they have no name a loader sets them by). */
+interface SectionVariable extends GlobalVariable {
+  static: boolean;
+}
+
+function sectionVariables(path: string, internalMaps: readonly string[]): SectionVariable[] {
   const { elf, btf } = readObjectBtf(path);
   if (!btf) return [];
   // Variable offsets as libbpf places them (clang leaves them zero; the ELF symbols have them).
   fixupDatasecs(btf, elf, (m) => {
     throw new ObjectFormatError(m, path);
   });
-  const out: GlobalVariable[] = [];
+  const out: SectionVariable[] = [];
   for (const t of btf.types) {
     if (t.kind !== BtfKind.Datasec) continue;
     const sec = t as BtfDatasec;
@@ -45,7 +50,7 @@ function objectGlobals(path: string, internalMaps: readonly string[]): GlobalVar
     if (map === undefined) continue; // .kconfig, .ksyms, .maps: no data map
     for (const v of sec.vars) {
       const variable = btf.type(v.type) as BtfVar;
-      if (variable.kind !== BtfKind.Var || variable.linkage === BtfVarLinkage.Static) continue;
+      if (variable.kind !== BtfKind.Var) continue;
       let codec: Codec<unknown> | Error;
       try {
         codec = codecFromBtf(btf, variable.type, variable.name);
@@ -53,10 +58,51 @@ function objectGlobals(path: string, internalMaps: readonly string[]): GlobalVar
       } catch (e) {
         codec = e instanceof Error ? e : new TypeError(String(e));
       }
-      out.push({ name: variable.name, section: sec.name, map, offset: v.offset, size: v.size, codec });
+      out.push({ name: variable.name, section: sec.name, map, offset: v.offset, size: v.size, codec, static: variable.linkage === BtfVarLinkage.Static });
     }
   }
   return out;
+}
+
+/**
+ * Global variables' values set before load (libbpf skeletons' `skel->rodata->x = ...` between open and load):
+ * each encoded with the codec obj.globals uses, at its offset in its section's initial image (`image(map)`
+ * gives it). The new images by map name; `where` names the option in errors. A name the object has no
+ * global by, a static variable, a variable without a codec, a value its codec refuses: a TypeError or
+ * RangeError naming the variable and its section, before anything is changed.
+ */
+export function globalImages(
+  path: string,
+  internalMaps: readonly string[],
+  values: Readonly<Record<string, unknown>>,
+  image: (map: string) => Uint8Array,
+  where: string,
+): Map<string, Uint8Array> {
+  const variables = readingObject(path, () => sectionVariables(path, internalMaps));
+  const images = new Map<string, Uint8Array>();
+  for (const [name, value] of Object.entries(values)) {
+    const v = variables.find((x) => x.name === name && !x.static);
+    if (!v) {
+      const shadow = variables.find((x) => x.name === name);
+      if (shadow) throw new TypeError(`${where}: '${name}' in ${shadow.section} is a static variable, which has no name to set it by: make it global (drop 'static')`);
+      const known = variables.filter((x) => !x.static).map((x) => `${x.name} (${x.section})`).join(', ') || 'none';
+      throw new RangeError(`${where}: ${subjectOf({ object: path })} has no global variable '${name}' (it has: ${known})`);
+    }
+    const subject = `${where}.${name} (${v.section})`;
+    if (v.codec instanceof Error) throw new TypeError(`${subject}: ${v.codec.message}`);
+    let encoded: Uint8Array;
+    try {
+      encoded = encodeToBytes(v.codec, value);
+    } catch (e) {
+      if (e instanceof RangeError) throw new RangeError(`${subject}: ${e.message}`);
+      if (e instanceof TypeError) throw new TypeError(`${subject}: ${e.message}`);
+      throw e;
+    }
+    let bytes = images.get(v.map);
+    if (!bytes) images.set(v.map, (bytes = image(v.map)));
+    bytes.set(encoded, v.offset);
+  }
+  return images;
 }
 
 /**

@@ -3,14 +3,14 @@
 // placement, load) and BpfObject, which hands out typed maps (BpfMap), programs (src/object/program.ts) and globals.
 import { statSync } from 'node:fs';
 import type { Codec } from '../codec/types.js';
-import { isKeyless, isMapInMap, KernelMapType, keylessMapTypeByName, mapTypeName, type BpfCommand, type KeylessMapTypeName } from '../uapi/bpf.js';
+import { isKeyless, isMapInMap, KernelMapType, keylessMapTypeByName, MapFlags, mapTypeName, type BpfCommand, type KeylessMapTypeName } from '../uapi/bpf.js';
 import { isObjectFailure, type Engine, type ObjectHandle, type ObjectMapSpec, type ProgramSpec } from '../seam/engine.js';
 import { resolveEngine, unsupportedOn, type EngineOption } from '../engine-select.js';
-import { EBADF, EINVAL, EISDIR, ENOENT, ENOEXEC, errnoOfCode } from '../uapi/errno.js';
+import { EBADF, EINVAL, EISDIR, ENOENT, ENOEXEC, EPERM, errnoOfCode } from '../uapi/errno.js';
 import { BpfError, describeValue, subjectOf } from '../errors/errors.js';
 import { bytes, checkCodec, decodeFromBytes, encodeToBytes, u32 } from '../codec/codec.js';
 import { codecDifference } from '../codec/compare.js';
-import { globalVariables, mapCodecsFromBtf, mapOfSection, mapValueCodecFromBtf } from './globals.js';
+import { globalImages, globalVariables, mapCodecsFromBtf, mapOfSection, mapValueCodecFromBtf } from './globals.js';
 import { lockRuleViolation } from '../seam/lock-placement.js';
 import { BpfMap, PerCpuMap, wrapMapHandle, type MapByPerCpu } from '../map/map.js';
 import { BpfMapBase } from '../map/base.js';
@@ -22,6 +22,7 @@ import { MapOfMaps } from '../map/map-of-maps.js';
 import { failureError } from './failure.js';
 import { BpfProgram, verifierOptions } from './program.js';
 import { KernelProgramType, programTypeName } from '../uapi/program-type.js';
+import { programTypeByName, type ProgramTypeName } from '../elf/sections.js';
 
 export interface OpenObjectOptions {
   engine?: EngineOption;
@@ -48,14 +49,21 @@ export interface OpenObjectOptions {
   programFlags?: number;
   /**
    * Program types in place of their sections' (libbpf bpf_program__set_type), by program name: a
-   * KernelProgramType name ('SchedCls', 'LwtIn', ...) or number. For sections libbpf does not know
+   * KernelProgramType name ('SchedCls', 'LwtIn', ...), a section name libbpf knows ('tc', 'lwt_in': its
+   * program type) or a number. For sections libbpf does not know
    * (SEC("mysec")), whose programs cannot load without one.
    */
-  programTypes?: Readonly<Record<string, KernelProgramTypeName | number>>;
+  programTypes?: Readonly<Record<string, ProgramTypeName | number>>;
+  /**
+   * Global variables' values before load, by their C names, typed as `obj.globals` types them: `const
+   * volatile` variables in `.rodata`, which the verifier then reads as constants (so a branch they rule out
+   * is never verified), and the initial values of `.data`, `.bss` and `.data.<name>` variables (libbpf
+   * bpf_map__set_initial_value, as skeletons set `skel->rodata->x` between open and load). A name the object
+   * has no global by, a static variable, a value of the wrong type or range: a TypeError or RangeError
+   * naming the variable and its section.
+   */
+  constants?: Readonly<Record<string, unknown>>;
 }
-
-/** A name of enum bpf_prog_type as KernelProgramType spells it. */
-export type KernelProgramTypeName = Exclude<keyof typeof KernelProgramType, 'Unspec'>;
 
 /** A map of the object, as created (or reused) at load. */
 export interface ObjectMapInfo extends ObjectMapSpec {
@@ -76,7 +84,8 @@ export interface ObjectProgramInfo extends ProgramSpec {
 export function openObject(path: string, options: OpenObjectOptions = {}): BpfObject {
   if (typeof path !== 'string' || path === '') throw new TypeError(`openObject: path must be a non-empty string, got ${typeof path === 'string' ? "''" : typeof path}`);
   if (options === null || typeof options !== 'object') throw new TypeError('openObject: options must be an object');
-  const { maps = {}, programs, logLevel = 0, programFlags = 0, programTypes = {} } = options;
+  const { maps = {}, programs, logLevel = 0, programFlags = 0, programTypes = {}, constants = {} } = options;
+  if (constants === null || typeof constants !== 'object') throw new TypeError('openObject: options.constants must be an object of values by global variable name');
   if (programTypes === null || typeof programTypes !== 'object') throw new TypeError('openObject: options.programTypes must be an object of program types by program name');
   if (maps === null || typeof maps !== 'object') throw new TypeError('openObject: options.maps must be an object of BpfMaps by name');
   if (programs !== undefined && (!Array.isArray(programs) || programs.some((p) => typeof p !== 'string'))) {
@@ -102,6 +111,7 @@ export function openObject(path: string, options: OpenObjectOptions = {}): BpfOb
         if (failure) throw failureError(failure, path);
       }
     }
+    setGlobals(handle, constants, maps, path);
     reuseMaps(handle, maps, path);
     const mapInfos = handle.maps().map((m) => ({ ...m, typeName: mapTypeName(m.type) }));
     for (const m of mapInfos) checkLockPlacement(m, path);
@@ -151,14 +161,17 @@ function setProgramTypes(handle: ObjectHandle, specs: readonly ProgramSpec[], ty
   }
 }
 
-/** A program type by KernelProgramType name or number (BPF_PROG_TYPE_UNSPEC is not one). */
+/**
+ * A program type by KernelProgramType name, libbpf section name (its type alone: bpf_program__set_type) or
+ * number (BPF_PROG_TYPE_UNSPEC is not one).
+ */
 function programTypeId(type: unknown, program: string): number {
-  const byName = typeof type === 'string' && type !== 'Unspec' && Object.hasOwn(KernelProgramType, type) ? KernelProgramType[type as KernelProgramTypeName] : undefined;
+  const byName = typeof type === 'string' ? programTypeByName(type)?.type : undefined;
   const known = Object.values(KernelProgramType) as number[];
   if (byName !== undefined) return byName;
   if (typeof type === 'number' && type !== 0 && known.includes(type)) return type;
   const names = Object.keys(KernelProgramType).filter((n) => n !== 'Unspec').join(', ');
-  throw new TypeError(`openObject: options.programTypes.${program} must be a program type (one of ${names}, or its number), got ${describeValue(type)}`);
+  throw new TypeError(`openObject: options.programTypes.${program} must be a program type (one of ${names}, a libbpf section name such as 'xdp' or 'tc', or its number), got ${describeValue(type)}`);
 }
 
 /**
@@ -173,6 +186,29 @@ function checkProgramTypes(handle: ObjectHandle, path: string): void {
       path,
       detail: `section '${p.section}' names no program type libbpf knows; give it one: openObject(path, { programTypes: { ${p.name}: 'SchedCls' } }) (libbpf bpf_program__set_type)`,
     });
+  }
+}
+
+/**
+ * options.constants into the initial images of their sections' maps (globals.ts globalImages), set before
+ * load. A map options.maps replaces keeps its own contents (libbpf: EBUSY for a reused map), so a variable
+ * in one is refused.
+ */
+function setGlobals(handle: ObjectHandle, values: Readonly<Record<string, unknown>>, reused: Readonly<Record<string, unknown>>, path: string): void {
+  if (Object.keys(values).length === 0) return;
+  const internal = handle.maps().filter((m) => m.internal).map((m) => m.name);
+  const images = globalImages(path, internal, values, (map) => {
+    const image = handle.initialValue(map);
+    if (typeof image === 'number') throw new BpfError('bpf_map__set_initial_value', image, { subject: subjectOf({ map, object: path }), path });
+    return image;
+  }, 'openObject: options.constants');
+  for (const map of images.keys()) {
+    if (!Object.hasOwn(reused, map)) continue;
+    throw new TypeError(`openObject: options.constants sets variables of map '${map}', which options.maps replaces: a reused map keeps its own contents`);
+  }
+  for (const [map, image] of images) {
+    const failure = handle.setInitialValue(map, image);
+    if (failure) throw failureError(failure, path);
   }
 }
 
@@ -379,8 +415,9 @@ export class BpfObject {
   /**
    * The object's global variables by their C names (`.data`, `.bss`, `.rodata`, `.data.<name>`, typed from
    * the BTF DATASECs): reading one looks its section's map up, assigning one writes it back (a `.rodata`
-   * variable is frozen after load: EPERM). What a program changed is read live. A variable whose type has no
-   * codec (a union, a bitfield) throws a TypeError naming it when used.
+   * variable is frozen at load: a BpfError, EPERM, naming it; set it with openObject's `constants`). What a
+   * program changed is read live. A variable whose type has no codec (a union, a bitfield) throws a
+   * TypeError naming it when used.
    */
   get globals(): Record<string, unknown> {
     this.#checkOpen('BPF_MAP_LOOKUP_ELEM');
@@ -399,11 +436,28 @@ export class BpfObject {
           const encoded = encodeToBytes(codec(), value);
           const section = this.#sectionBytes(v.map);
           section.set(encoded, v.offset);
-          this.#globalMap(v.map).set(0, section);
+          try {
+            this.#globalMap(v.map).set(0, section);
+          } catch (e) {
+            throw this.#frozenVariableError(e, v.name, v.section, v.map);
+          }
         },
       });
     }
     return (this.#globals = Object.freeze(globals));
+  }
+
+  /**
+   * A write refused (EPERM) to a section libbpf loads read-only for programs and freezes (.rodata,
+   * .rodata.<name>: bpf_object__populate_internal_map) names the variable and how to set it: before load.
+   */
+  #frozenVariableError(e: unknown, name: string, section: string, map: string): unknown {
+    if (!(e instanceof BpfError) || e.errno !== EPERM || !(this.maps[map]!.flags & MapFlags.RdonlyProg)) return e;
+    return new BpfError(e.syscall, e.errno, {
+      subject: `global variable '${name}' (${section}) of ${subjectOf({ object: this.path })}`,
+      path: this.path,
+      detail: `${section} is frozen at load; set it before load: openObject(path, { constants: { ${name}: ... } })`,
+    });
   }
 
   #globalMap(name: string): BpfMap<number, Uint8Array> {

@@ -4,7 +4,8 @@ import { isFdProgramHandle, isObjectFailure, type Engine, type ProgramHandle, ty
 import { verifierStats, type VerifierStats } from '../errors/verifier-log.js';
 import { resolveEngine, unsupportedOn, type EngineOption } from '../engine-select.js';
 import { EBADF, EFAULT, EINTR, ENOSPC } from '../uapi/errno.js';
-import { BpfError, BpfRunOutputError, checkBytes, checkU32, subjectOf } from '../errors/errors.js';
+import { BpfError, BpfRunOutputError, checkBytes, checkU32, describeValue, subjectOf } from '../errors/errors.js';
+import { programTypeByName, type ProgramTypeName } from '../elf/sections.js';
 import { hintFor } from '../errors/hints.js';
 import { BpfMap } from '../map/map.js';
 import { failureError } from './failure.js';
@@ -30,6 +31,13 @@ export interface RunOptions {
 export interface RunResult {
   /** The program's return value, read as its C `int` (so -EDEADLK is -35). */
   retval: number;
+  /**
+   * r0 when the program exited, as a u64, of this run (never another run's, also when runs overlap). On the
+   * emulator, the whole 64-bit register. On the kernel engine, only the low 32 bits, zero-extended:
+   * BPF_PROG_TEST_RUN reports no more (its retval is a __u32), so the upper half reads 0 whatever the
+   * program left there.
+   */
+  r0: bigint;
   /** Average nanoseconds per run, as the kernel measured it (for syscall programs: measured here). */
   duration: number;
   /** The packet after the run (when data was given). */
@@ -39,8 +47,13 @@ export interface RunResult {
 }
 
 export interface LoadProgramOptions {
-  /** enum bpf_prog_type (ProgramType.SchedCls, ...) or its name ('SchedCls'). */
-  type: number | keyof typeof ProgramType;
+  /**
+   * enum bpf_prog_type (ProgramType.SchedCls, ...), its name ('SchedCls'), or a section name as libbpf's
+   * SEC() takes it ('tc', 'xdp', 'syscall', 'sk_lookup', ...), which also gives the expected attach type
+   * and the prog_flags libbpf loads that section's programs with (BPF_F_SLEEPABLE for 'syscall' and the
+   * '.s' sections, BPF_F_XDP_HAS_FRAGS for 'xdp.frags').
+   */
+  type: number | ProgramTypeName;
   /** The instructions, 8 bytes each (struct bpf_insn, little-endian). */
   insns: Uint8Array;
   license?: string;
@@ -65,15 +78,19 @@ export interface LoadProgramOptions {
  */
 export function loadProgram(options: LoadProgramOptions): BpfProgram {
   if (options === null || typeof options !== 'object') throw new TypeError('loadProgram: options must be an object');
-  const { insns, license = 'GPL', name = '', maps = [], logLevel = 0, flags = 0, expectedAttachType = 0 } = options;
-  const type = typeof options.type === 'string' && Object.hasOwn(ProgramType, options.type) ? ProgramType[options.type] : options.type;
-  if (typeof type !== 'number' || !Number.isInteger(type) || type < 0) throw new TypeError(`loadProgram: type must be a ProgramType, got ${String(options.type)}`);
+  const named = typeof options.type === 'string' ? programTypeByName(options.type) : undefined;
+  const { insns, license = 'GPL', name = '', maps = [], logLevel = 0, flags = 0, expectedAttachType = named?.expectedAttachType ?? 0 } = options;
+  const type = named?.type ?? options.type;
+  if (typeof type !== 'number' || !Number.isInteger(type) || type < 0) {
+    throw new TypeError(`loadProgram: type must be a ProgramType, a KernelProgramType name ('Xdp') or a libbpf section name ('xdp', 'tc', 'syscall'), got ${describeValue(options.type)}`);
+  }
   checkBytes('loadProgram', 'insns', insns);
   if (insns.length === 0 || insns.length % 8 !== 0) throw new RangeError(`loadProgram: insns must be a non-empty multiple of 8 bytes, got ${insns.length}`);
   if (typeof license !== 'string') throw new TypeError('loadProgram: license must be a string');
   if (typeof name !== 'string' || name.length > BPF_OBJ_NAME_LEN - 1) throw new TypeError(`loadProgram: name must be a string of at most ${BPF_OBJ_NAME_LEN - 1} characters`);
   if (!Array.isArray(maps) || maps.some((m) => !(m instanceof BpfMap))) throw new TypeError('loadProgram: maps must be an array of BpfMaps');
   const verifier = verifierOptions('loadProgram', logLevel, flags);
+  verifier.flags = (verifier.flags | (named?.progFlags ?? 0)) >>> 0;
   checkU32('loadProgram', 'expectedAttachType', expectedAttachType);
   const engine = resolveEngine(options.engine);
   if (!engine.loadProgram) throw unsupportedOn(engine, 'does not run BPF programs', { syscall: 'BPF_PROG_LOAD', subject: subjectOf({ program: name }) });
@@ -105,6 +122,7 @@ export class BpfProgram {
    */
   #dataOut = new Uint8Array(0);
   readonly #out = new Uint32Array(4);
+  readonly #r0 = new BigUint64Array(1);
 
   /** Use BpfObject.program() or loadProgram(). */
   constructor(handle: ProgramHandle, engine: Engine, section: string, closed: () => boolean, close?: () => void) {
@@ -166,11 +184,6 @@ export class BpfProgram {
     return verifierStats(this.#handle.verifierLog());
   }
 
-  /** The full 64-bit r0 of the last run where the engine knows it (the emulator); undefined on the kernel. */
-  get lastR0(): bigint | undefined {
-    return this.#handle.lastR0?.();
-  }
-
   /** Unloads a program from loadProgram(); a program of an object closes with its object. Idempotent. */
   close(): void {
     if (!this.#close) throw new TypeError(`${subjectOf({ program: this.name })} belongs to an object: close the object`);
@@ -226,6 +239,7 @@ export class BpfProgram {
       ctxOut: ctx && !ctxIn ? new Uint8Array(ctx.length) : null,
       repeat, cpu, flags,
       out: owned ? new Uint32Array(4) : this.#out,
+      r0: owned ? new BigUint64Array(1) : this.#r0,
     };
   }
 
@@ -244,7 +258,7 @@ export class BpfProgram {
       throw new BpfError('BPF_PROG_TEST_RUN', rc, { subject: subjectOf({ program: this.name }), detail, hint });
     }
     const [retval, duration, dataSize, ctxSize] = call.out;
-    const result: RunResult = { retval: retval! | 0, duration: duration! };
+    const result: RunResult = { retval: retval! | 0, r0: call.r0![0]!, duration: duration! };
     // A synchronous run's data_out is the reused buffer: the result gets a copy of its bytes.
     if (call.dataOut) {
       const n = Math.min(dataSize!, call.dataOut.length);

@@ -221,6 +221,12 @@ export interface TestRunArgs {
   cpu: number;
   flags: number;
   out: Uint32Array;
+  /**
+   * Receives the run's r0 as a u64: on the emulator the whole register the program exited with; on the
+   * kernel the low 32 bits BPF_PROG_TEST_RUN reports (its retval is a __u32), zero-extended. Each run has its
+   * own, so runs in flight at once never see another's.
+   */
+  r0?: BigUint64Array;
 }
 
 /** One loaded program. Runs return 0 or -errno. */
@@ -233,8 +239,6 @@ export interface ProgramHandle {
    * alive for it, and the caller passes buffers nobody else can touch.
    */
   testRunAsync(args: TestRunArgs): Promise<number>;
-  /** The full 64-bit r0 of the last run, where the engine knows it (the emulator; the kernel reports 32 bits). */
-  lastR0?(): bigint;
   /** Where the last run faulted (-EFAULT), where the engine checks at run time: instruction and C line. */
   lastFault?(): string | undefined;
   /** The verifier's log of the load, at the log level asked for ('' at level 0). */
@@ -276,6 +280,16 @@ export interface ObjectHandle {
   setVerifierOptions(program: string, options: VerifierOptions): ObjectFailure | undefined;
   /** The program's type in place of its section's (libbpf bpf_program__set_type); before load(). */
   setProgramType(program: string, type: number): ObjectFailure | undefined;
+  /**
+   * A copy of the bytes an internal map (.data, .bss, .rodata, ...) is created with (libbpf
+   * bpf_map__initial_value): its section's, or what setInitialValue gave; -errno (ENOENT: no such map).
+   */
+  initialValue(map: string): Uint8Array | number;
+  /**
+   * The whole value an internal map is created with, in place of its section's bytes (libbpf
+   * bpf_map__set_initial_value); before load(). `.rodata` is frozen after it, so the verifier reads these.
+   */
+  setInitialValue(map: string, bytes: Uint8Array): ObjectFailure | undefined;
   /** The object's map `name` becomes `map` (libbpf bpf_map__reuse_fd); before load(). */
   reuseMap(name: string, map: MapHandle): ObjectFailure | undefined;
   load(): ObjectFailure | undefined;

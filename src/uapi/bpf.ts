@@ -217,7 +217,7 @@ export type BpfCommand =
 /** libbpf calls that fail without a single bpf() command to name (they may issue several, or none). */
 export type LibbpfCall = 'bpf_object__open' | 'bpf_object__load' | 'bpf_map__reuse_fd' | 'bpf_program__set_autoload'
   | 'bpf_program__set_log_level'
-  | 'bpf_program__set_type';
+  | 'bpf_program__set_type' | 'bpf_map__set_initial_value';
 
 /** What a BpfError's `syscall` names: a bpf() command, or the libbpf call that failed. */
 export type Syscall = BpfCommand | LibbpfCall;

@@ -37,6 +37,9 @@ export const KernelProgramType = {
   Netfilter: 32,
 } as const;
 
+/** A name of enum bpf_prog_type as KernelProgramType spells it. */
+export type KernelProgramTypeName = Exclude<keyof typeof KernelProgramType, 'Unspec'>;
+
 /** The program types a BpfProgram reports by name (`program.typeName`); others read `unknown(N)`. */
 export const ProgramType = {
   SocketFilter: KernelProgramType.SocketFilter,

@@ -25,6 +25,13 @@ export interface CheckedMap {
    * the lock walk treats as values of this size with these locks (local-objects.ts).
    */
   local?: LocalObjectType;
+  /**
+   * kernel/bpf/verifier.c bpf_map_is_rdonly (BPF_F_RDONLY_PROG, frozen, no writable mmap): the verifier reads
+   * the map's contents as constants through map_direct_value_addr. Its one value (an array of one element,
+   * kernel/bpf/arraymap.c array_map_direct_value_addr), or the errno that function gives (ENOTSUPP for an
+   * array of more). Absent: reads of the map give unknown scalars.
+   */
+  directRead?: Uint8Array | number;
 }
 
 /** One program to check: its instructions before linking (map references still symbolic). */

@@ -175,6 +175,25 @@ function checkSockAccess(regno: number, reg: RegState, off: number, size: number
 }
 
 /**
+ * check_mem_access's read of a map value at a constant offset: a read-only map's contents are known constants
+ * (bpf_map_is_rdonly; bpf_map_direct_read, sign-extending for BPF_MEMSX), so a branch on a `.rodata`
+ * variable takes one way only; any other read is an unknown scalar.
+ */
+function mapValueRead(map: CheckedMap, reg: RegState, at: number, size: 1 | 2 | 4 | 8, ldsx: boolean): RegState {
+  const direct = map.directRead;
+  if (direct === undefined || reg.value.varOff.mask !== 0n) return unknown();
+  // map_direct_value_addr's error fails the load with no log line: not modelled.
+  if (typeof direct === 'number') throw new OutOfModel('a read-only map without one value to read directly');
+  const off = at + Number(reg.value.varOff.value);
+  const view = new DataView(direct.buffer, direct.byteOffset, direct.byteLength);
+  const value = size === 8 ? view.getBigUint64(off, true)
+    : size === 4 ? BigInt(ldsx ? view.getInt32(off, true) : view.getUint32(off, true))
+      : size === 2 ? BigInt(ldsx ? view.getInt16(off, true) : view.getUint16(off, true))
+        : BigInt(ldsx ? view.getInt8(off) : view.getUint8(off));
+  return known(BigInt.asUintN(64, value));
+}
+
+/**
  * check_mem_access through register `regno` at `off`: refuses what the kernel refuses; for a read, the
  * destination's new state (a load's, before size coercion by the caller is applied here).
  */
@@ -201,9 +220,7 @@ function access(v: Verifier, regno: number, off: number, size: 1 | 2 | 4 | 8, wr
       }
     }
     const kptr = kptrAccess(v, map.kptrs, reg, at, size, write, form, value);
-    if (!write) out = kptr ?? unknown();
-    // bpf_map_is_rdonly: a frozen read-only map's contents are known constants (libbpf freezes .rodata).
-    if (!write && (map.flags & MapFlags.RdonlyProg) && reg.value.varOff.mask === 0n) throw new OutOfModel('read-only map contents');
+    if (!write) out = kptr ?? mapValueRead(map, reg, at, size, ldsx);
   } else if (base === RegType.Mem) {
     if (hasFlag(reg.type, TypeFlag.MaybeNull)) refuse(EACCES, `R${regno} invalid mem access '${regTypeStr(reg.type)}'`);
     if (write && hasFlag(reg.type, TypeFlag.MemRdonly)) refuse(EACCES, `R${regno} cannot write into ${regTypeStr(reg.type)}`);
