@@ -36,6 +36,13 @@ struct {
 } stash SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4);
+	__type(key, __u32);
+	__type(value, struct slot);
+} hstash SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
@@ -87,6 +94,33 @@ int stash_take(struct __sk_buff *skb)
 	bytes = f->bytes;
 	obj_drop(f);
 	return bytes;
+}
+
+/* As stash_put, in a hash map's element for key mark & 3, made (empty) when missing. */
+SEC("tc")
+int hash_put(struct __sk_buff *skb)
+{
+	__u32 key = skb->mark & 3;
+	struct slot empty = {}, *s;
+	struct flow *f;
+
+	s = bpf_map_lookup_elem(&hstash, &key);
+	if (!s) {
+		bpf_map_update_elem(&hstash, &key, &empty, BPF_NOEXIST);
+		s = bpf_map_lookup_elem(&hstash, &key);
+		if (!s)
+			return 1;
+	}
+	f = obj_new(struct flow);
+	if (!f)
+		return 2;
+	f->bytes = skb->len;
+	f = bpf_kptr_xchg(&s->flow, f);
+	if (f) {
+		obj_drop(f);
+		return 3;
+	}
+	return 0;
 }
 
 SEC("?tc")

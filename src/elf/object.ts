@@ -2,6 +2,7 @@
 // (src/libbpf.c): programs by section and symbol, bpf-to-bpf subprograms appended and call offsets fixed
 // (bpf_object__reloc_code), BTF-defined `.maps`, global data as internal ARRAY maps, and relocations
 // recorded in each linked program's own instruction numbering. It parses only; nothing here executes.
+import { kptrFields } from '../btf/kptrs.js';
 import { Btf, BtfFormatError, BtfLoopError, BtfFuncLinkage, BtfKind, BtfVarLinkage, parseBtf, parseBtfExt, type BtfComposite, type BtfDatasec, type BtfExt,
   type BtfExtCoreReloc, type BtfExtLine, type BtfTypeInfo, type BtfVar } from '../btf/types.js';
 import { checkBtfTypes } from '../btf/sanity.js';
@@ -825,7 +826,11 @@ function parseMapDef(btf: Btf, mapName: string, def: BtfComposite, fail: (m: str
     }
   });
   if (m.type === 0) fail(`map '${mapName}': map type isn't specified`, EINVAL);
-  if (m.btfValueTypeId !== 0) m.locks = locksOf(btf, m.btfValueTypeId);
+  if (m.btfValueTypeId !== 0) {
+    m.locks = locksOf(btf, m.btfValueTypeId);
+    const kptrs = kptrFields(btf, m.btfValueTypeId);
+    if (kptrs.length > 0) m.kptrs = kptrs;
+  }
   return m;
 }
 

@@ -1,6 +1,7 @@
 // An object's spec, as data: what the parser (object.ts) reads out of a `.bpf.o`, engine-neutral and
 // deterministic (cilium/ebpf's CollectionSpec). Nothing here depends on a kernel: CO-RE relocations and
 // externs are recorded, and resolved by the engine that loads the object (src/emulator/object.ts).
+import type { KptrField } from '../btf/kptrs.js';
 import type { ObjectMapSpec } from '../seam/engine.js';
 import type { ParsedExtern } from './externs.js';
 import type { Insn } from '../uapi/isa.js';
@@ -33,6 +34,8 @@ export interface MapDef extends Omit<ObjectMapSpec, 'lock' | 'internal'> {
   pinning: number;
   /** Every bpf_spin_lock / bpf_res_spin_lock field of the value, found in BTF. */
   locks: { kind: 'spin' | 'res'; offset: number }[];
+  /** The value's kptr fields, found in BTF (btf/kptrs.ts); absent when none. */
+  kptrs?: KptrField[];
   /** Global data and .kconfig: libbpf's internal maps. */
   internal: boolean;
   /** Global data: the section's initial bytes (valueSize long; zeros for .bss). */

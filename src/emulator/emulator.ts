@@ -29,6 +29,7 @@ import { RedirectMapTable, redirectKind } from './maps/redirect-map.js';
 import type { MapTable } from './maps/program-map.js';
 import { lruTargetFree } from './maps/lru.js';
 import { lockOffsetOf, type MapShape } from './maps/storage.js';
+import { ObjectHeap } from './object-heap.js';
 import { sharedInt32, withSlabIds } from './maps/shared.js';
 import { DEFAULT_KERNEL_VERSION, innerMapLocks, parseKernelVersion, percpuLookupCopiesPadding } from './kernel-version.js';
 import { accessOf, EmulatedMap, EmulatorMapHandle, innerMetaOf, type Access, type MapOwner } from './map-handle.js';
@@ -71,6 +72,7 @@ export interface EmulatorShare {
   heldLocks: Int32Array;
   slabIds: Int32Array;
   joins: Int32Array;
+  objectHeap: SharedArrayBuffer;
 }
 
 export class Emulator implements Engine, ProgramHost {
@@ -85,6 +87,8 @@ export class Emulator implements Engine, ProgramHost {
   readonly #local: LocalRegistry | undefined;
   /** Where its maps' slab ids come from (maps/shared.ts): one counter for the owner and the joined threads. */
   readonly #slabIds: Int32Array;
+  /** Where programs' bpf_obj_new objects live, shared by every thread of this Emulator (object-heap.ts). */
+  readonly objects: ObjectHeap;
   /** How many threads have joined (share() / join()): each has its own rows in the held-locks table. */
   readonly #joins: Int32Array;
   /** The first held-locks row of this thread's CPUs (0 for the owner). */
@@ -146,6 +150,7 @@ export class Emulator implements Engine, ProgramHost {
       this.#local = undefined;
       this.#slabIds = joined.slabIds;
       this.#joins = joined.joins;
+      this.objects = ObjectHeap.of(joined.objectHeap);
     } else {
       this.#heldLocks = heldLockTables((cpus + 1) * JOIN_SLOTS);
       this.#rowBase = 0;
@@ -153,6 +158,7 @@ export class Emulator implements Engine, ProgramHost {
       this.#registry = this.#local;
       this.#slabIds = sharedInt32(1);
       this.#joins = sharedInt32(1);
+      this.objects = withSlabIds(this.#slabIds, () => ObjectHeap.create());
     }
     this.mainCpuLocks = new CpuLocks(this.#heldLocks, this.#rowBase + cpus, this.resLockTimeoutNs);
     const registry = this.#registry;
@@ -194,6 +200,7 @@ export class Emulator implements Engine, ProgramHost {
       heldLocks: this.#heldLocks,
       slabIds: this.#slabIds,
       joins: this.#joins,
+      objectHeap: this.objects.buffer,
     };
   }
 
@@ -275,6 +282,8 @@ export class Emulator implements Engine, ProgramHost {
       percpu,
       percpuPadding: percpuLookupCopiesPadding(this.kernelVersion),
       lockOffset: lockOffsetOf(attrs.locks),
+      kptrs: attrs.kptrs ?? [],
+      ...(attrs.kptrs?.length ? { objectHeap: this.objects.buffer } : {}),
     };
     let table: MapTable;
     try {

@@ -11,6 +11,7 @@ import type { ProgramSource } from './program-state.js';
 import { KfuncId, kfuncByName } from './programs/kfuncs.js';
 import { directPacketWrite } from './checker/helper-protos/program-types.js';
 import { Memory } from './programs/memory.js';
+import { ObjectHeap } from './object-heap.js';
 import type { LinkedProgram } from './programs/test-run.js';
 
 
@@ -22,6 +23,7 @@ export function linkProgram(
   source: ProgramSource, mapOf: (ref: { name?: string; index?: number }) => ProgramMap | undefined, memory = new Memory(),
 ): LinkedProgram | ObjectFailure {
   const pointerLoads = new Set<number>();
+  if (source.objectHeap) memory.objects ??= ObjectHeap.of(source.objectHeap);
   const insns = link(source, memory, mapOf, pointerLoads);
   if (!Array.isArray(insns)) return insns;
   const exec = {

@@ -14,10 +14,11 @@ import { ProgFlags } from '../uapi/prog-flags.js';
 import { KernelProgramType } from '../uapi/program-type.js';
 import { kfuncAvailable, logLevelMask, netfilterProgramType, progLoadFlags } from './kernel-version.js';
 import { BPF_OBJ_NAME_LEN, KernelMapType, MapFlags } from '../uapi/bpf.js';
-import { unemulatedMapType } from './maps/create.js';
+import { unemulatedMap } from './maps/create.js';
 import { internalMapName, ObjectFormatError, parseObject } from '../elf/object.js';
 import { checkBtfInfo } from './checker/btf-info.js';
-import { allocSizes, kptrFields } from './checker/local-objects.js';
+import { allocSizes } from './checker/local-objects.js';
+import type { ObjectHeap } from './object-heap.js';
 import { btfLoadRefusal } from './btf-load.js';
 import { checkProgram, isVerified } from './checker/index.js';
 import { licenseIsGplCompatible } from '../uapi/license.js';
@@ -43,6 +44,8 @@ import type { MapDef, ParsedObject } from '../elf/spec.js';
  */
 export interface ProgramHost {
   readonly kernelVersion: string;
+  /** Where bpf_obj_new's objects live (object-heap.ts). */
+  readonly objects: ObjectHeap;
   createMap(attrs: MapAttrs): EmulatorMapHandle | number;
   openMapById(id: number): EmulatorMapHandle | number;
   /** What helpers see on this thread (the current CPU, the task, the random stream, the trace log). */
@@ -294,7 +297,7 @@ export function loadEmulatorProgram(emulator: ProgramHost, spec: RawProgramSpec)
   if (!isVerified(verdict)) return refusalFailure(verdict, spec.name);
   const source: ProgramSource = {
     name: spec.name, type: spec.type, insns: decoded, relocs: [], functions: [], lines: new Map(),
-    maps: maps.map((map, index) => ({ index, map })), kernelVersion: emulator.kernelVersion,
+    maps: maps.map((map, index) => ({ index, map })), kernelVersion: emulator.kernelVersion, objectHeap: emulator.objects.buffer,
     inlinedLoopCalls: inlinedLoopCalls(checked), expectedAttachType: spec.expectedAttachType ?? 0,
     xdpHasFrags: ((spec.verifier?.flags ?? 0) & ProgFlags.XdpHasFrags) !== 0, maxCtxOffset: verdict.maxCtxOffset,
   };
@@ -417,12 +420,12 @@ export class EmulatorObject implements ObjectHandle {
     // verdict comes first), then the load fails with ENOTSUPP.
     let unemulated: ObjectFailure | undefined;
     for (const def of defs) {
-      const unemulatedType = unemulatedMapType(def.type);
+      const unemulatedType = unemulatedMap(def.type, this.#withoutBtf ? 0 : def.kptrs?.length ?? 0);
       if (unemulatedType !== undefined) {
         unemulated ??= { errno: ENOTSUPP, syscall: 'BPF_MAP_CREATE', map: def.name, detail: unemulatedType };
         continue;
       }
-      const failure = this.#createMap(this.#withoutBtf ? { ...def, locks: [], btfKeyTypeId: 0, btfValueTypeId: 0 } : def);
+      const failure = this.#createMap(this.#withoutBtf ? { ...def, locks: [], kptrs: [], btfKeyTypeId: 0, btfValueTypeId: 0 } : def);
       if (failure) {
         this.#closeMaps();
         return failure;
@@ -467,7 +470,7 @@ export class EmulatorObject implements ObjectHandle {
           const map = ref.name === undefined ? undefined : this.#maps.get(ref.name);
           if (!def) return undefined;
           const hasBtf = !this.#withoutBtf && def.btfValueTypeId !== 0;
-          const kptrs = hasBtf && types ? kptrFields(types, def.btfValueTypeId) : [];
+          const kptrs = hasBtf ? def.kptrs ?? [] : [];
           if (map) return { ...checkedHandle(map), hasBtf, kptrs };
           if (!unemulated) return undefined;
           const { name, type, keySize, valueSize, maxEntries, flags } = def;
@@ -482,7 +485,7 @@ export class EmulatorObject implements ObjectHandle {
       if (unemulated) continue;
       const source: ProgramSource = {
         name: p.name, type: p.type, insns: p.insns, relocs: p.relocs, functions, lines: p.lines, maps,
-        kernelVersion: this.#emulator.kernelVersion, inlinedLoopCalls: inlinedLoopCalls(checked),
+        kernelVersion: this.#emulator.kernelVersion, objectHeap: this.#emulator.objects.buffer, inlinedLoopCalls: inlinedLoopCalls(checked),
         expectedAttachType: p.expectedAttachType, xdpHasFrags: (verifier.flags & ProgFlags.XdpHasFrags) !== 0,
         allocSizes: types && p.relocs.some((r) => r.kind === 'kfunc' && r.name === 'bpf_obj_new_impl') ? allocSizes(types) : undefined,
         maxCtxOffset: verdict.maxCtxOffset,
@@ -648,5 +651,6 @@ function mapAttrs(def: MapDef): MapAttrs {
     // libbpf bpf_map_create copies the name with libbpf_strlcpy into the 16-byte map_name: longer names are cut.
     name: def.name.slice(0, BPF_OBJ_NAME_LEN - 1), numaNode: def.numaNode, mapExtra: BigInt(def.mapExtra ?? 0),
     ...(def.locks.length > 0 ? { locks: def.locks, btf: { data: new Uint8Array(0), keyTypeId: def.btfKeyTypeId, valueTypeId: def.btfValueTypeId } } : {}),
+    ...(def.kptrs?.length ? { kptrs: def.kptrs.map((k) => ({ offset: k.offset, referenced: k.kind === 'ref' })) } : {}),
   };
 }

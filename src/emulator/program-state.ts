@@ -18,6 +18,8 @@ export interface ProgramSource {
   maps: { name?: string; index?: number; map: ProgramMap }[];
   /** The Emulator's kernelVersion when it was loaded: the load-time rewrites follow it (linkProgram). */
   kernelVersion: string;
+  /** The Emulator's object heap (object-heap.ts): every thread that runs the program reaches its objects. */
+  objectHeap?: SharedArrayBuffer;
   /** The bpf_loop calls the verifier would inline, decided once at load (checker/loop-inline.ts). */
   inlinedLoopCalls: number[];
   /** enum bpf_attach_type it was loaded with (a prog array's owner compares it). */

@@ -36,6 +36,8 @@ export interface MapAttrs {
   btf?: MapBtf;
   /** Every lock field of the value (the emulator needs offsets; the kernel learns them from `btf`). */
   locks?: readonly LockField[];
+  /** The value's kptr fields (likewise): `referenced` for a `__kptr`, whose object the map drops when done. */
+  kptrs?: readonly { offset: number; referenced: boolean }[];
   /** A map-in-map's template: the inner maps it may hold are like this one (bpf_attr.inner_map_fd). */
   innerMap?: MapHandle;
 }

@@ -2,7 +2,8 @@
 import type { Btf } from '../../btf/types.js';
 import type { Reloc } from '../../elf/spec.js';
 import type { Insn } from '../../uapi/isa.js';
-import type { KptrField, LocalObjectType } from './local-objects.js';
+import type { LocalObjectType } from './local-objects.js';
+import type { KptrField } from '../../btf/kptrs.js';
 
 /** A map as the checker sees it (an object's map definition, or a raw program's map by index). */
 export interface CheckedMap {

@@ -3,7 +3,7 @@
 import { roundUp8, valueBufferSize } from '../../seam/map-layout.js';
 import { sharedValueSlab, whileLocked } from './shared.js';
 import { E2BIG, EEXIST, EINVAL, ENOENT } from '../../uapi/errno.js';
-import { BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, clearLock, copyBytes, copyExceptLock, copyValueOut, type MapShape } from './storage.js';
+import { BPF_EXIST, BPF_F_LOCK, BPF_NOEXIST, clearSpecial, copyBytes, copyExceptSpecial, copyValueOut, freeKptrs, type MapShape } from './storage.js';
 
 /** An ArrayTable's shared memory: post it to a worker and attach there with `new ArrayTable(shape, state)`. */
 export interface ArrayState {
@@ -44,7 +44,7 @@ export class ArrayTable {
     const base = i * this.#elem;
     if (withValueLock) this.#underValueLock(base, () => copyBytes(this.#values, base, out, 0, this.stride));
     else copyValueOut(this.#values, base, out, 0, this.stride, this.shape);
-    clearLock(out, 0, this.shape.lockOffset);
+    clearSpecial(out, 0, this.shape);
     return 0;
   }
 
@@ -79,11 +79,13 @@ export class ArrayTable {
     const len = fromProgram ? this.shape.valueSize : this.stride;
     if (flags & BPF_F_LOCK) {
       // array_map_update_elem: copy_map_value_locked, in place under the value's lock.
-      this.#underValueLock(base, () => copyExceptLock(value, voff, this.#values, base, len, this.shape.lockOffset));
-      return 0;
+      this.#underValueLock(base, () => copyExceptSpecial(value, voff, this.#values, base, len, this.shape));
+    } else {
+      // copy_map_value: every byte but the lock word, which a program on another CPU may be holding, and the kptrs.
+      copyExceptSpecial(value, voff, this.#values, base, len, this.shape);
     }
-    // copy_map_value: every byte but the lock word, which a program on another CPU may be holding.
-    copyExceptLock(value, voff, this.#values, base, len, this.shape.lockOffset);
+    // array_map_update_elem: bpf_obj_free_fields after either copy, so the element's kptrs let go of their objects.
+    freeKptrs(this.#values, base, this.shape);
     return 0;
   }
 

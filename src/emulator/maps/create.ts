@@ -66,6 +66,17 @@ export function unemulatedMapType(type: number): string | undefined {
   return `map type '${mapTypeName(type)}' is not emulated`;
 }
 
+/**
+ * Why the emulator refuses a map of an object (ENOTSUPP): its type, or kptr fields in a map type whose
+ * kptrs it does not keep (it keeps them in arrays and hash maps, LRU ones included; not per-CPU ones).
+ */
+export function unemulatedMap(type: number, kptrs: number): string | undefined {
+  const unemulated = unemulatedMapType(type);
+  if (unemulated || kptrs === 0) return unemulated;
+  const kept = type === MapType.Array || type === MapType.Hash || type === MapType.LruHash;
+  return kept ? undefined : `kptr fields in a '${mapTypeName(type)}' map are not emulated`;
+}
+
 export interface CreatePlan {
   /** max_entries as the kernel stores it (NO_COMMON_LRU rounds it to a multiple of the CPU count). */
   maxEntries: number;

@@ -12,7 +12,7 @@ import { roundUp8, valueBufferSize } from '../../seam/map-layout.js';
 import { htabHash32 } from './jhash.js';
 import { BpfLru, type LruState } from './lru.js';
 import { E2BIG, EINVAL, ENOENT, ENOMEM, ENOSPC } from '../../uapi/errno.js';
-import { BPF_EXIST, BPF_F_LOCK, checkFlags, clearLock, copyBytes, copyExceptLock, copyValueOut, type MapShape } from './storage.js';
+import { BPF_EXIST, BPF_F_LOCK, checkFlags, clearSpecial, copyBytes, copyExceptSpecial, copyValueOut, freeKptrs, type MapShape } from './storage.js';
 import { lockWord, sharedInt32, sharedValueSlab, unlockWord, whileLocked, wordsIn, wordsOut, WORDS_ARE_LE, type SharedViews } from './shared.js';
 
 export interface HashOptions {
@@ -305,6 +305,9 @@ export class HashTable {
       if (prev < 0) this.#buckets[2 * b] = next;
       else words[this.#at(prev) + NEXT] = next;
       if (this.#lru) this.#addCount(-1);
+      // The element leaves the map (deleted, replaced, evicted): its kptrs' objects go (free_htab_elem's
+      // check_and_free_fields), and the element is reused with its kptr fields NULL.
+      freeKptrs(this.#elems, this.#valueOf(i), this.shape);
       return true;
     }
     return false;
@@ -430,10 +433,10 @@ export class HashTable {
    */
   #writeAll(i: number, value: Uint8Array, off: number, withValueLock = false): void {
     const base = this.#valueOf(i);
-    if (withValueLock) return this.#underValueLock(base, () => copyExceptLock(value, off, this.#elems, base, this.stride, this.shape.lockOffset));
+    if (withValueLock) return this.#underValueLock(base, () => copyExceptSpecial(value, off, this.#elems, base, this.stride, this.shape));
     if (this.#wordValues) wordsIn(value, off, this.#words, this.#at(i) + this.#valueAt / 4, this.stride);
     else copyBytes(value, off, this.#elems, base, this.stride);
-    clearLock(this.#elems, base, this.shape.lockOffset);
+    clearSpecial(this.#elems, base, this.shape);
   }
 
   #underValueLock(base: number, copy: () => void): void {
@@ -452,7 +455,7 @@ export class HashTable {
     if (withValueLock) this.#underValueLock(base, () => copyBytes(this.#elems, base, out, off, this.stride));
     else if (this.#wordValues) wordsOut(this.#words, this.#at(i) + this.#valueAt / 4, out, off, this.stride);
     else copyValueOut(this.#elems, base, out, off, this.stride, this.shape);
-    clearLock(out, off, this.shape.lockOffset);
+    clearSpecial(out, off, this.shape);
   }
 
   // ---- syscall side ----

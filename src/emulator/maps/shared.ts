@@ -41,8 +41,13 @@ export function withSlabIds<T>(ids: Int32Array, make: () => T): T {
  */
 export function sharedValueSlab(n: number): Uint8Array {
   const buffer = new SharedArrayBuffer(SLAB_HEADER + Math.max(8, roundUp8(n)));
-  new Int32Array(buffer)[0] = Atomics.add(slabIds, 0, 1) + 1;
+  new Int32Array(buffer)[0] = nextSlabId();
   return new Uint8Array(buffer, SLAB_HEADER, n);
+}
+
+/** A new slab id (a value slab's, the object heap's: object-heap.ts), unique among the Emulator's threads. */
+export function nextSlabId(): number {
+  return Atomics.add(slabIds, 0, 1) + 1;
 }
 
 /** The next id of a slab that lives for one test run (runValueSlab), per thread. */

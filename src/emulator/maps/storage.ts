@@ -3,6 +3,7 @@ import { roundUp8 } from '../../seam/map-layout.js';
 import { UpdateFlags } from '../../uapi/bpf.js';
 import { EEXIST, EINVAL, ENOENT, ERANGE } from '../../uapi/errno.js';
 import type { LockField } from '../../seam/engine.js';
+import { ObjectHeap } from '../object-heap.js';
 
 
 // The uapi names of UpdateFlags (src/uapi/bpf.ts), as the storage code compares them in hot paths.
@@ -29,6 +30,14 @@ export interface MapShape {
   percpuPadding: boolean;
   /** The lock word's offset in the value, or -1. Userspace never reads or writes it (it reads as 0). */
   lockOffset: number;
+  /**
+   * The value's kptr fields (8 bytes each; `referenced`: a `__kptr`, whose object bpf_obj_free_fields drops).
+   * Like the lock word, copies in and out skip them (they read as 0); an element overwritten or deleted lets
+   * go of its objects. Empty for most maps.
+   */
+  kptrs: readonly { offset: number; referenced: boolean }[];
+  /** The Emulator's object heap (object-heap.ts), where a kptr field's objects live; set when `kptrs` is not empty. */
+  objectHeap?: SharedArrayBuffer;
 }
 
 /**
@@ -85,16 +94,40 @@ export function checkFlags(exists: boolean, flags: number): number {
   return 0;
 }
 
-/** A value stored or returned by the syscall: the lock word is never copied (kernel copy_map_value). */
-export function clearLock(buf: Uint8Array, offset: number, lockOffset: number): void {
+/**
+ * A value stored or returned by the syscall: the lock word and kptr fields are never copied (kernel
+ * copy_map_value skips a record's special fields; check_and_init_map_value zeroes them in what a lookup returns).
+ */
+export function clearSpecial(buf: Uint8Array, offset: number, shape: MapShape): void {
+  const { lockOffset, kptrs } = shape;
   if (lockOffset >= 0) buf.fill(0, offset + lockOffset, offset + lockOffset + 4);
+  for (const k of kptrs) buf.fill(0, offset + k.offset, offset + k.offset + 8);
 }
 
-/** Copies a value but its lock word (copy_map_value_locked: the destination's word is left as it is). */
-export function copyExceptLock(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number, n: number, lockOffset: number): void {
-  if (lockOffset < 0) return copyBytes(src, srcOff, dst, dstOff, n);
-  copyBytes(src, srcOff, dst, dstOff, lockOffset);
-  copyBytes(src, srcOff + lockOffset + 4, dst, dstOff + lockOffset + 4, n - lockOffset - 4);
+/**
+ * Copies n bytes of a value but its special fields (copy_map_value, copy_map_value_locked: the destination's
+ * lock word and kptr fields are left as they are).
+ */
+export function copyExceptSpecial(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number, n: number, shape: MapShape): void {
+  const { lockOffset, kptrs } = shape;
+  if (lockOffset < 0 && kptrs.length === 0) return copyBytes(src, srcOff, dst, dstOff, n);
+  let at = 0;
+  const skip = (off: number, size: number): void => {
+    if (off >= n) return;
+    copyBytes(src, srcOff + at, dst, dstOff + at, off - at);
+    at = off + size;
+  };
+  // Special fields never overlap (btf_parse_fields), so in offset order they split the value in runs.
+  const fields = [...(lockOffset >= 0 ? [{ offset: lockOffset, size: 4 }] : []), ...kptrs.map((k) => ({ offset: k.offset, size: 8 }))];
+  for (const f of fields.sort((a, b) => a.offset - b.offset)) skip(f.offset, f.size);
+  if (at < n) copyBytes(src, srcOff + at, dst, dstOff + at, n - at);
+}
+
+/** bpf_obj_free_fields for an element's value at `base` of `values`: its referenced kptrs' objects dropped. */
+export function freeKptrs(values: Uint8Array, base: number, shape: MapShape): void {
+  if (shape.objectHeap === undefined) return;
+  const referenced = shape.kptrs.filter((k) => k.referenced).map((k) => k.offset);
+  if (referenced.length > 0) ObjectHeap.of(shape.objectHeap).releaseFields(values, base, referenced);
 }
 
 /** Copies n bytes; a plain loop for small values, where subarray() + set() would allocate per call. */

@@ -3,6 +3,7 @@
 // unsigned 64-bit value; negative errnos are sign-extended as the kernel's `long` return is (before 6.4
 // the inlined map ops' `int` was not: mapOpResult).
 import { dynptrData, dynptrRead, dynptrWrite } from './dynptr.js';
+import { kptrXchg } from './kptrs.js';
 import { errnoByCode } from '../../uapi/errno.js';
 import { MapType, UpdateFlags } from '../../uapi/bpf.js';
 import type { CpuLocks } from '../cpus/spin-locks.js';
@@ -30,7 +31,7 @@ export const helperArity: Readonly<Record<number, number>> = {
   [HelperId.SpinUnlock]: 1, [HelperId.KtimeGetBootNs]: 0, [HelperId.KtimeGetCoarseNs]: 0, [HelperId.ForEachMapElem]: 4,
   [HelperId.Loop]: 4, [HelperId.MapLookupPercpuElem]: 3, [HelperId.MapPushElem]: 3, [HelperId.MapPopElem]: 2,
   [HelperId.MapPeekElem]: 2, [HelperId.TailCall]: 3, [HelperId.GetLocalStorage]: 2, [HelperId.DynptrRead]: 5,
-  [HelperId.DynptrWrite]: 5, [HelperId.DynptrData]: 3, ...packetHelperArity, ...skbMetaHelperArity,
+  [HelperId.DynptrWrite]: 5, [HelperId.DynptrData]: 3, [HelperId.KptrXchg]: 2, ...packetHelperArity, ...skbMetaHelperArity,
 };
 
 /** The helpers the emulator runs (the ones above). */
@@ -215,6 +216,8 @@ export function callHelper(id: number, vm: Vm, ctx: HelperContext): bigint {
       return dynptrWrite(vm, ctx.packetRun);
     case HelperId.DynptrData:
       return dynptrData(vm);
+    case HelperId.KptrXchg:
+      return kptrXchg(vm);
     case HelperId.SpinLock:
       ctx.locks.spinLock(mem.view(t[1]!, r[1]!, 4, 'write'));
       return 0n;

@@ -3,8 +3,8 @@
 // emulator's linker (object.ts) replaces the call's imm with the id below.
 import type { HelperContext } from './helpers.js';
 import type { Vm } from './interpreter.js';
-import { fixedBytes, ProgramFault, regionTag, type ByteRegion } from './memory.js';
-import { runValueSlab } from '../maps/shared.js';
+import { ProgramFault } from './memory.js';
+import { objDrop, objNew } from './kptrs.js';
 import { dynptrFromPacket, dynptrSlice } from './dynptr.js';
 import type { Insn } from '../../uapi/isa.js';
 
@@ -30,9 +30,6 @@ export const kfuncByName: ReadonlyMap<string, number> = new Map([
 
 const u64 = (n: number): bigint => BigInt.asUintN(64, BigInt(n));
 
-/** The regions bpf_obj_new made: only those may be dropped. */
-const allocated = new WeakSet<ByteRegion>();
-
 /** Runs kfunc `insn.imm` (an id from kfuncByName) with vm.regs[1..5]; returns r0. */
 export function callKfunc(insn: Insn, vm: Vm, ctx: HelperContext): bigint {
   const r = vm.regs;
@@ -52,29 +49,10 @@ export function callKfunc(insn: Insn, vm: Vm, ctx: HelperContext): bigint {
     case KfuncId.ResSpinUnlockIrqrestore:
       ctx.locks.resUnlock(mem.view(t[1]!, r[1]!, 4, 'write'));
       return 0n;
-    case KfuncId.ObjNew: {
-      // bpf_obj_new_impl(local_type_id__k, meta__ign): the verifier proved r1 a struct of the program's BTF
-      // (check_kfunc_call), and fixup_kfunc_call passes its size. The object lives until bpf_obj_drop or
-      // the run's end (a verified program drops it or stores it: an unreleased reference is refused). Its
-      // bytes are zero: bpf_mem_alloc's are whatever the last user left, which a verified program cannot
-      // rely on; its special fields (a lock) bpf_obj_init zeroes. A slab of its own, for the lock words.
-      const size = vm.program.allocSizes?.get(Number(r[1]!));
-      if (size === undefined) throw new ProgramFault(`bpf_obj_new of type id ${r[1]!}, not a struct of the program's BTF`);
-      const region = fixedBytes(`object of type id ${r[1]!}`, runValueSlab(size));
-      allocated.add(region);
-      const ptr = mem.addRegion(region, 'run');
-      vm.r0Tag = regionTag(ptr);
-      return ptr;
-    }
-    case KfuncId.ObjDrop: {
-      // bpf_obj_drop_impl(p__alloc, meta__ign): the object is freed; a pointer kept to it faults from now on.
-      const found = mem.regionOf(t[1]!, r[1]!);
-      if (found === undefined || found.offset !== 0 || !allocated.has(found.region as ByteRegion)) {
-        throw new ProgramFault(`bpf_obj_drop of 0x${r[1]!.toString(16)}, not an object bpf_obj_new made`);
-      }
-      mem.removeRegion(r[1]!);
-      return 0n;
-    }
+    case KfuncId.ObjNew:
+      return objNew(vm);
+    case KfuncId.ObjDrop:
+      return objDrop(vm);
     case KfuncId.RdonlyCast:
       // bpf_rdonly_cast(obj__ign, btf_id__k): the same pointer, seen by the verifier as another type
       // (fixup_kfunc_call makes the call a move).

@@ -9,8 +9,12 @@
 // frame pointer, a helper returning one (bpf_map_lookup_elem), a context's packet fields, and a stack slot
 // a pointer was spilled to (ByteRegion.tags). Pointer arithmetic (add/sub of a scalar) keeps the tag.
 //
+// Objects of the Emulator's heap (bpf_obj_new, object-heap.ts) have ids of their own, OBJECT_BASE up.
+//
 // All byte access goes through load/store/atomicRmw/atomicCmpxchg so a later change can swap the
 // read-modify-write bodies for `Atomics` over SharedArrayBuffer slabs without touching the interpreter.
+
+import { OBJECT_BASE, type ObjectHeap } from '../object-heap.js';
 
 /** A program's runtime error: bad memory access, bad jump, unknown opcode, instruction limit. */
 export class ProgramFault extends Error {
@@ -224,6 +228,10 @@ export class Memory {
    */
   version = 0;
   private readonly codePointers = new WeakMap<object, Map<number, bigint>>();
+  /** The Emulator's object heap (bpf_obj_new), where ids OBJECT_BASE.. point; set by linkProgram. */
+  objects: ObjectHeap | undefined;
+  /** This memory's entries for objects of the heap, by id (each a window of the heap's bytes). */
+  private readonly objectEntries = new Map<number, Entry>();
   private readonly scratches = new Map<string, ArrayBuffer>();
   // The last access's decoded location (filled by locate(); read right after, never held).
   private offset = 0;
@@ -244,7 +252,7 @@ export class Memory {
   addRegion(region: Region, lifetime: Lifetime): bigint {
     if (lifetime === 'run') return BigInt(this.addRunRegion(region)) << 32n;
     const id = this.statics.length;
-    if (id >= RUN_BASE) throw new RangeError('too many static regions');
+    if (id >= OBJECT_BASE) throw new RangeError('too many static regions');
     this.statics.push(newEntry(region));
     return BigInt(id) << 32n;
   }
@@ -282,6 +290,7 @@ export class Memory {
   /** Whether region id `hi` (a pointer's high word, unsigned or int32) is a live run region, or a static id. */
   isLive(hi: number): boolean {
     const id = hi >>> 0;
+    if (id >= OBJECT_BASE && id < RUN_BASE) return this.objects?.isLive(id) ?? false;
     return id < RUN_BASE || id - RUN_BASE < this.runCount;
   }
 
@@ -463,7 +472,23 @@ export class Memory {
   private entryOf(id: number): Entry | undefined {
     const u = id >>> 0;
     if (u >= RUN_BASE) return u - RUN_BASE < this.runCount ? this.runs[u - RUN_BASE] : undefined;
+    if (u >= OBJECT_BASE) return this.objectEntry(u);
     return u > 0 ? this.statics[u] : undefined;
+  }
+
+  /** The entry of a live object of the heap (a freed one's pointers reach nothing), made once per id and size. */
+  private objectEntry(id: number): Entry | undefined {
+    const heap = this.objects;
+    const at = heap?.locate(id);
+    if (heap === undefined || at === undefined) return undefined;
+    let entry = this.objectEntries.get(id);
+    if (entry === undefined || entry.region.size !== at.size) {
+      const bytes = heap.bytes;
+      const region: ByteRegion = { name: `object of ${at.size} bytes`, size: at.size, writable: true, bytes: () => bytes, base: () => at.offset };
+      this.objectEntries.set(id, (entry = newEntry(region)));
+      this.version++;
+    }
+    return entry;
   }
 
   private find(tag: number, ptr: bigint): Entry | undefined {
