@@ -2,7 +2,7 @@
 // (src/libbpf.c): programs by section and symbol, bpf-to-bpf subprograms appended and call offsets fixed
 // (bpf_object__reloc_code), BTF-defined `.maps`, global data as internal ARRAY maps, and relocations
 // recorded in each linked program's own instruction numbering. It parses only; nothing here executes.
-import { kptrFields } from '../btf/kptrs.js';
+import { kptrFields, type KptrField } from '../btf/kptrs.js';
 import { Btf, BtfFormatError, BtfLoopError, BtfFuncLinkage, BtfKind, BtfVarLinkage, parseBtf, parseBtfExt, type BtfComposite, type BtfDatasec, type BtfExt,
   type BtfExtCoreReloc, type BtfExtLine, type BtfTypeInfo, type BtfVar } from '../btf/types.js';
 import { checkBtfTypes } from '../btf/sanity.js';
@@ -828,7 +828,7 @@ function parseMapDef(btf: Btf, mapName: string, def: BtfComposite, fail: (m: str
   if (m.type === 0) fail(`map '${mapName}': map type isn't specified`, EINVAL);
   if (m.btfValueTypeId !== 0) {
     m.locks = locksOf(btf, m.btfValueTypeId);
-    const kptrs = kptrFields(btf, m.btfValueTypeId);
+    const kptrs = kptrsOf(btf, m.btfValueTypeId);
     if (kptrs.length > 0) m.kptrs = kptrs;
   }
   return m;
@@ -841,6 +841,16 @@ function parseMapDef(btf: Btf, mapName: string, def: BtfComposite, fail: (m: str
 function locksOf(btf: Btf, valueTypeId: number): LockField[] {
   try {
     return btf.findLocks(valueTypeId);
+  } catch (e) {
+    if (e instanceof BtfLoopError) return [];
+    throw e;
+  }
+}
+
+/** The kptr fields of a map's value (none where its BTF loops, as locksOf). */
+function kptrsOf(btf: Btf, valueTypeId: number): KptrField[] {
+  try {
+    return kptrFields(btf, valueTypeId);
   } catch (e) {
     if (e instanceof BtfLoopError) return [];
     throw e;

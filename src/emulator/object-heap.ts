@@ -110,11 +110,15 @@ export class ObjectHeap {
     return true;
   }
 
-  /** A live object's payload offset in `bytes` and its size, or undefined. */
-  locate(id: number): { offset: number; size: number } | undefined {
+  /** A live object's size, or -1 (asked at every access through a pointer to it: allocates nothing). */
+  sizeOf(id: number): number {
     const at = this.#headerOf(id);
-    if (at < 0 || Atomics.load(this.#words, (at >> 2) + 1) !== 1) return undefined;
-    return { offset: at + 8, size: this.#words[at >> 2]! };
+    return at < 0 || Atomics.load(this.#words, (at >> 2) + 1) !== 1 ? -1 : this.#words[at >> 2]!;
+  }
+
+  /** Where object `id`'s payload starts in `bytes`. */
+  static payloadOffset(id: number): number {
+    return ((id >>> 0) - OBJECT_BASE) * 8 + 8;
   }
 
   /**

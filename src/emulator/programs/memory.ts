@@ -14,7 +14,7 @@
 // All byte access goes through load/store/atomicRmw/atomicCmpxchg so a later change can swap the
 // read-modify-write bodies for `Atomics` over SharedArrayBuffer slabs without touching the interpreter.
 
-import { OBJECT_BASE, type ObjectHeap } from '../object-heap.js';
+import { OBJECT_BASE, ObjectHeap } from '../object-heap.js';
 
 /** A program's runtime error: bad memory access, bad jump, unknown opcode, instruction limit. */
 export class ProgramFault extends Error {
@@ -479,12 +479,13 @@ export class Memory {
   /** The entry of a live object of the heap (a freed one's pointers reach nothing), made once per id and size. */
   private objectEntry(id: number): Entry | undefined {
     const heap = this.objects;
-    const at = heap?.locate(id);
-    if (heap === undefined || at === undefined) return undefined;
+    const size = heap === undefined ? -1 : heap.sizeOf(id);
+    if (heap === undefined || size < 0) return undefined;
     let entry = this.objectEntries.get(id);
-    if (entry === undefined || entry.region.size !== at.size) {
+    if (entry === undefined || entry.region.size !== size) {
       const bytes = heap.bytes;
-      const region: ByteRegion = { name: `object of ${at.size} bytes`, size: at.size, writable: true, bytes: () => bytes, base: () => at.offset };
+      const offset = ObjectHeap.payloadOffset(id);
+      const region: ByteRegion = { name: `object of ${size} bytes`, size, writable: true, bytes: () => bytes, base: () => offset };
       this.objectEntries.set(id, (entry = newEntry(region)));
       this.version++;
     }
