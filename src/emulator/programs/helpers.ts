@@ -18,6 +18,7 @@ import { funcIdName, HelperId } from '../../uapi/helpers.js';
 import { callPacketHelper, packetHelperArity, type PacketRun } from './packet-helpers.js';
 import { callSkbMetaHelper, skbMetaHelperArity } from './skb-meta-helpers.js';
 import { SkbPacket } from './packet.js';
+import { callRingbufHelper } from './ringbuf-helpers.js';
 
 /**
  * How many of r1..r5 each emulated helper reads (its BPF_CALL_n, kernel/bpf/helpers.c & co): compiled code
@@ -30,7 +31,8 @@ export const helperArity: Readonly<Record<number, number>> = {
   [HelperId.SpinUnlock]: 1, [HelperId.KtimeGetBootNs]: 0, [HelperId.KtimeGetCoarseNs]: 0, [HelperId.ForEachMapElem]: 4,
   [HelperId.Loop]: 4, [HelperId.MapLookupPercpuElem]: 3, [HelperId.MapPushElem]: 3, [HelperId.MapPopElem]: 2,
   [HelperId.MapPeekElem]: 2, [HelperId.TailCall]: 3, [HelperId.GetLocalStorage]: 2, [HelperId.DynptrRead]: 5,
-  [HelperId.DynptrWrite]: 5, [HelperId.DynptrData]: 3, ...packetHelperArity, ...skbMetaHelperArity,
+  [HelperId.DynptrWrite]: 5, [HelperId.DynptrData]: 3, [HelperId.RingbufOutput]: 4, [HelperId.RingbufReserve]: 3,
+  [HelperId.RingbufSubmit]: 2, [HelperId.RingbufDiscard]: 2, [HelperId.RingbufQuery]: 2, ...packetHelperArity, ...skbMetaHelperArity,
 };
 
 /** The helpers the emulator runs (the ones above). */
@@ -215,6 +217,12 @@ export function callHelper(id: number, vm: Vm, ctx: HelperContext): bigint {
       return dynptrWrite(vm, ctx.packetRun);
     case HelperId.DynptrData:
       return dynptrData(vm);
+    case HelperId.RingbufOutput:
+    case HelperId.RingbufReserve:
+    case HelperId.RingbufSubmit:
+    case HelperId.RingbufDiscard:
+    case HelperId.RingbufQuery:
+      return callRingbufHelper(id, vm);
     case HelperId.SpinLock:
       ctx.locks.spinLock(mem.view(t[1]!, r[1]!, 4, 'write'));
       return 0n;
