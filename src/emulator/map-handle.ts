@@ -4,12 +4,13 @@
 // maps/queue-stack.ts, maps/bloom.ts, maps/lpm-trie.ts and maps/redirect-map.ts do the rest. Handles and pins
 // refer to one EmulatedMap, which lives while any does.
 import { BatchOp, MapFlags, type BatchOpId } from '../uapi/bpf.js';
-import type { ElemFlags, MapHandle, MapInfo, MapScratch } from '../seam/engine.js';
+import type { ElemFlags, MapHandle, MapInfo, MapScratch, RingConsumer } from '../seam/engine.js';
 import { E2BIG, EBADF, EINVAL, EBUSY, ENOENT, ENOTSUPP, EPERM } from '../uapi/errno.js';
 import { mapLayout, roundUp8, type MapLayout } from '../seam/map-layout.js';
 import { cpumapEntryErrno, freezeChecksWriteAccess, freezeRefusesLockMaps, lookupChecksAccessFirst, percpuCpuFlags } from './kernel-version.js';
 import { ArrayTable } from './maps/array.js';
 import { RingbufTable } from './maps/ringbuf.js';
+import { EmulatedRingConsumer } from './ring-consumer.js';
 import { HashTable } from './maps/hash.js';
 import { QueueStackTable } from './maps/queue-stack.js';
 import { BloomFilterTable } from './maps/bloom.js';
@@ -560,6 +561,13 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     if (this.#closed) return;
     this.#closed = true;
     this.#owner.release(this.#map);
+  }
+
+  /** A ring buffer's consumer (ring-consumer.ts); EINVAL for any other map. */
+  openRingConsumer(): RingConsumer | number {
+    if (this.#closed) return EBADF;
+    const table = this.#map.table;
+    return table instanceof RingbufTable ? new EmulatedRingConsumer(table) : EINVAL;
   }
 }
 

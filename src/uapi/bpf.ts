@@ -216,6 +216,7 @@ export type BpfCommand =
 
 /** libbpf calls that fail without a single bpf() command to name (they may issue several, or none). */
 export type LibbpfCall = 'bpf_object__open' | 'bpf_object__load' | 'bpf_map__reuse_fd' | 'bpf_program__set_autoload'
+  | 'ring_buffer__new' | 'ring_buffer__consume' | 'ring_buffer__poll'
   | 'bpf_program__set_log_level'
   | 'bpf_program__set_type' | 'bpf_map__set_initial_value';
 

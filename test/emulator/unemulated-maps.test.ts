@@ -6,7 +6,7 @@ import { describe, expect, test } from 'vitest';
 import { BpfError, BpfVerifierError, Emulator, features, openObject, type Engine } from '../../src/index.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
 import { lastMeaningfulLine } from '../../src/errors/verifier-log.js';
-import { fixture } from '../kernel/bpf-fixtures.js';
+import { fixture, packet } from '../kernel/bpf-fixtures.js';
 import { kernelSkipReason } from '../helpers/kernel.js';
 
 const kernelSkip = kernelSkipReason();
@@ -25,6 +25,14 @@ function outcome(program: string, engine: 'kernel' | 'emulator'): { error: strin
   }
 }
 
+/** event_len's record for a 64-byte packet: skb->len as 4 little-endian bytes. */
+function eventLenRecords(engine: 'kernel' | 'emulator'): number[][] {
+  using obj = openObject(fixture('ringbuf_events'), { programs: ['event_len'], engine: engineOf(engine) });
+  obj.program('event_len').run({ data: packet() });
+  using ring = obj.ringbuf('events');
+  return ring.consume().map((r) => [...(r as Uint8Array)]);
+}
+
 describe('an object with a ring buffer', () => {
   test('a program the verifier refuses: the kernel\'s verdict and words on both engines', () => {
     const emulator = outcome('event_bad_ctx', 'emulator');
@@ -32,8 +40,13 @@ describe('an object with a ring buffer', () => {
     if (!kernelSkip) expect(emulator).toEqual(outcome('event_bad_ctx', 'kernel'));
   });
 
-  test('a program the verifier accepts: loaded on both engines', () => {
+  test('a program the verifier accepts: loaded on both engines, its record the same', () => {
     expect(outcome('event_len', 'emulator')).toBe('loaded');
-    if (!kernelSkip) expect(outcome('event_len', 'kernel')).toBe('loaded');
+    const records = eventLenRecords('emulator');
+    expect(records).toEqual([[packet().length, 0, 0, 0]]);
+    if (!kernelSkip) {
+      expect(outcome('event_len', 'kernel')).toBe('loaded');
+      expect(eventLenRecords('kernel')).toEqual(records);
+    }
   });
 });
