@@ -48,15 +48,38 @@ const steps: Step[] = [
   { program: 'query' },
 ];
 
+const hex = (records: unknown[]): string[] => records.map((r) => Buffer.from(r as Uint8Array).toString('hex'));
+
+/** Each step's answers, then the records the ring holds, as bytes in the ring's order. */
 function runSteps(side: Side): string[] {
   using obj = openObject(fixture('ringbuf_emit'), { engine: engineFor(side) });
   const globals = obj.globals as Record<string, unknown>;
-  return steps.map((s) => {
+  const answers = steps.map((s) => {
     for (const [k, v] of Object.entries(s.set ?? {})) globals[k] = v;
     const retvals: number[] = [];
     for (let i = 0; i < (s.times ?? 1); i++) retvals.push(obj.program(s.program).run({ data: packet([1, 2, 3, 4, 5, 6, 7, 8, 9]) }).retval);
     return text({ step: s, retvals: [...new Set(retvals)], last_rc: globals.last_rc, seq: globals.seq, drops: globals.drops, answers: globals.answers });
   });
+  using ring = obj.ringbuf('events');
+  return [...answers, text(hex(ring.consume()))];
+}
+
+/**
+ * Records that wrap past the ring's end: rounds of 100 records of 8 to 32 bytes (at most 4000 bytes of the 4096
+ * with their headers), each consumed before the next, with what bpf_ringbuf_query reports before the consumer.
+ */
+function wrapRounds(side: Side): string[] {
+  using obj = openObject(fixture('ringbuf_emit'), { engine: engineFor(side) });
+  using ring = obj.ringbuf('events');
+  const globals = obj.globals as Record<string, unknown>;
+  const rounds: string[] = [];
+  for (let round = 0; round < 6; round++) {
+    globals.size = 8 + 8 * (round % 4);
+    for (let i = 0; i < 100; i++) obj.program(round % 2 ? 'emit_bytes' : 'emit').run({ data: packet(Array.from({ length: 32 }, (_, j) => (round * 32 + j + i) & 0xff)) });
+    obj.program('query').run({ data: packet() });
+    rounds.push(text({ round, drops: globals.drops, last_rc: globals.last_rc, answers: globals.answers, records: hex(ring.consume()) }));
+  }
+  return rounds;
 }
 
 describeKernel('programs on a ring buffer: the emulator answers as the kernel does', () => {
@@ -66,11 +89,21 @@ describeKernel('programs on a ring buffer: the emulator answers as the kernel do
     const all = kernel.join('\n');
     expect(all).toContain('"last_rc":"-11n"');
     expect(all).toContain('"last_rc":"-22n"');
-    expect(kernel.at(-1)).toMatch(/"answers":\["4080n","4096n","0n","4080n","0n"\]/);
+    expect(kernel[steps.length - 1]).toMatch(/"answers":\["4080n","4096n","0n","4080n","0n"\]/);
     for (const execution of EXECUTIONS) {
       const emulator = runSteps(execution);
-      for (let i = 0; i < steps.length; i++) expect(emulator[i], `${execution}, run ${i}`).toBe(kernel[i]);
+      for (let i = 0; i < kernel.length; i++) expect(emulator[i], `${execution}, ${i < steps.length ? `run ${i}` : 'the records'}`).toBe(kernel[i]);
     }
+  });
+
+  test('records that wrap past the ring\'s end: the same bytes, positions and drops', () => {
+    const kernel = wrapRounds('kernel');
+    // Not vacuous: the producer went round the 4096 bytes more than once, and no record was refused.
+    const [, avail, cons, prod] = /"answers":\["(\d+)n","4096n","(\d+)n","(\d+)n","0n"\]/.exec(kernel.at(-1)!)!.map(Number);
+    expect(cons).toBeGreaterThan(2 * 4096);
+    expect(prod! - cons!).toBe(avail);
+    expect(kernel.every((r) => r.includes('"drops":"0n","last_rc":"0n"'))).toBe(true);
+    for (const execution of EXECUTIONS) expect(wrapRounds(execution), execution).toEqual(kernel);
   });
 
   test('what the verifier refuses in programs that reserve records', () => {
