@@ -77,6 +77,45 @@ int query(struct __sk_buff *skb)
 	return 0;
 }
 
+/* The dynptr variants (helpers 198-203 on a ring buffer dynptr): a record of `size` bytes (at most 32) reserved
+ * as a dynptr, written through bpf_dynptr_write and bpf_dynptr_data, read back through bpf_dynptr_read, then
+ * submitted, or discarded when `discard` is set. The answers land in dynptr_rc. */
+__s64 dynptr_rc[5];
+
+SEC("tc")
+int emit_dynptr(struct __sk_buff *skb)
+{
+	struct bpf_dynptr ptr;
+	__u8 buf[32] = {}, back[4] = {};
+	__u64 *head;
+
+	if (bpf_skb_load_bytes(skb, 0, buf, sizeof(buf)))
+		return 1;
+	dynptr_rc[0] = bpf_ringbuf_reserve_dynptr(&events, size, reserve_flags, &ptr);
+	dynptr_rc[1] = bpf_dynptr_write(&ptr, 0, buf, size < sizeof(buf) ? size : sizeof(buf), 0);
+	head = bpf_dynptr_data(&ptr, 0, sizeof(*head));
+	dynptr_rc[2] = head != 0;
+	if (head)
+		*head = __sync_fetch_and_add(&seq, 1);
+	dynptr_rc[3] = bpf_dynptr_read(back, sizeof(back), &ptr, 4, 0);
+	dynptr_rc[4] = back[0] | back[1] << 8 | back[2] << 16 | (__u32)back[3] << 24;
+	if (discard)
+		bpf_ringbuf_discard_dynptr(&ptr, commit_flags);
+	else
+		bpf_ringbuf_submit_dynptr(&ptr, commit_flags);
+	return 0;
+}
+
+/* Refused: a ring buffer dynptr that is never submitted or discarded. */
+SEC("?tc")
+int leak_dynptr(struct __sk_buff *skb)
+{
+	struct bpf_dynptr ptr;
+
+	bpf_ringbuf_reserve_dynptr(&events, 8, 0, &ptr);
+	return 0;
+}
+
 /* Refused: the reservation is neither submitted nor discarded on one path ("Unreleased reference"). */
 SEC("?tc")
 int leak(struct __sk_buff *skb)

@@ -1,7 +1,7 @@
-// bpf/ringbuf_emit.bpf.c on the kernel and on the emulator (both executions): the bpf_ringbuf_* helpers (130-134)
-// run with BPF_PROG_TEST_RUN. Every helper's answer (the programs' globals: -EAGAIN when full, -EINVAL for bad
+// bpf/ringbuf_emit.bpf.c on the kernel and on the emulator (both executions): the bpf_ringbuf_* helpers (130-134,
+// and the dynptr variants 198-200 with bpf_dynptr_read/write/data on them) run with BPF_PROG_TEST_RUN. Every helper's answer (the programs' globals: -EAGAIN when full, -EINVAL for bad
 // flags, NULL reservations, bpf_ringbuf_query's positions) must be the kernel's, and the programs the verifier
-// refuses (a reservation leaked, written after its submit, used before its NULL check) refused with the
+// refuses (a reservation or a ring buffer dynptr leaked, a record written after its submit, used before its NULL check) refused with the
 // kernel's errno and words.
 import { expect, test } from 'vitest';
 import { Emulator, features, openObject, type Engine } from '../../src/index.js';
@@ -18,7 +18,7 @@ const text = (v: unknown): string => JSON.stringify(v, (_, x) => (typeof x === '
 
 /** One run: the globals it sets, the program, and what it left in the globals. */
 interface Step {
-  program: 'emit' | 'reserve_commit' | 'emit_bytes' | 'query';
+  program: 'emit' | 'reserve_commit' | 'emit_bytes' | 'query' | 'emit_dynptr';
   set?: Record<string, bigint | number>;
   times?: number;
 }
@@ -42,6 +42,18 @@ const steps: Step[] = [
   { program: 'reserve_commit', set: { commit_flags: 0xf0n } },
   { program: 'reserve_commit', set: { commit_flags: 0n, reserve_flags: 1n } },
   { program: 'query', set: { reserve_flags: 0n } },
+  // The dynptr variants: records of 16, 3 (too short for bpf_dynptr_data's 8 bytes and the read at 4) and 0
+  // bytes; one discarded; a flag (EINVAL, a NULL dynptr that every later call refuses); past DYNPTR_MAX_SIZE
+  // (E2BIG); more than the ring holds (EINVAL).
+  { program: 'emit_dynptr', set: { size: 16 } },
+  { program: 'emit_dynptr', set: { size: 3 } },
+  { program: 'emit_dynptr', set: { size: 0 } },
+  { program: 'emit_dynptr', set: { size: 16, discard: 1 } },
+  { program: 'emit_dynptr', set: { discard: 0, reserve_flags: 1n } },
+  { program: 'emit_dynptr', set: { reserve_flags: 0n, size: 1 << 24 } },
+  { program: 'emit_dynptr', set: { size: 8192 } },
+  { program: 'emit_dynptr', set: { size: 12, commit_flags: 2n } },
+  { program: 'query', set: { commit_flags: 0n } },
   // Fill the ring: the rest are refused.
   { program: 'emit', times: 300 },
   { program: 'reserve_commit', times: 3 },
@@ -57,8 +69,8 @@ function runSteps(side: Side): string[] {
   const answers = steps.map((s) => {
     for (const [k, v] of Object.entries(s.set ?? {})) globals[k] = v;
     const retvals: number[] = [];
-    for (let i = 0; i < (s.times ?? 1); i++) retvals.push(obj.program(s.program).run({ data: packet([1, 2, 3, 4, 5, 6, 7, 8, 9]) }).retval);
-    return text({ step: s, retvals: [...new Set(retvals)], last_rc: globals.last_rc, seq: globals.seq, drops: globals.drops, answers: globals.answers });
+    for (let i = 0; i < (s.times ?? 1); i++) retvals.push(obj.program(s.program).run({ data: packet(Array.from({ length: 32 }, (_, i) => i + 1)) }).retval);
+    return text({ step: s, retvals: [...new Set(retvals)], last_rc: globals.last_rc, seq: globals.seq, drops: globals.drops, answers: globals.answers, dynptr_rc: globals.dynptr_rc });
   });
   using ring = obj.ringbuf('events');
   return [...answers, text(hex(ring.consume()))];
@@ -89,6 +101,7 @@ describeKernel('programs on a ring buffer: the emulator answers as the kernel do
     const all = kernel.join('\n');
     expect(all).toContain('"last_rc":"-11n"');
     expect(all).toContain('"last_rc":"-22n"');
+    for (const first of ['0n', '-7n', '-22n']) expect(all).toContain(`"dynptr_rc":["${first}"`);
     expect(kernel[steps.length - 1]).toMatch(/"answers":\["4080n","4096n","0n","4080n","0n"\]/);
     for (const execution of EXECUTIONS) {
       const emulator = runSteps(execution);
@@ -107,10 +120,10 @@ describeKernel('programs on a ring buffer: the emulator answers as the kernel do
   });
 
   test('what the verifier refuses in programs that reserve records', () => {
-    const programs = ['emit', 'reserve_commit', 'leak', 'write_after_submit', 'unchecked'];
+    const programs = ['emit', 'reserve_commit', 'emit_dynptr', 'leak', 'write_after_submit', 'unchecked', 'leak_dynptr'];
     const kernel = programs.map((p) => loadOutcome('kernel', 'ringbuf_emit', p));
-    expect(kernel.slice(0, 2)).toEqual(['loaded', 'loaded']);
-    expect(kernel.slice(2).every((o) => o !== 'loaded')).toBe(true);
+    expect(kernel.slice(0, 3)).toEqual(['loaded', 'loaded', 'loaded']);
+    expect(kernel.slice(3).every((o) => o !== 'loaded')).toBe(true);
     for (const execution of EXECUTIONS) expect(programs.map((p) => loadOutcome(execution, 'ringbuf_emit', p)), execution).toEqual(kernel);
   });
 });

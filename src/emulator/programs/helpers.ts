@@ -32,7 +32,8 @@ export const helperArity: Readonly<Record<number, number>> = {
   [HelperId.Loop]: 4, [HelperId.MapLookupPercpuElem]: 3, [HelperId.MapPushElem]: 3, [HelperId.MapPopElem]: 2,
   [HelperId.MapPeekElem]: 2, [HelperId.TailCall]: 3, [HelperId.GetLocalStorage]: 2, [HelperId.DynptrRead]: 5,
   [HelperId.DynptrWrite]: 5, [HelperId.DynptrData]: 3, [HelperId.RingbufOutput]: 4, [HelperId.RingbufReserve]: 3,
-  [HelperId.RingbufSubmit]: 2, [HelperId.RingbufDiscard]: 2, [HelperId.RingbufQuery]: 2, ...packetHelperArity, ...skbMetaHelperArity,
+  [HelperId.RingbufSubmit]: 2, [HelperId.RingbufDiscard]: 2, [HelperId.RingbufQuery]: 2, [HelperId.RingbufReserveDynptr]: 4,
+  [HelperId.RingbufSubmitDynptr]: 2, [HelperId.RingbufDiscardDynptr]: 2, ...packetHelperArity, ...skbMetaHelperArity,
 };
 
 /** The helpers the emulator runs (the ones above). */
@@ -222,6 +223,9 @@ export function callHelper(id: number, vm: Vm, ctx: HelperContext): bigint {
     case HelperId.RingbufSubmit:
     case HelperId.RingbufDiscard:
     case HelperId.RingbufQuery:
+    case HelperId.RingbufReserveDynptr:
+    case HelperId.RingbufSubmitDynptr:
+    case HelperId.RingbufDiscardDynptr:
       return callRingbufHelper(id, vm);
     case HelperId.SpinLock:
       ctx.locks.spinLock(mem.view(t[1]!, r[1]!, 4, 'write'));
