@@ -301,6 +301,9 @@ export class BpfObject {
       const typeName = mapTypeName(real);
       throw new TypeError(`${subjectOf({ map: name, object: this.path })} is a ${typeName} map, whose values are ${real === KernelMapType.ProgArray ? 'programs' : 'maps'}: pass { type: '${typeName}' }`);
     }
+    if (real === KernelMapType.Ringbuf) {
+      throw new TypeError(`${subjectOf({ map: name, object: this.path })} is a ringbuf map, which has no keys or values: read its records with ringbuf('${name}', { value? }) (or pass { type: 'ringbuf' })`);
+    }
     if (isKeyless(real)) {
       throw new TypeError(`${subjectOf({ map: name, object: this.path })} is a ${mapTypeName(real)} map, which has no keys: pass { type: '${mapTypeName(real)}' } (with its value codec, or without to take it from BTF)`);
     }

@@ -130,6 +130,7 @@ describeEngines('ring buffers', (engine) => {
     expect(() => obj.ringbuf('nope')).toThrow(/no map/i);
     expect(() => obj.ringbuf('events', { key: u32 } as never)).toThrow(/has no keys/);
     expect(() => obj.ringbuf('events', null as never)).toThrow(TypeError);
+    expect(() => obj.map('events')).toThrow(/is a ringbuf map.*ringbuf\('events'/);
   });
 
   test('a ring created with createMap and given to an object: the object\'s records in it', () => {

@@ -61,7 +61,7 @@ export function isEmulatedMapType(type: number): boolean {
 }
 
 /**
- * Why the emulator refuses a map type the kernel has (its ENOTSUPP's words: "map type 'ringbuf' is not
+ * Why the emulator refuses a map type the kernel has (its ENOTSUPP's words: "map type 'user_ringbuf' is not
  * emulated"), or undefined for a type it creates or one no kernel has (which the kernel refuses, EINVAL).
  */
 export function unemulatedMapType(type: number): string | undefined {
