@@ -82,8 +82,8 @@ int OnRecord(void* ctx, void* data, size_t size) {
   }
   uint8_t* at = b->data + b->size;
   uint32_t len = static_cast<uint32_t>(size);
+  std::memset(at, 0, need);  // the padding word and the sample's tail padding stay zero
   std::memcpy(at, &len, 4);
-  std::memset(at + 4, 0, need - size);  // the padding word and the sample's tail padding
   std::memcpy(at + kHeader, data, size);
   b->size += need;
   return 0;
