@@ -9,7 +9,8 @@
         "native/object.cc",
         "native/prog.cc",
         "native/probe.cc",
-        "native/map_scratch.cc"
+        "native/map_scratch.cc",
+        "native/ringbuf.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

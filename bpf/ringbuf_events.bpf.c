@@ -1,6 +1,6 @@
-/* A BPF_MAP_TYPE_RINGBUF, which the emulator does not have, and two programs that use it: one the
- * verifier refuses (a read past the end of __sk_buff), one it accepts. The emulator must still give the
- * kernel's verdict for the first, and ENOTSUPP naming the map type for the second. */
+/* A BPF_MAP_TYPE_RINGBUF and two programs that use it: one the verifier refuses (a read past the end of
+ * __sk_buff), one it accepts, which emits skb->len. The emulator must give the kernel's verdict for the first
+ * (test/emulator/unemulated-maps.test.ts) and the kernel's record for the second. */
 #include <linux/bpf.h>
 #include <bpf/bpf_helpers.h>
 

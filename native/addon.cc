@@ -20,6 +20,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitObject(env, exports);
   InitProg(env, exports);
   InitProbe(env, exports);
+  InitRingbuf(env, exports);
   return exports;
 }
 

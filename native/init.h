@@ -7,3 +7,4 @@ void InitBtf(Napi::Env env, Napi::Object exports);
 void InitObject(Napi::Env env, Napi::Object exports);
 void InitProg(Napi::Env env, Napi::Object exports);
 void InitProbe(Napi::Env env, Napi::Object exports);
+void InitRingbuf(Napi::Env env, Napi::Object exports);

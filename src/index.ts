@@ -16,12 +16,13 @@ export { lpmKey, type LpmKey } from './codec/lpm-key.js';
 export { BpfMap, PerCpuMap, LpmTrieMap, type BatchCursor, type BatchOptions, type BatchResult, type LockOption } from './map/map.js';
 export { BpfMapBase } from './map/base.js';
 export { QueueMap, type PushOptions } from './map/queue.js';
+export { RingBuffer, type RingbufRecord, type RingbufPollOptions } from './map/ringbuf.js';
 export { BloomFilterMap } from './map/bloom.js';
 export { ProgramArrayMap, type SlotProgram } from './map/prog-array.js';
 export { MapOfMaps } from './map/map-of-maps.js';
 export {
   createMap, openMap, openPinned, type CreateMapOptions, type OpenMapOptions, type CreateKeylessMapOptions, type CreateQueueMapOptions,
-  type CreateBloomFilterOptions, type CreateProgramArrayOptions, type CreateMapOfMapsOptions, type QueueMapType, type BloomFilterMapType, type LpmTrieMapType,
+  type CreateBloomFilterOptions, type CreateProgramArrayOptions, type CreateMapOfMapsOptions, type CreateRingbufOptions, type QueueMapType, type BloomFilterMapType, type LpmTrieMapType,
   type OpenKeylessMapOptions,
 } from './map/open.js';
 export { Emulator, type EmulatorOptions, type EmulatorShare } from './emulator/index.js';

@@ -25,6 +25,7 @@ import { ProgArrayTable } from './maps/prog-array.js';
 import { CgroupStorageTable } from './maps/cgroup-storage.js';
 import { MapInMapTable, type InnerMeta } from './maps/map-in-map.js';
 import { LpmTrieTable } from './maps/lpm-trie.js';
+import { RingbufTable } from './maps/ringbuf.js';
 import { RedirectMapTable, redirectKind } from './maps/redirect-map.js';
 import type { MapTable } from './maps/program-map.js';
 import { lruTargetFree } from './maps/lru.js';
@@ -293,6 +294,7 @@ export class Emulator implements Engine, ProgramHost {
         if (type === MapType.ProgArray) return new ProgArrayTable(shape);
         if (isCgroupStorage(type)) return new CgroupStorageTable(shape);
         if (type === MapType.LpmTrie) return new LpmTrieTable(shape, this.kernelVersion);
+        if (type === KernelMapType.Ringbuf) return new RingbufTable(shape);
         const redirect = redirectKind(type);
         if (redirect) return new RedirectMapTable(shape, redirect);
         const seed = flags & MapFlags.ZeroSeed ? 0 : (this.#seed ?? (Math.random() * 2 ** 32) >>> 0);

@@ -4,11 +4,13 @@
 // maps/queue-stack.ts, maps/bloom.ts, maps/lpm-trie.ts and maps/redirect-map.ts do the rest. Handles and pins
 // refer to one EmulatedMap, which lives while any does.
 import { BatchOp, MapFlags, type BatchOpId } from '../uapi/bpf.js';
-import type { ElemFlags, MapHandle, MapInfo, MapScratch } from '../seam/engine.js';
+import type { ElemFlags, MapHandle, MapInfo, MapScratch, RingConsumer } from '../seam/engine.js';
 import { E2BIG, EBADF, EINVAL, EBUSY, ENOENT, ENOTSUPP, EPERM } from '../uapi/errno.js';
 import { mapLayout, roundUp8, type MapLayout } from '../seam/map-layout.js';
 import { cpumapEntryErrno, freezeChecksWriteAccess, freezeRefusesLockMaps, lookupChecksAccessFirst, percpuCpuFlags } from './kernel-version.js';
 import { ArrayTable } from './maps/array.js';
+import { RingbufTable } from './maps/ringbuf.js';
+import { EmulatedRingConsumer } from './ring-consumer.js';
 import { HashTable } from './maps/hash.js';
 import { QueueStackTable } from './maps/queue-stack.js';
 import { BloomFilterTable } from './maps/bloom.js';
@@ -192,7 +194,7 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     if (table instanceof QueueStackTable) return table.get(value, 0, false);
     if (table instanceof BloomFilterTable) return table.peek(value, 0);
     if (table instanceof ProgArrayTable || table instanceof MapInMapTable || table instanceof RedirectMapTable) return table.lookup(key, value);
-    if (table instanceof CgroupStorageTable) return table.lookup();
+    if (table instanceof CgroupStorageTable || table instanceof RingbufTable) return table.lookup();
     // BPF_F_LOCK has been refused (an LPM value holds no lock: map_check_btf).
     if (table instanceof LpmTrieTable) return table.lookup(key, value);
     return table.lookup(key, value, (low & BPF_F_LOCK) !== 0);
@@ -233,6 +235,7 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     if (table instanceof ProgArrayTable) return this.#setProgram(table, key.subarray(koff, koff + 4), value, voff, low);
     if (table instanceof CgroupStorageTable) return table.update(low, this.#map.spinLock);
     if (table instanceof MapInMapTable) return this.#setMap(table, key, koff, value, voff, low);
+    if (table instanceof RingbufTable) return table.update();
     if (table instanceof LpmTrieTable) return table.update(key, koff, value, voff, low);
     // A devmap's or cpumap's value may name a program (by id here, by fd on the kernel).
     if (table instanceof RedirectMapTable) {
@@ -318,7 +321,7 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     // array_map_delete_elem: EINVAL; queue_stack_map_delete_elem: EINVAL; bloom_map_delete_elem: EOPNOTSUPP.
     if (table instanceof HashTable || table instanceof ProgArrayTable || table instanceof MapInMapTable || table instanceof LpmTrieTable
       || table instanceof RedirectMapTable) return table.delete(key, 0);
-    if (table instanceof CgroupStorageTable) return table.delete();
+    if (table instanceof CgroupStorageTable || table instanceof RingbufTable) return table.delete();
     return table instanceof ArrayTable ? EINVAL : table.delete();
   }
 
@@ -558,6 +561,13 @@ export class EmulatorMapHandle implements MapHandle, ProgramMap {
     if (this.#closed) return;
     this.#closed = true;
     this.#owner.release(this.#map);
+  }
+
+  /** A ring buffer's consumer (ring-consumer.ts); EINVAL for any other map. */
+  openRingConsumer(): RingConsumer | number {
+    if (this.#closed) return EBADF;
+    const table = this.#map.table;
+    return table instanceof RingbufTable ? new EmulatedRingConsumer(table) : EINVAL;
   }
 }
 

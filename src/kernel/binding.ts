@@ -127,7 +127,18 @@ export interface Addon {
   progTestRunCancel(progFd: number): number;
   /** BPF_OBJ_GET_INFO_BY_FD: the program's id, or -errno. */
   progId(progFd: number): number;
+  /** libbpf ring_buffer__new over a dup of a ring buffer's fd (native/ringbuf.cc): a consumer, or -errno. */
+  ringbufOpen(mapFd: number): NativeRingConsumer | number;
+  /** ring_buffer__consume into one batch (seam/ring-batch.ts), or -errno (-EBADF once closed). */
+  ringbufConsume(consumer: NativeRingConsumer): ArrayBuffer | number;
+  /** Waits on a thread of its own (timeoutMs -1: no limit), then drains; -EINTR when closed while waiting. */
+  ringbufPoll(consumer: NativeRingConsumer, timeoutMs: number): Promise<ArrayBuffer | number>;
+  /** Idempotent: frees the ring once no poll uses it. */
+  ringbufClose(consumer: NativeRingConsumer): void;
 }
+
+/** An opaque consumer of the addon's (an N-API external). */
+export type NativeRingConsumer = { readonly __nativeRingConsumer: unique symbol };
 
 /** build/Release/bpfkit.node in the package folder, whether this file runs from src/, dist/ or build/tools/. */
 export const addonPath = join(packageRoot(), 'build', 'Release', 'bpfkit.node');
@@ -137,7 +148,7 @@ let cached: Addon | Error | undefined;
 /** What every Addon has, checked at load: an addon built from older sources is refused as a whole. */
 const addonFunctions = [
   'possibleCpus', 'btfLoad', 'closeFd', 'dupFd', 'probeProgramType', 'NativeObject', 'progTestRun', 'progTestRunAsync', 'progLoad',
-  'progTestRunCancel', 'progId',
+  'progTestRunCancel', 'progId', 'ringbufOpen', 'ringbufConsume', 'ringbufPoll', 'ringbufClose',
 ] as const satisfies readonly (keyof Addon)[];
 
 /** The addon, loaded once per process, or the Error that explains why it cannot be loaded (never throws). */

@@ -1,12 +1,12 @@
 // The kernel engine: the Engine seam (src/seam/engine.ts) over the native addon, i.e. real bpf() calls through
 // libbpf. It adds nothing to the kernel's answers: every method returns what the syscall returned.
 import type { MapLayout } from '../seam/map-layout.js';
-import { MapType, type BatchOpId } from '../uapi/bpf.js';
+import { KernelMapType, MapType, type BatchOpId } from '../uapi/bpf.js';
 import {
   isFdMapHandle, type ElemFlags, type FdEngine, type FdMapHandle, type MapAttrs, type MapInfo, type MapScratch, type ObjectFailure, type ObjectHandle,
-  type RawProgramHandle, type RawProgramSpec,
+  type RawProgramHandle, type RawProgramSpec, type RingConsumer,
 } from '../seam/engine.js';
-import { EBADF, EPERM, errnoCode } from '../uapi/errno.js';
+import { EBADF, EINVAL, EPERM, errnoCode } from '../uapi/errno.js';
 import { scratchOver } from '../seam/map-scratch.js';
 import { loadAddon, type Addon, type NativeMap } from './binding.js';
 import { loadKernelProgram, openKernelObject } from './object-engine.js';
@@ -80,6 +80,20 @@ export class KernelMapHandle implements FdMapHandle {
   close(): void {
     this.#closed = true;
     this.#native.close();
+  }
+
+  openRingConsumer(): RingConsumer | number {
+    if (this.info.type !== KernelMapType.Ringbuf) return EINVAL;
+    const addon = loadAddon() as Addon; // this handle exists: the addon loaded
+    const native = addon.ringbufOpen(this.fd);
+    if (typeof native === 'number') return native;
+    const bytes = (b: ArrayBuffer | number): Uint8Array | number => (typeof b === 'number' ? b : new Uint8Array(b));
+    return {
+      consume: () => bytes(addon.ringbufConsume(native)),
+      // poll(2)'s timeout is an int of milliseconds: longer is no limit.
+      poll: async (timeoutMs) => bytes(await addon.ringbufPoll(native, timeoutMs < 0 || timeoutMs > 0x7fffffff ? -1 : Math.floor(timeoutMs))),
+      close: () => addon.ringbufClose(native),
+    };
   }
 }
 

@@ -1,7 +1,7 @@
 // What every typed map handle has, whatever its elements: the engine handle it owns, its name and info, the
 // fd, pinning, freezing, closing, and how its failures become BpfErrors. BpfMap (keys and values), QueueMap
 // and BloomFilterMap (values only) add their element operations.
-import type { BpfCommand } from '../uapi/bpf.js';
+import type { BpfCommand, Syscall } from '../uapi/bpf.js';
 import { isFdMapHandle, type Engine, type MapHandle, type MapInfo } from '../seam/engine.js';
 import { unsupportedOn } from '../engine-select.js';
 import { EBADF, ENOENT } from '../uapi/errno.js';
@@ -91,7 +91,7 @@ export abstract class BpfMapBase {
   }
 
   /** EBADF, before any syscall, on a closed handle: a reused fd number is never touched. */
-  protected checkOpen(syscall: BpfCommand): void {
+  protected checkOpen(syscall: Syscall): void {
     if (this.#handle.closed) throw new BpfError(syscall, EBADF, { subject: this.#subject, detail: 'the map handle is closed' });
   }
 

@@ -1,7 +1,7 @@
 import type { Codec } from '../codec/types.js';
 import { checkCodec, lockFields } from '../codec/codec.js';
 import {
-  BLOOM_MAP_EXTRA_HASHES_MASK, MapFlags, MapType, isMapInMap, type KeylessMapTypeId, type KeylessMapTypeName, type MapTypeId, type MapTypeName, type Syscall, isKeyless,
+  BLOOM_MAP_EXTRA_HASHES_MASK, KernelMapType, MapFlags, MapType, isMapInMap, type KeylessMapTypeId, type KeylessMapTypeName, type MapTypeId, type MapTypeName, type Syscall, isKeyless,
   keylessMapTypeByName,
   mapTypeByName, mapTypeName,
 } from '../uapi/bpf.js';
@@ -17,6 +17,7 @@ import type { BloomFilterMap } from './bloom.js';
 import { wrapKeylessHandle } from './wrap-keyless.js';
 import { ProgramArrayMap } from './prog-array.js';
 import { MapOfMaps } from './map-of-maps.js';
+import { RingBuffer } from './ringbuf.js';
 import { BpfMapBase } from './base.js';
 import { u32 } from '../codec/codec.js';
 
@@ -139,11 +140,12 @@ export interface OpenMapOptions<K, V, P extends boolean | undefined = boolean | 
 export function createMap<V>(options: CreateQueueMapOptions<V>): QueueMap<V>;
 export function createMap<V>(options: CreateBloomFilterOptions<V>): BloomFilterMap<V>;
 export function createMap(options: CreateProgramArrayOptions): ProgramArrayMap;
+export function createMap<V = Uint8Array>(options: CreateRingbufOptions<V>): RingBuffer<V>;
 export function createMap<K = number>(options: CreateMapOfMapsOptions<K>): MapOfMaps<K>;
 export function createMap<K, V, T extends MapTypeName | MapTypeId>(options: CreateMapOptions<K, V, T>): MapForType<T, K, V>;
 export function createMap<K, V>(
-  options: CreateMapOptions<K, V> | CreateQueueMapOptions<V> | CreateBloomFilterOptions<V> | CreateProgramArrayOptions | CreateMapOfMapsOptions<K>,
-): BpfMap<K, V> | PerCpuMap<K, V> | QueueMap<V> | BloomFilterMap<V> | ProgramArrayMap | MapOfMaps<K> {
+  options: CreateMapOptions<K, V> | CreateQueueMapOptions<V> | CreateBloomFilterOptions<V> | CreateProgramArrayOptions | CreateMapOfMapsOptions<K> | CreateRingbufOptions<V>,
+): BpfMap<K, V> | PerCpuMap<K, V> | QueueMap<V> | BloomFilterMap<V> | ProgramArrayMap | MapOfMaps<K> | RingBuffer<V> {
   if (options === null || typeof options !== 'object') throw new TypeError(`createMap needs an options object, got ${describeValue(options)}`);
   // Every option is read once.
   const {
@@ -160,14 +162,16 @@ export function createMap<K, V>(
     throw new TypeError(`createMap: innerMap is for array_of_maps and hash_of_maps maps, not ${mapTypeName(type)}`);
   }
   const keyless = isKeyless(type);
+  // A ring buffer has neither keys nor values (key_size and value_size 0): its codec only decodes records.
+  const ringbuf = type === KernelMapType.Ringbuf;
   const progArray = type === MapType.ProgArray;
-  if (keyless && keyOption !== undefined) throw new TypeError(`createMap: a ${mapTypeName(type)} map has no keys: leave out key`);
+  if ((keyless || ringbuf) && keyOption !== undefined) throw new TypeError(`createMap: a ${mapTypeName(type)} map has no keys: leave out key`);
   if (progArray && (keyOption !== undefined || valueOption !== undefined)) {
     throw new TypeError('createMap: a prog_array map takes no codecs: its keys are u32 indexes and its values programs (leave out key and value)');
   }
   if (type === MapType.ArrayOfMaps && keyOption !== undefined) throw new TypeError('createMap: an array_of_maps map\'s keys are u32 indexes: leave out key');
-  if (!keyless && !progArray && !(mapInMap && keyOption === undefined)) checkCodec('createMap: key', keyOption);
-  if (!progArray && !mapInMap) checkCodec('createMap: value', valueOption);
+  if (!keyless && !ringbuf && !progArray && !(mapInMap && keyOption === undefined)) checkCodec('createMap: key', keyOption);
+  if (!progArray && !mapInMap && !(ringbuf && valueOption === undefined)) checkCodec('createMap: value', valueOption);
   // include/uapi/linux/bpf.h: a prog array's key is a u32 index, its value a u32 program fd; a map-in-map's
   // value is a u32 map fd, its key a u32 unless a hash of maps is given another.
   const key = (progArray || (mapInMap && keyOption === undefined) ? u32 : keyOption) as Codec<K>;
@@ -184,7 +188,7 @@ export function createMap<K, V>(
   if (name.includes('\0')) throw new TypeError(`createMap: name must not contain NUL characters, got ${JSON.stringify(name)}`);
   const engine = resolveEngine(engineOption, 'createMap');
 
-  const locks = lockFields(value);
+  const locks = ringbuf ? [] : lockFields(value);
   if (locks.length > 0) {
     // Refuse before the syscall with the rule spelled out: the kernel's answer alone (EOPNOTSUPP,
     // E2BIG) does not say which rule, and libbpf's retry without BTF prints a misleading message.
@@ -195,8 +199,8 @@ export function createMap<K, V>(
   }
   const handle = engine.createMap({
     type,
-    keySize: keyless ? 0 : key.size,
-    valueSize: value.size,
+    keySize: keyless || ringbuf ? 0 : key.size,
+    valueSize: ringbuf ? 0 : value.size,
     maxEntries,
     flags,
     name,
@@ -209,6 +213,7 @@ export function createMap<K, V>(
     throw new BpfError('BPF_MAP_CREATE', handle, { subject: subjectOf({ map: name }), hint: hintFor({ syscall: 'BPF_MAP_CREATE', errno: handle, mapName: name }) });
   }
   if (progArray) return new ProgramArrayMap(handle, engine);
+  if (ringbuf) return new RingBuffer(handle, engine, valueOption);
   if (mapInMap) return new MapOfMaps(handle, engine, key);
   return keyless ? wrapKeylessHandle(handle, engine, value) : wrapMapHandle(handle, engine, key, value);
 }
@@ -312,7 +317,23 @@ function openWith<K, V>(
 /** Every map type createMap takes, by name: those with keys, then those without. */
 const createdTypes: Readonly<Record<string, number>> = {
   ...mapTypeByName, ...keylessMapTypeByName, prog_array: MapType.ProgArray, array_of_maps: MapType.ArrayOfMaps, hash_of_maps: MapType.HashOfMaps,
+  ringbuf: KernelMapType.Ringbuf,
 };
+
+/** createMap's options for a ring buffer: its size, and the codec of the records it decodes (others stay bytes). */
+export interface CreateRingbufOptions<V = Uint8Array> {
+  type: 'ringbuf' | typeof KernelMapType.Ringbuf;
+  /** The ring's size in bytes: a power of 2 and a multiple of the page size (4096), as the kernel requires. */
+  maxEntries: number;
+  /** Decodes the records whose length is its size; left out, every record is its bytes. */
+  value?: Codec<V>;
+  /** MapFlags.NumaNode alone: the kernel refuses any other flag (EINVAL). */
+  flags?: number;
+  /** As CreateMapOptions.name. */
+  name?: string;
+  numaNode?: number;
+  engine?: EngineOption;
+}
 
 function mapTypeId(type: unknown): number {
   if (typeof type === 'string' && Object.hasOwn(createdTypes, type)) return createdTypes[type]!;

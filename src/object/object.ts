@@ -15,6 +15,7 @@ import { lockRuleViolation } from '../seam/lock-placement.js';
 import { BpfMap, PerCpuMap, wrapMapHandle, type MapByPerCpu } from '../map/map.js';
 import { BpfMapBase } from '../map/base.js';
 import type { QueueMap } from '../map/queue.js';
+import { RingBuffer } from '../map/ringbuf.js';
 import type { BloomFilterMap } from '../map/bloom.js';
 import { wrapKeylessHandle } from '../map/wrap-keyless.js';
 import { ProgramArrayMap } from '../map/prog-array.js';
@@ -271,6 +272,8 @@ export class BpfObject {
   map<V = unknown>(name: string, options: { type: 'bloom_filter'; value?: Codec<V> }): BloomFilterMap<V>;
   /** A prog array (`BPF_MAP_TYPE_PROG_ARRAY`): its slots take the object's programs (ProgramArrayMap.set). */
   map(name: string, options: { type: 'prog_array' }): ProgramArrayMap;
+  /** A ring buffer (`BPF_MAP_TYPE_RINGBUF`): as ringbuf(name, { value }). */
+  map<V = Uint8Array>(name: string, options: { type: 'ringbuf'; value?: Codec<V> }): RingBuffer<V>;
   /** A map of maps: its values are maps (MapOfMaps.set); a hash of maps' key codec given, or u32. */
   map<K = number>(name: string, options: { type: 'array_of_maps' | 'hash_of_maps'; key?: Codec<K> }): MapOfMaps<K>;
   map<K, V, P extends boolean | undefined = undefined>(name: string, codecs: { key: Codec<K>; value: Codec<V>; perCpu?: P }): MapByPerCpu<P, K, V>;
@@ -282,8 +285,8 @@ export class BpfObject {
   map<P extends boolean | undefined = undefined>(name: string, options?: { perCpu?: P }): MapByPerCpu<P, unknown, unknown>;
   map<K, V>(
     name: string,
-    codecs: { key?: Codec<K>; value?: Codec<V>; perCpu?: boolean; type?: KeylessMapTypeName | 'prog_array' | 'array_of_maps' | 'hash_of_maps' } = {},
-  ): BpfMap<K, V> | PerCpuMap<K, V> | QueueMap<V> | BloomFilterMap<V> | ProgramArrayMap | MapOfMaps<K> {
+    codecs: { key?: Codec<K>; value?: Codec<V>; perCpu?: boolean; type?: KeylessMapTypeName | 'prog_array' | 'array_of_maps' | 'hash_of_maps' | 'ringbuf' } = {},
+  ): BpfMap<K, V> | PerCpuMap<K, V> | QueueMap<V> | BloomFilterMap<V> | ProgramArrayMap | MapOfMaps<K> | RingBuffer<V> {
     this.#checkOpen('BPF_OBJ_GET_INFO_BY_FD');
     if (typeof name !== 'string') throw new TypeError(`map() of ${subjectOf({ object: this.path })}: name must be a string`);
     name = this.#mapName(name);
@@ -291,11 +294,15 @@ export class BpfObject {
     const { type } = codecs;
     const real = this.maps[name]!.type;
     if (type === 'prog_array') return this.#programArray(name, real, codecs);
+    if (type === 'ringbuf') return this.ringbuf(name, codecs);
     if (type === 'array_of_maps' || type === 'hash_of_maps') return this.#mapOfMaps(name, real, type, codecs);
     if (type !== undefined) return this.#keylessMap(name, type, codecs);
     if (real === KernelMapType.ProgArray || isMapInMap(real)) {
       const typeName = mapTypeName(real);
       throw new TypeError(`${subjectOf({ map: name, object: this.path })} is a ${typeName} map, whose values are ${real === KernelMapType.ProgArray ? 'programs' : 'maps'}: pass { type: '${typeName}' }`);
+    }
+    if (real === KernelMapType.Ringbuf) {
+      throw new TypeError(`${subjectOf({ map: name, object: this.path })} is a ringbuf map, which has no keys or values: read its records with ringbuf('${name}', { value? }) (or pass { type: 'ringbuf' })`);
     }
     if (isKeyless(real)) {
       throw new TypeError(`${subjectOf({ map: name, object: this.path })} is a ${mapTypeName(real)} map, which has no keys: pass { type: '${mapTypeName(real)}' } (with its value codec, or without to take it from BTF)`);
@@ -309,6 +316,25 @@ export class BpfObject {
     const handle = this.#handle.mapHandle(name);
     if (typeof handle === 'number') throw new BpfError('BPF_OBJ_GET_INFO_BY_FD', handle, { subject: subjectOf({ map: name, object: this.path }) });
     return wrapMapHandle(handle, this.engine, key, value, perCpu);
+  }
+
+  /**
+   * The consumer of one of the object's ring buffers (`BPF_MAP_TYPE_RINGBUF`): records decoded by `value` when
+   * their length is its size, else bytes. It holds its own reference to the map; close it separately.
+   */
+  ringbuf<V = Uint8Array>(name: string, options: { value?: Codec<V> } = {}): RingBuffer<V> {
+    this.#checkOpen('BPF_OBJ_GET_INFO_BY_FD');
+    if (typeof name !== 'string') throw new TypeError(`ringbuf() of ${subjectOf({ object: this.path })}: name must be a string`);
+    name = this.#mapName(name);
+    const where = `ringbuf() of ${subjectOf({ map: name, object: this.path })}`;
+    if (options === null || typeof options !== 'object') throw new TypeError(`${where}: options must be { value? }, got ${describeValue(options)}`);
+    const { key, perCpu, value } = options as { key?: unknown; perCpu?: unknown; value?: Codec<V> };
+    if (key !== undefined || perCpu !== undefined) throw new TypeError(`${where}: a ring buffer takes { value? }: it has no keys and no per-CPU values`);
+    const real = this.maps[name]!.type;
+    if (real !== KernelMapType.Ringbuf) throw new TypeError(`${where}: the map is a ${mapTypeName(real)} map, not a ringbuf`);
+    const handle = this.#handle.mapHandle(name);
+    if (typeof handle === 'number') throw new BpfError('BPF_OBJ_GET_INFO_BY_FD', handle, { subject: subjectOf({ map: name, object: this.path }) });
+    return new RingBuffer(handle, this.engine, value);
   }
 
   /** map() of a prog array: no codecs, and the map's real type must be one. */

@@ -120,6 +120,24 @@ export interface MapHandle {
   /** Idempotent. Further calls on a closed handle are the caller's bug (BpfMap checks first). */
   close(): void;
   readonly closed: boolean;
+  /** A ring buffer's consumer (a BPF_MAP_TYPE_RINGBUF handle's; -EINVAL for any other map), or -errno. */
+  openRingConsumer(): RingConsumer | number;
+}
+
+/**
+ * The consumer of a BPF_MAP_TYPE_RINGBUF (libbpf's ring_buffer on the kernel): each drain returns one batch of
+ * the committed records, in the ring's order, laid out as seam/ring-batch.ts reads them; or -errno.
+ */
+export interface RingConsumer {
+  /** Drains what is committed now (an empty batch when nothing is). */
+  consume(): Uint8Array | number;
+  /**
+   * Waits off this thread, up to `timeoutMs` (-1: no limit), until the ring holds data or a producer wakes its
+   * consumers, then drains; -EBUSY while another poll waits, -EINTR when closed while waiting.
+   */
+  poll(timeoutMs: number): Promise<Uint8Array | number>;
+  /** Idempotent; a poll in flight settles with -EINTR. */
+  close(): void;
 }
 
 /** A map handle that is a file descriptor (the kernel engine's): what fd accessors and libbpf reuse need. */

@@ -216,6 +216,7 @@ export type BpfCommand =
 
 /** libbpf calls that fail without a single bpf() command to name (they may issue several, or none). */
 export type LibbpfCall = 'bpf_object__open' | 'bpf_object__load' | 'bpf_map__reuse_fd' | 'bpf_program__set_autoload'
+  | 'ring_buffer__new' | 'ring_buffer__consume' | 'ring_buffer__poll'
   | 'bpf_program__set_log_level'
   | 'bpf_program__set_type' | 'bpf_map__set_initial_value';
 
@@ -289,3 +290,12 @@ export const FibLookupOffset = { Family: 0, Ifindex: 8, Ipv6Src: 16, Ipv6Dst: 32
 /** include/uapi/linux/bpf.h: bpf_redirect_map's flags past the action bits (devmaps only). */
 export const XDP_REDIRECT_FLAGS = { Broadcast: 1 << 3, ExcludeIngress: 1 << 4 } as const;
 export const TcAction = { Ok: 0, Shot: 2, Redirect: 7 } as const;
+
+/** include/uapi/linux/bpf.h: a BPF_MAP_TYPE_RINGBUF record's header (struct bpf_ringbuf_hdr) and its length's bits. */
+export const BPF_RINGBUF_HDR_SZ = 8;
+export const BPF_RINGBUF_BUSY_BIT = 0x80000000;
+export const BPF_RINGBUF_DISCARD_BIT = 0x40000000;
+/** bpf_ringbuf_output/submit/discard's flags. */
+export const RingbufFlags = { NoWakeup: 1, ForceWakeup: 2 } as const;
+/** bpf_ringbuf_query's questions (BPF_RB_AVAIL_DATA ...). */
+export const RingbufQuery = { AvailData: 0, RingSize: 1, ConsPos: 2, ProdPos: 3 } as const;

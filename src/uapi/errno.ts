@@ -75,6 +75,7 @@ export const EAFNOSUPPORT = -errnoByCode.EAFNOSUPPORT;
 export const EPROTO = -errnoByCode.EPROTO;
 export const ETIMEDOUT = -errnoByCode.ETIMEDOUT;
 export const ENOTSUPP = -errnoByCode.ENOTSUPP;
+export const EAGAIN = -errnoByCode.EAGAIN;
 
 const codeByErrno = new Map<number, ErrnoCode>();
 for (const [code, n] of Object.entries(errnoByCode)) codeByErrno.set(n, code as ErrnoCode);

@@ -64,7 +64,9 @@ export function helperIdByName(name: string): number {
 export const HelperId = {
   MapLookupElem: 1, MapUpdateElem: 2, MapDeleteElem: 3, KtimeGetNs: 5, TracePrintk: 6, GetPrandomU32: 7,
   GetSmpProcessorId: 8, TailCall: 12, GetCurrentPidTgid: 14, GetCurrentUidGid: 15, GetCurrentComm: 16, SkbLoadBytes: 26,
-  GetLocalStorage: 81, MapPushElem: 87, MapPopElem: 88, MapPeekElem: 89, SpinLock: 93, SpinUnlock: 94, KtimeGetBootNs: 125, KtimeGetCoarseNs: 160, ForEachMapElem: 164,
-  TimerSetCallback: 170, GetFuncIp: 173, FindVma: 180, Loop: 181, KptrXchg: 194, MapLookupPercpuElem: 195, DynptrRead: 201,
+  GetLocalStorage: 81, MapPushElem: 87, MapPopElem: 88, MapPeekElem: 89, SpinLock: 93, SpinUnlock: 94, KtimeGetBootNs: 125,
+  RingbufOutput: 130, RingbufReserve: 131, RingbufSubmit: 132, RingbufDiscard: 133, RingbufQuery: 134, KtimeGetCoarseNs: 160, ForEachMapElem: 164,
+  TimerSetCallback: 170, GetFuncIp: 173, FindVma: 180, Loop: 181, KptrXchg: 194, MapLookupPercpuElem: 195, RingbufReserveDynptr: 198,
+  RingbufSubmitDynptr: 199, RingbufDiscardDynptr: 200, DynptrRead: 201,
   DynptrWrite: 202, DynptrData: 203, UserRingbufDrain: 209,
 } as const;

@@ -131,8 +131,9 @@ test('kernel versions: the queue size check (6.12 to 6.18) and which maps a slee
 
 test('a map type the kernel has and the emulator does not is ENOTSUPP, named; one no kernel has stays EINVAL', () => {
   const attrs = (type: number): MapAttrs => ({ type, keySize: 8, valueSize: 4, maxEntries: 4, flags: MapFlags.NoPrealloc, name: '', numaNode: 0 });
-  expect(new Emulator().createMap(attrs(KernelMapType.Ringbuf))).toBe(E('ENOTSUPP'));
-  expect(unemulatedMapType(KernelMapType.Ringbuf)).toBe("map type 'ringbuf' is not emulated");
+  expect(new Emulator().createMap(attrs(KernelMapType.UserRingbuf))).toBe(E('ENOTSUPP'));
+  expect(unemulatedMapType(KernelMapType.UserRingbuf)).toBe("map type 'user_ringbuf' is not emulated");
+  expect(unemulatedMapType(KernelMapType.Ringbuf)).toBeUndefined();
   expect(unemulatedMapType(KernelMapType.LpmTrie)).toBeUndefined();
   expect(unemulatedMapType(KernelMapType.Queue)).toBeUndefined();
   for (const type of [0, 99]) {

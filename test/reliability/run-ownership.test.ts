@@ -2,23 +2,14 @@
 // never executes another object's program, close() interrupts runs (queued or running), worker teardown
 // and process exit do not abort or hang. Crashes and hangs are checked in child processes, where they
 // are the failure rather than the end of the test run.
-import { spawnSync } from 'node:child_process';
 import { expect, test } from 'vitest';
 import { BpfError, openObject, u32, u64 } from '../../src/index.js';
-import { packageRoot } from '../../src/package-root.js';
+import { childNode, expectCleanTermination } from '../helpers/child-node.js';
 import { describeEngines } from '../helpers/engines.js';
 import { describeKernel } from '../helpers/kernel.js';
 import { fixture, packet } from '../kernel/bpf-fixtures.js';
 
 const HUGE = 2 ** 32 - 1; // minutes of runs: only an interruption ends it
-
-/** Runs an ES module snippet in a fresh node (importing bpfkit's built dist), bounded in time. */
-function child(code: string, timeoutMs = 30_000) {
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
-    cwd: packageRoot(), encoding: 'utf8', timeout: timeoutMs, killSignal: 'SIGKILL',
-  });
-  return { status: r.status, signal: r.signal, out: r.stdout + r.stderr };
-}
 
 async function rejection(p: Promise<unknown>): Promise<BpfError> {
   try {
@@ -87,25 +78,13 @@ describeEngines('runs in flight own their program and their end', (engine, name)
 
 describeKernel('runs in flight end with their thread or process', () => {
   test('worker.terminate() during runAsync neither aborts the process nor waits for the run', () => {
-    const r = child(`
-      import { Worker } from 'node:worker_threads';
-      const w = new Worker('./test/helpers/endless-run-worker.mjs', { execArgv: [],
-        workerData: { path: ${JSON.stringify(fixture('unlocked'))}, program: 'unlocked_inc' },
-      });
-      await new Promise((res) => w.once('message', res));
-      await new Promise((res) => setTimeout(res, 100));
-      const t = Date.now();
-      await w.terminate();
-      console.log('terminated in', Date.now() - t, 'ms');
-    `);
-    expect(r.signal).toBeNull();
-    expect(r.out).not.toMatch(/FATAL|napi_throw/);
-    expect(r.out).toMatch(/terminated in \d+ ms/);
-    expect(r.status).toBe(0);
+    expectCleanTermination(`new Worker('./test/helpers/endless-run-worker.mjs', { execArgv: [],
+      workerData: { path: ${JSON.stringify(fixture('unlocked'))}, program: 'unlocked_inc' },
+    })`);
   });
 
   test('process.exit() with a huge run in flight exits at once', () => {
-    const r = child(`
+    const r = childNode(`
       import { openObject } from './dist/index.js';
       const obj = openObject(${JSON.stringify(fixture('unlocked'))});
       obj.program('unlocked_inc').runAsync({ data: new Uint8Array(64), repeat: ${HUGE} });

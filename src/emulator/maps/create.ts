@@ -23,6 +23,9 @@ const QUEUE_STACK_FLAGS = MapFlags.NumaNode | ACCESS_MASK;
 const BLOOM_FLAGS = MapFlags.NumaNode | MapFlags.ZeroSeed | ACCESS_MASK;
 // lpm_trie.c LPM_CREATE_FLAG_MASK
 const LPM_FLAGS = MapFlags.NoPrealloc | MapFlags.NumaNode | ACCESS_MASK;
+// ringbuf.c RINGBUF_CREATE_FLAG_MASK
+const RINGBUF_FLAGS = MapFlags.NumaNode;
+const PAGE_SIZE = 4096;
 // devmap.c DEV_CREATE_FLAG_MASK (xskmap.c xsk_map_alloc's too); cpumap.c cpu_map_alloc takes BPF_F_NUMA_NODE alone.
 const DEV_FLAGS = MapFlags.NumaNode | MapFlags.Rdonly | MapFlags.Wronly;
 /** struct bpf_devmap_val / bpf_cpumap_val: the ifindex or qsize alone, or with the program's fd. */
@@ -54,11 +57,11 @@ const accessOk = (flags: number): boolean => !((flags & MapFlags.RdonlyProg) && 
 /** The map types the emulator creates. */
 export function isEmulatedMapType(type: number): boolean {
   return isHashType(type) || isArrayType(type) || type === MapType.ProgArray || isMapInMap(type) || isCgroupStorage(type) || isQueueStack(type)
-    || type === MapType.BloomFilter || type === MapType.LpmTrie || isRedirectMap(type);
+    || type === MapType.BloomFilter || type === MapType.LpmTrie || isRedirectMap(type) || type === KernelMapType.Ringbuf;
 }
 
 /**
- * Why the emulator refuses a map type the kernel has (its ENOTSUPP's words: "map type 'ringbuf' is not
+ * Why the emulator refuses a map type the kernel has (its ENOTSUPP's words: "map type 'user_ringbuf' is not
  * emulated"), or undefined for a type it creates or one no kernel has (which the kernel refuses, EINVAL).
  */
 export function unemulatedMapType(type: number): string | undefined {
@@ -180,6 +183,13 @@ export function checkCreate(attrs: MapAttrs, ncpu: number, kernelVersion = '6.18
   if (token) return EINVAL;
   // array_of_map_alloc / htab_of_map_alloc: bpf_map_meta_alloc(inner_map_fd) first (its errno, emulator.ts).
   if (isMapInMap(type) && innerMapErrno !== 0) return innerMapErrno;
+
+  // ringbuf.c ringbuf_map_alloc (no alloc check: after the token): BPF_F_NUMA_NODE alone; keyless and
+  // valueless; max_entries, the data's size, a power of 2 and a multiple of the page size.
+  if (type === KernelMapType.Ringbuf) {
+    const pow2 = maxEntries > 0 && (maxEntries & (maxEntries - 1)) === 0;
+    if ((flags & ~RINGBUF_FLAGS) !== 0 || keySize !== 0 || valueSize !== 0 || !pow2 || maxEntries % PAGE_SIZE !== 0) return EINVAL;
+  }
 
   // trie_alloc, one EINVAL for all: BPF_F_NO_PREALLOC required (nodes are allocated per update), key_size
   // LPM_KEY_SIZE_MIN..LPM_KEY_SIZE_MAX, value_size 1..LPM_VAL_SIZE_MAX (KMALLOC_MAX_SIZE less the largest data

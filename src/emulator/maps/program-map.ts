@@ -11,12 +11,13 @@ import { CgroupStorageTable, type CgroupStorageState } from './cgroup-storage.js
 import { MapInMapTable, type MapInMapState } from './map-in-map.js';
 import { LpmTrieTable, type LpmTrieState } from './lpm-trie.js';
 import { RedirectMapTable, type RedirectMapState } from './redirect-map.js';
+import { RingbufTable, type RingbufState } from './ringbuf.js';
 import { EINVAL, ENOENT } from '../../uapi/errno.js';
 import { type MapShape } from './storage.js';
 
 /** The storage of every emulated map type. */
 export type MapTable = HashTable | ArrayTable | QueueStackTable | BloomFilterTable | ProgArrayTable | CgroupStorageTable | MapInMapTable | LpmTrieTable
-  | RedirectMapTable;
+  | RedirectMapTable | RingbufTable;
 
 /** The program-side map operations (bpf_map_*_elem from a program). */
 export interface ProgramSide {
@@ -59,7 +60,8 @@ export function programSide(table: MapTable): ProgramSide {
   // A prog array is only ever tail-called through (check_map_func_compatibility): no element helper reaches it.
   // A cgroup storage's programs reach it through bpf_get_local_storage alone (the verifier's rule, likewise).
   // A map-in-map only gives its inner maps (helpers.ts mapLookup), and programs may not change it.
-  if (table instanceof ProgArrayTable || table instanceof CgroupStorageTable || table instanceof MapInMapTable) {
+  // A ring buffer is written through the bpf_ringbuf_* helpers alone (helpers.ts), likewise.
+  if (table instanceof ProgArrayTable || table instanceof CgroupStorageTable || table instanceof MapInMapTable || table instanceof RingbufTable) {
     return { lookup: () => ENOENT, update: () => EINVAL, delete: () => EINVAL, lookupPercpu: () => ENOENT, push: () => EINVAL, pop: () => EINVAL, peek: () => EINVAL };
   }
   // The redirect maps: a program may look a devmap's value up, and redirect through any of them; nothing else.
@@ -97,7 +99,8 @@ export interface SharedMap {
     | { kind: 'cgroup-storage'; state: CgroupStorageState }
     | { kind: 'map-in-map'; state: MapInMapState }
     | { kind: 'lpm'; state: LpmTrieState }
-    | { kind: 'redirect'; state: RedirectMapState };
+    | { kind: 'redirect'; state: RedirectMapState }
+    | { kind: 'ringbuf'; state: RingbufState };
 }
 
 export function shareMap(map: Pick<ProgramMap, 'info' | 'table'>): SharedMap {
@@ -110,6 +113,7 @@ export function shareMap(map: Pick<ProgramMap, 'info' | 'table'>): SharedMap {
   if (t instanceof MapInMapTable) return { info: map.info, table: { kind: 'map-in-map', state: t.state } };
   if (t instanceof LpmTrieTable) return { info: map.info, table: { kind: 'lpm', state: t.state } };
   if (t instanceof RedirectMapTable) return { info: map.info, table: { kind: 'redirect', state: t.state } };
+  if (t instanceof RingbufTable) return { info: map.info, table: { kind: 'ringbuf', state: t.state } };
   return { info: map.info, table: { kind: 'bloom', state: t.state } };
 }
 
@@ -127,6 +131,7 @@ export function attachMap(shared: SharedMap): ProgramMap {
     case 'map-in-map': table = new MapInMapTable(t.state.shape, t.state); break;
     case 'lpm': table = new LpmTrieTable(t.state.shape, t.state.kernelVersion, t.state); break;
     case 'redirect': table = new RedirectMapTable(t.state.shape, t.state.kind, t.state); break;
+    case 'ringbuf': table = new RingbufTable(t.state.shape, t.state); break;
   }
   return { info: shared.info, shape: table.shape, table, program: programSide(table) };
 }

@@ -2,19 +2,22 @@
 // and bpf_dynptr_slice / _slice_rdwr (kernel/bpf/helpers.c), and the helpers bpf_dynptr_read, _write and
 // _data on them. A dynptr is the 16 bytes of struct bpf_dynptr_kern on the program's stack: `data` (here
 // the context pointer the program passed, never dereferenced: the run has one packet, packetRun), `size`
-// (low 24 bits, the type at bit 28, read-only at bit 31) and `offset`. Local and ring buffer dynptrs are
-// not emulated.
+// (low 24 bits, the type at bit 28, read-only at bit 31) and `offset`. A ring buffer dynptr's `data` is the
+// reservation's pointer (ringbuf-helpers.ts makes and releases them), whose region is the record; local
+// dynptrs (bpf_dynptr_from_mem) are not emulated.
 import { errnoByCode } from '../../uapi/errno.js';
 import type { Vm } from './interpreter.js';
-import { ProgramFault } from './memory.js';
+import { ProgramFault, regionTag } from './memory.js';
 import { SkbPacket, XdpFrame } from './packet.js';
 import { skbStore, type PacketRun } from './packet-helpers.js';
 
 /** enum bpf_dynptr_type. */
-const DynptrType = { Skb: 3, Xdp: 4 } as const;
+export const DynptrType = { Ringbuf: 2, Skb: 3, Xdp: 4 } as const;
 const TYPE_SHIFT = 28;
 const RDONLY_BIT = 0x8000_0000;
 const SIZE_MASK = 0xff_ffff;
+/** include/linux/bpf.h DYNPTR_MAX_SIZE: bpf_dynptr_check_size refuses larger (E2BIG). */
+export const DYNPTR_MAX_SIZE = SIZE_MASK;
 const DYNPTR_SIZE = 16;
 
 const u64 = (n: number): bigint => BigInt.asUintN(64, BigInt(n));
@@ -23,7 +26,7 @@ const EFAULT = u64(-errnoByCode.EFAULT);
 const E2BIG = u64(-errnoByCode.E2BIG);
 const u32 = (r: bigint): number => Number(r & 0xffffffffn);
 
-interface Dynptr {
+export interface Dynptr {
   data: bigint;
   type: number;
   size: number;
@@ -31,7 +34,7 @@ interface Dynptr {
   rdonly: boolean;
 }
 
-function readDynptr(vm: Vm, regno: number): Dynptr {
+export function readDynptr(vm: Vm, regno: number): Dynptr {
   const view = new DataView(vm.memory.read(vm.tags[regno]!, vm.regs[regno]!, DYNPTR_SIZE).buffer);
   const size = view.getUint32(8, true);
   return {
@@ -40,7 +43,7 @@ function readDynptr(vm: Vm, regno: number): Dynptr {
   };
 }
 
-function writeDynptr(vm: Vm, regno: number, p: Dynptr | null): void {
+export function writeDynptr(vm: Vm, regno: number, p: Dynptr | null): void {
   const bytes = new Uint8Array(DYNPTR_SIZE); // bpf_dynptr_set_null: all zero
   if (p) {
     const view = new DataView(bytes.buffer);
@@ -105,6 +108,11 @@ export function dynptrRead(vm: Vm, run: PacketRun | undefined): bigint {
   const offset = u32(r[4]!);
   if (p.data === 0n || r[5] !== 0n) return EINVAL;
   if (outside(p, offset, len)) return E2BIG;
+  if (p.type === DynptrType.Ringbuf) {
+    // memmove(dst, src->data + src->offset + offset, len): the record's bytes.
+    vm.memory.write(vm.tags[1]!, r[1]!, vm.memory.read(regionTag(p.data), p.data + BigInt(p.offset + offset), len));
+    return 0n;
+  }
   const packet = packetOf(run, p.type);
   const at = p.offset + offset;
   const data = packet instanceof SkbPacket ? packet.bytes() : packet.page.subarray(packet.data, packet.end);
@@ -127,6 +135,12 @@ export function dynptrWrite(vm: Vm, run: PacketRun | undefined): bigint {
   const len = u32(r[4]!);
   if (p.data === 0n || p.rdonly) return EINVAL;
   if (outside(p, offset, len)) return E2BIG;
+  if (p.type === DynptrType.Ringbuf) {
+    // __bpf_dynptr_write: a memory dynptr takes no flags, then memmove into the record.
+    if (r[5] !== 0n) return EINVAL;
+    vm.memory.write(regionTag(p.data), p.data + BigInt(p.offset + offset), vm.memory.read(vm.tags[3]!, r[3]!, len));
+    return 0n;
+  }
   const packet = packetOf(run, p.type);
   const at = p.offset + offset;
   const from = (): Uint8Array => vm.memory.read(vm.tags[3]!, r[3]!, len);
@@ -138,9 +152,16 @@ export function dynptrWrite(vm: Vm, run: PacketRun | undefined): bigint {
   return 0n;
 }
 
-/** bpf_dynptr_data(ptr, offset, len): NULL for skb and xdp dynptrs ("should use bpf_dynptr_slice"). */
+/**
+ * bpf_dynptr_data(ptr, offset, len): a pointer into a ring buffer dynptr's record (NULL past it, or read-only);
+ * NULL for skb and xdp dynptrs ("should use bpf_dynptr_slice").
+ */
 export function dynptrData(vm: Vm): bigint {
   const p = readDynptr(vm, 1);
-  if (p.data !== 0n && p.type !== DynptrType.Skb && p.type !== DynptrType.Xdp) throw new ProgramFault(`a dynptr of type ${p.type} is not emulated here`);
-  return 0n;
+  if (p.data === 0n || p.type === DynptrType.Skb || p.type === DynptrType.Xdp) return 0n;
+  if (p.type !== DynptrType.Ringbuf) throw new ProgramFault(`a dynptr of type ${p.type} is not emulated here`);
+  const offset = u32(vm.regs[2]!);
+  if (outside(p, offset, u32(vm.regs[3]!)) || p.rdonly) return 0n;
+  vm.r0Tag = regionTag(p.data);
+  return p.data + BigInt(p.offset + offset);
 }

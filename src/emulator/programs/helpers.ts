@@ -19,6 +19,7 @@ import { funcIdName, HelperId } from '../../uapi/helpers.js';
 import { callPacketHelper, packetHelperArity, type PacketRun } from './packet-helpers.js';
 import { callSkbMetaHelper, skbMetaHelperArity } from './skb-meta-helpers.js';
 import { SkbPacket } from './packet.js';
+import { callRingbufHelper } from './ringbuf-helpers.js';
 
 /**
  * How many of r1..r5 each emulated helper reads (its BPF_CALL_n, kernel/bpf/helpers.c & co): compiled code
@@ -31,7 +32,9 @@ export const helperArity: Readonly<Record<number, number>> = {
   [HelperId.SpinUnlock]: 1, [HelperId.KtimeGetBootNs]: 0, [HelperId.KtimeGetCoarseNs]: 0, [HelperId.ForEachMapElem]: 4,
   [HelperId.Loop]: 4, [HelperId.MapLookupPercpuElem]: 3, [HelperId.MapPushElem]: 3, [HelperId.MapPopElem]: 2,
   [HelperId.MapPeekElem]: 2, [HelperId.TailCall]: 3, [HelperId.GetLocalStorage]: 2, [HelperId.DynptrRead]: 5,
-  [HelperId.DynptrWrite]: 5, [HelperId.DynptrData]: 3, [HelperId.KptrXchg]: 2, ...packetHelperArity, ...skbMetaHelperArity,
+  [HelperId.DynptrWrite]: 5, [HelperId.DynptrData]: 3, [HelperId.KptrXchg]: 2, [HelperId.RingbufOutput]: 4, [HelperId.RingbufReserve]: 3,
+  [HelperId.RingbufSubmit]: 2, [HelperId.RingbufDiscard]: 2, [HelperId.RingbufQuery]: 2, [HelperId.RingbufReserveDynptr]: 4,
+  [HelperId.RingbufSubmitDynptr]: 2, [HelperId.RingbufDiscardDynptr]: 2, ...packetHelperArity, ...skbMetaHelperArity,
 };
 
 /** The helpers the emulator runs (the ones above). */
@@ -218,6 +221,15 @@ export function callHelper(id: number, vm: Vm, ctx: HelperContext): bigint {
       return dynptrData(vm);
     case HelperId.KptrXchg:
       return kptrXchg(vm);
+    case HelperId.RingbufOutput:
+    case HelperId.RingbufReserve:
+    case HelperId.RingbufSubmit:
+    case HelperId.RingbufDiscard:
+    case HelperId.RingbufQuery:
+    case HelperId.RingbufReserveDynptr:
+    case HelperId.RingbufSubmitDynptr:
+    case HelperId.RingbufDiscardDynptr:
+      return callRingbufHelper(id, vm);
     case HelperId.SpinLock:
       ctx.locks.spinLock(mem.view(t[1]!, r[1]!, 4, 'write'));
       return 0n;

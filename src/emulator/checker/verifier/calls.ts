@@ -34,7 +34,7 @@ const modelledMapHelpers: ReadonlyMap<number, readonly number[]> = new Map([
   [KernelMapType.ProgArray, [HelperId.TailCall]],
   [KernelMapType.CgroupStorage, [HelperId.GetLocalStorage]],
   [KernelMapType.PercpuCgroupStorage, [HelperId.GetLocalStorage]],
-  [KernelMapType.Ringbuf, ['ringbuf_reserve', 'ringbuf_output', 'ringbuf_query'].map(helperIdByName)],
+  [KernelMapType.Ringbuf, ['ringbuf_reserve', 'ringbuf_output', 'ringbuf_query', 'ringbuf_reserve_dynptr'].map(helperIdByName)],
   [KernelMapType.SkStorage, ['sk_storage_get', 'sk_storage_delete'].map(helperIdByName)],
   [KernelMapType.Queue, [HelperId.MapPushElem, HelperId.MapPopElem, HelperId.MapPeekElem]],
   [KernelMapType.Stack, [HelperId.MapPushElem, HelperId.MapPopElem, HelperId.MapPeekElem]],
@@ -179,6 +179,26 @@ function checkDynptrFromPacket(v: Verifier): void {
   for (const spi of [(-off - 1) >> 3, (-off - 1 - REG_SIZE) >> 3]) frame.stack[spi] = { types: Array<number>(REG_SIZE).fill(SlotType.Dynptr), spilled: unknown() };
   for (let r = 1; r <= 5; r++) v.regs[r] = NOT_INIT;
   v.regs[0] = unknown();
+}
+
+/**
+ * process_dynptr_func with MEM_UNINIT, for a ring buffer dynptr: the 16 bytes at a constant, 8-aligned stack
+ * offset are written (check_mem_access) and become a dynptr (mark_stack_slots_dynptr) that holds a new
+ * reference: first the dynptr's id (mark_dynptr_stack_regs), then acquire_reference, so a program that
+ * neither submits nor discards it leaks the reference at its exit. Slots that already hold a dynptr, or
+ * another offset, are outside this model.
+ */
+function markRingbufDynptr(v: Verifier, regno: number): void {
+  const slot = v.regs[regno]!;
+  const off = slot.off + Number(BigInt.asIntN(64, slot.value.varOff.value));
+  if (slot.type !== RegType.Stack || slot.value.varOff.mask !== 0n || off % REG_SIZE !== 0) throw new OutOfModel('a dynptr at a stack offset not a known multiple of 8');
+  const frame = v.cur.frames[slot.frameno]!;
+  const spis = [(-off - 1) >> 3, (-off - 1 - REG_SIZE) >> 3];
+  if (spis.some((spi) => frame.stack[spi]?.types.includes(SlotType.Dynptr))) throw new OutOfModel('a dynptr made over another');
+  checkHelperMem(v, regno, 2 * REG_SIZE, 'write', false);
+  v.newId();
+  const ref = acquireReference(v, v.pc);
+  for (const spi of spis) frame.stack[spi] = { types: Array<number>(REG_SIZE).fill(SlotType.Dynptr), spilled: { ...unknown(), refObjId: ref } };
 }
 
 /** What check_func_arg learns along a helper's arguments (struct bpf_call_arg_meta). */
@@ -415,6 +435,12 @@ function checkArg(v: Verifier, proto: HelperProto, regno: number, argType: numbe
       return;
     case ArgType.ARG_PTR_TO_RINGBUF_MEM:
       return; // the type and a release's zero offset are checked above
+    case ArgType.ARG_PTR_TO_DYNPTR:
+      // Only a new ring buffer dynptr (bpf_ringbuf_reserve_dynptr) is in this model; a dynptr taken as input
+      // (read, write, data, submit, discard) ends the path.
+      if (!hasFlag(argType, KernelTypeFlag.MEM_UNINIT) || !hasFlag(argType, KernelTypeFlag.DYNPTR_TYPE_RINGBUF)) throw new OutOfModel(`argument ${regno} of ${funcIdName(proto.id)}`);
+      markRingbufDynptr(v, regno);
+      return;
     case ArgType.ARG_PTR_TO_SPIN_LOCK:
       return; // process_spin_lock's rules are lock-rules.ts's, which ran before this walk
     case ArgType.ARG_KPTR_XCHG_DEST:
