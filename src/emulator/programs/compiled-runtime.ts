@@ -164,6 +164,8 @@ export class FastMemory {
   private readonly origins = new Float64Array(REGION_CACHE);
   private readonly writable = new Uint8Array(REGION_CACHE);
   private readonly spills: (Int32Array | null)[] = new Array<Int32Array | null>(REGION_CACHE).fill(null);
+  private readonly wordViews: Int32Array[] = new Array<Int32Array>(REGION_CACHE).fill(NO_WORDS);
+  private readonly word64Views: (BigInt64Array | null)[] = new Array<BigInt64Array | null>(REGION_CACHE).fill(null);
 
   constructor(readonly memory: Memory) {}
 
@@ -261,9 +263,16 @@ export class FastMemory {
     }
     const buffer = this.view.buffer;
     this.rel = at - this.base;
-    this.words = int32Of(buffer);
+    // The slot's word views, made once per buffer (int32Of/int64Of look them up in a WeakMap).
+    const c = t & (REGION_CACHE - 1); // locate()'s slot for the region
+    let words = this.wordViews[c]!;
+    if (words.buffer !== buffer) {
+      this.wordViews[c] = words = int32Of(buffer);
+      this.word64Views[c] = buffer instanceof SharedArrayBuffer ? int64Of(buffer) : null;
+    }
+    this.words = words;
     this.shared = buffer instanceof SharedArrayBuffer;
-    this.words64 = buffer instanceof SharedArrayBuffer ? int64Of(buffer) : null;
+    this.words64 = this.word64Views[c]!;
     return true;
   }
   /** What atomicRegion() found: the buffer as int32 words, whether it is shared, as BigInt64Array then. */
@@ -273,11 +282,31 @@ export class FastMemory {
   rel = 0;
 
   /**
-   * The 64-bit atomics on shared memory that compiled code cannot do with 32-bit Atomics on the value's
-   * halves (compiler.ts atomicInsn says which): one Atomics operation on the whole word, with BigInts. Returns
-   * the old value's low word, its high word in hiOut. `w` is the low word's index in the int32 words.
+   * A 64-bit atomic on shared memory (compiled-atomics.ts says which take 32-bit Atomics and why): `words` are
+   * the buffer's int32 words, the value's low word at index `w`, `words64` the same buffer as BigInt64Array.
+   * Returns the old value's low word, its high word in hiOut (what a fetch, xchg or cmpxchg writes back).
    */
-  atomic64(words64: BigInt64Array, w: number, imm: number, vh: number, vl: number, eh: number, el: number): number {
+  sharedAtomic64(words: Int32Array, words64: BigInt64Array, w: number, imm: number, vh: number, vl: number, eh: number, el: number): number {
+    if (imm === AtomicOp.Add) {
+      // The high word stays when the operand's high half plus the low halves' carry is 0 mod 2^32.
+      for (;;) {
+        const lo = Atomics.load(words, w);
+        const sum = (lo >>> 0) + (vl >>> 0);
+        if (((vh + (sum > 0xffff_ffff ? 1 : 0)) | 0) !== 0) break;
+        if (Atomics.compareExchange(words, w, lo, sum | 0) === lo) return lo;
+      }
+    } else if (imm === AtomicOp.And || imm === AtomicOp.Or || imm === AtomicOp.Xor) {
+      // The half the operand leaves as it is (and with -1, or/xor with 0) stays.
+      const keep = imm === AtomicOp.And ? -1 : 0;
+      if (vh === keep || vl === keep) {
+        const half = vh === keep ? w : w + 1;
+        const v = vh === keep ? vl : vh;
+        if (imm === AtomicOp.And) Atomics.and(words, half, v);
+        else if (imm === AtomicOp.Or) Atomics.or(words, half, v);
+        else Atomics.xor(words, half, v);
+        return 0; // no fetch: nothing is written back
+      }
+    }
     const i = w >> 1;
     const v = signedBig(vh, vl);
     switch (imm & ~AtomicOp.Fetch) {
