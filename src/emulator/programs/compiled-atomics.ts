@@ -23,9 +23,16 @@
 // aligned 8 bytes (lock cmpxchg/xadd on x86-64; exclusive pairs on arm64, which one another's stores break),
 // so they exclude each other as the kernel's 32- and 64-bit atomics on one value do.
 import { AtomicOp } from '../../uapi/isa.js';
-import { hiOut, type FastMemory } from './compiled-runtime.js';
 
 const { Add, And, Or, Xor, Fetch, Xchg, Cmpxchg } = AtomicOp;
+
+/** The read-modify-write ops by their imm without BPF_FETCH: the Atomics function, the operator. */
+const RMW: Record<number, { fn: string; op: string }> = {
+  [Add]: { fn: 'add', op: '+' },
+  [And]: { fn: 'and', op: '&' },
+  [Or]: { fn: 'or', op: '|' },
+  [Xor]: { fn: 'xor', op: '^' },
+};
 
 /** Whether compiled code does this atomic itself: 4 or 8 bytes, a read-modify-write, xchg or cmpxchg. */
 export function inlineAtomic(size: number, imm: number): boolean {
@@ -36,72 +43,30 @@ export function inlineAtomic(size: number, imm: number): boolean {
 }
 
 /**
- * One atomic of `size` bytes at (h, l) + off through a pointer tagged `t` (an op inlineAtomic() takes),
- * with operand (vh, vl) and, for cmpxchg, the expected value (eh, el): returns the old value's low word,
- * its high word in hiOut (a 4-byte one zero-extended), with M.hit set. When the access is not one compiled
- * code may do itself (FastMemory.atomicRegion), M.hit is clear and nothing happened: the caller takes
- * Memory's path. FastMemory's region cache holds across runs, so a map value's atomics find it at once.
+ * The code of one atomic (an op inlineAtomic() takes) on the int32 words `w` (an expression), whose low word is
+ * at index `i`; `shared` tells whether another CPU may change them, `words64` is them as BigInt64Array then.
+ * The operand is the register pair (vh, vl); cmpxchg's expected value is r0 (h0, l0). Leaves the old value in
+ * (u, c): a 4-byte one zero-extended. Specialised per instruction, so each is a few lines of the body.
  */
-export function fastAtomic(M: FastMemory, t: number, h: number, l: number, off: number, size: 4 | 8, imm: number,
-  vh: number, vl: number, eh: number, el: number): number {
-  if (!M.atomicRegion(t, h, l, off, size)) return 0;
-  // An atomic clears the stack slot it writes: what is there is no longer a spilled pointer (memory.ts retag).
-  if (M.tags !== null) M.tags[M.rel >> 3] = 0;
-  const words = M.words;
-  const i = (M.base + M.rel) >> 2;
+export function atomicCode(size: 4 | 8, imm: number, w: string, shared: string, words64: string, i: string, vh: string, vl: string): string {
   if (size === 4) {
-    hiOut[0] = 0;
-    if (M.shared) {
-      switch (imm) {
-        case Cmpxchg: return Atomics.compareExchange(words, i, el, vl);
-        case Xchg: return Atomics.exchange(words, i, vl);
-        default: switch (imm & ~Fetch) {
-          case Add: return Atomics.add(words, i, vl);
-          case And: return Atomics.and(words, i, vl);
-          case Or: return Atomics.or(words, i, vl);
-          default: return Atomics.xor(words, i, vl);
-        }
-      }
-    }
-    const old = words[i]!;
-    switch (imm) {
-      case Cmpxchg: if (old === el) words[i] = vl; break;
-      case Xchg: words[i] = vl; break;
-      default: switch (imm & ~Fetch) {
-        case Add: words[i] = (old + vl) | 0; break;
-        case And: words[i] = old & vl; break;
-        case Or: words[i] = old | vl; break;
-        default: words[i] = old ^ vl;
-      }
-    }
-    return old;
+    if (imm === Cmpxchg) return `u = 0; if (${shared}) c = Atomics.compareExchange(${w}, ${i}, l0, ${vl}); else { c = ${w}[${i}]; if (c === l0) ${w}[${i}] = ${vl}; }`;
+    const rmw = RMW[imm & ~Fetch]!;
+    const fn = imm === Xchg ? 'exchange' : rmw.fn;
+    const next = imm === Xchg ? vl : `(c ${rmw.op} ${vl}) | 0`;
+    return `u = 0; if (${shared}) c = Atomics.${fn}(${w}, ${i}, ${vl}); else { c = ${w}[${i}]; ${w}[${i}] = ${next}; }`;
   }
-  if (M.shared) return M.sharedAtomic64(words, M.words64!, i, imm, vh, vl, eh, el);
-  const lo = words[i]!;
-  const hi = words[i + 1]!;
-  hiOut[0] = hi;
-  switch (imm) {
-    case Cmpxchg:
-      if (lo === el && hi === eh) {
-        words[i] = vl;
-        words[i + 1] = vh;
-      }
-      break;
-    case Xchg:
-      words[i] = vl;
-      words[i + 1] = vh;
-      break;
-    default: switch (imm & ~Fetch) {
-      case Add: {
-        const sum = (lo >>> 0) + (vl >>> 0);
-        words[i] = sum | 0;
-        words[i + 1] = (hi + vh + (sum > 0xffff_ffff ? 1 : 0)) | 0;
-        break;
-      }
-      case And: words[i] = lo & vl; words[i + 1] = hi & vh; break;
-      case Or: words[i] = lo | vl; words[i + 1] = hi | vh; break;
-      default: words[i] = lo ^ vl; words[i + 1] = hi ^ vh;
-    }
+  const hi = `${i} + 1`;
+  let plain: string;
+  if (imm === Cmpxchg) plain = `if (c === l0 && u === h0) { ${w}[${i}] = ${vl}; ${w}[${hi}] = ${vh}; }`;
+  else if (imm === Xchg) plain = `${w}[${i}] = ${vl}; ${w}[${hi}] = ${vh};`;
+  else if ((imm & ~Fetch) === Add) plain = `tq = (c >>> 0) + (${vl} >>> 0); ${w}[${i}] = tq | 0; ${w}[${hi}] = (u + ${vh} + (tq > 0xffffffff ? 1 : 0)) | 0;`;
+  else {
+    const { op } = RMW[imm & ~Fetch]!;
+    plain = `${w}[${i}] = c ${op} ${vl}; ${w}[${hi}] = u ${op} ${vh};`;
   }
-  return lo;
+  // Shared memory's 64-bit atomics out of line (FastMemory.sharedAtomic64): a loop in the generated body
+  // would make V8 optimise all of it less well.
+  const atomic = `c = M.sharedAtomic64(${w}, ${words64}, ${i}, ${imm}, ${vh}, ${vl}, h0, l0); u = hiOut[0];`;
+  return `if (${shared}) { ${atomic} } else { c = ${w}[${i}]; u = ${w}[${hi}]; ${plain} }`;
 }

@@ -29,7 +29,7 @@ import {
 } from './interpreter.js';
 import * as rt from './compiled-runtime.js';
 import { changesPktData } from './packet-helpers.js';
-import { fastAtomic, inlineAtomic } from './compiled-atomics.js';
+import { atomicCode, inlineAtomic } from './compiled-atomics.js';
 import { clearSpills, Memory, ProgramFault, retag, stackBytes, type ByteRegion } from './memory.js';
 
 /** Longer programs stay on the interpreter: V8 does not optimise functions past ~60 KiB of bytecode anyway. */
@@ -250,7 +250,7 @@ function atomicOut(vm: CompiledVm, code: number, imm: number, dp: number, dh: nu
 }
 
 const runtime = {
-  ...rt, callOut, lookupOut, codePointer, atomicOut, fastAtomic, retag, ProgramFault, MAX_CALL_FRAMES, BPF_MAX_LOOPS,
+  ...rt, callOut, lookupOut, codePointer, atomicOut, retag, ProgramFault, MAX_CALL_FRAMES, BPF_MAX_LOOPS,
 };
 
 // ---- compilation ----
@@ -352,13 +352,17 @@ function generate(program: ExecProgram): Compiled {
   const n = insns.length;
   const blocks = blocksOf(program, leadersOf(program));
   const slotOf = new Map<number, number>();
+  const atomicSlotOf = new Map<number, number>();
   for (let pc = 0; pc < n; pc++) {
-    const { code } = insns[pc]!;
+    const { code, imm } = insns[pc]!;
     const cls = code & 0x07;
-    if ((cls === Class.Ldx || cls === Class.St || cls === Class.Stx) && (code & 0xe0) !== Mode.Atomic) slotOf.set(pc, slotOf.size);
+    if (cls !== Class.Ldx && cls !== Class.St && cls !== Class.Stx) continue;
+    if ((code & 0xe0) !== Mode.Atomic) slotOf.set(pc, slotOf.size);
+    else if (cls === Class.Stx && inlineAtomic(sizeBytes(code), imm)) atomicSlotOf.set(pc, atomicSlotOf.size);
   }
   const caches = slotOf.size <= MAX_INLINE_CACHES ? slotOf.size : 0;
-  const e = new Emitter(program, caches > 0 ? slotOf : null);
+  const atomicCaches = atomicSlotOf.size <= MAX_INLINE_CACHES ? atomicSlotOf.size : 0;
+  const e = new Emitter(program, caches > 0 ? slotOf : null, atomicCaches > 0 ? atomicSlotOf : null);
   const out: string[] = [];
   for (let b = 0; b < blocks.length; b++) {
     const block = blocks[b]!;
@@ -383,11 +387,12 @@ function generate(program: ExecProgram): Compiled {
     out.push('}');
   }
   const regs = Array.from({ length: 11 }, (_, i) => `h${i} = 0, l${i} = 0, p${i} = 0`).join(', ');
-  const cacheDecl = Array.from({ length: caches }, (_, k) => `, ic${k} = 0, iv${k} = DV, ib${k} = 0, io${k} = 0, im${k} = -1, it${k} = null`).join('');
+  const cacheDecl = Array.from({ length: caches }, (_, k) => `, ic${k} = 0, iv${k} = DV, ib${k} = 0, io${k} = 0, im${k} = -1, it${k} = null`).join('')
+    + Array.from({ length: atomicCaches }, (_, k) => `, ac${k} = 0, aw${k} = NW, ab${k} = 0, ao${k} = 0, am${k} = -1, at${k} = null, as${k} = false, aq${k} = null`).join('');
   const source = `"use strict";
 const { hiOut, tagOut, fault, unknownOpcode, faultAt, lsh64, rsh64, arsh64, div64, div32, bswap16, bswap32,
-  callOut, lookupOut, codePointer, atomicOut, fastAtomic, retag, ProgramFault, MAX_CALL_FRAMES, BPF_MAX_LOOPS } = rt;
-const imul = Math.imul, DV = new DataView(new ArrayBuffer(8));
+  callOut, lookupOut, codePointer, atomicOut, retag, ProgramFault, MAX_CALL_FRAMES, BPF_MAX_LOOPS } = rt;
+const imul = Math.imul, DV = new DataView(new ArrayBuffer(8)), NW = new Int32Array(0);
 // The run's state. \`budget\` is the instructions left; a frame keeps it in a local (left) and hands it
 // back around everything that may run instructions of its own (calls, callbacks) and at exit.
 let vm = null, M = null, limit = 0, budget = 0, depth = 0;
@@ -443,12 +448,21 @@ class Emitter {
    * packet region's bounds as they were). Empty when the program calls no helper that moves it.
    */
   private readonly dropCaches: string;
-  /** slotOf: each plain memory instruction's inline cache, or null when the program has too many. */
-  constructor(private readonly program: ExecProgram, private readonly slotOf: Map<number, number> | null) {
+  /**
+   * slotOf: each plain memory instruction's inline cache, atomicSlotOf each inline atomic's (compiled-atomics.ts),
+   * or null when the program has too many.
+   */
+  constructor(
+    private readonly program: ExecProgram,
+    private readonly slotOf: Map<number, number> | null,
+    private readonly atomicSlotOf: Map<number, number> | null,
+  ) {
     this.n = program.insns.length;
     const movesPacket = program.insns.some((i) => (i.code & 0x07) === Class.Jmp && (i.code & 0xf0) === JmpOp.Call
       && i.src === CallKind.Helper && changesPktData.has(i.imm));
-    this.dropCaches = movesPacket && slotOf !== null ? Array.from({ length: slotOf.size }, (_, k) => `ic${k} = 0; im${k} = -1; `).join('') : '';
+    this.dropCaches = !movesPacket ? ''
+      : Array.from({ length: slotOf?.size ?? 0 }, (_, k) => `ic${k} = 0; im${k} = -1; `).join('')
+        + Array.from({ length: atomicSlotOf?.size ?? 0 }, (_, k) => `ac${k} = 0; am${k} = -1; `).join('');
   }
 
   /**
@@ -806,7 +820,18 @@ class Emitter {
     const slow = `c = atomicOut(vm, ${code}, ${imm}, p${dst}, h${dst}, l${dst}, p${src}, h${src}, l${src}, h0, l0, ${off}, ${pc}); u = hiOut[0];`;
     const size = sizeBytes(code);
     if ((size !== 4 && size !== 8) || !inlineAtomic(size, imm)) return `${slow}${assign}`;
-    return `c = fastAtomic(M, p${dst}, h${dst}, l${dst}, ${off}, ${size}, ${imm}, h${src}, l${src}, h0, l0); if (M.hit) u = hiOut[0]; else { ${slow} }${assign}`;
+    const region = `M.atomicRegion(p${dst}, h${dst}, l${dst}, ${off}, ${size})`;
+    const k = this.atomicSlotOf?.get(pc);
+    if (k === undefined) {
+      const op = atomicCode(size, imm, 'M.words', 'M.shared', 'M.words64', 'tv', `h${src}`, `l${src}`);
+      return `if (${region}) { if (M.tags !== null) M.tags[M.rel >> 3] = 0; tv = (M.base + M.rel) >> 2; ${op} } else { ${slow} }${assign}`;
+    }
+    // The inline cache as load()'s, and aligned to the size from the region's first byte (Memory.atomicView).
+    // An atomic clears the stack slot it writes: what is there is no longer a spilled pointer (memory.ts retag).
+    const op = atomicCode(size, imm, `aw${k}`, `as${k}`, `aq${k}`, 'tv', `h${src}`, `l${src}`);
+    return `t = (l${dst} >>> 0) + ${off} - ao${k}; if (!(p${dst} === ac${k} && h${dst} === ac${k} && t >= 0 && t <= am${k} && (t & ${size - 1}) === 0)) { `
+      + `if (${region}) { ac${k} = M.hi; aw${k} = M.words; ab${k} = M.base; ao${k} = M.origin; am${k} = M.max; at${k} = M.tags; as${k} = M.shared; aq${k} = M.words64; t = M.rel; } else t = -1; } `
+      + `if (t >= 0) { if (at${k} !== null) at${k}[t >> 3] = 0; tv = (ab${k} + t) >> 2; ${op} } else { ${slow} }${assign}`;
   }
 
   private ld(pc: number, insn: Insn): string {
