@@ -6,7 +6,8 @@
 // stored beside it) must be the same on the kernel and on both of the emulator's executions.
 import { expect, test } from 'vitest';
 import { bytes, createMap, Emulator, features, loadProgram, ProgramType, u32, type Engine } from '../../src/index.js';
-import { AtomicOp, asm, encodeInsns, JmpOp, PseudoLd } from '../../src/uapi/isa.js';
+import { AtomicOp, asm, encodeInsns, JmpOp } from '../../src/uapi/isa.js';
+import { lookupKey0 } from '../helpers/lookup-key0.js';
 import { EXECUTIONS } from '../../src/emulator/programs/compiler.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
 import { describeKernel } from '../helpers/kernel.js';
@@ -17,11 +18,7 @@ const { Add, And, Or, Xor, Fetch, Xchg, Cmpxchg } = AtomicOp;
 function program(size: 4 | 8, op: number, off: number, operand: bigint, expected: bigint): Uint8Array {
   const wrote = op === Cmpxchg ? 0 : 2;
   return encodeInsns([
-    asm.st(4, 10, -4, 0),
-    ...asm.ldImm64(1, 0n, PseudoLd.MapIdx),
-    asm.mov64Reg(2, 10),
-    asm.alu64Imm(0x00, 2, -4),
-    asm.call(1), // bpf_map_lookup_elem
+    ...lookupKey0,
     asm.jmpImm(JmpOp.Jne, 0, 0, 2),
     asm.mov64Imm(0, 1),
     asm.exit(),

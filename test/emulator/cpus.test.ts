@@ -3,15 +3,12 @@
 // A synchronous run runs on this thread as the Emulator's currentCpu.
 import { expect, test } from 'vitest';
 import { array, createMap, Emulator, loadProgram, ProgramType, u32, u64 } from '../../src/index.js';
-import { AtomicOp, asm, encodeInsns, JmpOp, PseudoLd } from '../../src/uapi/isa.js';
+import { AtomicOp, asm, encodeInsns, JmpOp } from '../../src/uapi/isa.js';
+import { lookupKey0 } from '../helpers/lookup-key0.js';
 
 /** *percpu_array[0] += 1 on this CPU; returns bpf_get_smp_processor_id(). */
 const countOnThisCpu = encodeInsns([
-  asm.st(4, 10, -4, 0), // key = 0
-  ...asm.ldImm64(1, 0n, PseudoLd.MapIdx), // r1 = maps[0]
-  asm.mov64Reg(2, 10),
-  asm.alu64Imm(0x00, 2, -4), // r2 = fp - 4 (BPF_ADD)
-  asm.call(1), // bpf_map_lookup_elem
+  ...lookupKey0,
   asm.jmpImm(JmpOp.Jeq, 0, 0, 2),
   asm.mov64Imm(1, 1),
   asm.atomic(8, AtomicOp.Add, 0, 1, 0),
@@ -38,11 +35,7 @@ test('runs issued together run on different CPUs; each counts into its own per-C
  * fetch-add 0x80000001, the fetched value kept in r3. Returns bpf_get_smp_processor_id().
  */
 const atomicAdds = encodeInsns([
-  asm.st(4, 10, -4, 0),
-  ...asm.ldImm64(1, 0n, PseudoLd.MapIdx),
-  asm.mov64Reg(2, 10),
-  asm.alu64Imm(0x00, 2, -4),
-  asm.call(1), // bpf_map_lookup_elem
+  ...lookupKey0,
   asm.jmpImm(JmpOp.Jeq, 0, 0, 7),
   ...asm.ldImm64(1, 0x9000_0001n),
   asm.atomic(8, AtomicOp.Add, 0, 1, 0),
