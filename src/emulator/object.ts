@@ -189,12 +189,10 @@ class EmulatorProgram implements ProgramHandle {
   }
 
   /** On one of the emulator's worker CPUs (cpus/cpus.ts): runs overlap in time as on several kernel CPUs. */
-  testRunAsync(a: TestRunArgs): Promise<number> {
-    if (this.#closed) return Promise.resolve(EBADF);
-    return this.#emulator.runOnCpu(this.#state, a).then(this.#settleAsync);
+  async testRunAsync(a: TestRunArgs): Promise<number> {
+    if (this.#closed) return EBADF;
+    return this.#settle(await this.#emulator.runOnCpu(this.#state, a));
   }
-
-  readonly #settleAsync = (outcome: RunOutcome): number => this.#settle(outcome);
 
   #settle(outcome: RunOutcome): number {
     this.#r0 = outcome.r0;
