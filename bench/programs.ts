@@ -1,7 +1,8 @@
 // Programs per run: the kernel's JIT against the emulator, compiled (programs/compiler.ts) and interpreted
-// (programs/interpreter.ts), each with BPF_PROG_TEST_RUN `repeat` in this one process. Three XDP fixtures:
+// (programs/interpreter.ts), each with BPF_PROG_TEST_RUN `repeat` in this one process. Four XDP fixtures:
 // bpf/bench_alu.bpf.c (1000 iterations of 64-bit multiply/xor/shift), bpf/bench_xdp.bpf.c (Ethernet/IPv4/
-// TCP parse, flow counted in a HASH map), bpf/bench_csum.bpf.c (checksum of a 1 KiB packet).
+// TCP parse, flow counted in a HASH map), bpf/bench_csum.bpf.c (checksum of a 1 KiB packet),
+// bpf/bench_atomic.bpf.c (BPF_ATOMIC on a map value, shared memory in the emulator, and on the stack).
 // ns/run is what each engine reports as the run's duration (the kernel's own clock; the emulator's
 // hrtime around its repeat loop); "call ns/run" is the wall time of run({ repeat }) per run, so the
 // difference is what the call itself costs per run.
@@ -48,6 +49,7 @@ const cases: Case[] = [
   { object: 'bench_alu', program: 'bench_alu', data: seeded(64), repeat: 2000 },
   { object: 'bench_xdp', program: 'bench_xdp', data: tcpPacket(64), repeat: 100_000 },
   { object: 'bench_csum', program: 'bench_csum', data: seeded(1024), repeat: 5000 },
+  { object: 'bench_atomic', program: 'bench_atomic', data: seeded(64), repeat: 2000 },
 ];
 
 interface Timing {

@@ -3,12 +3,14 @@ import { runMapBench } from './maps.js';
 import { runMemoryBench } from './memory.js';
 import { runLockBench } from './locks.js';
 import { runProgramBench } from './programs.js';
+import { runAsyncBench } from './async-runs.js';
 import { runVerifierBench } from './verifier.js';
 import { kernelUnavailableReasons } from '../src/kernel/engine.js';
 
 runMapBench();
 runMemoryBench();
 runProgramBench();
+await runAsyncBench();
 runVerifierBench();
 if (kernelUnavailableReasons().length === 0) await runLockBench();
 else console.log(`\nLock bench not run: the kernel engine is unavailable (${kernelUnavailableReasons().join('; ')}).`);

@@ -66,6 +66,7 @@ class KernelProgramHandle implements FdProgramHandle {
   }
 
   async testRunAsync(a: TestRunArgs): Promise<number> {
+    if (a.dataOut === null && a.dataOutSize !== undefined) a.dataOut = new Uint8Array(a.dataOutSize);
     return this.#done(a, await this.#addon.progTestRunAsync(...this.#args(a)));
   }
 

@@ -212,8 +212,11 @@ export class BpfProgram {
     return this.#finish(call, await this.#handle.testRunAsync(call));
   }
 
+  /** What a run's argument errors name (made at the first run). */
+  #runOp: string | undefined;
+
   #prepare(options: RunOptions, owned: boolean): TestRunArgs {
-    const op = `run of ${subjectOf({ program: this.name })}`;
+    const op = (this.#runOp ??= `run of ${subjectOf({ program: this.name })}`);
     if (options === null || typeof options !== 'object') throw new TypeError(`${op}: options must be an object`);
     const { data, ctx, repeat = 0, cpu = 0, flags = 0, dataOutSize } = options;
     if (data !== undefined) checkBytes(op, 'data', data);
@@ -234,7 +237,9 @@ export class BpfProgram {
     // run still reads it on another thread.
     return {
       data: data && owned ? data.slice() : data ?? null,
-      dataOut: data ? this.#dataOutBuffer(dataOutSize ?? data.length + 4096, owned) : null,
+      // An async run's data_out is the engine's to make (TestRunArgs.dataOutSize): its own, as long as needed.
+      dataOut: data && !owned ? this.#dataOutBuffer(dataOutSize ?? data.length + 4096) : null,
+      dataOutSize: data && owned ? dataOutSize ?? data.length + 4096 : undefined,
       ctx: ctx && owned ? ctx.slice() : ctx ?? null,
       ctxOut: ctx && !ctxIn ? new Uint8Array(ctx.length) : null,
       repeat, cpu, flags,
@@ -243,9 +248,8 @@ export class BpfProgram {
     };
   }
 
-  /** `size` bytes for data_out: an async run's own, else the reused buffer's first `size`. */
-  #dataOutBuffer(size: number, owned: boolean): Uint8Array {
-    if (owned) return new Uint8Array(size);
+  /** `size` bytes for a synchronous run's data_out: the reused buffer's first `size`. */
+  #dataOutBuffer(size: number): Uint8Array {
     if (this.#dataOut.length < size) this.#dataOut = new Uint8Array(size);
     return this.#dataOut.subarray(0, size);
   }
@@ -262,7 +266,7 @@ export class BpfProgram {
     // A synchronous run's data_out is the reused buffer: the result gets a copy of its bytes.
     if (call.dataOut) {
       const n = Math.min(dataSize!, call.dataOut.length);
-      result.data = call.out === this.#out ? call.dataOut.slice(0, n) : call.dataOut.subarray(0, n);
+      result.data = call.out === this.#out ? call.dataOut.slice(0, n) : n === call.dataOut.length ? call.dataOut : call.dataOut.subarray(0, n);
     }
     if (call.ctxOut) result.ctx = call.ctxOut.subarray(0, Math.min(ctxSize!, call.ctxOut.length));
     // ENOSPC: the run happened; its output did not fit, and what the kernel reported comes with the error.

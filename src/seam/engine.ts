@@ -234,7 +234,13 @@ export function isObjectFailure(x: unknown): x is ObjectFailure {
  */
 export interface TestRunArgs {
   data: Uint8Array | null;
+  /**
+   * Where data_out goes. An async run (testRunAsync) may come with none and `dataOutSize` instead: the
+   * engine makes the run's own buffer and leaves it here, holding at least the bytes the run wrote of
+   * data_out's `dataOutSize` (so a run in flight owns it, and runs that write little allocate little).
+   */
   dataOut: Uint8Array | null;
+  dataOutSize?: number;
   ctx: Uint8Array | null;
   ctxOut: Uint8Array | null;
   repeat: number;

@@ -1,9 +1,10 @@
 // One emulated CPU (cpus.ts): links the programs it is asked to run to its own views of the shared maps,
-// runs them with this CPU's number, random stream and held-locks row, and posts each outcome back.
+// runs them with this CPU's number, random stream and held-locks row, a batch at a time (batch.ts), and
+// posts each batch's outcomes back in one message.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { TestRunArgs } from '../../seam/engine.js';
 import { CpuLocks } from './spin-locks.js';
-import type { PostedSource, RunReply, RunRequest, WorkerConfig } from './cpus.js';
+import type { BatchReply, BatchRequest, PostedSource, WorkerConfig } from './cpus.js';
+import { ResultWriter, RunReader } from './batch.js';
 import type { ProgramSource } from '../program-state.js';
 import { linkProgram } from '../link.js';
 import { attachMap, type ProgramMap } from '../maps/program-map.js';
@@ -56,29 +57,45 @@ function received(source: PostedSource): ProgramSource {
   return { ...source, maps: source.maps.map((m) => ({ ...m, map: attachMap(m.map) })) };
 }
 
-parentPort!.on('message', (message: RunRequest | { op: 'forget'; key: number }) => {
+/** Each program's closed flag, by key: its runs stop with EINTR once it is set. */
+const cancels = new Map<number, Int32Array>();
+
+function runBatch(message: BatchRequest): BatchReply {
+  for (const p of message.programs) {
+    sources.set(p.key, received(p.source));
+    cancels.set(p.key, p.cancel);
+  }
+  for (const m of message.innerMaps) if (!innerMaps.has(m.info.id)) innerMaps.set(m.info.id, attachMap(m));
+  const runs = new RunReader(message.runs, message.first, config.cpu);
+  const results = new ResultWriter(runs.count);
+  for (let i = runs.take(); i >= 0; i = runs.take()) {
+    const key = runs.key(i);
+    const a = runs.args(i);
+    try {
+      const program = linked(key);
+      if (typeof program === 'string') throw new Error(program);
+      const cancel = cancels.get(key)!;
+      results.ran(i, a, runTest(program, helpers, locks, a, () => Atomics.load(cancel, 0) !== 0));
+    } catch (e) {
+      results.failed(i, (e as Error).message);
+    }
+  }
+  return { ...results.results(), trace: trace.splice(0) };
+}
+
+parentPort!.on('message', (message: BatchRequest | { op: 'forget'; key: number }) => {
   if (message.op === 'forget') {
     programs.delete(message.key);
     sources.delete(message.key);
+    cancels.delete(message.key);
     return;
   }
-  if (message.source) sources.set(message.key, received(message.source));
-  for (const t of message.targets ?? []) sources.set(t.key, received(t.source));
-  for (const m of message.innerMaps ?? []) if (!innerMaps.has(m.info.id)) innerMaps.set(m.info.id, attachMap(m));
-  const { args, cancel } = message;
-  const a: TestRunArgs = {
-    data: args.data, ctx: args.ctx, repeat: args.repeat, cpu: args.cpu, flags: args.flags, out: new Uint32Array(4),
-    dataOut: args.dataOutLength >= 0 ? new Uint8Array(args.dataOutLength) : null,
-    ctxOut: args.ctxOutLength >= 0 ? new Uint8Array(args.ctxOutLength) : null,
-  };
-  let reply: RunReply;
+  let reply: BatchReply;
   try {
-    const program = linked(message.key);
-    if (typeof program === 'string') throw new Error(program);
-    const outcome = runTest(program, helpers, locks, a, () => Atomics.load(cancel, 0) !== 0);
-    reply = { ...outcome, out: a.out, dataOut: a.dataOut, ctxOut: a.ctxOut, trace: trace.splice(0) };
+    reply = runBatch(message);
   } catch (e) {
-    reply = { rc: 0, r0: 0n, out: a.out, dataOut: null, ctxOut: null, trace: trace.splice(0), error: (e as Error).message };
+    // Before it took any run: the runs nobody takes fail with this (cpus.ts #ended).
+    reply = { ran: new Int32Array(0), words: new Int32Array(0), r0: new BigUint64Array(0), bytes: new Uint8Array(0), faults: [], errors: [], trace: trace.splice(0), error: (e as Error).message };
   }
-  parentPort!.postMessage(reply);
+  parentPort!.postMessage(reply, [reply.ran.buffer, reply.words.buffer, reply.r0.buffer, reply.bytes.buffer] as ArrayBuffer[]);
 });

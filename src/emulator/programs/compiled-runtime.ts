@@ -19,6 +19,15 @@ const pairBuffer = new ArrayBuffer(8);
 const pairWords = new Int32Array(pairBuffer);
 const pairU64 = new BigUint64Array(pairBuffer);
 
+const pairI64 = new BigInt64Array(pairBuffer);
+
+/** The signed 64-bit BigInt of a register pair (what a BigInt64Array takes). */
+function signedBig(h: number, l: number): bigint {
+  pairWords[0] = l;
+  pairWords[1] = h;
+  return pairI64[0]!;
+}
+
 /** The unsigned 64-bit BigInt of a register pair. */
 export function big(h: number, l: number): bigint {
   pairWords[0] = l;
@@ -125,6 +134,8 @@ export const bswap16 = (v: number): number => ((v & 0xff) << 8) | ((v >>> 8) & 0
  */
 const REGION_CACHE = 8;
 
+const NO_WORDS = new Int32Array(0);
+
 export class FastMemory {
   /** Whether the last access was served from a byte region (then the fields below describe it). */
   hit = false;
@@ -153,6 +164,8 @@ export class FastMemory {
   private readonly origins = new Float64Array(REGION_CACHE);
   private readonly writable = new Uint8Array(REGION_CACHE);
   private readonly spills: (Int32Array | null)[] = new Array<Int32Array | null>(REGION_CACHE).fill(null);
+  private readonly wordViews: Int32Array[] = new Array<Int32Array>(REGION_CACHE).fill(NO_WORDS);
+  private readonly word64Views: (BigInt64Array | null)[] = new Array<BigInt64Array | null>(REGION_CACHE).fill(null);
 
   constructor(readonly memory: Memory) {}
 
@@ -234,37 +247,76 @@ export class FastMemory {
   }
 
   /**
-   * BPF_ATOMIC add (and fetch-add) of 4 or 8 bytes inside a byte region, aligned: returns the old value's
-   * low word (the high one in hiOut; a 4-byte old value zero-extended) with `hit` set. Anything else leaves
-   * `hit` clear and does nothing: atomic() then takes Memory's path, with its checks and messages. Shared
-   * map memory gets a real atomic (BPF_ATOMIC is `lock`-prefixed), as Memory.atomicRmw does.
+   * BPF_ATOMIC of 4 or 8 bytes (compiler.ts atomicInsn): whether the access at (h, l) + off through a pointer
+   * tagged `t` is one compiled code may do itself, on `words` (the region's whole buffer as int32 words; the
+   * value's low word at index (base + offset) >> 2) — a writable byte region, in bounds, aligned to `size`
+   * from its first byte as Memory.atomicView requires, over a buffer where that is word-aligned too. Fills
+   * the fields load() does, `shared` (map memory, which the other emulated CPUs change at the same time) and
+   * `words64` (the buffer as BigInt64Array, when shared), and `rel`, the offset from the region's first byte.
+   * False for anything else: then Memory's path (atomic()) does it, with its checks and messages.
    */
-  atomicAdd(t: number, h: number, l: number, off: number, size: number, vh: number, vl: number): number {
+  atomicRegion(t: number, h: number, l: number, off: number, size: 4 | 8): boolean {
     const at = this.locate(t, h, l, off, size, true);
-    if (at < 0 || (size !== 4 && size !== 8) || (at - this.base) % size !== 0 || at % size !== 0) {
+    if (at < 0 || (at - this.base) % size !== 0 || this.base % 8 !== 0) {
       this.hit = false;
-      return 0;
+      return false;
     }
-    if (this.tags !== null) retag(this.tags, at - this.base, size, 0);
-    const view = this.view;
-    const buffer = view.buffer;
-    if (size === 4) {
-      hiOut[0] = 0;
-      if (buffer instanceof SharedArrayBuffer) return Atomics.add(int32Of(buffer), at >> 2, vl);
-      const old = view.getInt32(at, true);
-      view.setInt32(at, (old + vl) | 0, true);
-      return old;
+    const buffer = this.view.buffer;
+    this.rel = at - this.base;
+    // The slot's word views, made once per buffer (int32Of/int64Of look them up in a WeakMap).
+    const c = t & (REGION_CACHE - 1); // locate()'s slot for the region
+    let words = this.wordViews[c]!;
+    if (words.buffer !== buffer) {
+      this.wordViews[c] = words = int32Of(buffer);
+      this.word64Views[c] = buffer instanceof SharedArrayBuffer ? int64Of(buffer) : null;
     }
-    if (buffer instanceof SharedArrayBuffer) {
-      return split(Atomics.add(int64Of(buffer), at >> 3, big(vh, vl)));
+    this.words = words;
+    this.shared = buffer instanceof SharedArrayBuffer;
+    this.words64 = this.word64Views[c]!;
+    return true;
+  }
+  /** What atomicRegion() found: the buffer as int32 words, whether it is shared, as BigInt64Array then. */
+  words: Int32Array = NO_WORDS;
+  shared = false;
+  words64: BigInt64Array | null = null;
+  rel = 0;
+
+  /**
+   * A 64-bit atomic on shared memory (compiled-atomics.ts says which take 32-bit Atomics and why): `words` are
+   * the buffer's int32 words, the value's low word at index `w`, `words64` the same buffer as BigInt64Array.
+   * Returns the old value's low word, its high word in hiOut (what a fetch, xchg or cmpxchg writes back).
+   */
+  sharedAtomic64(words: Int32Array, words64: BigInt64Array, w: number, imm: number, vh: number, vl: number, eh: number, el: number): number {
+    if (imm === AtomicOp.Add) {
+      // The high word stays when the operand's high half plus the low halves' carry is 0 mod 2^32.
+      for (;;) {
+        const lo = Atomics.load(words, w);
+        const sum = (lo >>> 0) + (vl >>> 0);
+        if (((vh + (sum > 0xffff_ffff ? 1 : 0)) | 0) !== 0) break;
+        if (Atomics.compareExchange(words, w, lo, sum | 0) === lo) return lo;
+      }
+    } else if (imm === AtomicOp.And || imm === AtomicOp.Or || imm === AtomicOp.Xor) {
+      // The half the operand leaves as it is (and with -1, or/xor with 0) stays.
+      const keep = imm === AtomicOp.And ? -1 : 0;
+      if (vh === keep || vl === keep) {
+        const half = vh === keep ? w : w + 1;
+        const v = vh === keep ? vl : vh;
+        if (imm === AtomicOp.And) Atomics.and(words, half, v);
+        else if (imm === AtomicOp.Or) Atomics.or(words, half, v);
+        else Atomics.xor(words, half, v);
+        return 0; // no fetch: nothing is written back
+      }
     }
-    const lo = view.getInt32(at, true);
-    const hi = view.getInt32(at + 4, true);
-    const sum = (lo >>> 0) + (vl >>> 0);
-    view.setInt32(at, sum | 0, true);
-    view.setInt32(at + 4, (hi + vh + (sum > 0xffff_ffff ? 1 : 0)) | 0, true);
-    hiOut[0] = hi;
-    return lo;
+    const i = w >> 1;
+    const v = signedBig(vh, vl);
+    switch (imm & ~AtomicOp.Fetch) {
+      case AtomicOp.Add: return split(Atomics.add(words64, i, v));
+      case AtomicOp.And: return split(Atomics.and(words64, i, v));
+      case AtomicOp.Or: return split(Atomics.or(words64, i, v));
+      case AtomicOp.Xor: return split(Atomics.xor(words64, i, v));
+      case AtomicOp.Xchg & ~AtomicOp.Fetch: return split(Atomics.exchange(words64, i, v));
+      default: return split(Atomics.compareExchange(words64, i, signedBig(eh, el), v));
+    }
   }
 
   /** A ctx field through the region's loadWords(), or Memory's path. */

@@ -29,6 +29,7 @@ import {
 } from './interpreter.js';
 import * as rt from './compiled-runtime.js';
 import { changesPktData } from './packet-helpers.js';
+import { atomicCode, inlineAtomic } from './compiled-atomics.js';
 import { clearSpills, Memory, ProgramFault, retag, stackBytes, type ByteRegion } from './memory.js';
 
 /** Longer programs stay on the interpreter: V8 does not optimise functions past ~60 KiB of bytecode anyway. */
@@ -241,12 +242,9 @@ function codePointer(vm: CompiledVm, target: number): number {
   return rt.split(vm.memory.codePointer(vm.program, target));
 }
 
+/** An atomic compiled code does not do itself (compiled-atomics.ts), or that missed: Memory's path. */
 function atomicOut(vm: CompiledVm, code: number, imm: number, dp: number, dh: number, dl: number, sp: number, sh: number, sl: number,
   r0h: number, r0l: number, off: number, pc: number): number {
-  if (imm === AtomicOp.Add || imm === (AtomicOp.Add | AtomicOp.Fetch)) {
-    const old = vm.fast.atomicAdd(dp, dh, dl, off, sizeBytes(code), sh, sl);
-    if (vm.fast.hit) return old;
-  }
   const v = rt.atomic(vm.memory, code, imm, dp, rt.big(dh, dl), sp, rt.big(sh, sl), rt.big(r0h, r0l), off, pc);
   return v === undefined ? 0 : rt.split(v);
 }
@@ -354,13 +352,17 @@ function generate(program: ExecProgram): Compiled {
   const n = insns.length;
   const blocks = blocksOf(program, leadersOf(program));
   const slotOf = new Map<number, number>();
+  const atomicSlotOf = new Map<number, number>();
   for (let pc = 0; pc < n; pc++) {
-    const { code } = insns[pc]!;
+    const { code, imm } = insns[pc]!;
     const cls = code & 0x07;
-    if ((cls === Class.Ldx || cls === Class.St || cls === Class.Stx) && (code & 0xe0) !== Mode.Atomic) slotOf.set(pc, slotOf.size);
+    if (cls !== Class.Ldx && cls !== Class.St && cls !== Class.Stx) continue;
+    if ((code & 0xe0) !== Mode.Atomic) slotOf.set(pc, slotOf.size);
+    else if (cls === Class.Stx && inlineAtomic(sizeBytes(code), imm)) atomicSlotOf.set(pc, atomicSlotOf.size);
   }
   const caches = slotOf.size <= MAX_INLINE_CACHES ? slotOf.size : 0;
-  const e = new Emitter(program, caches > 0 ? slotOf : null);
+  const atomicCaches = atomicSlotOf.size <= MAX_INLINE_CACHES ? atomicSlotOf.size : 0;
+  const e = new Emitter(program, caches > 0 ? slotOf : null, atomicCaches > 0 ? atomicSlotOf : null);
   const out: string[] = [];
   for (let b = 0; b < blocks.length; b++) {
     const block = blocks[b]!;
@@ -385,11 +387,12 @@ function generate(program: ExecProgram): Compiled {
     out.push('}');
   }
   const regs = Array.from({ length: 11 }, (_, i) => `h${i} = 0, l${i} = 0, p${i} = 0`).join(', ');
-  const cacheDecl = Array.from({ length: caches }, (_, k) => `, ic${k} = 0, iv${k} = DV, ib${k} = 0, io${k} = 0, im${k} = -1, it${k} = null`).join('');
+  const cacheDecl = Array.from({ length: caches }, (_, k) => `, ic${k} = 0, iv${k} = DV, ib${k} = 0, io${k} = 0, im${k} = -1, it${k} = null`).join('')
+    + Array.from({ length: atomicCaches }, (_, k) => `, ac${k} = 0, aw${k} = NW, ab${k} = 0, ao${k} = 0, am${k} = -1, at${k} = null, as${k} = false, aq${k} = null`).join('');
   const source = `"use strict";
 const { hiOut, tagOut, fault, unknownOpcode, faultAt, lsh64, rsh64, arsh64, div64, div32, bswap16, bswap32,
   callOut, lookupOut, codePointer, atomicOut, retag, ProgramFault, MAX_CALL_FRAMES, BPF_MAX_LOOPS } = rt;
-const imul = Math.imul, DV = new DataView(new ArrayBuffer(8));
+const imul = Math.imul, DV = new DataView(new ArrayBuffer(8)), NW = new Int32Array(0);
 // The run's state. \`budget\` is the instructions left; a frame keeps it in a local (left) and hands it
 // back around everything that may run instructions of its own (calls, callbacks) and at exit.
 let vm = null, M = null, limit = 0, budget = 0, depth = 0;
@@ -445,12 +448,21 @@ class Emitter {
    * packet region's bounds as they were). Empty when the program calls no helper that moves it.
    */
   private readonly dropCaches: string;
-  /** slotOf: each plain memory instruction's inline cache, or null when the program has too many. */
-  constructor(private readonly program: ExecProgram, private readonly slotOf: Map<number, number> | null) {
+  /**
+   * slotOf: each plain memory instruction's inline cache, atomicSlotOf each inline atomic's (compiled-atomics.ts),
+   * or null when the program has too many.
+   */
+  constructor(
+    private readonly program: ExecProgram,
+    private readonly slotOf: Map<number, number> | null,
+    private readonly atomicSlotOf: Map<number, number> | null,
+  ) {
     this.n = program.insns.length;
     const movesPacket = program.insns.some((i) => (i.code & 0x07) === Class.Jmp && (i.code & 0xf0) === JmpOp.Call
       && i.src === CallKind.Helper && changesPktData.has(i.imm));
-    this.dropCaches = movesPacket && slotOf !== null ? Array.from({ length: slotOf.size }, (_, k) => `ic${k} = 0; im${k} = -1; `).join('') : '';
+    this.dropCaches = !movesPacket ? ''
+      : Array.from({ length: slotOf?.size ?? 0 }, (_, k) => `ic${k} = 0; im${k} = -1; `).join('')
+        + Array.from({ length: atomicSlotOf?.size ?? 0 }, (_, k) => `ac${k} = 0; am${k} = -1; `).join('');
   }
 
   /**
@@ -797,16 +809,29 @@ class Emitter {
     const mode = code & 0xe0;
     if (mode === Mode.Mem) return this.store(pc, dst, off, sizeBytes(code), `h${src}`, `l${src}`, `p${src}`);
     if (mode !== Mode.Atomic) return this.unknown(pc, code);
-    const call = `atomicOut(vm, ${code}, ${imm}, p${dst}, h${dst}, l${dst}, p${src}, h${src}, l${src}, h0, l0, ${off}, ${pc})`;
-    // Which register the atomic writes (interpreter.ts atomic): decided by imm, known here.
+    // Which register the atomic writes (interpreter.ts atomic): decided by imm, known here. What an atomic
+    // reads back is memory's bits: a scalar.
     let target: number | null = null;
     if (imm === AtomicOp.LoadAcq) target = dst;
     else if (imm === AtomicOp.Cmpxchg) target = 0;
     else if (imm === AtomicOp.Xchg || (imm & AtomicOp.Fetch && imm !== AtomicOp.StoreRel)) target = src;
-    if (target === null) return `${call};`;
+    const assign = target === null ? '' : ` h${target} = u; l${target} = c; p${target} = 0;`;
     // Cmpxchg/xchg/fetch on sizes 1/2 or unknown ops throw inside atomicOut before anything is written.
-    // What an atomic reads back is memory's bits: a scalar.
-    return `t = ${call}; h${target} = hiOut[0]; l${target} = t; p${target} = 0;`;
+    const slow = `c = atomicOut(vm, ${code}, ${imm}, p${dst}, h${dst}, l${dst}, p${src}, h${src}, l${src}, h0, l0, ${off}, ${pc}); u = hiOut[0];`;
+    const size = sizeBytes(code);
+    if ((size !== 4 && size !== 8) || !inlineAtomic(size, imm)) return `${slow}${assign}`;
+    const region = `M.atomicRegion(p${dst}, h${dst}, l${dst}, ${off}, ${size})`;
+    const k = this.atomicSlotOf?.get(pc);
+    if (k === undefined) {
+      const op = atomicCode(size, imm, 'M.words', 'M.shared', 'M.words64', 'tv', `h${src}`, `l${src}`);
+      return `if (${region}) { if (M.tags !== null) M.tags[M.rel >> 3] = 0; tv = (M.base + M.rel) >> 2; ${op} } else { ${slow} }${assign}`;
+    }
+    // The inline cache as load()'s, and aligned to the size from the region's first byte (Memory.atomicView).
+    // An atomic clears the stack slot it writes: what is there is no longer a spilled pointer (memory.ts retag).
+    const op = atomicCode(size, imm, `aw${k}`, `as${k}`, `aq${k}`, 'tv', `h${src}`, `l${src}`);
+    return `t = (l${dst} >>> 0) + ${off} - ao${k}; if (!(p${dst} === ac${k} && h${dst} === ac${k} && t >= 0 && t <= am${k} && (t & ${size - 1}) === 0)) { `
+      + `if (${region}) { ac${k} = M.hi; aw${k} = M.words; ab${k} = M.base; ao${k} = M.origin; am${k} = M.max; at${k} = M.tags; as${k} = M.shared; aq${k} = M.words64; t = M.rel; } else t = -1; } `
+      + `if (t >= 0) { if (at${k} !== null) at${k}[t >> 3] = 0; tv = (ab${k} + t) >> 2; ${op} } else { ${slow} }${assign}`;
   }
 
   private ld(pc: number, insn: Insn): string {

@@ -164,9 +164,10 @@ export function viewOf(buffer: ArrayBufferLike): DataView {
   return view;
 }
 
-const int32ByBuffer = new WeakMap<SharedArrayBuffer, Int32Array>();
+const int32ByBuffer = new WeakMap<ArrayBufferLike, Int32Array>();
 const int64ByBuffer = new WeakMap<SharedArrayBuffer, BigInt64Array>();
-export function int32Of(buffer: SharedArrayBuffer): Int32Array {
+/** A buffer as int32 words, one array per buffer (Atomics on shared memory; compiled atomics on any). */
+export function int32Of(buffer: ArrayBufferLike): Int32Array {
   let a = int32ByBuffer.get(buffer);
   if (a === undefined) int32ByBuffer.set(buffer, (a = new Int32Array(buffer, 0, buffer.byteLength >> 2)));
   return a;
