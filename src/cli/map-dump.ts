@@ -21,7 +21,7 @@ export function dumpMap(where: { path: string } | { id: number }): string {
   const handle = 'path' in where ? engine.openPinned(where.path) : engine.openMapById(where.id);
   if (typeof handle === 'number') {
     const path = 'path' in where ? where.path : undefined;
-    throw new BpfError(syscall, handle, { subject: path ?? subjectOf({ mapId: (where as { id: number }).id }), path, hint: hintFor({ syscall, errno: handle, path }) });
+    throw new BpfError(syscall, handle, { subject: path ?? subjectOf({ mapId: (where as { id: number }).id }), path, hint: hintFor({ syscall, errno: handle, path, onBpffs: path !== undefined && engine.onBpffs?.(path) }) });
   }
   const { info } = handle;
   const lines = [`map ${info.id}: ${mapTypeName(info.type)} name ${info.name || '(none)'} key ${info.keySize}B value ${info.valueSize}B max_entries ${info.maxEntries}`];

@@ -26,6 +26,13 @@ export class VirtualBpffs<T> {
     return 0;
   }
 
+  /** Whether `path`'s directory is on one of the virtual bpf filesystems (what a pin there would be on). */
+  onBpffs(path: string): boolean {
+    const dir = posix.dirname(posix.resolve(process.cwd(), path));
+    for (const m of this.#mounts) if (dir === m || dir.startsWith(m === '/' ? '/' : `${m}/`)) return true;
+    return false;
+  }
+
   /** mkdir(2) inside a bpffs: 0 or -errno (EEXIST, ENOENT, ENOTDIR, EPERM outside a bpffs). */
   mkdir(path: string): number {
     const at = this.#create(path);

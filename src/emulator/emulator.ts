@@ -351,6 +351,11 @@ export class Emulator implements Engine, ProgramHost {
     return typeof map === 'number' ? map : this.#handle(map, access);
   }
 
+  /** Whether a pin at `path` would be on a bpf filesystem (the virtual bpffs's mounts). */
+  onBpffs(path: string): boolean {
+    return this.#registry.onBpffs(path);
+  }
+
   /** Mounts a bpf filesystem at `dir` in the virtual bpffs (bpffs.ts): 0 or -errno. */
   mountBpffs(dir: string): number {
     return this.#registry.mount(dir);

@@ -26,6 +26,8 @@ export interface MapRegistry {
   unpin(path: string): number;
   mkdir(path: string): number;
   mount(path: string): number;
+  /** Whether `path`'s directory is on a bpf filesystem of the virtual bpffs. */
+  onBpffs(path: string): boolean;
   /** A handle (or pin) let go of the map: the map goes when nothing refers to it. */
   release(map: EmulatedMap): void;
   /** The next BTF object id (BPF_BTF_LOAD). */
@@ -80,6 +82,10 @@ export class LocalRegistry implements MapRegistry {
     return this.#bpffs.mount(path);
   }
 
+  onBpffs(path: string): boolean {
+    return this.#bpffs.onBpffs(path);
+  }
+
   release(map: EmulatedMap): void {
     if (--map.refs !== 0) return;
     this.#maps.delete(map.info.id);
@@ -114,7 +120,7 @@ type Request =
   | { op: 'take'; id: number }
   | { op: 'take-pinned'; path: string }
   | { op: 'pin'; id: number; path: string }
-  | { op: 'unpin' | 'mkdir' | 'mount'; path: string }
+  | { op: 'unpin' | 'mkdir' | 'mount' | 'on-bpffs'; path: string }
   | { op: 'btf-id' }
   | { op: 'release'; id: number };
 
@@ -164,6 +170,7 @@ export function serveRegistry(registry: LocalRegistry, port: MessagePort, answer
       case 'unpin': return answer({ errno: registry.unpin(r.path) });
       case 'mkdir': return answer({ errno: registry.mkdir(r.path) });
       case 'mount': return answer({ errno: registry.mount(r.path) });
+      case 'on-bpffs': return answer({ id: registry.onBpffs(r.path) ? 1 : 0 });
       case 'btf-id': return answer({ id: registry.nextBtfId() });
       case 'release': {
         // Not answered: the joined side does not wait for it. Its handle's reference goes.
@@ -239,6 +246,10 @@ export class RemoteRegistry implements MapRegistry {
 
   mount(path: string): number {
     return (this.#ask({ op: 'mount', path }) as { errno: number }).errno;
+  }
+
+  onBpffs(path: string): boolean {
+    return (this.#ask({ op: 'on-bpffs', path }) as { id: number }).id === 1;
   }
 
   release(map: EmulatedMap): void {

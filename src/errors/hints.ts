@@ -16,6 +16,8 @@ export interface HintContext {
   mapName?: string;
   /** The bpffs path of a pin or BPF_OBJ_GET. */
   path?: string;
+  /** The path's directory is on a bpf filesystem (the engine's answer), when known. */
+  onBpffs?: boolean;
   /** BPF_PROG_TEST_RUN: the packet's length, when one was given. */
   dataLength?: number;
 }
@@ -53,6 +55,9 @@ export function objectHint(syscall: Syscall, errno: number, detail: string | und
 export function hintFor(c: HintContext): string | undefined {
   const code = errnoCode(c.errno);
   const { syscall } = c;
+  if (syscall === 'BPF_OBJ_GET' && code === 'ENOENT' && c.onBpffs) {
+    return `nothing is pinned at ${c.path ?? 'that path'} (its directory is on a bpf filesystem): check the name, or pin the map there first`;
+  }
   if ((syscall === 'BPF_OBJ_GET' || syscall === 'BPF_OBJ_PIN') && code === 'ENOENT') {
     return `nothing at ${c.path ?? 'that path'}${syscall === 'BPF_OBJ_PIN' ? "'s directory" : ''}: pins live on a bpf filesystem; is one mounted there? (sudo mount -t bpf bpf /sys/fs/bpf)`;
   }

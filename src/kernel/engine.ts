@@ -1,5 +1,7 @@
 // The kernel engine: the Engine seam (src/seam/engine.ts) over the native addon, i.e. real bpf() calls through
 // libbpf. It adds nothing to the kernel's answers: every method returns what the syscall returned.
+import { statfsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { MapLayout } from '../seam/map-layout.js';
 import { KernelMapType, MapType, type BatchOpId } from '../uapi/bpf.js';
 import {
@@ -108,6 +110,9 @@ function handleFor(native: NativeMap | number): KernelMapHandle | number {
   return new KernelMapHandle(native, info);
 }
 
+/** include/uapi/linux/magic.h BPF_FS_MAGIC. */
+const BPF_FS_MAGIC = 0xcafe4a11;
+
 export class KernelEngine implements FdEngine {
   readonly kind = 'kernel' as const;
   readonly #addon: Addon;
@@ -161,6 +166,15 @@ export class KernelEngine implements FdEngine {
 
   openPinned(path: string, flags = 0): KernelMapHandle | number {
     return handleFor(this.#addon.NativeMap.openPinned(path, flags));
+  }
+
+  /** statfs(2) of the path's directory: a bpf filesystem has BPF_FS_MAGIC (include/uapi/linux/magic.h). */
+  onBpffs(path: string): boolean {
+    try {
+      return statfsSync(dirname(resolve(path))).type === BPF_FS_MAGIC;
+    } catch {
+      return false;
+    }
   }
 
   openMapById(id: number, flags = 0): KernelMapHandle | number {

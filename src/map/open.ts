@@ -308,7 +308,7 @@ function openWith<K, V>(
   const engine = resolveEngine(engineOption, operation);
   const handle = open(engine, flags);
   if (typeof handle === 'number') {
-    throw new BpfError(syscall, handle, path === undefined ? {} : { path, subject: path, hint: hintFor({ syscall, errno: handle, path }) });
+    throw new BpfError(syscall, handle, path === undefined ? {} : { path, subject: path, hint: hintFor({ syscall, errno: handle, path, onBpffs: path !== undefined && engine.onBpffs?.(path) }) });
   }
   if (type !== undefined) return wrapKeylessHandle(handle, engine, value!, type);
   return wrapMapHandle(handle, engine, key!, value!, perCpu);

@@ -175,6 +175,8 @@ export interface Engine {
   createMap(attrs: MapAttrs): MapHandle | number;
   /** `flags`: BPF_F_RDONLY / BPF_F_WRONLY for the new handle (BPF_OBJ_GET file_flags); default read-write. */
   openPinned(path: string, flags?: number): MapHandle | number;
+  /** Whether `path`'s directory is on a bpf filesystem (where a pin there would live), for errors' hints. */
+  onBpffs?(path: string): boolean;
   /** `flags`: BPF_F_RDONLY / BPF_F_WRONLY for the new handle (open_flags); default read-write. */
   openMapById(id: number, flags?: number): MapHandle | number;
   /** Opens a BPF ELF object (not yet loaded). Absent: this engine does not run programs. */

@@ -8,6 +8,8 @@ import { lastMeaningfulLine } from '../../src/errors/verifier-log.js';
 import { bpfObjectPath } from '../../src/package-root.js';
 import { hintFor } from '../../src/errors/hints.js';
 import { describeEngines } from '../helpers/engines.js';
+import { describeKernel } from '../helpers/kernel.js';
+import { mountBpffs } from '../helpers/bpffs.js';
 
 function caught(f: () => unknown): BpfError {
   try {
@@ -68,12 +70,18 @@ describeEngines('errno hints', (engine: () => Engine) => {
     expect(e.hint).toContain('frozen');
   });
 
-  test('ENOENT: opening a pin that does not exist names the path and bpffs', () => {
+  test('ENOENT: opening a pin that does not exist names the path, and says to mount a bpffs only where none is', () => {
+    const e = engine();
     const path = '/sys/fs/bpf/bpfkit-no-such-pin';
-    const e = caught(() => openPinned(path, { key: u32, value: u64, engine: engine() }));
-    expect([e.code, e.syscall]).toEqual(['ENOENT', 'BPF_OBJ_GET']);
-    expect(e.message).toContain(path);
-    expect(e.hint).toContain('mount -t bpf bpf /sys/fs/bpf');
+    const missing = caught(() => openPinned(path, { key: u32, value: u64, engine: e }));
+    expect([missing.code, missing.syscall]).toEqual(['ENOENT', 'BPF_OBJ_GET']);
+    expect(missing.message).toContain(path);
+    // The emulator's bpffs is mounted at /sys/fs/bpf; the host's may or may not be.
+    if (e.onBpffs!(path)) expect(missing.hint).toBe(`nothing is pinned at ${path} (its directory is on a bpf filesystem): check the name, or pin the map there first`);
+    else expect(missing.hint).toContain('mount -t bpf bpf /sys/fs/bpf');
+    // A directory that is no bpffs on either engine: the fix is a mount.
+    const elsewhere = caught(() => openPinned('/tmp/bpfkit-no-such-dir/pin', { key: u32, value: u64, engine: e }));
+    expect(elsewhere.hint).toContain('is one mounted there? (sudo mount -t bpf bpf /sys/fs/bpf)');
   });
 
   test('EINVAL: a test run with a packet shorter than an Ethernet header', () => {
@@ -88,4 +96,18 @@ test('no hint where the errno says enough, and none for an LRU map (it evicts, n
   expect(hintFor({ syscall: 'BPF_MAP_LOOKUP_ELEM', errno: -2 })).toBeUndefined();
   expect(hintFor({ syscall: 'BPF_MAP_UPDATE_ELEM', errno: -7, mapType: 9, maxEntries: 4 })).toBeUndefined();
   expect(hintFor({ syscall: 'BPF_MAP_CREATE', errno: -22, mapName: 'ok_name' })).toBeUndefined();
+});
+
+describeKernel('errno hints on a mounted bpffs', () => {
+  test('ENOENT under a mounted bpffs: the pin is missing, not the filesystem', () => {
+    const fs = mountBpffs();
+    try {
+      const path = join(fs.dir, 'no-such-pin');
+      const e = caught(() => openPinned(path, { key: u32, value: u64, engine: 'kernel' }));
+      expect([e.code, e.syscall]).toEqual(['ENOENT', 'BPF_OBJ_GET']);
+      expect(e.hint).toBe(`nothing is pinned at ${path} (its directory is on a bpf filesystem): check the name, or pin the map there first`);
+    } finally {
+      fs.cleanup();
+    }
+  });
 });
