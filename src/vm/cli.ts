@@ -1,5 +1,5 @@
 // `bpfkit vm [options] -- COMMAND...`: runs COMMAND as root in a QEMU guest under another kernel.
-import { EXIT_GUEST_DIED, runInVm } from './run.js';
+import { EXIT_GUEST_DIED, kvmFailure, runInVm } from './run.js';
 import { resolveKernel } from './kernels.js';
 
 const USAGE = `usage: bpfkit vm [options] -- COMMAND [ARG...]
@@ -145,6 +145,9 @@ export async function vmMain(args: readonly string[]): Promise<number> {
       process.stderr.write(`bpfkit vm: the guest (${r.kernelRelease}) died before COMMAND finished; its console ended with:\n`);
       process.stderr.write(r.console.split('\n').slice(-40).join('\n') + '\n');
     } else if (r.failure === 'aborted') process.stderr.write('bpfkit vm: interrupted; the guest was killed\n');
+    else if (r.failure === 'kvm-unusable') {
+      process.stderr.write(`bpfkit vm: KVM cannot run this guest here (QEMU: ${kvmFailure(r.console)}); use --accel tcg (the default), which boots it in software\n`);
+    }
     return r.exitCode;
   } catch (e) {
     process.stderr.write(`${(e as Error).message}\n`);

@@ -48,8 +48,11 @@ export interface VmRunResult {
   /** The guest's serial console (kernel messages, init diagnostics): what to read when exitCode is 125. */
   console: string;
   kernelRelease: string;
-  /** Why the command's own status is not the exit code. */
-  failure?: 'timeout' | 'guest-died' | 'aborted';
+  /**
+   * Why the command's own status is not the exit code. 'kvm-unusable': QEMU's KVM accelerator failed under
+   * this kernel (seen on hosts whose KVM cannot set the guest's MSRs); TCG boots it.
+   */
+  failure?: 'timeout' | 'guest-died' | 'aborted' | 'kvm-unusable';
   wallSeconds: number;
 }
 
@@ -112,6 +115,11 @@ export async function runInVm(o: VmRunOptions): Promise<VmRunResult> {
   const started = Date.now();
   for (let boot = 1; ; boot++) {
     const r = await bootOnce(o, { kernel, initramfs, qemu, cpus, memory, accel, timeoutSeconds });
+    // KVM refusing the guest fails every boot the same way: say so on the first, without booting again.
+    if (accel === 'kvm' && r.failure === 'guest-died' && !r.commandStarted && kvmFailure(r.console)) {
+      const { commandStarted: _, ...result } = r;
+      return { ...result, failure: 'kvm-unusable', wallSeconds: (Date.now() - started) / 1000 };
+    }
     if (r.failure !== 'guest-died' || r.commandStarted || boot >= MAX_BOOTS) {
       const { commandStarted: _, ...result } = r;
       return { ...result, wallSeconds: (Date.now() - started) / 1000 };
@@ -119,6 +127,14 @@ export async function runInVm(o: VmRunOptions): Promise<VmRunResult> {
     const panic = /Kernel panic[^\n]*|Oops[^\n]*/.exec(r.console)?.[0] ?? 'no kernel message';
     progress(`the guest died while booting, before the command started (${panic.trim()}); booting again (${boot + 1} of ${MAX_BOOTS})`);
   }
+}
+
+/**
+ * QEMU's own words when its KVM accelerator cannot run the guest (target/i386/kvm/kvm.c: "failed to set MSR",
+ * the kvm_buf_set_msrs assertion; "failed to initialize kvm"; KVM_RUN errors), or undefined.
+ */
+export function kvmFailure(console: string): string | undefined {
+  return /^qemu-system-[^:]*: (?:error: )?(failed to set MSR[^\n]*|failed to initialize kvm[^\n]*|.*kvm[^\n]*(?:Assertion|failed)[^\n]*)$/im.exec(console)?.[1];
 }
 
 interface Boot {

@@ -9,7 +9,7 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { bpfObjectPath, packageRoot } from '../../src/package-root.js';
 import { resolveKernel } from '../../src/vm/kernels.js';
 import { qemuBinary } from '../../src/vm/qemu.js';
-import { runInVm } from '../../src/vm/run.js';
+import { kvmFailure, runInVm } from '../../src/vm/run.js';
 import { fixture } from '../kernel/bpf-fixtures.js';
 
 const KERNEL = '6.1';
@@ -91,4 +91,26 @@ describe.skipIf(reason !== undefined)(`bpfkit vm under Debian's ${KERNEL} kernel
       expect.stringContaining('(3 of 3)'),
     ]);
   });
+
+  // Where /dev/kvm exists: either KVM boots the guest, or its failure is said after the first boot (this host's
+  // KVM cannot set the guest's MSRs: 'failed to set MSR 0x10a'), never three boots and a QEMU assertion.
+  const kvm = existsSync('/dev/kvm') ? undefined : 'no /dev/kvm on this host';
+  if (kvm) console.log(`skipped: bpfkit vm --accel kvm: ${kvm}`);
+  test.skipIf(kvm !== undefined)('--accel kvm: the command runs, or KVM is said to be unusable after one boot', async () => {
+    const messages: string[] = [];
+    const r = await runInVm({ kernel: KERNEL, command: ['true'], cwd: packageRoot(), accel: 'kvm', timeoutSeconds: 60, offline: true, progress: (m) => messages.push(m) });
+    expect(messages.filter((m) => m.includes('booting again'))).toEqual([]);
+    if (r.failure === undefined) expect(r.exitCode).toBe(0);
+    else expect([r.exitCode, r.failure, kvmFailure(r.console) !== undefined]).toEqual([125, 'kvm-unusable', true]);
+  });
+});
+
+test("kvmFailure reads QEMU's words for a KVM that cannot run the guest", () => {
+  const console = [
+    'qemu-system-x86_64: error: failed to set MSR 0x10a to 0x69',
+    "qemu-system-x86_64: ../../target/i386/kvm/kvm.c:3183: kvm_buf_set_msrs: Assertion `ret == cpu->kvm_msr_buf->nmsrs' failed.",
+  ].join('\n');
+  expect(kvmFailure(console)).toBe('failed to set MSR 0x10a to 0x69');
+  expect(kvmFailure('qemu-system-x86_64: failed to initialize kvm: Permission denied')).toBe('failed to initialize kvm: Permission denied');
+  expect(kvmFailure('[    0.000000] Kernel panic - not syncing: Out of memory')).toBeUndefined();
 });
