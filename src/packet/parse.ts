@@ -58,7 +58,7 @@ export function parse(bytes: Uint8Array, options: ParseOptions = {}): ParsedPack
     need(b, 'ipv4', start, hlen);
     const total = view.getUint16(start + 2);
     if (total < hlen) throw bad('ipv4', start, `total length ${total} is below its header length ${hlen}`);
-    need(b, 'ipv4', start, total);
+    if (start + total > b.length) throw bad('ipv4', start, `total length ${total} is more than the ${b.length - start} bytes from the header on`);
     const flagsOffset = view.getUint16(start + 6);
     const src = b.slice(start + 12, start + 16);
     const dst = b.slice(start + 16, start + 20);
@@ -91,7 +91,7 @@ export function parse(bytes: Uint8Array, options: ParseOptions = {}): ParsedPack
     const word = view.getUint32(start);
     if (word >>> 28 !== 6) throw bad('ipv6', start, `version is ${word >>> 28}, not 6`);
     const payloadLength = view.getUint16(start + 4);
-    need(b, 'ipv6', start, IPV6_HLEN + payloadLength);
+    if (start + IPV6_HLEN + payloadLength > b.length) throw bad('ipv6', start, `payload length ${payloadLength} is more than the ${b.length - start - IPV6_HLEN} bytes after the header`);
     end = start + IPV6_HLEN + payloadLength;
     const src = b.slice(start + 8, start + 24);
     let finalDst = b.slice(start + 24, start + 40);

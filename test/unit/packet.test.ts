@@ -145,7 +145,7 @@ test('bad input to parse: a RangeError naming the layer and the offset, for ever
     }
     // Only the payload's byte may go without the IP header's length noticing: it does notice, so every cut throws.
     expect(error, `cut at ${n}`).toBeInstanceOf(RangeError);
-    expect((error as Error).message).toMatch(/^packet\.parse: (ethernet|vlan|ipv4|tcp) header at offset \d+: needs \d+ bytes, \d+ remain$/);
+    expect((error as Error).message).toMatch(/^packet\.parse: (ethernet|vlan|ipv4|tcp) header at offset \d+: (needs \d+ bytes, \d+ remain|total length 49 is more than the \d+ bytes from the header on)$/);
   }
   expect(() => packet.parse(new Uint8Array(10))).toThrow(new RangeError('packet.parse: ethernet header at offset 0: needs 14 bytes, 10 remain'));
   const ip = frame.slice(18);
@@ -159,6 +159,8 @@ test('bad input to parse: a RangeError naming the layer and the offset, for ever
   udp[25] = 9; // UDP length 9 in an 8-byte datagram
   expect(() => packet.parse(udp, { from: 'ipv4' })).toThrow(new RangeError("packet.parse: udp header at offset 20: length 9 runs past the IP packet's end (8 bytes)"));
   expect(() => packet.parse(Uint8Array.of(0x60, 0, 0, 0), { from: 'ipv4' })).toThrow(/ipv4 header at offset 0: needs 20 bytes, 4 remain/);
+  const v6 = packet.ipv6({ src: '::1', dst: '::2' }).payload('12345').build();
+  expect(() => packet.parse(v6.subarray(0, 42), { from: 'ipv6' })).toThrow(new RangeError('packet.parse: ipv6 header at offset 0: payload length 5 is more than the 2 bytes after the header'));
   expect(() => packet.parse(new Uint8Array(40), { from: 'ipv6' })).toThrow(new RangeError('packet.parse: ipv6 header at offset 0: version is 0, not 6'));
   expect(() => packet.parse([1, 2] as unknown as Uint8Array)).toThrow(TypeError);
 });
