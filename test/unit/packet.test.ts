@@ -19,6 +19,12 @@ const be32 = (n: number): Uint8Array => Uint8Array.of(n >>> 24, (n >>> 16) & 0xf
 test('an IPv4 header gets the checksum of the classic worked example (c0a8 0001 → c0a8 00c7: 0xb861)', () => {
   const frame = packet.ipv4({ src: '192.168.0.1', dst: '192.168.0.199', id: 0, dontFragment: true, protocol: 17 }).payload(new Uint8Array(95)).build();
   expect(hex(frame.subarray(0, 20))).toBe('45000073000040004011b861c0a80001c0a800c7');
+  // packet.checksum: RFC 1071 over any bytes; the header with its checksum field zeroed gives that field back.
+  const zeroed = frame.slice(0, 20);
+  zeroed.fill(0, 10, 12);
+  expect(packet.checksum(zeroed)).toBe(0xb861);
+  expect(packet.checksum(frame.subarray(0, 20))).toBe(0);
+  expect(packet.checksum(Uint8Array.of(0xff))).toBe(0x00ff); // an odd byte is the high half of a word
 });
 
 test('the README example: a TCP SYN with an MSS option in a tagged frame, every field back from parse', () => {
