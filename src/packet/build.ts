@@ -4,6 +4,7 @@
 // length, type or checksum of what it carries.
 import { parseIpv4, parseIpv6, parseMac } from './address.js';
 import { checkArray, checkBool, checkObject, checkUint } from './check.js';
+import { describeValue } from '../errors/errors.js';
 import { internetChecksum, pseudoHeaderSum } from './checksum.js';
 import { encodeIpv4Options, encodeIpv6TlvOptions, encodeTcpOptions } from './options.js';
 import type { EthernetFields, IcmpFields, Ipv4Fields, Ipv6Extension, Ipv6Fields, TcpFields, TcpFlag, UdpFields, Vlan } from './types.js';
@@ -77,7 +78,7 @@ const FOLLOWS: Record<Layer['kind'], readonly Layer['kind'][]> = {
 function stage(layers: readonly Layer[]): EthernetStage & Ipv4Stage & Ipv6Stage {
   const add = (next: Layer): EthernetStage & Ipv4Stage & Ipv6Stage => {
     const last = layers[layers.length - 1]!;
-    if (!FOLLOWS[last.kind].includes(next.kind)) throw new TypeError(`packet.${next.kind === 'payload' ? 'payload' : next.kind}: cannot follow ${last.kind === 'payload' ? 'a payload' : `an ${last.kind} header`}`);
+    if (!FOLLOWS[last.kind].includes(next.kind)) throw new TypeError(`packet.${next.kind}: cannot follow ${last.kind === 'payload' ? 'the payload' : `the ${last.kind} header`}`);
     return stage([...layers, next]);
   };
   return {
@@ -240,7 +241,7 @@ function icmpLayer(kind: 'icmp' | 'icmpv6', fields: IcmpFields): Layer {
 function payloadLayer(data: unknown): Layer {
   if (typeof data === 'string') return { kind: 'payload', data: new TextEncoder().encode(data) };
   if (data instanceof Uint8Array) return { kind: 'payload', data: data.slice() };
-  throw new TypeError(`packet.payload: data must be a Uint8Array or a string, got ${typeof data}`);
+  throw new TypeError(`packet.payload: data must be a Uint8Array or a string, got ${describeValue(data)}`);
 }
 
 const PROTOCOL_OF: Partial<Record<Layer['kind'], number>> = { tcp: IpProto.Tcp, udp: IpProto.Udp, icmp: IcmpProto.Icmp, icmpv6: IcmpProto.Icmpv6 };

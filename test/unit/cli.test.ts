@@ -1,13 +1,14 @@
 // The bpfkit command's verbs (doctor, map dump, verify, include-dir, gen vmlinux), called through main() as bin/bpfkit.mjs calls it.
 import { afterEach, beforeEach, expect, test, vi } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
 import { createMap, engineStatus, features, lpmKey, openObject, u32, u64 } from '../../src/index.js';
 import { packageRoot } from '../../src/package-root.js';
 import { testUnless } from '../helpers/skip.js';
+import { bpfkitCacheDir } from '../../src/vm/cache-dir.js';
 import { mountBpffs } from '../helpers/bpffs.js';
 import { kernelSkipReason } from '../helpers/kernel.js';
 
@@ -216,4 +217,20 @@ testUnless(vmlinuxSkip, 'gen vmlinux writes the running kernel\'s types as C, an
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+// Another kernel's types: the ELF vmlinux of a kernel `bpfkit vm` fetched (make setup prefetches 6.1).
+const vmKernels = existsSync(join(bpfkitCacheDir(), 'kernels'))
+  ? readdirSync(join(bpfkitCacheDir(), 'kernels')).map((k) => join(bpfkitCacheDir(), 'kernels', k, 'vmlinux')).filter((f) => existsSync(f))
+  : [];
+const vmSkip = !hasTool('bpftool') ? 'bpftool is not installed' : vmKernels.length === 0 ? `no bpfkit vm kernel in ${bpfkitCacheDir()}/kernels (bpfkit vm --kernel 6.1 --fetch)` : undefined;
+testUnless(vmSkip, 'gen vmlinux --kernel-btf reads another kernel\'s types from its ELF vmlinux', async () => {
+  expect(await main(['gen', 'vmlinux', '--kernel-btf', vmKernels[0]!])).toBe(0);
+  const header = out.mock.calls.map((c: unknown[]) => Buffer.from(c[0] as Uint8Array).toString()).join('');
+  expect(header).toMatch(/^#ifndef __VMLINUX_H__\n/);
+  expect(header).toContain('struct task_struct {');
+  // Not the running kernel's: a 6.1 kernel has no resilient spin lock, which this host's 6.15+ kernel has.
+  const [major, minor] = /kernels\/(\d+)\.(\d+)[^/]*\/vmlinux$/.exec(vmKernels[0]!)!.slice(1).map(Number) as [number, number];
+  if (major < 6 || (major === 6 && minor < 15)) expect(header).not.toContain('struct bpf_res_spin_lock {');
+  else expect(header).toContain('struct bpf_res_spin_lock {');
 });

@@ -135,7 +135,10 @@ test('bad builder input: a TypeError or RangeError naming the builder and field,
   expect(() => ip.payload(new Uint8Array(65536)).build()).toThrow(/packet\.ipv4: the packet is 65556 bytes/);
   // JavaScript callers, past the types: a layer where it cannot go.
   const js = ip.udp({ sport: 1, dport: 2 }) as unknown as { tcp(f: object): unknown };
-  expect(() => js.tcp({ sport: 1, dport: 2 })).toThrow(new TypeError('packet.tcp: cannot follow an udp header'));
+  expect(() => js.tcp({ sport: 1, dport: 2 })).toThrow(new TypeError('packet.tcp: cannot follow the udp header'));
+  const done = ip.payload('x') as unknown as { payload(d: string): unknown };
+  expect(() => done.payload('y')).toThrow(new TypeError('packet.payload: cannot follow the payload'));
+  expect(() => ip.payload(42 as unknown as string)).toThrow(new TypeError('packet.payload: data must be a Uint8Array or a string, got number 42'));
   expect(() => packet.ipv6({ src: '::1', dst: '::1', extensions: [{ type: 'jumbo' } as unknown as Ipv6Extension] })).toThrow(/extensions\[0\]\.type must be/);
 });
 
