@@ -35,3 +35,9 @@ export { ProgFlags } from './uapi/prog-flags.js';
 export type { SourceLine, VerifierStats } from './errors/verifier-log.js';
 export { features } from './kernel/features.js';
 export { decodeBtf, BtfKind, type BtfType } from './btf/decode.js';
+export { packet } from './packet/index.js';
+export type {
+  EthernetFields, EthernetHeader, Vlan, Ipv4Fields, Ipv4Header, Ipv4Option, Ipv6Fields, Ipv6Header, Ipv6Extension, ParsedIpv6Extension,
+  Ipv6TlvOption, TcpFields, TcpHeader, TcpFlag, TcpOption, UdpFields, UdpHeader, IcmpFields, IcmpHeader, LayerName, ParsedPacket, ParseOptions,
+  EthernetStage, Ipv4Stage, Ipv6Stage, PacketBuilder, PayloadStage,
+} from './packet/index.js';

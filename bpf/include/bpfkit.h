@@ -1,9 +1,15 @@
-/* bpfkit's shared header for BPF programs: the resilient spin lock type and its kfuncs, declared here so
- * the fixtures build against the uapi <linux/bpf.h> alone, with no vmlinux.h from the build host. */
+/* bpfkit's header for BPF programs: the resilient spin lock type and its kfuncs, declared here so programs
+ * build against the uapi <linux/bpf.h> alone, with no vmlinux.h from the build host. Include it with
+ * clang ... -I"$(npx bpfkit include-dir)". After a vmlinux.h (bpfkit gen vmlinux) it uses that instead:
+ * the kernel's own types, struct bpf_res_spin_lock among them from 6.15. */
 #ifndef BPFKIT_H
 #define BPFKIT_H
 
+#ifdef __VMLINUX_H__
+#define BPFKIT_HAVE_RES_SPIN_LOCK
+#else
 #include <linux/bpf.h>
+#endif
 #include <bpf/bpf_helpers.h>
 
 /* Linux errno numbers the res lock kfuncs return (kernel/bpf/rqspinlock.c): AA/ABBA deadlock and timeout. */

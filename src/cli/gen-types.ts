@@ -11,8 +11,9 @@ import { lpmKey } from '../codec/lpm-key.js';
 import { codecDifference } from '../codec/compare.js';
 import { KernelMapType, LPM_DATA_SIZE_MAX, LPM_DATA_SIZE_MIN, LPM_KEY_DATA_OFFSET, MapType } from '../uapi/bpf.js';
 import type { Codec } from '../codec/types.js';
+import { genVmlinuxMain } from './gen-vmlinux.js';
 
-const usage = 'usage: bpfkit gen types OBJECT.bpf.o\n';
+const usage = 'usage: bpfkit gen types OBJECT.bpf.o\n       bpfkit gen vmlinux [--kernel-btf PATH]\n';
 
 /** The object's BTF-defined map names (the `.maps` DATASEC's variables), in the object's order. */
 function btfMapNames(path: string): string[] {
@@ -87,6 +88,7 @@ function lpmKeySource(key: Codec<unknown>, used: Set<string>): string | undefine
 
 export async function genMain(args: readonly string[]): Promise<number> {
   const [what, path, ...rest] = args;
+  if (what === 'vmlinux') return genVmlinuxMain(args.slice(1));
   if (what !== 'types' || path === undefined || rest.length > 0) {
     process.stderr.write(usage);
     return 2;

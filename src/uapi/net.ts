@@ -17,6 +17,10 @@ export const ETH_P_802_3_MIN = 0x0600;
 export const PACKET_OTHERHOST = 3;
 /** include/uapi/linux/in.h: the IP protocols whose ports a flow hash covers (net/core/flow_dissector.c). */
 export const IpProto = { Tcp: 6, Udp: 17, Dccp: 33, Sctp: 132, UdpLite: 136 } as const;
+/** include/uapi/linux/in.h, in6.h: IPPROTO_ICMP and IPPROTO_ICMPV6 (no ports: kept out of IpProto). */
+export const IcmpProto = { Icmp: 1, Icmpv6: 58 } as const;
+/** include/uapi/linux/in6.h: the IPv6 extension headers (NEXTHDR_* in include/net/ipv6.h). */
+export const Ipv6ExtHeader = { HopByHop: 0, Routing: 43, Fragment: 44, Destination: 60, NoNext: 59 } as const;
 /**
  * include/uapi/linux/if_tunnel.h: the tunnel flags bpf_skb_set_tunnel_key sets, as host-order bits of the
  * __be16 bpf_skb_get_tunnel_key reports (TUNNEL_CSUM, _KEY, _SEQ, _DONT_FRAGMENT, _NOCACHE).

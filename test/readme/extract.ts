@@ -7,8 +7,8 @@
 //   <!-- test: continues=flows -->    continues that chain: runs after its earlier blocks, using their names
 //   <!-- test: commonjs -->           a ```js block that is CommonJS (require), run as a .cjs file
 //   <!-- test: cwd=compiled -->       runs in the folder where the ```c blocks were compiled
-// A ```c block with <!-- test: file=NAME.bpf.c --> is written to a folder where the ```sh block marked
-// <!-- test: compile --> (the README's clang line) then runs, before any block, so blocks can load NAME.bpf.o.
+// A ```c block with <!-- test: file=NAME.bpf.c --> is written to a folder where the ```sh blocks marked
+// <!-- test: compile --> (the README's clang lines) then run in order, before any block, so blocks can load NAME.bpf.o.
 // A line `console.log(expr); // prints: TEXT` is also a check: the block must print TEXT there.
 
 export type EngineName = 'kernel' | 'emulator';

@@ -29,10 +29,10 @@ for (const b of blocks) {
 }
 for (const s of sources) writeFileSync(join(compiled, s.file), s.code);
 
-test("the README's own BPF C program compiles with the README's clang line", () => {
+test("the README's own BPF C programs compile with the README's clang lines", () => {
   expect(sources.length).toBeGreaterThan(0);
-  expect(compile.length).toBe(1);
-  execFileSync('bash', ['-euo', 'pipefail', '-c', compile[0]!], { cwd: compiled, stdio: ['ignore', 'inherit', 'inherit'] });
+  expect(compile.length).toBeGreaterThan(0);
+  for (const line of compile) execFileSync('bash', ['-euo', 'pipefail', '-c', line], { cwd: compiled, stdio: ['ignore', 'inherit', 'inherit'] });
   for (const s of sources) expect(statSync(join(compiled, s.file.replace(/\.c$/, '.o'))).size).toBeGreaterThan(0);
 });
 

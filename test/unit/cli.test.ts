@@ -1,10 +1,14 @@
-// The bpfkit command's doctor and map dump verbs, called through main() as bin/bpfkit.mjs calls it.
+// The bpfkit command's verbs (doctor, map dump, verify, include-dir, gen vmlinux), called through main() as bin/bpfkit.mjs calls it.
 import { afterEach, beforeEach, expect, test, vi } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { main } from '../../src/cli/main.js';
-import { createMap, engineStatus, features, lpmKey, u32, u64 } from '../../src/index.js';
+import { createMap, engineStatus, features, lpmKey, openObject, u32, u64 } from '../../src/index.js';
+import { packageRoot } from '../../src/package-root.js';
+import { testUnless } from '../helpers/skip.js';
+import { bpfkitCacheDir } from '../../src/vm/cache-dir.js';
 import { mountBpffs } from '../helpers/bpffs.js';
 import { kernelSkipReason } from '../helpers/kernel.js';
 
@@ -145,4 +149,88 @@ test('verify --stats prints veristat\'s numbers, and --compare fails a program w
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('include-dir prints the folder of bpfkit.h, and the npm package ships that file', async () => {
+  expect(await main(['include-dir'])).toBe(0);
+  const dir = text(out).trim();
+  expect(dir).toBe(join(packageRoot(), 'bpf', 'include'));
+  expect(readFileSync(join(dir, 'bpfkit.h'), 'utf8')).toContain('extern int bpf_res_spin_lock(struct bpf_res_spin_lock *lock) __ksym __weak;');
+  expect(await main(['include-dir', 'extra'])).toBe(2);
+  expect(text(err)).toContain('usage: bpfkit include-dir');
+  // What `npm pack` would put in the tarball (package.json "files"), without running the build scripts.
+  const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: packageRoot(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as { files: { path: string }[] }[];
+  expect(packed[0]!.files.map((f) => f.path)).toContain('bpf/include/bpfkit.h');
+});
+
+test('gen vmlinux: bad arguments exit 2, a missing or non-BTF file exits 1 naming it', async () => {
+  expect(await main(['gen', 'vmlinux', 'extra'])).toBe(2);
+  expect(await main(['gen', 'vmlinux', '--kernel-btf'])).toBe(2);
+  expect(text(err)).toContain('usage: bpfkit gen vmlinux [--kernel-btf PATH] > vmlinux.h\n');
+  err.mockClear();
+  expect(await main(['gen', 'nothing'])).toBe(2);
+  expect(text(err)).toBe('usage: bpfkit gen types OBJECT.bpf.o\n       bpfkit gen vmlinux [--kernel-btf PATH]\n');
+  err.mockClear();
+  expect(await main(['gen', 'vmlinux', '--kernel-btf', '/nonexistent/vmlinux'])).toBe(1);
+  expect(text(err)).toBe('bpfkit gen vmlinux: /nonexistent/vmlinux does not exist\n');
+  err.mockClear();
+  const code = await main(['gen', 'vmlinux', '--kernel-btf', '/etc/passwd']);
+  expect(code).toBe(1);
+  expect(text(err)).toMatch(/^bpfkit gen vmlinux: (bpftool could not read BTF from \/etc\/passwd: .+|bpftool is not installed .+)\n$/);
+});
+
+const hasTool = (tool: string): boolean => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'pipe' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+const vmlinuxSkip = !hasTool('bpftool') ? 'bpftool is not installed' : !existsSync('/sys/kernel/btf/vmlinux') ? 'no /sys/kernel/btf/vmlinux (a kernel without BTF)' : !hasTool('clang-19') ? 'clang-19 is not installed' : undefined;
+testUnless(vmlinuxSkip, 'gen vmlinux writes the running kernel\'s types as C, and bpfkit.h builds after it (a res lock in a map value)', async () => {
+  expect(await main(['gen', 'vmlinux'])).toBe(0);
+  const header = out.mock.calls.map((c: unknown[]) => Buffer.from(c[0] as Uint8Array)).reduce((a: Buffer, b: Buffer) => Buffer.concat([a, b]), Buffer.alloc(0)).toString();
+  expect(header).toMatch(/^#ifndef __VMLINUX_H__\n#define __VMLINUX_H__\n/);
+  expect(header).toContain('struct task_struct {');
+  const dir = mkdtempSync(join(tmpdir(), 'bpfkit-vmlinux-'));
+  try {
+    writeFileSync(join(dir, 'vmlinux.h'), header);
+    // The program a user writes against vmlinux.h: bpfkit.h then takes the kernel's struct bpf_res_spin_lock.
+    writeFileSync(join(dir, 'locked.bpf.c'), [
+      '#include "vmlinux.h"',
+      '#include "bpfkit.h"',
+      'struct value { struct bpf_res_spin_lock lock; __u64 count; };',
+      'struct { __uint(type, BPF_MAP_TYPE_ARRAY); __uint(max_entries, 1); __type(key, __u32); __type(value, struct value); } counts SEC(".maps");',
+      'SEC("tc") int count(struct __sk_buff *skb) {',
+      '  __u32 zero = 0; struct value *v = bpf_map_lookup_elem(&counts, &zero);',
+      '  if (!v || bpf_res_spin_lock(&v->lock)) return 1;',
+      '  v->count++; bpf_res_spin_unlock(&v->lock); return 0;',
+      '}',
+      'char LICENSE[] SEC("license") = "GPL";',
+    ].join('\n'));
+    execFileSync('clang-19', ['-O2', '-g', '-Wall', '-Werror', '-target', 'bpf', `-I${join(packageRoot(), 'bpf', 'include')}`, '-c', 'locked.bpf.c', '-o', 'locked.bpf.o'], { cwd: dir, stdio: 'pipe' });
+    using obj = openObject(join(dir, 'locked.bpf.o'), { engine: 'emulator' });
+    expect(obj.maps.counts).toMatchObject({ lock: 'res' });
+    expect(obj.program('count').run({ data: new Uint8Array(64), repeat: 3 }).retval).toBe(0);
+    expect(obj.map('counts').get(0)).toEqual({ lock: 0, count: 3n });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+// Another kernel's types: the ELF vmlinux of a kernel `bpfkit vm` fetched (make setup prefetches 6.1).
+const vmKernels = existsSync(join(bpfkitCacheDir(), 'kernels'))
+  ? readdirSync(join(bpfkitCacheDir(), 'kernels')).map((k) => join(bpfkitCacheDir(), 'kernels', k, 'vmlinux')).filter((f) => existsSync(f))
+  : [];
+const vmSkip = !hasTool('bpftool') ? 'bpftool is not installed' : vmKernels.length === 0 ? `no bpfkit vm kernel in ${bpfkitCacheDir()}/kernels (bpfkit vm --kernel 6.1 --fetch)` : undefined;
+testUnless(vmSkip, 'gen vmlinux --kernel-btf reads another kernel\'s types from its ELF vmlinux', async () => {
+  expect(await main(['gen', 'vmlinux', '--kernel-btf', vmKernels[0]!])).toBe(0);
+  const header = out.mock.calls.map((c: unknown[]) => Buffer.from(c[0] as Uint8Array).toString()).join('');
+  expect(header).toMatch(/^#ifndef __VMLINUX_H__\n/);
+  expect(header).toContain('struct task_struct {');
+  // Not the running kernel's: a 6.1 kernel has no resilient spin lock, which this host's 6.15+ kernel has.
+  const [major, minor] = /kernels\/(\d+)\.(\d+)[^/]*\/vmlinux$/.exec(vmKernels[0]!)!.slice(1).map(Number) as [number, number];
+  if (major < 6 || (major === 6 && minor < 15)) expect(header).not.toContain('struct bpf_res_spin_lock {');
+  else expect(header).toContain('struct bpf_res_spin_lock {');
 });
