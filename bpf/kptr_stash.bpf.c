@@ -219,6 +219,15 @@ int xchg_wrong_type(struct __sk_buff *skb)
 }
 
 SEC("?tc")
+int drop_unchecked(struct __sk_buff *skb)
+{
+	struct flow *f = obj_new(struct flow);
+
+	obj_drop(f);
+	return 0;
+}
+
+SEC("?tc")
 int helper_over_kptr(struct __sk_buff *skb)
 {
 	struct slot *s = slot_of(skb);

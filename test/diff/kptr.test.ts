@@ -28,7 +28,7 @@ function verdict(side: Side, program: string): string {
   }
 }
 
-const refused = ['leak_taken', 'store_direct', 'read_half', 'xchg_not_kptr', 'xchg_untrusted', 'xchg_no_kptrs', 'xchg_wrong_type', 'helper_over_kptr'];
+const refused = ['leak_taken', 'store_direct', 'read_half', 'xchg_not_kptr', 'xchg_untrusted', 'xchg_no_kptrs', 'xchg_wrong_type', 'helper_over_kptr', 'drop_unchecked'];
 
 function skipReason(): string | undefined {
   if (!features.kfunc('bpf_obj_new_impl')) return 'kfunc bpf_obj_new_impl is missing (needs Linux 6.2+ with kernel BTF)';

@@ -138,6 +138,9 @@ function checkObjectKfunc(v: Verifier, name: 'bpf_obj_new_impl' | 'bpf_obj_drop_
     const ref = acquireReference(v, v.pc);
     r0 = pointer(ALLOC_OBJECT | TypeFlag.MaybeNull, { target: Number(id), id: ref, refObjId: ref });
   } else {
+    // check_kfunc_args: p__alloc of a KF_RELEASE kfunc (trusted args): NULL first, then a trusted pointer.
+    if (isNull(arg) || (arg.type !== RegType.Scalar && hasFlag(arg.type, TypeFlag.MaybeNull))) refuse(EACCES, 'Possibly NULL pointer passed to trusted arg0');
+    if (arg.type === RegType.Scalar) refuse(EINVAL, 'R1 must be referenced or trusted');
     if (arg.type !== ALLOC_OBJECT || arg.refObjId === 0 || arg.value.varOff.mask !== 0n || arg.value.varOff.value !== 0n) {
       throw new OutOfModel('bpf_obj_drop of something other than an object bpf_obj_new returned');
     }
