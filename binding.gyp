@@ -10,7 +10,8 @@
         "native/prog.cc",
         "native/probe.cc",
         "native/map_scratch.cc",
-        "native/ringbuf.cc"
+        "native/ringbuf.cc",
+        "native/ids.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

@@ -21,6 +21,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitProg(env, exports);
   InitProbe(env, exports);
   InitRingbuf(env, exports);
+  InitIds(env, exports);
   return exports;
 }
 

@@ -8,3 +8,4 @@ void InitObject(Napi::Env env, Napi::Object exports);
 void InitProg(Napi::Env env, Napi::Object exports);
 void InitProbe(Napi::Env env, Napi::Object exports);
 void InitRingbuf(Napi::Env env, Napi::Object exports);
+void InitIds(Napi::Env env, Napi::Object exports);

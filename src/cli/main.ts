@@ -2,11 +2,12 @@
 import { doctorMain } from './doctor.js';
 import { genMain } from './gen-types.js';
 import { mapMain } from './map-dump.js';
+import { listMain } from './list.js';
 import { verifyMain } from './verify.js';
 import { includeDirMain } from './include-dir.js';
 import { vmMain } from '../vm/cli.js';
 
-const usage = 'usage: bpfkit <verb> [args]\n  doctor                      can the kernel engine work here? (exit 0 yes, 1 no)\n  map dump PIN_PATH | --id N  every element of a kernel map, as bytes\n  gen types OBJECT.bpf.o      TypeScript codecs for the object\'s maps and globals, from its BTF\n  gen vmlinux [--kernel-btf PATH]   vmlinux.h: the kernel\'s types as C (bpftool), this kernel\'s by default\n  include-dir                 the folder of bpfkit.h, for clang -I\n  verify OBJECT.bpf.o [--program NAME] [--kernel-version V] [--log-level L] [--stats] [--compare OLD.csv]   each program\'s verdict on the emulator and the kernel (exit 1 if refused)\n  vm [--kernel K] [--cpus N] [--memory SIZE] [--timeout S] -- COMMAND...   run COMMAND as root under another kernel\n';
+const usage = 'usage: bpfkit <verb> [args]\n  doctor                      can the kernel engine work here? (exit 0 yes, 1 no)\n  map dump PIN_PATH | --id N  every element of a kernel map, as bytes\n  map list | prog list        the kernel\'s maps / programs: id, type, name (as bpftool\'s show)\n  gen types OBJECT.bpf.o      TypeScript codecs for the object\'s maps and globals, from its BTF\n  gen vmlinux [--kernel-btf PATH]   vmlinux.h: the kernel\'s types as C (bpftool), this kernel\'s by default\n  include-dir                 the folder of bpfkit.h, for clang -I\n  verify OBJECT.bpf.o [--program NAME] [--kernel-version V] [--log-level L] [--stats] [--compare OLD.csv]   each program\'s verdict on the emulator and the kernel (exit 1 if refused)\n  vm [--kernel K] [--cpus N] [--memory SIZE] [--timeout S] -- COMMAND...   run COMMAND as root under another kernel\n';
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [verb, ...rest] = argv;
@@ -17,6 +18,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       return doctorMain(rest);
     case 'map':
       return mapMain(rest);
+    case 'prog':
+      if (rest[0] === 'list') return listMain('prog', rest.slice(1));
+      process.stderr.write(`bpfkit prog: unknown subcommand ${rest[0] === undefined ? '(none)' : `'${rest[0]}'`}\n${usage}`);
+      return 2;
     case 'gen':
       return genMain(rest);
     case 'verify':

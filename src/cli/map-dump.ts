@@ -1,6 +1,7 @@
 // `bpfkit map dump PIN_PATH | --id N`: every element of a kernel map as bytes, as `bpftool map dump` prints
 // them (per-CPU maps: one value line per CPU; an LPM trie's keys as data/prefixlen, in get_next_key's postorder);
 // a queue's or stack's next value, which stays in the map.
+import { listMain } from './list.js';
 import { bytes } from '../codec/codec.js';
 import { resolveEngine } from '../engine-select.js';
 import { BpfError, subjectOf } from '../errors/errors.js';
@@ -59,6 +60,7 @@ export function dumpMap(where: { path: string } | { id: number }): string {
 /** `map` verb: `dump` is its one subcommand today. */
 export function mapMain(args: readonly string[]): number {
   const [sub, ...rest] = args;
+  if (sub === 'list') return listMain('map', rest);
   if (sub !== 'dump') {
     process.stderr.write(`bpfkit map: unknown subcommand ${sub === undefined ? '(none)' : `'${sub}'`}\n${usage}`);
     return 2;

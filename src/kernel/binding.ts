@@ -100,6 +100,10 @@ export interface Addon {
   dupFd(fd: number): number;
   /** libbpf_probe_bpf_prog_type (native/probe.cc): 1 supported, 0 not, -errno when the probe failed. */
   probeProgramType(type: number): number;
+  /** The next map (kind 0) or program (kind 1) id after `start`, -ENOENT at the end, or -errno. */
+  nextId(kind: 0 | 1, start: number): number;
+  /** Fills `out` with the program's struct bpf_prog_info; returns the bytes filled or -errno. */
+  progInfoById(id: number, out: Uint8Array): number;
 
   NativeObject: new () => NativeObject;
   /**
@@ -148,7 +152,7 @@ let cached: Addon | Error | undefined;
 /** What every Addon has, checked at load: an addon built from older sources is refused as a whole. */
 const addonFunctions = [
   'possibleCpus', 'btfLoad', 'closeFd', 'dupFd', 'probeProgramType', 'NativeObject', 'progTestRun', 'progTestRunAsync', 'progLoad',
-  'progTestRunCancel', 'progId', 'ringbufOpen', 'ringbufConsume', 'ringbufPoll', 'ringbufClose',
+  'progTestRunCancel', 'progId', 'nextId', 'progInfoById', 'ringbufOpen', 'ringbufConsume', 'ringbufPoll', 'ringbufClose',
 ] as const satisfies readonly (keyof Addon)[];
 
 /** The addon, loaded once per process, or the Error that explains why it cannot be loaded (never throws). */

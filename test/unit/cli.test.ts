@@ -57,6 +57,33 @@ test('unknown verbs and malformed map arguments exit 2 with the usage', async ()
 
 const skip = kernelSkipReason();
 if (skip) console.log(`skipped: bpfkit map dump [kernel]: ${skip}`);
+test.skipIf(skip !== undefined)('map list and prog list show the kernel\'s maps and programs as bpftool does: id, type, name, sizes, tag', async () => {
+  using obj = openObject(join(packageRoot(), 'build', 'bpf', 'spin_lock.bpf.o'), { engine: 'kernel' });
+  const progs = Object.keys(obj.programs).map((name) => obj.program(name).id);
+  const maps = Object.keys(obj.maps).map((name) => {
+    using m = obj.map(name);
+    return m.info.id;
+  });
+  expect(await main(['prog', 'list'])).toBe(0);
+  const progText = text(out);
+  expect(await main(['map', 'list'])).toBe(0);
+  const mapText = text(out).slice(progText.length);
+  // bpftool is the oracle: its JSON for the same ids.
+  const bpftool = (what: string, id: number): Record<string, unknown> => JSON.parse(execFileSync('bpftool', ['-j', what, 'show', 'id', String(id)]).toString());
+  for (const id of progs) {
+    const b = bpftool('prog', id);
+    // The kernel keeps 15 characters of a name (bpftool takes the whole one from BTF).
+    expect(progText).toContain(`${id}: ${b.type}  name ${String(b.name).slice(0, 15)}  tag ${b.tag}\n`);
+  }
+  for (const id of maps) {
+    const b = bpftool('map', id);
+    expect(mapText).toContain(`${id}: ${b.type}  name ${b.name}  flags 0x${Number(b.flags).toString(16)}\n\tkey ${b.bytes_key}B  value ${b.bytes_value}B  max_entries ${b.max_entries}`);
+  }
+  expect(progs.length).toBe(3);
+  expect(await main(['prog', 'list', 'extra'])).toBe(2);
+  expect(await main(['prog'])).toBe(2);
+});
+
 test.skipIf(skip !== undefined)('map dump prints a pinned map and a map by id as bpftool does; a missing pin exits 1 with the hint', async () => {
   const fs = mountBpffs();
   try {

@@ -1,0 +1,52 @@
+// What bpftool's `map list` / `prog list` walk: the kernel's map and program ids, and a program's
+// struct bpf_prog_info by id (decoded in TypeScript: src/uapi/prog-info.ts).
+// nextId(kind, start) → the next id after `start` (kind 0 maps, 1 programs) | -ENOENT at the end | -errno
+// progInfoById(id, out) → the bytes of struct bpf_prog_info the kernel filled (≤ out.length) | -errno
+#include <bpf/bpf.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "args.h"
+#include "errno.h"
+#include "init.h"
+
+namespace {
+
+Napi::Value NextId(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t kind, start;
+  REQUIRE_ARG(args::U32(env, info[0], "kind", &kind));
+  REQUIRE_ARG(args::U32(env, info[1], "start", &start));
+  __u32 next = 0;
+  int rc = Rc(kind == 0 ? bpf_map_get_next_id(start, &next) : bpf_prog_get_next_id(start, &next));
+  return Napi::Number::New(env, rc < 0 ? rc : static_cast<double>(next));
+}
+
+Napi::Value ProgInfoById(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t id;
+  REQUIRE_ARG(args::U32(env, info[0], "id", &id));
+  args::Bytes out;
+  REQUIRE_ARG(args::U8(env, info[1], "out", &out));
+  int fd = bpf_prog_get_fd_by_id(id);
+  if (fd < 0) return Napi::Number::New(env, -errno);
+  struct bpf_prog_info pi;
+  memset(&pi, 0, sizeof(pi));
+  __u32 len = sizeof(pi);
+  int rc = Rc(bpf_obj_get_info_by_fd(fd, &pi, &len));
+  ::close(fd);
+  if (rc < 0) return Napi::Number::New(env, rc);
+  size_t n = std::min(static_cast<size_t>(len), out.length);
+  memcpy(out.data, &pi, n);
+  return Napi::Number::New(env, static_cast<double>(n));
+}
+
+}  // namespace
+
+void InitIds(Napi::Env env, Napi::Object exports) {
+  exports.Set("nextId", Napi::Function::New<NextId>(env, "nextId"));
+  exports.Set("progInfoById", Napi::Function::New<ProgInfoById>(env, "progInfoById"));
+}
