@@ -2,6 +2,7 @@
 // struct bpf_prog_info by id (decoded in TypeScript: src/uapi/prog-info.ts).
 // nextId(kind, start) → the next id after `start` (kind 0 maps, 1 programs) | -ENOENT at the end | -errno
 // progInfoById(id, out) → the bytes of struct bpf_prog_info the kernel filled (≤ out.length) | -errno
+// btfById(id, out) → a loaded BTF's raw bytes, for decoding a map's keys and values (src/cli/map-dump.ts)
 #include <bpf/bpf.h>
 #include <unistd.h>
 
@@ -44,9 +45,30 @@ Napi::Value ProgInfoById(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(n));
 }
 
+// btfById(id, out) → the raw BTF's size (BPF_BTF_GET_FD_BY_ID, then BTF info with `out` as its buffer): the
+// bytes are in `out` when it was large enough; call again with a larger one otherwise | -errno.
+Napi::Value BtfById(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  uint32_t id;
+  REQUIRE_ARG(args::U32(env, info[0], "id", &id));
+  args::Bytes out;
+  REQUIRE_ARG(args::U8(env, info[1], "out", &out));
+  int fd = bpf_btf_get_fd_by_id(id);
+  if (fd < 0) return Napi::Number::New(env, -errno);
+  struct bpf_btf_info bi;
+  memset(&bi, 0, sizeof(bi));
+  bi.btf = reinterpret_cast<__u64>(out.data);
+  bi.btf_size = static_cast<__u32>(out.length);
+  __u32 len = sizeof(bi);
+  int rc = Rc(bpf_obj_get_info_by_fd(fd, &bi, &len));
+  ::close(fd);
+  return Napi::Number::New(env, rc < 0 ? rc : static_cast<double>(bi.btf_size));
+}
+
 }  // namespace
 
 void InitIds(Napi::Env env, Napi::Object exports) {
   exports.Set("nextId", Napi::Function::New<NextId>(env, "nextId"));
   exports.Set("progInfoById", Napi::Function::New<ProgInfoById>(env, "progInfoById"));
+  exports.Set("btfById", Napi::Function::New<BtfById>(env, "btfById"));
 }

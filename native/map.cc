@@ -290,6 +290,8 @@ napi_value Info(napi_env env, napi_callback_info cbinfo) {
   napi_create_string_utf8(env, mi.name, strnlen(mi.name, sizeof mi.name), &name);
   napi_set_named_property(env, o, "name", name);
   SetNumber(env, o, "btfId", mi.btf_id);
+  SetNumber(env, o, "btfKeyTypeId", mi.btf_key_type_id);
+  SetNumber(env, o, "btfValueTypeId", mi.btf_value_type_id);
   return o;
 }
 

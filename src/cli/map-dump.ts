@@ -1,6 +1,7 @@
 // `bpfkit map dump PIN_PATH | --id N`: every element of a kernel map as bytes, as `bpftool map dump` prints
 // them (per-CPU maps: one value line per CPU; an LPM trie's keys as data/prefixlen, in get_next_key's postorder);
-// a queue's or stack's next value, which stays in the map.
+// a queue's or stack's next value, which stays in the map. A map with BTF for its key and value is decoded
+// through it into JSON, as bpftool does (`--raw`: the bytes anyway).
 import { listMain } from './list.js';
 import { bytes } from '../codec/codec.js';
 import { resolveEngine } from '../engine-select.js';
@@ -10,13 +11,18 @@ import { LPM_KEY_DATA_OFFSET, MapType, isKeyless, mapTypeName } from '../uapi/bp
 import { PerCpuMap, wrapMapHandle } from '../map/map.js';
 import { BloomFilterMap } from '../map/bloom.js';
 import { wrapKeylessHandle } from '../map/wrap-keyless.js';
+import { loadAddon } from '../kernel/binding.js';
+import { parseBtf, BtfFormatError } from '../btf/types.js';
+import { BtfCodecError, codecFromBtf } from '../btf/codecs.js';
+import type { Codec } from '../codec/types.js';
+import type { MapInfo } from '../seam/engine.js';
 
-const usage = 'usage: bpfkit map dump PIN_PATH | --id N\n';
+const usage = 'usage: bpfkit map dump [--raw] PIN_PATH | --id N\n';
 
 const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
 
 /** The dump's text for a map pinned at `path` or with this `id`, on the kernel engine. */
-export function dumpMap(where: { path: string } | { id: number }): string {
+export function dumpMap(where: { path: string } | { id: number }, raw = false): string {
   const engine = resolveEngine('kernel', 'map dump');
   const syscall = 'path' in where ? 'BPF_OBJ_GET' : 'BPF_MAP_GET_FD_BY_ID';
   const handle = 'path' in where ? engine.openPinned(where.path) : engine.openMapById(where.id);
@@ -36,6 +42,12 @@ export function dumpMap(where: { path: string } | { id: number }): string {
       lines.push(next === undefined ? 'empty' : `next (peek): ${hex(next)}`);
     }
     return lines.join('\n') + '\n';
+  }
+  const decoded = raw || info.type === MapType.LpmTrie ? undefined : btfCodecs(info);
+  if (decoded) {
+    using typed = wrapMapHandle(handle, engine, decoded.key, decoded.value);
+    const entries = [...typed.entries()].map(([key, value]) => ({ key, value }));
+    return `${lines[0]}\n${toJson(entries)}\n`;
   }
   using map = wrapMapHandle(handle, engine, bytes(info.keySize), bytes(info.valueSize));
   const lpm = info.type === MapType.LpmTrie;
@@ -57,6 +69,35 @@ export function dumpMap(where: { path: string } | { id: number }): string {
   return lines.join('\n') + '\n';
 }
 
+/**
+ * The key and value codecs the map's BTF gives (the kernel's copy of it, by id), or undefined: no BTF, or a
+ * type without a codec (a bitfield, a packed struct: the dump falls back to bytes).
+ */
+function btfCodecs(info: MapInfo): { key: Codec<unknown>; value: Codec<unknown> } | undefined {
+  if (!info.btfId || !info.btfValueTypeId) return undefined;
+  const addon = loadAddon();
+  if (addon instanceof Error) return undefined;
+  let data = new Uint8Array(64 * 1024);
+  let size = addon.btfById(info.btfId, data);
+  if (size > data.length) size = addon.btfById(info.btfId, (data = new Uint8Array(size)));
+  if (size < 0) return undefined;
+  try {
+    const btf = parseBtf(data.subarray(0, size));
+    const key = info.btfKeyTypeId ? codecFromBtf(btf, info.btfKeyTypeId, 'key') : bytes(info.keySize);
+    const value = codecFromBtf(btf, info.btfValueTypeId, 'value');
+    return key.size === info.keySize && value.size === info.valueSize ? { key, value } : undefined;
+  } catch (e) {
+    if (e instanceof BtfCodecError || e instanceof BtfFormatError) return undefined;
+    throw e;
+  }
+}
+
+/** JSON with u64s as exact numbers (bpftool's) and byte arrays as numbers, indented as bpftool indents. */
+function toJson(v: unknown): string {
+  const text = JSON.stringify(v, (_, x: unknown) => (typeof x === 'bigint' ? `${x}n::bigint` : x instanceof Uint8Array ? [...x] : x), 4);
+  return text.replace(/"(-?\d+)n::bigint"/g, '$1');
+}
+
 /** `map` verb: `dump` is its one subcommand today. */
 export function mapMain(args: readonly string[]): number {
   const [sub, ...rest] = args;
@@ -65,6 +106,8 @@ export function mapMain(args: readonly string[]): number {
     process.stderr.write(`bpfkit map: unknown subcommand ${sub === undefined ? '(none)' : `'${sub}'`}\n${usage}`);
     return 2;
   }
+  const raw = rest[0] === '--raw';
+  if (raw) rest.shift();
   let where: { path: string } | { id: number };
   if (rest[0] === '--id' && rest.length === 2 && /^\d+$/.test(rest[1]!)) where = { id: Number(rest[1]) };
   else if (rest.length === 1 && !rest[0]!.startsWith('-')) where = { path: rest[0]! };
@@ -73,7 +116,7 @@ export function mapMain(args: readonly string[]): number {
     return 2;
   }
   try {
-    process.stdout.write(dumpMap(where));
+    process.stdout.write(dumpMap(where, raw));
     return 0;
   } catch (e) {
     process.stderr.write(`bpfkit map dump: ${e instanceof Error ? e.message : String(e)}\n`);

@@ -104,6 +104,8 @@ export interface Addon {
   nextId(kind: 0 | 1, start: number): number;
   /** Fills `out` with the program's struct bpf_prog_info; returns the bytes filled or -errno. */
   progInfoById(id: number, out: Uint8Array): number;
+  /** The raw BTF of a loaded BTF object into `out`: its size (all there when out was large enough) or -errno. */
+  btfById(id: number, out: Uint8Array): number;
 
   NativeObject: new () => NativeObject;
   /**
@@ -152,7 +154,7 @@ let cached: Addon | Error | undefined;
 /** What every Addon has, checked at load: an addon built from older sources is refused as a whole. */
 const addonFunctions = [
   'possibleCpus', 'btfLoad', 'closeFd', 'dupFd', 'probeProgramType', 'NativeObject', 'progTestRun', 'progTestRunAsync', 'progLoad',
-  'progTestRunCancel', 'progId', 'nextId', 'progInfoById', 'ringbufOpen', 'ringbufConsume', 'ringbufPoll', 'ringbufClose',
+  'progTestRunCancel', 'progId', 'nextId', 'progInfoById', 'btfById', 'ringbufOpen', 'ringbufConsume', 'ringbufPoll', 'ringbufClose',
 ] as const satisfies readonly (keyof Addon)[];
 
 /** The addon, loaded once per process, or the Error that explains why it cannot be loaded (never throws). */

@@ -52,6 +52,9 @@ export interface MapInfo {
   flags: number;
   name: string;
   btfId: number;
+  /** The key's and value's type ids in that BTF (0: none), where the engine reports them (the kernel). */
+  btfKeyTypeId?: number;
+  btfValueTypeId?: number;
 }
 
 /**

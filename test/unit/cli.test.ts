@@ -50,7 +50,7 @@ test('unknown verbs and malformed map arguments exit 2 with the usage', async ()
   expect(await main(['map'])).toBe(2);
   expect(await main(['map', 'dump'])).toBe(2);
   expect(await main(['map', 'dump', '--id', 'x'])).toBe(2);
-  expect(text(err)).toContain('usage: bpfkit map dump PIN_PATH | --id N');
+  expect(text(err)).toContain('usage: bpfkit map dump [--raw] PIN_PATH | --id N');
   expect(await main(['--help'])).toBe(0);
   expect(text(out)).toContain('doctor');
 });
@@ -82,6 +82,24 @@ test.skipIf(skip !== undefined)('map list and prog list show the kernel\'s maps 
   expect(progs.length).toBe(3);
   expect(await main(['prog', 'list', 'extra'])).toBe(2);
   expect(await main(['prog'])).toBe(2);
+});
+
+test.skipIf(skip !== undefined)('map dump decodes a map with BTF into JSON as bpftool does; --raw prints its bytes', async () => {
+  using obj = openObject(join(packageRoot(), 'build', 'bpf', 'spin_lock.bpf.o'), { engine: 'kernel' });
+  obj.program('spin_hash').run({ data: new Uint8Array(64), repeat: 3 });
+  using counter = obj.map('hash_counter');
+  const id = counter.info.id;
+  expect(await main(['map', 'dump', '--id', String(id)])).toBe(0);
+  const [head, ...json] = text(out).split('\n');
+  expect(head).toBe(`map ${id}: hash name hash_counter key 4B value 16B max_entries 1`);
+  const ours = JSON.parse(json.join('\n')) as { key: number; value: { lock: number; count: number } }[];
+  // bpftool is the oracle; it shows a lock as { val }, bpfkit's codecs as the number userspace reads (0).
+  const theirs = JSON.parse(execFileSync('bpftool', ['-j', 'map', 'dump', 'id', String(id)]).toString()) as { formatted: { key: number; value: { lock: { val: number }; count: number } } }[];
+  expect(ours).toEqual(theirs.map((e) => ({ key: e.formatted.key, value: { lock: e.formatted.value.lock.val, count: e.formatted.value.count } })));
+  expect(ours).toEqual([{ key: 0, value: { lock: 0, count: 3 } }]);
+  out.mockClear();
+  expect(await main(['map', 'dump', '--raw', '--id', String(id)])).toBe(0);
+  expect(text(out)).toContain('key: 00 00 00 00  value: 00 00 00 00 00 00 00 00 03 00 00 00 00 00 00 00\nFound 1 element\n');
 });
 
 test.skipIf(skip !== undefined)('map dump prints a pinned map and a map by id as bpftool does; a missing pin exits 1 with the hint', async () => {
