@@ -206,7 +206,11 @@ test('include-dir prints the folder of bpfkit.h, and the npm package ships that 
   expect(text(err)).toContain('usage: bpfkit include-dir');
   // What `npm pack` would put in the tarball (package.json "files"), without running the build scripts.
   const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: packageRoot(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as { files: { path: string }[] }[];
-  expect(packed[0]!.files.map((f) => f.path)).toContain('bpf/include/bpfkit.h');
+  const files = packed[0]!.files.map((f) => f.path);
+  expect(files).toContain('bpf/include/bpfkit.h');
+  expect(files).toContain('scripts/build-addon.mjs'); // the install hook
+  // What users need, not the repository's test fixtures and tools (issue 23: no reject_* programs in the tarball).
+  expect(files.filter((f) => f.startsWith('bpf/') || f.startsWith('scripts/'))).toEqual(['bpf/include/bpfkit.h', 'scripts/build-addon.mjs']);
 });
 
 test('gen vmlinux: bad arguments exit 2, a missing or non-BTF file exits 1 naming it', async () => {
