@@ -311,13 +311,14 @@ export function tnumConstForm(version: string): TnumConstForm {
  * The kernel version that added each kfunc the emulator runs (kernel/bpf/rqspinlock.c: the four
  * bpf_res_spin_lock kfuncs, 6.15; kernel/bpf/helpers.c: bpf_obj_new_impl and bpf_obj_drop_impl, 6.2, with
  * bpf_spin_lock allowed in the objects they allocate, and bpf_rdonly_cast; net/core/filter.c and helpers.c:
- * the skb and xdp dynptrs and bpf_dynptr_slice(_rdwr), 6.4). Before it, libbpf finds no such function in the
- * kernel's BTF.
+ * the skb and xdp dynptrs and bpf_dynptr_slice(_rdwr), 6.4; the bits iterator, 6.11). Before it, libbpf
+ * finds no such function in the kernel's BTF.
  */
 const kfuncSince: Readonly<Record<string, string>> = {
   bpf_res_spin_lock: '6.15', bpf_res_spin_unlock: '6.15', bpf_res_spin_lock_irqsave: '6.15', bpf_res_spin_unlock_irqrestore: '6.15',
   bpf_obj_new_impl: '6.2', bpf_obj_drop_impl: '6.2', bpf_rdonly_cast: '6.2',
   bpf_dynptr_from_skb: '6.4', bpf_dynptr_from_xdp: '6.4', bpf_dynptr_slice: '6.4', bpf_dynptr_slice_rdwr: '6.4',
+  bpf_iter_bits_new: '6.11', bpf_iter_bits_next: '6.11', bpf_iter_bits_destroy: '6.11',
 };
 
 /** Whether a kernel of `version` has kfunc `name` (one the emulator runs: kfuncs.ts). */

@@ -5,12 +5,14 @@ import type { HelperContext } from './helpers.js';
 import type { Vm } from './interpreter.js';
 import { ProgramFault } from './memory.js';
 import { objDrop, objNew } from './kptrs.js';
+import { iterBitsDestroy, iterBitsNew, iterBitsNext } from './bits-iter.js';
 import { dynptrFromPacket, dynptrSlice } from './dynptr.js';
 import type { Insn } from '../../uapi/isa.js';
 
 export const KfuncId = {
   ResSpinLock: 1, ResSpinUnlock: 2, ResSpinLockIrqsave: 3, ResSpinUnlockIrqrestore: 4, ObjNew: 5, ObjDrop: 6, RdonlyCast: 7,
   DynptrFromSkb: 8, DynptrFromSkbRdonly: 9, DynptrFromXdp: 10, DynptrSlice: 11, DynptrSliceRdwr: 12,
+  IterBitsNew: 13, IterBitsNext: 14, IterBitsDestroy: 15,
 } as const;
 
 /** Emulated kfuncs by their kernel names (kernel/bpf/helpers.c BTF_KFUNCS_START(generic_btf_ids)). */
@@ -26,6 +28,9 @@ export const kfuncByName: ReadonlyMap<string, number> = new Map([
   ['bpf_dynptr_from_xdp', KfuncId.DynptrFromXdp],
   ['bpf_dynptr_slice', KfuncId.DynptrSlice],
   ['bpf_dynptr_slice_rdwr', KfuncId.DynptrSliceRdwr],
+  ['bpf_iter_bits_new', KfuncId.IterBitsNew],
+  ['bpf_iter_bits_next', KfuncId.IterBitsNext],
+  ['bpf_iter_bits_destroy', KfuncId.IterBitsDestroy],
 ]);
 
 const u64 = (n: number): bigint => BigInt.asUintN(64, BigInt(n));
@@ -65,6 +70,12 @@ export function callKfunc(insn: Insn, vm: Vm, ctx: HelperContext): bigint {
     case KfuncId.DynptrSlice:
     case KfuncId.DynptrSliceRdwr:
       return dynptrSlice(vm, ctx.packetRun, insn.imm === KfuncId.DynptrSliceRdwr);
+    case KfuncId.IterBitsNew:
+      return iterBitsNew(vm);
+    case KfuncId.IterBitsNext:
+      return iterBitsNext(vm);
+    case KfuncId.IterBitsDestroy:
+      return iterBitsDestroy(vm);
     default:
       throw new ProgramFault(`kfunc #${insn.imm} is not emulated`);
   }
