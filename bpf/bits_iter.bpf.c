@@ -39,4 +39,23 @@ int bits_sum(struct __sk_buff *skb)
 	return 0;
 }
 
+/* An iterator used before bpf_iter_bits_new made it: refused (SEC("?tc"): loaded only when a test names it). */
+SEC("?tc")
+int next_before_new(struct __sk_buff *skb)
+{
+	struct bpf_iter_bits it = {};
+
+	bpf_iter_bits_next(&it);
+	return 0;
+}
+
+SEC("?tc")
+int destroy_before_new(struct __sk_buff *skb)
+{
+	struct bpf_iter_bits it = {};
+
+	bpf_iter_bits_destroy(&it);
+	return 0;
+}
+
 char _license[] SEC("license") = "GPL";

@@ -2,7 +2,8 @@
 // iterator (kernel/bpf/helpers.c bpf_iter_bits_new/_next/_destroy, 6.11+) over random words of a global,
 // and its answers for no words, more than BITS_ITER_NR_WORDS_MAX (511) and a NULL pointer.
 import { describe, expect, test } from 'vitest';
-import { BpfError, Emulator, features, openObject, type Engine } from '../../src/index.js';
+import { BpfError, BpfVerifierError, Emulator, features, openObject, type Engine } from '../../src/index.js';
+import { lastMeaningfulLine } from '../../src/errors/verifier-log.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
 import { EXECUTIONS, type Execution } from '../../src/emulator/programs/compiler.js';
 import { describeKernel } from '../helpers/kernel.js';
@@ -65,7 +66,26 @@ describeKernel('the bits iterator: the emulator answers as the kernel does', () 
     expect(kernel.slice(0, 7)).toEqual([[0n, 2n, 2, 2], [0n, 386n, 5, 129], [0n, 0n, 0, -7], [0n, 63n + 448n, 2, 448], [-22n, 0n, 0, -7], [-7n, 0n, 0, -7], [-22n, 0n, 0, -7]]);
     for (const execution of EXECUTIONS) expect(await runs(execution), execution).toEqual(kernel);
   });
+
+  for (const program of ['next_before_new', 'destroy_before_new']) {
+    test.skipIf(reason !== undefined)(`refused: ${program}`, () => {
+      const kernel = verdict('kernel', program);
+      expect(kernel).toBe('EINVAL: expected an initialized iter_bits as arg #0');
+      for (const execution of EXECUTIONS) expect(verdict(execution, program), execution).toBe(kernel);
+    });
+  }
 });
+
+/** A load's verdict: 'loaded', or the verifier's errno and reason. */
+function verdict(side: Side, program: string): string {
+  try {
+    openObject(fixture('bits_iter'), { engine: engineFor(side), programs: [program] }).close();
+    return 'loaded';
+  } catch (e) {
+    if (!(e instanceof BpfVerifierError)) throw e;
+    return `${e.code}: ${lastMeaningfulLine(e.log)}`;
+  }
+}
 
 describe('the bits iterator on emulated kernels of other versions', () => {
   test('Linux 6.10 has no bpf_iter_bits_new: the emulator says so, as libbpf does not find it', () => {

@@ -106,6 +106,7 @@ export function checkCall(v: Verifier, insn: Insn): number {
     else if (name === 'bpf_dynptr_from_skb' || name === 'bpf_dynptr_from_xdp') checkDynptrFromPacket(v);
     else if (name === 'bpf_dynptr_slice_rdwr' && !directPacketWrite(v.p.type)) refuse(EINVAL, 'the prog does not allow writes to packet data');
     else if (name === 'bpf_obj_new_impl' || name === 'bpf_obj_drop_impl') checkObjectKfunc(v, name);
+    else if (name === 'bpf_iter_bits_next' || name === 'bpf_iter_bits_destroy') checkIterInitialized(v, 'iter_bits');
     else throw new OutOfModel('a kfunc call');
     return v.pc + 1;
   }
@@ -149,6 +150,16 @@ function checkObjectKfunc(v: Verifier, name: 'bpf_obj_new_impl' | 'bpf_obj_drop_
   }
   for (let r = 1; r <= 5; r++) v.regs[r] = NOT_INIT;
   v.regs[0] = r0;
+}
+
+/**
+ * process_iter_arg for an iterator's _next or _destroy: the stack slots must hold an iterator its _new made
+ * (is_iter_reg_valid_init). This model ends every path at an iterator's _new (open-coded iterators are
+ * outside it), so no path that reaches here has one.
+ */
+function checkIterInitialized(v: Verifier, iter: string): void {
+  if (v.regs[1]!.type !== RegType.Stack) throw new OutOfModel('an iterator argument not on the stack');
+  refuse(EINVAL, `expected an initialized ${iter} as arg #0`);
 }
 
 /**
