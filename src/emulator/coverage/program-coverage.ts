@@ -48,9 +48,10 @@ export function programCoverage(p: CoveredProgram): ProgramCoverage {
 }
 
 /**
- * DA: a line's count is the most any of its instructions ran (a line split over several places, a `for`'s
- * init and step, counts as its busiest part). BRDA: each conditional jump on the line it belongs to.
- * FN: a function at the line of its first instruction.
+ * DA: a line's code may sit in several places (each inlined copy of a function, a `for`'s test and its
+ * step): each place counts how often it ran (its busiest instruction, as a jump may enter it midway), and
+ * the line the sum of its places. BRDA: each conditional jump on the line it belongs to. FN: a function at
+ * the line of its first instruction.
  */
 function byLine(p: CoveredProgram, totals: CoverageRow): FileCoverage[] {
   const n = p.insns.length;
@@ -63,15 +64,24 @@ function byLine(p: CoveredProgram, totals: CoverageRow): FileCoverage[] {
     return f;
   };
   const entries = new Map(p.functions.map((f) => [f.start, f.name]));
+  /** The place being walked: consecutive records of one line are one place. */
+  let place: { file: string; line: number; most: number } | undefined;
+  const endPlace = (): void => {
+    if (!place) return;
+    const lines = fileOf(place.file).lines;
+    lines.set(place.line, (lines.get(place.line) ?? 0) + place.most);
+    place = undefined;
+  };
   for (let k = 0; k < starts.length; k++) {
     const { file, line } = p.lines.get(starts[k]!)!;
+    if (place && (place.file !== file || place.line !== line)) endPlace();
     // Line 0 is code the compiler made up (no source line): not counted anywhere.
     if (line <= 0) continue;
     const f = fileOf(file);
+    place ??= { file, line, most: 0 };
     const end = k + 1 < starts.length ? starts[k + 1]! : n;
-    let most = f.lines.get(line) ?? 0;
     for (let i = starts[k]!; i < end; i++) {
-      most = Math.max(most, totals.executed[i]!);
+      place.most = Math.max(place.most, totals.executed[i]!);
       const name = entries.get(i);
       if (name !== undefined) f.functions.push({ name, line, count: totals.entered[i]! });
       if (totals.branches[i] === 1) {
@@ -82,8 +92,8 @@ function byLine(p: CoveredProgram, totals: CoverageRow): FileCoverage[] {
         f.branches.push({ line, block, branch: 1, taken: ran ? totals.notTaken[i]! : undefined });
       }
     }
-    f.lines.set(line, most);
   }
+  endPlace();
   return mergeCoverage([[...files].map(([file, f]) => ({
     file, lines: [...f.lines].map(([line, count]) => ({ line, count })), functions: f.functions, branches: f.branches,
   }))]);
