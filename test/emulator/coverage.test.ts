@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Emulator, type EmulatorCoverage } from '../../src/emulator/index.js';
-import { openObject, parseLcov, type FileCoverage } from '../../src/index.js';
+import { BpfVerifierError, bytes, createMap, loadProgram, openObject, parseLcov, u32, type BpfMap, type FileCoverage } from '../../src/index.js';
+import { encodeInsns } from '../../src/uapi/isa.js';
+import { ARRAY_ENTRIES, HASH_ENTRIES, Prng, RESULTS_SIZE, generateProgram, type GeneratedProgram } from '../diff/random-programs.js';
 import { parseObject } from '../../src/elf/object.js';
 import { MAX_TAIL_CALL_CNT } from '../../src/uapi/isa.js';
 import { packageRoot } from '../../src/package-root.js';
@@ -136,6 +138,61 @@ describe('coverage across executions and CPUs', () => {
       expect(compiled, name).toEqual(interpreted);
       expect(compiled!.programs.some((p) => p.executed.some((n) => n > 0)), name).toBe(true);
     }
+  });
+
+  it('is the same on both executions for seeded random programs, and changes no outcome', () => {
+    const rng = new Prng(25);
+    const u64le = (v: bigint): Uint8Array => new Uint8Array(new BigUint64Array([BigInt.asUintN(64, v)]).buffer);
+    /** The run's outcome and maps, and (coverage on) the program's counters, on one Emulator. */
+    const runOn = (p: GeneratedProgram, emulator: Emulator): string | undefined => {
+      const engine = emulator;
+      const maps: BpfMap<number, Uint8Array>[] = [];
+      try {
+        const array = createMap({ type: 'array', key: u32, value: bytes(8), maxEntries: ARRAY_ENTRIES, engine });
+        const hash = createMap({ type: 'hash', key: u32, value: bytes(8), maxEntries: HASH_ENTRIES, engine });
+        maps.push(array, hash, createMap({ type: 'array', key: u32, value: bytes(RESULTS_SIZE), maxEntries: 1, engine }));
+        for (const [k, v] of p.array) array.set(k, u64le(v));
+        for (const [k, v] of p.hash) hash.set(k, u64le(v));
+        let prog;
+        try {
+          prog = loadProgram({ type: p.type, insns: encodeInsns(p.insns), name: 'rnd', maps, engine });
+        } catch (e) {
+          if (e instanceof BpfVerifierError) return undefined;
+          throw e;
+        }
+        using _ = prog;
+        let run: string;
+        try {
+          const r = prog.run({ ...(p.data ? { data: p.data } : {}), ...(p.ctx ? { ctx: p.ctx } : {}), repeat: p.repeat });
+          run = JSON.stringify([r.retval, r.data && Buffer.from(r.data).toString('hex'), r.ctx && Buffer.from(r.ctx).toString('hex')]);
+        } catch (e) {
+          run = String((e as { code?: string }).code ?? e);
+        }
+        return run + maps.map((m) => [...m.entries()].map(([k, v]) => `${k}=${Buffer.from(v as Uint8Array).toString('hex')}`).join(',')).join('|');
+      } finally {
+        for (const m of maps) m.close();
+      }
+    };
+    let ran = 0;
+    let branches = 0;
+    for (let i = 0; i < 300; i++) {
+      const p = generateProgram(rng);
+      const plain = runOn(p, new Emulator({ seed: i + 1 }));
+      if (plain === undefined) continue;
+      ran++;
+      const covered = EXECUTIONS.map((execution) => {
+        const emulator = new Emulator({ seed: i + 1, execution, coverage: true });
+        return { outcome: runOn(p, emulator), programs: emulator.coverage().programs };
+      });
+      expect(covered[0]!.outcome, `program ${i}`).toBe(plain);
+      expect(covered[1]!.outcome, `program ${i}`).toBe(plain);
+      expect(covered[1]!.programs, `program ${i}`).toEqual(covered[0]!.programs);
+      branches += covered[0]!.programs[0]!.taken.filter((n) => n > 0).length;
+    }
+    console.log(`coverage of random programs: ${ran} of 300 ran, ${branches} branches taken`);
+    // Not vacuous: most programs load and run, and their jumps are taken.
+    expect(ran).toBeGreaterThan(150);
+    expect(branches).toBeGreaterThan(100);
   });
 
   it('adds up every worker CPU exactly under parallel runAsync, with the calling thread', async () => {
