@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Emulator, type EmulatorCoverage } from '../../src/emulator/index.js';
-import { BpfVerifierError, bytes, createMap, loadProgram, openObject, parseLcov, u32, type BpfMap, type FileCoverage } from '../../src/index.js';
+import { BpfVerifierError, loadProgram, openObject, parseLcov, type FileCoverage } from '../../src/index.js';
 import { encodeInsns } from '../../src/uapi/isa.js';
-import { ARRAY_ENTRIES, HASH_ENTRIES, Prng, RESULTS_SIZE, generateProgram, type GeneratedProgram } from '../diff/random-programs.js';
+import { Prng, createProgramMaps, generateProgram, type GeneratedProgram } from '../diff/random-programs.js';
 import { parseObject } from '../../src/elf/object.js';
 import { MAX_TAIL_CALL_CNT } from '../../src/uapi/isa.js';
 import { packageRoot } from '../../src/package-root.js';
@@ -142,17 +142,10 @@ describe('coverage across executions and CPUs', () => {
 
   it('is the same on both executions for seeded random programs, and changes no outcome', () => {
     const rng = new Prng(25);
-    const u64le = (v: bigint): Uint8Array => new Uint8Array(new BigUint64Array([BigInt.asUintN(64, v)]).buffer);
-    /** The run's outcome and maps, and (coverage on) the program's counters, on one Emulator. */
-    const runOn = (p: GeneratedProgram, emulator: Emulator): string | undefined => {
-      const engine = emulator;
-      const maps: BpfMap<number, Uint8Array>[] = [];
+    /** The run's outcome and the maps after it, on one Emulator. */
+    const runOn = (p: GeneratedProgram, engine: Emulator): string | undefined => {
+      const maps = createProgramMaps(p, engine);
       try {
-        const array = createMap({ type: 'array', key: u32, value: bytes(8), maxEntries: ARRAY_ENTRIES, engine });
-        const hash = createMap({ type: 'hash', key: u32, value: bytes(8), maxEntries: HASH_ENTRIES, engine });
-        maps.push(array, hash, createMap({ type: 'array', key: u32, value: bytes(RESULTS_SIZE), maxEntries: 1, engine }));
-        for (const [k, v] of p.array) array.set(k, u64le(v));
-        for (const [k, v] of p.hash) hash.set(k, u64le(v));
         let prog;
         try {
           prog = loadProgram({ type: p.type, insns: encodeInsns(p.insns), name: 'rnd', maps, engine });

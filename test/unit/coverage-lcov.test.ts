@@ -4,9 +4,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { formatLcov, mergeCoverage, parseLcov, type FileCoverage } from '../../src/coverage/lcov.js';
 import { main } from '../../src/cli/main.js';
+import { captureOutput } from '../helpers/captured-output.js';
 import { testUnless } from '../helpers/skip.js';
 
 const a: FileCoverage = {
@@ -65,17 +66,8 @@ describe('lcov tracefiles', () => {
 describe('bpfkit coverage', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bpfkit-lcov-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
-  let out: ReturnType<typeof vi.spyOn>;
-  let err: ReturnType<typeof vi.spyOn>;
-  beforeEach(() => {
-    out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-    err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-  });
-  afterEach(() => {
-    out.mockRestore();
-    err.mockRestore();
-  });
-  const text = (spy: ReturnType<typeof vi.spyOn>): string => spy.mock.calls.map((c: unknown[]) => String(c[0])).join('');
+  const output = captureOutput();
+  const text = (stream: 'out' | 'err'): string => output[stream]();
   writeFileSync(join(dir, 'p1.info'), formatLcov([a]));
   writeFileSync(join(dir, 'p2.info'), formatLcov([b]));
   writeFileSync(join(dir, 'notes.txt'), 'not a tracefile');
@@ -83,7 +75,7 @@ describe('bpfkit coverage', () => {
   it("merges a directory's .info files and prints each file's and function's coverage", async () => {
     const merged = join(dir, 'merged.out');
     expect(await main(['coverage', dir, '--output', merged])).toBe(0);
-    expect(text(out)).toBe([
+    expect(text('out')).toBe([
       'file          lines         functions     branches',
       '------------  ------------  ------------  -----------',
       '/src/a.bpf.c  100.0% (3/3)  100.0% (2/2)  75.0% (3/4)',
@@ -102,10 +94,10 @@ describe('bpfkit coverage', () => {
     expect(await main(['coverage'])).toBe(2);
     expect(await main(['coverage', dir, '--html'])).toBe(2);
     expect(await main(['coverage', dir, '--frob'])).toBe(2);
-    expect(text(err)).toContain('usage: bpfkit coverage DIR|FILE.info...');
+    expect(text('err')).toContain('usage: bpfkit coverage DIR|FILE.info...');
     expect(await main(['coverage', join(dir, 'missing.info')])).toBe(1);
     expect(await main(['coverage', join(dir, 'notes.txt')])).toBe(1);
-    expect(text(err)).toMatch(/notes\.txt:1: TN|notes\.txt:1: not/);
+    expect(text('err')).toMatch(/notes\.txt:1: TN|notes\.txt:1: not/);
   });
 
   const lcov = spawnSync('lcov', ['--version'], { encoding: 'utf8' });
@@ -124,7 +116,7 @@ describe('bpfkit coverage', () => {
     const html = join(dir, 'html');
     expect(await main(['coverage', join(dir, 'html-in.info'), '--html', html])).toBe(0);
     expect(existsSync(join(html, 'index.html'))).toBe(true);
-    expect(text(out)).toContain(`html: ${join(html, 'index.html')}`);
-    expect(text(err)).toBe('');
+    expect(text('out')).toContain(`html: ${join(html, 'index.html')}`);
+    expect(text('err')).toBe('');
   });
 });
