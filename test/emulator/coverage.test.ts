@@ -1,7 +1,7 @@
 // Coverage of BPF C code on the emulator (issue 25): counts that follow from what the programs were given
 // (bpf/coverage_demo.bpf.c: bytes by parity; tail_dispatch's own entry counters), the same counts on both
 // executions, exact totals over the worker CPUs, lcov that genhtml takes, BPFKIT_COVERAGE's file per process.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -293,5 +293,25 @@ describe('lcov out', () => {
     // Two Emulators, each 1 + 3 × 2 runs of an all-zero packet.
     expect(fnda(c, 'count_bytes')).toBe(14);
     expect(fnda(c, 'verdict')).toBe(14);
+  });
+
+  it('BPFKIT_COVERAGE: a process ended by SIGTERM (as vitest stops its forks) writes its file, and still ends by the signal', async () => {
+    const out = join(dir, 'sigterm');
+    const script = join(dir, 'child-sigterm.mjs');
+    writeFileSync(script, `
+      import { Emulator, openObject } from ${JSON.stringify(join(packageRoot(), 'dist', 'index.js'))};
+      const obj = openObject(${JSON.stringify(fixture('coverage_demo'))}, { engine: new Emulator() });
+      obj.program('count_bytes').run({ data: new Uint8Array(64), repeat: 5 });
+      console.log('ready');
+      setInterval(() => {}, 1000);
+    `);
+    const child = spawn(process.execPath, [script], { cwd: packageRoot(), env: { ...process.env, BPFKIT_COVERAGE: out }, stdio: ['ignore', 'pipe', 'inherit'] });
+    await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(); }));
+    const ended = new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.once('exit', (code, signal) => resolve([code, signal])));
+    child.kill('SIGTERM');
+    expect(await ended).toEqual([null, 'SIGTERM']);
+    const files = readdirSync(out);
+    expect(files).toEqual([`bpfkit-${child.pid}-0.info`]);
+    expect(fnda(fileOf(parseLcov(readFileSync(join(out, files[0]!), 'utf8')), source), 'count_bytes')).toBe(5);
   });
 });

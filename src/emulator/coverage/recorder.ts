@@ -49,17 +49,28 @@ export function processDir(): string | undefined {
 const recordersOfProcess: CoverageRecorder[] = [];
 let exitHook = false;
 
-/** Registers, once, the exit hook that writes this process's coverage under BPFKIT_COVERAGE. */
+/**
+ * Registers, once, what writes this process's coverage under BPFKIT_COVERAGE: at exit, and on SIGTERM, which
+ * ends a process without 'exit' (vitest's forks pool stops its workers so, as do service managers). After
+ * writing, SIGTERM does what it would have done: the process ends by it, unless the program handles it itself.
+ */
 function writeAtExit(): void {
   if (exitHook || processDir() === undefined) return;
   exitHook = true;
-  process.on('exit', () => {
-    const dir = processDir();
-    if (dir === undefined) return;
-    const files = mergeCoverage(recordersOfProcess.map((r) => r.report().files));
-    if (files.length === 0) return;
-    mkdirSync(dir, { recursive: true });
-    // pid and thread: two Emulators' threads (worker_threads of the same process) write files of their own.
-    writeFileSync(join(dir, `bpfkit-${process.pid}-${threadId}.info`), formatLcov(files, 'bpfkit'));
+  process.on('exit', writeProcessCoverage);
+  process.once('SIGTERM', () => {
+    writeProcessCoverage();
+    if (process.listenerCount('SIGTERM') === 0) process.kill(process.pid, 'SIGTERM');
   });
+}
+
+/** <dir>/bpfkit-<pid>-<thread>.info: every recorder's files merged (nothing when no program was loaded). */
+function writeProcessCoverage(): void {
+  const dir = processDir();
+  if (dir === undefined) return;
+  const files = mergeCoverage(recordersOfProcess.map((r) => r.report().files));
+  if (files.length === 0) return;
+  mkdirSync(dir, { recursive: true });
+  // pid and thread: two Emulators' threads (worker_threads of the same process) write files of their own.
+  writeFileSync(join(dir, `bpfkit-${process.pid}-${threadId}.info`), formatLcov(files, 'bpfkit'));
 }
