@@ -4,7 +4,7 @@ SHELL := /bin/bash
 
 UNAME     := $(shell uname -s)
 CLANG     ?= clang-19
-SYS_PKGS  := clang-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config qemu-system-x86 busybox-static kmod xz-utils zstd
+SYS_PKGS  := clang-19 llvm-19 libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config qemu-system-x86 busybox-static kmod xz-utils zstd lcov
 NODE_DIR  := $(shell node -p "require('path').dirname(require('path').dirname(process.execPath))")
 MULTIARCH := $(shell gcc -print-multiarch 2>/dev/null)
 BPF_SRCS  := $(wildcard bpf/*.bpf.c)

@@ -20,7 +20,7 @@ import { printTable } from '../examples/table.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 
-interface Case {
+export interface Case {
   object: string;
   program: string;
   data: Uint8Array;
@@ -45,14 +45,14 @@ function tcpPacket(size: number): Uint8Array {
 
 const seeded = (size: number): Uint8Array => Uint8Array.from({ length: size }, (_, i) => (i * 131 + 7) & 0xff);
 
-const cases: Case[] = [
+export const cases: Case[] = [
   { object: 'bench_alu', program: 'bench_alu', data: seeded(64), repeat: 2000 },
   { object: 'bench_xdp', program: 'bench_xdp', data: tcpPacket(64), repeat: 100_000 },
   { object: 'bench_csum', program: 'bench_csum', data: seeded(1024), repeat: 5000 },
   { object: 'bench_atomic', program: 'bench_atomic', data: seeded(64), repeat: 2000 },
 ];
 
-interface Timing {
+export interface Timing {
   /** ns per run as the engine reports it (best of ROUNDS). */
   run: number;
   /** ns per run of the whole run({ repeat }) call. */
@@ -60,7 +60,7 @@ interface Timing {
   retval: number;
 }
 
-function measure(engine: Engine, c: Case, repeat: number): Timing {
+export function measure(engine: Engine, c: Case, repeat: number): Timing {
   using obj = openObject(fixture(c.object), { engine });
   const prog = obj.program(c.program);
   prog.run({ data: c.data, repeat: Math.max(1, repeat >> 4) }); // warm-up: compiles, JITs, fills the map

@@ -5,11 +5,13 @@ import { runLockBench } from './locks.js';
 import { runProgramBench } from './programs.js';
 import { runAsyncBench } from './async-runs.js';
 import { runVerifierBench } from './verifier.js';
+import { runCoverageBench } from './coverage.js';
 import { kernelUnavailableReasons } from '../src/kernel/engine.js';
 
 runMapBench();
 runMemoryBench();
 runProgramBench();
+runCoverageBench();
 await runAsyncBench();
 runVerifierBench();
 if (kernelUnavailableReasons().length === 0) await runLockBench();

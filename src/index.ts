@@ -25,7 +25,8 @@ export {
   type CreateBloomFilterOptions, type CreateProgramArrayOptions, type CreateMapOfMapsOptions, type CreateRingbufOptions, type QueueMapType, type BloomFilterMapType, type LpmTrieMapType,
   type OpenKeylessMapOptions,
 } from './map/open.js';
-export { Emulator, type EmulatorOptions, type EmulatorShare } from './emulator/index.js';
+export { Emulator, type EmulatorOptions, type EmulatorShare, type EmulatorCoverage, type ProgramCoverage } from './emulator/index.js';
+export { formatLcov, parseLcov, mergeCoverage, type FileCoverage, type LineCount, type FunctionCount, type BranchCount } from './coverage/lcov.js';
 export { possibleCpus } from './possible-cpus.js';
 export { openObject, BpfObject, type OpenObjectOptions, type ObjectMapInfo, type ObjectProgramInfo } from './object/object.js';
 export { loadProgram, BpfProgram, type LoadProgramOptions, type RunOptions, type RunResult } from './object/program.js';

@@ -1,4 +1,6 @@
 // The `bpfkit` command: one verb per job (vm, ...). Each verb lives in its own module and returns an exit status.
+import { coverageMain } from './coverage.js';
+import { disasmMain } from './disasm.js';
 import { doctorMain } from './doctor.js';
 import { genMain } from './gen-types.js';
 import { mapMain } from './map-dump.js';
@@ -7,7 +9,7 @@ import { verifyMain } from './verify.js';
 import { includeDirMain } from './include-dir.js';
 import { vmMain } from '../vm/cli.js';
 
-const usage = 'usage: bpfkit <verb> [args]\n  doctor                      can the kernel engine work here? (exit 0 yes, 1 no)\n  map dump PIN_PATH | --id N  every element of a kernel map, as bytes\n  map list | prog list        the kernel\'s maps / programs: id, type, name (as bpftool\'s show)\n  gen types OBJECT.bpf.o      TypeScript codecs for the object\'s maps and globals, from its BTF\n  gen vmlinux [--kernel-btf PATH]   vmlinux.h: the kernel\'s types as C (bpftool), this kernel\'s by default\n  include-dir                 the folder of bpfkit.h, for clang -I\n  verify OBJECT.bpf.o [--program NAME] [--kernel-version V] [--log-level L] [--stats] [--compare OLD.csv]   each program\'s verdict on the emulator and the kernel (exit 1 if refused)\n  vm [--kernel K] [--cpus N] [--memory SIZE] [--timeout S] -- COMMAND...   run COMMAND as root under another kernel\n';
+const usage = 'usage: bpfkit <verb> [args]\n  doctor                      can the kernel engine work here? (exit 0 yes, 1 no)\n  map dump PIN_PATH | --id N  every element of a kernel map, as bytes\n  map list | prog list        the kernel\'s maps / programs: id, type, name (as bpftool\'s show)\n  gen types OBJECT.bpf.o      TypeScript codecs for the object\'s maps and globals, from its BTF\n  gen vmlinux [--kernel-btf PATH]   vmlinux.h: the kernel\'s types as C (bpftool), this kernel\'s by default\n  include-dir                 the folder of bpfkit.h, for clang -I\n  verify OBJECT.bpf.o [--program NAME] [--kernel-version V] [--log-level L] [--stats] [--compare OLD.csv]   each program\'s verdict on the emulator and the kernel (exit 1 if refused)\n  disasm OBJECT.bpf.o [--program NAME] [--kernel-version V]   each program\'s instructions as the verifier log prints them, with their C lines\n  coverage DIR|FILE.info... [--output MERGED.info] [--html OUT_DIR]   merge lcov files (BPFKIT_COVERAGE, writeLcov, vitest\'s) and summarise; HTML through genhtml\n  vm [--kernel K] [--cpus N] [--memory SIZE] [--timeout S] -- COMMAND...   run COMMAND as root under another kernel\n';
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [verb, ...rest] = argv;
@@ -28,6 +30,10 @@ export async function main(argv: readonly string[]): Promise<number> {
       return verifyMain(rest);
     case 'include-dir':
       return includeDirMain(rest);
+    case 'disasm':
+      return disasmMain(rest);
+    case 'coverage':
+      return coverageMain(rest);
     case undefined:
     case '-h':
     case '--help':

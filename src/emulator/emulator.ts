@@ -34,6 +34,9 @@ import { ObjectHeap } from './object-heap.js';
 import { sharedInt32, withSlabIds } from './maps/shared.js';
 import { DEFAULT_KERNEL_VERSION, innerMapLocks, parseKernelVersion, percpuLookupCopiesPadding } from './kernel-version.js';
 import { accessOf, EmulatedMap, EmulatorMapHandle, innerMetaOf, type Access, type MapOwner } from './map-handle.js';
+import { CoverageRecorder, processDir, type EmulatorCoverage } from './coverage/recorder.js';
+import { formatLcov } from '../coverage/lcov.js';
+import { writeFileSync } from 'node:fs';
 
 /** kernel/bpf/syscall.c BPF_OBJ_FLAG_MASK: the open flags of BPF_OBJ_GET and BPF_MAP_GET_FD_BY_ID. */
 const OBJ_FLAG_MASK = MapFlags.Rdonly | MapFlags.Wronly;
@@ -59,6 +62,11 @@ export interface EmulatorOptions {
    * programs/interpreter.ts); both have the same semantics. Default: BPFKIT_EXECUTION, else 'compiled'.
    */
   execution?: Execution;
+  /**
+   * Record line, branch and function coverage of every program loaded (emulator.coverage(), writeLcov()).
+   * Default: on when BPFKIT_COVERAGE names a directory (each process then writes its lcov file there at exit).
+   */
+  coverage?: boolean;
 }
 
 /** How many threads may use one Emulator: the one that made it and those that join it (held-locks rows). */
@@ -113,6 +121,8 @@ export class Emulator implements Engine, ProgramHost {
   readonly #owner: MapOwner;
   /** The programs loaded on this thread and not closed, by id (a prog array's values name them so). */
   readonly #programs = new Map<number, ProgramState>();
+  /** Every program's coverage, when it records coverage (EmulatorOptions.coverage). */
+  readonly coverageRecorder: CoverageRecorder | undefined;
 
   constructor(options: EmulatorOptions = {}) {
     this.#options = options;
@@ -141,6 +151,10 @@ export class Emulator implements Engine, ProgramHost {
       throw new TypeError(`execution must be 'interpreter' or 'compiled'${options.execution === undefined ? ' (from BPFKIT_EXECUTION)' : ''}, got ${JSON.stringify(execution)}`);
     }
     this.execution = execution as Execution;
+    const coverage = options.coverage ?? processDir() !== undefined;
+    if (typeof coverage !== 'boolean') throw new TypeError(`coverage must be a boolean, got ${JSON.stringify(coverage)}`);
+    // A row of counters for this thread and one for each worker CPU (programs/coverage-counters.ts).
+    this.coverageRecorder = coverage ? new CoverageRecorder(cpus + 1) : undefined;
     if (joined) {
       // A joined thread: its own rows of the owner's held-locks table, the owner's registry and slab ids.
       const slot = Atomics.add(joined.joins, 0, 1) + 1;
@@ -196,7 +210,7 @@ export class Emulator implements Engine, ProgramHost {
       link: { port: port2, answered },
       options: {
         possibleCpus: this.#cpus, kernelVersion: this.kernelVersion, task: this.task, resLockTimeoutMs: this.resLockTimeoutNs / 1e6,
-        execution: this.execution, ...(o.seed !== undefined ? { seed: o.seed } : {}),
+        execution: this.execution, coverage: this.coverageRecorder !== undefined, ...(o.seed !== undefined ? { seed: o.seed } : {}),
       },
       heldLocks: this.#heldLocks,
       slabIds: this.#slabIds,
@@ -234,6 +248,25 @@ export class Emulator implements Engine, ProgramHost {
   /** Runs a program on the first idle emulated CPU (object.ts ProgramHost). */
   runOnCpu(state: ProgramState, args: TestRunArgs): Promise<RunOutcome> {
     return this.cpus.run(state, args);
+  }
+
+  /**
+   * The coverage of every program loaded on this Emulator (closed ones too), counted on every thread that
+   * ran them: per program (instructions, branches, function entries) and by C source file and line.
+   */
+  coverage(): EmulatorCoverage {
+    return this.#recorder('coverage').report();
+  }
+
+  /** Writes coverage().files to `path` as an lcov tracefile (SF, FN/FNDA, BRDA, DA; genhtml reads it). */
+  writeLcov(path: string): void {
+    if (typeof path !== 'string' || path === '') throw new TypeError(`writeLcov: path must be a file name, got ${JSON.stringify(path)}`);
+    writeFileSync(path, formatLcov(this.#recorder('writeLcov').report().files));
+  }
+
+  #recorder(operation: string): CoverageRecorder {
+    if (!this.coverageRecorder) throw new TypeError(`${operation}(): this Emulator records no coverage; make it with new Emulator({ coverage: true }) or set BPFKIT_COVERAGE`);
+    return this.coverageRecorder;
   }
 
   /** A loaded program, by its id: what prog arrays on this thread can be given. */

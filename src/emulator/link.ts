@@ -13,6 +13,7 @@ import { directPacketWrite } from './checker/helper-protos/program-types.js';
 import { Memory } from './programs/memory.js';
 import { ObjectHeap } from './object-heap.js';
 import type { LinkedProgram } from './programs/test-run.js';
+import { coverageRow, coverageThread } from './programs/coverage-counters.js';
 
 
 /**
@@ -29,6 +30,8 @@ export function linkProgram(
   const exec = {
     insns, name: source.name, functions: source.functions, mapOpResultIsInt: mapOpResultIsInt(source.kernelVersion),
     inlinedLoopCalls: new Set(source.inlinedLoopCalls), pointerLoads, allocSizes: source.allocSizes,
+    // This thread's row: the threads running one program never write the same counters.
+    ...(source.coverage ? { coverage: coverageRow(source.coverage, insns, coverageThread()) } : {}),
   };
   return {
     exec, memory, lines: source.lines, type: source.type, kernelVersion: source.kernelVersion, maxCtxOffset: source.maxCtxOffset,

@@ -37,6 +37,7 @@ import { resolveExterns } from './programs/externs.js';
 import type { HelperContext } from './programs/helpers.js';
 import { ProgramRunner, runTest, type LinkedProgram, type RunContext, type RunOutcome } from './programs/test-run.js';
 import type { MapDef, ParsedObject } from '../elf/spec.js';
+import type { CoverageRecorder } from './coverage/recorder.js';
 
 /**
  * What objects and programs ask of the emulator that loads them (emulator.ts implements it): its kernel
@@ -58,6 +59,8 @@ export interface ProgramHost {
   registerProgram(state: ProgramState): void;
   /** A closed program: the emulated CPUs drop their copies of it. */
   forgetProgram(state: ProgramState): void;
+  /** Where its programs' coverage goes, when it records coverage (EmulatorOptions.coverage). */
+  readonly coverageRecorder: CoverageRecorder | undefined;
 }
 
 /**
@@ -272,6 +275,21 @@ function programTypeRefusal(kernelVersion: string, type: number, attachType: num
   return { errno: EINVAL, syscall: 'BPF_PROG_LOAD', program, detail: `program type Netfilter is unknown to Linux ${kernelVersion}` };
 }
 
+/** A program's coverage counters (ProgramSource.coverage) when its Emulator records coverage. */
+function coverageOf(emulator: ProgramHost, insns: number): Pick<ProgramSource, 'coverage'> {
+  const recorder = emulator.coverageRecorder;
+  return recorder ? { coverage: recorder.counters(insns) } : {};
+}
+
+/** A program that loaded, with counters: its coverage is reported from now on. */
+function recordCoverage(emulator: ProgramHost, source: ProgramSource, object?: string): void {
+  if (!source.coverage) return;
+  emulator.coverageRecorder?.add({
+    name: source.name, insns: source.insns, lines: source.lines, functions: source.functions, counters: source.coverage,
+    ...(object !== undefined ? { object } : {}),
+  });
+}
+
 /** The verifier's options as the checker takes them. */
 function verifierInput(options: VerifierOptions | undefined): Pick<CheckInput, 'logLevel' | 'progFlags' | 'sleepable'> {
   const flags = options?.flags ?? 0;
@@ -300,11 +318,13 @@ export function loadEmulatorProgram(emulator: ProgramHost, spec: RawProgramSpec)
     maps: maps.map((map, index) => ({ index, map })), kernelVersion: emulator.kernelVersion, objectHeap: emulator.objects.buffer,
     inlinedLoopCalls: inlinedLoopCalls(checked), expectedAttachType: spec.expectedAttachType ?? 0,
     xdpHasFrags: ((spec.verifier?.flags ?? 0) & ProgFlags.XdpHasFrags) !== 0, maxCtxOffset: verdict.maxCtxOffset,
+    ...coverageOf(emulator, decoded.length),
   };
   const linked = linkProgram(source, (ref) => (ref.index === undefined ? undefined : maps[ref.index]));
   if (!('exec' in linked)) return linked;
   const refused = tailCallRefusal(source);
   if (refused) return refused;
+  recordCoverage(emulator, source);
   const state = programState(source);
   emulator.registerProgram(state);
   return new EmulatorRawProgram(linked, emulator, state, verdict.log);
@@ -488,7 +508,7 @@ export class EmulatorObject implements ObjectHandle {
         kernelVersion: this.#emulator.kernelVersion, objectHeap: this.#emulator.objects.buffer, inlinedLoopCalls: inlinedLoopCalls(checked),
         expectedAttachType: p.expectedAttachType, xdpHasFrags: (verifier.flags & ProgFlags.XdpHasFrags) !== 0,
         allocSizes: types && p.relocs.some((r) => r.kind === 'kfunc' && r.name === 'bpf_obj_new_impl') ? allocSizes(types) : undefined,
-        maxCtxOffset: verdict.maxCtxOffset,
+        maxCtxOffset: verdict.maxCtxOffset, ...coverageOf(this.#emulator, p.insns.length),
       };
       const linked = linkProgram(source, (ref) => (ref.name === undefined ? undefined : this.#maps.get(ref.name)));
       const failure = !('exec' in linked) ? linked : tailCallRefusal(source);
@@ -496,6 +516,7 @@ export class EmulatorObject implements ObjectHandle {
         this.#closeMaps();
         return failure;
       }
+      recordCoverage(this.#emulator, source, this.#parsed.name);
       const state = programState(source);
       this.#emulator.registerProgram(state);
       this.#states.push(state);

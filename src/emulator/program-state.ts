@@ -30,6 +30,8 @@ export interface ProgramSource {
   allocSizes?: ReadonlyMap<number, number>;
   /** prog->aux->max_ctx_offset, as the checker found it (checker/types.ts Verified). */
   maxCtxOffset: number;
+  /** Its coverage counters, a row per thread (programs/coverage-counters.ts), when the Emulator records coverage. */
+  coverage?: SharedArrayBuffer;
 }
 
 /**

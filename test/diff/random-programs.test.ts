@@ -4,7 +4,7 @@
 // BPFKIT_DIFF_PROGRAMS overrides the count (`make difftest` runs 100,000). BPFKIT_DIFF_SEED sets the seed
 // (a number, or 'random').
 import { expect, test } from 'vitest';
-import { BpfVerifierError, Emulator, bytes, createMap, features, u32, type BpfMap, type EngineOption } from '../../src/index.js';
+import { BpfVerifierError, Emulator, features, type BpfMap, type EngineOption } from '../../src/index.js';
 import { encodeInsns, type Insn } from '../../src/uapi/isa.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
 import { loadProgram, type BpfProgram } from '../../src/object/program.js';
@@ -12,7 +12,7 @@ import { EXECUTIONS, type Execution } from '../../src/emulator/programs/compiler
 import { cpuV4Instructions } from '../../src/emulator/kernel-version.js';
 import { describeKernel } from '../helpers/kernel.js';
 import {
-  ARRAY_ENTRIES, HASH_ENTRIES, Prng, RESULTS_SIZE, disassemble, generateProgram, minimise, type GeneratedProgram,
+  Prng, createProgramMaps, disassemble, u64le, generateProgram, minimise, type GeneratedProgram,
 } from './random-programs.js';
 
 const COUNT = Number(process.env.BPFKIT_DIFF_PROGRAMS ?? 5000);
@@ -30,28 +30,16 @@ interface Outcome {
 type SideResult = Outcome | { rejected: string };
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
-const u64le = (v: bigint) => {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, v), true);
-  return b;
-};
 
 function dump(map: BpfMap<number, Uint8Array>): string[] {
   return [...map.entries()].map(([k, v]) => `${k}=${hex(v as Uint8Array)}`).sort();
 }
 
 function runOn(engine: EngineOption, p: GeneratedProgram, insns: Insn[]): SideResult {
-  const maps: BpfMap<number, Uint8Array>[] = [];
+  const maps = createProgramMaps(p, engine);
+  const [array, hash, results] = maps as [BpfMap<number, Uint8Array>, BpfMap<number, Uint8Array>, BpfMap<number, Uint8Array>];
   let prog: BpfProgram | undefined;
   try {
-    const array = createMap({ type: 'array', key: u32, value: bytes(8), maxEntries: ARRAY_ENTRIES, engine });
-    maps.push(array);
-    const hash = createMap({ type: 'hash', key: u32, value: bytes(8), maxEntries: HASH_ENTRIES, engine });
-    maps.push(hash);
-    const results = createMap({ type: 'array', key: u32, value: bytes(RESULTS_SIZE), maxEntries: 1, engine });
-    maps.push(results);
-    for (const [k, v] of p.array) array.set(k, u64le(v));
-    for (const [k, v] of p.hash) hash.set(k, u64le(v));
     try {
       prog = loadProgram({ type: p.type, insns: encodeInsns(insns), name: 'rnd', maps, engine });
     } catch (e) {

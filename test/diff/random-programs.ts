@@ -6,6 +6,7 @@
 // the packet only behind the canonical bounds check. The epilogue stores r0-r8 (64 bits each) into a
 // results ARRAY map and xor-folds them into r0, whose low 32 bits the kernel returns.
 import { AluOp, AtomicOp, JmpOp, PseudoLd, asm, type Insn } from '../../src/uapi/isa.js';
+import { bytes, createMap, u32, type BpfMap, type EngineOption } from '../../src/index.js';
 
 /** mulberry32: small, fast, good enough for test generation. */
 export class Prng {
@@ -102,6 +103,34 @@ export interface GeneratorOptions {
   isaV4?: boolean;
   /** The program type: random (60% SchedCls) when unset; the random draw is made either way. */
   type?: 3 | 31;
+}
+
+/** A map value's initial u64, little-endian. */
+export function u64le(v: bigint): Uint8Array {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, BigInt.asUintN(64, v), true);
+  return b;
+}
+
+/**
+ * The maps a generated program refers to (by index: ARRAY, HASH, results), created on `engine` with the
+ * program's initial contents. The caller closes them.
+ */
+export function createProgramMaps(p: GeneratedProgram, engine: EngineOption): BpfMap<number, Uint8Array>[] {
+  const maps: BpfMap<number, Uint8Array>[] = [];
+  try {
+    const array = createMap({ type: 'array', key: u32, value: bytes(8), maxEntries: ARRAY_ENTRIES, engine });
+    maps.push(array);
+    const hash = createMap({ type: 'hash', key: u32, value: bytes(8), maxEntries: HASH_ENTRIES, engine });
+    maps.push(hash);
+    maps.push(createMap({ type: 'array', key: u32, value: bytes(RESULTS_SIZE), maxEntries: 1, engine }));
+    for (const [k, v] of p.array) array.set(k, u64le(v));
+    for (const [k, v] of p.hash) hash.set(k, u64le(v));
+    return maps;
+  } catch (e) {
+    for (const m of maps) m.close();
+    throw e;
+  }
 }
 
 export function generateProgram(rng: Prng, options: GeneratorOptions = {}): GeneratedProgram {

@@ -1,5 +1,5 @@
 // The bpfkit command's verbs (doctor, map dump, verify, include-dir, gen vmlinux), called through main() as bin/bpfkit.mjs calls it.
-import { afterEach, beforeEach, expect, test, vi } from 'vitest';
+import { expect, test } from 'vitest';
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,22 +11,14 @@ import { testUnless } from '../helpers/skip.js';
 import { bpfkitCacheDir } from '../../src/vm/cache-dir.js';
 import { mountBpffs } from '../helpers/bpffs.js';
 import { kernelSkipReason } from '../helpers/kernel.js';
+import { captureOutput } from '../helpers/captured-output.js';
 
-let out: ReturnType<typeof vi.spyOn>;
-let err: ReturnType<typeof vi.spyOn>;
-beforeEach(() => {
-  out = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
-  err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
-});
-afterEach(() => {
-  out.mockRestore();
-  err.mockRestore();
-});
-const text = (spy: ReturnType<typeof vi.spyOn>): string => spy.mock.calls.map((c: unknown[]) => String(c[0])).join('');
+const output = captureOutput();
+const text = (stream: 'out' | 'err'): string => output[stream]();
 
 test('doctor prints a table of checks and exits 0 exactly when the kernel engine works', async () => {
   const code = await main(['doctor']);
-  const table = text(out);
+  const table = text('out');
   expect(code).toBe(engineStatus().kernel.available ? 0 : 1);
   expect(table).toMatch(/^check\s+status\s+detail\n/);
   for (const check of ['node', 'platform', 'native addon', 'kernel release', 'capabilities', 'bpf()', 'bpffs', 'BTF', 'default engine']) {
@@ -42,7 +34,7 @@ test('doctor prints a table of checks and exits 0 exactly when the kernel engine
 test('vm with a kernel series there is none of exits 2 (bad usage), naming the known ones', async () => {
   const code = await main(['vm', '--kernel', '6.13', '--offline', '--', 'true']);
   expect(code).toBe(2);
-  expect(text(err)).toMatch(/unknown kernel series '6\.13' \(known: .*6\.1, 6\.12/);
+  expect(text('err')).toMatch(/unknown kernel series '6\.13' \(known: .*6\.1, 6\.12/);
 });
 
 test('unknown verbs and malformed map arguments exit 2 with the usage', async () => {
@@ -50,9 +42,9 @@ test('unknown verbs and malformed map arguments exit 2 with the usage', async ()
   expect(await main(['map'])).toBe(2);
   expect(await main(['map', 'dump'])).toBe(2);
   expect(await main(['map', 'dump', '--id', 'x'])).toBe(2);
-  expect(text(err)).toContain('usage: bpfkit map dump [--raw] PIN_PATH | --id N');
+  expect(text('err')).toContain('usage: bpfkit map dump [--raw] PIN_PATH | --id N');
   expect(await main(['--help'])).toBe(0);
-  expect(text(out)).toContain('doctor');
+  expect(text('out')).toContain('doctor');
 });
 
 const skip = kernelSkipReason();
@@ -65,9 +57,9 @@ test.skipIf(skip !== undefined)('map list and prog list show the kernel\'s maps 
     return m.info.id;
   });
   expect(await main(['prog', 'list'])).toBe(0);
-  const progText = text(out);
+  const progText = text('out');
   expect(await main(['map', 'list'])).toBe(0);
-  const mapText = text(out).slice(progText.length);
+  const mapText = text('out').slice(progText.length);
   // bpftool is the oracle: its JSON for the same ids.
   const bpftool = (what: string, id: number): Record<string, unknown> => JSON.parse(execFileSync('bpftool', ['-j', what, 'show', 'id', String(id)]).toString());
   for (const id of progs) {
@@ -90,16 +82,16 @@ test.skipIf(skip !== undefined)('map dump decodes a map with BTF into JSON as bp
   using counter = obj.map('hash_counter');
   const id = counter.info.id;
   expect(await main(['map', 'dump', '--id', String(id)])).toBe(0);
-  const [head, ...json] = text(out).split('\n');
+  const [head, ...json] = text('out').split('\n');
   expect(head).toBe(`map ${id}: hash name hash_counter key 4B value 16B max_entries 1`);
   const ours = JSON.parse(json.join('\n')) as { key: number; value: { lock: number; count: number } }[];
   // bpftool is the oracle; it shows a lock as { val }, bpfkit's codecs as the number userspace reads (0).
   const theirs = JSON.parse(execFileSync('bpftool', ['-j', 'map', 'dump', 'id', String(id)]).toString()) as { formatted: { key: number; value: { lock: { val: number }; count: number } } }[];
   expect(ours).toEqual(theirs.map((e) => ({ key: e.formatted.key, value: { lock: e.formatted.value.lock.val, count: e.formatted.value.count } })));
   expect(ours).toEqual([{ key: 0, value: { lock: 0, count: 3 } }]);
-  out.mockClear();
+  output.clear();
   expect(await main(['map', 'dump', '--raw', '--id', String(id)])).toBe(0);
-  expect(text(out)).toContain('key: 00 00 00 00  value: 00 00 00 00 00 00 00 00 03 00 00 00 00 00 00 00\nFound 1 element\n');
+  expect(text('out')).toContain('key: 00 00 00 00  value: 00 00 00 00 00 00 00 00 03 00 00 00 00 00 00 00\nFound 1 element\n');
 });
 
 test.skipIf(skip !== undefined)('map dump prints a pinned map and a map by id as bpftool does; a missing pin exits 1 with the hint', async () => {
@@ -110,7 +102,7 @@ test.skipIf(skip !== undefined)('map dump prints a pinned map and a map by id as
     counts.set(2, 7n);
     counts.pin(`${fs.dir}/counts`);
     expect(await main(['map', 'dump', `${fs.dir}/counts`])).toBe(0);
-    const dump = text(out);
+    const dump = text('out');
     expect(dump).toContain(`map ${counts.info.id}: hash name dump_me key 4B value 8B max_entries 4`);
     expect(dump).toContain('key: 01 00 00 00  value: 2a 00 00 00 00 00 00 00');
     expect(dump).toContain('key: 02 00 00 00  value: 07 00 00 00 00 00 00 00');
@@ -118,33 +110,33 @@ test.skipIf(skip !== undefined)('map dump prints a pinned map and a map by id as
 
     using perCpu = createMap({ type: 'percpu_array', key: u32, value: u32, maxEntries: 1, engine: 'kernel' });
     perCpu.set(0, Array.from({ length: perCpu.cpus }, (_, cpu) => cpu + 1));
-    out.mockClear();
+    output.clear();
     expect(await main(['map', 'dump', '--id', String(perCpu.info.id)])).toBe(0);
-    expect(text(out)).toContain('key: 00 00 00 00\n  value (CPU 00): 01 00 00 00\n');
-    expect(text(out)).toContain('Found 1 element\n');
+    expect(text('out')).toContain('key: 00 00 00 00\n  value (CPU 00): 01 00 00 00\n');
+    expect(text('out')).toContain('Found 1 element\n');
 
     using trie = createMap({ type: 'lpm_trie', key: lpmKey(4), value: u32, maxEntries: 4, engine: 'kernel' });
     trie.set({ prefixlen: 8, data: new Uint8Array([10, 0, 0, 0]) }, 8);
     trie.set({ prefixlen: 24, data: new Uint8Array([10, 1, 2, 0]) }, 24);
-    out.mockClear();
+    output.clear();
     expect(await main(['map', 'dump', '--id', String(trie.info.id)])).toBe(0);
     // get_next_key's postorder: the /24 before the /8 that covers it.
-    expect(text(out)).toContain(`lpm_trie name (none) key 8B value 4B max_entries 4\nprefix: 0a 01 02 00/24  value: 18 00 00 00\nprefix: 0a 00 00 00/8  value: 08 00 00 00\nFound 2 elements\n`);
+    expect(text('out')).toContain(`lpm_trie name (none) key 8B value 4B max_entries 4\nprefix: 0a 01 02 00/24  value: 18 00 00 00\nprefix: 0a 00 00 00/8  value: 08 00 00 00\nFound 2 elements\n`);
 
     using stack = createMap({ type: 'stack', value: u32, maxEntries: 2, engine: 'kernel' });
-    out.mockClear();
+    output.clear();
     expect(await main(['map', 'dump', '--id', String(stack.info.id)])).toBe(0);
-    expect(text(out)).toContain(`map ${stack.info.id}: stack name (none) key 0B value 4B max_entries 2\nempty\n`);
+    expect(text('out')).toContain(`map ${stack.info.id}: stack name (none) key 0B value 4B max_entries 2\nempty\n`);
     stack.push(5);
     stack.push(6);
-    out.mockClear();
+    output.clear();
     expect(await main(['map', 'dump', '--id', String(stack.info.id)])).toBe(0);
-    expect(text(out)).toContain('next (peek): 06 00 00 00\n');
+    expect(text('out')).toContain('next (peek): 06 00 00 00\n');
     expect(stack.pop()).toBe(6); // the dump took nothing
 
     expect(await main(['map', 'dump', `${fs.dir}/missing`])).toBe(1);
     // On a mounted bpffs the pin is what is missing, not the filesystem.
-    expect(text(err)).toMatch(/BPF_OBJ_GET on .*missing failed: ENOENT .*nothing is pinned at .*missing \(its directory is on a bpf filesystem\)/);
+    expect(text('err')).toMatch(/BPF_OBJ_GET on .*missing failed: ENOENT .*nothing is pinned at .*missing \(its directory is on a bpf filesystem\)/);
   } finally {
     fs.cleanup();
   }
@@ -154,18 +146,18 @@ test('verify prints each program\'s verdict per engine and exits 1 when one is r
   const { fixture } = await import('../kernel/bpf-fixtures.js');
   // reject_lock_access reads its map's bpf_spin_lock field directly: both engines refuse it, in the same words.
   expect(await main(['verify', fixture('reject_lock_access')])).toBe(1);
-  const refused = text(out);
+  const refused = text('out');
   const version = engineStatus().kernel.available ? features.emulatorKernelVersion() : '6.18';
   expect(refused).toMatch(new RegExp(`^program\\s+emulator ${version.replace('.', '\\.')}\\s`, 'm'));
   const row = refused.split('\n').find((l) => l.startsWith('lock_access'))!;
   expect(row).toMatch(/refused \(EACCES\): bpf_spin_lock cannot be accessed directly by load\/store/);
   if (engineStatus().kernel.available) expect(row.match(/cannot be accessed directly/g)).toHaveLength(2);
-  out.mockClear();
+  output.clear();
   expect(await main(['verify', fixture('spin_lock'), '--program', 'spin_array', '--kernel-version', '6.1'])).toBe(0);
-  expect(text(out)).toMatch(/^spin_array\s+loaded \(\d+ insns, \d+ states\)(\s+loaded \(\d+ insns, \d+ states\))?$/m);
-  expect(text(out)).toMatch(/emulator 6\.1/);
+  expect(text('out')).toMatch(/^spin_array\s+loaded \(\d+ insns, \d+ states\)(\s+loaded \(\d+ insns, \d+ states\))?$/m);
+  expect(text('out')).toMatch(/emulator 6\.1/);
   expect(await main(['verify', fixture('spin_lock'), '--program', 'nope'])).toBe(1);
-  expect(text(err)).toMatch(/no program 'nope'/);
+  expect(text('err')).toMatch(/no program 'nope'/);
   expect(await main(['verify'])).toBe(2);
   expect(await main(['verify', fixture('spin_lock'), '--log-level', '99'])).toBe(2);
 });
@@ -175,7 +167,7 @@ test('verify --stats prints veristat\'s numbers, and --compare fails a program w
   const dir = mkdtempSync(join(tmpdir(), 'bpfkit-verify-'));
   try {
     expect(await main(['verify', fixture('spin_lock'), '--program', 'spin_array', '--stats'])).toBe(0);
-    const csv = text(out);
+    const csv = text('out');
     const lines = csv.trimEnd().split('\n');
     expect(lines[0]).toBe('engine,program,verdict,insns,states,peak_states');
     const emulatorRow = lines.find((l) => l.startsWith('emulator '))!.split(',');
@@ -186,12 +178,12 @@ test('verify --stats prints veristat\'s numbers, and --compare fails a program w
     writeFileSync(join(dir, 'same.csv'), csv);
     expect(await main(['verify', fixture('spin_lock'), '--program', 'spin_array', '--compare', join(dir, 'same.csv')])).toBe(0);
     writeFileSync(join(dir, 'cheaper.csv'), csv.replace(`,spin_array,loaded,${insns},`, `,spin_array,loaded,${Math.floor(insns / 1.2)},`));
-    err.mockClear();
+    output.clear();
     expect(await main(['verify', fixture('spin_lock'), '--program', 'spin_array', '--compare', join(dir, 'cheaper.csv')])).toBe(1);
-    expect(text(err)).toMatch(/spin_array on emulator [\d.]+: \d+ insns processed, was \d+ \(\+\d+\.\d%, budget \+10%\)/);
-    out.mockClear();
+    expect(text('err')).toMatch(/spin_array on emulator [\d.]+: \d+ insns processed, was \d+ \(\+\d+\.\d%, budget \+10%\)/);
+    output.clear();
     expect(await main(['verify', fixture('spin_lock'), '--program', 'spin_array', '--log-level', '4'])).toBe(0);
-    expect(text(out)).toMatch(/--- spin_array on emulator [\d.]+ ---\nverification time \d+ usec\nstack depth \d+/);
+    expect(text('out')).toMatch(/--- spin_array on emulator [\d.]+ ---\nverification time \d+ usec\nstack depth \d+/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -199,11 +191,11 @@ test('verify --stats prints veristat\'s numbers, and --compare fails a program w
 
 test('include-dir prints the folder of bpfkit.h, and the npm package ships that file', async () => {
   expect(await main(['include-dir'])).toBe(0);
-  const dir = text(out).trim();
+  const dir = text('out').trim();
   expect(dir).toBe(join(packageRoot(), 'bpf', 'include'));
   expect(readFileSync(join(dir, 'bpfkit.h'), 'utf8')).toContain('extern int bpf_res_spin_lock(struct bpf_res_spin_lock *lock) __ksym __weak;');
   expect(await main(['include-dir', 'extra'])).toBe(2);
-  expect(text(err)).toContain('usage: bpfkit include-dir');
+  expect(text('err')).toContain('usage: bpfkit include-dir');
   // What `npm pack` would put in the tarball (package.json "files"), without running the build scripts.
   const packed = JSON.parse(execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: packageRoot(), encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as { files: { path: string }[] }[];
   const files = packed[0]!.files.map((f) => f.path);
@@ -216,17 +208,17 @@ test('include-dir prints the folder of bpfkit.h, and the npm package ships that 
 test('gen vmlinux: bad arguments exit 2, a missing or non-BTF file exits 1 naming it', async () => {
   expect(await main(['gen', 'vmlinux', 'extra'])).toBe(2);
   expect(await main(['gen', 'vmlinux', '--kernel-btf'])).toBe(2);
-  expect(text(err)).toContain('usage: bpfkit gen vmlinux [--kernel-btf PATH] > vmlinux.h\n');
-  err.mockClear();
+  expect(text('err')).toContain('usage: bpfkit gen vmlinux [--kernel-btf PATH] > vmlinux.h\n');
+  output.clear();
   expect(await main(['gen', 'nothing'])).toBe(2);
-  expect(text(err)).toBe('usage: bpfkit gen types OBJECT.bpf.o\n       bpfkit gen vmlinux [--kernel-btf PATH]\n');
-  err.mockClear();
+  expect(text('err')).toBe('usage: bpfkit gen types OBJECT.bpf.o\n       bpfkit gen vmlinux [--kernel-btf PATH]\n');
+  output.clear();
   expect(await main(['gen', 'vmlinux', '--kernel-btf', '/nonexistent/vmlinux'])).toBe(1);
-  expect(text(err)).toBe('bpfkit gen vmlinux: /nonexistent/vmlinux does not exist\n');
-  err.mockClear();
+  expect(text('err')).toBe('bpfkit gen vmlinux: /nonexistent/vmlinux does not exist\n');
+  output.clear();
   const code = await main(['gen', 'vmlinux', '--kernel-btf', '/etc/passwd']);
   expect(code).toBe(1);
-  expect(text(err)).toMatch(/^bpfkit gen vmlinux: (bpftool could not read BTF from \/etc\/passwd: .+|bpftool is not installed .+)\n$/);
+  expect(text('err')).toMatch(/^bpfkit gen vmlinux: (bpftool could not read BTF from \/etc\/passwd: .+|bpftool is not installed .+)\n$/);
 });
 
 const hasTool = (tool: string): boolean => {
@@ -240,7 +232,7 @@ const hasTool = (tool: string): boolean => {
 const vmlinuxSkip = !hasTool('bpftool') ? 'bpftool is not installed' : !existsSync('/sys/kernel/btf/vmlinux') ? 'no /sys/kernel/btf/vmlinux (a kernel without BTF)' : !hasTool('clang-19') ? 'clang-19 is not installed' : undefined;
 testUnless(vmlinuxSkip, 'gen vmlinux writes the running kernel\'s types as C, and bpfkit.h builds after it (a res lock in a map value)', async () => {
   expect(await main(['gen', 'vmlinux'])).toBe(0);
-  const header = out.mock.calls.map((c: unknown[]) => Buffer.from(c[0] as Uint8Array)).reduce((a: Buffer, b: Buffer) => Buffer.concat([a, b]), Buffer.alloc(0)).toString();
+  const header = text('out');
   expect(header).toMatch(/^#ifndef __VMLINUX_H__\n#define __VMLINUX_H__\n/);
   expect(header).toContain('struct task_struct {');
   const dir = mkdtempSync(join(tmpdir(), 'bpfkit-vmlinux-'));
@@ -276,7 +268,7 @@ const vmKernels = existsSync(join(bpfkitCacheDir(), 'kernels'))
 const vmSkip = !hasTool('bpftool') ? 'bpftool is not installed' : vmKernels.length === 0 ? `no bpfkit vm kernel in ${bpfkitCacheDir()}/kernels (bpfkit vm --kernel 6.1 --fetch)` : undefined;
 testUnless(vmSkip, 'gen vmlinux --kernel-btf reads another kernel\'s types from its ELF vmlinux', async () => {
   expect(await main(['gen', 'vmlinux', '--kernel-btf', vmKernels[0]!])).toBe(0);
-  const header = out.mock.calls.map((c: unknown[]) => Buffer.from(c[0] as Uint8Array).toString()).join('');
+  const header = text('out');
   expect(header).toMatch(/^#ifndef __VMLINUX_H__\n/);
   expect(header).toContain('struct task_struct {');
   // Not the running kernel's: a 6.1 kernel has no resilient spin lock, which this host's 6.15+ kernel has.

@@ -10,8 +10,11 @@ import { linkProgram } from '../link.js';
 import { attachMap, type ProgramMap } from '../maps/program-map.js';
 import { xorshift32, type HelperContext } from '../programs/helpers.js';
 import { ProgramRunner, runTest, type RunContext } from '../programs/test-run.js';
+import { setCoverageThread } from '../programs/coverage-counters.js';
 
 const config = workerData as WorkerConfig;
+// Row 0 of every program's coverage counters is the Emulator's own thread; this CPU writes row cpu + 1.
+setCoverageThread(config.cpu + 1);
 const locks = new CpuLocks(config.heldLocks, config.lockRow, config.resLockTimeoutNs);
 // Each CPU its own stream, as the kernel's per-CPU prandom state.
 let random = (config.seed ^ Math.imul(config.cpu + 1, 0x9e3779b9)) >>> 0 || 1;

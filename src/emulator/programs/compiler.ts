@@ -31,6 +31,7 @@ import * as rt from './compiled-runtime.js';
 import { changesPktData } from './packet-helpers.js';
 import { atomicCode, inlineAtomic } from './compiled-atomics.js';
 import { clearSpills, Memory, ProgramFault, retag, stackBytes, type ByteRegion } from './memory.js';
+import { isBranch, type CoverageRow } from './coverage-counters.js';
 
 /** Longer programs stay on the interpreter: V8 does not optimise functions past ~60 KiB of bytecode anyway. */
 export const MAX_COMPILED_INSNS = 50_000;
@@ -68,7 +69,8 @@ interface CompiledCode {
 }
 
 interface Compiled {
-  factory: (rt: unknown) => CompiledCode;
+  /** The program's coverage row is the generated code's too when it was compiled with coverage (ExecProgram.coverage). */
+  factory: (rt: unknown, coverage: CoverageRow | undefined) => CompiledCode;
   /** Instance per thread: the generated function holds the current run's state. */
   code?: CompiledCode;
 }
@@ -100,7 +102,7 @@ class CompiledVm implements Vm {
 
   constructor(readonly program: ExecProgram, readonly env: ExecEnv, compiled: Compiled) {
     this.memory = env.memory;
-    compiled.code ??= compiled.factory(runtime);
+    compiled.code ??= compiled.factory(runtime, program.coverage);
     this.fast = new rt.FastMemory(env.memory);
     this.code = compiled.code;
   }
@@ -257,7 +259,11 @@ const runtime = {
 
 const compiledByInsns = new WeakMap<Insn[], Compiled | null>();
 
-/** The compiled form of `program` (cached per instruction array), or null when it stays on the interpreter. */
+/**
+ * The compiled form of `program` (cached per instruction array, which belongs to one linked program and so
+ * has coverage or not), or null when it stays on the interpreter. With coverage it is a variant of its own
+ * that counts; without, the generated code has no trace of it.
+ */
 export function compile(program: ExecProgram): Compiled | null {
   const insns = program.insns;
   let compiled = compiledByInsns.get(insns);
@@ -362,7 +368,8 @@ function generate(program: ExecProgram): Compiled {
   }
   const caches = slotOf.size <= MAX_INLINE_CACHES ? slotOf.size : 0;
   const atomicCaches = atomicSlotOf.size <= MAX_INLINE_CACHES ? atomicSlotOf.size : 0;
-  const e = new Emitter(program, caches > 0 ? slotOf : null, atomicCaches > 0 ? atomicSlotOf : null);
+  const covered = program.coverage !== undefined;
+  const e = new Emitter(program, caches > 0 ? slotOf : null, atomicCaches > 0 ? atomicSlotOf : null, covered);
   const out: string[] = [];
   for (let b = 0; b < blocks.length; b++) {
     const block = blocks[b]!;
@@ -393,6 +400,7 @@ function generate(program: ExecProgram): Compiled {
 const { hiOut, tagOut, fault, unknownOpcode, faultAt, lsh64, rsh64, arsh64, div64, div32, bswap16, bswap32,
   callOut, lookupOut, codePointer, atomicOut, retag, ProgramFault, MAX_CALL_FRAMES, BPF_MAX_LOOPS } = rt;
 const imul = Math.imul, DV = new DataView(new ArrayBuffer(8)), NW = new Int32Array(0);
+${covered ? '// Coverage (coverage-counters.ts): instructions run, branches taken and not, frames entered.\nconst cvE = cov.executed, cvT = cov.taken, cvN = cov.notTaken, cvF = cov.entered;' : ''}
 // The run's state. \`budget\` is the instructions left; a frame keeps it in a local (left) and hands it
 // back around everything that may run instructions of its own (calls, callbacks) and at exit.
 let vm = null, M = null, limit = 0, budget = 0, depth = 0;
@@ -401,7 +409,7 @@ function save() { return [vm, M, limit, budget, depth]; }
 function restore(s) { vm = s[0]; M = s[1]; limit = s[2]; budget = s[3]; depth = s[4]; }
 function frame(entry, a1h, a1l, a2h, a2l, a3h, a3l, a4h, a4l, a5h, a5l, a1p, a2p, a3p, a4p, a5p) {
   if (depth >= MAX_CALL_FRAMES) throw new ProgramFault('call stack of ' + (depth + 1) + ' frames is too deep (MAX_CALL_FRAMES is ' + MAX_CALL_FRAMES + ')');
-  const fp = vm.framePointer(depth);
+  const fp = vm.framePointer(depth);${covered ? '\n  cvF[entry]++;' : ''}
   const callerRegs = vm.regs, callerTags = vm.tags, callerPc = vm.pc;
   depth++;
   try {
@@ -436,7 +444,7 @@ ${out.join('\n')}
 return { begin, frame, save, restore };
 `;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  const factory = new Function('rt', source) as (rt: unknown) => CompiledCode;
+  const factory = new Function('rt', 'cov', source) as Compiled['factory'];
   return { factory };
 }
 
@@ -456,6 +464,8 @@ class Emitter {
     private readonly program: ExecProgram,
     private readonly slotOf: Map<number, number> | null,
     private readonly atomicSlotOf: Map<number, number> | null,
+    /** Counting for coverage (coverage-counters.ts): each instruction, each branch's two ways. */
+    private readonly covered = false,
   ) {
     this.n = program.insns.length;
     const movesPacket = program.insns.some((i) => (i.code & 0x07) === Class.Jmp && (i.code & 0xf0) === JmpOp.Call
@@ -476,8 +486,13 @@ class Emitter {
   }
 
   insn(pc: number): string {
+    const code = this.program.insns[pc]!.code;
+    // Counted on entry, as the interpreter counts: a faulting instruction ran.
+    return this.covered ? `cvE[${pc}]++; ${this.body(pc, code)}` : this.body(pc, code);
+  }
+
+  private body(pc: number, code: number): string {
     const insn = this.program.insns[pc]!;
-    const code = insn.code;
     switch (code & 0x07) {
       case Class.Alu64: return this.alu64(pc, insn);
       case Class.Alu: return this.alu32(pc, insn);
@@ -506,6 +521,17 @@ class Emitter {
       return `throw fault(${JSON.stringify(target === this.n ? 'fell off the end of the program' : `jump out of range to insn ${target}`)}, ${pc});`;
     }
     return `{ pc = ${target}; continue; }`;
+  }
+
+  /**
+   * A conditional jump; with coverage, its two ways counted as the interpreter counts them: on arriving, so
+   * a way that leaves the program (it faults) is not counted.
+   */
+  private branch(pc: number, cond: string, target: number): string {
+    const jump = this.goto(pc, target);
+    if (!this.covered || !isBranch(this.program.insns[pc]!)) return `if (${cond}) ${jump}`;
+    const taken = target >= 0 && target < this.n ? `{ cvT[${pc}]++; ${jump} }` : jump;
+    return `if (${cond}) ${taken}${pc + 1 < this.n ? ` cvN[${pc}]++;` : ''}`;
   }
 
   private alu64(pc: number, insn: Insn): string {
@@ -650,11 +676,11 @@ class Emitter {
       case JmpOp.Jcond:
         // may_goto: falls through while the frame's budget lasts, then jumps (interpreter.ts).
         if (code !== (Class.Jmp | JmpOp.Jcond) || src !== 0) return this.unknown(pc, code);
-        return `if (mg === 0) ${this.goto(pc, pc + 1 + off)} mg--;`;
+        return `${this.branch(pc, 'mg === 0', pc + 1 + off)} mg--;`;
     }
     const cond = this.compare64(op, dst, this.operand64(insn));
     if (cond === null) return `throw fault(${JSON.stringify(`unknown jump op 0x${op.toString(16)}`)}, ${pc});`;
-    return `if (${cond}) ${this.goto(pc, pc + 1 + off)}`;
+    return this.branch(pc, cond, pc + 1 + off);
   }
 
   /** core.c COND_JMP on 64 bits, over pairs: the high words decide unless equal. */
@@ -705,7 +731,7 @@ class Emitter {
       case JmpOp.Jsle: cond = `${a} <= ${b}`; break;
       default: return this.unknown(pc, code);
     }
-    return `if (${cond}) ${this.goto(pc, pc + 1 + off)}`;
+    return this.branch(pc, cond, pc + 1 + off);
   }
 
   /**

@@ -13,6 +13,7 @@ import {
 import { clearSpills, Memory, ProgramFault, regionTag, stackBytes, type AccessSize, type AtomicRmwOp, type ByteRegion } from './memory.js';
 import { WordMemory } from './word-memory.js';
 import { mulHigh64, pairToBig, splitBig, splitHi } from './word-pairs.js';
+import type { CoverageRow } from './coverage-counters.js';
 
 /** A program ready to run: ld_imm64 relocations already patched to plain 64-bit constants. */
 export interface ExecProgram {
@@ -37,6 +38,8 @@ export interface ExecProgram {
   pointerLoads?: ReadonlySet<number>;
   /** The sizes of the program BTF's structs by type id: what bpf_obj_new allocates (kfuncs.ts). */
   allocSizes?: ReadonlyMap<number, number>;
+  /** This thread's row of the program's coverage counters, when the Emulator records coverage. */
+  coverage?: CoverageRow;
 }
 
 export interface ExecEnv {
@@ -254,6 +257,8 @@ class Machine implements Vm {
   readonly memory: Memory;
   readonly words: WordMemory;
   readonly limit: number;
+  /** The coverage counters runs fill (ExecProgram.coverage), or none. */
+  readonly cov: CoverageRow | undefined;
   /** One stack per call depth, reused by every frame at that depth; registered again (same entry) each run. */
   private readonly stacks: { id: number; bytes: Uint8Array; region: ByteRegion & { tags: Int32Array }; run: number }[] = [];
   /** Registers per call depth (frames at one depth never coexist), and the BigInt arrays helpers see. */
@@ -269,6 +274,7 @@ class Machine implements Vm {
     this.memory = env.memory;
     this.words = new WordMemory(env.memory);
     this.limit = env.insnLimit ?? DEFAULT_INSN_LIMIT;
+    this.cov = program.coverage;
   }
 
   callFunction(entryIndex: number, args: readonly bigint[], tags: readonly number[]): bigint {
@@ -358,6 +364,7 @@ function enter(m: Machine, f: Frame, entry: number): number {
   const callerRegs = m.regs;
   const callerTags = m.tags;
   const callerPc = m.pc;
+  if (m.cov !== undefined) m.cov.entered[entry]++;
   m.depth++;
   try {
     return run(m, f, entry);
@@ -378,10 +385,14 @@ function run(m: Machine, f: Frame, entry: number): number {
   const { h, l, t } = f;
   const { n, op: ops, dst: dsts, src: srcs, off: offs, imm: imms, imm2: imm2s, size: sizes, tag: tags } = m.code;
   const mem = m.words;
-  const limit = m.limit;
+  const cov = m.cov;
+  // With coverage, every instruction takes the limit check's slow path (limit -1), which counts it: the loop
+  // asks nothing more per instruction than without (coverage is decided once per frame, here).
+  const limit = cov === undefined ? m.limit : -1;
   let executed = m.executed;
   let pc = entry;
-  let last = entry;
+  /** The instruction before pc in this frame (-1 before the first): where a fault is reported, a branch counted. */
+  let last = -1;
   // kernel/bpf/verifier.c do_misc_fixups seeds each frame's may_goto slot with BPF_MAX_LOOPS at entry.
   // (JITs with timed may_goto, e.g. recent x86-64, count 0xffff and then consult the clock: a loop that
   // exhausts the budget ends by time there, so only "ends eventually", not the count, is comparable.)
@@ -392,8 +403,15 @@ function run(m: Machine, f: Frame, entry: number): number {
         // Reported at the instruction that jumped (or the last one, for falling off the end).
         throw new ProgramFault(pc === n ? 'fell off the end of the program' : `jump out of range to insn ${pc}`);
       }
+      if (++executed > limit) {
+        if (cov !== undefined && last >= 0 && cov.branches[last] === 1) (pc === last + 1 ? cov.notTaken : cov.taken)[last]++;
+        if (cov === undefined || executed > m.limit) {
+          last = pc;
+          throw new ProgramFault(`instruction limit reached (${m.limit})`);
+        }
+        cov.executed[pc]++;
+      }
       last = pc;
-      if (++executed > limit) throw new ProgramFault(`instruction limit reached (${limit})`);
       const dst = dsts[pc]!;
       // The cases restate alu64/alu32/compare64/compare32 below on word pairs (K: imm sign-extended, so its
       // high word is imm >> 31). Every operand is read before the destination is written (src may be dst).
@@ -700,7 +718,7 @@ function run(m: Machine, f: Frame, entry: number): number {
     }
   } catch (e) {
     m.executed = executed;
-    if (e instanceof ProgramFault) e.at(last);
+    if (e instanceof ProgramFault) e.at(last < 0 ? entry : last);
     throw e;
   }
 }
