@@ -26,21 +26,29 @@ Napi::Value NextId(const Napi::CallbackInfo& info) {
   return Napi::Number::New(env, rc < 0 ? rc : static_cast<double>(next));
 }
 
+// BPF_OBJ_GET_INFO_BY_FD on a fd of the object with this id (`getFd`: bpf_prog_get_fd_by_id, ...), closed
+// after: 0 | -errno.
+template <typename Info>
+int InfoById(int (*getFd)(__u32), uint32_t id, Info* into) {
+  int fd = getFd(id);
+  if (fd < 0) return -errno;
+  __u32 len = sizeof(Info);
+  int rc = Rc(bpf_obj_get_info_by_fd(fd, into, &len));
+  ::close(fd);
+  return rc;
+}
+
 Napi::Value ProgInfoById(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   uint32_t id;
   REQUIRE_ARG(args::U32(env, info[0], "id", &id));
   args::Bytes out;
   REQUIRE_ARG(args::U8(env, info[1], "out", &out));
-  int fd = bpf_prog_get_fd_by_id(id);
-  if (fd < 0) return Napi::Number::New(env, -errno);
   struct bpf_prog_info pi;
   memset(&pi, 0, sizeof(pi));
-  __u32 len = sizeof(pi);
-  int rc = Rc(bpf_obj_get_info_by_fd(fd, &pi, &len));
-  ::close(fd);
+  int rc = InfoById(bpf_prog_get_fd_by_id, id, &pi);
   if (rc < 0) return Napi::Number::New(env, rc);
-  size_t n = std::min(static_cast<size_t>(len), out.length);
+  size_t n = std::min(sizeof(pi), out.length);
   memcpy(out.data, &pi, n);
   return Napi::Number::New(env, static_cast<double>(n));
 }
@@ -53,15 +61,11 @@ Napi::Value BtfById(const Napi::CallbackInfo& info) {
   REQUIRE_ARG(args::U32(env, info[0], "id", &id));
   args::Bytes out;
   REQUIRE_ARG(args::U8(env, info[1], "out", &out));
-  int fd = bpf_btf_get_fd_by_id(id);
-  if (fd < 0) return Napi::Number::New(env, -errno);
   struct bpf_btf_info bi;
   memset(&bi, 0, sizeof(bi));
   bi.btf = reinterpret_cast<__u64>(out.data);
   bi.btf_size = static_cast<__u32>(out.length);
-  __u32 len = sizeof(bi);
-  int rc = Rc(bpf_obj_get_info_by_fd(fd, &bi, &len));
-  ::close(fd);
+  int rc = InfoById(bpf_btf_get_fd_by_id, id, &bi);
   return Napi::Number::New(env, rc < 0 ? rc : static_cast<double>(bi.btf_size));
 }
 
