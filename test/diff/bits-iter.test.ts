@@ -2,12 +2,12 @@
 // iterator (kernel/bpf/helpers.c bpf_iter_bits_new/_next/_destroy, 6.11+) over random words of a global,
 // and its answers for no words, more than BITS_ITER_NR_WORDS_MAX (511) and a NULL pointer.
 import { describe, expect, test } from 'vitest';
-import { BpfError, BpfVerifierError, Emulator, features, openObject, type Engine } from '../../src/index.js';
-import { lastMeaningfulLine } from '../../src/errors/verifier-log.js';
+import { BpfError, Emulator, features, openObject, type Engine } from '../../src/index.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
 import { EXECUTIONS, type Execution } from '../../src/emulator/programs/compiler.js';
 import { describeKernel } from '../helpers/kernel.js';
 import { fixture } from '../kernel/bpf-fixtures.js';
+import { programVerdict } from '../helpers/program-verdict.js';
 
 type Side = 'kernel' | Execution;
 const engineFor = (side: Side): Engine =>
@@ -76,16 +76,7 @@ describeKernel('the bits iterator: the emulator answers as the kernel does', () 
   }
 });
 
-/** A load's verdict: 'loaded', or the verifier's errno and reason. */
-function verdict(side: Side, program: string): string {
-  try {
-    openObject(fixture('bits_iter'), { engine: engineFor(side), programs: [program] }).close();
-    return 'loaded';
-  } catch (e) {
-    if (!(e instanceof BpfVerifierError)) throw e;
-    return `${e.code}: ${lastMeaningfulLine(e.log)}`;
-  }
-}
+const verdict = (side: Side, program: string): string => programVerdict(fixture('bits_iter'), engineFor(side), program);
 
 describe('the bits iterator on emulated kernels of other versions', () => {
   test('Linux 6.10 has no bpf_iter_bits_new: the emulator says so, as libbpf does not find it', () => {

@@ -4,29 +4,20 @@
 // map_kptr_match_type), each refused program refused by the emulator in the kernel's words and errno.
 // Objects outlive a run in the emulator's object heap, shared by its CPUs (src/emulator/object-heap.ts).
 import { describe, expect, test } from 'vitest';
-import { BpfVerifierError, Emulator, features, openObject, struct, u32, u64, type Engine } from '../../src/index.js';
+import { Emulator, features, openObject, struct, u32, u64, type Engine } from '../../src/index.js';
 import { getKernelEngine } from '../../src/kernel/engine.js';
-import { lastMeaningfulLine } from '../../src/errors/verifier-log.js';
 import { localKptrs } from '../../src/emulator/kernel-version.js';
 import { EXECUTIONS, type Execution } from '../../src/emulator/programs/compiler.js';
 import { describeKernel } from '../helpers/kernel.js';
 import { fixture } from '../kernel/bpf-fixtures.js';
+import { programVerdict } from '../helpers/program-verdict.js';
 
 type Side = 'kernel' | Execution;
 
 const engineFor = (side: Side): Engine =>
   side === 'kernel' ? getKernelEngine() : new Emulator({ execution: side, kernelVersion: features.emulatorKernelVersion() });
 
-/** A load's verdict: 'loaded', or the error's code and the verifier's reason. */
-function verdict(side: Side, program: string): string {
-  try {
-    openObject(fixture('kptr_stash'), { engine: engineFor(side), programs: [program] }).close();
-    return 'loaded';
-  } catch (e) {
-    if (!(e instanceof BpfVerifierError)) throw e;
-    return `${e.code}: ${lastMeaningfulLine(e.log)}`;
-  }
-}
+const verdict = (side: Side, program: string): string => programVerdict(fixture('kptr_stash'), engineFor(side), program);
 
 const refused = ['leak_taken', 'store_direct', 'read_half', 'xchg_not_kptr', 'xchg_untrusted', 'xchg_no_kptrs', 'xchg_wrong_type', 'helper_over_kptr', 'drop_unchecked'];
 
