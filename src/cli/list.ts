@@ -21,16 +21,17 @@ function ids(addon: Addon, kind: 0 | 1): number[] {
   }
 }
 
-function kernelAddon(verb: string): Addon {
-  resolveEngine('kernel', verb); // the kernel engine's own error where it cannot work here
-  return loadAddon() as Addon;
+/** The kernel engine (its own error where it cannot work here) and its addon. */
+function kernel(verb: string): { engine: ReturnType<typeof resolveEngine>; addon: Addon } {
+  const engine = resolveEngine('kernel', verb);
+  return { engine, addon: loadAddon() as Addon };
 }
 
 /** The lines of `bpfkit map list`: a map gone between the walk and its opening is skipped, as bpftool does. */
 export function listMaps(): string {
-  const engine = resolveEngine('kernel', 'map list');
+  const { engine, addon } = kernel('map list');
   const lines: string[] = [];
-  for (const id of ids(kernelAddon('map list'), 0)) {
+  for (const id of ids(addon, 0)) {
     const handle = engine.openMapById(id);
     if (typeof handle === 'number') continue;
     const i = handle.info;
@@ -43,7 +44,7 @@ export function listMaps(): string {
 
 /** The lines of `bpfkit prog list`. */
 export function listPrograms(): string {
-  const addon = kernelAddon('prog list');
+  const { addon } = kernel('prog list');
   const lines: string[] = [];
   const bytes = new Uint8Array(PROG_INFO_SIZE);
   for (const id of ids(addon, 1)) {

@@ -110,7 +110,12 @@ export function clearSpecial(buf: Uint8Array, offset: number, shape: MapShape): 
  */
 export function copyExceptSpecial(src: Uint8Array, srcOff: number, dst: Uint8Array, dstOff: number, n: number, shape: MapShape): void {
   const { lockOffset, kptrs } = shape;
-  if (lockOffset < 0 && kptrs.length === 0) return copyBytes(src, srcOff, dst, dstOff, n);
+  if (kptrs.length === 0) {
+    // The common case, on every update of a lock-bearing map: two copies around the lock word, nothing made.
+    if (lockOffset < 0) return copyBytes(src, srcOff, dst, dstOff, n);
+    copyBytes(src, srcOff, dst, dstOff, lockOffset);
+    return copyBytes(src, srcOff + lockOffset + 4, dst, dstOff + lockOffset + 4, n - lockOffset - 4);
+  }
   let at = 0;
   const skip = (off: number, size: number): void => {
     if (off >= n) return;
